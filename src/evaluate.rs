@@ -1,0 +1,1 @@
+//! Evaluation (helper B fills this in).

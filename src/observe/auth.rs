@@ -1,0 +1,1 @@
+//! auth.json parsing (helper B fills this in).

@@ -1,0 +1,1 @@
+//! config.toml parsing (helper B fills this in).

@@ -1,0 +1,1 @@
+//! Policy diagnostics (helper A fills this in).

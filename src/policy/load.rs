@@ -1,0 +1,1 @@
+//! Policy loading (helper A fills this in).

@@ -1,0 +1,1 @@
+//! Last good policy persistence.
