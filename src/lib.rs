@@ -2,9 +2,23 @@
 //!
 //! The pipeline of design.md, one module per stage:
 //! policy → inventory (observe) → evaluate → plan → enforce (vault) → audit.
-#![forbid(unsafe_code)]
+//! `unsafe` is denied everywhere but [`sys`], which enumerates the user database.
+#![deny(unsafe_code)]
 
+pub mod agent;
+pub mod audit;
+pub mod cli;
+pub mod commands;
+pub mod engine;
 pub mod evaluate;
+pub mod inventory;
 pub mod observe;
+pub mod plan;
 pub mod policy;
 pub mod rules;
+pub mod safefs;
+pub mod settings;
+pub mod status;
+mod sys;
+pub mod vault;
+pub mod watch;

@@ -1,0 +1,374 @@
+//! Inventory: find every Codex home on the machine and read what is in it.
+//!
+//! Homes come from two places: `~/.codex` of every account in the user database with
+//! `uid >= min_uid` (read through the C library, so macOS Directory Services and LDAP/NSS users
+//! count), and the policy's `homes` globs (CI homes, relocated `CODEX_HOME`s). The user database
+//! is behind [`UserDb`] so tests can run against a scratch machine.
+//!
+//! Reading a home goes through [`crate::safefs`] only; nothing here writes.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use crate::observe::{self, AuthState, CodexHome, ConfigState, Observation};
+use crate::policy::Scope;
+use crate::safefs::{self, Dir, FileRead};
+use crate::vault::{AUTH_CAP, AUTH_FILE};
+
+pub const CONFIG_FILE: &str = "config.toml";
+/// Suffix of the newer per-profile config files (`NAME.config.toml`).
+pub const PROFILE_SUFFIX: &str = ".config.toml";
+
+/// One account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserEntry {
+    pub name: String,
+    pub uid: u32,
+    pub home: PathBuf,
+}
+
+/// The user database: the system's, or a passwd-format file in tests.
+pub trait UserDb {
+    fn all(&self) -> Vec<UserEntry>;
+    fn by_uid(&self, uid: u32) -> Option<UserEntry>;
+}
+
+/// The machine's user database, through getpwent/getpwuid_r.
+pub struct SystemUsers;
+
+impl UserDb for SystemUsers {
+    fn all(&self) -> Vec<UserEntry> {
+        crate::sys::all_users()
+    }
+
+    fn by_uid(&self, uid: u32) -> Option<UserEntry> {
+        crate::sys::user_by_uid(uid)
+    }
+}
+
+/// A passwd-format file (`name:x:uid:gid:gecos:home:shell`), for tests and for admins who want to
+/// point `check` at another machine's image.
+pub struct PasswdFile(pub Vec<UserEntry>);
+
+impl PasswdFile {
+    pub fn load(path: &Path) -> std::io::Result<PasswdFile> {
+        let text = std::fs::read_to_string(path)?;
+        let users = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split(':').collect();
+                if f.len() < 7 {
+                    return None;
+                }
+                Some(UserEntry {
+                    name: f[0].to_string(),
+                    uid: f[2].parse().ok()?,
+                    home: PathBuf::from(f[5]),
+                })
+            })
+            .collect();
+        Ok(PasswdFile(users))
+    }
+}
+
+impl UserDb for PasswdFile {
+    fn all(&self) -> Vec<UserEntry> {
+        self.0.clone()
+    }
+
+    fn by_uid(&self, uid: u32) -> Option<UserEntry> {
+        self.0.iter().find(|u| u.uid == uid).cloned()
+    }
+}
+
+/// Every Codex home the scope covers, sorted by path, each once.
+pub fn discover(scope: &Scope, users: &dyn UserDb) -> Vec<CodexHome> {
+    let mut homes: BTreeMap<PathBuf, CodexHome> = BTreeMap::new();
+    if scope.passwd_users {
+        for u in users.all() {
+            if u.uid < scope.min_uid
+                || scope.exclude_users.contains(&u.name)
+                || !u.home.is_absolute()
+                || u.home == Path::new("/")
+            {
+                continue;
+            }
+            let path = u.home.join(".codex");
+            homes.insert(
+                path.clone(),
+                CodexHome {
+                    path,
+                    uid: Some(u.uid),
+                    user: Some(u.name),
+                },
+            );
+        }
+    }
+    for pattern in &scope.homes {
+        let Ok(paths) = glob::glob(pattern) else {
+            continue;
+        };
+        for path in paths.flatten() {
+            if homes.contains_key(&path) {
+                continue;
+            }
+            let Ok(md) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            if !md.is_dir() && !md.file_type().is_symlink() {
+                continue;
+            }
+            let uid = md.uid();
+            let user = users.by_uid(uid);
+            if user
+                .as_ref()
+                .is_some_and(|u| scope.exclude_users.contains(&u.name))
+            {
+                continue;
+            }
+            homes.insert(
+                path.clone(),
+                CodexHome {
+                    path,
+                    uid: Some(uid),
+                    user: user.map(|u| u.name),
+                },
+            );
+        }
+    }
+    homes.into_values().collect()
+}
+
+/// Directories to watch so that a glob home appearing later is seen: every existing match of
+/// each pattern's parent (`/srv/ci/*` for `/srv/ci/*/.codex`) and the literal prefix before the
+/// first wildcard (`/srv/ci`).
+pub fn glob_watch_dirs(scope: &Scope) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    for pattern in &scope.homes {
+        let p = Path::new(pattern);
+        let literal: PathBuf = p
+            .components()
+            .take_while(|c| {
+                let s = c.as_os_str().to_string_lossy();
+                !s.contains(['*', '?', '['])
+            })
+            .collect();
+        if literal.is_dir() {
+            dirs.push(literal);
+        }
+        if let Some(parent) = p.parent().and_then(Path::to_str) {
+            if let Ok(paths) = glob::glob(parent) {
+                dirs.extend(paths.flatten().filter(|d| d.is_dir()));
+            }
+        }
+    }
+    dirs.sort();
+    dirs.dedup();
+    dirs
+}
+
+/// What reading a home found, and whether the credential may still be mid-write.
+pub struct Reading {
+    pub observation: Observation,
+    /// auth.json (or config) exists but does not parse: Codex writes in place, so this may be a
+    /// half-written file. Read again after a short settle before judging it.
+    pub unsettled: bool,
+}
+
+/// Read one home's auth.json and config files.
+pub fn observe(home: &CodexHome) -> Reading {
+    let mut unsettled = false;
+    let dir = match Dir::open_home(&home.path, home.uid) {
+        Ok(dir) => dir,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Reading {
+                observation: Observation {
+                    home: home.clone(),
+                    auth: AuthState::Absent,
+                    config: ConfigState::Absent,
+                },
+                unsettled: false,
+            }
+        }
+        Err(e) => {
+            // A home we refuse to open is judged unreadable: the credential in it cannot be
+            // checked, which is itself a finding.
+            return Reading {
+                observation: Observation {
+                    home: home.clone(),
+                    auth: AuthState::Unreadable {
+                        reason: format!("cannot open the Codex home: {e}"),
+                        file_mode: None,
+                    },
+                    config: ConfigState::Absent,
+                },
+                unsettled: false,
+            };
+        }
+    };
+    let auth = match dir.read_file(AUTH_FILE, AUTH_CAP) {
+        Ok(FileRead::Absent) => AuthState::Absent,
+        Ok(FileRead::Regular { bytes, stat }) => match observe::auth::parse_auth(&bytes) {
+            Ok(credential) => AuthState::Present {
+                credential,
+                file_mode: safefs::perm_bits(&stat),
+                file_uid: stat.st_uid,
+            },
+            Err(e) => {
+                unsettled = true;
+                AuthState::Unreadable {
+                    reason: format!("auth.json does not parse: {e}"),
+                    file_mode: Some(safefs::perm_bits(&stat)),
+                }
+            }
+        },
+        Ok(FileRead::NotRegular { kind, stat }) => AuthState::Unreadable {
+            reason: format!("auth.json is a {kind}, not a regular file"),
+            file_mode: Some(safefs::perm_bits(&stat)),
+        },
+        Ok(FileRead::TooLarge { size, stat }) => AuthState::Unreadable {
+            reason: format!("auth.json is {size} bytes, over the {AUTH_CAP}-byte cap"),
+            file_mode: Some(safefs::perm_bits(&stat)),
+        },
+        Err(e) => AuthState::Unreadable {
+            reason: format!("auth.json cannot be read: {e}"),
+            file_mode: None,
+        },
+    };
+    let (config, config_unsettled) = read_config(&dir);
+    Reading {
+        observation: Observation {
+            home: home.clone(),
+            auth,
+            config,
+        },
+        unsettled: unsettled || config_unsettled,
+    }
+}
+
+fn read_text(dir: &Dir, name: &str) -> Result<Option<String>, String> {
+    match dir.read_file(name, AUTH_CAP) {
+        Ok(FileRead::Absent) => Ok(None),
+        Ok(FileRead::Regular { bytes, .. }) => String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| format!("{name} is not UTF-8")),
+        Ok(FileRead::NotRegular { kind, .. }) => Err(format!("{name} is a {kind}")),
+        Ok(FileRead::TooLarge { size, .. }) => Err(format!("{name} is {size} bytes, too large")),
+        Err(e) => Err(format!("{name} cannot be read: {e}")),
+    }
+}
+
+fn read_config(dir: &Dir) -> (ConfigState, bool) {
+    let main = match read_text(dir, CONFIG_FILE) {
+        Ok(text) => text,
+        Err(reason) => return (ConfigState::Unreadable { reason }, false),
+    };
+    let mut config = match &main {
+        Some(text) => match observe::config::parse_config(text) {
+            Ok(c) => Some(c),
+            Err(reason) => {
+                return (
+                    ConfigState::Unreadable {
+                        reason: format!("config.toml does not parse: {reason}"),
+                    },
+                    true,
+                )
+            }
+        },
+        None => None,
+    };
+    let names = dir.list().unwrap_or_default();
+    for name in names.iter().filter(|n| {
+        n.ends_with(PROFILE_SUFFIX) && n.len() > PROFILE_SUFFIX.len() && !n.starts_with('.')
+    }) {
+        let profile = &name[..name.len() - PROFILE_SUFFIX.len()];
+        let Ok(Some(text)) = read_text(dir, name) else {
+            continue;
+        };
+        let cfg = config.get_or_insert_with(Default::default);
+        if let Err(reason) = observe::config::add_profile_file(cfg, profile, &text) {
+            return (
+                ConfigState::Unreadable {
+                    reason: format!("{name} does not parse: {reason}"),
+                },
+                true,
+            );
+        }
+    }
+    match config {
+        Some(config) => (ConfigState::Present { config }, false),
+        None => (ConfigState::Absent, false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwd_scope_respects_min_uid_and_exclusions() {
+        let users = PasswdFile(vec![
+            UserEntry {
+                name: "root".into(),
+                uid: 0,
+                home: "/root".into(),
+            },
+            UserEntry {
+                name: "alice".into(),
+                uid: 1000,
+                home: "/home/alice".into(),
+            },
+            UserEntry {
+                name: "bob".into(),
+                uid: 1001,
+                home: "/home/bob".into(),
+            },
+        ]);
+        let scope = Scope {
+            exclude_users: vec!["bob".into()],
+            ..Scope::default()
+        };
+        let homes = discover(&scope, &users);
+        assert_eq!(homes.len(), 1);
+        assert_eq!(homes[0].path, Path::new("/home/alice/.codex"));
+        assert_eq!(homes[0].user.as_deref(), Some("alice"));
+    }
+
+    #[test]
+    fn glob_homes_are_attributed_to_their_owner() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join("ci/job1/.codex")).unwrap();
+        std::fs::create_dir_all(tmp.path().join("ci/job2")).unwrap();
+        let scope = Scope {
+            passwd_users: false,
+            homes: vec![format!("{}/ci/*/.codex", tmp.path().display())],
+            ..Scope::default()
+        };
+        let users = PasswdFile(vec![UserEntry {
+            name: "me".into(),
+            uid: rustix::process::geteuid().as_raw(),
+            home: "/nonexistent".into(),
+        }]);
+        let homes = discover(&scope, &users);
+        assert_eq!(homes.len(), 1);
+        assert_eq!(homes[0].user.as_deref(), Some("me"));
+        let watch = glob_watch_dirs(&scope);
+        assert!(watch.contains(&tmp.path().join("ci")));
+        assert!(watch.contains(&tmp.path().join("ci/job2")));
+    }
+
+    #[test]
+    fn passwd_file_parses() {
+        let tmp = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(
+            tmp.path(),
+            "# comment\nalice:x:1000:1000:Alice:/home/alice:/bin/bash\nbroken\n",
+        )
+        .unwrap();
+        let db = PasswdFile::load(tmp.path()).unwrap();
+        assert_eq!(db.all().len(), 1);
+        assert_eq!(db.by_uid(1000).unwrap().name, "alice");
+    }
+}

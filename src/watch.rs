@@ -1,0 +1,109 @@
+//! The file watcher, wrapped so the agent sees its own messages, not the crate's events.
+//!
+//! Directories are watched, never files: Codex truncates and rewrites auth.json in place, editors
+//! replace files by rename, and `codex logout` deletes it; a directory watch sees all of these.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::mpsc::Sender;
+
+use anyhow::Result;
+use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
+
+/// What reaches the agent's loop.
+#[derive(Debug)]
+pub enum Msg {
+    /// Something changed at these paths.
+    Changed(Vec<PathBuf>),
+    /// Events were lost (the kernel queue overflowed): everything must be looked at again.
+    Rescan(String),
+    /// A signal number (SIGHUP, SIGTERM, SIGINT).
+    Signal(i32),
+}
+
+/// A directory that could not be watched, and what to do about it.
+#[derive(Debug, Clone)]
+pub struct WatchProblem {
+    pub dir: PathBuf,
+    pub error: String,
+    /// The kernel limit was hit: events for this directory only arrive with the periodic scan.
+    pub limit: bool,
+}
+
+/// Help text for watch-limit errors: the kernel setting to raise.
+pub const LIMIT_HELP: &str = "the inotify watch limit is reached: raise it with \
+     `sysctl fs.inotify.max_user_watches=524288` (and fs.inotify.max_user_instances), \
+     persist it in /etc/sysctl.d/; until then changes are seen by the periodic scan only";
+
+pub struct Watcher {
+    inner: RecommendedWatcher,
+    watched: BTreeSet<PathBuf>,
+}
+
+impl Watcher {
+    pub fn new(tx: Sender<Msg>) -> Result<Watcher> {
+        let inner = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+            let msg = match res {
+                Ok(event) if event.need_rescan() => {
+                    Msg::Rescan("the watcher lost events (queue overflow)".into())
+                }
+                Ok(event) => Msg::Changed(event.paths),
+                Err(e) => Msg::Rescan(format!("watcher error: {e}")),
+            };
+            let _ = tx.send(msg);
+        })?;
+        Ok(Watcher {
+            inner,
+            watched: BTreeSet::new(),
+        })
+    }
+
+    /// Watch exactly `dirs`: add the new ones, drop the ones no longer wanted. Returns the
+    /// directories that could not be watched.
+    pub fn set(&mut self, dirs: BTreeSet<PathBuf>) -> Vec<WatchProblem> {
+        let gone: Vec<PathBuf> = self.watched.difference(&dirs).cloned().collect();
+        for dir in gone {
+            let _ = self.inner.unwatch(&dir);
+            self.watched.remove(&dir);
+        }
+        let mut problems = Vec::new();
+        for dir in dirs {
+            if self.watched.contains(&dir) {
+                continue;
+            }
+            match self.inner.watch(&dir, RecursiveMode::NonRecursive) {
+                Ok(()) => {
+                    self.watched.insert(dir);
+                }
+                Err(e) => {
+                    let limit = matches!(e.kind, notify::ErrorKind::MaxFilesWatch)
+                        || matches!(&e.kind, notify::ErrorKind::Io(io)
+                            if io.raw_os_error() == Some(rustix::io::Errno::NOSPC.raw_os_error()));
+                    let gone = matches!(&e.kind, notify::ErrorKind::PathNotFound)
+                        || matches!(&e.kind, notify::ErrorKind::Io(io)
+                            if io.kind() == std::io::ErrorKind::NotFound);
+                    if !gone {
+                        problems.push(WatchProblem {
+                            dir,
+                            error: e.to_string(),
+                            limit,
+                        });
+                    }
+                }
+            }
+        }
+        problems
+    }
+
+    /// Forget every watch so the next [`Watcher::set`] re-adds them (after a directory was
+    /// replaced, its old watch points at the old inode).
+    pub fn reset(&mut self) {
+        for dir in std::mem::take(&mut self.watched) {
+            let _ = self.inner.unwatch(&dir);
+        }
+    }
+
+    pub fn count(&self) -> usize {
+        self.watched.len()
+    }
+}
