@@ -323,7 +323,7 @@ mod tests {
         }
     }
 
-    fn home(path: &Path) -> CodexHome {
+    fn codex_home(path: &Path) -> CodexHome {
         CodexHome {
             path: path.to_path_buf(),
             uid: None,
@@ -352,7 +352,7 @@ mod tests {
         )
         .unwrap();
         let vault = Vault::open(&tmp.path().join("state")).unwrap();
-        let Quarantined::Vaulted(meta) = vault.quarantine(&home(&home), &reason()).unwrap() else {
+        let Quarantined::Vaulted(meta) = vault.quarantine(&codex_home(&home), &reason()).unwrap() else {
             panic!("not vaulted")
         };
         assert!(!home.join(AUTH_FILE).exists());
@@ -382,7 +382,7 @@ mod tests {
         )
         .unwrap();
         let vault = Vault::open(&tmp.path().join("state")).unwrap();
-        let q = vault.quarantine(&home(&home), &reason()).unwrap();
+        let q = vault.quarantine(&codex_home(&home), &reason()).unwrap();
         assert!(matches!(q, Quarantined::MovedAside { kind: "FIFO", .. }), "{q:?}");
         assert!(!home.join(AUTH_FILE).exists());
     }
@@ -395,7 +395,7 @@ mod tests {
         let id = Vault::new_id();
         std::fs::write(home.join(format!("{ASIDE_PREFIX}{id}")), b"{}").unwrap();
         let vault = Vault::open(&tmp.path().join("state")).unwrap();
-        let done = vault.recover_aside(&home(&home), &reason()).unwrap();
+        let done = vault.recover_aside(&codex_home(&home), &reason()).unwrap();
         assert!(matches!(&done[..], [Quarantined::Vaulted(m)] if m.recovered && m.id == id));
         assert_eq!(std::fs::read_dir(&home).unwrap().count(), 0);
     }

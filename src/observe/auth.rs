@@ -323,7 +323,7 @@ fn normalise_plan(plan: &str) -> String {
 
 /// What audit records and `status` show about a credential: no secret, the email reduced to
 /// its domain, fingerprints shortened to 12 hex digits.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct CredentialSummary {
     pub method: String,
     pub workspace: Option<String>,

@@ -1,0 +1,350 @@
+//! The agent end to end: the real binary on a scratch machine, the real Codex CLI where Codex's
+//! own behaviour is the point.
+
+mod support;
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+use rustix::process::Signal;
+use support::*;
+
+#[test]
+fn real_codex_api_key_login_is_quarantined_and_restored() {
+    let m = Machine::new(&["alice"]);
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    let home = m.codex_home("alice");
+    let agent = m.start_agent();
+
+    let login = m.codex_as("alice", &["login", "--with-api-key"], Some("sk-proj-SECRETKEY123\n"));
+    assert!(login.status.success(), "codex login failed: {}", stderr(&login));
+
+    let q = m.wait_event("quarantined", |r| r["codex_home"] == home.to_str().unwrap());
+    assert!(!home.join("auth.json").exists(), "credential still in place");
+    let status = m.codex_as("alice", &["login", "status"], None);
+    let said = format!("{}{}", stdout(&status), stderr(&status));
+    assert!(said.contains("Not logged in"), "codex login status said: {said}");
+
+    assert_eq!(q["user"], "alice");
+    assert_eq!(q["uid"], m.uid("alice"));
+    assert_eq!(q["rules"], serde_json::json!(["login.method"]));
+    assert_eq!(q["outcome"], "vaulted");
+    assert_eq!(q["policy_revision"], "r1");
+    assert_eq!(q["mode"], "enforce");
+    assert_eq!(q["credential"]["method"], "api-key");
+    assert_eq!(q["credential"]["key_kind"], "project");
+    let violation = m.wait_event("violation", |r| r["codex_home"] == home.to_str().unwrap());
+    assert_eq!(violation["evidence"][0]["rule"], "login.method");
+
+    let verify = m.run(&["audit", "verify"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
+    assert!(stdout(&verify).contains("chain intact"));
+
+    // The key never leaves the vault: not in the audit log, the agent's logs or status.
+    let status_json = std::fs::read_to_string(m.state_dir().join("status.json")).unwrap();
+    for text in [
+        std::fs::read_to_string(m.audit_log()).unwrap(),
+        agent.stderr_text(),
+        status_json,
+    ] {
+        assert!(!text.contains("SECRETKEY123"), "secret leaked: {text}");
+    }
+    // The vault is root-only.
+    let vault_mode = std::fs::metadata(m.state_dir().join("vault")).unwrap().permissions();
+    assert_eq!(vault_mode.mode() & 0o777, 0o700);
+
+    let stopped = agent.stop();
+    assert!(stopped.success(), "agent exit: {stopped:?}");
+    assert_eq!(m.events("agent_stopped").len(), 1);
+
+    let id = q["vault_id"].as_str().unwrap();
+    let restore = m.run(&["restore", id]);
+    assert_eq!(restore.status.code(), Some(0), "{}", stderr(&restore));
+    assert!(stdout(&restore).contains("the agent will quarantine it again"));
+    let status = m.codex_as("alice", &["login", "status"], None);
+    let said = format!("{}{}", stdout(&status), stderr(&status));
+    assert!(said.contains("API key configured"), "after restore: {said}");
+    let auth = std::fs::metadata(home.join("auth.json")).unwrap();
+    assert_eq!(auth.permissions().mode() & 0o777, 0o600);
+    assert_eq!(std::os::unix::fs::MetadataExt::uid(&auth), m.uid("alice"));
+    assert_eq!(m.events("restored")[0]["vault_id"], id);
+    assert_eq!(m.run(&["audit", "verify"]).status.code(), Some(0));
+}
+
+#[test]
+fn chatgpt_workspace_is_judged_on_complete_files_only() {
+    let m = Machine::new(&["alice", "bob"]);
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    let alice = m.codex_home("alice");
+    let bob = m.codex_home("bob");
+    m.auth("alice", &chatgpt_auth("ws-corp", "business", "alice@example.com"));
+    let agent = m.start_agent();
+
+    // Bob signs in to his personal workspace; Codex truncates, then writes in pieces.
+    let text = chatgpt_auth("ws-personal", "plus", "bob@gmail.com");
+    let path = bob.join("auth.json");
+    let mut f = std::os::unix::fs::OpenOptionsExt::mode(
+        std::fs::OpenOptions::new().write(true).create(true).truncate(true),
+        0o600,
+    )
+    .open(&path)
+    .unwrap();
+    for chunk in text.as_bytes().chunks(text.len() / 4 + 1) {
+        f.write_all(chunk).unwrap();
+        f.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(60));
+    }
+    drop(f);
+
+    let q = m.wait_event("quarantined", |r| r["codex_home"] == bob.to_str().unwrap());
+    assert_eq!(q["rules"], serde_json::json!(["login.workspace"]));
+    assert_eq!(q["credential"]["workspace"], "ws-personal");
+    assert_eq!(q["credential"]["email_domain"], "gmail.com");
+    assert!(!path.exists());
+    // Never judged half-written.
+    assert!(
+        m.records()
+            .iter()
+            .all(|r| !r["rules"].to_string().contains("credential.unreadable")),
+        "a half-written file was judged"
+    );
+    // Alice, in the company workspace, is left alone.
+    assert!(alice.join("auth.json").exists());
+    assert!(m
+        .records()
+        .iter()
+        .all(|r| r["codex_home"] != alice.to_str().unwrap()));
+    assert!(!std::fs::read_to_string(m.audit_log())
+        .unwrap()
+        .contains("SECRET_REFRESH"));
+    drop(agent);
+}
+
+#[test]
+fn a_bad_policy_is_rejected_and_the_previous_one_keeps_enforcing() {
+    let m = Machine::new(&["alice"]);
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    m.codex_home("alice");
+    let agent = m.start_agent();
+
+    m.policy(
+        "20-broken.toml",
+        "[login]\nallowed_method = [\"api-key\"]\nallowed_workspaces = 3\n",
+    );
+    let rejected = m.wait_event("policy_rejected", |_| true);
+    assert_eq!(rejected["kept_revision"], "r1");
+    let diags = rejected["diagnostics"].as_array().unwrap();
+    assert!(diags.iter().any(|d| d["code"] == "policy.unknown-key" && d["line"] == 2));
+
+    // Still enforcing revision r1: an API key is moved.
+    m.auth("alice", &api_key_auth("sk-proj-abc"));
+    let q = m.wait_event("quarantined", |_| true);
+    assert_eq!(q["policy_revision"], "r1");
+    assert_eq!(q["rules"], serde_json::json!(["login.method"]));
+
+    let validate = m.run(&["policy", "validate"]);
+    assert_eq!(validate.status.code(), Some(1));
+    let out = stdout(&validate);
+    assert!(out.contains("20-broken.toml:2:1"), "{out}");
+    assert!(out.contains("allowed_methods"), "no did-you-mean: {out}");
+    assert!(out.contains("20-broken.toml:3:"), "second problem missing: {out}");
+
+    // A restart with the policy dir still broken keeps the last good policy.
+    agent.stop();
+    let agent = m.start_agent();
+    let status = m.run(&["status", "--json"]);
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["policy_origin"], "last-good");
+    assert_eq!(status["policy_revision"], "r1");
+    m.auth("alice", &api_key_auth("sk-proj-def"));
+    wait_for("a second quarantine", || m.events("quarantined").len() == 2);
+
+    // Fixing the file loads it (SIGHUP also works, the watcher is faster).
+    std::fs::remove_file(m.policy_dir().join("20-broken.toml")).unwrap();
+    m.policy(
+        "10-corp.toml",
+        &CHATGPT_ONLY.replace("\"r1\"", "\"r2\"").replace("enforce", "monitor"),
+    );
+    agent.signal(Signal::HUP);
+    m.wait_event("policy_loaded", |r| r["policy_revision"] == "r2");
+    drop(agent);
+}
+
+#[test]
+fn monitor_mode_records_but_moves_nothing() {
+    let m = Machine::new(&["alice"]);
+    m.policy(
+        "10-corp.toml",
+        &CHATGPT_ONLY.replace("mode = \"enforce\"", "mode = \"monitor\""),
+    );
+    let auth = m.auth("alice", &api_key_auth("sk-svcacct-xyz"));
+    let agent = m.start_agent();
+    let v = m.wait_event("violation", |_| true);
+    assert_eq!(v["mode"], "monitor");
+    assert_eq!(v["action"], "record");
+    assert!(auth.exists());
+    assert!(m.events("quarantined").is_empty());
+    drop(agent);
+}
+
+#[test]
+fn no_policy_runs_the_baseline_and_says_so() {
+    let m = Machine::new(&["alice"]);
+    let auth = m.auth("alice", &api_key_auth("sk-proj-abc"));
+    std::fs::set_permissions(&auth, PermissionsExt::from_mode(0o644)).unwrap();
+    // The baseline covers passwd users from uid 1000: as root the scratch users are 2000+.
+    let agent = m.start_agent();
+    let loaded = m.wait_event("policy_loaded", |_| true);
+    assert_eq!(loaded["no_admin_policy"], true);
+    let status = m.run(&["status"]);
+    assert!(
+        stdout(&status).contains("no admin policy is installed"),
+        "{}",
+        stdout(&status)
+    );
+    if rustix::process::geteuid().is_root() {
+        let v = m.wait_event("violation", |_| true);
+        assert_eq!(v["rules"], serde_json::json!(["credential.permissions"]));
+        assert_eq!(v["mode"], "monitor");
+        assert!(auth.exists(), "baseline moved a credential");
+    }
+    drop(agent);
+}
+
+#[test]
+fn hostile_files_do_not_block_or_misdirect_the_agent() {
+    let m = Machine::new(&["alice", "mallory"]);
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    let alice = m.codex_home("alice");
+    m.auth("alice", &api_key_auth("sk-proj-alice"));
+    // Mallory's ~/.codex is a symlink to Alice's.
+    std::os::unix::fs::symlink(&alice, m.path("home/mallory/.codex")).unwrap();
+    chown(&m.path("home/mallory/.codex"), m.uid("mallory"));
+    let agent_pre = m.start_agent();
+    // Alice's own is moved (it is hers); the symlinked one is refused, not followed.
+    m.wait_event("quarantined", |r| r["user"] == "alice");
+    let mallory = m.wait_event("violation", |r| r["user"] == "mallory");
+    assert_eq!(mallory["rules"], serde_json::json!(["credential.unreadable"]));
+    assert_eq!(m.events("quarantined").len(), 1);
+    drop(agent_pre);
+
+    // A FIFO named auth.json must not block the agent; it is moved aside, not read.
+    let m = Machine::new(&["bob"]);
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    let bob = m.codex_home("bob");
+    let agent = m.start_agent();
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        bob.join("auth.json"),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+    let q = m.wait_event("quarantined", |_| true);
+    assert!(q["outcome"].as_str().unwrap().contains("FIFO"), "{q}");
+    // Garbage that never parses is judged unreadable after the settle window and moved.
+    std::fs::create_dir_all(m.path("home/bob/x")).unwrap();
+    m.auth("bob", "{ this is not json");
+    let q = m.wait_event("quarantined", |r| r["outcome"] == "vaulted");
+    assert_eq!(q["rules"], serde_json::json!(["credential.unreadable"]));
+    // The agent is still responsive.
+    m.auth("bob", &api_key_auth("sk-proj-later"));
+    wait_for("a third quarantine", || m.events("quarantined").len() == 3);
+    drop(agent);
+}
+
+#[test]
+fn check_reports_and_enforces_on_demand() {
+    let m = Machine::new(&["alice", "bob"]);
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    m.auth("alice", &chatgpt_auth("ws-corp", "business", "a@example.com"));
+    let out = m.run(&["check", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+
+    let bob = m.auth("bob", &api_key_auth("sk-admin-SECRETADMIN"));
+    let out = m.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("login.method"), "{text}");
+    assert!(!text.contains("SECRETADMIN"));
+    assert!(bob.exists(), "plain check changed something");
+    assert!(!m.audit_log().exists(), "plain check wrote the audit log");
+
+    let out = m.run(&["check", "--enforce", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let bob_report = doc["homes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["user"] == "bob")
+        .unwrap()
+        .clone();
+    assert_eq!(bob_report["actions"][0]["outcome"], "vaulted");
+    assert!(!bob.exists());
+    assert_eq!(m.events("quarantined").len(), 1);
+    assert_eq!(m.run(&["check"]).status.code(), Some(0));
+}
+
+#[test]
+fn an_interrupted_quarantine_is_finished_on_restart() {
+    let m = Machine::new(&["alice"]);
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    let home = m.codex_home("alice");
+    // What a kill -9 between "moved aside" and "vaulted" leaves behind.
+    let aside = home.join(".codex-warden-quarantine-20261125T000000Z-0badf00d");
+    std::fs::write(&aside, api_key_auth("sk-proj-abc")).unwrap();
+    let agent = m.start_agent();
+    let q = m.wait_event("quarantined", |_| true);
+    assert_eq!(q["recovered_after_restart"], true);
+    assert_eq!(q["vault_id"], "20261125T000000Z-0badf00d");
+    assert!(!aside.exists());
+    let list = m.run(&["restore", "--list"]);
+    assert!(stdout(&list).contains("20261125T000000Z-0badf00d"));
+    drop(agent);
+}
+
+#[test]
+fn a_killed_agent_loses_nothing_and_the_chain_survives() {
+    let m = Machine::new(&["alice"]);
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    m.codex_home("alice");
+    let agent = m.start_agent();
+    m.auth("alice", &api_key_auth("sk-proj-1"));
+    m.wait_event("quarantined", |_| true);
+    agent.kill9();
+    // A torn record, as a kill -9 mid-write would leave.
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(m.audit_log())
+        .unwrap();
+    f.write_all(b"{\"seq\":99,\"ev").unwrap();
+    drop(f);
+    let broken = m.run(&["audit", "verify"]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(stdout(&broken).contains("torn"), "{}", stdout(&broken));
+
+    let agent = m.start_agent();
+    m.auth("alice", &api_key_auth("sk-proj-2"));
+    wait_for("a second quarantine", || m.events("quarantined").len() == 2);
+    let verify = m.run(&["audit", "verify"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
+    drop(agent);
+}
+
+#[test]
+fn audit_verify_names_a_changed_record() {
+    let m = Machine::new(&["alice"]);
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    m.auth("alice", &api_key_auth("sk-proj-1"));
+    assert_eq!(m.run(&["check", "--enforce"]).status.code(), Some(1));
+    let text = std::fs::read_to_string(m.audit_log()).unwrap();
+    let n = text.lines().count();
+    assert!(n >= 3, "{text}");
+    std::fs::write(m.audit_log(), text.replacen("\"alice\"", "\"nobody\"", 1)).unwrap();
+    let out = m.run(&["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("changed"), "{}", stdout(&out));
+}

@@ -1,0 +1,377 @@
+//! A scratch machine for integration tests: homes, policy dir, state dir and audit log under a
+//! temp dir, the real `codex-warden` binary, and the real Codex CLI.
+
+#![allow(dead_code)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_codex-warden");
+/// The Codex CLI version the tests run against.
+pub const CODEX_VERSION: &str = "0.169.0";
+
+/// How long to wait for something the agent does asynchronously. Not a performance goal: a
+/// liveness bound, generous so a loaded CI machine does not flake.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+pub struct Machine {
+    pub root: tempfile::TempDir,
+    pub users: Vec<(String, u32)>,
+}
+
+impl Machine {
+    /// A machine with the given user accounts (homes under `<root>/home/<name>`).
+    pub fn new(users: &[&str]) -> Machine {
+        let root = tempfile::tempdir().unwrap();
+        // tempdir is 0700; homes of other uids must be reachable like /home is.
+        std::fs::set_permissions(root.path(), PermissionsExt::from_mode(0o755)).unwrap();
+        let m = Machine {
+            root,
+            users: Vec::new(),
+        };
+        std::fs::create_dir_all(m.policy_dir()).unwrap();
+        std::fs::set_permissions(m.policy_dir(), PermissionsExt::from_mode(0o755)).unwrap();
+        let mut m = m;
+        let euid = rustix::process::geteuid().as_raw();
+        let mut passwd = String::new();
+        for (i, name) in users.iter().enumerate() {
+            // As root, give each user a real uid of its own; otherwise all are us.
+            let uid = if euid == 0 { 2000 + i as u32 } else { euid };
+            let home = m.root.path().join("home").join(name);
+            std::fs::create_dir_all(&home).unwrap();
+            chown(&home, uid);
+            passwd.push_str(&format!("{name}:x:{uid}:{uid}::{}:/bin/sh\n", home.display()));
+            m.users.push((name.to_string(), uid));
+        }
+        std::fs::write(m.passwd_file(), passwd).unwrap();
+        m
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.path().join(rel)
+    }
+    pub fn policy_dir(&self) -> PathBuf {
+        self.path("policy.d")
+    }
+    pub fn state_dir(&self) -> PathBuf {
+        self.path("state")
+    }
+    pub fn audit_log(&self) -> PathBuf {
+        self.path("log/audit.jsonl")
+    }
+    pub fn passwd_file(&self) -> PathBuf {
+        self.path("passwd")
+    }
+    pub fn uid(&self, user: &str) -> u32 {
+        self.users.iter().find(|(n, _)| n == user).unwrap().1
+    }
+    /// `~/.codex` of a user, created and owned by them.
+    pub fn codex_home(&self, user: &str) -> PathBuf {
+        let home = self.path(&format!("home/{user}/.codex"));
+        if !home.exists() {
+            std::fs::create_dir_all(&home).unwrap();
+            chown(&home, self.uid(user));
+        }
+        home
+    }
+
+    /// Write a policy drop-in (root-owned 0644, like MDM installs it).
+    pub fn policy(&self, name: &str, text: &str) {
+        let path = self.policy_dir().join(name);
+        let tmp = self.policy_dir().join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::set_permissions(&tmp, PermissionsExt::from_mode(0o644)).unwrap();
+        std::fs::rename(tmp, path).unwrap();
+    }
+
+    /// Write auth.json as Codex does: created 0600 by its user, truncated, written in place.
+    pub fn auth(&self, user: &str, json: &str) -> PathBuf {
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = self.codex_home(user).join("auth.json");
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)
+            .unwrap();
+        if rustix::process::geteuid().is_root() {
+            std::os::unix::fs::fchown(&f, Some(self.uid(user)), Some(self.uid(user))).unwrap();
+        }
+        std::io::Write::write_all(&mut f, json.as_bytes()).unwrap();
+        path
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(BIN);
+        c.env("CODEX_WARDEN_POLICY_DIR", self.policy_dir())
+            .env("CODEX_WARDEN_STATE_DIR", self.state_dir())
+            .env("CODEX_WARDEN_AUDIT_LOG", self.audit_log())
+            .env("CODEX_WARDEN_PASSWD_FILE", self.passwd_file())
+            .env("CODEX_WARDEN_MANAGED_PREFS", self.path("no-managed-prefs.plist"))
+            .env("CODEX_WARDEN_LOG", "debug");
+        c
+    }
+
+    /// Run a command to completion.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+
+    /// Start the agent and wait until its first full scan is done.
+    pub fn start_agent(&self) -> Agent {
+        let status = self.state_dir().join("status.json");
+        let _ = std::fs::remove_file(&status);
+        let log = std::fs::File::create(self.path("agent.stderr")).unwrap();
+        let child = self
+            .cmd()
+            .arg("run")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let agent = Agent {
+            child: Some(child),
+            stderr: self.path("agent.stderr"),
+        };
+        wait_for("the agent's first scan", || status.exists());
+        agent
+    }
+
+    /// Every audit record so far.
+    pub fn records(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.audit_log())
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("audit line is JSON"))
+            .collect()
+    }
+
+    pub fn events(&self, event: &str) -> Vec<serde_json::Value> {
+        self.records()
+            .into_iter()
+            .filter(|r| r["event"] == event)
+            .collect()
+    }
+
+    /// Wait for a record of `event` matching `pred`.
+    pub fn wait_event(
+        &self,
+        event: &str,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let mut found = None;
+        wait_for(&format!("a {event} record"), || {
+            found = self.events(event).into_iter().find(|r| pred(r));
+            found.is_some()
+        });
+        found.unwrap()
+    }
+}
+
+pub struct Agent {
+    child: Option<Child>,
+    pub stderr: PathBuf,
+}
+
+impl Agent {
+    pub fn pid(&self) -> i32 {
+        self.child.as_ref().unwrap().id() as i32
+    }
+
+    pub fn signal(&self, sig: rustix::process::Signal) {
+        rustix::process::kill_process(rustix::process::Pid::from_raw(self.pid()).unwrap(), sig)
+            .unwrap();
+    }
+
+    /// SIGTERM and wait; returns the exit status.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        self.signal(rustix::process::Signal::TERM);
+        self.child.take().unwrap().wait().unwrap()
+    }
+
+    pub fn kill9(mut self) {
+        let mut child = self.child.take().unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
+    pub fn stderr_text(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+pub fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        if start.elapsed() > PATIENCE {
+            panic!("timed out waiting for {what}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+pub fn chown(path: &Path, uid: u32) {
+    if rustix::process::geteuid().is_root() {
+        std::os::unix::fs::lchown(path, Some(uid), Some(uid)).unwrap();
+    }
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+// ---- credentials -------------------------------------------------------------------------
+
+fn b64(s: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
+}
+
+/// A JWT with the claims Codex reads (signature is never checked).
+pub fn jwt(workspace: &str, plan: &str, email: &str) -> String {
+    let payload = serde_json::json!({
+        "email": email,
+        "exp": 4_102_444_800u64,
+        "https://api.openai.com/auth": {
+            "chatgpt_account_id": workspace,
+            "chatgpt_plan_type": plan,
+            "chatgpt_user_id": "user-1",
+        }
+    });
+    format!(
+        "{}.{}.c2ln",
+        b64(r#"{"alg":"RS256","typ":"JWT"}"#),
+        b64(&payload.to_string())
+    )
+}
+
+/// A ChatGPT auth.json as Codex writes it (pretty-printed).
+pub fn chatgpt_auth(workspace: &str, plan: &str, email: &str) -> String {
+    let token = jwt(workspace, plan, email);
+    serde_json::to_string_pretty(&serde_json::json!({
+        "auth_mode": "chatgpt",
+        "OPENAI_API_KEY": null,
+        "tokens": {
+            "id_token": token,
+            "access_token": token,
+            "refresh_token": "rt_SECRET_REFRESH",
+            "account_id": workspace,
+        },
+        "last_refresh": "2026-11-25T00:00:00Z",
+    }))
+    .unwrap()
+}
+
+pub fn api_key_auth(key: &str) -> String {
+    serde_json::to_string_pretty(&serde_json::json!({
+        "auth_mode": "apikey",
+        "OPENAI_API_KEY": key,
+    }))
+    .unwrap()
+}
+
+pub const CHATGPT_ONLY: &str = r#"
+[policy]
+name = "test-corp"
+revision = "r1"
+mode = "enforce"
+
+[login]
+allowed_methods = ["chatgpt"]
+allowed_workspaces = ["ws-corp"]
+
+[scope]
+min_uid = 0
+"#;
+
+// ---- the real Codex CLI ------------------------------------------------------------------
+
+/// Path of the real `codex` launcher, installing `@openai/codex` from npm into `target/` the
+/// first time (CI's `.ci/run` does the same ahead of time).
+pub fn codex_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Ok(p) = std::env::var("CODEX_WARDEN_TEST_CODEX") {
+            return PathBuf::from(p);
+        }
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/codex-cli");
+        let bin = dir.join("node_modules/.bin/codex");
+        if !bin.exists() {
+            std::fs::create_dir_all(&dir).unwrap();
+            let out = Command::new("npm")
+                .args([
+                    "install",
+                    "--no-audit",
+                    "--no-fund",
+                    "--prefix",
+                    dir.to_str().unwrap(),
+                    &format!("@openai/codex@{CODEX_VERSION}"),
+                ])
+                .output()
+                .expect("npm is needed to install the Codex CLI for these tests");
+            assert!(
+                out.status.success(),
+                "npm install @openai/codex@{CODEX_VERSION} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        bin
+    })
+    .clone()
+}
+
+impl Machine {
+    /// Run the real Codex CLI as `user` (their uid when we are root), with their `~/.codex`.
+    pub fn codex_as(&self, user: &str, args: &[&str], stdin: Option<&str>) -> Output {
+        let home = self.codex_home(user);
+        let mut cmd = Command::new(codex_bin());
+        if rustix::process::geteuid().is_root() {
+            use std::os::unix::process::CommandExt;
+            cmd.uid(self.uid(user)).gid(self.uid(user));
+        }
+        cmd.env("HOME", self.path(&format!("home/{user}")));
+        run_codex(cmd, &home, args, stdin)
+    }
+}
+
+/// Run the real Codex CLI with `CODEX_HOME` set.
+pub fn codex(home: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    run_codex(Command::new(codex_bin()), home, args, stdin)
+}
+
+fn run_codex(mut cmd: Command, home: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    cmd.args(args)
+        .env("CODEX_HOME", home)
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("CODEX_API_KEY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    {
+        use std::io::Write;
+        let mut input = child.stdin.take().unwrap();
+        if let Some(s) = stdin {
+            input.write_all(s.as_bytes()).unwrap();
+        }
+    }
+    child.wait_with_output().unwrap()
+}
