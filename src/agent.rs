@@ -21,7 +21,7 @@ use crate::inventory::{self, PROFILE_SUFFIX};
 use crate::observe::CodexHome;
 use crate::settings::Settings;
 use crate::vault::{ASIDE_PREFIX, AUTH_FILE};
-use crate::watch::{Msg, Watcher, LIMIT_HELP};
+use crate::watch::{LIMIT_HELP, Msg, Watcher};
 
 /// How often a half-written credential is re-read inside the settle window.
 const SETTLE_RETRY: Duration = Duration::from_millis(20);
@@ -151,9 +151,10 @@ pub fn run(settings: Settings) -> Result<()> {
             next_scan = Instant::now() + scan_interval;
         }
     }
-    agent
-        .engine
-        .record(Event::AgentStopped, Fields::default().with("pid", std::process::id()));
+    agent.engine.record(
+        Event::AgentStopped,
+        Fields::default().with("pid", std::process::id()),
+    );
     Ok(())
 }
 
@@ -220,8 +221,14 @@ impl Agent {
                 Event::WatchDegraded,
                 Fields::default()
                     .with("reason", &reason)
-                    .with("unwatched_dirs", problems.iter().map(|p| &p.dir).collect::<Vec<_>>())
-                    .with("errors", problems.iter().map(|p| &p.error).collect::<Vec<_>>()),
+                    .with(
+                        "unwatched_dirs",
+                        problems.iter().map(|p| &p.dir).collect::<Vec<_>>(),
+                    )
+                    .with(
+                        "errors",
+                        problems.iter().map(|p| &p.error).collect::<Vec<_>>(),
+                    ),
             );
         }
         self.degraded = Some(reason);
@@ -234,8 +241,7 @@ impl Agent {
         let mut to_judge = BTreeSet::new();
         for path in paths {
             let parent = path.parent().unwrap_or(Path::new("/"));
-            if parent == self.engine.settings.policy_dir
-                || path == self.engine.settings.policy_dir
+            if parent == self.engine.settings.policy_dir || path == self.engine.settings.policy_dir
             {
                 self.policy_due = Some(now + POLICY_DEBOUNCE);
                 continue;
@@ -277,7 +283,10 @@ impl Agent {
         let reading = inventory::observe(home);
         if reading.unsettled {
             let settle = self.engine.settings.settle;
-            let first = self.settling.get(&home.path).map_or(now, |(first, _)| *first);
+            let first = self
+                .settling
+                .get(&home.path)
+                .map_or(now, |(first, _)| *first);
             if now.duration_since(first) < settle {
                 self.settling
                     .insert(home.path.clone(), (first, now + SETTLE_RETRY));

@@ -110,12 +110,12 @@ struct Head<'a> {
 impl AuditLog {
     /// Open (creating if needed, root-only) the log at `path`.
     pub fn open(path: &Path) -> Result<AuditLog> {
-        if let Some(dir) = path.parent() {
-            if !dir.as_os_str().is_empty() && !dir.exists() {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("creating {}", dir.display()))?;
-                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o750))?;
-            }
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+            && !dir.exists()
+        {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o750))?;
         }
         open_file(path).with_context(|| format!("opening audit log {}", path.display()))?;
         Ok(AuditLog {
@@ -228,7 +228,7 @@ fn read_tail(file: &mut File) -> Result<Tail> {
                     last_hash: None,
                     valid_len: 0,
                     torn_bytes: len,
-                })
+                });
             }
             None => {
                 block *= 4;
@@ -246,9 +246,8 @@ fn read_tail(file: &mut File) -> Result<Tail> {
                 continue;
             }
         };
-        let record: Value = serde_json::from_slice(line).context(
-            "the last audit record is not valid JSON: run `codex-warden audit verify`",
-        )?;
+        let record: Value = serde_json::from_slice(line)
+            .context("the last audit record is not valid JSON: run `codex-warden audit verify`")?;
         let seq = record.get("seq").and_then(Value::as_u64);
         let hash = record
             .get("hash")
@@ -450,11 +449,17 @@ mod tests {
         let b = verify(&path).unwrap().first_break.unwrap();
         assert!(b.problem.contains("torn"));
         let log = AuditLog::open(&path).unwrap();
-        assert_eq!(log.append(Event::AgentStarted, &stamp(), Fields::default()).unwrap(), 3);
+        assert_eq!(
+            log.append(Event::AgentStarted, &stamp(), Fields::default())
+                .unwrap(),
+            3
+        );
         let r = verify(&path).unwrap();
         assert!(r.first_break.is_none(), "{:?}", r.first_break);
-        assert!(std::fs::read_to_string(&path)
-            .unwrap()
-            .contains("\"recovered_torn_bytes\":12"));
+        assert!(
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .contains("\"recovered_torn_bytes\":12")
+        );
     }
 }

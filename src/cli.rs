@@ -37,13 +37,30 @@ pub struct PathArgs {
     pub managed_prefs: PathBuf,
     /// Read accounts from this passwd-format file instead of the system user database
     /// (for scratch machines and tests).
-    #[arg(long, global = true, env = "CODEX_WARDEN_PASSWD_FILE", hide_short_help = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "CODEX_WARDEN_PASSWD_FILE",
+        hide_short_help = true
+    )]
     pub passwd_file: Option<PathBuf>,
     /// How long (ms) a credential that does not parse is re-read before it is judged unreadable.
-    #[arg(long, global = true, env = "CODEX_WARDEN_SETTLE_MS", default_value_t = 500, hide_short_help = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "CODEX_WARDEN_SETTLE_MS",
+        default_value_t = 500,
+        hide_short_help = true
+    )]
     pub settle_ms: u64,
     /// Seconds between the agent's full reconcile scans.
-    #[arg(long, global = true, env = "CODEX_WARDEN_SCAN_INTERVAL", default_value_t = 300, hide_short_help = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "CODEX_WARDEN_SCAN_INTERVAL",
+        default_value_t = 300,
+        hide_short_help = true
+    )]
     pub scan_interval: u64,
 }
 

@@ -84,7 +84,9 @@ fn write_check_human(
     let policy = &engine.active.policy;
     let origin = match engine.active.origin {
         PolicyOrigin::Admin => format!("from {}", engine.settings.policy_dir.display()),
-        PolicyOrigin::LastGood => "the last good policy (the policy dir is invalid or empty)".into(),
+        PolicyOrigin::LastGood => {
+            "the last good policy (the policy dir is invalid or empty)".into()
+        }
         PolicyOrigin::Baseline => "NO ADMIN POLICY INSTALLED: built-in baseline".into(),
     };
     writeln!(
@@ -124,7 +126,10 @@ fn write_check_human(
             }
         }
         if !r.compliant && !enforce && r.planned.len() > 1 {
-            writeln!(out, "       the agent would act on this (see `check --enforce`)")?;
+            writeln!(
+                out,
+                "       the agent would act on this (see `check --enforce`)"
+            )?;
         }
     }
     let bad = reports.iter().filter(|r| !r.compliant).count();
@@ -157,11 +162,7 @@ fn describe(c: &crate::observe::auth::CredentialSummary) -> String {
     parts.join(", ")
 }
 
-fn policy_validate(
-    settings: &Settings,
-    files: &[std::path::PathBuf],
-    json: bool,
-) -> Result<u8> {
+fn policy_validate(settings: &Settings, files: &[std::path::PathBuf], json: bool) -> Result<u8> {
     let outcome = if files.is_empty() {
         load::load_dir(&settings.policy_dir, settings.managed_prefs.as_deref())
     } else {
@@ -202,11 +203,18 @@ fn policy_validate(
 fn policy_explain(settings: &Settings, json: bool) -> Result<u8> {
     let outcome = load::load_dir(&settings.policy_dir, settings.managed_prefs.as_deref());
     if json {
-        println!("{}", serde_json::to_string_pretty(&load::explain_json(&outcome))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&load::explain_json(&outcome))?
+        );
     } else {
         print!("{}", load::render_explain(&outcome));
     }
-    Ok(if outcome.policy.is_some() { OK } else { FINDINGS })
+    Ok(if outcome.policy.is_some() {
+        OK
+    } else {
+        FINDINGS
+    })
 }
 
 fn restore(settings: Settings, id: &str, json: bool) -> Result<u8> {
@@ -299,7 +307,11 @@ fn restore_list(settings: &Settings, json: bool) -> Result<u8> {
             m.user.as_deref().unwrap_or("-"),
             m.codex_home.display(),
             m.rules.join(","),
-            if m.restored_at.is_some() { "  (restored)" } else { "" }
+            if m.restored_at.is_some() {
+                "  (restored)"
+            } else {
+                ""
+            }
         );
     }
     Ok(OK)
@@ -331,5 +343,9 @@ fn audit_verify(settings: &Settings, json: bool) -> Result<u8> {
                 .unwrap_or_default()
         );
     }
-    Ok(if report.first_break.is_some() { FINDINGS } else { OK })
+    Ok(if report.first_break.is_some() {
+        FINDINGS
+    } else {
+        OK
+    })
 }

@@ -18,12 +18,12 @@ use crate::inventory::{self, PasswdFile, SystemUsers, UserDb};
 use crate::observe::auth::CredentialSummary;
 use crate::observe::{AuthState, CodexHome, Observation};
 use crate::plan::{self, Action};
+use crate::policy::Policy;
 use crate::policy::load::{self, LoadOutcome};
 use crate::policy::store::{self, StoredSource};
-use crate::policy::Policy;
 use crate::safefs::Dir;
 use crate::settings::Settings;
-use crate::vault::{Quarantined, Reason, Vault, AUTH_FILE};
+use crate::vault::{AUTH_FILE, Quarantined, Reason, Vault};
 
 /// Where the active policy came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -143,10 +143,10 @@ impl Engine {
     /// Append an audit record, if this engine records. A record that cannot be written is logged
     /// loudly; the action it describes has already happened and is not undone.
     pub fn record(&self, event: Event, fields: Fields) {
-        if let Some(audit) = &self.audit {
-            if let Err(e) = audit.append(event, &self.stamp(), fields) {
-                tracing::error!(event = ?event, error = %format!("{e:#}"), "cannot write the audit log");
-            }
+        if let Some(audit) = &self.audit
+            && let Err(e) = audit.append(event, &self.stamp(), fields)
+        {
+            tracing::error!(event = ?event, error = %format!("{e:#}"), "cannot write the audit log");
         }
     }
 
@@ -192,11 +192,10 @@ impl Engine {
             };
             self.loaded_digest = Some(digest);
             self.rejected_digest = None;
-            if self.audit.is_some() {
-                if let Err(e) = store::save(&self.settings.state_dir, &self.active.policy, &sources)
-                {
-                    tracing::error!(error = %format!("{e:#}"), "cannot persist the last good policy");
-                }
+            if self.audit.is_some()
+                && let Err(e) = store::save(&self.settings.state_dir, &self.active.policy, &sources)
+            {
+                tracing::error!(error = %format!("{e:#}"), "cannot persist the last good policy");
             }
             tracing::info!(
                 name = %self.active.policy.name,
@@ -221,7 +220,8 @@ impl Engine {
                 return PolicyChange::Unchanged;
             }
             self.rejected_digest = Some(digest);
-            let rendered = crate::policy::diag::render_human(&outcome.diagnostics, &outcome.sources);
+            let rendered =
+                crate::policy::diag::render_human(&outcome.diagnostics, &outcome.sources);
             tracing::error!(
                 "policy rejected; keeping the {} policy\n{rendered}",
                 if initial { "last good" } else { "running" }
@@ -270,7 +270,10 @@ impl Engine {
                 Fields::default()
                     .with("policy_name", &self.active.policy.name)
                     .with("origin", self.active.origin)
-                    .with("no_admin_policy", self.active.origin == PolicyOrigin::Baseline),
+                    .with(
+                        "no_admin_policy",
+                        self.active.origin == PolicyOrigin::Baseline,
+                    ),
             );
             return PolicyChange::Loaded;
         }
@@ -318,7 +321,9 @@ impl Engine {
                         );
                     }
                 }
-                Err(e) => tracing::warn!(home = %home.path.display(), error = %format!("{e:#}"), "cannot finish an interrupted quarantine"),
+                Err(e) => {
+                    tracing::warn!(home = %home.path.display(), error = %format!("{e:#}"), "cannot finish an interrupted quarantine")
+                }
             }
         }
     }
@@ -361,8 +366,8 @@ impl Engine {
         if !act || self.audit.is_none() {
             return report;
         }
-        let key = serde_json::to_string(&(&report.verdict, &report.credential, auth))
-            .unwrap_or_default();
+        let key =
+            serde_json::to_string(&(&report.verdict, &report.credential, auth)).unwrap_or_default();
         let acts = planned.iter().any(|a| *a != Action::Record);
         if report.compliant {
             self.last_recorded.remove(&obs.home.path);
@@ -380,7 +385,12 @@ impl Engine {
         let repeat = self.last_recorded.get(&obs.home.path) == Some(&key);
         if !repeat || acts {
             let mut fields = self.home_fields(&obs.home, credential.clone());
-            fields.rules = report.verdict.rules().iter().map(|r| r.code().to_string()).collect();
+            fields.rules = report
+                .verdict
+                .rules()
+                .iter()
+                .map(|r| r.code().to_string())
+                .collect();
             fields.evidence = report.verdict.violations.clone();
             fields.action = Some(
                 planned
@@ -406,7 +416,12 @@ impl Engine {
                 (Action::Record, _) => continue,
             };
             let mut fields = self.home_fields(&obs.home, credential.clone());
-            fields.rules = report.verdict.rules().iter().map(|r| r.code().to_string()).collect();
+            fields.rules = report
+                .verdict
+                .rules()
+                .iter()
+                .map(|r| r.code().to_string())
+                .collect();
             if let Some(message) = &self.active.policy.enforce.message {
                 fields = fields.with("message", message);
             }
@@ -441,9 +456,10 @@ impl Engine {
         let (outcome, vault_id) = match q {
             Quarantined::Vaulted(meta) => ("vaulted".to_string(), Some(meta.id)),
             Quarantined::Gone => ("gone".to_string(), None),
-            Quarantined::MovedAside { aside, kind } => {
-                (format!("moved aside as {aside} (a {kind}, not copied)"), None)
-            }
+            Quarantined::MovedAside { aside, kind } => (
+                format!("moved aside as {aside} (a {kind}, not copied)"),
+                None,
+            ),
         };
         ActionOutcome {
             action: Action::Quarantine,
@@ -462,7 +478,12 @@ impl Engine {
             });
         ActionOutcome {
             action: Action::FixPermissions,
-            outcome: if result.is_ok() { "mode set to 0600" } else { "failed" }.into(),
+            outcome: if result.is_ok() {
+                "mode set to 0600"
+            } else {
+                "failed"
+            }
+            .into(),
             vault_id: None,
             error: result.err().map(|e| e.to_string()),
         }

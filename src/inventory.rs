@@ -158,10 +158,10 @@ pub fn glob_watch_dirs(scope: &Scope) -> Vec<PathBuf> {
         if literal.is_dir() {
             dirs.push(literal);
         }
-        if let Some(parent) = p.parent().and_then(Path::to_str) {
-            if let Ok(paths) = glob::glob(parent) {
-                dirs.extend(paths.flatten().filter(|d| d.is_dir()));
-            }
+        if let Some(parent) = p.parent().and_then(Path::to_str)
+            && let Ok(paths) = glob::glob(parent)
+        {
+            dirs.extend(paths.flatten().filter(|d| d.is_dir()));
         }
     }
     dirs.sort();
@@ -190,7 +190,7 @@ pub fn observe(home: &CodexHome) -> Reading {
                     config: ConfigState::Absent,
                 },
                 unsettled: false,
-            }
+            };
         }
         Err(e) => {
             // A home we refuse to open is judged unreadable: the credential in it cannot be
@@ -274,7 +274,7 @@ fn read_config(dir: &Dir) -> (ConfigState, bool) {
                         reason: format!("config.toml does not parse: {reason}"),
                     },
                     true,
-                )
+                );
             }
         },
         None => None,

@@ -37,11 +37,20 @@ pub struct Dir {
 pub enum FileRead {
     Absent,
     /// A regular file within the cap.
-    Regular { bytes: Vec<u8>, stat: Stat },
+    Regular {
+        bytes: Vec<u8>,
+        stat: Stat,
+    },
     /// Something that is not a regular file: a symlink, a FIFO, a directory, a socket, a device.
-    NotRegular { kind: &'static str, stat: Stat },
+    NotRegular {
+        kind: &'static str,
+        stat: Stat,
+    },
     /// A regular file over the cap; nothing was read.
-    TooLarge { size: u64, stat: Stat },
+    TooLarge {
+        size: u64,
+        stat: Stat,
+    },
 }
 
 /// A short name for a file type, for messages.
@@ -59,6 +68,7 @@ pub fn kind_name(stat: &Stat) -> &'static str {
 }
 
 /// Permission bits of a stat.
+#[allow(clippy::unnecessary_cast)] // st_mode is u16 on macOS
 pub fn perm_bits(stat: &Stat) -> u32 {
     (stat.st_mode as u32) & 0o7777
 }
@@ -235,7 +245,8 @@ impl Dir {
     /// `bytes`, fsync it and return the open file.
     pub fn create_new(&self, name: &str, mode: u32, bytes: &[u8]) -> io::Result<File> {
         check_name(name)?;
-        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let flags =
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
         let fd = rustix::fs::openat(&self.fd, name, flags, Mode::from_raw_mode(mode as _))?;
         // The umask may have narrowed the mode; set it exactly.
         rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode as _))?;
@@ -327,7 +338,7 @@ fn walk(mut fd: OwnedFd, at: &Path, path: &Path, links: &mut usize) -> io::Resul
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
                     format!("{} contains `..`", path.display()),
-                ))
+                ));
             }
             Component::Normal(name) => name,
             Component::Prefix(_) => unreachable!("no path prefixes on unix"),
@@ -394,7 +405,10 @@ mod tests {
         ));
         assert!(matches!(
             dir.read_file("link.json", 100).unwrap(),
-            FileRead::NotRegular { kind: "symlink", .. }
+            FileRead::NotRegular {
+                kind: "symlink",
+                ..
+            }
         ));
         assert!(matches!(
             dir.read_file("fifo.json", 100).unwrap(),
@@ -432,6 +446,9 @@ mod tests {
         symlink(&real, tmp.path().join("alias")).unwrap();
         // tempdir is 0700 and ours: trusted.
         let dir = Dir::open(&tmp.path().join("alias")).unwrap();
-        assert!(matches!(dir.read_file("f", 10).unwrap(), FileRead::Regular { .. }));
+        assert!(matches!(
+            dir.read_file("f", 10).unwrap(),
+            FileRead::Regular { .. }
+        ));
     }
 }

@@ -27,7 +27,13 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
         println!("{}", serde_json::to_string_pretty(&status)?);
         return Ok(0);
     }
-    let s = |k: &str| status.get(k).and_then(Value::as_str).unwrap_or("-").to_string();
+    let s = |k: &str| {
+        status
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("-")
+            .to_string()
+    };
     println!(
         "agent: {} (pid {pid}, version {}, started {})",
         if running { "running" } else { "NOT RUNNING" },
@@ -44,12 +50,23 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
     if status.get("no_admin_policy") == Some(&Value::Bool(true)) {
         println!("WARNING: no admin policy is installed; the built-in baseline only records");
     }
-    println!("last full scan: {}, updated {}", s("last_full_scan"), s("updated_at"));
+    println!(
+        "last full scan: {}, updated {}",
+        s("last_full_scan"),
+        s("updated_at")
+    );
     if let Some(reason) = status.get("watch_degraded").and_then(Value::as_str) {
         println!("watch degraded: {reason}");
     }
-    let homes = status.get("homes").and_then(Value::as_array).cloned().unwrap_or_default();
-    let bad: Vec<&Value> = homes.iter().filter(|h| h["compliant"] == Value::Bool(false)).collect();
+    let homes = status
+        .get("homes")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let bad: Vec<&Value> = homes
+        .iter()
+        .filter(|h| h["compliant"] == Value::Bool(false))
+        .collect();
     println!("{} Codex homes, {} with violations", homes.len(), bad.len());
     for h in bad {
         let rules: Vec<&str> = h["verdict"]["violations"]

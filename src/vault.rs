@@ -15,12 +15,12 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::evaluate::Violation;
-use crate::observe::auth::CredentialSummary;
 use crate::observe::CodexHome;
+use crate::observe::auth::CredentialSummary;
 use crate::safefs::{self, Dir, FileRead};
 
 pub const AUTH_FILE: &str = "auth.json";
@@ -56,7 +56,7 @@ pub struct Meta {
 #[derive(Debug)]
 pub enum Quarantined {
     /// The credential is in the vault.
-    Vaulted(Meta),
+    Vaulted(Box<Meta>),
     /// Nothing was at auth.json any more (the user logged out, or it was already moved).
     Gone,
     /// The entry was not a regular file: it was moved aside in the home, not copied.
@@ -115,7 +115,7 @@ impl Vault {
             Err(e) => {
                 return Err(e).with_context(|| {
                     format!("moving {} aside", home.path.join(AUTH_FILE).display())
-                })
+                });
             }
         }
         home_dir.sync().ok();
@@ -138,13 +138,13 @@ impl Vault {
                 return Ok(Quarantined::MovedAside {
                     aside: aside.to_string(),
                     kind,
-                })
+                });
             }
             FileRead::TooLarge { .. } => {
                 return Ok(Quarantined::MovedAside {
                     aside: aside.to_string(),
                     kind: "file over 1 MiB",
-                })
+                });
             }
         };
         let meta = Meta {
@@ -184,7 +184,7 @@ impl Vault {
             .unlink(aside)
             .with_context(|| format!("removing {}", home_dir.path().join(aside).display()))?;
         home_dir.sync().ok();
-        Ok(Quarantined::Vaulted(meta))
+        Ok(Quarantined::Vaulted(Box::new(meta)))
     }
 
     /// Finish quarantines a crash interrupted: every aside file in `home` goes into the vault
@@ -291,9 +291,9 @@ impl Vault {
 /// path outside the vault.
 fn valid_id(id: &str) -> bool {
     id.len() == 25
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase() || b == b'T' || b == b'Z' || b == b'-')
+        && id.bytes().all(|b| {
+            b.is_ascii_digit() || b.is_ascii_lowercase() || b == b'T' || b == b'Z' || b == b'-'
+        })
 }
 
 /// Open (creating if needed) the state dir, root-only.
@@ -352,19 +352,29 @@ mod tests {
         )
         .unwrap();
         let vault = Vault::open(&tmp.path().join("state")).unwrap();
-        let Quarantined::Vaulted(meta) = vault.quarantine(&codex_home(&home), &reason()).unwrap() else {
+        let Quarantined::Vaulted(meta) = vault.quarantine(&codex_home(&home), &reason()).unwrap()
+        else {
             panic!("not vaulted")
         };
         assert!(!home.join(AUTH_FILE).exists());
-        assert_eq!(std::fs::read_dir(&home).unwrap().count(), 0, "aside file left");
+        assert_eq!(
+            std::fs::read_dir(&home).unwrap().count(),
+            0,
+            "aside file left"
+        );
         assert_eq!(meta.file_mode, 0o640);
         vault.restore(&meta.id).unwrap();
         assert_eq!(
             std::fs::read(home.join(AUTH_FILE)).unwrap(),
             b"{\"auth_mode\":\"apikey\"}"
         );
-        let mode = std::fs::metadata(home.join(AUTH_FILE)).unwrap().permissions();
-        assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777, 0o640);
+        let mode = std::fs::metadata(home.join(AUTH_FILE))
+            .unwrap()
+            .permissions();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+            0o640
+        );
         assert!(vault.restore(&meta.id).is_err(), "restored twice");
     }
 
@@ -383,7 +393,10 @@ mod tests {
         .unwrap();
         let vault = Vault::open(&tmp.path().join("state")).unwrap();
         let q = vault.quarantine(&codex_home(&home), &reason()).unwrap();
-        assert!(matches!(q, Quarantined::MovedAside { kind: "FIFO", .. }), "{q:?}");
+        assert!(
+            matches!(q, Quarantined::MovedAside { kind: "FIFO", .. }),
+            "{q:?}"
+        );
         assert!(!home.join(AUTH_FILE).exists());
     }
 

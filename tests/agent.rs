@@ -17,14 +17,28 @@ fn real_codex_api_key_login_is_quarantined_and_restored() {
     let home = m.codex_home("alice");
     let agent = m.start_agent();
 
-    let login = m.codex_as("alice", &["login", "--with-api-key"], Some("sk-proj-SECRETKEY123\n"));
-    assert!(login.status.success(), "codex login failed: {}", stderr(&login));
+    let login = m.codex_as(
+        "alice",
+        &["login", "--with-api-key"],
+        Some("sk-proj-SECRETKEY123\n"),
+    );
+    assert!(
+        login.status.success(),
+        "codex login failed: {}",
+        stderr(&login)
+    );
 
     let q = m.wait_event("quarantined", |r| r["codex_home"] == home.to_str().unwrap());
-    assert!(!home.join("auth.json").exists(), "credential still in place");
+    assert!(
+        !home.join("auth.json").exists(),
+        "credential still in place"
+    );
     let status = m.codex_as("alice", &["login", "status"], None);
     let said = format!("{}{}", stdout(&status), stderr(&status));
-    assert!(said.contains("Not logged in"), "codex login status said: {said}");
+    assert!(
+        said.contains("Not logged in"),
+        "codex login status said: {said}"
+    );
 
     assert_eq!(q["user"], "alice");
     assert_eq!(q["uid"], m.uid("alice"));
@@ -51,7 +65,9 @@ fn real_codex_api_key_login_is_quarantined_and_restored() {
         assert!(!text.contains("SECRETKEY123"), "secret leaked: {text}");
     }
     // The vault is root-only.
-    let vault_mode = std::fs::metadata(m.state_dir().join("vault")).unwrap().permissions();
+    let vault_mode = std::fs::metadata(m.state_dir().join("vault"))
+        .unwrap()
+        .permissions();
     assert_eq!(vault_mode.mode() & 0o777, 0o700);
 
     let stopped = agent.stop();
@@ -78,14 +94,20 @@ fn chatgpt_workspace_is_judged_on_complete_files_only() {
     m.policy("10-corp.toml", CHATGPT_ONLY);
     let alice = m.codex_home("alice");
     let bob = m.codex_home("bob");
-    m.auth("alice", &chatgpt_auth("ws-corp", "business", "alice@example.com"));
+    m.auth(
+        "alice",
+        &chatgpt_auth("ws-corp", "business", "alice@example.com"),
+    );
     let agent = m.start_agent();
 
     // Bob signs in to his personal workspace; Codex truncates, then writes in pieces.
     let text = chatgpt_auth("ws-personal", "plus", "bob@gmail.com");
     let path = bob.join("auth.json");
     let mut f = std::os::unix::fs::OpenOptionsExt::mode(
-        std::fs::OpenOptions::new().write(true).create(true).truncate(true),
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true),
         0o600,
     )
     .open(&path)
@@ -111,13 +133,16 @@ fn chatgpt_workspace_is_judged_on_complete_files_only() {
     );
     // Alice, in the company workspace, is left alone.
     assert!(alice.join("auth.json").exists());
-    assert!(m
-        .records()
-        .iter()
-        .all(|r| r["codex_home"] != alice.to_str().unwrap()));
-    assert!(!std::fs::read_to_string(m.audit_log())
-        .unwrap()
-        .contains("SECRET_REFRESH"));
+    assert!(
+        m.records()
+            .iter()
+            .all(|r| r["codex_home"] != alice.to_str().unwrap())
+    );
+    assert!(
+        !std::fs::read_to_string(m.audit_log())
+            .unwrap()
+            .contains("SECRET_REFRESH")
+    );
     drop(agent);
 }
 
@@ -135,7 +160,11 @@ fn a_bad_policy_is_rejected_and_the_previous_one_keeps_enforcing() {
     let rejected = m.wait_event("policy_rejected", |_| true);
     assert_eq!(rejected["kept_revision"], "r1");
     let diags = rejected["diagnostics"].as_array().unwrap();
-    assert!(diags.iter().any(|d| d["code"] == "policy.unknown-key" && d["line"] == 2));
+    assert!(
+        diags
+            .iter()
+            .any(|d| d["code"] == "policy.unknown-key" && d["line"] == 2)
+    );
 
     // Still enforcing revision r1: an API key is moved.
     m.auth("alice", &api_key_auth("sk-proj-abc"));
@@ -148,7 +177,10 @@ fn a_bad_policy_is_rejected_and_the_previous_one_keeps_enforcing() {
     let out = stdout(&validate);
     assert!(out.contains("20-broken.toml:2:1"), "{out}");
     assert!(out.contains("allowed_methods"), "no did-you-mean: {out}");
-    assert!(out.contains("20-broken.toml:3:"), "second problem missing: {out}");
+    assert!(
+        out.contains("20-broken.toml:3:"),
+        "second problem missing: {out}"
+    );
 
     // A restart with the policy dir still broken keeps the last good policy.
     agent.stop();
@@ -164,7 +196,9 @@ fn a_bad_policy_is_rejected_and_the_previous_one_keeps_enforcing() {
     std::fs::remove_file(m.policy_dir().join("20-broken.toml")).unwrap();
     m.policy(
         "10-corp.toml",
-        &CHATGPT_ONLY.replace("\"r1\"", "\"r2\"").replace("enforce", "monitor"),
+        &CHATGPT_ONLY
+            .replace("\"r1\"", "\"r2\"")
+            .replace("enforce", "monitor"),
     );
     agent.signal(Signal::HUP);
     m.wait_event("policy_loaded", |r| r["policy_revision"] == "r2");
@@ -225,7 +259,10 @@ fn hostile_files_do_not_block_or_misdirect_the_agent() {
     // Alice's own is moved (it is hers); the symlinked one is refused, not followed.
     m.wait_event("quarantined", |r| r["user"] == "alice");
     let mallory = m.wait_event("violation", |r| r["user"] == "mallory");
-    assert_eq!(mallory["rules"], serde_json::json!(["credential.unreadable"]));
+    assert_eq!(
+        mallory["rules"],
+        serde_json::json!(["credential.unreadable"])
+    );
     assert_eq!(m.events("quarantined").len(), 1);
     drop(agent_pre);
 
@@ -259,7 +296,10 @@ fn hostile_files_do_not_block_or_misdirect_the_agent() {
 fn check_reports_and_enforces_on_demand() {
     let m = Machine::new(&["alice", "bob"]);
     m.policy("10-corp.toml", CHATGPT_ONLY);
-    m.auth("alice", &chatgpt_auth("ws-corp", "business", "a@example.com"));
+    m.auth(
+        "alice",
+        &chatgpt_auth("ws-corp", "business", "a@example.com"),
+    );
     let out = m.run(&["check", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 

@@ -106,6 +106,7 @@ impl Credential {
 /// The state of `auth.json` in a home.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "state")]
+#[allow(clippy::large_enum_variant)] // one per home per look; boxing buys nothing
 pub enum AuthState {
     Absent,
     Present {
@@ -158,9 +159,13 @@ pub struct CodexConfig {
 #[serde(rename_all = "kebab-case", tag = "state")]
 pub enum ConfigState {
     Absent,
-    Present { config: CodexConfig },
+    Present {
+        config: CodexConfig,
+    },
     /// Codex refuses to start with a config it cannot parse, so this is noted, not a violation.
-    Unreadable { reason: String },
+    Unreadable {
+        reason: String,
+    },
 }
 
 /// Everything seen in one Codex home at one moment.

@@ -45,7 +45,10 @@ impl Machine {
             let home = m.root.path().join("home").join(name);
             std::fs::create_dir_all(&home).unwrap();
             chown(&home, uid);
-            passwd.push_str(&format!("{name}:x:{uid}:{uid}::{}:/bin/sh\n", home.display()));
+            passwd.push_str(&format!(
+                "{name}:x:{uid}:{uid}::{}:/bin/sh\n",
+                home.display()
+            ));
             m.users.push((name.to_string(), uid));
         }
         std::fs::write(m.passwd_file(), passwd).unwrap();
@@ -113,7 +116,10 @@ impl Machine {
             .env("CODEX_WARDEN_STATE_DIR", self.state_dir())
             .env("CODEX_WARDEN_AUDIT_LOG", self.audit_log())
             .env("CODEX_WARDEN_PASSWD_FILE", self.passwd_file())
-            .env("CODEX_WARDEN_MANAGED_PREFS", self.path("no-managed-prefs.plist"))
+            .env(
+                "CODEX_WARDEN_MANAGED_PREFS",
+                self.path("no-managed-prefs.plist"),
+            )
             .env("CODEX_WARDEN_LOG", "debug");
         c
     }
