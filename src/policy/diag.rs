@@ -131,6 +131,7 @@ pub const TOO_LARGE: &str = "policy.too-large";
 pub const FILE_PERMISSIONS: &str = "policy.file-permissions";
 pub const NO_FILES: &str = "policy.no-files";
 pub const MANAGED_PREFS: &str = "policy.managed-prefs";
+pub const TRUNCATED: &str = "policy.truncated";
 
 /// Every code a policy diagnostic can carry, with a one-line description (for the docs).
 pub const CODES: &[(&str, &str)] = &[
@@ -222,16 +223,39 @@ pub const CODES: &[(&str, &str)] = &[
         MANAGED_PREFS,
         "error: the managed preferences plist could not be read or decoded",
     ),
+    (
+        TRUNCATED,
+        "error or warning, the worst of those left out: a file has more problems than are listed",
+    ),
 ];
 
 /// 1-based line and char column of byte `offset` in `text` (clamped to the text).
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = floor_char_boundary(text, offset);
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = text[line_start..offset].chars().count() + 1;
-    (line, column)
+    LineIndex::new(text).line_col(offset)
+}
+
+/// The line starts of a text, so that many offsets turn into `line:column` cheaply.
+pub struct LineIndex<'t> {
+    text: &'t str,
+    starts: Vec<usize>,
+}
+
+impl<'t> LineIndex<'t> {
+    pub fn new(text: &'t str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex { text, starts }
+    }
+
+    /// 1-based line and char column of byte `offset` (clamped to the text).
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(self.text, offset);
+        let line = self.starts.partition_point(|&start| start <= offset);
+        let line_start = self.starts[line - 1];
+        let column = self.text[line_start..offset].chars().count() + 1;
+        (line, column)
+    }
 }
 
 fn floor_char_boundary(text: &str, offset: usize) -> usize {
@@ -354,6 +378,24 @@ mod tests {
         // `=` after the two-byte `é`.
         assert_eq!(line_col(text, 10), (2, 4));
         assert_eq!(line_col(text, 1000), (3, 1));
+        let index = LineIndex::new(text);
+        for offset in 0..=text.len() + 1 {
+            assert_eq!(
+                index.line_col(offset),
+                line_col_slow(text, offset),
+                "{offset}"
+            );
+        }
+    }
+
+    fn line_col_slow(text: &str, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(text, offset);
+        let before = &text[..offset];
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        (
+            before.matches('\n').count() + 1,
+            text[line_start..offset].chars().count() + 1,
+        )
     }
 
     #[test]

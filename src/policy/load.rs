@@ -180,6 +180,14 @@ const KNOWN_PLANS: &[&str] = &[
 
 const REQUIRED: &[&str] = &["name", "revision", "mode"];
 
+/// `[policy]`, …, `[[exception]]`, as a file writes them.
+fn section_headers() -> impl Iterator<Item = String> {
+    section_names().map(|s| match s {
+        EXCEPTION => format!("[[{s}]]"),
+        s => format!("[{s}]"),
+    })
+}
+
 fn section_names() -> impl Iterator<Item = &'static str> {
     SECTIONS
         .iter()
@@ -283,20 +291,27 @@ enum Context {
     Exception,
 }
 
+/// A file with more problems than this is junk or the wrong file: list the first ones only.
+const MAX_DIAGNOSTICS_PER_FILE: usize = 100;
+
 /// Checks one source and collects its diagnostics.
 struct Checker<'a> {
     file: &'a str,
-    text: &'a str,
+    lines: diag::LineIndex<'a>,
     now: jiff::Timestamp,
     diags: Vec<Diagnostic>,
-    /// Byte offsets of syntax errors: a key-value pair containing one is not checked further,
-    /// since the parser's recovery may have left anything in it.
+    /// Diagnostics past [`MAX_DIAGNOSTICS_PER_FILE`]: how many, and whether any was an error.
+    left_out: (usize, bool),
+    /// Sorted byte offsets of syntax errors: a key-value pair containing one is not checked
+    /// further, since the parser's recovery may have left anything in it.
     damage: Vec<usize>,
 }
 
 impl<'a> Checker<'a> {
     fn error(&self, code: &'static str, span: Range<usize>, msg: impl Into<String>) -> Diagnostic {
-        Diagnostic::error(code, self.file, msg).at(self.text, span)
+        let mut diag = Diagnostic::error(code, self.file, msg);
+        diag.span = Some(span);
+        diag
     }
 
     fn warning(
@@ -305,43 +320,75 @@ impl<'a> Checker<'a> {
         span: Range<usize>,
         msg: impl Into<String>,
     ) -> Diagnostic {
-        Diagnostic::warning(code, self.file, msg).at(self.text, span)
+        let mut diag = Diagnostic::warning(code, self.file, msg);
+        diag.span = Some(span);
+        diag
     }
 
-    fn report(&mut self, diag: Diagnostic) {
+    /// Keep `diag`, positioned at its span, unless the file already has too many.
+    fn report(&mut self, mut diag: Diagnostic) {
+        if self.diags.len() >= MAX_DIAGNOSTICS_PER_FILE {
+            self.left_out.0 += 1;
+            self.left_out.1 |= diag.is_error();
+            return;
+        }
+        if let Some(span) = &diag.span {
+            (diag.line, diag.column) = self.lines.line_col(span.start);
+        }
         self.diags.push(diag);
     }
 
     fn line(&self, offset: usize) -> usize {
-        diag::line_col(self.text, offset).0
+        self.lines.line_col(offset).0
     }
 
     fn damaged(&self, span: Range<usize>) -> bool {
-        self.damage
-            .iter()
-            .any(|&at| span.start <= at && at <= span.end)
+        let first = self.damage.partition_point(|&at| at < span.start);
+        self.damage.get(first).is_some_and(|&at| at <= span.end)
+    }
+
+    /// The diagnostics, in file order, with a note for any left out.
+    fn finish(mut self) -> Vec<Diagnostic> {
+        self.diags.sort_by_key(|d| d.span.as_ref().map(|s| s.start));
+        let (count, any_error) = self.left_out;
+        if count > 0 {
+            let message = format!("{count} more problems in this file are not listed");
+            let help = "fix the ones above and validate again";
+            self.diags.push(if any_error {
+                Diagnostic::error(diag::TRUNCATED, self.file, message).with_help(help)
+            } else {
+                Diagnostic::warning(diag::TRUNCATED, self.file, message).with_help(help)
+            });
+        }
+        self.diags
     }
 
     /// Report syntax errors, one per damaged key-value pair (or per line outside any pair).
     ///
     /// The parser recovers and goes on, so one unclosed array yields an error on every line
     /// after it; only the first (or the "unclosed" one, at the opening bracket) is useful.
-    fn syntax(&mut self, root: &DeTable<'_>, errors: &[toml::de::Error]) {
+    ///
+    /// Returns whether the document's structure is intact: true when every error lies inside
+    /// some key's value. An error in a header or between pairs means the recovered tables may
+    /// not be what the admin wrote, so checking their keys would only invent problems.
+    fn syntax(&mut self, root: &DeTable<'_>, errors: &[toml::de::Error]) -> bool {
         let mut pairs = Vec::new();
         collect_pairs(root, &mut pairs);
+        // Leaf pairs never overlap, so sorted by start they can be binary-searched.
+        pairs.sort_by_key(|p| p.span.start);
         let mut groups: BTreeMap<Place, Vec<&toml::de::Error>> = BTreeMap::new();
         for error in errors {
             let at = error.span().map_or(0, |s| s.start);
             self.damage.push(at);
-            let place = match pairs
-                .iter()
-                .position(|p| p.span.start <= at && at <= p.span.end)
-            {
+            let candidate = pairs.partition_point(|p| p.span.start <= at).checked_sub(1);
+            let place = match candidate.filter(|&i| at <= pairs[i].span.end) {
                 Some(pair) => Place::Pair(pair),
                 None => Place::Line(self.line(at)),
             };
             groups.entry(place).or_default().push(error);
         }
+        self.damage.sort_unstable();
+        let groups_had_lines = groups.keys().any(|p| matches!(p, Place::Line(_)));
         for (place, mut group) in groups {
             group.sort_by_key(|e| e.span().map_or(0, |s| s.start));
             let unclosed = group.iter().find(|e| e.message().starts_with("unclosed"));
@@ -355,6 +402,7 @@ impl<'a> Checker<'a> {
             let diag = self.error(diag::SYNTAX, span, message);
             self.report(diag);
         }
+        !groups_had_lines
     }
 
     fn check_document(&mut self, root: &DeTable<'_>) -> Layer {
@@ -387,8 +435,9 @@ impl<'a> Checker<'a> {
                         format!("unknown section [{name}]"),
                     );
                     diag.help = Some(match suggest(name, section_names()) {
+                        Some(EXCEPTION) => "did you mean [[exception]]?".to_string(),
                         Some(s) => format!("did you mean [{s}]?"),
-                        None => format!("known sections: {}", join(section_names())),
+                        None => format!("known sections: {}", join(section_headers())),
                     });
                     self.report(diag);
                 }
@@ -400,10 +449,7 @@ impl<'a> Checker<'a> {
                     );
                     diag.help = Some(match home_section(name) {
                         Some(section) => format!("put it under [{section}]"),
-                        None => format!(
-                            "keys belong in a section: {}",
-                            join(section_names().map(|s| format!("[{s}]")))
-                        ),
+                        None => format!("keys belong in a section: {}", join(section_headers())),
                     });
                     self.report(diag);
                 }
@@ -629,7 +675,7 @@ impl<'a> Checker<'a> {
     }
 
     /// An array of strings, each turned into a `T` by `item` (which reports its own problems).
-    fn list<T: PartialEq>(
+    fn list<T: Ord + Clone>(
         &mut self,
         key: &str,
         value: &Spanned<DeValue<'_>>,
@@ -650,6 +696,7 @@ impl<'a> Checker<'a> {
             return None;
         };
         let mut out = Vec::new();
+        let mut listed = BTreeSet::new();
         for element in array.iter() {
             let Some(s) = element.get_ref().as_str() else {
                 let diag = self.error(
@@ -666,7 +713,7 @@ impl<'a> Checker<'a> {
             let Some(v) = item(self, s, element.span()) else {
                 continue;
             };
-            if out.contains(&v) {
+            if !listed.insert(v.clone()) {
                 let diag = self
                     .warning(
                         diag::DUPLICATE_VALUE,
@@ -1174,16 +1221,18 @@ fn check_source(source: &Source, now: jiff::Timestamp) -> (Layer, Vec<Diagnostic
     let (root, errors) = DeTable::parse_recoverable(&source.text);
     let mut checker = Checker {
         file: &source.name,
-        text: &source.text,
+        lines: diag::LineIndex::new(&source.text),
         now,
         diags: Vec::new(),
+        left_out: (0, false),
         damage: Vec::new(),
     };
-    checker.syntax(root.get_ref(), &errors);
-    let layer = checker.check_document(root.get_ref());
-    let mut diags = checker.diags;
-    diags.sort_by_key(|d| d.span.as_ref().map(|s| s.start));
-    (layer, diags, !errors.is_empty())
+    let layer = if checker.syntax(root.get_ref(), &errors) {
+        checker.check_document(root.get_ref())
+    } else {
+        Layer::default()
+    };
+    (layer, checker.finish(), !errors.is_empty())
 }
 
 // ---------------------------------------------------------------------------------------------

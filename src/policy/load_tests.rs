@@ -1127,3 +1127,93 @@ fn explain_without_a_policy_shows_the_problems() {
     assert!(text.contains("error[policy.type]"), "{text}");
     assert_eq!(explain_json(&outcome)["policy"], serde_json::Value::Null);
 }
+
+#[test]
+fn a_broken_header_reports_only_the_syntax_error() {
+    // The recovered document no longer matches what was written; checking it would invent
+    // an "unknown section [name]".
+    let outcome = load("[policy\nname = \"x\"\n");
+    assert_eq!(codes(&outcome), vec![(diag::SYNTAX, 1, 8)]);
+}
+
+#[test]
+fn junk_is_rejected_without_panicking() {
+    for text in [
+        "[[[",
+        "\u{0}\u{1}garbage",
+        "a = \"é\u{1F600}\" x",
+        "[policy]\nname = \"x\"\n[policy]\n",
+        "x = [[[[[[[[[[[[[[[[[[[[",
+        "= 1",
+        "[login]\nallowed_methods = [\"chatgpt\",\n\n",
+        "\"\"\"",
+    ] {
+        let outcome = load(text);
+        assert!(outcome.policy.is_none(), "{text:?}");
+        assert!(
+            outcome.diagnostics.iter().any(|d| d.code == diag::SYNTAX),
+            "{text:?}: {:#?}",
+            outcome.diagnostics
+        );
+        assert!(
+            outcome
+                .render_diagnostics()
+                .contains("error[policy.syntax]")
+        );
+    }
+}
+
+#[test]
+fn crlf_files_load_and_render_without_carriage_returns() {
+    let outcome = load("[policy]\r\nname = \"corp\"\r\nrevision = \"1\"\r\nmode = 5\r\n");
+    assert_eq!(codes(&outcome), vec![(diag::TYPE, 4, 8)]);
+    assert!(!outcome.render_diagnostics().contains('\r'));
+    let outcome = load(&HEAD.replace('\n', "\r\n"));
+    assert!(outcome.policy.is_some());
+}
+
+#[test]
+fn inline_and_dotted_tables_are_the_same_policy() {
+    let outcome = load(
+        "policy = { name = \"corp\", revision = \"1\", mode = \"monitor\" }\n\
+         login.allowed_methods = [\"chatgpt\"]\n",
+    );
+    assert_eq!(codes(&outcome), vec![]);
+    let policy = outcome.policy.expect("valid");
+    assert_eq!(
+        policy.login.allowed_methods,
+        Some(vec![LoginMethod::Chatgpt])
+    );
+    assert_eq!(policy.mode, Mode::Monitor);
+}
+
+#[test]
+fn a_file_full_of_problems_lists_the_first_hundred() {
+    let items = vec!["\"nope\""; 300].join(", ");
+    let outcome = load(&format!("{HEAD}[login]\nallowed_methods = [{items}]\n"));
+    assert_eq!(outcome.diagnostics.len(), MAX_DIAGNOSTICS_PER_FILE + 1);
+    let last = outcome.diagnostics.last().expect("note");
+    assert_eq!(
+        (last.code, last.severity),
+        (diag::TRUNCATED, Severity::Error)
+    );
+    assert_eq!(
+        last.message,
+        "200 more problems in this file are not listed"
+    );
+    assert!(outcome.policy.is_none());
+}
+
+#[test]
+fn large_broken_files_are_checked_quickly() {
+    // Interleaved pairs and junk lines, near the 1 MiB cap: nothing here may be quadratic.
+    let text: String = (0..60_000).map(|i| format!("k{i} = 1\n!\n")).collect();
+    let started = std::time::Instant::now();
+    let outcome = load(&text);
+    assert!(outcome.policy.is_none());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+}
