@@ -1551,7 +1551,7 @@ fn describe_file_type(meta: &Metadata) -> &'static str {
     } else if ft.is_block_device() || ft.is_char_device() {
         "a device"
     } else {
-        "not a regular file"
+        "something else"
     }
 }
 
