@@ -34,7 +34,10 @@ fn main() {
     let uid = rustix::process::geteuid().as_raw();
     std::fs::write(
         root.join("passwd"),
-        format!("alice:x:{uid}:{uid}::{}:/bin/sh\n", root.join("home/alice").display()),
+        format!(
+            "alice:x:{uid}:{uid}::{}:/bin/sh\n",
+            root.join("home/alice").display()
+        ),
     )
     .unwrap();
     let audit = root.join("audit.jsonl");
