@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::audit::{AuditLog, Event, Fields, Stamp};
 use crate::evaluate::{self, Verdict};
-use crate::inventory::{self, PasswdFile, SystemUsers, UserDb};
+use crate::inventory::{self, PasswdFile, Processes, SystemProcesses, SystemUsers, UserDb};
 use crate::observe::auth::CredentialSummary;
 use crate::observe::{AuthState, CodexHome, Observation};
 use crate::plan::{self, Action};
@@ -81,6 +81,7 @@ pub struct HomeReport {
 pub struct Engine {
     pub settings: Settings,
     pub users: Box<dyn UserDb>,
+    pub processes: Box<dyn Processes>,
     pub active: ActivePolicy,
     /// Present when the engine may act and record (`run`, `check --enforce`).
     audit: Option<AuditLog>,
@@ -124,6 +125,7 @@ impl Engine {
         Ok(Engine {
             settings,
             users,
+            processes: Box::new(SystemProcesses),
             active,
             audit,
             vault,
@@ -282,7 +284,11 @@ impl Engine {
 
     /// Every Codex home in scope now.
     pub fn discover(&self) -> Vec<CodexHome> {
-        inventory::discover(&self.active.policy.scope, self.users.as_ref())
+        inventory::discover(
+            &self.active.policy.scope,
+            self.users.as_ref(),
+            self.processes.as_ref(),
+        )
     }
 
     /// Read a home, waiting out a half-written file for at most the settle window (for one-shot

@@ -83,8 +83,52 @@ impl UserDb for PasswdFile {
     }
 }
 
-/// Every Codex home the scope covers, sorted by path, each once.
-pub fn discover(scope: &Scope, users: &dyn UserDb) -> Vec<CodexHome> {
+/// The process table, as far as finding Codex homes goes.
+pub trait Processes {
+    /// `(CODEX_HOME, uid)` of every process that has `CODEX_HOME` in its environment.
+    fn codex_homes(&self) -> Vec<(PathBuf, u32)>;
+}
+
+/// The machine's processes, through sysinfo (`/proc/PID/environ` on Linux).
+pub struct SystemProcesses;
+
+impl Processes for SystemProcesses {
+    fn codex_homes(&self) -> Vec<(PathBuf, u32)> {
+        use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
+        let mut sys = System::new();
+        sys.refresh_processes_specifics(
+            ProcessesToUpdate::All,
+            true,
+            ProcessRefreshKind::nothing()
+                .with_environ(UpdateKind::Always)
+                .with_user(UpdateKind::Always),
+        );
+        let mut found = Vec::new();
+        for process in sys.processes().values() {
+            let Some(uid) = process.user_id() else {
+                continue;
+            };
+            for var in process.environ() {
+                let Some(value) = var.to_str().and_then(|v| v.strip_prefix("CODEX_HOME=")) else {
+                    continue;
+                };
+                let path = PathBuf::from(value);
+                if path.is_absolute() {
+                    found.push((path, **uid));
+                }
+            }
+        }
+        found.sort();
+        found.dedup();
+        found
+    }
+}
+
+/// Every Codex home the scope covers, sorted by path, each once: `~/.codex` of the user
+/// database's accounts, the `homes` globs, and every `CODEX_HOME` a running process was started
+/// with (a relocated home is only known to the processes that use it). Process homes follow the
+/// same `min_uid` and `exclude_users` as accounts, and must belong to a known account.
+pub fn discover(scope: &Scope, users: &dyn UserDb, processes: &dyn Processes) -> Vec<CodexHome> {
     let mut homes: BTreeMap<PathBuf, CodexHome> = BTreeMap::new();
     if scope.passwd_users {
         for u in users.all() {
@@ -137,6 +181,27 @@ pub fn discover(scope: &Scope, users: &dyn UserDb) -> Vec<CodexHome> {
                 },
             );
         }
+    }
+    for (path, uid) in processes.codex_homes() {
+        if uid < scope.min_uid || homes.contains_key(&path) {
+            continue;
+        }
+        // A uid the user database does not know is a container's or a stale one: its
+        // CODEX_HOME names a path in another mount namespace, not one on this machine.
+        let Some(user) = users.by_uid(uid) else {
+            continue;
+        };
+        if scope.exclude_users.contains(&user.name) {
+            continue;
+        }
+        homes.insert(
+            path.clone(),
+            CodexHome {
+                path,
+                uid: Some(uid),
+                user: Some(user.name),
+            },
+        );
     }
     homes.into_values().collect()
 }
@@ -330,7 +395,7 @@ mod tests {
             exclude_users: vec!["bob".into()],
             ..Scope::default()
         };
-        let homes = discover(&scope, &users);
+        let homes = discover(&scope, &users, &NoProcesses);
         assert_eq!(homes.len(), 1);
         assert_eq!(homes[0].path, Path::new("/home/alice/.codex"));
         assert_eq!(homes[0].user.as_deref(), Some("alice"));
@@ -351,12 +416,70 @@ mod tests {
             uid: rustix::process::geteuid().as_raw(),
             home: "/nonexistent".into(),
         }]);
-        let homes = discover(&scope, &users);
+        let homes = discover(&scope, &users, &NoProcesses);
         assert_eq!(homes.len(), 1);
         assert_eq!(homes[0].user.as_deref(), Some("me"));
         let watch = glob_watch_dirs(&scope);
         assert!(watch.contains(&tmp.path().join("ci")));
         assert!(watch.contains(&tmp.path().join("ci/job2")));
+    }
+
+    struct NoProcesses;
+    impl Processes for NoProcesses {
+        fn codex_homes(&self) -> Vec<(PathBuf, u32)> {
+            Vec::new()
+        }
+    }
+
+    struct Fixed(Vec<(PathBuf, u32)>);
+    impl Processes for Fixed {
+        fn codex_homes(&self) -> Vec<(PathBuf, u32)> {
+            self.0.clone()
+        }
+    }
+
+    #[test]
+    fn relocated_homes_come_from_processes() {
+        let users = PasswdFile(vec![UserEntry {
+            name: "ci".into(),
+            uid: 1500,
+            home: "/home/ci".into(),
+        }]);
+        let procs = Fixed(vec![
+            ("/srv/job7/codex".into(), 1500),
+            ("/root/.codex-tmp".into(), 0),
+            ("/var/lib/docker/x".into(), 4242),
+            ("/home/ci/.codex".into(), 1500),
+        ]);
+        let homes = discover(&Scope::default(), &users, &procs);
+        let paths: Vec<_> = homes.iter().map(|h| h.path.clone()).collect();
+        assert_eq!(
+            paths,
+            [
+                PathBuf::from("/home/ci/.codex"),
+                PathBuf::from("/srv/job7/codex")
+            ]
+        );
+        assert_eq!(homes[1].user.as_deref(), Some("ci"));
+    }
+
+    #[test]
+    fn the_real_process_table_is_readable() {
+        // This test process itself may or may not have CODEX_HOME; a child certainly does.
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .env("CODEX_HOME", "/tmp/codex-warden-test-relocated")
+            .spawn()
+            .unwrap();
+        let found = SystemProcesses.codex_homes();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(
+            found
+                .iter()
+                .any(|(p, _)| p == Path::new("/tmp/codex-warden-test-relocated")),
+            "{found:?}"
+        );
     }
 
     #[test]

@@ -388,3 +388,73 @@ fn audit_verify_names_a_changed_record() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("changed"), "{}", stdout(&out));
 }
+
+#[test]
+fn a_relocated_codex_home_is_found_through_the_session_using_it() {
+    let m = Machine::new(&["carol"]);
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    // A CODEX_HOME outside any home directory and outside every glob.
+    let relocated = m.path("work/carol-codex");
+    std::fs::create_dir_all(&relocated).unwrap();
+    chown(&relocated, m.uid("carol"));
+    let agent = m.start_agent_with(&[("CODEX_WARDEN_SCAN_INTERVAL", "1")]);
+    let mut session = m.codex_session("carol", &relocated);
+    wait_for("the agent to find the relocated home", || {
+        let out = m.run(&["status", "--json"]);
+        let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        status["homes"].as_array().is_some_and(|h| {
+            h.iter()
+                .any(|h| h["codex_home"] == relocated.to_str().unwrap())
+        })
+    });
+    let mut login = std::process::Command::new(codex_bin());
+    {
+        use std::os::unix::process::CommandExt;
+        if rustix::process::geteuid().is_root() {
+            login.uid(m.uid("carol")).gid(m.uid("carol"));
+        }
+    }
+    let out = login
+        .args(["login", "--with-api-key"])
+        .env("CODEX_HOME", &relocated)
+        .env("HOME", m.path("home/carol"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin.take().unwrap().write_all(b"sk-proj-relocated\n")?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let q = m.wait_event("quarantined", |r| {
+        r["codex_home"] == relocated.to_str().unwrap()
+    });
+    assert_eq!(q["user"], "carol");
+    drop(session.stdin.take());
+    let _ = session.kill();
+    let _ = session.wait();
+    drop(agent);
+}
+
+#[test]
+fn the_example_policies_are_valid() {
+    let m = Machine::new(&[]);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        // Validate a root-owned 0644 copy, as MDM would install it.
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        m.policy(&name, &std::fs::read_to_string(&path).unwrap());
+        let out = m.run(&[
+            "policy",
+            "validate",
+            m.policy_dir().join(&name).to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stdout(&out));
+        n += 1;
+    }
+    assert!(n >= 3);
+}

@@ -19,6 +19,8 @@ pub const CODEX_VERSION: &str = "0.169.0";
 /// liveness bound, generous so a loaded CI machine does not flake.
 pub const PATIENCE: Duration = Duration::from_secs(20);
 
+static NEXT_UID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(20_000);
+
 pub struct Machine {
     pub root: tempfile::TempDir,
     pub users: Vec<(String, u32)>,
@@ -39,9 +41,14 @@ impl Machine {
         let mut m = m;
         let euid = rustix::process::geteuid().as_raw();
         let mut passwd = String::new();
-        for (i, name) in users.iter().enumerate() {
-            // As root, give each user a real uid of its own; otherwise all are us.
-            let uid = if euid == 0 { 2000 + i as u32 } else { euid };
+        for name in users {
+            // As root, give each user a uid of its own, unique across the scratch machines of
+            // this test run (agents see every process's CODEX_HOME); otherwise all are us.
+            let uid = if euid == 0 {
+                NEXT_UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            } else {
+                euid
+            };
             let home = m.root.path().join("home").join(name);
             std::fs::create_dir_all(&home).unwrap();
             chown(&home, uid);
@@ -131,11 +138,17 @@ impl Machine {
 
     /// Start the agent and wait until its first full scan is done.
     pub fn start_agent(&self) -> Agent {
+        self.start_agent_with(&[])
+    }
+
+    /// Start the agent with extra environment.
+    pub fn start_agent_with(&self, env: &[(&str, &str)]) -> Agent {
         let status = self.state_dir().join("status.json");
         let _ = std::fs::remove_file(&status);
         let log = std::fs::File::create(self.path("agent.stderr")).unwrap();
         let child = self
             .cmd()
+            .envs(env.iter().copied())
             .arg("run")
             .stdout(Stdio::null())
             .stderr(log)
@@ -345,6 +358,24 @@ pub fn codex_bin() -> PathBuf {
 }
 
 impl Machine {
+    /// Start a long-running Codex session (`codex app-server`, the IDE backend) as `user` with
+    /// `CODEX_HOME` at `home`; it runs until its stdin closes.
+    pub fn codex_session(&self, user: &str, home: &Path) -> Child {
+        let mut cmd = Command::new(codex_bin());
+        if rustix::process::geteuid().is_root() {
+            use std::os::unix::process::CommandExt;
+            cmd.uid(self.uid(user)).gid(self.uid(user));
+        }
+        cmd.arg("app-server")
+            .env("HOME", self.path(&format!("home/{user}")))
+            .env("CODEX_HOME", home)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
     /// Run the real Codex CLI as `user` (their uid when we are root), with their `~/.codex`.
     pub fn codex_as(&self, user: &str, args: &[&str], stdin: Option<&str>) -> Output {
         let home = self.codex_home(user);
