@@ -4,6 +4,7 @@
 //! baseline), the audit log and the vault; it reads homes through [`crate::inventory`], judges with
 //! [`crate::evaluate`], plans with [`crate::plan`] and acts through [`crate::vault`].
 
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -91,7 +92,14 @@ pub struct Engine {
     rejected_digest: Option<String>,
     /// Per home, what was last recorded, so the periodic scan does not repeat itself.
     last_recorded: HashMap<PathBuf, String>,
+    /// Records that could not be written yet (a full disk), oldest first.
+    backlog: RefCell<Vec<(Event, Stamp, Fields)>>,
+    dropped: Cell<u64>,
 }
+
+/// Records kept in memory while the audit log cannot be written; beyond this the oldest go, and
+/// the next record written says how many.
+const MAX_BACKLOG: usize = 10_000;
 
 impl Engine {
     /// An engine that reads but never writes (plain `check`, `simulate`).
@@ -132,6 +140,8 @@ impl Engine {
             loaded_digest: None,
             rejected_digest: None,
             last_recorded: HashMap::new(),
+            backlog: RefCell::new(Vec::new()),
+            dropped: Cell::new(0),
         })
     }
 
@@ -142,13 +152,62 @@ impl Engine {
         }
     }
 
-    /// Append an audit record, if this engine records. A record that cannot be written is logged
-    /// loudly; the action it describes has already happened and is not undone.
+    /// Append an audit record, if this engine records. A record that cannot be written (a full
+    /// disk) is kept in memory, with the time it happened, and appended before the next one, so
+    /// the log stays complete and in order once there is room again. The action it describes has
+    /// already happened and is not undone.
     pub fn record(&self, event: Event, fields: Fields) {
-        if let Some(audit) = &self.audit
-            && let Err(e) = audit.append(event, &self.stamp(), fields)
-        {
-            tracing::error!(event = ?event, error = %format!("{e:#}"), "cannot write the audit log");
+        if self.audit.is_none() {
+            return;
+        }
+        let waiting = !self.backlog.borrow().is_empty();
+        if !waiting && self.append(event, &self.stamp(), fields.clone()) {
+            return;
+        }
+        let mut backlog = self.backlog.borrow_mut();
+        if backlog.len() >= MAX_BACKLOG {
+            backlog.remove(0);
+            self.dropped.set(self.dropped.get() + 1);
+        }
+        let happened_at = jiff::Timestamp::now().to_string();
+        backlog.push((event, self.stamp(), fields.with("happened_at", happened_at)));
+        drop(backlog);
+        if waiting {
+            self.flush_backlog();
+        }
+    }
+
+    /// Append every pending record, oldest first; stop at the first failure.
+    pub fn flush_backlog(&self) {
+        loop {
+            let Some((event, stamp, mut fields)) = self.backlog.borrow().first().cloned() else {
+                return;
+            };
+            if self.dropped.get() > 0 {
+                fields = fields.with("records_dropped_before", self.dropped.get());
+            }
+            if !self.append(event, &stamp, fields) {
+                return;
+            }
+            self.backlog.borrow_mut().remove(0);
+            self.dropped.set(0);
+        }
+    }
+
+    fn append(&self, event: Event, stamp: &Stamp, fields: Fields) -> bool {
+        let Some(audit) = &self.audit else {
+            return false;
+        };
+        match audit.append(event, stamp, fields) {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::error!(
+                    event = ?event,
+                    error = %format!("{e:#}"),
+                    "cannot write the audit log; the record is kept in memory until it can be"
+                );
+                false
+            }
         }
     }
 
@@ -304,7 +363,7 @@ impl Engine {
         }
     }
 
-    /// Finish quarantines a crash interrupted, in every home.
+    /// Finish quarantines that a crash or a full disk interrupted, in every home.
     pub fn recover(&self, homes: &[CodexHome]) {
         let Some(vault) = &self.vault else { return };
         for home in homes {
@@ -322,7 +381,7 @@ impl Engine {
                         self.record(
                             Event::Quarantined,
                             self.home_fields(home, None)
-                                .with("recovered_after_restart", true)
+                                .with("recovered", true)
                                 .with_outcome(&outcome),
                         );
                     }
@@ -530,5 +589,56 @@ impl Fields {
         self.vault_id = o.vault_id.clone();
         self.error = o.error.clone();
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_that_cannot_be_written_wait_in_order() {
+        let tmp = tempfile::tempdir().unwrap();
+        let log = tmp.path().join("audit.jsonl");
+        let settings = Settings {
+            policy_dir: tmp.path().join("policy.d"),
+            state_dir: tmp.path().join("state"),
+            audit_log: log.clone(),
+            managed_prefs: None,
+            passwd_file: None,
+            settle: Duration::from_millis(10),
+            scan_interval: Duration::from_secs(60),
+        };
+        let engine = Engine::acting(settings).unwrap();
+        let user = |u: &str| Fields {
+            user: Some(u.into()),
+            ..Fields::default()
+        };
+        engine.record(Event::Violation, user("a"));
+        // The log cannot be written: a directory stands where it was.
+        std::fs::rename(&log, tmp.path().join("moved")).unwrap();
+        std::fs::create_dir(&log).unwrap();
+        engine.record(Event::Violation, user("b"));
+        engine.record(Event::Violation, user("c"));
+        assert_eq!(engine.backlog.borrow().len(), 2);
+        std::fs::remove_dir(&log).unwrap();
+        std::fs::rename(tmp.path().join("moved"), &log).unwrap();
+        engine.record(Event::Violation, user("d"));
+        assert!(engine.backlog.borrow().is_empty());
+
+        let records: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let users: Vec<&str> = records
+            .iter()
+            .map(|r| r["user"].as_str().unwrap())
+            .collect();
+        assert_eq!(users, ["a", "b", "c", "d"]);
+        assert!(records[0].get("happened_at").is_none());
+        assert!(records[1]["happened_at"].is_string());
+        assert!(records[2]["happened_at"].is_string());
+        assert!(crate::audit::verify(&log).unwrap().first_break.is_none());
     }
 }

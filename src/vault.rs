@@ -171,11 +171,10 @@ impl Vault {
             .dir
             .ensure_subdir(id, 0o700)
             .context("creating the vault entry")?;
-        match entry.create_new(AUTH_FILE, 0o600, &bytes) {
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e).context("writing the credential into the vault"),
-        }
+        // Atomic: an earlier attempt cut short (a full disk) may have left a partial file.
+        entry
+            .write_atomic(AUTH_FILE, 0o600, &bytes)
+            .context("writing the credential into the vault")?;
         entry
             .write_atomic("meta.json", 0o600, &serde_json::to_vec_pretty(&meta)?)
             .context("writing vault metadata")?;

@@ -338,7 +338,7 @@ fn an_interrupted_quarantine_is_finished_on_restart() {
     std::fs::write(&aside, api_key_auth("sk-proj-abc")).unwrap();
     let agent = m.start_agent();
     let q = m.wait_event("quarantined", |_| true);
-    assert_eq!(q["recovered_after_restart"], true);
+    assert_eq!(q["recovered"], true);
     assert_eq!(q["vault_id"], "20261125T000000Z-0badf00d");
     assert!(!aside.exists());
     let list = m.run(&["restore", "--list"]);
