@@ -4,6 +4,8 @@
 //! way Codex writes it (create/truncate, write, close), again and again. Two figures per round:
 //! - out of reach: from the end of the write until auth.json is gone from the Codex home (the
 //!   moment Codex can no longer read it; found by spinning on lstat, ~1 µs resolution);
+//! - in the vault: until the vault entry's metadata is in place (the credential is written and
+//!   fsync'd before it);
 //! - recorded: until the `quarantined` audit record is written and fsync'd.
 //!
 //! Run: `cargo bench --bench latency` (ROUNDS=… to change the count). The goal is a median under
@@ -56,9 +58,12 @@ fn main() {
     let auth = home.join("auth.json");
     let body = b"{\n  \"auth_mode\": \"apikey\",\n  \"OPENAI_API_KEY\": \"sk-proj-bench\"\n}";
     let mut gone = Vec::with_capacity(rounds);
+    let mut vaulted = Vec::with_capacity(rounds);
     let mut recorded = Vec::with_capacity(rounds);
+    let vault = root.join("state/vault");
     for _ in 0..rounds {
         let before = quarantined_records(&audit);
+        let in_vault = entries(&vault);
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create(true)
@@ -73,14 +78,26 @@ fn main() {
             assert!(t0.elapsed() < Duration::from_secs(10), "never quarantined");
         }
         gone.push(t0.elapsed());
+        let mut entry = None;
+        wait_spin(|| {
+            entry = new_entry(&vault, &in_vault);
+            entry.is_some()
+        });
+        let meta = vault.join(entry.unwrap()).join("meta.json");
+        wait_spin(|| meta.exists());
+        vaulted.push(t0.elapsed());
         wait(|| quarantined_records(&audit) > before);
         recorded.push(t0.elapsed());
+        // A developer does not sign in twice within milliseconds: let the agent finish the
+        // round (status snapshot) so each write meets an idle agent.
+        std::thread::sleep(Duration::from_millis(20));
     }
     let _ = Command::new("kill")
         .args(["-TERM", &agent.id().to_string()])
         .status();
     let _ = agent.wait();
     report("out of reach (auth.json gone)", &mut gone);
+    report("in the vault (metadata written)", &mut vaulted);
     report("recorded (quarantined record fsync'd)", &mut recorded);
 }
 
@@ -89,6 +106,32 @@ fn quarantined_records(audit: &Path) -> usize {
         .unwrap_or_default()
         .matches("\"event\":\"quarantined\"")
         .count()
+}
+
+fn entries(vault: &Path) -> std::collections::HashSet<std::ffi::OsString> {
+    std::fs::read_dir(vault)
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default()
+}
+
+fn new_entry(
+    vault: &Path,
+    known: &std::collections::HashSet<std::ffi::OsString>,
+) -> Option<std::ffi::OsString> {
+    std::fs::read_dir(vault)
+        .ok()?
+        .flatten()
+        .map(|e| e.file_name())
+        .find(|n| !known.contains(n))
+}
+
+/// Poll every 20 µs: fine enough, and leaves the agent the CPU it needs on a small machine.
+fn wait_spin(mut cond: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !cond() {
+        assert!(t.elapsed() < Duration::from_secs(20), "timed out");
+        std::thread::sleep(Duration::from_micros(20));
+    }
 }
 
 fn wait(mut cond: impl FnMut() -> bool) {

@@ -340,7 +340,9 @@ impl Agent {
         };
         let result = crate::vault::open_state_dir(self.engine.state_dir()).and_then(|dir| {
             let bytes = serde_json::to_vec_pretty(&status)?;
-            dir.write_atomic(crate::status::STATUS_FILE, 0o600, &bytes)?;
+            // A snapshot, rewritten after every scan and action: atomic, but not worth an fsync
+            // on the hot path (a crash loses at most one update; the next scan rewrites it).
+            dir.replace_file_unsynced(crate::status::STATUS_FILE, 0o600, &bytes)?;
             Ok(())
         });
         if let Err(e) = result {

@@ -252,18 +252,43 @@ impl Dir {
         rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode as _))?;
         let mut file = File::from(fd);
         file.write_all(bytes)?;
-        file.sync_all()?;
+        file.sync_data()?;
         Ok(file)
     }
 
     /// Write a whole file atomically: temp file, fsync, rename over `name`, fsync the directory.
     /// Only for directories codex-warden owns (the state dir), never a user's.
     pub fn write_atomic(&self, name: &str, mode: u32, bytes: &[u8]) -> io::Result<()> {
+        self.replace_file(name, mode, bytes)?;
+        self.sync()
+    }
+
+    /// [`Dir::write_atomic`] without the directory fsync, for callers that write several files
+    /// into one directory and sync it once.
+    pub fn replace_file(&self, name: &str, mode: u32, bytes: &[u8]) -> io::Result<()> {
         let tmp = format!(".{name}.tmp.{}", std::process::id());
         let _ = self.unlink(&tmp);
         self.create_new(&tmp, mode, bytes)?;
-        self.rename(&tmp, self, name, false)?;
-        self.sync()
+        self.rename(&tmp, self, name, false)
+    }
+
+    /// Replace a file atomically (temp file, rename) with no fsync at all: for snapshots that
+    /// are cheap to lose and rewritten often.
+    pub fn replace_file_unsynced(&self, name: &str, mode: u32, bytes: &[u8]) -> io::Result<()> {
+        check_name(name)?;
+        let tmp = format!(".{name}.tmp.{}", std::process::id());
+        let _ = self.unlink(&tmp);
+        let flags =
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(
+            &self.fd,
+            tmp.as_str(),
+            flags,
+            Mode::from_raw_mode(mode as _),
+        )?;
+        rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode as _))?;
+        File::from(fd).write_all(bytes)?;
+        self.rename(&tmp, self, name, false)
     }
 
     /// Open an existing regular file for reading and writing, without following a symlink.

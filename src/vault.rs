@@ -118,7 +118,8 @@ impl Vault {
                 });
             }
         }
-        home_dir.sync().ok();
+        // Not fsync'd either: a crash that loses the rename leaves auth.json in place, to be
+        // judged again at start.
         self.vault_aside(&home_dir, &aside, &id, reason, false)
     }
 
@@ -171,18 +172,23 @@ impl Vault {
             .dir
             .ensure_subdir(id, 0o700)
             .context("creating the vault entry")?;
-        // Atomic: an earlier attempt cut short (a full disk) may have left a partial file.
+        // Atomic: an earlier attempt cut short (a full disk) may have left a partial file. The
+        // credential is durable before its metadata exists, and the metadata is what marks an
+        // entry complete.
         entry
-            .write_atomic(AUTH_FILE, 0o600, &bytes)
+            .replace_file(AUTH_FILE, 0o600, &bytes)
             .context("writing the credential into the vault")?;
         entry
-            .write_atomic("meta.json", 0o600, &serde_json::to_vec_pretty(&meta)?)
+            .replace_file("meta.json", 0o600, &serde_json::to_vec_pretty(&meta)?)
             .context("writing vault metadata")?;
+        entry.sync()?;
         self.dir.sync()?;
+        // The home is not fsync'd (it may be on a slow network file system): if a crash loses
+        // this unlink, the aside file comes back, and recovery finds the vault entry complete and
+        // removes it again.
         home_dir
             .unlink(aside)
             .with_context(|| format!("removing {}", home_dir.path().join(aside).display()))?;
-        home_dir.sync().ok();
         Ok(Quarantined::Vaulted(Box::new(meta)))
     }
 

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::sync::mpsc::Sender;
 
 use anyhow::Result;
-use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
+use notify::event::{AccessKind, AccessMode};
+use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher as _};
 
 /// What reaches the agent's loop.
 #[derive(Debug)]
@@ -35,6 +36,15 @@ pub const LIMIT_HELP: &str = "the inotify watch limit is reached: raise it with 
      `sysctl fs.inotify.max_user_watches=524288` (and fs.inotify.max_user_instances), \
      persist it in /etc/sysctl.d/; until then changes are seen by the periodic scan only";
 
+/// Whether an event can change what a file says (creation, write, rename, removal, metadata).
+fn changes_content(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        _ => true,
+    }
+}
+
 pub struct Watcher {
     inner: RecommendedWatcher,
     watched: BTreeSet<PathBuf>,
@@ -47,6 +57,9 @@ impl Watcher {
                 Ok(event) if event.need_rescan() => {
                     Msg::Rescan("the watcher lost events (queue overflow)".into())
                 }
+                // Opening or reading a file or directory changes nothing, and the agent's own
+                // reads would otherwise wake it again and again.
+                Ok(event) if !changes_content(&event.kind) => return,
                 Ok(event) => Msg::Changed(event.paths),
                 Err(e) => Msg::Rescan(format!("watcher error: {e}")),
             };
@@ -105,5 +118,34 @@ impl Watcher {
 
     pub fn count(&self) -> usize {
         self.watched.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    #[test]
+    fn reading_a_watched_directory_wakes_nobody() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("auth.json"), b"{}").unwrap();
+        let (tx, rx) = mpsc::channel();
+        let mut w = Watcher::new(tx).unwrap();
+        assert!(w.set([tmp.path().to_path_buf()].into()).is_empty());
+        for _ in 0..5 {
+            let _ = std::fs::read(tmp.path().join("auth.json")).unwrap();
+            let _ = std::fs::read_dir(tmp.path()).unwrap().count();
+        }
+        assert!(
+            rx.recv_timeout(Duration::from_millis(200)).is_err(),
+            "reads produced an event"
+        );
+        std::fs::write(tmp.path().join("auth.json"), b"{\"a\":1}").unwrap();
+        match rx.recv_timeout(Duration::from_secs(5)) {
+            Ok(Msg::Changed(paths)) => assert!(paths[0].ends_with("auth.json")),
+            other => panic!("expected a change, got {other:?}"),
+        }
     }
 }
