@@ -458,3 +458,20 @@ fn the_example_policies_are_valid() {
     }
     assert!(n >= 3);
 }
+
+#[test]
+fn a_codex_home_created_after_the_agent_started_is_watched() {
+    let m = Machine::new(&["frank"]);
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    let agent = m.start_agent();
+    // No ~/.codex yet: the first `codex login` creates it.
+    assert!(!m.path("home/frank/.codex").exists());
+    let home = m.codex_home("frank");
+    m.auth("frank", &api_key_auth("sk-proj-first-login"));
+    let q = m.wait_event("quarantined", |_| true);
+    assert_eq!(q["codex_home"], home.to_str().unwrap());
+    // And later writes in it are seen too (the new directory is watched, not just rescanned).
+    m.auth("frank", &api_key_auth("sk-proj-second"));
+    wait_for("a second quarantine", || m.events("quarantined").len() == 2);
+    drop(agent);
+}
