@@ -450,12 +450,7 @@ impl Engine {
         let repeat = self.last_recorded.get(&obs.home.path) == Some(&key);
         if !repeat || acts {
             let mut fields = self.home_fields(&obs.home, credential.clone());
-            fields.rules = report
-                .verdict
-                .rules()
-                .iter()
-                .map(|r| r.code().to_string())
-                .collect();
+            fields.rules = rule_codes(&report.verdict);
             fields.evidence = report.verdict.violations.clone();
             fields.action = Some(
                 planned
@@ -481,12 +476,7 @@ impl Engine {
                 (Action::Record, _) => continue,
             };
             let mut fields = self.home_fields(&obs.home, credential.clone());
-            fields.rules = report
-                .verdict
-                .rules()
-                .iter()
-                .map(|r| r.code().to_string())
-                .collect();
+            fields.rules = rule_codes(&report.verdict);
             if let Some(message) = &self.active.policy.enforce.message {
                 fields = fields.with("message", message);
             }
@@ -572,6 +562,10 @@ impl Engine {
     pub fn state_dir(&self) -> &Path {
         &self.settings.state_dir
     }
+}
+
+fn rule_codes(verdict: &Verdict) -> Vec<String> {
+    verdict.rules().iter().map(|r| r.code().to_string()).collect()
 }
 
 fn action_name(a: Action) -> &'static str {
