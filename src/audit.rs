@@ -411,6 +411,30 @@ mod tests {
     }
 
     #[test]
+    fn every_event_is_documented() {
+        let doc = include_str!("../docs/reference/audit.md");
+        for event in [
+            Event::AgentStarted,
+            Event::AgentStopped,
+            Event::PolicyLoaded,
+            Event::PolicyRejected,
+            Event::Violation,
+            Event::Quarantined,
+            Event::PermissionsFixed,
+            Event::Terminated,
+            Event::Restored,
+            Event::NativeRequirementsWritten,
+            Event::TamperDetected,
+            Event::EnforcementFailed,
+            Event::WatchDegraded,
+        ] {
+            let name = serde_json::to_string(&event).unwrap();
+            let name = name.trim_matches('"');
+            assert!(doc.contains(&format!("`{name}`")), "{name} missing");
+        }
+    }
+
+    #[test]
     fn chain_verifies() {
         let (_d, path) = log_with(5);
         let r = verify(&path).unwrap();

@@ -565,7 +565,11 @@ impl Engine {
 }
 
 fn rule_codes(verdict: &Verdict) -> Vec<String> {
-    verdict.rules().iter().map(|r| r.code().to_string()).collect()
+    verdict
+        .rules()
+        .iter()
+        .map(|r| r.code().to_string())
+        .collect()
 }
 
 fn action_name(a: Action) -> &'static str {

@@ -82,6 +82,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_rule_is_documented() {
+        let doc = include_str!("../docs/reference/rules.md");
+        for rule in Rule::ALL {
+            assert!(
+                doc.contains(&format!("`{}`", rule.code())),
+                "{rule} missing"
+            );
+        }
+    }
+
+    #[test]
     fn serde_names_are_the_codes() {
         for rule in Rule::ALL {
             let json = serde_json::to_string(&rule).unwrap();

@@ -63,16 +63,8 @@ impl std::error::Error for AuthParseError {}
 
 /// Lowercase hex SHA-256 of a secret: the only form in which a key or token is kept.
 pub fn fingerprint(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
-    let mut out = String::with_capacity(64);
-    for byte in digest {
-        out.push(char::from(HEX[usize::from(byte >> 4)]));
-        out.push(char::from(HEX[usize::from(byte & 0x0f)]));
-    }
-    out
+    crate::audit::hex(&Sha256::digest(secret.as_bytes()))
 }
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// The first 12 hex digits of a fingerprint, as shown in audit records and status.
 pub fn short_fingerprint(fp: &str) -> &str {

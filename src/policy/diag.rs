@@ -484,3 +484,17 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod docs_tests {
+    #[test]
+    fn every_code_is_documented() {
+        let doc = include_str!("../../docs/reference/policy.md");
+        for (code, _) in super::CODES {
+            assert!(
+                doc.contains(&format!("`{code}`")),
+                "{code} missing from docs"
+            );
+        }
+    }
+}
