@@ -241,6 +241,11 @@ impl Agent {
         let mut rediscover = false;
         let mut to_judge = BTreeSet::new();
         for path in paths {
+            // An event on a watched directory itself: it may have been deleted or replaced, and
+            // its watch then follows the old inode. Watch whatever has the path now.
+            if self.watcher.forget(&path) {
+                rediscover = true;
+            }
             let parent = path.parent().unwrap_or(Path::new("/"));
             if parent == self.engine.settings.policy_dir || path == self.engine.settings.policy_dir
             {

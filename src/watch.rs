@@ -4,7 +4,7 @@
 //! replace files by rename, and `codex logout` deletes it; a directory watch sees all of these.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
 
 use anyhow::Result;
@@ -113,6 +113,17 @@ impl Watcher {
     pub fn reset(&mut self) {
         for dir in std::mem::take(&mut self.watched) {
             let _ = self.inner.unwatch(&dir);
+        }
+    }
+
+    /// Drop a directory's watch (it was deleted, moved or replaced: the kernel watch followed the
+    /// old inode), so the next [`Watcher::set`] watches whatever now has that path.
+    pub fn forget(&mut self, dir: &Path) -> bool {
+        if self.watched.remove(dir) {
+            let _ = self.inner.unwatch(dir);
+            true
+        } else {
+            false
         }
     }
 

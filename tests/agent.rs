@@ -475,3 +475,26 @@ fn a_codex_home_created_after_the_agent_started_is_watched() {
     wait_for("a second quarantine", || m.events("quarantined").len() == 2);
     drop(agent);
 }
+
+#[test]
+fn a_codex_home_deleted_and_created_again_is_still_watched() {
+    let m = Machine::new(&["gina"]);
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    let home = m.codex_home("gina");
+    let agent = m.start_agent();
+    std::fs::remove_dir_all(&home).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    m.codex_home("gina");
+    std::thread::sleep(Duration::from_millis(100));
+    m.auth("gina", &api_key_auth("sk-proj-recreated"));
+    m.wait_event("quarantined", |_| true);
+    // The policy dir too: MDM may replace it whole.
+    std::fs::rename(m.policy_dir(), m.path("policy.old")).unwrap();
+    std::fs::create_dir(m.policy_dir()).unwrap();
+    std::fs::set_permissions(m.policy_dir(), PermissionsExt::from_mode(0o755)).unwrap();
+    // Long after the agent reacted to the old directory moving away.
+    std::thread::sleep(Duration::from_millis(500));
+    m.policy("10-corp.toml", &CHATGPT_ONLY.replace("\"r1\"", "\"r2\""));
+    m.wait_event("policy_loaded", |r| r["policy_revision"] == "r2");
+    drop(agent);
+}
