@@ -247,8 +247,13 @@ impl Agent {
                 rediscover = true;
             }
             let parent = path.parent().unwrap_or(Path::new("/"));
-            if parent == self.engine.settings.policy_dir || path == self.engine.settings.policy_dir
-            {
+            if path == self.engine.settings.policy_dir {
+                // The directory itself appeared, vanished or was replaced: watch it anew.
+                self.policy_due = Some(now + POLICY_DEBOUNCE);
+                rediscover = true;
+                continue;
+            }
+            if parent == self.engine.settings.policy_dir {
                 self.policy_due = Some(now + POLICY_DEBOUNCE);
                 continue;
             }
