@@ -289,7 +289,7 @@ impl Agent {
     }
 
     /// Judge a home now, or schedule a re-read if its credential is mid-write. Returns whether
-    /// anything was done to it.
+    /// anything was done to it or its verdict changed (so the status snapshot is stale).
     fn judge(&mut self, home: &CodexHome, now: Instant) -> bool {
         let reading = inventory::observe(home);
         if reading.unsettled {
@@ -306,9 +306,11 @@ impl Agent {
         }
         self.settling.remove(&home.path);
         let report = self.engine.judge(reading.observation, true);
-        let acted = !report.actions.is_empty();
+        let summary = |r: &HomeReport| (r.compliant, r.auth, r.verdict.rules());
+        let changed = !report.actions.is_empty()
+            || self.reports.get(&home.path).map(summary) != Some(summary(&report));
         self.reports.insert(home.path.clone(), report);
-        acted
+        changed
     }
 
     fn retry_settling(&mut self, now: Instant) {

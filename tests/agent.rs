@@ -54,6 +54,15 @@ fn real_codex_api_key_login_is_quarantined_and_restored() {
     let verify = m.run(&["audit", "verify"]);
     assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
     assert!(stdout(&verify).contains("chain intact"));
+    // Status follows: the home is compliant again once its credential is gone.
+    wait_for("status to show the home compliant", || {
+        let out = m.run(&["status", "--json"]);
+        let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        s["homes"].as_array().is_some_and(|h| {
+            h.iter()
+                .any(|h| h["codex_home"] == home.to_str().unwrap() && h["compliant"] == true)
+        })
+    });
 
     // The key never leaves the vault: not in the audit log, the agent's logs or status.
     let status_json = std::fs::read_to_string(m.state_dir().join("status.json")).unwrap();
