@@ -221,6 +221,8 @@ fn restore(settings: Settings, id: &str, json: bool) -> Result<u8> {
     let mut engine = Engine::acting(settings)?;
     engine.load_policy(true);
     let vault = Vault::open(engine.state_dir())?;
+    // A mistyped id is a usage error, not an audit event.
+    vault.meta(id)?;
     let meta = match vault.restore(id) {
         Ok(meta) => meta,
         Err(e) => {
