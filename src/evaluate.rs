@@ -117,7 +117,9 @@ pub fn evaluate(policy: &Policy, obs: &Observation, now: jiff::Timestamp) -> Ver
             check_permissions(&mut found, *file_mode);
             check_login(&mut found, &login, credential);
         }
-        AuthState::Unreadable { reason, file_mode } => {
+        AuthState::Unreadable {
+            reason, file_mode, ..
+        } => {
             found.add(
                 Rule::CredentialUnreadable,
                 "",
@@ -947,6 +949,7 @@ mod tests {
             AuthState::Unreadable {
                 reason: "auth.json is not valid JSON (line 1 column 3)".into(),
                 file_mode: Some(0o600),
+                in_place: true,
             },
             ConfigState::Absent,
         );
@@ -958,6 +961,7 @@ mod tests {
             AuthState::Unreadable {
                 reason: "a symlink".into(),
                 file_mode: Some(0o644),
+                in_place: true,
             },
             ConfigState::Absent,
         );
@@ -969,6 +973,7 @@ mod tests {
             AuthState::Unreadable {
                 reason: "a FIFO".into(),
                 file_mode: None,
+                in_place: true,
             },
             ConfigState::Absent,
         );

@@ -266,6 +266,7 @@ pub fn observe(home: &CodexHome) -> Reading {
                     auth: AuthState::Unreadable {
                         reason: format!("cannot open the Codex home: {e}"),
                         file_mode: None,
+                        in_place: false,
                     },
                     config: ConfigState::Absent,
                 },
@@ -286,20 +287,24 @@ pub fn observe(home: &CodexHome) -> Reading {
                 AuthState::Unreadable {
                     reason: format!("auth.json does not parse: {e}"),
                     file_mode: Some(safefs::perm_bits(&stat)),
+                    in_place: true,
                 }
             }
         },
         Ok(FileRead::NotRegular { kind, stat }) => AuthState::Unreadable {
             reason: format!("auth.json is a {kind}, not a regular file"),
-            file_mode: Some(safefs::perm_bits(&stat)),
+            file_mode: (kind != "symlink").then(|| safefs::perm_bits(&stat)),
+            in_place: true,
         },
         Ok(FileRead::TooLarge { size, stat }) => AuthState::Unreadable {
             reason: format!("auth.json is {size} bytes, over the {AUTH_CAP}-byte cap"),
             file_mode: Some(safefs::perm_bits(&stat)),
+            in_place: true,
         },
         Err(e) => AuthState::Unreadable {
             reason: format!("auth.json cannot be read: {e}"),
             file_mode: None,
+            in_place: true,
         },
     };
     let (config, config_unsettled) = read_config(&dir);

@@ -34,7 +34,7 @@ pub fn plan(policy: &Policy, obs: &Observation, verdict: &Verdict) -> Vec<Action
     let has_file = match &obs.auth {
         AuthState::Absent => false,
         AuthState::Present { .. } => true,
-        AuthState::Unreadable { file_mode, .. } => file_mode.is_some(),
+        AuthState::Unreadable { in_place, .. } => *in_place,
     };
     if !has_file {
         return actions;
@@ -162,6 +162,7 @@ mod tests {
         let unopenable = AuthState::Unreadable {
             reason: "cannot open".into(),
             file_mode: None,
+            in_place: false,
         };
         assert_eq!(
             plan(

@@ -507,3 +507,164 @@ fn a_codex_home_deleted_and_created_again_is_still_watched() {
     m.wait_event("policy_loaded", |r| r["policy_revision"] == "r2");
     drop(agent);
 }
+
+#[test]
+fn more_hostile_shapes_are_contained() {
+    let m = Machine::new(&["hank"]);
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    let home = m.codex_home("hank");
+    // A config.toml that is a FIFO must not block the agent either.
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        home.join("config.toml"),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+    // auth.json is a symlink to a file elsewhere (Codex would follow it): the link is moved
+    // aside, never followed, and its target is untouched.
+    let target = m.path("home/hank/elsewhere.json");
+    std::fs::write(&target, api_key_auth("sk-proj-behind-a-link")).unwrap();
+    std::os::unix::fs::symlink(&target, home.join("auth.json")).unwrap();
+    let agent = m.start_agent();
+    let q = m.wait_event("quarantined", |_| true);
+    assert!(q["outcome"].as_str().unwrap().contains("symlink"), "{q}");
+    assert_eq!(q["rules"], serde_json::json!(["credential.unreadable"]));
+    assert!(std::fs::symlink_metadata(home.join("auth.json")).is_err());
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        api_key_auth("sk-proj-behind-a-link")
+    );
+    // A huge auth.json is not read into memory: judged unreadable and moved aside whole.
+    std::fs::remove_file(home.join("config.toml")).unwrap();
+    let big = "x".repeat(2 << 20);
+    m.auth("hank", &big);
+    wait_for("the huge file to be moved", || {
+        m.events("quarantined")
+            .iter()
+            .any(|r| r["outcome"].as_str().unwrap().contains("over 1 MiB"))
+    });
+    assert!(!home.join("auth.json").exists());
+    drop(agent);
+}
+
+#[test]
+fn config_secrets_stay_out_of_records() {
+    let m = Machine::new(&["ivy"]);
+    m.policy(
+        "10-corp.toml",
+        &format!(
+            "{CHATGPT_ONLY}\n[config]\nallowed_model_providers = [\"openai\"]\n\
+             allowed_base_urls = [\"https://api.openai.com/v1\"]\n"
+        ),
+    );
+    let home = m.codex_home("ivy");
+    std::fs::write(
+        home.join("config.toml"),
+        "model_provider = \"router\"\n\
+         [model_providers.router]\n\
+         base_url = \"https://ivy:HUNTER2@router.example/v1?token=TOPSECRET#frag\"\n\
+         http_headers = { Authorization = \"Bearer SECRETBEARER\" }\n",
+    )
+    .unwrap();
+    m.auth(
+        "ivy",
+        &chatgpt_auth("ws-corp", "business", "ivy@example.com"),
+    );
+    let agent = m.start_agent();
+    let v = m.wait_event("violation", |_| true);
+    let rules = v["rules"].to_string();
+    assert!(rules.contains("config.model-provider") && rules.contains("config.base-url"));
+    assert!(v["evidence"].to_string().contains("router.example/v1"));
+    // A config that routes Codex elsewhere takes the credential with it.
+    m.wait_event("quarantined", |_| true);
+    let everything = format!(
+        "{}{}{}",
+        std::fs::read_to_string(m.audit_log()).unwrap(),
+        agent.stderr_text(),
+        stdout(&m.run(&["status", "--json"]))
+    );
+    for secret in ["HUNTER2", "TOPSECRET", "SECRETBEARER", "SECRET_REFRESH"] {
+        assert!(!everything.contains(secret), "{secret} leaked");
+    }
+    drop(agent);
+}
+
+#[test]
+fn exceptions_loosen_for_their_users_until_they_expire() {
+    let m = Machine::new(&["ci-bot", "jack"]);
+    m.policy(
+        "10-corp.toml",
+        &format!(
+            "{CHATGPT_ONLY}\n[[exception]]\nusers = [\"ci-bot\"]\nallowed_methods = [\"api-key\"]\n\
+             expires = 2099-01-01T00:00:00Z\nreason = \"CI pipeline, OPS-123\"\n\
+             [[exception]]\nusers = [\"jack\"]\nallowed_methods = [\"api-key\"]\n\
+             expires = 2001-01-01T00:00:00Z\nreason = \"long over\"\n"
+        ),
+    );
+    m.auth("ci-bot", &api_key_auth("sk-svcacct-ci"));
+    m.auth("jack", &api_key_auth("sk-proj-jack"));
+    let out = m.run(&["check", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let home = |u: &str| {
+        doc["homes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["user"] == u)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(home("ci-bot")["compliant"], true);
+    assert_eq!(
+        home("ci-bot")["verdict"]["exceptions_applied"],
+        serde_json::json!(["CI pipeline, OPS-123"])
+    );
+    assert_eq!(home("jack")["compliant"], false);
+    // validate warns about the expired one, and still accepts the policy.
+    let v = m.run(&["policy", "validate"]);
+    assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
+    assert!(stdout(&v).contains("policy.exception-expired"));
+}
+
+#[test]
+fn managed_preferences_outrank_the_drop_ins() {
+    let m = Machine::new(&["kim"]);
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    let managed = CHATGPT_ONLY
+        .replace("\"r1\"", "\"mdm-7\"")
+        .replace("[\"chatgpt\"]", "[\"chatgpt\", \"api-key\"]");
+    let mut dict = plist::Dictionary::new();
+    dict.insert(
+        "policy_toml_base64".into(),
+        plist::Value::String(base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            managed,
+        )),
+    );
+    let prefs = m.path("com.codex-warden.plist");
+    plist::Value::Dictionary(dict).to_file_xml(&prefs).unwrap();
+    m.auth("kim", &api_key_auth("sk-proj-kim"));
+    let out = m
+        .cmd()
+        .env("CODEX_WARDEN_MANAGED_PREFS", &prefs)
+        .args(["check", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["policy"]["revision"], "mdm-7");
+    let explain = m
+        .cmd()
+        .env("CODEX_WARDEN_MANAGED_PREFS", &prefs)
+        .args(["policy", "explain"])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&explain).contains("managed preferences"),
+        "{}",
+        stdout(&explain)
+    );
+}

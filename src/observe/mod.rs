@@ -119,7 +119,11 @@ pub enum AuthState {
     /// too large, a symlink… `reason` is safe to show (it never quotes the file).
     Unreadable {
         reason: String,
+        /// Permission bits of a regular file (a symlink's say nothing).
         file_mode: Option<u32>,
+        /// An entry named auth.json is in the home (so it can be moved aside); false when the
+        /// home itself could not be opened.
+        in_place: bool,
     },
 }
 
