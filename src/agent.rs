@@ -12,7 +12,6 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use serde::Serialize;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 use crate::audit::{Event, Fields};
@@ -20,6 +19,7 @@ use crate::engine::{Engine, HomeReport, PolicyChange};
 use crate::inventory::{self, PROFILE_SUFFIX};
 use crate::observe::CodexHome;
 use crate::settings::Settings;
+use crate::status::{self, HomeStatus, QuarantineNote, Status};
 use crate::vault::{ASIDE_PREFIX, AUTH_FILE};
 use crate::watch::{LIMIT_HELP, Msg, Watcher};
 
@@ -29,24 +29,6 @@ const SETTLE_RETRY: Duration = Duration::from_millis(20);
 /// change before reloading.
 const POLICY_DEBOUNCE: Duration = Duration::from_millis(150);
 
-/// What `status` reads: written by the agent after every scan and every action.
-#[derive(Debug, Serialize)]
-pub struct Status<'a> {
-    pub pid: u32,
-    pub version: &'static str,
-    pub started_at: &'a str,
-    pub updated_at: String,
-    pub policy_name: &'a str,
-    pub policy_revision: &'a str,
-    pub mode: &'static str,
-    pub policy_origin: crate::engine::PolicyOrigin,
-    pub no_admin_policy: bool,
-    pub last_full_scan: &'a str,
-    pub watched_dirs: usize,
-    pub watch_degraded: Option<&'a str>,
-    pub homes: Vec<&'a HomeReport>,
-}
-
 struct Agent {
     engine: Engine,
     watcher: Watcher,
@@ -54,6 +36,8 @@ struct Agent {
     /// Directories whose events may announce a new home.
     discovery_dirs: BTreeSet<PathBuf>,
     reports: BTreeMap<PathBuf, HomeReport>,
+    /// The last credential moved out of each home, for status.
+    quarantines: BTreeMap<PathBuf, QuarantineNote>,
     /// Homes with a credential that did not parse yet: (first failure, next retry).
     settling: BTreeMap<PathBuf, (Instant, Instant)>,
     policy_due: Option<Instant>,
@@ -84,6 +68,7 @@ pub fn run(settings: Settings) -> Result<()> {
         homes: BTreeMap::new(),
         discovery_dirs: BTreeSet::new(),
         reports: BTreeMap::new(),
+        quarantines: BTreeMap::new(),
         settling: BTreeMap::new(),
         policy_due: None,
         started_at: jiff::Timestamp::now().to_string(),
@@ -172,6 +157,8 @@ impl Agent {
         self.engine.recover(&homes);
         self.homes = homes.iter().map(|h| (h.path.clone(), h.clone())).collect();
         self.reports.retain(|path, _| self.homes.contains_key(path));
+        self.quarantines
+            .retain(|path, _| self.homes.contains_key(path));
         for home in &homes {
             self.judge(home, Instant::now());
         }
@@ -306,6 +293,21 @@ impl Agent {
         }
         self.settling.remove(&home.path);
         let report = self.engine.judge(reading.observation, true);
+        if let Some(vault_id) = report.actions.iter().find_map(|a| a.vault_id.clone()) {
+            self.quarantines.insert(
+                home.path.clone(),
+                QuarantineNote {
+                    vault_id,
+                    at: jiff::Timestamp::now().to_string(),
+                    rules: report
+                        .verdict
+                        .rules()
+                        .iter()
+                        .map(|r| r.code().to_string())
+                        .collect(),
+                },
+            );
+        }
         let summary = |r: &HomeReport| (r.compliant, r.auth, r.verdict.rules());
         let changed = !report.actions.is_empty()
             || self.reports.get(&home.path).map(summary) != Some(summary(&report));
@@ -345,19 +347,20 @@ impl Agent {
             mode: policy.mode.as_str(),
             policy_origin: self.engine.active.origin,
             no_admin_policy: policy.baseline,
+            message: policy.enforce.message.as_deref(),
             last_full_scan: &self.last_full_scan,
             watched_dirs: self.watcher.count(),
             watch_degraded: self.degraded.as_deref(),
-            homes: self.reports.values().collect(),
+            homes: self
+                .reports
+                .iter()
+                .map(|(path, report)| HomeStatus {
+                    report,
+                    last_quarantine: self.quarantines.get(path),
+                })
+                .collect(),
         };
-        let result = crate::vault::open_state_dir(self.engine.state_dir()).and_then(|dir| {
-            let bytes = serde_json::to_vec_pretty(&status)?;
-            // A snapshot, rewritten after every scan and action: atomic, but not worth an fsync
-            // on the hot path (a crash loses at most one update; the next scan rewrites it).
-            dir.replace_file_unsynced(crate::status::STATUS_FILE, 0o600, &bytes)?;
-            Ok(())
-        });
-        if let Err(e) = result {
+        if let Err(e) = status::write(self.engine.state_dir(), &status) {
             tracing::warn!(error = %format!("{e:#}"), "cannot write status");
         }
     }

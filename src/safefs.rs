@@ -291,6 +291,20 @@ impl Dir {
         self.rename(&tmp, self, name, false)
     }
 
+    /// Give an entry (not followed if a symlink) to `uid`, with the group of the same number
+    /// left alone.
+    pub fn chown_entry(&self, name: &str, uid: u32) -> io::Result<()> {
+        check_name(name)?;
+        rustix::fs::chownat(
+            &self.fd,
+            name,
+            Some(rustix::fs::Uid::from_raw(uid)),
+            None,
+            AtFlags::SYMLINK_NOFOLLOW,
+        )?;
+        Ok(())
+    }
+
     /// Open an existing regular file for reading and writing, without following a symlink.
     pub fn open_rw(&self, name: &str) -> io::Result<File> {
         check_name(name)?;

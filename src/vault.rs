@@ -302,13 +302,16 @@ fn valid_id(id: &str) -> bool {
 }
 
 /// Open (creating if needed) the state dir, root-only.
+///
+/// 0711: users may reach their own status file in `users/` but list nothing; everything else in
+/// it (the vault, the last good policy, the admin's status) is 0700/0600.
 pub fn open_state_dir(state_dir: &Path) -> Result<Dir> {
     if !state_dir.exists() {
         std::fs::create_dir_all(state_dir)
             .with_context(|| format!("creating state dir {}", state_dir.display()))?;
         std::fs::set_permissions(
             state_dir,
-            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+            std::os::unix::fs::PermissionsExt::from_mode(0o711),
         )?;
     }
     Dir::open(state_dir).with_context(|| format!("opening state dir {}", state_dir.display()))

@@ -668,3 +668,69 @@ fn managed_preferences_outrank_the_drop_ins() {
         stdout(&explain)
     );
 }
+
+#[test]
+fn users_see_their_own_status_and_how_to_fix_it() {
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipped: running commands as other users needs root");
+        return;
+    }
+    let m = Machine::new(&["lena", "omar"]);
+    m.policy(
+        "10-corp.toml",
+        &format!(
+            "{CHATGPT_ONLY}\n[enforce]\nmessage = \"Sign in to the Example Corp workspace: codex login\"\n"
+        ),
+    );
+    m.auth(
+        "omar",
+        &chatgpt_auth("ws-corp", "business", "omar@example.com"),
+    );
+    let agent = m.start_agent();
+    m.auth("lena", &api_key_auth("sk-proj-lena-SECRET"));
+    let q = m.wait_event("quarantined", |_| true);
+    let as_user = |user: &str, args: &[&str]| {
+        use std::os::unix::process::CommandExt;
+        let mut c = m.cmd();
+        c.uid(m.uid(user)).gid(m.uid(user)).args(args);
+        c.output().unwrap()
+    };
+    wait_for("lena's status to show the quarantine", || {
+        stdout(&as_user("lena", &["status"])).contains("moved your Codex credential")
+    });
+    let lena = stdout(&as_user("lena", &["status"]));
+    assert!(lena.contains(q["vault_id"].as_str().unwrap()), "{lena}");
+    assert!(lena.contains("How to fix it"), "{lena}");
+    assert!(
+        lena.contains("Sign in to the Example Corp workspace"),
+        "{lena}"
+    );
+    assert!(!lena.contains("omar"), "{lena}");
+    assert!(!lena.contains("SECRET"), "{lena}");
+    let omar = stdout(&as_user("omar", &["status"]));
+    assert!(omar.contains("ok: "), "{omar}");
+    assert!(!omar.contains("lena"), "{omar}");
+    // Nobody reads anyone else's file, nor the admin's status or the vault.
+    let theirs = m.state_dir().join(format!("users/{}.json", m.uid("lena")));
+    assert!(
+        std::process::Command::new("cat")
+            .arg(&theirs)
+            .uid_gid(m.uid("omar"))
+            .output()
+            .unwrap()
+            .stdout
+            .is_empty()
+    );
+    drop(agent);
+}
+
+trait UidGid {
+    fn uid_gid(&mut self, id: u32) -> &mut Self;
+}
+
+impl UidGid for std::process::Command {
+    fn uid_gid(&mut self, id: u32) -> &mut Self {
+        use std::os::unix::process::CommandExt;
+        self.uid(id).gid(id)
+    }
+}
