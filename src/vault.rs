@@ -195,10 +195,10 @@ impl Vault {
     /// Finish quarantines a crash interrupted: every aside file in `home` goes into the vault
     /// (or is dropped when the vault already holds it).
     pub fn recover_aside(&self, home: &CodexHome, reason: &Reason<'_>) -> Result<Vec<Quarantined>> {
-        let home_dir = match Dir::open_home(&home.path, home.uid) {
-            Ok(d) => d,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(e).with_context(|| format!("opening {}", home.path.display())),
+        // A home that cannot be opened safely holds nothing we put aside (we never entered it);
+        // the inventory reports it as unreadable.
+        let Ok(home_dir) = Dir::open_home(&home.path, home.uid) else {
+            return Ok(Vec::new());
         };
         let mut done = Vec::new();
         for name in home_dir.list()? {
