@@ -25,6 +25,8 @@ use crate::watch::{LIMIT_HELP, Msg, Watcher};
 
 /// How often a half-written credential is re-read inside the settle window.
 const SETTLE_RETRY: Duration = Duration::from_millis(20);
+/// Full-scan period while some directories cannot be watched.
+const DEGRADED_SCAN_INTERVAL: Duration = Duration::from_secs(15);
 /// Policy files are often written in several steps by MDM agents: wait this long after the last
 /// change before reloading.
 const POLICY_DEBOUNCE: Duration = Duration::from_millis(150);
@@ -91,7 +93,13 @@ pub fn run(settings: Settings) -> Result<()> {
         "codex-warden agent started"
     );
     agent.full_scan();
-    let mut next_scan = Instant::now() + scan_interval;
+    // With directories that cannot be watched, the scan is what sees changes there: run it
+    // more often until the watches are back.
+    let interval = |agent: &Agent| match agent.degraded {
+        Some(_) => scan_interval.min(DEGRADED_SCAN_INTERVAL),
+        None => scan_interval,
+    };
+    let mut next_scan = Instant::now() + interval(&agent);
     loop {
         let now = Instant::now();
         let mut due = next_scan;
@@ -133,7 +141,7 @@ pub fn run(settings: Settings) -> Result<()> {
         agent.retry_settling(now);
         if now >= next_scan {
             agent.full_scan();
-            next_scan = Instant::now() + scan_interval;
+            next_scan = Instant::now() + interval(&agent);
         }
     }
     agent.engine.record(

@@ -34,7 +34,8 @@ pub struct WatchProblem {
 /// Help text for watch-limit errors: the kernel setting to raise.
 pub const LIMIT_HELP: &str = "the inotify watch limit is reached: raise it with \
      `sysctl fs.inotify.max_user_watches=524288` (and fs.inotify.max_user_instances), \
-     persist it in /etc/sysctl.d/; until then changes are seen by the periodic scan only";
+     persist it in /etc/sysctl.d/; until then changes in unwatched directories are seen by a full \
+     scan every 15 s";
 
 /// Whether an event can change what a file says (creation, write, rename, removal, metadata).
 fn changes_content(kind: &EventKind) -> bool {
