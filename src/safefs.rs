@@ -274,7 +274,17 @@ impl Dir {
 
     /// Replace a file atomically (temp file, rename) with no fsync at all: for snapshots that
     /// are cheap to lose and rewritten often.
-    pub fn replace_file_unsynced(&self, name: &str, mode: u32, bytes: &[u8]) -> io::Result<()> {
+    ///
+    /// With `owner`, the file is given to that uid before it takes the name, so a reader never
+    /// sees it with the wrong owner. Only root can give a file away; for anyone else the file
+    /// stays theirs.
+    pub fn replace_file_unsynced(
+        &self,
+        name: &str,
+        mode: u32,
+        bytes: &[u8],
+        owner: Option<u32>,
+    ) -> io::Result<()> {
         check_name(name)?;
         let tmp = format!(".{name}.tmp.{}", std::process::id());
         let _ = self.unlink(&tmp);
@@ -287,22 +297,13 @@ impl Dir {
             Mode::from_raw_mode(mode as _),
         )?;
         rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode as _))?;
+        if let Some(uid) = owner
+            && rustix::process::geteuid().is_root()
+        {
+            rustix::fs::fchown(&fd, Some(rustix::fs::Uid::from_raw(uid)), None)?;
+        }
         File::from(fd).write_all(bytes)?;
         self.rename(&tmp, self, name, false)
-    }
-
-    /// Give an entry (not followed if a symlink) to `uid`, with the group of the same number
-    /// left alone.
-    pub fn chown_entry(&self, name: &str, uid: u32) -> io::Result<()> {
-        check_name(name)?;
-        rustix::fs::chownat(
-            &self.fd,
-            name,
-            Some(rustix::fs::Uid::from_raw(uid)),
-            None,
-            AtFlags::SYMLINK_NOFOLLOW,
-        )?;
-        Ok(())
     }
 
     /// Open an existing regular file for reading and writing, without following a symlink.

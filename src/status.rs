@@ -64,7 +64,12 @@ pub fn write(state_dir: &std::path::Path, status: &Status<'_>) -> Result<()> {
     let dir = crate::vault::open_state_dir(state_dir)?;
     // A snapshot, rewritten after every scan and action: atomic, but not worth an fsync on the
     // hot path (a crash loses at most one update; the next scan rewrites it).
-    dir.replace_file_unsynced(STATUS_FILE, 0o600, &serde_json::to_vec_pretty(status)?)?;
+    dir.replace_file_unsynced(
+        STATUS_FILE,
+        0o600,
+        &serde_json::to_vec_pretty(status)?,
+        None,
+    )?;
 
     let users = dir.ensure_subdir(USERS_DIR, 0o711)?;
     let mut by_uid: std::collections::BTreeMap<u32, Vec<&HomeStatus<'_>>> = Default::default();
@@ -82,11 +87,12 @@ pub fn write(state_dir: &std::path::Path, status: &Status<'_>) -> Result<()> {
             }
         }
         let name = format!("{uid}.json");
-        users.replace_file_unsynced(&name, 0o400, &serde_json::to_vec_pretty(&view)?)?;
-        // Only root can give a file away; an agent run as a user for tests keeps it.
-        if let Err(e) = users.chown_entry(&name, *uid) {
-            tracing::debug!(uid, error = %e, "cannot give the status file to its user");
-        }
+        users.replace_file_unsynced(
+            &name,
+            0o400,
+            &serde_json::to_vec_pretty(&view)?,
+            Some(*uid),
+        )?;
     }
     for name in users.list()? {
         let stale = name
