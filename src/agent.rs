@@ -307,12 +307,7 @@ impl Agent {
                 QuarantineNote {
                     vault_id,
                     at: jiff::Timestamp::now().to_string(),
-                    rules: report
-                        .verdict
-                        .rules()
-                        .iter()
-                        .map(|r| r.code().to_string())
-                        .collect(),
+                    rules: report.verdict.rule_codes(),
                 },
             );
         }

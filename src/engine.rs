@@ -450,7 +450,7 @@ impl Engine {
         let repeat = self.last_recorded.get(&obs.home.path) == Some(&key);
         if !repeat || acts {
             let mut fields = self.home_fields(&obs.home, credential.clone());
-            fields.rules = rule_codes(&report.verdict);
+            fields.rules = report.verdict.rule_codes();
             fields.evidence = report.verdict.violations.clone();
             fields.action = Some(
                 planned
@@ -476,7 +476,7 @@ impl Engine {
                 (Action::Record, _) => continue,
             };
             let mut fields = self.home_fields(&obs.home, credential.clone());
-            fields.rules = rule_codes(&report.verdict);
+            fields.rules = report.verdict.rule_codes();
             if let Some(message) = &self.active.policy.enforce.message {
                 fields = fields.with("message", message);
             }
@@ -562,14 +562,6 @@ impl Engine {
     pub fn state_dir(&self) -> &Path {
         &self.settings.state_dir
     }
-}
-
-fn rule_codes(verdict: &Verdict) -> Vec<String> {
-    verdict
-        .rules()
-        .iter()
-        .map(|r| r.code().to_string())
-        .collect()
 }
 
 fn action_name(a: Action) -> &'static str {

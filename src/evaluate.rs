@@ -44,6 +44,11 @@ impl Verdict {
         rules.dedup();
         rules
     }
+
+    /// [`Verdict::rules`] as their stable codes, as audit records and status carry them.
+    pub fn rule_codes(&self) -> Vec<String> {
+        self.rules().iter().map(|r| r.code().to_string()).collect()
+    }
 }
 
 /// The policy's login and config rules as they apply to `user` at `now`: each exception that

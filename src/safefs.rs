@@ -244,16 +244,7 @@ impl Dir {
     /// Create a new file (fails if it exists, never follows a symlink) with `mode`, write
     /// `bytes`, fsync it and return the open file.
     pub fn create_new(&self, name: &str, mode: u32, bytes: &[u8]) -> io::Result<File> {
-        check_name(name)?;
-        let flags =
-            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        let fd = rustix::fs::openat(&self.fd, name, flags, Mode::from_raw_mode(mode as _))?;
-        // The umask may have narrowed the mode; set it exactly.
-        rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode as _))?;
-        let mut file = File::from(fd);
-        file.write_all(bytes)?;
-        file.sync_data()?;
-        Ok(file)
+        self.write_new(name, mode, bytes, None, true)
     }
 
     /// Write a whole file atomically: temp file, fsync, rename over `name`, fsync the directory.
@@ -266,10 +257,7 @@ impl Dir {
     /// [`Dir::write_atomic`] without the directory fsync, for callers that write several files
     /// into one directory and sync it once.
     pub fn replace_file(&self, name: &str, mode: u32, bytes: &[u8]) -> io::Result<()> {
-        let tmp = format!(".{name}.tmp.{}", std::process::id());
-        let _ = self.unlink(&tmp);
-        self.create_new(&tmp, mode, bytes)?;
-        self.rename(&tmp, self, name, false)
+        self.replace_with(name, mode, bytes, None, true)
     }
 
     /// Replace a file atomically (temp file, rename) with no fsync at all: for snapshots that
@@ -285,25 +273,51 @@ impl Dir {
         bytes: &[u8],
         owner: Option<u32>,
     ) -> io::Result<()> {
+        self.replace_with(name, mode, bytes, owner, false)
+    }
+
+    fn replace_with(
+        &self,
+        name: &str,
+        mode: u32,
+        bytes: &[u8],
+        owner: Option<u32>,
+        sync: bool,
+    ) -> io::Result<()> {
         check_name(name)?;
         let tmp = format!(".{name}.tmp.{}", std::process::id());
         let _ = self.unlink(&tmp);
+        self.write_new(&tmp, mode, bytes, owner, sync)?;
+        self.rename(&tmp, self, name, false)
+    }
+
+    /// The one way a file is created: exclusive, no symlink followed, exact mode, optionally
+    /// given to `owner` (root only) and fsync'd.
+    fn write_new(
+        &self,
+        name: &str,
+        mode: u32,
+        bytes: &[u8],
+        owner: Option<u32>,
+        sync: bool,
+    ) -> io::Result<File> {
+        check_name(name)?;
         let flags =
             OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        let fd = rustix::fs::openat(
-            &self.fd,
-            tmp.as_str(),
-            flags,
-            Mode::from_raw_mode(mode as _),
-        )?;
+        let fd = rustix::fs::openat(&self.fd, name, flags, Mode::from_raw_mode(mode as _))?;
+        // The umask may have narrowed the mode; set it exactly.
         rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode as _))?;
         if let Some(uid) = owner
             && rustix::process::geteuid().is_root()
         {
             rustix::fs::fchown(&fd, Some(rustix::fs::Uid::from_raw(uid)), None)?;
         }
-        File::from(fd).write_all(bytes)?;
-        self.rename(&tmp, self, name, false)
+        let mut file = File::from(fd);
+        file.write_all(bytes)?;
+        if sync {
+            file.sync_data()?;
+        }
+        Ok(file)
     }
 
     /// Open an existing regular file for reading and writing, without following a symlink.
