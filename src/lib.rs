@@ -1,24 +1,14 @@
 //! codex-warden: keeps Codex logins on a machine inside the company's policy.
 //!
-//! The pipeline of design.md, one module per stage:
-//! policy → inventory (observe) → evaluate → plan → enforce (vault) → audit.
-//! `unsafe` is denied everywhere but [`sys`], which enumerates the user database.
+//! Three layers, imports only running downward (see docs/architecture.md):
+//! - [`app`]: the commands, the agent loop and the engine that drives a pass;
+//! - [`platform`]: every system call (safe file access, state dir, vault, audit log, watcher,
+//!   user database, processes, policy sources);
+//! - [`core`]: the pure pipeline of design.md (policy → observe → evaluate → plan), no I/O.
+//!
+//! `unsafe` is denied everywhere but [`platform::users`], which enumerates the user database.
 #![deny(unsafe_code)]
 
-pub mod agent;
-pub mod audit;
-pub mod cli;
-pub mod commands;
-pub mod engine;
-pub mod evaluate;
-pub mod inventory;
-pub mod observe;
-pub mod plan;
-pub mod policy;
-pub mod rules;
-pub mod safefs;
-pub mod settings;
-pub mod status;
-mod sys;
-pub mod vault;
-pub mod watch;
+pub mod app;
+pub mod core;
+pub mod platform;

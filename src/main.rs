@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use codex_warden::cli::{Cli, Command};
+use codex_warden::app::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -17,11 +17,11 @@ fn main() -> ExitCode {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-    match codex_warden::commands::dispatch(cli) {
+    match codex_warden::app::commands::dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("codex-warden: {e:#}");
-            ExitCode::from(codex_warden::commands::ERROR)
+            ExitCode::from(codex_warden::app::commands::ERROR)
         }
     }
 }

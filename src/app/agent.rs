@@ -1,0 +1,378 @@
+//! `codex-warden run`: the agent loop.
+//!
+//! One thread owns the engine; the watcher and the signal handler only send it messages. A change
+//! in a Codex home is judged at once; a credential that does not parse yet (Codex truncates, then
+//! writes) is re-read every few milliseconds until it parses or the settle window ends, and only
+//! then judged unreadable. A full reconcile scan runs periodically as a backstop, and at once
+//! whenever the watcher reports lost events.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+
+use crate::app::engine::{Engine, HomeReport, PolicyChange};
+use crate::app::settings::Settings;
+use crate::app::status::{self, HomeStatus, QuarantineNote, Status};
+use crate::core::home;
+use crate::core::observe::CodexHome;
+use crate::platform::audit::{Event, Fields};
+use crate::platform::inventory;
+use crate::platform::watch::{LIMIT_HELP, Msg, Watcher};
+
+/// How often a half-written credential is re-read inside the settle window.
+const SETTLE_RETRY: Duration = Duration::from_millis(20);
+/// Full-scan period while some directories cannot be watched.
+const DEGRADED_SCAN_INTERVAL: Duration = Duration::from_secs(15);
+/// Policy files are often written in several steps by MDM agents: wait this long after the last
+/// change before reloading.
+const POLICY_DEBOUNCE: Duration = Duration::from_millis(150);
+
+struct Agent {
+    engine: Engine,
+    watcher: Watcher,
+    homes: BTreeMap<PathBuf, CodexHome>,
+    /// Directories whose events may announce a new home.
+    discovery_dirs: BTreeSet<PathBuf>,
+    reports: BTreeMap<PathBuf, HomeReport>,
+    /// The last credential moved out of each home, for status.
+    quarantines: BTreeMap<PathBuf, QuarantineNote>,
+    /// Homes with a credential that did not parse yet: (first failure, next retry).
+    settling: BTreeMap<PathBuf, (Instant, Instant)>,
+    policy_due: Option<Instant>,
+    started_at: String,
+    last_full_scan: String,
+    degraded: Option<String>,
+}
+
+/// Run until SIGTERM/SIGINT.
+pub fn run(settings: Settings) -> Result<()> {
+    let (tx, rx) = mpsc::channel();
+    let mut signals = signal_hook::iterator::Signals::new([SIGHUP, SIGTERM, SIGINT])
+        .context("installing signal handlers")?;
+    let sig_tx = tx.clone();
+    std::thread::spawn(move || {
+        for sig in signals.forever() {
+            if sig_tx.send(Msg::Signal(sig)).is_err() {
+                break;
+            }
+        }
+    });
+    let scan_interval = settings.scan_interval;
+    let engine = Engine::acting(settings)?;
+    let watcher = Watcher::new(tx).context("starting the file watcher")?;
+    let mut agent = Agent {
+        engine,
+        watcher,
+        homes: BTreeMap::new(),
+        discovery_dirs: BTreeSet::new(),
+        reports: BTreeMap::new(),
+        quarantines: BTreeMap::new(),
+        settling: BTreeMap::new(),
+        policy_due: None,
+        started_at: jiff::Timestamp::now().to_string(),
+        last_full_scan: String::new(),
+        degraded: None,
+    };
+    agent.engine.load_policy(true);
+    agent.engine.record(
+        Event::AgentStarted,
+        Fields::default()
+            .with("pid", std::process::id())
+            .with("version", env!("CARGO_PKG_VERSION"))
+            .with("policy_origin", agent.engine.active.origin)
+            .with("policy_dir", &agent.engine.settings.policy_dir),
+    );
+    tracing::info!(
+        policy_dir = %agent.engine.settings.policy_dir.display(),
+        state_dir = %agent.engine.settings.state_dir.display(),
+        audit_log = %agent.engine.settings.audit_log.display(),
+        "codex-warden agent started"
+    );
+    agent.full_scan();
+    // With directories that cannot be watched, the scan is what sees changes there: run it
+    // more often until the watches are back.
+    let interval = |agent: &Agent| match agent.degraded {
+        Some(_) => scan_interval.min(DEGRADED_SCAN_INTERVAL),
+        None => scan_interval,
+    };
+    let mut next_scan = Instant::now() + interval(&agent);
+    loop {
+        let now = Instant::now();
+        let mut due = next_scan;
+        if let Some(t) = agent.policy_due {
+            due = due.min(t);
+        }
+        if let Some((_, t)) = agent.settling.values().min_by_key(|(_, t)| *t) {
+            due = due.min(*t);
+        }
+        match rx.recv_timeout(due.saturating_duration_since(now)) {
+            Ok(Msg::Changed(paths)) => agent.changed(paths),
+            Ok(Msg::Rescan(why)) => {
+                tracing::warn!("{why}: rescanning every home");
+                agent.engine.record(
+                    Event::WatchDegraded,
+                    Fields::default()
+                        .with("reason", &why)
+                        .with("remedy", "full rescan"),
+                );
+                agent.watcher.reset();
+                agent.full_scan();
+            }
+            Ok(Msg::Signal(SIGHUP)) => {
+                tracing::info!("SIGHUP: reloading policy");
+                agent.reload_policy();
+            }
+            Ok(Msg::Signal(sig)) => {
+                tracing::info!(signal = sig, "stopping");
+                break;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+        let now = Instant::now();
+        if agent.policy_due.is_some_and(|t| t <= now) {
+            agent.policy_due = None;
+            agent.reload_policy();
+        }
+        agent.retry_settling(now);
+        if now >= next_scan {
+            agent.full_scan();
+            next_scan = Instant::now() + interval(&agent);
+        }
+    }
+    agent.engine.record(
+        Event::AgentStopped,
+        Fields::default().with("pid", std::process::id()),
+    );
+    Ok(())
+}
+
+impl Agent {
+    fn reload_policy(&mut self) {
+        if self.engine.load_policy(false) == PolicyChange::Loaded {
+            self.full_scan();
+        }
+    }
+
+    /// Rediscover homes, finish interrupted quarantines, judge everything, refresh watches.
+    fn full_scan(&mut self) {
+        self.engine.flush_backlog();
+        let homes = self.engine.discover();
+        self.engine.recover(&homes);
+        self.homes = homes.iter().map(|h| (h.path.clone(), h.clone())).collect();
+        self.reports.retain(|path, _| self.homes.contains_key(path));
+        self.quarantines
+            .retain(|path, _| self.homes.contains_key(path));
+        for home in &homes {
+            self.judge(home, Instant::now());
+        }
+        self.refresh_watches();
+        self.last_full_scan = jiff::Timestamp::now().to_string();
+        self.write_status();
+    }
+
+    fn refresh_watches(&mut self) {
+        let mut dirs = BTreeSet::new();
+        let policy_dir = &self.engine.settings.policy_dir;
+        if policy_dir.is_dir() {
+            dirs.insert(policy_dir.clone());
+        } else if let Some(parent) = policy_dir.parent().filter(|p| p.is_dir()) {
+            dirs.insert(parent.to_path_buf());
+        }
+        self.discovery_dirs.clear();
+        for home in self.homes.keys() {
+            if home.is_dir() {
+                dirs.insert(home.clone());
+            }
+            // The parent sees the home being created, deleted or replaced.
+            if let Some(parent) = home.parent().filter(|p| p.is_dir()) {
+                dirs.insert(parent.to_path_buf());
+            }
+        }
+        for dir in inventory::glob_watch_dirs(&self.engine.active.policy.scope) {
+            self.discovery_dirs.insert(dir.clone());
+            dirs.insert(dir);
+        }
+        let problems = self.watcher.set(dirs);
+        if problems.is_empty() {
+            self.degraded = None;
+            return;
+        }
+        let limit = problems.iter().any(|p| p.limit);
+        let reason = if limit {
+            LIMIT_HELP.to_string()
+        } else {
+            format!("{} directories cannot be watched", problems.len())
+        };
+        if self.degraded.as_deref() != Some(reason.as_str()) {
+            for p in &problems {
+                tracing::warn!(dir = %p.dir.display(), error = %p.error, "cannot watch");
+            }
+            tracing::warn!("{reason}");
+            self.engine.record(
+                Event::WatchDegraded,
+                Fields::default()
+                    .with("reason", &reason)
+                    .with(
+                        "unwatched_dirs",
+                        problems.iter().map(|p| &p.dir).collect::<Vec<_>>(),
+                    )
+                    .with(
+                        "errors",
+                        problems.iter().map(|p| &p.error).collect::<Vec<_>>(),
+                    ),
+            );
+        }
+        self.degraded = Some(reason);
+    }
+
+    /// Route changed paths: policy files, a file in a home, a home itself, a discovery dir.
+    fn changed(&mut self, paths: Vec<PathBuf>) {
+        let now = Instant::now();
+        let mut rediscover = false;
+        let mut to_judge = BTreeSet::new();
+        for path in paths {
+            // An event on a watched directory itself: it may have been deleted or replaced, and
+            // its watch then follows the old inode. Watch whatever has the path now.
+            if self.watcher.forget(&path) {
+                rediscover = true;
+            }
+            let parent = path.parent().unwrap_or(Path::new("/"));
+            if path == self.engine.settings.policy_dir {
+                // The directory itself appeared, vanished or was replaced: watch it anew.
+                self.policy_due = Some(now + POLICY_DEBOUNCE);
+                rediscover = true;
+                continue;
+            }
+            if parent == self.engine.settings.policy_dir {
+                self.policy_due = Some(now + POLICY_DEBOUNCE);
+                continue;
+            }
+            if self.homes.contains_key(parent) && relevant_name(&path) {
+                to_judge.insert(parent.to_path_buf());
+            } else if self.homes.contains_key(&path) {
+                // The home itself appeared, vanished or was replaced.
+                to_judge.insert(path.clone());
+                rediscover = true;
+            } else if self.discovery_dirs.contains(parent) || self.discovery_dirs.contains(&path) {
+                rediscover = true;
+            }
+        }
+        if rediscover {
+            let homes = self.engine.discover();
+            for home in homes {
+                if !self.homes.contains_key(&home.path) {
+                    to_judge.insert(home.path.clone());
+                    self.homes.insert(home.path.clone(), home);
+                }
+            }
+            self.refresh_watches();
+        }
+        let mut acted = false;
+        for path in to_judge {
+            if let Some(home) = self.homes.get(&path).cloned() {
+                acted |= self.judge(&home, now);
+            }
+        }
+        if acted || rediscover {
+            self.write_status();
+        }
+    }
+
+    /// Judge a home now, or schedule a re-read if its credential is mid-write. Returns whether
+    /// anything was done to it or its verdict changed (so the status snapshot is stale).
+    fn judge(&mut self, home: &CodexHome, now: Instant) -> bool {
+        let reading = inventory::observe(home);
+        if reading.unsettled {
+            let settle = self.engine.settings.settle;
+            let first = self
+                .settling
+                .get(&home.path)
+                .map_or(now, |(first, _)| *first);
+            if now.duration_since(first) < settle {
+                self.settling
+                    .insert(home.path.clone(), (first, now + SETTLE_RETRY));
+                return false;
+            }
+        }
+        self.settling.remove(&home.path);
+        let report = self.engine.judge(reading.observation, true);
+        if let Some(vault_id) = report.actions.iter().find_map(|a| a.vault_id.clone()) {
+            self.quarantines.insert(
+                home.path.clone(),
+                QuarantineNote {
+                    vault_id,
+                    at: jiff::Timestamp::now().to_string(),
+                    rules: report.verdict.rule_codes(),
+                },
+            );
+        }
+        let summary = |r: &HomeReport| (r.compliant, r.auth, r.verdict.rules());
+        let changed = !report.actions.is_empty()
+            || self.reports.get(&home.path).map(summary) != Some(summary(&report));
+        self.reports.insert(home.path.clone(), report);
+        changed
+    }
+
+    fn retry_settling(&mut self, now: Instant) {
+        let due: Vec<PathBuf> = self
+            .settling
+            .iter()
+            .filter(|(_, (_, next))| *next <= now)
+            .map(|(p, _)| p.clone())
+            .collect();
+        let mut acted = false;
+        for path in due {
+            if let Some(home) = self.homes.get(&path).cloned() {
+                acted |= self.judge(&home, now);
+            } else {
+                self.settling.remove(&path);
+            }
+        }
+        if acted {
+            self.write_status();
+        }
+    }
+
+    fn write_status(&self) {
+        let policy = &self.engine.active.policy;
+        let status = Status {
+            pid: std::process::id(),
+            version: env!("CARGO_PKG_VERSION"),
+            started_at: &self.started_at,
+            updated_at: jiff::Timestamp::now().to_string(),
+            policy_name: &policy.name,
+            policy_revision: &policy.revision,
+            mode: policy.mode.as_str(),
+            policy_origin: self.engine.active.origin,
+            no_admin_policy: policy.baseline,
+            message: policy.enforce.message.as_deref(),
+            last_full_scan: &self.last_full_scan,
+            watched_dirs: self.watcher.count(),
+            watch_degraded: self.degraded.as_deref(),
+            homes: self
+                .reports
+                .iter()
+                .map(|(path, report)| HomeStatus {
+                    report,
+                    last_quarantine: self.quarantines.get(path),
+                })
+                .collect(),
+        };
+        if let Err(e) = status::write(self.engine.state_dir(), &status) {
+            tracing::warn!(error = %format!("{e:#}"), "cannot write status");
+        }
+    }
+}
+
+/// Files in a Codex home whose changes can change a verdict.
+fn relevant_name(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    home::is_relevant(name)
+}

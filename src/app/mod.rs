@@ -1,0 +1,13 @@
+//! The app: codex-warden as admins and users run it.
+//!
+//! [`cli`] parses flags into [`settings::Settings`]; [`commands`] runs one command; [`engine`]
+//! turns a Codex home into a judged (and, when acting, enforced and recorded) outcome; [`agent`]
+//! is the `run` loop around it; [`status`] writes and renders what the agent last knew.
+#![forbid(unsafe_code)]
+
+pub mod agent;
+pub mod cli;
+pub mod commands;
+pub mod engine;
+pub mod settings;
+pub mod status;

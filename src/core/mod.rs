@@ -1,0 +1,15 @@
+//! The core: what codex-warden decides, with no I/O.
+//!
+//! Policy text in, a merged [`policy::Policy`] and diagnostics out; auth.json and config.toml
+//! bytes in, an [`observe::Observation`] out; an observation and a policy in, a
+//! [`evaluate::Verdict`] and a [`plan`] of actions out. Nothing here opens a file, reads the clock
+//! (time is a parameter) or knows about the machine, so every rule is tested as a table.
+#![forbid(unsafe_code)]
+
+pub mod digest;
+pub mod evaluate;
+pub mod home;
+pub mod observe;
+pub mod plan;
+pub mod policy;
+pub mod rules;

@@ -1,0 +1,489 @@
+//! config.toml text → [`CodexConfig`], without I/O.
+//!
+//! Only the settings a policy judges are collected: which model provider Codex talks to, every
+//! base URL that could route it through a third party, and where it keeps credentials. Each is
+//! kept with the dotted key it came from so evidence can point the user at the line to fix.
+//! Everything else is ignored, so a newer Codex's keys never break parsing.
+//!
+//! Config files can hold secrets (bearer tokens in `http_headers`, passwords in URLs): errors
+//! never quote the source, and URLs are stored redacted ([`redact_url`]).
+
+use toml::{Table, Value};
+
+use super::{CodexConfig, ProviderSetting, UrlSetting};
+use crate::core::policy::CredentialStore;
+
+/// Settings that may appear at the top level and in each `[profiles.NAME]`.
+const URL_KEYS: [&str; 2] = ["openai_base_url", "chatgpt_base_url"];
+const PROVIDER_KEY: &str = "model_provider";
+const STORE_KEY: &str = "cli_auth_credentials_store";
+
+/// Parse `$CODEX_HOME/config.toml`.
+pub fn parse_config(text: &str) -> Result<CodexConfig, String> {
+    let table = parse_table(text)?;
+    let mut cfg = CodexConfig::default();
+    collect(&mut cfg, "", &table);
+    Ok(cfg)
+}
+
+/// Add a newer-style profile file, `$CODEX_HOME/NAME.config.toml`, to `cfg`. Its settings are
+/// keyed `NAME.config.toml: KEY`.
+pub fn add_profile_file(cfg: &mut CodexConfig, profile: &str, text: &str) -> Result<(), String> {
+    let table = parse_table(text)?;
+    collect(cfg, &format!("{profile}.config.toml: "), &table);
+    Ok(())
+}
+
+/// Remove what may be secret from a URL: `user:pass@`, `?query` and `#fragment`; and a trailing
+/// `/`, so that `https://api.openai.com/v1/` and `https://api.openai.com/v1` compare equal.
+pub fn redact_url(url: &str) -> String {
+    let url = url.trim();
+    let url = url.find(['?', '#']).map_or(url, |end| &url[..end]);
+    let (scheme, rest) = match url.find("://") {
+        Some(i) => url.split_at(i + 3),
+        None => ("", url),
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let mut out = format!("{scheme}{host}{path}");
+    while out.ends_with('/') {
+        out.pop();
+    }
+    out
+}
+
+fn parse_table(text: &str) -> Result<Table, String> {
+    text.parse::<Table>().map_err(|e| {
+        // Built from the message and position only: Display would quote the source line.
+        let mut msg = e.message().trim().to_string();
+        if msg.chars().count() > 200 {
+            msg = msg.chars().take(200).collect::<String>() + "…";
+        }
+        match e.span().map(|span| line_col(text, span.start)) {
+            Some((line, col)) => format!("TOML parse error at line {line}, column {col}: {msg}"),
+            None => format!("TOML parse error: {msg}"),
+        }
+    })
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// A key segment as TOML would write it: bare if possible, else quoted.
+fn key_segment(name: &str) -> String {
+    let bare = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        name.to_string()
+    } else {
+        format!("{name:?}")
+    }
+}
+
+/// Collect the judged settings of one document; `prefix` names where it came from.
+fn collect(cfg: &mut CodexConfig, prefix: &str, table: &Table) {
+    collect_scope(cfg, prefix, table);
+
+    if let Some(Value::Table(providers)) = table.get("model_providers") {
+        for (id, provider) in providers {
+            if let Some(Value::String(url)) = provider.get("base_url") {
+                cfg.base_urls.push(UrlSetting {
+                    key: format!("{prefix}model_providers.{}.base_url", key_segment(id)),
+                    url: redact_url(url),
+                });
+            }
+        }
+    }
+
+    if let Some(Value::Table(profiles)) = table.get("profiles") {
+        for (name, profile) in profiles {
+            if let Value::Table(profile) = profile {
+                let scope = format!("{prefix}profiles.{}.", key_segment(name));
+                collect_scope(cfg, &scope, profile);
+            }
+        }
+    }
+}
+
+/// The settings that exist both at the top level and in a profile. Values of the wrong type are
+/// skipped: Codex refuses to start with them, so they route nothing.
+fn collect_scope(cfg: &mut CodexConfig, scope: &str, table: &Table) {
+    if let Some(Value::String(provider)) = table.get(PROVIDER_KEY) {
+        cfg.model_providers.push(ProviderSetting {
+            key: format!("{scope}{PROVIDER_KEY}"),
+            provider: provider.clone(),
+        });
+    }
+    for url_key in URL_KEYS {
+        if let Some(Value::String(url)) = table.get(url_key) {
+            cfg.base_urls.push(UrlSetting {
+                key: format!("{scope}{url_key}"),
+                url: redact_url(url),
+            });
+        }
+    }
+    if let Some(Value::String(store)) = table.get(STORE_KEY) {
+        let key = format!("{scope}{STORE_KEY}");
+        match CredentialStore::parse(store) {
+            Some(s) => cfg.credential_stores.push((key, s)),
+            None => cfg.unknown_credential_stores.push((key, store.clone())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn provider(key: &str, p: &str) -> ProviderSetting {
+        ProviderSetting {
+            key: key.into(),
+            provider: p.into(),
+        }
+    }
+
+    fn url(key: &str, u: &str) -> UrlSetting {
+        UrlSetting {
+            key: key.into(),
+            url: u.into(),
+        }
+    }
+
+    #[test]
+    fn empty_config() {
+        assert_eq!(parse_config("").unwrap(), CodexConfig::default());
+        assert_eq!(
+            parse_config("# only a comment\n").unwrap(),
+            CodexConfig::default()
+        );
+    }
+
+    #[test]
+    fn top_level_model_provider() {
+        let cfg = parse_config("model_provider = \"router\"\nmodel = \"gpt-5\"\n").unwrap();
+        assert_eq!(
+            cfg.model_providers,
+            vec![provider("model_provider", "router")]
+        );
+        assert!(cfg.base_urls.is_empty());
+    }
+
+    #[test]
+    fn model_provider_base_urls() {
+        let cfg = parse_config(
+            r#"
+[model_providers.router]
+name = "Router"
+base_url = "https://router.example/v1/"
+env_key = "ROUTER_KEY"
+http_headers = { Authorization = "Bearer SECRET" }
+
+[model_providers.local]
+name = "no url"
+
+[model_providers."my.prov"]
+base_url = "http://localhost:11434/v1"
+"#,
+        )
+        .unwrap();
+        let mut urls = cfg.base_urls.clone();
+        urls.sort_by(|a, b| a.key.cmp(&b.key));
+        assert_eq!(
+            urls,
+            vec![
+                url(
+                    "model_providers.\"my.prov\".base_url",
+                    "http://localhost:11434/v1"
+                ),
+                url(
+                    "model_providers.router.base_url",
+                    "https://router.example/v1"
+                ),
+            ]
+        );
+        assert!(!format!("{cfg:?}").contains("SECRET"));
+    }
+
+    #[test]
+    fn openai_and_chatgpt_base_urls() {
+        let cfg = parse_config(
+            "openai_base_url = \"https://proxy.example/v1\"\n\
+             chatgpt_base_url = \"https://chatgpt.example/backend-api/\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.base_urls,
+            vec![
+                url("openai_base_url", "https://proxy.example/v1"),
+                url("chatgpt_base_url", "https://chatgpt.example/backend-api"),
+            ]
+        );
+    }
+
+    #[test]
+    fn credential_stores() {
+        for (value, store) in [
+            ("file", CredentialStore::File),
+            ("keyring", CredentialStore::Keyring),
+            ("auto", CredentialStore::Auto),
+            ("ephemeral", CredentialStore::Ephemeral),
+        ] {
+            let cfg = parse_config(&format!("cli_auth_credentials_store = \"{value}\"")).unwrap();
+            assert_eq!(
+                cfg.credential_stores,
+                vec![("cli_auth_credentials_store".to_string(), store)]
+            );
+            assert!(cfg.unknown_credential_stores.is_empty());
+        }
+        let cfg = parse_config("cli_auth_credentials_store = \"vault\"").unwrap();
+        assert!(cfg.credential_stores.is_empty());
+        assert_eq!(
+            cfg.unknown_credential_stores,
+            vec![(
+                "cli_auth_credentials_store".to_string(),
+                "vault".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn profiles() {
+        let cfg = parse_config(
+            r#"
+model_provider = "openai"
+profile = "work"
+
+[profiles.work]
+model_provider = "router"
+openai_base_url = "https://proxy.example/v1"
+chatgpt_base_url = "https://cg.example"
+cli_auth_credentials_store = "keyring"
+model = "o3"
+
+[profiles.home]
+model_provider = "ollama"
+cli_auth_credentials_store = "vault"
+
+[profiles.empty]
+
+[model_providers.router]
+base_url = "https://router.example/v1"
+"#,
+        )
+        .unwrap();
+        let mut providers = cfg.model_providers.clone();
+        providers.sort_by(|a, b| a.key.cmp(&b.key));
+        assert_eq!(
+            providers,
+            vec![
+                provider("model_provider", "openai"),
+                provider("profiles.home.model_provider", "ollama"),
+                provider("profiles.work.model_provider", "router"),
+            ]
+        );
+        let mut urls = cfg.base_urls.clone();
+        urls.sort_by(|a, b| a.key.cmp(&b.key));
+        assert_eq!(
+            urls,
+            vec![
+                url(
+                    "model_providers.router.base_url",
+                    "https://router.example/v1"
+                ),
+                url("profiles.work.chatgpt_base_url", "https://cg.example"),
+                url("profiles.work.openai_base_url", "https://proxy.example/v1"),
+            ]
+        );
+        assert_eq!(
+            cfg.credential_stores,
+            vec![(
+                "profiles.work.cli_auth_credentials_store".to_string(),
+                CredentialStore::Keyring
+            )]
+        );
+        assert_eq!(
+            cfg.unknown_credential_stores,
+            vec![(
+                "profiles.home.cli_auth_credentials_store".to_string(),
+                "vault".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn profile_files() {
+        let mut cfg = parse_config("model_provider = \"openai\"").unwrap();
+        add_profile_file(
+            &mut cfg,
+            "work",
+            r#"
+model_provider = "router"
+cli_auth_credentials_store = "auto"
+openai_base_url = "https://u:p@proxy.example/v1?key=SECRET"
+
+[model_providers.router]
+base_url = "https://router.example/v1"
+"#,
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.model_providers,
+            vec![
+                provider("model_provider", "openai"),
+                provider("work.config.toml: model_provider", "router"),
+            ]
+        );
+        assert_eq!(
+            cfg.base_urls,
+            vec![
+                url(
+                    "work.config.toml: openai_base_url",
+                    "https://proxy.example/v1"
+                ),
+                url(
+                    "work.config.toml: model_providers.router.base_url",
+                    "https://router.example/v1"
+                ),
+            ]
+        );
+        assert_eq!(
+            cfg.credential_stores,
+            vec![(
+                "work.config.toml: cli_auth_credentials_store".to_string(),
+                CredentialStore::Auto
+            )]
+        );
+        let err = add_profile_file(&mut cfg, "bad", "model_provider = ").unwrap_err();
+        assert!(err.contains("line 1"), "{err}");
+        assert_eq!(cfg.model_providers.len(), 2, "a bad file adds nothing");
+    }
+
+    #[test]
+    fn wrong_types_and_unknown_keys_are_ignored() {
+        let cfg = parse_config(
+            r#"
+model_provider = 42
+openai_base_url = ["https://a.example"]
+cli_auth_credentials_store = true
+future_key = { nested = [1, 2, 3] }
+profiles = "not a table"
+model_providers = 7
+
+[features]
+whatever = true
+"#,
+        )
+        .unwrap();
+        assert_eq!(cfg, CodexConfig::default());
+        let cfg = parse_config(
+            "[profiles]\nx = 1\n[model_providers]\ny = \"z\"\n[model_providers.p]\nbase_url = 3\n",
+        )
+        .unwrap();
+        assert_eq!(cfg, CodexConfig::default());
+    }
+
+    #[test]
+    fn redaction() {
+        for (input, want) in [
+            ("https://api.openai.com/v1", "https://api.openai.com/v1"),
+            ("https://api.openai.com/v1/", "https://api.openai.com/v1"),
+            ("https://api.openai.com/v1//", "https://api.openai.com/v1"),
+            (
+                "https://user:pass@router.example/v1",
+                "https://router.example/v1",
+            ),
+            (
+                "https://tok@en@router.example/v1",
+                "https://router.example/v1",
+            ),
+            (
+                "https://router.example/v1?api_key=SECRET",
+                "https://router.example/v1",
+            ),
+            (
+                "https://router.example/v1#SECRET",
+                "https://router.example/v1",
+            ),
+            (
+                "https://router.example/v1/?k=v#f",
+                "https://router.example/v1",
+            ),
+            ("https://router.example?k=v@x/y", "https://router.example"),
+            ("https://a:b@router.example", "https://router.example"),
+            ("http://localhost:11434/v1", "http://localhost:11434/v1"),
+            ("user:SECRET@host.example/v1", "host.example/v1"),
+            (" https://a.example/ ", "https://a.example"),
+            ("", ""),
+        ] {
+            assert_eq!(redact_url(input), want, "{input}");
+        }
+        // A path with an '@' is not userinfo.
+        assert_eq!(
+            redact_url("https://h.example/users/@me"),
+            "https://h.example/users/@me"
+        );
+    }
+
+    #[test]
+    fn urls_are_redacted_when_collected() {
+        let cfg = parse_config(
+            "openai_base_url = \"https://alice:SECRET@proxy.example/v1/?token=SECRET#SECRET\"",
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.base_urls,
+            vec![url("openai_base_url", "https://proxy.example/v1")]
+        );
+    }
+
+    #[test]
+    fn malformed_toml() {
+        let text = "model = \"x\"\n[model_providers.r]\nhttp_headers = { Authorization = \"Bearer SECRET\" \nbase_url = 1\n";
+        let err = parse_config(text).unwrap_err();
+        assert!(
+            err.starts_with("TOML parse error at line 4, column 1"),
+            "{err}"
+        );
+        assert!(!err.contains("SECRET"), "{err}");
+        assert!(!err.contains("Bearer"), "{err}");
+
+        for bad in [
+            "model_provider = ",
+            "[profiles.work\nx = 1",
+            "a = \"unterminated SECRET",
+            "a = 1\na = 2\n",
+            "= 1",
+            "model_provider = \"x\" model = \"SECRET\"",
+        ] {
+            let err = parse_config(bad).unwrap_err();
+            assert!(err.starts_with("TOML parse error"), "{bad:?}: {err}");
+            assert!(!err.contains("SECRET"), "{bad:?}: {err}");
+            assert!(!err.contains('\n'), "{bad:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn line_and_column() {
+        assert_eq!(line_col("abc", 0), (1, 1));
+        assert_eq!(line_col("abc", 2), (1, 3));
+        assert_eq!(line_col("a\nbc", 3), (2, 2));
+        assert_eq!(line_col("é\né", 5), (2, 2));
+        assert_eq!(line_col("é\né", 4), (2, 1));
+        assert_eq!(line_col("é", 1), (1, 1));
+        assert_eq!(line_col("ab", 99), (1, 3));
+    }
+}

@@ -1,0 +1,414 @@
+//! Checking values: each [`Kind`] of the schema, and exception expiry.
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+
+use toml::Spanned;
+use toml::de::DeValue;
+
+use super::{Checker, Context, join, suggest};
+use crate::core::policy::diag::Code;
+use crate::core::policy::schema::{KNOWN_PLANS, Kind, Value, parse_duration};
+use crate::core::policy::{ApiKeyKind, CredentialStore, LoginMethod, Mode};
+
+impl Checker<'_> {
+    pub(super) fn check_value(
+        &mut self,
+        key: &str,
+        kind: Kind,
+        value: &Spanned<DeValue<'_>>,
+        context: Context,
+    ) -> Option<Value> {
+        let span = value.span();
+        match kind {
+            Kind::Text => {
+                let s = self.string(key, value)?;
+                if s.trim().is_empty() {
+                    let diag = self.error(Code::EmptyValue, span, format!("`{key}` is empty"));
+                    self.report(diag);
+                    return None;
+                }
+                Some(Value::Text(s.to_string()))
+            }
+            Kind::Mode => {
+                let s = self.string(key, value)?;
+                let mode = match self.one_of(key, s, span, &["enforce", "monitor"])? {
+                    "enforce" => Mode::Enforce,
+                    _ => Mode::Monitor,
+                };
+                Some(Value::Mode(mode))
+            }
+            Kind::Bool => match value.get_ref() {
+                DeValue::Boolean(b) => Some(Value::Bool(*b)),
+                other => {
+                    let mut diag = self.error(
+                        Code::Type,
+                        span,
+                        format!("expected a boolean, found {}", other.type_str()),
+                    );
+                    if let Some(s @ ("true" | "false")) = other.as_str() {
+                        diag = diag.with_help(format!("write it unquoted: {key} = {s}"));
+                    }
+                    self.report(diag);
+                    None
+                }
+            },
+            Kind::Duration => match value.get_ref() {
+                DeValue::String(s) => match parse_duration(s) {
+                    Some(d) => Some(Value::Duration(d)),
+                    None => {
+                        let diag = self
+                            .error(
+                                Code::InvalidDuration,
+                                span,
+                                format!("`{s}` is not a duration"),
+                            )
+                            .with_help(
+                                "write a whole number and a unit: \"500ms\", \"5s\", \"2m\"",
+                            );
+                        self.report(diag);
+                        None
+                    }
+                },
+                other => {
+                    let mut diag = self.error(
+                        Code::Type,
+                        span,
+                        format!("expected a duration string, found {}", other.type_str()),
+                    );
+                    if let Some(n) = other.as_integer() {
+                        diag = diag.with_help(format!("give it a unit: {key} = \"{n}s\""));
+                    }
+                    self.report(diag);
+                    None
+                }
+            },
+            Kind::Uid => match value.get_ref() {
+                DeValue::Integer(n) => {
+                    match i128::from_str_radix(n.as_str(), n.radix())
+                        .ok()
+                        .and_then(|n| u32::try_from(n).ok())
+                    {
+                        Some(uid) => Some(Value::Uid(uid)),
+                        None => {
+                            let diag = self.error(
+                                Code::OutOfRange,
+                                span,
+                                format!("`{key}` must be between 0 and {}", u32::MAX),
+                            );
+                            self.report(diag);
+                            None
+                        }
+                    }
+                }
+                other => {
+                    let diag = self.error(
+                        Code::Type,
+                        span,
+                        format!("expected an integer, found {}", other.type_str()),
+                    );
+                    self.report(diag);
+                    None
+                }
+            },
+            Kind::Methods => {
+                let names = LoginMethod::ALL.map(LoginMethod::as_str);
+                self.list(key, value, context, |cx, s, span| {
+                    cx.one_of(key, s, span, &names).and_then(LoginMethod::parse)
+                })
+                .map(Value::Methods)
+            }
+            Kind::KeyKinds => {
+                let names = ApiKeyKind::NAMEABLE.map(ApiKeyKind::as_str);
+                self.list(key, value, context, |cx, s, span| {
+                    cx.one_of(key, s, span, &names).and_then(ApiKeyKind::parse)
+                })
+                .map(Value::KeyKinds)
+            }
+            Kind::Stores => {
+                let names = CredentialStore::ALL.map(CredentialStore::as_str);
+                self.list(key, value, context, |cx, s, span| {
+                    cx.one_of(key, s, span, &names)
+                        .and_then(CredentialStore::parse)
+                })
+                .map(Value::Stores)
+            }
+            Kind::Names => self
+                .list(key, value, context, |cx, s, span| cx.name(key, s, span))
+                .map(Value::Strings),
+            Kind::Plans => self
+                .list(key, value, context, |cx, s, span| cx.plan(key, s, span))
+                .map(Value::Strings),
+            Kind::Domains => self
+                .list(key, value, context, |cx, s, span| cx.domain(s, span))
+                .map(Value::Strings),
+            Kind::Fingerprints => self
+                .list(key, value, context, |cx, s, span| cx.fingerprint(s, span))
+                .map(Value::Strings),
+            Kind::BaseUrls => self
+                .list(key, value, context, |cx, s, span| cx.base_url(s, span))
+                .map(Value::Strings),
+            Kind::Homes => self
+                .list(key, value, context, |cx, s, span| cx.home_glob(s, span))
+                .map(Value::Strings),
+        }
+    }
+
+    /// The value as a string, or a type error.
+    pub(super) fn string<'v>(
+        &mut self,
+        key: &str,
+        value: &'v Spanned<DeValue<'_>>,
+    ) -> Option<&'v str> {
+        match value.get_ref() {
+            DeValue::String(s) => Some(s.as_ref()),
+            other => {
+                let mut diag = self.error(
+                    Code::Type,
+                    value.span(),
+                    format!("expected a string, found {}", other.type_str()),
+                );
+                if other.is_integer() || other.is_float() || other.is_bool() {
+                    diag = diag.with_help(format!("quote it: {key} = \"…\""));
+                }
+                self.report(diag);
+                None
+            }
+        }
+    }
+
+    /// An array of strings, each turned into a `T` by `item` (which reports its own problems).
+    pub(super) fn list<T: Ord + Clone>(
+        &mut self,
+        key: &str,
+        value: &Spanned<DeValue<'_>>,
+        context: Context,
+        mut item: impl FnMut(&mut Self, &str, Range<usize>) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let DeValue::Array(array) = value.get_ref() else {
+            let found = value.get_ref();
+            let mut diag = self.error(
+                Code::Type,
+                value.span(),
+                format!("expected an array of strings, found {}", found.type_str()),
+            );
+            if let Some(s) = found.as_str() {
+                diag = diag.with_help(format!("write a list: {key} = [{s:?}]"));
+            }
+            self.report(diag);
+            return None;
+        };
+        let mut out = Vec::new();
+        let mut listed = BTreeSet::new();
+        for element in array.iter() {
+            let Some(s) = element.get_ref().as_str() else {
+                let diag = self.error(
+                    Code::Type,
+                    element.span(),
+                    format!(
+                        "expected a string in `{key}`, found {}",
+                        element.get_ref().type_str()
+                    ),
+                );
+                self.report(diag);
+                continue;
+            };
+            let Some(v) = item(self, s, element.span()) else {
+                continue;
+            };
+            if !listed.insert(v.clone()) {
+                let diag = self
+                    .warning(
+                        Code::DuplicateValue,
+                        element.span(),
+                        format!("`{s}` is listed more than once in `{key}`"),
+                    )
+                    .with_help("remove the repeat");
+                self.report(diag);
+            } else {
+                out.push(v);
+            }
+        }
+        if array.is_empty() && key.starts_with("allowed_") {
+            let diag = match context {
+                Context::Base => self
+                    .warning(
+                        Code::EmptyList,
+                        value.span(),
+                        format!("`{key} = []` allows nothing: every login breaks this rule"),
+                    )
+                    .with_help("remove the key to allow anything, or list what is allowed"),
+                Context::Exception => self
+                    .warning(
+                        Code::EmptyList,
+                        value.span(),
+                        format!("`{key} = []` in an exception adds nothing"),
+                    )
+                    .with_help("remove the key, or list what the exception allows"),
+            };
+            self.report(diag);
+        }
+        Some(out)
+    }
+
+    /// `s` if it is one of `allowed`, else an `unknown-value` error with a suggestion.
+    pub(super) fn one_of<'v>(
+        &mut self,
+        key: &str,
+        s: &str,
+        span: Range<usize>,
+        allowed: &[&'v str],
+    ) -> Option<&'v str> {
+        if let Some(found) = allowed.iter().find(|a| **a == s) {
+            return Some(found);
+        }
+        let candidates = allowed.iter().copied();
+        let help = match suggest(s, candidates.clone()) {
+            Some(near) => format!("did you mean `{near}`? `{key}` takes: {}", join(candidates)),
+            None => format!("`{key}` takes: {}", join(candidates)),
+        };
+        let diag = self
+            .error(
+                Code::UnknownValue,
+                span,
+                format!("unknown value `{s}` for `{key}`"),
+            )
+            .with_help(help);
+        self.report(diag);
+        None
+    }
+
+    pub(super) fn name(&mut self, key: &str, s: &str, span: Range<usize>) -> Option<String> {
+        if s.trim().is_empty() {
+            let diag = self.error(Code::EmptyValue, span, format!("empty string in `{key}`"));
+            self.report(diag);
+            return None;
+        }
+        Some(s.to_string())
+    }
+
+    fn plan(&mut self, key: &str, s: &str, span: Range<usize>) -> Option<String> {
+        let plan = self.name(key, s, span.clone())?.to_lowercase();
+        if !KNOWN_PLANS.contains(&plan.as_str()) {
+            let known = KNOWN_PLANS.iter().copied();
+            let help = match suggest(&plan, known.clone()) {
+                Some(near) => format!("did you mean `{near}`? known plans: {}", join(known)),
+                None => format!("known plans: {}", join(known)),
+            };
+            let diag = self
+                .warning(
+                    Code::UnknownPlan,
+                    span,
+                    format!("`{s}` is not a known plan; it is kept as written"),
+                )
+                .with_help(help);
+            self.report(diag);
+        }
+        Some(if plan == "education" {
+            "edu".to_string()
+        } else {
+            plan
+        })
+    }
+
+    fn domain(&mut self, s: &str, span: Range<usize>) -> Option<String> {
+        let domain = s.to_lowercase();
+        let bad = domain.is_empty()
+            || domain.starts_with(['.', '*'])
+            || domain.ends_with('.')
+            || domain
+                .chars()
+                .any(|c| c == '@' || c == '/' || c == ':' || c.is_whitespace());
+        if bad {
+            let diag = self
+                .error(
+                    Code::InvalidDomain,
+                    span,
+                    format!("`{s}` is not an email domain"),
+                )
+                .with_help("write the domain only: example.com");
+            self.report(diag);
+            return None;
+        }
+        Some(domain)
+    }
+
+    /// Never quotes the value: an admin who pasted a key here instead of its fingerprint must
+    /// not see it copied into logs.
+    fn fingerprint(&mut self, s: &str, span: Range<usize>) -> Option<String> {
+        let fingerprint = s.to_ascii_lowercase();
+        if (8..=64).contains(&fingerprint.len())
+            && fingerprint.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Some(fingerprint);
+        }
+        let diag = self
+            .error(
+                Code::InvalidFingerprint,
+                span,
+                "not an API key fingerprint: expected 8 to 64 hex digits",
+            )
+            .with_help(
+                "a fingerprint is a hex prefix of the SHA-256 of the key; never put a key itself \
+                 in a policy file",
+            );
+        self.report(diag);
+        None
+    }
+
+    fn base_url(&mut self, s: &str, span: Range<usize>) -> Option<String> {
+        let rest = s
+            .strip_prefix("https://")
+            .or_else(|| s.strip_prefix("http://"));
+        let problem = match rest {
+            None => Some(format!("`{s}` is not an http:// or https:// URL")),
+            Some(rest) => {
+                let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+                if authority.contains('@') {
+                    // Do not quote it: user:password@host is a secret.
+                    Some("a base URL must not carry credentials (user@host)".to_string())
+                } else if authority.is_empty() || authority.starts_with(':') {
+                    Some(format!("`{s}` has no host"))
+                } else if s.chars().any(char::is_whitespace) {
+                    Some(format!("`{s}` contains whitespace"))
+                } else {
+                    None
+                }
+            }
+        };
+        if let Some(message) = problem {
+            let diag = self
+                .error(Code::InvalidUrl, span, message)
+                .with_help("write the URL Codex is configured with: https://api.openai.com/v1");
+            self.report(diag);
+            return None;
+        }
+        Some(s.trim_end_matches('/').to_string())
+    }
+
+    fn home_glob(&mut self, s: &str, span: Range<usize>) -> Option<String> {
+        if !s.starts_with('/') {
+            let diag = self
+                .error(
+                    Code::RelativePath,
+                    span,
+                    format!("`{s}` is not an absolute path"),
+                )
+                .with_help("home globs start at /, e.g. /srv/ci/*/.codex");
+            self.report(diag);
+            return None;
+        }
+        if let Err(e) = glob::Pattern::new(s) {
+            let diag = self
+                .error(
+                    Code::InvalidGlob,
+                    span,
+                    format!("`{s}` is not a valid glob: {} (at char {})", e.msg, e.pos),
+                )
+                .with_help("`*` matches within one path component, `?` one char, `[ab]` one of");
+            self.report(diag);
+            return None;
+        }
+        Some(s.to_string())
+    }
+}

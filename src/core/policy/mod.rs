@@ -1,0 +1,280 @@
+//! The admin policy: the validated, merged model every later stage reads, and how policy text
+//! becomes it. Pure: the platform layer reads the sources from disk.
+//!
+//! One folder per concern, after cargo-deny: [`schema`] declares every key once; [`check`] turns
+//! one source into checked values and [`diag`]nostics; [`merge`] combines sources in order into a
+//! [`Policy`] with provenance; [`explain`] renders that provenance; [`managed_prefs`] decodes the
+//! MDM plist form.
+
+pub mod check;
+pub mod diag;
+pub mod explain;
+pub mod managed_prefs;
+pub mod merge;
+pub mod schema;
+pub mod source;
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// What the agent does with a violation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Quarantine and record.
+    Enforce,
+    /// Record only.
+    #[default]
+    Monitor,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Enforce => "enforce",
+            Mode::Monitor => "monitor",
+        }
+    }
+}
+
+/// A login method, as policy names it (`allowed_methods`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoginMethod {
+    Chatgpt,
+    ApiKey,
+    AgentIdentity,
+    AccessToken,
+    BedrockApiKey,
+    Headers,
+}
+
+impl LoginMethod {
+    pub const ALL: [LoginMethod; 6] = [
+        LoginMethod::Chatgpt,
+        LoginMethod::ApiKey,
+        LoginMethod::AgentIdentity,
+        LoginMethod::AccessToken,
+        LoginMethod::BedrockApiKey,
+        LoginMethod::Headers,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoginMethod::Chatgpt => "chatgpt",
+            LoginMethod::ApiKey => "api-key",
+            LoginMethod::AgentIdentity => "agent-identity",
+            LoginMethod::AccessToken => "access-token",
+            LoginMethod::BedrockApiKey => "bedrock-api-key",
+            LoginMethod::Headers => "headers",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+}
+
+/// The kind of an OpenAI API key, read from its prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ApiKeyKind {
+    /// `sk-proj-…`
+    Project,
+    /// `sk-svcacct-…`
+    ServiceAccount,
+    /// `sk-admin-…`
+    Admin,
+    /// any other `sk-…` (legacy user key)
+    User,
+    /// not an `sk-` key at all (a router's key, say). Never allowed by a kinds list.
+    Unknown,
+}
+
+impl ApiKeyKind {
+    /// The kinds a policy may name (`unknown` is observed, never allowed).
+    pub const NAMEABLE: [ApiKeyKind; 4] = [
+        ApiKeyKind::Project,
+        ApiKeyKind::ServiceAccount,
+        ApiKeyKind::Admin,
+        ApiKeyKind::User,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiKeyKind::Project => "project",
+            ApiKeyKind::ServiceAccount => "service-account",
+            ApiKeyKind::Admin => "admin",
+            ApiKeyKind::User => "user",
+            ApiKeyKind::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::NAMEABLE.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Classify a key by its prefix. The key itself is never kept.
+    pub fn of_key(key: &str) -> Self {
+        if key.starts_with("sk-proj-") {
+            ApiKeyKind::Project
+        } else if key.starts_with("sk-svcacct-") {
+            ApiKeyKind::ServiceAccount
+        } else if key.starts_with("sk-admin-") {
+            ApiKeyKind::Admin
+        } else if key.starts_with("sk-") {
+            ApiKeyKind::User
+        } else {
+            ApiKeyKind::Unknown
+        }
+    }
+}
+
+/// Where Codex keeps credentials (`cli_auth_credentials_store`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CredentialStore {
+    File,
+    Keyring,
+    Auto,
+    Ephemeral,
+}
+
+impl CredentialStore {
+    pub const ALL: [CredentialStore; 4] = [
+        CredentialStore::File,
+        CredentialStore::Keyring,
+        CredentialStore::Auto,
+        CredentialStore::Ephemeral,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialStore::File => "file",
+            CredentialStore::Keyring => "keyring",
+            CredentialStore::Auto => "auto",
+            CredentialStore::Ephemeral => "ephemeral",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// `[login]`: each `None` means "anything".
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LoginRules {
+    pub allowed_methods: Option<Vec<LoginMethod>>,
+    /// `chatgpt_account_id` values.
+    pub allowed_workspaces: Option<Vec<String>>,
+    /// Plan types, lowercase (`business`, `enterprise`, …).
+    pub allowed_plans: Option<Vec<String>>,
+    /// Lowercase domains; `example.com` matches `a@example.com` only, not subdomains.
+    pub allowed_email_domains: Option<Vec<String>>,
+    pub allowed_api_key_kinds: Option<Vec<ApiKeyKind>>,
+    /// Lowercase hex prefixes of the SHA-256 of allowed keys.
+    pub allowed_api_key_fingerprints: Option<Vec<String>>,
+}
+
+/// `[config]`: each `None` means "anything".
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ConfigRules {
+    pub allowed_model_providers: Option<Vec<String>>,
+    /// Compared after normalisation (trailing `/` removed).
+    pub allowed_base_urls: Option<Vec<String>>,
+    pub allowed_credential_stores: Option<Vec<CredentialStore>>,
+}
+
+/// `[enforce]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnforceSettings {
+    pub quarantine: bool,
+    pub terminate: bool,
+    pub terminate_grace: Duration,
+    pub native_requirements: bool,
+    /// Shown to the user whose credential was moved.
+    pub message: Option<String>,
+}
+
+impl Default for EnforceSettings {
+    fn default() -> Self {
+        EnforceSettings {
+            quarantine: true,
+            // Off until issue 6 (stopping sessions, writing Codex's requirements) lands: no
+            // default claims an action the agent does not take.
+            terminate: false,
+            terminate_grace: Duration::from_secs(5),
+            native_requirements: false,
+            message: None,
+        }
+    }
+}
+
+/// `[scope]`: which Codex homes the policy covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scope {
+    pub passwd_users: bool,
+    pub min_uid: u32,
+    pub exclude_users: Vec<String>,
+    /// Globs of more Codex homes, e.g. `/srv/ci/*/.codex`.
+    pub homes: Vec<String>,
+}
+
+impl Default for Scope {
+    fn default() -> Self {
+        Scope {
+            passwd_users: true,
+            min_uid: 1000,
+            exclude_users: Vec::new(),
+            homes: Vec::new(),
+        }
+    }
+}
+
+/// `[[exception]]`: widens the allowed lists for some users until it expires.
+///
+/// Each list given here is added to the base policy's list (a union), so an exception can only
+/// loosen; a key the base policy leaves absent already allows anything.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exception {
+    pub users: Vec<String>,
+    pub login: LoginRules,
+    pub config: ConfigRules,
+    pub expires: Option<jiff::Timestamp>,
+    pub reason: String,
+}
+
+/// The merged, validated policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    pub name: String,
+    pub revision: String,
+    pub mode: Mode,
+    pub login: LoginRules,
+    pub config: ConfigRules,
+    pub enforce: EnforceSettings,
+    pub scope: Scope,
+    pub exceptions: Vec<Exception>,
+    /// True only for the built-in baseline used when no admin policy was ever loaded.
+    pub baseline: bool,
+}
+
+impl Policy {
+    /// What `codex-warden run` enforces on a fresh machine: monitor mode, every login allowed,
+    /// so the agent records what it sees and flags credentials readable by other users.
+    pub fn baseline() -> Policy {
+        Policy {
+            name: "built-in baseline (no admin policy installed)".to_string(),
+            revision: "baseline".to_string(),
+            mode: Mode::Monitor,
+            login: LoginRules::default(),
+            config: ConfigRules::default(),
+            enforce: EnforceSettings::default(),
+            scope: Scope::default(),
+            exceptions: Vec::new(),
+            baseline: true,
+        }
+    }
+}

@@ -1,0 +1,398 @@
+//! Inventory: find every Codex home on the machine and read what is in it.
+//!
+//! Homes come from two places: `~/.codex` of every account in the user database with
+//! `uid >= min_uid` (read through the C library, so macOS Directory Services and LDAP/NSS users
+//! count), and the policy's `homes` globs (CI homes, relocated `CODEX_HOME`s). The user database
+//! is behind [`UserDb`] so tests can run against a scratch machine.
+//!
+//! Reading a home goes through [`crate::platform::safefs`] only; nothing here writes.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use crate::core::home::{AUTH_CAP, AUTH_FILE, CONFIG_FILE, PROFILE_SUFFIX};
+use crate::core::observe::{self, AuthState, CodexHome, ConfigState, Observation};
+use crate::core::policy::Scope;
+use crate::platform::processes::Processes;
+use crate::platform::safefs::{self, Dir, FileRead};
+use crate::platform::users::UserDb;
+
+/// Every Codex home the scope covers, sorted by path, each once: `~/.codex` of the user
+/// database's accounts, the `homes` globs, and every `CODEX_HOME` a running process was started
+/// with (a relocated home is only known to the processes that use it). Process homes follow the
+/// same `min_uid` and `exclude_users` as accounts, and must belong to a known account.
+pub fn discover(scope: &Scope, users: &dyn UserDb, processes: &dyn Processes) -> Vec<CodexHome> {
+    let mut homes: BTreeMap<PathBuf, CodexHome> = BTreeMap::new();
+    if scope.passwd_users {
+        for u in users.all() {
+            if u.uid < scope.min_uid
+                || scope.exclude_users.contains(&u.name)
+                || !u.home.is_absolute()
+                || u.home == Path::new("/")
+            {
+                continue;
+            }
+            let path = u.home.join(".codex");
+            homes.insert(
+                path.clone(),
+                CodexHome {
+                    path,
+                    uid: Some(u.uid),
+                    user: Some(u.name),
+                },
+            );
+        }
+    }
+    for pattern in &scope.homes {
+        let Ok(paths) = glob::glob(pattern) else {
+            continue;
+        };
+        for path in paths.flatten() {
+            if homes.contains_key(&path) {
+                continue;
+            }
+            let Ok(md) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            if !md.is_dir() && !md.file_type().is_symlink() {
+                continue;
+            }
+            let uid = md.uid();
+            let user = users.by_uid(uid);
+            if user
+                .as_ref()
+                .is_some_and(|u| scope.exclude_users.contains(&u.name))
+            {
+                continue;
+            }
+            homes.insert(
+                path.clone(),
+                CodexHome {
+                    path,
+                    uid: Some(uid),
+                    user: user.map(|u| u.name),
+                },
+            );
+        }
+    }
+    for (path, uid) in processes.codex_homes() {
+        if uid < scope.min_uid || homes.contains_key(&path) {
+            continue;
+        }
+        // A uid the user database does not know is a container's or a stale one: its
+        // CODEX_HOME names a path in another mount namespace, not one on this machine.
+        let Some(user) = users.by_uid(uid) else {
+            continue;
+        };
+        if scope.exclude_users.contains(&user.name) {
+            continue;
+        }
+        homes.insert(
+            path.clone(),
+            CodexHome {
+                path,
+                uid: Some(uid),
+                user: Some(user.name),
+            },
+        );
+    }
+    homes.into_values().collect()
+}
+
+/// Directories to watch so that a glob home appearing later is seen: every existing match of
+/// each pattern's parent (`/srv/ci/*` for `/srv/ci/*/.codex`) and the literal prefix before the
+/// first wildcard (`/srv/ci`).
+pub fn glob_watch_dirs(scope: &Scope) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    for pattern in &scope.homes {
+        let p = Path::new(pattern);
+        let literal: PathBuf = p
+            .components()
+            .take_while(|c| {
+                let s = c.as_os_str().to_string_lossy();
+                !s.contains(['*', '?', '['])
+            })
+            .collect();
+        if literal.is_dir() {
+            dirs.push(literal);
+        }
+        if let Some(parent) = p.parent().and_then(Path::to_str)
+            && let Ok(paths) = glob::glob(parent)
+        {
+            dirs.extend(paths.flatten().filter(|d| d.is_dir()));
+        }
+    }
+    dirs.sort();
+    dirs.dedup();
+    dirs
+}
+
+/// What reading a home found, and whether the credential may still be mid-write.
+pub struct Reading {
+    pub observation: Observation,
+    /// auth.json (or config) exists but does not parse: Codex writes in place, so this may be a
+    /// half-written file. Read again after a short settle before judging it.
+    pub unsettled: bool,
+}
+
+/// Read one home's auth.json and config files.
+pub fn observe(home: &CodexHome) -> Reading {
+    let mut unsettled = false;
+    let dir = match Dir::open_home(&home.path, home.uid) {
+        Ok(dir) => dir,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Reading {
+                observation: Observation {
+                    home: home.clone(),
+                    auth: AuthState::Absent,
+                    config: ConfigState::Absent,
+                },
+                unsettled: false,
+            };
+        }
+        Err(e) => {
+            // A home we refuse to open is judged unreadable: the credential in it cannot be
+            // checked, which is itself a finding.
+            return Reading {
+                observation: Observation {
+                    home: home.clone(),
+                    auth: AuthState::Unreadable {
+                        reason: format!("cannot open the Codex home: {e}"),
+                        file_mode: None,
+                        in_place: false,
+                    },
+                    config: ConfigState::Absent,
+                },
+                unsettled: false,
+            };
+        }
+    };
+    let auth = match dir.read_file(AUTH_FILE, AUTH_CAP) {
+        Ok(FileRead::Absent) => AuthState::Absent,
+        Ok(FileRead::Regular { bytes, stat }) => match observe::auth::parse_auth(&bytes) {
+            Ok(credential) => AuthState::Present {
+                credential,
+                file_mode: safefs::perm_bits(&stat),
+                file_uid: stat.st_uid,
+            },
+            Err(e) => {
+                unsettled = true;
+                AuthState::Unreadable {
+                    reason: format!("auth.json does not parse: {e}"),
+                    file_mode: Some(safefs::perm_bits(&stat)),
+                    in_place: true,
+                }
+            }
+        },
+        Ok(FileRead::NotRegular { kind, stat }) => AuthState::Unreadable {
+            reason: format!("auth.json is a {kind}, not a regular file"),
+            file_mode: (kind != "symlink").then(|| safefs::perm_bits(&stat)),
+            in_place: true,
+        },
+        Ok(FileRead::TooLarge { size, stat }) => AuthState::Unreadable {
+            reason: format!("auth.json is {size} bytes, over the {AUTH_CAP}-byte cap"),
+            file_mode: Some(safefs::perm_bits(&stat)),
+            in_place: true,
+        },
+        Err(e) => AuthState::Unreadable {
+            reason: format!("auth.json cannot be read: {e}"),
+            file_mode: None,
+            in_place: true,
+        },
+    };
+    let (config, config_unsettled) = read_config(&dir);
+    Reading {
+        observation: Observation {
+            home: home.clone(),
+            auth,
+            config,
+        },
+        unsettled: unsettled || config_unsettled,
+    }
+}
+
+fn read_text(dir: &Dir, name: &str) -> Result<Option<String>, String> {
+    match dir.read_file(name, AUTH_CAP) {
+        Ok(FileRead::Absent) => Ok(None),
+        Ok(FileRead::Regular { bytes, .. }) => String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| format!("{name} is not UTF-8")),
+        Ok(FileRead::NotRegular { kind, .. }) => Err(format!("{name} is a {kind}")),
+        Ok(FileRead::TooLarge { size, .. }) => Err(format!("{name} is {size} bytes, too large")),
+        Err(e) => Err(format!("{name} cannot be read: {e}")),
+    }
+}
+
+fn read_config(dir: &Dir) -> (ConfigState, bool) {
+    let main = match read_text(dir, CONFIG_FILE) {
+        Ok(text) => text,
+        Err(reason) => return (ConfigState::Unreadable { reason }, false),
+    };
+    let mut config = match &main {
+        Some(text) => match observe::config::parse_config(text) {
+            Ok(c) => Some(c),
+            Err(reason) => {
+                return (
+                    ConfigState::Unreadable {
+                        reason: format!("config.toml does not parse: {reason}"),
+                    },
+                    true,
+                );
+            }
+        },
+        None => None,
+    };
+    let names = dir.list().unwrap_or_default();
+    for name in names.iter().filter(|n| {
+        n.ends_with(PROFILE_SUFFIX) && n.len() > PROFILE_SUFFIX.len() && !n.starts_with('.')
+    }) {
+        let profile = &name[..name.len() - PROFILE_SUFFIX.len()];
+        let Ok(Some(text)) = read_text(dir, name) else {
+            continue;
+        };
+        let cfg = config.get_or_insert_with(Default::default);
+        if let Err(reason) = observe::config::add_profile_file(cfg, profile, &text) {
+            return (
+                ConfigState::Unreadable {
+                    reason: format!("{name} does not parse: {reason}"),
+                },
+                true,
+            );
+        }
+    }
+    match config {
+        Some(config) => (ConfigState::Present { config }, false),
+        None => (ConfigState::Absent, false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::processes::SystemProcesses;
+    use crate::platform::users::{PasswdFile, UserEntry};
+
+    #[test]
+    fn passwd_scope_respects_min_uid_and_exclusions() {
+        let users = PasswdFile(vec![
+            UserEntry {
+                name: "root".into(),
+                uid: 0,
+                home: "/root".into(),
+            },
+            UserEntry {
+                name: "alice".into(),
+                uid: 1000,
+                home: "/home/alice".into(),
+            },
+            UserEntry {
+                name: "bob".into(),
+                uid: 1001,
+                home: "/home/bob".into(),
+            },
+        ]);
+        let scope = Scope {
+            exclude_users: vec!["bob".into()],
+            ..Scope::default()
+        };
+        let homes = discover(&scope, &users, &NoProcesses);
+        assert_eq!(homes.len(), 1);
+        assert_eq!(homes[0].path, Path::new("/home/alice/.codex"));
+        assert_eq!(homes[0].user.as_deref(), Some("alice"));
+    }
+
+    #[test]
+    fn glob_homes_are_attributed_to_their_owner() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join("ci/job1/.codex")).unwrap();
+        std::fs::create_dir_all(tmp.path().join("ci/job2")).unwrap();
+        let scope = Scope {
+            passwd_users: false,
+            homes: vec![format!("{}/ci/*/.codex", tmp.path().display())],
+            ..Scope::default()
+        };
+        let users = PasswdFile(vec![UserEntry {
+            name: "me".into(),
+            uid: rustix::process::geteuid().as_raw(),
+            home: "/nonexistent".into(),
+        }]);
+        let homes = discover(&scope, &users, &NoProcesses);
+        assert_eq!(homes.len(), 1);
+        assert_eq!(homes[0].user.as_deref(), Some("me"));
+        let watch = glob_watch_dirs(&scope);
+        assert!(watch.contains(&tmp.path().join("ci")));
+        assert!(watch.contains(&tmp.path().join("ci/job2")));
+    }
+
+    struct NoProcesses;
+    impl Processes for NoProcesses {
+        fn codex_homes(&self) -> Vec<(PathBuf, u32)> {
+            Vec::new()
+        }
+    }
+
+    struct Fixed(Vec<(PathBuf, u32)>);
+    impl Processes for Fixed {
+        fn codex_homes(&self) -> Vec<(PathBuf, u32)> {
+            self.0.clone()
+        }
+    }
+
+    #[test]
+    fn relocated_homes_come_from_processes() {
+        let users = PasswdFile(vec![UserEntry {
+            name: "ci".into(),
+            uid: 1500,
+            home: "/home/ci".into(),
+        }]);
+        let procs = Fixed(vec![
+            ("/srv/job7/codex".into(), 1500),
+            ("/root/.codex-tmp".into(), 0),
+            ("/var/lib/docker/x".into(), 4242),
+            ("/home/ci/.codex".into(), 1500),
+        ]);
+        let homes = discover(&Scope::default(), &users, &procs);
+        let paths: Vec<_> = homes.iter().map(|h| h.path.clone()).collect();
+        assert_eq!(
+            paths,
+            [
+                PathBuf::from("/home/ci/.codex"),
+                PathBuf::from("/srv/job7/codex")
+            ]
+        );
+        assert_eq!(homes[1].user.as_deref(), Some("ci"));
+    }
+
+    #[test]
+    fn the_real_process_table_is_readable() {
+        // This test process itself may or may not have CODEX_HOME; a child certainly does.
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .env("CODEX_HOME", "/tmp/codex-warden-test-relocated")
+            .spawn()
+            .unwrap();
+        let found = SystemProcesses.codex_homes();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(
+            found
+                .iter()
+                .any(|(p, _)| p == Path::new("/tmp/codex-warden-test-relocated")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn passwd_file_parses() {
+        let tmp = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(
+            tmp.path(),
+            "# comment\nalice:x:1000:1000:Alice:/home/alice:/bin/bash\nbroken\n",
+        )
+        .unwrap();
+        let db = PasswdFile::load(tmp.path()).unwrap();
+        assert_eq!(db.all().len(), 1);
+        assert_eq!(db.by_uid(1000).unwrap().name, "alice");
+    }
+}

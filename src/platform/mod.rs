@@ -1,0 +1,20 @@
+//! The platform: every system call codex-warden makes.
+//!
+//! Files in users' homes and the agent's own state go through [`safefs`] (directory handles, no
+//! symlink a user planted is followed); [`state`] owns the state directory's layout and trust
+//! checks; [`vault`] and [`audit`] are the two things the agent writes that must survive a crash;
+//! [`inventory`] finds and reads Codex homes; [`users`] and [`processes`] are the machine's user
+//! database and process table behind seams tests can fake; [`watch`] wraps inotify/FSEvents;
+//! [`policy_sources`] reads the policy from disk and [`policy_store`] keeps the last good one.
+//! Only [`users`] may use `unsafe` (getpwent).
+
+pub mod audit;
+pub mod inventory;
+pub mod policy_sources;
+pub mod policy_store;
+pub mod processes;
+pub mod safefs;
+pub mod state;
+pub mod users;
+pub mod vault;
+pub mod watch;
