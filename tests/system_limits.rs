@@ -91,11 +91,20 @@ fn out_of_watches_the_agent_says_which_setting_and_still_enforces() {
             .contains("fs.inotify.max_user_watches"),
         "{degraded}"
     );
-    let status = m.run(&["status"]);
+    // The agent runs as dana, so its state dir is dana's: dana reads the admin status, while
+    // root refuses to trust a state dir another user could have written.
+    let status = m.cmd().arg("status").uid(uid).gid(uid).output().unwrap();
     assert!(
         stdout(&status).contains("fs.inotify.max_user_watches"),
         "{}",
         stdout(&status)
+    );
+    let as_root = m.run(&["status"]);
+    assert!(!as_root.status.success());
+    assert!(
+        stderr(&as_root).contains("chown root:root"),
+        "{}",
+        stderr(&as_root)
     );
     // The Codex home itself is not watched: the periodic scan catches the credential.
     m.auth("dana", &api_key_auth("sk-proj-unwatched"));

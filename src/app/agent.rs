@@ -14,9 +14,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
-use crate::app::engine::{Engine, HomeReport, PolicyChange};
+use std::borrow::Cow;
+
+use crate::app::enforcer::Enforcer;
+use crate::app::engine::PolicyChange;
+use crate::app::report::HomeReport;
 use crate::app::settings::Settings;
-use crate::app::status::{self, HomeStatus, QuarantineNote, Status};
+use crate::app::status::{self, AgentInternals, HomeStatus, QuarantineNote, Status};
 use crate::core::home;
 use crate::core::observe::CodexHome;
 use crate::platform::audit::{Event, Fields};
@@ -32,7 +36,7 @@ const DEGRADED_SCAN_INTERVAL: Duration = Duration::from_secs(15);
 const POLICY_DEBOUNCE: Duration = Duration::from_millis(150);
 
 struct Agent {
-    engine: Engine,
+    enforcer: Enforcer,
     watcher: Watcher,
     homes: BTreeMap<PathBuf, CodexHome>,
     /// Directories whose events may announce a new home.
@@ -62,10 +66,10 @@ pub fn run(settings: Settings) -> Result<()> {
         }
     });
     let scan_interval = settings.scan_interval;
-    let engine = Engine::acting(settings)?;
+    let enforcer = Enforcer::new(settings)?;
     let watcher = Watcher::new(tx).context("starting the file watcher")?;
     let mut agent = Agent {
-        engine,
+        enforcer,
         watcher,
         homes: BTreeMap::new(),
         discovery_dirs: BTreeSet::new(),
@@ -77,19 +81,19 @@ pub fn run(settings: Settings) -> Result<()> {
         last_full_scan: String::new(),
         degraded: None,
     };
-    agent.engine.load_policy(true);
-    agent.engine.record(
+    agent.enforcer.load_policy(true);
+    agent.enforcer.record(
         Event::AgentStarted,
         Fields::default()
             .with("pid", std::process::id())
             .with("version", env!("CARGO_PKG_VERSION"))
-            .with("policy_origin", agent.engine.active.origin)
-            .with("policy_dir", &agent.engine.settings.policy_dir),
+            .with("policy_origin", agent.enforcer.engine().active().origin)
+            .with("policy_dir", &agent.enforcer.settings().policy_dir),
     );
     tracing::info!(
-        policy_dir = %agent.engine.settings.policy_dir.display(),
-        state_dir = %agent.engine.settings.state_dir.display(),
-        audit_log = %agent.engine.settings.audit_log.display(),
+        policy_dir = %agent.enforcer.settings().policy_dir.display(),
+        state_dir = %agent.enforcer.settings().state_dir.display(),
+        audit_log = %agent.enforcer.settings().audit_log.display(),
         "codex-warden agent started"
     );
     agent.full_scan();
@@ -113,7 +117,7 @@ pub fn run(settings: Settings) -> Result<()> {
             Ok(Msg::Changed(paths)) => agent.changed(paths),
             Ok(Msg::Rescan(why)) => {
                 tracing::warn!("{why}: rescanning every home");
-                agent.engine.record(
+                agent.enforcer.record(
                     Event::WatchDegraded,
                     Fields::default()
                         .with("reason", &why)
@@ -144,7 +148,7 @@ pub fn run(settings: Settings) -> Result<()> {
             next_scan = Instant::now() + interval(&agent);
         }
     }
-    agent.engine.record(
+    agent.enforcer.record(
         Event::AgentStopped,
         Fields::default().with("pid", std::process::id()),
     );
@@ -153,16 +157,16 @@ pub fn run(settings: Settings) -> Result<()> {
 
 impl Agent {
     fn reload_policy(&mut self) {
-        if self.engine.load_policy(false) == PolicyChange::Loaded {
+        if self.enforcer.load_policy(false) == PolicyChange::Loaded {
             self.full_scan();
         }
     }
 
     /// Rediscover homes, finish interrupted quarantines, judge everything, refresh watches.
     fn full_scan(&mut self) {
-        self.engine.flush_backlog();
-        let homes = self.engine.discover();
-        self.engine.recover(&homes);
+        self.enforcer.flush_backlog();
+        let homes = self.enforcer.discover();
+        self.enforcer.recover(&homes);
         self.homes = homes.iter().map(|h| (h.path.clone(), h.clone())).collect();
         self.reports.retain(|path, _| self.homes.contains_key(path));
         self.quarantines
@@ -177,7 +181,7 @@ impl Agent {
 
     fn refresh_watches(&mut self) {
         let mut dirs = BTreeSet::new();
-        let policy_dir = &self.engine.settings.policy_dir;
+        let policy_dir = &self.enforcer.settings().policy_dir;
         if policy_dir.is_dir() {
             dirs.insert(policy_dir.clone());
         } else if let Some(parent) = policy_dir.parent().filter(|p| p.is_dir()) {
@@ -193,7 +197,7 @@ impl Agent {
                 dirs.insert(parent.to_path_buf());
             }
         }
-        for dir in inventory::glob_watch_dirs(&self.engine.active.policy.scope) {
+        for dir in inventory::glob_watch_dirs(&self.enforcer.engine().policy().scope) {
             self.discovery_dirs.insert(dir.clone());
             dirs.insert(dir);
         }
@@ -213,7 +217,7 @@ impl Agent {
                 tracing::warn!(dir = %p.dir.display(), error = %p.error, "cannot watch");
             }
             tracing::warn!("{reason}");
-            self.engine.record(
+            self.enforcer.record(
                 Event::WatchDegraded,
                 Fields::default()
                     .with("reason", &reason)
@@ -242,13 +246,13 @@ impl Agent {
                 rediscover = true;
             }
             let parent = path.parent().unwrap_or(Path::new("/"));
-            if path == self.engine.settings.policy_dir {
+            if path == self.enforcer.settings().policy_dir {
                 // The directory itself appeared, vanished or was replaced: watch it anew.
                 self.policy_due = Some(now + POLICY_DEBOUNCE);
                 rediscover = true;
                 continue;
             }
-            if parent == self.engine.settings.policy_dir {
+            if parent == self.enforcer.settings().policy_dir {
                 self.policy_due = Some(now + POLICY_DEBOUNCE);
                 continue;
             }
@@ -263,7 +267,7 @@ impl Agent {
             }
         }
         if rediscover {
-            let homes = self.engine.discover();
+            let homes = self.enforcer.discover();
             for home in homes {
                 if !self.homes.contains_key(&home.path) {
                     to_judge.insert(home.path.clone());
@@ -288,7 +292,7 @@ impl Agent {
     fn judge(&mut self, home: &CodexHome, now: Instant) -> bool {
         let reading = inventory::observe(home);
         if reading.unsettled {
-            let settle = self.engine.settings.settle;
+            let settle = self.enforcer.settings().settle;
             let first = self
                 .settling
                 .get(&home.path)
@@ -300,8 +304,12 @@ impl Agent {
             }
         }
         self.settling.remove(&home.path);
-        let report = self.engine.judge(reading.observation, true);
-        if let Some(vault_id) = report.actions.iter().find_map(|a| a.vault_id.clone()) {
+        let report = self.enforcer.judge(reading.observation);
+        if let Some(vault_id) = report
+            .actions
+            .iter()
+            .find_map(|a| a.outcome.vault_id().map(str::to_string))
+        {
             self.quarantines.insert(
                 home.path.clone(),
                 QuarantineNote {
@@ -339,31 +347,33 @@ impl Agent {
     }
 
     fn write_status(&self) {
-        let policy = &self.engine.active.policy;
+        let policy = self.enforcer.engine().policy();
         let status = Status {
-            pid: std::process::id(),
-            version: env!("CARGO_PKG_VERSION"),
-            started_at: &self.started_at,
+            agent: Some(AgentInternals {
+                pid: std::process::id(),
+                watched_dirs: self.watcher.count(),
+                watch_degraded: self.degraded.clone(),
+            }),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            started_at: self.started_at.clone(),
             updated_at: jiff::Timestamp::now().to_string(),
-            policy_name: &policy.name,
-            policy_revision: &policy.revision,
-            mode: policy.mode.as_str(),
-            policy_origin: self.engine.active.origin,
+            policy_name: policy.name.clone(),
+            policy_revision: policy.revision.clone(),
+            mode: policy.mode,
+            policy_origin: self.enforcer.engine().active().origin,
             no_admin_policy: policy.baseline,
-            message: policy.enforce.message.as_deref(),
-            last_full_scan: &self.last_full_scan,
-            watched_dirs: self.watcher.count(),
-            watch_degraded: self.degraded.as_deref(),
+            message: policy.enforce.message.clone(),
+            last_full_scan: self.last_full_scan.clone(),
             homes: self
                 .reports
                 .iter()
                 .map(|(path, report)| HomeStatus {
-                    report,
-                    last_quarantine: self.quarantines.get(path),
+                    report: Cow::Borrowed(report),
+                    last_quarantine: self.quarantines.get(path).map(Cow::Borrowed),
                 })
                 .collect(),
         };
-        if let Err(e) = status::write(self.engine.state_dir(), &status) {
+        if let Err(e) = status::write(&self.enforcer.settings().state_dir, &status) {
             tracing::warn!(error = %format!("{e:#}"), "cannot write status");
         }
     }

@@ -6,14 +6,16 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use crate::app::cli::{AuditCommand, Cli, Command, PolicyCommand};
-use crate::app::engine::{Engine, HomeReport, PolicyOrigin};
+use crate::app::enforcer::Enforcer;
+use crate::app::engine::{ActivePolicy, Engine, PolicyOrigin};
+use crate::app::report::HomeReport;
 use crate::app::settings::Settings;
 use crate::app::status;
+use crate::core::observe::AuthStatus;
 use crate::core::policy::diag::{self, Code, Severity};
 use crate::core::policy::explain;
 use crate::platform::audit;
 use crate::platform::policy_sources;
-use crate::platform::vault::Vault;
 
 /// Exit codes shared by `check`, `policy validate` and `audit verify`.
 pub const OK: u8 = 0;
@@ -46,23 +48,27 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
 }
 
 fn check(settings: Settings, json: bool, enforce: bool) -> Result<u8> {
-    let mut engine = if enforce {
-        Engine::acting(settings)?
+    let (active, reports) = if enforce {
+        let mut enforcer = Enforcer::new(settings.clone())?;
+        enforcer.load_policy(true);
+        let reports = enforcer.scan();
+        (enforcer.engine().active().clone(), reports)
     } else {
-        Engine::read_only(settings)?
+        let mut engine = Engine::new(settings.clone())?;
+        engine.load_policy(true);
+        let reports = engine.scan();
+        (engine.active().clone(), reports)
     };
-    engine.load_policy(true);
-    let reports = engine.scan(enforce);
     let violations = reports.iter().any(|r| !r.compliant);
     let mut out = std::io::stdout().lock();
     if json {
-        let policy = &engine.active.policy;
+        let policy = &active.policy;
         let doc = serde_json::json!({
             "policy": {
                 "name": policy.name,
                 "revision": policy.revision,
                 "mode": policy.mode.as_str(),
-                "origin": engine.active.origin,
+                "origin": active.origin,
                 "no_admin_policy": policy.baseline,
             },
             "enforce": enforce,
@@ -71,20 +77,21 @@ fn check(settings: Settings, json: bool, enforce: bool) -> Result<u8> {
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
-        write_check_human(&mut out, &engine, &reports, enforce)?;
+        write_check_human(&mut out, &settings, &active, &reports, enforce)?;
     }
     Ok(if violations { FINDINGS } else { OK })
 }
 
 fn write_check_human(
     out: &mut impl Write,
-    engine: &Engine,
+    settings: &Settings,
+    active: &ActivePolicy,
     reports: &[HomeReport],
     enforce: bool,
 ) -> Result<()> {
-    let policy = &engine.active.policy;
-    let origin = match engine.active.origin {
-        PolicyOrigin::Admin => format!("from {}", engine.settings.policy_dir.display()),
+    let policy = &active.policy;
+    let origin = match active.origin {
+        PolicyOrigin::Admin => format!("from {}", settings.policy_dir.display()),
         PolicyOrigin::LastGood => {
             "the last good policy (the policy dir is invalid or empty)".into()
         }
@@ -105,7 +112,7 @@ fn write_check_human(
         };
         let what = match &r.credential {
             Some(c) => describe(c),
-            None if r.auth == "absent" => "no credential".into(),
+            None if r.auth == AuthStatus::Absent => "no credential".into(),
             None => "credential unreadable".into(),
         };
         let mark = if r.compliant { "ok  " } else { "FAIL" };
@@ -117,13 +124,13 @@ fn write_check_human(
             writeln!(out, "       exception applied: {reason}")?;
         }
         for a in &r.actions {
-            match (&a.vault_id, &a.error) {
+            match (a.outcome.vault_id(), a.outcome.error()) {
                 (_, Some(e)) => writeln!(out, "       action failed: {e}")?,
                 (Some(id), None) => writeln!(
                     out,
                     "       quarantined: vault id {id} (codex-warden restore {id})"
                 )?,
-                (None, None) => writeln!(out, "       {}", a.outcome)?,
+                (None, None) => writeln!(out, "       {}", a.outcome.describe())?,
             }
         }
         if !r.compliant && !enforce && r.planned.len() > 1 {
@@ -219,15 +226,14 @@ fn policy_explain(settings: &Settings, json: bool) -> Result<u8> {
 }
 
 fn restore(settings: Settings, id: &str, json: bool) -> Result<u8> {
-    let mut engine = Engine::acting(settings)?;
-    engine.load_policy(true);
-    let vault = Vault::open(engine.state_dir())?;
+    let mut enforcer = Enforcer::new(settings)?;
     // A mistyped id is a usage error, not an audit event.
-    vault.meta(id)?;
-    let meta = match vault.restore(id) {
+    enforcer.vault().meta(id)?;
+    enforcer.load_policy(true);
+    let meta = match enforcer.vault().restore(id) {
         Ok(meta) => meta,
         Err(e) => {
-            engine.record(
+            enforcer.record(
                 audit::Event::EnforcementFailed,
                 audit::Fields {
                     action: Some("restore".into()),
@@ -239,7 +245,7 @@ fn restore(settings: Settings, id: &str, json: bool) -> Result<u8> {
             return Err(e);
         }
     };
-    engine.record(
+    enforcer.record(
         audit::Event::Restored,
         audit::Fields {
             user: meta.user.clone(),
@@ -259,7 +265,8 @@ fn restore(settings: Settings, id: &str, json: bool) -> Result<u8> {
         uid: meta.uid,
         user: meta.user.clone(),
     };
-    let report = engine.judge(engine.observe_settled(&home), false);
+    let engine = enforcer.engine();
+    let report = engine.judge(&engine.observe_settled(&home));
     if json {
         println!(
             "{}",
@@ -275,7 +282,7 @@ fn restore(settings: Settings, id: &str, json: bool) -> Result<u8> {
             meta.id,
             meta.codex_home.join(crate::core::home::AUTH_FILE).display()
         );
-        if !report.compliant && engine.active.policy.mode == crate::core::policy::Mode::Enforce {
+        if !report.compliant && engine.policy().mode == crate::core::policy::Mode::Enforce {
             println!(
                 "warning: the running policy still forbids this credential ({}); the agent will \
                  quarantine it again unless the policy or an [[exception]] allows it",
@@ -293,7 +300,7 @@ fn restore(settings: Settings, id: &str, json: bool) -> Result<u8> {
 }
 
 fn restore_list(settings: &Settings, json: bool) -> Result<u8> {
-    let vault = Vault::open(&settings.state_dir)?;
+    let vault = crate::platform::vault::Vault::open(&settings.state_dir)?;
     let entries = vault.list()?;
     if json {
         println!("{}", serde_json::to_string_pretty(&entries)?);

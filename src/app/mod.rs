@@ -8,6 +8,8 @@
 pub mod agent;
 pub mod cli;
 pub mod commands;
+pub mod enforcer;
 pub mod engine;
+pub mod report;
 pub mod settings;
 pub mod status;

@@ -7,23 +7,25 @@
 //!   done to their credentials and how to fix it. The state dir is 0711 so a user can reach their
 //!   file without listing anyone else's.
 //!
+//! Both are one typed [`Status`]: the user's view leaves out the agent's internals
+//! ([`AgentInternals`]) and other users' homes. Readers parse the file back into the same type.
 //! Neither holds a secret: credentials appear as their summaries, like in the audit log.
 
-use std::path::PathBuf;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use crate::app::engine::{HomeReport, PolicyOrigin};
+use crate::app::engine::PolicyOrigin;
+use crate::app::report::HomeReport;
 use crate::app::settings::Settings;
+use crate::core::policy::Mode;
 use crate::platform::safefs::{Dir, FileRead};
-
-pub const STATUS_FILE: &str = "status.json";
-pub const USERS_DIR: &str = "users";
+use crate::platform::state::{self, STATUS_FILE, USERS_DIR};
 
 /// The last quarantine of a home's credential.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QuarantineNote {
     pub vault_id: String,
     pub at: String,
@@ -31,37 +33,72 @@ pub struct QuarantineNote {
 }
 
 /// One home as status shows it: its last verdict and what was last done to it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HomeStatus<'a> {
     #[serde(flatten)]
-    pub report: &'a HomeReport,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_quarantine: Option<&'a QuarantineNote>,
+    pub report: Cow<'a, HomeReport>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_quarantine: Option<Cow<'a, QuarantineNote>>,
 }
 
-/// The admin's snapshot.
-#[derive(Debug, Serialize)]
-pub struct Status<'a> {
+/// What only the admin's snapshot shows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AgentInternals {
     pub pid: u32,
-    pub version: &'static str,
-    pub started_at: &'a str,
+    pub watched_dirs: usize,
+    pub watch_degraded: Option<String>,
+}
+
+/// A status snapshot: the admin's (with [`AgentInternals`]) or one user's (without).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Status<'a> {
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentInternals>,
+    pub version: String,
+    pub started_at: String,
     pub updated_at: String,
-    pub policy_name: &'a str,
-    pub policy_revision: &'a str,
-    pub mode: &'static str,
+    pub policy_name: String,
+    pub policy_revision: String,
+    pub mode: Mode,
     pub policy_origin: PolicyOrigin,
     pub no_admin_policy: bool,
     /// The policy's `[enforce] message`: what users are told to do.
-    pub message: Option<&'a str>,
-    pub last_full_scan: &'a str,
-    pub watched_dirs: usize,
-    pub watch_degraded: Option<&'a str>,
+    pub message: Option<String>,
+    pub last_full_scan: String,
     pub homes: Vec<HomeStatus<'a>>,
+}
+
+impl Status<'_> {
+    /// The view of the user `uid`: their homes only, no agent internals.
+    fn for_user(&self, uid: u32) -> Status<'_> {
+        Status {
+            agent: None,
+            homes: self
+                .homes
+                .iter()
+                .filter(|h| h.report.uid == Some(uid))
+                .map(|h| HomeStatus {
+                    report: Cow::Borrowed(h.report.as_ref()),
+                    last_quarantine: h.last_quarantine.as_deref().map(Cow::Borrowed),
+                })
+                .collect(),
+            version: self.version.clone(),
+            started_at: self.started_at.clone(),
+            updated_at: self.updated_at.clone(),
+            policy_name: self.policy_name.clone(),
+            policy_revision: self.policy_revision.clone(),
+            mode: self.mode,
+            policy_origin: self.policy_origin,
+            no_admin_policy: self.no_admin_policy,
+            message: self.message.clone(),
+            last_full_scan: self.last_full_scan.clone(),
+        }
+    }
 }
 
 /// Write both snapshots. Per-user files of users with no home any more are removed.
 pub fn write(state_dir: &std::path::Path, status: &Status<'_>) -> Result<()> {
-    let dir = crate::platform::state::open(state_dir)?;
+    let dir = state::open(state_dir)?;
     // A snapshot, rewritten after every scan and action: atomic, but not worth an fsync on the
     // hot path (a crash loses at most one update; the next scan rewrites it).
     dir.replace_file_unsynced(
@@ -71,24 +108,17 @@ pub fn write(state_dir: &std::path::Path, status: &Status<'_>) -> Result<()> {
         None,
     )?;
 
-    let users = dir.ensure_subdir(USERS_DIR, 0o711)?;
-    let mut by_uid: std::collections::BTreeMap<u32, Vec<&HomeStatus<'_>>> = Default::default();
+    let users = state::subdir(&dir, USERS_DIR, 0o711)?;
+    let mut uids: BTreeMap<u32, ()> = BTreeMap::new();
     for home in &status.homes {
         if let Some(uid) = home.report.uid {
-            by_uid.entry(uid).or_default().push(home);
+            uids.insert(uid, ());
         }
     }
-    for (uid, homes) in &by_uid {
-        let mut view = serde_json::to_value(status)?;
-        view["homes"] = serde_json::to_value(homes)?;
-        for private in ["watched_dirs", "watch_degraded", "pid"] {
-            if let Some(obj) = view.as_object_mut() {
-                obj.remove(private);
-            }
-        }
-        let name = format!("{uid}.json");
+    for uid in uids.keys() {
+        let view = status.for_user(*uid);
         users.replace_file_unsynced(
-            &name,
+            &format!("{uid}.json"),
             0o400,
             &serde_json::to_vec_pretty(&view)?,
             Some(*uid),
@@ -98,7 +128,7 @@ pub fn write(state_dir: &std::path::Path, status: &Status<'_>) -> Result<()> {
         let stale = name
             .strip_suffix(".json")
             .and_then(|u| u.parse::<u32>().ok())
-            .is_some_and(|uid| !by_uid.contains_key(&uid));
+            .is_some_and(|uid| !uids.contains_key(&uid));
         if stale {
             let _ = users.unlink(&name);
         }
@@ -106,76 +136,87 @@ pub fn write(state_dir: &std::path::Path, status: &Status<'_>) -> Result<()> {
     Ok(())
 }
 
-fn read_json(dir: &Dir, name: &str) -> Result<Option<Value>> {
+/// A snapshot file, parsed; `None` when it does not exist.
+fn read(dir: &Dir, name: &str) -> Result<Option<Status<'static>>> {
     match dir.read_file(name, 64 << 20)? {
-        FileRead::Regular { bytes, .. } => Ok(Some(
-            serde_json::from_slice(&bytes).with_context(|| format!("parsing {name}"))?,
-        )),
-        _ => Ok(None),
+        FileRead::Regular { bytes, .. } => {
+            Ok(Some(serde_json::from_slice(&bytes).with_context(|| {
+                format!("parsing {}", dir.path().join(name).display())
+            })?))
+        }
+        FileRead::Absent => Ok(None),
+        FileRead::NotRegular { kind, .. } => {
+            anyhow::bail!("{} is a {kind}", dir.path().join(name).display())
+        }
+        FileRead::TooLarge { size, .. } => anyhow::bail!(
+            "{} is {size} bytes: not a status file",
+            dir.path().join(name).display()
+        ),
     }
 }
 
 pub fn show(settings: &Settings, json: bool) -> Result<u8> {
     let euid = rustix::process::geteuid();
     // Anyone but root (and the agent's own user) reads their own view.
-    let admin = match Dir::open(&settings.state_dir).map_err(anyhow::Error::from) {
-        Ok(dir) => read_json(&dir, STATUS_FILE),
-        Err(e) => Err(e),
-    };
+    let admin = state::open_existing(&settings.state_dir)
+        .and_then(|dir| dir.map_or(Ok(None), |dir| read(&dir, STATUS_FILE)));
     let admin = match admin {
         Err(_) if !euid.is_root() => return show_user(settings, euid.as_raw(), json),
         other => {
             other.with_context(|| format!("reading status in {}", settings.state_dir.display()))?
         }
     };
-    let Some(mut status) = admin else {
+    let Some(status) = admin else {
         anyhow::bail!(
             "no status in {}: the agent has not run yet (start it with `codex-warden run`)",
             settings.state_dir.display()
         );
     };
-    let pid = status.get("pid").and_then(Value::as_u64).unwrap_or(0) as i32;
+    let pid = status.agent.as_ref().map_or(0, |a| a.pid) as i32;
     let running = rustix::process::Pid::from_raw(pid)
         .is_some_and(|p| rustix::process::test_kill_process(p).is_ok());
-    status["agent_running"] = Value::Bool(running);
     if json {
-        println!("{}", serde_json::to_string_pretty(&status)?);
+        let mut value = serde_json::to_value(&status)?;
+        value["agent_running"] = serde_json::Value::Bool(running);
+        println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(0);
     }
-    let s = |k: &str| {
-        status
-            .get(k)
-            .and_then(Value::as_str)
-            .unwrap_or("-")
-            .to_string()
-    };
     println!(
         "agent: {} (pid {pid}, version {}, started {})",
         if running { "running" } else { "NOT RUNNING" },
-        s("version"),
-        s("started_at")
+        status.version,
+        status.started_at
     );
     print_policy(&status);
     println!(
         "last full scan: {}, updated {}",
-        s("last_full_scan"),
-        s("updated_at")
+        status.last_full_scan, status.updated_at
     );
-    if let Some(reason) = status.get("watch_degraded").and_then(Value::as_str) {
+    if let Some(reason) = status
+        .agent
+        .as_ref()
+        .and_then(|a| a.watch_degraded.as_ref())
+    {
         println!("watch degraded: {reason}");
     }
-    let homes = homes(&status);
-    let bad: Vec<&Value> = homes
+    let bad: Vec<&HomeReport> = status
+        .homes
         .iter()
-        .filter(|h| h["compliant"] == Value::Bool(false))
+        .map(|h| h.report.as_ref())
+        .filter(|r| !r.compliant)
         .collect();
-    println!("{} Codex homes, {} with violations", homes.len(), bad.len());
-    for h in bad {
+    println!(
+        "{} Codex homes, {} with violations",
+        status.homes.len(),
+        bad.len()
+    );
+    for r in bad {
+        let rules: Vec<&str> = r.verdict.rules().iter().map(|r| r.code()).collect();
         println!(
             "  {} ({}): {}",
-            h["codex_home"].as_str().unwrap_or("-"),
-            h["user"].as_str().unwrap_or("-"),
-            rules(h).join(", ")
+            r.codex_home.display(),
+            r.user.as_deref().unwrap_or("-"),
+            rules.join(", ")
         );
     }
     Ok(0)
@@ -183,14 +224,12 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
 
 /// A user's own view: their homes, what was done, how to fix it.
 fn show_user(settings: &Settings, uid: u32, json: bool) -> Result<u8> {
-    // The state dir is root's and 0711: the user can reach this one file, and nobody but root
-    // can plant anything on the way, so a plain read by path is safe here.
-    let path: PathBuf = settings
+    let path = settings
         .state_dir
         .join(USERS_DIR)
         .join(format!("{uid}.json"));
-    let view: Option<Value> = match std::fs::read(&path) {
-        Ok(bytes) => Some(serde_json::from_slice(&bytes).context("parsing your status")?),
+    let view = match Dir::open(&settings.state_dir.join(USERS_DIR)) {
+        Ok(dir) => read(&dir, &format!("{uid}.json"))?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
@@ -212,69 +251,45 @@ fn show_user(settings: &Settings, uid: u32, json: bool) -> Result<u8> {
     }
     print_policy(&view);
     let mut any_bad = false;
-    for h in homes(&view) {
-        let home = h["codex_home"].as_str().unwrap_or("-");
-        if h["compliant"] == Value::Bool(true) {
+    for h in &view.homes {
+        let home = h.report.codex_home.display();
+        if h.report.compliant {
             println!("ok: {home}");
         } else {
             any_bad = true;
             println!("NOT ALLOWED: {home}");
-            for v in h["verdict"]["violations"].as_array().into_iter().flatten() {
-                println!(
-                    "  {}: {}",
-                    v["rule"].as_str().unwrap_or("-"),
-                    v["evidence"].as_str().unwrap_or("")
-                );
+            for v in &h.report.verdict.violations {
+                println!("  {}: {}", v.rule, v.evidence);
             }
         }
-        if let Some(q) = h.get("last_quarantine") {
+        if let Some(q) = &h.last_quarantine {
             println!(
                 "  codex-warden moved your Codex credential out of {home} at {} ({}); vault id {}",
-                q["at"].as_str().unwrap_or("-"),
-                q["rules"]
-                    .as_array()
-                    .map(|r| r
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join(", "))
-                    .unwrap_or_default(),
-                q["vault_id"].as_str().unwrap_or("-")
+                q.at,
+                q.rules.join(", "),
+                q.vault_id
             );
             any_bad = true;
         }
     }
-    if any_bad && let Some(message) = view.get("message").and_then(Value::as_str) {
+    if any_bad && let Some(message) = &view.message {
         println!("\nHow to fix it:\n{}", message.trim_end());
     }
     Ok(0)
 }
 
-fn print_policy(status: &Value) {
-    let s = |k: &str| status.get(k).and_then(Value::as_str).unwrap_or("-");
+fn print_policy(status: &Status<'_>) {
+    let origin = serde_json::to_value(status.policy_origin)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
     println!(
-        "policy: {} revision {} ({} mode, {})",
-        s("policy_name"),
-        s("policy_revision"),
-        s("mode"),
-        s("policy_origin")
+        "policy: {} revision {} ({} mode, {origin})",
+        status.policy_name,
+        status.policy_revision,
+        status.mode.as_str(),
     );
-    if status.get("no_admin_policy") == Some(&Value::Bool(true)) {
+    if status.no_admin_policy {
         println!("WARNING: no admin policy is installed; the built-in baseline only records");
     }
-}
-
-fn homes(status: &Value) -> Vec<Value> {
-    status
-        .get("homes")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
-}
-
-fn rules(home: &Value) -> Vec<&str> {
-    home["verdict"]["violations"]
-        .as_array()
-        .map(|v| v.iter().filter_map(|x| x["rule"].as_str()).collect())
-        .unwrap_or_default()
 }

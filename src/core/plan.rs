@@ -1,6 +1,6 @@
 //! Plan: from a verdict to the actions the agent takes, per mode. Pure, no I/O.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::core::evaluate::Verdict;
 use crate::core::observe::{AuthState, Observation};
@@ -8,7 +8,7 @@ use crate::core::policy::{Mode, Policy};
 use crate::core::rules::Rule;
 
 /// One thing to do about a home.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
     /// Write a `violation` record.
@@ -17,6 +17,17 @@ pub enum Action {
     Quarantine,
     /// Only the file's permissions are wrong: set them to 0600 (the mode Codex creates it with).
     FixPermissions,
+}
+
+impl Action {
+    /// The name audit records and reports use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Record => "record",
+            Action::Quarantine => "quarantine",
+            Action::FixPermissions => "fix-permissions",
+        }
+    }
 }
 
 /// What to do. A compliant home needs nothing; monitor mode only records; enforce mode also

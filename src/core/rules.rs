@@ -30,6 +30,8 @@ pub enum Rule {
     ConfigBaseUrl,
     #[serde(rename = "config.credential-store")]
     ConfigCredentialStore,
+    /// A session holds a forbidden credential in its environment. Judged once issue 6 (sessions)
+    /// reads session environments; a contract code of design.md, so kept.
     #[serde(rename = "env.credential")]
     EnvCredential,
 }

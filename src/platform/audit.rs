@@ -12,7 +12,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -38,9 +38,14 @@ pub enum Event {
     Violation,
     Quarantined,
     PermissionsFixed,
+    /// A session stopped. Produced once issue 6 (stop running sessions) lands; named in
+    /// design.md's contract, so kept.
     Terminated,
     Restored,
+    /// Codex's requirements.toml rewritten: issue 6 (native requirements).
     NativeRequirementsWritten,
+    /// The agent's own files changed behind its back: issues 6 (requirements.toml) and 9 (audit
+    /// chain anchoring).
     TamperDetected,
     EnforcementFailed,
     WatchDegraded,
@@ -112,12 +117,12 @@ struct Head<'a> {
 impl AuditLog {
     /// Open (creating if needed, root-only) the log at `path`.
     pub fn open(path: &Path) -> Result<AuditLog> {
-        if let Some(dir) = path.parent()
-            && !dir.as_os_str().is_empty()
-            && !dir.exists()
-        {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o750))?;
+        if let Some(dir) = path.parent().filter(|d| d.is_absolute()) {
+            // Created through the safe layer and checked like the state dir: whoever can write
+            // here can replace the log.
+            let dir = crate::platform::safefs::ensure_dir(dir, 0o750)
+                .with_context(|| format!("opening audit dir {}", dir.display()))?;
+            crate::platform::state::check_trusted(&dir)?;
         }
         open_file(path).with_context(|| format!("opening audit log {}", path.display()))?;
         Ok(AuditLog {

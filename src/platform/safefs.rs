@@ -449,6 +449,22 @@ fn check_name(name: &str) -> io::Result<()> {
     Ok(())
 }
 
+/// Open one directory component. A directory we may search but not read (the state dir is 0711
+/// so users reach their own status file) is opened as a path-only handle on Linux: enough to
+/// walk through and to open files in, never to list.
+fn open_component(fd: &OwnedFd, name: &OsStr) -> Result<OwnedFd, Errno> {
+    match rustix::fs::openat(fd, name, dir_flags(), Mode::empty()) {
+        #[cfg(target_os = "linux")]
+        Err(Errno::ACCESS) => rustix::fs::openat(
+            fd,
+            name,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        ),
+        other => other,
+    }
+}
+
 /// Walk `path` from the directory `fd` (which is `at`), one component at a time.
 fn walk(mut fd: OwnedFd, at: &Path, path: &Path, links: &mut usize) -> io::Result<OwnedFd> {
     let mut here = at.to_path_buf();
@@ -469,7 +485,7 @@ fn walk(mut fd: OwnedFd, at: &Path, path: &Path, links: &mut usize) -> io::Resul
             Component::Normal(name) => name,
             Component::Prefix(_) => unreachable!("no path prefixes on unix"),
         };
-        match rustix::fs::openat(&fd, name, dir_flags(), Mode::empty()) {
+        match open_component(&fd, name) {
             Ok(next) => {
                 fd = next;
                 here.push(name);

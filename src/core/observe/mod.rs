@@ -127,6 +127,25 @@ pub enum AuthState {
     },
 }
 
+/// Whether a home has a credential file, as reports and status show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthStatus {
+    Absent,
+    Present,
+    Unreadable,
+}
+
+impl AuthState {
+    pub fn status(&self) -> AuthStatus {
+        match self {
+            AuthState::Absent => AuthStatus::Absent,
+            AuthState::Present { .. } => AuthStatus::Present,
+            AuthState::Unreadable { .. } => AuthStatus::Unreadable,
+        }
+    }
+}
+
 /// One `base_url`-like setting and where in config.toml it was found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UrlSetting {

@@ -1,0 +1,383 @@
+//! The enforcer: an [`Engine`] that acts and records.
+//!
+//! `run`, `check --enforce` and `restore` use it. It owns the one audit log and the one vault of
+//! the process, next to the engine that judges: quarantine and permission fixes happen here, and
+//! every decision and action is recorded. Records that cannot be written yet (a full disk) wait in
+//! memory, in order, and go out before the next one.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::app::engine::{Engine, PolicyChange};
+use crate::app::report::{ActionOutcome, HomeReport, Outcome};
+use crate::app::settings::Settings;
+use crate::core::home::AUTH_FILE;
+use crate::core::observe::auth::CredentialSummary;
+use crate::core::observe::{CodexHome, Observation};
+use crate::core::plan::Action;
+use crate::platform::audit::{AuditLog, Event, Fields, Stamp};
+use crate::platform::policy_store;
+use crate::platform::safefs::Dir;
+use crate::platform::vault::{Quarantined, Reason, Vault};
+
+/// Records kept in memory while the audit log cannot be written; beyond this the oldest go, and
+/// the next record written says how many.
+const MAX_BACKLOG: usize = 10_000;
+
+pub struct Enforcer {
+    engine: Engine,
+    audit: AuditLog,
+    vault: Vault,
+    /// Per home, what was last recorded, so the periodic scan does not repeat itself.
+    last_recorded: HashMap<PathBuf, String>,
+    /// Records that could not be written yet (a full disk), oldest first.
+    backlog: RefCell<Vec<(Event, Stamp, Fields)>>,
+    dropped: Cell<u64>,
+}
+
+impl Enforcer {
+    pub fn new(settings: Settings) -> Result<Enforcer> {
+        let audit = AuditLog::open(&settings.audit_log)?;
+        let vault = Vault::open(&settings.state_dir)?;
+        Ok(Enforcer {
+            engine: Engine::new(settings)?,
+            audit,
+            vault,
+            last_recorded: HashMap::new(),
+            backlog: RefCell::new(Vec::new()),
+            dropped: Cell::new(0),
+        })
+    }
+
+    /// The engine that judges for this enforcer.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    pub fn settings(&self) -> &Settings {
+        self.engine.settings()
+    }
+
+    fn stamp(&self) -> Stamp {
+        let policy = self.engine.policy();
+        Stamp {
+            policy_revision: policy.revision.clone(),
+            mode: policy.mode.as_str().to_string(),
+        }
+    }
+
+    /// Load the policy (see [`Engine::load_policy`]), persist a newly loaded one as the last good
+    /// policy, and record the change.
+    pub fn load_policy(&mut self, initial: bool) -> PolicyChange {
+        let load = self.engine.load_policy(initial);
+        if load.save {
+            let active = self.engine.active();
+            if let Err(e) =
+                policy_store::save(&self.settings().state_dir, &active.policy, &active.sources)
+            {
+                tracing::error!(error = %format!("{e:#}"), "cannot persist the last good policy");
+            }
+        }
+        if let Some((event, fields)) = load.record {
+            self.record(event, fields);
+        }
+        load.change
+    }
+
+    /// Append an audit record. A record that cannot be written (a full disk) is kept in memory,
+    /// with the time it happened, and appended before the next one, so the log stays complete
+    /// and in order once there is room again. The action it describes has already happened and
+    /// is not undone.
+    pub fn record(&self, event: Event, fields: Fields) {
+        let waiting = !self.backlog.borrow().is_empty();
+        if !waiting && self.append(event, &self.stamp(), fields.clone()) {
+            return;
+        }
+        let mut backlog = self.backlog.borrow_mut();
+        if backlog.len() >= MAX_BACKLOG {
+            backlog.remove(0);
+            self.dropped.set(self.dropped.get() + 1);
+        }
+        let happened_at = jiff::Timestamp::now().to_string();
+        backlog.push((event, self.stamp(), fields.with("happened_at", happened_at)));
+        drop(backlog);
+        if waiting {
+            self.flush_backlog();
+        }
+    }
+
+    /// Append every pending record, oldest first; stop at the first failure.
+    pub fn flush_backlog(&self) {
+        loop {
+            let Some((event, stamp, mut fields)) = self.backlog.borrow().first().cloned() else {
+                return;
+            };
+            if self.dropped.get() > 0 {
+                fields = fields.with("records_dropped_before", self.dropped.get());
+            }
+            if !self.append(event, &stamp, fields) {
+                return;
+            }
+            self.backlog.borrow_mut().remove(0);
+            self.dropped.set(0);
+        }
+    }
+
+    fn append(&self, event: Event, stamp: &Stamp, fields: Fields) -> bool {
+        match self.audit.append(event, stamp, fields) {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::error!(
+                    event = ?event,
+                    error = %format!("{e:#}"),
+                    "cannot write the audit log; the record is kept in memory until it can be"
+                );
+                false
+            }
+        }
+    }
+
+    /// Every Codex home in scope now.
+    pub fn discover(&self) -> Vec<CodexHome> {
+        self.engine.discover()
+    }
+
+    /// Finish quarantines that a crash or a full disk interrupted, in every home.
+    pub fn recover(&self, homes: &[CodexHome]) {
+        for home in homes {
+            let reason = Reason {
+                user: home.user.as_deref(),
+                uid: home.uid,
+                violations: &[],
+                credential: None,
+                policy_revision: &self.engine.policy().revision,
+            };
+            match self.vault.recover_aside(home, &reason) {
+                Ok(done) => {
+                    for q in done {
+                        let outcome = quarantine_outcome(q);
+                        self.record(
+                            Event::Quarantined,
+                            home_fields(home, None)
+                                .with("recovered", true)
+                                .with_outcome(&outcome),
+                        );
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(home = %home.path.display(), error = %format!("{e:#}"), "cannot finish an interrupted quarantine")
+                }
+            }
+        }
+    }
+
+    /// Judge one observation and act on it: quarantine or fix permissions as planned, record.
+    pub fn judge(&mut self, obs: Observation) -> HomeReport {
+        let mut report = self.engine.judge(&obs);
+        if report.compliant {
+            self.last_recorded.remove(&obs.home.path);
+            return report;
+        }
+        let credential = report.credential.clone();
+        let key = serde_json::to_string(&(&report.verdict, &report.credential, report.auth))
+            .unwrap_or_default();
+        let acts = report.planned.iter().any(|a| *a != Action::Record);
+        // Moves first: the credential leaves Codex's reach before anything is written about it.
+        for action in report.planned.clone() {
+            let outcome = match action {
+                Action::Record => continue,
+                Action::Quarantine => self.quarantine(&obs, &report),
+                Action::FixPermissions => fix_permissions(&obs.home),
+            };
+            report.actions.push(outcome);
+        }
+        let repeat = self.last_recorded.get(&obs.home.path) == Some(&key);
+        if !repeat || acts {
+            let mut fields = home_fields(&obs.home, credential.clone());
+            fields.rules = report.verdict.rule_codes();
+            fields.evidence = report.verdict.violations.clone();
+            fields.action = Some(
+                report
+                    .planned
+                    .iter()
+                    .find(|a| **a != Action::Record)
+                    .map_or("record", |a| a.name())
+                    .to_string(),
+            );
+            if !report.verdict.exceptions_applied.is_empty() {
+                fields = fields.with("exceptions_applied", &report.verdict.exceptions_applied);
+            }
+            self.record(Event::Violation, fields);
+            self.last_recorded.insert(obs.home.path.clone(), key);
+        }
+        for outcome in &report.actions {
+            let event = match (&outcome.outcome, outcome.action) {
+                (Outcome::Failed { .. }, _) => Event::EnforcementFailed,
+                (Outcome::Gone, _) => continue,
+                (_, Action::Quarantine) => Event::Quarantined,
+                (_, Action::FixPermissions) => Event::PermissionsFixed,
+                (_, Action::Record) => continue,
+            };
+            let mut fields = home_fields(&obs.home, credential.clone());
+            fields.rules = report.verdict.rule_codes();
+            if let Some(message) = &self.engine.policy().enforce.message {
+                fields = fields.with("message", message);
+            }
+            self.record(event, fields.with_outcome(outcome));
+        }
+        report
+    }
+
+    fn quarantine(&self, obs: &Observation, report: &HomeReport) -> ActionOutcome {
+        let reason = Reason {
+            user: obs.home.user.as_deref(),
+            uid: obs.home.uid,
+            violations: &report.verdict.violations,
+            credential: report.credential.clone(),
+            policy_revision: &self.engine.policy().revision,
+        };
+        match self.vault.quarantine(&obs.home, &reason) {
+            Ok(q) => quarantine_outcome(q),
+            Err(e) => ActionOutcome {
+                action: Action::Quarantine,
+                outcome: Outcome::Failed {
+                    error: format!("{e:#}"),
+                },
+            },
+        }
+    }
+
+    /// One pass over every home: recover, observe, judge and act.
+    pub fn scan(&mut self) -> Vec<HomeReport> {
+        let homes = self.discover();
+        self.recover(&homes);
+        homes
+            .iter()
+            .map(|home| {
+                let obs = self.engine.observe_settled(home);
+                self.judge(obs)
+            })
+            .collect()
+    }
+}
+
+fn home_fields(home: &CodexHome, credential: Option<CredentialSummary>) -> Fields {
+    Fields {
+        user: home.user.clone(),
+        uid: home.uid,
+        codex_home: Some(home.path.clone()),
+        credential,
+        ..Fields::default()
+    }
+}
+
+fn quarantine_outcome(q: Quarantined) -> ActionOutcome {
+    let outcome = match q {
+        Quarantined::Vaulted(meta) => Outcome::Vaulted { vault_id: meta.id },
+        Quarantined::Gone => Outcome::Gone,
+        Quarantined::MovedAside { aside, kind } => Outcome::MovedAside {
+            aside,
+            kind: kind.to_string(),
+        },
+    };
+    ActionOutcome {
+        action: Action::Quarantine,
+        outcome,
+    }
+}
+
+fn fix_permissions(home: &CodexHome) -> ActionOutcome {
+    let result = Dir::open_home(&home.path, home.uid)
+        .and_then(|dir| dir.open_rw(AUTH_FILE))
+        .and_then(|file| {
+            rustix::fs::fchmod(&file, rustix::fs::Mode::from_raw_mode(0o600)).map_err(Into::into)
+        });
+    ActionOutcome {
+        action: Action::FixPermissions,
+        outcome: match result {
+            Ok(()) => Outcome::PermissionsFixed,
+            Err(e) => Outcome::Failed {
+                error: e.to_string(),
+            },
+        },
+    }
+}
+
+trait WithOutcome {
+    fn with_outcome(self, o: &ActionOutcome) -> Fields;
+}
+
+impl WithOutcome for Fields {
+    fn with_outcome(mut self, o: &ActionOutcome) -> Fields {
+        self.action = Some(o.action.name().to_string());
+        self.outcome = Some(o.outcome.describe());
+        self.vault_id = o.outcome.vault_id().map(str::to_string);
+        self.error = o.outcome.error().map(str::to_string);
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn records_that_cannot_be_written_wait_in_order() {
+        let tmp = tempfile::tempdir().unwrap();
+        let log = tmp.path().join("audit.jsonl");
+        let settings = Settings {
+            policy_dir: tmp.path().join("policy.d"),
+            state_dir: tmp.path().join("state"),
+            audit_log: log.clone(),
+            managed_prefs: None,
+            passwd_file: None,
+            settle: Duration::from_millis(10),
+            scan_interval: Duration::from_secs(60),
+        };
+        let enforcer = Enforcer::new(settings).unwrap();
+        let user = |u: &str| Fields {
+            user: Some(u.into()),
+            ..Fields::default()
+        };
+        enforcer.record(Event::Violation, user("a"));
+        // The log cannot be written: a directory stands where it was.
+        std::fs::rename(&log, tmp.path().join("moved")).unwrap();
+        std::fs::create_dir(&log).unwrap();
+        enforcer.record(Event::Violation, user("b"));
+        enforcer.record(Event::Violation, user("c"));
+        assert_eq!(enforcer.backlog.borrow().len(), 2);
+        std::fs::remove_dir(&log).unwrap();
+        std::fs::rename(tmp.path().join("moved"), &log).unwrap();
+        enforcer.record(Event::Violation, user("d"));
+        assert!(enforcer.backlog.borrow().is_empty());
+
+        let records: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let users: Vec<&str> = records
+            .iter()
+            .map(|r| r["user"].as_str().unwrap())
+            .collect();
+        assert_eq!(users, ["a", "b", "c", "d"]);
+        assert!(records[0].get("happened_at").is_none());
+        assert!(records[1]["happened_at"].is_string());
+        assert!(records[2]["happened_at"].is_string());
+        assert!(
+            crate::platform::audit::verify(&log)
+                .unwrap()
+                .first_break
+                .is_none()
+        );
+    }
+}
