@@ -76,8 +76,9 @@ pub fn discover(scope: &Scope, users: &dyn UserDb, processes: &dyn Processes) ->
             );
         }
     }
+    let mut per_user: BTreeMap<u32, usize> = BTreeMap::new();
     for (path, uid) in processes.codex_homes() {
-        if uid < scope.min_uid || homes.contains_key(&path) {
+        if uid < scope.min_uid || homes.contains_key(&path) || !plausible_process_home(&path) {
             continue;
         }
         // A uid the user database does not know is a container's or a stale one: its
@@ -88,6 +89,23 @@ pub fn discover(scope: &Scope, users: &dyn UserDb, processes: &dyn Processes) ->
         if scope.exclude_users.contains(&user.name) {
             continue;
         }
+        // A process names a path; it is that user's home only if the user owns it. Anything
+        // else (root's files, another user's or an excluded user's home) is not acted on as
+        // theirs: the path's owner's own home is found through the user database.
+        match std::fs::symlink_metadata(&path) {
+            Ok(md) if md.uid() == uid => {}
+            _ => continue,
+        }
+        let count = per_user.entry(uid).or_default();
+        if *count >= MAX_PROCESS_HOMES_PER_USER {
+            tracing::warn!(
+                user = %user.name,
+                cap = MAX_PROCESS_HOMES_PER_USER,
+                "more CODEX_HOMEs in this user's processes than the cap; the rest are not watched"
+            );
+            continue;
+        }
+        *count += 1;
         homes.insert(
             path.clone(),
             CodexHome {
@@ -98,6 +116,20 @@ pub fn discover(scope: &Scope, users: &dyn UserDb, processes: &dyn Processes) ->
         );
     }
     homes.into_values().collect()
+}
+
+/// Relocated homes named by one user's running processes that the agent takes on; more are
+/// ignored (a user could otherwise make the root agent watch any number of directories).
+pub const MAX_PROCESS_HOMES_PER_USER: usize = 32;
+
+/// An absolute, plain path: no `..`, not through `/proc` (where `/proc/self/root/…` or
+/// `/proc/PID/cwd/…` would name the agent's own view of someone else's files).
+fn plausible_process_home(path: &Path) -> bool {
+    path.is_absolute()
+        && !path.starts_with("/proc")
+        && path
+            .components()
+            .all(|c| !matches!(c, std::path::Component::ParentDir))
 }
 
 /// Directories to watch so that a glob home appearing later is seen: every existing match of
@@ -340,28 +372,57 @@ mod tests {
     }
 
     #[test]
-    fn relocated_homes_come_from_processes() {
-        let users = PasswdFile(vec![UserEntry {
-            name: "ci".into(),
-            uid: 1500,
-            home: "/home/ci".into(),
-        }]);
-        let procs = Fixed(vec![
-            ("/srv/job7/codex".into(), 1500),
-            ("/root/.codex-tmp".into(), 0),
-            ("/var/lib/docker/x".into(), 4242),
-            ("/home/ci/.codex".into(), 1500),
+    fn relocated_homes_count_only_as_their_owners_own() {
+        if !rustix::process::geteuid().is_root() {
+            eprintln!("skipped: giving directories to test users needs root");
+            return;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = |name: &str, uid: u32| {
+            let path = tmp.path().join(name);
+            std::fs::create_dir(&path).unwrap();
+            std::os::unix::fs::chown(&path, Some(uid), None).unwrap();
+            path
+        };
+        let users = PasswdFile(vec![
+            UserEntry {
+                name: "ci".into(),
+                uid: 1500,
+                home: "/home/ci".into(),
+            },
+            UserEntry {
+                name: "dev".into(),
+                uid: 1600,
+                home: "/home/dev".into(),
+            },
         ]);
-        let homes = discover(&Scope::default(), &users, &procs);
-        let paths: Vec<_> = homes.iter().map(|h| h.path.clone()).collect();
-        assert_eq!(
-            paths,
-            [
-                PathBuf::from("/home/ci/.codex"),
-                PathBuf::from("/srv/job7/codex")
-            ]
-        );
-        assert_eq!(homes[1].user.as_deref(), Some("ci"));
+        let job = dir("job7", 1500);
+        let devs = dir("devs", 1600);
+        let roots = dir("roots", 0);
+        let mut named = vec![
+            (job.clone(), 1500),
+            // Another user's directory, root's, a view through /proc, one that is gone.
+            (devs.clone(), 1500),
+            (roots.clone(), 1500),
+            (
+                Path::new("/proc/self/root").join(job.strip_prefix("/").unwrap()),
+                1500,
+            ),
+            (tmp.path().join("gone"), 1500),
+            ("/home/ci/.codex".into(), 1500),
+        ];
+        // One user naming more homes than the cap.
+        for n in 0..MAX_PROCESS_HOMES_PER_USER + 8 {
+            named.push((dir(&format!("many{n:02}"), 1600), 1600));
+        }
+        let homes = discover(&Scope::default(), &users, &Fixed(named));
+        let of = |uid: u32| homes.iter().filter(|h| h.uid == Some(uid)).count();
+        assert!(homes.iter().any(|h| h.path == job && h.uid == Some(1500)));
+        assert!(!homes.iter().any(|h| h.path == devs || h.path == roots));
+        assert!(!homes.iter().any(|h| h.path.starts_with("/proc")));
+        // ci: its passwd home and job7; dev: its passwd home and the capped process homes.
+        assert_eq!(of(1500), 2);
+        assert_eq!(of(1600), 1 + MAX_PROCESS_HOMES_PER_USER);
     }
 
     #[test]

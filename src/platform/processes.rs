@@ -27,14 +27,14 @@ impl Processes for SystemProcesses {
             let Some(uid) = process.user_id() else {
                 continue;
             };
-            for var in process.environ() {
-                let Some(value) = var.to_str().and_then(|v| v.strip_prefix("CODEX_HOME=")) else {
-                    continue;
-                };
-                let path = PathBuf::from(value);
-                if path.is_absolute() {
-                    found.push((path, **uid));
-                }
+            // getenv(3), and so Codex, takes the first CODEX_HOME of an environment; more
+            // entries only inflate our work (one process can carry thousands).
+            let first = process
+                .environ()
+                .iter()
+                .find_map(|var| var.to_str().and_then(|v| v.strip_prefix("CODEX_HOME=")));
+            if let Some(value) = first {
+                found.push((PathBuf::from(value), **uid));
             }
         }
         found.sort();

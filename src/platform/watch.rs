@@ -49,6 +49,18 @@ fn changes_content(kind: &EventKind) -> bool {
 pub struct Watcher {
     inner: RecommendedWatcher,
     watched: BTreeSet<PathBuf>,
+    /// At most this many watches: half of root's inotify quota, so that however many homes users
+    /// make the agent watch, other root daemons keep theirs.
+    cap: usize,
+}
+
+/// Half of `fs.inotify.max_user_watches` (the quota is per user, and root's is shared with every
+/// other root daemon); unlimited where the setting cannot be read (macOS FSEvents has none).
+pub fn watch_cap() -> usize {
+    std::fs::read_to_string("/proc/sys/fs/inotify/max_user_watches")
+        .ok()
+        .and_then(|s| s.trim().parse::<usize>().ok())
+        .map_or(usize::MAX, |quota| (quota / 2).max(1))
 }
 
 impl Watcher {
@@ -69,6 +81,7 @@ impl Watcher {
         Ok(Watcher {
             inner,
             watched: BTreeSet::new(),
+            cap: watch_cap(),
         })
     }
 
@@ -83,6 +96,18 @@ impl Watcher {
         let mut problems = Vec::new();
         for dir in dirs {
             if self.watched.contains(&dir) {
+                continue;
+            }
+            if self.watched.len() >= self.cap {
+                problems.push(WatchProblem {
+                    dir,
+                    error: format!(
+                        "codex-warden's watch cap ({}, half of fs.inotify.max_user_watches) is \
+                         reached",
+                        self.cap
+                    ),
+                    limit: true,
+                });
                 continue;
             }
             match self.inner.watch(&dir, RecursiveMode::NonRecursive) {
