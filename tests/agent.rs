@@ -338,21 +338,45 @@ fn check_reports_and_enforces_on_demand() {
 }
 
 #[test]
-fn an_interrupted_quarantine_is_finished_on_restart() {
+fn an_interrupted_quarantine_is_finished_on_restart_and_planted_names_are_ignored() {
     let m = Machine::new(&["alice"]);
     m.policy("10-corp.toml", CHATGPT_ONLY);
     let home = m.codex_home("alice");
-    // What a kill -9 between "moved aside" and "vaulted" leaves behind.
-    let aside = home.join(".codex-warden-quarantine-20261125T000000Z-0badf00d");
-    std::fs::write(&aside, api_key_auth("sk-proj-abc")).unwrap();
+    // Names a user can plant: the agent's aside prefix, with and without an id.
+    let planted = [
+        home.join(".codex-warden-quarantine-20261125T000000Z-0badf00d"),
+        home.join(
+            ".codex-warden-quarantine-20261125T000000Z-0badf00d-0123456789abcdef0123456789abcdef",
+        ),
+    ];
+    for p in &planted {
+        std::fs::write(p, api_key_auth("sk-proj-planted")).unwrap();
+    }
+    // A crash right after the credential was set aside, before it reached the vault.
+    let agent = m.start_agent_with(&[("CODEX_WARDEN_FAILPOINT", "after-aside")]);
+    m.auth("alice", &api_key_auth("sk-proj-abc"));
+    assert!(!agent.wait_exit().success());
+    assert!(!home.join("auth.json").exists(), "out of Codex's reach");
+    let aside: Vec<String> = std::fs::read_dir(&home)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".codex-warden-quarantine-"))
+        .collect();
+    assert_eq!(aside.len(), 3, "{aside:?}");
+
     let agent = m.start_agent();
     let q = m.wait_event("quarantined", |_| true);
     assert_eq!(q["recovered"], true);
-    assert_eq!(q["vault_id"], "20261125T000000Z-0badf00d");
-    assert!(!aside.exists());
+    let id = q["vault_id"].as_str().unwrap();
     let list = m.run(&["restore", "--list"]);
-    assert!(stdout(&list).contains("20261125T000000Z-0badf00d"));
+    assert!(stdout(&list).contains(id));
+    assert_eq!(stdout(&list).lines().count(), 1, "{}", stdout(&list));
     drop(agent);
+    // Only the agent's own aside file went; the planted ones were never copied or recorded.
+    for p in &planted {
+        assert!(p.exists(), "{} was touched", p.display());
+    }
+    assert_eq!(m.events("quarantined").len(), 1);
 }
 
 #[test]

@@ -257,7 +257,12 @@ fn a_full_disk_loses_no_credential_and_no_record() {
         .args(["restore", "--list"])
         .output()
         .unwrap();
-    assert!(stdout(&out).contains(aside[0].trim_start_matches(".codex-warden-quarantine-")));
+    // The aside name is `<prefix><vault id>-<nonce>`: the id is listed, the nonce never shown.
+    let (id, nonce) = aside[0]
+        .trim_start_matches(".codex-warden-quarantine-")
+        .split_at(25);
+    assert!(stdout(&out).contains(id), "{}", stdout(&out));
+    assert!(!stdout(&out).contains(nonce.trim_start_matches('-')));
     let _ = agent.0.kill();
     let _ = agent.0.wait();
 }

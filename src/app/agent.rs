@@ -166,7 +166,7 @@ impl Agent {
     fn full_scan(&mut self) {
         self.enforcer.flush_backlog();
         let homes = self.enforcer.discover();
-        self.enforcer.recover(&homes);
+        self.enforcer.recover();
         self.homes = homes.iter().map(|h| (h.path.clone(), h.clone())).collect();
         self.reports.retain(|path, _| self.homes.contains_key(path));
         self.quarantines

@@ -16,12 +16,14 @@ use crate::app::report::{ActionOutcome, HomeReport, Outcome};
 use crate::app::settings::Settings;
 use crate::core::home::AUTH_FILE;
 use crate::core::observe::auth::CredentialSummary;
-use crate::core::observe::{CodexHome, Observation};
+use crate::core::observe::{CodexHome, ConfigState, Observation};
 use crate::core::plan::Action;
 use crate::platform::audit::{AuditLog, Event, Fields, Stamp};
+use crate::platform::inventory;
 use crate::platform::policy_store;
-use crate::platform::safefs::Dir;
-use crate::platform::vault::{Quarantined, Reason, Vault};
+use crate::platform::safefs::{Dir, Stat};
+use crate::platform::vault::journal::Decision;
+use crate::platform::vault::{Judgement, Quarantined, Reason, Vault};
 
 /// Records kept in memory while the audit log cannot be written; beyond this the oldest go, and
 /// the next record written says how many.
@@ -149,32 +151,72 @@ impl Enforcer {
         self.engine.discover()
     }
 
-    /// Finish quarantines that a crash or a full disk interrupted, in every home.
-    pub fn recover(&self, homes: &[CodexHome]) {
-        for home in homes {
-            let reason = Reason {
-                user: home.user.as_deref(),
-                uid: home.uid,
-                violations: &[],
-                credential: None,
-                policy_revision: &self.engine.policy().revision,
-            };
-            match self.vault.recover_aside(home, &reason) {
-                Ok(done) => {
-                    for q in done {
-                        let outcome = quarantine_outcome(q);
-                        self.record(
-                            Event::Quarantined,
-                            home_fields(home, None)
-                                .with("recovered", true)
-                                .with_outcome(&outcome),
-                        );
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(home = %home.path.display(), error = %format!("{e:#}"), "cannot finish an interrupted quarantine")
-                }
+    /// Finish quarantines that a crash or a full disk interrupted: every decision in the vault's
+    /// journal whose credential is still aside is judged and vaulted now.
+    pub fn recover(&self) {
+        let home_of = |d: &Decision| CodexHome {
+            path: d.codex_home.clone(),
+            uid: d.uid,
+            user: d.user.clone(),
+        };
+        let judge = |home: &CodexHome, bytes: &[u8], stat: &Stat| {
+            let config = inventory::observe(home).observation.config;
+            self.judge_bytes(home, config, bytes, stat)
+        };
+        let done = match self.vault.recover(&home_of, &judge, self.settings().settle) {
+            Ok(done) => done,
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "cannot finish interrupted quarantines");
+                return;
             }
+        };
+        for (decision, q) in done {
+            let home = home_of(&decision);
+            let outcome = quarantine_outcome(q);
+            let credential = match &outcome.outcome {
+                Outcome::Vaulted { vault_id } => {
+                    self.vault.meta(vault_id).ok().and_then(|m| m.credential)
+                }
+                _ => None,
+            };
+            let event = match outcome.outcome {
+                Outcome::Vaulted { .. } | Outcome::MovedAside { .. } => Event::Quarantined,
+                _ => Event::EnforcementFailed,
+            };
+            let mut fields = home_fields(&home, credential)
+                .with("recovered", true)
+                .with("decision", &decision.id)
+                .with_outcome(&outcome);
+            if event == Event::EnforcementFailed {
+                fields.error.get_or_insert_with(|| {
+                    "interrupted before the credential moved; it is judged again where it is"
+                        .to_string()
+                });
+            }
+            fields.rules = decision.rules.clone();
+            self.record(event, fields);
+        }
+    }
+
+    /// The judgement of credential bytes found in `home` (set aside there), under the active
+    /// policy and the home's config.
+    fn judge_bytes(
+        &self,
+        home: &CodexHome,
+        config: ConfigState,
+        bytes: &[u8],
+        stat: &Stat,
+    ) -> Judgement {
+        let (auth, complete) = inventory::auth_from_bytes(bytes, stat);
+        let report = self.engine.judge(&Observation {
+            home: home.clone(),
+            auth,
+            config,
+        });
+        Judgement {
+            violations: report.verdict.violations,
+            credential: report.credential,
+            complete,
         }
     }
 
@@ -220,7 +262,7 @@ impl Enforcer {
         for outcome in &report.actions {
             let event = match (&outcome.outcome, outcome.action) {
                 (Outcome::Failed { .. }, _) => Event::EnforcementFailed,
-                (Outcome::Gone, _) => continue,
+                (Outcome::Gone | Outcome::PutBack, _) => continue,
                 (_, Action::Quarantine) => Event::Quarantined,
                 (_, Action::FixPermissions) => Event::PermissionsFixed,
                 (_, Action::Record) => continue,
@@ -243,7 +285,13 @@ impl Enforcer {
             credential: report.credential.clone(),
             policy_revision: &self.engine.policy().revision,
         };
-        match self.vault.quarantine(&obs.home, &reason) {
+        let judge = |home: &CodexHome, bytes: &[u8], stat: &Stat| {
+            self.judge_bytes(home, obs.config.clone(), bytes, stat)
+        };
+        match self
+            .vault
+            .quarantine(&obs.home, &reason, &judge, self.settings().settle)
+        {
             Ok(q) => quarantine_outcome(q),
             Err(e) => ActionOutcome {
                 action: Action::Quarantine,
@@ -257,7 +305,7 @@ impl Enforcer {
     /// One pass over every home: recover, observe, judge and act.
     pub fn scan(&mut self) -> Vec<HomeReport> {
         let homes = self.discover();
-        self.recover(&homes);
+        self.recover();
         homes
             .iter()
             .map(|home| {
@@ -285,6 +333,11 @@ fn quarantine_outcome(q: Quarantined) -> ActionOutcome {
         Quarantined::MovedAside { aside, kind } => Outcome::MovedAside {
             aside,
             kind: kind.to_string(),
+        },
+        Quarantined::PutBack => Outcome::PutBack,
+        Quarantined::Abandoned => Outcome::Failed {
+            error: "interrupted before the credential moved; it is judged again where it is"
+                .to_string(),
         },
     };
     ActionOutcome {

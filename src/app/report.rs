@@ -21,6 +21,8 @@ pub enum Outcome {
     MovedAside { aside: String, kind: String },
     /// The credential file's mode was set to 0600.
     PermissionsFixed,
+    /// Rewritten with an allowed credential between the judgement and the move: put back.
+    PutBack,
     /// The action could not be done; the error is safe to show.
     Failed { error: String },
 }
@@ -35,6 +37,7 @@ impl Outcome {
                 format!("moved aside as {aside} (a {kind}, not copied)")
             }
             Outcome::PermissionsFixed => "mode set to 0600".into(),
+            Outcome::PutBack => "put back (rewritten with an allowed credential)".into(),
             Outcome::Failed { .. } => "failed".into(),
         }
     }
@@ -84,7 +87,9 @@ impl From<ActionOutcome> for ActionWire {
             Outcome::Vaulted { vault_id } => (Some(vault_id), None, None, None),
             Outcome::Failed { error } => (None, Some(error), None, None),
             Outcome::MovedAside { aside, kind } => (None, None, Some(aside), Some(kind)),
-            Outcome::Gone | Outcome::PermissionsFixed => (None, None, None, None),
+            Outcome::Gone | Outcome::PermissionsFixed | Outcome::PutBack => {
+                (None, None, None, None)
+            }
         };
         ActionWire {
             action: a.action,
@@ -107,6 +112,7 @@ impl From<ActionWire> for ActionOutcome {
                 kind: kind.unwrap_or_default(),
             },
             _ if w.outcome == "gone" => Outcome::Gone,
+            _ if w.outcome.starts_with("put back") => Outcome::PutBack,
             _ => Outcome::PermissionsFixed,
         };
         ActionOutcome {
@@ -147,6 +153,7 @@ mod tests {
                 kind: "symlink".into(),
             },
             Outcome::PermissionsFixed,
+            Outcome::PutBack,
             Outcome::Failed {
                 error: "denied".into(),
             },

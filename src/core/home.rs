@@ -15,8 +15,7 @@ pub const AUTH_CAP: u64 = 1 << 20;
 
 /// Whether a change to the file `name` in a Codex home can change the home's verdict.
 pub fn is_relevant(name: &str) -> bool {
-    name == AUTH_FILE
-        || name == CONFIG_FILE
-        || name.ends_with(PROFILE_SUFFIX)
-        || name.starts_with(ASIDE_PREFIX)
+    // The agent's own aside names are not: they are out of Codex's reach, and a user can plant
+    // them to make the agent work.
+    name == AUTH_FILE || name == CONFIG_FILE || name.ends_with(PROFILE_SUFFIX)
 }

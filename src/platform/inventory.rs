@@ -168,6 +168,29 @@ pub struct Reading {
     pub unsettled: bool,
 }
 
+/// What the bytes of a credential file say, and whether they parse (a file that does not may be
+/// half-written).
+pub fn auth_from_bytes(bytes: &[u8], stat: &safefs::Stat) -> (AuthState, bool) {
+    match observe::auth::parse_auth(bytes) {
+        Ok(credential) => (
+            AuthState::Present {
+                credential,
+                file_mode: safefs::perm_bits(stat),
+                file_uid: stat.st_uid,
+            },
+            true,
+        ),
+        Err(e) => (
+            AuthState::Unreadable {
+                reason: format!("auth.json does not parse: {e}"),
+                file_mode: Some(safefs::perm_bits(stat)),
+                in_place: true,
+            },
+            false,
+        ),
+    }
+}
+
 /// Read one home's auth.json and config files.
 pub fn observe(home: &CodexHome) -> Reading {
     let mut unsettled = false;
@@ -202,21 +225,11 @@ pub fn observe(home: &CodexHome) -> Reading {
     };
     let auth = match dir.read_file(AUTH_FILE, AUTH_CAP) {
         Ok(FileRead::Absent) => AuthState::Absent,
-        Ok(FileRead::Regular { bytes, stat }) => match observe::auth::parse_auth(&bytes) {
-            Ok(credential) => AuthState::Present {
-                credential,
-                file_mode: safefs::perm_bits(&stat),
-                file_uid: stat.st_uid,
-            },
-            Err(e) => {
-                unsettled = true;
-                AuthState::Unreadable {
-                    reason: format!("auth.json does not parse: {e}"),
-                    file_mode: Some(safefs::perm_bits(&stat)),
-                    in_place: true,
-                }
-            }
-        },
+        Ok(FileRead::Regular { bytes, stat }) => {
+            let (auth, parses) = auth_from_bytes(&bytes, &stat);
+            unsettled = !parses;
+            auth
+        }
         Ok(FileRead::NotRegular { kind, stat }) => AuthState::Unreadable {
             reason: format!("auth.json is a {kind}, not a regular file"),
             file_mode: (kind != "symlink").then(|| safefs::perm_bits(&stat)),

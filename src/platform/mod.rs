@@ -9,6 +9,7 @@
 //! Only [`users`] may use `unsafe` (getpwent).
 
 pub mod audit;
+pub mod failpoint;
 pub mod inventory;
 pub mod policy_sources;
 pub mod policy_store;

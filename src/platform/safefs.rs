@@ -392,6 +392,28 @@ impl Dir {
         Ok(file)
     }
 
+    /// Open (creating with `mode` if absent) a regular file for appending, without following a
+    /// symlink. For files in directories codex-warden owns.
+    pub fn open_append(&self, name: &str, mode: u32) -> io::Result<File> {
+        check_name(name)?;
+        let flags = OFlags::WRONLY
+            | OFlags::APPEND
+            | OFlags::CREATE
+            | OFlags::NOFOLLOW
+            | OFlags::NONBLOCK
+            | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(&self.fd, name, flags, Mode::from_raw_mode(mode as _))?;
+        let stat = rustix::fs::fstat(&fd)?;
+        if FileType::from_raw_mode(stat.st_mode as _) != FileType::RegularFile {
+            return Err(Refusal::NotRegular {
+                path: self.path.join(name),
+                kind: kind_name(&stat),
+            }
+            .into());
+        }
+        Ok(File::from(fd))
+    }
+
     /// Open an existing regular file for reading and writing, without following a symlink.
     pub fn open_rw(&self, name: &str) -> io::Result<File> {
         check_name(name)?;

@@ -220,6 +220,11 @@ impl Agent {
         child.wait().unwrap();
     }
 
+    /// Wait for the agent to end by itself (a crash point, an error).
+    pub fn wait_exit(mut self) -> std::process::ExitStatus {
+        self.child.take().unwrap().wait().unwrap()
+    }
+
     pub fn stderr_text(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
     }

@@ -1,0 +1,571 @@
+//! The vault: where quarantined credentials go, root-only, never deleted.
+//!
+//! Layout under the state dir: `vault/<id>/auth.json` (the credential, 0600),
+//! `vault/<id>/meta.json` (who, where, when, why; its presence marks the entry complete) and
+//! `vault/decisions.jsonl` (the [`journal`]). Moving a credential out of a home goes:
+//!
+//! 1. **decide**: append the decision to the journal and fdatasync it. It names the vault id and
+//!    a random nonce that only the journal and the agent know.
+//! 2. **set aside**: `renameat(home, "auth.json", home, ".codex-warden-quarantine-<id>-<nonce>")`:
+//!    atomic, same directory, follows nothing. From here Codex no longer finds the credential.
+//! 3. **judge what moved**: read the aside file (Codex writes in place, so a rewrite between the
+//!    agent's read and the rename moved the new bytes): wait out a half-written file, then judge
+//!    exactly these bytes. If they are allowed after all, put them back.
+//! 4. **vault**: copy the bytes into the entry, fsync, write meta.json, fsync; read the aside file
+//!    again and, only if it still holds exactly what was vaulted, unlink it (if it changed, the
+//!    new bytes are judged and vaulted too, the earlier ones kept as `superseded-N.json`).
+//!
+//! A crash at any point leaves the credential in place (before 2), or aside under a name bound to
+//! a journalled decision, which [`Vault::recover`] finishes. An aside name without a decision was
+//! planted by a user and is never touched. Only regular files are copied; anything else found
+//! under the name (a symlink, a FIFO) stays aside in the home, where Codex does not look.
+
+pub mod journal;
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::core::evaluate::Violation;
+use crate::core::home::{AUTH_CAP, AUTH_FILE};
+use crate::core::observe::CodexHome;
+use crate::core::observe::auth::CredentialSummary;
+use crate::platform::safefs::{self, Dir, FileRead, Stat};
+use crate::platform::state;
+use journal::{Decision, Journal};
+
+/// What the vault knows about one quarantined credential.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Meta {
+    pub id: String,
+    pub quarantined_at: String,
+    pub codex_home: PathBuf,
+    pub user: Option<String>,
+    pub uid: Option<u32>,
+    /// Owner, group and permission bits of the file as it was.
+    pub file_uid: u32,
+    pub file_gid: u32,
+    pub file_mode: u32,
+    pub rules: Vec<String>,
+    pub evidence: Vec<Violation>,
+    pub credential: Option<CredentialSummary>,
+    pub policy_revision: String,
+    /// SHA-256 of the vaulted bytes: what was judged is what is kept.
+    #[serde(default)]
+    pub sha256: String,
+    /// Set when `restore` put it back.
+    pub restored_at: Option<String>,
+    /// Set when the move was finished after a restart.
+    #[serde(default)]
+    pub recovered: bool,
+    /// Earlier contents vaulted in the same quarantine (Codex rewrote the file while it was
+    /// being moved), kept as `superseded-N.json` in the entry.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub superseded: u32,
+    /// Not a regular file: it stays aside in the home under this name, and nothing was copied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_aside: Option<String>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// The result of a quarantine.
+#[derive(Debug)]
+pub enum Quarantined {
+    /// The credential is in the vault.
+    Vaulted(Box<Meta>),
+    /// Nothing was at auth.json any more (the user logged out, or it was already moved).
+    Gone,
+    /// The entry was not a regular file: it was moved aside in the home, not copied.
+    MovedAside { aside: String, kind: &'static str },
+    /// The bytes that moved were allowed after all (rewritten since they were judged): they are
+    /// back at auth.json.
+    PutBack,
+    /// A decision whose credential never moved (a crash before the rename): nothing to do.
+    Abandoned,
+}
+
+/// What the policy says about the bytes being moved.
+#[derive(Debug, Clone, Default)]
+pub struct Judgement {
+    /// Empty when the bytes are allowed.
+    pub violations: Vec<Violation>,
+    pub credential: Option<CredentialSummary>,
+    /// The bytes parse: not a half-written file.
+    pub complete: bool,
+}
+
+/// Judges bytes found aside in a home: (home, bytes, their stat) → judgement.
+pub type Judge<'a> = &'a dyn Fn(&CodexHome, &[u8], &Stat) -> Judgement;
+
+/// How many times a file that keeps changing under the move is re-vaulted before it is left aside
+/// (out of Codex's reach, its decision open, finished at the next scan).
+const MAX_REVAULTS: u32 = 8;
+/// The kind of a file left aside because it kept changing.
+const STILL_WRITTEN: &str = "regular file still being written";
+
+/// Why a credential is being quarantined: the audit context for its metadata.
+pub struct Reason<'a> {
+    pub user: Option<&'a str>,
+    pub uid: Option<u32>,
+    pub violations: &'a [Violation],
+    pub credential: Option<CredentialSummary>,
+    pub policy_revision: &'a str,
+}
+
+pub struct Vault {
+    dir: Dir,
+    journal: Journal,
+    /// Decisions the journal could not take (a full disk) whose credential was set aside anyway,
+    /// so that it left Codex's reach at once. They are journalled and finished by the next
+    /// [`Vault::recover`] that finds room; a crash before that leaves the credential aside in its
+    /// home (unusable by Codex, not deleted), where an admin finds it by its prefix.
+    unjournaled: std::sync::Mutex<Vec<Decision>>,
+}
+
+impl Vault {
+    /// Open the vault under `state_dir`, creating it root-only.
+    pub fn open(state_dir: &Path) -> Result<Vault> {
+        let state = state::open(state_dir)?;
+        let dir = state::subdir(&state, state::VAULT_DIR, 0o700).context("opening the vault")?;
+        rustix::fs::fchmod(dir.as_fd(), rustix::fs::Mode::from_raw_mode(0o700))?;
+        let journal = Journal::open(&dir)?;
+        Ok(Vault {
+            dir,
+            journal,
+            unjournaled: std::sync::Mutex::new(Vec::new()),
+        })
+    }
+
+    /// A fresh, unique, sortable id: `YYYYmmddTHHMMSSZ-<8 hex>`.
+    pub fn new_id() -> String {
+        use sha2::{Digest, Sha256};
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let now = jiff::Timestamp::now();
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let seed = format!("{}-{}-{n}", now.as_nanosecond(), std::process::id());
+        let digest = Sha256::digest(seed.as_bytes());
+        format!(
+            "{}-{}",
+            now.strftime("%Y%m%dT%H%M%SZ"),
+            crate::core::digest::hex(&digest[..4])
+        )
+    }
+
+    /// Step 1: journal the decision to quarantine `home`'s credential, durably.
+    pub fn decide(&self, home: &CodexHome, reason: &Reason<'_>) -> Result<Decision> {
+        let decision = Self::decision(home, reason)?;
+        self.journal.decide(&decision)?;
+        Ok(decision)
+    }
+
+    fn decision(home: &CodexHome, reason: &Reason<'_>) -> Result<Decision> {
+        Ok(Decision {
+            id: Self::new_id(),
+            nonce: journal::nonce()?,
+            codex_home: home.path.clone(),
+            user: reason.user.map(str::to_string),
+            uid: reason.uid,
+            decided_at: jiff::Timestamp::now().to_string(),
+            rules: reason
+                .violations
+                .iter()
+                .map(|v| v.rule.code().to_string())
+                .collect(),
+            evidence: reason.violations.to_vec(),
+            credential: reason.credential.clone(),
+            policy_revision: reason.policy_revision.to_string(),
+        })
+    }
+
+    /// Decide, then move `home/auth.json` into the vault, judging what actually moved.
+    pub fn quarantine(
+        &self,
+        home: &CodexHome,
+        reason: &Reason<'_>,
+        judge: Judge<'_>,
+        settle: Duration,
+    ) -> Result<Quarantined> {
+        let decision = Self::decision(home, reason)?;
+        let journalled = match self.journal.decide(&decision) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(
+                    error = %format!("{e:#}"),
+                    "cannot journal a quarantine decision; setting the credential aside anyway"
+                );
+                false
+            }
+        };
+        let home_dir = match Dir::open_home(&home.path, home.uid) {
+            Ok(dir) => dir,
+            Err(e) => {
+                self.journal.done(&decision.id)?;
+                return Err(e).with_context(|| format!("opening {}", home.path.display()));
+            }
+        };
+        let aside = decision.aside_name();
+        match home_dir.rename(AUTH_FILE, &home_dir, &aside, true) {
+            Ok(()) => {}
+            Err(e) => {
+                self.journal.done(&decision.id)?;
+                if e.kind() == io::ErrorKind::NotFound {
+                    return Ok(Quarantined::Gone);
+                }
+                return Err(e).with_context(|| {
+                    format!("moving {} aside", home.path.join(AUTH_FILE).display())
+                });
+            }
+        }
+        crate::platform::failpoint::hit("after-aside");
+        if !journalled {
+            self.unjournaled
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(decision.clone());
+        }
+        // Not fsync'd: a crash that loses the rename leaves auth.json in place, and recovery
+        // abandons the decision; the credential is judged again at start.
+        self.vault_aside(&home_dir, home, &decision, judge, settle, false)
+    }
+
+    /// Steps 3 and 4 for one decision whose credential is aside in `home_dir`.
+    fn vault_aside(
+        &self,
+        home_dir: &Dir,
+        home: &CodexHome,
+        decision: &Decision,
+        judge: Judge<'_>,
+        settle: Duration,
+        recovered: bool,
+    ) -> Result<Quarantined> {
+        let aside = decision.aside_name();
+        let mut meta: Option<Meta> = None;
+        for _ in 0..MAX_REVAULTS {
+            let Some((bytes, stat, judgement)) =
+                self.read_settled(home_dir, home, &aside, judge, settle)?
+            else {
+                // Not a regular file, or gone: nothing to copy.
+                return self.finish_unreadable(home_dir, &aside, decision, meta);
+            };
+            if meta
+                .as_ref()
+                .is_some_and(|m| m.sha256 == crate::core::digest::sha256_hex(&bytes))
+            {
+                // Still exactly what is in the vault: the move is complete.
+                home_dir.unlink(&aside).with_context(|| {
+                    format!("removing {}", home_dir.path().join(&aside).display())
+                })?;
+                self.journal.done(&decision.id)?;
+                return Ok(Quarantined::Vaulted(Box::new(meta.expect("checked above"))));
+            }
+            if judgement.violations.is_empty() && meta.is_none() {
+                // Rewritten with an allowed credential since it was judged: it goes back.
+                if home_dir.rename(&aside, home_dir, AUTH_FILE, true).is_ok() {
+                    self.journal.done(&decision.id)?;
+                    return Ok(Quarantined::PutBack);
+                }
+            }
+            meta = Some(self.write_entry(
+                home_dir, decision, &bytes, &stat, judgement, recovered, meta,
+            )?);
+        }
+        // The file keeps changing: it stays aside (Codex cannot see it) and the decision stays
+        // open, to be finished by the next recovery.
+        Ok(Quarantined::MovedAside {
+            aside,
+            kind: STILL_WRITTEN,
+        })
+    }
+
+    /// The aside file's bytes once they parse (or the settle window ended), with their judgement;
+    /// `None` when it is not a regular file under the cap.
+    fn read_settled(
+        &self,
+        home_dir: &Dir,
+        home: &CodexHome,
+        aside: &str,
+        judge: Judge<'_>,
+        settle: Duration,
+    ) -> Result<Option<(Vec<u8>, Stat, Judgement)>> {
+        let deadline = Instant::now() + settle;
+        loop {
+            let (bytes, stat) = match home_dir.read_file(aside, AUTH_CAP)? {
+                FileRead::Regular { bytes, stat } => (bytes, stat),
+                _ => return Ok(None),
+            };
+            let judgement = judge(home, &bytes, &stat);
+            if judgement.complete || Instant::now() >= deadline {
+                return Ok(Some((bytes, stat, judgement)));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// A decision whose aside entry is not a regular file (or vanished): recorded as such.
+    fn finish_unreadable(
+        &self,
+        home_dir: &Dir,
+        aside: &str,
+        decision: &Decision,
+        meta: Option<Meta>,
+    ) -> Result<Quarantined> {
+        let kind = match home_dir.entry_stat(aside)? {
+            None => {
+                self.journal.done(&decision.id)?;
+                return Ok(match meta {
+                    Some(meta) => Quarantined::Vaulted(Box::new(meta)),
+                    None => Quarantined::Gone,
+                });
+            }
+            Some(stat) if safefs::kind_name(&stat) == "regular file" => "file over 1 MiB",
+            Some(stat) => safefs::kind_name(&stat),
+        };
+        let entry = self.dir.ensure_subdir(&decision.id, 0o700)?;
+        let mut meta = meta.unwrap_or_else(|| Meta::from_decision(decision, None, false));
+        meta.left_aside = Some(aside.to_string());
+        entry.write_atomic("meta.json", 0o600, &serde_json::to_vec_pretty(&meta)?)?;
+        self.dir.sync()?;
+        self.journal.done(&decision.id)?;
+        Ok(Quarantined::MovedAside {
+            aside: aside.to_string(),
+            kind,
+        })
+    }
+
+    /// Write `bytes` as the entry's credential (keeping an earlier one as `superseded-N.json`)
+    /// with its metadata, durably.
+    #[allow(clippy::too_many_arguments)]
+    fn write_entry(
+        &self,
+        home_dir: &Dir,
+        decision: &Decision,
+        bytes: &[u8],
+        stat: &Stat,
+        judgement: Judgement,
+        recovered: bool,
+        previous: Option<Meta>,
+    ) -> Result<Meta> {
+        let entry = self
+            .dir
+            .ensure_subdir(&decision.id, 0o700)
+            .context("creating the vault entry")?;
+        let superseded = match &previous {
+            Some(prev) => {
+                let n = prev.superseded + 1;
+                entry.rename(AUTH_FILE, &entry, &format!("superseded-{n}.json"), true)?;
+                n
+            }
+            None => 0,
+        };
+        let mut meta = Meta::from_decision(decision, Some(stat), recovered);
+        meta.codex_home = home_dir.path().to_path_buf();
+        meta.rules = judgement
+            .violations
+            .iter()
+            .map(|v| v.rule.code().to_string())
+            .collect();
+        meta.evidence = judgement.violations;
+        meta.credential = judgement.credential;
+        meta.sha256 = crate::core::digest::sha256_hex(bytes);
+        meta.superseded = superseded;
+        // Atomic: an earlier attempt cut short (a full disk) may have left a partial file. The
+        // credential is durable before its metadata exists, and the metadata is what marks an
+        // entry complete.
+        entry
+            .replace_file(AUTH_FILE, 0o600, bytes)
+            .context("writing the credential into the vault")?;
+        entry
+            .replace_file("meta.json", 0o600, &serde_json::to_vec_pretty(&meta)?)
+            .context("writing vault metadata")?;
+        entry.sync()?;
+        self.dir.sync()?;
+        crate::platform::failpoint::hit("after-vault");
+        Ok(meta)
+    }
+
+    /// Finish what a crash or a full disk interrupted: every journalled decision without a
+    /// complete entry is carried on (its aside file vaulted) or, when its credential never moved,
+    /// abandoned. Then the journal is compacted. Aside names no decision knows are left alone.
+    pub fn recover(
+        &self,
+        home_of: &dyn Fn(&Decision) -> CodexHome,
+        judge: Judge<'_>,
+        settle: Duration,
+    ) -> Result<Vec<(Decision, Quarantined)>> {
+        let mut done = Vec::new();
+        let waiting =
+            std::mem::take(&mut *self.unjournaled.lock().unwrap_or_else(|e| e.into_inner()));
+        for (n, decision) in waiting.iter().enumerate() {
+            if let Err(e) = self.journal.decide(decision) {
+                self.unjournaled
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend(waiting[n..].iter().cloned());
+                return Err(e);
+            }
+        }
+        for decision in self.journal.take_open()? {
+            if self.meta(&decision.id).is_ok() {
+                // Complete before the crash; at most the unlink of the aside name was lost.
+                let home = home_of(&decision);
+                if let Ok(home_dir) = Dir::open_home(&home.path, home.uid) {
+                    let _ = home_dir.unlink(&decision.aside_name());
+                }
+                self.journal.done(&decision.id)?;
+                continue;
+            }
+            let home = home_of(&decision);
+            let outcome = match Dir::open_home(&home.path, home.uid) {
+                Ok(home_dir) if home_dir.entry_stat(&decision.aside_name())?.is_some() => {
+                    self.vault_aside(&home_dir, &home, &decision, judge, settle, true)?
+                }
+                // The rename never happened (or the home is gone): the credential, if any, is
+                // where it was and is judged again.
+                _ => Quarantined::Abandoned,
+            };
+            if !matches!(
+                outcome,
+                Quarantined::MovedAside {
+                    kind: STILL_WRITTEN,
+                    ..
+                }
+            ) {
+                self.journal.done(&decision.id)?;
+            }
+            done.push((decision, outcome));
+        }
+        Ok(done)
+    }
+
+    pub fn meta(&self, id: &str) -> Result<Meta> {
+        if !valid_id(id) {
+            bail!("{id:?} is not a vault id (they look like 20261125T173105Z-3f2a9c01)");
+        }
+        let entry = self
+            .dir
+            .open_subdir(id)
+            .with_context(|| format!("no vault entry {id}"))?;
+        match entry.read_file("meta.json", AUTH_CAP)? {
+            FileRead::Regular { bytes, .. } => {
+                Ok(serde_json::from_slice(&bytes).context("reading vault metadata")?)
+            }
+            _ => bail!("vault entry {id} has no metadata"),
+        }
+    }
+
+    /// Every entry, oldest first.
+    pub fn list(&self) -> Result<Vec<Meta>> {
+        let mut out = Vec::new();
+        for name in self.dir.list()? {
+            if let Ok(meta) = self.meta(&name) {
+                out.push(meta);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Put a quarantined credential back where it was, with its owner and mode.
+    ///
+    /// Refuses when the home already has an auth.json (the user signed in again): restoring must
+    /// never overwrite a credential.
+    pub fn restore(&self, id: &str) -> Result<Meta> {
+        let mut meta = self.meta(id)?;
+        if let Some(at) = &meta.restored_at {
+            bail!("vault entry {id} was already restored at {at}");
+        }
+        let entry = self.dir.open_subdir(id)?;
+        let bytes = match entry.read_file(AUTH_FILE, AUTH_CAP)? {
+            FileRead::Regular { bytes, .. } => bytes,
+            _ => bail!("vault entry {id} holds no credential file"),
+        };
+        let home = Dir::open_home(&meta.codex_home, meta.uid)
+            .with_context(|| format!("opening {}", meta.codex_home.display()))?;
+        if home.entry_stat(AUTH_FILE)?.is_some() {
+            bail!(
+                "{} already exists: the user has signed in again. Move it away first if the \
+                 quarantined credential should replace it",
+                meta.codex_home.join(AUTH_FILE).display()
+            );
+        }
+        let tmp = format!(".codex-warden-restore-{id}");
+        let _ = home.unlink(&tmp);
+        let file = home
+            .create_new(&tmp, 0o600, &bytes)
+            .context("writing the restored credential")?;
+        // Back to the home's owner (whatever the vault entry says: an entry is data, and a
+        // planted one must not make root create a file for someone else), with the permission
+        // bits it had but never setuid, setgid or sticky.
+        let owner = home.stat()?;
+        if meta.uid.is_some_and(|uid| uid != owner.st_uid) {
+            bail!(
+                "{} is owned by uid {}, not by uid {} whose credential this is: not restored",
+                meta.codex_home.display(),
+                owner.st_uid,
+                meta.uid.unwrap_or_default()
+            );
+        }
+        rustix::fs::fchown(
+            &file,
+            Some(rustix::fs::Uid::from_raw(owner.st_uid)),
+            Some(rustix::fs::Gid::from_raw(owner.st_gid)),
+        )
+        .context("giving the credential back to its owner")?;
+        rustix::fs::fchmod(
+            &file,
+            rustix::fs::Mode::from_raw_mode((meta.file_mode & 0o777) as _),
+        )?;
+        file.sync_all()?;
+        if let Err(e) = home.rename(&tmp, &home, AUTH_FILE, true) {
+            let _ = home.unlink(&tmp);
+            return Err(e).context("putting the credential back");
+        }
+        home.sync()?;
+        meta.restored_at = Some(jiff::Timestamp::now().to_string());
+        entry.write_atomic("meta.json", 0o600, &serde_json::to_vec_pretty(&meta)?)?;
+        Ok(meta)
+    }
+}
+
+impl Meta {
+    fn from_decision(decision: &Decision, stat: Option<&Stat>, recovered: bool) -> Meta {
+        Meta {
+            id: decision.id.clone(),
+            quarantined_at: jiff::Timestamp::now().to_string(),
+            codex_home: decision.codex_home.clone(),
+            user: decision.user.clone(),
+            uid: decision.uid,
+            file_uid: stat.map_or(0, |s| s.st_uid),
+            file_gid: stat.map_or(0, |s| s.st_gid),
+            file_mode: stat.map_or(0, safefs::perm_bits),
+            rules: decision.rules.clone(),
+            evidence: decision.evidence.clone(),
+            credential: decision.credential.clone(),
+            policy_revision: decision.policy_revision.clone(),
+            restored_at: None,
+            recovered,
+            sha256: String::new(),
+            superseded: 0,
+            left_aside: None,
+        }
+    }
+}
+
+/// Vault ids are generated by [`Vault::new_id`]; accept nothing else so an id can never name a
+/// path outside the vault.
+fn valid_id(id: &str) -> bool {
+    id.len() == 25
+        && id.bytes().all(|b| {
+            b.is_ascii_digit() || b.is_ascii_lowercase() || b == b'T' || b == b'Z' || b == b'-'
+        })
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

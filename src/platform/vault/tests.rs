@@ -1,0 +1,213 @@
+use std::os::unix::fs::PermissionsExt as _;
+
+use super::*;
+use crate::core::home::ASIDE_PREFIX;
+use crate::core::rules::Rule;
+
+const SETTLE: Duration = Duration::from_millis(50);
+
+fn reason() -> Reason<'static> {
+    Reason {
+        user: Some("alice"),
+        uid: None,
+        violations: &[],
+        credential: None,
+        policy_revision: "r1",
+    }
+}
+
+fn codex_home(path: &Path) -> CodexHome {
+    CodexHome {
+        path: path.to_path_buf(),
+        uid: None,
+        user: None,
+    }
+}
+
+/// Every credential breaks `login.method`, except the text `{"ok":true}`.
+fn judge(_: &CodexHome, bytes: &[u8], _: &Stat) -> Judgement {
+    let complete = serde_json::from_slice::<serde_json::Value>(bytes).is_ok();
+    let violations = if bytes == br#"{"ok":true}"# {
+        Vec::new()
+    } else {
+        vec![Violation {
+            rule: Rule::LoginMethod,
+            evidence: "test".into(),
+        }]
+    };
+    Judgement {
+        violations,
+        credential: None,
+        complete,
+    }
+}
+
+fn home_with(tmp: &Path, content: &[u8]) -> PathBuf {
+    let home = tmp.join("home/.codex");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(home.join(AUTH_FILE), content).unwrap();
+    home
+}
+
+#[test]
+fn ids_are_valid_and_unique() {
+    let a = Vault::new_id();
+    let b = Vault::new_id();
+    assert!(valid_id(&a), "{a}");
+    assert_ne!(a, b);
+    assert!(!valid_id("../../etc/passwd"));
+}
+
+#[test]
+fn quarantine_then_restore_round_trips() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = home_with(tmp.path(), b"{\"auth_mode\":\"apikey\"}");
+    std::fs::set_permissions(home.join(AUTH_FILE), std::fs::Permissions::from_mode(0o640)).unwrap();
+    let vault = Vault::open(&tmp.path().join("state")).unwrap();
+    let q = vault
+        .quarantine(&codex_home(&home), &reason(), &judge, SETTLE)
+        .unwrap();
+    let Quarantined::Vaulted(meta) = q else {
+        panic!("not vaulted: {q:?}")
+    };
+    assert!(!home.join(AUTH_FILE).exists());
+    assert_eq!(
+        std::fs::read_dir(&home).unwrap().count(),
+        0,
+        "aside file left"
+    );
+    assert_eq!(meta.file_mode, 0o640);
+    assert_eq!(meta.rules, ["login.method"]);
+    assert_eq!(
+        meta.sha256,
+        crate::core::digest::sha256_hex(b"{\"auth_mode\":\"apikey\"}")
+    );
+    vault.restore(&meta.id).unwrap();
+    assert_eq!(
+        std::fs::read(home.join(AUTH_FILE)).unwrap(),
+        b"{\"auth_mode\":\"apikey\"}"
+    );
+    let mode = std::fs::metadata(home.join(AUTH_FILE))
+        .unwrap()
+        .permissions();
+    assert_eq!(mode.mode() & 0o7777, 0o640);
+    assert!(vault.restore(&meta.id).is_err(), "restored twice");
+}
+
+#[test]
+fn bytes_that_became_allowed_before_the_move_are_put_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Judged on other bytes; what moved is allowed.
+    let home = home_with(tmp.path(), br#"{"ok":true}"#);
+    let vault = Vault::open(&tmp.path().join("state")).unwrap();
+    let q = vault
+        .quarantine(&codex_home(&home), &reason(), &judge, SETTLE)
+        .unwrap();
+    assert!(matches!(q, Quarantined::PutBack), "{q:?}");
+    assert_eq!(
+        std::fs::read(home.join(AUTH_FILE)).unwrap(),
+        br#"{"ok":true}"#
+    );
+    assert!(vault.list().unwrap().is_empty());
+}
+
+#[test]
+fn a_fifo_is_moved_aside_not_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join(".codex");
+    std::fs::create_dir_all(&home).unwrap();
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        home.join(AUTH_FILE),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+    let vault = Vault::open(&tmp.path().join("state")).unwrap();
+    let q = vault
+        .quarantine(&codex_home(&home), &reason(), &judge, SETTLE)
+        .unwrap();
+    assert!(
+        matches!(q, Quarantined::MovedAside { kind: "FIFO", .. }),
+        "{q:?}"
+    );
+    assert!(!home.join(AUTH_FILE).exists());
+    // Recorded in the vault as left aside, and not retried.
+    let list = vault.list().unwrap();
+    assert!(list[0].left_aside.is_some());
+    assert!(
+        vault
+            .recover(&|_| codex_home(&home), &judge, SETTLE)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn an_interrupted_quarantine_is_finished_and_a_planted_one_ignored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = home_with(tmp.path(), b"{\"a\":1}");
+    let vault = Vault::open(&tmp.path().join("state")).unwrap();
+    // What a crash between the rename and the copy leaves: a decision and its aside file.
+    let decision = vault.decide(&codex_home(&home), &reason()).unwrap();
+    std::fs::rename(home.join(AUTH_FILE), home.join(decision.aside_name())).unwrap();
+    // What a user plants: aside names with no decision behind them.
+    let planted = [
+        format!("{ASIDE_PREFIX}{}", Vault::new_id()),
+        format!("{ASIDE_PREFIX}{}-{}", decision.id, "0".repeat(32)),
+        format!("{ASIDE_PREFIX}{}-{}", Vault::new_id(), decision.nonce),
+    ];
+    for name in &planted {
+        std::fs::write(home.join(name), b"{\"planted\":1}").unwrap();
+    }
+    // And a decision whose credential never moved.
+    let never = vault.decide(&codex_home(&home), &reason()).unwrap();
+    let reopened = Vault::open(&tmp.path().join("state")).unwrap();
+    let done = reopened
+        .recover(&|_| codex_home(&home), &judge, SETTLE)
+        .unwrap();
+    assert_eq!(done.len(), 2, "{done:?}");
+    assert!(
+        matches!(&done[0], (d, Quarantined::Vaulted(m)) if d.id == decision.id && m.recovered && m.id == decision.id)
+    );
+    assert!(matches!(&done[1], (d, Quarantined::Abandoned) if d.id == never.id));
+    for name in &planted {
+        assert!(home.join(name).exists(), "planted {name} was touched");
+    }
+    assert_eq!(reopened.list().unwrap().len(), 1);
+    // Nothing is left open: a second recovery does nothing.
+    assert!(
+        reopened
+            .recover(&|_| codex_home(&home), &judge, SETTLE)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_planted_vault_entry_cannot_make_restore_create_a_setuid_or_foreign_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = home_with(tmp.path(), b"{\"a\":1}");
+    let vault = Vault::open(&tmp.path().join("state")).unwrap();
+    let Quarantined::Vaulted(meta) = vault
+        .quarantine(&codex_home(&home), &reason(), &judge, SETTLE)
+        .unwrap()
+    else {
+        panic!()
+    };
+    // Edit the entry as someone with write access to the vault would.
+    let meta_path = tmp
+        .path()
+        .join(format!("state/vault/{}/meta.json", meta.id));
+    let mut forged: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&meta_path).unwrap()).unwrap();
+    forged["file_mode"] = 0o4755.into();
+    forged["file_uid"] = 4242.into();
+    std::fs::write(&meta_path, serde_json::to_vec(&forged).unwrap()).unwrap();
+    vault.restore(&meta.id).unwrap();
+    let md = std::fs::metadata(home.join(AUTH_FILE)).unwrap();
+    assert_eq!(md.permissions().mode() & 0o7000, 0, "setuid/setgid/sticky");
+    let home_owner = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&home).unwrap());
+    assert_eq!(std::os::unix::fs::MetadataExt::uid(&md), home_owner);
+}
