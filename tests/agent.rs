@@ -589,7 +589,11 @@ fn config_secrets_stay_out_of_records() {
         "model_provider = \"router\"\n\
          [model_providers.router]\n\
          base_url = \"https://ivy:HUNTER2@router.example/v1?token=TOPSECRET#frag\"\n\
-         http_headers = { Authorization = \"Bearer SECRETBEARER\" }\n",
+         http_headers = { Authorization = \"Bearer SECRETBEARER\" }\n\
+         [model_providers.inpath]\n\
+         base_url = \"https://router.example/sk-proj-PATHSECRET0123456789/v1\"\n\
+         [profiles.bare]\n\
+         openai_base_url = \"sk-proj-BARESECRET0123456789\"\n",
     )
     .unwrap();
     m.auth(
@@ -604,12 +608,22 @@ fn config_secrets_stay_out_of_records() {
     // A config that routes Codex elsewhere takes the credential with it.
     m.wait_event("quarantined", |_| true);
     let everything = format!(
-        "{}{}{}",
+        "{}{}{}{}{}",
         std::fs::read_to_string(m.audit_log()).unwrap(),
         agent.stderr_text(),
-        stdout(&m.run(&["status", "--json"]))
+        stdout(&m.run(&["status", "--json"])),
+        stdout(&m.run(&["check", "--json"])),
+        stdout(&m.run(&["check"])),
     );
-    for secret in ["HUNTER2", "TOPSECRET", "SECRETBEARER", "SECRET_REFRESH"] {
+    assert!(everything.contains("[redacted]"), "{everything}");
+    for secret in [
+        "HUNTER2",
+        "TOPSECRET",
+        "SECRETBEARER",
+        "SECRET_REFRESH",
+        "PATHSECRET",
+        "BARESECRET",
+    ] {
         assert!(!everything.contains(secret), "{secret} leaked");
     }
     drop(agent);
@@ -757,4 +771,45 @@ impl UidGid for std::process::Command {
         use std::os::unix::process::CommandExt;
         self.uid(id).gid(id)
     }
+}
+
+#[test]
+fn names_from_users_cannot_forge_lines_on_an_admins_terminal() {
+    let m = Machine::new(&["nia"]);
+    // A CI home whose directory name carries a newline, a forged verdict and an ANSI escape.
+    let forged = "job\nok   ~boss (boss): all fine\u{1b}[2K";
+    let home = m.path("ci").join(forged).join(".codex");
+    std::fs::create_dir_all(&home).unwrap();
+    chown(&home, m.uid("nia"));
+    m.policy(
+        "10-corp.toml",
+        &format!(
+            "{CHATGPT_ONLY}homes = [\"{}/ci/*/.codex\"]\n",
+            m.root.path().display()
+        ),
+    );
+    std::fs::write(home.join("auth.json"), api_key_auth("sk-proj-forger")).unwrap();
+    chown(&home.join("auth.json"), m.uid("nia"));
+    let check = m.run(&["check"]);
+    let out = stdout(&check);
+    assert!(out.contains("job\\nok"), "{out}");
+    assert!(!out.contains('\u{1b}'), "{out}");
+    assert!(!out.lines().any(|l| l.starts_with("ok   ~boss")), "{out}");
+    // JSON stays exact: the real name, escaped only as JSON escapes it.
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&m.run(&["check", "--json"]))).unwrap();
+    let paths: Vec<&str> = json["homes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["codex_home"].as_str())
+        .collect();
+    assert!(paths.iter().any(|p| p.contains(forged)), "{paths:?}");
+    // And the vault listing, after enforcement, escapes it too.
+    assert_eq!(m.run(&["check", "--enforce"]).status.code(), Some(1));
+    let list = stdout(&m.run(&["restore", "--list"]));
+    assert!(
+        !list.contains('\u{1b}') && list.lines().count() == 1,
+        "{list}"
+    );
 }

@@ -11,6 +11,7 @@ use crate::app::engine::{ActivePolicy, Engine, PolicyOrigin};
 use crate::app::report::HomeReport;
 use crate::app::settings::Settings;
 use crate::app::status;
+use crate::app::term::{esc, esc_path};
 use crate::core::observe::AuthStatus;
 use crate::core::policy::diag::{self, Code, Severity};
 use crate::core::policy::explain;
@@ -91,7 +92,7 @@ fn write_check_human(
 ) -> Result<()> {
     let policy = &active.policy;
     let origin = match active.origin {
-        PolicyOrigin::Admin => format!("from {}", settings.policy_dir.display()),
+        PolicyOrigin::Admin => format!("from {}", esc_path(&settings.policy_dir)),
         PolicyOrigin::LastGood => {
             "the last good policy (the policy dir is invalid or empty)".into()
         }
@@ -106,7 +107,7 @@ fn write_check_human(
     )?;
     for r in reports {
         let who = match (&r.user, r.uid) {
-            (Some(u), Some(uid)) => format!("{u}, uid {uid}"),
+            (Some(u), Some(uid)) => format!("{}, uid {uid}", esc(u)),
             (None, Some(uid)) => format!("uid {uid}"),
             _ => "owner unknown".into(),
         };
@@ -116,21 +117,26 @@ fn write_check_human(
             None => "credential unreadable".into(),
         };
         let mark = if r.compliant { "ok  " } else { "FAIL" };
-        writeln!(out, "{mark} {} ({who}): {what}", r.codex_home.display())?;
+        writeln!(
+            out,
+            "{mark} {} ({who}): {}",
+            esc_path(&r.codex_home),
+            esc(&what)
+        )?;
         for v in &r.verdict.violations {
-            writeln!(out, "       {}: {}", v.rule, v.evidence)?;
+            writeln!(out, "       {}: {}", v.rule, esc(&v.evidence))?;
         }
         for reason in &r.verdict.exceptions_applied {
-            writeln!(out, "       exception applied: {reason}")?;
+            writeln!(out, "       exception applied: {}", esc(reason))?;
         }
         for a in &r.actions {
             match (a.outcome.vault_id(), a.outcome.error()) {
-                (_, Some(e)) => writeln!(out, "       action failed: {e}")?,
+                (_, Some(e)) => writeln!(out, "       action failed: {}", esc(e))?,
                 (Some(id), None) => writeln!(
                     out,
                     "       quarantined: vault id {id} (codex-warden restore {id})"
                 )?,
-                (None, None) => writeln!(out, "       {}", a.outcome.describe())?,
+                (None, None) => writeln!(out, "       {}", esc(a.outcome.describe()))?,
             }
         }
         if !r.compliant && !enforce && r.planned.len() > 1 {
@@ -280,7 +286,7 @@ fn restore(settings: Settings, id: &str, json: bool) -> Result<u8> {
         println!(
             "restored {} to {}",
             meta.id,
-            meta.codex_home.join(crate::core::home::AUTH_FILE).display()
+            esc_path(&meta.codex_home.join(crate::core::home::AUTH_FILE))
         );
         if !report.compliant && engine.policy().mode == crate::core::policy::Mode::Enforce {
             println!(
@@ -314,8 +320,8 @@ fn restore_list(settings: &Settings, json: bool) -> Result<u8> {
             "{}  {}  {}  {}  {}{}",
             m.id,
             m.quarantined_at,
-            m.user.as_deref().unwrap_or("-"),
-            m.codex_home.display(),
+            esc(m.user.as_deref().unwrap_or("-")),
+            esc_path(&m.codex_home),
             m.rules.join(","),
             if m.restored_at.is_some() {
                 "  (restored)"

@@ -13,3 +13,4 @@ pub mod engine;
 pub mod report;
 pub mod settings;
 pub mod status;
+pub mod term;

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::engine::PolicyOrigin;
 use crate::app::report::HomeReport;
 use crate::app::settings::Settings;
+use crate::app::term::{esc, esc_path};
 use crate::core::policy::Mode;
 use crate::platform::safefs::{Dir, FileRead};
 use crate::platform::state::{self, STATUS_FILE, USERS_DIR};
@@ -197,7 +198,7 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
         .as_ref()
         .and_then(|a| a.watch_degraded.as_ref())
     {
-        println!("watch degraded: {reason}");
+        println!("watch degraded: {}", esc(reason));
     }
     let bad: Vec<&HomeReport> = status
         .homes
@@ -214,8 +215,8 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
         let rules: Vec<&str> = r.verdict.rules().iter().map(|r| r.code()).collect();
         println!(
             "  {} ({}): {}",
-            r.codex_home.display(),
-            r.user.as_deref().unwrap_or("-"),
+            esc_path(&r.codex_home),
+            esc(r.user.as_deref().unwrap_or("-")),
             rules.join(", ")
         );
     }
@@ -252,14 +253,14 @@ fn show_user(settings: &Settings, uid: u32, json: bool) -> Result<u8> {
     print_policy(&view);
     let mut any_bad = false;
     for h in &view.homes {
-        let home = h.report.codex_home.display();
+        let home = esc_path(&h.report.codex_home);
         if h.report.compliant {
             println!("ok: {home}");
         } else {
             any_bad = true;
             println!("NOT ALLOWED: {home}");
             for v in &h.report.verdict.violations {
-                println!("  {}: {}", v.rule, v.evidence);
+                println!("  {}: {}", v.rule, esc(&v.evidence));
             }
         }
         if let Some(q) = &h.last_quarantine {

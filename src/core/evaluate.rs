@@ -491,10 +491,13 @@ fn list<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
     format!("[{}]", parts.join(", "))
 }
 
-/// A value from a user's file, made safe for one line of evidence: control characters escaped,
-/// length capped.
+/// A value from a user's file, made safe for one line of evidence: key-shaped values redacted,
+/// control characters escaped, length capped.
 fn shown(value: &str) -> String {
     const MAX: usize = 120;
+    if crate::core::redact::key_shaped(value) {
+        return "[redacted]".to_string();
+    }
     let mut out = String::new();
     for (i, c) in value.chars().enumerate() {
         if i == MAX {

@@ -12,4 +12,5 @@ pub mod home;
 pub mod observe;
 pub mod plan;
 pub mod policy;
+pub mod redact;
 pub mod rules;

@@ -34,25 +34,9 @@ pub fn add_profile_file(cfg: &mut CodexConfig, profile: &str, text: &str) -> Res
     Ok(())
 }
 
-/// Remove what may be secret from a URL: `user:pass@`, `?query` and `#fragment`; and a trailing
-/// `/`, so that `https://api.openai.com/v1/` and `https://api.openai.com/v1` compare equal.
+/// Remove what may be secret from a URL (see [`crate::core::redact::url`]).
 pub fn redact_url(url: &str) -> String {
-    let url = url.trim();
-    let url = url.find(['?', '#']).map_or(url, |end| &url[..end]);
-    let (scheme, rest) = match url.find("://") {
-        Some(i) => url.split_at(i + 3),
-        None => ("", url),
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    let mut out = format!("{scheme}{host}{path}");
-    while out.ends_with('/') {
-        out.pop();
-    }
-    out
+    crate::core::redact::url(url)
 }
 
 fn parse_table(text: &str) -> Result<Table, String> {

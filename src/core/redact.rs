@@ -1,0 +1,105 @@
+//! What a secret looks like, so that nothing shaped like one leaves the agent: config values and
+//! URLs from users' files pass through here before they reach evidence, records or output.
+
+/// Prefixes of OpenAI keys and tokens, and of common third-party keys a router setup uses.
+const SECRET_PREFIXES: &[&str] = &[
+    "sk-", "sk_", "at-", "rt_", "rt-", "eyJ", "pk-", "key-", "ghp_", "gho_", "xox", "AKIA", "AIza",
+    "hf_",
+];
+
+/// Whether `s` looks like a key or token: a known prefix on a long enough string, or a long run
+/// of letters and digits with many of each (high entropy, not a word or a version).
+pub fn key_shaped(s: &str) -> bool {
+    let s = s.trim();
+    if s.len() >= 12 && SECRET_PREFIXES.iter().any(|p| s.starts_with(p)) {
+        return true;
+    }
+    let token = s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    let letters = s.chars().filter(char::is_ascii_alphabetic).count();
+    token && s.len() >= 24 && digits >= 6 && letters >= 6
+}
+
+/// `s`, or `[redacted]` when it looks like a secret.
+pub fn value(s: &str) -> String {
+    if key_shaped(s) {
+        "[redacted]".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+/// A URL with what may be secret removed: `user:pass@`, `?query`, `#fragment`, key-shaped path
+/// segments (and a "URL" that is itself a key); and a trailing `/`, so that
+/// `https://api.openai.com/v1/` and `https://api.openai.com/v1` compare equal.
+pub fn url(url: &str) -> String {
+    let url = url.trim();
+    let url = url.find(['?', '#']).map_or(url, |end| &url[..end]);
+    let (scheme, rest) = match url.find("://") {
+        Some(i) => url.split_at(i + 3),
+        None => ("", url),
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let path: Vec<String> = path.split('/').map(value).collect();
+    let mut out = format!("{scheme}{}{}", value(host), path.join("/"));
+    while out.ends_with('/') {
+        out.pop();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_tokens_are_key_shaped_and_words_are_not() {
+        for secret in [
+            "sk-proj-abcdefghijklmnop1234",
+            "sk-abc123def456ghi789",
+            "at-0123456789abcdefgh",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig",
+            "a1b2c3d4e5f6g7h8i9j0k1l2m3",
+            "AKIAIOSFODNN7EXAMPLE",
+        ] {
+            assert!(key_shaped(secret), "{secret}");
+        }
+        for word in [
+            "openai",
+            "v1",
+            "gpt-4o-mini-2024-07-18",
+            "api.openai.com",
+            "my-router",
+            "deployments",
+            "sk-",
+        ] {
+            assert!(!key_shaped(word), "{word}");
+        }
+    }
+
+    #[test]
+    fn urls_lose_userinfo_query_fragment_and_key_segments() {
+        let cases = [
+            (
+                "https://apikey:sk-proj-SECRET123456@router.example/v1?key=x#f",
+                "https://router.example/v1",
+            ),
+            (
+                "https://router.example/sk-proj-abcdefghijkl1234/v1/",
+                "https://router.example/[redacted]/v1",
+            ),
+            ("sk-proj-abcdefghijklmnop1234", "[redacted]"),
+            ("https://api.openai.com/v1/", "https://api.openai.com/v1"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(url(input), want, "{input}");
+            assert!(!url(input).contains("SECRET"));
+        }
+    }
+}
