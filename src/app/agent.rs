@@ -67,6 +67,11 @@ pub fn run(settings: Settings) -> Result<()> {
     });
     let scan_interval = settings.scan_interval;
     let enforcer = Enforcer::new(settings)?;
+    match crate::platform::state::remove_stale_temps(&enforcer.settings().state_dir) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(files = n, "removed temp files a crash left in the state dir"),
+        Err(e) => tracing::warn!(error = %format!("{e:#}"), "cannot sweep the state dir"),
+    }
     let watcher = Watcher::new(tx).context("starting the file watcher")?;
     let mut agent = Agent {
         enforcer,

@@ -40,6 +40,7 @@ pub fn load_dir(dir: &Path, managed_prefs: Option<&Path>) -> LoadOutcome {
             format!("cannot read the policy directory: {e}"),
         )),
         Ok(handle) => {
+            head.extend(check_ancestors(&dir, &dir_name));
             match handle.stat() {
                 Ok(stat) => head.extend(check_ownership(&stat, &dir_name, true)),
                 Err(e) => head.push(Diagnostic::error(
@@ -116,6 +117,9 @@ fn open_parent(path: &Path, name: &str) -> Result<(Dir, String), Diagnostic> {
         .to_string();
     let parent = path.parent().unwrap_or(Path::new("/"));
     let dir = Dir::open(parent).map_err(|e| io(format!("cannot open the file: {e}")))?;
+    if let Some(diag) = check_ancestors(parent, name).into_iter().next() {
+        return Err(diag);
+    }
     Ok((dir, file))
 }
 
@@ -214,6 +218,41 @@ fn check_ownership(stat: &Stat, name: &str, is_dir: bool) -> Option<Diagnostic> 
         format!("chown root:root {name} && chmod 644 {name}")
     };
     Some(Diagnostic::error(Code::FilePermissions, name, message).with_help(help))
+}
+
+/// sshd's StrictModes for the whole path: every directory from `/` down to `dir` must be owned by
+/// root (or us) and not writable by group or others, or whoever can write one of them can swap
+/// the policy beneath it. A sticky directory (`/tmp`) is allowed: others cannot rename or remove
+/// what is not theirs in it.
+fn check_ancestors(dir: &Path, name: &str) -> Vec<Diagnostic> {
+    let euid = rustix::process::geteuid().as_raw();
+    let mut at = PathBuf::from("/");
+    let mut out = Vec::new();
+    for component in dir.components().skip(1) {
+        at.push(component);
+        let Ok(stat) = rustix::fs::lstat(&at) else {
+            continue;
+        };
+        let mode = safefs::perm_bits(&stat);
+        let sticky = mode & 0o1000 != 0;
+        let problem = if stat.st_uid != 0 && stat.st_uid != euid {
+            format!("owned by uid {}", stat.st_uid)
+        } else if mode & 0o022 != 0 && !sticky {
+            format!("writable by group or others (mode {mode:04o})")
+        } else {
+            continue;
+        };
+        let shown = at.display();
+        out.push(
+            Diagnostic::error(
+                Code::FilePermissions,
+                name,
+                format!("the path to the policy goes through {shown}, {problem}: whoever can write there can swap the policy"),
+            )
+            .with_help(format!("chown root:root {shown} && chmod go-w {shown}, or keep policies under /etc")),
+        );
+    }
+    out
 }
 
 /// The policy from a managed-preferences plist (XML or binary), or `None` if there is none.

@@ -1224,3 +1224,32 @@ fn large_broken_files_are_checked_quickly() {
         started.elapsed()
     );
 }
+
+#[test]
+fn a_file_that_is_not_a_policy_is_never_quoted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let shadow = write(
+        dir.path(),
+        "shadow.toml",
+        "root:$6$SECRETHASH$abcdef:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n",
+    );
+    let outcome = load_files(&[shadow]);
+    assert!(outcome.policy.is_none());
+    let rendered = outcome.render_diagnostics();
+    assert!(rendered.contains("not a policy"), "{rendered}");
+    assert!(!rendered.contains("SECRETHASH"), "{rendered}");
+    assert!(!rendered.contains("daemon"), "{rendered}");
+    let json = serde_json::to_string(&outcome.diagnostics).unwrap();
+    assert!(!json.contains("SECRETHASH"), "{json}");
+}
+
+#[test]
+fn a_symlinked_policy_file_is_refused_not_followed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let target = write(dir.path(), "elsewhere.txt", HEAD);
+    std::fs::create_dir(dir.path().join("policy.d")).expect("mkdir");
+    std::os::unix::fs::symlink(&target, dir.path().join("policy.d/10.toml")).expect("symlink");
+    let outcome = load_dir(&dir.path().join("policy.d"), None);
+    assert_eq!(codes(&outcome), vec![(Code::NotRegularFile, 0, 0)]);
+    assert!(outcome.render_diagnostics().contains("symlink"));
+}

@@ -252,6 +252,18 @@ impl Dir {
     /// Read a file safely: no symlink, no FIFO, at most `cap` bytes.
     pub fn read_file(&self, name: &str, cap: u64) -> io::Result<FileRead> {
         check_name(name)?;
+        // The type is checked before the open: opening a device node can act (rewind a tape,
+        // hang up a line), and a FIFO or socket is never a credential.
+        match self.entry_stat(name)? {
+            None => return Ok(FileRead::Absent),
+            Some(stat) if FileType::from_raw_mode(stat.st_mode as _) != FileType::RegularFile => {
+                return Ok(FileRead::NotRegular {
+                    kind: kind_name(&stat),
+                    stat,
+                });
+            }
+            Some(_) => {}
+        }
         let flags =
             OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
         let fd = match rustix::fs::openat(&self.fd, name, flags, Mode::empty()) {
@@ -417,6 +429,15 @@ impl Dir {
     /// Open an existing regular file for reading and writing, without following a symlink.
     pub fn open_rw(&self, name: &str) -> io::Result<File> {
         check_name(name)?;
+        if let Some(stat) = self.entry_stat(name)?
+            && FileType::from_raw_mode(stat.st_mode as _) != FileType::RegularFile
+        {
+            return Err(Refusal::NotRegular {
+                path: self.path.join(name),
+                kind: kind_name(&stat),
+            }
+            .into());
+        }
         let flags = OFlags::RDWR | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
         let fd = rustix::fs::openat(&self.fd, name, flags, Mode::empty())?;
         let stat = rustix::fs::fstat(&fd)?;
@@ -428,6 +449,27 @@ impl Dir {
             .into());
         }
         Ok(File::from(fd))
+    }
+
+    /// Remove temp files (`.NAME.tmp.PID`) that a process which is no longer running left behind
+    /// (a crash mid-write); they would otherwise keep a full disk full. Returns how many.
+    pub fn remove_stale_temps(&self) -> io::Result<usize> {
+        let mut removed = 0;
+        for name in self.list()? {
+            let Some(pid) = name
+                .strip_prefix('.')
+                .and_then(|n| n.rsplit_once(".tmp."))
+                .and_then(|(_, pid)| pid.parse::<i32>().ok())
+            else {
+                continue;
+            };
+            let alive = rustix::process::Pid::from_raw(pid)
+                .is_some_and(|p| rustix::process::test_kill_process(p).is_ok());
+            if !alive && self.unlink(&name).is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     /// fsync the directory, making renames and creations in it durable.

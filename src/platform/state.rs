@@ -56,6 +56,27 @@ pub fn subdir(state: &Dir, name: &str, mode: u32) -> Result<Dir> {
     Ok(dir)
 }
 
+/// Remove temp files a crash left in the state dir, `users/`, the vault and its entries. Run at
+/// agent start; returns how many went.
+pub fn remove_stale_temps(state_dir: &Path) -> Result<usize> {
+    let state = open(state_dir)?;
+    let mut removed = state.remove_stale_temps()?;
+    for sub in [USERS_DIR, VAULT_DIR] {
+        let Ok(dir) = state.open_subdir(sub) else {
+            continue;
+        };
+        removed += dir.remove_stale_temps()?;
+        if sub == VAULT_DIR {
+            for entry in dir.list()? {
+                if let Ok(entry) = dir.open_subdir(&entry) {
+                    removed += entry.remove_stale_temps()?;
+                }
+            }
+        }
+    }
+    Ok(removed)
+}
+
 /// Owned by root (or us) and not writable by group or others, else an error naming the fix.
 pub fn check_trusted(dir: &Dir) -> Result<()> {
     let stat = dir.stat()?;
@@ -91,6 +112,25 @@ mod tests {
         // Readers refuse it too, and so does the vault inside it.
         assert!(open_existing(&state).is_err());
         assert!(crate::platform::vault::Vault::open(&state).is_err());
+    }
+
+    #[test]
+    fn temp_files_of_dead_processes_are_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let state = tmp.path().join("state");
+        let dir = open(&state).unwrap();
+        let vault = dir.ensure_subdir(VAULT_DIR, 0o700).unwrap();
+        let entry = vault.ensure_subdir("20261126T000000Z-00000000", 0o700).unwrap();
+        // pid 0x7fffffff does not exist; our own pid does.
+        let dead = format!(".status.json.tmp.{}", i32::MAX);
+        let live = format!(".status.json.tmp.{}", std::process::id());
+        for d in [&dir, &vault, &entry] {
+            d.create_new(&dead, 0o600, b"x").unwrap();
+        }
+        dir.create_new(&live, 0o600, b"x").unwrap();
+        dir.create_new("status.json", 0o600, b"x").unwrap();
+        assert_eq!(remove_stale_temps(&state).unwrap(), 3);
+        assert_eq!(dir.list().unwrap(), [live, "status.json".to_string(), "vault".into()]);
     }
 
     #[test]

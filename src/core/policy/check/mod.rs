@@ -349,5 +349,35 @@ pub fn check_source(source: &Source, now: jiff::Timestamp) -> (Layer, Vec<Diagno
     } else {
         Layer::default()
     };
-    (layer, checker.finish(), !errors.is_empty())
+    let mut diags = checker.finish();
+    if !errors.is_empty() && !looks_like_a_policy(&source.text) {
+        // Not a policy at all (a wrong path, or a link to some other file): say where the
+        // problems are, but quote none of its lines, which may be anyone's secrets.
+        for diag in &mut diags {
+            diag.span = None;
+        }
+        diags.insert(
+            0,
+            Diagnostic::error(
+                Code::Syntax,
+                source.name.clone(),
+                "this file is not a policy (no policy section and not TOML); its lines are not shown",
+            )
+            .with_help("check the path: policy files are TOML with [policy], [login], … sections"),
+        );
+    }
+    (layer, diags, !errors.is_empty())
+}
+
+/// Whether some line opens a policy section: a file that never does and is not even TOML is
+/// some other file.
+fn looks_like_a_policy(text: &str) -> bool {
+    let opens: Vec<String> = schema::section_names().map(|s| format!("[{s}")).collect();
+    text.lines().any(|l| {
+        let l = l.trim_start();
+        l.starts_with('[') && {
+            let name = l.trim_start_matches('[').trim_start();
+            opens.iter().any(|o| name.starts_with(&o[1..]))
+        }
+    })
 }
