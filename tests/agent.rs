@@ -813,3 +813,104 @@ fn names_from_users_cannot_forge_lines_on_an_admins_terminal() {
         "{list}"
     );
 }
+
+#[test]
+fn a_users_processes_cannot_make_the_agent_act_on_homes_that_are_not_theirs() {
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipped: running processes as other users needs root");
+        return;
+    }
+    use std::os::unix::process::CommandExt;
+    let m = Machine::new(&["alice", "mallory"]);
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    m.auth(
+        "alice",
+        &chatgpt_auth("ws-corp", "enterprise", "alice@alice-private.example"),
+    );
+    let alice = m.codex_home("alice");
+    let roots = m.path("root-owned/.codex");
+    std::fs::create_dir_all(&roots).unwrap();
+    std::fs::write(roots.join("auth.json"), api_key_auth("sk-proj-rootsown")).unwrap();
+    // Mallory's sessions name alice's home, a root-owned one, and alice's through /proc.
+    let mut sessions = Vec::new();
+    for (n, target) in [
+        alice.clone(),
+        roots.clone(),
+        std::path::Path::new("/proc/self/root").join(alice.strip_prefix("/").unwrap()),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut cmd = std::process::Command::new("sleep");
+        cmd.arg("60").env("CODEX_HOME", &target);
+        if n == 0 {
+            // A large environment costs the agent nothing more.
+            for i in 0..20_000 {
+                cmd.env(format!("CODEX_HOME_{i}"), "x");
+            }
+        }
+        sessions.push(
+            cmd.uid(m.uid("mallory"))
+                .gid(m.uid("mallory"))
+                .spawn()
+                .unwrap(),
+        );
+    }
+    // And forty sessions of her own, each in a directory of hers: more than the per-user cap.
+    for i in 0..40 {
+        let dir = m.path(&format!("mallory-{i}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        chown(&dir, m.uid("mallory"));
+        let mut cmd = std::process::Command::new("sleep");
+        cmd.arg("60").env("CODEX_HOME", &dir);
+        sessions.push(
+            cmd.uid(m.uid("mallory"))
+                .gid(m.uid("mallory"))
+                .spawn()
+                .unwrap(),
+        );
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+
+    let agent = m.start_agent();
+    let status: serde_json::Value =
+        serde_json::from_str(&stdout(&m.run(&["status", "--json"]))).unwrap();
+    let homes = status["homes"].as_array().unwrap();
+    // alice's and mallory's own ~/.codex, and at most 32 of mallory's relocated homes.
+    assert_eq!(homes.len(), 2 + 32, "{homes:?}");
+    for h in homes {
+        if h["codex_home"] == alice.to_str().unwrap() {
+            assert_eq!(h["user"], "alice");
+        }
+        assert_ne!(h["codex_home"], roots.to_str().unwrap());
+        assert!(!h["codex_home"].as_str().unwrap().starts_with("/proc"));
+    }
+    assert!(
+        roots.join("auth.json").exists(),
+        "root's file was not touched"
+    );
+    assert!(m.events("quarantined").is_empty());
+    let mallorys = std::fs::read_to_string(
+        m.state_dir()
+            .join(format!("users/{}.json", m.uid("mallory"))),
+    )
+    .unwrap_or_default();
+    assert!(!mallorys.contains("alice-private"), "{mallorys}");
+    assert!(
+        status["watch_degraded"]
+            .as_str()
+            .unwrap()
+            .contains("mallory"),
+        "{status}"
+    );
+    let capped = m.wait_event("watch_degraded", |r| r["users"][0] == "mallory");
+    assert!(
+        capped["reason"].as_str().unwrap().contains("32"),
+        "{capped}"
+    );
+    for mut s in sessions {
+        let _ = s.kill();
+        let _ = s.wait();
+    }
+    drop(agent);
+}

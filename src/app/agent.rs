@@ -69,7 +69,10 @@ pub fn run(settings: Settings) -> Result<()> {
     let enforcer = Enforcer::new(settings)?;
     match crate::platform::state::remove_stale_temps(&enforcer.settings().state_dir) {
         Ok(0) => {}
-        Ok(n) => tracing::info!(files = n, "removed temp files a crash left in the state dir"),
+        Ok(n) => tracing::info!(
+            files = n,
+            "removed temp files a crash left in the state dir"
+        ),
         Err(e) => tracing::warn!(error = %format!("{e:#}"), "cannot sweep the state dir"),
     }
     let watcher = Watcher::new(tx).context("starting the file watcher")?;
@@ -180,8 +183,41 @@ impl Agent {
             self.judge(home, Instant::now());
         }
         self.refresh_watches();
+        self.note_capped_users();
         self.last_full_scan = jiff::Timestamp::now().to_string();
         self.write_status();
+    }
+
+    /// Users whose processes name more Codex homes than the agent takes on: recorded once per
+    /// change, and said in status beside any watch problem.
+    fn note_capped_users(&mut self) {
+        let capped = inventory::capped_users();
+        if capped.is_empty() {
+            return;
+        }
+        let reason = format!(
+            "the processes of {} name more than {} Codex homes each; the rest are not watched",
+            capped.join(", "),
+            inventory::MAX_PROCESS_HOMES_PER_USER
+        );
+        if !self
+            .degraded
+            .as_deref()
+            .is_some_and(|d| d.contains(&reason))
+        {
+            tracing::warn!("{reason}");
+            self.enforcer.record(
+                Event::WatchDegraded,
+                Fields::default()
+                    .with("reason", &reason)
+                    .with("users", &capped),
+            );
+        }
+        self.degraded = Some(match self.degraded.take() {
+            Some(d) if !d.contains(&reason) => format!("{d}; {reason}"),
+            Some(d) => d,
+            None => reason,
+        });
     }
 
     fn refresh_watches(&mut self) {

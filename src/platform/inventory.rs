@@ -77,6 +77,7 @@ pub fn discover(scope: &Scope, users: &dyn UserDb, processes: &dyn Processes) ->
         }
     }
     let mut per_user: BTreeMap<u32, usize> = BTreeMap::new();
+    let mut capped = std::collections::BTreeSet::new();
     for (path, uid) in processes.codex_homes() {
         if uid < scope.min_uid || homes.contains_key(&path) || !plausible_process_home(&path) {
             continue;
@@ -98,11 +99,7 @@ pub fn discover(scope: &Scope, users: &dyn UserDb, processes: &dyn Processes) ->
         }
         let count = per_user.entry(uid).or_default();
         if *count >= MAX_PROCESS_HOMES_PER_USER {
-            tracing::warn!(
-                user = %user.name,
-                cap = MAX_PROCESS_HOMES_PER_USER,
-                "more CODEX_HOMEs in this user's processes than the cap; the rest are not watched"
-            );
+            capped.insert(user.name.clone());
             continue;
         }
         *count += 1;
@@ -115,7 +112,17 @@ pub fn discover(scope: &Scope, users: &dyn UserDb, processes: &dyn Processes) ->
             },
         );
     }
+    *CAPPED.lock().unwrap_or_else(|e| e.into_inner()) = capped.into_iter().collect();
     homes.into_values().collect()
+}
+
+/// Users whose processes named more homes than [`MAX_PROCESS_HOMES_PER_USER`] at the last
+/// [`discover`]; their extra homes are not watched.
+static CAPPED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// The users over the per-user cap at the last discovery (for status and the audit log).
+pub fn capped_users() -> Vec<String> {
+    CAPPED.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 /// Relocated homes named by one user's running processes that the agent takes on; more are

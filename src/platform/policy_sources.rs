@@ -117,7 +117,7 @@ fn open_parent(path: &Path, name: &str) -> Result<(Dir, String), Diagnostic> {
         .to_string();
     let parent = path.parent().unwrap_or(Path::new("/"));
     let dir = Dir::open(parent).map_err(|e| io(format!("cannot open the file: {e}")))?;
-    if let Some(diag) = check_ancestors(parent, name).into_iter().next() {
+    if let Some(diag) = check_ancestors(&path, name).into_iter().next() {
         return Err(diag);
     }
     Ok((dir, file))
@@ -220,15 +220,17 @@ fn check_ownership(stat: &Stat, name: &str, is_dir: bool) -> Option<Diagnostic> 
     Some(Diagnostic::error(Code::FilePermissions, name, message).with_help(help))
 }
 
-/// sshd's StrictModes for the whole path: every directory from `/` down to `dir` must be owned by
+/// sshd's StrictModes for the whole path: every directory from `/` down to the one holding `path`
+/// (`path` itself is checked on its open handle) must be owned by
 /// root (or us) and not writable by group or others, or whoever can write one of them can swap
 /// the policy beneath it. A sticky directory (`/tmp`) is allowed: others cannot rename or remove
 /// what is not theirs in it.
-fn check_ancestors(dir: &Path, name: &str) -> Vec<Diagnostic> {
+fn check_ancestors(path: &Path, name: &str) -> Vec<Diagnostic> {
     let euid = rustix::process::geteuid().as_raw();
     let mut at = PathBuf::from("/");
     let mut out = Vec::new();
-    for component in dir.components().skip(1) {
+    let parent = path.parent().unwrap_or(Path::new("/"));
+    for component in parent.components().skip(1) {
         at.push(component);
         let Ok(stat) = rustix::fs::lstat(&at) else {
             continue;

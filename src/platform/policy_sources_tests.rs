@@ -1253,3 +1253,25 @@ fn a_symlinked_policy_file_is_refused_not_followed() {
     assert_eq!(codes(&outcome), vec![(Code::NotRegularFile, 0, 0)]);
     assert!(outcome.render_diagnostics().contains("symlink"));
 }
+
+#[test]
+fn a_policy_reached_through_a_directory_others_can_write_is_rejected() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let open = dir.path().join("open");
+    fs::create_dir_all(open.join("policy.d")).expect("mkdir");
+    write(&open.join("policy.d"), "10.toml", HEAD);
+    fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).expect("chmod");
+    let outcome = load_dir(&open.join("policy.d"), None);
+    assert!(outcome.policy.is_none());
+    let diag = &outcome.diagnostics[0];
+    assert_eq!(diag.code, Code::FilePermissions);
+    assert!(
+        diag.message.contains(&open.display().to_string()),
+        "{diag:?}"
+    );
+    let outcome = load_files(&[open.join("policy.d/10.toml")]);
+    assert_eq!(codes(&outcome), vec![(Code::FilePermissions, 0, 0)]);
+    // A sticky directory (like /tmp) is fine: others cannot swap what is not theirs.
+    fs::set_permissions(&open, fs::Permissions::from_mode(0o1777)).expect("chmod");
+    assert!(load_dir(&open.join("policy.d"), None).policy.is_some());
+}

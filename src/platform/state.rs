@@ -120,7 +120,9 @@ mod tests {
         let state = tmp.path().join("state");
         let dir = open(&state).unwrap();
         let vault = dir.ensure_subdir(VAULT_DIR, 0o700).unwrap();
-        let entry = vault.ensure_subdir("20261126T000000Z-00000000", 0o700).unwrap();
+        let entry = vault
+            .ensure_subdir("20261126T000000Z-00000000", 0o700)
+            .unwrap();
         // pid 0x7fffffff does not exist; our own pid does.
         let dead = format!(".status.json.tmp.{}", i32::MAX);
         let live = format!(".status.json.tmp.{}", std::process::id());
@@ -130,7 +132,10 @@ mod tests {
         dir.create_new(&live, 0o600, b"x").unwrap();
         dir.create_new("status.json", 0o600, b"x").unwrap();
         assert_eq!(remove_stale_temps(&state).unwrap(), 3);
-        assert_eq!(dir.list().unwrap(), [live, "status.json".to_string(), "vault".into()]);
+        assert_eq!(
+            dir.list().unwrap(),
+            [live, "status.json".to_string(), "vault".into()]
+        );
     }
 
     #[test]
