@@ -195,6 +195,14 @@ impl Enforcer {
             }
             fields.rules = decision.rules.clone();
             self.record(event, fields);
+            self.finish(&decision.id);
+        }
+    }
+
+    /// Close a vault decision once its record is written (or waits in the backlog).
+    fn finish(&self, id: &str) {
+        if let Err(e) = self.vault.finish(id) {
+            tracing::warn!(vault_id = id, error = %format!("{e:#}"), "cannot close a vault decision; it is recorded again at the next scan");
         }
     }
 
@@ -231,11 +239,18 @@ impl Enforcer {
         let key = serde_json::to_string(&(&report.verdict, &report.credential, report.auth))
             .unwrap_or_default();
         let acts = report.planned.iter().any(|a| *a != Action::Record);
+        // The credential each vault entry holds, which a rewrite may have changed since it was
+        // judged: its record names that one.
+        let mut vaulted = Vec::new();
         // Moves first: the credential leaves Codex's reach before anything is written about it.
         for action in report.planned.clone() {
             let outcome = match action {
                 Action::Record => continue,
-                Action::Quarantine => self.quarantine(&obs, &report),
+                Action::Quarantine => {
+                    let (outcome, credential) = self.quarantine(&obs, &report);
+                    vaulted.push((report.actions.len(), credential));
+                    outcome
+                }
                 Action::FixPermissions => fix_permissions(&obs.home),
             };
             report.actions.push(outcome);
@@ -259,7 +274,7 @@ impl Enforcer {
             self.record(Event::Violation, fields);
             self.last_recorded.insert(obs.home.path.clone(), key);
         }
-        for outcome in &report.actions {
+        for (index, outcome) in report.actions.iter().enumerate() {
             let event = match (&outcome.outcome, outcome.action) {
                 (Outcome::Failed { .. }, _) => Event::EnforcementFailed,
                 (Outcome::Gone | Outcome::PutBack, _) => continue,
@@ -267,17 +282,30 @@ impl Enforcer {
                 (_, Action::FixPermissions) => Event::PermissionsFixed,
                 (_, Action::Record) => continue,
             };
-            let mut fields = home_fields(&obs.home, credential.clone());
+            let held = vaulted
+                .iter()
+                .find(|(i, _)| *i == index)
+                .map_or_else(|| credential.clone(), |(_, c)| c.clone());
+            let mut fields = home_fields(&obs.home, held);
             fields.rules = report.verdict.rule_codes();
             if let Some(message) = &self.engine.policy().enforce.message {
                 fields = fields.with("message", message);
             }
             self.record(event, fields.with_outcome(outcome));
+            if let Some(id) = outcome.outcome.vault_id() {
+                self.finish(id);
+            }
         }
         report
     }
 
-    fn quarantine(&self, obs: &Observation, report: &HomeReport) -> ActionOutcome {
+    /// Quarantine the home's credential; the outcome and, when vaulted, the credential the vault
+    /// entry holds.
+    fn quarantine(
+        &self,
+        obs: &Observation,
+        report: &HomeReport,
+    ) -> (ActionOutcome, Option<CredentialSummary>) {
         let reason = Reason {
             user: obs.home.user.as_deref(),
             uid: obs.home.uid,
@@ -292,13 +320,22 @@ impl Enforcer {
             .vault
             .quarantine(&obs.home, &reason, &judge, self.settings().settle)
         {
-            Ok(q) => quarantine_outcome(q),
-            Err(e) => ActionOutcome {
-                action: Action::Quarantine,
-                outcome: Outcome::Failed {
-                    error: format!("{e:#}"),
+            Ok(q) => {
+                let held = match &q {
+                    Quarantined::Vaulted(meta) => meta.credential.clone(),
+                    _ => None,
+                };
+                (quarantine_outcome(q), held)
+            }
+            Err(e) => (
+                ActionOutcome {
+                    action: Action::Quarantine,
+                    outcome: Outcome::Failed {
+                        error: format!("{e:#}"),
+                    },
                 },
-            },
+                None,
+            ),
         }
     }
 

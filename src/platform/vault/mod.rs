@@ -258,18 +258,24 @@ impl Vault {
                 .as_ref()
                 .is_some_and(|m| m.sha256 == crate::core::digest::sha256_hex(&bytes))
             {
-                // Still exactly what is in the vault: the move is complete.
+                // Still exactly what is in the vault: the move is complete. The decision stays
+                // open until the caller has recorded it ([`Vault::finish`]).
                 home_dir.unlink(&aside).with_context(|| {
                     format!("removing {}", home_dir.path().join(&aside).display())
                 })?;
-                self.journal.done(&decision.id)?;
                 return Ok(Quarantined::Vaulted(Box::new(meta.expect("checked above"))));
             }
-            if judgement.violations.is_empty() && meta.is_none() {
-                // Rewritten with an allowed credential since it was judged: it goes back.
+            if judgement.violations.is_empty() && judgement.complete {
+                // Rewritten with an allowed credential since it was judged: it goes back (and
+                // what was vaulted before it stays vaulted).
                 if home_dir.rename(&aside, home_dir, AUTH_FILE, true).is_ok() {
-                    self.journal.done(&decision.id)?;
-                    return Ok(Quarantined::PutBack);
+                    return Ok(match meta {
+                        Some(meta) => Quarantined::Vaulted(Box::new(meta)),
+                        None => {
+                            self.journal.done(&decision.id)?;
+                            Quarantined::PutBack
+                        }
+                    });
                 }
             }
             meta = Some(self.write_entry(
@@ -318,10 +324,12 @@ impl Vault {
     ) -> Result<Quarantined> {
         let kind = match home_dir.entry_stat(aside)? {
             None => {
-                self.journal.done(&decision.id)?;
                 return Ok(match meta {
                     Some(meta) => Quarantined::Vaulted(Box::new(meta)),
-                    None => Quarantined::Gone,
+                    None => {
+                        self.journal.done(&decision.id)?;
+                        Quarantined::Gone
+                    }
                 });
             }
             Some(stat) if safefs::kind_name(&stat) == "regular file" => "file over 1 MiB",
@@ -390,6 +398,12 @@ impl Vault {
         Ok(meta)
     }
 
+    /// Close a decision whose vault entry is recorded in the audit log. Until then, recovery
+    /// treats it as possibly unrecorded and has it recorded again.
+    pub fn finish(&self, id: &str) -> Result<()> {
+        self.journal.done(id)
+    }
+
     /// Finish what a crash or a full disk interrupted: every journalled decision without a
     /// complete entry is carried on (its aside file vaulted) or, when its credential never moved,
     /// abandoned. Then the journal is compacted. Aside names no decision knows are left alone.
@@ -412,13 +426,15 @@ impl Vault {
             }
         }
         for decision in self.journal.take_open()? {
-            if self.meta(&decision.id).is_ok() {
-                // Complete before the crash; at most the unlink of the aside name was lost.
+            if let Ok(meta) = self.meta(&decision.id) {
+                // Vaulted before the crash, but maybe not recorded: the caller records it
+                // (again, at worst) and finishes it. At most the unlink of the aside name was
+                // lost too.
                 let home = home_of(&decision);
                 if let Ok(home_dir) = Dir::open_home(&home.path, home.uid) {
                     let _ = home_dir.unlink(&decision.aside_name());
                 }
-                self.journal.done(&decision.id)?;
+                done.push((decision, Quarantined::Vaulted(Box::new(meta))));
                 continue;
             }
             let home = home_of(&decision);
@@ -430,13 +446,7 @@ impl Vault {
                 // where it was and is judged again.
                 _ => Quarantined::Abandoned,
             };
-            if !matches!(
-                outcome,
-                Quarantined::MovedAside {
-                    kind: STILL_WRITTEN,
-                    ..
-                }
-            ) {
+            if matches!(outcome, Quarantined::Abandoned) {
                 self.journal.done(&decision.id)?;
             }
             done.push((decision, outcome));

@@ -176,7 +176,13 @@ fn an_interrupted_quarantine_is_finished_and_a_planted_one_ignored() {
         assert!(home.join(name).exists(), "planted {name} was touched");
     }
     assert_eq!(reopened.list().unwrap().len(), 1);
-    // Nothing is left open: a second recovery does nothing.
+    // Until the caller says it recorded the entry, a recovery offers it again (to be recorded).
+    let again = reopened
+        .recover(&|_| codex_home(&home), &judge, SETTLE)
+        .unwrap();
+    assert!(matches!(&again[..], [(d, Quarantined::Vaulted(_))] if d.id == decision.id));
+    reopened.finish(&decision.id).unwrap();
+    // Nothing is left open: a further recovery does nothing.
     assert!(
         reopened
             .recover(&|_| codex_home(&home), &judge, SETTLE)
