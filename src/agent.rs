@@ -161,6 +161,7 @@ impl Agent {
     /// Rediscover homes, finish interrupted quarantines, judge everything, refresh watches.
     fn full_scan(&mut self) {
         self.engine.flush_backlog();
+        self.engine.checkpoint_if_due();
         let homes = self.engine.discover();
         self.engine.recover(&homes);
         self.homes = homes.iter().map(|h| (h.path.clone(), h.clone())).collect();

@@ -42,6 +42,8 @@ pub enum Event {
     TamperDetected,
     EnforcementFailed,
     WatchDegraded,
+    Checkpoint,
+    LogRotated,
 }
 
 /// The per-event fields of a record; the chain fields are added by [`AuditLog::append`].
@@ -94,6 +96,8 @@ pub struct Stamp {
 pub struct AuditLog {
     path: PathBuf,
     host: String,
+    /// The signed, anchored chain (see [`crate::audit_writer`]); None writes the legacy chain.
+    keyed: Option<crate::audit_writer::Writer>,
 }
 
 #[derive(Serialize)]
@@ -121,7 +125,31 @@ impl AuditLog {
         Ok(AuditLog {
             path: path.to_path_buf(),
             host: hostname(),
+            keyed: None,
         })
+    }
+
+    /// Open the log with its signing key and anchor in `state_dir`, and an optional syslog sink.
+    pub fn open_keyed(path: &Path, state_dir: &Path, syslog: Option<&str>) -> Result<AuditLog> {
+        let mut log = AuditLog::open(path)?;
+        let mut writer = crate::audit_writer::Writer::open(path, state_dir, log.host.clone())?;
+        if let Some(target) = syslog.map(crate::syslog::Target::parse).transpose()?.flatten() {
+            writer.set_syslog(Some(crate::syslog::Syslog::new(target)));
+        }
+        log.keyed = Some(writer);
+        Ok(log)
+    }
+
+    /// The fields of a `checkpoint` record when one is due (keyed logs only).
+    pub fn checkpoint_due(&self) -> Option<Fields> {
+        self.keyed.as_ref().and_then(|w| w.checkpoint_due())
+    }
+
+    /// Apply the policy's `[audit]` settings (rotation).
+    pub fn configure(&self, settings: crate::audit_settings::AuditSettings) {
+        if let Some(w) = &self.keyed {
+            w.configure(settings);
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -130,6 +158,9 @@ impl AuditLog {
 
     /// Append one record and fsync it. Returns its `seq`.
     pub fn append(&self, event: Event, stamp: &Stamp, fields: Fields) -> Result<u64> {
+        if let Some(w) = &self.keyed {
+            return w.append(event, stamp, fields);
+        }
         let mut file = open_file(&self.path)
             .with_context(|| format!("opening audit log {}", self.path.display()))?;
         rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
@@ -427,6 +458,8 @@ mod tests {
             Event::TamperDetected,
             Event::EnforcementFailed,
             Event::WatchDegraded,
+            Event::Checkpoint,
+            Event::LogRotated,
         ] {
             let name = serde_json::to_string(&event).unwrap();
             let name = name.trim_matches('"');

@@ -3,10 +3,10 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::audit;
-use crate::cli::{AuditCommand, Cli, Command, PolicyCommand};
+use crate::cli::{Cli, Command, PolicyCommand};
 use crate::engine::{Engine, HomeReport, PolicyOrigin};
 use crate::policy::diag::{self, Severity};
 use crate::policy::load;
@@ -38,7 +38,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
                 restore(settings, id.as_deref().unwrap_or_default(), json)?
             }
         }
-        Command::Audit(AuditCommand::Verify { json }) => audit_verify(&settings, json)?,
+        Command::Audit(args) => crate::audit_review::run(&settings, args)?,
         Command::Status { json } => status::show(&settings, json)?,
     };
     Ok(ExitCode::from(code))
@@ -317,37 +317,4 @@ fn restore_list(settings: &Settings, json: bool) -> Result<u8> {
         );
     }
     Ok(OK)
-}
-
-fn audit_verify(settings: &Settings, json: bool) -> Result<u8> {
-    let report = audit::verify(&settings.audit_log)
-        .with_context(|| format!("verifying {}", settings.audit_log.display()))?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else if let Some(b) = &report.first_break {
-        println!(
-            "{}: chain BROKEN at line {}{}: {}",
-            report.path.display(),
-            b.line,
-            b.seq.map(|s| format!(" (seq {s})")).unwrap_or_default(),
-            b.problem
-        );
-        println!("{} records before it verified", report.records);
-    } else {
-        println!(
-            "{}: {} records, chain intact{}",
-            report.path.display(),
-            report.records,
-            report
-                .last_hash
-                .as_deref()
-                .map(|h| format!(", head {}", &h[..16]))
-                .unwrap_or_default()
-        );
-    }
-    Ok(if report.first_break.is_some() {
-        FINDINGS
-    } else {
-        OK
-    })
 }

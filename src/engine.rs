@@ -119,7 +119,11 @@ impl Engine {
         };
         let (audit, vault) = if acting {
             (
-                Some(AuditLog::open(&settings.audit_log)?),
+                Some(AuditLog::open_keyed(
+                    &settings.audit_log,
+                    &settings.state_dir,
+                    settings.syslog.as_deref(),
+                )?),
                 Some(Vault::open(&settings.state_dir)?),
             )
         } else {
@@ -160,6 +164,7 @@ impl Engine {
         if self.audit.is_none() {
             return;
         }
+        crate::oplog::narrate(event, &fields);
         let waiting = !self.backlog.borrow().is_empty();
         if !waiting && self.append(event, &self.stamp(), fields.clone()) {
             return;
@@ -198,6 +203,7 @@ impl Engine {
         let Some(audit) = &self.audit else {
             return false;
         };
+        audit.configure(self.active.policy.audit);
         match audit.append(event, stamp, fields) {
             Ok(_) => true,
             Err(e) => {
@@ -208,6 +214,13 @@ impl Engine {
                 );
                 false
             }
+        }
+    }
+
+    /// Write a `checkpoint` record when `[audit] checkpoint_interval` has passed since the last.
+    pub fn checkpoint_if_due(&self) {
+        if let Some(fields) = self.audit.as_ref().and_then(|a| a.checkpoint_due()) {
+            self.record(Event::Checkpoint, fields);
         }
     }
 
@@ -598,6 +611,7 @@ mod tests {
             passwd_file: None,
             settle: Duration::from_millis(10),
             scan_interval: Duration::from_secs(60),
+            syslog: None,
         };
         let engine = Engine::acting(settings).unwrap();
         let user = |u: &str| Fields {
@@ -629,6 +643,14 @@ mod tests {
         assert!(records[0].get("happened_at").is_none());
         assert!(records[1]["happened_at"].is_string());
         assert!(records[2]["happened_at"].is_string());
-        assert!(crate::audit::verify(&log).unwrap().first_break.is_none());
+        let key = crate::audit_chain::local_public_key(&tmp.path().join("state"))
+            .unwrap()
+            .unwrap();
+        let trust = crate::audit_verify::Trust {
+            key: &key,
+            anchor: None,
+            anchor_expected: false,
+        };
+        assert!(crate::audit_verify::verify(&log, &trust).unwrap().intact());
     }
 }

@@ -22,3 +22,14 @@ pub mod status;
 mod sys;
 pub mod vault;
 pub mod watch;
+
+// The audit trail (chain, files, review, projections) and operational logging.
+pub mod audit_chain;
+pub mod audit_files;
+pub mod audit_review;
+pub mod audit_settings;
+pub mod audit_verify;
+pub mod audit_writer;
+pub mod ocsf;
+pub mod oplog;
+pub mod syslog;

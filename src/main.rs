@@ -11,12 +11,7 @@ fn main() -> ExitCode {
         Command::Run => "info",
         _ => "warn",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("CODEX_WARDEN_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    codex_warden::oplog::init(default);
     match codex_warden::commands::dispatch(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -151,6 +151,12 @@ const SCOPE_KEYS: &[(&str, Kind)] = &[
     ("homes", Kind::Homes),
 ];
 
+const AUDIT_KEYS: &[(&str, Kind)] = &[
+    ("max_size_kb", Kind::Uid),
+    ("keep", Kind::Uid),
+    ("checkpoint_interval", Kind::Duration),
+];
+
 /// Every `[section]` and its keys, in the order `policy explain` prints them.
 const SECTIONS: &[(&str, &[(&str, Kind)])] = &[
     ("policy", POLICY_KEYS),
@@ -158,6 +164,7 @@ const SECTIONS: &[(&str, &[(&str, Kind)])] = &[
     ("config", CONFIG_KEYS),
     ("enforce", ENFORCE_KEYS),
     ("scope", SCOPE_KEYS),
+    ("audit", AUDIT_KEYS),
 ];
 
 const EXCEPTION: &str = "exception";
@@ -273,6 +280,11 @@ fn apply(policy: &mut Policy, section: &str, key: &str, value: Value) -> bool {
         ("scope", "min_uid", Value::Uid(v)) => scope.min_uid = v,
         ("scope", "exclude_users", Value::Strings(v)) => scope.exclude_users = v,
         ("scope", "homes", Value::Strings(v)) => scope.homes = v,
+        ("audit", "max_size_kb", Value::Uid(v)) => policy.audit.max_size_kb = v,
+        ("audit", "keep", Value::Uid(v)) => policy.audit.keep = v,
+        ("audit", "checkpoint_interval", Value::Duration(v)) => {
+            policy.audit.checkpoint_interval = v
+        }
         (section, key, value) => {
             return apply_rule(&mut policy.login, &mut policy.config, section, key, value);
         }
@@ -1351,6 +1363,7 @@ fn assemble(
             config: ConfigRules::default(),
             enforce: EnforceSettings::default(),
             scope: Scope::default(),
+            audit: Default::default(),
             exceptions,
             baseline: false,
         };

@@ -686,6 +686,7 @@ reason = "CI pipeline, OPS-123"
             exclude_users: vec![],
             homes: vec!["/srv/ci/*/.codex".into()],
         },
+        audit: Default::default(),
         exceptions: vec![Exception {
             users: vec!["ci-bot".into()],
             login: LoginRules {

@@ -1,0 +1,89 @@
+//! The `[audit]` policy table: rotation and checkpoints of the audit log.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Rotation and checkpoint settings (policy `[audit]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuditSettings {
+    /// Rotate the live file once it reaches this many KiB; 0 leaves rotation to logrotate.
+    pub max_size_kb: u32,
+    /// Rotated files kept by the built-in rotation (`audit.jsonl.1` … `.N`).
+    pub keep: u32,
+    /// How often the agent writes a `checkpoint` record.
+    #[serde(
+        serialize_with = "as_duration_text",
+        deserialize_with = "from_duration_text"
+    )]
+    pub checkpoint_interval: Duration,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        AuditSettings {
+            max_size_kb: 50 * 1024,
+            keep: 10,
+            checkpoint_interval: Duration::from_secs(3600),
+        }
+    }
+}
+
+impl AuditSettings {
+    pub fn max_size_bytes(&self) -> u64 {
+        u64::from(self.max_size_kb) * 1024
+    }
+}
+
+fn as_duration_text<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    let ms = d.as_millis();
+    let text = if ms % 3_600_000 == 0 {
+        format!("{}h", ms / 3_600_000)
+    } else if ms % 60_000 == 0 {
+        format!("{}m", ms / 60_000)
+    } else if ms % 1000 == 0 {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    };
+    s.serialize_str(&text)
+}
+
+fn from_duration_text<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(d)?;
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (n, unit) = text.split_at(split);
+    let n: u64 = n.parse().map_err(serde::de::Error::custom)?;
+    let ms = match unit {
+        "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => return Err(serde::de::Error::custom(format!("`{text}` is not a duration"))),
+    };
+    Ok(Duration::from_millis(n.saturating_mul(ms)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_round_trip_through_the_stored_policy() {
+        let s = AuditSettings {
+            max_size_kb: 4,
+            keep: 3,
+            checkpoint_interval: Duration::from_secs(90),
+        };
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(json.contains("\"90s\""), "{json}");
+        assert_eq!(serde_json::from_str::<AuditSettings>(&json).unwrap(), s);
+        assert_eq!(
+            serde_json::from_str::<AuditSettings>("{}").unwrap(),
+            AuditSettings::default()
+        );
+    }
+}
