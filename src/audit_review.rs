@@ -598,7 +598,7 @@ mod tests {
             assert!(line.chars().count() <= 80, "{line}");
             assert!(!line.contains('\u{1b}'), "{line}");
         }
-        assert!(text.contains("\\u{1b}"), "{text}");
+        assert!(text.contains("mallory\\u…"), "{text}");
     }
 
     #[test]
