@@ -123,7 +123,8 @@ pub fn run(settings: Settings) -> Result<()> {
                 agent.full_scan();
             }
             Ok(Msg::Signal(SIGHUP)) => {
-                tracing::info!("SIGHUP: reloading policy");
+                tracing::info!("SIGHUP: reloading policy, reopening the audit log");
+                agent.engine.reopen_audit();
                 agent.reload_policy();
             }
             Ok(Msg::Signal(sig)) => {

@@ -133,7 +133,11 @@ impl AuditLog {
     pub fn open_keyed(path: &Path, state_dir: &Path, syslog: Option<&str>) -> Result<AuditLog> {
         let mut log = AuditLog::open(path)?;
         let mut writer = crate::audit_writer::Writer::open(path, state_dir, log.host.clone())?;
-        if let Some(target) = syslog.map(crate::syslog::Target::parse).transpose()?.flatten() {
+        if let Some(target) = syslog
+            .map(crate::syslog::Target::parse)
+            .transpose()?
+            .flatten()
+        {
             writer.set_syslog(Some(crate::syslog::Syslog::new(target)));
         }
         log.keyed = Some(writer);
@@ -143,6 +147,14 @@ impl AuditLog {
     /// The fields of a `checkpoint` record when one is due (keyed logs only).
     pub fn checkpoint_due(&self) -> Option<Fields> {
         self.keyed.as_ref().and_then(|w| w.checkpoint_due())
+    }
+
+    /// Look at the log file now (logrotate's SIGHUP): record a rotation or tampering at once.
+    pub fn reopen(&self, stamp: &Stamp) -> Result<()> {
+        if let Some(w) = &self.keyed {
+            w.reopen(stamp)?;
+        }
+        Ok(())
     }
 
     /// Apply the policy's `[audit]` settings (rotation).

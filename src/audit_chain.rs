@@ -305,9 +305,6 @@ pub struct Anchor {
     pub dev: u64,
     pub ino: u64,
     pub size: u64,
-    /// Set when the agent itself rotated the file after this record (size-based rotation).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rotated: Option<String>,
 }
 
 pub fn read_anchor(state: &Dir) -> Result<Option<Anchor>> {

@@ -51,13 +51,15 @@ pub fn rotated(log: &Path) -> Vec<LogFile> {
             numbered.push((n, file));
         } else if let Some(date) = stem.strip_prefix(base).and_then(|r| r.strip_prefix('-'))
             && !date.is_empty()
-            && date.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'_')
+            && date
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b'-' || b == b'_')
         {
             dated.push((date.to_string(), file));
         }
     }
     dated.sort_by(|a, b| a.0.cmp(&b.0));
-    numbered.sort_by(|a, b| b.0.cmp(&a.0));
+    numbered.sort_by_key(|n| std::cmp::Reverse(n.0));
     dated
         .into_iter()
         .map(|(_, f)| f)

@@ -210,7 +210,9 @@ pub fn parse_time(s: &str, now: jiff::Timestamp) -> Result<jiff::Timestamp> {
         .filter(|&i| i > 0)
         .with_context(|| format!("`{s}` is neither RFC 3339 nor an age like 24h or 7d"))?;
     let (n, unit) = s.split_at(split);
-    let n: i64 = n.parse().with_context(|| format!("`{s}`: number too large"))?;
+    let n: i64 = n
+        .parse()
+        .with_context(|| format!("`{s}`: number too large"))?;
     let secs = match unit {
         "s" => 1,
         "m" => 60,
@@ -228,8 +230,16 @@ impl Filter {
     fn new(args: &ReviewArgs) -> Result<Filter> {
         let now = jiff::Timestamp::now();
         Ok(Filter {
-            since: args.since.as_deref().map(|s| parse_time(s, now)).transpose()?,
-            until: args.until.as_deref().map(|s| parse_time(s, now)).transpose()?,
+            since: args
+                .since
+                .as_deref()
+                .map(|s| parse_time(s, now))
+                .transpose()?,
+            until: args
+                .until
+                .as_deref()
+                .map(|s| parse_time(s, now))
+                .transpose()?,
             user: args.user.clone(),
             home: args.home.clone(),
             events: args.event.clone(),
@@ -260,8 +270,7 @@ impl Filter {
         {
             return false;
         }
-        if !self.events.is_empty() && !self.events.iter().any(|e| s("event") == Some(e.as_str()))
-        {
+        if !self.events.is_empty() && !self.events.iter().any(|e| s("event") == Some(e.as_str())) {
             return false;
         }
         if let Some(rule) = &self.rule {
@@ -302,7 +311,10 @@ fn review(settings: &Settings, args: &ReviewArgs) -> Result<u8> {
             }
         };
         if file.path == settings.audit_log {
-            live_len = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i as u64 + 1);
+            live_len = bytes
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i as u64 + 1);
         }
         let (lines, _) = audit_files::lines(&bytes);
         for line in lines {
@@ -318,9 +330,7 @@ fn review(settings: &Settings, args: &ReviewArgs) -> Result<u8> {
     }
     printer.flush(&mut out)?;
     if skipped > 0 {
-        eprintln!(
-            "codex-warden: {skipped} lines are not records; run `codex-warden audit verify`"
-        );
+        eprintln!("codex-warden: {skipped} lines are not records; run `codex-warden audit verify`");
     }
     if args.follow {
         follow(settings, &filter, &mut printer, &mut out, live_len)?;
@@ -435,7 +445,11 @@ impl Printer {
             }
             Format::Table => {
                 if !self.header_done {
-                    writeln!(out, "{}", table_row("TIME (UTC)", "EVENT", "USER", "DETAIL"))?;
+                    writeln!(
+                        out,
+                        "{}",
+                        table_row("TIME (UTC)", "EVENT", "USER", "DETAIL")
+                    )?;
                     self.header_done = true;
                 }
                 let time = field_text(r, "time");
@@ -504,7 +518,11 @@ fn detail(r: &Value) -> String {
     } else if !action.is_empty() {
         parts.push(format!("({action})"));
     }
-    for (key, label) in [("vault_id", "vault "), ("error", "error: "), ("codex_home", "")] {
+    for (key, label) in [
+        ("vault_id", "vault "),
+        ("error", "error: "),
+        ("codex_home", ""),
+    ] {
         let v = field_text(r, key);
         if !v.is_empty() {
             parts.push(format!("{label}{v}"));

@@ -38,11 +38,11 @@ impl AuditSettings {
 
 fn as_duration_text<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     let ms = d.as_millis();
-    let text = if ms % 3_600_000 == 0 {
+    let text = if ms.is_multiple_of(3_600_000) {
         format!("{}h", ms / 3_600_000)
-    } else if ms % 60_000 == 0 {
+    } else if ms.is_multiple_of(60_000) {
         format!("{}m", ms / 60_000)
-    } else if ms % 1000 == 0 {
+    } else if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")
@@ -62,7 +62,11 @@ fn from_duration_text<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Er
         "s" => 1000,
         "m" => 60_000,
         "h" => 3_600_000,
-        _ => return Err(serde::de::Error::custom(format!("`{text}` is not a duration"))),
+        _ => {
+            return Err(serde::de::Error::custom(format!(
+                "`{text}` is not a duration"
+            )));
+        }
     };
     Ok(Duration::from_millis(n.saturating_mul(ms)))
 }

@@ -5,6 +5,7 @@
 //! checked against the anchor when it is available (on the machine), so a log cut short,
 //! emptied or extended by someone without the key is caught even when what remains is sound.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
@@ -118,8 +119,11 @@ struct Walk<'a> {
     trust: &'a Trust<'a>,
     report: Report,
     prev: Option<(u64, String)>,
-    /// The last record that is sound and in place.
+    /// The last record that is sound.
     last_sound: Option<(u64, String)>,
+    /// Hash of each sound record by seq, so a record that links to the last sound one past
+    /// unsound lines (already named) is not named again.
+    seen: HashMap<u64, String>,
     seen_keyed: bool,
     retained_from: Option<u64>,
     first_seq: Option<u64>,
@@ -144,6 +148,7 @@ pub fn verify(log: &Path, trust: &Trust<'_>) -> Result<Report> {
         },
         prev: None,
         last_sound: None,
+        seen: HashMap::new(),
         seen_keyed: false,
         retained_from: None,
         first_seq: None,
@@ -159,6 +164,14 @@ pub fn verify(log: &Path, trust: &Trust<'_>) -> Result<Report> {
 }
 
 impl Walk<'_> {
+    /// Name a break unless one of that kind was named already (the agent's own
+    /// `tamper_detected` record and the gap it explains are one break).
+    fn find_once(&mut self, kind: Kind, file: &Path, line: u64, seq: Option<u64>, problem: String) {
+        if !self.report.findings.iter().any(|f| f.kind == kind) {
+            self.find(kind, file, line, seq, problem);
+        }
+    }
+
     fn find(&mut self, kind: Kind, file: &Path, line: u64, seq: Option<u64>, problem: String) {
         if let Some(last) = self.report.findings.last_mut()
             && last.kind == kind
@@ -197,7 +210,13 @@ impl Walk<'_> {
             let line_no = i as u64 + 1;
             let (seq, hash, prev_hash) = match check {
                 LineCheck::Junk(why) => {
-                    self.find(Kind::Junk, path, line_no, None, format!("not a record ({why})"));
+                    self.find(
+                        Kind::Junk,
+                        path,
+                        line_no,
+                        None,
+                        format!("not a record ({why})"),
+                    );
                     continue;
                 }
                 LineCheck::Legacy {
@@ -272,12 +291,14 @@ impl Walk<'_> {
             self.report.records += 1;
             self.link(path, index, i, line_no, seq, prev_hash, &seqs, &lines);
             if check.sound().is_some() {
-                if let Ok(record) = serde_json::from_slice::<Value>(lines[i])
-                    && let Some(r) = record.get("retained_from_seq").and_then(Value::as_u64)
-                {
-                    self.retained_from = Some(r);
+                if let Ok(record) = serde_json::from_slice::<Value>(lines[i]) {
+                    if let Some(r) = record.get("retained_from_seq").and_then(Value::as_u64) {
+                        self.retained_from = Some(r);
+                    }
+                    self.agent_said(&record, path, line_no, seq);
                 }
                 self.last_sound = Some((seq, hash.clone()));
+                self.seen.insert(seq, hash.clone());
             }
             self.prev = Some((seq, hash.clone()));
         }
@@ -323,12 +344,29 @@ impl Walk<'_> {
         if seq == expected && prev_hash == prev {
             return;
         }
+        // Linked to an earlier sound record: unsound lines between were named already; only
+        // the order is left to judge.
+        if seq > 0 && self.seen.get(&(seq - 1)).map(String::as_str) == Some(prev_hash) {
+            let last = self.last_sound.as_ref().map_or(0, |s| s.0);
+            if seq <= last {
+                self.find(
+                    Kind::Reordered,
+                    path,
+                    line_no,
+                    Some(seq),
+                    format!("seq {seq} comes after seq {last}"),
+                );
+            }
+            return;
+        }
         // The agent says why the chain jumps when it noticed itself.
-        let said = serde_json::from_slice::<Value>(lines[i]).ok().and_then(|r| {
-            (r["event"] == "tamper_detected")
-                .then(|| r["tamper"].as_str().map(str::to_string))
-                .flatten()
-        });
+        let said = serde_json::from_slice::<Value>(lines[i])
+            .ok()
+            .and_then(|r| {
+                (r["event"] == "tamper_detected")
+                    .then(|| r["tamper"].as_str().map(str::to_string))
+                    .flatten()
+            });
         if seq > expected {
             let missing = format!("records {expected}..{} are missing", seq - 1);
             let later = seqs[i + 1..]
@@ -358,7 +396,7 @@ impl Walk<'_> {
                 ),
                 _ => (Kind::DeletedLine, format!("{missing}: lines were deleted")),
             };
-            self.find(kind, path, line_no, Some(seq), why);
+            self.find_once(kind, path, line_no, Some(seq), why);
         } else if seq <= prev_seq {
             self.find(
                 Kind::Reordered,
@@ -379,10 +417,49 @@ impl Walk<'_> {
         }
     }
 
+    /// A `tamper_detected` record is the agent's own account of a break it saw while writing:
+    /// it stays a break even once the gap itself is gone from the files (rotated away).
+    fn agent_said(&mut self, record: &Value, path: &Path, line: u64, seq: u64) {
+        if record["event"] != "tamper_detected" {
+            return;
+        }
+        let tamper = record["tamper"].as_str().unwrap_or_default();
+        let kind = match tamper {
+            "truncated" => Kind::TruncatedTail,
+            "emptied" => Kind::Emptied,
+            "replaced" => Kind::Replaced,
+            "junk" => Kind::Junk,
+            "anchor_missing" => Kind::AnchorMissing,
+            "copytruncate_lost_records" => Kind::MissingRotatedFile,
+            _ => Kind::Edited,
+        };
+        self.find_once(
+            kind,
+            path,
+            line,
+            Some(seq),
+            format!("the agent recorded tampering ({tamper}) when it wrote this record"),
+        );
+    }
+
     fn finish(&mut self, log: &Path) {
         self.report.last_seq = self.prev.as_ref().map(|p| p.0);
         self.report.last_hash = self.last_sound.as_ref().map(|p| p.1.clone());
+        // Right after an outside rotation (logrotate ran, the agent has not written since),
+        // the last `retained_from_seq` predates the retention logrotate just applied.
+        let live_has_records = self
+            .report
+            .files
+            .last()
+            .is_some_and(|f| f.path == log && f.records > 0);
         if let (Some(first), Some(retained)) = (self.first_seq, self.retained_from)
+            && first > retained
+            && !live_has_records
+        {
+            self.report.notes.push(format!(
+                "the oldest file starts at seq {first}; the last rotation kept from seq                  {retained}: if logrotate removed files since, the agent records it with its next                  record"
+            ));
+        } else if let (Some(first), Some(retained)) = (self.first_seq, self.retained_from)
             && first > retained
         {
             self.find(
@@ -403,7 +480,7 @@ impl Walk<'_> {
                 self.report.legacy_records
             ));
         }
-        match (&self.trust.anchor, &self.last_sound) {
+        match (&self.trust.anchor, &self.prev) {
             (Some(a), None) => self.find(
                 Kind::Emptied,
                 log,
@@ -413,7 +490,7 @@ impl Walk<'_> {
             ),
             (Some(a), Some((seq, hash))) => {
                 if *seq < a.seq {
-                    self.find(
+                    self.find_once(
                         Kind::TruncatedTail,
                         log,
                         0,
@@ -425,7 +502,7 @@ impl Walk<'_> {
                         ),
                     );
                 } else if *seq == a.seq && *hash != a.hash {
-                    self.find(
+                    self.find_once(
                         Kind::Edited,
                         log,
                         0,

@@ -55,6 +55,14 @@ struct Head<'a> {
     key_id: &'a str,
 }
 
+/// The file being written and where it stands.
+struct Out {
+    file: File,
+    dev: u64,
+    ino: u64,
+    len: u64,
+}
+
 /// How the log file ends.
 struct Tail {
     /// The last sound record: seq, hash, keyed.
@@ -97,6 +105,17 @@ impl Writer {
 
     /// Append one record (after whatever the state of the log calls for) and fsync it.
     pub fn append(&self, event: Event, stamp: &Stamp, fields: Fields) -> Result<u64> {
+        self.write(Some((event, fields)), stamp)
+    }
+
+    /// Look at the log now (after logrotate's SIGHUP): record a rotation or tampering at once
+    /// rather than with the next event. Returns the last seq written, if any.
+    pub fn reopen(&self, stamp: &Stamp) -> Result<Option<u64>> {
+        let seq = self.write(None, stamp)?;
+        Ok((seq > 0).then_some(seq))
+    }
+
+    fn write(&self, main: Option<(Event, Fields)>, stamp: &Stamp) -> Result<u64> {
         let state = Dir::open(&self.state_dir)
             .with_context(|| format!("opening state dir {}", self.state_dir.display()))?;
         let _lock = audit_chain::lock(&self.state_dir)?;
@@ -158,46 +177,58 @@ impl Writer {
                 (a.seq, a.hash.clone())
             }
         };
-        let mut len = tail.len;
+        if main.is_none() && pre.is_empty() {
+            return Ok(0);
+        }
+        let mut out = Out {
+            file,
+            dev,
+            ino,
+            len: tail.len,
+        };
         let mut wrote = Vec::new();
-        for (i, (ev, mut f)) in pre.into_iter().chain([(event, fields)]).enumerate() {
+        for (i, (ev, mut f)) in pre.into_iter().chain(main).enumerate() {
             if i == 0 {
                 f.extra.extend(std::mem::take(&mut first_notes.extra));
             }
             seq += 1;
-            let (line, record, hash) = self.render(seq, &prev, ev, stamp, f)?;
-            file.seek(SeekFrom::End(0))?;
-            file.write_all(line.as_bytes())
-                .context("writing the audit log")?;
-            file.sync_data().context("syncing the audit log")?;
-            len += line.len() as u64;
-            prev = hash;
-            audit_chain::write_anchor(
-                &state,
-                &Anchor {
-                    seq,
-                    hash: prev.clone(),
-                    dev,
-                    ino,
-                    size: len,
-                    rotated: None,
-                },
-            )?;
-            wrote.push(record);
+            prev = self.put(&state, &mut out, seq, &prev, ev, stamp, f, &mut wrote)?;
         }
         let settings = self.settings.get();
-        if settings.max_size_bytes() > 0 && len >= settings.max_size_bytes() {
-            audit_files::rotate(&self.path, settings.keep)?;
-            audit_chain::write_anchor(
+        if settings.max_size_bytes() > 0 && out.len >= settings.max_size_bytes() {
+            // Size rotation: the new file starts with a record saying so, written now, so the
+            // retention it applied is on record before anything else happens.
+            let deleted = audit_files::rotate(&self.path, settings.keep)?;
+            let file = open_log(&self.path)
+                .with_context(|| format!("opening audit log {}", self.path.display()))?;
+            let (dev, ino, len) = audit_chain::identity(&file)?;
+            let mut out = Out {
+                file,
+                dev,
+                ino,
+                len,
+            };
+            let rotated = audit_files::rotated(&self.path);
+            let mut fields = Fields::default()
+                .with("rotation", "size")
+                .with("previous_seq", seq)
+                .with("expired_files", deleted);
+            if let Some(newest) = rotated.last() {
+                fields = fields.with("previous_file", &newest.path);
+            }
+            if let Some(r) = rotated.first().and_then(|f| self.first_sound(f)) {
+                fields = fields.with("retained_from_seq", r);
+            }
+            seq += 1;
+            self.put(
                 &state,
-                &Anchor {
-                    seq,
-                    hash: prev.clone(),
-                    dev,
-                    ino,
-                    size: len,
-                    rotated: Some("size".into()),
-                },
+                &mut out,
+                seq,
+                &prev,
+                Event::LogRotated,
+                stamp,
+                fields,
+                &mut wrote,
             )?;
         }
         if let Some(syslog) = &self.syslog {
@@ -206,6 +237,40 @@ impl Writer {
             }
         }
         Ok(seq)
+    }
+
+    /// Write one record, fsync it, move the anchor to it. Returns its hash.
+    #[allow(clippy::too_many_arguments)]
+    fn put(
+        &self,
+        state: &Dir,
+        out: &mut Out,
+        seq: u64,
+        prev: &str,
+        event: Event,
+        stamp: &Stamp,
+        fields: Fields,
+        wrote: &mut Vec<Value>,
+    ) -> Result<String> {
+        let (line, record, hash) = self.render(seq, prev, event, stamp, fields)?;
+        out.file.seek(SeekFrom::End(0))?;
+        out.file
+            .write_all(line.as_bytes())
+            .context("writing the audit log")?;
+        out.file.sync_data().context("syncing the audit log")?;
+        out.len += line.len() as u64;
+        audit_chain::write_anchor(
+            state,
+            &Anchor {
+                seq,
+                hash: hash.clone(),
+                dev: out.dev,
+                ino: out.ino,
+                size: out.len,
+            },
+        )?;
+        wrote.push(record);
+        Ok(hash)
     }
 
     /// The record to write when the log ends before the anchor: a rotation if the newest
@@ -225,11 +290,7 @@ impl Writer {
             && *s == a.seq
             && *h == a.hash
         {
-            let how = match (&a.rotated, same_file) {
-                (Some(r), _) => r.as_str(),
-                (None, true) => "copytruncate",
-                (None, false) => "renamed",
-            };
+            let how = if same_file { "copytruncate" } else { "renamed" };
             let mut fields = Fields::default()
                 .with("rotation", how)
                 .with("previous_file", &f.path)
@@ -360,8 +421,16 @@ impl Writer {
             for (k, v) in body {
                 if !matches!(
                     k.as_str(),
-                    "seq" | "time" | "host" | "event" | "policy_revision" | "mode" | "prev_hash"
-                        | "key_id" | "hash" | "sig"
+                    "seq"
+                        | "time"
+                        | "host"
+                        | "event"
+                        | "policy_revision"
+                        | "mode"
+                        | "prev_hash"
+                        | "key_id"
+                        | "hash"
+                        | "sig"
                 ) {
                     line.push(',');
                     line.push_str(&serde_json::to_string(&k)?);

@@ -224,6 +224,15 @@ impl Engine {
         }
     }
 
+    /// After logrotate's SIGHUP: record the rotation of the audit log at once.
+    pub fn reopen_audit(&self) {
+        if let Some(audit) = &self.audit
+            && let Err(e) = audit.reopen(&self.stamp())
+        {
+            tracing::error!(error = %format!("{e:#}"), "cannot reopen the audit log");
+        }
+    }
+
     pub fn load_outcome(&self) -> LoadOutcome {
         load::load_dir(
             &self.settings.policy_dir,

@@ -38,7 +38,12 @@ pub fn project(record: &Value) -> Vec<Value> {
     let rules: Vec<String> = record
         .get("rules")
         .and_then(Value::as_array)
-        .map(|r| r.iter().filter_map(Value::as_str).map(String::from).collect())
+        .map(|r| {
+            r.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
         .unwrap_or_default();
     let home = s("codex_home");
     let auth_path = if home.is_empty() {
@@ -115,7 +120,14 @@ pub fn project(record: &Value) -> Vec<Value> {
                     format!("{auth_path} made readable by its owner only"),
                 ),
             };
-            let mut e = base(record, 1001, "File System Activity", activity, name, severity);
+            let mut e = base(
+                record,
+                1001,
+                "File System Activity",
+                activity,
+                name,
+                severity,
+            );
             e.insert(
                 "file".into(),
                 json!({ "name": "auth.json", "path": auth_path, "type_id": 1, "type": "Regular File" }),

@@ -137,7 +137,9 @@ pub fn narrate(event: Event, fields: &Fields) {
             %user, %home, %rules, error = fields.error.as_deref().unwrap_or("-"),
             "enforcement failed"
         ),
-        Event::TamperDetected => tracing::warn!(tamper = %extra("tamper"), "audit log tampering detected"),
+        Event::TamperDetected => {
+            tracing::warn!(tamper = %extra("tamper"), "audit log tampering detected")
+        }
         _ => {}
     }
 }

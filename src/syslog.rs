@@ -45,7 +45,10 @@ impl Target {
         if let Some(addr) = s.strip_prefix("tcp://") {
             return Ok(Some(Target::Tcp(check_addr(addr)?)));
         }
-        if let Some(path) = s.strip_prefix("unix://").or(Some(s).filter(|s| s.starts_with('/'))) {
+        if let Some(path) = s
+            .strip_prefix("unix://")
+            .or(Some(s).filter(|s| s.starts_with('/')))
+        {
             return Ok(Some(Target::Unix(PathBuf::from(path))));
         }
         bail!("syslog target `{s}`: write /dev/log, udp://HOST:PORT or tcp://HOST:PORT")
@@ -82,7 +85,8 @@ impl Syslog {
                 UnixDatagram::unbound()?.send_to(msg, path)?;
             }
             Target::Udp(addr) => {
-                let sock = UdpSocket::bind(("0.0.0.0", 0)).or_else(|_| UdpSocket::bind("[::]:0"))?;
+                let sock =
+                    UdpSocket::bind(("0.0.0.0", 0)).or_else(|_| UdpSocket::bind("[::]:0"))?;
                 sock.send_to(msg, addr.as_str())?;
             }
             Target::Tcp(addr) => {
@@ -191,7 +195,10 @@ mod tests {
             "hash": "ab", "policy_revision": "r1", "mode": "enforce"
         });
         let m = format_message(&record, "host-1");
-        assert!(m.starts_with("<36>1 2026-11-26T10:00:00.000000Z host-1 codex-warden "), "{m}");
+        assert!(
+            m.starts_with("<36>1 2026-11-26T10:00:00.000000Z host-1 codex-warden "),
+            "{m}"
+        );
         assert!(m.contains(" violation [codex-warden@32473 seq=\"7\" event=\"violation\" user=\"al\\\"ice\" home=\"/home/a\\]b/.codex\" rules=\"login.method,login.plan\""), "{m}");
         assert!(m.ends_with(&record.to_string()));
     }
