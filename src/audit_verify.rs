@@ -533,3 +533,86 @@ fn seq_of(c: &LineCheck) -> Option<u64> {
         LineCheck::Junk(_) => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{AuditLog, Event, Fields, Stamp};
+
+    fn stamp() -> Stamp {
+        Stamp {
+            policy_revision: "r1".into(),
+            mode: "enforce".into(),
+        }
+    }
+
+    #[test]
+    fn every_kind_of_break_is_documented() {
+        let doc = include_str!("../docs/audit.md");
+        for kind in [
+            Kind::Edited,
+            Kind::DeletedLine,
+            Kind::TruncatedTail,
+            Kind::Emptied,
+            Kind::Forged,
+            Kind::Reordered,
+            Kind::Torn,
+            Kind::Junk,
+            Kind::MissingRotatedFile,
+            Kind::Replaced,
+            Kind::AnchorMissing,
+        ] {
+            assert!(
+                doc.contains(&format!("`{}`", kind.name())),
+                "{}",
+                kind.name()
+            );
+        }
+    }
+
+    #[test]
+    fn an_unkeyed_log_is_continued_by_signed_records_and_still_verifies() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("audit.jsonl");
+        let state = dir.path().join("state");
+        let legacy = AuditLog::open(&log).unwrap();
+        for _ in 0..3 {
+            legacy
+                .append(Event::Violation, &stamp(), Fields::default())
+                .unwrap();
+        }
+        let keyed = AuditLog::open_keyed(&log, &state, None).unwrap();
+        assert_eq!(
+            keyed
+                .append(Event::AgentStarted, &stamp(), Fields::default())
+                .unwrap(),
+            4
+        );
+        let key = crate::audit_chain::local_public_key(&state)
+            .unwrap()
+            .unwrap();
+        let anchor =
+            crate::audit_chain::read_anchor(&crate::safefs::Dir::open(&state).unwrap()).unwrap();
+        let trust = Trust {
+            key: &key,
+            anchor,
+            anchor_expected: true,
+        };
+        let report = verify(&log, &trust).unwrap();
+        assert!(report.intact(), "{:?}", report.findings);
+        assert_eq!(report.legacy_records, 3);
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            text.lines()
+                .nth(3)
+                .unwrap()
+                .contains("\"keying_started\":true")
+        );
+        // Unsigned records after signed ones are anyone's: forged.
+        legacy
+            .append(Event::Restored, &stamp(), Fields::default())
+            .unwrap();
+        let report = verify(&log, &trust).unwrap();
+        assert_eq!(report.findings[0].kind, Kind::Forged);
+    }
+}
