@@ -419,6 +419,13 @@ fn logrotate_rename_and_copytruncate_continue_the_chain() {
     assert!(stopped.success());
     let report = assert_intact(&m);
     assert_eq!(report["files"].as_array().unwrap().len(), 3);
+    // The running agent wrote a checkpoint, with the files of the log.
+    let checkpoints = review(&m, &["--event", "checkpoint"]);
+    assert!(!checkpoints.is_empty());
+    assert!(
+        checkpoints[0]["files"][0]["file"].is_string(),
+        "{checkpoints:?}"
+    );
     assert_eq!(report["notes"].as_array().unwrap().len(), 0, "{report:#}");
     // No ANSI colour when stderr is not a terminal; the quarantine is narrated at info level.
     let log = agent_stderr(&m);
@@ -765,6 +772,37 @@ fn syslog_reaches_a_local_datagram_socket_like_dev_log() {
     let len = sock.recv(&mut buf).unwrap();
     let msg = String::from_utf8_lossy(&buf[..len]);
     assert!(msg.contains("[codex-warden@32473 seq=\"1\""), "{msg}");
+}
+
+#[test]
+fn syslog_over_tcp_uses_octet_counting_framing() {
+    let m = Machine::new(&["alice"]);
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    m.auth("alice", &api_key_auth("sk-proj-1"));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = format!("tcp://{}", listener.local_addr().unwrap());
+    let receiver = std::thread::spawn(move || {
+        let mut frames = Vec::new();
+        for _ in 0..3 {
+            let (mut conn, _) = listener.accept().unwrap();
+            let mut data = String::new();
+            conn.read_to_string(&mut data).unwrap();
+            frames.push(data);
+        }
+        frames
+    });
+    let out = m
+        .cmd()
+        .args(["--syslog", &addr, "check", "--enforce"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let frames = receiver.join().unwrap();
+    for frame in frames {
+        let (len, msg) = frame.split_once(' ').unwrap();
+        assert_eq!(len.parse::<usize>().unwrap(), msg.len(), "{frame}");
+        assert!(msg.starts_with('<') && msg.contains(">1 "), "{frame}");
+    }
 }
 
 // ---- operational logs -------------------------------------------------------------------------
