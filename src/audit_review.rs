@@ -1,6 +1,6 @@
 //! `codex-warden audit`: review the log (filters, formats, follow), verify it, export its key.
 
-use std::io::{self, BufRead, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -573,20 +573,20 @@ pub fn escape(v: &str) -> String {
     out
 }
 
-/// Read records from any reader (for tests of the formats).
-pub fn render(format: Format, input: impl BufRead) -> Result<String> {
-    let mut printer = Printer::new(format);
-    let mut out = Vec::new();
-    for line in input.lines() {
-        let r: Value = serde_json::from_str(&line?)?;
-        printer.print(&mut out, &r)?;
-    }
-    Ok(String::from_utf8_lossy(&out).into_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Records from any reader, rendered in `format`.
+    fn render(format: Format, input: impl io::BufRead) -> Result<String> {
+        let mut printer = Printer::new(format);
+        let mut out = Vec::new();
+        for line in input.lines() {
+            let r: Value = serde_json::from_str(&line?)?;
+            printer.print(&mut out, &r)?;
+        }
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
 
     #[test]
     fn ages_and_timestamps_parse() {

@@ -99,10 +99,6 @@ impl Writer {
         self.settings.set(settings);
     }
 
-    pub fn public_key(&self) -> &PublicKey {
-        &self.public
-    }
-
     /// Append one record (after whatever the state of the log calls for) and fsync it.
     pub fn append(&self, event: Event, stamp: &Stamp, fields: Fields) -> Result<u64> {
         self.write(Some((event, fields)), stamp)
@@ -124,9 +120,6 @@ impl Writer {
         let mut file = open_log(&self.path)
             .with_context(|| format!("opening audit log {}", self.path.display()))?;
         let tail = self.read_tail(&mut file)?;
-        if tail.torn > 0 {
-            file.set_len(tail.len)?;
-        }
         let (dev, ino, _) = audit_chain::identity(&file)?;
         let mut pre: Vec<(Event, Fields)> = Vec::new();
         let mut first_notes = Fields::default();
@@ -169,7 +162,11 @@ impl Writer {
             }
         };
         if main.is_none() && pre.is_empty() {
+            // Nothing to say yet: a torn tail stays until a record can say it was cut.
             return Ok(0);
+        }
+        if tail.torn > 0 {
+            file.set_len(tail.len)?;
         }
         let mut out = Out {
             file,
