@@ -55,12 +55,15 @@ impl Target {
     }
 }
 
+/// `HOST:PORT`, checked for form only: the name is resolved when a message is sent, so a DNS
+/// outage at boot does not keep the agent from starting.
 fn check_addr(addr: &str) -> Result<String> {
-    addr.to_socket_addrs()
-        .with_context(|| format!("syslog address `{addr}`"))?
-        .next()
-        .with_context(|| format!("syslog address `{addr}` resolves to nothing"))?;
-    Ok(addr.to_string())
+    match addr.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {
+            Ok(addr.to_string())
+        }
+        _ => bail!("syslog address `{addr}`: write HOST:PORT"),
+    }
 }
 
 impl Syslog {
@@ -215,5 +218,10 @@ mod tests {
         );
         assert_eq!(Target::parse("").unwrap(), None);
         assert!(Target::parse("ftp://x").is_err());
+        assert!(Target::parse("udp://loghost").is_err());
+        assert_eq!(
+            Target::parse("tcp://logs.example.com:6514").unwrap(),
+            Some(Target::Tcp("logs.example.com:6514".into()))
+        );
     }
 }
