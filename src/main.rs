@@ -11,17 +11,12 @@ fn main() -> ExitCode {
         Command::Run => "info",
         _ => "warn",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("CODEX_WARDEN_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    codex_warden::app::oplog::init(default);
     match codex_warden::app::commands::dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("codex-warden: {e:#}");
-            ExitCode::from(codex_warden::app::commands::ERROR)
+            ExitCode::from(codex_warden::app::exit::ERROR)
         }
     }
 }

@@ -196,6 +196,7 @@ fn kill_nine_at_random_moments_loses_nothing() {
     let vaulted: Vec<&str> = entries.values().filter_map(|(k, _)| k.as_deref()).collect();
     let unique: BTreeSet<&str> = vaulted.iter().copied().collect();
     assert_eq!(unique.len(), vaulted.len(), "a key was vaulted twice");
+    assert_eq!(vaulted.len(), entries.len(), "a vault entry holds no key");
     for key in &keys {
         assert!(unique.contains(key.as_str()), "{key} was lost");
     }

@@ -135,7 +135,8 @@ pub fn run(settings: Settings) -> Result<()> {
                 agent.full_scan();
             }
             Ok(Msg::Signal(SIGHUP)) => {
-                tracing::info!("SIGHUP: reloading policy");
+                tracing::info!("SIGHUP: reloading policy, reopening the audit log");
+                agent.enforcer.reopen_audit();
                 agent.reload_policy();
             }
             Ok(Msg::Signal(sig)) => {
@@ -173,6 +174,7 @@ impl Agent {
     /// Rediscover homes, finish interrupted quarantines, judge everything, refresh watches.
     fn full_scan(&mut self) {
         self.enforcer.flush_backlog();
+        self.enforcer.checkpoint_if_due();
         let homes = self.enforcer.discover();
         self.enforcer.recover();
         self.homes = homes.iter().map(|h| (h.path.clone(), h.clone())).collect();

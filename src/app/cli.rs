@@ -62,6 +62,9 @@ pub struct PathArgs {
         hide_short_help = true
     )]
     pub scan_interval: u64,
+    /// Also send each audit record to syslog: /dev/log, udp://HOST:PORT or tcp://HOST:PORT.
+    #[arg(long, global = true, env = "CODEX_WARDEN_SYSLOG")]
+    pub syslog: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,9 +94,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Review the audit log.
-    #[command(subcommand)]
-    Audit(AuditCommand),
+    /// Review the audit log (filters, formats, --follow), or `audit verify` it.
+    Audit(crate::app::audit_review::AuditArgs),
     /// Agent health, policy and the last verdict of each home.
     Status {
         #[arg(long)]
@@ -117,15 +119,6 @@ pub enum PolicyCommand {
     },
 }
 
-#[derive(Debug, Subcommand)]
-pub enum AuditCommand {
-    /// Walk the hash chain; name the first record that was changed, removed or torn.
-    Verify {
-        #[arg(long)]
-        json: bool,
-    },
-}
-
 impl PathArgs {
     pub fn settings(&self) -> Settings {
         Settings {
@@ -136,6 +129,7 @@ impl PathArgs {
             passwd_file: self.passwd_file.clone(),
             settle: Duration::from_millis(self.settle_ms),
             scan_interval: Duration::from_secs(self.scan_interval.max(1)),
+            syslog: self.syslog.clone(),
         }
     }
 }

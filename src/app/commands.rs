@@ -3,11 +3,12 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
-use crate::app::cli::{AuditCommand, Cli, Command, PolicyCommand};
+use crate::app::cli::{Cli, Command, PolicyCommand};
 use crate::app::enforcer::Enforcer;
 use crate::app::engine::{ActivePolicy, Engine, PolicyOrigin};
+use crate::app::exit::{ERROR, FINDINGS, OK};
 use crate::app::report::HomeReport;
 use crate::app::settings::Settings;
 use crate::app::status;
@@ -17,11 +18,6 @@ use crate::core::policy::diag::{self, Code, Severity};
 use crate::core::policy::explain;
 use crate::platform::audit;
 use crate::platform::policy_sources;
-
-/// Exit codes shared by `check`, `policy validate` and `audit verify`.
-pub const OK: u8 = 0;
-pub const FINDINGS: u8 = 1;
-pub const ERROR: u8 = 2;
 
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
     let settings = cli.paths.settings();
@@ -42,7 +38,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
                 restore(settings, id.as_deref().unwrap_or_default(), json)?
             }
         }
-        Command::Audit(AuditCommand::Verify { json }) => audit_verify(&settings, json)?,
+        Command::Audit(args) => crate::app::audit_review::run(&settings, args)?,
         Command::Status { json } => status::show(&settings, json)?,
     };
     Ok(ExitCode::from(code))
@@ -331,37 +327,4 @@ fn restore_list(settings: &Settings, json: bool) -> Result<u8> {
         );
     }
     Ok(OK)
-}
-
-fn audit_verify(settings: &Settings, json: bool) -> Result<u8> {
-    let report = audit::verify(&settings.audit_log)
-        .with_context(|| format!("verifying {}", settings.audit_log.display()))?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
-    } else if let Some(b) = &report.first_break {
-        println!(
-            "{}: chain BROKEN at line {}{}: {}",
-            report.path.display(),
-            b.line,
-            b.seq.map(|s| format!(" (seq {s})")).unwrap_or_default(),
-            b.problem
-        );
-        println!("{} records before it verified", report.records);
-    } else {
-        println!(
-            "{}: {} records, chain intact{}",
-            report.path.display(),
-            report.records,
-            report
-                .last_hash
-                .as_deref()
-                .map(|h| format!(", head {}", &h[..16]))
-                .unwrap_or_default()
-        );
-    }
-    Ok(if report.first_break.is_some() {
-        FINDINGS
-    } else {
-        OK
-    })
 }

@@ -42,7 +42,11 @@ pub struct Enforcer {
 
 impl Enforcer {
     pub fn new(settings: Settings) -> Result<Enforcer> {
-        let audit = AuditLog::open(&settings.audit_log)?;
+        let audit = AuditLog::open_keyed(
+            &settings.audit_log,
+            &settings.state_dir,
+            settings.syslog.as_deref(),
+        )?;
         let vault = Vault::open(&settings.state_dir)?;
         Ok(Enforcer {
             engine: Engine::new(settings)?,
@@ -98,6 +102,7 @@ impl Enforcer {
     /// and in order once there is room again. The action it describes has already happened and
     /// is not undone.
     pub fn record(&self, event: Event, fields: Fields) {
+        crate::app::oplog::narrate(event, &fields);
         let waiting = !self.backlog.borrow().is_empty();
         if !waiting && self.append(event, &self.stamp(), fields.clone()) {
             return;
@@ -133,6 +138,7 @@ impl Enforcer {
     }
 
     fn append(&self, event: Event, stamp: &Stamp, fields: Fields) -> bool {
+        self.audit.configure(self.engine.policy().audit);
         match self.audit.append(event, stamp, fields) {
             Ok(_) => true,
             Err(e) => {
@@ -143,6 +149,20 @@ impl Enforcer {
                 );
                 false
             }
+        }
+    }
+
+    /// Write a `checkpoint` record when `[audit] checkpoint_interval` has passed since the last.
+    pub fn checkpoint_if_due(&self) {
+        if let Some(fields) = self.audit.checkpoint_due() {
+            self.record(Event::Checkpoint, fields);
+        }
+    }
+
+    /// After logrotate's SIGHUP: record the rotation of the audit log at once.
+    pub fn reopen_audit(&self) {
+        if let Err(e) = self.audit.reopen(&self.stamp()) {
+            tracing::error!(error = %format!("{e:#}"), "cannot reopen the audit log");
         }
     }
 
@@ -432,6 +452,7 @@ mod tests {
             passwd_file: None,
             settle: Duration::from_millis(10),
             scan_interval: Duration::from_secs(60),
+            syslog: None,
         };
         let enforcer = Enforcer::new(settings).unwrap();
         let user = |u: &str| Fields {
@@ -463,11 +484,18 @@ mod tests {
         assert!(records[0].get("happened_at").is_none());
         assert!(records[1]["happened_at"].is_string());
         assert!(records[2]["happened_at"].is_string());
+        let key = crate::platform::audit::chain::local_public_key(&tmp.path().join("state"))
+            .unwrap()
+            .unwrap();
+        let trust = crate::platform::audit::verify::Trust {
+            key: &key,
+            anchor: None,
+            anchor_expected: false,
+        };
         assert!(
-            crate::platform::audit::verify(&log)
+            crate::platform::audit::verify::verify(&log, &trust)
                 .unwrap()
-                .first_break
-                .is_none()
+                .intact()
         );
     }
 }

@@ -6,10 +6,13 @@
 #![forbid(unsafe_code)]
 
 pub mod agent;
+pub mod audit_review;
 pub mod cli;
 pub mod commands;
 pub mod enforcer;
 pub mod engine;
+pub mod exit;
+pub mod oplog;
 pub mod report;
 pub mod settings;
 pub mod status;

@@ -24,4 +24,6 @@ pub struct Settings {
     pub settle: Duration,
     /// Full reconcile scan period of the agent.
     pub scan_interval: Duration,
+    /// Syslog sink for audit records (`--syslog`), if any.
+    pub syslog: Option<String>,
 }

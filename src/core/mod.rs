@@ -6,10 +6,12 @@
 //! (time is a parameter) or knows about the machine, so every rule is tested as a table.
 #![forbid(unsafe_code)]
 
+pub mod audit_settings;
 pub mod digest;
 pub mod evaluate;
 pub mod home;
 pub mod observe;
+pub mod ocsf;
 pub mod plan;
 pub mod policy;
 pub mod redact;

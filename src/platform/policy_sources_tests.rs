@@ -650,6 +650,11 @@ min_uid = 1000
 exclude_users = []
 homes = ["/srv/ci/*/.codex"]
 
+[audit]
+max_size_kb = 10240
+keep = 5
+checkpoint_interval = "30m"
+
 [[exception]]
 users = ["ci-bot"]
 allowed_methods = ["api-key"]
@@ -690,6 +695,11 @@ reason = "CI pipeline, OPS-123"
             min_uid: 1000,
             exclude_users: vec![],
             homes: vec!["/srv/ci/*/.codex".into()],
+        },
+        audit: crate::core::audit_settings::AuditSettings {
+            max_size_kb: 10240,
+            keep: 5,
+            checkpoint_interval: Duration::from_secs(1800),
         },
         exceptions: vec![Exception {
             users: vec!["ci-bot".into()],

@@ -150,6 +150,7 @@ pub fn assemble(
             config: ConfigRules::default(),
             enforce: EnforceSettings::default(),
             scope: Scope::default(),
+            audit: Default::default(),
             exceptions,
             baseline: false,
         };

@@ -256,6 +256,9 @@ pub struct Policy {
     pub config: ConfigRules,
     pub enforce: EnforceSettings,
     pub scope: Scope,
+    /// `[audit]`: rotation and checkpoints of the audit log.
+    #[serde(default)]
+    pub audit: crate::core::audit_settings::AuditSettings,
     pub exceptions: Vec<Exception>,
     /// True only for the built-in baseline used when no admin policy was ever loaded.
     pub baseline: bool,
@@ -273,6 +276,7 @@ impl Policy {
             config: ConfigRules::default(),
             enforce: EnforceSettings::default(),
             scope: Scope::default(),
+            audit: Default::default(),
             exceptions: Vec::new(),
             baseline: true,
         }

@@ -441,6 +441,45 @@ pub const KEYS: &[Key] = &[
             }
         }),
     },
+    Key {
+        section: "audit",
+        name: "max_size_kb",
+        kind: Kind::Uid,
+        default: Some("51200"),
+        doc: "Rotate the audit log at this many KiB (0: leave rotation to logrotate).",
+        rule: None,
+        target: Target::Policy(|p, v| {
+            if let Value::Uid(v) = v {
+                p.audit.max_size_kb = v
+            }
+        }),
+    },
+    Key {
+        section: "audit",
+        name: "keep",
+        kind: Kind::Uid,
+        default: Some("10"),
+        doc: "Rotated audit log files kept by the built-in rotation.",
+        rule: None,
+        target: Target::Policy(|p, v| {
+            if let Value::Uid(v) = v {
+                p.audit.keep = v
+            }
+        }),
+    },
+    Key {
+        section: "audit",
+        name: "checkpoint_interval",
+        kind: Kind::Duration,
+        default: Some("\"1h\""),
+        doc: "How often the agent writes a `checkpoint` record anchoring the chain.",
+        rule: None,
+        target: Target::Policy(|p, v| {
+            if let Value::Duration(v) = v {
+                p.audit.checkpoint_interval = v
+            }
+        }),
+    },
 ];
 
 /// The `[section]` names, in table order.

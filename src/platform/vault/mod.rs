@@ -232,10 +232,12 @@ impl Vault {
         }
         // Not fsync'd: a crash that loses the rename leaves auth.json in place, and recovery
         // abandons the decision; the credential is judged again at start.
-        self.vault_aside(&home_dir, home, &decision, judge, settle, false)
+        self.vault_aside(&home_dir, home, &decision, judge, settle, false, None)
     }
 
-    /// Steps 3 and 4 for one decision whose credential is aside in `home_dir`.
+    /// Steps 3 and 4 for one decision whose credential is aside in `home_dir`; `meta` is what
+    /// the vault already holds for it (after a crash).
+    #[allow(clippy::too_many_arguments)]
     fn vault_aside(
         &self,
         home_dir: &Dir,
@@ -244,9 +246,9 @@ impl Vault {
         judge: Judge<'_>,
         settle: Duration,
         recovered: bool,
+        mut meta: Option<Meta>,
     ) -> Result<Quarantined> {
         let aside = decision.aside_name();
-        let mut meta: Option<Meta> = None;
         for _ in 0..MAX_REVAULTS {
             let Some((bytes, stat, judgement)) =
                 self.read_settled(home_dir, home, &aside, judge, settle)?
@@ -426,21 +428,17 @@ impl Vault {
             }
         }
         for decision in self.journal.take_open()? {
-            if let Ok(meta) = self.meta(&decision.id) {
-                // Vaulted before the crash, but maybe not recorded: the caller records it
-                // (again, at worst) and finishes it. At most the unlink of the aside name was
-                // lost too.
-                let home = home_of(&decision);
-                if let Ok(home_dir) = Dir::open_home(&home.path, home.uid) {
-                    let _ = home_dir.unlink(&decision.aside_name());
-                }
-                done.push((decision, Quarantined::Vaulted(Box::new(meta))));
-                continue;
-            }
+            // Vaulted before the crash maybe, but maybe not recorded: the caller records it
+            // (again, at worst) and finishes it. The aside file is removed only if it still holds
+            // exactly what the entry holds (else it is judged and vaulted on top).
+            let vaulted = self.meta(&decision.id).ok();
             let home = home_of(&decision);
             let outcome = match Dir::open_home(&home.path, home.uid) {
                 Ok(home_dir) if home_dir.entry_stat(&decision.aside_name())?.is_some() => {
-                    self.vault_aside(&home_dir, &home, &decision, judge, settle, true)?
+                    self.vault_aside(&home_dir, &home, &decision, judge, settle, true, vaulted)?
+                }
+                _ if vaulted.is_some() => {
+                    Quarantined::Vaulted(Box::new(vaulted.expect("checked above")))
                 }
                 // The rename never happened (or the home is gone): the credential, if any, is
                 // where it was and is judged again.

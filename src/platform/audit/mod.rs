@@ -10,6 +10,12 @@
 //! A kill -9 mid-append can leave a torn last line. It never counted (its fsync never returned),
 //! so the next writer cuts it off and says so in the next record (`recovered_torn_bytes`).
 
+pub mod chain;
+pub mod files;
+pub mod syslog;
+pub mod verify;
+pub mod writer;
+
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -49,6 +55,8 @@ pub enum Event {
     TamperDetected,
     EnforcementFailed,
     WatchDegraded,
+    Checkpoint,
+    LogRotated,
 }
 
 /// The per-event fields of a record; the chain fields are added by [`AuditLog::append`].
@@ -101,6 +109,8 @@ pub struct Stamp {
 pub struct AuditLog {
     path: PathBuf,
     host: String,
+    /// The signed, anchored chain (see [`crate::platform::audit::writer`]); None writes the legacy chain.
+    keyed: Option<crate::platform::audit::writer::Writer>,
 }
 
 #[derive(Serialize)]
@@ -128,7 +138,44 @@ impl AuditLog {
         Ok(AuditLog {
             path: path.to_path_buf(),
             host: hostname(),
+            keyed: None,
         })
+    }
+
+    /// Open the log with its signing key and anchor in `state_dir`, and an optional syslog sink.
+    pub fn open_keyed(path: &Path, state_dir: &Path, syslog: Option<&str>) -> Result<AuditLog> {
+        let mut log = AuditLog::open(path)?;
+        let mut writer =
+            crate::platform::audit::writer::Writer::open(path, state_dir, log.host.clone())?;
+        if let Some(target) = syslog
+            .map(crate::platform::audit::syslog::Target::parse)
+            .transpose()?
+            .flatten()
+        {
+            writer.set_syslog(Some(crate::platform::audit::syslog::Syslog::new(target)));
+        }
+        log.keyed = Some(writer);
+        Ok(log)
+    }
+
+    /// The fields of a `checkpoint` record when one is due (keyed logs only).
+    pub fn checkpoint_due(&self) -> Option<Fields> {
+        self.keyed.as_ref().and_then(|w| w.checkpoint_due())
+    }
+
+    /// Look at the log file now (logrotate's SIGHUP): record a rotation or tampering at once.
+    pub fn reopen(&self, stamp: &Stamp) -> Result<()> {
+        if let Some(w) = &self.keyed {
+            w.reopen(stamp)?;
+        }
+        Ok(())
+    }
+
+    /// Apply the policy's `[audit]` settings (rotation).
+    pub fn configure(&self, settings: crate::core::audit_settings::AuditSettings) {
+        if let Some(w) = &self.keyed {
+            w.configure(settings);
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -137,6 +184,9 @@ impl AuditLog {
 
     /// Append one record and fsync it. Returns its `seq`.
     pub fn append(&self, event: Event, stamp: &Stamp, fields: Fields) -> Result<u64> {
+        if let Some(w) = &self.keyed {
+            return w.append(event, stamp, fields);
+        }
         let mut file = open_file(&self.path)
             .with_context(|| format!("opening audit log {}", self.path.display()))?;
         rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
@@ -410,7 +460,7 @@ mod tests {
 
     #[test]
     fn every_event_is_documented() {
-        let doc = include_str!("../../docs/reference/audit.md");
+        let doc = include_str!("../../../docs/reference/audit.md");
         for event in [
             Event::AgentStarted,
             Event::AgentStopped,
@@ -425,6 +475,8 @@ mod tests {
             Event::TamperDetected,
             Event::EnforcementFailed,
             Event::WatchDegraded,
+            Event::Checkpoint,
+            Event::LogRotated,
         ] {
             let name = serde_json::to_string(&event).unwrap();
             let name = name.trim_matches('"');

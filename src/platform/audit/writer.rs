@@ -1,0 +1,502 @@
+//! Appending to the keyed chain: one record at a time, under a lock, signed, fsync'd, anchored.
+//!
+//! Before each append the writer looks at how the log ends and where the anchor says it ended:
+//!
+//! - bytes after the last newline are a record torn by a crash (its fsync never returned): they
+//!   are cut off and the record written next says how many (`recovered_torn_bytes`);
+//! - complete lines that are not sound records (junk) are left in place for `audit verify` to
+//!   name, a `tamper_detected` record says so, and the chain continues from the last sound one;
+//! - a log that ends before the anchor was rotated (a rotated file ends where the anchor says:
+//!   `log_rotated`, by `mv` or `copytruncate` or the agent's own size rotation) or was cut short,
+//!   emptied or replaced (`tamper_detected`); either way the chain continues from the anchor, so
+//!   the gap stays visible to `audit verify`.
+
+use std::cell::Cell;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::core::audit_settings::AuditSettings;
+use crate::platform::audit::chain::{self as audit_chain, Anchor, Keys, LineCheck, PublicKey};
+use crate::platform::audit::files as audit_files;
+use crate::platform::audit::syslog::Syslog;
+use crate::platform::audit::{Event, Fields, GENESIS, Stamp};
+use crate::platform::safefs::Dir;
+
+/// How much of the end of the log is searched for the last sound record.
+const TAIL_WINDOW: u64 = 1024 * 1024;
+
+pub struct Writer {
+    path: PathBuf,
+    state_dir: PathBuf,
+    host: String,
+    keys: Keys,
+    public: PublicKey,
+    settings: Cell<AuditSettings>,
+    syslog: Option<Syslog>,
+    last_checkpoint: Cell<Option<Instant>>,
+}
+
+#[derive(Serialize)]
+struct Head<'a> {
+    seq: u64,
+    time: String,
+    host: &'a str,
+    event: Event,
+    policy_revision: &'a str,
+    mode: &'a str,
+    prev_hash: &'a str,
+    key_id: &'a str,
+}
+
+/// The file being written and where it stands.
+struct Out {
+    file: File,
+    dev: u64,
+    ino: u64,
+    len: u64,
+}
+
+/// How the log file ends.
+struct Tail {
+    /// The last sound record: seq, hash, keyed.
+    head: Option<(u64, String, bool)>,
+    torn: u64,
+    junk_lines: u64,
+    junk_bytes: u64,
+    /// Length once the torn bytes are cut.
+    len: u64,
+}
+
+impl Writer {
+    pub fn open(path: &Path, state_dir: &Path, host: String) -> Result<Writer> {
+        let state = crate::platform::state::open(state_dir)?;
+        let keys = Keys::load_or_create(&state)?;
+        let public = keys.public();
+        Ok(Writer {
+            path: path.to_path_buf(),
+            state_dir: state_dir.to_path_buf(),
+            host,
+            keys,
+            public,
+            settings: Cell::new(AuditSettings::default()),
+            syslog: None,
+            last_checkpoint: Cell::new(None),
+        })
+    }
+
+    pub fn set_syslog(&mut self, syslog: Option<Syslog>) {
+        self.syslog = syslog;
+    }
+
+    pub fn configure(&self, settings: AuditSettings) {
+        self.settings.set(settings);
+    }
+
+    /// Append one record (after whatever the state of the log calls for) and fsync it.
+    pub fn append(&self, event: Event, stamp: &Stamp, fields: Fields) -> Result<u64> {
+        self.write(Some((event, fields)), stamp)
+    }
+
+    /// Look at the log now (after logrotate's SIGHUP): record a rotation or tampering at once
+    /// rather than with the next event. Returns the last seq written, if any.
+    pub fn reopen(&self, stamp: &Stamp) -> Result<Option<u64>> {
+        let seq = self.write(None, stamp)?;
+        Ok((seq > 0).then_some(seq))
+    }
+
+    fn write(&self, main: Option<(Event, Fields)>, stamp: &Stamp) -> Result<u64> {
+        let state = Dir::open(&self.state_dir)
+            .with_context(|| format!("opening state dir {}", self.state_dir.display()))?;
+        let _lock = audit_chain::lock(&self.state_dir)?;
+        let anchor = audit_chain::read_anchor(&state)?;
+        ensure_dir(&self.path)?;
+        let mut file = open_log(&self.path)
+            .with_context(|| format!("opening audit log {}", self.path.display()))?;
+        let tail = self.read_tail(&mut file)?;
+        let (dev, ino, _) = audit_chain::identity(&file)?;
+        let mut pre: Vec<(Event, Fields)> = Vec::new();
+        let mut first_notes = Fields::default();
+        if tail.torn > 0 {
+            first_notes = first_notes.with("recovered_torn_bytes", tail.torn);
+        }
+        if tail.junk_lines > 0 {
+            pre.push((
+                Event::TamperDetected,
+                Fields::default()
+                    .with("tamper", "junk")
+                    .with("junk_lines", tail.junk_lines)
+                    .with("junk_bytes", tail.junk_bytes)
+                    .with("detail", "lines that are not sound records end the log"),
+            ));
+        }
+        let (mut seq, mut prev) = match (&anchor, &tail.head) {
+            (None, None) => (0, GENESIS.to_string()),
+            (None, Some((s, h, keyed))) => {
+                if *keyed {
+                    pre.push((
+                        Event::TamperDetected,
+                        Fields::default().with("tamper", "anchor_missing").with(
+                            "detail",
+                            "the anchor of the audit chain was removed from the state dir",
+                        ),
+                    ));
+                } else {
+                    first_notes = first_notes.with("keying_started", true);
+                }
+                (*s, h.clone())
+            }
+            (Some(a), Some((s, h, _))) if *s == a.seq && *h == a.hash => (*s, h.clone()),
+            // Signed records past the anchor: a crash, or a full disk, kept the anchor from
+            // following. Nothing is hidden by that; the anchor catches up now.
+            (Some(a), Some((s, h, _))) if *s > a.seq => (*s, h.clone()),
+            (Some(a), head) => {
+                pre.push(self.behind_anchor(a, head.as_ref().map(|h| h.0), (dev, ino), &tail));
+                (a.seq, a.hash.clone())
+            }
+        };
+        if main.is_none() && pre.is_empty() {
+            // Nothing to say yet: a torn tail stays until a record can say it was cut.
+            return Ok(0);
+        }
+        if tail.torn > 0 {
+            file.set_len(tail.len)?;
+        }
+        let mut out = Out {
+            file,
+            dev,
+            ino,
+            len: tail.len,
+        };
+        let mut wrote = Vec::new();
+        for (i, (ev, mut f)) in pre.into_iter().chain(main).enumerate() {
+            if i == 0 {
+                f.extra.extend(std::mem::take(&mut first_notes.extra));
+            }
+            seq += 1;
+            prev = self.put(&state, &mut out, seq, &prev, ev, stamp, f, &mut wrote)?;
+        }
+        let settings = self.settings.get();
+        if settings.max_size_bytes() > 0 && out.len >= settings.max_size_bytes() {
+            // Size rotation: the new file starts with a record saying so, written now, so the
+            // retention it applied is on record before anything else happens.
+            let deleted = audit_files::rotate(&self.path, settings.keep)?;
+            let file = open_log(&self.path)
+                .with_context(|| format!("opening audit log {}", self.path.display()))?;
+            let (dev, ino, len) = audit_chain::identity(&file)?;
+            let mut out = Out {
+                file,
+                dev,
+                ino,
+                len,
+            };
+            let rotated = audit_files::rotated(&self.path);
+            let mut fields = Fields::default()
+                .with("rotation", "size")
+                .with("previous_seq", seq)
+                .with("expired_files", deleted);
+            if let Some(newest) = rotated.last() {
+                fields = fields.with("previous_file", &newest.path);
+            }
+            if let Some(r) = rotated.first().and_then(|f| self.first_sound(f)) {
+                fields = fields.with("retained_from_seq", r);
+            }
+            seq += 1;
+            self.put(
+                &state,
+                &mut out,
+                seq,
+                &prev,
+                Event::LogRotated,
+                stamp,
+                fields,
+                &mut wrote,
+            )?;
+        }
+        if let Some(syslog) = &self.syslog {
+            for record in &wrote {
+                syslog.send(record);
+            }
+        }
+        Ok(seq)
+    }
+
+    /// Write one record, fsync it, move the anchor to it. Returns its hash.
+    #[allow(clippy::too_many_arguments)]
+    fn put(
+        &self,
+        state: &Dir,
+        out: &mut Out,
+        seq: u64,
+        prev: &str,
+        event: Event,
+        stamp: &Stamp,
+        fields: Fields,
+        wrote: &mut Vec<Value>,
+    ) -> Result<String> {
+        let (line, record, hash) = self.render(seq, prev, event, stamp, fields)?;
+        out.file.seek(SeekFrom::End(0))?;
+        out.file
+            .write_all(line.as_bytes())
+            .context("writing the audit log")?;
+        out.file.sync_data().context("syncing the audit log")?;
+        out.len += line.len() as u64;
+        // The record is durable and counts from here on: an anchor that cannot follow (a full
+        // disk) is caught up by the next append, never a reason to write the record again.
+        if let Err(e) = audit_chain::write_anchor(
+            state,
+            &Anchor {
+                seq,
+                hash: hash.clone(),
+                dev: out.dev,
+                ino: out.ino,
+                size: out.len,
+            },
+        ) {
+            tracing::warn!(error = %format!("{e:#}"), "cannot update the audit anchor");
+        }
+        wrote.push(record);
+        Ok(hash)
+    }
+
+    /// The record to write when the log ends before the anchor: a rotation if the newest
+    /// rotated file ends where the anchor does, else tampering.
+    fn behind_anchor(
+        &self,
+        a: &Anchor,
+        found_seq: Option<u64>,
+        file_id: (u64, u64),
+        tail: &Tail,
+    ) -> (Event, Fields) {
+        let rotated = audit_files::rotated(&self.path);
+        let newest = rotated.last().map(|f| (f, self.last_sound(f)));
+        let retained_from = rotated.first().and_then(|f| self.first_sound(f));
+        let same_file = file_id == (a.dev, a.ino);
+        if let Some((f, Some((s, h)))) = &newest
+            && *s == a.seq
+            && *h == a.hash
+        {
+            let how = if same_file { "copytruncate" } else { "renamed" };
+            let mut fields = Fields::default()
+                .with("rotation", how)
+                .with("previous_file", &f.path)
+                .with("previous_seq", a.seq);
+            if let Some(r) = retained_from {
+                fields = fields.with("retained_from_seq", r);
+            }
+            return (Event::LogRotated, fields);
+        }
+        if let Some((f, Some((s, _)))) = &newest
+            && *s < a.seq
+            && same_file
+            && tail.len == 0
+        {
+            // copytruncate copied an older state: records written between copy and truncate
+            // were lost.
+            return (
+                Event::TamperDetected,
+                Fields::default()
+                    .with("tamper", "copytruncate_lost_records")
+                    .with("previous_file", &f.path)
+                    .with("missing_from_seq", s + 1)
+                    .with("missing_to_seq", a.seq),
+            );
+        }
+        let tamper = if !same_file {
+            "replaced"
+        } else if tail.len == 0 {
+            "emptied"
+        } else {
+            "truncated"
+        };
+        (
+            Event::TamperDetected,
+            Fields::default()
+                .with("tamper", tamper)
+                .with("anchor_seq", a.seq)
+                .with("found_seq", found_seq.unwrap_or(0))
+                .with("missing_from_seq", found_seq.unwrap_or(0) + 1)
+                .with("missing_to_seq", a.seq),
+        )
+    }
+
+    fn last_sound(&self, f: &audit_files::LogFile) -> Option<(u64, String)> {
+        let bytes = audit_files::read(f).ok()?;
+        let (lines, _) = audit_files::lines(&bytes);
+        lines.iter().rev().find_map(|l| {
+            audit_chain::check_line(l, Some(&self.public))
+                .sound()
+                .map(|(s, h)| (s, h.to_string()))
+        })
+    }
+
+    fn first_sound(&self, f: &audit_files::LogFile) -> Option<u64> {
+        let line = audit_files::first_line(f).ok()?;
+        audit_chain::check_line(&line, Some(&self.public))
+            .sound()
+            .map(|(s, _)| s)
+    }
+
+    /// The fields of a `checkpoint` record, when `checkpoint_interval` has passed since the last
+    /// one this process wrote (the first is due at once).
+    pub fn checkpoint_due(&self) -> Option<Fields> {
+        let now = Instant::now();
+        let interval = self.settings.get().checkpoint_interval;
+        if self
+            .last_checkpoint
+            .get()
+            .is_some_and(|t| now.duration_since(t) < interval)
+        {
+            return None;
+        }
+        self.last_checkpoint.set(Some(now));
+        let files: Vec<Value> = audit_files::all(&self.path)
+            .iter()
+            .map(|f| {
+                serde_json::json!({
+                    "file": f.path,
+                    "bytes": std::fs::metadata(&f.path).map(|m| m.len()).unwrap_or(0),
+                })
+            })
+            .collect();
+        let mut fields = Fields::default().with("files", files);
+        if let Some(first) = audit_files::rotated(&self.path)
+            .first()
+            .and_then(|f| self.first_sound(f))
+        {
+            fields = fields.with("retained_from_seq", first);
+        }
+        Some(fields)
+    }
+
+    fn render(
+        &self,
+        seq: u64,
+        prev: &str,
+        event: Event,
+        stamp: &Stamp,
+        fields: Fields,
+    ) -> Result<(String, Value, String)> {
+        let head = Head {
+            seq,
+            time: jiff::Timestamp::now()
+                .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
+                .to_string(),
+            host: &self.host,
+            event,
+            policy_revision: &stamp.policy_revision,
+            mode: &stamp.mode,
+            prev_hash: prev,
+            key_id: &self.keys.id,
+        };
+        let mut record: Map<String, Value> = match serde_json::to_value(&head)? {
+            Value::Object(o) => o,
+            _ => Map::new(),
+        };
+        if let Value::Object(body) = serde_json::to_value(&fields)? {
+            for (k, v) in body {
+                record.entry(k).or_insert(v);
+            }
+        }
+        let hash = audit_chain::record_hash(&record)?;
+        let sig = self.keys.sign(&hash);
+        // Readable order on disk: the head first, then the fields, then hash and signature.
+        let mut line = serde_json::to_string(&head)?;
+        line.pop();
+        if let Value::Object(body) = serde_json::to_value(&fields)? {
+            for (k, v) in body {
+                if !matches!(
+                    k.as_str(),
+                    "seq"
+                        | "time"
+                        | "host"
+                        | "event"
+                        | "policy_revision"
+                        | "mode"
+                        | "prev_hash"
+                        | "key_id"
+                        | "hash"
+                        | "sig"
+                ) {
+                    line.push(',');
+                    line.push_str(&serde_json::to_string(&k)?);
+                    line.push(':');
+                    line.push_str(&serde_json::to_string(&v)?);
+                }
+            }
+        }
+        line.push_str(&format!(",\"hash\":\"{hash}\",\"sig\":\"{sig}\"}}\n"));
+        record.insert("hash".into(), Value::String(hash.clone()));
+        record.insert("sig".into(), Value::String(sig));
+        Ok((line, Value::Object(record), hash))
+    }
+
+    /// Find the last sound record, reading a growing window from the end (the last record is
+    /// usually in the first 64 KiB; junk may push it further back).
+    fn read_tail(&self, file: &mut File) -> Result<Tail> {
+        let mut window = 64 * 1024;
+        loop {
+            let tail = self.read_tail_window(file, window)?;
+            if tail.head.is_some() || window >= TAIL_WINDOW || window >= tail.len + tail.torn {
+                return Ok(tail);
+            }
+            window *= 4;
+        }
+    }
+
+    fn read_tail_window(&self, file: &mut File, window: u64) -> Result<Tail> {
+        let len = file.metadata()?.len();
+        let start = len.saturating_sub(window);
+        let mut buf = vec![0u8; (len - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut buf)?;
+        let (lines, torn) = audit_files::lines(&buf);
+        let torn = torn.map_or(0, |t| t.len() as u64);
+        // A window that starts mid-file starts mid-line: that line is not judged.
+        let skip = usize::from(start > 0);
+        let mut tail = Tail {
+            head: None,
+            torn,
+            junk_lines: 0,
+            junk_bytes: 0,
+            len: len - torn,
+        };
+        for line in lines.iter().skip(skip).rev() {
+            let check = audit_chain::check_line(line, Some(&self.public));
+            if let Some((s, h)) = check.sound() {
+                tail.head = Some((s, h.to_string(), matches!(check, LineCheck::Keyed { .. })));
+                break;
+            }
+            tail.junk_lines += 1;
+            tail.junk_bytes += line.len() as u64 + 1;
+        }
+        Ok(tail)
+    }
+}
+
+fn ensure_dir(path: &Path) -> Result<()> {
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+        && !dir.exists()
+    {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o750))?;
+    }
+    Ok(())
+}
+
+fn open_log(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(path)
+}
