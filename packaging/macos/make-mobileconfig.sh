@@ -3,6 +3,11 @@
 # any MDM that takes a custom profile). Runs on macOS and Linux.
 #
 # Usage: packaging/macos/make-mobileconfig.sh POLICY.toml [ORG] > codex-warden-policy.mobileconfig
+#        packaging/macos/make-mobileconfig.sh --prefs-plist POLICY.toml > com.codex-warden.plist
+#
+# --prefs-plist writes only the preferences (a plist with the one key), for MDM forms that take a
+# preference domain and a plist file (Jamf "Application & Custom Settings", Intune "Preference
+# file") instead of a whole profile.
 #
 # The profile has one payload of type `com.codex-warden` (the preference domain) with the key
 # `policy_toml_base64`: the base64 of the file. Installed at device level, macOS writes it to
@@ -12,7 +17,12 @@
 # Each run makes new payload UUIDs; the identifier stays com.codex-warden.policy, so an MDM
 # replaces the previous profile with this one.
 set -eu
-[ $# -ge 1 ] && [ -f "$1" ] || { echo "usage: $0 POLICY.toml [ORG] > FILE.mobileconfig" >&2; exit 2; }
+prefs_only=
+if [ "${1:-}" = --prefs-plist ]; then prefs_only=1; shift; fi
+[ $# -ge 1 ] && [ -f "$1" ] || {
+	echo "usage: $0 [--prefs-plist] POLICY.toml [ORG] > FILE" >&2
+	exit 2
+}
 policy=$1
 org=${2:-}
 
@@ -24,6 +34,21 @@ uuid() {
 xml_escape() { printf '%s' "$1" | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g'; }
 # One line of base64 (GNU base64 wraps at 76 columns, macOS base64 does not; both decode it).
 b64=$(base64 < "$policy" | tr -d '\n')
+
+if [ -n "$prefs_only" ]; then
+	cat <<PLIST
+<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+	<key>policy_toml_base64</key>
+	<string>$b64</string>
+</dict>
+</plist>
+PLIST
+	exit 0
+fi
+
 name=$(xml_escape "$(sed -n 's/^name *= *"\([^"]*\)".*/\1/p' "$policy" | head -1)")
 revision=$(xml_escape "$(sed -n 's/^revision *= *"\([^"]*\)".*/\1/p' "$policy" | head -1)")
 

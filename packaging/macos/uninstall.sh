@@ -6,8 +6,11 @@
 #                          (/var/log/codex-warden), so credentials stay restorable
 #   uninstall.sh --purge   also delete those
 #
-# The MDM profile with the policy is removed in the MDM, not here.
+# The MDM profile with the policy is removed in the MDM, not here. --purge may come in any
+# argument (Jamf passes its own values in $1 to $3 and the admin's parameters from $4).
 set -e
+purge=
+for arg in "$@"; do [ "$arg" != --purge ] || purge=1; done
 LABELS="com.codex-warden.policy-reload com.codex-warden.agent"
 [ "$(id -u)" = 0 ] || { echo "uninstall.sh: run as root" >&2; exit 2; }
 
@@ -20,7 +23,9 @@ done
 rm -f /usr/local/bin/codex-warden
 rm -rf /usr/local/share/doc/codex-warden
 /usr/sbin/pkgutil --forget com.codex-warden.pkg >/dev/null 2>&1 || true
-if [ "${1:-}" = --purge ]; then
+if [ -n "$purge" ]; then
 	rm -rf /etc/codex-warden /var/lib/codex-warden /var/log/codex-warden
+	echo "codex-warden removed, with its policy, vault and audit log"
+else
+	echo "codex-warden removed; kept /etc/codex-warden, /var/lib/codex-warden, /var/log/codex-warden"
 fi
-echo "codex-warden removed${1:+ ($1)}"

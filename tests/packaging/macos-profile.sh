@@ -66,5 +66,10 @@ PY
 		> "$T/explain" 2>&1 || { cat "$T/explain"; fail "$policy: the agent did not load the profile's policy"; }
 	grep -q "^policy \`$name\`" "$T/explain" || { cat "$T/explain"; fail "$policy: not $name"; }
 	grep -q "^  managed preferences (" "$T/explain" || { cat "$T/explain"; fail "$policy: not from managed preferences"; }
+	# --prefs-plist: the same preferences as an XML plist, read by the agent as it is.
+	packaging/macos/make-mobileconfig.sh --prefs-plist "$policy" > "$T/com.codex-warden.plist"
+	"$bin" --policy-dir "$T/empty" --managed-prefs "$T/com.codex-warden.plist" policy explain \
+		> "$T/explain" 2>&1 || { cat "$T/explain"; fail "$policy: --prefs-plist output not loaded"; }
+	grep -q "^policy \`$name\`" "$T/explain" || { cat "$T/explain"; fail "$policy: --prefs-plist: not $name"; }
 done
-echo "macOS profile: ok ($(ls policies/*.toml | wc -l) example policies through make-mobileconfig.sh and back; launchd plist; scripts)"
+echo "macOS profile: ok ($(ls policies/*.toml | wc -l) example policies through make-mobileconfig.sh (profile and --prefs-plist) and back; launchd plists; scripts)"
