@@ -7,6 +7,9 @@
 install -d -o root -g root -m 0755 /etc/codex-warden /etc/codex-warden/policy.d
 install -d -o root -g root -m 0711 /var/lib/codex-warden
 install -d -o root -g root -m 0750 /var/log/codex-warden
+# Codex's own config dir, where the agent renders requirements.toml: the unit can only make it
+# writable to the agent if it exists. Codex's, so never deleted by this package.
+[ -d /etc/codex ] || install -d -o root -g root -m 0755 /etc/codex
 
 # Without systemd as PID 1 (containers, image builds) the unit is only enabled, and systemd starts
 # it on the next boot.

@@ -107,6 +107,7 @@ expect_mode "$unit" "root root 644"
 expect_mode /etc/codex-warden/policy.d "root root 755"
 expect_mode /var/lib/codex-warden "root root 711"
 expect_mode /var/log/codex-warden "root root 750"
+[ -d /etc/codex ] || fail "postinst did not make /etc/codex (the unit's ReadWritePaths needs it)"
 [ -L "$wants" ] || fail "the unit is not enabled ($wants missing)"
 if [ -d /run/systemd/system ]; then echo "   systemd runs here: postinst started the unit"; fi
 "$cw" --version

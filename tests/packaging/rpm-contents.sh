@@ -73,6 +73,7 @@ else
 		set -- $d
 		[ "$(stat -c '%U %G %a' "$1")" = "root root $2" ] || fail "%post made $1 $(stat -c '%U %G %a' "$1")"
 	done
+	[ -d /etc/codex ] || fail "%post did not make /etc/codex"
 	echo keep > /etc/codex-warden/policy.d/50-keep.toml
 	echo keep > /var/lib/codex-warden/keep
 	echo keep > /var/log/codex-warden/audit.jsonl
