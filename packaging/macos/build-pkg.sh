@@ -21,7 +21,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-app_sign= installer_sign= notary_profile=
+app_sign='' installer_sign='' notary_profile=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--app-sign) app_sign=$2; shift 2 ;;

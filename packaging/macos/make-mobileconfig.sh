@@ -29,7 +29,7 @@ org=${2:-}
 uuid() {
 	if command -v uuidgen >/dev/null 2>&1; then uuidgen
 	else cat /proc/sys/kernel/random/uuid
-	fi | tr 'a-z' 'A-Z'
+	fi | tr '[:lower:]' '[:upper:]'
 }
 xml_escape() { printf '%s' "$1" | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g'; }
 # One line of base64 (GNU base64 wraps at 76 columns, macOS base64 does not; both decode it).

@@ -52,6 +52,7 @@ fail() {
 # mode_of PATH -> "owner group octal"
 mode_of() { stat -c '%U %G %a' "$1"; }
 expect_mode() { [ "$(mode_of "$1")" = "$2" ] || fail "$1 is $(mode_of "$1"), expected $2"; }
+# shellcheck disable=SC2016 # conditions are eval'd in run_agent_until, single quotes on purpose
 run_agent_until() { # run the installed agent until CONDITION (a shell test) holds, then SIGTERM
 	(exec "$cw" run) > /tmp/codex-warden-lifecycle-run.log 2>&1 &
 	agent=$!
@@ -154,6 +155,7 @@ rc=0; "$cw" check > "$out/check.txt" || rc=$?
 [ -e "$home/auth.json" ] || fail "check without --enforce moved the credential"
 
 step "codex-warden run: quarantine and audit"
+# shellcheck disable=SC2016
 run_agent_until '[ ! -e "$home/auth.json" ] && [ -s /var/lib/codex-warden/status.json ]'
 "$cw" restore --list > "$out/vault1"
 grep -q "$home" "$out/vault1" || { cat "$out/vault1"; fail "no vault entry for $home"; }
@@ -189,7 +191,9 @@ systemd_unit_ran upgrade
 
 step "the upgraded agent continues the audit chain"
 records=$(wc -l < "$audit")
+# shellcheck disable=SC2034 # used in the eval'd condition below
 started=$(grep -c agent_started "$audit")
+# shellcheck disable=SC2016
 run_agent_until '[ "$(grep -c agent_started "$audit")" -gt "$started" ] && [ -s /var/lib/codex-warden/status.json ]'
 [ "$(wc -l < "$audit")" -gt "$records" ] || fail "the upgraded agent wrote no records"
 "$cw" audit verify || fail "audit chain broken after the upgrade"

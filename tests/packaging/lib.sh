@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the packaging tests that install a package on this (disposable) machine.
 #
 # set_aside: move the paths a package of codex-warden uses, if they exist, into a scratch dir;

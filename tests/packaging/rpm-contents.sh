@@ -70,6 +70,7 @@ else
 	echo "-- rpm -i, rpm -U (release 2), rpm -e with a private database"
 	rpmq -i "$pkg"
 	for d in "/etc/codex-warden/policy.d 755" "/var/lib/codex-warden 711" "/var/log/codex-warden 750"; do
+		# shellcheck disable=SC2086 # "path mode" split on purpose
 		set -- $d
 		[ "$(stat -c '%U %G %a' "$1")" = "root root $2" ] || fail "%post made $1 $(stat -c '%U %G %a' "$1")"
 	done

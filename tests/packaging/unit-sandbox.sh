@@ -25,7 +25,7 @@ done
 
 # --- What the unit allows -------------------------------------------------------------------------
 caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit" | tr ' ' '\n' | grep . |
-	sed 's/^CAP_//' | tr 'A-Z' 'a-z' | sed 's/^/+/' | paste -sd, -)
+	sed 's/^CAP_//' | tr '[:upper:]' '[:lower:]' | sed 's/^/+/' | paste -sd, -)
 [ -n "$caps" ] || { echo "FAIL: no CapabilityBoundingSet= in $unit"; exit 1; }
 
 expand() { # a syscall group or name, recursively, one name per line
