@@ -13,10 +13,12 @@
 #   Needs cargo-deb and a release build (cargo build --release --locked); makes two packages
 #   from it into target/debian/lifecycle/ (revision 1 and 2).
 set -euo pipefail
+# After a pipe: `grep -c ... >/dev/null`, not `grep -q`, which exits at the first match, so the
+# writer can die of SIGPIPE and pipefail fails the check.
 cd "$(dirname "$0")/../.."
 target=${CARGO_TARGET_DIR:-target}
 [ "$(id -u)" = 0 ] || { echo "deb-lifecycle: run as root"; exit 2; }
-if dpkg-query -W -f '${Status}' codex-warden 2>/dev/null | grep -q installed; then
+if dpkg-query -W -f '${Status}' codex-warden 2>/dev/null | grep -c installed >/dev/null; then
 	echo "deb-lifecycle: the codex-warden package is installed here; this test would remove it"
 	exit 2
 fi
@@ -93,12 +95,12 @@ done
 # Nothing under /etc: the policy is the admin's, never a conffile the package could replace.
 if grep -q ' \./etc/' "$out/contents"; then fail "the package ships files under /etc"; fi
 # Nothing writable by group or other, nothing setuid.
-if awk '$1 ~ /^.....w|^........w|s/' "$out/contents" | grep -q .; then
+if awk '$1 ~ /^.....w|^........w|s/' "$out/contents" | grep -c . >/dev/null; then
 	fail "group/other-writable or setuid entries: $(awk '$1 ~ /^.....w|^........w|s/' "$out/contents")"
 fi
 dpkg-deb -I "$deb1" > "$out/info"
 for s in postinst prerm postrm; do grep -qw "$s" "$out/info" || fail "no $s maintainer script"; done
-if dpkg-deb --ctrl-tarfile "$deb1" | tar -t | grep -q conffiles; then fail "the package has conffiles"; fi
+if dpkg-deb --ctrl-tarfile "$deb1" | tar -t | grep -c conffiles >/dev/null; then fail "the package has conffiles"; fi
 
 # --- Install -------------------------------------------------------------------------------------
 step "dpkg -i $(basename "$deb1")"
@@ -182,7 +184,7 @@ if [ ! -d /run/systemd/system ]; then
 	[ "$(sha256sum /var/lib/codex-warden/last-good-policy.json)" = "$last_good" ] ||
 		fail "the upgrade changed the last good policy"
 fi
-"$cw" restore --list | grep -q "^$vault_id" || fail "vault entry $vault_id lost on upgrade"
+"$cw" restore --list | grep -c "^$vault_id" >/dev/null || fail "vault entry $vault_id lost on upgrade"
 "$cw" audit verify || fail "audit chain broken by the upgrade"
 expect_mode /var/lib/codex-warden "root root 711"
 expect_mode /var/log/codex-warden "root root 750"
@@ -197,19 +199,19 @@ started=$(grep -c agent_started "$audit")
 run_agent_until '[ "$(grep -c agent_started "$audit")" -gt "$started" ] && [ -s /var/lib/codex-warden/status.json ]'
 [ "$(wc -l < "$audit")" -gt "$records" ] || fail "the upgraded agent wrote no records"
 "$cw" audit verify || fail "audit chain broken after the upgrade"
-"$cw" restore --list | grep -q "^$vault_id" || fail "vault entry $vault_id lost"
+"$cw" restore --list | grep -c "^$vault_id" >/dev/null || fail "vault entry $vault_id lost"
 
 # --- Remove --------------------------------------------------------------------------------------
 step "dpkg -r codex-warden"
 dpkg -r codex-warden >/dev/null
 [ ! -e "$cw" ] || fail "dpkg -r left $cw"
 [ ! -e "$unit" ] || fail "dpkg -r left $unit"
-dpkg-query -W -f '${Status}' codex-warden | grep -q config-files || fail "not in config-files state"
+dpkg-query -W -f '${Status}' codex-warden | grep -c config-files >/dev/null || fail "not in config-files state"
 [ "$(sha256sum "$policy")" = "$policy_sum" ] || fail "dpkg -r changed the admin's policy"
 [ -s /var/lib/codex-warden/last-good-policy.json ] || fail "dpkg -r deleted the last good policy"
 [ -s "$audit" ] || fail "dpkg -r deleted the audit log"
 # The package's binary is gone: check the vault and the chain with the one it was built from.
-"$target/release/codex-warden" restore --list | grep -q "^$vault_id" || fail "dpkg -r lost $vault_id"
+"$target/release/codex-warden" restore --list | grep -c "^$vault_id" >/dev/null || fail "dpkg -r lost $vault_id"
 "$target/release/codex-warden" audit verify || fail "audit chain broken by dpkg -r"
 
 # --- Purge ---------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@
 #
 # Usage: tests/packaging/rpm-contents.sh    (needs rpm, cargo-generate-rpm, a release build)
 set -euo pipefail
+# After a pipe: `grep -c ... >/dev/null`, not `grep -q`, which exits at the first match, so the
+# writer can die of SIGPIPE and pipefail fails the check.
 cd "$(dirname "$0")/../.."
 target=${CARGO_TARGET_DIR:-target}
 command -v rpm >/dev/null || { echo "rpm-contents: rpm is not installed (apt-get install rpm)"; exit 2; }
@@ -35,7 +37,7 @@ if grep -q ' /etc/' "$out/contents"; then fail "the package ships files under /e
 bad=$(awk '$1 ~ /^.....w|^........w|s/' "$out/contents")
 [ -z "$bad" ] || fail "group/other-writable or setuid entries: $bad"
 # Docs are %doc (rpm -qdp lists them), so --excludedocs installs skip them.
-rpm -qdp "$pkg" | grep -qx /usr/share/doc/codex-warden/admin-guide.md || fail "docs are not %doc"
+rpm -qdp "$pkg" | grep -cx /usr/share/doc/codex-warden/admin-guide.md >/dev/null || fail "docs are not %doc"
 
 rpm -qp --scripts "$pkg" > "$out/scripts"
 for s in postinstall preuninstall postuninstall; do
@@ -47,11 +49,11 @@ for d in "0755 /etc/codex-warden /etc/codex-warden/policy.d" "0711 /var/lib/code
 done
 # RPM has no purge: no scriptlet may delete the admin's policy, the vault or the audit log.
 if grep -E 'rm .*(/etc/codex-warden|/var/lib/codex-warden|/var/log/codex-warden)' "$out/scripts" |
-	grep -v '^ *#' | grep -q .; then
+	grep -v '^ *#' | grep -c . >/dev/null; then
 	fail "a scriptlet deletes the policy, vault or audit log"
 fi
 for s in packaging/rpm/*.sh; do sh -n "$s" || fail "$s: syntax error"; done
-rpm -qpR "$pkg" | grep -q '^libc.so.6' || fail "no libc requirement (auto-req)"
+rpm -qpR "$pkg" | grep -c '^libc.so.6' >/dev/null || fail "no libc requirement (auto-req)"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "SKIP rpm scriptlets: not root"

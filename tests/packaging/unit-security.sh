@@ -14,7 +14,7 @@ if ! command -v systemd-analyze >/dev/null; then
 	echo "SKIP unit security score: systemd-analyze is not installed (apt-get install systemd)"
 	exit 0
 fi
-if ! systemd-analyze security --help 2>&1 | grep -q -- '--offline'; then
+if ! systemd-analyze security --help 2>&1 | grep -c -- '--offline' >/dev/null; then
 	echo "SKIP unit security score: $(systemd-analyze --version | head -1) has no 'security --offline' (needs systemd >= 252)"
 	exit 0
 fi
