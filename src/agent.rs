@@ -18,6 +18,7 @@ use crate::audit::{Event, Fields};
 use crate::engine::{Engine, HomeReport, PolicyChange};
 use crate::inventory::{self, PROFILE_SUFFIX};
 use crate::observe::CodexHome;
+use crate::session_guard::SessionGuard;
 use crate::settings::Settings;
 use crate::status::{self, HomeStatus, QuarantineNote, Status};
 use crate::vault::{ASIDE_PREFIX, AUTH_FILE};
@@ -46,6 +47,8 @@ struct Agent {
     started_at: String,
     last_full_scan: String,
     degraded: Option<String>,
+    /// Running sessions and Codex's own requirements.
+    sessions: SessionGuard,
 }
 
 /// Run until SIGTERM/SIGINT.
@@ -62,6 +65,7 @@ pub fn run(settings: Settings) -> Result<()> {
         }
     });
     let scan_interval = settings.scan_interval;
+    let session_scan = settings.session_scan;
     let engine = Engine::acting(settings)?;
     let watcher = Watcher::new(tx).context("starting the file watcher")?;
     let mut agent = Agent {
@@ -76,6 +80,7 @@ pub fn run(settings: Settings) -> Result<()> {
         started_at: jiff::Timestamp::now().to_string(),
         last_full_scan: String::new(),
         degraded: None,
+        sessions: SessionGuard::new(session_scan),
     };
     agent.engine.load_policy(true);
     agent.engine.record(
@@ -109,6 +114,7 @@ pub fn run(settings: Settings) -> Result<()> {
         if let Some((_, t)) = agent.settling.values().min_by_key(|(_, t)| *t) {
             due = due.min(*t);
         }
+        due = due.min(agent.sessions.next_due());
         match rx.recv_timeout(due.saturating_duration_since(now)) {
             Ok(Msg::Changed(paths)) => agent.changed(paths),
             Ok(Msg::Rescan(why)) => {
@@ -139,6 +145,9 @@ pub fn run(settings: Settings) -> Result<()> {
             agent.reload_policy();
         }
         agent.retry_settling(now);
+        agent
+            .sessions
+            .tick(&mut agent.engine, &agent.reports, false);
         if now >= next_scan {
             agent.full_scan();
             next_scan = Instant::now() + interval(&agent);
@@ -171,6 +180,7 @@ impl Agent {
             self.judge(home, Instant::now());
         }
         self.refresh_watches();
+        self.sessions.tick(&mut self.engine, &self.reports, true);
         self.last_full_scan = jiff::Timestamp::now().to_string();
         self.write_status();
     }
@@ -277,6 +287,9 @@ impl Agent {
             if let Some(home) = self.homes.get(&path).cloned() {
                 acted |= self.judge(&home, now);
             }
+        }
+        if acted {
+            self.sessions.tick(&mut self.engine, &self.reports, true);
         }
         if acted || rediscover {
             self.write_status();

@@ -62,6 +62,18 @@ pub struct PathArgs {
         hide_short_help = true
     )]
     pub scan_interval: u64,
+    /// Codex's requirements.toml to render the policy into (managed_config.toml goes beside it).
+    #[arg(long, global = true, env = "CODEX_WARDEN_CODEX_REQUIREMENTS", default_value = settings::DEFAULT_CODEX_REQUIREMENTS)]
+    pub codex_requirements: PathBuf,
+    /// Milliseconds between the agent's scans for running Codex sessions.
+    #[arg(
+        long,
+        global = true,
+        env = "CODEX_WARDEN_SESSION_SCAN_MS",
+        default_value_t = 1000,
+        hide_short_help = true
+    )]
+    pub session_scan_ms: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -136,6 +148,8 @@ impl PathArgs {
             passwd_file: self.passwd_file.clone(),
             settle: Duration::from_millis(self.settle_ms),
             scan_interval: Duration::from_secs(self.scan_interval.max(1)),
+            codex_requirements: self.codex_requirements.clone(),
+            session_scan: Duration::from_millis(self.session_scan_ms.max(10)),
         }
     }
 }

@@ -598,6 +598,8 @@ mod tests {
             passwd_file: None,
             settle: Duration::from_millis(10),
             scan_interval: Duration::from_secs(60),
+            codex_requirements: tmp.path().join("requirements.toml"),
+            session_scan: Duration::from_secs(1),
         };
         let engine = Engine::acting(settings).unwrap();
         let user = |u: &str| Fields {

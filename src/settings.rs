@@ -24,4 +24,8 @@ pub struct Settings {
     pub settle: Duration,
     /// Full reconcile scan period of the agent.
     pub scan_interval: Duration,
+    /// Codex's requirements.toml to keep in step (managed_config.toml is written beside it).
+    pub codex_requirements: PathBuf,
+    /// Period of the agent's scan for running Codex sessions.
+    pub session_scan: Duration,
 }

@@ -127,7 +127,11 @@ impl Machine {
                 "CODEX_WARDEN_MANAGED_PREFS",
                 self.path("no-managed-prefs.plist"),
             )
-            .env("CODEX_WARDEN_LOG", "debug");
+            .env("CODEX_WARDEN_LOG", "debug")
+            .env(
+                "CODEX_WARDEN_CODEX_REQUIREMENTS",
+                self.path("etc-codex/requirements.toml"),
+            );
         c
     }
 

@@ -1,0 +1,425 @@
+//! Enforcement on running sessions: the agent's side of "block sessions, not just files".
+//!
+//! Each tick, with the judged homes of the engine at hand, it:
+//! - keeps Codex's requirements.toml and managed_config.toml in step with the policy
+//!   ([`crate::requirements`]): `tamper_detected` then `native_requirements_written`;
+//! - finishes pending terminations: a process gone since its SIGTERM gets its `terminated`
+//!   record, one still running at the end of `terminate_grace` gets SIGKILL (scheduled, never
+//!   slept on);
+//! - on its scan period, finds every Codex session ([`crate::sessions`]) and judges it: the home
+//!   it uses (the engine's verdict, or read through the session's own mount namespace), the
+//!   credentials in its environment and `OPENAI_BASE_URL`. A violating session of an in-scope,
+//!   non-root user is told why (its terminal, a desktop notification), then its native process
+//!   and npm wrapper get SIGTERM.
+//!
+//! A credential the agent cannot move out (a home it will not open, another mount namespace) is
+//! recorded as `enforcement_failed` and its sessions are stopped all the same.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use rustix::process::Signal;
+
+use crate::audit::{Event, Fields};
+use crate::engine::{Engine, HomeReport};
+use crate::evaluate::{self, Violation};
+use crate::observe::{AuthState, CodexHome};
+use crate::policy::Mode;
+use crate::requirements;
+use crate::rules::Rule;
+use crate::session_shape;
+use crate::sessions::{self, HomeAccess, ProcId, Session, Target};
+
+/// How often pending terminations are looked at while waiting for the grace to end.
+const PENDING_POLL: Duration = Duration::from_millis(50);
+
+struct Pending {
+    target: Target,
+    deadline: Instant,
+    fields: Fields,
+}
+
+/// A session the agent could not judge.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct UnknownSession {
+    pub pid: u32,
+    pub uid: u32,
+    pub reason: String,
+}
+
+pub struct SessionGuard {
+    interval: Duration,
+    next_scan: Instant,
+    pending: Vec<Pending>,
+    /// Sessions already acted on (or recorded, in monitor mode): not decided again.
+    acted: BTreeSet<ProcId>,
+    pub unknown: BTreeMap<ProcId, UnknownSession>,
+    written: requirements::Written,
+    last_requirements_error: Vec<String>,
+    /// Wall time of the last scan of the process table.
+    pub last_scan_cost: Duration,
+}
+
+impl SessionGuard {
+    pub fn new(interval: Duration) -> SessionGuard {
+        SessionGuard {
+            interval,
+            next_scan: Instant::now(),
+            pending: Vec::new(),
+            acted: BTreeSet::new(),
+            unknown: BTreeMap::new(),
+            written: requirements::Written::default(),
+            last_requirements_error: Vec::new(),
+            last_scan_cost: Duration::ZERO,
+        }
+    }
+
+    /// When the agent loop should call [`SessionGuard::tick`] next.
+    pub fn next_due(&self) -> Instant {
+        let mut due = self.next_scan;
+        if !self.pending.is_empty() {
+            due = due.min(Instant::now() + PENDING_POLL);
+        }
+        due
+    }
+
+    /// Do what is due; `force` scans sessions now (after a home was judged or a full scan).
+    pub fn tick(
+        &mut self,
+        engine: &mut Engine,
+        reports: &BTreeMap<PathBuf, HomeReport>,
+        force: bool,
+    ) {
+        let now = Instant::now();
+        self.finish_pending(engine, now);
+        if force || now >= self.next_scan {
+            self.next_scan = now + self.interval;
+            self.sync_requirements(engine);
+            let start = Instant::now();
+            let users = &engine.users;
+            let found = sessions::scan(&|uid| users.by_uid(uid).map(|u| u.home));
+            self.last_scan_cost = start.elapsed();
+            let live: BTreeSet<ProcId> = found.iter().map(|s| s.id).collect();
+            self.acted
+                .retain(|id| live.contains(id) || sessions::alive(*id));
+            self.unknown.retain(|id, _| live.contains(id));
+            for session in &found {
+                self.judge(engine, reports, session);
+            }
+        }
+    }
+
+    fn sync_requirements(&mut self, engine: &Engine) {
+        let policy = &engine.active.policy;
+        let (changes, errors, not_rendered) = requirements::sync(
+            &engine.settings.codex_requirements,
+            policy,
+            &mut self.written,
+            jiff::Timestamp::now(),
+        );
+        for change in changes {
+            if let Some(why) = &change.tampered {
+                tracing::warn!(path = %change.path.display(), "{why}: rewriting");
+                engine.record(
+                    Event::TamperDetected,
+                    Fields::default()
+                        .with("path", &change.path)
+                        .with("reason", why),
+                );
+            }
+            tracing::info!(path = %change.path.display(), action = change.action, "native requirements");
+            engine.record(
+                Event::NativeRequirementsWritten,
+                Fields {
+                    action: Some(change.action.to_string()),
+                    ..Fields::default()
+                }
+                .with("path", &change.path)
+                .with("keys", &change.keys)
+                .with("admin_keys", &change.admin_keys)
+                .with("not_rendered", &not_rendered),
+            );
+        }
+        if errors != self.last_requirements_error {
+            for e in &errors {
+                tracing::error!("cannot write Codex's requirements: {e}");
+                engine.record(
+                    Event::EnforcementFailed,
+                    Fields {
+                        action: Some("native-requirements".into()),
+                        error: Some(e.clone()),
+                        ..Fields::default()
+                    },
+                );
+            }
+            self.last_requirements_error = errors;
+        }
+    }
+
+    fn finish_pending(&mut self, engine: &Engine, now: Instant) {
+        let mut still = Vec::new();
+        for p in std::mem::take(&mut self.pending) {
+            if !sessions::alive(p.target.id) {
+                engine.record(
+                    Event::Terminated,
+                    p.fields
+                        .clone()
+                        .with("signal", "SIGTERM")
+                        .with_outcome_text("exited"),
+                );
+                continue;
+            }
+            if now < p.deadline {
+                still.push(p);
+                continue;
+            }
+            let outcome = match p.target.signal(Signal::KILL) {
+                Ok(()) => "killed after the grace period".to_string(),
+                Err(e) => format!("SIGKILL failed: {e}"),
+            };
+            engine.record(
+                Event::Terminated,
+                p.fields.clone().with("signal", "SIGKILL").with_outcome_text(&outcome),
+            );
+        }
+        self.pending = still;
+    }
+
+    /// Judge one session and stop it when it breaks the policy.
+    fn judge(
+        &mut self,
+        engine: &mut Engine,
+        reports: &BTreeMap<PathBuf, HomeReport>,
+        session: &Session,
+    ) {
+        if self.acted.contains(&session.id) {
+            return;
+        }
+        let policy = engine.active.policy.clone();
+        let scope = &policy.scope;
+        let Some(user) = engine.users.by_uid(session.uid) else {
+            return;
+        };
+        // Root's processes and users out of scope are never touched.
+        if session.uid == 0
+            || session.uid < scope.min_uid
+            || scope.exclude_users.contains(&user.name)
+        {
+            return;
+        }
+        let Some(environ) = &session.environ else {
+            self.unknown_session(session, "its environment cannot be read");
+            return;
+        };
+        let home_path = session.home_in_session.clone().unwrap_or_default();
+        let codex_home = CodexHome {
+            path: home_path.clone(),
+            uid: Some(session.uid),
+            user: Some(user.name.clone()),
+        };
+        let now = jiff::Timestamp::now();
+        // The home: its violations that stop sessions, and why its credential could not be
+        // taken out of use, if so.
+        let home_violations: Vec<Violation>;
+        let mut unmovable: Option<String> = None;
+        let mut record_home = false;
+        let env_keys;
+        match &session.access {
+            HomeAccess::Unknown(reason) => {
+                self.unknown_session(session, reason);
+                return;
+            }
+            HomeAccess::Host(path) => {
+                env_keys = sessions::host_env_keys(path, session.uid);
+                let report = match reports.get(path) {
+                    Some(r) => r.clone(),
+                    // A home only this session names (a relative CODEX_HOME, a HOME elsewhere):
+                    // judged and enforced like any other, as this user's.
+                    None => {
+                        let obs = engine.observe_settled(&codex_home);
+                        engine.judge(obs, true)
+                    }
+                };
+                home_violations = report
+                    .verdict
+                    .violations
+                    .iter()
+                    .filter(|v| session_shape::stops_sessions(v.rule))
+                    .cloned()
+                    .collect();
+                if let Some(err) = report.actions.iter().find_map(|a| a.error.clone()) {
+                    unmovable = Some(format!("the credential could not be moved out: {err}"));
+                } else if report.auth == "unreadable"
+                    && report.verdict.rules().contains(&Rule::CredentialUnreadable)
+                {
+                    unmovable = report
+                        .verdict
+                        .violations
+                        .iter()
+                        .find(|v| v.rule == Rule::CredentialUnreadable)
+                        .map(|v| v.evidence.clone());
+                }
+            }
+            HomeAccess::Beneath {
+                pid,
+                from_cwd,
+                path,
+            } => {
+                let (obs, keys) =
+                    sessions::read_home_beneath(*pid, *from_cwd, path, codex_home.clone());
+                env_keys = keys;
+                let verdict = evaluate::evaluate(&policy, &obs, now);
+                home_violations = verdict
+                    .violations
+                    .into_iter()
+                    .filter(|v| session_shape::stops_sessions(v.rule))
+                    .collect();
+                if !home_violations.is_empty() {
+                    record_home = true;
+                    unmovable = Some(match &obs.auth {
+                        AuthState::Unreadable {
+                            in_place: false,
+                            reason,
+                            ..
+                        } => reason.clone(),
+                        _ => format!(
+                            "the home is in another mount namespace (pid {pid}): the agent \
+                             does not move files there"
+                        ),
+                    });
+                }
+            }
+        }
+        let creds = session_shape::env_credentials(environ, &env_keys);
+        let base_url = session_shape::env_base_url(environ);
+        let env_violations =
+            session_shape::judge_env(&policy, &codex_home, &creds, base_url.as_deref(), now);
+        self.unknown.remove(&session.id);
+        if home_violations.is_empty() && env_violations.is_empty() {
+            return;
+        }
+        let mut rules: Vec<Rule> = home_violations
+            .iter()
+            .chain(&env_violations)
+            .map(|v| v.rule)
+            .collect();
+        rules.sort();
+        rules.dedup();
+        let codes: Vec<String> = rules.iter().map(|r| r.code().to_string()).collect();
+        let stop = policy.mode == Mode::Enforce && policy.enforce.terminate;
+        let base = Fields {
+            user: Some(user.name.clone()),
+            uid: Some(session.uid),
+            codex_home: Some(home_path.clone()),
+            pid: Some(session.id.pid),
+            rules: codes.clone(),
+            ..Fields::default()
+        };
+        let mut own = env_violations.clone();
+        if record_home {
+            own.extend(home_violations.iter().cloned());
+        }
+        if !own.is_empty() {
+            let mut f = base.clone();
+            f.evidence = own;
+            f.action = Some(if stop { "terminate" } else { "record" }.into());
+            engine.record(Event::Violation, f.with("session", &session.subcommand));
+        }
+        self.acted.insert(session.id);
+        if !stop {
+            return;
+        }
+        if let Some(reason) = &unmovable {
+            let mut f = base.clone();
+            f.action = Some("terminate".into());
+            f.error = Some(reason.clone());
+            engine.record(Event::EnforcementFailed, f);
+        }
+        let env_vars: Vec<String> = creds
+            .iter()
+            .filter(|c| {
+                env_violations
+                    .iter()
+                    .any(|v| v.evidence.starts_with(&format!("{} ", c.var)))
+            })
+            .map(|c| c.var.clone())
+            .collect();
+        let fix = session_shape::fix_hint(&policy, &rules, &env_vars);
+        let workspace = policy
+            .login
+            .allowed_workspaces
+            .as_ref()
+            .map(|w| w.join(", "))
+            .unwrap_or_default();
+        let text = session_shape::render_message(
+            policy.enforce.message.as_deref(),
+            &user.name,
+            &codes,
+            &workspace,
+            &fix,
+        );
+        let on_tty = session
+            .tty
+            .as_deref()
+            .is_some_and(|t| sessions::tell_tty(t, session.uid, &text));
+        let on_desktop = session
+            .gid
+            .is_some_and(|gid| sessions::notify_desktop(session.uid, gid, &text));
+        let told = match (on_tty, on_desktop) {
+            (true, true) => "terminal, desktop",
+            (true, false) => "terminal",
+            (false, true) => "desktop",
+            (false, false) => "none",
+        };
+        let deadline = Instant::now() + policy.enforce.terminate_grace;
+        let mut targets = vec![(session.id, "session")];
+        if let Some(w) = session.wrapper {
+            targets.push((w, "npm-wrapper"));
+        }
+        for (id, role) in targets {
+            let mut fields = base.clone();
+            fields.pid = Some(id.pid);
+            fields.action = Some("terminate".into());
+            let fields = fields
+                .with("role", role)
+                .with("user_told", told)
+                .with("message", &text);
+            let opened = Target::open(id).and_then(|t| t.signal(Signal::TERM).map(|()| t));
+            match opened {
+                Ok(target) => self.pending.push(Pending {
+                    target,
+                    deadline,
+                    fields,
+                }),
+                Err(e) => engine.record(
+                    Event::Terminated,
+                    fields
+                        .with("signal", "SIGTERM")
+                        .with_outcome_text(&format!("not signalled: {e}")),
+                ),
+            }
+        }
+    }
+
+    fn unknown_session(&mut self, session: &Session, reason: &str) {
+        if !self.unknown.contains_key(&session.id) {
+            tracing::warn!(pid = session.id.pid, uid = session.uid, "Codex session cannot be judged: {reason}");
+        }
+        self.unknown.insert(
+            session.id,
+            UnknownSession {
+                pid: session.id.pid,
+                uid: session.uid,
+                reason: reason.to_string(),
+            },
+        );
+    }
+}
+
+impl Fields {
+    fn with_outcome_text(mut self, outcome: &str) -> Fields {
+        self.outcome = Some(outcome.to_string());
+        self
+    }
+}
