@@ -402,7 +402,10 @@ mod tests {
         // Expired: no longer widens.
         let r = render(&p, "2027-02-01T00:00:00Z".parse().unwrap());
         assert_eq!(r.requirements[0].1, "[\"chatgpt\"]");
-        let r = render(&policy(&[LoginMethod::Chatgpt, LoginMethod::AccessToken], &[]), now());
+        let r = render(
+            &policy(&[LoginMethod::Chatgpt, LoginMethod::AccessToken], &[]),
+            now(),
+        );
         assert!(r.requirements.is_empty());
         assert_eq!(r.not_rendered, ["login.allowed_methods"]);
     }

@@ -180,7 +180,10 @@ impl SessionGuard {
             };
             engine.record(
                 Event::Terminated,
-                p.fields.clone().with("signal", "SIGKILL").with_outcome_text(&outcome),
+                p.fields
+                    .clone()
+                    .with("signal", "SIGKILL")
+                    .with_outcome_text(&outcome),
             );
         }
         self.pending = still;
@@ -404,7 +407,11 @@ impl SessionGuard {
 
     fn unknown_session(&mut self, session: &Session, reason: &str) {
         if !self.unknown.contains_key(&session.id) {
-            tracing::warn!(pid = session.id.pid, uid = session.uid, "Codex session cannot be judged: {reason}");
+            tracing::warn!(
+                pid = session.id.pid,
+                uid = session.uid,
+                "Codex session cannot be judged: {reason}"
+            );
         }
         self.unknown.insert(
             session.id,

@@ -38,7 +38,9 @@ use crate::rules::Rule;
 #[serde(rename_all = "kebab-case", tag = "shape")]
 pub enum Shape {
     /// A native Codex process running a session-bearing subcommand (`None`: the TUI).
-    Session { subcommand: Option<String> },
+    Session {
+        subcommand: Option<String>,
+    },
     /// `node …/codex.js`: the npm launcher, which spawns the native session.
     NpmWrapper,
     /// The Codex binary under a helper's name (`codex-linux-sandbox`, `apply_patch`).
@@ -91,9 +93,9 @@ fn base_name(s: &str) -> &str {
 /// `aarch64-apple-darwin`, `x86_64-pc-windows-msvc`).
 fn is_target_triple(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
-    let arch_ok = parts.first().is_some_and(|a| {
-        ["x86_64", "aarch64", "arm64", "i686", "armv7", "riscv64"].contains(a)
-    });
+    let arch_ok = parts
+        .first()
+        .is_some_and(|a| ["x86_64", "aarch64", "arm64", "i686", "armv7", "riscv64"].contains(a));
     arch_ok
         && parts.len() >= 3
         && parts
@@ -262,10 +264,7 @@ impl HomeSpec {
         match self {
             HomeSpec::Absolute { path } => Some(path.clone()),
             HomeSpec::Relative { path } => cwd.map(|c| c.join(path)),
-            HomeSpec::Default { home } => home
-                .as_deref()
-                .or(owner_home)
-                .map(|h| h.join(".codex")),
+            HomeSpec::Default { home } => home.as_deref().or(owner_home).map(|h| h.join(".codex")),
         }
     }
 }
@@ -290,7 +289,10 @@ pub fn env_credentials(environ: &[(String, String)], env_keys: &[String]) -> Vec
     }
     let mut found = Vec::new();
     for var in vars {
-        let Some(value) = env_value(environ, var).map(str::trim).filter(|v| !v.is_empty()) else {
+        let Some(value) = env_value(environ, var)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        else {
             continue;
         };
         let doc = if var == "CODEX_ACCESS_TOKEN" {
@@ -491,7 +493,9 @@ mod tests {
 
     /// A process captured from the real Codex CLI by tests/fixtures/proc/capture.sh.
     fn fixture(name: &str) -> Fixture {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/proc").join(name);
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/proc")
+            .join(name);
         let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
         Fixture {
             exe: PathBuf::from(String::from_utf8(read("exe")).unwrap().trim_end()),
@@ -551,11 +555,17 @@ mod tests {
         assert_eq!(s(older, &["codex", "login", "status"]), Shape::Tool);
         assert_eq!(s(older, &["codex", "--version"]), Shape::Tool);
         assert_eq!(
-            s("/opt/codex/codex-app-server-x86_64-unknown-linux-gnu", &["x"]),
+            s(
+                "/opt/codex/codex-app-server-x86_64-unknown-linux-gnu",
+                &["x"]
+            ),
             tui
         );
         assert_eq!(
-            s("/opt/codex/codex-x86_64-unknown-linux-musl (deleted)", &["codex"]),
+            s(
+                "/opt/codex/codex-x86_64-unknown-linux-musl (deleted)",
+                &["codex"]
+            ),
             tui
         );
         assert_eq!(
@@ -614,7 +624,9 @@ mod tests {
         );
         assert_eq!(spec.resolve(None, None), None);
         let env = |kv: &[(&str, &str)]| -> Vec<(String, String)> {
-            kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+            kv.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
         };
         assert_eq!(
             HomeSpec::of(&env(&[("HOME", "/home/a")])).resolve(None, Some(Path::new("/x"))),
@@ -683,7 +695,13 @@ mod tests {
         let creds = env_credentials(&env, &keys);
         let vars: Vec<&str> = creds.iter().map(|c| c.var.as_str()).collect();
         assert_eq!(vars, ["CODEX_ACCESS_TOKEN", "ROUTER_KEY"]);
-        let v = judge_env(&chatgpt_only(), &home(), &creds, None, jiff::Timestamp::now());
+        let v = judge_env(
+            &chatgpt_only(),
+            &home(),
+            &creds,
+            None,
+            jiff::Timestamp::now(),
+        );
         assert_eq!(v.len(), 2);
         assert!(!format!("{v:?}{creds:?}").contains("SECRET"));
     }

@@ -170,7 +170,8 @@ pub fn scan(owner_home: &dyn Fn(u32) -> Option<PathBuf>) -> Vec<Session> {
                 .ok()
                 .map(|b| session_shape::parse_environ(&b)),
         };
-        let (home_in_session, access) = locate_home(pid, uid, environ.as_deref(), our_ns, owner_home);
+        let (home_in_session, access) =
+            locate_home(pid, uid, environ.as_deref(), our_ns, owner_home);
         sessions.push(Session {
             id: ProcId {
                 pid,
@@ -448,7 +449,10 @@ pub fn notify_desktop(uid: u32, gid: u32, text: &str) -> bool {
     }
     let child = std::process::Command::new(notify)
         .env_clear()
-        .env("DBUS_SESSION_BUS_ADDRESS", format!("unix:path={}", bus.display()))
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            format!("unix:path={}", bus.display()),
+        )
         .env("XDG_RUNTIME_DIR", &runtime)
         .arg("--app-name=codex-warden")
         .arg("Codex session stopped")

@@ -1,0 +1,360 @@
+//! Running sessions end to end: the real agent on a scratch machine, real `codex app-server`
+//! sessions of the real Codex CLI, and Codex's own requirements.toml.
+
+mod support;
+
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::*;
+
+/// CHATGPT_ONLY with a short grace and a message with placeholders.
+fn policy(grace: &str) -> String {
+    format!(
+        "{CHATGPT_ONLY}\n[enforce]\nterminate_grace = \"{grace}\"\nmessage = \"{{user}}: Codex here must use workspace {{workspace}} ({{rules}}). {{fix}}\"\n"
+    )
+}
+
+fn fast_agent(m: &Machine) -> Agent {
+    m.start_agent_with(&[("CODEX_WARDEN_SESSION_SCAN_MS", "100")])
+}
+
+fn stop(mut child: Child) {
+    drop(child.stdin.take());
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Wait for `child` to exit; how long it took.
+fn wait_exit(child: &mut Child, limit: Duration) -> Option<Duration> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if child.try_wait().unwrap().is_some() {
+            return Some(start.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    None
+}
+
+fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+#[test]
+fn a_session_whose_home_turns_violating_is_stopped_within_the_grace() {
+    let m = Machine::new(&["alice"]);
+    m.policy("10-corp.toml", &policy("3s"));
+    let home = m.codex_home("alice");
+    m.auth(
+        "alice",
+        &chatgpt_auth("ws-corp", "business", "a@example.com"),
+    );
+    let agent = fast_agent(&m);
+    let mut session = m.codex_session("alice", &home);
+    let wrapper = session.id();
+    let native = native_child(wrapper);
+    // Compliant: left alone over several scans.
+    std::thread::sleep(Duration::from_millis(600));
+    assert!(running(native) && running(wrapper));
+    assert!(m.events("terminated").is_empty());
+
+    m.auth("alice", &api_key_auth("sk-proj-SESSIONSECRET1"));
+    let q = m.wait_event("quarantined", |r| r["codex_home"] == home.to_str().unwrap());
+    assert_eq!(q["outcome"], "vaulted");
+    let took = wait_exit(&mut session, Duration::from_secs(5)).expect("wrapper still running");
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+    wait_for("the native process to go", || !running(native));
+    for pid in [native, wrapper] {
+        let t = m.wait_event("terminated", |r| r["pid"] == pid);
+        assert_eq!(t["user"], "alice");
+        assert_eq!(t["uid"], m.uid("alice"));
+        assert_eq!(t["codex_home"], home.to_str().unwrap());
+        assert_eq!(t["rules"], serde_json::json!(["login.method"]));
+        assert!(t["signal"] == "SIGTERM" || t["signal"] == "SIGKILL", "{t}");
+        assert!(t["outcome"].is_string(), "{t}");
+        assert!(
+            t["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("alice: Codex here must use workspace ws-corp (login.method)"),
+            "{t}"
+        );
+    }
+    let roles: Vec<_> = m
+        .events("terminated")
+        .iter()
+        .map(|r| r["role"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(roles.len(), 2, "one record per process: {roles:?}");
+    assert!(
+        !std::fs::read_to_string(m.audit_log())
+            .unwrap()
+            .contains("SESSIONSECRET1")
+    );
+    assert!(!agent.stderr_text().contains("SESSIONSECRET1"));
+    assert_eq!(m.run(&["audit", "verify"]).status.code(), Some(0));
+    drop(agent);
+}
+
+#[test]
+fn an_api_key_in_a_session_environment_stops_it_and_never_shows() {
+    let m = Machine::new(&["bob"]);
+    m.policy("10-corp.toml", &policy("3s"));
+    let home = m.codex_home("bob");
+    m.auth("bob", &chatgpt_auth("ws-corp", "business", "b@example.com"));
+    let agent = fast_agent(&m);
+    let mut session =
+        m.codex_session_with("bob", &home, &[("CODEX_API_KEY", "sk-proj-ENVSECRET42")]);
+    let wrapper = session.id();
+    let native = native_child(wrapper);
+    wait_exit(&mut session, Duration::from_secs(10)).expect("session still running");
+    wait_for("the native process to go", || !running(native));
+    let v = m.wait_event("violation", |r| r["pid"] == native);
+    assert_eq!(v["rules"], serde_json::json!(["env.credential"]));
+    let evidence = v["evidence"][0]["evidence"].as_str().unwrap();
+    assert!(evidence.contains("CODEX_API_KEY"), "{evidence}");
+    assert!(evidence.contains("api-key"), "{evidence}");
+    m.wait_event("terminated", |r| r["pid"] == native);
+    m.wait_event("terminated", |r| r["pid"] == wrapper);
+    // The compliant auth.json stays where it is.
+    assert!(home.join("auth.json").exists());
+    assert!(m.events("quarantined").is_empty());
+    let status = m.run(&["status", "--json"]);
+    for text in [
+        std::fs::read_to_string(m.audit_log()).unwrap(),
+        agent.stderr_text(),
+        stdout(&status),
+        std::fs::read_to_string(m.state_dir().join("status.json")).unwrap_or_default(),
+    ] {
+        assert!(!text.contains("ENVSECRET42"), "secret leaked: {text}");
+    }
+    drop(agent);
+}
+
+#[test]
+fn compliant_sessions_and_processes_merely_named_codex_are_untouched() {
+    let m = Machine::new(&["carol", "dave"]);
+    m.policy("10-corp.toml", &policy("1s"));
+    let carol = m.codex_home("carol");
+    m.auth(
+        "carol",
+        &chatgpt_auth("ws-corp", "business", "c@example.com"),
+    );
+    let dave = m.codex_home("dave");
+    // A program that is not Codex, named `codex`, with a forbidden key in its environment and a
+    // violating home.
+    let bin = m.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::copy("/bin/sleep", bin.join("codex")).unwrap();
+    let mut named = Command::new(bin.join("codex"));
+    if is_root() {
+        use std::os::unix::process::CommandExt;
+        named.uid(m.uid("dave")).gid(m.uid("dave"));
+    }
+    let mut named = named
+        .arg("600")
+        .env("CODEX_HOME", &dave)
+        .env("CODEX_API_KEY", "sk-proj-NOTCODEX")
+        .spawn()
+        .unwrap();
+    let agent = fast_agent(&m);
+    let session = m.codex_session("carol", &carol);
+    let native = native_child(session.id());
+    m.auth("dave", &api_key_auth("sk-proj-DAVE"));
+    m.wait_event("quarantined", |r| r["codex_home"] == dave.to_str().unwrap());
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(
+        named.try_wait().unwrap().is_none(),
+        "the impostor was stopped"
+    );
+    assert!(running(native) && running(session.id()));
+    assert!(m.events("terminated").is_empty());
+    let _ = named.kill();
+    let _ = named.wait();
+    stop(session);
+    drop(agent);
+}
+
+/// Run `sh -c script` in a private mount namespace in which /etc is an overlay and
+/// /etc/codex is `etc_codex`: Codex reads its requirements only from /etc/codex.
+fn with_private_etc_codex(
+    etc_codex: &std::path::Path,
+    scratch: &std::path::Path,
+    script: &str,
+) -> std::process::Output {
+    let ov = scratch.join("ov");
+    std::fs::create_dir_all(&ov).unwrap();
+    let setup = format!(
+        "set -e; mount --make-rprivate /; mount -t tmpfs tmpfs {ov}; mkdir -p {ov}/u {ov}/w; \
+         mount -t overlay overlay -o lowerdir=/etc,upperdir={ov}/u,workdir={ov}/w /etc; \
+         mkdir -p /etc/codex; mount --bind {ec} /etc/codex; set +e; {script}",
+        ov = ov.display(),
+        ec = etc_codex.display()
+    );
+    Command::new("unshare")
+        .args(["-m", "sh", "-c", &setup])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn rendered_requirements_make_the_real_codex_refuse_an_api_key_login() {
+    let m = Machine::new(&["erin"]);
+    m.policy("10-corp.toml", &policy("1s"));
+    let req = m.path("etc-codex/requirements.toml");
+    // An admin's own requirement, kept.
+    std::fs::create_dir_all(req.parent().unwrap()).unwrap();
+    std::fs::write(
+        &req,
+        "allowed_sandbox_modes = [\"read-only\", \"workspace-write\"]\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&req, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let agent = fast_agent(&m);
+    m.wait_event("native_requirements_written", |r| {
+        r["path"] == req.to_str().unwrap()
+    });
+    let text = std::fs::read_to_string(&req).unwrap();
+    assert!(
+        text.contains("allowed_login_methods = [\"chatgpt\"]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("allowed_chatgpt_workspaces = [\"ws-corp\"]"),
+        "{text}"
+    );
+    assert!(text.contains("allowed_sandbox_modes"), "{text}");
+    let managed = std::fs::read_to_string(req.with_file_name("managed_config.toml")).unwrap();
+    assert!(
+        managed.contains("forced_login_method = \"chatgpt\""),
+        "{managed}"
+    );
+    let md = std::fs::metadata(&req).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&md.permissions()) & 0o7777,
+        0o644
+    );
+
+    // Tampering is undone and recorded.
+    std::fs::write(
+        &req,
+        text.replace("[\"chatgpt\"]", "[\"chatgpt\", \"api\"]"),
+    )
+    .unwrap();
+    m.wait_event("tamper_detected", |r| r["path"] == req.to_str().unwrap());
+    wait_for("the file to be rewritten", || {
+        std::fs::read_to_string(&req).is_ok_and(|t| t == text)
+    });
+
+    // The real Codex refuses an API-key login under these requirements.
+    if is_root() && Command::new("unshare").arg("--help").output().is_ok() {
+        let home = m.codex_home("erin");
+        let script = format!(
+            "printf 'sk-proj-REFUSED\\n' | CODEX_HOME={} {} login --with-api-key",
+            home.display(),
+            codex_bin().display()
+        );
+        let out = with_private_etc_codex(req.parent().unwrap(), m.root.path(), &script);
+        let said = format!("{}{}", stdout(&out), stderr(&out));
+        if said.contains("mount:") || said.contains("unshare:") {
+            eprintln!("SKIP the real-Codex half: no private mount namespace here: {said}");
+        } else {
+            assert!(!out.status.success(), "{said}");
+            assert!(said.contains("API key login is disabled"), "{said}");
+            assert!(!home.join("auth.json").exists());
+        }
+    } else {
+        eprintln!(
+            "SKIP the real-Codex half: needs root for a private mount namespace over /etc/codex"
+        );
+    }
+
+    // Turned off: only what the agent wrote goes.
+    m.policy("20-off.toml", "[enforce]\nnative_requirements = false\n");
+    wait_for("the agent's block to go", || {
+        std::fs::read_to_string(&req)
+            .is_ok_and(|t| t == "allowed_sandbox_modes = [\"read-only\", \"workspace-write\"]\n")
+    });
+    wait_for("managed_config.toml (the agent's only) to go", || {
+        !req.with_file_name("managed_config.toml").exists()
+    });
+    m.wait_event("native_requirements_written", |r| r["action"] == "removed");
+    drop(agent);
+}
+
+#[test]
+fn a_session_in_its_own_mount_namespace_with_a_key_on_tmpfs_is_stopped() {
+    if !is_root() {
+        eprintln!("SKIP: needs root to run the session as an unprivileged test user");
+        return;
+    }
+    let m = Machine::new(&["frank"]);
+    let uid = m.uid("frank");
+    let probe = {
+        use std::os::unix::process::CommandExt;
+        Command::new("unshare")
+            .args(["-Urm", "sh", "-c", "mount -t tmpfs none /tmp && echo ok"])
+            .uid(uid)
+            .gid(uid)
+            .current_dir("/")
+            .output()
+            .unwrap()
+    };
+    if !stdout(&probe).contains("ok") {
+        eprintln!(
+            "SKIP: this machine does not let an unprivileged user create user and mount namespaces: {}",
+            stderr(&probe)
+        );
+        return;
+    }
+    m.policy("10-corp.toml", &policy("2s"));
+    let home = m.codex_home("frank");
+    let agent = fast_agent(&m);
+    let script = format!(
+        "mount -t tmpfs none \"$CODEX_HOME\" && printf 'sk-proj-NAMESPACED\\n' | {codex} login --with-api-key >/dev/null 2>&1 && exec {codex} app-server",
+        codex = codex_bin().display()
+    );
+    let mut session = {
+        use std::os::unix::process::CommandExt;
+        Command::new("unshare")
+            .args(["-Urm", "sh", "-c", &script])
+            .uid(uid)
+            .gid(uid)
+            .current_dir("/")
+            .env("HOME", m.path("home/frank"))
+            .env("CODEX_HOME", &home)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let failed = m.wait_event("enforcement_failed", |r| {
+        r["codex_home"] == home.to_str().unwrap()
+    });
+    assert!(
+        failed["error"]
+            .as_str()
+            .unwrap()
+            .contains("another mount namespace"),
+        "{failed}"
+    );
+    wait_exit(&mut session, Duration::from_secs(10)).expect("namespaced session still running");
+    let t = m.wait_event("terminated", |r| r["codex_home"] == home.to_str().unwrap());
+    assert_eq!(t["uid"], uid);
+    let v = m.wait_event("violation", |r| {
+        r["pid"] == t["pid"] || r["codex_home"] == home.to_str().unwrap()
+    });
+    assert!(v["rules"].to_string().contains("login.method"), "{v}");
+    // The host's view of the home never held the key.
+    assert!(!home.join("auth.json").exists());
+    let log = std::fs::read_to_string(m.audit_log()).unwrap();
+    assert!(!log.contains("NAMESPACED"));
+    let mut stdin = session.stdin.take();
+    if let Some(s) = stdin.as_mut() {
+        let _ = s.write_all(b"");
+    }
+    drop(agent);
+}
