@@ -145,9 +145,12 @@ pub fn run(settings: Settings) -> Result<()> {
             agent.reload_policy();
         }
         agent.retry_settling(now);
-        agent
+        if agent
             .sessions
-            .tick(&mut agent.engine, &agent.reports, false);
+            .tick(&mut agent.engine, &agent.reports, false)
+        {
+            agent.write_status();
+        }
         if now >= next_scan {
             agent.full_scan();
             next_scan = Instant::now() + interval(&agent);
@@ -367,6 +370,7 @@ impl Agent {
             last_full_scan: &self.last_full_scan,
             watched_dirs: self.watcher.count(),
             watch_degraded: self.degraded.as_deref(),
+            sessions: self.sessions.status(),
             homes: self
                 .reports
                 .iter()

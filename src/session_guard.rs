@@ -59,6 +59,34 @@ pub struct SessionGuard {
     last_requirements_error: Vec<String>,
     /// Wall time of the last scan of the process table.
     pub last_scan_cost: Duration,
+    /// Sessions found by the last scan.
+    running: usize,
+}
+
+/// The human lines of `status` about sessions.
+pub fn print_status(sessions: &serde_json::Value) {
+    let Some(running) = sessions["running"].as_u64() else {
+        return;
+    };
+    let unknown = sessions["unknown"].as_array().cloned().unwrap_or_default();
+    println!(
+        "{running} Codex sessions running, {} that cannot be judged (unknown, not compliant)",
+        unknown.len()
+    );
+    for u in unknown {
+        println!(
+            "  pid {} (uid {}): {}",
+            u["pid"],
+            u["uid"],
+            crate::session_shape::render_message(
+                Some("{fix}"),
+                "",
+                &[],
+                "",
+                u["reason"].as_str().unwrap_or("-")
+            )
+        );
+    }
 }
 
 impl SessionGuard {
@@ -72,6 +100,7 @@ impl SessionGuard {
             written: requirements::Written::default(),
             last_requirements_error: Vec::new(),
             last_scan_cost: Duration::ZERO,
+            running: 0,
         }
     }
 
@@ -85,12 +114,14 @@ impl SessionGuard {
     }
 
     /// Do what is due; `force` scans sessions now (after a home was judged or a full scan).
+    /// Returns whether what status shows about sessions changed.
     pub fn tick(
         &mut self,
         engine: &mut Engine,
         reports: &BTreeMap<PathBuf, HomeReport>,
         force: bool,
-    ) {
+    ) -> bool {
+        let before = self.status();
         let now = Instant::now();
         self.finish_pending(engine, now);
         if force || now >= self.next_scan {
@@ -104,10 +135,26 @@ impl SessionGuard {
             self.acted
                 .retain(|id| live.contains(id) || sessions::alive(*id));
             self.unknown.retain(|id, _| live.contains(id));
+            self.running = found.len();
             for session in &found {
                 self.judge(engine, reports, session);
             }
         }
+        let mut after = self.status();
+        after["last_scan_us"] = before["last_scan_us"].clone();
+        after != before
+    }
+
+    /// What status shows: sessions running, those that could not be judged (never counted as
+    /// compliant), terminations under way, and what finding them costs.
+    pub fn status(&self) -> serde_json::Value {
+        serde_json::json!({
+            "running": self.running,
+            "unknown": self.unknown.values().collect::<Vec<_>>(),
+            "terminating": self.pending.len(),
+            "scan_interval_ms": self.interval.as_millis() as u64,
+            "last_scan_us": self.last_scan_cost.as_micros() as u64,
+        })
     }
 
     fn sync_requirements(&mut self, engine: &Engine) {

@@ -57,6 +57,8 @@ pub struct Status<'a> {
     pub watched_dirs: usize,
     pub watch_degraded: Option<&'a str>,
     pub homes: Vec<HomeStatus<'a>>,
+    /// Running Codex sessions: how many, which could not be judged, the cost of finding them.
+    pub sessions: Value,
 }
 
 /// Write both snapshots. Per-user files of users with no home any more are removed.
@@ -81,7 +83,7 @@ pub fn write(state_dir: &std::path::Path, status: &Status<'_>) -> Result<()> {
     for (uid, homes) in &by_uid {
         let mut view = serde_json::to_value(status)?;
         view["homes"] = serde_json::to_value(homes)?;
-        for private in ["watched_dirs", "watch_degraded", "pid"] {
+        for private in ["watched_dirs", "watch_degraded", "pid", "sessions"] {
             if let Some(obj) = view.as_object_mut() {
                 obj.remove(private);
             }
@@ -178,6 +180,7 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
             rules(h).join(", ")
         );
     }
+    crate::session_guard::print_status(&status["sessions"]);
     Ok(0)
 }
 

@@ -72,8 +72,9 @@ fn a_session_whose_home_turns_violating_is_stopped_within_the_grace() {
         assert_eq!(t["uid"], m.uid("alice"));
         assert_eq!(t["codex_home"], home.to_str().unwrap());
         assert_eq!(t["rules"], serde_json::json!(["login.method"]));
-        assert!(t["signal"] == "SIGTERM" || t["signal"] == "SIGKILL", "{t}");
-        assert!(t["outcome"].is_string(), "{t}");
+        // Codex ends on SIGTERM (its launcher forwards it): no SIGKILL needed.
+        assert_eq!(t["signal"], "SIGTERM", "{t}");
+        assert_eq!(t["outcome"], "exited", "{t}");
         assert!(
             t["message"]
                 .as_str()
@@ -357,4 +358,137 @@ fn a_session_in_its_own_mount_namespace_with_a_key_on_tmpfs_is_stopped() {
         let _ = s.write_all(b"");
     }
     drop(agent);
+}
+
+#[test]
+fn a_key_behind_a_symlink_into_a_sticky_root_directory_stays_unusable() {
+    if !is_root() {
+        eprintln!("SKIP: needs root to build a root-owned sticky directory and run as the user");
+        return;
+    }
+    let m = Machine::new(&["gina"]);
+    m.policy("10-corp.toml", &policy("2s"));
+    // Like /tmp: root-owned, world-writable, sticky. ~/.codex points into it.
+    let sticky = m.path("sticky");
+    std::fs::create_dir_all(&sticky).unwrap();
+    std::fs::set_permissions(
+        &sticky,
+        std::os::unix::fs::PermissionsExt::from_mode(0o1777),
+    )
+    .unwrap();
+    let home = m.path("home/gina/.codex");
+    std::os::unix::fs::symlink(&sticky, &home).unwrap();
+    chown(&home, m.uid("gina"));
+    let login = m.codex_as(
+        "gina",
+        &["login", "--with-api-key"],
+        Some("sk-proj-STICKYKEY\n"),
+    );
+    assert!(login.status.success(), "{}", stderr(&login));
+    assert!(sticky.join("auth.json").exists());
+    let agent = fast_agent(&m);
+    let mut session = m.codex_session("gina", &home);
+    let native = native_child(session.id());
+    let failed = m.wait_event("enforcement_failed", |r| r["pid"] == native);
+    assert!(
+        failed["error"].as_str().unwrap().contains("symlink"),
+        "{failed}"
+    );
+    wait_exit(&mut session, Duration::from_secs(10)).expect("session still running");
+    m.wait_event("terminated", |r| r["pid"] == native);
+    // The agent would not move a file out of a directory the user does not own; Codex itself,
+    // told by the rendered requirements, will not use it.
+    let req = m.path("etc-codex/requirements.toml");
+    m.wait_event("native_requirements_written", |r| {
+        r["path"] == req.to_str().unwrap()
+    });
+    let uid = m.uid("gina");
+    let script = format!(
+        "setpriv --reuid {uid} --regid {uid} --clear-groups env CODEX_HOME={} HOME={} {} login status",
+        home.display(),
+        m.path("home/gina").display(),
+        codex_bin().display(),
+    );
+    // Without the requirements (this machine's own /etc), Codex still takes the key.
+    let control = Command::new("sh").args(["-c", &script]).output().unwrap();
+    let control = format!("{}{}", stdout(&control), stderr(&control));
+    assert!(control.contains("API key"), "{control}");
+    let out = with_private_etc_codex(req.parent().unwrap(), m.root.path(), &script);
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    if said.contains("unshare:") || said.contains("mount:") {
+        eprintln!("SKIP the real-Codex half: no private mount namespace here: {said}");
+    } else {
+        assert!(said.contains("Not logged in"), "{said}");
+        assert!(!said.contains("API key configured"), "{said}");
+    }
+    assert!(
+        !std::fs::read_to_string(m.audit_log())
+            .unwrap()
+            .contains("STICKYKEY")
+    );
+    drop(agent);
+}
+
+#[test]
+fn a_session_that_ignores_sigterm_is_killed_when_the_grace_ends() {
+    let m = Machine::new(&["hank"]);
+    m.policy("10-corp.toml", &policy("1s"));
+    let home = m.codex_home("hank");
+    // Shaped like a release binary (the shape is the path, not the program), deaf to SIGTERM.
+    let bin = m.path("release/codex-x86_64-unknown-linux-musl");
+    std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
+    std::fs::copy("/bin/sh", &bin).unwrap();
+    let agent = fast_agent(&m);
+    let mut cmd = Command::new(&bin);
+    if is_root() {
+        use std::os::unix::process::CommandExt;
+        cmd.uid(m.uid("hank")).gid(m.uid("hank"));
+    }
+    let started = Instant::now();
+    let mut deaf = cmd
+        .args(["-c", "trap '' TERM; while :; do sleep 0.05; done"])
+        .env("CODEX_HOME", &home)
+        .env("CODEX_API_KEY", "sk-admin-DEAFKEY")
+        .spawn()
+        .unwrap();
+    let t = m.wait_event("terminated", |r| r["pid"] == deaf.id());
+    assert_eq!(t["signal"], "SIGKILL", "{t}");
+    assert_eq!(t["outcome"], "killed after the grace period", "{t}");
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    wait_exit(&mut deaf, Duration::from_secs(5)).expect("still running after SIGKILL");
+    drop(agent);
+}
+
+/// What one scan for sessions costs on this machine. Measure with
+/// `cargo test --release --test sessions -- --ignored --nocapture cost_of_finding_sessions`.
+#[test]
+#[ignore]
+fn cost_of_finding_sessions() {
+    let processes = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.parse::<u32>().is_ok())
+        })
+        .count();
+    let rounds = 200;
+    // Nanoseconds this thread has run on a CPU.
+    let cpu = || -> u64 {
+        let s = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap();
+        s.split_whitespace().next().unwrap().parse().unwrap()
+    };
+    let (wall, c0) = (Instant::now(), cpu());
+    let mut found = 0;
+    for _ in 0..rounds {
+        found = codex_warden::sessions::scan(&|_| None).len();
+    }
+    let c1 = cpu();
+    let cpu_ns = c1 - c0;
+    println!(
+        "{processes} processes, {found} Codex sessions: {:?} wall and {} µs CPU per scan",
+        wall.elapsed() / rounds,
+        cpu_ns / 1000 / rounds as u64
+    );
 }
