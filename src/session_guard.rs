@@ -285,8 +285,21 @@ impl SessionGuard {
                 let report = match reports.get(path) {
                     Some(r) => r.clone(),
                     // A home only this session names (a relative CODEX_HOME, a HOME elsewhere):
-                    // judged and enforced like any other, as this user's.
+                    // judged and enforced like any other, but only as this user's own.
                     None => {
+                        use std::os::unix::fs::MetadataExt;
+                        match std::fs::symlink_metadata(path) {
+                            Ok(md) if md.uid() != session.uid => {
+                                let why = format!(
+                                    "its Codex home {} belongs to uid {}, not to the session's user",
+                                    path.display(),
+                                    md.uid()
+                                );
+                                self.unknown_session(session, &why);
+                                return;
+                            }
+                            _ => {}
+                        }
                         let obs = engine.observe_settled(&codex_home);
                         engine.judge(obs, true)
                     }

@@ -492,3 +492,64 @@ fn cost_of_finding_sessions() {
         cpu_ns / 1000 / rounds as u64
     );
 }
+
+#[test]
+fn a_relative_codex_home_is_enforced_and_the_user_is_told_on_their_terminal() {
+    let m = Machine::new(&["hana"]);
+    m.policy("10-corp.toml", &policy("2s"));
+    let work = m.path("work/hana");
+    let rel = work.join("rel-codex");
+    std::fs::create_dir_all(&rel).unwrap();
+    chown(&work, m.uid("hana"));
+    chown(&rel, m.uid("hana"));
+    std::fs::write(rel.join("auth.json"), api_key_auth("sk-proj-RELATIVEKEY")).unwrap();
+    std::fs::set_permissions(
+        rel.join("auth.json"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    chown(&rel.join("auth.json"), m.uid("hana"));
+    let agent = fast_agent(&m);
+    // A terminal session: `script` gives it a pseudo-terminal and copies what is written there.
+    let mut cmd = Command::new("script");
+    if is_root() {
+        use std::os::unix::process::CommandExt;
+        cmd.uid(m.uid("hana")).gid(m.uid("hana"));
+    }
+    let mut term = cmd
+        .args([
+            "-qfec",
+            &format!("{} app-server", codex_bin().display()),
+            "/dev/null",
+        ])
+        .current_dir(&work)
+        .env("HOME", m.path("home/hana"))
+        .env("CODEX_HOME", "rel-codex")
+        .env("SHELL", "/bin/sh")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = term.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut out, &mut s);
+        s
+    });
+    let q = m.wait_event("quarantined", |r| r["codex_home"] == rel.to_str().unwrap());
+    assert_eq!(q["user"], "hana");
+    assert_eq!(q["outcome"], "vaulted");
+    let t = m.wait_event("terminated", |r| r["role"] == "session");
+    assert_eq!(t["codex_home"], rel.to_str().unwrap());
+    assert_eq!(t["user_told"], "terminal", "{t}");
+    wait_exit(&mut term, Duration::from_secs(10)).expect("terminal session still running");
+    drop(term.stdin.take());
+    let shown = reader.join().unwrap();
+    assert!(
+        shown.contains("hana: Codex here must use workspace ws-corp (login.method)"),
+        "{shown}"
+    );
+    assert!(!shown.contains("RELATIVEKEY"));
+    drop(agent);
+}
