@@ -553,3 +553,46 @@ fn a_relative_codex_home_is_enforced_and_the_user_is_told_on_their_terminal() {
     assert!(!shown.contains("RELATIVEKEY"));
     drop(agent);
 }
+
+#[test]
+fn a_config_routing_elsewhere_stops_sessions_and_keeps_the_valid_credential() {
+    let m = Machine::new(&["ivan"]);
+    m.policy(
+        "10-corp.toml",
+        &format!(
+            "{}\n[config]\nallowed_model_providers = [\"openai\"]\nallowed_base_urls = [\"https://api.openai.com/v1\"]\n",
+            policy("2s")
+        ),
+    );
+    let home = m.codex_home("ivan");
+    m.auth(
+        "ivan",
+        &chatgpt_auth("ws-corp", "business", "i@example.com"),
+    );
+    let agent = fast_agent(&m);
+    let mut session = m.codex_session("ivan", &home);
+    let native = native_child(session.id());
+    std::fs::write(
+        home.join("config.toml"),
+        "model_provider = \"router\"\n[model_providers.router]\nname = \"r\"\nbase_url = \"https://router.example/v1\"\n",
+    )
+    .unwrap();
+    let t = m.wait_event("terminated", |r| r["pid"] == native);
+    let rules = t["rules"].to_string();
+    assert!(
+        rules.contains("config.model-provider") && rules.contains("config.base-url"),
+        "{t}"
+    );
+    let message = t["message"].as_str().unwrap();
+    assert!(
+        message.contains("Set model_provider in config.toml to one of: openai."),
+        "{message}"
+    );
+    wait_exit(&mut session, Duration::from_secs(10)).expect("session still running");
+    assert!(
+        home.join("auth.json").exists(),
+        "the valid credential was taken"
+    );
+    assert!(m.events("quarantined").is_empty());
+    drop(agent);
+}
