@@ -440,21 +440,38 @@ impl SessionGuard {
         if let Some(w) = session.wrapper {
             targets.push((w, "npm-wrapper"));
         }
-        for (id, role) in targets {
-            let mut fields = base.clone();
-            fields.pid = Some(id.pid);
-            fields.action = Some("terminate".into());
-            let fields = fields
-                .with("role", role)
-                .with("user_told", told)
-                .with("message", &text);
-            let opened = Target::open(id).and_then(|t| t.signal(Signal::TERM).map(|()| t));
-            match opened {
+        // Every process is held by a pidfd before any is signalled: the launcher exits as soon
+        // as its child does.
+        let held: Vec<_> = targets
+            .into_iter()
+            .map(|(id, role)| {
+                let mut fields = base.clone();
+                fields.pid = Some(id.pid);
+                fields.action = Some("terminate".into());
+                let fields = fields
+                    .with("role", role)
+                    .with("user_told", told)
+                    .with("message", &text);
+                (Target::open(id), fields)
+            })
+            .collect();
+        for (target, fields) in held {
+            let signalled = target.and_then(|t| t.signal(Signal::TERM).map(|()| t));
+            match signalled {
                 Ok(target) => self.pending.push(Pending {
                     target,
                     deadline,
                     fields,
                 }),
+                // Gone before its SIGTERM: it ended with the session (or on its own).
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::NotFound || e.raw_os_error() == Some(3) =>
+                {
+                    engine.record(
+                        Event::Terminated,
+                        fields.with("signal", "none").with_outcome_text("exited"),
+                    )
+                }
                 Err(e) => engine.record(
                     Event::Terminated,
                     fields

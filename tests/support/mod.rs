@@ -482,3 +482,9 @@ pub fn native_child(wrapper: u32) -> u32 {
     });
     found.unwrap()
 }
+
+/// Move this test binary's scratch uids to `base` and above, away from the uids other test
+/// binaries on a shared machine hand out (their leftover agents see processes of those uids).
+pub fn use_uids_from(base: u32) {
+    NEXT_UID.fetch_max(base, std::sync::atomic::Ordering::Relaxed);
+}
