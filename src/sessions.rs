@@ -135,14 +135,15 @@ pub fn scan(owner_home: &dyn Fn(u32) -> Option<PathBuf>) -> Vec<Session> {
             .map(|b| session_shape::parse_environ(&b));
         match session_shape::classify(exe.as_deref(), &argv, environ.as_deref().unwrap_or(&[])) {
             Shape::NpmWrapper => {
-                if let Some(st) = stat_of(pid) {
-                    wrappers.insert(
+                let uid = read_small(&proc_path(pid, "status"), 16 * 1024)
+                    .ok()
+                    .and_then(|s| session_shape::parse_status_uid(&String::from_utf8_lossy(&s)));
+                if let (Some(st), Some(uid)) = (stat_of(pid), uid) {
+                    let id = ProcId {
                         pid,
-                        ProcId {
-                            pid,
-                            start_time: st.start_time,
-                        },
-                    );
+                        start_time: st.start_time,
+                    };
+                    wrappers.insert(pid, (id, uid));
                 }
             }
             Shape::Session { subcommand } => natives.push((pid, subcommand, environ)),
@@ -180,7 +181,11 @@ pub fn scan(owner_home: &dyn Fn(u32) -> Option<PathBuf>) -> Vec<Session> {
             uid,
             gid,
             subcommand,
-            wrapper: wrappers.get(&st.ppid).copied(),
+            // A launcher of another user (root's, say) is never stopped with this session.
+            wrapper: wrappers
+                .get(&st.ppid)
+                .filter(|(_, wuid)| *wuid == uid)
+                .map(|(id, _)| *id),
             tty: session_shape::pts_path(st.tty_nr),
             home_in_session,
             access,

@@ -612,3 +612,64 @@ fn a_config_routing_elsewhere_stops_sessions_and_keeps_the_valid_credential() {
     assert!(m.events("quarantined").is_empty());
     drop(agent);
 }
+
+/// A read-only bind mount of a directory over itself, undone when dropped.
+struct ReadOnly(std::path::PathBuf);
+
+impl ReadOnly {
+    fn mount(dir: &std::path::Path) -> Option<ReadOnly> {
+        let run = |args: &[&str]| {
+            Command::new("mount")
+                .args(args)
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        let d = dir.to_str().unwrap();
+        if !run(&["--bind", d, d]) {
+            return None;
+        }
+        let guard = ReadOnly(dir.to_path_buf());
+        run(&["-o", "remount,bind,ro", d]).then_some(guard)
+    }
+}
+
+impl Drop for ReadOnly {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_credential_on_a_read_only_mount_still_loses_its_sessions() {
+    if !is_root() {
+        eprintln!("SKIP: needs root for a read-only bind mount");
+        return;
+    }
+    let m = machine(&["jack"]);
+    m.policy("10-corp.toml", &policy("2s"));
+    let home = m.codex_home("jack");
+    m.auth("jack", &api_key_auth("sk-proj-READONLYKEY"));
+    let Some(_ro) = ReadOnly::mount(&home) else {
+        eprintln!("SKIP: this machine does not allow bind mounts");
+        return;
+    };
+    let agent = fast_agent(&m);
+    let mut session = m.codex_session("jack", &home);
+    let wrapper = session.id();
+    wait_exit(&mut session, Duration::from_secs(10)).expect("session still running");
+    let failed = m.wait_event("enforcement_failed", |r| r["action"] == "terminate");
+    assert!(
+        failed["error"]
+            .as_str()
+            .unwrap()
+            .contains("could not be moved out"),
+        "{failed}"
+    );
+    assert_eq!(failed["codex_home"], home.to_str().unwrap());
+    m.wait_event("terminated", |r| r["pid"] == wrapper);
+    // The quarantine itself failed and said why.
+    let q = m.wait_event("enforcement_failed", |r| r["action"] == "quarantine");
+    assert!(q["error"].as_str().unwrap().contains("Read-only"), "{q}");
+    assert!(home.join("auth.json").exists());
+    drop(agent);
+}
