@@ -52,6 +52,9 @@ fn check(settings: Settings, json: bool, enforce: bool) -> Result<u8> {
     };
     engine.load_policy(true);
     let reports = engine.scan(enforce);
+    if enforce {
+        crate::session_guard::enforce_once(&mut engine, &reports);
+    }
     let violations = reports.iter().any(|r| !r.compliant);
     let mut out = std::io::stdout().lock();
     if json {

@@ -501,6 +501,22 @@ impl SessionGuard {
     }
 }
 
+/// `check --enforce`: one pass over the running sessions and Codex's requirements, as the agent
+/// would do it, waiting for the terminations to finish (at most the grace, plus a poll).
+pub fn enforce_once(engine: &mut Engine, reports: &[HomeReport]) {
+    let reports: BTreeMap<PathBuf, HomeReport> = reports
+        .iter()
+        .map(|r| (r.codex_home.clone(), r.clone()))
+        .collect();
+    // One scan only: the interval never comes round again.
+    let mut guard = SessionGuard::new(Duration::from_secs(24 * 3600));
+    guard.tick(engine, &reports, true);
+    while !guard.pending.is_empty() {
+        std::thread::sleep(PENDING_POLL);
+        guard.tick(engine, &reports, false);
+    }
+}
+
 impl Fields {
     fn with_outcome_text(mut self, outcome: &str) -> Fields {
         self.outcome = Some(outcome.to_string());

@@ -673,3 +673,29 @@ fn a_credential_on_a_read_only_mount_still_loses_its_sessions() {
     assert!(home.join("auth.json").exists());
     drop(agent);
 }
+
+#[test]
+fn check_enforce_stops_sessions_and_writes_the_requirements_too() {
+    let m = machine(&["kate"]);
+    m.policy("10-corp.toml", &policy("2s"));
+    let home = m.codex_home("kate");
+    let mut session =
+        m.codex_session_with("kate", &home, &[("CODEX_API_KEY", "sk-proj-CHECKENFORCE")]);
+    let native = native_child(session.id());
+    // Not in one read-only check.
+    let plain = m.run(&["check"]);
+    assert_eq!(plain.status.code(), Some(0), "{}", stderr(&plain));
+    assert!(running(native));
+    let out = m.run(&["check", "--enforce"]);
+    assert!(out.status.code().is_some(), "{}", stderr(&out));
+    // Waited for the terminations: the records are there when it returns.
+    let t = m
+        .events("terminated")
+        .into_iter()
+        .find(|r| r["pid"] == native)
+        .expect("no terminated record");
+    assert_eq!(t["outcome"], "exited");
+    wait_exit(&mut session, Duration::from_secs(5)).expect("session still running");
+    assert!(m.path("etc-codex/requirements.toml").exists());
+    assert!(!format!("{}{}", stdout(&out), stderr(&out)).contains("CHECKENFORCE"));
+}
