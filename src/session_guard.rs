@@ -61,6 +61,8 @@ pub struct SessionGuard {
     pub last_scan_cost: Duration,
     /// Sessions found by the last scan.
     running: usize,
+    /// The policy `acted` was decided under: a new one decides again.
+    decided_under: Option<(String, Mode, bool)>,
 }
 
 /// The human lines of `status` about sessions.
@@ -101,6 +103,7 @@ impl SessionGuard {
             last_requirements_error: Vec::new(),
             last_scan_cost: Duration::ZERO,
             running: 0,
+            decided_under: None,
         }
     }
 
@@ -122,6 +125,17 @@ impl SessionGuard {
         force: bool,
     ) -> bool {
         let before = self.status();
+        let policy = &engine.active.policy;
+        let under = Some((
+            policy.revision.clone(),
+            policy.mode,
+            policy.enforce.terminate,
+        ));
+        if self.decided_under != under {
+            // A session only recorded under the old policy may have to stop under the new one.
+            self.acted.clear();
+            self.decided_under = under;
+        }
         let now = Instant::now();
         self.finish_pending(engine, now);
         if force || now >= self.next_scan {
@@ -243,7 +257,9 @@ impl SessionGuard {
         reports: &BTreeMap<PathBuf, HomeReport>,
         session: &Session,
     ) {
-        if self.acted.contains(&session.id) {
+        if self.acted.contains(&session.id)
+            || self.pending.iter().any(|p| p.target.id == session.id)
+        {
             return;
         }
         let policy = engine.active.policy.clone();

@@ -314,11 +314,12 @@ pub fn env_credentials(environ: &[(String, String)], env_keys: &[String]) -> Vec
     found
 }
 
-/// `OPENAI_BASE_URL` of an environment, if set.
+/// `OPENAI_BASE_URL` of an environment, if set, redacted like a config.toml URL (no user info,
+/// query or fragment: they may hold a secret).
 pub fn env_base_url(environ: &[(String, String)]) -> Option<String> {
     env_value(environ, "OPENAI_BASE_URL")
         .filter(|v| !v.trim().is_empty())
-        .map(str::to_string)
+        .map(crate::observe::config::redact_url)
 }
 
 /// The `env_key` of every provider a config.toml defines (top level `[model_providers.ID]`).
@@ -703,6 +704,14 @@ mod tests {
             jiff::Timestamp::now(),
         );
         assert_eq!(v.len(), 2);
+        let routed = [(
+            "OPENAI_BASE_URL".to_string(),
+            "https://u:SECRET@router.example/v1/?key=SECRET".to_string(),
+        )];
+        assert_eq!(
+            env_base_url(&routed).as_deref(),
+            Some("https://router.example/v1")
+        );
         assert!(!format!("{v:?}{creds:?}").contains("SECRET"));
     }
 

@@ -699,3 +699,42 @@ fn check_enforce_stops_sessions_and_writes_the_requirements_too() {
     assert!(m.path("etc-codex/requirements.toml").exists());
     assert!(!format!("{}{}", stdout(&out), stderr(&out)).contains("CHECKENFORCE"));
 }
+
+#[test]
+fn monitor_mode_records_a_session_and_enforce_mode_then_stops_it() {
+    let m = machine(&["liam"]);
+    let enforcing = format!(
+        "{}\n[config]\nallowed_base_urls = [\"https://api.openai.com/v1\"]\n",
+        policy("2s")
+    );
+    let monitoring = enforcing.replace("mode = \"enforce\"", "mode = \"monitor\"");
+    m.policy("10-corp.toml", &monitoring);
+    let home = m.codex_home("liam");
+    let agent = fast_agent(&m);
+    let mut session = m.codex_session_with(
+        "liam",
+        &home,
+        &[("OPENAI_BASE_URL", "https://user:PASSWORD@router.example/v1")],
+    );
+    let v = m.wait_event("violation", |r| r["pid"].is_u64());
+    assert_eq!(v["action"], "record");
+    assert_eq!(v["rules"], serde_json::json!(["config.base-url"]));
+    assert!(
+        v["evidence"][0]["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("OPENAI_BASE_URL")
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        session.try_wait().unwrap().is_none(),
+        "monitor mode stopped a session"
+    );
+    assert_eq!(m.events("violation").len(), 1, "recorded once per session");
+    m.policy("10-corp.toml", &enforcing);
+    m.wait_event("terminated", |r| r["pid"] == v["pid"]);
+    wait_exit(&mut session, Duration::from_secs(5)).expect("session still running");
+    let log = std::fs::read_to_string(m.audit_log()).unwrap();
+    assert!(!log.contains("PASSWORD"), "{log}");
+    drop(agent);
+}
