@@ -67,6 +67,7 @@ pub fn run(settings: Settings) -> Result<()> {
     let scan_interval = settings.scan_interval;
     let session_scan = settings.session_scan;
     let engine = Engine::acting(settings)?;
+    let exec_tx = tx.clone();
     let watcher = Watcher::new(tx).context("starting the file watcher")?;
     let mut agent = Agent {
         engine,
@@ -82,6 +83,9 @@ pub fn run(settings: Settings) -> Result<()> {
         degraded: None,
         sessions: SessionGuard::new(session_scan),
     };
+    agent.sessions.listen_for_execs(move || {
+        let _ = exec_tx.send(Msg::Changed(Vec::new()));
+    });
     agent.engine.load_policy(true);
     agent.engine.record(
         Event::AgentStarted,

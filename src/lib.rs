@@ -15,6 +15,7 @@ pub mod inventory;
 pub mod observe;
 pub mod plan;
 pub mod policy;
+pub mod proc_events;
 pub mod requirements;
 pub mod rules;
 pub mod safefs;

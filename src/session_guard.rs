@@ -17,6 +17,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rustix::process::Signal;
@@ -33,6 +35,12 @@ use crate::sessions::{self, HomeAccess, ProcId, Session, Target};
 
 /// How often pending terminations are looked at while waiting for the grace to end.
 const PENDING_POLL: Duration = Duration::from_millis(50);
+/// While the process connector announces new sessions, the full scan of `/proc` is only a
+/// backstop, this often at most.
+const CONNECTOR_BACKSTOP: Duration = Duration::from_secs(10);
+/// Scans announced by the connector are at most this frequent (a busy build machine starts many
+/// `node` processes); announcements in between wait for the next one.
+const ANNOUNCED_SCAN_GAP: Duration = Duration::from_millis(50);
 
 struct Pending {
     target: Target,
@@ -63,6 +71,12 @@ pub struct SessionGuard {
     running: usize,
     /// The policy `acted` was decided under: a new one decides again.
     decided_under: Option<(String, Mode, bool)>,
+    /// Set by the process connector's thread when a possible Codex process started.
+    exec_seen: Arc<AtomicBool>,
+    /// The process connector is delivering events.
+    connector: Arc<AtomicBool>,
+    next_session_scan: Instant,
+    last_session_scan: Instant,
 }
 
 /// The human lines of `status` about sessions.
@@ -104,12 +118,60 @@ impl SessionGuard {
             last_scan_cost: Duration::ZERO,
             running: 0,
             decided_under: None,
+            exec_seen: Arc::new(AtomicBool::new(false)),
+            connector: Arc::new(AtomicBool::new(false)),
+            next_session_scan: Instant::now(),
+            last_session_scan: Instant::now()
+                .checked_sub(ANNOUNCED_SCAN_GAP)
+                .unwrap_or_else(Instant::now),
+        }
+    }
+
+    /// Learn of new Codex processes from the kernel's process connector (root only), calling
+    /// `wake` so the agent loop runs a tick. Without it, the periodic scan finds them.
+    pub fn listen_for_execs(&mut self, wake: impl Fn() + Send + 'static) {
+        let fd = match crate::proc_events::open() {
+            Ok(fd) => fd,
+            Err(e) => {
+                tracing::info!(error = %e, "process connector unavailable: new sessions are found by the periodic /proc scan");
+                return;
+            }
+        };
+        let (seen, live) = (self.exec_seen.clone(), self.connector.clone());
+        live.store(true, Ordering::SeqCst);
+        std::thread::spawn(move || {
+            let err = crate::proc_events::listen(fd, |event| {
+                let relevant = match event {
+                    crate::proc_events::ExecEvent::Exec(pid) => {
+                        crate::proc_events::maybe_codex(pid)
+                    }
+                    crate::proc_events::ExecEvent::Lost => true,
+                };
+                if relevant {
+                    seen.store(true, Ordering::SeqCst);
+                    wake();
+                }
+            });
+            live.store(false, Ordering::SeqCst);
+            seen.store(true, Ordering::SeqCst);
+            wake();
+            tracing::warn!(error = %err, "process connector stopped: back to the periodic /proc scan");
+        });
+    }
+
+    /// The period of full scans for sessions: the configured one, or only a backstop while the
+    /// process connector announces new processes.
+    fn session_interval(&self) -> Duration {
+        if self.connector.load(Ordering::SeqCst) {
+            self.interval.max(CONNECTOR_BACKSTOP)
+        } else {
+            self.interval
         }
     }
 
     /// When the agent loop should call [`SessionGuard::tick`] next.
     pub fn next_due(&self) -> Instant {
-        let mut due = self.next_scan;
+        let mut due = self.next_scan.min(self.next_session_scan);
         if !self.pending.is_empty() {
             due = due.min(Instant::now() + PENDING_POLL);
         }
@@ -141,6 +203,17 @@ impl SessionGuard {
         if force || now >= self.next_scan {
             self.next_scan = now + self.interval;
             self.sync_requirements(engine);
+        }
+        let mut announced = self.exec_seen.swap(false, Ordering::SeqCst);
+        if announced && !force && now < self.last_session_scan + ANNOUNCED_SCAN_GAP {
+            self.next_session_scan = self
+                .next_session_scan
+                .min(self.last_session_scan + ANNOUNCED_SCAN_GAP);
+            announced = false;
+        }
+        if force || announced || now >= self.next_session_scan {
+            self.last_session_scan = now;
+            self.next_session_scan = now + self.session_interval();
             let start = Instant::now();
             let users = &engine.users;
             let found = sessions::scan(&|uid| users.by_uid(uid).map(|u| u.home));
@@ -166,7 +239,8 @@ impl SessionGuard {
             "running": self.running,
             "unknown": self.unknown.values().collect::<Vec<_>>(),
             "terminating": self.pending.len(),
-            "scan_interval_ms": self.interval.as_millis() as u64,
+            "scan_interval_ms": self.session_interval().as_millis() as u64,
+            "process_connector": self.connector.load(Ordering::SeqCst),
             "last_scan_us": self.last_scan_cost.as_micros() as u64,
         })
     }

@@ -1,12 +1,12 @@
 //! Running Codex sessions, read from `/proc`: find them, read a home through a session's own view
 //! of the file system, tell the user, and signal exactly the processes judged.
 //!
-//! How new processes are learnt of: a periodic scan of `/proc` (the agent runs it every
-//! `--session-scan-ms`, 1 s by default). A scan reads `exe` and `cmdline` of every process, and
-//! `stat`, `status`, `environ`, `cwd`, `root` and `ns/mnt` only of the few that are Codex; on a
-//! machine with a few hundred processes it costs about a millisecond of CPU (see
-//! docs/sessions.md for the measurement), far less than the netlink process connector's
-//! per-fork wake-ups on a busy build machine, and it needs no capability beyond reading `/proc`.
+//! How new processes are learnt of: as root, the kernel's process connector announces each exec
+//! ([`crate::proc_events`]) and a scan runs only for one that could be Codex; otherwise (and as a
+//! backstop) a periodic scan of `/proc` every `--session-scan-ms`. A scan reads `exe` and
+//! `cmdline` of every process, and `stat`, `status`, `environ`, `cwd`, `root` and `ns/mnt` only
+//! of the few that are Codex: about 10 µs of CPU per process (docs/sessions.md has the
+//! measurement).
 //!
 //! Signals go through a pidfd opened after checking the process's start time, so a pid reused
 //! by another process between the scan and the signal is never hit.

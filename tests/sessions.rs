@@ -738,3 +738,61 @@ fn monitor_mode_records_a_session_and_enforce_mode_then_stops_it() {
     assert!(!log.contains("PASSWORD"), "{log}");
     drop(agent);
 }
+
+fn sessions_status(m: &Machine) -> serde_json::Value {
+    let out = m.run(&["status", "--json"]);
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    s["sessions"].clone()
+}
+
+#[test]
+fn the_process_connector_announces_a_new_session_without_waiting_for_a_scan() {
+    let m = machine(&["mona"]);
+    m.policy("10-corp.toml", &policy("2s"));
+    let home = m.codex_home("mona");
+    // Scans for sessions only once a minute: only the connector can find it sooner.
+    let agent = m.start_agent_with(&[("CODEX_WARDEN_SESSION_SCAN_MS", "60000")]);
+    let status = sessions_status(&m);
+    if status["process_connector"] != true {
+        eprintln!(
+            "SKIP: the process connector is not available here (not root, or no CAP_NET_ADMIN)"
+        );
+        return;
+    }
+    assert_eq!(status["scan_interval_ms"], 60000);
+    let started = Instant::now();
+    let mut session =
+        m.codex_session_with("mona", &home, &[("CODEX_API_KEY", "sk-proj-ANNOUNCED")]);
+    wait_exit(&mut session, Duration::from_secs(10)).expect("session still running");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    m.wait_event("terminated", |r| r["role"] == "session");
+    drop(agent);
+}
+
+#[test]
+fn status_counts_running_sessions() {
+    let m = machine(&["nora"]);
+    m.policy("10-corp.toml", &policy("2s"));
+    let home = m.codex_home("nora");
+    m.auth(
+        "nora",
+        &chatgpt_auth("ws-corp", "business", "n@example.com"),
+    );
+    let agent = fast_agent(&m);
+    let session = m.codex_session("nora", &home);
+    native_child(session.id());
+    wait_for("status to count the session", || {
+        sessions_status(&m)["running"].as_u64() >= Some(1)
+    });
+    let s = sessions_status(&m);
+    assert_eq!(s["unknown"], serde_json::json!([]), "{s}");
+    assert!(s["last_scan_us"].is_u64(), "{s}");
+    let human = stdout(&m.run(&["status"]));
+    assert!(human.contains("Codex sessions running"), "{human}");
+    stop(session);
+    drop(agent);
+}
