@@ -90,18 +90,14 @@ pub fn print_status(sessions: &serde_json::Value) {
         unknown.len()
     );
     for u in unknown {
-        println!(
-            "  pid {} (uid {}): {}",
-            u["pid"],
-            u["uid"],
-            crate::session_shape::render_message(
-                Some("{fix}"),
-                "",
-                &[],
-                "",
-                u["reason"].as_str().unwrap_or("-")
-            )
-        );
+        // Printed for a human: control characters are dropped.
+        let reason: String = u["reason"]
+            .as_str()
+            .unwrap_or("-")
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect();
+        println!("  pid {} (uid {}): {reason}", u["pid"], u["uid"]);
     }
 }
 
