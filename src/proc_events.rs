@@ -12,8 +12,7 @@ use std::io;
 use std::os::fd::OwnedFd;
 use std::path::Path;
 
-use rustix::net::netlink::{self, SocketAddrNetlink};
-use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketType};
+use rustix::net::RecvFlags;
 
 const CN_IDX_PROC: u32 = 1;
 const CN_VAL_PROC: u32 = 1;
@@ -32,8 +31,20 @@ pub enum ExecEvent {
     Lost,
 }
 
-/// Open the connector and subscribe to process events.
+/// The connector exists on Linux only.
+#[cfg(not(target_os = "linux"))]
 pub fn open() -> io::Result<OwnedFd> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "the process connector is Linux only",
+    ))
+}
+
+/// Open the connector and subscribe to process events.
+#[cfg(target_os = "linux")]
+pub fn open() -> io::Result<OwnedFd> {
+    use rustix::net::netlink::{self, SocketAddrNetlink};
+    use rustix::net::{AddressFamily, SendFlags, SocketType};
     let fd = rustix::net::socket(
         AddressFamily::NETLINK,
         SocketType::DGRAM,

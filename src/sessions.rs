@@ -17,7 +17,7 @@ use std::os::fd::OwnedFd;
 use std::path::{Component, Path, PathBuf};
 
 use rustix::fs::{Mode, OFlags};
-use rustix::process::{Pid, PidfdFlags, Signal};
+use rustix::process::{Pid, Signal};
 
 use crate::observe::{self, AuthState, CodexHome, ConfigState, Observation};
 use crate::session_shape::{self, HomeSpec, Shape, Stat};
@@ -387,9 +387,10 @@ pub fn host_env_keys(home: &Path, uid: u32) -> Vec<String> {
     }
 }
 
-/// A process to stop, held by a pidfd: signals reach this process or nothing.
+/// A process to stop, held by a pidfd (Linux): signals reach this process or nothing.
 pub struct Target {
     pub id: ProcId,
+    #[cfg(target_os = "linux")]
     fd: OwnedFd,
 }
 
@@ -399,18 +400,39 @@ impl Target {
     pub fn open(id: ProcId) -> io::Result<Target> {
         let pid = Pid::from_raw(id.pid as i32)
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "pid 0"))?;
-        let fd = rustix::process::pidfd_open(pid, PidfdFlags::empty())?;
+        #[cfg(target_os = "linux")]
+        let fd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty())?;
+        #[cfg(not(target_os = "linux"))]
+        let _ = pid;
         if !alive(id) {
             return Err(io::Error::new(
                 io::ErrorKind::NotFound,
                 "the process is gone",
             ));
         }
-        Ok(Target { id, fd })
+        Ok(Target {
+            id,
+            #[cfg(target_os = "linux")]
+            fd,
+        })
     }
 
     pub fn signal(&self, sig: Signal) -> io::Result<()> {
-        Ok(rustix::process::pidfd_send_signal(&self.fd, sig)?)
+        #[cfg(target_os = "linux")]
+        return Ok(rustix::process::pidfd_send_signal(&self.fd, sig)?);
+        // Elsewhere: the start time is checked just before the signal.
+        #[cfg(not(target_os = "linux"))]
+        {
+            if !alive(self.id) {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    "the process is gone",
+                ));
+            }
+            let pid = Pid::from_raw(self.id.pid as i32)
+                .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "pid 0"))?;
+            Ok(rustix::process::kill_process(pid, sig)?)
+        }
     }
 }
 
