@@ -15,9 +15,12 @@ use std::path::Path;
 use rustix::net::RecvFlags;
 
 const CN_IDX_PROC: u32 = 1;
+#[cfg(any(target_os = "linux", test))]
 const CN_VAL_PROC: u32 = 1;
+#[cfg(any(target_os = "linux", test))]
 const PROC_CN_MCAST_LISTEN: u32 = 1;
 const PROC_EVENT_EXEC: u32 = 0x0000_0002;
+#[cfg(any(target_os = "linux", test))]
 const NLMSG_DONE: u16 = 3;
 const NLMSG_HDR: usize = 16;
 const CN_MSG_HDR: usize = 20;

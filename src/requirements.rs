@@ -137,6 +137,27 @@ pub fn our_block(text: &str) -> Option<String> {
     Some(after[body_start.min(end)..end].to_string())
 }
 
+/// The digest the agent stamps on its block's first line, so a change made while the agent was
+/// not running is still told apart from a policy change.
+fn block_digest(body: &str) -> String {
+    use sha2::Digest;
+    crate::audit::hex(&sha2::Sha256::digest(body.as_bytes())[..6])
+}
+
+/// Whether the block's body no longer matches the digest on its first line.
+pub fn block_edited(text: &str) -> bool {
+    let Some(start) = text.find(BEGIN) else {
+        return false;
+    };
+    let line = text[start..].lines().next().unwrap_or("");
+    let stamped = line
+        .split_once("(sha256 ")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(digest, _)| digest.to_string());
+    let body = our_block(text).unwrap_or_default();
+    stamped.is_none_or(|d| d != block_digest(&body))
+}
+
 /// The file without the agent's block; `None` when it has none.
 pub fn strip(text: &str) -> Option<String> {
     let start = text.find(BEGIN)?;
@@ -181,7 +202,8 @@ pub fn merge(existing: &str, keys: &[(String, String)]) -> Result<Merged, String
         (!admin.trim().is_empty()).then(|| admin.clone())
     } else {
         Some(format!(
-            "{BEGIN}: written from the policy; changes here are undone\n{block}{END}\n{admin}"
+            "{BEGIN} (sha256 {}): written from the policy; changes here are undone\n{block}{END}\n{admin}",
+            block_digest(&block)
         ))
     };
     if let Some(t) = &text {
@@ -294,6 +316,9 @@ fn sync_file(
         } else {
             "the agent's block was changed".to_string()
         }),
+        _ if found_block.is_some() && block_edited(&current) => {
+            Some("the agent's block was changed".to_string())
+        }
         _ => None,
     };
     write_or_remove(path, merged.text.clone())?;
@@ -419,6 +444,8 @@ mod tests {
         assert!(text.ends_with(admin), "{text}");
         assert_eq!(m.admin_keys, ["allowed_login_methods"]);
         assert_eq!(m.block, "allowed_chatgpt_workspaces = [\"ws-corp\"]\n");
+        assert!(!block_edited(&text));
+        assert!(block_edited(&text.replace("ws-corp", "ws-other")));
         // Idempotent: merging again yields the same file.
         assert_eq!(merge(&text, &keys).unwrap().text.unwrap(), text);
         assert_eq!(strip(&text).unwrap(), admin);
@@ -468,5 +495,27 @@ mod tests {
             "allowed_sandbox_modes = [\"read-only\"]\n"
         );
         assert!(!req.with_file_name(MANAGED_CONFIG).exists());
+    }
+
+    #[test]
+    fn an_edit_made_while_the_agent_was_down_is_still_tampering() {
+        let tmp = tempfile::tempdir().unwrap();
+        let req = tmp.path().join("requirements.toml");
+        let p = policy(&[LoginMethod::Chatgpt], &["ws-corp"]);
+        sync(&req, &p, &mut Written::default(), now());
+        let text = std::fs::read_to_string(&req).unwrap();
+        std::fs::write(&req, text.replace("[\"chatgpt\"]", "[\"api\"]")).unwrap();
+        // A fresh agent: it never wrote this file in this life.
+        let (changes, _, _) = sync(&req, &p, &mut Written::default(), now());
+        let change = changes.iter().find(|c| c.path == req).unwrap();
+        assert_eq!(
+            change.tampered.as_deref(),
+            Some("the agent's block was changed")
+        );
+        assert_eq!(std::fs::read_to_string(&req).unwrap(), text);
+        // A policy change is not tampering.
+        let wider = policy(&[LoginMethod::Chatgpt, LoginMethod::ApiKey], &["ws-corp"]);
+        let (changes, _, _) = sync(&req, &wider, &mut Written::default(), now());
+        assert!(changes.iter().all(|c| c.tampered.is_none()), "{changes:?}");
     }
 }
