@@ -465,6 +465,12 @@ impl SessionGuard {
             rules: codes.clone(),
             ..Fields::default()
         };
+        // A home read through the session's own mount namespace: its path means something else
+        // (or nothing) on the host.
+        let base = match &session.access {
+            HomeAccess::Beneath { .. } => base.with("home_in", "session-mount-namespace"),
+            _ => base,
+        };
         let mut own = env_violations.clone();
         if record_home {
             own.extend(home_violations.iter().cloned());

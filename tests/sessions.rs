@@ -354,6 +354,7 @@ fn a_session_in_its_own_mount_namespace_with_a_key_on_tmpfs_is_stopped() {
     wait_exit(&mut session, Duration::from_secs(10)).expect("namespaced session still running");
     let t = m.wait_event("terminated", |r| r["codex_home"] == home.to_str().unwrap());
     assert_eq!(t["uid"], uid);
+    assert_eq!(t["home_in"], "session-mount-namespace");
     let v = m.wait_event("violation", |r| {
         r["pid"] == t["pid"] || r["codex_home"] == home.to_str().unwrap()
     });
