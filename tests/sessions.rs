@@ -310,7 +310,10 @@ fn a_session_in_its_own_mount_namespace_with_a_key_on_tmpfs_is_stopped() {
             .gid(uid)
             .current_dir("/")
             .output()
-            .unwrap()
+    };
+    let Ok(probe) = probe else {
+        eprintln!("SKIP: needs `unshare` (util-linux)");
+        return;
     };
     if !stdout(&probe).contains("ok") {
         eprintln!(
@@ -512,6 +515,10 @@ fn cost_of_finding_sessions() {
 
 #[test]
 fn a_relative_codex_home_is_enforced_and_the_user_is_told_on_their_terminal() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("SKIP: needs `script` (util-linux) to give the session a terminal");
+        return;
+    }
     let m = machine(&["hana"]);
     m.policy("10-corp.toml", &policy("2s"));
     let work = m.path("work/hana");
