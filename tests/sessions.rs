@@ -206,7 +206,11 @@ fn with_private_etc_codex(
     Command::new("unshare")
         .args(["-m", "sh", "-c", &setup])
         .output()
-        .unwrap()
+        .unwrap_or_else(|e| std::process::Output {
+            status: std::os::unix::process::ExitStatusExt::from_raw(1 << 8),
+            stdout: Vec::new(),
+            stderr: format!("unshare: {e}").into_bytes(),
+        })
 }
 
 #[test]
