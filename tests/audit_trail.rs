@@ -11,11 +11,17 @@ use std::time::Duration;
 use serde_json::Value;
 use support::*;
 
+/// The test policy without Codex's own requirements, so that each run writes exactly the records
+/// counted below.
+fn policy_records_only() -> String {
+    format!("{CHATGPT_ONLY}\n[enforce]\nnative_requirements = false\n")
+}
+
 /// A machine whose audit log holds `runs` rounds of `check --enforce` quarantining a key
 /// (3 records each: policy_loaded, violation, quarantined).
 fn logged(runs: usize) -> Machine {
     let m = Machine::new(&["alice"]);
-    m.policy("10-corp.toml", CHATGPT_ONLY);
+    m.policy("10-corp.toml", &policy_records_only());
     for i in 0..runs {
         enforce_once(&m, &format!("sk-proj-RUN{i}"));
     }

@@ -19,6 +19,7 @@ use std::borrow::Cow;
 use crate::app::enforcer::Enforcer;
 use crate::app::engine::PolicyChange;
 use crate::app::report::HomeReport;
+use crate::app::session_guard::SessionGuard;
 use crate::app::settings::Settings;
 use crate::app::status::{self, AgentInternals, HomeStatus, QuarantineNote, Status};
 use crate::core::home;
@@ -50,6 +51,8 @@ struct Agent {
     started_at: String,
     last_full_scan: String,
     degraded: Option<String>,
+    /// Running sessions and Codex's own requirements.
+    sessions: SessionGuard,
 }
 
 /// Run until SIGTERM/SIGINT.
@@ -75,6 +78,8 @@ pub fn run(settings: Settings) -> Result<()> {
         ),
         Err(e) => tracing::warn!(error = %format!("{e:#}"), "cannot sweep the state dir"),
     }
+    let session_scan = enforcer.settings().session_scan;
+    let exec_tx = tx.clone();
     let watcher = Watcher::new(tx).context("starting the file watcher")?;
     let mut agent = Agent {
         enforcer,
@@ -88,7 +93,11 @@ pub fn run(settings: Settings) -> Result<()> {
         started_at: jiff::Timestamp::now().to_string(),
         last_full_scan: String::new(),
         degraded: None,
+        sessions: SessionGuard::new(session_scan),
     };
+    agent.sessions.listen_for_execs(move || {
+        let _ = exec_tx.send(Msg::Changed(Vec::new()));
+    });
     agent.enforcer.load_policy(true);
     agent.enforcer.record(
         Event::AgentStarted,
@@ -121,6 +130,7 @@ pub fn run(settings: Settings) -> Result<()> {
         if let Some((_, t)) = agent.settling.values().min_by_key(|(_, t)| *t) {
             due = due.min(*t);
         }
+        due = due.min(agent.sessions.next_due());
         match rx.recv_timeout(due.saturating_duration_since(now)) {
             Ok(Msg::Changed(paths)) => agent.changed(paths),
             Ok(Msg::Rescan(why)) => {
@@ -152,6 +162,12 @@ pub fn run(settings: Settings) -> Result<()> {
             agent.reload_policy();
         }
         agent.retry_settling(now);
+        if agent
+            .sessions
+            .tick(&mut agent.enforcer, &agent.reports, false)
+        {
+            agent.write_status();
+        }
         if now >= next_scan {
             agent.full_scan();
             next_scan = Instant::now() + interval(&agent);
@@ -186,6 +202,7 @@ impl Agent {
         }
         self.refresh_watches();
         self.note_capped_users();
+        self.sessions.tick(&mut self.enforcer, &self.reports, true);
         self.last_full_scan = jiff::Timestamp::now().to_string();
         self.write_status();
     }
@@ -325,6 +342,9 @@ impl Agent {
                 acted |= self.judge(&home, now);
             }
         }
+        if acted {
+            self.sessions.tick(&mut self.enforcer, &self.reports, true);
+        }
         if acted || rediscover {
             self.write_status();
         }
@@ -396,6 +416,7 @@ impl Agent {
                 pid: std::process::id(),
                 watched_dirs: self.watcher.count(),
                 watch_degraded: self.degraded.clone(),
+                sessions: self.sessions.status(),
             }),
             version: env!("CARGO_PKG_VERSION").to_string(),
             started_at: self.started_at.clone(),

@@ -65,6 +65,18 @@ pub struct PathArgs {
     /// Also send each audit record to syslog: /dev/log, udp://HOST:PORT or tcp://HOST:PORT.
     #[arg(long, global = true, env = "CODEX_WARDEN_SYSLOG")]
     pub syslog: Option<String>,
+    /// Codex's requirements.toml to render the policy into (managed_config.toml goes beside it).
+    #[arg(long, global = true, env = "CODEX_WARDEN_CODEX_REQUIREMENTS", default_value = settings::DEFAULT_CODEX_REQUIREMENTS)]
+    pub codex_requirements: PathBuf,
+    /// Milliseconds between the agent's scans for running Codex sessions.
+    #[arg(
+        long,
+        global = true,
+        env = "CODEX_WARDEN_SESSION_SCAN_MS",
+        default_value_t = 1000,
+        hide_short_help = true
+    )]
+    pub session_scan_ms: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -130,6 +142,8 @@ impl PathArgs {
             settle: Duration::from_millis(self.settle_ms),
             scan_interval: Duration::from_secs(self.scan_interval.max(1)),
             syslog: self.syslog.clone(),
+            codex_requirements: self.codex_requirements.clone(),
+            session_scan: Duration::from_millis(self.session_scan_ms.max(10)),
         }
     }
 }

@@ -49,6 +49,7 @@ fn check(settings: Settings, json: bool, enforce: bool) -> Result<u8> {
         let mut enforcer = Enforcer::new(settings.clone())?;
         enforcer.load_policy(true);
         let reports = enforcer.scan();
+        crate::app::session_guard::enforce_once(&mut enforcer, &reports);
         (enforcer.engine().active().clone(), reports)
     } else {
         let mut engine = Engine::new(settings.clone())?;

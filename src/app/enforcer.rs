@@ -453,6 +453,8 @@ mod tests {
             settle: Duration::from_millis(10),
             scan_interval: Duration::from_secs(60),
             syslog: None,
+            codex_requirements: tmp.path().join("requirements.toml"),
+            session_scan: Duration::from_secs(1),
         };
         let enforcer = Enforcer::new(settings).unwrap();
         let user = |u: &str| Fields {

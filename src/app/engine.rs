@@ -101,6 +101,11 @@ impl Engine {
         &self.settings
     }
 
+    /// The user database the engine reads (the system's, or `--passwd-file`).
+    pub fn users(&self) -> &dyn UserDb {
+        self.users.as_ref()
+    }
+
     pub fn active(&self) -> &ActivePolicy {
         &self.active
     }

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod exit;
 pub mod oplog;
 pub mod report;
+pub mod session_guard;
 pub mod settings;
 pub mod status;
 pub mod term;

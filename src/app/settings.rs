@@ -26,4 +26,8 @@ pub struct Settings {
     pub scan_interval: Duration,
     /// Syslog sink for audit records (`--syslog`), if any.
     pub syslog: Option<String>,
+    /// Codex's requirements.toml to keep in step (managed_config.toml is written beside it).
+    pub codex_requirements: PathBuf,
+    /// Period of the agent's scan for running Codex sessions.
+    pub session_scan: Duration,
 }

@@ -48,6 +48,9 @@ pub struct AgentInternals {
     pub pid: u32,
     pub watched_dirs: usize,
     pub watch_degraded: Option<String>,
+    /// Running Codex sessions: how many, which could not be judged, the cost of finding them.
+    #[serde(default)]
+    pub sessions: serde_json::Value,
 }
 
 /// A status snapshot: the admin's (with [`AgentInternals`]) or one user's (without).
@@ -219,6 +222,9 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
             esc(r.user.as_deref().unwrap_or("-")),
             rules.join(", ")
         );
+    }
+    if let Some(agent) = &status.agent {
+        crate::app::session_guard::print_status(&agent.sessions);
     }
     Ok(0)
 }

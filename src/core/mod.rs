@@ -16,3 +16,4 @@ pub mod plan;
 pub mod policy;
 pub mod redact;
 pub mod rules;
+pub mod session_shape;

@@ -54,8 +54,17 @@ pub fn plan(policy: &Policy, obs: &Observation, verdict: &Verdict) -> Vec<Action
         .violations
         .iter()
         .all(|v| v.rule == Rule::CredentialPermissions);
+    // A config that routes elsewhere is fixed in config.toml, not by taking a valid credential
+    // away: the sessions using the home are stopped instead (see session_guard).
+    let only_routing = verdict.violations.iter().all(|v| {
+        matches!(
+            v.rule,
+            Rule::ConfigModelProvider | Rule::ConfigBaseUrl | Rule::CredentialPermissions
+        )
+    });
     if only_permissions {
         actions.push(Action::FixPermissions);
+    } else if only_routing {
     } else if policy.enforce.quarantine {
         actions.push(Action::Quarantine);
     }
@@ -157,6 +166,18 @@ mod tests {
                 &verdict(&[Rule::CredentialPermissions])
             ),
             [Action::Record, Action::FixPermissions]
+        );
+    }
+
+    #[test]
+    fn a_forbidden_route_keeps_the_credential() {
+        assert_eq!(
+            plan(
+                &enforcing(),
+                &obs(present()),
+                &verdict(&[Rule::ConfigBaseUrl, Rule::ConfigModelProvider])
+            ),
+            [Action::Record]
         );
     }
 

@@ -127,7 +127,11 @@ impl Machine {
                 "CODEX_WARDEN_MANAGED_PREFS",
                 self.path("no-managed-prefs.plist"),
             )
-            .env("CODEX_WARDEN_LOG", "debug");
+            .env("CODEX_WARDEN_LOG", "debug")
+            .env(
+                "CODEX_WARDEN_CODEX_REQUIREMENTS",
+                self.path("etc-codex/requirements.toml"),
+            );
         c
     }
 
@@ -416,4 +420,76 @@ fn run_codex(mut cmd: Command, home: &Path, args: &[&str], stdin: Option<&str>) 
         }
     }
     child.wait_with_output().unwrap()
+}
+
+// ---- running sessions ----------------------------------------------------------------------
+
+impl Machine {
+    /// [`Machine::codex_session`] with more environment (`CODEX_API_KEY`, `OPENAI_BASE_URL`…).
+    pub fn codex_session_with(&self, user: &str, home: &Path, env: &[(&str, &str)]) -> Child {
+        let mut cmd = Command::new(codex_bin());
+        if rustix::process::geteuid().is_root() {
+            use std::os::unix::process::CommandExt;
+            cmd.uid(self.uid(user)).gid(self.uid(user));
+        }
+        cmd.arg("app-server")
+            .env("HOME", self.path(&format!("home/{user}")))
+            .env("CODEX_HOME", home)
+            .envs(env.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+}
+
+/// Direct children of `pid`, from /proc.
+pub fn children(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(p) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
+            continue;
+        };
+        let rest = &stat[stat.rfind(')').unwrap() + 1..];
+        let ppid: u32 = rest.split_whitespace().nth(1).unwrap().parse().unwrap();
+        if ppid == pid {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Whether `pid` is running (a zombie is not).
+pub fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        let rest = &s[s.rfind(')').unwrap() + 1..];
+        rest.split_whitespace().next() != Some("Z")
+    })
+}
+
+/// The native Codex process an npm launcher started (waits for it).
+pub fn native_child(wrapper: u32) -> u32 {
+    let mut found = None;
+    wait_for("the native Codex process", || {
+        found = children(wrapper).into_iter().find(|c| {
+            std::fs::read_link(format!("/proc/{c}/exe"))
+                .is_ok_and(|e| e.to_string_lossy().contains("/vendor/"))
+        });
+        found.is_some()
+    });
+    found.unwrap()
+}
+
+/// Move this test binary's scratch uids to `base` and above, away from the uids other test
+/// binaries on a shared machine hand out (their leftover agents see processes of those uids).
+pub fn use_uids_from(base: u32) {
+    NEXT_UID.fetch_max(base, std::sync::atomic::Ordering::Relaxed);
 }

@@ -202,11 +202,9 @@ impl Default for EnforceSettings {
     fn default() -> Self {
         EnforceSettings {
             quarantine: true,
-            // Off until issue 6 (stopping sessions, writing Codex's requirements) lands: no
-            // default claims an action the agent does not take.
-            terminate: false,
+            terminate: true,
             terminate_grace: Duration::from_secs(5),
-            native_requirements: false,
+            native_requirements: true,
             message: None,
         }
     }

@@ -334,14 +334,12 @@ pub const KEYS: &[Key] = &[
             }
         }),
     },
-    // Stopping sessions is issue 6; until it lands the key is accepted and defaults to off, so
-    // no policy claims an action the agent does not take.
     Key {
         section: "enforce",
         name: "terminate",
         kind: Kind::Bool,
-        default: Some("false"),
-        doc: "Stop running Codex sessions that use a violating credential (not yet acted on).",
+        default: Some("true"),
+        doc: "Stop running Codex sessions whose credential or routing breaks the policy.",
         rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Bool(v) = v {
@@ -362,13 +360,12 @@ pub const KEYS: &[Key] = &[
             }
         }),
     },
-    // Writing Codex's requirements.toml is issue 6; off by default until it lands.
     Key {
         section: "enforce",
         name: "native_requirements",
         kind: Kind::Bool,
-        default: Some("false"),
-        doc: "Keep Codex's own requirements.toml in step with [login] (not yet acted on).",
+        default: Some("true"),
+        doc: "Keep Codex's own requirements.toml in step with [login], so Codex refuses too.",
         rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Bool(v) = v {

@@ -1,0 +1,622 @@
+//! Enforcement on running sessions: the agent's side of "block sessions, not just files".
+//!
+//! Each tick, with the judged homes of the engine at hand, it:
+//! - keeps Codex's requirements.toml and managed_config.toml in step with the policy
+//!   ([`crate::platform::requirements`]): `tamper_detected` then `native_requirements_written`;
+//! - finishes pending terminations: a process gone since its SIGTERM gets its `terminated`
+//!   record, one still running at the end of `terminate_grace` gets SIGKILL (scheduled, never
+//!   slept on);
+//! - on its scan period, finds every Codex session ([`crate::platform::sessions`]) and judges it: the home
+//!   it uses (the engine's verdict, or read through the session's own mount namespace), the
+//!   credentials in its environment and `OPENAI_BASE_URL`. A violating session of an in-scope,
+//!   non-root user is told why (its terminal, a desktop notification), then its native process
+//!   and npm wrapper get SIGTERM.
+//!
+//! A credential the agent cannot move out (a home it will not open, another mount namespace) is
+//! recorded as `enforcement_failed` and its sessions are stopped all the same.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use rustix::process::Signal;
+
+use crate::app::enforcer::Enforcer;
+use crate::app::report::HomeReport;
+use crate::core::evaluate::{self, Violation};
+use crate::core::observe::{AuthState, CodexHome};
+use crate::core::policy::Mode;
+use crate::core::rules::Rule;
+use crate::core::session_shape;
+use crate::platform::audit::{Event, Fields};
+use crate::platform::requirements;
+use crate::platform::sessions::{self, HomeAccess, ProcId, Session, Target};
+
+/// How often pending terminations are looked at while waiting for the grace to end.
+const PENDING_POLL: Duration = Duration::from_millis(50);
+/// While the process connector announces new sessions, the full scan of `/proc` is only a
+/// backstop, this often at most.
+const CONNECTOR_BACKSTOP: Duration = Duration::from_secs(10);
+/// Scans announced by the connector are at most this frequent (a busy build machine starts many
+/// `node` processes); announcements in between wait for the next one.
+const ANNOUNCED_SCAN_GAP: Duration = Duration::from_millis(50);
+
+struct Pending {
+    target: Target,
+    deadline: Instant,
+    fields: Fields,
+}
+
+/// A session the agent could not judge.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct UnknownSession {
+    pub pid: u32,
+    pub uid: u32,
+    pub reason: String,
+}
+
+pub struct SessionGuard {
+    interval: Duration,
+    next_scan: Instant,
+    pending: Vec<Pending>,
+    /// Sessions already acted on (or recorded, in monitor mode): not decided again.
+    acted: BTreeSet<ProcId>,
+    pub unknown: BTreeMap<ProcId, UnknownSession>,
+    written: requirements::Written,
+    last_requirements_error: Vec<String>,
+    /// Wall time of the last scan of the process table.
+    pub last_scan_cost: Duration,
+    /// Sessions found by the last scan.
+    running: usize,
+    /// The policy `acted` was decided under: a new one decides again.
+    decided_under: Option<(String, Mode, bool)>,
+    /// Set by the process connector's thread when a possible Codex process started.
+    exec_seen: Arc<AtomicBool>,
+    /// The process connector is delivering events.
+    connector: Arc<AtomicBool>,
+    next_session_scan: Instant,
+    last_session_scan: Instant,
+}
+
+/// The human lines of `status` about sessions.
+pub fn print_status(sessions: &serde_json::Value) {
+    let Some(running) = sessions["running"].as_u64() else {
+        return;
+    };
+    let unknown = sessions["unknown"].as_array().cloned().unwrap_or_default();
+    println!(
+        "{running} Codex sessions running, {} that cannot be judged (unknown, not compliant)",
+        unknown.len()
+    );
+    for u in unknown {
+        // Printed for a human: control characters are dropped.
+        let reason: String = u["reason"]
+            .as_str()
+            .unwrap_or("-")
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect();
+        println!("  pid {} (uid {}): {reason}", u["pid"], u["uid"]);
+    }
+}
+
+impl SessionGuard {
+    pub fn new(interval: Duration) -> SessionGuard {
+        SessionGuard {
+            interval,
+            next_scan: Instant::now(),
+            pending: Vec::new(),
+            acted: BTreeSet::new(),
+            unknown: BTreeMap::new(),
+            written: requirements::Written::default(),
+            last_requirements_error: Vec::new(),
+            last_scan_cost: Duration::ZERO,
+            running: 0,
+            decided_under: None,
+            exec_seen: Arc::new(AtomicBool::new(false)),
+            connector: Arc::new(AtomicBool::new(false)),
+            next_session_scan: Instant::now(),
+            last_session_scan: Instant::now()
+                .checked_sub(ANNOUNCED_SCAN_GAP)
+                .unwrap_or_else(Instant::now),
+        }
+    }
+
+    /// Learn of new Codex processes from the kernel's process connector (root only), calling
+    /// `wake` so the agent loop runs a tick. Without it, the periodic scan finds them.
+    pub fn listen_for_execs(&mut self, wake: impl Fn() + Send + 'static) {
+        let fd = match crate::platform::proc_events::open() {
+            Ok(fd) => fd,
+            Err(e) => {
+                tracing::info!(error = %e, "process connector unavailable: new sessions are found by the periodic /proc scan");
+                return;
+            }
+        };
+        let (seen, live) = (self.exec_seen.clone(), self.connector.clone());
+        live.store(true, Ordering::SeqCst);
+        std::thread::spawn(move || {
+            let err = crate::platform::proc_events::listen(fd, |event| {
+                let relevant = match event {
+                    crate::platform::proc_events::ExecEvent::Exec(pid) => {
+                        crate::platform::proc_events::maybe_codex(pid)
+                    }
+                    crate::platform::proc_events::ExecEvent::Lost => true,
+                };
+                if relevant {
+                    seen.store(true, Ordering::SeqCst);
+                    wake();
+                }
+            });
+            live.store(false, Ordering::SeqCst);
+            seen.store(true, Ordering::SeqCst);
+            wake();
+            tracing::warn!(error = %err, "process connector stopped: back to the periodic /proc scan");
+        });
+    }
+
+    /// The period of full scans for sessions: the configured one, or only a backstop while the
+    /// process connector announces new processes.
+    fn session_interval(&self) -> Duration {
+        if self.connector.load(Ordering::SeqCst) {
+            self.interval.max(CONNECTOR_BACKSTOP)
+        } else {
+            self.interval
+        }
+    }
+
+    /// When the agent loop should call [`SessionGuard::tick`] next.
+    pub fn next_due(&self) -> Instant {
+        let mut due = self.next_scan.min(self.next_session_scan);
+        if !self.pending.is_empty() {
+            due = due.min(Instant::now() + PENDING_POLL);
+        }
+        due
+    }
+
+    /// Do what is due; `force` scans sessions now (after a home was judged or a full scan).
+    /// Returns whether what status shows about sessions changed.
+    pub fn tick(
+        &mut self,
+        engine: &mut Enforcer,
+        reports: &BTreeMap<PathBuf, HomeReport>,
+        force: bool,
+    ) -> bool {
+        let before = self.status();
+        let policy = engine.engine().policy();
+        let under = Some((
+            policy.revision.clone(),
+            policy.mode,
+            policy.enforce.terminate,
+        ));
+        if self.decided_under != under {
+            // A session only recorded under the old policy may have to stop under the new one.
+            self.acted.clear();
+            self.decided_under = under;
+        }
+        let now = Instant::now();
+        self.finish_pending(engine, now);
+        if force || now >= self.next_scan {
+            self.next_scan = now + self.interval;
+            self.sync_requirements(engine);
+        }
+        let mut announced = self.exec_seen.swap(false, Ordering::SeqCst);
+        if announced && !force && now < self.last_session_scan + ANNOUNCED_SCAN_GAP {
+            self.next_session_scan = self
+                .next_session_scan
+                .min(self.last_session_scan + ANNOUNCED_SCAN_GAP);
+            announced = false;
+        }
+        if force || announced || now >= self.next_session_scan {
+            self.last_session_scan = now;
+            self.next_session_scan = now + self.session_interval();
+            let start = Instant::now();
+            let users = engine.engine().users();
+            let found = sessions::scan(&|uid| users.by_uid(uid).map(|u| u.home));
+            self.last_scan_cost = start.elapsed();
+            let live: BTreeSet<ProcId> = found.iter().map(|s| s.id).collect();
+            self.acted
+                .retain(|id| live.contains(id) || sessions::alive(*id));
+            self.unknown.retain(|id, _| live.contains(id));
+            self.running = found.len();
+            for session in &found {
+                self.judge(engine, reports, session);
+            }
+        }
+        let mut after = self.status();
+        after["last_scan_us"] = before["last_scan_us"].clone();
+        after != before
+    }
+
+    /// What status shows: sessions running, those that could not be judged (never counted as
+    /// compliant), terminations under way, and what finding them costs.
+    pub fn status(&self) -> serde_json::Value {
+        serde_json::json!({
+            "running": self.running,
+            "unknown": self.unknown.values().collect::<Vec<_>>(),
+            "terminating": self.pending.len(),
+            "scan_interval_ms": self.session_interval().as_millis() as u64,
+            "process_connector": self.connector.load(Ordering::SeqCst),
+            "last_scan_us": self.last_scan_cost.as_micros() as u64,
+        })
+    }
+
+    fn sync_requirements(&mut self, engine: &Enforcer) {
+        let policy = engine.engine().policy();
+        let (changes, errors, not_rendered) = requirements::sync(
+            &engine.settings().codex_requirements,
+            policy,
+            &mut self.written,
+            jiff::Timestamp::now(),
+        );
+        for change in changes {
+            if let Some(why) = &change.tampered {
+                tracing::warn!(path = %change.path.display(), "{why}: rewriting");
+                engine.record(
+                    Event::TamperDetected,
+                    Fields::default()
+                        .with("path", &change.path)
+                        .with("reason", why),
+                );
+            }
+            tracing::info!(path = %change.path.display(), action = change.action, "native requirements");
+            engine.record(
+                Event::NativeRequirementsWritten,
+                Fields {
+                    action: Some(change.action.to_string()),
+                    ..Fields::default()
+                }
+                .with("path", &change.path)
+                .with("keys", &change.keys)
+                .with("admin_keys", &change.admin_keys)
+                .with("not_rendered", &not_rendered),
+            );
+        }
+        if errors != self.last_requirements_error {
+            for e in &errors {
+                tracing::error!("cannot write Codex's requirements: {e}");
+                engine.record(
+                    Event::EnforcementFailed,
+                    Fields {
+                        action: Some("native-requirements".into()),
+                        error: Some(e.clone()),
+                        ..Fields::default()
+                    },
+                );
+            }
+            self.last_requirements_error = errors;
+        }
+    }
+
+    fn finish_pending(&mut self, engine: &Enforcer, now: Instant) {
+        let mut still = Vec::new();
+        for p in std::mem::take(&mut self.pending) {
+            if !sessions::alive(p.target.id) {
+                engine.record(
+                    Event::Terminated,
+                    p.fields
+                        .clone()
+                        .with("signal", "SIGTERM")
+                        .with_outcome_text("exited"),
+                );
+                continue;
+            }
+            if now < p.deadline {
+                still.push(p);
+                continue;
+            }
+            let outcome = match p.target.signal(Signal::KILL) {
+                Ok(()) => "killed after the grace period".to_string(),
+                Err(e) => format!("SIGKILL failed: {e}"),
+            };
+            engine.record(
+                Event::Terminated,
+                p.fields
+                    .clone()
+                    .with("signal", "SIGKILL")
+                    .with_outcome_text(&outcome),
+            );
+        }
+        self.pending = still;
+    }
+
+    /// Judge one session and stop it when it breaks the policy.
+    fn judge(
+        &mut self,
+        engine: &mut Enforcer,
+        reports: &BTreeMap<PathBuf, HomeReport>,
+        session: &Session,
+    ) {
+        if self.acted.contains(&session.id)
+            || self.pending.iter().any(|p| p.target.id == session.id)
+        {
+            return;
+        }
+        let policy = engine.engine().policy().clone();
+        let scope = &policy.scope;
+        let Some(user) = engine.engine().users().by_uid(session.uid) else {
+            return;
+        };
+        // Root's processes and users out of scope are never touched.
+        if session.uid == 0
+            || session.uid < scope.min_uid
+            || scope.exclude_users.contains(&user.name)
+        {
+            return;
+        }
+        let Some(environ) = &session.environ else {
+            self.unknown_session(session, "its environment cannot be read");
+            return;
+        };
+        let home_path = session.home_in_session.clone().unwrap_or_default();
+        let codex_home = CodexHome {
+            path: home_path.clone(),
+            uid: Some(session.uid),
+            user: Some(user.name.clone()),
+        };
+        let now = jiff::Timestamp::now();
+        // The home: its violations that stop sessions, and why its credential could not be
+        // taken out of use, if so.
+        let home_violations: Vec<Violation>;
+        let mut unmovable: Option<String> = None;
+        let mut record_home = false;
+        let env_keys;
+        match &session.access {
+            HomeAccess::Unknown(reason) => {
+                self.unknown_session(session, reason);
+                return;
+            }
+            HomeAccess::Host(path) => {
+                env_keys = sessions::host_env_keys(path, session.uid);
+                let report = match reports.get(path) {
+                    Some(r) => r.clone(),
+                    // A home only this session names (a relative CODEX_HOME, a HOME elsewhere):
+                    // judged and enforced like any other, but only as this user's own.
+                    None => {
+                        use std::os::unix::fs::MetadataExt;
+                        match std::fs::symlink_metadata(path) {
+                            Ok(md) if md.uid() != session.uid => {
+                                let why = format!(
+                                    "its Codex home {} belongs to uid {}, not to the session's user",
+                                    path.display(),
+                                    md.uid()
+                                );
+                                self.unknown_session(session, &why);
+                                return;
+                            }
+                            _ => {}
+                        }
+                        let obs = engine.engine().observe_settled(&codex_home);
+                        engine.judge(obs)
+                    }
+                };
+                home_violations = report
+                    .verdict
+                    .violations
+                    .iter()
+                    .filter(|v| session_shape::stops_sessions(v.rule))
+                    .cloned()
+                    .collect();
+                if let Some(err) = report
+                    .actions
+                    .iter()
+                    .find_map(|a| a.outcome.error().map(str::to_string))
+                {
+                    unmovable = Some(format!("the credential could not be moved out: {err}"));
+                } else if report.auth == crate::core::observe::AuthStatus::Unreadable
+                    && report.verdict.rules().contains(&Rule::CredentialUnreadable)
+                {
+                    unmovable = report
+                        .verdict
+                        .violations
+                        .iter()
+                        .find(|v| v.rule == Rule::CredentialUnreadable)
+                        .map(|v| v.evidence.clone());
+                }
+            }
+            HomeAccess::Beneath {
+                pid,
+                from_cwd,
+                path,
+            } => {
+                let (obs, keys) =
+                    sessions::read_home_beneath(*pid, *from_cwd, path, codex_home.clone());
+                env_keys = keys;
+                let verdict = evaluate::evaluate(&policy, &obs, now);
+                home_violations = verdict
+                    .violations
+                    .into_iter()
+                    .filter(|v| session_shape::stops_sessions(v.rule))
+                    .collect();
+                if !home_violations.is_empty() {
+                    record_home = true;
+                    unmovable = Some(match &obs.auth {
+                        AuthState::Unreadable {
+                            in_place: false,
+                            reason,
+                            ..
+                        } => reason.clone(),
+                        _ => format!(
+                            "the home is in another mount namespace (pid {pid}): the agent \
+                             does not move files there"
+                        ),
+                    });
+                }
+            }
+        }
+        let creds = session_shape::env_credentials(environ, &env_keys);
+        let base_url = session_shape::env_base_url(environ);
+        let env_violations =
+            session_shape::judge_env(&policy, &codex_home, &creds, base_url.as_deref(), now);
+        self.unknown.remove(&session.id);
+        if home_violations.is_empty() && env_violations.is_empty() {
+            return;
+        }
+        let mut rules: Vec<Rule> = home_violations
+            .iter()
+            .chain(&env_violations)
+            .map(|v| v.rule)
+            .collect();
+        rules.sort();
+        rules.dedup();
+        let codes: Vec<String> = rules.iter().map(|r| r.code().to_string()).collect();
+        let stop = policy.mode == Mode::Enforce && policy.enforce.terminate;
+        let base = Fields {
+            user: Some(user.name.clone()),
+            uid: Some(session.uid),
+            codex_home: Some(home_path.clone()),
+            pid: Some(session.id.pid),
+            rules: codes.clone(),
+            ..Fields::default()
+        };
+        // A home read through the session's own mount namespace: its path means something else
+        // (or nothing) on the host.
+        let base = match &session.access {
+            HomeAccess::Beneath { .. } => base.with("home_in", "session-mount-namespace"),
+            _ => base,
+        };
+        let mut own = env_violations.clone();
+        if record_home {
+            own.extend(home_violations.iter().cloned());
+        }
+        if !own.is_empty() {
+            let mut f = base.clone();
+            f.evidence = own;
+            f.action = Some(if stop { "terminate" } else { "record" }.into());
+            engine.record(Event::Violation, f.with("session", &session.subcommand));
+        }
+        self.acted.insert(session.id);
+        if !stop {
+            return;
+        }
+        if let Some(reason) = &unmovable {
+            let mut f = base.clone();
+            f.action = Some("terminate".into());
+            f.error = Some(reason.clone());
+            engine.record(Event::EnforcementFailed, f);
+        }
+        let env_vars: Vec<String> = creds
+            .iter()
+            .filter(|c| {
+                env_violations
+                    .iter()
+                    .any(|v| v.evidence.starts_with(&format!("{} ", c.var)))
+            })
+            .map(|c| c.var.clone())
+            .collect();
+        let fix = session_shape::fix_hint(&policy, &rules, &env_vars);
+        let workspace = policy
+            .login
+            .allowed_workspaces
+            .as_ref()
+            .map(|w| w.join(", "))
+            .unwrap_or_default();
+        let text = session_shape::render_message(
+            policy.enforce.message.as_deref(),
+            &user.name,
+            &codes,
+            &workspace,
+            &fix,
+        );
+        let on_tty = session
+            .tty
+            .as_deref()
+            .is_some_and(|t| sessions::tell_tty(t, session.uid, &text));
+        let on_desktop = session
+            .gid
+            .is_some_and(|gid| sessions::notify_desktop(session.uid, gid, &text));
+        let told = match (on_tty, on_desktop) {
+            (true, true) => "terminal, desktop",
+            (true, false) => "terminal",
+            (false, true) => "desktop",
+            (false, false) => "none",
+        };
+        let deadline = Instant::now() + policy.enforce.terminate_grace;
+        let mut targets = vec![(session.id, "session")];
+        if let Some(w) = session.wrapper {
+            targets.push((w, "npm-wrapper"));
+        }
+        // Every process is held by a pidfd before any is signalled: the launcher exits as soon
+        // as its child does.
+        let held: Vec<_> = targets
+            .into_iter()
+            .map(|(id, role)| {
+                let mut fields = base.clone();
+                fields.pid = Some(id.pid);
+                fields.action = Some("terminate".into());
+                let fields = fields
+                    .with("role", role)
+                    .with("user_told", told)
+                    .with("message", &text);
+                (Target::open(id), fields)
+            })
+            .collect();
+        for (target, fields) in held {
+            let signalled = target.and_then(|t| t.signal(Signal::TERM).map(|()| t));
+            match signalled {
+                Ok(target) => self.pending.push(Pending {
+                    target,
+                    deadline,
+                    fields,
+                }),
+                // Gone before its SIGTERM: it ended with the session (or on its own).
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::NotFound || e.raw_os_error() == Some(3) =>
+                {
+                    engine.record(
+                        Event::Terminated,
+                        fields.with("signal", "none").with_outcome_text("exited"),
+                    )
+                }
+                Err(e) => engine.record(
+                    Event::Terminated,
+                    fields
+                        .with("signal", "SIGTERM")
+                        .with_outcome_text(&format!("not signalled: {e}")),
+                ),
+            }
+        }
+    }
+
+    fn unknown_session(&mut self, session: &Session, reason: &str) {
+        if !self.unknown.contains_key(&session.id) {
+            tracing::warn!(
+                pid = session.id.pid,
+                uid = session.uid,
+                "Codex session cannot be judged: {reason}"
+            );
+        }
+        self.unknown.insert(
+            session.id,
+            UnknownSession {
+                pid: session.id.pid,
+                uid: session.uid,
+                reason: reason.to_string(),
+            },
+        );
+    }
+}
+
+/// `check --enforce`: one pass over the running sessions and Codex's requirements, as the agent
+/// would do it, waiting for the terminations to finish (at most the grace, plus a poll).
+pub fn enforce_once(engine: &mut Enforcer, reports: &[HomeReport]) {
+    let reports: BTreeMap<PathBuf, HomeReport> = reports
+        .iter()
+        .map(|r| (r.codex_home.clone(), r.clone()))
+        .collect();
+    // One scan only: the interval never comes round again.
+    let mut guard = SessionGuard::new(Duration::from_secs(24 * 3600));
+    guard.tick(engine, &reports, true);
+    while !guard.pending.is_empty() {
+        std::thread::sleep(PENDING_POLL);
+        guard.tick(engine, &reports, false);
+    }
+}
+
+impl Fields {
+    fn with_outcome_text(mut self, outcome: &str) -> Fields {
+        self.outcome = Some(outcome.to_string());
+        self
+    }
+}

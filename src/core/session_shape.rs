@@ -1,0 +1,735 @@
+//! Session shapes: which processes are Codex sessions, and what their environment says. Pure, no
+//! I/O: the platform layer (`platform/sessions.rs`) reads `/proc` and hands the bytes here.
+//!
+//! A Codex session is the native binary running a session-bearing subcommand (bare `codex` for
+//! the TUI, `exec`, `review`, `resume`, `app-server`, `mcp-server`, …). It is recognised by the
+//! structure of its executable path and argv, never by `comm` (Linux truncates it to 15
+//! characters) nor by the bare name `codex` (anyone can name a program that):
+//!
+//! - the npm package's native child, `…/vendor/<target-triple>/bin/codex` (0.169) or
+//!   `…/vendor/<triple>/codex/codex` (older), or any `codex` the npm launcher started
+//!   (`CODEX_MANAGED_BY_NPM=1` in its environment);
+//! - release binaries that keep their target triple: `codex-x86_64-unknown-linux-musl`,
+//!   `codex-app-server-aarch64-apple-darwin`, …
+//!
+//! The same binary runs sandbox helpers under other names (`argv[0]` of `codex-linux-sandbox`,
+//! `apply_patch`): children of a session, never sessions. The npm launcher (`node …/bin/codex.js`)
+//! holds no credential: it is only a [`Shape::NpmWrapper`], stopped together with its native
+//! child.
+//!
+//! From a session's environment only kinds and fingerprints are kept: `CODEX_API_KEY`,
+//! `CODEX_ACCESS_TOKEN` and the provider's `env_key` variable become [`Credential`]s the policy
+//! judges exactly like an auth.json, and `OPENAI_BASE_URL` a base URL judged like config.toml's.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::core::evaluate::{self, Violation};
+use crate::core::observe::auth::parse_auth;
+use crate::core::observe::{
+    AuthState, CodexConfig, CodexHome, ConfigState, Credential, Observation, UrlSetting,
+};
+use crate::core::policy::Policy;
+use crate::core::rules::Rule;
+
+/// What a process is, as far as the agent is concerned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "shape")]
+pub enum Shape {
+    /// A native Codex process running a session-bearing subcommand (`None`: the TUI).
+    Session {
+        subcommand: Option<String>,
+    },
+    /// `node …/codex.js`: the npm launcher, which spawns the native session.
+    NpmWrapper,
+    /// The Codex binary under a helper's name (`codex-linux-sandbox`, `apply_patch`).
+    SandboxHelper,
+    /// A native Codex process that holds no session (`login`, `--version`, `completion`, …).
+    Tool,
+    NotCodex,
+}
+
+/// `argv[0]` names under which the Codex binary acts as a helper of a running session.
+const HELPER_NAMES: [&str; 4] = [
+    "codex-linux-sandbox",
+    "apply_patch",
+    "applypatch",
+    "codex-execve-wrapper",
+];
+
+/// Subcommands that manage Codex and exit; everything else (including a bare prompt) runs a
+/// session and may hold a credential in memory.
+const TOOL_SUBCOMMANDS: [&str; 22] = [
+    "login",
+    "logout",
+    "mcp",
+    "plugin",
+    "completion",
+    "update",
+    "doctor",
+    "sandbox",
+    "debug",
+    "apply",
+    "a",
+    "queue",
+    "archive",
+    "delete",
+    "unarchive",
+    "migrate-rollouts",
+    "migrate-nfs-db",
+    "features",
+    "help",
+    "--help",
+    "-h",
+    "--version",
+];
+
+fn base_name(s: &str) -> &str {
+    s.rsplit('/').next().unwrap_or(s)
+}
+
+/// A Rust target triple as release names carry it (`x86_64-unknown-linux-musl`,
+/// `aarch64-apple-darwin`, `x86_64-pc-windows-msvc`).
+fn is_target_triple(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let arch_ok = parts
+        .first()
+        .is_some_and(|a| ["x86_64", "aarch64", "arm64", "i686", "armv7", "riscv64"].contains(a));
+    arch_ok
+        && parts.len() >= 3
+        && parts
+            .iter()
+            .any(|p| ["linux", "darwin", "windows"].contains(p))
+}
+
+/// Whether `exe` is a native Codex binary by the layout it ships in.
+fn is_codex_binary(exe: &str, environ: &[(String, String)]) -> bool {
+    let name = base_name(exe);
+    if let Some(rest) = name.strip_prefix("codex-app-server-") {
+        return is_target_triple(rest);
+    }
+    if let Some(rest) = name.strip_prefix("codex-") {
+        return is_target_triple(rest);
+    }
+    if name != "codex" {
+        return false;
+    }
+    // The npm package: …/vendor/<triple>/bin/codex or …/vendor/<triple>/codex/codex.
+    let parts: Vec<&str> = exe.split('/').collect();
+    let n = parts.len();
+    let vendored = n >= 4
+        && ((parts[n - 2] == "bin" && parts[n - 4] == "vendor" && is_target_triple(parts[n - 3]))
+            || (parts[n - 2] == "codex"
+                && parts[n - 4] == "vendor"
+                && is_target_triple(parts[n - 3])));
+    vendored || env_value(environ, "CODEX_MANAGED_BY_NPM") == Some("1")
+}
+
+/// Classify a process from its executable path (`/proc/PID/exe`), argv and environment.
+pub fn classify(exe: Option<&Path>, argv: &[String], environ: &[(String, String)]) -> Shape {
+    let exe = exe.and_then(Path::to_str).unwrap_or("");
+    // A deleted or replaced executable (an upgrade under a running session) reads as
+    // "… (deleted)".
+    let exe = exe.strip_suffix(" (deleted)").unwrap_or(exe);
+    let arg0 = argv.first().map(|a| base_name(a)).unwrap_or("");
+    if base_name(exe).starts_with("node") || base_name(exe) == "bun" {
+        let script = argv.get(1).map(|a| base_name(a)).unwrap_or("");
+        return if script == "codex.js" || script == "codex" {
+            Shape::NpmWrapper
+        } else {
+            Shape::NotCodex
+        };
+    }
+    if !is_codex_binary(exe, environ) {
+        return Shape::NotCodex;
+    }
+    if HELPER_NAMES.contains(&arg0) {
+        return Shape::SandboxHelper;
+    }
+    let first = argv.get(1).map(String::as_str);
+    match first {
+        Some(sub) if TOOL_SUBCOMMANDS.contains(&sub) || sub == "-V" => Shape::Tool,
+        Some(sub) if !sub.starts_with('-') && is_subcommand_word(sub) => Shape::Session {
+            subcommand: Some(sub.to_string()),
+        },
+        _ => Shape::Session { subcommand: None },
+    }
+}
+
+/// A word that looks like a subcommand rather than a prompt (`exec`, `app-server`).
+fn is_subcommand_word(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+}
+
+fn env_value<'a>(environ: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    environ
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Split the raw bytes of `/proc/PID/environ` (or `cmdline`) at NULs.
+pub fn split_nul(bytes: &[u8]) -> Vec<String> {
+    bytes
+        .split(|b| *b == 0)
+        .filter(|s| !s.is_empty())
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect()
+}
+
+/// `KEY=value` pairs of an environment block.
+pub fn parse_environ(bytes: &[u8]) -> Vec<(String, String)> {
+    split_nul(bytes)
+        .into_iter()
+        .filter_map(|kv| {
+            let (k, v) = kv.split_once('=')?;
+            Some((k.to_string(), v.to_string()))
+        })
+        .collect()
+}
+
+/// The fields of `/proc/PID/stat` the agent uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stat {
+    pub ppid: u32,
+    /// Process state letter (`Z` for a zombie).
+    pub state: char,
+    /// Controlling terminal as a device number (0: none).
+    pub tty_nr: u64,
+    /// Start time in clock ticks since boot: with the pid, identifies one process for good.
+    pub start_time: u64,
+}
+
+/// Parse `/proc/PID/stat`. The command name may contain spaces and parentheses, so fields are
+/// counted from the last `)`.
+pub fn parse_stat(text: &str) -> Option<Stat> {
+    let rest = &text[text.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // f[0] is field 3 (state); field N is f[N - 3].
+    Some(Stat {
+        state: f.first()?.chars().next()?,
+        ppid: f.get(1)?.parse().ok()?,
+        tty_nr: f.get(4)?.parse().ok()?,
+        start_time: f.get(19)?.parse().ok()?,
+    })
+}
+
+/// The real uid from `/proc/PID/status` (`Uid:\treal\teffective\tsaved\tfs`).
+pub fn parse_status_uid(text: &str) -> Option<u32> {
+    text.lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|u| u.parse().ok())
+}
+
+/// The `/dev/pts/N` of a `tty_nr`, when it is a pseudo-terminal (majors 136–143).
+pub fn pts_path(tty_nr: u64) -> Option<PathBuf> {
+    let major = (tty_nr >> 8) & 0xfff;
+    let minor = (tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00);
+    (136..=143)
+        .contains(&major)
+        .then(|| PathBuf::from(format!("/dev/pts/{}", (major - 136) * 256 + minor)))
+}
+
+/// Where a session's Codex home is, as the session itself names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "from")]
+pub enum HomeSpec {
+    /// `CODEX_HOME`, absolute.
+    Absolute { path: PathBuf },
+    /// `CODEX_HOME`, relative to the session's working directory.
+    Relative { path: PathBuf },
+    /// No `CODEX_HOME`: `$HOME/.codex` (Codex reads `$HOME`), else the owner's `~/.codex`.
+    Default { home: Option<PathBuf> },
+}
+
+impl HomeSpec {
+    pub fn of(environ: &[(String, String)]) -> HomeSpec {
+        match env_value(environ, "CODEX_HOME").filter(|v| !v.is_empty()) {
+            Some(v) if v.starts_with('/') => HomeSpec::Absolute { path: v.into() },
+            Some(v) => HomeSpec::Relative { path: v.into() },
+            None => HomeSpec::Default {
+                home: env_value(environ, "HOME")
+                    .filter(|h| h.starts_with('/'))
+                    .map(PathBuf::from),
+            },
+        }
+    }
+
+    /// The home's path inside the session's own view of the file system: `cwd` is the session's
+    /// working directory (as it sees it), `owner_home` the owner's home from the user database.
+    pub fn resolve(&self, cwd: Option<&Path>, owner_home: Option<&Path>) -> Option<PathBuf> {
+        match self {
+            HomeSpec::Absolute { path } => Some(path.clone()),
+            HomeSpec::Relative { path } => cwd.map(|c| c.join(path)),
+            HomeSpec::Default { home } => home.as_deref().or(owner_home).map(|h| h.join(".codex")),
+        }
+    }
+}
+
+/// A credential found in a session's environment: the variable and what it holds (kind and
+/// fingerprint only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnvCredential {
+    pub var: String,
+    pub credential: Credential,
+}
+
+/// Read the credentials in an environment: `CODEX_API_KEY`, `CODEX_ACCESS_TOKEN` and each
+/// variable in `env_keys` (the `env_key` of the providers the session's config defines). They are
+/// reduced through the same parser as auth.json, so the policy judges them the same way.
+pub fn env_credentials(environ: &[(String, String)], env_keys: &[String]) -> Vec<EnvCredential> {
+    let mut vars: Vec<&str> = vec!["CODEX_API_KEY", "CODEX_ACCESS_TOKEN"];
+    for k in env_keys {
+        if !vars.contains(&k.as_str()) {
+            vars.push(k);
+        }
+    }
+    let mut found = Vec::new();
+    for var in vars {
+        let Some(value) = env_value(environ, var)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        else {
+            continue;
+        };
+        let doc = if var == "CODEX_ACCESS_TOKEN" {
+            if value.starts_with("at-") {
+                serde_json::json!({"auth_mode": "personalAccessToken", "personal_access_token": value})
+            } else {
+                serde_json::json!({"auth_mode": "agentIdentity", "agent_identity": value})
+            }
+        } else {
+            serde_json::json!({"auth_mode": "apikey", "OPENAI_API_KEY": value})
+        };
+        if let Ok(credential) = parse_auth(doc.to_string().as_bytes()) {
+            found.push(EnvCredential {
+                var: var.to_string(),
+                credential,
+            });
+        }
+    }
+    found
+}
+
+/// `OPENAI_BASE_URL` of an environment, if set, redacted like a config.toml URL (no user info,
+/// query or fragment: they may hold a secret).
+pub fn env_base_url(environ: &[(String, String)]) -> Option<String> {
+    env_value(environ, "OPENAI_BASE_URL")
+        .filter(|v| !v.trim().is_empty())
+        .map(crate::core::observe::config::redact_url)
+}
+
+/// The `env_key` of every provider a config.toml defines (top level `[model_providers.ID]`).
+/// A session may select any of them (`--profile`, `-c model_provider=…`), so each is judged.
+pub fn provider_env_keys(config_text: &str) -> Vec<String> {
+    let Ok(table) = config_text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    let mut keys = Vec::new();
+    if let Some(toml::Value::Table(providers)) = table.get("model_providers") {
+        for provider in providers.values() {
+            if let Some(toml::Value::String(k)) = provider.get("env_key")
+                && !k.is_empty()
+                && !keys.contains(k)
+            {
+                keys.push(k.clone());
+            }
+        }
+    }
+    keys
+}
+
+/// Judge what a session's environment holds, by the policy that applies to `user`: each
+/// credential as if it were an auth.json (any login rule it breaks is reported as
+/// `env.credential`, naming the variable), and `OPENAI_BASE_URL` as a config base URL
+/// (`config.base-url`).
+pub fn judge_env(
+    policy: &Policy,
+    home: &CodexHome,
+    credentials: &[EnvCredential],
+    base_url: Option<&str>,
+    now: jiff::Timestamp,
+) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for c in credentials {
+        let obs = Observation {
+            home: home.clone(),
+            auth: AuthState::Present {
+                credential: c.credential.clone(),
+                file_mode: 0o600,
+                file_uid: home.uid.unwrap_or(0),
+            },
+            config: ConfigState::Unreadable {
+                reason: String::new(),
+            },
+        };
+        let broken: Vec<String> = evaluate::evaluate(policy, &obs, now)
+            .violations
+            .into_iter()
+            .filter(|v| v.rule.code().starts_with("login."))
+            .map(|v| v.evidence)
+            .collect();
+        if !broken.is_empty() {
+            out.push(Violation {
+                rule: Rule::EnvCredential,
+                evidence: format!("{} in the environment: {}", c.var, broken.join("; ")),
+            });
+        }
+    }
+    if let Some(url) = base_url {
+        let obs = Observation {
+            home: home.clone(),
+            auth: AuthState::Absent,
+            config: ConfigState::Present {
+                config: CodexConfig {
+                    base_urls: vec![UrlSetting {
+                        key: "OPENAI_BASE_URL (environment)".into(),
+                        url: url.to_string(),
+                    }],
+                    ..CodexConfig::default()
+                },
+            },
+        };
+        out.extend(
+            evaluate::evaluate(policy, &obs, now)
+                .violations
+                .into_iter()
+                .filter(|v| v.rule == Rule::ConfigBaseUrl),
+        );
+    }
+    out
+}
+
+/// Rules whose violation means a running session must stop: the credential it holds or the route
+/// it takes breaks policy. Only wrong file permissions (fixed in place) do not.
+pub fn stops_sessions(rule: Rule) -> bool {
+    rule != Rule::CredentialPermissions
+}
+
+/// What the user is told, before their session is stopped, with `{user}`, `{rules}`,
+/// `{workspace}` and `{fix}` filled in. Control characters are removed: this goes to a terminal.
+pub fn render_message(
+    template: Option<&str>,
+    user: &str,
+    rules: &[String],
+    workspace: &str,
+    fix: &str,
+) -> String {
+    let template = template.unwrap_or(
+        "codex-warden: this Codex session breaks the Codex policy of this machine ({rules}) and is \
+         being stopped. {fix}",
+    );
+    let text = template
+        .replace("{user}", user)
+        .replace("{rules}", &rules.join(", "))
+        .replace("{workspace}", workspace)
+        .replace("{fix}", fix);
+    text.chars()
+        .filter(|c| !c.is_control() || *c == '\n')
+        .collect()
+}
+
+/// One sentence telling the user what to change, for the rules broken.
+pub fn fix_hint(policy: &Policy, rules: &[Rule], env_vars: &[String]) -> String {
+    let mut hints = Vec::new();
+    if !env_vars.is_empty() {
+        hints.push(format!(
+            "Unset {} before starting Codex.",
+            env_vars.join(", ")
+        ));
+    }
+    if rules.iter().any(|r| r.code().starts_with("login.")) {
+        let ws = policy
+            .login
+            .allowed_workspaces
+            .as_ref()
+            .map(|w| format!(" to workspace {}", w.join(" or ")))
+            .unwrap_or_default();
+        hints.push(format!("Sign in again with `codex login`{ws}."));
+    }
+    if rules.contains(&Rule::ConfigModelProvider)
+        && let Some(p) = &policy.config.allowed_model_providers
+    {
+        hints.push(format!(
+            "Set model_provider in config.toml to one of: {}.",
+            p.join(", ")
+        ));
+    }
+    if rules.contains(&Rule::ConfigBaseUrl) {
+        let allowed = policy
+            .config
+            .allowed_base_urls
+            .as_ref()
+            .map(|u| format!(" to one of: {}", u.join(", ")))
+            .unwrap_or_default();
+        hints.push(format!(
+            "Change or remove the base URL (config.toml base_url / openai_base_url, or \
+             OPENAI_BASE_URL){allowed}."
+        ));
+    }
+    if rules.contains(&Rule::ConfigCredentialStore) {
+        hints.push("Set cli_auth_credentials_store = \"file\" in config.toml.".into());
+    }
+    if hints.is_empty() {
+        hints.push("Run `codex-warden status` to see what to change.".into());
+    }
+    hints.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::policy::{LoginMethod, Mode};
+
+    struct Fixture {
+        exe: PathBuf,
+        argv: Vec<String>,
+        environ: Vec<(String, String)>,
+        status: String,
+        stat: String,
+    }
+
+    /// A process captured from the real Codex CLI by tests/fixtures/proc/capture.sh.
+    fn fixture(name: &str) -> Fixture {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/proc")
+            .join(name);
+        let read = |f: &str| std::fs::read(dir.join(f)).unwrap();
+        Fixture {
+            exe: PathBuf::from(String::from_utf8(read("exe")).unwrap().trim_end()),
+            argv: split_nul(&read("cmdline")),
+            environ: parse_environ(&read("environ")),
+            status: String::from_utf8(read("status")).unwrap(),
+            stat: String::from_utf8(read("stat")).unwrap(),
+        }
+    }
+
+    fn shape(name: &str) -> Shape {
+        let f = fixture(name);
+        classify(Some(&f.exe), &f.argv, &f.environ)
+    }
+
+    #[test]
+    fn real_processes_are_classified_by_their_structure() {
+        let app_server = Shape::Session {
+            subcommand: Some("app-server".into()),
+        };
+        assert_eq!(shape("npm-native"), app_server);
+        assert_eq!(shape("release-app-server"), app_server);
+        assert_eq!(shape("npm-wrapper"), Shape::NpmWrapper);
+        assert_eq!(shape("sandbox-apply-patch"), Shape::SandboxHelper);
+        assert_eq!(shape("merely-named-codex"), Shape::NotCodex);
+    }
+
+    #[test]
+    fn the_native_child_points_at_its_wrapper() {
+        let wrapper = fixture("npm-wrapper");
+        let native = fixture("npm-native");
+        let w = parse_stat(&wrapper.stat).unwrap();
+        let n = parse_stat(&native.stat).unwrap();
+        let wrapper_pid: u32 = wrapper.stat.split(' ').next().unwrap().parse().unwrap();
+        assert_eq!(n.ppid, wrapper_pid);
+        assert!(w.start_time <= n.start_time);
+        assert_eq!(parse_status_uid(&native.status), Some(0));
+    }
+
+    #[test]
+    fn shapes_seen_in_the_field() {
+        let s = |exe: &str, argv: &[&str]| {
+            let argv: Vec<String> = argv.iter().map(|a| a.to_string()).collect();
+            classify(Some(Path::new(exe)), &argv, &[])
+        };
+        let tui = Shape::Session { subcommand: None };
+        let older = "/usr/lib/node_modules/@openai/codex/vendor/aarch64-apple-darwin/codex/codex";
+        assert_eq!(s(older, &["codex"]), tui);
+        assert_eq!(s(older, &["codex", "fix the build please"]), tui);
+        assert_eq!(s(older, &["codex", "-m", "o3"]), tui);
+        assert_eq!(
+            s(older, &["codex", "exec", "hi"]),
+            Shape::Session {
+                subcommand: Some("exec".into())
+            }
+        );
+        assert_eq!(s(older, &["codex", "login", "status"]), Shape::Tool);
+        assert_eq!(s(older, &["codex", "--version"]), Shape::Tool);
+        assert_eq!(
+            s(
+                "/opt/codex/codex-app-server-x86_64-unknown-linux-gnu",
+                &["x"]
+            ),
+            tui
+        );
+        assert_eq!(
+            s(
+                "/opt/codex/codex-x86_64-unknown-linux-musl (deleted)",
+                &["codex"]
+            ),
+            tui
+        );
+        assert_eq!(
+            s(older, &["/tmp/.tmpX/codex-linux-sandbox", "--", "ls"]),
+            Shape::SandboxHelper
+        );
+        assert_eq!(s("/usr/local/bin/codex", &["codex"]), Shape::NotCodex);
+        assert_eq!(s("/usr/bin/codex-tools", &["codex"]), Shape::NotCodex);
+        assert_eq!(
+            s("/usr/bin/node", &["node", "/usr/local/bin/codex", "exec"]),
+            Shape::NpmWrapper
+        );
+        assert_eq!(
+            s("/usr/bin/node", &["node", "/srv/app/server.js"]),
+            Shape::NotCodex
+        );
+        // The npm launcher marks its child, wherever the binary lives.
+        let npm = [("CODEX_MANAGED_BY_NPM".to_string(), "1".to_string())];
+        assert_eq!(
+            classify(
+                Some(Path::new("/somewhere/codex")),
+                &["codex".into(), "app-server".into()],
+                &npm
+            ),
+            Shape::Session {
+                subcommand: Some("app-server".into())
+            }
+        );
+    }
+
+    #[test]
+    fn stat_survives_hostile_command_names() {
+        let st = parse_stat("42 (a) b) c) S 7 42 42 34817 42 0 0 0 0 0 0 0 0 0 20 0 1 0 999 0 0")
+            .unwrap();
+        assert_eq!(st.ppid, 7);
+        assert_eq!(st.state, 'S');
+        assert_eq!(st.tty_nr, 34817);
+        assert_eq!(st.start_time, 999);
+        assert_eq!(pts_path(34817), Some(PathBuf::from("/dev/pts/1")));
+        assert_eq!(pts_path(0), None);
+    }
+
+    #[test]
+    fn codex_home_follows_the_session_environment() {
+        let f = fixture("npm-native");
+        let spec = HomeSpec::of(&f.environ);
+        assert_eq!(
+            spec,
+            HomeSpec::Relative {
+                path: "codex-home".into()
+            }
+        );
+        assert_eq!(
+            spec.resolve(Some(Path::new("/work")), None),
+            Some(PathBuf::from("/work/codex-home"))
+        );
+        assert_eq!(spec.resolve(None, None), None);
+        let env = |kv: &[(&str, &str)]| -> Vec<(String, String)> {
+            kv.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            HomeSpec::of(&env(&[("HOME", "/home/a")])).resolve(None, Some(Path::new("/x"))),
+            Some(PathBuf::from("/home/a/.codex"))
+        );
+        assert_eq!(
+            HomeSpec::of(&env(&[])).resolve(None, Some(Path::new("/home/b"))),
+            Some(PathBuf::from("/home/b/.codex"))
+        );
+        assert_eq!(
+            HomeSpec::of(&env(&[("CODEX_HOME", "/srv/h")])).resolve(None, None),
+            Some(PathBuf::from("/srv/h"))
+        );
+    }
+
+    fn chatgpt_only() -> Policy {
+        let mut p = Policy::baseline();
+        p.mode = Mode::Enforce;
+        p.login.allowed_methods = Some(vec![LoginMethod::Chatgpt]);
+        p.config.allowed_base_urls = Some(vec!["https://api.openai.com/v1".into()]);
+        p
+    }
+
+    fn home() -> CodexHome {
+        CodexHome {
+            path: "/home/a/.codex".into(),
+            uid: Some(1000),
+            user: Some("a".into()),
+        }
+    }
+
+    #[test]
+    fn environment_credentials_are_judged_without_their_secret() {
+        let f = fixture("npm-native");
+        let creds = env_credentials(&f.environ, &[]);
+        assert_eq!(creds.len(), 1);
+        assert_eq!(creds[0].var, "CODEX_API_KEY");
+        let shown = serde_json::to_string(&creds).unwrap();
+        assert!(!shown.contains("FIXTUREFAKEKEY"), "{shown}");
+        assert!(shown.contains("project"), "{shown}");
+        let now = jiff::Timestamp::now();
+        let base = env_base_url(&f.environ);
+        let v = judge_env(&chatgpt_only(), &home(), &creds, base.as_deref(), now);
+        let rules: Vec<Rule> = v.iter().map(|v| v.rule).collect();
+        assert_eq!(rules, [Rule::EnvCredential, Rule::ConfigBaseUrl]);
+        assert!(v[0].evidence.contains("CODEX_API_KEY"), "{}", v[0].evidence);
+        assert!(!format!("{v:?}").contains("FIXTUREFAKEKEY"));
+        // Allowed methods allow it.
+        let mut open = chatgpt_only();
+        open.login.allowed_methods = None;
+        open.config.allowed_base_urls = None;
+        assert!(judge_env(&open, &home(), &creds, base.as_deref(), now).is_empty());
+    }
+
+    #[test]
+    fn access_tokens_and_provider_keys_count() {
+        let env: Vec<(String, String)> = vec![
+            ("CODEX_ACCESS_TOKEN".into(), "at-SECRET".into()),
+            ("ROUTER_KEY".into(), "rk-SECRET".into()),
+            ("UNRELATED".into(), "sk-proj-SECRET".into()),
+        ];
+        let keys = provider_env_keys(
+            "model_provider = \"router\"\n[model_providers.router]\nbase_url = \"https://r\"\nenv_key = \"ROUTER_KEY\"\n",
+        );
+        assert_eq!(keys, ["ROUTER_KEY"]);
+        let creds = env_credentials(&env, &keys);
+        let vars: Vec<&str> = creds.iter().map(|c| c.var.as_str()).collect();
+        assert_eq!(vars, ["CODEX_ACCESS_TOKEN", "ROUTER_KEY"]);
+        let v = judge_env(
+            &chatgpt_only(),
+            &home(),
+            &creds,
+            None,
+            jiff::Timestamp::now(),
+        );
+        assert_eq!(v.len(), 2);
+        let routed = [(
+            "OPENAI_BASE_URL".to_string(),
+            "https://u:SECRET@router.example/v1/?key=SECRET".to_string(),
+        )];
+        assert_eq!(
+            env_base_url(&routed).as_deref(),
+            Some("https://router.example/v1")
+        );
+        assert!(!format!("{v:?}{creds:?}").contains("SECRET"));
+    }
+
+    #[test]
+    fn messages_fill_placeholders_and_drop_control_characters() {
+        let p = chatgpt_only();
+        let fix = fix_hint(&p, &[Rule::EnvCredential], &["CODEX_API_KEY".into()]);
+        let m = render_message(
+            Some("Hi {user}: {rules}. {fix} ({workspace})\x1b[2J"),
+            "alice",
+            &["env.credential".into()],
+            "ws-corp",
+            &fix,
+        );
+        assert_eq!(
+            m,
+            "Hi alice: env.credential. Unset CODEX_API_KEY before starting Codex. (ws-corp)[2J"
+        );
+        assert!(render_message(None, "a", &[], "", "x").contains("being stopped"));
+    }
+}

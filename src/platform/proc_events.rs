@@ -1,0 +1,194 @@
+//! The kernel's process connector (netlink, `NETLINK_CONNECTOR` / `CN_IDX_PROC`): one message per
+//! `exec` anywhere on the machine, so a new Codex session is seen when it starts rather than at
+//! the next scan of `/proc`. Root only (the kernel requires `CAP_NET_ADMIN`); where it cannot be
+//! opened (not root, a container without the capability) the agent keeps its periodic scan.
+//!
+//! Each exec costs the listener thread one `readlink` of `/proc/PID/exe` and, only for a binary
+//! that could be Codex (named `node*`, `codex`, `codex-*`), a read of its `cmdline`: about the
+//! cost of one process in a full scan, paid once per exec instead of once per process per scan.
+//! A lost message (the socket's buffer overflowed: `ENOBUFS`) is reported as "scan now".
+
+use std::io;
+use std::os::fd::OwnedFd;
+use std::path::Path;
+
+use rustix::net::RecvFlags;
+
+const CN_IDX_PROC: u32 = 1;
+#[cfg(any(target_os = "linux", test))]
+const CN_VAL_PROC: u32 = 1;
+#[cfg(any(target_os = "linux", test))]
+const PROC_CN_MCAST_LISTEN: u32 = 1;
+const PROC_EVENT_EXEC: u32 = 0x0000_0002;
+#[cfg(any(target_os = "linux", test))]
+const NLMSG_DONE: u16 = 3;
+const NLMSG_HDR: usize = 16;
+const CN_MSG_HDR: usize = 20;
+
+/// What the listener tells its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExecEvent {
+    /// A process (tgid) ran `exec`.
+    Exec(u32),
+    /// Events were lost: scan everything.
+    Lost,
+}
+
+/// The connector exists on Linux only.
+#[cfg(not(target_os = "linux"))]
+pub fn open() -> io::Result<OwnedFd> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "the process connector is Linux only",
+    ))
+}
+
+/// Open the connector and subscribe to process events.
+#[cfg(target_os = "linux")]
+pub fn open() -> io::Result<OwnedFd> {
+    use rustix::net::netlink::{self, SocketAddrNetlink};
+    use rustix::net::{AddressFamily, SendFlags, SocketType};
+    let fd = rustix::net::socket(
+        AddressFamily::NETLINK,
+        SocketType::DGRAM,
+        Some(netlink::CONNECTOR),
+    )?;
+    rustix::net::bind(&fd, &SocketAddrNetlink::new(0, CN_IDX_PROC))?;
+    let mut msg = Vec::with_capacity(NLMSG_HDR + CN_MSG_HDR + 4);
+    let total = (NLMSG_HDR + CN_MSG_HDR + 4) as u32;
+    msg.extend_from_slice(&total.to_ne_bytes());
+    msg.extend_from_slice(&NLMSG_DONE.to_ne_bytes());
+    msg.extend_from_slice(&0u16.to_ne_bytes()); // flags
+    msg.extend_from_slice(&0u32.to_ne_bytes()); // seq
+    msg.extend_from_slice(&std::process::id().to_ne_bytes());
+    msg.extend_from_slice(&CN_IDX_PROC.to_ne_bytes());
+    msg.extend_from_slice(&CN_VAL_PROC.to_ne_bytes());
+    msg.extend_from_slice(&0u32.to_ne_bytes()); // seq
+    msg.extend_from_slice(&0u32.to_ne_bytes()); // ack
+    msg.extend_from_slice(&4u16.to_ne_bytes()); // len of the payload
+    msg.extend_from_slice(&0u16.to_ne_bytes()); // flags
+    msg.extend_from_slice(&PROC_CN_MCAST_LISTEN.to_ne_bytes());
+    rustix::net::sendto(&fd, &msg, SendFlags::empty(), &SocketAddrNetlink::new(0, 0))?;
+    Ok(fd)
+}
+
+fn u32_at(buf: &[u8], at: usize) -> Option<u32> {
+    buf.get(at..at + 4)
+        .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// The exec events in one datagram (several netlink messages may share it). Pure.
+pub fn parse(buf: &[u8]) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at + NLMSG_HDR <= buf.len() {
+        let Some(len) = u32_at(buf, at).map(|l| l as usize) else {
+            break;
+        };
+        if len < NLMSG_HDR || at + len > buf.len() {
+            break;
+        }
+        let event = at + NLMSG_HDR + CN_MSG_HDR;
+        if u32_at(buf, at + NLMSG_HDR) == Some(CN_IDX_PROC)
+            && u32_at(buf, event) == Some(PROC_EVENT_EXEC)
+            && let Some(tgid) = u32_at(buf, event + 16 + 4)
+        {
+            out.push(tgid);
+        }
+        at += (len + 3) & !3;
+    }
+    out
+}
+
+/// Whether a new process could be a Codex session or its launcher, by its executable's name
+/// alone (the full shape is judged by the scan).
+pub fn maybe_codex(pid: u32) -> bool {
+    let Ok(exe) = std::fs::read_link(Path::new("/proc").join(pid.to_string()).join("exe")) else {
+        return false;
+    };
+    let Some(name) = exe.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let name = name.strip_suffix(" (deleted)").unwrap_or(name);
+    name == "codex" || name.starts_with("codex-") || name.starts_with("node") || name == "bun"
+}
+
+/// Read events until the socket fails; `on` is called for each (from this thread).
+pub fn listen(fd: OwnedFd, mut on: impl FnMut(ExecEvent)) -> io::Error {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match rustix::net::recv(&fd, &mut buf[..], RecvFlags::empty()) {
+            Ok((n, _)) => {
+                for pid in parse(&buf[..n.min(buf.len())]) {
+                    on(ExecEvent::Exec(pid));
+                }
+            }
+            Err(rustix::io::Errno::NOBUFS) => on(ExecEvent::Lost),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return e.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exec_message(tgid: u32) -> Vec<u8> {
+        let mut m = Vec::new();
+        let len = (NLMSG_HDR + CN_MSG_HDR + 24) as u32;
+        m.extend_from_slice(&len.to_ne_bytes());
+        m.extend_from_slice(&NLMSG_DONE.to_ne_bytes());
+        m.extend_from_slice(&[0; 10]);
+        m.extend_from_slice(&CN_IDX_PROC.to_ne_bytes());
+        m.extend_from_slice(&CN_VAL_PROC.to_ne_bytes());
+        m.extend_from_slice(&[0; 8]);
+        m.extend_from_slice(&24u16.to_ne_bytes());
+        m.extend_from_slice(&[0; 2]);
+        m.extend_from_slice(&PROC_EVENT_EXEC.to_ne_bytes());
+        m.extend_from_slice(&[0; 12]); // cpu, timestamp
+        m.extend_from_slice(&(tgid + 1).to_ne_bytes()); // thread id
+        m.extend_from_slice(&tgid.to_ne_bytes());
+        m
+    }
+
+    #[test]
+    fn exec_events_are_read_and_the_rest_ignored() {
+        let mut two = exec_message(42);
+        two.extend(exec_message(7));
+        assert_eq!(parse(&two), [42, 7]);
+        let mut fork = exec_message(9);
+        fork[NLMSG_HDR + CN_MSG_HDR] = 1; // PROC_EVENT_FORK
+        assert!(parse(&fork).is_empty());
+        assert!(parse(&two[..30]).is_empty());
+    }
+
+    #[test]
+    fn the_connector_reports_a_new_process_as_root() {
+        if !rustix::process::geteuid().is_root() {
+            return;
+        }
+        let Ok(fd) = open() else {
+            // No CAP_NET_ADMIN in this container: the agent falls back to its periodic scan.
+            eprintln!("SKIP: the process connector cannot be opened here");
+            return;
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            listen(fd, |e| {
+                let _ = tx.send(e);
+            })
+        });
+        let mut child = std::process::Command::new("/bin/true").spawn().unwrap();
+        let pid = child.id();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let mut seen = false;
+        while std::time::Instant::now() < deadline && !seen {
+            if let Ok(ExecEvent::Exec(p)) = rx.recv_timeout(std::time::Duration::from_millis(100)) {
+                seen = p == pid;
+            }
+        }
+        let _ = child.wait();
+        assert!(seen, "no exec event for pid {pid}");
+    }
+}

@@ -1,0 +1,521 @@
+//! Codex's own requirements, kept in step with the policy, so that Codex refuses a forbidden
+//! login by itself, even while the agent is down.
+//!
+//! Two files Codex reads (root-owned, 0644): `requirements.toml` (constraints:
+//! `allowed_login_methods`, `allowed_chatgpt_workspaces`) and `managed_config.toml` beside it
+//! (`forced_login_method`, `forced_chatgpt_workspace_id`, written only when the policy maps to
+//! one value). The agent owns only a delimited block at the top of each file; keys an admin
+//! wrote elsewhere in the file are kept byte for byte, and a key the admin already sets is left
+//! to the admin (two definitions would make the file invalid, and Codex refuses to start on an
+//! invalid requirements file). Every result is parsed before it is written.
+//!
+//! [`render`], [`merge`] and [`strip`] are pure; [`sync`] reads and writes the files.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::core::policy::{LoginMethod, Mode, Policy};
+
+const BEGIN: &str = "# BEGIN codex-warden";
+const END: &str = "# END codex-warden";
+pub const MANAGED_CONFIG: &str = "managed_config.toml";
+
+/// The keys the agent wants in each file, as TOML `key = value` lines.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Rendered {
+    pub requirements: Vec<(String, String)>,
+    pub managed_config: Vec<(String, String)>,
+    /// Policy rules Codex has no requirement for (enforced by the agent only).
+    pub not_rendered: Vec<String>,
+}
+
+fn toml_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items
+        .iter()
+        .map(|s| toml::Value::String(s.clone()).to_string())
+        .collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+/// A base list widened by every exception still live at `now` (requirements are machine-wide,
+/// so a user with an exception must not be refused by Codex).
+fn widened<T: Clone + PartialEq>(
+    base: &Option<Vec<T>>,
+    extra: impl Iterator<Item = Option<Vec<T>>>,
+) -> Option<Vec<T>> {
+    let mut out = base.clone()?;
+    for list in extra.flatten() {
+        for item in list {
+            if !out.contains(&item) {
+                out.push(item);
+            }
+        }
+    }
+    Some(out)
+}
+
+/// The policy's login rules in Codex's terms. Pure.
+pub fn render(policy: &Policy, now: jiff::Timestamp) -> Rendered {
+    let live: Vec<_> = policy
+        .exceptions
+        .iter()
+        .filter(|e| e.expires.is_none_or(|x| now < x))
+        .collect();
+    let mut r = Rendered::default();
+    let methods = widened(
+        &policy.login.allowed_methods,
+        live.iter().map(|e| e.login.allowed_methods.clone()),
+    );
+    if let Some(methods) = methods {
+        let expressible = methods
+            .iter()
+            .all(|m| matches!(m, LoginMethod::Chatgpt | LoginMethod::ApiKey));
+        let codex: Vec<String> = methods
+            .iter()
+            .filter_map(|m| match m {
+                LoginMethod::Chatgpt => Some("chatgpt".to_string()),
+                LoginMethod::ApiKey => Some("api".to_string()),
+                _ => None,
+            })
+            .collect();
+        if expressible && !codex.is_empty() {
+            r.requirements
+                .push(("allowed_login_methods".into(), toml_list(&codex)));
+            if codex.len() == 1 {
+                r.managed_config.push((
+                    "forced_login_method".into(),
+                    toml::Value::String(codex[0].clone()).to_string(),
+                ));
+            }
+        } else {
+            r.not_rendered.push("login.allowed_methods".into());
+        }
+    }
+    let workspaces = widened(
+        &policy.login.allowed_workspaces,
+        live.iter().map(|e| e.login.allowed_workspaces.clone()),
+    );
+    if let Some(ws) = workspaces.filter(|w| !w.is_empty()) {
+        r.requirements
+            .push(("allowed_chatgpt_workspaces".into(), toml_list(&ws)));
+        if ws.len() == 1 {
+            r.managed_config.push((
+                "forced_chatgpt_workspace_id".into(),
+                toml::Value::String(ws[0].clone()).to_string(),
+            ));
+        }
+    }
+    for (set, key) in [
+        (policy.login.allowed_plans.is_some(), "login.allowed_plans"),
+        (
+            policy.login.allowed_email_domains.is_some(),
+            "login.allowed_email_domains",
+        ),
+        (
+            policy.login.allowed_api_key_kinds.is_some(),
+            "login.allowed_api_key_kinds",
+        ),
+        (
+            policy.login.allowed_api_key_fingerprints.is_some(),
+            "login.allowed_api_key_fingerprints",
+        ),
+    ] {
+        if set {
+            r.not_rendered.push(key.into());
+        }
+    }
+    r
+}
+
+/// The agent's block in a file's text, without its BEGIN/END lines.
+pub fn our_block(text: &str) -> Option<String> {
+    let start = text.find(BEGIN)?;
+    let after = &text[start..];
+    let body_start = after.find('\n')? + 1;
+    let end = after.find(END)?;
+    Some(after[body_start.min(end)..end].to_string())
+}
+
+/// The digest the agent stamps on its block's first line, so a change made while the agent was
+/// not running is still told apart from a policy change.
+fn block_digest(body: &str) -> String {
+    use sha2::Digest;
+    crate::core::digest::hex(&sha2::Sha256::digest(body.as_bytes())[..6])
+}
+
+/// Whether the block's body no longer matches the digest on its first line.
+pub fn block_edited(text: &str) -> bool {
+    let Some(start) = text.find(BEGIN) else {
+        return false;
+    };
+    let line = text[start..].lines().next().unwrap_or("");
+    let stamped = line
+        .split_once("(sha256 ")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(digest, _)| digest.to_string());
+    let body = our_block(text).unwrap_or_default();
+    stamped.is_none_or(|d| d != block_digest(&body))
+}
+
+/// The file without the agent's block; `None` when it has none.
+pub fn strip(text: &str) -> Option<String> {
+    let start = text.find(BEGIN)?;
+    let end_rel = text[start..].find(END)?;
+    let mut end = start + end_rel + END.len();
+    if text[end..].starts_with('\n') {
+        end += 1;
+    }
+    Some(format!("{}{}", &text[..start], &text[end..]))
+}
+
+fn block_body(keys: &[(String, String)]) -> String {
+    keys.iter().map(|(k, v)| format!("{k} = {v}\n")).collect()
+}
+
+/// The outcome of merging the agent's keys into a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merged {
+    /// The whole new file; `None` when nothing of the agent's remains and the admin wrote nothing
+    /// (the file should not exist).
+    pub text: Option<String>,
+    /// The block the agent wrote (empty when none).
+    pub block: String,
+    /// Keys left to the admin, who sets them outside the block.
+    pub admin_keys: Vec<String>,
+}
+
+/// Put `keys` into `existing` as the agent's block, at the top (TOML wants top-level keys before
+/// any table), keeping every other byte. Fails when the admin's part does not parse or the result
+/// would not. Pure.
+pub fn merge(existing: &str, keys: &[(String, String)]) -> Result<Merged, String> {
+    let admin = strip(existing).unwrap_or_else(|| existing.to_string());
+    let admin_table: toml::Table = admin
+        .parse()
+        .map_err(|e| format!("the file does not parse as TOML without the agent's block: {e}"))?;
+    let (ours, admin_keys): (Vec<_>, Vec<_>) = keys
+        .iter()
+        .cloned()
+        .partition(|(k, _)| !admin_table.contains_key(k));
+    let block = block_body(&ours);
+    let text = if block.is_empty() {
+        (!admin.trim().is_empty()).then(|| admin.clone())
+    } else {
+        Some(format!(
+            "{BEGIN} (sha256 {}): written from the policy; changes here are undone\n{block}{END}\n{admin}",
+            block_digest(&block)
+        ))
+    };
+    if let Some(t) = &text {
+        t.parse::<toml::Table>()
+            .map_err(|e| format!("the rendered file would not parse: {e}"))?;
+    }
+    Ok(Merged {
+        text,
+        block,
+        admin_keys: admin_keys.into_iter().map(|(k, _)| k).collect(),
+    })
+}
+
+/// What one [`sync`] did to one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileChange {
+    pub path: PathBuf,
+    /// "written" or "removed".
+    pub action: &'static str,
+    /// Why the agent rewrote it: the block changed under it, or its owner or mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tampered: Option<String>,
+    pub keys: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub admin_keys: Vec<String>,
+}
+
+/// What the agent wrote last into each file, to tell its own writes from someone else's.
+#[derive(Debug, Default)]
+pub struct Written {
+    blocks: std::collections::BTreeMap<PathBuf, String>,
+}
+
+/// Whether the policy wants Codex's requirements written.
+pub fn wanted(policy: &Policy) -> bool {
+    policy.mode == Mode::Enforce && policy.enforce.native_requirements && !policy.baseline
+}
+
+/// Bring both files in step with the policy: write the agent's block where it differs, or, with
+/// native requirements off, remove only the agent's block. Returns what changed, and failures.
+pub fn sync(
+    requirements: &Path,
+    policy: &Policy,
+    written: &mut Written,
+    now: jiff::Timestamp,
+) -> (Vec<FileChange>, Vec<String>, Vec<String>) {
+    let rendered = render(policy, now);
+    let managed = requirements.with_file_name(MANAGED_CONFIG);
+    let want = wanted(policy);
+    let mut changes = Vec::new();
+    let mut errors = Vec::new();
+    for (path, keys) in [
+        (requirements.to_path_buf(), &rendered.requirements),
+        (managed, &rendered.managed_config),
+    ] {
+        match sync_file(&path, want, keys, written) {
+            Ok(Some(c)) => changes.push(c),
+            Ok(None) => {}
+            Err(e) => errors.push(format!("{}: {e}", path.display())),
+        }
+    }
+    (changes, errors, rendered.not_rendered)
+}
+
+fn sync_file(
+    path: &Path,
+    want: bool,
+    keys: &[(String, String)],
+    written: &mut Written,
+) -> Result<Option<FileChange>, String> {
+    use std::os::unix::fs::MetadataExt;
+    let (current, meta) = match std::fs::symlink_metadata(path) {
+        Ok(md) if md.is_file() => (
+            std::fs::read_to_string(path).map_err(|e| e.to_string())?,
+            Some(md),
+        ),
+        Ok(_) => return Err("not a regular file".into()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (String::new(), None),
+        Err(e) => return Err(e.to_string()),
+    };
+    let found_block = our_block(&current);
+    if !want {
+        written.blocks.remove(path);
+        let Some(rest) = strip(&current) else {
+            return Ok(None);
+        };
+        write_or_remove(path, (!rest.trim().is_empty()).then_some(rest))?;
+        return Ok(Some(FileChange {
+            path: path.to_path_buf(),
+            action: "removed",
+            tampered: None,
+            keys: Vec::new(),
+            admin_keys: Vec::new(),
+        }));
+    }
+    let merged = merge(&current, keys)?;
+    let bad_owner = meta
+        .as_ref()
+        .filter(|md| md.uid() != rustix::process::geteuid().as_raw() || md.mode() & 0o7777 != 0o644)
+        .map(|md| format!("owner uid {} mode {:04o}", md.uid(), md.mode() & 0o7777));
+    let block_now = found_block.clone().unwrap_or_default();
+    if block_now == merged.block && bad_owner.is_none() {
+        written.blocks.insert(path.to_path_buf(), merged.block);
+        return Ok(None);
+    }
+    let tampered = match (written.blocks.get(path), bad_owner) {
+        (_, Some(why)) if meta.is_some() => Some(why),
+        (Some(last), _) if *last != block_now => Some(if found_block.is_none() {
+            "the agent's block was removed".to_string()
+        } else {
+            "the agent's block was changed".to_string()
+        }),
+        _ if found_block.is_some() && block_edited(&current) => {
+            Some("the agent's block was changed".to_string())
+        }
+        _ => None,
+    };
+    write_or_remove(path, merged.text.clone())?;
+    written
+        .blocks
+        .insert(path.to_path_buf(), merged.block.clone());
+    Ok(Some(FileChange {
+        path: path.to_path_buf(),
+        action: if merged.text.is_some() {
+            "written"
+        } else {
+            "removed"
+        },
+        tampered,
+        keys: keys
+            .iter()
+            .map(|(k, _)| k.clone())
+            .filter(|k| !merged.admin_keys.contains(k))
+            .collect(),
+        admin_keys: merged.admin_keys,
+    }))
+}
+
+/// Atomically replace the file (root-owned, 0644, fsync'd), or remove it.
+fn write_or_remove(path: &Path, text: Option<String>) -> Result<(), String> {
+    let parent = path.parent().ok_or("no parent directory")?;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or("no file name")?;
+    match text {
+        Some(text) => {
+            if !parent.exists() {
+                std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+                std::fs::set_permissions(
+                    parent,
+                    std::os::unix::fs::PermissionsExt::from_mode(0o755),
+                )
+                .map_err(|e| e.to_string())?;
+            }
+            let dir = crate::platform::safefs::Dir::open(parent).map_err(|e| e.to_string())?;
+            dir.write_atomic(name, 0o644, text.as_bytes())
+                .map_err(|e| e.to_string())
+        }
+        None => match std::fs::remove_file(path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e.to_string()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::policy::Exception;
+
+    fn policy(methods: &[LoginMethod], ws: &[&str]) -> Policy {
+        let mut p = Policy::baseline();
+        p.baseline = false;
+        p.mode = Mode::Enforce;
+        p.login.allowed_methods = Some(methods.to_vec());
+        p.login.allowed_workspaces = Some(ws.iter().map(|s| s.to_string()).collect());
+        p
+    }
+
+    fn now() -> jiff::Timestamp {
+        "2026-11-26T00:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn one_method_and_one_workspace_are_also_forced() {
+        let r = render(&policy(&[LoginMethod::Chatgpt], &["ws-corp"]), now());
+        assert_eq!(
+            r.requirements,
+            [
+                ("allowed_login_methods".into(), "[\"chatgpt\"]".into()),
+                ("allowed_chatgpt_workspaces".into(), "[\"ws-corp\"]".into()),
+            ]
+        );
+        assert_eq!(
+            r.managed_config,
+            [
+                ("forced_login_method".into(), "\"chatgpt\"".into()),
+                ("forced_chatgpt_workspace_id".into(), "\"ws-corp\"".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn exceptions_widen_and_unknown_methods_are_left_to_the_agent() {
+        let mut p = policy(&[LoginMethod::Chatgpt], &["ws-a", "ws-b"]);
+        p.exceptions.push(Exception {
+            users: vec!["ci".into()],
+            login: crate::core::policy::LoginRules {
+                allowed_methods: Some(vec![LoginMethod::ApiKey]),
+                ..Default::default()
+            },
+            config: Default::default(),
+            expires: Some("2027-01-01T00:00:00Z".parse().unwrap()),
+            reason: "ci".into(),
+        });
+        let r = render(&p, now());
+        assert_eq!(r.requirements[0].1, "[\"chatgpt\", \"api\"]");
+        assert!(r.managed_config.is_empty());
+        // Expired: no longer widens.
+        let r = render(&p, "2027-02-01T00:00:00Z".parse().unwrap());
+        assert_eq!(r.requirements[0].1, "[\"chatgpt\"]");
+        let r = render(
+            &policy(&[LoginMethod::Chatgpt, LoginMethod::AccessToken], &[]),
+            now(),
+        );
+        assert!(r.requirements.is_empty());
+        assert_eq!(r.not_rendered, ["login.allowed_methods"]);
+    }
+
+    #[test]
+    fn admin_keys_are_kept_and_only_the_block_is_removed() {
+        let admin = "# admin\nallowed_sandbox_modes = [\"read-only\"]\nallowed_login_methods = [\"chatgpt\", \"api\"]\n\n[mcp_servers.x]\nidentifier = \"x\"\n";
+        let keys = render(&policy(&[LoginMethod::Chatgpt], &["ws-corp"]), now()).requirements;
+        let m = merge(admin, &keys).unwrap();
+        let text = m.text.unwrap();
+        assert!(text.ends_with(admin), "{text}");
+        assert_eq!(m.admin_keys, ["allowed_login_methods"]);
+        assert_eq!(m.block, "allowed_chatgpt_workspaces = [\"ws-corp\"]\n");
+        assert!(!block_edited(&text));
+        assert!(block_edited(&text.replace("ws-corp", "ws-other")));
+        // Idempotent: merging again yields the same file.
+        assert_eq!(merge(&text, &keys).unwrap().text.unwrap(), text);
+        assert_eq!(strip(&text).unwrap(), admin);
+        // Nothing of ours and nothing of the admin's: no file.
+        let only_ours = merge("", &keys).unwrap().text.unwrap();
+        assert_eq!(merge(&only_ours, &[]).unwrap().text, None);
+        // A broken admin file is not touched.
+        assert!(merge("allowed = [", &keys).is_err());
+    }
+
+    #[test]
+    fn sync_writes_detects_tampering_and_removes_only_its_block() {
+        let tmp = tempfile::tempdir().unwrap();
+        let req = tmp.path().join("codex/requirements.toml");
+        let p = policy(&[LoginMethod::Chatgpt], &["ws-corp"]);
+        let mut w = Written::default();
+        let (changes, errors, _) = sync(&req, &p, &mut w, now());
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(changes.len(), 2);
+        assert!(changes.iter().all(|c| c.tampered.is_none()));
+        let text = std::fs::read_to_string(&req).unwrap();
+        assert!(text.contains("allowed_login_methods = [\"chatgpt\"]"));
+        // In step: nothing to do.
+        assert!(sync(&req, &p, &mut w, now()).0.is_empty());
+        // Someone edits the block; an admin adds a key below it.
+        let edited = text.replace("[\"chatgpt\"]", "[\"chatgpt\", \"api\"]")
+            + "allowed_sandbox_modes = [\"read-only\"]\n";
+        std::fs::write(&req, &edited).unwrap();
+        std::fs::set_permissions(&req, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .unwrap();
+        let (changes, _, _) = sync(&req, &p, &mut w, now());
+        assert_eq!(changes.len(), 1);
+        assert_eq!(
+            changes[0].tampered.as_deref(),
+            Some("the agent's block was changed")
+        );
+        let text = std::fs::read_to_string(&req).unwrap();
+        assert!(text.contains("allowed_login_methods = [\"chatgpt\"]\n"));
+        assert!(text.contains("allowed_sandbox_modes"));
+        // Turned off: the block goes, the admin's key stays; managed_config.toml (ours only) goes.
+        let mut off = p.clone();
+        off.enforce.native_requirements = false;
+        let (changes, _, _) = sync(&req, &off, &mut w, now());
+        assert_eq!(changes.len(), 2);
+        assert_eq!(
+            std::fs::read_to_string(&req).unwrap(),
+            "allowed_sandbox_modes = [\"read-only\"]\n"
+        );
+        assert!(!req.with_file_name(MANAGED_CONFIG).exists());
+    }
+
+    #[test]
+    fn an_edit_made_while_the_agent_was_down_is_still_tampering() {
+        let tmp = tempfile::tempdir().unwrap();
+        let req = tmp.path().join("requirements.toml");
+        let p = policy(&[LoginMethod::Chatgpt], &["ws-corp"]);
+        sync(&req, &p, &mut Written::default(), now());
+        let text = std::fs::read_to_string(&req).unwrap();
+        std::fs::write(&req, text.replace("[\"chatgpt\"]", "[\"api\"]")).unwrap();
+        // A fresh agent: it never wrote this file in this life.
+        let (changes, _, _) = sync(&req, &p, &mut Written::default(), now());
+        let change = changes.iter().find(|c| c.path == req).unwrap();
+        assert_eq!(
+            change.tampered.as_deref(),
+            Some("the agent's block was changed")
+        );
+        assert_eq!(std::fs::read_to_string(&req).unwrap(), text);
+        // A policy change is not tampering.
+        let wider = policy(&[LoginMethod::Chatgpt, LoginMethod::ApiKey], &["ws-corp"]);
+        let (changes, _, _) = sync(&req, &wider, &mut Written::default(), now());
+        assert!(changes.iter().all(|c| c.tampered.is_none()), "{changes:?}");
+    }
+}

@@ -1,0 +1,500 @@
+//! Running Codex sessions, read from `/proc`: find them, read a home through a session's own view
+//! of the file system, tell the user, and signal exactly the processes judged.
+//!
+//! How new processes are learnt of: as root, the kernel's process connector announces each exec
+//! ([`crate::platform::proc_events`]) and a scan runs only for one that could be Codex; otherwise (and as a
+//! backstop) a periodic scan of `/proc` every `--session-scan-ms`. A scan reads `exe` and
+//! `cmdline` of every process, and `stat`, `status`, `environ`, `cwd`, `root` and `ns/mnt` only
+//! of the few that are Codex: about 10 µs of CPU per process (docs/sessions.md has the
+//! measurement).
+//!
+//! Signals go through a pidfd opened after checking the process's start time, so a pid reused
+//! by another process between the scan and the signal is never hit.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::OwnedFd;
+use std::path::{Component, Path, PathBuf};
+
+use rustix::fs::{Mode, OFlags};
+use rustix::process::{Pid, Signal};
+
+use crate::core::home::{AUTH_CAP, AUTH_FILE};
+use crate::core::observe::{self, AuthState, CodexHome, ConfigState, Observation};
+use crate::core::session_shape::{self, HomeSpec, Shape, Stat};
+
+const PROC: &str = "/proc";
+
+/// One process, identified for good by its pid and start time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ProcId {
+    pub pid: u32,
+    pub start_time: u64,
+}
+
+/// Where a session's Codex home can be reached from the agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HomeAccess {
+    /// The session sees the same file system as the agent: this path names the same directory.
+    Host(PathBuf),
+    /// The session runs in another mount namespace or under another root: the home is only
+    /// reachable through `/proc/PID/root` (absolute) or `/proc/PID/cwd` (relative).
+    Beneath {
+        pid: u32,
+        from_cwd: bool,
+        path: PathBuf,
+    },
+    /// Its environment or working directory could not be read.
+    Unknown(String),
+}
+
+/// One running Codex session.
+pub struct Session {
+    pub id: ProcId,
+    pub uid: u32,
+    pub gid: Option<u32>,
+    pub subcommand: Option<String>,
+    /// The npm launcher whose child this session is.
+    pub wrapper: Option<ProcId>,
+    pub tty: Option<PathBuf>,
+    /// The home as the session names it, in its own view.
+    pub home_in_session: Option<PathBuf>,
+    pub access: HomeAccess,
+    /// The session's environment; `None` when it could not be read. Holds secrets: never
+    /// printed, only handed to [`session_shape`] to reduce.
+    pub environ: Option<Vec<(String, String)>>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .field("uid", &self.uid)
+            .field("subcommand", &self.subcommand)
+            .field("wrapper", &self.wrapper)
+            .field("access", &self.access)
+            .finish_non_exhaustive()
+    }
+}
+
+fn proc_path(pid: u32, what: &str) -> PathBuf {
+    Path::new(PROC).join(pid.to_string()).join(what)
+}
+
+fn read_small(path: &Path, cap: u64) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    File::open(path)?.take(cap).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// `/proc/PID/stat`.
+pub fn stat_of(pid: u32) -> Option<Stat> {
+    let text = read_small(&proc_path(pid, "stat"), 4096).ok()?;
+    session_shape::parse_stat(&String::from_utf8_lossy(&text))
+}
+
+/// Whether this exact process is still running (a zombie counts as gone).
+pub fn alive(id: ProcId) -> bool {
+    stat_of(id.pid).is_some_and(|st| st.start_time == id.start_time && st.state != 'Z')
+}
+
+fn mnt_ns(pid: &str) -> Option<u64> {
+    rustix::fs::stat(Path::new(PROC).join(pid).join("ns/mnt"))
+        .ok()
+        .map(|st| st.st_ino)
+}
+
+/// Every Codex session running now, each with its wrapper. `owner_home` gives an owner's home
+/// from the user database (for sessions with neither `CODEX_HOME` nor `HOME`).
+pub fn scan(owner_home: &dyn Fn(u32) -> Option<PathBuf>) -> Vec<Session> {
+    let Ok(entries) = std::fs::read_dir(PROC) else {
+        return Vec::new();
+    };
+    let our_ns = mnt_ns("self");
+    let mut wrappers = std::collections::BTreeMap::new();
+    let mut natives = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        let exe = std::fs::read_link(proc_path(pid, "exe")).ok();
+        let Ok(cmdline) = read_small(&proc_path(pid, "cmdline"), 64 * 1024) else {
+            continue;
+        };
+        let argv = session_shape::split_nul(&cmdline);
+        // The environment is only read for a binary named exactly `codex` outside the npm
+        // layout (is it the npm launcher's child?), and for sessions.
+        let needs_env = exe
+            .as_deref()
+            .and_then(Path::file_name)
+            .is_some_and(|n| n == "codex");
+        let environ = needs_env
+            .then(|| read_small(&proc_path(pid, "environ"), 1 << 20).ok())
+            .flatten()
+            .map(|b| session_shape::parse_environ(&b));
+        match session_shape::classify(exe.as_deref(), &argv, environ.as_deref().unwrap_or(&[])) {
+            Shape::NpmWrapper => {
+                let uid = read_small(&proc_path(pid, "status"), 16 * 1024)
+                    .ok()
+                    .and_then(|s| session_shape::parse_status_uid(&String::from_utf8_lossy(&s)));
+                if let (Some(st), Some(uid)) = (stat_of(pid), uid) {
+                    let id = ProcId {
+                        pid,
+                        start_time: st.start_time,
+                    };
+                    wrappers.insert(pid, (id, uid));
+                }
+            }
+            Shape::Session { subcommand } => natives.push((pid, subcommand, environ)),
+            Shape::SandboxHelper | Shape::Tool | Shape::NotCodex => {}
+        }
+    }
+    let mut sessions = Vec::new();
+    for (pid, subcommand, environ) in natives {
+        let Some(st) = stat_of(pid) else { continue };
+        let Ok(status) = read_small(&proc_path(pid, "status"), 16 * 1024) else {
+            continue;
+        };
+        let status = String::from_utf8_lossy(&status);
+        let Some(uid) = session_shape::parse_status_uid(&status) else {
+            continue;
+        };
+        let gid = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Gid:"))
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|g| g.parse().ok());
+        let environ = match environ {
+            Some(e) => Some(e),
+            None => read_small(&proc_path(pid, "environ"), 1 << 20)
+                .ok()
+                .map(|b| session_shape::parse_environ(&b)),
+        };
+        let (home_in_session, access) =
+            locate_home(pid, uid, environ.as_deref(), our_ns, owner_home);
+        sessions.push(Session {
+            id: ProcId {
+                pid,
+                start_time: st.start_time,
+            },
+            uid,
+            gid,
+            subcommand,
+            // A launcher of another user (root's, say) is never stopped with this session.
+            wrapper: wrappers
+                .get(&st.ppid)
+                .filter(|(_, wuid)| *wuid == uid)
+                .map(|(id, _)| *id),
+            tty: session_shape::pts_path(st.tty_nr),
+            home_in_session,
+            access,
+            environ,
+        });
+    }
+    sessions
+}
+
+fn locate_home(
+    pid: u32,
+    uid: u32,
+    environ: Option<&[(String, String)]>,
+    our_ns: Option<u64>,
+    owner_home: &dyn Fn(u32) -> Option<PathBuf>,
+) -> (Option<PathBuf>, HomeAccess) {
+    let Some(environ) = environ else {
+        return (
+            None,
+            HomeAccess::Unknown("its environment cannot be read".into()),
+        );
+    };
+    let spec = HomeSpec::of(environ);
+    let pid_s = pid.to_string();
+    let same_view = our_ns.is_some()
+        && mnt_ns(&pid_s) == our_ns
+        && std::fs::read_link(proc_path(pid, "root")).is_ok_and(|r| r == Path::new("/"));
+    let cwd = std::fs::read_link(proc_path(pid, "cwd")).ok();
+    let owner = owner_home(uid);
+    let Some(in_session) = spec.resolve(cwd.as_deref(), owner.as_deref()) else {
+        return (
+            None,
+            HomeAccess::Unknown("its working directory or home cannot be read".into()),
+        );
+    };
+    if same_view {
+        return (Some(in_session.clone()), HomeAccess::Host(in_session));
+    }
+    let access = match &spec {
+        HomeSpec::Relative { path } => HomeAccess::Beneath {
+            pid,
+            from_cwd: true,
+            path: path.clone(),
+        },
+        _ => HomeAccess::Beneath {
+            pid,
+            from_cwd: false,
+            path: in_session.clone(),
+        },
+    };
+    (Some(in_session), access)
+}
+
+/// Open a directory through `/proc/PID/root` or `/proc/PID/cwd` (the kernel resolves these in
+/// the process's own mount namespace), then walk `path` one component at a time without
+/// following any symlink: inside another namespace every link is the user's.
+fn open_beneath(pid: u32, from_cwd: bool, path: &Path) -> io::Result<OwnedFd> {
+    let base = proc_path(pid, if from_cwd { "cwd" } else { "root" });
+    let mut fd = rustix::fs::open(
+        &base,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    for comp in path.components() {
+        match comp {
+            Component::RootDir | Component::CurDir => continue,
+            Component::Normal(name) => {
+                fd = rustix::fs::openat(
+                    &fd,
+                    name,
+                    OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                    Mode::empty(),
+                )
+                .map_err(|e| {
+                    io::Error::other(format!(
+                        "{} in the session's mount namespace: {e} (symlinks there are not followed)",
+                        path.display()
+                    ))
+                })?;
+            }
+            _ => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("{} contains `..`", path.display()),
+                ));
+            }
+        }
+    }
+    Ok(fd)
+}
+
+/// Read one file beneath a directory fd: no symlink, regular files only, at most `cap` bytes.
+fn read_beneath(dir: &OwnedFd, name: &str, cap: u64) -> Result<Option<Vec<u8>>, String> {
+    let fd = match rustix::fs::openat(
+        dir,
+        name,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::NOENT) => return Ok(None),
+        Err(e) => return Err(format!("{name} cannot be opened: {e}")),
+    };
+    let st = rustix::fs::fstat(&fd).map_err(|e| e.to_string())?;
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
+        return Err(format!("{name} is not a regular file"));
+    }
+    if st.st_size as u64 > cap {
+        return Err(format!("{name} is over the size cap"));
+    }
+    let mut bytes = Vec::new();
+    File::from(fd)
+        .take(cap)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    Ok(Some(bytes))
+}
+
+/// The `env_key`s of the providers in a config.toml text.
+fn env_keys_of(config: Option<Vec<u8>>) -> Vec<String> {
+    config
+        .and_then(|b| String::from_utf8(b).ok())
+        .map(|t| session_shape::provider_env_keys(&t))
+        .unwrap_or_default()
+}
+
+/// What a session's home holds, read where the session itself reads it, and its providers'
+/// `env_key`s. For [`HomeAccess::Host`] homes only the config is read here (the engine judges
+/// those homes itself).
+pub fn read_home_beneath(
+    pid: u32,
+    from_cwd: bool,
+    path: &Path,
+    home: CodexHome,
+) -> (Observation, Vec<String>) {
+    let dir = match open_beneath(pid, from_cwd, path) {
+        Ok(d) => d,
+        Err(e) => {
+            return (
+                Observation {
+                    home,
+                    auth: AuthState::Unreadable {
+                        reason: format!("cannot open the Codex home: {e}"),
+                        file_mode: None,
+                        in_place: false,
+                    },
+                    config: ConfigState::Absent,
+                },
+                Vec::new(),
+            );
+        }
+    };
+    let auth = match read_beneath(&dir, AUTH_FILE, AUTH_CAP) {
+        Ok(None) => AuthState::Absent,
+        Ok(Some(bytes)) => match observe::auth::parse_auth(&bytes) {
+            Ok(credential) => AuthState::Present {
+                credential,
+                // Modes are judged where the agent can fix them; here only the login counts.
+                file_mode: 0o600,
+                file_uid: home.uid.unwrap_or(0),
+            },
+            Err(e) => AuthState::Unreadable {
+                reason: format!("auth.json does not parse: {e}"),
+                file_mode: None,
+                in_place: true,
+            },
+        },
+        Err(reason) => AuthState::Unreadable {
+            reason,
+            file_mode: None,
+            in_place: true,
+        },
+    };
+    let config_bytes = read_beneath(&dir, "config.toml", AUTH_CAP);
+    let config = match &config_bytes {
+        Ok(None) => ConfigState::Absent,
+        Ok(Some(b)) => match observe::config::parse_config(&String::from_utf8_lossy(b)) {
+            Ok(config) => ConfigState::Present { config },
+            Err(reason) => ConfigState::Unreadable { reason },
+        },
+        Err(reason) => ConfigState::Unreadable {
+            reason: reason.clone(),
+        },
+    };
+    (
+        Observation { home, auth, config },
+        env_keys_of(config_bytes.ok().flatten()),
+    )
+}
+
+/// The providers' `env_key`s of a home the agent reaches on its own file system.
+pub fn host_env_keys(home: &Path, uid: u32) -> Vec<String> {
+    let Ok(dir) = crate::platform::safefs::Dir::open_home(home, Some(uid)) else {
+        return Vec::new();
+    };
+    match dir.read_file("config.toml", AUTH_CAP) {
+        Ok(crate::platform::safefs::FileRead::Regular { bytes, .. }) => env_keys_of(Some(bytes)),
+        _ => Vec::new(),
+    }
+}
+
+/// A process to stop, held by a pidfd (Linux): signals reach this process or nothing.
+pub struct Target {
+    pub id: ProcId,
+    #[cfg(target_os = "linux")]
+    fd: OwnedFd,
+}
+
+impl Target {
+    /// Open a pidfd on `id`, then check the start time: the pidfd then names that process for
+    /// good, even if the pid is reused later.
+    pub fn open(id: ProcId) -> io::Result<Target> {
+        let pid = Pid::from_raw(id.pid as i32)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "pid 0"))?;
+        #[cfg(target_os = "linux")]
+        let fd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty())?;
+        #[cfg(not(target_os = "linux"))]
+        let _ = pid;
+        if !alive(id) {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "the process is gone",
+            ));
+        }
+        Ok(Target {
+            id,
+            #[cfg(target_os = "linux")]
+            fd,
+        })
+    }
+
+    pub fn signal(&self, sig: Signal) -> io::Result<()> {
+        #[cfg(target_os = "linux")]
+        return Ok(rustix::process::pidfd_send_signal(&self.fd, sig)?);
+        // Elsewhere: the start time is checked just before the signal.
+        #[cfg(not(target_os = "linux"))]
+        {
+            if !alive(self.id) {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    "the process is gone",
+                ));
+            }
+            let pid = Pid::from_raw(self.id.pid as i32)
+                .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "pid 0"))?;
+            Ok(rustix::process::kill_process(pid, sig)?)
+        }
+    }
+}
+
+/// Write a notice to a session's controlling terminal, if it is a pseudo-terminal owned by the
+/// session's user (never to someone else's terminal). Returns whether it was written.
+pub fn tell_tty(tty: &Path, uid: u32, text: &str) -> bool {
+    let Ok(fd) = rustix::fs::open(
+        tty,
+        OFlags::WRONLY | OFlags::NOCTTY | OFlags::NONBLOCK | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) else {
+        return false;
+    };
+    let Ok(st) = rustix::fs::fstat(&fd) else {
+        return false;
+    };
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::CharacterDevice
+        || st.st_uid != uid
+    {
+        return false;
+    }
+    let line = format!("\r\n\x07{}\r\n", text.replace('\n', "\r\n"));
+    File::from(fd).write_all(line.as_bytes()).is_ok()
+}
+
+/// A desktop notification through `notify-send`, run as the user on their session bus, where both
+/// exist. Fire and forget: a thread reaps it.
+pub fn notify_desktop(uid: u32, gid: u32, text: &str) -> bool {
+    use std::os::unix::process::CommandExt;
+    let runtime = PathBuf::from(format!("/run/user/{uid}"));
+    let bus = runtime.join("bus");
+    let Some(notify) = ["/usr/bin/notify-send", "/bin/notify-send"]
+        .into_iter()
+        .map(Path::new)
+        .find(|p| p.exists())
+    else {
+        return false;
+    };
+    if uid == 0 || !bus.exists() {
+        return false;
+    }
+    let child = std::process::Command::new(notify)
+        .env_clear()
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            format!("unix:path={}", bus.display()),
+        )
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .arg("--app-name=codex-warden")
+        .arg("Codex session stopped")
+        .arg(text)
+        .uid(uid)
+        .gid(gid)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    match child {
+        Ok(mut c) => {
+            std::thread::spawn(move || c.wait());
+            true
+        }
+        Err(_) => false,
+    }
+}
