@@ -50,6 +50,8 @@ struct Agent {
     started_at: String,
     last_full_scan: String,
     degraded: Option<String>,
+    /// When the agent judged a home newly in violation, for `violations_24h`.
+    violations_seen: std::collections::VecDeque<jiff::Timestamp>,
 }
 
 /// Run until SIGTERM/SIGINT.
@@ -66,6 +68,8 @@ pub fn run(settings: Settings) -> Result<()> {
         }
     });
     let scan_interval = settings.scan_interval;
+    // Held until we return: liveness for `status`, and no second agent on this state dir.
+    let _lock = crate::platform::lock::acquire(&settings.state_dir)?;
     let enforcer = Enforcer::new(settings)?;
     let watcher = Watcher::new(tx).context("starting the file watcher")?;
     let mut agent = Agent {
@@ -80,6 +84,7 @@ pub fn run(settings: Settings) -> Result<()> {
         started_at: jiff::Timestamp::now().to_string(),
         last_full_scan: String::new(),
         degraded: None,
+        violations_seen: std::collections::VecDeque::new(),
     };
     agent.enforcer.load_policy(true);
     agent.enforcer.record(
@@ -157,8 +162,11 @@ pub fn run(settings: Settings) -> Result<()> {
 
 impl Agent {
     fn reload_policy(&mut self) {
-        if self.enforcer.load_policy(false) == PolicyChange::Loaded {
-            self.full_scan();
+        match self.enforcer.load_policy(false) {
+            PolicyChange::Loaded => self.full_scan(),
+            // Status shows the rejection (which files, since when) at once.
+            PolicyChange::Rejected => self.write_status(),
+            PolicyChange::Unchanged => {}
         }
     }
 
@@ -322,6 +330,9 @@ impl Agent {
         let summary = |r: &HomeReport| (r.compliant, r.auth, r.verdict.rules());
         let changed = !report.actions.is_empty()
             || self.reports.get(&home.path).map(summary) != Some(summary(&report));
+        if changed && !report.compliant {
+            self.violations_seen.push_back(jiff::Timestamp::now());
+        }
         self.reports.insert(home.path.clone(), report);
         changed
     }
@@ -346,7 +357,11 @@ impl Agent {
         }
     }
 
-    fn write_status(&self) {
+    fn write_status(&mut self) {
+        let day_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24);
+        while self.violations_seen.front().is_some_and(|t| *t < day_ago) {
+            self.violations_seen.pop_front();
+        }
         let policy = self.enforcer.engine().policy();
         let status = Status {
             agent: Some(AgentInternals {
@@ -362,6 +377,9 @@ impl Agent {
             mode: policy.mode,
             policy_origin: self.enforcer.engine().active().origin,
             no_admin_policy: policy.baseline,
+            policy_state: self.enforcer.engine().policy_state(),
+            policy_rejection: self.enforcer.engine().rejection().cloned(),
+            violations_24h: self.violations_seen.len(),
             message: policy.enforce.message.clone(),
             last_full_scan: self.last_full_scan.clone(),
             homes: self

@@ -10,6 +10,8 @@ pub mod cli;
 pub mod commands;
 pub mod enforcer;
 pub mod engine;
+pub mod health;
+pub mod policy_state;
 pub mod report;
 pub mod settings;
 pub mod status;

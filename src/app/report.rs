@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::core::evaluate::Verdict;
+use crate::core::fix::Fix;
 use crate::core::observe::AuthStatus;
 use crate::core::observe::auth::CredentialSummary;
 use crate::core::plan::Action;
@@ -127,6 +128,9 @@ pub struct HomeReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential: Option<CredentialSummary>,
     pub verdict: Verdict,
+    /// How the user fixes each broken rule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<Fix>,
     pub planned: Vec<Action>,
     pub actions: Vec<ActionOutcome>,
 }

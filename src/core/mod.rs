@@ -8,8 +8,11 @@
 
 pub mod digest;
 pub mod evaluate;
+pub mod fix;
 pub mod home;
 pub mod observe;
 pub mod plan;
 pub mod policy;
+pub mod rule_check;
 pub mod rules;
+pub mod url;

@@ -10,6 +10,8 @@
 
 pub mod audit;
 pub mod inventory;
+pub mod lock;
+pub mod login_defs;
 pub mod policy_sources;
 pub mod policy_store;
 pub mod processes;

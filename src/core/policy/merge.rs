@@ -64,6 +64,33 @@ pub fn load_sources(sources: Vec<Source>) -> LoadOutcome {
     )
 }
 
+/// A drop-in that turns `mode = "enforce"` of an earlier source into `"monitor"` silently stops
+/// all enforcement on the machine: legitimate during a rollback, so a warning, never an error.
+fn mode_downgrade(
+    earlier: Option<&(&'static Key, Value)>,
+    later: &Value,
+    file: &str,
+    line: usize,
+) -> Option<Diagnostic> {
+    let (Some((_, Value::Mode(Mode::Enforce))), Value::Mode(Mode::Monitor)) = (earlier, later)
+    else {
+        return None;
+    };
+    let mut diag = Diagnostic::warning(
+        Code::ModeDowngrade,
+        file,
+        "this file lowers `mode` from \"enforce\" (set by an earlier file) to \"monitor\": \
+         violations are only recorded",
+    )
+    .with_help(
+        "if the rollback is intended, keep it; otherwise remove `mode` from this file \
+         (`codex-warden policy explain` shows which file set what)",
+    );
+    diag.line = line;
+    diag.column = 1;
+    Some(diag)
+}
+
 pub fn assemble(
     mut diagnostics: Vec<Diagnostic>,
     entries: Vec<Entry>,
@@ -98,6 +125,11 @@ pub fn assemble(
     for (file, layer) in layers {
         seen.extend(layer.seen);
         for (key, value, line) in layer.keys {
+            if let Some(diag) =
+                mode_downgrade(merged.get(&(key.section, key.name)), &value, &file, line)
+            {
+                diagnostics.push(diag);
+            }
             merged.insert((key.section, key.name), (key, value));
             provenance.entry(key.path()).or_default().push(Origin {
                 file: file.clone(),
