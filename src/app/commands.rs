@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use crate::app::cli::{AuditCommand, Cli, Command, PolicyCommand};
 use crate::app::enforcer::Enforcer;
 use crate::app::engine::{ActivePolicy, Engine, PolicyOrigin};
+use crate::app::policy_state::{PolicyState, Rejection};
 use crate::app::report::HomeReport;
 use crate::app::settings::Settings;
 use crate::app::status;
@@ -29,17 +30,57 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             crate::app::agent::run(settings)?;
             OK
         }
-        Command::Check { json, enforce } => check(settings, json, enforce)?,
+        Command::Check {
+            json,
+            enforce,
+            user,
+            home,
+        } => match (user, home) {
+            (None, None) => check(settings, json, enforce)?,
+            (user, home) => {
+                crate::app::simulate::check_one(&settings, user.as_deref(), home.as_deref(), json)?
+            }
+        },
+        Command::Simulate { json } => crate::app::simulate::simulate(&settings, json)?,
         Command::Policy(PolicyCommand::Validate { files, json }) => {
             policy_validate(&settings, &files, json)?
         }
         Command::Policy(PolicyCommand::Explain { json }) => policy_explain(&settings, json)?,
-        Command::Restore { id, list, json } => {
+        Command::Policy(PolicyCommand::Schema) => {
+            let schema = crate::core::policy::json_schema::schema();
+            println!("{}", serde_json::to_string_pretty(&schema)?);
+            OK
+        }
+        Command::Restore {
+            id,
+            list,
+            force,
+            json,
+        } => {
             if list {
-                restore_list(&settings, json)?
+                crate::app::restore::list(&settings, json)?
             } else {
-                restore(settings, id.as_deref().unwrap_or_default(), json)?
+                crate::app::restore::restore(
+                    settings,
+                    id.as_deref().unwrap_or_default(),
+                    force,
+                    json,
+                )?
             }
+        }
+        Command::Completions { shell } => {
+            crate::app::assets::completions(shell, &mut std::io::stdout());
+            OK
+        }
+        Command::Man => {
+            crate::app::assets::man(&mut std::io::stdout())?;
+            OK
+        }
+        Command::GenerateAssets { dir } => {
+            for path in crate::app::assets::generate(&dir)? {
+                println!("{}", path.display());
+            }
+            OK
         }
         Command::Audit(AuditCommand::Verify { json }) => audit_verify(&settings, json)?,
         Command::Status { json } => status::show(&settings, json)?,
@@ -48,18 +89,26 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
 }
 
 fn check(settings: Settings, json: bool, enforce: bool) -> Result<u8> {
-    let (active, reports) = if enforce {
+    let (active, reports, engine_state) = if enforce {
         let mut enforcer = Enforcer::new(settings.clone())?;
         enforcer.load_policy(true);
         let reports = enforcer.scan();
-        (enforcer.engine().active().clone(), reports)
+        let state = policy_state_of(enforcer.engine());
+        (enforcer.engine().active().clone(), reports, state)
     } else {
         let mut engine = Engine::new(settings.clone())?;
         engine.load_policy(true);
         let reports = engine.scan();
-        (engine.active().clone(), reports)
+        let state = policy_state_of(&engine);
+        (engine.active().clone(), reports, state)
     };
     let violations = reports.iter().any(|r| !r.compliant);
+    let state = engine_state;
+    let warnings: Vec<&str> = if reports.is_empty() {
+        vec![crate::app::health::ZERO_HOMES]
+    } else {
+        Vec::new()
+    };
     let mut out = std::io::stdout().lock();
     if json {
         let policy = &active.policy;
@@ -71,15 +120,46 @@ fn check(settings: Settings, json: bool, enforce: bool) -> Result<u8> {
                 "origin": active.origin,
                 "no_admin_policy": policy.baseline,
             },
+            "policy_state": state.0,
+            "policy_rejection": state.1,
             "enforce": enforce,
-            "compliant": !violations,
+            "compliant": !violations && state.0 != PolicyState::Rejected,
+            "warnings": warnings,
             "homes": reports,
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
+        if let Some(rejection) = &state.1 {
+            writeln!(
+                out,
+                "POLICY REJECTED: {}",
+                match state.0 {
+                    PolicyState::Rejected => "no good policy was ever loaded, so none is enforced",
+                    _ => "the last good policy is enforced instead",
+                }
+            )?;
+            for line in rejection.lines() {
+                writeln!(out, "  {line}")?;
+            }
+        }
         write_check_human(&mut out, &settings, &active, &reports, enforce)?;
+        for warning in &warnings {
+            writeln!(out, "warning: {warning}")?;
+        }
     }
-    Ok(if violations { FINDINGS } else { OK })
+    // Fail closed: a machine whose policy files are rejected, with nothing good to fall back
+    // on, is not "compliant" whatever the baseline says.
+    Ok(if state.0 == PolicyState::Rejected {
+        ERROR
+    } else if violations {
+        FINDINGS
+    } else {
+        OK
+    })
+}
+
+fn policy_state_of(engine: &Engine) -> (PolicyState, Option<Rejection>) {
+    (engine.policy_state(), engine.rejection().cloned())
 }
 
 fn write_check_human(
@@ -120,6 +200,9 @@ fn write_check_human(
         for v in &r.verdict.violations {
             writeln!(out, "       {}: {}", v.rule, v.evidence)?;
         }
+        for f in &r.fixes {
+            writeln!(out, "       fix ({}): {}", f.rule, f.fix)?;
+        }
         for reason in &r.verdict.exceptions_applied {
             writeln!(out, "       exception applied: {reason}")?;
         }
@@ -150,7 +233,7 @@ fn write_check_human(
     Ok(())
 }
 
-fn describe(c: &crate::core::observe::auth::CredentialSummary) -> String {
+pub fn describe(c: &crate::core::observe::auth::CredentialSummary) -> String {
     let mut parts = vec![format!("{} login", c.method)];
     if let Some(w) = &c.workspace {
         parts.push(format!("workspace {w}"));
@@ -187,11 +270,20 @@ fn policy_validate(settings: &Settings, files: &[std::path::PathBuf], json: bool
             .iter()
             .filter(|d| d.severity == Severity::Error)
             .all(|d| d.code == Code::Io);
+    let nothing = outcome.sources.is_empty();
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&diag::render_json(&outcome.diagnostics))?
-        );
+        let mut doc = diag::render_json(&outcome.diagnostics);
+        doc["policy_files"] = serde_json::json!(outcome.sources.len());
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else if nothing && errors == 0 {
+        // Not "policy ok": there is no policy, and the agent would run the baseline.
+        for d in &outcome.diagnostics {
+            println!("warning[{}]: {}", d.code, d.message);
+            if let Some(help) = &d.help {
+                println!("  = help: {help}");
+            }
+        }
+        println!("no policy: nothing to validate (the agent runs its monitor-only baseline)");
     } else {
         let rendered = diag::render_human(&outcome.diagnostics, &outcome.sources);
         print!("{rendered}");
@@ -223,108 +315,6 @@ fn policy_explain(settings: &Settings, json: bool) -> Result<u8> {
     } else {
         FINDINGS
     })
-}
-
-fn restore(settings: Settings, id: &str, json: bool) -> Result<u8> {
-    let mut enforcer = Enforcer::new(settings)?;
-    // A mistyped id is a usage error, not an audit event.
-    enforcer.vault().meta(id)?;
-    enforcer.load_policy(true);
-    let meta = match enforcer.vault().restore(id) {
-        Ok(meta) => meta,
-        Err(e) => {
-            enforcer.record(
-                audit::Event::EnforcementFailed,
-                audit::Fields {
-                    action: Some("restore".into()),
-                    vault_id: Some(id.to_string()),
-                    error: Some(format!("{e:#}")),
-                    ..Default::default()
-                },
-            );
-            return Err(e);
-        }
-    };
-    enforcer.record(
-        audit::Event::Restored,
-        audit::Fields {
-            user: meta.user.clone(),
-            uid: meta.uid,
-            codex_home: Some(meta.codex_home.clone()),
-            credential: meta.credential.clone(),
-            rules: meta.rules.clone(),
-            action: Some("restore".into()),
-            outcome: Some("restored".into()),
-            vault_id: Some(meta.id.clone()),
-            ..Default::default()
-        },
-    );
-    // Would the running policy take it again at once?
-    let home = crate::core::observe::CodexHome {
-        path: meta.codex_home.clone(),
-        uid: meta.uid,
-        user: meta.user.clone(),
-    };
-    let engine = enforcer.engine();
-    let report = engine.judge(&engine.observe_settled(&home));
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
-                "restored": meta,
-                "compliant_now": report.compliant,
-                "violations": report.verdict.violations,
-            }))?
-        );
-    } else {
-        println!(
-            "restored {} to {}",
-            meta.id,
-            meta.codex_home.join(crate::core::home::AUTH_FILE).display()
-        );
-        if !report.compliant && engine.policy().mode == crate::core::policy::Mode::Enforce {
-            println!(
-                "warning: the running policy still forbids this credential ({}); the agent will \
-                 quarantine it again unless the policy or an [[exception]] allows it",
-                report
-                    .verdict
-                    .rules()
-                    .iter()
-                    .map(|r| r.code())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
-    }
-    Ok(OK)
-}
-
-fn restore_list(settings: &Settings, json: bool) -> Result<u8> {
-    let vault = crate::platform::vault::Vault::open(&settings.state_dir)?;
-    let entries = vault.list()?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&entries)?);
-        return Ok(OK);
-    }
-    if entries.is_empty() {
-        println!("the vault is empty");
-    }
-    for m in entries {
-        println!(
-            "{}  {}  {}  {}  {}{}",
-            m.id,
-            m.quarantined_at,
-            m.user.as_deref().unwrap_or("-"),
-            m.codex_home.display(),
-            m.rules.join(","),
-            if m.restored_at.is_some() {
-                "  (restored)"
-            } else {
-                ""
-            }
-        );
-    }
-    Ok(OK)
 }
 
 fn audit_verify(settings: &Settings, json: bool) -> Result<u8> {

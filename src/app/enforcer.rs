@@ -52,6 +52,22 @@ impl Enforcer {
         })
     }
 
+    /// An enforcer around an engine that already loaded its policy (so nothing is recorded
+    /// about loading it: `restore` records only what it does).
+    pub fn with_engine(engine: Engine) -> Result<Enforcer> {
+        let settings = engine.settings();
+        let audit = AuditLog::open(&settings.audit_log)?;
+        let vault = Vault::open(&settings.state_dir)?;
+        Ok(Enforcer {
+            engine,
+            audit,
+            vault,
+            last_recorded: HashMap::new(),
+            backlog: RefCell::new(Vec::new()),
+            dropped: Cell::new(0),
+        })
+    }
+
     /// The engine that judges for this enforcer.
     pub fn engine(&self) -> &Engine {
         &self.engine

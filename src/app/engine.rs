@@ -281,6 +281,16 @@ impl Engine {
         unchanged
     }
 
+    /// Judge with `policy` (loaded by the caller, e.g. `simulate`), as an admin policy.
+    pub fn use_policy(&mut self, policy: Policy) {
+        self.active = ActivePolicy {
+            policy,
+            origin: PolicyOrigin::Admin,
+            sources: Vec::new(),
+        };
+        self.rejection = None;
+    }
+
     /// Every Codex home in scope now.
     pub fn discover(&self) -> Vec<CodexHome> {
         inventory::discover(

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod agent;
+pub mod assets;
 pub mod cli;
 pub mod commands;
 pub mod enforcer;
@@ -13,5 +14,7 @@ pub mod engine;
 pub mod health;
 pub mod policy_state;
 pub mod report;
+pub mod restore;
 pub mod settings;
+pub mod simulate;
 pub mod status;

@@ -8,6 +8,7 @@
 
 pub mod digest;
 pub mod evaluate;
+pub mod exception_hint;
 pub mod fix;
 pub mod home;
 pub mod observe;

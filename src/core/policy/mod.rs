@@ -9,6 +9,7 @@
 pub mod check;
 pub mod diag;
 pub mod explain;
+pub mod json_schema;
 pub mod managed_prefs;
 pub mod merge;
 pub mod schema;
