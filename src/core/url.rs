@@ -38,6 +38,13 @@ pub fn policy_problem(raw: &str) -> Option<String> {
     if raw.chars().any(char::is_whitespace) {
         return Some(format!("`{raw}` contains whitespace"));
     }
+    // The URL standard forgives `https:///v1` (host `v1`); a policy should say what it means.
+    let authority = raw
+        .split_once("://")
+        .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or_default());
+    if authority.is_some_and(|a| a.is_empty() || a.starts_with(':')) {
+        return Some(format!("`{raw}` has no host"));
+    }
     let url = match url::Url::parse(raw) {
         Ok(url) => url,
         Err(url::ParseError::EmptyHost) => return Some(format!("`{raw}` has no host")),
