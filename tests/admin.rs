@@ -440,9 +440,9 @@ fn the_cli_is_quiet_on_a_closed_pipe_and_tells_usage_from_failure() {
         assert!(!help.contains("--state-dir <"), "{help}");
         assert!(help.contains("Exit:"), "{help}");
         let help = stdout(&m.run(&[sub, &["-h"]].concat()));
-        let undocumented = help.lines().filter(|l| {
-            l.trim_start().starts_with("--") && l.trim().split_whitespace().count() == 1
-        });
+        let undocumented = help
+            .lines()
+            .filter(|l| l.trim_start().starts_with("--") && l.split_whitespace().count() == 1);
         assert_eq!(undocumented.count(), 0, "{help}");
     }
 
