@@ -75,6 +75,21 @@ fn status_is_a_health_check_from_the_agents_lock_not_its_pid() {
     );
     assert!(json["host"].as_str().is_some_and(|h| !h.is_empty()));
     assert_eq!(json["exit_code"], 0);
+    // status and check judge from one source: the same verdict per home.
+    let verdicts = |v: &serde_json::Value| -> Vec<(String, bool)> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                (
+                    h["codex_home"].to_string(),
+                    h["compliant"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let check = json_of(&m.run(&["check", "--json"]));
+    assert_eq!(verdicts(&json["home_reports"]), verdicts(&check["homes"]));
 
     // A second agent on the same state dir is refused, naming the first.
     let second = m.run(&["run"]);

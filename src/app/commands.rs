@@ -18,10 +18,7 @@ use crate::core::policy::explain;
 use crate::platform::audit;
 use crate::platform::policy_sources;
 
-/// Exit codes shared by `check`, `policy validate` and `audit verify`.
-pub const OK: u8 = 0;
-pub const FINDINGS: u8 = 1;
-pub const ERROR: u8 = 2;
+pub use crate::app::exit::{ERROR, FINDINGS, OK};
 
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
     let settings = cli.paths.settings();
@@ -191,7 +188,7 @@ fn write_check_human(
             _ => "owner unknown".into(),
         };
         let what = match &r.credential {
-            Some(c) => describe(c),
+            Some(c) => crate::app::report::describe(c),
             None if r.auth == AuthStatus::Absent => "no credential".into(),
             None => "credential unreadable".into(),
         };
@@ -231,26 +228,6 @@ fn write_check_human(
         reports.len() - bad
     )?;
     Ok(())
-}
-
-pub fn describe(c: &crate::core::observe::auth::CredentialSummary) -> String {
-    let mut parts = vec![format!("{} login", c.method)];
-    if let Some(w) = &c.workspace {
-        parts.push(format!("workspace {w}"));
-    }
-    if let Some(p) = &c.plan {
-        parts.push(format!("plan {p}"));
-    }
-    if let Some(d) = &c.email_domain {
-        parts.push(format!("email @{d}"));
-    }
-    if let Some(k) = &c.key_kind {
-        parts.push(format!("{k} key"));
-    }
-    if let Some(f) = &c.key_fingerprint {
-        parts.push(format!("fingerprint {f}"));
-    }
-    parts.join(", ")
 }
 
 fn policy_validate(settings: &Settings, files: &[std::path::PathBuf], json: bool) -> Result<u8> {

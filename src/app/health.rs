@@ -15,15 +15,28 @@
 use serde_json::{Map, Value, json};
 
 use crate::app::policy_state::PolicyState;
-use crate::app::status::Status;
 use crate::platform::lock::Liveness;
+
+/// What health is judged from: the parts of a status snapshot that matter (the snapshot makes
+/// them with `Status::facts`).
+#[derive(Debug, Clone)]
+pub struct Facts<'a> {
+    pub policy_state: PolicyState,
+    pub revision: &'a str,
+    pub mode: &'a str,
+    pub watch_degraded: Option<&'a str>,
+    pub homes: usize,
+    pub homes_with_violations: usize,
+    pub violations_24h: usize,
+    pub last_full_scan: &'a str,
+}
 
 pub const HEALTHY: u8 = 0;
 pub const VIOLATIONS: u8 = 1;
 pub const UNHEALTHY: u8 = 2;
 
 /// What makes a machine unhealthy, in the order `status` prints them.
-pub fn problems(status: Option<&Status<'_>>, liveness: &Liveness) -> Vec<String> {
+pub fn problems(status: Option<&Facts<'_>>, liveness: &Liveness) -> Vec<String> {
     let mut out = Vec::new();
     match liveness {
         Liveness::Running { .. } => {}
@@ -48,20 +61,16 @@ pub fn problems(status: Option<&Status<'_>>, liveness: &Liveness) -> Vec<String>
         ),
         PolicyState::None => out.push("no admin policy is installed".to_string()),
     }
-    if let Some(reason) = status
-        .agent
-        .as_ref()
-        .and_then(|a| a.watch_degraded.as_ref())
-    {
+    if let Some(reason) = status.watch_degraded {
         out.push(format!("watching is degraded: {reason}"));
     }
     out
 }
 
 /// What is worth saying but does not make the machine unhealthy.
-pub fn warnings(status: Option<&Status<'_>>) -> Vec<String> {
+pub fn warnings(status: Option<&Facts<'_>>) -> Vec<String> {
     match status {
-        Some(s) if s.homes.is_empty() => vec![ZERO_HOMES.to_string()],
+        Some(s) if s.homes == 0 => vec![ZERO_HOMES.to_string()],
         _ => Vec::new(),
     }
 }
@@ -71,11 +80,11 @@ pub const ZERO_HOMES: &str =
     "no Codex home is in scope: check [scope] min_uid, exclude_users and homes";
 
 /// The exit code of `status`.
-pub fn exit_code(status: Option<&Status<'_>>, liveness: &Liveness) -> u8 {
+pub fn exit_code(status: Option<&Facts<'_>>, liveness: &Liveness) -> u8 {
     if !problems(status, liveness).is_empty() {
         return UNHEALTHY;
     }
-    if status.is_some_and(|s| s.homes.iter().any(|h| !h.report.compliant)) {
+    if status.is_some_and(|s| s.homes_with_violations > 0) {
         VIOLATIONS
     } else {
         HEALTHY
@@ -92,10 +101,11 @@ pub fn age_seconds(at: &str, now: jiff::Timestamp) -> Option<i64> {
 /// list under `home_reports`, since `homes` is the count).
 pub fn json(
     host: &str,
-    status: Option<&Status<'_>>,
+    status: Option<&Facts<'_>>,
+    snapshot: Option<Value>,
     liveness: &Liveness,
     now: jiff::Timestamp,
-) -> serde_json::Result<Value> {
+) -> Value {
     let problems = problems(status, liveness);
     let code = exit_code(status, liveness);
     let mut out = Map::new();
@@ -117,14 +127,12 @@ pub fn json(
         "policy_state",
         json!(status.map_or("none", |s| s.policy_state.as_str())),
     );
-    put("revision", json!(status.map(|s| &s.policy_revision)));
-    put("mode", json!(status.map(|s| s.mode.as_str())));
-    put("homes", json!(status.map_or(0, |s| s.homes.len())));
+    put("revision", json!(status.map(|s| s.revision)));
+    put("mode", json!(status.map(|s| s.mode)));
+    put("homes", json!(status.map_or(0, |s| s.homes)));
     put(
         "homes_with_violations",
-        json!(status.map_or(0, |s| {
-            s.homes.iter().filter(|h| !h.report.compliant).count()
-        })),
+        json!(status.map_or(0, |s| s.homes_with_violations)),
     );
     put(
         "violations_24h",
@@ -132,14 +140,11 @@ pub fn json(
     );
     put(
         "last_scan_age_s",
-        json!(status.and_then(|s| age_seconds(&s.last_full_scan, now))),
+        json!(status.and_then(|s| age_seconds(s.last_full_scan, now))),
     );
     put("problems", json!(problems));
     put("warnings", json!(warnings(status)));
-    if let Some(status) = status {
-        let Value::Object(snapshot) = serde_json::to_value(status)? else {
-            return Ok(Value::Object(out));
-        };
+    if let Some(Value::Object(snapshot)) = snapshot {
         for (key, value) in snapshot {
             let key = if key == "homes" {
                 "home_reports".to_string()
@@ -149,5 +154,5 @@ pub fn json(
             out.entry(key).or_insert(value);
         }
     }
-    Ok(Value::Object(out))
+    Value::Object(out)
 }

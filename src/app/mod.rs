@@ -11,6 +11,7 @@ pub mod cli;
 pub mod commands;
 pub mod enforcer;
 pub mod engine;
+pub mod exit;
 pub mod health;
 pub mod policy_state;
 pub mod report;

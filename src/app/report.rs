@@ -135,6 +135,27 @@ pub struct HomeReport {
     pub actions: Vec<ActionOutcome>,
 }
 
+/// A credential in one line: `api-key login, project key, fingerprint 3f2a…`.
+pub fn describe(c: &crate::core::observe::auth::CredentialSummary) -> String {
+    let mut parts = vec![format!("{} login", c.method)];
+    if let Some(w) = &c.workspace {
+        parts.push(format!("workspace {w}"));
+    }
+    if let Some(p) = &c.plan {
+        parts.push(format!("plan {p}"));
+    }
+    if let Some(d) = &c.email_domain {
+        parts.push(format!("email @{d}"));
+    }
+    if let Some(k) = &c.key_kind {
+        parts.push(format!("{k} key"));
+    }
+    if let Some(f) = &c.key_fingerprint {
+        parts.push(format!("fingerprint {f}"));
+    }
+    parts.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,9 +10,9 @@
 use anyhow::Result;
 use serde_json::json;
 
-use crate::app::commands::{FINDINGS, OK};
 use crate::app::enforcer::Enforcer;
 use crate::app::engine::Engine;
+use crate::app::exit::{FINDINGS, OK};
 use crate::app::report::HomeReport;
 use crate::app::settings::Settings;
 use crate::core::exception_hint;

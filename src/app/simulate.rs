@@ -15,9 +15,10 @@ use std::path::Path;
 use anyhow::{Result, bail};
 use serde_json::json;
 
-use crate::app::commands::{ERROR, FINDINGS, OK, describe};
 use crate::app::engine::Engine;
+use crate::app::exit::{ERROR, FINDINGS, OK};
 use crate::app::report::HomeReport;
+use crate::app::report::describe;
 use crate::app::settings::Settings;
 use crate::core::evaluate;
 use crate::core::plan::Action;

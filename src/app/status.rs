@@ -81,6 +81,23 @@ pub struct Status<'a> {
 }
 
 impl Status<'_> {
+    /// What `status` judges health from.
+    pub fn facts(&self) -> health::Facts<'_> {
+        health::Facts {
+            policy_state: self.policy_state,
+            revision: &self.policy_revision,
+            mode: self.mode.as_str(),
+            watch_degraded: self
+                .agent
+                .as_ref()
+                .and_then(|a| a.watch_degraded.as_deref()),
+            homes: self.homes.len(),
+            homes_with_violations: self.homes.iter().filter(|h| !h.report.compliant).count(),
+            violations_24h: self.violations_24h,
+            last_full_scan: &self.last_full_scan,
+        }
+    }
+
     /// The view of the user `uid`: their homes only, no agent internals.
     fn for_user(&self, uid: u32) -> Status<'_> {
         Status {
@@ -183,18 +200,21 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
         }
     };
     let liveness = lock::probe(&settings.state_dir);
-    let code = health::exit_code(status.as_ref(), &liveness);
+    let facts = status.as_ref().map(Status::facts);
+    let code = health::exit_code(facts.as_ref(), &liveness);
     if json {
+        let snapshot = status.as_ref().map(serde_json::to_value).transpose()?;
         let value = health::json(
             &crate::platform::audit::hostname(),
-            status.as_ref(),
+            facts.as_ref(),
+            snapshot,
             &liveness,
             jiff::Timestamp::now(),
-        )?;
+        );
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(code);
     }
-    let Some(status) = status else {
+    let Some(status) = &status else {
         println!(
             "UNHEALTHY: no status in {}: the agent has not run yet (start it with `codex-warden \
              run`)",
@@ -216,7 +236,7 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
         status.version,
         status.started_at
     );
-    print_policy(&status);
+    print_policy(status);
     println!(
         "last full scan: {}, updated {}",
         status.last_full_scan, status.updated_at
@@ -249,10 +269,10 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
             rules.join(", ")
         );
     }
-    for warning in health::warnings(Some(&status)) {
+    for warning in health::warnings(facts.as_ref()) {
         println!("warning: {warning}");
     }
-    let problems = health::problems(Some(&status), &liveness);
+    let problems = health::problems(facts.as_ref(), &liveness);
     if problems.is_empty() {
         println!(
             "health: {}",
@@ -280,14 +300,17 @@ fn show_user(settings: &Settings, uid: u32, json: bool) -> Result<u8> {
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
     let liveness = lock::probe(&settings.state_dir);
-    let code = health::exit_code(view.as_ref(), &liveness);
+    let facts = view.as_ref().map(Status::facts);
+    let code = health::exit_code(facts.as_ref(), &liveness);
     if json {
+        let snapshot = view.as_ref().map(serde_json::to_value).transpose()?;
         let value = health::json(
             &crate::platform::audit::hostname(),
-            view.as_ref(),
+            facts.as_ref(),
+            snapshot,
             &liveness,
             jiff::Timestamp::now(),
-        )?;
+        );
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(code);
     }
