@@ -84,7 +84,9 @@ fn real_codex_api_key_login_is_quarantined_and_restored() {
     assert_eq!(m.events("agent_stopped").len(), 1);
 
     let id = q["vault_id"].as_str().unwrap();
-    let restore = m.run(&["restore", id]);
+    // The policy still forbids it: refused unless forced.
+    assert_eq!(m.run(&["restore", id]).status.code(), Some(1));
+    let restore = m.run(&["restore", id, "--force"]);
     assert_eq!(restore.status.code(), Some(0), "{}", stderr(&restore));
     assert!(stdout(&restore).contains("the agent will quarantine it again"));
     let status = m.codex_as("alice", &["login", "status"], None);
