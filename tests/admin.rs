@@ -75,6 +75,9 @@ fn status_is_a_health_check_from_the_agents_lock_not_its_pid() {
     );
     assert!(json["host"].as_str().is_some_and(|h| !h.is_empty()));
     assert_eq!(json["exit_code"], 0);
+    let human = stdout(&m.run(&["status"]));
+    assert!(human.contains("policy state: active"), "{human}");
+    assert!(human.contains("10-corp.toml"), "{human}");
     // status and check judge from one source: the same verdict per home.
     let verdicts = |v: &serde_json::Value| -> Vec<(String, bool)> {
         v.as_array()

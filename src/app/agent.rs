@@ -174,6 +174,11 @@ impl Agent {
     fn full_scan(&mut self) {
         self.enforcer.flush_backlog();
         let homes = self.enforcer.discover();
+        // Said once: on the first scan, or when the last home leaves the scope.
+        let first_scan = self.last_full_scan.is_empty();
+        if homes.is_empty() && (first_scan || !self.homes.is_empty()) {
+            tracing::warn!("{}", crate::app::health::ZERO_HOMES);
+        }
         self.enforcer.recover(&homes);
         self.homes = homes.iter().map(|h| (h.path.clone(), h.clone())).collect();
         self.reports.retain(|path, _| self.homes.contains_key(path));
@@ -379,6 +384,14 @@ impl Agent {
             no_admin_policy: policy.baseline,
             policy_state: self.enforcer.engine().policy_state(),
             policy_rejection: self.enforcer.engine().rejection().cloned(),
+            policy_sources: self
+                .enforcer
+                .engine()
+                .active()
+                .sources
+                .iter()
+                .map(|s| s.name.clone())
+                .collect(),
             violations_24h: self.violations_seen.len(),
             message: policy.enforce.message.clone(),
             last_full_scan: self.last_full_scan.clone(),

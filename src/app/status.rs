@@ -71,6 +71,9 @@ pub struct Status<'a> {
     /// The policy sources' rejection (each file's first error, since when), if rejected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_rejection: Option<Rejection>,
+    /// The files (or MDM source) the active policy was loaded from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy_sources: Vec<String>,
     /// `violation` records the agent wrote in the last 24 hours.
     #[serde(default)]
     pub violations_24h: usize,
@@ -122,6 +125,7 @@ impl Status<'_> {
             policy_state: self.policy_state,
             // Which admin files are broken is the admin's business.
             policy_rejection: None,
+            policy_sources: Vec::new(),
             violations_24h: 0,
             message: self.message.clone(),
             last_full_scan: self.last_full_scan.clone(),
@@ -369,6 +373,9 @@ fn print_policy(status: &Status<'_>) {
         status.mode.as_str(),
     );
     println!("policy state: {}", status.policy_state.as_str());
+    if !status.policy_sources.is_empty() {
+        println!("policy sources: {}", status.policy_sources.join(", "));
+    }
     if let Some(rejection) = &status.policy_rejection {
         println!("POLICY REJECTED since {}:", rejection.since);
         for line in rejection.lines() {
