@@ -6,7 +6,7 @@
 # the rules read them directly: the device is compliant when the agent runs, the admin policy is
 # active and no Codex home is in violation.
 #
-# Needs jq (or python3) to pick the fields; prints an all-failing object when codex-warden is
+# Needs python3 to pick the fields; prints an all-failing object when codex-warden is
 # missing, so a device without the agent is never compliant.
 
 BIN=/usr/bin/codex-warden
