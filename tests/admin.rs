@@ -472,6 +472,8 @@ fn the_cli_is_quiet_on_a_closed_pipe_and_tells_usage_from_failure() {
     assert!(generated.status.success(), "{}", stderr(&generated));
     let page = std::fs::read_to_string(assets.join("codex-warden.1")).unwrap();
     assert!(page.contains(".TH codex-warden"), "{page}");
+    let check_page = std::fs::read_to_string(assets.join("codex-warden-check.1")).unwrap();
+    assert!(check_page.contains("Exit: 0 all compliant"), "{check_page}");
     for f in ["codex-warden.bash", "_codex-warden", "codex-warden.fish"] {
         assert!(assets.join("completions").join(f).exists(), "{f}");
     }

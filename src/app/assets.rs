@@ -24,17 +24,20 @@ pub fn man(out: &mut dyn Write) -> Result<()> {
         .context("rendering the man page")
 }
 
-/// `DIR/codex-warden.1` and `DIR/completions/<file per shell>`.
+/// `DIR/codex-warden.1` (and a page per subcommand) and `DIR/completions/<file per shell>`.
 pub fn generate(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     let completions_dir = dir.join("completions");
     std::fs::create_dir_all(&completions_dir)
         .with_context(|| format!("creating {}", completions_dir.display()))?;
-    let mut written = Vec::new();
-    let page = dir.join(format!("{BIN}.1"));
-    let mut bytes = Vec::new();
-    man(&mut bytes)?;
-    std::fs::write(&page, bytes).with_context(|| format!("writing {}", page.display()))?;
-    written.push(page);
+    // codex-warden.1 and one page per subcommand (codex-warden-check.1, …), which the main
+    // page refers to.
+    clap_mangen::generate_to(cli::command(), dir)
+        .with_context(|| format!("writing man pages into {}", dir.display()))?;
+    let mut written: Vec<std::path::PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "1"))
+        .collect();
+    written.sort();
     for shell in [
         Shell::Bash,
         Shell::Zsh,
