@@ -156,3 +156,64 @@ pub fn json(
     }
     Value::Object(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(state: PolicyState, bad: usize, degraded: Option<&'static str>) -> Facts<'static> {
+        Facts {
+            policy_state: state,
+            revision: "r1",
+            mode: "enforce",
+            watch_degraded: degraded,
+            homes: 3,
+            homes_with_violations: bad,
+            violations_24h: bad,
+            last_full_scan: "2026-11-26T00:00:00Z",
+        }
+    }
+
+    #[test]
+    fn exit_codes_are_distinct() {
+        let up = Liveness::Running { pid: Some(7) };
+        let ok = facts(PolicyState::Active, 0, None);
+        assert_eq!(exit_code(Some(&ok), &up), HEALTHY);
+        assert_eq!(
+            exit_code(Some(&facts(PolicyState::Active, 2, None)), &up),
+            VIOLATIONS
+        );
+        for unhealthy in [
+            facts(PolicyState::Rejected, 0, None),
+            facts(PolicyState::LastGood, 0, None),
+            facts(PolicyState::None, 0, None),
+            facts(PolicyState::Active, 0, Some("inotify watch limit")),
+            // Unhealthy outranks violations: the MDM must see the agent is down.
+            facts(PolicyState::Active, 2, Some("inotify watch limit")),
+        ] {
+            assert_eq!(exit_code(Some(&unhealthy), &up), UNHEALTHY, "{unhealthy:?}");
+        }
+        assert_eq!(exit_code(Some(&ok), &Liveness::NotRunning), UNHEALTHY);
+        assert_eq!(exit_code(None, &up), UNHEALTHY);
+    }
+
+    #[test]
+    fn json_starts_flat() {
+        let now: jiff::Timestamp = "2026-11-26T00:01:40Z".parse().unwrap();
+        let value = json(
+            "host-1",
+            Some(&facts(PolicyState::Active, 1, None)),
+            Some(json!({"homes": [1, 2, 3], "policy_revision": "r1"})),
+            &Liveness::Running { pid: Some(7) },
+            now,
+        );
+        assert_eq!(value["host"], "host-1");
+        assert_eq!(value["agent_running"], true);
+        assert_eq!(value["agent_pid"], 7);
+        assert_eq!(value["policy_state"], "active");
+        assert_eq!(value["homes"], 3);
+        assert_eq!(value["home_reports"], json!([1, 2, 3]));
+        assert_eq!(value["last_scan_age_s"], 100);
+        assert_eq!(value["exit_code"], 1);
+    }
+}
