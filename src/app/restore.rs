@@ -16,6 +16,7 @@ use crate::app::exit::{FINDINGS, OK};
 use crate::app::report::HomeReport;
 use crate::app::settings::Settings;
 use crate::core::exception_hint;
+use crate::core::fix;
 use crate::core::observe::{AuthState, CodexHome, auth};
 use crate::core::plan::Action;
 use crate::platform::audit;
@@ -58,10 +59,18 @@ fn hint(meta: &Meta, report: &HomeReport) -> exception_hint::Hint {
     let expires = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 30))
         .strftime("%Y-%m-%dT00:00:00Z")
         .to_string();
+    // Config rules are fixed in config.toml and never take a credential: only the rules that
+    // would quarantine it need an exception.
+    let rules: Vec<_> = report
+        .verdict
+        .rules()
+        .into_iter()
+        .filter(|r| !fix::is_config_rule(*r))
+        .collect();
     exception_hint::exception_for(
         meta.user.as_deref(),
         report.credential.as_ref(),
-        &report.verdict.rules(),
+        &rules,
         &expires,
     )
 }
@@ -112,6 +121,21 @@ pub fn restore(settings: Settings, id: &str, force: bool, json: bool) -> Result<
             if !hint.not_exceptable.is_empty() {
                 let names: Vec<&str> = hint.not_exceptable.iter().map(|r| r.code()).collect();
                 println!("\nno exception can allow: {}", names.join(", "));
+            }
+            let config: Vec<&str> = judged
+                .report
+                .verdict
+                .rules()
+                .into_iter()
+                .filter(|r| fix::is_config_rule(*r))
+                .map(|r| r.code())
+                .collect();
+            if !config.is_empty() {
+                println!(
+                    "\n{}: about the home's config.toml, not the credential; they do not stop \
+                     a restore",
+                    config.join(", ")
+                );
             }
             println!("\nTo restore it anyway (the agent will take it again): --force");
         }
