@@ -58,7 +58,7 @@ fn real_codex_api_key_login_is_quarantined_and_restored() {
     wait_for("status to show the home compliant", || {
         let out = m.run(&["status", "--json"]);
         let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-        s["homes"].as_array().is_some_and(|h| {
+        s["home_reports"].as_array().is_some_and(|h| {
             h.iter()
                 .any(|h| h["codex_home"] == home.to_str().unwrap() && h["compliant"] == true)
         })
@@ -84,7 +84,9 @@ fn real_codex_api_key_login_is_quarantined_and_restored() {
     assert_eq!(m.events("agent_stopped").len(), 1);
 
     let id = q["vault_id"].as_str().unwrap();
-    let restore = m.run(&["restore", id]);
+    // The policy still forbids it: refused unless forced.
+    assert_eq!(m.run(&["restore", id]).status.code(), Some(1));
+    let restore = m.run(&["restore", id, "--force"]);
     assert_eq!(restore.status.code(), Some(0), "{}", stderr(&restore));
     assert!(stdout(&restore).contains("the agent will quarantine it again"));
     let status = m.codex_as("alice", &["login", "status"], None);
@@ -94,7 +96,8 @@ fn real_codex_api_key_login_is_quarantined_and_restored() {
     assert_eq!(auth.permissions().mode() & 0o777, 0o600);
     assert_eq!(std::os::unix::fs::MetadataExt::uid(&auth), m.uid("alice"));
     assert_eq!(m.events("restored")[0]["vault_id"], id);
-    assert_eq!(m.run(&["audit", "verify"]).status.code(), Some(0));
+    let verify = m.run(&["audit", "verify"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
 }
 
 #[test]
@@ -435,7 +438,7 @@ fn a_relocated_codex_home_is_found_through_the_session_using_it() {
     wait_for("the agent to find the relocated home", || {
         let out = m.run(&["status", "--json"]);
         let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-        status["homes"].as_array().is_some_and(|h| {
+        status["home_reports"].as_array().is_some_and(|h| {
             h.iter()
                 .any(|h| h["codex_home"] == relocated.to_str().unwrap())
         })
@@ -609,6 +612,7 @@ fn config_secrets_stay_out_of_records() {
     // and the home's sessions are stopped instead (tests/sessions.rs).
     assert_eq!(v["action"], "record");
     assert!(home.join("auth.json").exists());
+    assert!(m.events("quarantined").is_empty());
     let everything = format!(
         "{}{}{}{}{}",
         std::fs::read_to_string(m.audit_log()).unwrap(),
@@ -877,7 +881,7 @@ fn a_users_processes_cannot_make_the_agent_act_on_homes_that_are_not_theirs() {
     let agent = m.start_agent();
     let status: serde_json::Value =
         serde_json::from_str(&stdout(&m.run(&["status", "--json"]))).unwrap();
-    let homes = status["homes"].as_array().unwrap();
+    let homes = status["home_reports"].as_array().unwrap();
     // alice's and mallory's own ~/.codex, and at most 32 of mallory's relocated homes.
     assert_eq!(homes.len(), 2 + 32, "{homes:?}");
     for h in homes {

@@ -657,7 +657,7 @@ fn ocsf_projection_validates_against_the_class_schemas() {
         .as_str()
         .unwrap()
         .to_string();
-    assert_eq!(m.run(&["restore", &id]).status.code(), Some(0));
+    assert_eq!(m.run(&["restore", &id, "--force"]).status.code(), Some(0));
     // Tampering, so the log has a tamper_detected record.
     let mut lines = log_lines(&m);
     lines.pop();

@@ -53,6 +53,8 @@ struct Agent {
     degraded: Option<String>,
     /// Running sessions and Codex's own requirements.
     sessions: SessionGuard,
+    /// When the agent judged a home newly in violation, for `violations_24h`.
+    violations_seen: std::collections::VecDeque<jiff::Timestamp>,
 }
 
 /// Run until SIGTERM/SIGINT.
@@ -69,6 +71,8 @@ pub fn run(settings: Settings) -> Result<()> {
         }
     });
     let scan_interval = settings.scan_interval;
+    // Held until we return: liveness for `status`, and no second agent on this state dir.
+    let _lock = crate::platform::lock::acquire(&settings.state_dir)?;
     let enforcer = Enforcer::new(settings)?;
     match crate::platform::state::remove_stale_temps(&enforcer.settings().state_dir) {
         Ok(0) => {}
@@ -94,6 +98,7 @@ pub fn run(settings: Settings) -> Result<()> {
         last_full_scan: String::new(),
         degraded: None,
         sessions: SessionGuard::new(session_scan),
+        violations_seen: std::collections::VecDeque::new(),
     };
     agent.sessions.listen_for_execs(move || {
         let _ = exec_tx.send(Msg::Changed(Vec::new()));
@@ -182,8 +187,11 @@ pub fn run(settings: Settings) -> Result<()> {
 
 impl Agent {
     fn reload_policy(&mut self) {
-        if self.enforcer.load_policy(false) == PolicyChange::Loaded {
-            self.full_scan();
+        match self.enforcer.load_policy(false) {
+            PolicyChange::Loaded => self.full_scan(),
+            // Status shows the rejection (which files, since when) at once.
+            PolicyChange::Rejected => self.write_status(),
+            PolicyChange::Unchanged => {}
         }
     }
 
@@ -192,6 +200,11 @@ impl Agent {
         self.enforcer.flush_backlog();
         self.enforcer.checkpoint_if_due();
         let homes = self.enforcer.discover();
+        // Said once: on the first scan, or when the last home leaves the scope.
+        let first_scan = self.last_full_scan.is_empty();
+        if homes.is_empty() && (first_scan || !self.homes.is_empty()) {
+            tracing::warn!("{}", crate::app::health::ZERO_HOMES);
+        }
         self.enforcer.recover();
         self.homes = homes.iter().map(|h| (h.path.clone(), h.clone())).collect();
         self.reports.retain(|path, _| self.homes.contains_key(path));
@@ -385,6 +398,9 @@ impl Agent {
         let summary = |r: &HomeReport| (r.compliant, r.auth, r.verdict.rules());
         let changed = !report.actions.is_empty()
             || self.reports.get(&home.path).map(summary) != Some(summary(&report));
+        if changed && !report.compliant {
+            self.violations_seen.push_back(jiff::Timestamp::now());
+        }
         self.reports.insert(home.path.clone(), report);
         changed
     }
@@ -409,7 +425,11 @@ impl Agent {
         }
     }
 
-    fn write_status(&self) {
+    fn write_status(&mut self) {
+        let day_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24);
+        while self.violations_seen.front().is_some_and(|t| *t < day_ago) {
+            self.violations_seen.pop_front();
+        }
         let policy = self.enforcer.engine().policy();
         let status = Status {
             agent: Some(AgentInternals {
@@ -426,6 +446,17 @@ impl Agent {
             mode: policy.mode,
             policy_origin: self.enforcer.engine().active().origin,
             no_admin_policy: policy.baseline,
+            policy_state: self.enforcer.engine().policy_state(),
+            policy_rejection: self.enforcer.engine().rejection().cloned(),
+            policy_sources: self
+                .enforcer
+                .engine()
+                .active()
+                .sources
+                .iter()
+                .map(|s| s.name.clone())
+                .collect(),
+            violations_24h: self.violations_seen.len(),
             message: policy.enforce.message.clone(),
             last_full_scan: self.last_full_scan.clone(),
             homes: self

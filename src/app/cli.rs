@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::app::settings::{self, Settings};
 
@@ -24,57 +24,52 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct PathArgs {
     /// Policy drop-in directory (*.toml, merged in lexical order).
-    #[arg(long, global = true, env = "CODEX_WARDEN_POLICY_DIR", default_value = settings::DEFAULT_POLICY_DIR)]
+    #[arg(long, global = true, hide = true, env = "CODEX_WARDEN_POLICY_DIR", default_value = settings::DEFAULT_POLICY_DIR)]
     pub policy_dir: PathBuf,
     /// State directory: vault, last good policy, status.
-    #[arg(long, global = true, env = "CODEX_WARDEN_STATE_DIR", default_value = settings::DEFAULT_STATE_DIR)]
+    #[arg(long, global = true, hide = true, env = "CODEX_WARDEN_STATE_DIR", default_value = settings::DEFAULT_STATE_DIR)]
     pub state_dir: PathBuf,
     /// Audit log (JSON lines, hash-chained).
-    #[arg(long, global = true, env = "CODEX_WARDEN_AUDIT_LOG", default_value = settings::DEFAULT_AUDIT_LOG)]
+    #[arg(long, global = true, hide = true, env = "CODEX_WARDEN_AUDIT_LOG", default_value = settings::DEFAULT_AUDIT_LOG)]
     pub audit_log: PathBuf,
     /// macOS managed preferences plist with key `policy_toml_base64`; outranks the drop-ins.
-    #[arg(long, global = true, env = "CODEX_WARDEN_MANAGED_PREFS", default_value = settings::DEFAULT_MANAGED_PREFS)]
+    #[arg(long, global = true, hide = true, env = "CODEX_WARDEN_MANAGED_PREFS", default_value = settings::DEFAULT_MANAGED_PREFS)]
     pub managed_prefs: PathBuf,
     /// Read accounts from this passwd-format file instead of the system user database
     /// (for scratch machines and tests).
-    #[arg(
-        long,
-        global = true,
-        env = "CODEX_WARDEN_PASSWD_FILE",
-        hide_short_help = true
-    )]
+    #[arg(long, global = true, hide = true, env = "CODEX_WARDEN_PASSWD_FILE")]
     pub passwd_file: Option<PathBuf>,
     /// How long (ms) a credential that does not parse is re-read before it is judged unreadable.
     #[arg(
         long,
         global = true,
+        hide = true,
         env = "CODEX_WARDEN_SETTLE_MS",
-        default_value_t = 500,
-        hide_short_help = true
+        default_value_t = 500
     )]
     pub settle_ms: u64,
     /// Seconds between the agent's full reconcile scans.
     #[arg(
         long,
         global = true,
+        hide = true,
         env = "CODEX_WARDEN_SCAN_INTERVAL",
-        default_value_t = 300,
-        hide_short_help = true
+        default_value_t = 300
     )]
     pub scan_interval: u64,
     /// Also send each audit record to syslog: /dev/log, udp://HOST:PORT or tcp://HOST:PORT.
-    #[arg(long, global = true, env = "CODEX_WARDEN_SYSLOG")]
+    #[arg(long, global = true, hide = true, env = "CODEX_WARDEN_SYSLOG")]
     pub syslog: Option<String>,
     /// Codex's requirements.toml to render the policy into (managed_config.toml goes beside it).
-    #[arg(long, global = true, env = "CODEX_WARDEN_CODEX_REQUIREMENTS", default_value = settings::DEFAULT_CODEX_REQUIREMENTS)]
+    #[arg(long, global = true, hide = true, env = "CODEX_WARDEN_CODEX_REQUIREMENTS", default_value = settings::DEFAULT_CODEX_REQUIREMENTS)]
     pub codex_requirements: PathBuf,
     /// Milliseconds between the agent's scans for running Codex sessions.
     #[arg(
         long,
         global = true,
+        hide = true,
         env = "CODEX_WARDEN_SESSION_SCAN_MS",
-        default_value_t = 1000,
-        hide_short_help = true
+        default_value_t = 1000
     )]
     pub session_scan_ms: u64,
 }
@@ -82,53 +77,109 @@ pub struct PathArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the agent in the foreground (SIGHUP reloads policy, SIGTERM stops).
+    ///
+    /// Exit: 0 on a clean stop; 2 when it cannot start (another agent holds the state dir).
     Run,
-    /// One pass over every Codex home: print each verdict.
+    /// One pass over every Codex home: print each verdict and how to fix it.
+    ///
+    /// Exit: 0 all compliant; 1 violations; 2 error, or the policy files are rejected and no
+    /// good policy was ever loaded (fail closed).
     Check {
-        /// Machine-readable output.
+        /// Machine-readable output (JSON).
         #[arg(long)]
         json: bool,
         /// Act on violations (quarantine) as the agent would, and record them.
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["user", "home"])]
         enforce: bool,
+        /// Only this user's homes, with every rule passed or failed and its evidence.
+        #[arg(long, value_name = "NAME")]
+        user: Option<String>,
+        /// Only this Codex home, with every rule passed or failed and its evidence.
+        #[arg(long, value_name = "PATH")]
+        home: Option<PathBuf>,
+    },
+    /// What the policy in --policy-dir would do on this machine now, changing nothing.
+    ///
+    /// Point --policy-dir at the new policy; nothing is written (not even the audit log).
+    /// Exit: 0 nothing to do; 1 the new policy finds violations; 2 the new policy is invalid.
+    Simulate {
+        /// Machine-readable output (JSON).
+        #[arg(long)]
+        json: bool,
     },
     /// Policy tools.
     #[command(subcommand)]
     Policy(PolicyCommand),
-    /// Put a quarantined credential back into its Codex home.
+    /// Put a quarantined credential back into its Codex home (admin).
+    ///
+    /// Refused when the running policy would take it again, unless --force.
+    /// Exit: 0 restored (or listed); 1 refused by the policy; 2 error.
     Restore {
         /// Vault id, as printed by `check --enforce`, the audit log, or `restore --list`.
         #[arg(required_unless_present = "list")]
         id: Option<String>,
-        /// List the vault instead.
-        #[arg(long)]
+        /// List the vault, with whether today's policy would allow each entry.
+        #[arg(long, conflicts_with = "force")]
         list: bool,
+        /// Restore even though the policy forbids it (recorded as forced; the agent will take
+        /// it again unless the policy changes).
+        #[arg(long)]
+        force: bool,
+        /// Machine-readable output (JSON).
         #[arg(long)]
         json: bool,
     },
     /// Review the audit log (filters, formats, --follow), or `audit verify` it.
+    ///
+    /// Exit: 0 done (verify: intact); 1 verify found the chain broken; 2 the log cannot be read.
     Audit(crate::app::audit_review::AuditArgs),
-    /// Agent health, policy and the last verdict of each home.
+    /// Agent health, policy state and the last verdict of each home (yours, as a user).
+    ///
+    /// Exit: 0 healthy and compliant; 1 violations present; 2 unhealthy (agent not running,
+    /// no valid admin policy, watching degraded).
     Status {
+        /// Machine-readable output: flat top-level fields for MDM scripts, then the details.
         #[arg(long)]
         json: bool,
+    },
+    /// Print shell completions for SHELL to stdout.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout.
+    Man,
+    /// Write the man page and every shell's completions under DIR (for packaging:
+    /// `generate-assets target/assets`).
+    GenerateAssets {
+        /// Output directory: DIR/codex-warden.1 and DIR/completions/.
+        dir: PathBuf,
     },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
     /// Check policy files: every problem at once, as file:line:col diagnostics.
+    ///
+    /// Exit: 0 valid; 1 problems (or no policy file at all); 2 files could not be read.
     Validate {
         /// Files to check, merged in the order given (default: the policy dir).
         files: Vec<PathBuf>,
+        /// Machine-readable output (JSON).
         #[arg(long)]
         json: bool,
     },
     /// The effective policy, each key with the file it came from and what it overrode.
+    ///
+    /// Exit: 0 valid; 1 the policy is invalid or absent.
     Explain {
+        /// Machine-readable output (JSON).
         #[arg(long)]
         json: bool,
     },
+    /// Print the JSON Schema of the policy format (for editors: Taplo, Even Better TOML).
+    Schema,
 }
 
 impl PathArgs {
@@ -146,4 +197,50 @@ impl PathArgs {
             session_scan: Duration::from_millis(self.session_scan_ms.max(10)),
         }
     }
+}
+
+/// The exit code of a usage error (a mistyped flag, a missing argument): `EX_USAGE` of
+/// sysexits(3), so scripts can tell it from a runtime failure (2).
+pub const USAGE: u8 = 64;
+
+/// The command line as clap sees it, with the global options listed once, in the top-level help
+/// (they are hidden in each subcommand's help, which points here instead).
+pub fn command() -> clap::Command {
+    let cmd = Cli::command();
+    let mut globals = String::from("Global options (valid before or after any subcommand):\n");
+    for arg in cmd.get_arguments().filter(|a| a.is_global_set()) {
+        let long = arg.get_long().unwrap_or_default();
+        let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+        let env = arg
+            .get_env()
+            .map(|e| format!(" [env: {}]", e.to_string_lossy()))
+            .unwrap_or_default();
+        let default = match arg.get_default_values() {
+            [] => String::new(),
+            values => format!(" [default: {}]", values[0].to_string_lossy()),
+        };
+        globals.push_str(&format!(
+            "  --{long} <{}>\n",
+            long.to_uppercase().replace('-', "_")
+        ));
+        globals.push_str(&format!("          {help}{env}{default}\n"));
+    }
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    let mut cmd = cmd.after_long_help(globals.clone()).after_help(globals);
+    for name in names {
+        cmd = cmd.mut_subcommand(name, |sub| {
+            sub.after_help("Global options (--policy-dir, --state-dir, --audit-log, …): see `codex-warden --help`.")
+        });
+    }
+    cmd
+}
+
+/// Parse the process's arguments with [`command`].
+pub fn parse() -> Result<Cli, clap::Error> {
+    use clap::FromArgMatches;
+    let matches = command().try_get_matches()?;
+    Cli::from_arg_matches(&matches)
 }

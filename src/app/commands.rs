@@ -9,6 +9,7 @@ use crate::app::cli::{Cli, Command, PolicyCommand};
 use crate::app::enforcer::Enforcer;
 use crate::app::engine::{ActivePolicy, Engine, PolicyOrigin};
 use crate::app::exit::{ERROR, FINDINGS, OK};
+use crate::app::policy_state::{PolicyState, Rejection};
 use crate::app::report::HomeReport;
 use crate::app::settings::Settings;
 use crate::app::status;
@@ -16,7 +17,6 @@ use crate::app::term::{esc, esc_path};
 use crate::core::observe::AuthStatus;
 use crate::core::policy::diag::{self, Code, Severity};
 use crate::core::policy::explain;
-use crate::platform::audit;
 use crate::platform::policy_sources;
 
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
@@ -26,17 +26,57 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             crate::app::agent::run(settings)?;
             OK
         }
-        Command::Check { json, enforce } => check(settings, json, enforce)?,
+        Command::Check {
+            json,
+            enforce,
+            user,
+            home,
+        } => match (user, home) {
+            (None, None) => check(settings, json, enforce)?,
+            (user, home) => {
+                crate::app::simulate::check_one(&settings, user.as_deref(), home.as_deref(), json)?
+            }
+        },
+        Command::Simulate { json } => crate::app::simulate::simulate(&settings, json)?,
         Command::Policy(PolicyCommand::Validate { files, json }) => {
             policy_validate(&settings, &files, json)?
         }
         Command::Policy(PolicyCommand::Explain { json }) => policy_explain(&settings, json)?,
-        Command::Restore { id, list, json } => {
+        Command::Policy(PolicyCommand::Schema) => {
+            let schema = crate::core::policy::json_schema::schema();
+            println!("{}", serde_json::to_string_pretty(&schema)?);
+            OK
+        }
+        Command::Restore {
+            id,
+            list,
+            force,
+            json,
+        } => {
             if list {
-                restore_list(&settings, json)?
+                crate::app::restore::list(&settings, json)?
             } else {
-                restore(settings, id.as_deref().unwrap_or_default(), json)?
+                crate::app::restore::restore(
+                    settings,
+                    id.as_deref().unwrap_or_default(),
+                    force,
+                    json,
+                )?
             }
+        }
+        Command::Completions { shell } => {
+            crate::app::assets::completions(shell, &mut std::io::stdout());
+            OK
+        }
+        Command::Man => {
+            crate::app::assets::man(&mut std::io::stdout())?;
+            OK
+        }
+        Command::GenerateAssets { dir } => {
+            for path in crate::app::assets::generate(&dir)? {
+                println!("{}", path.display());
+            }
+            OK
         }
         Command::Audit(args) => crate::app::audit_review::run(&settings, args)?,
         Command::Status { json } => status::show(&settings, json)?,
@@ -45,19 +85,27 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
 }
 
 fn check(settings: Settings, json: bool, enforce: bool) -> Result<u8> {
-    let (active, reports) = if enforce {
+    let (active, reports, engine_state) = if enforce {
         let mut enforcer = Enforcer::new(settings.clone())?;
         enforcer.load_policy(true);
         let reports = enforcer.scan();
         crate::app::session_guard::enforce_once(&mut enforcer, &reports);
-        (enforcer.engine().active().clone(), reports)
+        let state = policy_state_of(enforcer.engine());
+        (enforcer.engine().active().clone(), reports, state)
     } else {
         let mut engine = Engine::new(settings.clone())?;
         engine.load_policy(true);
         let reports = engine.scan();
-        (engine.active().clone(), reports)
+        let state = policy_state_of(&engine);
+        (engine.active().clone(), reports, state)
     };
     let violations = reports.iter().any(|r| !r.compliant);
+    let state = engine_state;
+    let warnings: Vec<&str> = if reports.is_empty() {
+        vec![crate::app::health::ZERO_HOMES]
+    } else {
+        Vec::new()
+    };
     let mut out = std::io::stdout().lock();
     if json {
         let policy = &active.policy;
@@ -69,15 +117,46 @@ fn check(settings: Settings, json: bool, enforce: bool) -> Result<u8> {
                 "origin": active.origin,
                 "no_admin_policy": policy.baseline,
             },
+            "policy_state": state.0,
+            "policy_rejection": state.1,
             "enforce": enforce,
-            "compliant": !violations,
+            "compliant": !violations && state.0 != PolicyState::Rejected,
+            "warnings": warnings,
             "homes": reports,
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
+        if let Some(rejection) = &state.1 {
+            writeln!(
+                out,
+                "POLICY REJECTED: {}",
+                match state.0 {
+                    PolicyState::Rejected => "no good policy was ever loaded, so none is enforced",
+                    _ => "the last good policy is enforced instead",
+                }
+            )?;
+            for line in rejection.lines() {
+                writeln!(out, "  {line}")?;
+            }
+        }
         write_check_human(&mut out, &settings, &active, &reports, enforce)?;
+        for warning in &warnings {
+            writeln!(out, "warning: {warning}")?;
+        }
     }
-    Ok(if violations { FINDINGS } else { OK })
+    // Fail closed: a machine whose policy files are rejected, with nothing good to fall back
+    // on, is not "compliant" whatever the baseline says.
+    Ok(if state.0 == PolicyState::Rejected {
+        ERROR
+    } else if violations {
+        FINDINGS
+    } else {
+        OK
+    })
+}
+
+fn policy_state_of(engine: &Engine) -> (PolicyState, Option<Rejection>) {
+    (engine.policy_state(), engine.rejection().cloned())
 }
 
 fn write_check_human(
@@ -109,7 +188,7 @@ fn write_check_human(
             _ => "owner unknown".into(),
         };
         let what = match &r.credential {
-            Some(c) => describe(c),
+            Some(c) => crate::app::report::describe(c),
             None if r.auth == AuthStatus::Absent => "no credential".into(),
             None => "credential unreadable".into(),
         };
@@ -122,6 +201,9 @@ fn write_check_human(
         )?;
         for v in &r.verdict.violations {
             writeln!(out, "       {}: {}", v.rule, esc(&v.evidence))?;
+        }
+        for f in &r.fixes {
+            writeln!(out, "       fix ({}): {}", f.rule, f.fix)?;
         }
         for reason in &r.verdict.exceptions_applied {
             writeln!(out, "       exception applied: {}", esc(reason))?;
@@ -153,26 +235,6 @@ fn write_check_human(
     Ok(())
 }
 
-fn describe(c: &crate::core::observe::auth::CredentialSummary) -> String {
-    let mut parts = vec![format!("{} login", c.method)];
-    if let Some(w) = &c.workspace {
-        parts.push(format!("workspace {w}"));
-    }
-    if let Some(p) = &c.plan {
-        parts.push(format!("plan {p}"));
-    }
-    if let Some(d) = &c.email_domain {
-        parts.push(format!("email @{d}"));
-    }
-    if let Some(k) = &c.key_kind {
-        parts.push(format!("{k} key"));
-    }
-    if let Some(f) = &c.key_fingerprint {
-        parts.push(format!("fingerprint {f}"));
-    }
-    parts.join(", ")
-}
-
 fn policy_validate(settings: &Settings, files: &[std::path::PathBuf], json: bool) -> Result<u8> {
     let outcome = if files.is_empty() {
         policy_sources::load_dir(&settings.policy_dir, settings.managed_prefs.as_deref())
@@ -190,11 +252,20 @@ fn policy_validate(settings: &Settings, files: &[std::path::PathBuf], json: bool
             .iter()
             .filter(|d| d.severity == Severity::Error)
             .all(|d| d.code == Code::Io);
+    let nothing = outcome.sources.is_empty();
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&diag::render_json(&outcome.diagnostics))?
-        );
+        let mut doc = diag::render_json(&outcome.diagnostics);
+        doc["policy_files"] = serde_json::json!(outcome.sources.len());
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else if nothing && errors == 0 {
+        // Not "policy ok": there is no policy, and the agent would run the baseline.
+        for d in &outcome.diagnostics {
+            println!("warning[{}]: {}", d.code, d.message);
+            if let Some(help) = &d.help {
+                println!("  = help: {help}");
+            }
+        }
+        println!("no policy: nothing to validate (the agent runs its monitor-only baseline)");
     } else {
         let rendered = diag::render_human(&outcome.diagnostics, &outcome.sources);
         print!("{rendered}");
@@ -226,106 +297,4 @@ fn policy_explain(settings: &Settings, json: bool) -> Result<u8> {
     } else {
         FINDINGS
     })
-}
-
-fn restore(settings: Settings, id: &str, json: bool) -> Result<u8> {
-    let mut enforcer = Enforcer::new(settings)?;
-    // A mistyped id is a usage error, not an audit event.
-    enforcer.vault().meta(id)?;
-    enforcer.load_policy(true);
-    let meta = match enforcer.vault().restore(id) {
-        Ok(meta) => meta,
-        Err(e) => {
-            enforcer.record(
-                audit::Event::EnforcementFailed,
-                audit::Fields {
-                    action: Some("restore".into()),
-                    vault_id: Some(id.to_string()),
-                    error: Some(format!("{e:#}")),
-                    ..Default::default()
-                },
-            );
-            return Err(e);
-        }
-    };
-    enforcer.record(
-        audit::Event::Restored,
-        audit::Fields {
-            user: meta.user.clone(),
-            uid: meta.uid,
-            codex_home: Some(meta.codex_home.clone()),
-            credential: meta.credential.clone(),
-            rules: meta.rules.clone(),
-            action: Some("restore".into()),
-            outcome: Some("restored".into()),
-            vault_id: Some(meta.id.clone()),
-            ..Default::default()
-        },
-    );
-    // Would the running policy take it again at once?
-    let home = crate::core::observe::CodexHome {
-        path: meta.codex_home.clone(),
-        uid: meta.uid,
-        user: meta.user.clone(),
-    };
-    let engine = enforcer.engine();
-    let report = engine.judge(&engine.observe_settled(&home));
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
-                "restored": meta,
-                "compliant_now": report.compliant,
-                "violations": report.verdict.violations,
-            }))?
-        );
-    } else {
-        println!(
-            "restored {} to {}",
-            meta.id,
-            esc_path(&meta.codex_home.join(crate::core::home::AUTH_FILE))
-        );
-        if !report.compliant && engine.policy().mode == crate::core::policy::Mode::Enforce {
-            println!(
-                "warning: the running policy still forbids this credential ({}); the agent will \
-                 quarantine it again unless the policy or an [[exception]] allows it",
-                report
-                    .verdict
-                    .rules()
-                    .iter()
-                    .map(|r| r.code())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
-    }
-    Ok(OK)
-}
-
-fn restore_list(settings: &Settings, json: bool) -> Result<u8> {
-    let vault = crate::platform::vault::Vault::open(&settings.state_dir)?;
-    let entries = vault.list()?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&entries)?);
-        return Ok(OK);
-    }
-    if entries.is_empty() {
-        println!("the vault is empty");
-    }
-    for m in entries {
-        println!(
-            "{}  {}  {}  {}  {}{}",
-            m.id,
-            m.quarantined_at,
-            esc(m.user.as_deref().unwrap_or("-")),
-            esc_path(&m.codex_home),
-            m.rules.join(","),
-            if m.restored_at.is_some() {
-                "  (restored)"
-            } else {
-                ""
-            }
-        );
-    }
-    Ok(OK)
 }

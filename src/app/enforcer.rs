@@ -42,6 +42,13 @@ pub struct Enforcer {
 
 impl Enforcer {
     pub fn new(settings: Settings) -> Result<Enforcer> {
+        Self::with_engine(Engine::new(settings)?)
+    }
+
+    /// An enforcer around an engine (one that already loaded its policy records nothing about
+    /// loading it: `restore` records only what it does).
+    pub fn with_engine(engine: Engine) -> Result<Enforcer> {
+        let settings = engine.settings();
         let audit = AuditLog::open_keyed(
             &settings.audit_log,
             &settings.state_dir,
@@ -49,7 +56,7 @@ impl Enforcer {
         )?;
         let vault = Vault::open(&settings.state_dir)?;
         Ok(Enforcer {
-            engine: Engine::new(settings)?,
+            engine,
             audit,
             vault,
             last_recorded: HashMap::new(),

@@ -12,6 +12,7 @@ use anyhow::Result;
 use serde::Serialize;
 use serde_json::json;
 
+use crate::app::policy_state::{PolicyState, Rejection};
 use crate::app::report::HomeReport;
 use crate::app::settings::Settings;
 use crate::core::evaluate;
@@ -26,6 +27,13 @@ use crate::platform::policy_sources;
 use crate::platform::policy_store::{self as store, StoredSource};
 use crate::platform::processes::{Processes, SystemProcesses};
 use crate::platform::users::{PasswdFile, SystemUsers, UserDb};
+
+/// The built-in baseline, covering this machine's people (its first regular uid and up).
+pub fn baseline() -> Policy {
+    let mut policy = Policy::baseline();
+    policy.scope.min_uid = crate::platform::login_defs::first_regular_uid();
+    policy
+}
 
 /// Where the active policy came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -73,6 +81,8 @@ pub struct Engine {
     /// Digest of the policy sources last loaded or rejected, to act once per change.
     loaded_digest: Option<String>,
     rejected_digest: Option<String>,
+    /// The policy sources' current rejection, if they are rejected.
+    rejection: Option<Rejection>,
 }
 
 impl Engine {
@@ -88,12 +98,13 @@ impl Engine {
             users,
             processes: Box::new(SystemProcesses),
             active: ActivePolicy {
-                policy: Policy::baseline(),
+                policy: baseline(),
                 origin: PolicyOrigin::Baseline,
                 sources: Vec::new(),
             },
             loaded_digest: None,
             rejected_digest: None,
+            rejection: None,
         })
     }
 
@@ -112,6 +123,23 @@ impl Engine {
 
     pub fn policy(&self) -> &Policy {
         &self.active.policy
+    }
+
+    /// Which of the four policy situations holds (see [`PolicyState`]).
+    pub fn policy_state(&self) -> PolicyState {
+        match (self.active.origin, &self.rejection) {
+            // Rejected sources after a good load: the good one keeps running.
+            (PolicyOrigin::Admin, Some(_)) => PolicyState::LastGood,
+            (PolicyOrigin::Admin, None) => PolicyState::Active,
+            (PolicyOrigin::LastGood, _) => PolicyState::LastGood,
+            (PolicyOrigin::Baseline, Some(_)) => PolicyState::Rejected,
+            (PolicyOrigin::Baseline, None) => PolicyState::None,
+        }
+    }
+
+    /// The policy sources' rejection: each file's first error, and since when.
+    pub fn rejection(&self) -> Option<&Rejection> {
+        self.rejection.as_ref()
     }
 
     pub fn load_outcome(&self) -> LoadOutcome {
@@ -161,6 +189,7 @@ impl Engine {
             };
             self.loaded_digest = Some(digest);
             self.rejected_digest = None;
+            self.rejection = None;
             tracing::info!(
                 name = %self.active.policy.name,
                 revision = %self.active.policy.revision,
@@ -185,11 +214,12 @@ impl Engine {
                 return unchanged;
             }
             self.rejected_digest = Some(digest);
-            let rendered = diag::render_human(&outcome.diagnostics, &outcome.sources);
-            tracing::error!(
-                "policy rejected; keeping the {} policy\n{rendered}",
-                if initial { "last good" } else { "running" }
-            );
+            self.rejection = Some(Rejection::from_diagnostics(
+                &outcome.diagnostics,
+                jiff::Timestamp::now().to_string(),
+            ));
+        } else {
+            self.rejection = None;
         }
         if initial {
             match store::load(&self.settings.state_dir) {
@@ -207,6 +237,15 @@ impl Engine {
             }
         }
         if rejected {
+            let rendered = diag::render_human(&outcome.diagnostics, &outcome.sources);
+            let kept = match self.active.origin {
+                PolicyOrigin::Baseline => {
+                    "no good policy was ever loaded: running the monitor-only baseline"
+                }
+                _ if initial => "keeping the last good policy",
+                _ => "keeping the running policy",
+            };
+            tracing::error!("policy rejected; {kept}\n{rendered}");
             let diagnostics: Vec<_> = errors
                 .iter()
                 .map(|d| {
@@ -247,6 +286,16 @@ impl Engine {
         unchanged
     }
 
+    /// Judge with `policy` (loaded by the caller, e.g. `simulate`), as an admin policy.
+    pub fn use_policy(&mut self, policy: Policy) {
+        self.active = ActivePolicy {
+            policy,
+            origin: PolicyOrigin::Admin,
+            sources: Vec::new(),
+        };
+        self.rejection = None;
+    }
+
     /// Every Codex home in scope now.
     pub fn discover(&self) -> Vec<CodexHome> {
         inventory::discover(
@@ -272,8 +321,11 @@ impl Engine {
     /// Judge one observation: evaluate and plan. Acts on nothing.
     pub fn judge(&self, obs: &Observation) -> HomeReport {
         let policy = &self.active.policy;
-        let verdict = evaluate::evaluate(policy, obs, jiff::Timestamp::now());
+        let now = jiff::Timestamp::now();
+        let verdict = evaluate::evaluate(policy, obs, now);
         let planned = plan::plan(policy, obs, &verdict);
+        let (login, config, _) = evaluate::effective_rules(policy, obs.home.user.as_deref(), now);
+        let fixes = crate::core::fix::fixes(&verdict.rules(), &login, &config);
         let credential = match &obs.auth {
             AuthState::Present { credential, .. } => Some(credential.summary()),
             _ => None,
@@ -286,6 +338,7 @@ impl Engine {
             auth: obs.auth.status(),
             credential,
             verdict,
+            fixes,
             planned,
             actions: Vec::new(),
         }

@@ -1,5 +1,10 @@
-//! Exit codes shared by the commands (`check`, `policy validate`, `audit verify`, …).
+//! Exit codes shared by the commands (each command's `--help` and the README say which it uses).
+//! Usage errors have their own, `cli::USAGE` (64), so a script can tell a mistyped
+//! flag from a runtime failure.
 
+/// Success: all compliant, valid, intact, healthy.
 pub const OK: u8 = 0;
+/// Findings: violations, policy problems, a broken chain, a refused restore.
 pub const FINDINGS: u8 = 1;
+/// A runtime failure, an unhealthy machine, or a policy rejected with nothing to fall back on.
 pub const ERROR: u8 = 2;

@@ -6,15 +6,20 @@
 #![forbid(unsafe_code)]
 
 pub mod agent;
+pub mod assets;
 pub mod audit_review;
 pub mod cli;
 pub mod commands;
 pub mod enforcer;
 pub mod engine;
 pub mod exit;
+pub mod health;
 pub mod oplog;
+pub mod policy_state;
 pub mod report;
+pub mod restore;
 pub mod session_guard;
 pub mod settings;
+pub mod simulate;
 pub mod status;
 pub mod term;

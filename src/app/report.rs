@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::core::evaluate::Verdict;
+use crate::core::fix::Fix;
 use crate::core::observe::AuthStatus;
 use crate::core::observe::auth::CredentialSummary;
 use crate::core::plan::Action;
@@ -133,8 +134,32 @@ pub struct HomeReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential: Option<CredentialSummary>,
     pub verdict: Verdict,
+    /// How the user fixes each broken rule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<Fix>,
     pub planned: Vec<Action>,
     pub actions: Vec<ActionOutcome>,
+}
+
+/// A credential in one line: `api-key login, project key, fingerprint 3f2a…`.
+pub fn describe(c: &crate::core::observe::auth::CredentialSummary) -> String {
+    let mut parts = vec![format!("{} login", c.method)];
+    if let Some(w) = &c.workspace {
+        parts.push(format!("workspace {w}"));
+    }
+    if let Some(p) = &c.plan {
+        parts.push(format!("plan {p}"));
+    }
+    if let Some(d) = &c.email_domain {
+        parts.push(format!("email @{d}"));
+    }
+    if let Some(k) = &c.key_kind {
+        parts.push(format!("{k} key"));
+    }
+    if let Some(f) = &c.key_fingerprint {
+        parts.push(format!("fingerprint {f}"));
+    }
+    parts.join(", ")
 }
 
 #[cfg(test)]

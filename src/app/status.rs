@@ -18,10 +18,13 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::app::engine::PolicyOrigin;
+use crate::app::health;
+use crate::app::policy_state::{PolicyState, Rejection};
 use crate::app::report::HomeReport;
 use crate::app::settings::Settings;
 use crate::app::term::{esc, esc_path};
 use crate::core::policy::Mode;
+use crate::platform::lock::{self, Liveness};
 use crate::platform::safefs::{Dir, FileRead};
 use crate::platform::state::{self, STATUS_FILE, USERS_DIR};
 
@@ -66,6 +69,18 @@ pub struct Status<'a> {
     pub mode: Mode,
     pub policy_origin: PolicyOrigin,
     pub no_admin_policy: bool,
+    /// Which policy situation holds: active, last-good, rejected or none.
+    #[serde(default)]
+    pub policy_state: PolicyState,
+    /// The policy sources' rejection (each file's first error, since when), if rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_rejection: Option<Rejection>,
+    /// The files (or MDM source) the active policy was loaded from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy_sources: Vec<String>,
+    /// `violation` records the agent wrote in the last 24 hours.
+    #[serde(default)]
+    pub violations_24h: usize,
     /// The policy's `[enforce] message`: what users are told to do.
     pub message: Option<String>,
     pub last_full_scan: String,
@@ -73,6 +88,23 @@ pub struct Status<'a> {
 }
 
 impl Status<'_> {
+    /// What `status` judges health from.
+    pub fn facts(&self) -> health::Facts<'_> {
+        health::Facts {
+            policy_state: self.policy_state,
+            revision: &self.policy_revision,
+            mode: self.mode.as_str(),
+            watch_degraded: self
+                .agent
+                .as_ref()
+                .and_then(|a| a.watch_degraded.as_deref()),
+            homes: self.homes.len(),
+            homes_with_violations: self.homes.iter().filter(|h| !h.report.compliant).count(),
+            violations_24h: self.violations_24h,
+            last_full_scan: &self.last_full_scan,
+        }
+    }
+
     /// The view of the user `uid`: their homes only, no agent internals.
     fn for_user(&self, uid: u32) -> Status<'_> {
         Status {
@@ -94,6 +126,11 @@ impl Status<'_> {
             mode: self.mode,
             policy_origin: self.policy_origin,
             no_admin_policy: self.no_admin_policy,
+            policy_state: self.policy_state,
+            // Which admin files are broken is the admin's business.
+            policy_rejection: None,
+            policy_sources: Vec::new(),
+            violations_24h: 0,
             message: self.message.clone(),
             last_full_scan: self.last_full_scan.clone(),
         }
@@ -164,34 +201,50 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
     // Anyone but root (and the agent's own user) reads their own view.
     let admin = state::open_existing(&settings.state_dir)
         .and_then(|dir| dir.map_or(Ok(None), |dir| read(&dir, STATUS_FILE)));
-    let admin = match admin {
+    let status = match admin {
         Err(_) if !euid.is_root() => return show_user(settings, euid.as_raw(), json),
         other => {
             other.with_context(|| format!("reading status in {}", settings.state_dir.display()))?
         }
     };
-    let Some(status) = admin else {
-        anyhow::bail!(
-            "no status in {}: the agent has not run yet (start it with `codex-warden run`)",
+    let liveness = lock::probe(&settings.state_dir);
+    let facts = status.as_ref().map(Status::facts);
+    let code = health::exit_code(facts.as_ref(), &liveness);
+    if json {
+        let snapshot = status.as_ref().map(serde_json::to_value).transpose()?;
+        let value = health::json(
+            &crate::platform::audit::hostname(),
+            facts.as_ref(),
+            snapshot,
+            &liveness,
+            jiff::Timestamp::now(),
+        );
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(code);
+    }
+    let Some(status) = &status else {
+        println!(
+            "UNHEALTHY: no status in {}: the agent has not run yet (start it with `codex-warden \
+             run`)",
             settings.state_dir.display()
         );
+        return Ok(code);
     };
-    let pid = status.agent.as_ref().map_or(0, |a| a.pid) as i32;
-    let running = rustix::process::Pid::from_raw(pid)
-        .is_some_and(|p| rustix::process::test_kill_process(p).is_ok());
-    if json {
-        let mut value = serde_json::to_value(&status)?;
-        value["agent_running"] = serde_json::Value::Bool(running);
-        println!("{}", serde_json::to_string_pretty(&value)?);
-        return Ok(0);
-    }
+    let pid = match &liveness {
+        Liveness::Running { pid: Some(pid) } => format!("pid {pid}, "),
+        _ => String::new(),
+    };
     println!(
-        "agent: {} (pid {pid}, version {}, started {})",
-        if running { "running" } else { "NOT RUNNING" },
+        "agent: {} ({pid}version {}, started {})",
+        if liveness.is_running() {
+            "running"
+        } else {
+            "NOT RUNNING"
+        },
         status.version,
         status.started_at
     );
-    print_policy(&status);
+    print_policy(status);
     println!(
         "last full scan: {}, updated {}",
         status.last_full_scan, status.updated_at
@@ -210,9 +263,10 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
         .filter(|r| !r.compliant)
         .collect();
     println!(
-        "{} Codex homes, {} with violations",
+        "{} Codex homes, {} with violations, {} violations recorded in the last 24 h",
         status.homes.len(),
-        bad.len()
+        bad.len(),
+        status.violations_24h
     );
     for r in bad {
         let rules: Vec<&str> = r.verdict.rules().iter().map(|r| r.code()).collect();
@@ -226,7 +280,23 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
     if let Some(agent) = &status.agent {
         crate::app::session_guard::print_status(&agent.sessions);
     }
-    Ok(0)
+    for warning in health::warnings(facts.as_ref()) {
+        println!("warning: {warning}");
+    }
+    let problems = health::problems(facts.as_ref(), &liveness);
+    if problems.is_empty() {
+        println!(
+            "health: {}",
+            if code == health::HEALTHY {
+                "ok"
+            } else {
+                "ok, violations present"
+            }
+        );
+    } else {
+        println!("health: UNHEALTHY: {}", problems.join("; "));
+    }
+    Ok(code)
 }
 
 /// A user's own view: their homes, what was done, how to fix it.
@@ -240,21 +310,31 @@ fn show_user(settings: &Settings, uid: u32, json: bool) -> Result<u8> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
-    let Some(view) = view else {
-        if json {
-            println!("{}", serde_json::json!({ "homes": [] }));
-        } else {
-            println!(
-                "codex-warden has no Codex home of yours on record ({} does not exist or the \
-                 agent has not run since you signed in).",
-                path.display()
-            );
-        }
-        return Ok(0);
-    };
+    let liveness = lock::probe(&settings.state_dir);
+    let facts = view.as_ref().map(Status::facts);
+    let code = health::exit_code(facts.as_ref(), &liveness);
     if json {
-        println!("{}", serde_json::to_string_pretty(&view)?);
-        return Ok(0);
+        let snapshot = view.as_ref().map(serde_json::to_value).transpose()?;
+        let value = health::json(
+            &crate::platform::audit::hostname(),
+            facts.as_ref(),
+            snapshot,
+            &liveness,
+            jiff::Timestamp::now(),
+        );
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(code);
+    }
+    let Some(view) = view else {
+        println!(
+            "codex-warden has no Codex home of yours on record ({} does not exist or the \
+             agent has not run since you signed in).",
+            path.display()
+        );
+        return Ok(code);
+    };
+    if !liveness.is_running() {
+        println!("agent: NOT RUNNING (what follows is what it last saw)");
     }
     print_policy(&view);
     let mut any_bad = false;
@@ -267,6 +347,9 @@ fn show_user(settings: &Settings, uid: u32, json: bool) -> Result<u8> {
             println!("NOT ALLOWED: {home}");
             for v in &h.report.verdict.violations {
                 println!("  {}: {}", v.rule, esc(&v.evidence));
+            }
+            for f in &h.report.fixes {
+                println!("  fix ({}): {}", f.rule, f.fix);
             }
         }
         if let Some(q) = &h.last_quarantine {
@@ -282,7 +365,7 @@ fn show_user(settings: &Settings, uid: u32, json: bool) -> Result<u8> {
     if any_bad && let Some(message) = &view.message {
         println!("\nHow to fix it:\n{}", message.trim_end());
     }
-    Ok(0)
+    Ok(code)
 }
 
 fn print_policy(status: &Status<'_>) {
@@ -296,6 +379,16 @@ fn print_policy(status: &Status<'_>) {
         status.policy_revision,
         status.mode.as_str(),
     );
+    println!("policy state: {}", status.policy_state.as_str());
+    if !status.policy_sources.is_empty() {
+        println!("policy sources: {}", status.policy_sources.join(", "));
+    }
+    if let Some(rejection) = &status.policy_rejection {
+        println!("POLICY REJECTED since {}:", rejection.since);
+        for line in rejection.lines() {
+            println!("  {line}");
+        }
+    }
     if status.no_admin_policy {
         println!("WARNING: no admin policy is installed; the built-in baseline only records");
     }

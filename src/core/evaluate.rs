@@ -423,10 +423,9 @@ fn check_config(found: &mut Found, rules: &ConfigRules, cfg: &CodexConfig) {
     }
 
     if let Some(allowed) = &rules.allowed_base_urls {
-        let allowed_norm: Vec<&str> = allowed.iter().map(|a| a.trim_end_matches('/')).collect();
         for setting in &cfg.base_urls {
             let url = setting.url.trim_end_matches('/');
-            if !allowed_norm.contains(&url) {
+            if !allowed.iter().any(|a| crate::core::url::same(a, url)) {
                 found.add(
                     Rule::ConfigBaseUrl,
                     &setting.key,

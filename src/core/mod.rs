@@ -9,11 +9,15 @@
 pub mod audit_settings;
 pub mod digest;
 pub mod evaluate;
+pub mod exception_hint;
+pub mod fix;
 pub mod home;
 pub mod observe;
 pub mod ocsf;
 pub mod plan;
 pub mod policy;
 pub mod redact;
+pub mod rule_check;
 pub mod rules;
 pub mod session_shape;
+pub mod url;

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::core::evaluate::Verdict;
+use crate::core::fix::is_config_rule;
 use crate::core::observe::{AuthState, Observation};
 use crate::core::policy::{Mode, Policy};
 use crate::core::rules::Rule;
@@ -31,8 +32,9 @@ impl Action {
 }
 
 /// What to do. A compliant home needs nothing; monitor mode only records; enforce mode also
-/// quarantines the credential when it breaks a rule other than its permissions, and only tightens
-/// permissions when that is all that is wrong. A violation with no auth.json in the home (a
+/// quarantines the credential when it breaks a rule other than its permissions or the config, and
+/// only tightens permissions when that is all that is wrong with the credential. A config-only
+/// violation is recorded: the credential is compliant, and moving it fixes nothing. A violation with no auth.json in the home (a
 /// forbidden keyring store, a config that routes elsewhere) can only be recorded.
 pub fn plan(policy: &Policy, obs: &Observation, verdict: &Verdict) -> Vec<Action> {
     if verdict.is_compliant() {
@@ -50,21 +52,22 @@ pub fn plan(policy: &Policy, obs: &Observation, verdict: &Verdict) -> Vec<Action
     if !has_file {
         return actions;
     }
-    let only_permissions = verdict
+    // A config-only violation is fixed in config.toml (and the sessions that run with it are
+    // stopped elsewhere): it never takes a compliant credential.
+    let credential_rules: Vec<Rule> = verdict
         .violations
         .iter()
-        .all(|v| v.rule == Rule::CredentialPermissions);
-    // A config that routes elsewhere is fixed in config.toml, not by taking a valid credential
-    // away: the sessions using the home are stopped instead (see session_guard).
-    let only_routing = verdict.violations.iter().all(|v| {
-        matches!(
-            v.rule,
-            Rule::ConfigModelProvider | Rule::ConfigBaseUrl | Rule::CredentialPermissions
-        )
-    });
+        .map(|v| v.rule)
+        .filter(|r| !is_config_rule(*r))
+        .collect();
+    if credential_rules.is_empty() {
+        return actions;
+    }
+    let only_permissions = credential_rules
+        .iter()
+        .all(|r| *r == Rule::CredentialPermissions);
     if only_permissions {
         actions.push(Action::FixPermissions);
-    } else if only_routing {
     } else if policy.enforce.quarantine {
         actions.push(Action::Quarantine);
     }
@@ -154,6 +157,36 @@ mod tests {
         assert_eq!(
             plan(&p, &obs(present()), &verdict(&[Rule::LoginMethod])),
             [Action::Record]
+        );
+    }
+
+    #[test]
+    fn a_config_only_violation_never_takes_a_compliant_credential() {
+        for rules in [
+            &[Rule::ConfigBaseUrl][..],
+            &[Rule::ConfigModelProvider, Rule::ConfigCredentialStore],
+        ] {
+            assert_eq!(
+                plan(&enforcing(), &obs(present()), &verdict(rules)),
+                [Action::Record],
+                "{rules:?}"
+            );
+        }
+        assert_eq!(
+            plan(
+                &enforcing(),
+                &obs(present()),
+                &verdict(&[Rule::CredentialPermissions, Rule::ConfigBaseUrl])
+            ),
+            [Action::Record, Action::FixPermissions]
+        );
+        assert_eq!(
+            plan(
+                &enforcing(),
+                &obs(present()),
+                &verdict(&[Rule::LoginMethod, Rule::ConfigBaseUrl])
+            ),
+            [Action::Record, Action::Quarantine]
         );
     }
 

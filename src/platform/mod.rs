@@ -11,6 +11,8 @@
 pub mod audit;
 pub mod failpoint;
 pub mod inventory;
+pub mod lock;
+pub mod login_defs;
 pub mod policy_sources;
 pub mod policy_store;
 pub mod proc_events;

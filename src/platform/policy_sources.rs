@@ -70,7 +70,12 @@ pub fn load_dir(dir: &Path, managed_prefs: Option<&Path>) -> LoadOutcome {
     if let Some(entry) = managed_prefs.and_then(read_managed_prefs) {
         entries.push(entry);
     }
-    assemble(head, entries, &nothing_found, jiff::Timestamp::now())
+    crate::platform::login_defs::apply_platform_defaults(assemble(
+        head,
+        entries,
+        &nothing_found,
+        jiff::Timestamp::now(),
+    ))
 }
 
 /// Read the given files in order (`policy validate FILE...`).

@@ -493,3 +493,48 @@ pub fn native_child(wrapper: u32) -> u32 {
 pub fn use_uids_from(base: u32) {
     NEXT_UID.fetch_max(base, std::sync::atomic::Ordering::Relaxed);
 }
+
+// ---- admin experience (tests/admin.rs) -----------------------------------------------------
+
+/// Every file under `root` with its mode and bytes, and every directory with its mode: a
+/// byte-for-byte picture to compare before and after a command that must change nothing.
+pub fn snapshot_tree(root: &Path) -> std::collections::BTreeMap<PathBuf, (u32, Option<Vec<u8>>)> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            let mode = meta.permissions().mode();
+            if meta.is_dir() {
+                out.insert(path.clone(), (mode, None));
+                stack.push(path);
+            } else if meta.is_file() {
+                out.insert(path.clone(), (mode, Some(std::fs::read(&path).unwrap())));
+            } else {
+                out.insert(path, (mode, None));
+            }
+        }
+    }
+    out
+}
+
+/// The ids of the vault's entries.
+pub fn vault_ids(m: &Machine) -> Vec<String> {
+    let mut ids: Vec<String> = std::fs::read_dir(m.state_dir().join("vault"))
+        .map(|d| {
+            d.map(|e| e.unwrap())
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    ids.sort();
+    ids
+}
+
+/// Parse a command's stdout as JSON.
+pub fn json_of(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}{}", stdout(o), stderr(o)))
+}

@@ -139,6 +139,8 @@ codes! {
     EmptyList => "policy.empty-list", "warning: an allowed_* list is empty, so it allows nothing";
     DuplicateValue => "policy.duplicate-value", "warning: a list names the same value twice";
     UnknownPlan => "policy.unknown-plan", "warning: a plan name ChatGPT is not known to use";
+    WorkspaceId => "policy.workspace-id", "warning: a workspace id that does not look like a chatgpt_account_id (a UUID or ws-…)";
+    ModeDowngrade => "policy.mode-downgrade", "warning: a later drop-in lowers `mode` from enforce to monitor";
     InvalidDomain => "policy.invalid-domain", "error: an email domain that is not a bare domain";
     InvalidFingerprint => "policy.invalid-fingerprint", "error: an API key fingerprint that is not 8 to 64 hex digits";
     InvalidUrl => "policy.invalid-url", "error: a base URL that is not an http(s) URL with a host";

@@ -64,6 +64,33 @@ pub fn load_sources(sources: Vec<Source>) -> LoadOutcome {
     )
 }
 
+/// A drop-in that turns `mode = "enforce"` of an earlier source into `"monitor"` silently stops
+/// all enforcement on the machine: legitimate during a rollback, so a warning, never an error.
+fn mode_downgrade(
+    earlier: Option<&(&'static Key, Value)>,
+    later: &Value,
+    file: &str,
+    line: usize,
+) -> Option<Diagnostic> {
+    let (Some((_, Value::Mode(Mode::Enforce))), Value::Mode(Mode::Monitor)) = (earlier, later)
+    else {
+        return None;
+    };
+    let mut diag = Diagnostic::warning(
+        Code::ModeDowngrade,
+        file,
+        "this file lowers `mode` from \"enforce\" (set by an earlier file) to \"monitor\": \
+         violations are only recorded",
+    )
+    .with_help(
+        "if the rollback is intended, keep it; otherwise remove `mode` from this file \
+         (`codex-warden policy explain` shows which file set what)",
+    );
+    diag.line = line;
+    diag.column = 1;
+    Some(diag)
+}
+
 pub fn assemble(
     mut diagnostics: Vec<Diagnostic>,
     entries: Vec<Entry>,
@@ -98,6 +125,11 @@ pub fn assemble(
     for (file, layer) in layers {
         seen.extend(layer.seen);
         for (key, value, line) in layer.keys {
+            if let Some(diag) =
+                mode_downgrade(merged.get(&(key.section, key.name)), &value, &file, line)
+            {
+                diagnostics.push(diag);
+            }
             merged.insert((key.section, key.name), (key, value));
             provenance.entry(key.path()).or_default().push(Origin {
                 file: file.clone(),
@@ -172,5 +204,55 @@ pub fn assemble(
         sources,
         source_info,
         provenance,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(name: &str, text: &str) -> Source {
+        Source {
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+
+    const ENFORCE: &str = "[policy]\nname = \"n\"\nrevision = \"r\"\nmode = \"enforce\"\n";
+
+    #[test]
+    fn a_later_file_lowering_mode_is_warned_about_at_its_line() {
+        let outcome = load_sources(vec![
+            source("10.toml", ENFORCE),
+            source("90.toml", "# rollback\n[policy]\nmode = \"monitor\"\n"),
+        ]);
+        let policy = outcome.policy.as_ref().expect("a warning, not an error");
+        assert_eq!(policy.mode, Mode::Monitor);
+        let downgrades: Vec<_> = outcome
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == Code::ModeDowngrade)
+            .collect();
+        assert_eq!(downgrades.len(), 1, "{:?}", outcome.diagnostics);
+        assert_eq!(
+            (downgrades[0].file.as_str(), downgrades[0].line),
+            ("90.toml", 3)
+        );
+    }
+
+    #[test]
+    fn raising_or_repeating_mode_is_not_a_downgrade() {
+        for later in [
+            "[policy]\nmode = \"enforce\"\n",
+            "[login]\nallowed_methods = [\"chatgpt\"]\n",
+        ] {
+            let outcome = load_sources(vec![source("10.toml", ENFORCE), source("90.toml", later)]);
+            assert!(outcome.diagnostics.is_empty(), "{:?}", outcome.diagnostics);
+        }
+        let up = load_sources(vec![
+            source("10.toml", &ENFORCE.replace("enforce", "monitor")),
+            source("90.toml", "[policy]\nmode = \"enforce\"\n"),
+        ]);
+        assert!(up.diagnostics.is_empty(), "{:?}", up.diagnostics);
     }
 }

@@ -9,6 +9,7 @@
 pub mod check;
 pub mod diag;
 pub mod explain;
+pub mod json_schema;
 pub mod managed_prefs;
 pub mod merge;
 pub mod schema;
@@ -182,7 +183,8 @@ pub struct LoginRules {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ConfigRules {
     pub allowed_model_providers: Option<Vec<String>>,
-    /// Compared after normalisation (trailing `/` removed).
+    /// Compared as URLs (see [`crate::core::url`]): scheme and host case, default port and a
+    /// trailing `/` do not matter.
     pub allowed_base_urls: Option<Vec<String>>,
     pub allowed_credential_stores: Option<Vec<CredentialStore>>,
 }

@@ -26,6 +26,8 @@ pub enum Kind {
     Methods,
     /// A list of non-empty strings.
     Names,
+    /// ChatGPT workspace ids (`chatgpt_account_id`); an id of another form is kept with a warning.
+    Workspaces,
     Plans,
     Domains,
     KeyKinds,
@@ -220,7 +222,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "login",
         name: "allowed_workspaces",
-        kind: Kind::Names,
+        kind: Kind::Workspaces,
         default: None,
         doc: "ChatGPT workspaces (`chatgpt_account_id`) a ChatGPT login must belong to.",
         rule: Some(Rule::LoginWorkspace),
@@ -404,7 +406,7 @@ pub const KEYS: &[Key] = &[
         name: "min_uid",
         kind: Kind::Uid,
         default: Some("1000"),
-        doc: "The lowest uid whose home is covered.",
+        doc: "The lowest uid whose home is covered; when absent, the machine's first regular uid (macOS 501; Linux `UID_MIN` of /etc/login.defs, else 1000).",
         rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Uid(v) = v {
@@ -621,6 +623,7 @@ mod tests {
             Kind::Uid => "4242",
             Kind::Methods => "[\"api-key\"]",
             Kind::Names => "[\"zz\"]",
+            Kind::Workspaces => "[\"ws-zz\"]",
             Kind::Plans => "[\"team\"]",
             Kind::Domains => "[\"z.example\"]",
             Kind::KeyKinds => "[\"admin\"]",

@@ -479,6 +479,15 @@ impl Vault {
         Ok(out)
     }
 
+    /// The bytes of a vaulted credential, to judge before it is put back.
+    pub fn credential_bytes(&self, id: &str) -> Result<Vec<u8>> {
+        self.meta(id)?;
+        match self.dir.open_subdir(id)?.read_file(AUTH_FILE, AUTH_CAP)? {
+            FileRead::Regular { bytes, .. } => Ok(bytes),
+            _ => bail!("vault entry {id} holds no credential file"),
+        }
+    }
+
     /// Put a quarantined credential back where it was, with its owner and mode.
     ///
     /// Refuses when the home already has an auth.json (the user signed in again): restoring must

@@ -136,6 +136,11 @@ impl Checker<'_> {
             Kind::Names => self
                 .list(key, value, context, |cx, s, span| cx.name(key, s, span))
                 .map(Value::Strings),
+            Kind::Workspaces => self
+                .list(key, value, context, |cx, s, span| {
+                    cx.workspace(key, s, span)
+                })
+                .map(Value::Strings),
             Kind::Plans => self
                 .list(key, value, context, |cx, s, span| cx.plan(key, s, span))
                 .map(Value::Strings),
@@ -287,6 +292,30 @@ impl Checker<'_> {
         Some(s.to_string())
     }
 
+    /// A workspace id is kept as written; one that does not look like the ids Codex compares
+    /// (`chatgpt_account_id`: a UUID, or a `ws-` id) is most likely a display name, which no
+    /// login will ever carry, so it gets a warning.
+    fn workspace(&mut self, key: &str, s: &str, span: Range<usize>) -> Option<String> {
+        let id = self.name(key, s, span.clone())?;
+        if !looks_like_workspace_id(&id) {
+            let diag = self
+                .warning(
+                    Code::WorkspaceId,
+                    span,
+                    format!(
+                        "`{s}` does not look like a ChatGPT workspace id; it is kept as written"
+                    ),
+                )
+                .with_help(
+                    "Codex compares the `chatgpt_account_id` of the login, a UUID such as \
+                     `8f0c2b1e-4d5a-4c3b-9e2f-1a2b3c4d5e6f`: copy it from the workspace settings \
+                     or from `codex-warden check --json` on a machine logged in to it",
+                );
+            self.report(diag);
+        }
+        Some(id)
+    }
+
     fn plan(&mut self, key: &str, s: &str, span: Range<usize>) -> Option<String> {
         let plan = self.name(key, s, span.clone())?.to_lowercase();
         if !KNOWN_PLANS.contains(&plan.as_str()) {
@@ -357,25 +386,7 @@ impl Checker<'_> {
     }
 
     fn base_url(&mut self, s: &str, span: Range<usize>) -> Option<String> {
-        let rest = s
-            .strip_prefix("https://")
-            .or_else(|| s.strip_prefix("http://"));
-        let problem = match rest {
-            None => Some(format!("`{s}` is not an http:// or https:// URL")),
-            Some(rest) => {
-                let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-                if authority.contains('@') {
-                    // Do not quote it: user:password@host is a secret.
-                    Some("a base URL must not carry credentials (user@host)".to_string())
-                } else if authority.is_empty() || authority.starts_with(':') {
-                    Some(format!("`{s}` has no host"))
-                } else if s.chars().any(char::is_whitespace) {
-                    Some(format!("`{s}` contains whitespace"))
-                } else {
-                    None
-                }
-            }
-        };
+        let problem = crate::core::url::policy_problem(s);
         if let Some(message) = problem {
             let diag = self
                 .error(Code::InvalidUrl, span, message)
@@ -410,5 +421,55 @@ impl Checker<'_> {
             return None;
         }
         Some(s.to_string())
+    }
+}
+
+/// The forms of `chatgpt_account_id`: a UUID (any case), or an id with a `ws-`/`ws_` prefix and no
+/// characters beyond letters, digits, `-` and `_`. Tolerant on purpose: a warning, never an error.
+pub(super) fn looks_like_workspace_id(s: &str) -> bool {
+    let uuid = {
+        let groups: Vec<&str> = s.split('-').collect();
+        groups.len() == 5
+            && groups
+                .iter()
+                .zip([8, 4, 4, 4, 12])
+                .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
+    let prefixed = ["ws-", "ws_"].iter().any(|p| {
+        s.strip_prefix(p).is_some_and(|rest| {
+            !rest.is_empty()
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+    });
+    uuid || prefixed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_workspace_id;
+
+    #[test]
+    fn workspace_ids_in_the_forms_codex_uses() {
+        for id in [
+            "8f0c2b1e-4d5a-4c3b-9e2f-1a2b3c4d5e6f",
+            "8F0C2B1E-4D5A-4C3B-9E2F-1A2B3C4D5E6F",
+            "ws-corp",
+            "ws-00000000-example-corp",
+            "ws_123",
+        ] {
+            assert!(looks_like_workspace_id(id), "{id}");
+        }
+        for id in [
+            "ACME Corp",
+            "acme",
+            "ws-",
+            "ws-a b",
+            "8f0c2b1e-4d5a-4c3b-9e2f",
+            "org-x",
+        ] {
+            assert!(!looks_like_workspace_id(id), "{id}");
+        }
     }
 }

@@ -1,0 +1,216 @@
+//! Every rule for one home, passed or failed, with its evidence: what `check --user` and
+//! `check --home` print so an admin can see why a home got its verdict, not only that it did.
+//!
+//! A rule is *not checked* when the policy allows anything for it (its list is absent), or when
+//! the home has nothing it could apply to (no credential, an unparsable config). Failures come
+//! from the verdict itself, so this view can never disagree with `check` or the agent.
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::evaluate::{Verdict, effective_rules};
+use crate::core::observe::{AuthState, ConfigState, CredentialKind, Observation};
+use crate::core::policy::Policy;
+use crate::core::rules::Rule;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Result {
+    Passed,
+    Failed,
+    NotChecked,
+}
+
+impl Result {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Result::Passed => "passed",
+            Result::Failed => "failed",
+            Result::NotChecked => "not checked",
+        }
+    }
+}
+
+/// One rule's outcome for a home.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleResult {
+    pub rule: Rule,
+    pub result: Result,
+    /// The violations' evidence when failed; what was checked, or why not, otherwise.
+    pub evidence: Vec<String>,
+}
+
+/// Every rule of [`Rule::ALL`] for this home, in that order.
+pub fn rule_results(
+    policy: &Policy,
+    obs: &Observation,
+    verdict: &Verdict,
+    now: jiff::Timestamp,
+) -> Vec<RuleResult> {
+    let (login, config, _) = effective_rules(policy, obs.home.user.as_deref(), now);
+    let credential = match &obs.auth {
+        AuthState::Present { credential, .. } => Some(credential),
+        _ => None,
+    };
+    let file_present = !matches!(obs.auth, AuthState::Absent);
+    let config_judged = !matches!(obs.config, ConfigState::Unreadable { .. });
+    let summary = credential.map(|c| c.summary());
+    let seen = |what: &str, value: Option<&String>| match value {
+        Some(v) => format!("{what} {v} is allowed"),
+        None => format!("{what}: allowed"),
+    };
+    Rule::ALL
+        .into_iter()
+        .map(|rule| {
+            let failed: Vec<String> = verdict
+                .violations
+                .iter()
+                .filter(|v| v.rule == rule)
+                .map(|v| v.evidence.clone())
+                .collect();
+            if !failed.is_empty() {
+                return RuleResult {
+                    rule,
+                    result: Result::Failed,
+                    evidence: failed,
+                };
+            }
+            let login_list = |set: bool, what: &str, value: Option<&String>| {
+                if !set {
+                    Err(format!("the policy allows any {what}"))
+                } else if credential.is_none() {
+                    Err("no credential to check".to_string())
+                } else {
+                    Ok(seen(what, value))
+                }
+            };
+            let config_list = |set: bool, what: &str| {
+                if !set {
+                    Err(format!("the policy allows any {what}"))
+                } else if !config_judged {
+                    Err("config.toml cannot be parsed (Codex refuses to start with it)".to_string())
+                } else {
+                    Ok(format!(
+                        "every {what} the config sets (or defaults to) is allowed"
+                    ))
+                }
+            };
+            let s = summary.as_ref();
+            let checked: std::result::Result<String, String> = match rule {
+                Rule::LoginMethod => login_list(
+                    login.allowed_methods.is_some(),
+                    "login method",
+                    s.map(|s| &s.method),
+                ),
+                Rule::LoginWorkspace => login_list(
+                    login.allowed_workspaces.is_some(),
+                    "workspace",
+                    s.and_then(|s| s.workspace.as_ref()),
+                ),
+                Rule::LoginPlan => login_list(
+                    login.allowed_plans.is_some(),
+                    "plan",
+                    s.and_then(|s| s.plan.as_ref()),
+                ),
+                Rule::LoginEmailDomain => login_list(
+                    login.allowed_email_domains.is_some(),
+                    "email domain",
+                    s.and_then(|s| s.email_domain.as_ref()),
+                ),
+                Rule::LoginApiKeyKind => login_list(
+                    login.allowed_api_key_kinds.is_some(),
+                    "API key kind",
+                    s.and_then(|s| s.key_kind.as_ref()),
+                ),
+                Rule::LoginApiKeyFingerprint => login_list(
+                    login.allowed_api_key_fingerprints.is_some(),
+                    "API key fingerprint",
+                    s.and_then(|s| s.key_fingerprint.as_ref()),
+                ),
+                Rule::LoginInconsistentTokens => match credential.map(|c| &c.kind) {
+                    Some(CredentialKind::Chatgpt { .. }) => {
+                        Ok("the tokens agree about the workspace".to_string())
+                    }
+                    _ => Err("only ChatGPT logins carry tokens to compare".to_string()),
+                },
+                Rule::CredentialUnreadable => match file_present {
+                    true => Ok("auth.json parses as a Codex credential".to_string()),
+                    false => Err("no auth.json".to_string()),
+                },
+                Rule::CredentialPermissions => match &obs.auth {
+                    AuthState::Present { file_mode, .. }
+                    | AuthState::Unreadable {
+                        file_mode: Some(file_mode),
+                        ..
+                    } => Ok(format!("auth.json has mode {:04o}", file_mode & 0o7777)),
+                    _ => Err("no auth.json".to_string()),
+                },
+                Rule::ConfigModelProvider => {
+                    config_list(config.allowed_model_providers.is_some(), "model provider")
+                }
+                Rule::ConfigBaseUrl => config_list(config.allowed_base_urls.is_some(), "base URL"),
+                Rule::ConfigCredentialStore => config_list(
+                    config.allowed_credential_stores.is_some(),
+                    "credential store",
+                ),
+                Rule::EnvCredential => {
+                    Err("judged from running sessions, not from the home".to_string())
+                }
+            };
+            let (result, evidence) = match checked {
+                Ok(e) => (Result::Passed, e),
+                Err(e) => (Result::NotChecked, e),
+            };
+            RuleResult {
+                rule,
+                result,
+                evidence: vec![evidence],
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::evaluate::evaluate;
+    use crate::core::observe::{CodexHome, Credential};
+    use crate::core::policy::{LoginMethod, Mode};
+
+    #[test]
+    fn each_rule_is_passed_failed_or_not_checked() {
+        let mut policy = Policy::baseline();
+        policy.mode = Mode::Enforce;
+        policy.login.allowed_methods = Some(vec![LoginMethod::Chatgpt]);
+        let obs = Observation {
+            home: CodexHome {
+                path: "/home/a/.codex".into(),
+                uid: Some(1000),
+                user: Some("a".into()),
+            },
+            auth: AuthState::Present {
+                credential: Credential {
+                    auth_mode: Some("apikey".into()),
+                    kind: CredentialKind::ApiKey { key: None },
+                    exchanged_key: None,
+                },
+                file_mode: 0o600,
+                file_uid: 1000,
+            },
+            config: ConfigState::Absent,
+        };
+        let now = jiff::Timestamp::now();
+        let verdict = evaluate(&policy, &obs, now);
+        let results = rule_results(&policy, &obs, &verdict, now);
+        assert_eq!(results.len(), Rule::ALL.len());
+        let of = |rule| results.iter().find(|r| r.rule == rule).unwrap();
+        assert_eq!(of(Rule::LoginMethod).result, Result::Failed);
+        assert!(of(Rule::LoginMethod).evidence[0].contains("allowed_methods"));
+        assert_eq!(of(Rule::CredentialPermissions).result, Result::Passed);
+        assert_eq!(
+            of(Rule::CredentialPermissions).evidence[0],
+            "auth.json has mode 0600"
+        );
+        assert_eq!(of(Rule::LoginWorkspace).result, Result::NotChecked);
+        assert_eq!(of(Rule::ConfigBaseUrl).result, Result::NotChecked);
+    }
+}

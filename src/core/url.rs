@@ -1,0 +1,126 @@
+//! Base URLs compared as URLs, not strings.
+//!
+//! `https://API.OpenAI.com/v1`, `https://api.openai.com:443/v1` and `https://api.openai.com/v1/`
+//! all reach the same endpoint; an allow-list that says `https://api.openai.com/v1` must accept
+//! them all, or a user is told their harmless config breaks policy. Parsing follows the WHATWG URL
+//! standard (the `url` crate), which lowercases the scheme and host, drops the scheme's default
+//! port and resolves `.`/`..` path segments; a trailing `/` of the path is then dropped too.
+
+/// The comparable form of a base URL: `scheme://host[:port]/path` (no trailing `/`), plus any
+/// query. `None` when it is not an absolute URL with a host.
+pub fn normalize(raw: &str) -> Option<String> {
+    let url = url::Url::parse(raw.trim()).ok()?;
+    let host = url.host_str()?;
+    let mut out = format!("{}://{host}", url.scheme());
+    if let Some(port) = url.port() {
+        out.push_str(&format!(":{port}"));
+    }
+    out.push_str(url.path().trim_end_matches('/'));
+    if let Some(query) = url.query() {
+        out.push('?');
+        out.push_str(query);
+    }
+    Some(out)
+}
+
+/// Whether two base URLs name the same endpoint. Text that does not parse as a URL only equals
+/// itself (ignoring a trailing `/`), so nothing unparseable is ever widened.
+pub fn same(a: &str, b: &str) -> bool {
+    match (normalize(a), normalize(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => a.trim_end_matches('/') == b.trim_end_matches('/'),
+    }
+}
+
+/// Why `raw` cannot be an allowed base URL in a policy, or `None` when it can. Never quotes a
+/// URL with credentials in it.
+pub fn policy_problem(raw: &str) -> Option<String> {
+    if raw.chars().any(char::is_whitespace) {
+        return Some(format!("`{raw}` contains whitespace"));
+    }
+    // The URL standard forgives `https:///v1` (host `v1`); a policy should say what it means.
+    let authority = raw
+        .split_once("://")
+        .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or_default());
+    if authority.is_some_and(|a| a.is_empty() || a.starts_with(':')) {
+        return Some(format!("`{raw}` has no host"));
+    }
+    let url = match url::Url::parse(raw) {
+        Ok(url) => url,
+        Err(url::ParseError::EmptyHost) => return Some(format!("`{raw}` has no host")),
+        Err(e) => return Some(format!("`{raw}` is not a URL ({e})")),
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return Some(format!("`{raw}` is not an http:// or https:// URL"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        // Do not quote it: user:password@host is a secret.
+        return Some("a base URL must not carry credentials (user@host)".to_string());
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Some(format!("`{raw}` has no host"));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equivalent_spellings_are_the_same_url() {
+        let allowed = "https://api.openai.com/v1";
+        for seen in [
+            "https://api.openai.com/v1",
+            "https://api.openai.com/v1/",
+            "https://API.OpenAI.com/v1",
+            "HTTPS://api.openai.com/v1",
+            "https://api.openai.com:443/v1",
+            "https://api.openai.com/./v1",
+        ] {
+            assert!(same(allowed, seen), "{seen}");
+        }
+    }
+
+    #[test]
+    fn different_endpoints_differ() {
+        let allowed = "https://api.openai.com/v1";
+        for seen in [
+            "http://api.openai.com/v1",
+            "https://api.openai.com:8443/v1",
+            "https://api.openai.com/v2",
+            "https://api.openai.com/V1",
+            "https://api.openai.com.evil.example/v1",
+            "https://api.openai.com/v1?proxy=x",
+            "not a url",
+        ] {
+            assert!(!same(allowed, seen), "{seen}");
+        }
+        assert!(same("not a url", "not a url/"));
+    }
+
+    #[test]
+    fn normal_form() {
+        assert_eq!(
+            normalize("https://API.openai.com:443/v1/").as_deref(),
+            Some("https://api.openai.com/v1")
+        );
+        assert_eq!(
+            normalize("http://localhost:11434/").as_deref(),
+            Some("http://localhost:11434")
+        );
+        assert_eq!(normalize("/relative"), None);
+    }
+
+    #[test]
+    fn policy_problems() {
+        assert_eq!(policy_problem("https://api.openai.com/v1"), None);
+        assert_eq!(policy_problem("http://localhost:11434/v1"), None);
+        assert!(policy_problem("ftp://x.example").is_some());
+        assert!(policy_problem("api.openai.com/v1").is_some());
+        assert!(policy_problem("https:///v1").is_some());
+        assert!(policy_problem("https://a b.example").is_some());
+        let secret = policy_problem("https://user:hunter2@x.example/v1").unwrap();
+        assert!(!secret.contains("hunter2"), "{secret}");
+    }
+}
