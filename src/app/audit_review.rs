@@ -562,15 +562,7 @@ fn fit(v: &str, width: usize) -> String {
 
 /// Control characters as escapes, so a name cannot move the cursor or fake a line.
 pub fn escape(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    for c in v.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::app::term::esc(v)
 }
 
 #[cfg(test)]

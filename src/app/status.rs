@@ -207,19 +207,8 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
             other.with_context(|| format!("reading status in {}", settings.state_dir.display()))?
         }
     };
-    let liveness = lock::probe(&settings.state_dir);
-    let facts = status.as_ref().map(Status::facts);
-    let code = health::exit_code(facts.as_ref(), &liveness);
+    let (liveness, code) = health_of(settings, status.as_ref(), json)?;
     if json {
-        let snapshot = status.as_ref().map(serde_json::to_value).transpose()?;
-        let value = health::json(
-            &crate::platform::audit::hostname(),
-            facts.as_ref(),
-            snapshot,
-            &liveness,
-            jiff::Timestamp::now(),
-        );
-        println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(code);
     }
     let Some(status) = &status else {
@@ -280,6 +269,7 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
     if let Some(agent) = &status.agent {
         crate::app::session_guard::print_status(&agent.sessions);
     }
+    let facts = Some(status.facts());
     for warning in health::warnings(facts.as_ref()) {
         println!("warning: {warning}");
     }
@@ -299,6 +289,30 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
     Ok(code)
 }
 
+/// The agent's liveness and the health exit code for a snapshot (the admin's or a user's); with
+/// `json`, the flat health document is printed too.
+fn health_of(
+    settings: &Settings,
+    status: Option<&Status<'_>>,
+    json: bool,
+) -> Result<(Liveness, u8)> {
+    let liveness = lock::probe(&settings.state_dir);
+    let facts = status.map(Status::facts);
+    let code = health::exit_code(facts.as_ref(), &liveness);
+    if json {
+        let snapshot = status.map(serde_json::to_value).transpose()?;
+        let value = health::json(
+            &crate::platform::audit::hostname(),
+            facts.as_ref(),
+            snapshot,
+            &liveness,
+            jiff::Timestamp::now(),
+        );
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    }
+    Ok((liveness, code))
+}
+
 /// A user's own view: their homes, what was done, how to fix it.
 fn show_user(settings: &Settings, uid: u32, json: bool) -> Result<u8> {
     let path = settings
@@ -310,19 +324,8 @@ fn show_user(settings: &Settings, uid: u32, json: bool) -> Result<u8> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
-    let liveness = lock::probe(&settings.state_dir);
-    let facts = view.as_ref().map(Status::facts);
-    let code = health::exit_code(facts.as_ref(), &liveness);
+    let (liveness, code) = health_of(settings, view.as_ref(), json)?;
     if json {
-        let snapshot = view.as_ref().map(serde_json::to_value).transpose()?;
-        let value = health::json(
-            &crate::platform::audit::hostname(),
-            facts.as_ref(),
-            snapshot,
-            &liveness,
-            jiff::Timestamp::now(),
-        );
-        println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(code);
     }
     let Some(view) = view else {

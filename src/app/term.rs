@@ -6,19 +6,7 @@ use std::path::Path;
 
 /// `s` with control characters escaped (`\n`, `\u{1b}`); everything else as it is.
 pub fn esc(s: impl AsRef<str>) -> String {
-    let s = s.as_ref();
-    if !s.chars().any(char::is_control) {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::core::redact::escape_controls(s.as_ref())
 }
 
 /// A path for a terminal: lossy UTF-8, control characters escaped.

@@ -497,17 +497,10 @@ fn shown(value: &str) -> String {
     if crate::core::redact::key_shaped(value) {
         return "[redacted]".to_string();
     }
-    let mut out = String::new();
-    for (i, c) in value.chars().enumerate() {
-        if i == MAX {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
+    let capped: String = value.chars().take(MAX).collect();
+    let mut out = crate::core::redact::escape_controls(&capped);
+    if value.chars().count() > MAX {
+        out.push('…');
     }
     out
 }

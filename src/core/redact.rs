@@ -31,6 +31,20 @@ pub fn value(s: &str) -> String {
     }
 }
 
+/// `s` with control characters escaped (`\n`, `\u{1b}`): a name from a user's file cannot move
+/// a terminal's cursor or fake a line. Idempotent; everything else is kept as it is.
+pub fn escape_controls(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A URL with what may be secret removed: `user:pass@`, `?query`, `#fragment`, key-shaped path
 /// segments (and a "URL" that is itself a key); and a trailing `/`, so that
 /// `https://api.openai.com/v1/` and `https://api.openai.com/v1` compare equal.
