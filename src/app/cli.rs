@@ -180,6 +180,33 @@ pub enum PolicyCommand {
     },
     /// Print the JSON Schema of the policy format (for editors: Taplo, Even Better TOML).
     Schema,
+    /// Print the policy for an MDM: a configuration profile or preferences plist with the policy
+    /// as native managed-preferences keys, or the Jamf Pro custom schema of those keys.
+    ///
+    /// Exit: 0 printed; 1 the policy read with --from is invalid.
+    Mdm {
+        /// What to print.
+        #[arg(long, value_enum)]
+        format: MdmFormat,
+        /// Policy drop-in directory the profile or plist is made from (default: --policy-dir);
+        /// not read for jamf-schema.
+        #[arg(long, value_name = "POLICY_DIR")]
+        from: Option<PathBuf>,
+        /// PayloadOrganization of the profile.
+        #[arg(long)]
+        org: Option<String>,
+    },
+}
+
+/// `policy mdm --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MdmFormat {
+    /// A configuration profile (payload type com.codex-warden) with the policy as native keys.
+    Mobileconfig,
+    /// Only the preferences (com.codex-warden.plist), for "domain + plist file" MDM forms.
+    Plist,
+    /// The Jamf Pro "Application & Custom Settings" custom JSON schema of the native keys.
+    JamfSchema,
 }
 
 impl PathArgs {

@@ -47,6 +47,9 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&schema)?);
             OK
         }
+        Command::Policy(PolicyCommand::Mdm { format, from, org }) => {
+            crate::app::mdm::print(&settings, format, from.as_deref(), org.as_deref())?
+        }
         Command::Restore {
             id,
             list,

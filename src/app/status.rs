@@ -148,6 +148,7 @@ pub fn write(state_dir: &std::path::Path, status: &Status<'_>) -> Result<()> {
         &serde_json::to_vec_pretty(status)?,
         None,
     )?;
+    crate::app::fleet::write(&dir, status)?;
 
     let users = state::subdir(&dir, USERS_DIR, 0o711)?;
     let mut uids: BTreeMap<u32, ()> = BTreeMap::new();

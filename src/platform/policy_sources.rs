@@ -10,9 +10,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::core::policy::diag::{self, Code, Diagnostic};
-use crate::core::policy::managed_prefs::decode_managed_prefs;
 use crate::core::policy::merge::{Entry, LoadOutcome, assemble};
 use crate::core::policy::source::{MAX_POLICY_BYTES, Source};
+use crate::core::policy::{managed_prefs, plist_keys};
 use crate::platform::safefs::{self, Dir, FileRead, Stat};
 
 /// Read `*.toml` in `dir` in lexical order (by file name bytes), then the managed-preferences
@@ -67,15 +67,12 @@ pub fn load_dir(dir: &Path, managed_prefs: Option<&Path>) -> LoadOutcome {
             }
         }
     }
-    if let Some(entry) = managed_prefs.and_then(read_managed_prefs) {
-        entries.push(entry);
+    if let Some(path) = managed_prefs {
+        entries.extend(read_managed_prefs(path));
     }
-    crate::platform::login_defs::apply_platform_defaults(assemble(
-        head,
-        entries,
-        &nothing_found,
-        jiff::Timestamp::now(),
-    ))
+    let mut outcome = assemble(head, entries, &nothing_found, jiff::Timestamp::now());
+    plist_keys::name_keys(&mut outcome.diagnostics, &outcome.sources);
+    crate::platform::login_defs::apply_platform_defaults(outcome)
 }
 
 /// Read the given files in order (`policy validate FILE...`).
@@ -262,39 +259,67 @@ fn check_ancestors(path: &Path, name: &str) -> Vec<Diagnostic> {
     out
 }
 
-/// The policy from a managed-preferences plist (XML or binary), or `None` if there is none.
-fn read_managed_prefs(path: &Path) -> Option<Entry> {
+/// The policy from a managed-preferences plist (XML or binary): nothing if there is no plist,
+/// else the base64 TOML and then the native keys (layered after it), each as its own source.
+fn read_managed_prefs(path: &Path) -> Vec<Entry> {
     let name = format!("managed preferences ({})", path.display());
+    let failed = |diagnostics| {
+        vec![Entry {
+            source: None,
+            diagnostics,
+        }]
+    };
     let (dir, file) = match open_parent(path, &name) {
         Ok(found) => found,
         // No Managed Preferences folder at all (every Linux machine): no MDM policy.
-        Err(_) if !path.parent().is_some_and(Path::exists) => return None,
-        Err(diag) => {
-            return Some(Entry {
-                source: None,
-                diagnostics: vec![diag],
-            });
-        }
+        Err(_) if !path.parent().is_some_and(Path::exists) => return Vec::new(),
+        Err(diag) => return failed(vec![diag]),
     };
     if matches!(dir.entry_stat(&file), Ok(None)) {
-        return None;
+        return Vec::new();
     }
     let (bytes, mut diagnostics) = read_checked(&dir, &file, &name);
-    let source = bytes.and_then(|bytes| match decode_managed_prefs(&bytes) {
-        Ok(text) => Some(Source {
-            name: name.clone(),
-            text,
-        }),
+    let Some(bytes) = bytes else {
+        return failed(diagnostics);
+    };
+    let prefs = match managed_prefs::decode(&bytes) {
+        Ok(prefs) => prefs,
         Err((message, help)) => {
             diagnostics
                 .push(Diagnostic::error(Code::ManagedPrefs, name.clone(), message).with_help(help));
-            None
+            return failed(diagnostics);
         }
-    });
-    Some(Entry {
-        source,
-        diagnostics,
-    })
+    };
+    // One source keeps the plain name; with both forms, each says which one it is.
+    let both = prefs.base64_toml.is_some() && prefs.native.is_some();
+    let named = |form: &str| match both {
+        true => format!("managed preferences ({}, {form})", path.display()),
+        false => name.clone(),
+    };
+    let mut out = Vec::new();
+    if let Some(text) = prefs.base64_toml {
+        out.push(Entry {
+            source: Some(Source {
+                name: named("policy_toml_base64"),
+                text,
+            }),
+            diagnostics: std::mem::take(&mut diagnostics),
+        });
+    }
+    if let Some((text, problems)) = prefs.native {
+        let source_name = named("native keys");
+        diagnostics.extend(problems.into_iter().map(|(message, help)| {
+            Diagnostic::error(Code::ManagedPrefs, source_name.clone(), message).with_help(help)
+        }));
+        out.push(Entry {
+            source: Some(Source {
+                name: source_name,
+                text,
+            }),
+            diagnostics,
+        });
+    }
+    out
 }
 
 #[cfg(test)]

@@ -994,7 +994,7 @@ fn broken_managed_prefs_are_errors_on_that_source() {
         ("garbage.plist", None),
         (
             "no-key.plist",
-            Some(plist_with("other", plist::Value::String(base64_of(HEAD)))),
+            Some(plist_with("PayloadUUID", plist::Value::String("0".into()))),
         ),
         (
             "bad-base64.plist",
@@ -1038,6 +1038,119 @@ fn managed_prefs_policy_problems_point_into_the_decoded_text() {
         outcome
             .render_diagnostics()
             .contains("6 | allowed_methods = [\"chatgtp\"]")
+    );
+}
+
+/// A fixture of tests/fixtures/mdm copied where the loader trusts it (root-or-us, 0644).
+fn mdm_fixture(dir: &Path, name: &str) -> PathBuf {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/mdm")
+        .join(name);
+    let path = dir.join(name);
+    fs::copy(&from, &path).expect("copy fixture");
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).expect("chmod");
+    path
+}
+
+#[test]
+fn native_keys_from_disk_give_the_policy_of_the_equivalent_toml() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let toml = mdm_fixture(dir.path(), "native.toml");
+    let expected = load_files(std::slice::from_ref(&toml))
+        .policy
+        .expect("valid");
+    for name in ["native.xml.plist", "native.binary.plist"] {
+        let path = mdm_fixture(dir.path(), name);
+        let outcome = load_dir(&dir.path().join("no-policy.d"), Some(&path));
+        assert_eq!(codes(&outcome), vec![], "{name}");
+        let shown = format!("managed preferences ({})", path.display());
+        assert_eq!(outcome.sources.len(), 1);
+        assert_eq!(outcome.sources[0].name, shown);
+        assert_eq!(outcome.provenance["login.allowed_methods"][0].file, shown);
+        let mut policy = outcome.policy.expect("valid");
+        // load_dir fills in platform defaults; the fixture sets every one it needs.
+        policy.scope.min_uid = expected.scope.min_uid;
+        assert_eq!(policy, expected, "{name}");
+    }
+}
+
+#[test]
+fn native_keys_are_layered_after_the_base64_toml() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("com.codex-warden.plist");
+    let base = format!("{HEAD}[enforce]\nterminate = false\nquarantine = false\n");
+    let mut dict = plist::Dictionary::new();
+    dict.insert(
+        MANAGED_PREFS_KEY.into(),
+        plist::Value::String(base64_of(&base)),
+    );
+    let mut enforce = plist::Dictionary::new();
+    enforce.insert("terminate".into(), plist::Value::Boolean(true));
+    dict.insert("enforce".into(), plist::Value::Dictionary(enforce));
+    plist::Value::Dictionary(dict)
+        .to_file_binary(&path)
+        .expect("plist");
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).expect("chmod");
+    let outcome = load_dir(&dir.path().join("policy.d"), Some(&path));
+    assert_eq!(codes(&outcome), vec![]);
+    let names: Vec<&str> = outcome.sources.iter().map(|s| s.name.as_str()).collect();
+    let shown = path.display();
+    assert_eq!(
+        names,
+        [
+            format!("managed preferences ({shown}, policy_toml_base64)"),
+            format!("managed preferences ({shown}, native keys)"),
+        ]
+    );
+    let policy = outcome.policy.expect("valid");
+    assert!(policy.enforce.terminate, "the native key wins");
+    assert!(!policy.enforce.quarantine, "the base64 key stays");
+    assert_eq!(outcome.provenance["enforce.terminate"].len(), 2);
+}
+
+#[test]
+fn bad_native_keys_are_diagnostics_naming_the_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = mdm_fixture(dir.path(), "bad-keys.xml.plist");
+    let outcome = load_dir(&dir.path().join("policy.d"), Some(&path));
+    assert!(outcome.policy.is_none());
+    let shown = format!("managed preferences ({})", path.display());
+    assert!(outcome.diagnostics.iter().all(|d| d.file == shown));
+    let messages: Vec<&str> = outcome
+        .diagnostics
+        .iter()
+        .map(|d| d.message.as_str())
+        .collect();
+    for want in [
+        "`login.allowed_method`: unknown key",
+        "`enforce.quarantine`: expected a boolean",
+        "`scope.min_uid`: expected an integer",
+        "`scope.homes[0]` is <data>",
+    ] {
+        assert!(
+            messages.iter().any(|m| m.contains(want)),
+            "{want}: {messages:?}"
+        );
+    }
+    let rendered = outcome.render_diagnostics();
+    assert!(
+        rendered.contains("did you mean `allowed_methods`"),
+        "{rendered}"
+    );
+
+    // An unknown top-level key is an error too, with the section it might be.
+    let path = dir.path().join("other.plist");
+    plist_with("logn", plist::Value::Dictionary(plist::Dictionary::new()))
+        .to_file_xml(&path)
+        .expect("plist");
+    let outcome = load_dir(&dir.path().join("policy.d"), Some(&path));
+    assert!(
+        outcome
+            .diagnostics
+            .iter()
+            .any(|d| d.code == Code::UnknownSection && d.message.contains("logn")),
+        "{:?}",
+        outcome.diagnostics
     );
 }
 

@@ -4,6 +4,8 @@
 //! /var/lib/codex-warden/            root 0711: users reach their own status file, list nothing
 //!   last-good-policy.json           0600: the policy a restart keeps enforcing
 //!   status.json                     0600: the admin's status snapshot
+//!   fleet.json                      0644: its flat health fields for osquery/Fleet and MDM
+//!                                   scripts (host, policy state, counts; no user, home or secret)
 //!   users/<uid>.json                0400, owned by <uid>: that user's own view (users/ is 0711)
 //!   vault/<id>/{auth.json,meta.json} 0700/0600: quarantined credentials, never deleted
 //! ```
@@ -23,6 +25,7 @@ use crate::platform::safefs::{self, Dir};
 
 pub const LAST_GOOD_POLICY: &str = "last-good-policy.json";
 pub const STATUS_FILE: &str = "status.json";
+pub const FLEET_FILE: &str = "fleet.json";
 pub const USERS_DIR: &str = "users";
 pub const VAULT_DIR: &str = "vault";
 

@@ -79,7 +79,7 @@ pub fn schema() -> Value {
     })
 }
 
-fn section_doc(section: &str) -> &'static str {
+pub(crate) fn section_doc(section: &str) -> &'static str {
     match section {
         "policy" => "The policy's identity and mode.",
         "login" => "What a Codex login may be; an absent key allows anything.",
@@ -129,7 +129,7 @@ fn item_schema(kind: Kind) -> Value {
 }
 
 /// A schema default as TOML writes it (`true`, `"5s"`, `[]`), as JSON.
-fn toml_default(text: &str) -> Option<Value> {
+pub(crate) fn toml_default(text: &str) -> Option<Value> {
     let table: toml::Table = toml::from_str(&format!("v = {text}")).ok()?;
     serde_json::to_value(table.get("v")?).ok()
 }

@@ -1,34 +1,68 @@
 //! The policy as macOS managed preferences (MDM) deliver it: a plist (XML or binary) whose
 //! `policy_toml_base64` key holds the base64 of the policy TOML, the convention Codex's own
-//! managed config uses.
+//! managed config uses, and/or the policy keys themselves as native plist values
+//! ([`super::plist_keys`]).
+//!
+//! When a plist has both, the base64 TOML is read first and the native keys are layered after
+//! it: a key set natively replaces the same key of the base64 TOML (lists replace), exceptions
+//! of both apply. So an admin can ship a base policy as base64 and adjust keys in the console.
 
 use crate::core::policy::source::MAX_POLICY_BYTES;
 
 /// The plist key holding the base64 of the policy TOML, as Codex's own managed config does.
 pub const MANAGED_PREFS_KEY: &str = "policy_toml_base64";
 
-/// The policy TOML inside a managed-preferences plist, or `(message, help)`.
-pub fn decode_managed_prefs(bytes: &[u8]) -> Result<String, (String, String)> {
+/// What a managed-preferences plist holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagedPrefs {
+    /// The decoded `policy_toml_base64`.
+    pub base64_toml: Option<String>,
+    /// The native keys as TOML ([`super::plist_keys::native_to_toml`]) and the values that have
+    /// no TOML form, as `(message, help)`.
+    pub native: Option<(String, Vec<(String, String)>)>,
+}
+
+/// The policy inside a managed-preferences plist, or `(message, help)` when it cannot be read,
+/// has no policy at all, or its base64 is broken.
+pub fn decode(bytes: &[u8]) -> Result<ManagedPrefs, (String, String)> {
+    let value = plist::Value::from_reader(std::io::Cursor::new(bytes))
+        .map_err(|e| (format!("cannot parse the plist: {e}"), help_text()))?;
+    let Some(dict) = value.as_dictionary() else {
+        return Err(("the plist is not a dictionary".to_string(), help_text()));
+    };
+    let native = super::plist_keys::native_to_toml(dict);
+    let base64_toml = match dict.get(MANAGED_PREFS_KEY) {
+        Some(entry) => Some(decode_entry(entry)?),
+        None if native.is_some() => None,
+        None => {
+            return Err((
+                format!("the plist has neither `{MANAGED_PREFS_KEY}` nor policy keys"),
+                help_text(),
+            ));
+        }
+    };
+    Ok(ManagedPrefs {
+        base64_toml,
+        native,
+    })
+}
+
+fn help_text() -> String {
+    format!(
+        "the profile must set the policy keys (`policy`, `login`, ... dictionaries) or \
+         `{MANAGED_PREFS_KEY}` to the base64 of the policy TOML: base64 < policy.toml"
+    )
+}
+
+/// The TOML in a `policy_toml_base64` value.
+fn decode_entry(entry: &plist::Value) -> Result<String, (String, String)> {
     use base64::Engine as _;
     use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
     const BASE64: GeneralPurpose = GeneralPurpose::new(
         &base64::alphabet::STANDARD,
         GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
     );
-    let help = format!(
-        "the profile must set `{MANAGED_PREFS_KEY}` to the base64 of the policy TOML: base64 < policy.toml"
-    );
-    let value = plist::Value::from_reader(std::io::Cursor::new(bytes))
-        .map_err(|e| (format!("cannot parse the plist: {e}"), help.clone()))?;
-    let entry = value
-        .as_dictionary()
-        .and_then(|d| d.get(MANAGED_PREFS_KEY))
-        .ok_or_else(|| {
-            (
-                format!("the plist has no `{MANAGED_PREFS_KEY}` key"),
-                help.clone(),
-            )
-        })?;
+    let help = help_text();
     let decoded = match entry {
         plist::Value::String(s) => {
             let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect();

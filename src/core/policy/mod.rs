@@ -4,14 +4,17 @@
 //! One folder per concern, after cargo-deny: [`schema`] declares every key once; [`check`] turns
 //! one source into checked values and [`diag`]nostics; [`merge`] combines sources in order into a
 //! [`Policy`] with provenance; [`explain`] renders that provenance; [`managed_prefs`] decodes the
-//! MDM plist form.
+//! MDM plist form, [`plist_keys`] maps native plist keys to and from TOML, [`mdm`] renders the
+//! configuration profile and the Jamf Pro schema.
 
 pub mod check;
 pub mod diag;
 pub mod explain;
 pub mod json_schema;
 pub mod managed_prefs;
+pub mod mdm;
 pub mod merge;
+pub mod plist_keys;
 pub mod schema;
 pub mod source;
 

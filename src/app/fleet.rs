@@ -1,0 +1,114 @@
+//! The fleet file: the flat health fields of `status --json`, written by the agent with every
+//! status snapshot to `fleet.json` in the state dir (0644), for readers that cannot run our
+//! binary: osquery/Fleet (`parse_json` reads it), a Jamf extension attribute, an inventory agent.
+//!
+//! Only machine-level scalars: no per-user or per-home detail (homes are counted, never named),
+//! no problems text, nothing secret. `agent_running` is true as the agent writes it; a reader
+//! judges liveness from `agent_pid` (is that pid a codex-warden process?) and `written_at_unix`
+//! (the agent rewrites the file after every scan, at least every scan interval, 5 minutes by
+//! default). See docs/fleet.md.
+
+use anyhow::Result;
+use serde_json::{Map, Value};
+
+use crate::app::health;
+use crate::app::status::Status;
+use crate::platform::lock::Liveness;
+use crate::platform::safefs::Dir;
+use crate::platform::state::FLEET_FILE;
+
+/// The fields of `status --json` the fleet file carries, in its order.
+pub const FIELDS: &[&str] = &[
+    "host",
+    "healthy",
+    "exit_code",
+    "agent_running",
+    "agent_pid",
+    "policy_state",
+    "revision",
+    "mode",
+    "homes",
+    "homes_with_violations",
+    "violations_24h",
+    "last_scan_age_s",
+];
+
+/// The fleet file's JSON for a snapshot written at `now` by the agent with `pid`.
+pub fn fleet_json(host: &str, status: &Status<'_>, pid: u32, now: jiff::Timestamp) -> Value {
+    let facts = status.facts();
+    let liveness = Liveness::Running { pid: Some(pid) };
+    let full = health::json(host, Some(&facts), None, &liveness, now);
+    let mut out: Map<String, Value> = FIELDS
+        .iter()
+        .filter_map(|k| Some((k.to_string(), full.get(*k)?.clone())))
+        .collect();
+    out.insert("version".into(), Value::from(status.version.clone()));
+    out.insert("written_at".into(), Value::from(now.to_string()));
+    out.insert("written_at_unix".into(), Value::from(now.as_second()));
+    Value::Object(out)
+}
+
+/// Write the fleet file into the (already opened and checked) state dir.
+pub fn write(dir: &Dir, status: &Status<'_>) -> Result<()> {
+    let pid = status
+        .agent
+        .as_ref()
+        .map_or_else(std::process::id, |a| a.pid);
+    let value = fleet_json(
+        &crate::platform::audit::hostname(),
+        status,
+        pid,
+        jiff::Timestamp::now(),
+    );
+    let mut bytes = serde_json::to_vec_pretty(&value)?;
+    bytes.push(b'\n');
+    dir.replace_file_unsynced(FLEET_FILE, 0o644, &bytes, None)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fleet_file_is_flat_and_names_no_home() {
+        let status: Status<'static> = serde_json::from_value(serde_json::json!({
+            "agent": {"pid": 42, "watched_dirs": 3, "watch_degraded": null, "sessions": null},
+            "version": "0.1.0",
+            "started_at": "2026-11-26T10:00:00Z",
+            "updated_at": "2026-11-26T10:05:00Z",
+            "policy_name": "corp",
+            "policy_revision": "r7",
+            "mode": "enforce",
+            "policy_origin": "admin",
+            "no_admin_policy": false,
+            "policy_state": "active",
+            "policy_rejection": null,
+            "policy_sources": ["/etc/codex-warden/policy.d/10-corp.toml"],
+            "violations_24h": 2,
+            "message": null,
+            "last_full_scan": "2026-11-26T10:04:00Z",
+            "homes": []
+        }))
+        .expect("a status snapshot");
+        let now: jiff::Timestamp = "2026-11-26T10:05:00Z".parse().expect("time");
+        let value = fleet_json("mac-17", &status, 42, now);
+        let object = value.as_object().expect("object");
+        for (key, v) in object {
+            assert!(!v.is_object() && !v.is_array(), "{key} is not flat");
+        }
+        assert_eq!(value["host"], "mac-17");
+        assert_eq!(value["agent_running"], true);
+        assert_eq!(value["agent_pid"], 42);
+        assert_eq!(value["policy_state"], "active");
+        assert_eq!(value["revision"], "r7");
+        assert_eq!(value["violations_24h"], 2);
+        assert_eq!(value["last_scan_age_s"], 60);
+        assert_eq!(value["written_at_unix"], now.as_second());
+        let text = value.to_string();
+        assert!(
+            !text.contains("/etc/codex-warden"),
+            "no source paths: {text}"
+        );
+    }
+}
