@@ -32,7 +32,8 @@ pub struct PathArgs {
     /// Audit log (JSON lines, hash-chained).
     #[arg(long, global = true, hide = true, env = "CODEX_WARDEN_AUDIT_LOG", default_value = settings::DEFAULT_AUDIT_LOG)]
     pub audit_log: PathBuf,
-    /// macOS managed preferences plist with key `policy_toml_base64`; outranks the drop-ins.
+    /// macOS managed preferences plist (native policy keys and/or `policy_toml_base64`); outranks
+    /// the drop-ins.
     #[arg(long, global = true, hide = true, env = "CODEX_WARDEN_MANAGED_PREFS", default_value = settings::DEFAULT_MANAGED_PREFS)]
     pub managed_prefs: PathBuf,
     /// Read accounts from this passwd-format file instead of the system user database

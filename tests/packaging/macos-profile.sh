@@ -72,4 +72,39 @@ PY
 		> "$T/explain" 2>&1 || { cat "$T/explain"; fail "$policy: --prefs-plist output not loaded"; }
 	grep -q "^policy \`$name\`" "$T/explain" || { cat "$T/explain"; fail "$policy: --prefs-plist: not $name"; }
 done
-echo "macOS profile: ok ($(ls policies/*.toml | wc -l) example policies through make-mobileconfig.sh (profile and --prefs-plist) and back; launchd plists; scripts)"
+
+# Native keys: `policy mdm --format mobileconfig` per example policy, read by Python's plistlib (a
+# second plist implementation), its payload written as the binary plist macOS makes of it, and
+# loaded by the agent into the same effective policy as the TOML drop-in.
+for policy in policies/*.toml; do
+	rm -rf "$T/one" && mkdir -m 755 "$T/one" && install -m 644 "$policy" "$T/one/"
+	"$bin" policy mdm --format mobileconfig --from "$T/one" --org "Example Corp" > "$T/native.mobileconfig" ||
+		fail "$policy: policy mdm"
+	python3 - "$T/native.mobileconfig" "$T/com.codex-warden.plist" <<'PY' || fail "$policy: native profile"
+import plistlib, sys
+profile = plistlib.load(open(sys.argv[1], "rb"))
+assert profile["PayloadType"] == "Configuration" and profile["PayloadOrganization"] == "Example Corp"
+[payload] = profile["PayloadContent"]
+assert payload["PayloadType"] == "com.codex-warden" and "policy_toml_base64" not in payload
+assert isinstance(payload["login"], dict) and isinstance(payload["policy"]["name"], str)
+plistlib.dump(payload, open(sys.argv[2], "wb"), fmt=plistlib.FMT_BINARY)
+PY
+	chmod 0644 "$T/com.codex-warden.plist"
+	"$bin" --policy-dir "$T/one" --managed-prefs "$T/none" policy explain --json > "$T/want.json"
+	"$bin" --policy-dir "$T/empty" --managed-prefs "$T/com.codex-warden.plist" policy explain --json \
+		> "$T/got.json" || { cat "$T/got.json"; fail "$policy: native keys not loaded"; }
+	python3 - "$T/want.json" "$T/got.json" <<'PY' || fail "$policy: native keys give another policy"
+import json, sys
+want, got = (json.load(open(p)) for p in sys.argv[1:3])
+assert want["policy"] == got["policy"], (want["policy"], got["policy"])
+assert all(s.startswith("managed preferences (") for s in [k["source"]["file"] for k in got["keys"] if k.get("source")])
+PY
+done
+python3 - packaging/macos/codex-warden.jamf-schema.json <<'PY' || fail "Jamf schema"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["type"] == "object" and "login" in s["properties"] and "exception" in s["properties"]
+PY
+"$bin" policy mdm --format jamf-schema | cmp -s - packaging/macos/codex-warden.jamf-schema.json ||
+	fail "packaging/macos/codex-warden.jamf-schema.json is stale: regenerate it (docs/deploy-macos.md)"
+echo "macOS profile: ok ($(ls policies/*.toml | wc -l) example policies through make-mobileconfig.sh (profile and --prefs-plist) and policy mdm (native keys) and back; Jamf schema; launchd plists; scripts)"
