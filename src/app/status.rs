@@ -148,7 +148,11 @@ pub fn write(state_dir: &std::path::Path, status: &Status<'_>) -> Result<()> {
         &serde_json::to_vec_pretty(status)?,
         None,
     )?;
-    crate::app::fleet::write(&dir, status)?;
+    let pid = status
+        .agent
+        .as_ref()
+        .map_or_else(std::process::id, |a| a.pid);
+    crate::app::fleet::write(&dir, &status.facts(), &status.version, pid)?;
 
     let users = state::subdir(&dir, USERS_DIR, 0o711)?;
     let mut uids: BTreeMap<u32, ()> = BTreeMap::new();
