@@ -16,6 +16,10 @@
 #
 # Each run makes new payload UUIDs; the identifier stays com.codex-warden.policy, so an MDM
 # replaces the previous profile with this one.
+#
+# This is the base64 form (Codex-style parity, no agent needed). For the policy as native keys an
+# MDM console can show and edit, use the agent: codex-warden policy mdm --format mobileconfig|plist
+# (docs/deploy-macos.md).
 set -eu
 prefs_only=
 if [ "${1:-}" = --prefs-plist ]; then prefs_only=1; shift; fi
