@@ -6,7 +6,8 @@
 //! then judged unreadable. A full reconcile scan runs periodically as a backstop, and at once
 //! whenever the watcher reports lost events.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -18,9 +19,9 @@ use std::borrow::Cow;
 
 use crate::app::enforcer::Enforcer;
 use crate::app::engine::PolicyChange;
-use crate::app::report::HomeReport;
 use crate::app::settings::Settings;
-use crate::app::status::{self, AgentInternals, HomeStatus, QuarantineNote, Status};
+use crate::app::status::{AgentInternals, HomeStatus, QuarantineNote, Status};
+use crate::app::status_writer::{self, StatusWriter};
 use crate::core::home;
 use crate::core::observe::CodexHome;
 use crate::platform::audit::{Event, Fields};
@@ -41,7 +42,10 @@ struct Agent {
     homes: BTreeMap<PathBuf, CodexHome>,
     /// Directories whose events may announce a new home.
     discovery_dirs: BTreeSet<PathBuf>,
-    reports: BTreeMap<PathBuf, HomeReport>,
+    /// Per home, a hash of the status entry last handed to the writer: only a changed entry is
+    /// serialised again and sent (the full reports live in the writer, serialised, not here).
+    shown: HashMap<PathBuf, u64>,
+    status: StatusWriter,
     /// The last credential moved out of each home, for status.
     quarantines: BTreeMap<PathBuf, QuarantineNote>,
     /// Homes with a credential that did not parse yet: (first failure, next retry).
@@ -66,6 +70,7 @@ pub fn run(settings: Settings) -> Result<()> {
         }
     });
     let scan_interval = settings.scan_interval;
+    let status = StatusWriter::start(settings.state_dir.clone())?;
     let enforcer = Enforcer::new(settings)?;
     let watcher = Watcher::new(tx).context("starting the file watcher")?;
     let mut agent = Agent {
@@ -73,7 +78,8 @@ pub fn run(settings: Settings) -> Result<()> {
         watcher,
         homes: BTreeMap::new(),
         discovery_dirs: BTreeSet::new(),
-        reports: BTreeMap::new(),
+        shown: HashMap::new(),
+        status,
         quarantines: BTreeMap::new(),
         settling: BTreeMap::new(),
         policy_due: None,
@@ -168,15 +174,24 @@ impl Agent {
         let homes = self.enforcer.discover();
         self.enforcer.recover(&homes);
         self.homes = homes.iter().map(|h| (h.path.clone(), h.clone())).collect();
-        self.reports.retain(|path, _| self.homes.contains_key(path));
+        let status = &self.status;
+        self.shown.retain(|path, _| {
+            let keep = self.homes.contains_key(path);
+            if !keep {
+                status.remove(path);
+            }
+            keep
+        });
         self.quarantines
             .retain(|path, _| self.homes.contains_key(path));
+        let mut pass = inventory::Pass::default();
         for home in &homes {
-            self.judge(home, Instant::now());
+            self.judge_in(&mut pass, home, Instant::now());
         }
         self.refresh_watches();
         self.last_full_scan = jiff::Timestamp::now().to_string();
         self.write_status();
+        self.status.flush();
     }
 
     fn refresh_watches(&mut self) {
@@ -267,7 +282,7 @@ impl Agent {
             }
         }
         if rediscover {
-            let homes = self.enforcer.discover();
+            let homes = self.enforcer.rediscover();
             for home in homes {
                 if !self.homes.contains_key(&home.path) {
                     to_judge.insert(home.path.clone());
@@ -276,21 +291,24 @@ impl Agent {
             }
             self.refresh_watches();
         }
-        let mut acted = false;
         for path in to_judge {
             if let Some(home) = self.homes.get(&path).cloned() {
-                acted |= self.judge(&home, now);
+                self.judge(&home, now);
             }
         }
-        if acted || rediscover {
+        if rediscover {
             self.write_status();
         }
     }
 
-    /// Judge a home now, or schedule a re-read if its credential is mid-write. Returns whether
-    /// anything was done to it or its verdict changed (so the status snapshot is stale).
-    fn judge(&mut self, home: &CodexHome, now: Instant) -> bool {
-        let reading = inventory::observe(home);
+    /// Judge a home now, or schedule a re-read if its credential is mid-write; hand its status
+    /// entry to the writer if it changed.
+    fn judge(&mut self, home: &CodexHome, now: Instant) {
+        self.judge_in(&mut inventory::Pass::default(), home, now)
+    }
+
+    fn judge_in(&mut self, pass: &mut inventory::Pass, home: &CodexHome, now: Instant) {
+        let reading = inventory::observe_in(pass, home);
         if reading.unsettled {
             let settle = self.enforcer.settings().settle;
             let first = self
@@ -300,7 +318,7 @@ impl Agent {
             if now.duration_since(first) < settle {
                 self.settling
                     .insert(home.path.clone(), (first, now + SETTLE_RETRY));
-                return false;
+                return;
             }
         }
         self.settling.remove(&home.path);
@@ -319,11 +337,19 @@ impl Agent {
                 },
             );
         }
-        let summary = |r: &HomeReport| (r.compliant, r.auth, r.verdict.rules());
-        let changed = !report.actions.is_empty()
-            || self.reports.get(&home.path).map(summary) != Some(summary(&report));
-        self.reports.insert(home.path.clone(), report);
-        changed
+        // The status entry is serialised here, after the credential is out of reach and the
+        // records are written, and only handed to the writer when it changed.
+        let entry = status_writer::entry(&HomeStatus {
+            report: Cow::Borrowed(&report),
+            last_quarantine: self.quarantines.get(&home.path).map(Cow::Borrowed),
+        });
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        entry.hash(&mut hasher);
+        let hash = hasher.finish();
+        if self.shown.get(&home.path) != Some(&hash) {
+            self.shown.insert(home.path.clone(), hash);
+            self.status.home(&home.path, report.uid, entry);
+        }
     }
 
     fn retry_settling(&mut self, now: Instant) {
@@ -333,22 +359,20 @@ impl Agent {
             .filter(|(_, (_, next))| *next <= now)
             .map(|(p, _)| p.clone())
             .collect();
-        let mut acted = false;
         for path in due {
             if let Some(home) = self.homes.get(&path).cloned() {
-                acted |= self.judge(&home, now);
+                self.judge(&home, now);
             } else {
                 self.settling.remove(&path);
             }
         }
-        if acted {
-            self.write_status();
-        }
     }
 
+    /// Hand the writer the snapshot's header (policy, scan time, watches); it writes what
+    /// changed within [`status_writer::COALESCE`].
     fn write_status(&self) {
         let policy = self.enforcer.engine().policy();
-        let status = Status {
+        self.status.header(Status {
             agent: Some(AgentInternals {
                 pid: std::process::id(),
                 watched_dirs: self.watcher.count(),
@@ -356,7 +380,7 @@ impl Agent {
             }),
             version: env!("CARGO_PKG_VERSION").to_string(),
             started_at: self.started_at.clone(),
-            updated_at: jiff::Timestamp::now().to_string(),
+            updated_at: String::new(),
             policy_name: policy.name.clone(),
             policy_revision: policy.revision.clone(),
             mode: policy.mode,
@@ -364,18 +388,8 @@ impl Agent {
             no_admin_policy: policy.baseline,
             message: policy.enforce.message.clone(),
             last_full_scan: self.last_full_scan.clone(),
-            homes: self
-                .reports
-                .iter()
-                .map(|(path, report)| HomeStatus {
-                    report: Cow::Borrowed(report),
-                    last_quarantine: self.quarantines.get(path).map(Cow::Borrowed),
-                })
-                .collect(),
-        };
-        if let Err(e) = status::write(&self.enforcer.settings().state_dir, &status) {
-            tracing::warn!(error = %format!("{e:#}"), "cannot write status");
-        }
+            homes: Vec::new(),
+        });
     }
 }
 

@@ -149,6 +149,11 @@ impl Enforcer {
         self.engine.discover()
     }
 
+    /// Every Codex home in scope, without reading the process table again (file events).
+    pub fn rediscover(&self) -> Vec<CodexHome> {
+        self.engine.rediscover()
+    }
+
     /// Finish quarantines that a crash or a full disk interrupted, in every home.
     pub fn recover(&self, homes: &[CodexHome]) {
         for home in homes {
