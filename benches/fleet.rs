@@ -174,17 +174,48 @@ impl Results {
             .push(json!({"metric": metric, "shape": shape, "note": note}));
     }
 
-    fn distribution(&mut self, moment: &str, shape: &str, samples: &mut [Duration], p50: f64, p99: f64) {
+    fn distribution(
+        &mut self,
+        moment: &str,
+        shape: &str,
+        samples: &mut [Duration],
+        p50: Option<f64>,
+        p99: Option<f64>,
+    ) {
         if samples.is_empty() {
             self.add_note(moment, shape, "no samples".into());
             return;
         }
         samples.sort();
         let ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1e3).collect();
-        self.add(&format!("{moment} p50"), shape, pct(&ms, 0.5), "ms", Some(p50));
-        self.add(&format!("{moment} p99"), shape, pct(&ms, 0.99), "ms", Some(p99));
-        self.add(&format!("{moment} max"), shape, ms[ms.len() - 1], "ms", None);
-        self.add(&format!("{moment} n"), shape, ms.len() as f64, "rounds", None);
+        self.add(
+            &format!("{moment} p50"),
+            shape,
+            pct(&ms, 0.5),
+            "ms",
+            Some(p50),
+        );
+        self.add(
+            &format!("{moment} p99"),
+            shape,
+            pct(&ms, 0.99),
+            "ms",
+            Some(p99),
+        );
+        self.add(
+            &format!("{moment} max"),
+            shape,
+            ms[ms.len() - 1],
+            "ms",
+            None,
+        );
+        self.add(
+            &format!("{moment} n"),
+            shape,
+            ms.len() as f64,
+            "rounds",
+            None,
+        );
         self.series
             .insert((shape.to_string(), moment.to_string()), ms);
     }
@@ -285,7 +316,11 @@ fn good_auth() -> Vec<u8> {
             "chatgpt_user_id": "user-1",
         }
     });
-    let token = format!("{}.{}.c2ln", b64(r#"{"alg":"RS256","typ":"JWT"}"#), b64(&claims.to_string()));
+    let token = format!(
+        "{}.{}.c2ln",
+        b64(r#"{"alg":"RS256","typ":"JWT"}"#),
+        b64(&claims.to_string())
+    );
     serde_json::to_vec_pretty(&json!({
         "auth_mode": "chatgpt", "OPENAI_API_KEY": null,
         "tokens": {"id_token": token, "access_token": token, "refresh_token": "rt_bench", "account_id": "ws-bench"},
@@ -294,7 +329,8 @@ fn good_auth() -> Vec<u8> {
     .unwrap()
 }
 
-const BAD_AUTH: &[u8] = b"{\n  \"auth_mode\": \"apikey\",\n  \"OPENAI_API_KEY\": \"sk-proj-bench\"\n}";
+const BAD_AUTH: &[u8] =
+    b"{\n  \"auth_mode\": \"apikey\",\n  \"OPENAI_API_KEY\": \"sk-proj-bench\"\n}";
 
 fn chown(path: &Path, uid: u32) {
     if rustix::process::geteuid().is_root() {
@@ -343,7 +379,10 @@ fn machine(shape: Shape, absent: usize) -> Machine {
             let user_home = root.join(format!("home/u{i}"));
             std::fs::create_dir_all(&user_home).unwrap();
             chown(&user_home, uid);
-            passwd.push_str(&format!("u{i}:x:{uid}:{uid}::{}:/bin/sh\n", user_home.display()));
+            passwd.push_str(&format!(
+                "u{i}:x:{uid}:{uid}::{}:/bin/sh\n",
+                user_home.display()
+            ));
             let home = user_home.join(".codex");
             if i < shape.homes {
                 std::fs::create_dir(&home).unwrap();
@@ -359,7 +398,10 @@ fn machine(shape: Shape, absent: usize) -> Machine {
         let user_home = root.join("home/ci");
         std::fs::create_dir_all(&user_home).unwrap();
         chown(&user_home, uid);
-        passwd.push_str(&format!("ci:x:{uid}:{uid}::{}:/bin/sh\n", user_home.display()));
+        passwd.push_str(&format!(
+            "ci:x:{uid}:{uid}::{}:/bin/sh\n",
+            user_home.display()
+        ));
         policy.push_str(&format!("homes = [\"{}/ci/*/.codex\"]\n", root.display()));
         for i in 0..shape.homes {
             let job = root.join(format!("ci/j{i}"));
@@ -409,7 +451,9 @@ impl Machine {
             .spawn()
             .unwrap();
         let status = self.root.join("state/status.json");
-        wait(Duration::from_secs(120), Duration::from_micros(500), || status.exists());
+        wait(Duration::from_secs(120), Duration::from_micros(500), || {
+            status.exists()
+        });
         (Agent(child), t0.elapsed())
     }
 }
@@ -453,6 +497,20 @@ impl Agent {
         let f: Vec<&str> = after.split_whitespace().collect();
         let ticks = f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap();
         (switches, ticks)
+    }
+
+    /// Wait until the agent used no CPU for a second (at most 120 s); the time since the call.
+    fn until_quiet(&self) -> Duration {
+        let t = Instant::now();
+        let mut last = self.wakeups_and_ticks().1;
+        let mut still = 0;
+        while still < 4 && t.elapsed() < Duration::from_secs(120) {
+            std::thread::sleep(Duration::from_millis(250));
+            let now = self.wakeups_and_ticks().1;
+            still = if now == last { still + 1 } else { 0 };
+            last = now;
+        }
+        t.elapsed()
     }
 
     fn signal(&self, sig: &str) {
@@ -510,7 +568,9 @@ impl Tail {
             return 0;
         };
         self.offset += end as u64 + 1;
-        String::from_utf8_lossy(&buf[..=end]).matches(needle).count()
+        String::from_utf8_lossy(&buf[..=end])
+            .matches(needle)
+            .count()
     }
 }
 
@@ -531,31 +591,82 @@ fn per_shape(opts: &Opts, shape: Shape, results: &mut Results) {
         "s",
         (shape.homes >= 10_000).then_some(1.0),
     );
-    // Let the agent settle (a coalesced status write may be pending), then look at it idle.
-    std::thread::sleep(Duration::from_millis(1500));
+    // The agent may still be writing status (every user's file, the first time): wait until it
+    // used no CPU for a second, and say how long that took.
+    let quiet = agent.until_quiet();
+    results.add(
+        "start → quiet (all status written)",
+        &name,
+        quiet.as_secs_f64(),
+        "s",
+        None,
+    );
     let rss_target = match shape.homes {
         1000 => Some(10.0),
         10_000 => Some(32.0),
         _ => None,
     };
-    results.add("RSS, homes watched", &name, agent.rss_mb(), "MB", rss_target);
+    results.add(
+        "RSS, homes watched",
+        &name,
+        agent.rss_mb(),
+        "MB",
+        rss_target,
+    );
     let status_len = std::fs::metadata(m.root.join("state/status.json")).map_or(0, |m| m.len());
-    results.add("status.json size", &name, status_len as f64 / 1e6, "MB", None);
+    results.add(
+        "status.json size",
+        &name,
+        status_len as f64 / 1e6,
+        "MB",
+        None,
+    );
     let (w0, t0) = agent.wakeups_and_ticks();
     std::thread::sleep(Duration::from_secs(5));
     let (w1, t1) = agent.wakeups_and_ticks();
-    results.add("idle wakeups in 5 s", &name, (w1 - w0) as f64, "wakeups", Some(0.0));
-    results.add("idle CPU in 5 s", &name, (t1 - t0) as f64, "ticks", Some(0.0));
+    results.add(
+        "idle wakeups in 5 s",
+        &name,
+        (w1 - w0) as f64,
+        "wakeups",
+        Some(0.0),
+    );
+    results.add(
+        "idle CPU in 5 s",
+        &name,
+        (t1 - t0) as f64,
+        "ticks",
+        Some(0.0),
+    );
 
     if opts.only.is_empty() || opts.only.iter().any(|o| o == "latency") {
         let (mut gone, mut durable) = violations(opts, &m);
-        results.distribution("violation → out of reach", &name, &mut gone, 0.5, 2.0);
-        results.distribution("violation → durable", &name, &mut durable, 1.5, 5.0);
+        results.distribution(
+            "violation → out of reach",
+            &name,
+            &mut gone,
+            Some(0.5),
+            Some(2.0),
+        );
+        results.distribution(
+            "violation → durable",
+            &name,
+            &mut durable,
+            Some(1.5),
+            Some(5.0),
+        );
         std::thread::sleep(Duration::from_millis(1500));
         let len = std::fs::metadata(m.root.join("state/status.json")).map_or(0, |m| m.len());
         let fresh = std::fs::read_to_string(m.root.join("state/status.json"))
             .map(|s| s.matches("\"vault_id\"").count() > 0)
             .unwrap_or(false);
+        results.add(
+            "RSS after violations",
+            &name,
+            agent.rss_mb(),
+            "MB",
+            rss_target,
+        );
         results.add_note(
             "status after violations",
             &name,
@@ -624,7 +735,11 @@ fn check(opts: &Opts, shape: Shape, results: &mut Results) {
             .status()
             .unwrap();
         times.push(t.elapsed().as_secs_f64());
-        assert_eq!(out.code(), Some(0), "check found violations on a compliant machine");
+        assert_eq!(
+            out.code(),
+            Some(0),
+            "check found violations on a compliant machine"
+        );
     }
     times.sort_by(f64::total_cmp);
     let target = (shape.homes >= 10_000).then_some(0.5);
@@ -635,11 +750,14 @@ fn check(opts: &Opts, shape: Shape, results: &mut Results) {
 
 /// 10,000 rewrites in about a second over 1,000 homes, then one that overflows the kernel queue.
 fn storm(opts: &Opts, results: &mut Results) {
-    let shape = Shape { homes: 1000, each: true };
+    let shape = Shape {
+        homes: 1000,
+        each: true,
+    };
     let name = "1000 homes, owner each".to_string();
     let m = machine(shape, 0);
     let (agent, _) = m.start(&opts.bin);
-    std::thread::sleep(Duration::from_millis(1500));
+    agent.until_quiet();
     let good = good_auth();
     let mut rng = 0x2545_f491_4f6c_dd1du64;
     let mut next = move || {
@@ -664,13 +782,35 @@ fn storm(opts: &Opts, results: &mut Results) {
         last_bad[i] = bad;
     }
     let written = t0.elapsed();
-    results.add("storm: 10,000 rewrites took", &name, written.as_secs_f64(), "s", None);
+    results.add(
+        "storm: 10,000 rewrites took",
+        &name,
+        written.as_secs_f64(),
+        "s",
+        None,
+    );
     let (settled, wrong) = settle(&m, &last_bad, &good);
     match settled {
-        Some(t) => results.add("storm: end of writes → all settled", &name, t.as_secs_f64(), "s", None),
-        None => results.add_note("storm: end of writes → all settled", &name, "not settled within 60 s".into()),
+        Some(t) => results.add(
+            "storm: end of writes → all settled",
+            &name,
+            t.as_secs_f64(),
+            "s",
+            None,
+        ),
+        None => results.add_note(
+            "storm: end of writes → all settled",
+            &name,
+            "not settled within 60 s".into(),
+        ),
     }
-    results.add("storm: homes in the wrong final state", &name, wrong as f64, "homes", Some(0.0));
+    results.add(
+        "storm: homes in the wrong final state",
+        &name,
+        wrong as f64,
+        "homes",
+        Some(0.0),
+    );
 
     // Overflow: stop the agent, write far more events than the kernel queues (16,384 by default),
     // let it run again: it must see the overflow and rescan.
@@ -692,10 +832,26 @@ fn storm(opts: &Opts, results: &mut Results) {
     let (settled, wrong) = settle(&m, &last_bad, &good);
     let rescanned = tail.count("queue overflow") > 0;
     match settled {
-        Some(t) => results.add("overflow storm: resume → all settled", &name, t.as_secs_f64(), "s", None),
-        None => results.add_note("overflow storm: resume → all settled", &name, "not settled within 60 s".into()),
+        Some(t) => results.add(
+            "overflow storm: resume → all settled",
+            &name,
+            t.as_secs_f64(),
+            "s",
+            None,
+        ),
+        None => results.add_note(
+            "overflow storm: resume → all settled",
+            &name,
+            "not settled within 60 s".into(),
+        ),
     }
-    results.add("overflow storm: homes in the wrong state", &name, wrong as f64, "homes", Some(0.0));
+    results.add(
+        "overflow storm: homes in the wrong state",
+        &name,
+        wrong as f64,
+        "homes",
+        Some(0.0),
+    );
     results.add_note(
         "overflow storm: recovered by rescan",
         &name,
@@ -713,11 +869,17 @@ fn settle(m: &Machine, last_bad: &[bool], good: &[u8]) -> (Option<Duration>, usi
             .zip(last_bad)
             .filter(|(home, bad)| {
                 let now = std::fs::read(home.join("auth.json")).ok();
-                if **bad { now.is_some() } else { now.as_deref() != Some(good) }
+                if **bad {
+                    now.is_some()
+                } else {
+                    now.as_deref() != Some(good)
+                }
             })
             .count()
     };
-    let settled = wait(Duration::from_secs(60), Duration::from_millis(5), || wrong() == 0);
+    let settled = wait(Duration::from_secs(60), Duration::from_millis(5), || {
+        wrong() == 0
+    });
     let took = settled.then(|| t.elapsed());
     std::thread::sleep(Duration::from_secs(1));
     (took, wrong())
@@ -752,10 +914,13 @@ fn sessions(opts: &Opts, results: &mut Results) {
     results.add("process scan (median of 5)", &name, times[2], "ms", None);
 
     // A home appearing on a 1,000-account machine with these processes running.
-    let shape = Shape { homes: 1000, each: true };
+    let shape = Shape {
+        homes: 1000,
+        each: true,
+    };
     let m = machine(shape, 20);
     let (agent, _) = m.start(&opts.bin);
-    std::thread::sleep(Duration::from_millis(1500));
+    agent.until_quiet();
     let mut appear = Vec::new();
     for i in shape.homes..shape.homes + 20 {
         let home = &m.homes[i];
@@ -775,8 +940,8 @@ fn sessions(opts: &Opts, results: &mut Results) {
         "new home (mkdir+write) → out of reach",
         &format!("1000 homes + {n} processes"),
         &mut appear,
-        f64::INFINITY,
-        f64::INFINITY,
+        None,
+        None,
     );
     for c in &mut children {
         let _ = c.kill();

@@ -6,7 +6,7 @@
 //! then judged unreadable. A full reconcile scan runs periodically as a backstop, and at once
 //! whenever the watcher reports lost events.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -35,11 +35,13 @@ const DEGRADED_SCAN_INTERVAL: Duration = Duration::from_secs(15);
 /// Policy files are often written in several steps by MDM agents: wait this long after the last
 /// change before reloading.
 const POLICY_DEBOUNCE: Duration = Duration::from_millis(150);
+/// At most this many changed paths are judged in one go (a burst is drained from the channel).
+const MAX_BATCH: usize = 4096;
 
 struct Agent {
     enforcer: Enforcer,
     watcher: Watcher,
-    homes: BTreeMap<PathBuf, CodexHome>,
+    homes: HashMap<PathBuf, CodexHome>,
     /// Directories whose events may announce a new home.
     discovery_dirs: BTreeSet<PathBuf>,
     /// Per home, a hash of the status entry last handed to the writer: only a changed entry is
@@ -76,7 +78,7 @@ pub fn run(settings: Settings) -> Result<()> {
     let mut agent = Agent {
         enforcer,
         watcher,
-        homes: BTreeMap::new(),
+        homes: HashMap::new(),
         discovery_dirs: BTreeSet::new(),
         shown: HashMap::new(),
         status,
@@ -110,6 +112,8 @@ pub fn run(settings: Settings) -> Result<()> {
         None => scan_interval,
     };
     let mut next_scan = Instant::now() + interval(&agent);
+    // A message taken off the channel while draining a burst of changes, handled next.
+    let mut pending: Option<Msg> = None;
     loop {
         let now = Instant::now();
         let mut due = next_scan;
@@ -119,8 +123,26 @@ pub fn run(settings: Settings) -> Result<()> {
         if let Some((_, t)) = agent.settling.values().min_by_key(|(_, t)| *t) {
             due = due.min(*t);
         }
-        match rx.recv_timeout(due.saturating_duration_since(now)) {
-            Ok(Msg::Changed(paths)) => agent.changed(paths),
+        let msg = match pending.take() {
+            Some(msg) => Ok(msg),
+            None => rx.recv_timeout(due.saturating_duration_since(now)),
+        };
+        match msg {
+            Ok(Msg::Changed(mut paths)) => {
+                // A burst (a storm of rewrites, a checkout) is judged once per home, on what the
+                // home holds now: take what is already queued along.
+                while paths.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(Msg::Changed(more)) => paths.extend(more),
+                        Ok(other) => {
+                            pending = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                agent.changed(paths)
+            }
             Ok(Msg::Rescan(why)) => {
                 tracing::warn!("{why}: rescanning every home");
                 agent.enforcer.record(
@@ -195,7 +217,7 @@ impl Agent {
     }
 
     fn refresh_watches(&mut self) {
-        let mut dirs = BTreeSet::new();
+        let mut dirs = HashSet::new();
         let policy_dir = &self.enforcer.settings().policy_dir;
         if policy_dir.is_dir() {
             dirs.insert(policy_dir.clone());

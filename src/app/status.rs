@@ -1,6 +1,6 @@
 //! Status: what the agent last knew about itself and every home, for admins and for users.
 //!
-//! The agent writes two snapshots (through [`crate::app::status_writer`], coalesced, at most a
+//! The agent writes two snapshots (through `status_writer.rs`, coalesced, at most a
 //! second after a change; only what changed is rewritten):
 //! - `status.json` in the state dir, root-only: everything (`codex-warden status` as root, and
 //!   osquery/Fleet queries of `status --json`);

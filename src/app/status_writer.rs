@@ -201,7 +201,8 @@ impl Writer {
                 .and_then(|(u, _)| u),
             None => self.homes.remove(&path).and_then(|(u, _)| u),
         };
-        if let Some(old) = old_uid.filter(|old| Some(*old) != uid || !self.homes.contains_key(&path))
+        if let Some(old) =
+            old_uid.filter(|old| Some(*old) != uid || !self.homes.contains_key(&path))
             && let Some(set) = self.by_uid.get_mut(&old)
         {
             set.remove(&path);
@@ -236,8 +237,14 @@ impl Writer {
         let same = self.header.as_deref().is_some_and(|old| {
             shown(old) == shown(&header)
                 && old.last_full_scan == header.last_full_scan
-                && old.agent.as_ref().map(|a| (a.watched_dirs, &a.watch_degraded))
-                    == header.agent.as_ref().map(|a| (a.watched_dirs, &a.watch_degraded))
+                && old
+                    .agent
+                    .as_ref()
+                    .map(|a| (a.watched_dirs, &a.watch_degraded))
+                    == header
+                        .agent
+                        .as_ref()
+                        .map(|a| (a.watched_dirs, &a.watch_degraded))
         });
         self.header = Some(header);
         if !same {
@@ -319,8 +326,15 @@ fn sweep(users: &Dir, by_uid: &HashMap<u32, BTreeSet<PathBuf>>) -> Result<()> {
 }
 
 /// A snapshot: the header's JSON with `homes` spliced in, one home per line.
-fn render<'e>(header: &Status<'_>, entries: impl Iterator<Item = &'e [u8]>) -> Result<Vec<u8>> {
-    let mut out = serde_json::to_vec(header)?;
+fn render<'e>(
+    header: &Status<'_>,
+    entries: impl Iterator<Item = &'e [u8]> + Clone,
+) -> Result<Vec<u8>> {
+    // Sized once: a 10,000-home snapshot is megabytes, and growing it by doubling would hold
+    // up to twice that while it is written.
+    let size: usize = entries.clone().map(|e| e.len() + 2).sum();
+    let mut out = Vec::with_capacity(size + 1024);
+    serde_json::to_writer(&mut out, header)?;
     // `homes` is the last field and empty: `…,"homes":[]}`.
     anyhow::ensure!(out.ends_with(b"[]}"), "unexpected status header layout");
     out.truncate(out.len() - 2);

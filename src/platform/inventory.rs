@@ -29,11 +29,7 @@ pub fn discover(scope: &Scope, users: &dyn UserDb, processes: &dyn Processes) ->
 /// [`discover`] with the process table as last read: for a rediscovery on a file event, which
 /// cannot be about a process (a process starting makes no file event), so it need not pay a
 /// scan of the whole table.
-pub fn rediscover(
-    scope: &Scope,
-    users: &dyn UserDb,
-    processes: &dyn Processes,
-) -> Vec<CodexHome> {
+pub fn rediscover(scope: &Scope, users: &dyn UserDb, processes: &dyn Processes) -> Vec<CodexHome> {
     discover_with(scope, users, processes.codex_homes_cached())
 }
 
@@ -192,7 +188,10 @@ impl Pass {
                     .insert(ancestor.to_path_buf(), Dir::open(ancestor).ok());
             }
             if let Some(Some(dir)) = self.ancestors.get(ancestor) {
-                match dir.open_subdir(parent_name).and_then(|p| p.open_subdir(name)) {
+                match dir
+                    .open_subdir(parent_name)
+                    .and_then(|p| p.open_subdir(name))
+                {
                     Ok(found) => return Ok(found),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(e),
                     Err(_) => {} // a link or a refusal: the careful path decides
