@@ -188,20 +188,8 @@ impl Results {
         }
         samples.sort();
         let ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1e3).collect();
-        self.add(
-            &format!("{moment} p50"),
-            shape,
-            pct(&ms, 0.5),
-            "ms",
-            Some(p50),
-        );
-        self.add(
-            &format!("{moment} p99"),
-            shape,
-            pct(&ms, 0.99),
-            "ms",
-            Some(p99),
-        );
+        self.add(&format!("{moment} p50"), shape, pct(&ms, 0.5), "ms", p50);
+        self.add(&format!("{moment} p99"), shape, pct(&ms, 0.99), "ms", p99);
         self.add(
             &format!("{moment} max"),
             shape,
