@@ -54,6 +54,9 @@ fn main() {
         loadavg()
     );
     let run = |what: &str| opts.only.is_empty() || opts.only.iter().any(|o| o == what);
+    if run("latency") {
+        floor(&opts, &mut results);
+    }
     for shape in &opts.shapes {
         if run("latency") || run("scan") {
             per_shape(&opts, *shape, &mut results);
@@ -662,6 +665,67 @@ fn per_shape(opts: &Opts, shape: Shape, results: &mut Results) {
         );
     }
     drop(agent);
+}
+
+/// The floor under the agent's figures, on the same disk in the same run: what a minimal
+/// watcher does for one violation (inotify notification, one rename out of the home, one
+/// fdatasync'd 300-byte append), and a bare fdatasync'd append.
+fn floor(opts: &Opts, results: &mut Results) {
+    use notify::Watcher as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    let log_path = tmp.path().join("log");
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let watched = home.clone();
+    let mut log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .unwrap();
+    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        let Ok(event) = res else { return };
+        if !matches!(event.kind, notify::EventKind::Access(notify::event::AccessKind::Close(_))) {
+            return;
+        }
+        if std::fs::rename(watched.join("auth.json"), watched.join(".aside")).is_ok() {
+            log.write_all(&[b'x'; 300]).unwrap();
+            log.sync_data().unwrap();
+            let _ = tx.send(());
+        }
+    })
+    .unwrap();
+    watcher
+        .watch(&home, notify::RecursiveMode::NonRecursive)
+        .unwrap();
+    let mut gone = Vec::new();
+    let mut synced = Vec::new();
+    for _ in 0..opts.rounds.min(200) {
+        write_auth(&home, BAD_AUTH);
+        let t0 = Instant::now();
+        while std::fs::symlink_metadata(home.join("auth.json")).is_ok() {
+            assert!(t0.elapsed() < Duration::from_secs(10));
+        }
+        gone.push(t0.elapsed());
+        rx.recv().unwrap();
+        synced.push(t0.elapsed());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let shape = "floor (bare watcher)";
+    results.distribution("violation → out of reach", shape, &mut gone, None, None);
+    results.distribution("rename + fdatasync'd append", shape, &mut synced, None, None);
+    let mut fsyncs = Vec::new();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log_path)
+        .unwrap();
+    for _ in 0..200 {
+        f.write_all(&[b'x'; 300]).unwrap();
+        let t = Instant::now();
+        f.sync_data().unwrap();
+        fsyncs.push(t.elapsed());
+    }
+    results.distribution("one fdatasync'd 300-byte append", "floor (disk)", &mut fsyncs, None, None);
 }
 
 /// Violating writes in homes spread over the machine; one at a time, each meeting an idle agent.
