@@ -685,7 +685,10 @@ fn floor(opts: &Opts, results: &mut Results) {
         .unwrap();
     let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
         let Ok(event) = res else { return };
-        if !matches!(event.kind, notify::EventKind::Access(notify::event::AccessKind::Close(_))) {
+        if !matches!(
+            event.kind,
+            notify::EventKind::Access(notify::event::AccessKind::Close(_))
+        ) {
             return;
         }
         if std::fs::rename(watched.join("auth.json"), watched.join(".aside")).is_ok() {
@@ -713,7 +716,13 @@ fn floor(opts: &Opts, results: &mut Results) {
     }
     let shape = "floor (bare watcher)";
     results.distribution("violation → out of reach", shape, &mut gone, None, None);
-    results.distribution("rename + fdatasync'd append", shape, &mut synced, None, None);
+    results.distribution(
+        "rename + fdatasync'd append",
+        shape,
+        &mut synced,
+        None,
+        None,
+    );
     let mut fsyncs = Vec::new();
     let mut f = std::fs::OpenOptions::new()
         .append(true)
@@ -725,7 +734,13 @@ fn floor(opts: &Opts, results: &mut Results) {
         f.sync_data().unwrap();
         fsyncs.push(t.elapsed());
     }
-    results.distribution("one fdatasync'd 300-byte append", "floor (disk)", &mut fsyncs, None, None);
+    results.distribution(
+        "one fdatasync'd 300-byte append",
+        "floor (disk)",
+        &mut fsyncs,
+        None,
+        None,
+    );
 }
 
 /// Violating writes in homes spread over the machine; one at a time, each meeting an idle agent.

@@ -7,7 +7,6 @@
 //! whenever the watcher reports lost events.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -21,7 +20,7 @@ use crate::app::enforcer::Enforcer;
 use crate::app::engine::PolicyChange;
 use crate::app::settings::Settings;
 use crate::app::status::{AgentInternals, HomeStatus, QuarantineNote, Status};
-use crate::app::status_writer::{self, StatusWriter};
+use crate::app::status_writer::StatusWriter;
 use crate::core::home;
 use crate::core::observe::CodexHome;
 use crate::platform::audit::{Event, Fields};
@@ -44,9 +43,8 @@ struct Agent {
     homes: HashMap<PathBuf, CodexHome>,
     /// Directories whose events may announce a new home.
     discovery_dirs: BTreeSet<PathBuf>,
-    /// Per home, a hash of the status entry last handed to the writer: only a changed entry is
-    /// serialised again and sent (the full reports live in the writer, serialised, not here).
-    shown: HashMap<PathBuf, u64>,
+    /// Status snapshots: each judged home's report is handed over (moved, not kept here); the
+    /// writer serialises it on its own thread and writes only what changed.
     status: StatusWriter,
     /// The last credential moved out of each home, for status.
     quarantines: BTreeMap<PathBuf, QuarantineNote>,
@@ -80,7 +78,6 @@ pub fn run(settings: Settings) -> Result<()> {
         watcher,
         homes: HashMap::new(),
         discovery_dirs: BTreeSet::new(),
-        shown: HashMap::new(),
         status,
         quarantines: BTreeMap::new(),
         settling: BTreeMap::new(),
@@ -195,15 +192,12 @@ impl Agent {
         self.enforcer.flush_backlog();
         let homes = self.enforcer.discover();
         self.enforcer.recover(&homes);
-        self.homes = homes.iter().map(|h| (h.path.clone(), h.clone())).collect();
-        let status = &self.status;
-        self.shown.retain(|path, _| {
-            let keep = self.homes.contains_key(path);
-            if !keep {
-                status.remove(path);
-            }
-            keep
-        });
+        let fresh: HashMap<PathBuf, CodexHome> =
+            homes.iter().map(|h| (h.path.clone(), h.clone())).collect();
+        for path in self.homes.keys().filter(|p| !fresh.contains_key(*p)) {
+            self.status.remove(path);
+        }
+        self.homes = fresh;
         self.quarantines
             .retain(|path, _| self.homes.contains_key(path));
         let mut pass = inventory::Pass::default();
@@ -359,19 +353,12 @@ impl Agent {
                 },
             );
         }
-        // The status entry is serialised here, after the credential is out of reach and the
-        // records are written, and only handed to the writer when it changed.
-        let entry = status_writer::entry(&HomeStatus {
-            report: Cow::Borrowed(&report),
-            last_quarantine: self.quarantines.get(&home.path).map(Cow::Borrowed),
+        // After the credential is out of reach and the records are written: hand the report
+        // over; the writer serialises it and writes it only if it changed.
+        self.status.home(HomeStatus {
+            report: Cow::Owned(report),
+            last_quarantine: self.quarantines.get(&home.path).cloned().map(Cow::Owned),
         });
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        entry.hash(&mut hasher);
-        let hash = hasher.finish();
-        if self.shown.get(&home.path) != Some(&hash) {
-            self.shown.insert(home.path.clone(), hash);
-            self.status.home(&home.path, report.uid, entry);
-        }
     }
 
     fn retry_settling(&mut self, now: Instant) {
@@ -391,7 +378,7 @@ impl Agent {
     }
 
     /// Hand the writer the snapshot's header (policy, scan time, watches); it writes what
-    /// changed within [`status_writer::COALESCE`].
+    /// changed within [`crate::app::status_writer::COALESCE`].
     fn write_status(&self) {
         let policy = self.enforcer.engine().policy();
         self.status.header(Status {

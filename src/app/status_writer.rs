@@ -1,15 +1,16 @@
 //! The agent's status snapshots, written off the enforcement path, incrementally and coalesced.
 //!
-//! The agent loop hands over what changed — one home's entry, already serialised, or the header
-//! (policy, scan time, agent internals) — and goes back to watching. A writer thread keeps the
-//! latest entry of every home and, at most [`COALESCE`] after the first change it has not
+//! The agent loop hands over each home it judged (the report itself, moved) and the header
+//! (policy, scan time, agent internals), and goes back to watching. A writer thread serialises
+//! each home once, keeps the latest entry of every home (only the serialised bytes: no full
+//! report stays in memory) and, at most [`COALESCE`] after the first change it has not
 //! written yet (so never more than about a second stale), writes:
 //! - `status.json` (admin, root-only): the header and every home, one per line;
 //! - `users/<uid>.json` only for the users whose homes changed (all of them when what users are
 //!   shown of the policy changed), and removes the file of a user with no home any more.
 //!
-//! The cost of an event on the agent's thread is one home's serialisation and a channel send,
-//! whatever the machine's size; the writer's cost per flush is one admin file plus one small file
+//! The cost of an event on the agent's thread is a channel send, whatever the machine's size;
+//! an unchanged home (the periodic scan) costs the writer one serialisation and a comparison; the writer's cost per flush is one admin file plus one small file
 //! per changed user. The layout and types are those of [`crate::app::status`], whose readers are
 //! unchanged.
 
@@ -29,12 +30,10 @@ use crate::platform::state::{self, STATUS_FILE, USERS_DIR};
 pub const COALESCE: Duration = Duration::from_millis(250);
 
 enum Cmd {
-    /// A home's serialised [`HomeStatus`] (`None`: the home is gone).
-    Home {
-        path: PathBuf,
-        uid: Option<u32>,
-        entry: Option<Box<[u8]>>,
-    },
+    /// A home's latest status.
+    Home(Box<HomeStatus<'static>>),
+    /// A home is no longer in scope.
+    Remove(PathBuf),
     /// The snapshot's header (a [`Status`] whose `homes` is empty).
     Header(Box<Status<'static>>),
     /// Write what changed now (after a full scan), not at the end of the coalescing window.
@@ -67,22 +66,14 @@ impl StatusWriter {
         }
     }
 
-    /// A home's entry changed (serialised with [`entry`]).
-    pub fn home(&self, path: &Path, uid: Option<u32>, entry: Box<[u8]>) {
-        self.send(Cmd::Home {
-            path: path.to_path_buf(),
-            uid,
-            entry: Some(entry),
-        });
+    /// A home was judged: its status now (written only if it differs from the last one).
+    pub fn home(&self, status: HomeStatus<'static>) {
+        self.send(Cmd::Home(Box::new(status)));
     }
 
     /// A home is no longer in scope.
     pub fn remove(&self, path: &Path) {
-        self.send(Cmd::Home {
-            path: path.to_path_buf(),
-            uid: None,
-            entry: None,
-        });
+        self.send(Cmd::Remove(path.to_path_buf()));
     }
 
     pub fn header(&self, header: Status<'static>) {
@@ -112,7 +103,7 @@ impl Drop for StatusWriter {
 }
 
 /// One home's status entry, serialised once (compact JSON, no newline).
-pub fn entry(home: &HomeStatus<'_>) -> Box<[u8]> {
+fn entry(home: &HomeStatus<'_>) -> Box<[u8]> {
     serde_json::to_vec(home)
         .unwrap_or_else(|_| b"{}".to_vec())
         .into_boxed_slice()
@@ -166,7 +157,23 @@ impl Writer {
             };
             let mut done = None;
             match cmd {
-                Some(Cmd::Home { path, uid, entry }) => self.set_home(path, uid, entry),
+                Some(Cmd::Home(status)) => {
+                    let bytes = entry(&status);
+                    let uid = status.report.uid;
+                    let same = self
+                        .homes
+                        .get(&status.report.codex_home)
+                        .is_some_and(|(u, e)| *u == uid && *e == bytes);
+                    if !same {
+                        let path = status.report.codex_home.clone();
+                        self.set_home(path, uid, Some(bytes));
+                    }
+                }
+                Some(Cmd::Remove(path)) => {
+                    if self.homes.contains_key(&path) {
+                        self.set_home(path, None, None);
+                    }
+                }
                 Some(Cmd::Header(h)) => self.set_header(h),
                 Some(Cmd::Flush) => self.due = Some(Instant::now()),
                 Some(Cmd::Sync(tx)) => {
