@@ -169,11 +169,7 @@ impl Writer {
                         self.set_home(path, uid, Some(bytes));
                     }
                 }
-                Some(Cmd::Remove(path)) => {
-                    if self.homes.contains_key(&path) {
-                        self.set_home(path, None, None);
-                    }
-                }
+                Some(Cmd::Remove(path)) => self.set_home(path, None, None),
                 Some(Cmd::Header(h)) => self.set_header(h),
                 Some(Cmd::Flush) => self.due = Some(Instant::now()),
                 Some(Cmd::Sync(tx)) => {
@@ -201,6 +197,9 @@ impl Writer {
     }
 
     fn set_home(&mut self, path: PathBuf, uid: Option<u32>, entry: Option<Box<[u8]>>) {
+        if entry.is_none() && !self.homes.contains_key(&path) {
+            return; // removing a home never shown: nothing changes
+        }
         let old_uid = match entry {
             Some(entry) => self
                 .homes
