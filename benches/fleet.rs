@@ -646,6 +646,7 @@ fn per_shape(opts: &Opts, shape: Shape, results: &mut Results) {
             Some(1.5),
             Some(5.0),
         );
+        status_staleness(&m, &name, results);
         std::thread::sleep(Duration::from_millis(1500));
         let len = std::fs::metadata(m.root.join("state/status.json")).map_or(0, |m| m.len());
         let fresh = std::fs::read_to_string(m.root.join("state/status.json"))
@@ -741,6 +742,45 @@ fn floor(opts: &Opts, results: &mut Results) {
         None,
         None,
     );
+}
+
+/// How stale status is: one more violation, in a home not touched yet, and the time until the
+/// admin's status.json and the owner's users/<uid>.json show its quarantine (each home is one
+/// line of either file).
+fn status_staleness(m: &Machine, name: &str, results: &mut Results) {
+    let i = m.homes.len() - 1 - (m.homes.len() / 3);
+    let home = &m.homes[i];
+    let needle = format!("\"codex_home\":\"{}\"", home.display());
+    let shows = |file: &Path| {
+        std::fs::read_to_string(file).is_ok_and(|text| {
+            text.lines()
+                .any(|l| l.contains(&needle) && l.contains("\"vault_id\""))
+        })
+    };
+    let admin = m.root.join("state/status.json");
+    let user = m.root.join(format!("state/users/{}.json", m.uids[i]));
+    if shows(&admin) {
+        return; // this home was already in the violations
+    }
+    write_auth(home, BAD_AUTH);
+    let t0 = Instant::now();
+    let limit = Duration::from_secs(10);
+    let every = Duration::from_millis(1);
+    let admin_ok = wait(limit, every, || shows(&admin));
+    let admin_t = t0.elapsed();
+    let user_ok = wait(limit, every, || shows(&user));
+    let user_t = t0.elapsed();
+    for (what, ok, t) in [
+        ("status.json", admin_ok, admin_t),
+        ("users/<uid>.json", user_ok, user_t),
+    ] {
+        let metric = format!("violation → shown in {what}");
+        if ok {
+            results.add(&metric, name, t.as_secs_f64(), "s", Some(1.0));
+        } else {
+            results.add_note(&metric, name, "not within 10 s".into());
+        }
+    }
 }
 
 /// Violating writes in homes spread over the machine; one at a time, each meeting an idle agent.
