@@ -10,8 +10,8 @@
 //!   shown of the policy changed), and removes the file of a user with no home any more.
 //!
 //! The cost of an event on the agent's thread is a channel send, whatever the machine's size;
-//! an unchanged home (the periodic scan) costs the writer one serialisation and a comparison; the writer's cost per flush is one admin file plus one small file
-//! per changed user. The layout and types are those of [`crate::app::status`], whose readers are
+//! an unchanged home (the periodic scan) costs the writer one serialisation and a comparison; a
+//! flush costs one admin file plus one small file per changed user. The layout and types are those of [`crate::app::status`], whose readers are
 //! unchanged.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -38,8 +38,6 @@ enum Cmd {
     Header(Box<Status<'static>>),
     /// Write what changed now (after a full scan), not at the end of the coalescing window.
     Flush,
-    /// Write what changed, then say so (tests and clean shutdown).
-    Sync(Sender<()>),
 }
 
 /// The handle the agent loop holds.
@@ -82,13 +80,6 @@ impl StatusWriter {
 
     pub fn flush(&self) {
         self.send(Cmd::Flush);
-    }
-
-    /// Write everything pending and wait until it is written.
-    pub fn sync(&self) {
-        let (tx, rx) = mpsc::channel();
-        self.send(Cmd::Sync(tx));
-        let _ = rx.recv();
     }
 }
 
@@ -155,7 +146,6 @@ impl Writer {
                     Err(_) => break,
                 },
             };
-            let mut done = None;
             match cmd {
                 Some(Cmd::Home(status)) => {
                     let bytes = entry(&status);
@@ -172,18 +162,11 @@ impl Writer {
                 Some(Cmd::Remove(path)) => self.set_home(path, None, None),
                 Some(Cmd::Header(h)) => self.set_header(h),
                 Some(Cmd::Flush) => self.due = Some(Instant::now()),
-                Some(Cmd::Sync(tx)) => {
-                    self.due = Some(Instant::now());
-                    done = Some(tx);
-                }
                 None => {}
             }
             if self.due.is_some_and(|t| t <= Instant::now()) {
                 self.due = None;
                 self.write();
-            }
-            if let Some(tx) = done {
-                let _ = tx.send(());
             }
         }
         if self.admin_dirty || !self.users_dirty.is_empty() {
