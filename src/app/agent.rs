@@ -6,7 +6,7 @@
 //! then judged unreadable. A full reconcile scan runs periodically as a backstop, and at once
 //! whenever the watcher reports lost events.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -21,7 +21,8 @@ use crate::app::engine::PolicyChange;
 use crate::app::report::HomeReport;
 use crate::app::session_guard::SessionGuard;
 use crate::app::settings::Settings;
-use crate::app::status::{self, AgentInternals, HomeStatus, QuarantineNote, Status};
+use crate::app::status::{AgentInternals, HomeStatus, QuarantineNote, Status};
+use crate::app::status_writer::StatusWriter;
 use crate::core::home;
 use crate::core::observe::CodexHome;
 use crate::platform::audit::{Event, Fields};
@@ -35,14 +36,18 @@ const DEGRADED_SCAN_INTERVAL: Duration = Duration::from_secs(15);
 /// Policy files are often written in several steps by MDM agents: wait this long after the last
 /// change before reloading.
 const POLICY_DEBOUNCE: Duration = Duration::from_millis(150);
+/// At most this many changed paths are judged in one go (a burst is drained from the channel).
+const MAX_BATCH: usize = 4096;
 
 struct Agent {
     enforcer: Enforcer,
     watcher: Watcher,
-    homes: BTreeMap<PathBuf, CodexHome>,
+    homes: HashMap<PathBuf, CodexHome>,
     /// Directories whose events may announce a new home.
     discovery_dirs: BTreeSet<PathBuf>,
-    reports: BTreeMap<PathBuf, HomeReport>,
+    /// Status snapshots: each judged home's report is handed over (moved, not kept here); the
+    /// writer serialises it on its own thread and writes only what changed.
+    status: StatusWriter,
     /// The last credential moved out of each home, for status.
     quarantines: BTreeMap<PathBuf, QuarantineNote>,
     /// Homes with a credential that did not parse yet: (first failure, next retry).
@@ -53,6 +58,9 @@ struct Agent {
     degraded: Option<String>,
     /// Running sessions and Codex's own requirements.
     sessions: SessionGuard,
+    /// The last report of each home in violation (compliant homes keep none): what the session
+    /// guard stops sessions for.
+    violating: BTreeMap<PathBuf, HomeReport>,
     /// When the agent judged a home newly in violation, for `violations_24h`.
     violations_seen: std::collections::VecDeque<jiff::Timestamp>,
 }
@@ -73,6 +81,7 @@ pub fn run(settings: Settings) -> Result<()> {
     let scan_interval = settings.scan_interval;
     // Held until we return: liveness for `status`, and no second agent on this state dir.
     let _lock = crate::platform::lock::acquire(&settings.state_dir)?;
+    let status = StatusWriter::start(settings.state_dir.clone())?;
     let enforcer = Enforcer::new(settings)?;
     match crate::platform::state::remove_stale_temps(&enforcer.settings().state_dir) {
         Ok(0) => {}
@@ -88,9 +97,9 @@ pub fn run(settings: Settings) -> Result<()> {
     let mut agent = Agent {
         enforcer,
         watcher,
-        homes: BTreeMap::new(),
+        homes: HashMap::new(),
         discovery_dirs: BTreeSet::new(),
-        reports: BTreeMap::new(),
+        status,
         quarantines: BTreeMap::new(),
         settling: BTreeMap::new(),
         policy_due: None,
@@ -98,6 +107,7 @@ pub fn run(settings: Settings) -> Result<()> {
         last_full_scan: String::new(),
         degraded: None,
         sessions: SessionGuard::new(session_scan),
+        violating: BTreeMap::new(),
         violations_seen: std::collections::VecDeque::new(),
     };
     agent.sessions.listen_for_execs(move || {
@@ -126,6 +136,8 @@ pub fn run(settings: Settings) -> Result<()> {
         None => scan_interval,
     };
     let mut next_scan = Instant::now() + interval(&agent);
+    // A message taken off the channel while draining a burst of changes, handled next.
+    let mut pending: Option<Msg> = None;
     loop {
         let now = Instant::now();
         let mut due = next_scan;
@@ -136,8 +148,26 @@ pub fn run(settings: Settings) -> Result<()> {
             due = due.min(*t);
         }
         due = due.min(agent.sessions.next_due());
-        match rx.recv_timeout(due.saturating_duration_since(now)) {
-            Ok(Msg::Changed(paths)) => agent.changed(paths),
+        let msg = match pending.take() {
+            Some(msg) => Ok(msg),
+            None => rx.recv_timeout(due.saturating_duration_since(now)),
+        };
+        match msg {
+            Ok(Msg::Changed(mut paths)) => {
+                // A burst (a storm of rewrites, a checkout) is judged once per home, on what the
+                // home holds now: take what is already queued along.
+                while paths.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(Msg::Changed(more)) => paths.extend(more),
+                        Ok(other) => {
+                            pending = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                agent.changed(paths)
+            }
             Ok(Msg::Rescan(why)) => {
                 tracing::warn!("{why}: rescanning every home");
                 agent.enforcer.record(
@@ -169,7 +199,7 @@ pub fn run(settings: Settings) -> Result<()> {
         agent.retry_settling(now);
         if agent
             .sessions
-            .tick(&mut agent.enforcer, &agent.reports, false)
+            .tick(&mut agent.enforcer, &agent.violating, false)
         {
             agent.write_status();
         }
@@ -206,18 +236,27 @@ impl Agent {
             tracing::warn!("{}", crate::app::health::ZERO_HOMES);
         }
         self.enforcer.recover();
-        self.homes = homes.iter().map(|h| (h.path.clone(), h.clone())).collect();
-        self.reports.retain(|path, _| self.homes.contains_key(path));
+        let fresh: HashMap<PathBuf, CodexHome> =
+            homes.iter().map(|h| (h.path.clone(), h.clone())).collect();
+        for path in self.homes.keys().filter(|p| !fresh.contains_key(*p)) {
+            self.status.remove(path);
+        }
+        self.homes = fresh;
         self.quarantines
             .retain(|path, _| self.homes.contains_key(path));
+        self.violating
+            .retain(|path, _| self.homes.contains_key(path));
+        let mut pass = inventory::Pass::default();
         for home in &homes {
-            self.judge(home, Instant::now());
+            self.judge_in(&mut pass, home, Instant::now());
         }
         self.refresh_watches();
         self.note_capped_users();
-        self.sessions.tick(&mut self.enforcer, &self.reports, true);
+        self.sessions
+            .tick(&mut self.enforcer, &self.violating, true);
         self.last_full_scan = jiff::Timestamp::now().to_string();
         self.write_status();
+        self.status.flush();
     }
 
     /// Users whose processes name more Codex homes than the agent takes on: recorded once per
@@ -253,7 +292,7 @@ impl Agent {
     }
 
     fn refresh_watches(&mut self) {
-        let mut dirs = BTreeSet::new();
+        let mut dirs = HashSet::new();
         let policy_dir = &self.enforcer.settings().policy_dir;
         if policy_dir.is_dir() {
             dirs.insert(policy_dir.clone());
@@ -340,7 +379,7 @@ impl Agent {
             }
         }
         if rediscover {
-            let homes = self.enforcer.discover();
+            let homes = self.enforcer.rediscover();
             for home in homes {
                 if !self.homes.contains_key(&home.path) {
                     to_judge.insert(home.path.clone());
@@ -356,17 +395,22 @@ impl Agent {
             }
         }
         if acted {
-            self.sessions.tick(&mut self.enforcer, &self.reports, true);
+            self.sessions
+                .tick(&mut self.enforcer, &self.violating, true);
         }
-        if acted || rediscover {
+        if rediscover || acted {
             self.write_status();
         }
     }
 
-    /// Judge a home now, or schedule a re-read if its credential is mid-write. Returns whether
-    /// anything was done to it or its verdict changed (so the status snapshot is stale).
+    /// Judge a home now, or schedule a re-read if its credential is mid-write; hand its status
+    /// entry to the writer. Returns whether anything was done to it or its verdict changed.
     fn judge(&mut self, home: &CodexHome, now: Instant) -> bool {
-        let reading = inventory::observe(home);
+        self.judge_in(&mut inventory::Pass::default(), home, now)
+    }
+
+    fn judge_in(&mut self, pass: &mut inventory::Pass, home: &CodexHome, now: Instant) -> bool {
+        let reading = inventory::observe_in(pass, home);
         if reading.unsettled {
             let settle = self.enforcer.settings().settle;
             let first = self
@@ -395,13 +439,23 @@ impl Agent {
                 },
             );
         }
-        let summary = |r: &HomeReport| (r.compliant, r.auth, r.verdict.rules());
+        let before = self.violating.get(&home.path).map(|r| r.verdict.rules());
         let changed = !report.actions.is_empty()
-            || self.reports.get(&home.path).map(summary) != Some(summary(&report));
+            || before.as_ref() != (!report.compliant).then(|| report.verdict.rules()).as_ref();
         if changed && !report.compliant {
             self.violations_seen.push_back(jiff::Timestamp::now());
         }
-        self.reports.insert(home.path.clone(), report);
+        if report.compliant {
+            self.violating.remove(&home.path);
+        } else {
+            self.violating.insert(home.path.clone(), report.clone());
+        }
+        // After the credential is out of reach and the records are written: hand the report
+        // over; the writer serialises it and writes it only if it changed.
+        self.status.home(HomeStatus {
+            report: Cow::Owned(report),
+            last_quarantine: self.quarantines.get(&home.path).cloned().map(Cow::Owned),
+        });
         changed
     }
 
@@ -412,26 +466,25 @@ impl Agent {
             .filter(|(_, (_, next))| *next <= now)
             .map(|(p, _)| p.clone())
             .collect();
-        let mut acted = false;
         for path in due {
             if let Some(home) = self.homes.get(&path).cloned() {
-                acted |= self.judge(&home, now);
+                let _ = self.judge(&home, now);
             } else {
                 self.settling.remove(&path);
             }
         }
-        if acted {
-            self.write_status();
-        }
     }
 
+    /// Hand the writer the snapshot's header (policy, scan time, watches); it writes what
+    /// changed within [`crate::app::status_writer::COALESCE`].
     fn write_status(&mut self) {
         let day_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24);
         while self.violations_seen.front().is_some_and(|t| *t < day_ago) {
             self.violations_seen.pop_front();
         }
-        let policy = self.enforcer.engine().policy();
-        let status = Status {
+        let engine = self.enforcer.engine();
+        let policy = engine.policy();
+        self.status.header(Status {
             agent: Some(AgentInternals {
                 pid: std::process::id(),
                 watched_dirs: self.watcher.count(),
@@ -440,17 +493,15 @@ impl Agent {
             }),
             version: env!("CARGO_PKG_VERSION").to_string(),
             started_at: self.started_at.clone(),
-            updated_at: jiff::Timestamp::now().to_string(),
+            updated_at: String::new(),
             policy_name: policy.name.clone(),
             policy_revision: policy.revision.clone(),
             mode: policy.mode,
-            policy_origin: self.enforcer.engine().active().origin,
+            policy_origin: engine.active().origin,
             no_admin_policy: policy.baseline,
-            policy_state: self.enforcer.engine().policy_state(),
-            policy_rejection: self.enforcer.engine().rejection().cloned(),
-            policy_sources: self
-                .enforcer
-                .engine()
+            policy_state: engine.policy_state(),
+            policy_rejection: engine.rejection().cloned(),
+            policy_sources: engine
                 .active()
                 .sources
                 .iter()
@@ -459,18 +510,8 @@ impl Agent {
             violations_24h: self.violations_seen.len(),
             message: policy.enforce.message.clone(),
             last_full_scan: self.last_full_scan.clone(),
-            homes: self
-                .reports
-                .iter()
-                .map(|(path, report)| HomeStatus {
-                    report: Cow::Borrowed(report),
-                    last_quarantine: self.quarantines.get(path).map(Cow::Borrowed),
-                })
-                .collect(),
-        };
-        if let Err(e) = status::write(&self.enforcer.settings().state_dir, &status) {
-            tracing::warn!(error = %format!("{e:#}"), "cannot write status");
-        }
+            homes: Vec::new(),
+        });
     }
 }
 

@@ -178,6 +178,11 @@ impl Enforcer {
         self.engine.discover()
     }
 
+    /// Every Codex home in scope, without reading the process table again (file events).
+    pub fn rediscover(&self) -> Vec<CodexHome> {
+        self.engine.rediscover()
+    }
+
     /// Finish quarantines that a crash or a full disk interrupted: every decision in the vault's
     /// journal whose credential is still aside is judged and vaulted now.
     pub fn recover(&self) {

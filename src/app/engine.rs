@@ -96,7 +96,7 @@ impl Engine {
         Ok(Engine {
             settings,
             users,
-            processes: Box::new(SystemProcesses),
+            processes: Box::new(SystemProcesses::default()),
             active: ActivePolicy {
                 policy: baseline(),
                 origin: PolicyOrigin::Baseline,
@@ -305,12 +305,27 @@ impl Engine {
         )
     }
 
+    /// Every Codex home in scope now, with the process table as last read (see
+    /// [`inventory::rediscover`]): for the agent's rediscovery on a file event.
+    pub fn rediscover(&self) -> Vec<CodexHome> {
+        inventory::rediscover(
+            &self.active.policy.scope,
+            self.users.as_ref(),
+            self.processes.as_ref(),
+        )
+    }
+
     /// Read a home, waiting out a half-written file for at most the settle window (for one-shot
     /// commands; the agent schedules its retries instead of sleeping).
     pub fn observe_settled(&self, home: &CodexHome) -> Observation {
+        self.observe_settled_in(&mut inventory::Pass::default(), home)
+    }
+
+    /// [`Engine::observe_settled`] as part of a pass over many homes.
+    pub fn observe_settled_in(&self, pass: &mut inventory::Pass, home: &CodexHome) -> Observation {
         let deadline = Instant::now() + self.settings.settle;
         loop {
-            let reading = inventory::observe(home);
+            let reading = inventory::observe_in(pass, home);
             if !reading.unsettled || Instant::now() >= deadline {
                 return reading.observation;
             }
@@ -346,9 +361,10 @@ impl Engine {
 
     /// One pass over every home: observe, judge.
     pub fn scan(&self) -> Vec<HomeReport> {
+        let mut pass = inventory::Pass::default();
         self.discover()
             .iter()
-            .map(|home| self.judge(&self.observe_settled(home)))
+            .map(|home| self.judge(&self.observe_settled_in(&mut pass, home)))
             .collect()
     }
 }

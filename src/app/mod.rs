@@ -2,7 +2,8 @@
 //!
 //! [`cli`] parses flags into [`settings::Settings`]; [`commands`] runs one command; [`engine`]
 //! turns a Codex home into a judged (and, when acting, enforced and recorded) outcome; [`agent`]
-//! is the `run` loop around it; [`status`] writes and renders what the agent last knew.
+//! is the `run` loop around it; [`status`] renders what the agent last knew and
+//! [`status_writer`] writes it, off the agent's enforcement path.
 #![forbid(unsafe_code)]
 
 pub mod agent;
@@ -24,4 +25,5 @@ pub mod session_guard;
 pub mod settings;
 pub mod simulate;
 pub mod status;
+pub mod status_writer;
 pub mod term;

@@ -1,6 +1,7 @@
 //! Status: what the agent last knew about itself and every home, for admins and for users.
 //!
-//! The agent writes two snapshots after every scan and every change of verdict:
+//! The agent writes two snapshots (through `status_writer.rs`, coalesced, at most a
+//! second after a change; only what changed is rewritten):
 //! - `status.json` in the state dir, root-only: everything (`codex-warden status` as root, and
 //!   osquery/Fleet queries of `status --json`);
 //! - `users/<uid>.json`, owned by that user and readable only by them: their own homes, what was
@@ -12,7 +13,6 @@
 //! Neither holds a secret: credentials appear as their summaries, like in the audit log.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -105,19 +105,12 @@ impl Status<'_> {
         }
     }
 
-    /// The view of the user `uid`: their homes only, no agent internals.
-    fn for_user(&self, uid: u32) -> Status<'_> {
+    /// The header of a user's view: no agent internals, nothing of the admin's files; the
+    /// status writer adds that user's homes.
+    pub fn user_header(&self) -> Status<'static> {
         Status {
             agent: None,
-            homes: self
-                .homes
-                .iter()
-                .filter(|h| h.report.uid == Some(uid))
-                .map(|h| HomeStatus {
-                    report: Cow::Borrowed(h.report.as_ref()),
-                    last_quarantine: h.last_quarantine.as_deref().map(Cow::Borrowed),
-                })
-                .collect(),
+            homes: Vec::new(),
             version: self.version.clone(),
             started_at: self.started_at.clone(),
             updated_at: self.updated_at.clone(),
@@ -135,51 +128,6 @@ impl Status<'_> {
             last_full_scan: self.last_full_scan.clone(),
         }
     }
-}
-
-/// Write both snapshots. Per-user files of users with no home any more are removed.
-pub fn write(state_dir: &std::path::Path, status: &Status<'_>) -> Result<()> {
-    let dir = state::open(state_dir)?;
-    // A snapshot, rewritten after every scan and action: atomic, but not worth an fsync on the
-    // hot path (a crash loses at most one update; the next scan rewrites it).
-    dir.replace_file_unsynced(
-        STATUS_FILE,
-        0o600,
-        &serde_json::to_vec_pretty(status)?,
-        None,
-    )?;
-    let pid = status
-        .agent
-        .as_ref()
-        .map_or_else(std::process::id, |a| a.pid);
-    crate::app::fleet::write(&dir, &status.facts(), &status.version, pid)?;
-
-    let users = state::subdir(&dir, USERS_DIR, 0o711)?;
-    let mut uids: BTreeMap<u32, ()> = BTreeMap::new();
-    for home in &status.homes {
-        if let Some(uid) = home.report.uid {
-            uids.insert(uid, ());
-        }
-    }
-    for uid in uids.keys() {
-        let view = status.for_user(*uid);
-        users.replace_file_unsynced(
-            &format!("{uid}.json"),
-            0o400,
-            &serde_json::to_vec_pretty(&view)?,
-            Some(*uid),
-        )?;
-    }
-    for name in users.list()? {
-        let stale = name
-            .strip_suffix(".json")
-            .and_then(|u| u.parse::<u32>().ok())
-            .is_some_and(|uid| !uids.contains_key(&uid));
-        if stale {
-            let _ = users.unlink(&name);
-        }
-    }
-    Ok(())
 }
 
 /// A snapshot file, parsed; `None` when it does not exist.

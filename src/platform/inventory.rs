@@ -7,7 +7,7 @@
 //!
 //! Reading a home goes through [`crate::platform::safefs`] only; nothing here writes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -16,13 +16,36 @@ use crate::core::observe::{self, AuthState, CodexHome, ConfigState, Observation}
 use crate::core::policy::Scope;
 use crate::platform::processes::Processes;
 use crate::platform::safefs::{self, Dir, FileRead};
-use crate::platform::users::UserDb;
+use crate::platform::users::{UserDb, UserEntry};
 
 /// Every Codex home the scope covers, sorted by path, each once: `~/.codex` of the user
 /// database's accounts, the `homes` globs, and every `CODEX_HOME` a running process was started
 /// with (a relocated home is only known to the processes that use it). Process homes follow the
 /// same `min_uid` and `exclude_users` as accounts, and must belong to a known account.
 pub fn discover(scope: &Scope, users: &dyn UserDb, processes: &dyn Processes) -> Vec<CodexHome> {
+    discover_with(scope, users, processes.codex_homes())
+}
+
+/// [`discover`] with the process table as last read: for a rediscovery on a file event, which
+/// cannot be about a process (a process starting makes no file event), so it need not pay a
+/// scan of the whole table.
+pub fn rediscover(scope: &Scope, users: &dyn UserDb, processes: &dyn Processes) -> Vec<CodexHome> {
+    discover_with(scope, users, processes.codex_homes_cached())
+}
+
+fn discover_with(
+    scope: &Scope,
+    users: &dyn UserDb,
+    process_homes: Vec<(PathBuf, u32)>,
+) -> Vec<CodexHome> {
+    // One user database lookup per owner, not per home (getpwuid_r may read a file or ask LDAP).
+    let mut by_uid: HashMap<u32, Option<UserEntry>> = HashMap::new();
+    let mut lookup = |uid: u32| {
+        by_uid
+            .entry(uid)
+            .or_insert_with(|| users.by_uid(uid))
+            .clone()
+    };
     let mut homes: BTreeMap<PathBuf, CodexHome> = BTreeMap::new();
     if scope.passwd_users {
         for u in users.all() {
@@ -59,7 +82,7 @@ pub fn discover(scope: &Scope, users: &dyn UserDb, processes: &dyn Processes) ->
                 continue;
             }
             let uid = md.uid();
-            let user = users.by_uid(uid);
+            let user = lookup(uid);
             if user
                 .as_ref()
                 .is_some_and(|u| scope.exclude_users.contains(&u.name))
@@ -76,15 +99,15 @@ pub fn discover(scope: &Scope, users: &dyn UserDb, processes: &dyn Processes) ->
             );
         }
     }
-    let mut per_user: BTreeMap<u32, usize> = BTreeMap::new();
+    let mut per_user: HashMap<u32, usize> = HashMap::new();
     let mut capped = std::collections::BTreeSet::new();
-    for (path, uid) in processes.codex_homes() {
+    for (path, uid) in process_homes {
         if uid < scope.min_uid || homes.contains_key(&path) || !plausible_process_home(&path) {
             continue;
         }
         // A uid the user database does not know is a container's or a stale one: its
         // CODEX_HOME names a path in another mount namespace, not one on this machine.
-        let Some(user) = users.by_uid(uid) else {
+        let Some(user) = lookup(uid) else {
             continue;
         };
         if scope.exclude_users.contains(&user.name) {
@@ -198,10 +221,58 @@ pub fn auth_from_bytes(bytes: &[u8], stat: &safefs::Stat) -> (AuthState, bool) {
     }
 }
 
+/// Opens the homes of one pass over the machine. The careful walk from `/` (every component
+/// opened without following an untrusted link) costs two system calls per component; homes share
+/// their grandparent (`/home` for `/home/*/.codex`, `/srv/ci` for `/srv/ci/*/.codex`), so it is
+/// walked once per pass and each home is reached from it by its last two components, opened
+/// without following any link. Anything else (a link on the way, a refusal) takes the careful
+/// path, [`Dir::open_home`], unchanged.
+#[derive(Default)]
+pub struct Pass {
+    ancestors: HashMap<PathBuf, Option<Dir>>,
+}
+
+/// At most this many grandparents are kept open during a pass.
+const MAX_ANCESTORS: usize = 64;
+
+impl Pass {
+    fn open_home(&mut self, home: &CodexHome) -> std::io::Result<Dir> {
+        let path = &home.path;
+        let parts = (|| {
+            let name = path.file_name()?.to_str()?;
+            let parent = path.parent()?;
+            let parent_name = parent.file_name()?.to_str()?;
+            Some((parent.parent()?, parent_name, name))
+        })();
+        if let Some((ancestor, parent_name, name)) = parts {
+            if !self.ancestors.contains_key(ancestor) && self.ancestors.len() < MAX_ANCESTORS {
+                self.ancestors
+                    .insert(ancestor.to_path_buf(), Dir::open(ancestor).ok());
+            }
+            if let Some(Some(dir)) = self.ancestors.get(ancestor) {
+                match dir
+                    .open_subdir(parent_name)
+                    .and_then(|p| p.open_subdir(name))
+                {
+                    Ok(found) => return Ok(found),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(e),
+                    Err(_) => {} // a link or a refusal: the careful path decides
+                }
+            }
+        }
+        Dir::open_home(path, home.uid)
+    }
+}
+
 /// Read one home's auth.json and config files.
 pub fn observe(home: &CodexHome) -> Reading {
+    observe_in(&mut Pass::default(), home)
+}
+
+/// [`observe`], as part of a pass over many homes.
+pub fn observe_in(pass: &mut Pass, home: &CodexHome) -> Reading {
     let mut unsettled = false;
-    let dir = match Dir::open_home(&home.path, home.uid) {
+    let dir = match pass.open_home(home) {
         Ok(dir) => dir,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Reading {
@@ -453,7 +524,7 @@ mod tests {
             .env("CODEX_HOME", "/tmp/codex-warden-test-relocated")
             .spawn()
             .unwrap();
-        let found = SystemProcesses.codex_homes();
+        let found = SystemProcesses::default().codex_homes();
         child.kill().unwrap();
         child.wait().unwrap();
         assert!(

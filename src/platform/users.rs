@@ -96,6 +96,7 @@ impl UserDb for PasswdFile {
     }
 
     fn by_uid(&self, uid: u32) -> Option<UserEntry> {
+        // Linear, but discovery asks once per owner (inventory memoises), not once per home.
         self.0.iter().find(|u| u.uid == uid).cloned()
     }
 }

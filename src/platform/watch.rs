@@ -3,7 +3,7 @@
 //! Directories are watched, never files: Codex truncates and rewrites auth.json in place, editors
 //! replace files by rename, and `codex logout` deletes it; a directory watch sees all of these.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
 
@@ -48,7 +48,7 @@ fn changes_content(kind: &EventKind) -> bool {
 
 pub struct Watcher {
     inner: RecommendedWatcher,
-    watched: BTreeSet<PathBuf>,
+    watched: HashSet<PathBuf>,
     /// At most this many watches: half of root's inotify quota, so that however many homes users
     /// make the agent watch, other root daemons keep theirs.
     cap: usize,
@@ -80,14 +80,14 @@ impl Watcher {
         })?;
         Ok(Watcher {
             inner,
-            watched: BTreeSet::new(),
+            watched: HashSet::new(),
             cap: watch_cap(),
         })
     }
 
     /// Watch exactly `dirs`: add the new ones, drop the ones no longer wanted. Returns the
     /// directories that could not be watched.
-    pub fn set(&mut self, dirs: BTreeSet<PathBuf>) -> Vec<WatchProblem> {
+    pub fn set(&mut self, dirs: HashSet<PathBuf>) -> Vec<WatchProblem> {
         let gone: Vec<PathBuf> = self.watched.difference(&dirs).cloned().collect();
         for dir in gone {
             let _ = self.inner.unwatch(&dir);
@@ -131,6 +131,7 @@ impl Watcher {
                 }
             }
         }
+        problems.sort_by(|a, b| a.dir.cmp(&b.dir));
         problems
     }
 

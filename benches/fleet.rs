@@ -1,0 +1,1127 @@
+//! The fleet benchmark: the real agent on scratch machines of every shape, each figure beside its
+//! target (issue 8).
+//!
+//! ```sh
+//! cargo bench --bench fleet                      # everything, every shape (~10 min on 2 cores)
+//! cargo bench --bench fleet -- --only latency --shapes 1,1000/each --rounds 100
+//! ```
+//!
+//! Options (after `--`): `--only A,B` (latency, scan, check, storm, sessions), `--shapes`
+//! (`1`, `N/one` = N homes with one owner, `N/each` = N homes with an owner each; default
+//! `1,1000/one,1000/each,10000/one,10000/each`), `--rounds N` (violations per shape, default 200),
+//! `--budget S` (seconds of violations per shape at most, default 60: a slow agent gets fewer
+//! rounds, never a different measurement), `--bin PATH` (the agent binary; default the one cargo
+//! built: point it at an older build to compare), `--make-machine SHAPE` (build one machine, print
+//! its root and keep it, for profiling: the agent's environment is in `Machine::cmd`).
+//!
+//! A machine is a temp dir: homes under it, a passwd file naming their owners (the agent's
+//! `--passwd-file` seam, so no real accounts are made), every home holding a compliant ChatGPT
+//! auth.json. "One owner" homes come from a `[scope] homes` glob, all owned by one account; "an
+//! owner each" homes are `~/.codex` of as many accounts. Run as root, each home is chowned to its
+//! owner.
+//!
+//! Output: a table on stdout, `target/bench/results.json`, and `target/bench/latency.svg` (the
+//! distribution of violation → out of reach and → durable per shape).
+
+use std::collections::BTreeMap;
+use std::io::{Read, Seek, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+const FIRST_UID: u32 = 200_000;
+
+fn main() {
+    let opts = Opts::parse();
+    if let Some(shape) = opts.make_machine {
+        // For profiling: build a machine, print its root and the environment to point
+        // `codex-warden` at it, and keep it.
+        let m = machine(shape, 0);
+        println!("{}", m.root.display());
+        std::mem::forget(m);
+        return;
+    }
+    let out_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let mut results = Results::default();
+    eprintln!(
+        "fleet bench: agent {}, load average {}",
+        opts.bin.display(),
+        loadavg()
+    );
+    let run = |what: &str| opts.only.is_empty() || opts.only.iter().any(|o| o == what);
+    if run("latency") {
+        floor(&opts, &mut results);
+    }
+    for shape in &opts.shapes {
+        if run("latency") || run("scan") {
+            per_shape(&opts, *shape, &mut results);
+        }
+        if run("check") && shape.homes >= 1000 {
+            check(&opts, *shape, &mut results);
+        }
+    }
+    if run("storm") {
+        storm(&opts, &mut results);
+    }
+    if run("sessions") {
+        sessions(&opts, &mut results);
+    }
+    results.print();
+    results.save(&out_dir, &opts);
+    plot(&out_dir.join("latency.svg"), &results.series);
+    eprintln!(
+        "wrote {} and {}",
+        out_dir.join("results.json").display(),
+        out_dir.join("latency.svg").display()
+    );
+}
+
+// ---- options --------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug)]
+struct Shape {
+    homes: usize,
+    /// One owner per home (else one owner for all).
+    each: bool,
+}
+
+impl Shape {
+    fn name(&self) -> String {
+        match (self.homes, self.each) {
+            (1, _) => "1 home".into(),
+            (n, true) => format!("{n} homes, owner each"),
+            (n, false) => format!("{n} homes, one owner"),
+        }
+    }
+}
+
+struct Opts {
+    only: Vec<String>,
+    shapes: Vec<Shape>,
+    rounds: usize,
+    budget: Duration,
+    bin: PathBuf,
+    make_machine: Option<Shape>,
+}
+
+impl Opts {
+    fn parse() -> Opts {
+        let mut opts = Opts {
+            only: Vec::new(),
+            shapes: parse_shapes("1,1000/one,1000/each,10000/one,10000/each"),
+            rounds: 200,
+            budget: Duration::from_secs(60),
+            bin: PathBuf::from(env!("CARGO_BIN_EXE_codex-warden")),
+            make_machine: None,
+        };
+        let mut args = std::env::args().skip(1);
+        while let Some(arg) = args.next() {
+            let mut value = || args.next().expect("option value");
+            match arg.as_str() {
+                "--only" => opts.only = value().split(',').map(str::to_string).collect(),
+                "--shapes" => opts.shapes = parse_shapes(&value()),
+                "--rounds" => opts.rounds = value().parse().expect("--rounds N"),
+                "--budget" => opts.budget = Duration::from_secs(value().parse().expect("secs")),
+                "--bin" => opts.bin = PathBuf::from(value()),
+                "--make-machine" => opts.make_machine = parse_shapes(&value()).pop(),
+                _ => {} // cargo passes --bench
+            }
+        }
+        opts
+    }
+}
+
+fn parse_shapes(s: &str) -> Vec<Shape> {
+    s.split(',')
+        .map(|p| {
+            let (n, owner) = p.split_once('/').unwrap_or((p, "each"));
+            Shape {
+                homes: n.parse().expect("shape: N, N/one or N/each"),
+                each: owner != "one",
+            }
+        })
+        .collect()
+}
+
+// ---- results --------------------------------------------------------------------------------
+
+#[derive(Default)]
+struct Results {
+    rows: Vec<Value>,
+    /// (shape, moment) → sorted samples in ms, for the plot.
+    series: BTreeMap<(String, String), Vec<f64>>,
+}
+
+impl Results {
+    /// One figure beside its target (`None`: reported, no target).
+    fn add(&mut self, metric: &str, shape: &str, value: f64, unit: &str, target: Option<f64>) {
+        let met = target.map(|t| value <= t);
+        self.rows.push(json!({
+            "metric": metric, "shape": shape, "value": value, "unit": unit,
+            "target": target, "met": met,
+        }));
+        eprintln!(
+            "  {metric} [{shape}]: {value:.3} {unit}{}",
+            target.map_or(String::new(), |t| format!(" (target ≤ {t})"))
+        );
+    }
+
+    fn add_note(&mut self, metric: &str, shape: &str, note: String) {
+        eprintln!("  {metric} [{shape}]: {note}");
+        self.rows
+            .push(json!({"metric": metric, "shape": shape, "note": note}));
+    }
+
+    fn distribution(
+        &mut self,
+        moment: &str,
+        shape: &str,
+        samples: &mut [Duration],
+        p50: Option<f64>,
+        p99: Option<f64>,
+    ) {
+        if samples.is_empty() {
+            self.add_note(moment, shape, "no samples".into());
+            return;
+        }
+        samples.sort();
+        let ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1e3).collect();
+        self.add(&format!("{moment} p50"), shape, pct(&ms, 0.5), "ms", p50);
+        self.add(&format!("{moment} p99"), shape, pct(&ms, 0.99), "ms", p99);
+        self.add(
+            &format!("{moment} max"),
+            shape,
+            ms[ms.len() - 1],
+            "ms",
+            None,
+        );
+        self.add(
+            &format!("{moment} n"),
+            shape,
+            ms.len() as f64,
+            "rounds",
+            None,
+        );
+        self.series
+            .insert((shape.to_string(), moment.to_string()), ms);
+    }
+
+    fn print(&self) {
+        println!();
+        println!(
+            "{:<42} {:<26} {:>14} {:>13}  ok",
+            "metric", "shape", "value", "target"
+        );
+        println!("{}", "-".repeat(102));
+        for r in &self.rows {
+            let unit = r["unit"].as_str().unwrap_or("");
+            let value = match r["value"].as_f64() {
+                Some(v) => format!("{} {unit}", fmt(v)),
+                None => r["note"].as_str().unwrap_or("").to_string(),
+            };
+            let target = r["target"]
+                .as_f64()
+                .map_or(String::new(), |t| format!("≤ {} {unit}", fmt(t)));
+            let ok = match r["met"].as_bool() {
+                Some(true) => "yes",
+                Some(false) => "NO",
+                None => "",
+            };
+            println!(
+                "{:<42} {:<26} {:>14} {:>13}  {ok}",
+                r["metric"].as_str().unwrap_or(""),
+                r["shape"].as_str().unwrap_or(""),
+                value,
+                target
+            );
+        }
+    }
+
+    fn save(&self, dir: &Path, opts: &Opts) {
+        let doc = json!({
+            "machine": {
+                "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+                "load_average_at_end": loadavg(),
+                "kernel": std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim(),
+                "time": jiff::Timestamp::now().to_string(),
+            },
+            "agent": opts.bin,
+            "results": self.rows,
+            "samples_ms": self.series.iter().map(|((s, m), v)| json!({"shape": s, "moment": m, "ms": v})).collect::<Vec<_>>(),
+        });
+        std::fs::write(
+            dir.join("results.json"),
+            serde_json::to_vec_pretty(&doc).unwrap(),
+        )
+        .unwrap();
+    }
+}
+
+fn fmt(v: f64) -> String {
+    if v >= 100.0 || v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else if v >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+// ---- scratch machines -----------------------------------------------------------------------
+
+struct Machine {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+    homes: Vec<PathBuf>,
+    uids: Vec<u32>,
+}
+
+fn b64(s: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
+}
+
+/// A compliant ChatGPT auth.json, as Codex writes it.
+fn good_auth() -> Vec<u8> {
+    let claims = json!({
+        "email": "dev@example.com", "exp": 4_102_444_800u64,
+        "https://api.openai.com/auth": {
+            "chatgpt_account_id": "ws-bench", "chatgpt_plan_type": "business",
+            "chatgpt_user_id": "user-1",
+        }
+    });
+    let token = format!(
+        "{}.{}.c2ln",
+        b64(r#"{"alg":"RS256","typ":"JWT"}"#),
+        b64(&claims.to_string())
+    );
+    serde_json::to_vec_pretty(&json!({
+        "auth_mode": "chatgpt", "OPENAI_API_KEY": null,
+        "tokens": {"id_token": token, "access_token": token, "refresh_token": "rt_bench", "account_id": "ws-bench"},
+        "last_refresh": "2026-11-25T00:00:00Z",
+    }))
+    .unwrap()
+}
+
+const BAD_AUTH: &[u8] =
+    b"{\n  \"auth_mode\": \"apikey\",\n  \"OPENAI_API_KEY\": \"sk-proj-bench\"\n}";
+
+fn chown(path: &Path, uid: u32) {
+    if rustix::process::geteuid().is_root() {
+        std::os::unix::fs::lchown(path, Some(uid), Some(uid)).unwrap();
+    }
+}
+
+fn owner_uid(i: usize) -> u32 {
+    if rustix::process::geteuid().is_root() {
+        FIRST_UID + i as u32
+    } else {
+        rustix::process::geteuid().as_raw()
+    }
+}
+
+/// Write auth.json the way Codex does: create/truncate, write, close.
+fn write_auth(home: &Path, body: &[u8]) {
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(home.join("auth.json"))
+        .unwrap();
+    f.write_all(body).unwrap();
+}
+
+/// `homes` Codex homes (plus `absent` accounts whose `~/.codex` does not exist yet).
+fn machine(shape: Shape, absent: usize) -> Machine {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().to_path_buf();
+    std::fs::set_permissions(&root, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::create_dir_all(root.join("policy.d")).unwrap();
+    let mut policy = String::from(
+        "[policy]\nname = \"bench\"\nrevision = \"b1\"\nmode = \"enforce\"\n\
+         [login]\nallowed_methods = [\"chatgpt\"]\nallowed_workspaces = [\"ws-bench\"]\n\
+         [scope]\nmin_uid = 1000\n",
+    );
+    let good = good_auth();
+    let mut passwd = String::new();
+    let mut homes = Vec::new();
+    let mut uids = Vec::new();
+    if shape.each || shape.homes == 1 {
+        for i in 0..shape.homes + absent {
+            let uid = owner_uid(i);
+            let user_home = root.join(format!("home/u{i}"));
+            std::fs::create_dir_all(&user_home).unwrap();
+            chown(&user_home, uid);
+            passwd.push_str(&format!(
+                "u{i}:x:{uid}:{uid}::{}:/bin/sh\n",
+                user_home.display()
+            ));
+            let home = user_home.join(".codex");
+            if i < shape.homes {
+                std::fs::create_dir(&home).unwrap();
+                chown(&home, uid);
+                write_auth(&home, &good);
+                chown(&home.join("auth.json"), uid);
+            }
+            homes.push(home);
+            uids.push(uid);
+        }
+    } else {
+        let uid = owner_uid(0);
+        let user_home = root.join("home/ci");
+        std::fs::create_dir_all(&user_home).unwrap();
+        chown(&user_home, uid);
+        passwd.push_str(&format!(
+            "ci:x:{uid}:{uid}::{}:/bin/sh\n",
+            user_home.display()
+        ));
+        policy.push_str(&format!("homes = [\"{}/ci/*/.codex\"]\n", root.display()));
+        for i in 0..shape.homes {
+            let job = root.join(format!("ci/j{i}"));
+            let home = job.join(".codex");
+            std::fs::create_dir_all(&home).unwrap();
+            chown(&job, uid);
+            chown(&home, uid);
+            write_auth(&home, &good);
+            chown(&home.join("auth.json"), uid);
+            homes.push(home);
+            uids.push(uid);
+        }
+    }
+    std::fs::write(root.join("policy.d/10-bench.toml"), policy).unwrap();
+    std::fs::write(root.join("passwd"), passwd).unwrap();
+    Machine {
+        _tmp: tmp,
+        root,
+        homes,
+        uids,
+    }
+}
+
+impl Machine {
+    fn cmd(&self, bin: &Path) -> Command {
+        let mut c = Command::new(bin);
+        c.env("CODEX_WARDEN_POLICY_DIR", self.root.join("policy.d"))
+            .env("CODEX_WARDEN_STATE_DIR", self.root.join("state"))
+            .env("CODEX_WARDEN_AUDIT_LOG", self.root.join("audit.jsonl"))
+            .env("CODEX_WARDEN_PASSWD_FILE", self.root.join("passwd"))
+            .env("CODEX_WARDEN_MANAGED_PREFS", self.root.join("none.plist"))
+            .env("CODEX_WARDEN_LOG", "warn")
+            .env_remove("CODEX_HOME");
+        c
+    }
+
+    /// Start the agent; returns it and the time until its first status snapshot (the first full
+    /// scan, judged and written).
+    fn start(&self, bin: &Path) -> (Agent, Duration) {
+        let log = std::fs::File::create(self.root.join("agent.log")).unwrap();
+        let t0 = Instant::now();
+        let child = self
+            .cmd(bin)
+            .arg("run")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let status = self.root.join("state/status.json");
+        wait(Duration::from_secs(120), Duration::from_micros(500), || {
+            status.exists()
+        });
+        (Agent(child), t0.elapsed())
+    }
+}
+
+struct Agent(Child);
+
+impl Agent {
+    fn pid(&self) -> u32 {
+        self.0.id()
+    }
+
+    /// Resident memory (VmRSS) in MB.
+    fn rss_mb(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        let kb: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0.0);
+        kb / 1024.0
+    }
+
+    /// Context switches (every time a thread of the agent slept and was woken) and CPU ticks.
+    fn wakeups_and_ticks(&self) -> (u64, u64) {
+        let mut switches = 0;
+        if let Ok(tasks) = std::fs::read_dir(format!("/proc/{}/task", self.pid())) {
+            for t in tasks.flatten() {
+                let s = std::fs::read_to_string(t.path().join("status")).unwrap_or_default();
+                for l in s.lines() {
+                    if let Some(v) = l
+                        .strip_prefix("voluntary_ctxt_switches:")
+                        .or_else(|| l.strip_prefix("nonvoluntary_ctxt_switches:"))
+                    {
+                        switches += v.trim().parse::<u64>().unwrap_or(0);
+                    }
+                }
+            }
+        }
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap();
+        let after = &stat[stat.rfind(')').unwrap() + 2..];
+        let f: Vec<&str> = after.split_whitespace().collect();
+        let ticks = f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap();
+        (switches, ticks)
+    }
+
+    /// Wait until the agent used no CPU for a second (at most 120 s); the time since the call.
+    fn until_quiet(&self) -> Duration {
+        let t = Instant::now();
+        let mut last = self.wakeups_and_ticks().1;
+        let mut still = 0;
+        while still < 4 && t.elapsed() < Duration::from_secs(120) {
+            std::thread::sleep(Duration::from_millis(250));
+            let now = self.wakeups_and_ticks().1;
+            still = if now == last { still + 1 } else { 0 };
+            last = now;
+        }
+        t.elapsed()
+    }
+
+    fn signal(&self, sig: &str) {
+        let _ = Command::new("kill")
+            .args([sig, &self.pid().to_string()])
+            .status();
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        self.signal("-TERM");
+        // An agent still working through a backlog is not waited for.
+        let stopped = wait(Duration::from_secs(5), Duration::from_millis(10), || {
+            matches!(self.0.try_wait(), Ok(Some(_)))
+        });
+        if !stopped {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+fn wait(limit: Duration, every: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let t = Instant::now();
+    while !cond() {
+        if t.elapsed() > limit {
+            return false;
+        }
+        std::thread::sleep(every);
+    }
+    true
+}
+
+/// New complete lines of the audit log since the last call.
+struct Tail {
+    path: PathBuf,
+    offset: u64,
+}
+
+impl Tail {
+    fn new(path: PathBuf) -> Tail {
+        let offset = std::fs::metadata(&path).map_or(0, |m| m.len());
+        Tail { path, offset }
+    }
+
+    fn count(&mut self, needle: &str) -> usize {
+        let Ok(mut f) = std::fs::File::open(&self.path) else {
+            return 0;
+        };
+        f.seek(std::io::SeekFrom::Start(self.offset)).unwrap();
+        let mut buf = Vec::new();
+        f.read_to_end(&mut buf).unwrap();
+        let Some(end) = buf.iter().rposition(|b| *b == b'\n') else {
+            return 0;
+        };
+        self.offset += end as u64 + 1;
+        String::from_utf8_lossy(&buf[..=end])
+            .matches(needle)
+            .count()
+    }
+}
+
+const QUARANTINED: &str = "\"event\":\"quarantined\"";
+
+// ---- per shape: first scan, memory, idle, violations ------------------------------------------
+
+fn per_shape(opts: &Opts, shape: Shape, results: &mut Results) {
+    let name = shape.name();
+    eprintln!("{name}: building the machine");
+    let m = machine(shape, 0);
+    eprintln!("{name}: starting the agent (load {})", loadavg());
+    let (agent, first) = m.start(&opts.bin);
+    results.add(
+        "first full scan (start → status written)",
+        &name,
+        first.as_secs_f64(),
+        "s",
+        (shape.homes >= 10_000).then_some(1.0),
+    );
+    // The agent may still be writing status (every user's file, the first time): wait until it
+    // used no CPU for a second, and say how long that took.
+    let quiet = agent.until_quiet();
+    results.add(
+        "start → quiet (all status written)",
+        &name,
+        quiet.as_secs_f64(),
+        "s",
+        None,
+    );
+    let rss_target = match shape.homes {
+        1000 => Some(10.0),
+        10_000 => Some(32.0),
+        _ => None,
+    };
+    results.add(
+        "RSS, homes watched",
+        &name,
+        agent.rss_mb(),
+        "MB",
+        rss_target,
+    );
+    let status_len = std::fs::metadata(m.root.join("state/status.json")).map_or(0, |m| m.len());
+    results.add(
+        "status.json size",
+        &name,
+        status_len as f64 / 1e6,
+        "MB",
+        None,
+    );
+    let (w0, t0) = agent.wakeups_and_ticks();
+    std::thread::sleep(Duration::from_secs(5));
+    let (w1, t1) = agent.wakeups_and_ticks();
+    results.add(
+        "idle wakeups in 5 s",
+        &name,
+        (w1 - w0) as f64,
+        "wakeups",
+        Some(0.0),
+    );
+    results.add(
+        "idle CPU in 5 s",
+        &name,
+        (t1 - t0) as f64,
+        "ticks",
+        Some(0.0),
+    );
+
+    if opts.only.is_empty() || opts.only.iter().any(|o| o == "latency") {
+        let (mut gone, mut durable) = violations(opts, &m);
+        results.distribution(
+            "violation → out of reach",
+            &name,
+            &mut gone,
+            Some(0.5),
+            Some(2.0),
+        );
+        results.distribution(
+            "violation → durable",
+            &name,
+            &mut durable,
+            Some(1.5),
+            Some(5.0),
+        );
+        status_staleness(&m, &name, results);
+        std::thread::sleep(Duration::from_millis(1500));
+        let len = std::fs::metadata(m.root.join("state/status.json")).map_or(0, |m| m.len());
+        let fresh = std::fs::read_to_string(m.root.join("state/status.json"))
+            .map(|s| s.matches("\"vault_id\"").count() > 0)
+            .unwrap_or(false);
+        results.add(
+            "RSS after violations",
+            &name,
+            agent.rss_mb(),
+            "MB",
+            rss_target,
+        );
+        results.add_note(
+            "status after violations",
+            &name,
+            format!("{:.2} MB, shows a quarantine: {fresh}", len as f64 / 1e6),
+        );
+    }
+    drop(agent);
+}
+
+/// The floor under the agent's figures, on the same disk in the same run: what a minimal
+/// watcher does for one violation (inotify notification, one rename out of the home, one
+/// fdatasync'd 300-byte append), and a bare fdatasync'd append.
+fn floor(opts: &Opts, results: &mut Results) {
+    use notify::Watcher as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    let log_path = tmp.path().join("log");
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let watched = home.clone();
+    let mut log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .unwrap();
+    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        let Ok(event) = res else { return };
+        if !matches!(
+            event.kind,
+            notify::EventKind::Access(notify::event::AccessKind::Close(_))
+        ) {
+            return;
+        }
+        if std::fs::rename(watched.join("auth.json"), watched.join(".aside")).is_ok() {
+            log.write_all(&[b'x'; 300]).unwrap();
+            log.sync_data().unwrap();
+            let _ = tx.send(());
+        }
+    })
+    .unwrap();
+    watcher
+        .watch(&home, notify::RecursiveMode::NonRecursive)
+        .unwrap();
+    let mut gone = Vec::new();
+    let mut synced = Vec::new();
+    for _ in 0..opts.rounds.min(200) {
+        write_auth(&home, BAD_AUTH);
+        let t0 = Instant::now();
+        while std::fs::symlink_metadata(home.join("auth.json")).is_ok() {
+            assert!(t0.elapsed() < Duration::from_secs(10));
+        }
+        gone.push(t0.elapsed());
+        rx.recv().unwrap();
+        synced.push(t0.elapsed());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let shape = "floor (bare watcher)";
+    results.distribution("violation → out of reach", shape, &mut gone, None, None);
+    results.distribution(
+        "rename + fdatasync'd append",
+        shape,
+        &mut synced,
+        None,
+        None,
+    );
+    let mut fsyncs = Vec::new();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log_path)
+        .unwrap();
+    for _ in 0..200 {
+        f.write_all(&[b'x'; 300]).unwrap();
+        let t = Instant::now();
+        f.sync_data().unwrap();
+        fsyncs.push(t.elapsed());
+    }
+    results.distribution(
+        "one fdatasync'd 300-byte append",
+        "floor (disk)",
+        &mut fsyncs,
+        None,
+        None,
+    );
+}
+
+/// How stale status is: one more violation, in a home not touched yet, and the time until the
+/// admin's status.json and the owner's users/<uid>.json show its quarantine (each home is one
+/// line of either file).
+fn status_staleness(m: &Machine, name: &str, results: &mut Results) {
+    let i = m.homes.len() - 1 - (m.homes.len() / 3);
+    let home = &m.homes[i];
+    let needle = format!("\"codex_home\":\"{}\"", home.display());
+    let shows = |file: &Path| {
+        std::fs::read_to_string(file).is_ok_and(|text| {
+            text.lines()
+                .any(|l| l.contains(&needle) && l.contains("\"vault_id\""))
+        })
+    };
+    let admin = m.root.join("state/status.json");
+    let user = m.root.join(format!("state/users/{}.json", m.uids[i]));
+    if shows(&admin) {
+        return; // this home was already in the violations
+    }
+    write_auth(home, BAD_AUTH);
+    let t0 = Instant::now();
+    let limit = Duration::from_secs(10);
+    let every = Duration::from_millis(1);
+    let admin_ok = wait(limit, every, || shows(&admin));
+    let admin_t = t0.elapsed();
+    let user_ok = wait(limit, every, || shows(&user));
+    let user_t = t0.elapsed();
+    for (what, ok, t) in [
+        ("status.json", admin_ok, admin_t),
+        ("users/<uid>.json", user_ok, user_t),
+    ] {
+        let metric = format!("violation → shown in {what}");
+        if ok {
+            results.add(&metric, name, t.as_secs_f64(), "s", Some(1.0));
+        } else {
+            results.add_note(&metric, name, "not within 10 s".into());
+        }
+    }
+}
+
+/// Violating writes in homes spread over the machine; one at a time, each meeting an idle agent.
+fn violations(opts: &Opts, m: &Machine) -> (Vec<Duration>, Vec<Duration>) {
+    let vault = m.root.join("state/vault");
+    let mut tail = Tail::new(m.root.join("audit.jsonl"));
+    let mut gone = Vec::new();
+    let mut durable = Vec::new();
+    let start = Instant::now();
+    for round in 0..opts.rounds {
+        if round >= 5 && start.elapsed() > opts.budget {
+            break;
+        }
+        let home = &m.homes[(round * 7919) % m.homes.len()];
+        let auth = home.join("auth.json");
+        let before = entries(&vault);
+        write_auth(home, BAD_AUTH);
+        let t0 = Instant::now();
+        while std::fs::symlink_metadata(&auth).is_ok() {
+            assert!(t0.elapsed() < Duration::from_secs(60), "never quarantined");
+        }
+        gone.push(t0.elapsed());
+        let ok = wait(Duration::from_secs(60), Duration::from_micros(20), || {
+            tail.count(QUARANTINED) > 0
+        });
+        assert!(ok, "no quarantined record");
+        let ok = wait(Duration::from_secs(10), Duration::from_micros(20), || {
+            entries(&vault)
+                .iter()
+                .any(|e| !before.contains(e) && vault.join(e).join("meta.json").exists())
+        });
+        assert!(ok, "no vault entry");
+        durable.push(t0.elapsed());
+        // A developer does not sign in twice within milliseconds.
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (gone, durable)
+}
+
+fn entries(dir: &Path) -> Vec<std::ffi::OsString> {
+    std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default()
+}
+
+// ---- check ----------------------------------------------------------------------------------
+
+fn check(opts: &Opts, shape: Shape, results: &mut Results) {
+    let name = shape.name();
+    let m = machine(shape, 0);
+    let mut times = Vec::new();
+    for _ in 0..3 {
+        let t = Instant::now();
+        let out = m
+            .cmd(&opts.bin)
+            .arg("check")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        times.push(t.elapsed().as_secs_f64());
+        assert_eq!(
+            out.code(),
+            Some(0),
+            "check found violations on a compliant machine"
+        );
+    }
+    times.sort_by(f64::total_cmp);
+    let target = (shape.homes >= 10_000).then_some(0.5);
+    results.add("check (median of 3)", &name, times[1], "s", target);
+}
+
+// ---- storm ----------------------------------------------------------------------------------
+
+/// 10,000 rewrites in about a second over 1,000 homes, then one that overflows the kernel queue.
+fn storm(opts: &Opts, results: &mut Results) {
+    let shape = Shape {
+        homes: 1000,
+        each: true,
+    };
+    let name = "1000 homes, owner each".to_string();
+    let m = machine(shape, 0);
+    let (agent, _) = m.start(&opts.bin);
+    agent.until_quiet();
+    let good = good_auth();
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    // ~30 % of writes violate; the last write of each home decides its final state.
+    let mut last_bad = vec![false; m.homes.len()];
+    let writes = 10_000;
+    let t0 = Instant::now();
+    for k in 0..writes {
+        let due = t0 + Duration::from_micros(100 * k as u64);
+        while Instant::now() < due {
+            std::hint::spin_loop();
+        }
+        let r = next();
+        let i = (r % m.homes.len() as u64) as usize;
+        let bad = (r >> 32) % 10 < 3;
+        write_auth(&m.homes[i], if bad { BAD_AUTH } else { &good });
+        last_bad[i] = bad;
+    }
+    let written = t0.elapsed();
+    results.add(
+        "storm: 10,000 rewrites took",
+        &name,
+        written.as_secs_f64(),
+        "s",
+        None,
+    );
+    let (settled, wrong) = settle(&m, &last_bad, &good);
+    match settled {
+        Some(t) => results.add(
+            "storm: end of writes → all settled",
+            &name,
+            t.as_secs_f64(),
+            "s",
+            None,
+        ),
+        None => results.add_note(
+            "storm: end of writes → all settled",
+            &name,
+            "not settled within 60 s".into(),
+        ),
+    }
+    results.add(
+        "storm: homes in the wrong final state",
+        &name,
+        wrong as f64,
+        "homes",
+        Some(0.0),
+    );
+
+    // Overflow: stop the agent, write far more events than the kernel queues (16,384 by default),
+    // let it run again: it must see the overflow and rescan.
+    let mut tail = Tail::new(m.root.join("audit.jsonl"));
+    agent.signal("-STOP");
+    let queue: usize = std::fs::read_to_string("/proc/sys/fs/inotify/max_queued_events")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(16_384);
+    for k in 0..queue * 2 / 3 + 1000 {
+        let r = next();
+        let i = (r % m.homes.len() as u64) as usize;
+        let bad = (r >> 32) % 10 < 3;
+        let _ = k;
+        write_auth(&m.homes[i], if bad { BAD_AUTH } else { &good });
+        last_bad[i] = bad;
+    }
+    agent.signal("-CONT");
+    let (settled, wrong) = settle(&m, &last_bad, &good);
+    let rescanned = tail.count("queue overflow") > 0;
+    match settled {
+        Some(t) => results.add(
+            "overflow storm: resume → all settled",
+            &name,
+            t.as_secs_f64(),
+            "s",
+            None,
+        ),
+        None => results.add_note(
+            "overflow storm: resume → all settled",
+            &name,
+            "not settled within 60 s".into(),
+        ),
+    }
+    results.add(
+        "overflow storm: homes in the wrong state",
+        &name,
+        wrong as f64,
+        "homes",
+        Some(0.0),
+    );
+    results.add_note(
+        "overflow storm: recovered by rescan",
+        &name,
+        format!("watch_degraded (queue overflow) recorded: {rescanned}"),
+    );
+}
+
+/// Wait until every home that ended violating has no auth.json and every other one still has
+/// its compliant one; then check it stays so. Returns the time it took and how many are wrong.
+fn settle(m: &Machine, last_bad: &[bool], good: &[u8]) -> (Option<Duration>, usize) {
+    let t = Instant::now();
+    let wrong = || {
+        m.homes
+            .iter()
+            .zip(last_bad)
+            .filter(|(home, bad)| {
+                let now = std::fs::read(home.join("auth.json")).ok();
+                if **bad {
+                    now.is_some()
+                } else {
+                    now.as_deref() != Some(good)
+                }
+            })
+            .count()
+    };
+    let settled = wait(Duration::from_secs(60), Duration::from_millis(5), || {
+        wrong() == 0
+    });
+    let took = settled.then(|| t.elapsed());
+    std::thread::sleep(Duration::from_secs(1));
+    (took, wrong())
+}
+
+// ---- sessions -------------------------------------------------------------------------------
+
+/// The cost of finding Codex sessions (the process-table scan) with 5,000 processes running, and
+/// what a home appearing costs the agent then (it rediscovers, which scans the process table).
+fn sessions(opts: &Opts, results: &mut Results) {
+    let n = 5000;
+    eprintln!("sessions: spawning {n} processes");
+    let mut children: Vec<Child> = (0..n)
+        .map(|_| {
+            Command::new("sleep")
+                .arg("3600")
+                .stdin(Stdio::null())
+                .spawn()
+                .expect("spawning sleep")
+        })
+        .collect();
+    let name = format!("{n} extra processes");
+    use codex_warden::platform::processes::{Processes, SystemProcesses};
+    let procs = SystemProcesses::default();
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let _ = procs.codex_homes();
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    results.add("process scan (median of 5)", &name, times[2], "ms", None);
+
+    // A home appearing on a 1,000-account machine with these processes running.
+    let shape = Shape {
+        homes: 1000,
+        each: true,
+    };
+    let m = machine(shape, 20);
+    let (agent, _) = m.start(&opts.bin);
+    agent.until_quiet();
+    let mut appear = Vec::new();
+    for i in shape.homes..shape.homes + 20 {
+        let home = &m.homes[i];
+        let t0 = Instant::now();
+        std::fs::create_dir(home).unwrap();
+        chown(home, m.uids[i]);
+        write_auth(home, BAD_AUTH);
+        let ok = wait(Duration::from_secs(60), Duration::from_micros(50), || {
+            std::fs::symlink_metadata(home.join("auth.json")).is_err()
+        });
+        assert!(ok, "a new home's credential was never quarantined");
+        appear.push(t0.elapsed());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(agent);
+    results.distribution(
+        "new home (mkdir+write) → out of reach",
+        &format!("1000 homes + {n} processes"),
+        &mut appear,
+        None,
+        None,
+    );
+    for c in &mut children {
+        let _ = c.kill();
+    }
+    for c in &mut children {
+        let _ = c.wait();
+    }
+}
+
+// ---- plot -----------------------------------------------------------------------------------
+
+/// Cumulative distribution of each moment per shape, log-scale latency.
+fn plot(path: &Path, series: &BTreeMap<(String, String), Vec<f64>>) {
+    use plotters::prelude::*;
+    let moments: Vec<&String> = {
+        let mut m: Vec<&String> = series.keys().map(|(_, m)| m).collect();
+        m.sort();
+        m.dedup();
+        m
+    };
+    if moments.is_empty() {
+        return;
+    }
+    let root = SVGBackend::new(path, (900, 420 * moments.len() as u32)).into_drawing_area();
+    root.fill(&WHITE).unwrap();
+    let areas = root.split_evenly((moments.len(), 1));
+    let colors = [&RED, &BLUE, &GREEN, &MAGENTA, &BLACK, &CYAN];
+    for (area, moment) in areas.iter().zip(&moments) {
+        let max = series
+            .iter()
+            .filter(|((_, m), _)| m == *moment)
+            .filter_map(|(_, v)| v.last().copied())
+            .fold(1.0f64, f64::max);
+        let min = series
+            .iter()
+            .filter(|((_, m), _)| m == *moment)
+            .filter_map(|(_, v)| v.first().copied())
+            .fold(max, f64::min)
+            .max(0.01);
+        let mut chart = ChartBuilder::on(area)
+            .caption(format!("{moment} (cumulative)"), ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(44)
+            .build_cartesian_2d((min * 0.8..max * 1.25).log_scale(), 0.0..100.0)
+            .unwrap();
+        chart
+            .configure_mesh()
+            .x_desc("ms (log)")
+            .y_desc("% of violations")
+            .draw()
+            .unwrap();
+        for (k, ((shape, _), v)) in series.iter().filter(|((_, m), _)| m == *moment).enumerate() {
+            let color = colors[k % colors.len()];
+            let n = v.len() as f64;
+            chart
+                .draw_series(LineSeries::new(
+                    v.iter()
+                        .enumerate()
+                        .map(|(i, x)| (*x, (i + 1) as f64 * 100.0 / n)),
+                    color,
+                ))
+                .unwrap()
+                .label(shape.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::LowerRight)
+            .draw()
+            .unwrap();
+    }
+    root.present().unwrap();
+}
