@@ -27,6 +27,7 @@ use crate::core::home;
 use crate::core::observe::CodexHome;
 use crate::platform::audit::{Event, Fields};
 use crate::platform::inventory;
+use crate::platform::service;
 use crate::platform::watch::{LIMIT_HELP, Msg, Watcher};
 
 /// How often a half-written credential is re-read inside the settle window.
@@ -129,6 +130,14 @@ pub fn run(settings: Settings) -> Result<()> {
         "codex-warden agent started"
     );
     agent.full_scan();
+    service::ready(&format!(
+        "watching {} Codex homes, policy {}",
+        agent.homes.len(),
+        agent.enforcer.engine().policy().revision
+    ));
+    // The watchdog is pinged from this loop: if it stops turning, systemd restarts the agent.
+    let watchdog = service::watchdog_interval();
+    let mut next_ping = Instant::now();
     // With directories that cannot be watched, the scan is what sees changes there: run it
     // more often until the watches are back.
     let interval = |agent: &Agent| match agent.degraded {
@@ -148,6 +157,9 @@ pub fn run(settings: Settings) -> Result<()> {
             due = due.min(*t);
         }
         due = due.min(agent.sessions.next_due());
+        if watchdog.is_some() {
+            due = due.min(next_ping);
+        }
         let msg = match pending.take() {
             Some(msg) => Ok(msg),
             None => rx.recv_timeout(due.saturating_duration_since(now)),
@@ -181,11 +193,14 @@ pub fn run(settings: Settings) -> Result<()> {
             }
             Ok(Msg::Signal(SIGHUP)) => {
                 tracing::info!("SIGHUP: reloading policy, reopening the audit log");
+                service::reloading();
                 agent.enforcer.reopen_audit();
                 agent.reload_policy();
+                service::ready("policy reloaded");
             }
             Ok(Msg::Signal(sig)) => {
                 tracing::info!(signal = sig, "stopping");
+                service::stopping();
                 break;
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
@@ -206,6 +221,12 @@ pub fn run(settings: Settings) -> Result<()> {
         if now >= next_scan {
             agent.full_scan();
             next_scan = Instant::now() + interval(&agent);
+        }
+        if let Some(every) = watchdog
+            && Instant::now() >= next_ping
+        {
+            service::watchdog();
+            next_ping = Instant::now() + every;
         }
     }
     agent.enforcer.record(

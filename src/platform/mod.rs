@@ -19,6 +19,7 @@ pub mod proc_events;
 pub mod processes;
 pub mod requirements;
 pub mod safefs;
+pub mod service;
 pub mod sessions;
 pub mod state;
 pub mod users;

@@ -89,6 +89,10 @@ expect_entry "-rw-r--r-- 0/0 ./lib/systemd/system/codex-warden.service"
 expect_entry "-rw-r--r-- 0/0 ./usr/share/doc/codex-warden/admin-guide.md"
 expect_entry "-rw-r--r-- 0/0 ./usr/share/doc/codex-warden/deploy-linux.md"
 expect_entry "-rw-r--r-- 0/0 ./usr/share/doc/codex-warden/reference/policy.md"
+expect_entry "-rw-r--r-- 0/0 ./usr/share/man/man1/codex-warden.1"
+expect_entry "-rw-r--r-- 0/0 ./usr/share/man/man1/codex-warden-status.1"
+expect_entry "-rw-r--r-- 0/0 ./usr/share/bash-completion/completions/codex-warden"
+expect_entry "-rw-r--r-- 0/0 ./usr/share/zsh/vendor-completions/_codex-warden"
 for p in policies/*.toml; do
 	expect_entry "-rw-r--r-- 0/0 ./usr/share/doc/codex-warden/examples/$(basename "$p")"
 done

@@ -30,6 +30,9 @@ expect_entry "-rw-r--r-- root root /usr/lib/systemd/system/codex-warden.service"
 expect_entry "-rw-r--r-- root root /usr/share/doc/codex-warden/admin-guide.md"
 expect_entry "-rw-r--r-- root root /usr/share/doc/codex-warden/deploy-linux.md"
 expect_entry "-rw-r--r-- root root /usr/share/doc/codex-warden/reference/policy.md"
+expect_entry "-rw-r--r-- root root /usr/share/man/man1/codex-warden.1"
+expect_entry "-rw-r--r-- root root /usr/share/bash-completion/completions/codex-warden"
+expect_entry "-rw-r--r-- root root /usr/share/zsh/site-functions/_codex-warden"
 for p in policies/*.toml; do
 	expect_entry "-rw-r--r-- root root /usr/share/doc/codex-warden/examples/$(basename "$p")"
 done
