@@ -808,3 +808,43 @@ fn status_counts_running_sessions() {
     stop(session);
     drop(agent);
 }
+
+#[test]
+fn simulate_names_the_sessions_a_new_policy_would_stop_and_stops_none() {
+    let m = machine(&["gus"]);
+    // Today: anything goes. The new policy (in another directory) wants ChatGPT only.
+    m.policy(
+        "10-open.toml",
+        "[policy]\nname = \"open\"\nrevision = \"r0\"\nmode = \"enforce\"\n[scope]\nmin_uid = 0\n",
+    );
+    let next = m.path("next.d");
+    std::fs::create_dir_all(&next).unwrap();
+    std::fs::write(next.join("10-corp.toml"), policy("1s")).unwrap();
+    let home = m.codex_home("gus");
+    m.auth("gus", &chatgpt_auth("ws-corp", "business", "g@example.com"));
+    let mut session =
+        m.codex_session_with("gus", &home, &[("CODEX_API_KEY", "sk-proj-SIMSECRET77")]);
+    let native = native_child(session.id());
+    let before = snapshot_tree(m.root.path());
+    let out = m.run(&["simulate", "--policy-dir", next.to_str().unwrap(), "--json"]);
+    let doc = json_of(&out);
+    let stopped = doc["sessions_that_would_stop"].as_array().unwrap();
+    assert!(
+        stopped
+            .iter()
+            .any(|s| s["pid"] == native && s["rules"] == serde_json::json!(["env.credential"])),
+        "{doc:#}"
+    );
+    let human = m.run(&["simulate", "--policy-dir", next.to_str().unwrap()]);
+    assert!(
+        stdout(&human).contains(&format!("STOP session pid {native}")),
+        "{}",
+        stdout(&human)
+    );
+    assert!(!format!("{}{}", stdout(&out), stdout(&human)).contains("SIMSECRET77"));
+    // Nothing was stopped, nothing written.
+    assert!(running(native));
+    assert!(session.try_wait().unwrap().is_none());
+    assert_eq!(snapshot_tree(m.root.path()), before);
+    stop(session);
+}

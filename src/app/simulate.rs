@@ -21,11 +21,14 @@ use crate::app::report::HomeReport;
 use crate::app::report::describe;
 use crate::app::settings::Settings;
 use crate::core::evaluate;
+use crate::core::observe::CodexHome;
 use crate::core::plan::Action;
 use crate::core::policy::diag;
 use crate::core::rule_check;
+use crate::core::session_shape;
 use crate::platform::policy_sources;
 use crate::platform::policy_store;
+use crate::platform::sessions::{self, HomeAccess};
 
 /// What enforcing a report's plan would do, in words.
 fn would(report: &HomeReport) -> &'static str {
@@ -77,6 +80,7 @@ pub fn simulate(settings: &Settings, json: bool) -> Result<u8> {
         rows.push((report, today));
     }
     let violations = rows.iter().filter(|(r, _)| !r.compliant).count();
+    let sessions = sessions_stopped(&new, &rows);
     let policy = new.policy();
     let mut out = std::io::stdout().lock();
     if json {
@@ -101,6 +105,7 @@ pub fn simulate(settings: &Settings, json: bool) -> Result<u8> {
             "homes_in_scope": rows.len(),
             "homes_with_violations": violations,
             "homes": homes,
+            "sessions_that_would_stop": sessions,
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
@@ -144,16 +149,101 @@ pub fn simulate(settings: &Settings, json: bool) -> Result<u8> {
                 writeln!(out, "       {}: {}", v.rule, v.evidence)?;
             }
         }
+        for s in &sessions {
+            writeln!(
+                out,
+                "STOP session pid {} ({}, {}): {}",
+                s.pid,
+                crate::app::term::esc(&s.user),
+                crate::app::term::esc_path(&s.codex_home),
+                crate::app::term::esc(s.rules.join(", "))
+            )?;
+        }
         writeln!(
             out,
-            "{} Codex homes in scope, {violations} would be in violation",
-            rows.len()
+            "{} Codex homes in scope, {violations} would be in violation, {} running sessions \
+             would be stopped",
+            rows.len(),
+            sessions.len()
         )?;
         if rows.is_empty() {
             writeln!(out, "warning: {}", crate::app::health::ZERO_HOMES)?;
         }
     }
     Ok(if violations > 0 { FINDINGS } else { OK })
+}
+
+/// A running session the new policy would stop, and why.
+#[derive(Debug, serde::Serialize)]
+struct WouldStop {
+    pid: u32,
+    user: String,
+    codex_home: std::path::PathBuf,
+    rules: Vec<String>,
+}
+
+/// The running Codex sessions the new policy would stop: those whose home it finds in violation
+/// (by a rule that stops sessions), and those holding a forbidden credential or base URL in their
+/// environment. Reads /proc; signals nothing. Without `terminate`, nothing would be stopped.
+fn sessions_stopped(new: &Engine, rows: &[(HomeReport, Option<HomeReport>)]) -> Vec<WouldStop> {
+    let policy = new.policy();
+    if policy.mode != crate::core::policy::Mode::Enforce || !policy.enforce.terminate {
+        return Vec::new();
+    }
+    let users = new.users();
+    let mut out = Vec::new();
+    for session in sessions::scan(&|uid| users.by_uid(uid).map(|u| u.home)) {
+        let Some(user) = users.by_uid(session.uid) else {
+            continue;
+        };
+        if session.uid == 0
+            || session.uid < policy.scope.min_uid
+            || policy.scope.exclude_users.contains(&user.name)
+        {
+            continue;
+        }
+        let path = match &session.access {
+            HomeAccess::Host(path) => path.clone(),
+            HomeAccess::Beneath { path, .. } => path.clone(),
+            HomeAccess::Unknown(_) => user.home.join(".codex"),
+        };
+        let home = CodexHome {
+            path: path.clone(),
+            uid: Some(session.uid),
+            user: Some(user.name.clone()),
+        };
+        let mut rules: Vec<String> = rows
+            .iter()
+            .filter(|(r, _)| same_path(&r.codex_home, &path))
+            .flat_map(|(r, _)| r.verdict.violations.iter())
+            .filter(|v| session_shape::stops_sessions(v.rule))
+            .map(|v| v.rule.code().to_string())
+            .collect();
+        if let Some(environ) = &session.environ {
+            let keys = sessions::host_env_keys(&path, session.uid);
+            let creds = session_shape::env_credentials(environ, &keys);
+            let url = session_shape::env_base_url(environ);
+            let env = session_shape::judge_env(
+                policy,
+                &home,
+                &creds,
+                url.as_deref(),
+                jiff::Timestamp::now(),
+            );
+            rules.extend(env.iter().map(|v| v.rule.code().to_string()));
+        }
+        rules.sort();
+        rules.dedup();
+        if !rules.is_empty() {
+            out.push(WouldStop {
+                pid: session.id.pid,
+                user: user.name,
+                codex_home: path,
+                rules,
+            });
+        }
+    }
+    out
 }
 
 /// `check --user NAME` / `check --home PATH`: every rule for those homes.
