@@ -424,6 +424,11 @@ impl Machine {
             .env("CODEX_WARDEN_AUDIT_LOG", self.root.join("audit.jsonl"))
             .env("CODEX_WARDEN_PASSWD_FILE", self.root.join("passwd"))
             .env("CODEX_WARDEN_MANAGED_PREFS", self.root.join("none.plist"))
+            // Codex's own requirements go to the scratch machine, never to this one's /etc/codex.
+            .env(
+                "CODEX_WARDEN_CODEX_REQUIREMENTS",
+                self.root.join("etc-codex/requirements.toml"),
+            )
             .env("CODEX_WARDEN_LOG", "warn")
             .env_remove("CODEX_HOME");
         c

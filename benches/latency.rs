@@ -49,6 +49,11 @@ fn main() {
         .env("CODEX_WARDEN_STATE_DIR", root.join("state"))
         .env("CODEX_WARDEN_AUDIT_LOG", &audit)
         .env("CODEX_WARDEN_PASSWD_FILE", root.join("passwd"))
+        // Codex's own requirements go to the scratch machine, never to this one's /etc/codex.
+        .env(
+            "CODEX_WARDEN_CODEX_REQUIREMENTS",
+            root.join("etc-codex/requirements.toml"),
+        )
         .env("CODEX_WARDEN_LOG", "warn")
         .stderr(Stdio::inherit())
         .spawn()

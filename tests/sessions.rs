@@ -825,7 +825,8 @@ fn simulate_names_the_sessions_a_new_policy_would_stop_and_stops_none() {
     let mut session =
         m.codex_session_with("gus", &home, &[("CODEX_API_KEY", "sk-proj-SIMSECRET77")]);
     let native = native_child(session.id());
-    let before = snapshot_tree(m.root.path());
+    // What the agent's side owns (Codex itself writes its own state into the home meanwhile).
+    let auth = std::fs::read(home.join("auth.json")).unwrap();
     let out = m.run(&["simulate", "--policy-dir", next.to_str().unwrap(), "--json"]);
     let doc = json_of(&out);
     let stopped = doc["sessions_that_would_stop"].as_array().unwrap();
@@ -845,6 +846,7 @@ fn simulate_names_the_sessions_a_new_policy_would_stop_and_stops_none() {
     // Nothing was stopped, nothing written.
     assert!(running(native));
     assert!(session.try_wait().unwrap().is_none());
-    assert_eq!(snapshot_tree(m.root.path()), before);
+    assert_eq!(std::fs::read(home.join("auth.json")).unwrap(), auth);
+    assert!(!m.state_dir().exists() && !m.audit_log().exists());
     stop(session);
 }

@@ -39,6 +39,8 @@ const PENDING_POLL: Duration = Duration::from_millis(50);
 /// While the process connector announces new sessions, the full scan of `/proc` is only a
 /// backstop, this often at most.
 const CONNECTOR_BACKSTOP: Duration = Duration::from_secs(10);
+/// How often Codex's requirements files are checked between full scans.
+const REQUIREMENTS_CHECK: Duration = Duration::from_secs(10);
 /// Scans announced by the connector are at most this frequent (a busy build machine starts many
 /// `node` processes); announcements in between wait for the next one.
 const ANNOUNCED_SCAN_GAP: Duration = Duration::from_millis(50);
@@ -198,7 +200,10 @@ impl SessionGuard {
         let now = Instant::now();
         self.finish_pending(engine, now);
         if force || now >= self.next_scan {
-            self.next_scan = now + self.interval;
+            // Codex's requirements files are root's: checked for tampering with every full scan
+            // and policy change (`force`), and between them at a pace that does not wake an idle
+            // agent every second.
+            self.next_scan = now + self.interval.max(REQUIREMENTS_CHECK);
             self.sync_requirements(engine);
         }
         let mut announced = self.exec_seen.swap(false, Ordering::SeqCst);

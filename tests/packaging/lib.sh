@@ -5,7 +5,9 @@
 # put_back (run from an EXIT trap) deletes whatever the test left there and moves them back.
 # So a machine where the agent ran before (CI runs it from the README first) keeps its state.
 
-warden_paths=(/etc/codex-warden /var/lib/codex-warden /var/log/codex-warden)
+# /etc/codex: the agent the tests run writes Codex's requirements there (and they would then
+# refuse API-key logins in the test suite that runs after).
+warden_paths=(/etc/codex-warden /var/lib/codex-warden /var/log/codex-warden /etc/codex)
 warden_aside=
 
 # /var/lib/codex-warden -> var_lib_codex-warden (the basenames are all "codex-warden")
