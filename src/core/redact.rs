@@ -14,6 +14,17 @@ pub fn key_shaped(s: &str) -> bool {
     if s.len() >= 12 && SECRET_PREFIXES.iter().any(|p| s.starts_with(p)) {
         return true;
     }
+    // A UUID names something (a workspace, a project); it is not a credential.
+    let uuid_shape = [8, 4, 4, 4, 12];
+    let parts: Vec<&str> = s.split('-').collect();
+    if parts.len() == 5
+        && parts
+            .iter()
+            .zip(uuid_shape)
+            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return false;
+    }
     let token = s
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
@@ -51,9 +62,18 @@ pub fn escape_controls(s: &str) -> String {
 pub fn url(url: &str) -> String {
     let url = url.trim();
     let url = url.find(['?', '#']).map_or(url, |end| &url[..end]);
+    // A scheme is letters, digits, `+`, `-`, `.` after a letter: `user:pass@host/https://…` has
+    // none, however many `://` its path holds.
     let (scheme, rest) = match url.find("://") {
-        Some(i) => url.split_at(i + 3),
-        None => ("", url),
+        Some(i)
+            if url[..i].starts_with(|c: char| c.is_ascii_alphabetic())
+                && url[..i]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) =>
+        {
+            url.split_at(i + 3)
+        }
+        _ => ("", url),
     };
     let authority_end = rest.find('/').unwrap_or(rest.len());
     let (authority, path) = rest.split_at(authority_end);
@@ -92,6 +112,7 @@ mod tests {
             "my-router",
             "deployments",
             "sk-",
+            "8f0c2b1e-4d5a-4c3b-9e2f-1a2b3c4d5e6f",
         ] {
             assert!(!key_shaped(word), "{word}");
         }
@@ -110,6 +131,11 @@ mod tests {
             ),
             ("sk-proj-abcdefghijklmnop1234", "[redacted]"),
             ("https://api.openai.com/v1/", "https://api.openai.com/v1"),
+            // The fuzzer's find: no scheme, and a `://` later in the path.
+            (
+                "alice:SECRET99@proxy.example/https://api.openai.com/v1",
+                "proxy.example/https://api.openai.com/v1",
+            ),
         ];
         for (input, want) in cases {
             assert_eq!(url(input), want, "{input}");

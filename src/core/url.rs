@@ -35,30 +35,36 @@ pub fn same(a: &str, b: &str) -> bool {
 /// Why `raw` cannot be an allowed base URL in a policy, or `None` when it can. Never quotes a
 /// URL with credentials in it.
 pub fn policy_problem(raw: &str) -> Option<String> {
-    if raw.chars().any(char::is_whitespace) {
-        return Some(format!("`{raw}` contains whitespace"));
-    }
-    // The URL standard forgives `https:///v1` (host `v1`); a policy should say what it means.
+    // What is quoted back is the URL with anything secret taken out (user:password@, query,
+    // fragment, key-shaped segments), and the credentials check comes first: an admin who pasted
+    // a URL with a key in it must not find the key in logs.
+    let shown = crate::core::redact::url(raw);
     let authority = raw
         .split_once("://")
         .map(|(_, rest)| rest.split(['/', '?', '#']).next().unwrap_or_default());
+    if authority.is_some_and(|a| a.contains('@')) || crate::core::redact::key_shaped(raw) {
+        return Some("a base URL must not carry credentials (user@host, or a key)".to_string());
+    }
+    if raw.chars().any(char::is_whitespace) {
+        return Some(format!("`{shown}` contains whitespace"));
+    }
+    // The URL standard forgives `https:///v1` (host `v1`); a policy should say what it means.
     if authority.is_some_and(|a| a.is_empty() || a.starts_with(':')) {
-        return Some(format!("`{raw}` has no host"));
+        return Some(format!("`{shown}` has no host"));
     }
     let url = match url::Url::parse(raw) {
         Ok(url) => url,
-        Err(url::ParseError::EmptyHost) => return Some(format!("`{raw}` has no host")),
-        Err(e) => return Some(format!("`{raw}` is not a URL ({e})")),
+        Err(url::ParseError::EmptyHost) => return Some(format!("`{shown}` has no host")),
+        Err(e) => return Some(format!("`{shown}` is not a URL ({e})")),
     };
-    if !matches!(url.scheme(), "http" | "https") {
-        return Some(format!("`{raw}` is not an http:// or https:// URL"));
-    }
     if !url.username().is_empty() || url.password().is_some() {
-        // Do not quote it: user:password@host is a secret.
-        return Some("a base URL must not carry credentials (user@host)".to_string());
+        return Some("a base URL must not carry credentials (user@host, or a key)".to_string());
+    }
+    if !matches!(url.scheme(), "http" | "https") {
+        return Some(format!("`{shown}` is not an http:// or https:// URL"));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Some(format!("`{raw}` has no host"));
+        return Some(format!("`{shown}` has no host"));
     }
     None
 }
@@ -122,5 +128,14 @@ mod tests {
         assert!(policy_problem("https://a b.example").is_some());
         let secret = policy_problem("https://user:hunter2@x.example/v1").unwrap();
         assert!(!secret.contains("hunter2"), "{secret}");
+        // The fuzzer's finds: credentials under another scheme, a key in the path, with spaces.
+        for raw in [
+            "ftp://alice:sk-proj-FUZZSECRET0123456789@router.example/v1",
+            "https://router.example/sk-proj-FUZZSECRET0123456789 /v1",
+            "sk-proj-FUZZSECRET0123456789",
+        ] {
+            let message = policy_problem(raw).unwrap();
+            assert!(!message.contains("FUZZSECRET"), "{message}");
+        }
     }
 }

@@ -330,7 +330,14 @@ impl Credential {
     pub fn method_name(&self) -> String {
         match (&self.kind, self.method()) {
             (_, Some(m)) => m.as_str().to_string(),
-            (CredentialKind::Unknown { auth_mode }, None) => format!("unknown:{auth_mode}"),
+            // The mode is the user's text: shown only if it cannot be a secret, and short.
+            (CredentialKind::Unknown { auth_mode }, None) => {
+                let shown: String = crate::core::redact::value(auth_mode)
+                    .chars()
+                    .take(40)
+                    .collect();
+                format!("unknown:{}", crate::core::redact::escape_controls(&shown))
+            }
             (_, None) => "unknown".to_string(),
         }
     }

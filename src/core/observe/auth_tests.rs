@@ -585,3 +585,14 @@ fn workspace_fallbacks() {
     assert_eq!(c.workspace(), None);
     assert_eq!(c.email(), None);
 }
+
+#[test]
+fn an_unknown_auth_mode_that_looks_like_a_key_is_not_shown() {
+    let cred =
+        parse_auth(br#"{"auth_mode":"sk-proj-MODESECRET0123456789abcdef","OPENAI_API_KEY":null}"#)
+            .unwrap();
+    let summary = cred.summary();
+    assert_eq!(summary.method, "unknown:[redacted]");
+    let long = parse_auth(format!(r#"{{"auth_mode":"{}"}}"#, "x".repeat(500)).as_bytes()).unwrap();
+    assert!(long.summary().method.len() < 60);
+}

@@ -285,13 +285,39 @@ fn render_one(out: &mut String, diag: &Diagnostic, text: Option<&str>) {
         if line_text.is_empty() {
             let _ = writeln!(out, "{} |", diag.line);
         } else {
-            let _ = writeln!(out, "{} | {line_text}", diag.line);
+            let _ = writeln!(out, "{} | {}", diag.line, mask_secrets(line_text));
         }
         let _ = writeln!(out, "{pad} | {indent}{}", "^".repeat(carets));
     }
     if let Some(help) = &diag.help {
         let _ = writeln!(out, "{pad} = help: {help}");
     }
+}
+
+/// A source line as a snippet shows it: every key-shaped word (an API key pasted where its
+/// fingerprint belongs, a token in a URL) is replaced by as many `*`, so the caret below still
+/// points at the right column.
+fn mask_secrets(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if crate::core::redact::key_shaped(word) {
+            out.extend(std::iter::repeat_n('*', word.chars().count()));
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in line.chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
 }
 
 /// `{"errors":N,"warnings":M,"diagnostics":[...]}`.
@@ -411,6 +437,25 @@ mod tests {
         assert_eq!(json["diagnostics"][0]["column"], 5);
         assert!(json["diagnostics"][0].get("span").is_none());
         assert_eq!(json["diagnostics"][1]["help"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn snippets_mask_what_looks_like_a_key() {
+        let text = "allowed_api_key_fingerprints = [\"sk-proj-AAAAAAAAAAAAAAAAAAAAAAAA\"]\n";
+        let diag = Diagnostic::error(Code::InvalidFingerprint, "f.toml", "not a fingerprint")
+            .at(text, 32..62);
+        let rendered = render_human(
+            &[diag],
+            &[Source {
+                name: "f.toml".into(),
+                text: text.into(),
+            }],
+        );
+        assert!(!rendered.contains("AAAAAAAA"), "{rendered}");
+        assert!(
+            rendered.contains("allowed_api_key_fingerprints = [\"****"),
+            "{rendered}"
+        );
     }
 
     #[test]

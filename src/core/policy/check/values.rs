@@ -198,7 +198,14 @@ impl Checker<'_> {
                 format!("expected an array of strings, found {}", found.type_str()),
             );
             if let Some(s) = found.as_str() {
-                diag = diag.with_help(format!("write a list: {key} = [{s:?}]"));
+                // Quoted back only when it cannot be a secret (a key pasted as a fingerprint, a URL
+                // with credentials).
+                let shown = if crate::core::redact::key_shaped(s) || s.contains('@') {
+                    "\"…\"".to_string()
+                } else {
+                    format!("{s:?}")
+                };
+                diag = diag.with_help(format!("write a list: {key} = [{shown}]"));
             }
             self.report(diag);
             return None;
