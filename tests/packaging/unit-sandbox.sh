@@ -115,7 +115,8 @@ wait "$tracer" || fail "the agent did not stop cleanly"
 confined "$T/list.out" -- restore --list || fail "restore --list"
 [ "$(grep -c . "$T/list.out")" = 2 ] || fail "expected 2 vault entries"
 id=$(grep "$T/homes/alice/.codex" "$T/list.out" | awk '{print $1}')
-confined "$T/restore.out" -- restore "$id" || fail "restore $id"
+# --force: the policy still forbids the key (a restore that would not stick is refused).
+confined "$T/restore.out" -- restore "$id" --force || fail "restore $id"
 [ "$(stat -c %U "$T/homes/alice/.codex/auth.json")" = nobody ] ||
 	fail "the restored credential is not its owner's again"
 confined "$T/verify.out" -- audit verify || fail "audit verify"
