@@ -222,7 +222,10 @@ dpkg-query -W -f '${Status}' codex-warden | grep -c config-files >/dev/null || f
 step "dpkg -P codex-warden"
 dpkg -P codex-warden >/dev/null
 if dpkg-query -W codex-warden >/dev/null 2>&1; then fail "still known to dpkg after purge"; fi
-for p in "${warden_paths[@]}"; do [ ! -e "$p" ] || fail "dpkg -P left $p"; done
+# /etc/codex is Codex's own directory (the agent wrote requirements.toml there): purge leaves it.
+for p in /etc/codex-warden /var/lib/codex-warden /var/log/codex-warden; do
+	[ ! -e "$p" ] || fail "dpkg -P left $p"
+done
 [ ! -e "$wants" ] || fail "dpkg -P left $wants"
 [ ! -e /etc/systemd/system/codex-warden.service ] || fail "dpkg -P left a mask of the unit"
 
