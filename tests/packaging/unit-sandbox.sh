@@ -55,7 +55,7 @@ comm -23 "$T/allow" "$T/deny" > "$T/allowed"
 
 # --- A scratch machine: two homes of another user (nobody) with API-key logins ---------------------
 export CODEX_WARDEN_POLICY_DIR=$T/policy.d CODEX_WARDEN_STATE_DIR=$T/state
-export CODEX_WARDEN_AUDIT_LOG=$T/log/audit.jsonl CODEX_WARDEN_SETTLE_MS=100 CODEX_WARDEN_LOG=warn
+export CODEX_WARDEN_AUDIT_LOG=$T/log/audit.jsonl CODEX_WARDEN_SETTLE_MS=100 CODEX_WARDEN_LOG=warn CODEX_WARDEN_CODEX_REQUIREMENTS=$T/etc-codex/requirements.toml
 install -d -m 0755 "$T/policy.d"
 cat > "$T/policy.d/10-sandbox.toml" <<TOML
 [policy]
