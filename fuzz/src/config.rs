@@ -1,0 +1,270 @@
+//! The config.toml oracle: every setting a policy judges, read from the TOML independently, and
+//! nothing else of the file (headers, tokens, the secret parts of URLs) in the output.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+use toml::Table;
+
+use crate::api;
+use crate::{assert_hidden, expand_shown, key_markers};
+
+const URL_KEYS: [&str; 2] = ["openai_base_url", "chatgpt_base_url"];
+const STORES: [&str; 4] = ["file", "keyring", "auto", "ephemeral"];
+
+/// Check `parse_config(text)` (and the same text as a profile file) against `toml`'s reading.
+pub fn check(text: &str) {
+    let result = api::config(text);
+    match (text.parse::<Table>(), &result) {
+        (Err(_), Err(e)) => check_error(text, e),
+        (Ok(_), Err(e)) => panic!("rejected valid TOML: {e}"),
+        (Err(e), Ok(_)) => panic!("accepted invalid TOML: {e}"),
+        (Ok(table), Ok(config)) => check_config(&table, config, text),
+    }
+
+    // `NAME.config.toml`: the same settings, each key prefixed with the file.
+    match (&result, api::profile_file("work", text)) {
+        (Ok(config), Ok(profile)) => {
+            let mut expected = config.json.clone();
+            for list in ["model_providers", "base_urls"] {
+                for entry in expected[list].as_array_mut().into_iter().flatten() {
+                    let key = format!("work.config.toml: {}", entry["key"].as_str().unwrap());
+                    entry["key"] = json!(key);
+                }
+            }
+            for list in ["credential_stores", "unknown_credential_stores"] {
+                for entry in expected[list].as_array_mut().into_iter().flatten() {
+                    let key = format!("work.config.toml: {}", entry[0].as_str().unwrap());
+                    entry[0] = json!(key);
+                }
+            }
+            assert_eq!(profile.json, expected);
+        }
+        (Err(a), Err(b)) => assert_eq!(a, &b),
+        (a, b) => panic!(
+            "config.toml and NAME.config.toml disagree: {:?} vs {:?}",
+            a.as_ref().err(),
+            b.err()
+        ),
+    }
+}
+
+/// The error names a position and the parser's message only: one line, no text of the file.
+fn check_error(text: &str, e: &str) {
+    assert!(e.starts_with("TOML parse error"), "{e}");
+    assert!(!e.contains('\n'), "multi-line error: {e:?}");
+    assert!(e.chars().count() <= 260, "long error: {e}");
+    for marker in key_markers(text) {
+        assert!(!e.contains(marker), "the error quotes {marker:?}: {e}");
+    }
+}
+
+/// A key segment as the parser writes it: bare if it can be, else Rust-quoted.
+fn segment(name: &str) -> String {
+    let bare = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        name.to_string()
+    } else {
+        format!("{name:?}")
+    }
+}
+
+/// What a URL may show, per the doc comment of `redact_url` (core::redact::url): a scheme only
+/// when it is one (RFC 3986), no `user:pass@`, `?query`, `#fragment`, key-shaped segments
+/// (`[redacted]`), and no trailing `/`; surrounding whitespace trimmed. The key shape itself is
+/// the library's (`api::key_shaped`): what counts as a secret is its policy, checked separately
+/// by the "nothing of the file leaks" invariant.
+fn redact(url: &str) -> String {
+    let url = url.trim();
+    let url = &url[..url.find(['?', '#']).unwrap_or(url.len())];
+    let (scheme, rest) = url
+        .find("://")
+        .filter(|&i| is_scheme(&url[..i]))
+        .map_or(("", url), |i| (&url[..i + 3], &url[i + 3..]));
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = authority
+        .rfind('@')
+        .map_or(authority, |i| &authority[i + 1..]);
+    let shown = |part: &str| {
+        if crate::api::key_shaped(part) {
+            "[redacted]".to_string()
+        } else {
+            part.to_string()
+        }
+    };
+    let path: Vec<String> = path.split('/').map(shown).collect();
+    format!("{scheme}{}{}", shown(host), path.join("/"))
+        .trim_end_matches('/')
+        .to_string()
+}
+
+/// A URL scheme (RFC 3986): a letter, then letters, digits, `+`, `-`, `.`.
+fn is_scheme(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+}
+
+/// The authority of a URL as RFC 3986 reads it: after `scheme://`, up to the first `/`; from
+/// the start if there is no scheme.
+fn authority(url: &str) -> &str {
+    let rest = match url.split_once("://") {
+        Some((scheme, rest)) if is_scheme(scheme) => rest,
+        _ => url,
+    };
+    &rest[..rest.find('/').unwrap_or(rest.len())]
+}
+
+#[derive(Default)]
+struct Expected {
+    providers: Vec<Value>,
+    urls: Vec<Value>,
+    stores: Vec<Value>,
+    unknown_stores: Vec<Value>,
+    /// Values that are shown by design.
+    shown: Vec<String>,
+    /// Each URL setting's key → the URL as written.
+    raw_urls: BTreeMap<String, String>,
+}
+
+impl Expected {
+    fn scope(&mut self, prefix: &str, table: &Table) {
+        if let Some(toml::Value::String(p)) = table.get("model_provider") {
+            self.providers
+                .push(json!({"key": format!("{prefix}model_provider"), "provider": p}));
+            self.shown.push(p.clone());
+        }
+        for key in URL_KEYS {
+            if let Some(toml::Value::String(url)) = table.get(key) {
+                self.url(format!("{prefix}{key}"), url);
+            }
+        }
+        if let Some(toml::Value::String(store)) = table.get("cli_auth_credentials_store") {
+            let key = format!("{prefix}cli_auth_credentials_store");
+            if STORES.contains(&store.as_str()) {
+                self.stores.push(json!([key, store]));
+            } else {
+                self.unknown_stores.push(json!([key, store]));
+                self.shown.push(store.clone());
+            }
+        }
+    }
+
+    fn url(&mut self, key: String, url: &str) {
+        let redacted = redact(url);
+        self.urls.push(json!({"key": &key, "url": redacted}));
+        self.raw_urls.insert(key, url.to_string());
+        self.shown.push(redacted);
+    }
+}
+
+fn sorted(list: &Value) -> Vec<Value> {
+    let mut list = list.as_array().cloned().unwrap_or_default();
+    list.sort_by_key(Value::to_string);
+    list
+}
+
+fn check_config(table: &Table, config: &api::Config, text: &str) {
+    let mut expected = Expected::default();
+    expected.scope("", table);
+    if let Some(toml::Value::Table(providers)) = table.get("model_providers") {
+        for (id, provider) in providers {
+            if let Some(toml::Value::String(url)) = provider.get("base_url") {
+                expected.url(format!("model_providers.{}.base_url", segment(id)), url);
+            }
+        }
+    }
+    if let Some(toml::Value::Table(profiles)) = table.get("profiles") {
+        for (name, profile) in profiles {
+            if let toml::Value::Table(profile) = profile {
+                expected.scope(&format!("profiles.{}.", segment(name)), profile);
+            }
+        }
+    }
+    for (list, want) in [
+        ("model_providers", &mut expected.providers),
+        ("base_urls", &mut expected.urls),
+        ("credential_stores", &mut expected.stores),
+        ("unknown_credential_stores", &mut expected.unknown_stores),
+    ] {
+        want.sort_by_key(Value::to_string);
+        assert_eq!(&sorted(&config.json[list]), want, "{list} of {text:?}");
+    }
+
+    // Every URL kept is redacted, whatever the parser made of it.
+    for entry in config.json["base_urls"].as_array().into_iter().flatten() {
+        let url = entry["url"].as_str().unwrap();
+        let raw = &expected.raw_urls[entry["key"].as_str().unwrap()];
+        assert!(!url.contains(['?', '#']), "query or fragment kept: {url:?}");
+        assert!(!url.ends_with('/'), "trailing slash kept: {url:?}");
+        // Finding 4: without a scheme, a `://` later in the URL (before any `?` or `#`) hides
+        // `user:pass@` from the redaction.
+        let cut = raw.trim();
+        let cut = &cut[..cut.find(['?', '#']).unwrap_or(cut.len())];
+        let _ = cut;
+        {
+            assert!(
+                !authority(url).contains('@'),
+                "credentials kept in {url:?} (from {text:?})"
+            );
+        }
+    }
+
+    // Nothing else of the file reaches the output: keys are shown, and the judged values.
+    let mut shown = expected.shown;
+    collect_keys(table, &mut shown);
+    expand_shown(&mut shown);
+    let json = config.json.to_string();
+    let outputs = [
+        ("config Debug", config.debug.as_str()),
+        ("config JSON", &json),
+    ];
+    let mut values = Vec::new();
+    collect_values(table, &mut values);
+    for value in values {
+        assert_hidden(value, &shown, &outputs);
+        for marker in key_markers(value) {
+            assert_hidden(marker, &shown, &outputs);
+        }
+    }
+    for marker in key_markers(text) {
+        assert_hidden(marker, &shown, &outputs);
+    }
+}
+
+fn collect_keys(table: &Table, out: &mut Vec<String>) {
+    for (key, value) in table {
+        out.push(key.clone());
+        visit(value, &mut |v| {
+            if let toml::Value::Table(t) = v {
+                collect_keys(t, out);
+            }
+        });
+    }
+}
+
+fn collect_values<'a>(table: &'a Table, out: &mut Vec<&'a str>) {
+    for value in table.values() {
+        collect_value(value, out);
+    }
+}
+
+fn collect_value<'a>(value: &'a toml::Value, out: &mut Vec<&'a str>) {
+    match value {
+        toml::Value::String(s) => out.push(s),
+        toml::Value::Array(items) => items.iter().for_each(|v| collect_value(v, out)),
+        toml::Value::Table(t) => collect_values(t, out),
+        _ => {}
+    }
+}
+
+/// `f` on `value`, and on each element if it is an array (arrays of tables hold keys too).
+fn visit(value: &toml::Value, f: &mut impl FnMut(&toml::Value)) {
+    match value {
+        toml::Value::Array(items) => items.iter().for_each(|v| visit(v, f)),
+        other => f(other),
+    }
+}
