@@ -166,10 +166,11 @@ impl Machine {
         agent
     }
 
-    /// Every audit record so far.
+    /// Every audit record so far (complete lines only: the agent may be writing the next one).
     pub fn records(&self) -> Vec<serde_json::Value> {
-        std::fs::read_to_string(self.audit_log())
-            .unwrap_or_default()
+        let text = std::fs::read_to_string(self.audit_log()).unwrap_or_default();
+        let complete = &text[..text.rfind('\n').map_or(0, |i| i + 1)];
+        complete
             .lines()
             .map(|l| serde_json::from_str(l).expect("audit line is JSON"))
             .collect()
