@@ -54,6 +54,9 @@ struct Agent {
     /// Homes with a credential that did not parse yet: (first failure, next retry).
     settling: BTreeMap<PathBuf, (Instant, Instant)>,
     policy_due: Option<Instant>,
+    /// The user database changed: read it again (debounced like policy files: `useradd` writes
+    /// several files).
+    users_due: Option<Instant>,
     started_at: String,
     last_full_scan: String,
     degraded: Option<String>,
@@ -93,6 +96,7 @@ pub fn run(settings: Settings) -> Result<()> {
         Err(e) => tracing::warn!(error = %format!("{e:#}"), "cannot sweep the state dir"),
     }
     let session_scan = enforcer.settings().session_scan;
+    let settings_audit_log = enforcer.settings().audit_log.clone();
     let exec_tx = tx.clone();
     let watcher = Watcher::new(tx).context("starting the file watcher")?;
     let mut agent = Agent {
@@ -104,12 +108,18 @@ pub fn run(settings: Settings) -> Result<()> {
         quarantines: BTreeMap::new(),
         settling: BTreeMap::new(),
         policy_due: None,
+        users_due: None,
         started_at: jiff::Timestamp::now().to_string(),
         last_full_scan: String::new(),
         degraded: None,
         sessions: SessionGuard::new(session_scan),
         violating: BTreeMap::new(),
-        violations_seen: std::collections::VecDeque::new(),
+        // The last 24 hours' violations, from the audit log: a restart does not reset them.
+        violations_seen: crate::platform::audit::files::violation_times(
+            &settings_audit_log,
+            jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24),
+        )
+        .into(),
     };
     agent.sessions.listen_for_execs(move || {
         let _ = exec_tx.send(Msg::Changed(Vec::new()));
@@ -150,7 +160,7 @@ pub fn run(settings: Settings) -> Result<()> {
     loop {
         let now = Instant::now();
         let mut due = next_scan;
-        if let Some(t) = agent.policy_due {
+        for t in [agent.policy_due, agent.users_due].into_iter().flatten() {
             due = due.min(t);
         }
         if let Some((_, t)) = agent.settling.values().min_by_key(|(_, t)| *t) {
@@ -192,9 +202,12 @@ pub fn run(settings: Settings) -> Result<()> {
                 agent.full_scan();
             }
             Ok(Msg::Signal(SIGHUP)) => {
-                tracing::info!("SIGHUP: reloading policy, reopening the audit log");
+                tracing::info!(
+                    "SIGHUP: reloading policy and the user database, reopening the audit log"
+                );
                 service::reloading();
                 agent.enforcer.reopen_audit();
+                agent.reload_users();
                 agent.reload_policy();
                 service::ready("policy reloaded");
             }
@@ -210,6 +223,10 @@ pub fn run(settings: Settings) -> Result<()> {
         if agent.policy_due.is_some_and(|t| t <= now) {
             agent.policy_due = None;
             agent.reload_policy();
+        }
+        if agent.users_due.is_some_and(|t| t <= now) {
+            agent.users_due = None;
+            agent.reload_users();
         }
         agent.retry_settling(now);
         if agent
@@ -243,6 +260,29 @@ impl Agent {
             // Status shows the rejection (which files, since when) at once.
             PolicyChange::Rejected => self.write_status(),
             PolicyChange::Unchanged => {}
+        }
+    }
+
+    /// Read the user database again; when that changes the homes in scope (an account added or
+    /// removed), scan at once rather than at the next periodic scan.
+    fn reload_users(&mut self) {
+        if let Err(e) = self.enforcer.reload_users() {
+            tracing::error!(error = %format!("{e:#}"), "cannot read the user database again");
+            return;
+        }
+        let now: BTreeSet<PathBuf> = self
+            .enforcer
+            .rediscover()
+            .into_iter()
+            .map(|h| h.path)
+            .collect();
+        let known: BTreeSet<PathBuf> = self.homes.keys().cloned().collect();
+        if now != known {
+            tracing::info!(
+                homes = now.len(),
+                "the user database changed the Codex homes in scope: scanning"
+            );
+            self.full_scan();
         }
     }
 
@@ -314,13 +354,25 @@ impl Agent {
 
     fn refresh_watches(&mut self) {
         let mut dirs = HashSet::new();
+        // The policy dir, or while it is missing its nearest existing ancestor, which sees the
+        // next level appear (then that one is watched, down to the policy dir itself).
         let policy_dir = &self.enforcer.settings().policy_dir;
-        if policy_dir.is_dir() {
-            dirs.insert(policy_dir.clone());
-        } else if let Some(parent) = policy_dir.parent().filter(|p| p.is_dir()) {
-            dirs.insert(parent.to_path_buf());
+        if let Some(dir) = policy_dir.ancestors().find(|p| p.is_dir()) {
+            dirs.insert(dir.to_path_buf());
+        }
+        // The user database's directories: an account added is covered at once.
+        for file in self.enforcer.engine().user_db_files() {
+            if let Some(parent) = file.parent().filter(|p| p.is_dir()) {
+                dirs.insert(parent.to_path_buf());
+            }
         }
         self.discovery_dirs.clear();
+        // Where an account's missing home directory would appear (`useradd -m` makes it just
+        // after writing passwd).
+        for dir in self.enforcer.engine().missing_home_parents() {
+            self.discovery_dirs.insert(dir.clone());
+            dirs.insert(dir);
+        }
         for home in self.homes.keys() {
             if home.is_dir() {
                 dirs.insert(home.clone());
@@ -372,6 +424,7 @@ impl Agent {
         let now = Instant::now();
         let mut rediscover = false;
         let mut to_judge = BTreeSet::new();
+        let user_db = self.enforcer.engine().user_db_files();
         for path in paths {
             // An event on a watched directory itself: it may have been deleted or replaced, and
             // its watch then follows the old inode. Watch whatever has the path now.
@@ -387,6 +440,17 @@ impl Agent {
             }
             if parent == self.enforcer.settings().policy_dir {
                 self.policy_due = Some(now + POLICY_DEBOUNCE);
+                continue;
+            }
+            if self.enforcer.settings().policy_dir.starts_with(&path) {
+                // A missing policy dir's ancestor appeared: watch the next level down, and load
+                // whatever policy is already there.
+                self.policy_due = Some(now + POLICY_DEBOUNCE);
+                rediscover = true;
+                continue;
+            }
+            if user_db.contains(&path) {
+                self.users_due = Some(now + POLICY_DEBOUNCE);
                 continue;
             }
             if self.homes.contains_key(parent) && relevant_name(&path) {
