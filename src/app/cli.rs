@@ -167,6 +167,11 @@ pub enum PolicyCommand {
     Validate {
         /// Files to check, merged in the order given (default: the policy dir).
         files: Vec<PathBuf>,
+        /// Check FILES as they would be installed: merged with the drop-ins of the policy dir
+        /// (one of the same name is replaced) and the managed preferences, so a drop-in with
+        /// only an exception is judged with the policy it joins.
+        #[arg(long, requires = "files")]
+        with_installed: bool,
         /// Machine-readable output (JSON).
         #[arg(long)]
         json: bool,
