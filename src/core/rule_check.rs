@@ -81,7 +81,7 @@ pub fn rule_results(
                     // Not applicable: an API-key login has no workspace, plan or email domain,
                     // a ChatGPT login no key kind or fingerprint.
                     let method = summary.as_ref().map_or("this", |s| s.method.as_str());
-                    Err(format!("not applicable: a {method} login has no {what}"))
+                    Err(format!("not applicable: {method} logins have no {what}"))
                 }
             };
             let config_list = |set: bool, what: &str| {
