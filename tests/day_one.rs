@@ -133,6 +133,28 @@ fn an_account_added_after_the_start_is_judged_at_once() {
 }
 
 #[test]
+fn a_home_directory_made_after_its_account_is_watched_at_once() {
+    let m = Machine::new(&["dave"]);
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    let home = m.path("home/dave");
+    std::fs::remove_dir(&home).unwrap();
+    // As after `useradd` without -m: the account, no home directory yet.
+    let agent = m.start_agent();
+    assert_eq!(json_of(&m.run(&["status", "--json"]))["homes"], 0);
+
+    std::fs::create_dir(&home).unwrap();
+    chown(&home, m.uid("dave"));
+    wait_for("status to count dave's home", || {
+        json_of(&m.run(&["status", "--json"]))["homes"] == 1
+    });
+    m.codex_home("dave");
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    m.auth("dave", &api_key_auth("sk-proj-dave"));
+    m.wait_event("quarantined", |r| r["user"] == "dave");
+    drop(agent);
+}
+
+#[test]
 fn a_policy_dir_created_after_the_start_is_watched() {
     let m = Machine::new(&["alice"]);
     let later = m.path("etc/codex-warden/policy.d");

@@ -46,6 +46,8 @@ struct Agent {
     homes: HashMap<PathBuf, CodexHome>,
     /// Directories whose events may announce a new home.
     discovery_dirs: BTreeSet<PathBuf>,
+    /// Where accounts' missing home directories would appear, as of the last full scan.
+    missing_home_parents: Vec<PathBuf>,
     /// Status snapshots: each judged home's report is handed over (moved, not kept here); the
     /// writer serialises it on its own thread and writes only what changed.
     status: StatusWriter,
@@ -104,6 +106,7 @@ pub fn run(settings: Settings) -> Result<()> {
         watcher,
         homes: HashMap::new(),
         discovery_dirs: BTreeSet::new(),
+        missing_home_parents: Vec::new(),
         status,
         quarantines: BTreeMap::new(),
         settling: BTreeMap::new(),
@@ -311,6 +314,7 @@ impl Agent {
         for home in &homes {
             self.judge_in(&mut pass, home, Instant::now());
         }
+        self.missing_home_parents = self.enforcer.engine().missing_home_parents();
         self.refresh_watches();
         self.note_capped_users();
         self.sessions
@@ -369,9 +373,9 @@ impl Agent {
         self.discovery_dirs.clear();
         // Where an account's missing home directory would appear (`useradd -m` makes it just
         // after writing passwd).
-        for dir in self.enforcer.engine().missing_home_parents() {
+        for dir in &self.missing_home_parents {
             self.discovery_dirs.insert(dir.clone());
-            dirs.insert(dir);
+            dirs.insert(dir.clone());
         }
         for home in self.homes.keys() {
             if home.is_dir() {

@@ -155,7 +155,8 @@ fn home_exists(home: &Path) -> bool {
 
 /// Existing parents of the missing home directories of accounts in scope (`/home` for a
 /// `useradd` whose home is made a moment later), to watch so a home appearing there is seen at
-/// once. `/` is never one (`nobody`'s `/nonexistent`).
+/// once. `/` is never one (`nobody`'s `/nonexistent`), nor a directory anyone may write to
+/// (`/tmp`): any user could wake the agent there at will.
 pub fn missing_home_parents(scope: &Scope, users: &dyn UserDb) -> Vec<PathBuf> {
     if !scope.passwd_users {
         return Vec::new();
@@ -165,7 +166,10 @@ pub fn missing_home_parents(scope: &Scope, users: &dyn UserDb) -> Vec<PathBuf> {
         .into_iter()
         .filter(|u| account_in_scope(scope, u) && !home_exists(&u.home))
         .filter_map(|u| u.home.parent().map(Path::to_path_buf))
-        .filter(|p| p != Path::new("/") && p.is_dir())
+        .filter(|p| {
+            p != Path::new("/")
+                && std::fs::metadata(p).is_ok_and(|m| m.is_dir() && m.mode() & 0o002 == 0)
+        })
         .collect();
     dirs.sort();
     dirs.dedup();
