@@ -151,6 +151,21 @@ fn a_home_directory_made_after_its_account_is_watched_at_once() {
     std::thread::sleep(std::time::Duration::from_millis(100));
     m.auth("dave", &api_key_auth("sk-proj-dave"));
     m.wait_event("quarantined", |r| r["user"] == "dave");
+
+    // An account added without its home, elsewhere: the home made later is seen at once too.
+    let other = m.path("staff");
+    std::fs::create_dir(&other).unwrap();
+    let erin = other.join("erin");
+    let uid = m.uid("dave");
+    let mut passwd = std::fs::read_to_string(m.passwd_file()).unwrap();
+    passwd.push_str(&format!("erin:x:{uid}:{uid}::{}:/bin/sh\n", erin.display()));
+    std::fs::write(m.passwd_file(), passwd).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    std::fs::create_dir(&erin).unwrap();
+    chown(&erin, uid);
+    wait_for("status to count erin's home", || {
+        json_of(&m.run(&["status", "--json"]))["homes"] == 2
+    });
     drop(agent);
 }
 

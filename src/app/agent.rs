@@ -286,6 +286,10 @@ impl Agent {
                 "the user database changed the Codex homes in scope: scanning"
             );
             self.full_scan();
+        } else {
+            // An account whose home directory is still to be made: watch where it will appear.
+            self.missing_home_parents = self.enforcer.engine().missing_home_parents();
+            self.refresh_watches();
         }
     }
 

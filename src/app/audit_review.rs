@@ -314,7 +314,7 @@ fn review(settings: &Settings, args: &ReviewArgs) -> Result<u8> {
         Ok(filter) => filter,
         Err(e) => {
             eprintln!("codex-warden: error: {e:#}");
-            return Ok(crate::app::cli::USAGE);
+            return Ok(crate::app::exit::USAGE);
         }
     };
     let files = audit_files::all(&settings.audit_log);

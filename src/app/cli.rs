@@ -232,9 +232,7 @@ impl PathArgs {
     }
 }
 
-/// The exit code of a usage error (a mistyped flag, a missing argument): `EX_USAGE` of
-/// sysexits(3), so scripts can tell it from a runtime failure (2).
-pub const USAGE: u8 = 64;
+pub use crate::app::exit::USAGE;
 
 /// The command line as clap sees it, with the global options listed once, in the top-level help
 /// (they are hidden in each subcommand's help, which points here instead).
