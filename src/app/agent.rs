@@ -46,6 +46,8 @@ struct Agent {
     homes: HashMap<PathBuf, CodexHome>,
     /// Directories whose events may announce a new home.
     discovery_dirs: BTreeSet<PathBuf>,
+    /// Where accounts' missing home directories would appear, as of the last full scan.
+    missing_home_parents: Vec<PathBuf>,
     /// Status snapshots: each judged home's report is handed over (moved, not kept here); the
     /// writer serialises it on its own thread and writes only what changed.
     status: StatusWriter,
@@ -54,6 +56,9 @@ struct Agent {
     /// Homes with a credential that did not parse yet: (first failure, next retry).
     settling: BTreeMap<PathBuf, (Instant, Instant)>,
     policy_due: Option<Instant>,
+    /// The user database changed: read it again (debounced like policy files: `useradd` writes
+    /// several files).
+    users_due: Option<Instant>,
     started_at: String,
     last_full_scan: String,
     degraded: Option<String>,
@@ -93,6 +98,7 @@ pub fn run(settings: Settings) -> Result<()> {
         Err(e) => tracing::warn!(error = %format!("{e:#}"), "cannot sweep the state dir"),
     }
     let session_scan = enforcer.settings().session_scan;
+    let settings_audit_log = enforcer.settings().audit_log.clone();
     let exec_tx = tx.clone();
     let watcher = Watcher::new(tx).context("starting the file watcher")?;
     let mut agent = Agent {
@@ -100,16 +106,23 @@ pub fn run(settings: Settings) -> Result<()> {
         watcher,
         homes: HashMap::new(),
         discovery_dirs: BTreeSet::new(),
+        missing_home_parents: Vec::new(),
         status,
         quarantines: BTreeMap::new(),
         settling: BTreeMap::new(),
         policy_due: None,
+        users_due: None,
         started_at: jiff::Timestamp::now().to_string(),
         last_full_scan: String::new(),
         degraded: None,
         sessions: SessionGuard::new(session_scan),
         violating: BTreeMap::new(),
-        violations_seen: std::collections::VecDeque::new(),
+        // The last 24 hours' violations, from the audit log: a restart does not reset them.
+        violations_seen: crate::platform::audit::files::violation_times(
+            &settings_audit_log,
+            jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24),
+        )
+        .into(),
     };
     agent.sessions.listen_for_execs(move || {
         let _ = exec_tx.send(Msg::Changed(Vec::new()));
@@ -150,7 +163,7 @@ pub fn run(settings: Settings) -> Result<()> {
     loop {
         let now = Instant::now();
         let mut due = next_scan;
-        if let Some(t) = agent.policy_due {
+        for t in [agent.policy_due, agent.users_due].into_iter().flatten() {
             due = due.min(t);
         }
         if let Some((_, t)) = agent.settling.values().min_by_key(|(_, t)| *t) {
@@ -192,9 +205,12 @@ pub fn run(settings: Settings) -> Result<()> {
                 agent.full_scan();
             }
             Ok(Msg::Signal(SIGHUP)) => {
-                tracing::info!("SIGHUP: reloading policy, reopening the audit log");
+                tracing::info!(
+                    "SIGHUP: reloading policy and the user database, reopening the audit log"
+                );
                 service::reloading();
                 agent.enforcer.reopen_audit();
+                agent.reload_users();
                 agent.reload_policy();
                 service::ready("policy reloaded");
             }
@@ -210,6 +226,10 @@ pub fn run(settings: Settings) -> Result<()> {
         if agent.policy_due.is_some_and(|t| t <= now) {
             agent.policy_due = None;
             agent.reload_policy();
+        }
+        if agent.users_due.is_some_and(|t| t <= now) {
+            agent.users_due = None;
+            agent.reload_users();
         }
         agent.retry_settling(now);
         if agent
@@ -246,6 +266,33 @@ impl Agent {
         }
     }
 
+    /// Read the user database again; when that changes the homes in scope (an account added or
+    /// removed), scan at once rather than at the next periodic scan.
+    fn reload_users(&mut self) {
+        if let Err(e) = self.enforcer.reload_users() {
+            tracing::error!(error = %format!("{e:#}"), "cannot read the user database again");
+            return;
+        }
+        let now: BTreeSet<PathBuf> = self
+            .enforcer
+            .rediscover()
+            .into_iter()
+            .map(|h| h.path)
+            .collect();
+        let known: BTreeSet<PathBuf> = self.homes.keys().cloned().collect();
+        if now != known {
+            tracing::info!(
+                homes = now.len(),
+                "the user database changed the Codex homes in scope: scanning"
+            );
+            self.full_scan();
+        } else {
+            // An account whose home directory is still to be made: watch where it will appear.
+            self.missing_home_parents = self.enforcer.engine().missing_home_parents();
+            self.refresh_watches();
+        }
+    }
+
     /// Rediscover homes, finish interrupted quarantines, judge everything, refresh watches.
     fn full_scan(&mut self) {
         self.enforcer.flush_backlog();
@@ -271,6 +318,7 @@ impl Agent {
         for home in &homes {
             self.judge_in(&mut pass, home, Instant::now());
         }
+        self.missing_home_parents = self.enforcer.engine().missing_home_parents();
         self.refresh_watches();
         self.note_capped_users();
         self.sessions
@@ -314,13 +362,25 @@ impl Agent {
 
     fn refresh_watches(&mut self) {
         let mut dirs = HashSet::new();
+        // The policy dir, or while it is missing its nearest existing ancestor, which sees the
+        // next level appear (then that one is watched, down to the policy dir itself).
         let policy_dir = &self.enforcer.settings().policy_dir;
-        if policy_dir.is_dir() {
-            dirs.insert(policy_dir.clone());
-        } else if let Some(parent) = policy_dir.parent().filter(|p| p.is_dir()) {
-            dirs.insert(parent.to_path_buf());
+        if let Some(dir) = policy_dir.ancestors().find(|p| p.is_dir()) {
+            dirs.insert(dir.to_path_buf());
+        }
+        // The user database's directories: an account added is covered at once.
+        for file in self.enforcer.engine().user_db_files() {
+            if let Some(parent) = file.parent().filter(|p| p.is_dir()) {
+                dirs.insert(parent.to_path_buf());
+            }
         }
         self.discovery_dirs.clear();
+        // Where an account's missing home directory would appear (`useradd -m` makes it just
+        // after writing passwd).
+        for dir in &self.missing_home_parents {
+            self.discovery_dirs.insert(dir.clone());
+            dirs.insert(dir.clone());
+        }
         for home in self.homes.keys() {
             if home.is_dir() {
                 dirs.insert(home.clone());
@@ -372,6 +432,7 @@ impl Agent {
         let now = Instant::now();
         let mut rediscover = false;
         let mut to_judge = BTreeSet::new();
+        let user_db = self.enforcer.engine().user_db_files();
         for path in paths {
             // An event on a watched directory itself: it may have been deleted or replaced, and
             // its watch then follows the old inode. Watch whatever has the path now.
@@ -387,6 +448,17 @@ impl Agent {
             }
             if parent == self.enforcer.settings().policy_dir {
                 self.policy_due = Some(now + POLICY_DEBOUNCE);
+                continue;
+            }
+            if self.enforcer.settings().policy_dir.starts_with(&path) {
+                // A missing policy dir's ancestor appeared: watch the next level down, and load
+                // whatever policy is already there.
+                self.policy_due = Some(now + POLICY_DEBOUNCE);
+                rediscover = true;
+                continue;
+            }
+            if user_db.contains(&path) {
+                self.users_due = Some(now + POLICY_DEBOUNCE);
                 continue;
             }
             if self.homes.contains_key(parent) && relevant_name(&path) {

@@ -100,6 +100,22 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+fn is_denied(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::PermissionDenied)
+    })
+}
+
+/// What a user who may not read the log is told.
+fn denied(settings: &Settings) -> String {
+    format!(
+        "permission denied: {} is readable by root only; review it as root (`sudo codex-warden \
+         audit`), or see your own homes with `codex-warden status`",
+        settings.audit_log.display()
+    )
+}
+
 fn verify(settings: &Settings, json: bool, public_key: Option<PathBuf>) -> Result<u8> {
     let (key, anchor, anchor_expected) = match &public_key {
         Some(path) => {
@@ -293,18 +309,31 @@ impl Filter {
 }
 
 fn review(settings: &Settings, args: &ReviewArgs) -> Result<u8> {
-    let filter = Filter::new(args)?;
+    // A time that does not parse is a usage error, like a mistyped flag.
+    let filter = match Filter::new(args) {
+        Ok(filter) => filter,
+        Err(e) => {
+            eprintln!("codex-warden: error: {e:#}");
+            return Ok(crate::app::exit::USAGE);
+        }
+    };
     let files = audit_files::all(&settings.audit_log);
     if files.is_empty() && !args.follow {
-        bail!("{} does not exist", settings.audit_log.display());
+        match std::fs::symlink_metadata(&settings.audit_log) {
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                bail!("{}", denied(settings))
+            }
+            _ => bail!("{} does not exist", settings.audit_log.display()),
+        }
     }
-    let mut printer = Printer::new(args.format);
+    let mut printer = Printer::new(args.format, crate::platform::terminal::stdout_width());
     let mut out = io::stdout().lock();
     let mut skipped = 0u64;
     let mut live_len = 0;
     for file in &files {
         let bytes = match audit_files::read(file) {
             Ok(b) => b,
+            Err(e) if is_denied(&e) => bail!("{}", denied(settings)),
             Err(e) => {
                 eprintln!("codex-warden: {e:#}");
                 continue;
@@ -413,13 +442,17 @@ const CSV_COLUMNS: &[&str] = &[
 struct Printer {
     format: Format,
     header_done: bool,
+    layout: Layout,
 }
 
 impl Printer {
-    fn new(format: Format) -> Printer {
+    /// A printer for `format`; a table fits `width` columns (a terminal's), or with `None`
+    /// shows every value whole.
+    fn new(format: Format, width: Option<usize>) -> Printer {
         Printer {
             format,
             header_done: false,
+            layout: Layout::for_width(width),
         }
     }
 
@@ -448,7 +481,7 @@ impl Printer {
                     writeln!(
                         out,
                         "{}",
-                        table_row("TIME (UTC)", "EVENT", "USER", "DETAIL")
+                        self.layout.row("TIME (UTC)", "EVENT", "USER", "DETAIL")
                     )?;
                     self.header_done = true;
                 }
@@ -457,7 +490,7 @@ impl Printer {
                 writeln!(
                     out,
                     "{}",
-                    table_row(
+                    self.layout.row(
                         &time,
                         &field_text(r, "event"),
                         &field_text(r, "user"),
@@ -502,14 +535,62 @@ fn csv_field(v: &str) -> String {
     }
 }
 
-/// What the table's last column says about a record: what broke, what was done, where.
+/// What the table's last column says about a record: what broke (with its evidence), what was
+/// done, where; for a policy load, which policy from which files; for a rejection, each problem.
 fn detail(r: &Value) -> String {
     let mut parts = Vec::new();
-    for key in ["rules", "tamper", "rotation"] {
-        let v = field_text(r, key);
-        if !v.is_empty() {
-            parts.push(v);
+    match field_text(r, "event").as_str() {
+        "policy_loaded" => {
+            let name = field_text(r, "policy_name");
+            let revision = field_text(r, "policy_revision");
+            let origin = field_text(r, "origin");
+            parts.push(format!("{name} {revision} ({origin})"));
+            let files = source_names(r);
+            if !files.is_empty() {
+                parts.push(format!("from {files}"));
+            }
+            if r["no_admin_policy"] == true {
+                parts.push("no admin policy installed".to_string());
+            }
         }
+        "policy_rejected" => {
+            let mut problems: Vec<String> = r["diagnostics"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|d| {
+                    format!(
+                        "{}:{}:{} {}: {}",
+                        field_text(d, "file"),
+                        field_text(d, "line"),
+                        field_text(d, "column"),
+                        field_text(d, "code"),
+                        field_text(d, "message")
+                    )
+                })
+                .collect();
+            problems.push(format!(
+                "kept {} {}",
+                field_text(r, "kept"),
+                field_text(r, "kept_revision")
+            ));
+            parts.push(problems.join("; "));
+        }
+        _ => {}
+    }
+    let evidence: Vec<String> = r["evidence"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| format!("{}: {}", field_text(e, "rule"), field_text(e, "evidence")))
+        .collect();
+    if evidence.is_empty() {
+        parts.push(field_text(r, "rules"));
+    } else {
+        parts.push(evidence.join("; "));
+    }
+    for key in ["tamper", "rotation", "reason"] {
+        parts.push(field_text(r, key));
     }
     let outcome = field_text(r, "outcome");
     let action = field_text(r, "action");
@@ -528,35 +609,85 @@ fn detail(r: &Value) -> String {
             parts.push(format!("{label}{v}"));
         }
     }
+    parts.retain(|p| !p.is_empty());
     parts.join(" ")
 }
 
-/// Widths of the table: 19 + 1 + 17 + 1 + 10 + 1 + 31 = 80 columns.
-const TIME_W: usize = 19;
-const EVENT_W: usize = 17;
-const USER_W: usize = 10;
-const DETAIL_W: usize = 31;
-
-fn table_row(time: &str, event: &str, user: &str, detail: &str) -> String {
-    format!(
-        "{} {} {} {}",
-        fit(time, TIME_W),
-        fit(event, EVENT_W),
-        fit(user, USER_W),
-        fit(detail, DETAIL_W).trim_end()
-    )
+/// The file names of a record's policy `sources`, comma-separated.
+fn source_names(r: &Value) -> String {
+    r["sources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| field_text(s, "name"))
+        .map(|n| n.rsplit('/').next().unwrap_or_default().to_string())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
-/// Escape control characters, then pad or cut to `width` characters (cut text ends in `…`).
-fn fit(v: &str, width: usize) -> String {
+/// The table's columns. On a terminal, rows fit its width and long values end in `…`; into a
+/// pipe or a file (`width: None`), every value is printed whole.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    event: usize,
+    user: usize,
+    /// Characters left for the detail on a terminal; `None`: whole values.
+    width: Option<usize>,
+}
+
+const TIME_W: usize = 19;
+/// The longest event name (`native_requirements_written`).
+const EVENT_FULL_W: usize = 27;
+
+impl Layout {
+    fn for_width(width: Option<usize>) -> Layout {
+        match width {
+            None => Layout {
+                event: EVENT_FULL_W,
+                user: 12,
+                width: None,
+            },
+            // 80 columns: 19 + 1 + 17 + 1 + 10 + 1 + 31.
+            Some(w) if w < 120 => Layout {
+                event: 17,
+                user: 10,
+                width: Some(w.max(60)),
+            },
+            Some(w) => Layout {
+                event: EVENT_FULL_W,
+                user: 16,
+                width: Some(w),
+            },
+        }
+    }
+
+    fn row(&self, time: &str, event: &str, user: &str, detail: &str) -> String {
+        let cut = self.width.is_some();
+        let line = format!(
+            "{} {} {} ",
+            fit(time, TIME_W, cut),
+            fit(event, self.event, cut),
+            fit(user, self.user, cut)
+        );
+        let detail = match self.width {
+            Some(w) => fit(detail, w.saturating_sub(line.chars().count()).max(1), true),
+            None => escape(detail),
+        };
+        format!("{line}{detail}").trim_end().to_string()
+    }
+}
+
+/// Escape control characters, then pad to `width` characters; with `cut`, longer text is cut to
+/// `width` (ending in `…`).
+fn fit(v: &str, width: usize, cut: bool) -> String {
     let v = escape(v);
     let n = v.chars().count();
-    if n > width {
+    if n > width && cut {
         let mut s: String = v.chars().take(width - 1).collect();
         s.push('…');
         s
     } else {
-        format!("{v}{}", " ".repeat(width - n))
+        format!("{v}{}", " ".repeat(width.saturating_sub(n)))
     }
 }
 
@@ -566,55 +697,5 @@ pub fn escape(v: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Records from any reader, rendered in `format`.
-    fn render(format: Format, input: impl io::BufRead) -> Result<String> {
-        let mut printer = Printer::new(format);
-        let mut out = Vec::new();
-        for line in input.lines() {
-            let r: Value = serde_json::from_str(&line?)?;
-            printer.print(&mut out, &r)?;
-        }
-        Ok(String::from_utf8_lossy(&out).into_owned())
-    }
-
-    #[test]
-    fn ages_and_timestamps_parse() {
-        let now: jiff::Timestamp = "2026-11-26T12:00:00Z".parse().unwrap();
-        assert_eq!(
-            parse_time("24h", now).unwrap(),
-            "2026-11-25T12:00:00Z".parse::<jiff::Timestamp>().unwrap()
-        );
-        assert_eq!(
-            parse_time("7d", now).unwrap(),
-            "2026-11-19T12:00:00Z".parse::<jiff::Timestamp>().unwrap()
-        );
-        assert!(parse_time("2026-11-01T00:00:00Z", now).is_ok());
-        assert!(parse_time("yesterday", now).is_err());
-        assert!(parse_time("5y", now).is_err());
-    }
-
-    #[test]
-    fn table_rows_fit_80_columns_and_escape_control_characters() {
-        let r = serde_json::json!({
-            "time": "2026-11-26T12:00:00.123456Z", "event": "native_requirements_written",
-            "user": "mallory\u{1b}[31m", "codex_home": "/home/mallory/.codex/with/a/very/long/path",
-            "rules": ["login.method"],
-        });
-        let text = render(Format::Table, r.to_string().as_bytes()).unwrap();
-        for line in text.lines() {
-            assert!(line.chars().count() <= 80, "{line}");
-            assert!(!line.contains('\u{1b}'), "{line}");
-        }
-        assert!(text.contains("mallory\\u…"), "{text}");
-    }
-
-    #[test]
-    fn csv_quotes_and_defuses_formulas() {
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("=cmd()"), "'=cmd()");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-    }
-}
+#[path = "audit_review_tests.rs"]
+mod tests;

@@ -167,6 +167,11 @@ pub enum PolicyCommand {
     Validate {
         /// Files to check, merged in the order given (default: the policy dir).
         files: Vec<PathBuf>,
+        /// Check FILES as they would be installed: merged with the drop-ins of the policy dir
+        /// (one of the same name is replaced) and the managed preferences, so a drop-in with
+        /// only an exception is judged with the policy it joins.
+        #[arg(long, requires = "files")]
+        with_installed: bool,
         /// Machine-readable output (JSON).
         #[arg(long)]
         json: bool,
@@ -227,9 +232,7 @@ impl PathArgs {
     }
 }
 
-/// The exit code of a usage error (a mistyped flag, a missing argument): `EX_USAGE` of
-/// sysexits(3), so scripts can tell it from a runtime failure (2).
-pub const USAGE: u8 = 64;
+pub use crate::app::exit::USAGE;
 
 /// The command line as clap sees it, with the global options listed once, in the top-level help
 /// (they are hidden in each subcommand's help, which points here instead).

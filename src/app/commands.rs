@@ -38,9 +38,11 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             }
         },
         Command::Simulate { json } => crate::app::simulate::simulate(&settings, json)?,
-        Command::Policy(PolicyCommand::Validate { files, json }) => {
-            policy_validate(&settings, &files, json)?
-        }
+        Command::Policy(PolicyCommand::Validate {
+            files,
+            with_installed,
+            json,
+        }) => policy_validate(&settings, &files, with_installed, json)?,
         Command::Policy(PolicyCommand::Explain { json }) => policy_explain(&settings, json)?,
         Command::Policy(PolicyCommand::Schema) => {
             let schema = crate::core::policy::json_schema::schema();
@@ -238,9 +240,20 @@ fn write_check_human(
     Ok(())
 }
 
-fn policy_validate(settings: &Settings, files: &[std::path::PathBuf], json: bool) -> Result<u8> {
+fn policy_validate(
+    settings: &Settings,
+    files: &[std::path::PathBuf],
+    with_installed: bool,
+    json: bool,
+) -> Result<u8> {
     let outcome = if files.is_empty() {
         policy_sources::load_dir(&settings.policy_dir, settings.managed_prefs.as_deref())
+    } else if with_installed {
+        policy_sources::load_installed_with(
+            &settings.policy_dir,
+            settings.managed_prefs.as_deref(),
+            files,
+        )
     } else {
         policy_sources::load_files(files)
     };

@@ -70,6 +70,11 @@ impl Enforcer {
         &self.engine
     }
 
+    /// See [`Engine::reload_users`].
+    pub fn reload_users(&mut self) -> Result<()> {
+        self.engine.reload_users()
+    }
+
     pub fn vault(&self) -> &Vault {
         &self.vault
     }

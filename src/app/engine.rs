@@ -117,6 +117,27 @@ impl Engine {
         self.users.as_ref()
     }
 
+    /// Read the user database again (`--passwd-file` is read once, at start; the system's is
+    /// asked afresh on every walk, through the C library).
+    pub fn reload_users(&mut self) -> Result<()> {
+        if let Some(path) = &self.settings.passwd_file {
+            self.users = Box::new(PasswdFile::load(path)?);
+        }
+        Ok(())
+    }
+
+    /// The files whose change means accounts came or went: `--passwd-file`, or the system's
+    /// passwd and group files.
+    pub fn user_db_files(&self) -> Vec<std::path::PathBuf> {
+        match &self.settings.passwd_file {
+            Some(path) => vec![path.clone()],
+            None => crate::platform::users::SYSTEM_DB_FILES
+                .iter()
+                .map(std::path::PathBuf::from)
+                .collect(),
+        }
+    }
+
     pub fn active(&self) -> &ActivePolicy {
         &self.active
     }
@@ -174,8 +195,12 @@ impl Engine {
             save: false,
         };
         if let Some(policy) = outcome.policy.clone() {
+            // The same sources as the running policy: nothing to do, unless they were rejected
+            // in between (a broken drop-in added, then removed): then the rejection is over,
+            // and that is a load to record and show.
             if self.loaded_digest.as_deref() == Some(digest.as_str())
                 && self.active.origin == PolicyOrigin::Admin
+                && self.rejection.is_none()
             {
                 return unchanged;
             }
@@ -313,6 +338,12 @@ impl Engine {
             self.users.as_ref(),
             self.processes.as_ref(),
         )
+    }
+
+    /// Where the missing home directories of accounts in scope would appear (see
+    /// [`inventory::missing_home_parents`]).
+    pub fn missing_home_parents(&self) -> Vec<std::path::PathBuf> {
+        inventory::missing_home_parents(&self.active.policy.scope, self.users.as_ref())
     }
 
     /// Read a home, waiting out a half-written file for at most the settle window (for one-shot

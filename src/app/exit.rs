@@ -1,5 +1,5 @@
 //! Exit codes shared by the commands (each command's `--help` and the README say which it uses).
-//! Usage errors have their own, `cli::USAGE` (64), so a script can tell a mistyped
+//! Usage errors have their own, [`USAGE`] (64), so a script can tell a mistyped
 //! flag from a runtime failure.
 
 /// Success: all compliant, valid, intact, healthy.
@@ -8,3 +8,6 @@ pub const OK: u8 = 0;
 pub const FINDINGS: u8 = 1;
 /// A runtime failure, an unhealthy machine, or a policy rejected with nothing to fall back on.
 pub const ERROR: u8 = 2;
+/// A usage error (a mistyped flag, a missing argument, a time that does not parse): `EX_USAGE`
+/// of sysexits(3), so scripts can tell it from a runtime failure (2).
+pub const USAGE: u8 = 64;

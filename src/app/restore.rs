@@ -76,8 +76,33 @@ fn hint(meta: &Meta, report: &HomeReport) -> exception_hint::Hint {
     )
 }
 
+/// The vault, or for a user who is not root, a clear word that restoring is an admin's job.
+fn open_vault(settings: &Settings, what: &str) -> Result<Vault> {
+    Vault::open(&settings.state_dir).map_err(|e| {
+        let denied = e.chain().any(|c| {
+            c.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied)
+        });
+        if denied {
+            anyhow::anyhow!(
+                "permission denied: the vault in {} is root's, and restoring a credential is an \
+                 admin's job: run `sudo codex-warden {what}`",
+                settings.state_dir.display()
+            )
+        } else {
+            e
+        }
+    })
+}
+
+/// Said wherever an exception is suggested: Codex's requirements are one file per machine.
+pub const MACHINE_WIDE_NOTE: &str = "note: Codex's own requirements.toml is one file for the \
+     whole machine: while this exception is live, the agent widens it for every user, so Codex \
+     itself no longer refuses this login for anyone; the agent still quarantines it for the users \
+     the exception does not name";
+
 pub fn restore(settings: Settings, id: &str, force: bool, json: bool) -> Result<u8> {
-    let vault = Vault::open(&settings.state_dir)?;
+    let vault = open_vault(&settings, &format!("restore {id}"))?;
     // A mistyped id is reported before anything else happens, and recorded nowhere.
     let meta = vault.meta(id)?;
     if let Some(at) = &meta.restored_at {
@@ -100,6 +125,7 @@ pub fn restore(settings: Settings, id: &str, force: bool, json: bool) -> Result<
                     "rules": rules,
                     "violations": judged.report.verdict.violations,
                     "exception": hint.exception,
+                    "exception_note": hint.exception.as_ref().map(|_| MACHINE_WIDE_NOTE),
                     "not_exceptable": hint.not_exceptable,
                 }))?
             );
@@ -118,6 +144,7 @@ pub fn restore(settings: Settings, id: &str, force: bool, json: bool) -> Result<
                 for line in exception.lines() {
                     println!("  {line}");
                 }
+                println!("\n{MACHINE_WIDE_NOTE}");
             }
             if !hint.not_exceptable.is_empty() {
                 let names: Vec<&str> = hint.not_exceptable.iter().map(|r| r.code()).collect();
@@ -202,7 +229,7 @@ pub fn restore(settings: Settings, id: &str, force: bool, json: bool) -> Result<
 }
 
 pub fn list(settings: &Settings, json: bool) -> Result<u8> {
-    let vault = Vault::open(&settings.state_dir)?;
+    let vault = open_vault(settings, "restore --list")?;
     let entries = vault.list()?;
     let mut engine = Engine::new(settings.clone())?;
     engine.load_policy(true);

@@ -50,10 +50,19 @@ pub fn simulate(settings: &Settings, json: bool) -> Result<u8> {
             let mut doc = diag::render_json(&outcome.diagnostics);
             doc["valid"] = json!(false);
             println!("{}", serde_json::to_string_pretty(&doc)?);
-        } else {
+        } else if outcome.diagnostics.iter().any(|d| d.is_error()) {
             print!("{}", outcome.render_diagnostics());
             println!(
                 "simulate: the policy in {} is not valid: nothing to simulate",
+                settings.policy_dir.display()
+            );
+        } else {
+            // No policy at all (a missing or empty dir): not "policy ok", nothing to judge.
+            for d in &outcome.diagnostics {
+                println!("warning[{}]: {}", d.code, d.message);
+            }
+            println!(
+                "simulate: there is no policy in {}: nothing to simulate",
                 settings.policy_dir.display()
             );
         }
@@ -135,6 +144,7 @@ pub fn simulate(settings: &Settings, json: bool) -> Result<u8> {
             let who = r.user.as_deref().unwrap_or("owner unknown");
             let today = match today {
                 Some(t) if t.compliant => ", compliant today",
+                Some(_) if r.compliant => ", in violation today (the new policy allows it)",
                 Some(_) => ", in violation today too",
                 None => "",
             };

@@ -54,10 +54,6 @@ pub fn rule_results(
     let file_present = !matches!(obs.auth, AuthState::Absent);
     let config_judged = !matches!(obs.config, ConfigState::Unreadable { .. });
     let summary = credential.map(|c| c.summary());
-    let seen = |what: &str, value: Option<&String>| match value {
-        Some(v) => format!("{what} {v} is allowed"),
-        None => format!("{what}: allowed"),
-    };
     Rule::ALL
         .into_iter()
         .map(|rule| {
@@ -79,8 +75,13 @@ pub fn rule_results(
                     Err(format!("the policy allows any {what}"))
                 } else if credential.is_none() {
                     Err("no credential to check".to_string())
+                } else if let Some(v) = value {
+                    Ok(format!("{what} {v} is allowed"))
                 } else {
-                    Ok(seen(what, value))
+                    // Not applicable: an API-key login has no workspace, plan or email domain,
+                    // a ChatGPT login no key kind or fingerprint.
+                    let method = summary.as_ref().map_or("this", |s| s.method.as_str());
+                    Err(format!("not applicable: {method} logins have no {what}"))
                 }
             };
             let config_list = |set: bool, what: &str| {
@@ -212,5 +213,21 @@ mod tests {
         );
         assert_eq!(of(Rule::LoginWorkspace).result, Result::NotChecked);
         assert_eq!(of(Rule::ConfigBaseUrl).result, Result::NotChecked);
+
+        // Lists that are set but do not apply to an API key: not checked, never "passed".
+        policy.login.allowed_workspaces = Some(vec!["ws-corp".into()]);
+        policy.login.allowed_plans = Some(vec!["business".into()]);
+        policy.login.allowed_email_domains = Some(vec!["example.com".into()]);
+        let verdict = evaluate(&policy, &obs, now);
+        let results = rule_results(&policy, &obs, &verdict, now);
+        for rule in [
+            Rule::LoginWorkspace,
+            Rule::LoginPlan,
+            Rule::LoginEmailDomain,
+        ] {
+            let r = results.iter().find(|r| r.rule == rule).unwrap();
+            assert_eq!(r.result, Result::NotChecked, "{r:?}");
+            assert!(r.evidence[0].starts_with("not applicable"), "{r:?}");
+        }
     }
 }

@@ -49,11 +49,12 @@ fn discover_with(
     let mut homes: BTreeMap<PathBuf, CodexHome> = BTreeMap::new();
     if scope.passwd_users {
         for u in users.all() {
-            if u.uid < scope.min_uid
-                || scope.exclude_users.contains(&u.name)
-                || !u.home.is_absolute()
-                || u.home == Path::new("/")
-            {
+            if !account_in_scope(scope, &u) {
+                continue;
+            }
+            // `nobody` (/nonexistent) and other accounts without a home directory have no Codex
+            // home; the agent watches where their home would appear (see missing_home_parents).
+            if !home_exists(&u.home) {
                 continue;
             }
             let path = u.home.join(".codex");
@@ -137,6 +138,42 @@ fn discover_with(
     }
     *CAPPED.lock().unwrap_or_else(|e| e.into_inner()) = capped.into_iter().collect();
     homes.into_values().collect()
+}
+
+/// An account whose `~/.codex` the scope covers (its home directory may not exist).
+fn account_in_scope(scope: &Scope, u: &UserEntry) -> bool {
+    u.uid >= scope.min_uid
+        && !scope.exclude_users.contains(&u.name)
+        && u.home.is_absolute()
+        && u.home != Path::new("/")
+}
+
+/// Whether an account's home directory exists (a dangling symlink counts: it is the user's).
+fn home_exists(home: &Path) -> bool {
+    !matches!(std::fs::symlink_metadata(home), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+}
+
+/// Existing parents of the missing home directories of accounts in scope (`/home` for a
+/// `useradd` whose home is made a moment later), to watch so a home appearing there is seen at
+/// once. `/` is never one (`nobody`'s `/nonexistent`), nor a directory anyone may write to
+/// (`/tmp`): any user could wake the agent there at will.
+pub fn missing_home_parents(scope: &Scope, users: &dyn UserDb) -> Vec<PathBuf> {
+    if !scope.passwd_users {
+        return Vec::new();
+    }
+    let mut dirs: Vec<PathBuf> = users
+        .all()
+        .into_iter()
+        .filter(|u| account_in_scope(scope, u) && !home_exists(&u.home))
+        .filter_map(|u| u.home.parent().map(Path::to_path_buf))
+        .filter(|p| {
+            p != Path::new("/")
+                && std::fs::metadata(p).is_ok_and(|m| m.is_dir() && m.mode() & 0o002 == 0)
+        })
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    dirs
 }
 
 /// Users whose processes named more homes than [`MAX_PROCESS_HOMES_PER_USER`] at the last
@@ -398,31 +435,37 @@ mod tests {
 
     #[test]
     fn passwd_scope_respects_min_uid_and_exclusions() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = |name: &str| {
+            let path = tmp.path().join(name);
+            std::fs::create_dir(&path).unwrap();
+            path
+        };
+        let user = |name: &str, uid: u32, home: PathBuf| UserEntry {
+            name: name.into(),
+            uid,
+            home,
+        };
         let users = PasswdFile(vec![
-            UserEntry {
-                name: "root".into(),
-                uid: 0,
-                home: "/root".into(),
-            },
-            UserEntry {
-                name: "alice".into(),
-                uid: 1000,
-                home: "/home/alice".into(),
-            },
-            UserEntry {
-                name: "bob".into(),
-                uid: 1001,
-                home: "/home/bob".into(),
-            },
+            user("root", 0, "/root".into()),
+            user("alice", 1000, home("alice")),
+            user("bob", 1001, home("bob")),
+            // No home directory: no Codex home, but its parent is watched for one to appear.
+            user("nobody", 65534, "/nonexistent".into()),
+            user("carol", 1002, tmp.path().join("carol")),
         ]);
         let scope = Scope {
             exclude_users: vec!["bob".into()],
             ..Scope::default()
         };
         let homes = discover(&scope, &users, &NoProcesses);
-        assert_eq!(homes.len(), 1);
-        assert_eq!(homes[0].path, Path::new("/home/alice/.codex"));
+        assert_eq!(homes.len(), 1, "{homes:?}");
+        assert_eq!(homes[0].path, tmp.path().join("alice/.codex"));
         assert_eq!(homes[0].user.as_deref(), Some("alice"));
+        assert_eq!(
+            missing_home_parents(&scope, &users),
+            vec![tmp.path().to_path_buf()]
+        );
     }
 
     #[test]
@@ -479,12 +522,12 @@ mod tests {
             UserEntry {
                 name: "ci".into(),
                 uid: 1500,
-                home: "/home/ci".into(),
+                home: dir("home-ci", 1500),
             },
             UserEntry {
                 name: "dev".into(),
                 uid: 1600,
-                home: "/home/dev".into(),
+                home: dir("home-dev", 1600),
             },
         ]);
         let job = dir("job7", 1500);
@@ -500,7 +543,7 @@ mod tests {
                 1500,
             ),
             (tmp.path().join("gone"), 1500),
-            ("/home/ci/.codex".into(), 1500),
+            (tmp.path().join("home-ci/.codex"), 1500),
         ];
         // One user naming more homes than the cap.
         for n in 0..MAX_PROCESS_HOMES_PER_USER + 8 {

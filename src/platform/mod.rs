@@ -22,6 +22,7 @@ pub mod safefs;
 pub mod service;
 pub mod sessions;
 pub mod state;
+pub mod terminal;
 pub mod users;
 pub mod vault;
 pub mod watch;

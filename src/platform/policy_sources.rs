@@ -20,11 +20,29 @@ use crate::platform::safefs::{self, Dir, FileRead, Stat};
 ///
 /// Hidden files and anything not ending in `.toml` (editor backups, `.rpmnew`, …) are skipped.
 pub fn load_dir(dir: &Path, managed_prefs: Option<&Path>) -> LoadOutcome {
+    load_installed_with(dir, managed_prefs, &[])
+}
+
+/// `policy validate --with-installed FILE…`: the drop-ins of `dir` as they would be with
+/// `candidates` installed beside them. A candidate replaces the installed file of the same name;
+/// the others take their place by file name, as in the directory; the managed preferences still
+/// come last. So a drop-in that only adds an `[[exception]]` is judged with the rest of the
+/// policy it joins, before it is installed.
+pub fn load_installed_with(
+    dir: &Path,
+    managed_prefs: Option<&Path>,
+    candidates: &[PathBuf],
+) -> LoadOutcome {
     let dir = absolute(dir);
     let dir_name = dir.display().to_string();
     let mut head = Vec::new();
-    let mut entries = Vec::new();
+    // (file name, entry), sorted by file name before they are merged.
+    let mut entries: Vec<(String, Entry)> = Vec::new();
     let mut nothing_found = format!("no *.toml policy files in {dir_name}");
+    let replaced: Vec<&str> = candidates
+        .iter()
+        .filter_map(|c| c.file_name().and_then(|n| n.to_str()))
+        .collect();
     match Dir::open(&dir) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             nothing_found = format!("policy directory {dir_name} does not exist");
@@ -51,12 +69,14 @@ pub fn load_dir(dir: &Path, managed_prefs: Option<&Path>) -> LoadOutcome {
             }
             match handle.list() {
                 Ok(names) => {
-                    for name in names
-                        .into_iter()
-                        .filter(|n| !n.starts_with('.') && n.ends_with(".toml"))
-                    {
+                    for name in names.into_iter().filter(|n| {
+                        !n.starts_with('.')
+                            && n.ends_with(".toml")
+                            && !replaced.contains(&n.as_str())
+                    }) {
                         let shown = dir.join(&name).display().to_string();
-                        entries.push(read_policy_file(&handle, &name, shown));
+                        let entry = read_policy_file(&handle, &name, shown);
+                        entries.push((name, entry));
                     }
                 }
                 Err(e) => head.push(Diagnostic::error(
@@ -67,6 +87,16 @@ pub fn load_dir(dir: &Path, managed_prefs: Option<&Path>) -> LoadOutcome {
             }
         }
     }
+    for path in candidates {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        entries.push((name, read_named_file(path)));
+    }
+    // Stable: the directory lists in this order already; candidates take their place.
+    entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let mut entries: Vec<Entry> = entries.into_iter().map(|(_, e)| e).collect();
     if let Some(path) = managed_prefs {
         entries.extend(read_managed_prefs(path));
     }
@@ -75,21 +105,21 @@ pub fn load_dir(dir: &Path, managed_prefs: Option<&Path>) -> LoadOutcome {
     crate::platform::login_defs::apply_platform_defaults(outcome)
 }
 
+/// One file named on the command line, read safely.
+fn read_named_file(path: &Path) -> Entry {
+    let name = path.display().to_string();
+    match open_parent(path, &name) {
+        Ok((dir, file)) => read_policy_file(&dir, &file, name),
+        Err(diag) => Entry {
+            source: None,
+            diagnostics: vec![diag],
+        },
+    }
+}
+
 /// Read the given files in order (`policy validate FILE...`).
 pub fn load_files(files: &[PathBuf]) -> LoadOutcome {
-    let entries = files
-        .iter()
-        .map(|path| {
-            let name = path.display().to_string();
-            match open_parent(path, &name) {
-                Ok((dir, file)) => read_policy_file(&dir, &file, name),
-                Err(diag) => Entry {
-                    source: None,
-                    diagnostics: vec![diag],
-                },
-            }
-        })
-        .collect();
+    let entries = files.iter().map(|path| read_named_file(path)).collect();
     assemble(
         Vec::new(),
         entries,

@@ -32,6 +32,11 @@ pub fn all_users() -> Vec<UserEntry> {
     users.filter_map(|u| entry(&u)).collect()
 }
 
+/// The files of the system's user database that `useradd`, `userdel` and directory-sync agents
+/// rewrite: a change in either may bring or take an account (NSS/LDAP accounts change without
+/// one; the periodic scan covers them).
+pub const SYSTEM_DB_FILES: &[&str] = &["/etc/passwd", "/etc/group"];
+
 /// One account by uid (getpwuid_r, thread-safe).
 pub fn user_by_uid(uid: u32) -> Option<UserEntry> {
     uzers::get_user_by_uid(uid).and_then(|u| entry(&u))

@@ -405,8 +405,9 @@ pub const KEYS: &[Key] = &[
         section: "scope",
         name: "min_uid",
         kind: Kind::Uid,
-        default: Some("1000"),
-        doc: "The lowest uid whose home is covered; when absent, the machine's first regular uid (macOS 501; Linux `UID_MIN` of /etc/login.defs, else 1000).",
+        // The machine's, not one number: see MACHINE_DEFAULTS.
+        default: None,
+        doc: "The lowest uid whose home is covered.",
         rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Uid(v) = v {
@@ -555,6 +556,13 @@ pub fn format_duration(duration: Duration) -> String {
     }
 }
 
+/// Keys whose default is the machine's, filled in when policy is read from disk
+/// (`platform::login_defs`), with that default in words: the reference says it once.
+pub const MACHINE_DEFAULTS: &[(&str, &str)] = &[(
+    "scope.min_uid",
+    "the machine's first regular uid (Linux: `UID_MIN` of /etc/login.defs, else 1000; macOS: 501)",
+)];
+
 /// The key reference as a Markdown table, as docs/reference/policy.md carries it (a test keeps
 /// the two equal).
 pub fn reference_table() -> String {
@@ -566,7 +574,11 @@ pub fn reference_table() -> String {
             Some(values) => format!("one of: {}", values.join(", ")),
             None => key.kind.toml_type().to_string(),
         };
+        let machine = MACHINE_DEFAULTS
+            .iter()
+            .find(|(path, _)| *path == key.path());
         let default = match (key.default, key.section) {
+            _ if machine.is_some() => machine.map_or(String::new(), |(_, d)| d.to_string()),
             (Some(d), _) => format!("`{d}`"),
             (None, "policy") => "required".to_string(),
             (None, "login" | "config") => "anything allowed".to_string(),
@@ -657,6 +669,24 @@ mod tests {
                 assert_ne!(a.name, b.name, "{} and {}", a.path(), b.path());
             }
         }
+    }
+
+    #[test]
+    fn a_key_has_one_default() {
+        for (path, _) in MACHINE_DEFAULTS {
+            let key = KEYS.iter().find(|k| k.path() == *path).expect("a key");
+            assert_eq!(
+                key.default, None,
+                "{path} has a machine default and a fixed one"
+            );
+            assert!(!key.doc.contains("default"), "{path}: {}", key.doc);
+        }
+        let table = reference_table();
+        let row = table
+            .lines()
+            .find(|l| l.contains("`min_uid`"))
+            .expect("row");
+        assert_eq!(row.matches("1000").count(), 1, "{row}");
     }
 
     #[test]

@@ -112,6 +112,46 @@ pub fn first_line(file: &LogFile) -> Result<Vec<u8>> {
     Ok(line)
 }
 
+/// When each home `violation` record at or after `since` was written, oldest first, from every
+/// file of the log (a file last modified before `since` is not read): what `violations_24h`
+/// starts from, so a restart does not reset it. Session violations (records with `session`) are
+/// left out, as the agent counts homes.
+pub fn violation_times(log: &Path, since: jiff::Timestamp) -> Vec<jiff::Timestamp> {
+    let since_system = std::time::SystemTime::from(since);
+    let mut out = Vec::new();
+    for file in all(log) {
+        let fresh = std::fs::metadata(&file.path)
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t >= since_system);
+        if !fresh {
+            continue;
+        }
+        let Ok(bytes) = read(&file) else { continue };
+        for line in lines(&bytes).0 {
+            // Cheap test first: most records are not violations.
+            if !line.windows(11).any(|w| w == b"\"violation\"") {
+                continue;
+            }
+            let Ok(record) = serde_json::from_slice::<serde_json::Value>(line) else {
+                continue;
+            };
+            if record["event"] != "violation" || record.get("session").is_some() {
+                continue;
+            }
+            // A record written late (a full disk) says when it happened.
+            let at = record["happened_at"]
+                .as_str()
+                .or_else(|| record["time"].as_str())
+                .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+            if let Some(at) = at.filter(|t| *t >= since) {
+                out.push(at);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// The complete lines of `bytes` (without newlines), and the torn rest, if any.
 pub fn lines(bytes: &[u8]) -> (Vec<&[u8]>, Option<&[u8]>) {
     let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
