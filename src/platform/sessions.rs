@@ -526,16 +526,28 @@ pub fn tell_tty(tty: &Path, uid: u32, text: &str) -> bool {
     File::from(fd).write_all(line.as_bytes()).is_ok()
 }
 
+/// The fixed `PATH` of every helper the agent runs.
+pub const HELPER_PATH: &str = "/usr/bin:/bin";
+
 /// A desktop notification through `notify-send`, run as the user on their session bus, where both
 /// exist. Fire and forget: a thread reaps it.
+///
+/// The helper gets nothing of the agent's nor of the session's: an environment built here (the
+/// bus, the runtime dir, [`HELPER_PATH`]), cwd `/`, stdin/stdout/stderr on `/dev/null` and no
+/// other fd (every fd the agent opens is close-on-exec; tests/recognition.rs lists the helper's).
+/// `CODEX_WARDEN_NOTIFY_SEND` and `CODEX_WARDEN_RUNTIME_DIR` (root's environment, for packaging
+/// and tests) replace `/usr/bin/notify-send` and `/run/user`.
 pub fn notify_desktop(uid: u32, gid: u32, text: &str) -> bool {
     use std::os::unix::process::CommandExt;
-    let runtime = PathBuf::from(format!("/run/user/{uid}"));
+    let runtime_root =
+        std::env::var_os("CODEX_WARDEN_RUNTIME_DIR").unwrap_or_else(|| "/run/user".into());
+    let runtime = Path::new(&runtime_root).join(uid.to_string());
     let bus = runtime.join("bus");
-    let Some(notify) = ["/usr/bin/notify-send", "/bin/notify-send"]
+    let configured = std::env::var_os("CODEX_WARDEN_NOTIFY_SEND").map(PathBuf::from);
+    let Some(notify) = configured
         .into_iter()
-        .map(Path::new)
-        .find(|p| p.exists())
+        .chain(["/usr/bin/notify-send", "/bin/notify-send"].map(PathBuf::from))
+        .find(|p| p.is_absolute() && p.exists())
     else {
         return false;
     };
@@ -549,6 +561,8 @@ pub fn notify_desktop(uid: u32, gid: u32, text: &str) -> bool {
             format!("unix:path={}", bus.display()),
         )
         .env("XDG_RUNTIME_DIR", &runtime)
+        .env("PATH", HELPER_PATH)
+        .current_dir("/")
         .arg("--app-name=codex-warden")
         .arg("Codex session stopped")
         .arg(text)
