@@ -6,7 +6,7 @@
 //! read-only data: `codex_cli_rs`, the default originator Codex sends with each request. Only the
 //! read-only `PT_LOAD` segments of an ELF file are searched ([`readonly_segments`]): 44 MiB of a
 //! 290 MiB 0.169 binary, and the marker sits in its first 5 MiB. Node is recognised the same way
-//! by `node:internal/main`.
+//! by `node:internal/`.
 //!
 //! The version is read after `codex-mcp-client/` (0.169 and later carry the package version
 //! there), else looked up in [`KNOWN_RELEASES`] by the size and the SHA-256 of the first 64 KiB
@@ -61,8 +61,8 @@ pub const KNOWN_RELEASES: [(u64, &str, &str); 3] = [
 
 /// `codex_cli_rs`, reversed (see the module comment).
 const CODEX_MARKER_REV: &[u8] = b"sr_ilc_xedoc";
-/// `node:internal/main`, reversed.
-const NODE_MARKER_REV: &[u8] = b"niam/lanretni:edon";
+/// `node:internal/`, reversed (node 22 carries it 180 KiB into its second read-only segment).
+const NODE_MARKER_REV: &[u8] = b"/lanretni:edon";
 /// `codex-mcp-client/`, reversed: the package version follows it.
 const VERSION_ANCHOR_REV: &[u8] = b"/tneilc-pcm-xedoc";
 

@@ -107,7 +107,10 @@ fn only_read_only_load_segments_are_searched() {
         readonly_segments(&head, 7000),
         Some(vec![(0, 100), (1100, 5000)])
     );
-    assert_eq!(readonly_segments(&head, 3000), Some(vec![(0, 100), (1100, 1900)]));
+    assert_eq!(
+        readonly_segments(&head, 3000),
+        Some(vec![(0, 100), (1100, 1900)])
+    );
     // Everything executable: the whole file.
     assert_eq!(
         readonly_segments(&elf_with(&[(1, 5, 0, 10)]), 50),
@@ -118,5 +121,8 @@ fn only_read_only_load_segments_are_searched() {
     be[5] = 2;
     assert_eq!(readonly_segments(&be, 7000), None);
     // Truncated program headers: what is there.
-    assert_eq!(readonly_segments(&head[..64 + 56], 7000), Some(vec![(0, 100)]));
+    assert_eq!(
+        readonly_segments(&head[..64 + 56], 7000),
+        Some(vec![(0, 100)])
+    );
 }

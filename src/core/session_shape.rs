@@ -46,8 +46,12 @@ pub enum Shape {
     Session {
         subcommand: Option<String>,
     },
-    /// `node …/codex.js`: the npm launcher, which spawns the native session.
+    /// `node …/codex.js`: the npm launcher, which spawns the native session (or, for
+    /// `@openai/codex` 0.1.x, is the TypeScript client: told by its package.json).
     NpmWrapper,
+    /// The TypeScript client once running: node whose command line it replaced with its title,
+    /// `codex` (`process.title`), so no script path is left to read.
+    TypeScriptClient,
     /// The Codex binary under a helper's name (`codex-linux-sandbox`, `apply_patch`).
     SandboxHelper,
     /// A native Codex process that holds no session (`login`, `--version`, `completion`, …).
@@ -151,6 +155,8 @@ pub fn classify(
         let script = argv.get(1).map(|a| base_name(a)).unwrap_or("");
         return if script == "codex.js" || script == "codex" {
             Shape::NpmWrapper
+        } else if argv == ["codex"] {
+            Shape::TypeScriptClient
         } else {
             Shape::NotCodex
         };
@@ -803,7 +809,11 @@ mod tests {
         let tui = Shape::Session { subcommand: None };
         assert_eq!(s("/home/u/bin/editor", &codex, &["editor"]), tui);
         assert_eq!(
-            s("/home/u/bin/editor (deleted)", &codex, &["editor", "exec", "hi"]),
+            s(
+                "/home/u/bin/editor (deleted)",
+                &codex,
+                &["editor", "exec", "hi"]
+            ),
             Shape::Session {
                 subcommand: Some("exec".into())
             }
@@ -816,16 +826,32 @@ mod tests {
         );
         assert_eq!(s("/tmp/x", &codex, &["x", "login", "status"]), Shape::Tool);
         assert_eq!(
-            s("/tmp/x", &codex, &["/tmp/.t/codex-linux-sandbox", "--", "ls"]),
+            s(
+                "/tmp/x",
+                &codex,
+                &["/tmp/.t/codex-linux-sandbox", "--", "ls"]
+            ),
             Shape::SandboxHelper
         );
-        assert_eq!(s("/tmp/x", &codex, &["apply_patch", "*** Begin"]), Shape::SandboxHelper);
+        assert_eq!(
+            s("/tmp/x", &codex, &["apply_patch", "*** Begin"]),
+            Shape::SandboxHelper
+        );
         // A node runtime under another name.
         assert_eq!(
             s("/home/u/bin/js", &node, &["js", "/opt/c/bin/codex.js"]),
             Shape::NpmWrapper
         );
-        assert_eq!(s("/home/u/bin/js", &node, &["js", "/srv/app.js"]), Shape::NotCodex);
+        assert_eq!(
+            s("/home/u/bin/js", &node, &["js", "/srv/app.js"]),
+            Shape::NotCodex
+        );
+        // The TypeScript client sets its title: its command line is `codex` alone.
+        assert_eq!(
+            s("/home/u/bin/js", &node, &["codex"]),
+            Shape::TypeScriptClient
+        );
+        assert_eq!(s("/home/u/bin/js", &node, &["codex", "x"]), Shape::NotCodex);
         // Named like node but read as neither: its name does not make it node.
         let other = Build {
             kind: Kind::Codex,
@@ -843,7 +869,10 @@ mod tests {
         );
         let native = br#"{"name":"@openai/codex","version":"0.169.0"}"#;
         assert_eq!(js_package(native), Some((Client::Native, "0.169.0".into())));
-        assert_eq!(js_package(br#"{"name":"left-pad","version":"0.1.0"}"#), None);
+        assert_eq!(
+            js_package(br#"{"name":"left-pad","version":"0.1.0"}"#),
+            None
+        );
         assert_eq!(js_package(b"not json"), None);
         assert_eq!(Client::TypeScript.credential_vars(), ["OPENAI_API_KEY"]);
         assert!(Client::Native.credential_vars().is_empty());

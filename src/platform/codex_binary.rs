@@ -155,11 +155,9 @@ fn read_build(fd: &OwnedFd, size: u64) -> Option<Build> {
 
 /// Whether the file system of device `dev`, as process `pid` sees its mounts, is FUSE.
 fn on_fuse(pid: u32, dev: (u32, u32)) -> bool {
-    let Ok(text) = std::fs::read_to_string(
-        Path::new("/proc")
-            .join(pid.to_string())
-            .join("mountinfo"),
-    ) else {
+    let Ok(text) =
+        std::fs::read_to_string(Path::new("/proc").join(pid.to_string()).join("mountinfo"))
+    else {
         return false;
     };
     let want = format!("{}:{}", dev.0, dev.1);

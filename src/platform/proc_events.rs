@@ -112,10 +112,16 @@ pub fn maybe_codex(pid: u32) -> bool {
     let Ok(exe) = std::fs::read_link(Path::new("/proc").join(pid.to_string()).join("exe")) else {
         return false;
     };
-    let named = exe.file_name().and_then(|n| n.to_str()).is_some_and(|name| {
-        let name = name.strip_suffix(" (deleted)").unwrap_or(name);
-        name == "codex" || name.starts_with("codex-") || name.starts_with("node") || name == "bun"
-    });
+    let named = exe
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|name| {
+            let name = name.strip_suffix(" (deleted)").unwrap_or(name);
+            name == "codex"
+                || name.starts_with("codex-")
+                || name.starts_with("node")
+                || name == "bun"
+        });
     named || crate::platform::codex_binary::of_process(pid).is_some()
 }
 

@@ -160,9 +160,7 @@ pub fn scan(owner_home: &dyn Fn(u32) -> Option<PathBuf>) -> Vec<Session> {
                         start_time: st.start_time,
                     };
                     wrappers.insert(pid, (id, uid));
-                    if let Some((Client::TypeScript, version)) =
-                        js_package_of(pid, uid, &argv, our_ns)
-                    {
+                    if let Some((Client::TypeScript, version)) = js_package_of(pid, uid, &argv) {
                         natives.push((pid, None, None, Client::TypeScript, Some(version)));
                     }
                 }
@@ -174,6 +172,7 @@ pub fn scan(owner_home: &dyn Fn(u32) -> Option<PathBuf>) -> Vec<Session> {
                 Client::Native,
                 build.and_then(|b| b.version),
             )),
+            Shape::TypeScriptClient => natives.push((pid, None, None, Client::TypeScript, None)),
             Shape::SandboxHelper | Shape::Tool | Shape::NotCodex => {}
         }
     }
@@ -226,22 +225,14 @@ pub fn scan(owner_home: &dyn Fn(u32) -> Option<PathBuf>) -> Vec<Session> {
 
 /// The `@openai/codex` package a node process runs `codex.js` of, from the `package.json` two
 /// levels above the script (`bin/codex.js`), as node resolves it (symlinks followed: npm links
-/// `node_modules/.bin/codex` to it). Only in the agent's own mount namespace, and only a regular
-/// file the process's user could read themselves.
-fn js_package_of(
-    pid: u32,
-    uid: u32,
-    argv: &[String],
-    our_ns: Option<u64>,
-) -> Option<(Client, String)> {
-    if our_ns.is_none() || mnt_ns(&pid.to_string()) != our_ns {
-        return None;
-    }
+/// `node_modules/.bin/codex` to it), through the process's own root or working directory (its
+/// mount namespace). Only a regular file the process's user could read themselves.
+fn js_package_of(pid: u32, uid: u32, argv: &[String]) -> Option<(Client, String)> {
     let script = Path::new(argv.get(1)?);
     let script = if script.is_absolute() {
-        script.to_path_buf()
+        proc_path(pid, "root").join(script.strip_prefix("/").ok()?)
     } else {
-        std::fs::read_link(proc_path(pid, "cwd")).ok()?.join(script)
+        proc_path(pid, "cwd").join(script)
     };
     let real = std::fs::canonicalize(script).ok()?;
     let package = real.parent()?.parent()?.join("package.json");
@@ -259,7 +250,10 @@ fn js_package_of(
         return None;
     }
     let mut bytes = Vec::new();
-    File::from(fd).take(64 * 1024).read_to_end(&mut bytes).ok()?;
+    File::from(fd)
+        .take(64 * 1024)
+        .read_to_end(&mut bytes)
+        .ok()?;
     session_shape::js_package(&bytes)
 }
 
@@ -554,6 +548,7 @@ pub fn notify_desktop(uid: u32, gid: u32, text: &str) -> bool {
     if uid == 0 || !bus.exists() {
         return false;
     }
+    crate::platform::users::close_inherited_on_exec();
     let child = std::process::Command::new(notify)
         .env_clear()
         .env(
