@@ -510,3 +510,182 @@ fn the_helper_the_agent_spawns_gets_none_of_its_fds_nor_the_sessions_environment
     assert!(t["user_told"].as_str().unwrap().contains("desktop"), "{t}");
     drop(agent);
 }
+
+/// Home directory names a user may choose, each an attack on some log format.
+fn hostile_names() -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        (
+            "newline",
+            b"nl\nFORGED 2026-01-01T00:00:00Z INFO all compliant".to_vec(),
+        ),
+        ("esc", b"esc\x1b[31mred\x1b]0;title\x07".to_vec()),
+        ("quote", b"q\"uote".to_vec()),
+        ("bracket", b"br]acket".to_vec()),
+        ("backslash", b"back\\slash".to_vec()),
+        ("cr-tab", b"cr\rtab\t=cmd()".to_vec()),
+        // Not here: a name that is not UTF-8 (`bad\xff`). The `homes` glob never matches one (the
+        // glob crate compares names as UTF-8), so such a home is not found at all: reported to
+        // the lead (inventory), not a log-escaping question.
+    ]
+}
+
+/// One syslog datagram sink on loopback.
+fn syslog_listener() -> (String, Arc<Mutex<Vec<Vec<u8>>>>) {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let target = format!("udp://{}", sock.local_addr().unwrap());
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let seen = got.clone();
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 65536];
+        while let Ok(n) = sock.recv(&mut buf) {
+            seen.lock().unwrap().push(buf[..n].to_vec());
+        }
+    });
+    (target, got)
+}
+
+/// No raw control character but the line ends.
+fn no_raw_controls(what: &str, bytes: &[u8]) {
+    for line in bytes.split(|b| *b == b'\n') {
+        assert!(
+            !line.iter().any(|b| *b < 0x20 || *b == 0x7f),
+            "{what}: raw control character in {:?}",
+            String::from_utf8_lossy(line)
+        );
+    }
+}
+
+#[test]
+fn hostile_home_names_are_escaped_in_every_log_sink() {
+    use std::os::unix::ffi::OsStrExt;
+    let m = machine(&["kim"]);
+    let srv = m.path("srv");
+    std::fs::create_dir_all(&srv).unwrap();
+    let mut homes = Vec::new();
+    for (label, name) in hostile_names() {
+        let dir = srv.join(std::ffi::OsStr::from_bytes(&name));
+        let home = dir.join(".codex");
+        std::fs::create_dir_all(&home).unwrap();
+        chown(&dir, m.uid("kim"));
+        chown(&home, m.uid("kim"));
+        homes.push((label, home));
+    }
+    m.policy(
+        "10-corp.toml",
+        &format!(
+            "{CHATGPT_ONLY}\n[scope]\nhomes = [\"{}/*/.codex\"]\n",
+            srv.display()
+        )
+        .replace("[scope]\nmin_uid = 0\n\n[scope]", "[scope]\nmin_uid = 0"),
+    );
+    let write_keys = |round: &str| {
+        for (label, home) in &homes {
+            let path = home.join("auth.json");
+            std::fs::write(&path, api_key_auth(&format!("sk-proj-{label}{round}"))).unwrap();
+            chown(&path, m.uid("kim"));
+        }
+    };
+    let (target, datagrams) = syslog_listener();
+    // Round 1: text log and syslog.
+    write_keys("A");
+    let agent = m.start_agent_with(&[
+        ("CODEX_WARDEN_LOG_FORMAT", "text"),
+        ("CODEX_WARDEN_SYSLOG", &target),
+        ("CODEX_WARDEN_LOG", "info"),
+    ]);
+    let start = std::time::Instant::now();
+    while m.events("quarantined").len() < homes.len() {
+        if start.elapsed() > PATIENCE {
+            panic!(
+                "not every home quarantined: {:#?}\n{}",
+                m.records(),
+                agent.stderr_text()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let text_log = std::fs::read(&agent.stderr).unwrap();
+    drop(agent);
+    // Round 2: the JSON log.
+    write_keys("B");
+    let agent = m.start_agent_with(&[
+        ("CODEX_WARDEN_LOG_FORMAT", "json"),
+        ("CODEX_WARDEN_LOG", "info"),
+    ]);
+    wait_for("every home quarantined again", || {
+        m.events("quarantined").len() >= 2 * homes.len()
+    });
+    let json_log = std::fs::read(&agent.stderr).unwrap();
+    drop(agent);
+    let csv = m.run(&["audit", "--format", "csv"]);
+    assert_eq!(csv.status.code(), Some(0), "{}", stderr(&csv));
+    let syslog = datagrams.lock().unwrap().clone();
+
+    // The text log: one line per event, the path escaped as status escapes it.
+    no_raw_controls("text log", &text_log);
+    let text = String::from_utf8_lossy(&text_log);
+    assert!(!text.lines().any(|l| l.starts_with("FORGED")), "{text}");
+    assert!(text.contains("nl\\nFORGED"), "{text}");
+    assert!(
+        text.contains("esc\\u{1b}[31mred\\u{1b}]0;title\\u{7}"),
+        "{text}"
+    );
+    // The JSON log: every line one JSON object, each home exactly as JSON encodes it.
+    no_raw_controls("json log", &json_log);
+    let json_text = String::from_utf8_lossy(&json_log);
+    let mut json_homes = Vec::new();
+    for line in json_text.lines() {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        if let Some(h) = v["home"].as_str() {
+            json_homes.push(h.to_string());
+        }
+    }
+    for (label, home) in &homes {
+        let lossy = home.to_string_lossy().into_owned();
+        assert!(json_homes.contains(&lossy), "{label}: {json_homes:?}");
+    }
+    // Syslog: the SD-PARAM value has `"`, `\`, `]` escaped and no raw control character.
+    assert!(syslog.len() >= homes.len(), "{} datagrams", syslog.len());
+    for d in &syslog {
+        no_raw_controls("syslog", d);
+        let msg = String::from_utf8_lossy(d);
+        let sd_end = msg
+            .find("] {")
+            .expect("structured data then the JSON record");
+        let sd = &msg[..sd_end];
+        // Every `"` inside a value is escaped: values end only at an unescaped quote.
+        if let Some(at) = sd.find(" home=\"") {
+            let value = &sd[at + 7..];
+            let end = value
+                .char_indices()
+                .find(|(i, c)| *c == '"' && !value[..*i].ends_with('\\'))
+                .map(|(i, _)| i)
+                .unwrap_or_else(|| panic!("unterminated home in {sd}"));
+            let value = &value[..end];
+            assert!(!value.contains(']') || value.contains("\\]"), "{value}");
+        }
+    }
+    let all_sd: String = syslog
+        .iter()
+        .map(|d| String::from_utf8_lossy(d).into_owned())
+        .collect();
+    assert!(all_sd.contains("q\\\"uote"), "{all_sd}");
+    assert!(all_sd.contains("br\\]acket"), "{all_sd}");
+    assert!(all_sd.contains("back\\\\slash"), "{all_sd}");
+    assert!(all_sd.contains("nl\\\\nFORGED"), "{all_sd}");
+    // CSV: no raw control character, so no row is split or recoloured, and no cell is a formula.
+    no_raw_controls("csv", &csv.stdout);
+    let csv_text = stdout(&csv);
+    assert!(csv_text.contains("nl\\nFORGED"), "{csv_text}");
+    assert!(csv_text.contains("cr\\rtab\\t=cmd()"), "{csv_text}");
+    for row in csv_text.lines() {
+        for cell in row.split(',') {
+            let cell = cell.trim_start_matches('"');
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@']),
+                "formula cell {cell:?} in {row}"
+            );
+        }
+    }
+}
