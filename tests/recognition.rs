@@ -184,8 +184,8 @@ fn codex_builds_are_recognised_by_content_with_their_version() {
         &copy,
     )
     .unwrap();
-    let mut f = std::fs::OpenOptions::new().write(true).open(&copy).unwrap();
-    std::os::unix::fs::FileExt::write_at(&mut f, b"\0\0\0\0", 60_000).unwrap();
+    let f = std::fs::OpenOptions::new().write(true).open(&copy).unwrap();
+    std::os::unix::fs::FileExt::write_at(&f, b"\0\0\0\0", 60_000).unwrap();
     drop(f);
     let patched = codex_binary::of_path(&copy).unwrap();
     assert_eq!((patched.kind, patched.version), (Kind::Codex, None));
