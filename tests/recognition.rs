@@ -689,3 +689,31 @@ fn hostile_home_names_are_escaped_in_every_log_sink() {
         }
     }
 }
+
+/// What a scan of this machine's processes costs the first time (every executable read once) and
+/// then (answered from the cache). A measurement, not a test:
+/// `cargo test --release --test recognition -- --ignored --nocapture scan_cost`.
+#[test]
+#[ignore]
+fn scan_cost_cold_and_warm() {
+    let t = std::time::Instant::now();
+    let first = codex_warden::platform::sessions::scan(&|_| None);
+    let cold = t.elapsed();
+    let mut warm = Vec::new();
+    for _ in 0..5 {
+        let t = std::time::Instant::now();
+        let _ = codex_warden::platform::sessions::scan(&|_| None);
+        warm.push(t.elapsed());
+    }
+    warm.sort();
+    let procs = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().parse::<u32>().is_ok())
+        .count();
+    eprintln!(
+        "{procs} processes, {} sessions: first scan {cold:?}, then median {:?}",
+        first.len(),
+        warm[2]
+    );
+}

@@ -47,8 +47,10 @@ pub const HEAD_LEN: usize = 64 * 1024;
 /// version is cut in two.
 pub const OVERLAP: usize = 64;
 
-/// At most this much of one file is searched (a 0.171 build needs about 5 MiB of it).
-pub const SCAN_CAP: u64 = 128 << 20;
+/// At most this much of one file is searched: a 0.171 build needs about 5 MiB of it, node 22
+/// about 11 MiB; every executable on the machine is read once, so this bounds the agent's first
+/// scan.
+pub const SCAN_CAP: u64 = 32 << 20;
 
 /// Known release builds whose binaries carry no version string: (file size, first 32 hex digits
 /// of the SHA-256 of the first [`HEAD_LEN`] bytes, version). From the npm packages
