@@ -1002,6 +1002,7 @@ fn settle(m: &Machine, last_bad: &[bool], good: &[u8]) -> (Option<Duration>, usi
 /// The cost of finding Codex sessions (the process-table scan) with 5,000 processes running, and
 /// what a home appearing costs the agent then (it rediscovers, which scans the process table).
 fn sessions(opts: &Opts, results: &mut Results) {
+    recognition(results);
     let n = 5000;
     eprintln!("sessions: spawning {n} processes");
     let mut children: Vec<Child> = (0..n)
@@ -1061,6 +1062,69 @@ fn sessions(opts: &Opts, results: &mut Results) {
     for c in &mut children {
         let _ = c.wait();
     }
+}
+
+/// What telling a Codex build by its content costs (platform/codex_binary.rs): per exec, the
+/// connector's check before (a `readlink` of /proc/PID/exe and a look at the name) and after (that,
+/// and a `statx` answered from the cache of files already read), on a running `sleep`; and the
+/// one-time read of a file never seen (the pinned 0.169 binary, and `sleep`).
+fn recognition(results: &mut Results) {
+    use codex_warden::platform::{codex_binary, proc_events};
+    let mut child = Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .expect("spawning sleep");
+    let pid = child.id();
+    let exe = PathBuf::from(format!("/proc/{pid}/exe"));
+    let rounds = 100_000u32;
+    let per_call_ns = |f: &dyn Fn() -> bool| {
+        let t = Instant::now();
+        let mut hits = 0u32;
+        for _ in 0..rounds {
+            hits += u32::from(f());
+        }
+        assert_eq!(hits, 0, "sleep was taken for Codex");
+        t.elapsed().as_nanos() as f64 / f64::from(rounds)
+    };
+    let before = per_call_ns(&|| {
+        std::fs::read_link(&exe).is_ok_and(|e| {
+            let name = e.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            name == "codex" || name.starts_with("codex-") || name.starts_with("node")
+        })
+    });
+    let after = per_call_ns(&|| proc_events::maybe_codex(pid));
+    results.add(
+        "exec check, name only (before)",
+        "per exec",
+        before,
+        "ns",
+        None,
+    );
+    results.add(
+        "exec check, name + content (after)",
+        "per exec",
+        after,
+        "ns",
+        None,
+    );
+    let codex = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "target/codex-cli/node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex",
+    );
+    let sleep = std::fs::read_link(&exe).expect("sleep's executable");
+    for (what, path) in [("codex 0.169.0", codex), ("sleep", sleep)] {
+        let t = Instant::now();
+        let build = codex_binary::of_path(&path);
+        let ms = t.elapsed().as_secs_f64() * 1e3;
+        results.add(
+            &format!("first read of a new executable ({what}: {build:?})"),
+            "once per file",
+            ms,
+            "ms",
+            None,
+        );
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 // ---- plot -----------------------------------------------------------------------------------

@@ -520,9 +520,11 @@ fn field_text(r: &Value, key: &str) -> String {
     }
 }
 
-/// RFC 4180 quoting; a leading `=`, `+`, `-` or `@` is prefixed with `'` so a spreadsheet does
-/// not run it as a formula.
+/// RFC 4180 quoting, after control characters are escaped as status escapes them (no raw ESC,
+/// newline, CR or tab reaches the file, so neither can start a formula either); a leading `=`,
+/// `+`, `-` or `@` is prefixed with `'` so a spreadsheet does not run it as a formula.
 fn csv_field(v: &str) -> String {
+    let v = crate::core::redact::escape_controls(v);
     let v = if v.starts_with(['=', '+', '-', '@']) {
         format!("'{v}")
     } else {

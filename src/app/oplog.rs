@@ -7,6 +7,11 @@
 //! - `CODEX_WARDEN_LOG` filters as `RUST_LOG` does (default `info` for the agent, `warn` for
 //!   one-shot commands).
 //!
+//! - in the text log every field value and message has its control characters escaped as status
+//!   escapes them (`\n`, `\u{1b}`: [`crate::core::redact::escape_controls`]): a home path or file
+//!   name with a newline cannot forge a line, nor an ESC sequence recolour a terminal. JSON and the
+//!   journal carry values exactly, as their own encodings escape them.
+//!
 //! [`narrate`] puts every audited action (violation, quarantine, termination, restore, policy
 //! change, tampering) on the log at info level with its user, home and rules, so an admin reading
 //! `journalctl -u codex-warden` sees what the audit log holds.
@@ -15,6 +20,7 @@ use std::io::IsTerminal;
 use std::os::unix::fs::MetadataExt;
 
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::field::MakeExt;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -51,6 +57,21 @@ fn stderr_is_journal(value: &str) -> bool {
     dev.parse::<u64>().ok() == Some(meta.dev()) && ino.parse::<u64>().ok() == Some(meta.ino())
 }
 
+/// The text log's field formatter: like the default (`name=value`, the message bare), with
+/// control characters escaped in every value.
+fn escaped_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> + Send + Sync + 'static
+{
+    tracing_subscriber::fmt::format::debug_fn(|w, field, value| {
+        let text = crate::core::redact::escape_controls(&format!("{value:?}"));
+        if field.name() == "message" {
+            write!(w, "{text}")
+        } else {
+            write!(w, "{}={text}", field.name())
+        }
+    })
+    .delimited(" ")
+}
+
 /// Install the subscriber for this process.
 pub fn init(default_level: &str) {
     let filter = EnvFilter::try_from_env("CODEX_WARDEN_LOG")
@@ -72,6 +93,7 @@ pub fn init(default_level: &str) {
                 .with(
                     tracing_subscriber::fmt::layer()
                         .with_ansi(false)
+                        .fmt_fields(escaped_fields())
                         .with_writer(std::io::stderr),
                 )
                 .init(),
@@ -89,6 +111,7 @@ pub fn init(default_level: &str) {
             .with(
                 tracing_subscriber::fmt::layer()
                     .with_ansi(ansi)
+                    .fmt_fields(escaped_fields())
                     .with_writer(std::io::stderr),
             )
             .init(),

@@ -450,6 +450,15 @@ impl SessionGuard {
                 }
             }
         }
+        // The TypeScript client also takes a key from `OPENAI_API_KEY`.
+        let mut env_keys = env_keys;
+        env_keys.extend(
+            session
+                .client
+                .credential_vars()
+                .iter()
+                .map(|v| v.to_string()),
+        );
         let creds = session_shape::env_credentials(environ, &env_keys);
         let base_url = session_shape::env_base_url(environ);
         let env_violations =

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit_settings;
+pub mod codex_build;
 pub mod digest;
 pub mod evaluate;
 pub mod exception_hint;

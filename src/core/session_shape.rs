@@ -2,9 +2,11 @@
 //! I/O: the platform layer (`platform/sessions.rs`) reads `/proc` and hands the bytes here.
 //!
 //! A Codex session is the native binary running a session-bearing subcommand (bare `codex` for
-//! the TUI, `exec`, `review`, `resume`, `app-server`, `mcp-server`, …). It is recognised by the
-//! structure of its executable path and argv, never by `comm` (Linux truncates it to 15
-//! characters) nor by the bare name `codex` (anyone can name a program that):
+//! the TUI, `exec`, `review`, `resume`, `app-server`, `mcp-server`, …). It is recognised by what
+//! its executable contains ([`crate::core::codex_build`]: any name, any path, a copy, a hard link,
+//! a deleted file), and, where the content could not be read, by the structure of its executable
+//! path and argv, never by `comm` (Linux truncates it to 15 characters) nor by the bare name
+//! `codex` (anyone can name a program that):
 //!
 //! - the npm package's native child, `…/vendor/<target-triple>/bin/codex` (0.169) or
 //!   `…/vendor/<triple>/codex/codex` (older), or any `codex` the npm launcher started
@@ -13,9 +15,11 @@
 //!   `codex-app-server-aarch64-apple-darwin`, …
 //!
 //! The same binary runs sandbox helpers under other names (`argv[0]` of `codex-linux-sandbox`,
-//! `apply_patch`): children of a session, never sessions. The npm launcher (`node …/bin/codex.js`)
-//! holds no credential: it is only a [`Shape::NpmWrapper`], stopped together with its native
-//! child.
+//! `apply_patch`; Codex itself dispatches on `argv[0]`): children of a session, never sessions.
+//! A node runtime (by name or content) running `codex.js` is a [`Shape::NpmWrapper`]: the
+//! launcher of 0.2 and later holds no credential and is stopped together with its native child;
+//! the TypeScript client (`@openai/codex` 0.1.x, [`js_package`]) is itself the session
+//! ([`Client::TypeScript`]) and reads `OPENAI_API_KEY`.
 //!
 //! From a session's environment only kinds and fingerprints are kept: `CODEX_API_KEY`,
 //! `CODEX_ACCESS_TOKEN` and the provider's `env_key` variable become [`Credential`]s the policy
@@ -25,6 +29,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::core::codex_build::{Build, Kind};
 use crate::core::evaluate::{self, Violation};
 use crate::core::observe::auth::parse_auth;
 use crate::core::observe::{
@@ -41,8 +46,12 @@ pub enum Shape {
     Session {
         subcommand: Option<String>,
     },
-    /// `node …/codex.js`: the npm launcher, which spawns the native session.
+    /// `node …/codex.js`: the npm launcher, which spawns the native session (or, for
+    /// `@openai/codex` 0.1.x, is the TypeScript client: told by its package.json).
     NpmWrapper,
+    /// The TypeScript client once running: node whose command line it replaced with its title,
+    /// `codex` (`process.title`), so no script path is left to read.
+    TypeScriptClient,
     /// The Codex binary under a helper's name (`codex-linux-sandbox`, `apply_patch`).
     SandboxHelper,
     /// A native Codex process that holds no session (`login`, `--version`, `completion`, …).
@@ -126,22 +135,33 @@ fn is_codex_binary(exe: &str, environ: &[(String, String)]) -> bool {
     vendored || env_value(environ, "CODEX_MANAGED_BY_NPM") == Some("1")
 }
 
-/// Classify a process from its executable path (`/proc/PID/exe`), argv and environment.
-pub fn classify(exe: Option<&Path>, argv: &[String], environ: &[(String, String)]) -> Shape {
+/// Classify a process from its executable path (`/proc/PID/exe`), what that executable's content
+/// is (`build`, when it could be read), argv and environment.
+pub fn classify(
+    exe: Option<&Path>,
+    build: Option<&Build>,
+    argv: &[String],
+    environ: &[(String, String)],
+) -> Shape {
     let exe = exe.and_then(Path::to_str).unwrap_or("");
     // A deleted or replaced executable (an upgrade under a running session) reads as
     // "… (deleted)".
     let exe = exe.strip_suffix(" (deleted)").unwrap_or(exe);
     let arg0 = argv.first().map(|a| base_name(a)).unwrap_or("");
-    if base_name(exe).starts_with("node") || base_name(exe) == "bun" {
+    let kind = build.map(|b| &b.kind);
+    if kind == Some(&Kind::Node)
+        || (kind.is_none() && (base_name(exe).starts_with("node") || base_name(exe) == "bun"))
+    {
         let script = argv.get(1).map(|a| base_name(a)).unwrap_or("");
         return if script == "codex.js" || script == "codex" {
             Shape::NpmWrapper
+        } else if argv == ["codex"] {
+            Shape::TypeScriptClient
         } else {
             Shape::NotCodex
         };
     }
-    if !is_codex_binary(exe, environ) {
+    if kind != Some(&Kind::Codex) && !is_codex_binary(exe, environ) {
         return Shape::NotCodex;
     }
     if HELPER_NAMES.contains(&arg0) {
@@ -168,6 +188,44 @@ fn env_value<'a>(environ: &'a [(String, String)], name: &str) -> Option<&'a str>
         .rev()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
+}
+
+/// Which Codex program runs a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Client {
+    /// The native (Rust) binary.
+    Native,
+    /// The TypeScript client, `@openai/codex` 0.1.x under node (no native child).
+    TypeScript,
+}
+
+impl Client {
+    /// Environment variables this client takes a credential from, beyond those every version
+    /// reads (`CODEX_API_KEY`, `CODEX_ACCESS_TOKEN`) and the providers' `env_key`s.
+    pub fn credential_vars(self) -> &'static [&'static str] {
+        match self {
+            Client::Native => &[],
+            Client::TypeScript => &["OPENAI_API_KEY"],
+        }
+    }
+}
+
+/// What the `package.json` of the package a `codex.js` belongs to says it is: the TypeScript
+/// client (`@openai/codex` 0.1.x: the session itself) or the launcher of a native binary (its
+/// version); `None` when it is not `@openai/codex`.
+pub fn js_package(package_json: &[u8]) -> Option<(Client, String)> {
+    let doc: serde_json::Value = serde_json::from_slice(package_json).ok()?;
+    if doc.get("name")?.as_str()? != "@openai/codex" {
+        return None;
+    }
+    let version = doc.get("version")?.as_str()?.to_string();
+    let client = if version.starts_with("0.1.") {
+        Client::TypeScript
+    } else {
+        Client::Native
+    };
+    Some((client, version))
 }
 
 /// Split the raw bytes of `/proc/PID/environ` (or `cmdline`) at NULs.
@@ -509,7 +567,7 @@ mod tests {
 
     fn shape(name: &str) -> Shape {
         let f = fixture(name);
-        classify(Some(&f.exe), &f.argv, &f.environ)
+        classify(Some(&f.exe), None, &f.argv, &f.environ)
     }
 
     #[test]
@@ -540,7 +598,7 @@ mod tests {
     fn shapes_seen_in_the_field() {
         let s = |exe: &str, argv: &[&str]| {
             let argv: Vec<String> = argv.iter().map(|a| a.to_string()).collect();
-            classify(Some(Path::new(exe)), &argv, &[])
+            classify(Some(Path::new(exe)), None, &argv, &[])
         };
         let tui = Shape::Session { subcommand: None };
         let older = "/usr/lib/node_modules/@openai/codex/vendor/aarch64-apple-darwin/codex/codex";
@@ -588,6 +646,7 @@ mod tests {
         assert_eq!(
             classify(
                 Some(Path::new("/somewhere/codex")),
+                None,
                 &["codex".into(), "app-server".into()],
                 &npm
             ),
@@ -731,5 +790,91 @@ mod tests {
             "Hi alice: env.credential. Unset CODEX_API_KEY before starting Codex. (ws-corp)[2J"
         );
         assert!(render_message(None, "a", &[], "", "x").contains("being stopped"));
+    }
+
+    #[test]
+    fn a_codex_build_is_a_session_under_any_name_and_a_helper_by_its_argv0() {
+        let codex = Build {
+            kind: Kind::Codex,
+            version: Some("0.169.0".into()),
+        };
+        let node = Build {
+            kind: Kind::Node,
+            version: None,
+        };
+        let s = |exe: &str, build: &Build, argv: &[&str]| {
+            let argv: Vec<String> = argv.iter().map(|a| a.to_string()).collect();
+            classify(Some(Path::new(exe)), Some(build), &argv, &[])
+        };
+        let tui = Shape::Session { subcommand: None };
+        assert_eq!(s("/home/u/bin/editor", &codex, &["editor"]), tui);
+        assert_eq!(
+            s(
+                "/home/u/bin/editor (deleted)",
+                &codex,
+                &["editor", "exec", "hi"]
+            ),
+            Shape::Session {
+                subcommand: Some("exec".into())
+            }
+        );
+        assert_eq!(
+            s("/tmp/x", &codex, &["/tmp/x", "app-server"]),
+            Shape::Session {
+                subcommand: Some("app-server".into())
+            }
+        );
+        assert_eq!(s("/tmp/x", &codex, &["x", "login", "status"]), Shape::Tool);
+        assert_eq!(
+            s(
+                "/tmp/x",
+                &codex,
+                &["/tmp/.t/codex-linux-sandbox", "--", "ls"]
+            ),
+            Shape::SandboxHelper
+        );
+        assert_eq!(
+            s("/tmp/x", &codex, &["apply_patch", "*** Begin"]),
+            Shape::SandboxHelper
+        );
+        // A node runtime under another name.
+        assert_eq!(
+            s("/home/u/bin/js", &node, &["js", "/opt/c/bin/codex.js"]),
+            Shape::NpmWrapper
+        );
+        assert_eq!(
+            s("/home/u/bin/js", &node, &["js", "/srv/app.js"]),
+            Shape::NotCodex
+        );
+        // The TypeScript client sets its title: its command line is `codex` alone.
+        assert_eq!(
+            s("/home/u/bin/js", &node, &["codex"]),
+            Shape::TypeScriptClient
+        );
+        assert_eq!(s("/home/u/bin/js", &node, &["codex", "x"]), Shape::NotCodex);
+        // Named like node but read as neither: its name does not make it node.
+        let other = Build {
+            kind: Kind::Codex,
+            version: None,
+        };
+        assert_eq!(s("/usr/bin/node", &other, &["node"]), tui);
+    }
+
+    #[test]
+    fn the_typescript_client_is_told_from_the_launcher_by_its_package() {
+        let ts = br#"{"name":"@openai/codex","version":"0.1.2505172129","type":"module"}"#;
+        assert_eq!(
+            js_package(ts),
+            Some((Client::TypeScript, "0.1.2505172129".into()))
+        );
+        let native = br#"{"name":"@openai/codex","version":"0.169.0"}"#;
+        assert_eq!(js_package(native), Some((Client::Native, "0.169.0".into())));
+        assert_eq!(
+            js_package(br#"{"name":"left-pad","version":"0.1.0"}"#),
+            None
+        );
+        assert_eq!(js_package(b"not json"), None);
+        assert_eq!(Client::TypeScript.credential_vars(), ["OPENAI_API_KEY"]);
+        assert!(Client::Native.credential_vars().is_empty());
     }
 }

@@ -9,6 +9,7 @@
 //! Only [`users`] may use `unsafe` (getpwent).
 
 pub mod audit;
+pub mod codex_binary;
 pub mod failpoint;
 pub mod inventory;
 pub mod lock;

@@ -3,9 +3,11 @@
 //! the next scan of `/proc`. Root only (the kernel requires `CAP_NET_ADMIN`); where it cannot be
 //! opened (not root, a container without the capability) the agent keeps its periodic scan.
 //!
-//! Each exec costs the listener thread one `readlink` of `/proc/PID/exe` and, only for a binary
-//! that could be Codex (named `node*`, `codex`, `codex-*`), a read of its `cmdline`: about the
-//! cost of one process in a full scan, paid once per exec instead of once per process per scan.
+//! Each exec costs the listener thread one `readlink` and one `statx` of `/proc/PID/exe` (the
+//! content of each executable is read once and remembered: [`crate::platform::codex_binary`]),
+//! and a scan only for a binary that could be Codex (a Codex build or node by content, or named
+//! `node*`, `codex`, `codex-*`): about the cost of one process in a full scan, paid once per exec
+//! instead of once per process per scan.
 //! A lost message (the socket's buffer overflowed: `ENOBUFS`) is reported as "scan now".
 
 use std::io;
@@ -48,9 +50,12 @@ pub fn open() -> io::Result<OwnedFd> {
 pub fn open() -> io::Result<OwnedFd> {
     use rustix::net::netlink::{self, SocketAddrNetlink};
     use rustix::net::{AddressFamily, SendFlags, SocketType};
-    let fd = rustix::net::socket(
+    // CLOEXEC: a helper the agent spawns (notify-send, as the user) must not inherit the
+    // machine-wide exec feed.
+    let fd = rustix::net::socket_with(
         AddressFamily::NETLINK,
         SocketType::DGRAM,
+        rustix::net::SocketFlags::CLOEXEC,
         Some(netlink::CONNECTOR),
     )?;
     rustix::net::bind(&fd, &SocketAddrNetlink::new(0, CN_IDX_PROC))?;
@@ -100,17 +105,24 @@ pub fn parse(buf: &[u8]) -> Vec<u32> {
     out
 }
 
-/// Whether a new process could be a Codex session or its launcher, by its executable's name
-/// alone (the full shape is judged by the scan).
+/// Whether a new process could be a Codex session or its launcher, by its executable's name or
+/// its content (a Codex build or node under any name: [`crate::platform::codex_binary`], one
+/// `statx` for a file seen before). The full shape is judged by the scan.
 pub fn maybe_codex(pid: u32) -> bool {
     let Ok(exe) = std::fs::read_link(Path::new("/proc").join(pid.to_string()).join("exe")) else {
         return false;
     };
-    let Some(name) = exe.file_name().and_then(|n| n.to_str()) else {
-        return false;
-    };
-    let name = name.strip_suffix(" (deleted)").unwrap_or(name);
-    name == "codex" || name.starts_with("codex-") || name.starts_with("node") || name == "bun"
+    let named = exe
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|name| {
+            let name = name.strip_suffix(" (deleted)").unwrap_or(name);
+            name == "codex"
+                || name.starts_with("codex-")
+                || name.starts_with("node")
+                || name == "bun"
+        });
+    named || crate::platform::codex_binary::of_process(pid).is_some()
 }
 
 /// Read events until the socket fails; `on` is called for each (from this thread).

@@ -4,9 +4,12 @@
 //! How new processes are learnt of: as root, the kernel's process connector announces each exec
 //! ([`crate::platform::proc_events`]) and a scan runs only for one that could be Codex; otherwise (and as a
 //! backstop) a periodic scan of `/proc` every `--session-scan-ms`. A scan reads `exe` and
-//! `cmdline` of every process, and `stat`, `status`, `environ`, `cwd`, `root` and `ns/mnt` only
-//! of the few that are Codex: about 10 µs of CPU per process (docs/sessions.md has the
-//! measurement).
+//! `cmdline` of every process, `statx`es its executable to know by content whether it is a Codex
+//! build ([`crate::platform::codex_binary`], cached per file), and reads `stat`, `status`,
+//! `environ`, `cwd`, `root` and `ns/mnt` only of the few that are Codex: about 10 µs of CPU per
+//! process (docs/sessions.md has the measurement). A node process running `codex.js` has the
+//! `package.json` of its package read, to tell the TypeScript client (a session) from the
+//! launcher of a native binary.
 //!
 //! Signals go through a pidfd opened after checking the process's start time, so a pid reused
 //! by another process between the scan and the signal is never hit.
@@ -21,7 +24,7 @@ use rustix::process::{Pid, Signal};
 
 use crate::core::home::{AUTH_CAP, AUTH_FILE};
 use crate::core::observe::{self, AuthState, CodexHome, ConfigState, Observation};
-use crate::core::session_shape::{self, HomeSpec, Shape, Stat};
+use crate::core::session_shape::{self, Client, HomeSpec, Shape, Stat};
 
 const PROC: &str = "/proc";
 
@@ -54,6 +57,10 @@ pub struct Session {
     pub uid: u32,
     pub gid: Option<u32>,
     pub subcommand: Option<String>,
+    /// The native binary, or the TypeScript client under node.
+    pub client: Client,
+    /// The version its binary (or, for the TypeScript client, its package.json) carries.
+    pub version: Option<String>,
     /// The npm launcher whose child this session is.
     pub wrapper: Option<ProcId>,
     pub tty: Option<PathBuf>,
@@ -71,6 +78,8 @@ impl std::fmt::Debug for Session {
             .field("id", &self.id)
             .field("uid", &self.uid)
             .field("subcommand", &self.subcommand)
+            .field("client", &self.client)
+            .field("version", &self.version)
             .field("wrapper", &self.wrapper)
             .field("access", &self.access)
             .finish_non_exhaustive()
@@ -119,6 +128,7 @@ pub fn scan(owner_home: &dyn Fn(u32) -> Option<PathBuf>) -> Vec<Session> {
             continue;
         };
         let exe = std::fs::read_link(proc_path(pid, "exe")).ok();
+        let build = crate::platform::codex_binary::of_process(pid);
         let Ok(cmdline) = read_small(&proc_path(pid, "cmdline"), 64 * 1024) else {
             continue;
         };
@@ -133,7 +143,13 @@ pub fn scan(owner_home: &dyn Fn(u32) -> Option<PathBuf>) -> Vec<Session> {
             .then(|| read_small(&proc_path(pid, "environ"), 1 << 20).ok())
             .flatten()
             .map(|b| session_shape::parse_environ(&b));
-        match session_shape::classify(exe.as_deref(), &argv, environ.as_deref().unwrap_or(&[])) {
+        let shape = session_shape::classify(
+            exe.as_deref(),
+            build.as_ref(),
+            &argv,
+            environ.as_deref().unwrap_or(&[]),
+        );
+        match shape {
             Shape::NpmWrapper => {
                 let uid = read_small(&proc_path(pid, "status"), 16 * 1024)
                     .ok()
@@ -144,14 +160,24 @@ pub fn scan(owner_home: &dyn Fn(u32) -> Option<PathBuf>) -> Vec<Session> {
                         start_time: st.start_time,
                     };
                     wrappers.insert(pid, (id, uid));
+                    if let Some((Client::TypeScript, version)) = js_package_of(pid, uid, &argv) {
+                        natives.push((pid, None, None, Client::TypeScript, Some(version)));
+                    }
                 }
             }
-            Shape::Session { subcommand } => natives.push((pid, subcommand, environ)),
+            Shape::Session { subcommand } => natives.push((
+                pid,
+                subcommand,
+                environ,
+                Client::Native,
+                build.and_then(|b| b.version),
+            )),
+            Shape::TypeScriptClient => natives.push((pid, None, None, Client::TypeScript, None)),
             Shape::SandboxHelper | Shape::Tool | Shape::NotCodex => {}
         }
     }
     let mut sessions = Vec::new();
-    for (pid, subcommand, environ) in natives {
+    for (pid, subcommand, environ, client, version) in natives {
         let Some(st) = stat_of(pid) else { continue };
         let Ok(status) = read_small(&proc_path(pid, "status"), 16 * 1024) else {
             continue;
@@ -181,6 +207,8 @@ pub fn scan(owner_home: &dyn Fn(u32) -> Option<PathBuf>) -> Vec<Session> {
             uid,
             gid,
             subcommand,
+            client,
+            version,
             // A launcher of another user (root's, say) is never stopped with this session.
             wrapper: wrappers
                 .get(&st.ppid)
@@ -193,6 +221,40 @@ pub fn scan(owner_home: &dyn Fn(u32) -> Option<PathBuf>) -> Vec<Session> {
         });
     }
     sessions
+}
+
+/// The `@openai/codex` package a node process runs `codex.js` of, from the `package.json` two
+/// levels above the script (`bin/codex.js`), as node resolves it (symlinks followed: npm links
+/// `node_modules/.bin/codex` to it), through the process's own root or working directory (its
+/// mount namespace). Only a regular file the process's user could read themselves.
+fn js_package_of(pid: u32, uid: u32, argv: &[String]) -> Option<(Client, String)> {
+    let script = Path::new(argv.get(1)?);
+    let script = if script.is_absolute() {
+        proc_path(pid, "root").join(script.strip_prefix("/").ok()?)
+    } else {
+        proc_path(pid, "cwd").join(script)
+    };
+    let real = std::fs::canonicalize(script).ok()?;
+    let package = real.parent()?.parent()?.join("package.json");
+    let fd = rustix::fs::open(
+        &package,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()?;
+    let st = rustix::fs::fstat(&fd).ok()?;
+    let readable = (st.st_uid == uid && st.st_mode & 0o400 != 0) || st.st_mode & 0o004 != 0;
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile
+        || !readable
+    {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    File::from(fd)
+        .take(64 * 1024)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    session_shape::js_package(&bytes)
 }
 
 fn locate_home(
@@ -458,22 +520,35 @@ pub fn tell_tty(tty: &Path, uid: u32, text: &str) -> bool {
     File::from(fd).write_all(line.as_bytes()).is_ok()
 }
 
+/// The fixed `PATH` of every helper the agent runs.
+pub const HELPER_PATH: &str = "/usr/bin:/bin";
+
 /// A desktop notification through `notify-send`, run as the user on their session bus, where both
 /// exist. Fire and forget: a thread reaps it.
+///
+/// The helper gets nothing of the agent's nor of the session's: an environment built here (the
+/// bus, the runtime dir, [`HELPER_PATH`]), cwd `/`, stdin/stdout/stderr on `/dev/null` and no
+/// other fd (every fd the agent opens is close-on-exec; tests/recognition.rs lists the helper's).
+/// `CODEX_WARDEN_NOTIFY_SEND` and `CODEX_WARDEN_RUNTIME_DIR` (root's environment, for packaging
+/// and tests) replace `/usr/bin/notify-send` and `/run/user`.
 pub fn notify_desktop(uid: u32, gid: u32, text: &str) -> bool {
     use std::os::unix::process::CommandExt;
-    let runtime = PathBuf::from(format!("/run/user/{uid}"));
+    let runtime_root =
+        std::env::var_os("CODEX_WARDEN_RUNTIME_DIR").unwrap_or_else(|| "/run/user".into());
+    let runtime = Path::new(&runtime_root).join(uid.to_string());
     let bus = runtime.join("bus");
-    let Some(notify) = ["/usr/bin/notify-send", "/bin/notify-send"]
+    let configured = std::env::var_os("CODEX_WARDEN_NOTIFY_SEND").map(PathBuf::from);
+    let Some(notify) = configured
         .into_iter()
-        .map(Path::new)
-        .find(|p| p.exists())
+        .chain(["/usr/bin/notify-send", "/bin/notify-send"].map(PathBuf::from))
+        .find(|p| p.is_absolute() && p.exists())
     else {
         return false;
     };
     if uid == 0 || !bus.exists() {
         return false;
     }
+    crate::platform::users::close_inherited_on_exec();
     let child = std::process::Command::new(notify)
         .env_clear()
         .env(
@@ -481,6 +556,8 @@ pub fn notify_desktop(uid: u32, gid: u32, text: &str) -> bool {
             format!("unix:path={}", bus.display()),
         )
         .env("XDG_RUNTIME_DIR", &runtime)
+        .env("PATH", HELPER_PATH)
+        .current_dir("/")
         .arg("--app-name=codex-warden")
         .arg("Codex session stopped")
         .arg(text)

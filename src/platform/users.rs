@@ -1,7 +1,9 @@
 //! The user database: the machine's (through the C library, so macOS Directory Services and
 //! LDAP/NSS users count), or a passwd-format file in tests, behind [`UserDb`].
 //!
-//! This is the one module allowed `unsafe`: enumerating the user database.
+//! This is the one module allowed `unsafe`: enumerating the user database, and
+//! [`close_inherited_on_exec`] (borrowing fd numbers the process inherited, which no safe API can
+//! name), so that what runs as a user never starts with a descriptor of the agent's.
 //!
 //! `getpwent(3)` keeps iteration state in the C library, so `uzers::all_users` is `unsafe`: two
 //! threads enumerating at once would corrupt each other's walk. Every enumeration in this process
@@ -103,5 +105,31 @@ impl UserDb for PasswdFile {
     fn by_uid(&self, uid: u32) -> Option<UserEntry> {
         // Linear, but discovery asks once per owner (inventory memoises), not once per home.
         self.0.iter().find(|u| u.uid == uid).cloned()
+    }
+}
+
+/// Mark every descriptor from 3 up close-on-exec. The agent opens all of its own that way; this
+/// catches those it inherited from whoever started it (a shell's, a test harness's jobserver
+/// pipe), so a helper it runs as a user (notify-send) starts with 0, 1 and 2 only.
+pub fn close_inherited_on_exec() {
+    let dir = if cfg!(target_os = "linux") {
+        "/proc/self/fd"
+    } else {
+        "/dev/fd"
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let fds: Vec<i32> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .filter(|fd| *fd > 2)
+        .collect();
+    for fd in fds {
+        // SAFETY: the number is borrowed for one fcntl only. One that is no longer open (the
+        // directory listing's own, closed since) fails with EBADF, ignored; one reused meanwhile
+        // by another thread gets CLOEXEC, which every fd of the agent has anyway.
+        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+        let _ = rustix::io::fcntl_setfd(borrowed, rustix::io::FdFlags::CLOEXEC);
     }
 }

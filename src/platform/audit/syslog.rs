@@ -164,8 +164,11 @@ pub fn format_message(record: &Value, host: &str) -> String {
     )
 }
 
-/// SD-PARAM values escape `"`, `\` and `]` (RFC 5424 6.3.3).
+/// SD-PARAM values escape `"`, `\` and `]` (RFC 5424 6.3.3), after control characters are
+/// escaped as status escapes them (`\n`, `\u{1b}`): a newline in a home path must not end the
+/// message for a collector that splits on lines, nor an ESC reach an admin's terminal.
 fn sd_escape(v: &str) -> String {
+    let v = crate::core::redact::escape_controls(v);
     let mut out = String::with_capacity(v.len());
     for c in v.chars() {
         if matches!(c, '"' | '\\' | ']') {

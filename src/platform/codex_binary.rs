@@ -1,0 +1,173 @@
+//! Reading an executable to tell whether it is a Codex build ([`crate::core::codex_build`]), once
+//! per file: the answer is cached by the file's identity (device, inode, size, mtime, ctime), so
+//! each exec costs one `statx` of `/proc/PID/exe` in the common case. `/proc/PID/exe` reaches the
+//! very file the process runs, whatever its name or path: a copy, a hard link, or a file deleted
+//! since (the kernel keeps it open). A file changed in place has a new ctime, which no user can
+//! set back, so a stale answer is never served.
+//!
+//! A new file is read through the same link: its ELF program headers, then its read-only segments
+//! in 1 MiB chunks (at most [`codex_build::SCAN_CAP`]). Files on a FUSE file system are not read:
+//! the user's own daemon serves them and could leave the agent's read hanging; `statx` there uses
+//! the kernel's cached attributes (`AT_STATX_DONT_SYNC`) for the same reason.
+//!
+//! The cache is one per process: the process connector's thread and the scan share it.
+
+use std::collections::HashMap;
+use std::os::fd::OwnedFd;
+use std::path::Path;
+use std::sync::{LazyLock, Mutex};
+
+use rustix::fs::{AtFlags, Mode, OFlags, StatxFlags};
+
+use crate::core::codex_build::{self, Build, Findings};
+
+/// Identity of one version of one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Identity {
+    dev: (u32, u32),
+    ino: u64,
+    size: u64,
+    mtime: (i64, u32),
+    ctime: (i64, u32),
+}
+
+/// At most this many files are remembered; past it the cache starts over.
+const CACHE_CAP: usize = 8192;
+const CHUNK: usize = 1 << 20;
+
+static CACHE: LazyLock<Mutex<HashMap<Identity, Option<Build>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn identity_at(dirfd: impl rustix::fd::AsFd, path: &Path, flags: AtFlags) -> Option<Identity> {
+    let st = rustix::fs::statx(
+        dirfd,
+        path,
+        flags | AtFlags::STATX_DONT_SYNC,
+        StatxFlags::BASIC_STATS,
+    )
+    .ok()?;
+    Some(Identity {
+        dev: (st.stx_dev_major, st.stx_dev_minor),
+        ino: st.stx_ino,
+        size: st.stx_size,
+        mtime: (st.stx_mtime.tv_sec, st.stx_mtime.tv_nsec),
+        ctime: (st.stx_ctime.tv_sec, st.stx_ctime.tv_nsec),
+    })
+}
+
+fn cached(id: &Identity) -> Option<Option<Build>> {
+    let cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+    cache.get(id).cloned()
+}
+
+fn remember(id: Identity, build: Option<Build>) {
+    let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+    if cache.len() >= CACHE_CAP {
+        cache.clear();
+    }
+    cache.insert(id, build);
+}
+
+/// What process `pid` runs, by the content of its executable. `None`: not Codex nor node, or
+/// the process is gone.
+pub fn of_process(pid: u32) -> Option<Build> {
+    let exe = Path::new("/proc").join(pid.to_string()).join("exe");
+    let id = identity_at(rustix::fs::CWD, &exe, AtFlags::empty())?;
+    if let Some(known) = cached(&id) {
+        return known;
+    }
+    if on_fuse(pid, id.dev) {
+        remember(id, None);
+        return None;
+    }
+    let fd = rustix::fs::open(
+        &exe,
+        OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK,
+        Mode::empty(),
+    )
+    .ok()?;
+    // The process may have run `exec` again since the statx: remember what was read.
+    let read_id = identity_at(&fd, Path::new(""), AtFlags::EMPTY_PATH)?;
+    let build = read_build(&fd, read_id.size);
+    remember(read_id, build.clone());
+    build
+}
+
+/// What the executable at `path` is, read now (uncached; for tests and measurements).
+pub fn of_path(path: &Path) -> Option<Build> {
+    let fd = rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK,
+        Mode::empty(),
+    )
+    .ok()?;
+    let st = rustix::fs::fstat(&fd).ok()?;
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
+        return None;
+    }
+    read_build(&fd, st.st_size as u64)
+}
+
+/// Read exactly what is there at `offset` into `buf` (short at the end of the file).
+fn pread_full(fd: &OwnedFd, buf: &mut [u8], offset: u64) -> usize {
+    let mut got = 0;
+    while got < buf.len() {
+        match rustix::io::pread(fd, &mut buf[got..], offset + got as u64) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(_) => break,
+        }
+    }
+    got
+}
+
+fn read_build(fd: &OwnedFd, size: u64) -> Option<Build> {
+    let mut head = vec![0u8; codex_build::HEAD_LEN];
+    let n = pread_full(fd, &mut head, 0);
+    head.truncate(n);
+    let segments = codex_build::readonly_segments(&head, size)?;
+    let mut findings = Findings::default();
+    let mut buf = vec![0u8; CHUNK];
+    let mut budget = codex_build::SCAN_CAP;
+    'segments: for (offset, len) in segments {
+        let end = offset.saturating_add(len);
+        let mut at = offset;
+        while at < end && budget > 0 {
+            let want = ((end - at).min(CHUNK as u64)).min(budget) as usize;
+            let got = pread_full(fd, &mut buf[..want], at);
+            if got == 0 {
+                break;
+            }
+            findings.scan(&buf[..got]);
+            if findings.done() {
+                break 'segments;
+            }
+            budget = budget.saturating_sub(got as u64);
+            if at + (got as u64) >= end {
+                break;
+            }
+            at += (got.saturating_sub(codex_build::OVERLAP)).max(1) as u64;
+        }
+    }
+    findings.build(size, &codex_build::head_fingerprint(&head))
+}
+
+/// Whether the file system of device `dev`, as process `pid` sees its mounts, is FUSE.
+fn on_fuse(pid: u32, dev: (u32, u32)) -> bool {
+    let Ok(text) =
+        std::fs::read_to_string(Path::new("/proc").join(pid.to_string()).join("mountinfo"))
+    else {
+        return false;
+    };
+    let want = format!("{}:{}", dev.0, dev.1);
+    text.lines().any(|line| {
+        let mut fields = line.split(' ');
+        let dev_matches = fields.nth(2) == Some(want.as_str());
+        dev_matches
+            && line
+                .split_once(" - ")
+                .and_then(|(_, rest)| rest.split(' ').next())
+                .is_some_and(|fs| fs.starts_with("fuse"))
+    })
+}
