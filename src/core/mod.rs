@@ -7,7 +7,9 @@
 #![forbid(unsafe_code)]
 
 pub mod audit_settings;
+pub mod codex_version;
 pub mod digest;
+pub mod effective_session;
 pub mod evaluate;
 pub mod exception_hint;
 pub mod fix;
