@@ -21,5 +21,6 @@ pub mod policy;
 pub mod redact;
 pub mod rule_check;
 pub mod rules;
+pub mod session_plan;
 pub mod session_shape;
 pub mod url;
