@@ -6,11 +6,12 @@
 //! - finishes pending terminations: a process gone since its SIGTERM gets its `terminated`
 //!   record, one still running at the end of `terminate_grace` gets SIGKILL (scheduled, never
 //!   slept on);
-//! - on its scan period, finds every Codex session ([`crate::platform::sessions`]) and judges it: the home
-//!   it uses (the engine's verdict, or read through the session's own mount namespace), the
-//!   credentials in its environment and `OPENAI_BASE_URL`. A violating session of an in-scope,
-//!   non-root user is told why (its terminal, a desktop notification), then its native process
-//!   and npm wrapper get SIGTERM.
+//! - on its scan period, finds every Codex session ([`crate::platform::sessions`]), gathers what
+//!   it uses (its home's verdict, or the home read through the session's own mount namespace; its
+//!   effective session, [`crate::platform::session_files::effective`]) and acts on the plan of
+//!   [`crate::core::session_plan::plan_session`]: a session to stop is told why (its terminal, a
+//!   desktop notification), then its native process and npm wrapper get SIGTERM. Nothing is
+//!   decided here.
 //!
 //! A credential the agent cannot move out (a home it will not open, another mount namespace) is
 //! recorded as `enforcement_failed` and its sessions are stopped all the same.
