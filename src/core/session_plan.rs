@@ -115,6 +115,7 @@ fn judge_session(
             },
             config: ConfigState::Unreadable {
                 reason: String::new(),
+                unjudged: false,
             },
         };
         let broken: Vec<Violation> = evaluate::evaluate(policy, &obs, now)
@@ -231,9 +232,13 @@ pub fn plan_session(policy: &Policy, facts: &SessionFacts, now: jiff::Timestamp)
             record,
             unmovable,
         } => {
+            // The config rules of a resolved session are judged on its own layers (read as its
+            // user, the home's config.toml among them), which replace the home's.
+            let resolved = facts.session.is_some();
             let stopping: Vec<Violation> = violations
                 .iter()
                 .filter(|v| session_shape::stops_sessions(v.rule))
+                .filter(|v| !(resolved && crate::core::fix::is_config_rule(v.rule)))
                 .cloned()
                 .collect();
             if !stopping.is_empty() {
