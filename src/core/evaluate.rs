@@ -142,7 +142,33 @@ pub fn evaluate(policy: &Policy, obs: &Observation, now: jiff::Timestamp) -> Ver
         ConfigState::Absent => check_config(&mut found, &config, &CodexConfig::default()),
         ConfigState::Present { config: cfg } => check_config(&mut found, &config, cfg),
         // Codex refuses to start with a config it cannot parse.
-        ConfigState::Unreadable { .. } => {}
+        ConfigState::Unreadable {
+            unjudged: false, ..
+        } => {}
+        // Codex reads what the agent could not: never a pass of the [config] rules.
+        ConfigState::Unreadable {
+            unjudged: true,
+            reason,
+        } => {
+            let set = [
+                (
+                    config.allowed_model_providers.is_some(),
+                    Rule::ConfigModelProvider,
+                ),
+                (config.allowed_base_urls.is_some(), Rule::ConfigBaseUrl),
+                (
+                    config.allowed_credential_stores.is_some(),
+                    Rule::ConfigCredentialStore,
+                ),
+            ];
+            for (_, rule) in set.into_iter().filter(|(on, _)| *on) {
+                found.add(
+                    rule,
+                    "",
+                    format!("config.toml could not be judged: {}", shown(reason)),
+                );
+            }
+        }
     }
 
     Verdict {

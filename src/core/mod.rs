@@ -8,7 +8,9 @@
 
 pub mod audit_settings;
 pub mod codex_build;
+pub mod codex_version;
 pub mod digest;
+pub mod effective_session;
 pub mod evaluate;
 pub mod exception_hint;
 pub mod fix;
@@ -20,5 +22,6 @@ pub mod policy;
 pub mod redact;
 pub mod rule_check;
 pub mod rules;
+pub mod session_plan;
 pub mod session_shape;
 pub mod url;

@@ -70,6 +70,14 @@ pub struct Session {
     /// The session's environment; `None` when it could not be read. Holds secrets: never
     /// printed, only handed to [`session_shape`] to reduce.
     pub environ: Option<Vec<(String, String)>>,
+    /// Its command line (may hold secrets: `-c …experimental_bearer_token=…`; never printed).
+    pub argv: Vec<String>,
+    /// `/proc/PID/exe`, in the session's view.
+    pub exe: Option<PathBuf>,
+    /// `/proc/PID/cwd`, in the session's view.
+    pub cwd: Option<PathBuf>,
+    /// The session sees the agent's file system (same mount namespace and root).
+    pub same_view: bool,
 }
 
 impl std::fmt::Debug for Session {
@@ -161,7 +169,15 @@ pub fn scan(owner_home: &dyn Fn(u32) -> Option<PathBuf>) -> Vec<Session> {
                     };
                     wrappers.insert(pid, (id, uid));
                     if let Some((Client::TypeScript, version)) = js_package_of(pid, uid, &argv) {
-                        natives.push((pid, None, None, Client::TypeScript, Some(version)));
+                        natives.push((
+                            pid,
+                            None,
+                            None,
+                            Client::TypeScript,
+                            Some(version),
+                            argv.clone(),
+                            exe.clone(),
+                        ));
                     }
                 }
             }
@@ -171,13 +187,17 @@ pub fn scan(owner_home: &dyn Fn(u32) -> Option<PathBuf>) -> Vec<Session> {
                 environ,
                 Client::Native,
                 build.and_then(|b| b.version),
+                argv,
+                exe,
             )),
-            Shape::TypeScriptClient => natives.push((pid, None, None, Client::TypeScript, None)),
+            Shape::TypeScriptClient => {
+                natives.push((pid, None, None, Client::TypeScript, None, argv, exe))
+            }
             Shape::SandboxHelper | Shape::Tool | Shape::NotCodex => {}
         }
     }
     let mut sessions = Vec::new();
-    for (pid, subcommand, environ, client, version) in natives {
+    for (pid, subcommand, environ, client, version, argv, exe) in natives {
         let Some(st) = stat_of(pid) else { continue };
         let Ok(status) = read_small(&proc_path(pid, "status"), 16 * 1024) else {
             continue;
@@ -199,6 +219,10 @@ pub fn scan(owner_home: &dyn Fn(u32) -> Option<PathBuf>) -> Vec<Session> {
         };
         let (home_in_session, access) =
             locate_home(pid, uid, environ.as_deref(), our_ns, owner_home);
+        let same_view = matches!(access, HomeAccess::Host(_))
+            || (our_ns.is_some()
+                && mnt_ns(&pid.to_string()) == our_ns
+                && std::fs::read_link(proc_path(pid, "root")).is_ok_and(|r| r == Path::new("/")));
         sessions.push(Session {
             id: ProcId {
                 pid,
@@ -218,6 +242,10 @@ pub fn scan(owner_home: &dyn Fn(u32) -> Option<PathBuf>) -> Vec<Session> {
             home_in_session,
             access,
             environ,
+            argv,
+            exe,
+            cwd: std::fs::read_link(proc_path(pid, "cwd")).ok(),
+            same_view,
         });
     }
     sessions
@@ -426,16 +454,26 @@ pub fn read_home_beneath(
         Ok(None) => ConfigState::Absent,
         Ok(Some(b)) => match observe::config::parse_config(&String::from_utf8_lossy(b)) {
             Ok(config) => ConfigState::Present { config },
-            Err(reason) => ConfigState::Unreadable { reason },
+            Err(reason) => ConfigState::Unreadable {
+                reason,
+                unjudged: false,
+            },
         },
         Err(reason) => ConfigState::Unreadable {
             reason: reason.clone(),
+            unjudged: true,
         },
     };
     (
         Observation { home, auth, config },
         env_keys_of(config_bytes.ok().flatten()),
     )
+}
+
+/// The owner of `path` itself (a symlink's own owner, not its target's).
+pub fn owner_of(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path).ok().map(|md| md.uid())
 }
 
 /// The providers' `env_key`s of a home the agent reaches on its own file system.

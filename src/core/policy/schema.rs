@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::core::policy::{
     ApiKeyKind, ConfigRules, CredentialStore, LoginMethod, LoginRules, Mode, Policy,
+    UnjudgedSessions,
 };
 use crate::core::rules::Rule;
 
@@ -19,6 +20,8 @@ pub enum Kind {
     /// A non-empty string.
     Text,
     Mode,
+    /// `"terminate"` or `"record"` (`[enforce] unjudged_sessions`).
+    Unjudged,
     Bool,
     /// `"500ms"`, `"5s"`, `"2m"`, `"1h"`.
     Duration,
@@ -42,6 +45,7 @@ impl Kind {
     pub fn allowed_values(self) -> Option<Vec<&'static str>> {
         match self {
             Kind::Mode => Some(vec!["enforce", "monitor"]),
+            Kind::Unjudged => Some(vec!["terminate", "record"]),
             Kind::Methods => Some(LoginMethod::ALL.map(LoginMethod::as_str).to_vec()),
             Kind::KeyKinds => Some(ApiKeyKind::NAMEABLE.map(ApiKeyKind::as_str).to_vec()),
             Kind::Stores => Some(CredentialStore::ALL.map(CredentialStore::as_str).to_vec()),
@@ -53,7 +57,7 @@ impl Kind {
     pub fn is_list(self) -> bool {
         !matches!(
             self,
-            Kind::Text | Kind::Mode | Kind::Bool | Kind::Duration | Kind::Uid
+            Kind::Text | Kind::Mode | Kind::Unjudged | Kind::Bool | Kind::Duration | Kind::Uid
         )
     }
 
@@ -73,6 +77,7 @@ impl Kind {
 pub enum Value {
     Text(String),
     Mode(Mode),
+    Unjudged(UnjudgedSessions),
     Bool(bool),
     Duration(Duration),
     Uid(u32),
@@ -364,6 +369,19 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         section: "enforce",
+        name: "unjudged_sessions",
+        kind: Kind::Unjudged,
+        default: Some("\"terminate\""),
+        doc: "A running session the agent cannot judge (home unknown or not the user's, argv or environment unreadable): `terminate` stops it in enforce mode, `record` only records it.",
+        rule: None,
+        target: Target::Policy(|p, v| {
+            if let Value::Unjudged(v) = v {
+                p.enforce.unjudged_sessions = v
+            }
+        }),
+    },
+    Key {
+        section: "enforce",
         name: "native_requirements",
         kind: Kind::Bool,
         default: Some("true"),
@@ -630,6 +648,7 @@ mod tests {
         let samples = |kind: Kind| match kind {
             Kind::Text => "\"x\"",
             Kind::Mode => "\"enforce\"",
+            Kind::Unjudged => "\"record\"",
             Kind::Bool => "maybe",
             Kind::Duration => "\"9s\"",
             Kind::Uid => "4242",

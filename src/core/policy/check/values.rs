@@ -9,7 +9,7 @@ use toml::de::DeValue;
 use super::{Checker, Context, join, suggest};
 use crate::core::policy::diag::Code;
 use crate::core::policy::schema::{KNOWN_PLANS, Kind, Value, parse_duration};
-use crate::core::policy::{ApiKeyKind, CredentialStore, LoginMethod, Mode};
+use crate::core::policy::{ApiKeyKind, CredentialStore, LoginMethod, Mode, UnjudgedSessions};
 
 impl Checker<'_> {
     pub(super) fn check_value(
@@ -37,6 +37,14 @@ impl Checker<'_> {
                     _ => Mode::Monitor,
                 };
                 Some(Value::Mode(mode))
+            }
+            Kind::Unjudged => {
+                let s = self.string(key, value)?;
+                let v = match self.one_of(key, s, span, &["terminate", "record"])? {
+                    "record" => UnjudgedSessions::Record,
+                    _ => UnjudgedSessions::Terminate,
+                };
+                Some(Value::Unjudged(v))
             }
             Kind::Bool => match value.get_ref() {
                 DeValue::Boolean(b) => Some(Value::Bool(*b)),
