@@ -234,11 +234,17 @@ fn the_native_binary_copied_to_bin_editor_is_stopped_before_the_router_hears_fro
     let pid = session.id();
     wait_gone(&mut session);
     let v = m.wait_event("violation", |r| r["pid"] == pid);
-    assert_eq!(v["rules"], serde_json::json!(["env.credential"]), "{v}");
+    // The key in the environment, and the route on the command line (argv is judged too).
+    assert_eq!(
+        v["rules"],
+        serde_json::json!(["config.base-url", "env.credential"]),
+        "{v}"
+    );
     assert_eq!(v["session"], "exec", "{v}");
-    let evidence = v["evidence"][0]["evidence"].as_str().unwrap();
+    let evidence = v["evidence"].to_string();
     assert!(
-        evidence.contains("CODEX_API_KEY in the environment"),
+        evidence.contains("CODEX_API_KEY (env) in the environment")
+            && evidence.contains("openai_base_url (argv)"),
         "{evidence}"
     );
     let t = m.wait_event("terminated", |r| r["pid"] == pid);
@@ -359,7 +365,8 @@ fn the_typescript_client_under_node_22_renamed_is_stopped_before_the_router_hear
     assert!(rules.contains(&"config.base-url".into()), "{v}");
     let evidence = v["evidence"].to_string();
     assert!(
-        evidence.contains("OPENAI_API_KEY in the environment"),
+        evidence.contains("OPENAI_API_KEY (env) in the environment")
+            && evidence.contains("OPENAI_BASE_URL (env)"),
         "{evidence}"
     );
     m.wait_event("terminated", |r| r["pid"] == pid);
