@@ -23,7 +23,7 @@ use crate::platform::inventory;
 use crate::platform::policy_store;
 use crate::platform::safefs::{Dir, Stat};
 use crate::platform::vault::journal::Decision;
-use crate::platform::vault::{Judgement, Quarantined, Reason, Vault};
+use crate::platform::vault::{Judgement, Quarantined, Reason, SupersededCredential, Vault};
 
 /// Records kept in memory while the audit log cannot be written; beyond this the oldest go, and
 /// the next record written says how many.
@@ -205,12 +205,11 @@ impl Enforcer {
         for (decision, q) in done {
             let home = home_of(&decision);
             let outcome = quarantine_outcome(q);
-            let credential = match &outcome.outcome {
-                Outcome::Vaulted { vault_id } => {
-                    self.vault.meta(vault_id).ok().and_then(|m| m.credential)
-                }
+            let meta = match &outcome.outcome {
+                Outcome::Vaulted { vault_id } => self.vault.meta(vault_id).ok(),
                 _ => None,
             };
+            let credential = meta.as_ref().and_then(|m| m.credential.clone());
             let event = match outcome.outcome {
                 Outcome::Vaulted { .. } | Outcome::MovedAside { .. } => Event::Quarantined,
                 _ => Event::EnforcementFailed,
@@ -218,7 +217,8 @@ impl Enforcer {
             let mut fields = home_fields(&home, credential)
                 .with("recovered", true)
                 .with("decision", &decision.id)
-                .with_outcome(&outcome);
+                .with_outcome(&outcome)
+                .with_superseded(meta.as_ref().map_or(&[][..], |m| &m.superseded_credentials));
             if event == Event::EnforcementFailed {
                 fields.error.get_or_insert_with(|| {
                     "interrupted before the credential moved; it is judged again where it is"
@@ -279,8 +279,8 @@ impl Enforcer {
             let outcome = match action {
                 Action::Record => continue,
                 Action::Quarantine => {
-                    let (outcome, credential) = self.quarantine(&obs, &report);
-                    vaulted.push((report.actions.len(), credential));
+                    let (outcome, held) = self.quarantine(&obs, &report);
+                    vaulted.push((report.actions.len(), held));
                     outcome
                 }
                 Action::FixPermissions => fix_permissions(&obs.home),
@@ -314,11 +314,11 @@ impl Enforcer {
                 (_, Action::FixPermissions) => Event::PermissionsFixed,
                 (_, Action::Record) => continue,
             };
-            let held = vaulted
-                .iter()
-                .find(|(i, _)| *i == index)
-                .map_or_else(|| credential.clone(), |(_, c)| c.clone());
-            let mut fields = home_fields(&obs.home, held);
+            let (held, superseded) = vaulted.iter().find(|(i, _)| *i == index).map_or_else(
+                || (credential.clone(), &[][..]),
+                |(_, h)| (h.credential.clone(), &h.superseded[..]),
+            );
+            let mut fields = home_fields(&obs.home, held).with_superseded(superseded);
             fields.rules = report.verdict.rule_codes();
             if let Some(message) = &self.engine.policy().enforce.message {
                 fields = fields.with("message", message);
@@ -331,13 +331,9 @@ impl Enforcer {
         report
     }
 
-    /// Quarantine the home's credential; the outcome and, when vaulted, the credential the vault
+    /// Quarantine the home's credential; the outcome and, when vaulted, the credentials the vault
     /// entry holds.
-    fn quarantine(
-        &self,
-        obs: &Observation,
-        report: &HomeReport,
-    ) -> (ActionOutcome, Option<CredentialSummary>) {
+    fn quarantine(&self, obs: &Observation, report: &HomeReport) -> (ActionOutcome, Held) {
         let reason = Reason {
             user: obs.home.user.as_deref(),
             uid: obs.home.uid,
@@ -354,8 +350,11 @@ impl Enforcer {
         {
             Ok(q) => {
                 let held = match &q {
-                    Quarantined::Vaulted(meta) => meta.credential.clone(),
-                    _ => None,
+                    Quarantined::Vaulted(meta) => Held {
+                        credential: meta.credential.clone(),
+                        superseded: meta.superseded_credentials.clone(),
+                    },
+                    _ => Held::default(),
                 };
                 (quarantine_outcome(q), held)
             }
@@ -366,7 +365,7 @@ impl Enforcer {
                         error: format!("{e:#}"),
                     },
                 },
-                None,
+                Held::default(),
             ),
         }
     }
@@ -383,6 +382,13 @@ impl Enforcer {
             })
             .collect()
     }
+}
+
+/// What one vault entry holds: its credential and the earlier contents it keeps beside it.
+#[derive(Default)]
+struct Held {
+    credential: Option<CredentialSummary>,
+    superseded: Vec<SupersededCredential>,
 }
 
 fn home_fields(home: &CodexHome, credential: Option<CredentialSummary>) -> Fields {
@@ -434,6 +440,7 @@ fn fix_permissions(home: &CodexHome) -> ActionOutcome {
 
 trait WithOutcome {
     fn with_outcome(self, o: &ActionOutcome) -> Fields;
+    fn with_superseded(self, s: &[SupersededCredential]) -> Fields;
 }
 
 impl WithOutcome for Fields {
@@ -443,6 +450,16 @@ impl WithOutcome for Fields {
         self.vault_id = o.outcome.vault_id().map(str::to_string);
         self.error = o.outcome.error().map(str::to_string);
         self
+    }
+
+    /// Every earlier content the vault entry keeps (`superseded-N.json`), each named by its
+    /// file, SHA-256 and credential summary: no vaulted credential goes unrecorded.
+    fn with_superseded(self, s: &[SupersededCredential]) -> Fields {
+        if s.is_empty() {
+            self
+        } else {
+            self.with("superseded", s)
+        }
     }
 }
 

@@ -65,9 +65,21 @@ pub struct Meta {
     /// being moved), kept as `superseded-N.json` in the entry.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub superseded: u32,
+    /// What each `superseded-N.json` holds (its file, SHA-256 and credential), oldest first, so
+    /// the `quarantined` record names every credential the entry keeps, not only the last.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub superseded_credentials: Vec<SupersededCredential>,
     /// Not a regular file: it stays aside in the home under this name, and nothing was copied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub left_aside: Option<String>,
+}
+
+/// One earlier content of a credential vaulted in the same quarantine.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SupersededCredential {
+    pub file: String,
+    pub sha256: String,
+    pub credential: Option<CredentialSummary>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -366,13 +378,20 @@ impl Vault {
             .dir
             .ensure_subdir(&decision.id, 0o700)
             .context("creating the vault entry")?;
-        let superseded = match &previous {
+        let (superseded, superseded_credentials) = match &previous {
             Some(prev) => {
                 let n = prev.superseded + 1;
-                entry.rename(AUTH_FILE, &entry, &format!("superseded-{n}.json"), true)?;
-                n
+                let file = format!("superseded-{n}.json");
+                entry.rename(AUTH_FILE, &entry, &file, true)?;
+                let mut list = prev.superseded_credentials.clone();
+                list.push(SupersededCredential {
+                    file,
+                    sha256: prev.sha256.clone(),
+                    credential: prev.credential.clone(),
+                });
+                (n, list)
             }
-            None => 0,
+            None => (0, Vec::new()),
         };
         let mut meta = Meta::from_decision(decision, Some(stat), recovered);
         meta.codex_home = home_dir.path().to_path_buf();
@@ -385,6 +404,7 @@ impl Vault {
         meta.credential = judgement.credential;
         meta.sha256 = crate::core::digest::sha256_hex(bytes);
         meta.superseded = superseded;
+        meta.superseded_credentials = superseded_credentials;
         // Atomic: an earlier attempt cut short (a full disk) may have left a partial file. The
         // credential is durable before its metadata exists, and the metadata is what marks an
         // entry complete.
@@ -569,6 +589,7 @@ impl Meta {
             recovered,
             sha256: String::new(),
             superseded: 0,
+            superseded_credentials: Vec::new(),
             left_aside: None,
         }
     }
