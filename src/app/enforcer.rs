@@ -127,6 +127,41 @@ impl Enforcer {
         }
     }
 
+    /// [`Enforcer::record`] for records that belong together (a violation and its quarantine):
+    /// appended in one batch, durable with one fsync, unless earlier ones wait in the backlog.
+    pub fn record_all(&self, records: Vec<(Event, Fields)>) {
+        if records.len() < 2 || !self.backlog.borrow().is_empty() {
+            for (event, fields) in records {
+                self.record(event, fields);
+            }
+            return;
+        }
+        for (event, fields) in &records {
+            crate::app::oplog::narrate(*event, fields);
+        }
+        self.audit.configure(self.engine.policy().audit);
+        let stamp = self.stamp();
+        if let Err(e) = self.audit.append_batch(records.clone(), &stamp) {
+            tracing::error!(
+                error = %format!("{e:#}"),
+                "cannot write the audit log; the records are kept in memory until it can be"
+            );
+            let happened_at = jiff::Timestamp::now().to_string();
+            let mut backlog = self.backlog.borrow_mut();
+            for (event, fields) in records {
+                if backlog.len() >= MAX_BACKLOG {
+                    backlog.remove(0);
+                    self.dropped.set(self.dropped.get() + 1);
+                }
+                backlog.push((
+                    event,
+                    stamp.clone(),
+                    fields.with("happened_at", &happened_at),
+                ));
+            }
+        }
+    }
+
     /// Append every pending record, oldest first; stop at the first failure.
     pub fn flush_backlog(&self) {
         loop {
@@ -262,6 +297,12 @@ impl Enforcer {
 
     /// Judge one observation and act on it: quarantine or fix permissions as planned, record.
     pub fn judge(&mut self, obs: Observation) -> HomeReport {
+        self.judge_through(obs, None)
+    }
+
+    /// [`Enforcer::judge`] acting through `home_dir`, the home's directory handle the observation
+    /// was read through (held from discovery), so the move opens no path again.
+    pub fn judge_through(&mut self, obs: Observation, home_dir: Option<&Dir>) -> HomeReport {
         let mut report = self.engine.judge(&obs);
         if report.compliant {
             self.last_recorded.remove(&obs.home.path);
@@ -279,7 +320,7 @@ impl Enforcer {
             let outcome = match action {
                 Action::Record => continue,
                 Action::Quarantine => {
-                    let (outcome, held) = self.quarantine(&obs, &report);
+                    let (outcome, held) = self.quarantine(&obs, &report, home_dir);
                     vaulted.push((report.actions.len(), held));
                     outcome
                 }
@@ -287,6 +328,10 @@ impl Enforcer {
             };
             report.actions.push(outcome);
         }
+        // The violation and what was done about it are written together, durable with one fsync
+        // (group commit); the vault decisions close after that.
+        let mut batch = Vec::new();
+        let mut finished = Vec::new();
         let repeat = self.last_recorded.get(&obs.home.path) == Some(&key);
         if !repeat || acts {
             let mut fields = home_fields(&obs.home, credential.clone());
@@ -303,7 +348,7 @@ impl Enforcer {
             if !report.verdict.exceptions_applied.is_empty() {
                 fields = fields.with("exceptions_applied", &report.verdict.exceptions_applied);
             }
-            self.record(Event::Violation, fields);
+            batch.push((Event::Violation, fields));
             self.last_recorded.insert(obs.home.path.clone(), key);
         }
         for (index, outcome) in report.actions.iter().enumerate() {
@@ -323,17 +368,26 @@ impl Enforcer {
             if let Some(message) = &self.engine.policy().enforce.message {
                 fields = fields.with("message", message);
             }
-            self.record(event, fields.with_outcome(outcome));
+            batch.push((event, fields.with_outcome(outcome)));
             if let Some(id) = outcome.outcome.vault_id() {
-                self.finish(id);
+                finished.push(id.to_string());
             }
+        }
+        self.record_all(batch);
+        for id in finished {
+            self.finish(&id);
         }
         report
     }
 
     /// Quarantine the home's credential; the outcome and, when vaulted, the credentials the vault
     /// entry holds.
-    fn quarantine(&self, obs: &Observation, report: &HomeReport) -> (ActionOutcome, Held) {
+    fn quarantine(
+        &self,
+        obs: &Observation,
+        report: &HomeReport,
+        home_dir: Option<&Dir>,
+    ) -> (ActionOutcome, Held) {
         let reason = Reason {
             user: obs.home.user.as_deref(),
             uid: obs.home.uid,
@@ -346,7 +400,7 @@ impl Enforcer {
         };
         match self
             .vault
-            .quarantine(&obs.home, &reason, &judge, self.settings().settle)
+            .quarantine(&obs.home, home_dir, &reason, &judge, self.settings().settle)
         {
             Ok(q) => {
                 let held = match &q {

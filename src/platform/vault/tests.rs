@@ -65,7 +65,7 @@ fn quarantine_then_restore_round_trips() {
     std::fs::set_permissions(home.join(AUTH_FILE), std::fs::Permissions::from_mode(0o640)).unwrap();
     let vault = Vault::open(&tmp.path().join("state")).unwrap();
     let q = vault
-        .quarantine(&codex_home(&home), &reason(), &judge, SETTLE)
+        .quarantine(&codex_home(&home), None, &reason(), &judge, SETTLE)
         .unwrap();
     let Quarantined::Vaulted(meta) = q else {
         panic!("not vaulted: {q:?}")
@@ -101,7 +101,7 @@ fn bytes_that_became_allowed_before_the_move_are_put_back() {
     let home = home_with(tmp.path(), br#"{"ok":true}"#);
     let vault = Vault::open(&tmp.path().join("state")).unwrap();
     let q = vault
-        .quarantine(&codex_home(&home), &reason(), &judge, SETTLE)
+        .quarantine(&codex_home(&home), None, &reason(), &judge, SETTLE)
         .unwrap();
     assert!(matches!(q, Quarantined::PutBack), "{q:?}");
     assert_eq!(
@@ -126,7 +126,7 @@ fn a_fifo_is_moved_aside_not_read() {
     .unwrap();
     let vault = Vault::open(&tmp.path().join("state")).unwrap();
     let q = vault
-        .quarantine(&codex_home(&home), &reason(), &judge, SETTLE)
+        .quarantine(&codex_home(&home), None, &reason(), &judge, SETTLE)
         .unwrap();
     assert!(
         matches!(q, Quarantined::MovedAside { kind: "FIFO", .. }),
@@ -197,7 +197,7 @@ fn a_planted_vault_entry_cannot_make_restore_create_a_setuid_or_foreign_file() {
     let home = home_with(tmp.path(), b"{\"a\":1}");
     let vault = Vault::open(&tmp.path().join("state")).unwrap();
     let Quarantined::Vaulted(meta) = vault
-        .quarantine(&codex_home(&home), &reason(), &judge, SETTLE)
+        .quarantine(&codex_home(&home), None, &reason(), &judge, SETTLE)
         .unwrap()
     else {
         panic!()
