@@ -337,8 +337,8 @@ pub fn observe(home: &CodexHome) -> Reading {
     observe_in(&mut Pass::default(), home)
 }
 
-/// How many home handles a pass holds: half the open-file limit (raised to its hard limit
-/// first), so the agent keeps room for its own files. Homes beyond it are opened per event.
+/// How many home handles a pass holds: the open-file limit (raised to its hard limit first)
+/// less 1,024 kept for the agent's own files. Homes beyond it are opened per event.
 fn held_budget() -> usize {
     use rustix::process::{Resource, getrlimit, setrlimit};
     let mut limit = getrlimit(Resource::Nofile);
@@ -351,7 +351,7 @@ fn held_budget() -> usize {
         }
     }
     let cur = limit.current.map_or(usize::MAX, |c| c as usize);
-    cur.saturating_sub(512) / 2
+    cur.saturating_sub(1024)
 }
 
 /// [`observe`], as part of a pass over many homes.

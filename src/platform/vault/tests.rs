@@ -217,3 +217,35 @@ fn a_planted_vault_entry_cannot_make_restore_create_a_setuid_or_foreign_file() {
     let home_owner = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&home).unwrap());
     assert_eq!(std::os::unix::fs::MetadataExt::uid(&md), home_owner);
 }
+
+/// A crash inside the vault's group commit can leave `meta.json` on disk while the credential's
+/// bytes never reached it. Recovery must not take that entry as complete (and remove the aside
+/// file, the only copy left): it vaults the aside bytes again.
+#[test]
+fn recovery_does_not_trust_an_entry_whose_credential_never_reached_the_disk() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bytes = b"{\"auth_mode\":\"apikey\",\"k\":1}";
+    let home = home_with(tmp.path(), bytes);
+    let vault = Vault::open(&tmp.path().join("state")).unwrap();
+    let decision = vault.decide(&codex_home(&home), &reason()).unwrap();
+    std::fs::rename(home.join(AUTH_FILE), home.join(decision.aside_name())).unwrap();
+    // What the crash left: the metadata naming the bytes, an empty credential file.
+    let entry = tmp.path().join("state/vault").join(&decision.id);
+    std::fs::create_dir(&entry).unwrap();
+    let mut meta = Meta::from_decision(&decision, None, false);
+    meta.sha256 = crate::core::digest::sha256_hex(bytes);
+    std::fs::write(entry.join("meta.json"), serde_json::to_vec(&meta).unwrap()).unwrap();
+    std::fs::write(entry.join(AUTH_FILE), b"").unwrap();
+
+    let done = vault
+        .recover(&|d| codex_home(&d.codex_home), &judge, SETTLE)
+        .unwrap();
+    assert_eq!(done.len(), 1);
+    assert!(
+        matches!(done[0].1, Quarantined::Vaulted(_)),
+        "{:?}",
+        done[0].1
+    );
+    assert_eq!(std::fs::read(entry.join(AUTH_FILE)).unwrap(), bytes);
+    assert!(!home.join(decision.aside_name()).exists());
+}
