@@ -346,7 +346,7 @@ fn held_budget() -> usize {
         && cur < max
     {
         limit.current = Some(max);
-        if setrlimit(Resource::Nofile, limit.clone()).is_err() {
+        if setrlimit(Resource::Nofile, limit).is_err() {
             limit.current = Some(cur);
         }
     }

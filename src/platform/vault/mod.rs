@@ -237,7 +237,7 @@ impl Vault {
             },
         };
         let aside = decision.aside_name();
-        match home_dir.rename(AUTH_FILE, &home_dir, &aside, true) {
+        match home_dir.rename(AUTH_FILE, home_dir, &aside, true) {
             Ok(()) => {}
             Err(e) => {
                 self.journal.done(&decision.id)?;
