@@ -1,5 +1,6 @@
-//! The fleet benchmark: the real agent on scratch machines of every shape, each figure beside its
-//! target (issue 8).
+//! The fleet benchmark: the real agent on scratch machines of every shape, each figure beside the
+//! floor measured in the same run and its ratio to it (issue 17; docs/performance.md). Exits 1
+//! when a target is missed.
 //!
 //! ```sh
 //! cargo bench --bench fleet                      # everything, every shape (~10 min on 2 cores)
