@@ -1,5 +1,6 @@
-//! The fleet benchmark: the real agent on scratch machines of every shape, each figure beside its
-//! target (issue 8).
+//! The fleet benchmark: the real agent on scratch machines of every shape, each figure beside the
+//! floor measured in the same run and its ratio to it (issue 17; docs/performance.md). Exits 1
+//! when a target is missed.
 //!
 //! ```sh
 //! cargo bench --bench fleet                      # everything, every shape (~10 min on 2 cores)
@@ -8,7 +9,7 @@
 //!
 //! Options (after `--`): `--only A,B` (latency, scan, check, storm, sessions), `--shapes`
 //! (`1`, `N/one` = N homes with one owner, `N/each` = N homes with an owner each; default
-//! `1,1000/one,1000/each,10000/one,10000/each`), `--rounds N` (violations per shape, default 200),
+//! `1,1000/one,1000/each,10000/each,100000/each`), `--rounds N` (violations per shape, default 200),
 //! `--budget S` (seconds of violations per shape at most, default 60: a slow agent gets fewer
 //! rounds, never a different measurement), `--bin PATH` (the agent binary; default the one cargo
 //! built: point it at an older build to compare), `--make-machine SHAPE` (build one machine, print
@@ -55,7 +56,7 @@ fn main() {
     );
     let run = |what: &str| opts.only.is_empty() || opts.only.iter().any(|o| o == what);
     if run("latency") {
-        floor(&opts, &mut results);
+        disk_floor(&mut results);
     }
     for shape in &opts.shapes {
         if run("latency") || run("scan") {
@@ -71,6 +72,7 @@ fn main() {
     if run("sessions") {
         sessions(&opts, &mut results);
     }
+    growth(&mut results);
     results.print();
     results.save(&out_dir, &opts);
     plot(&out_dir.join("latency.svg"), &results.series);
@@ -79,6 +81,63 @@ fn main() {
         out_dir.join("results.json").display(),
         out_dir.join("latency.svg").display()
     );
+    let missed: Vec<String> = results
+        .rows
+        .iter()
+        .filter(|r| r["met"] == false)
+        .map(|r| {
+            format!(
+                "{} [{}]",
+                r["metric"].as_str().unwrap_or(""),
+                r["shape"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    if !missed.is_empty() {
+        eprintln!("targets missed: {}", missed.join("; "));
+        std::process::exit(1);
+    }
+}
+
+/// Growth with machine size, from the figures of this run: the first scan per home and the
+/// out-of-reach p50 at 10,000 and 100,000 homes (an owner each) over those at 1,000. Linear or
+/// better is a per-home scan ratio ≤ 1.5 (a margin for this shared machine's noise); flat is an
+/// out-of-reach ratio (each over its own floor) ≤ 1.5.
+fn growth(results: &mut Results) {
+    let find = |metric: &str, shape: &str| {
+        results
+            .rows
+            .iter()
+            .find(|r| r["metric"] == metric && r["shape"] == shape)
+            .and_then(|r| r["value"].as_f64())
+    };
+    let base = Shape {
+        homes: 1000,
+        each: true,
+    };
+    let mut rows = Vec::new();
+    for n in [10_000, 100_000] {
+        let big = Shape {
+            homes: n,
+            each: true,
+        };
+        if let (Some(a), Some(b)) = (
+            find("first full scan (start → status written)", &base.name()),
+            find("first full scan (start → status written)", &big.name()),
+        ) {
+            let per_home = (b / n as f64) / (a / 1000.0);
+            rows.push((format!("growth: first scan per home, {n} / 1000"), per_home));
+        }
+        if let (Some(a), Some(b)) = (
+            find("out of reach p50 / floor p50", &base.name()),
+            find("out of reach p50 / floor p50", &big.name()),
+        ) {
+            rows.push((format!("growth: out of reach p50 ratio, {n} / 1000"), b / a));
+        }
+    }
+    for (metric, v) in rows {
+        results.add(&metric, "owner each", v, "×", Some(1.5));
+    }
 }
 
 // ---- options --------------------------------------------------------------------------------
@@ -113,7 +172,7 @@ impl Opts {
     fn parse() -> Opts {
         let mut opts = Opts {
             only: Vec::new(),
-            shapes: parse_shapes("1,1000/one,1000/each,10000/one,10000/each"),
+            shapes: parse_shapes("1,1000/one,1000/each,10000/each,100000/each"),
             rounds: 200,
             budget: Duration::from_secs(60),
             bin: PathBuf::from(env!("CARGO_BIN_EXE_codex-warden")),
@@ -177,22 +236,22 @@ impl Results {
             .push(json!({"metric": metric, "shape": shape, "note": note}));
     }
 
+    /// Report p50, p99, max and n of `samples`; returns (p50, p99) in ms.
     fn distribution(
         &mut self,
         moment: &str,
         shape: &str,
         samples: &mut [Duration],
-        p50: Option<f64>,
-        p99: Option<f64>,
-    ) {
+    ) -> Option<(f64, f64)> {
         if samples.is_empty() {
             self.add_note(moment, shape, "no samples".into());
-            return;
+            return None;
         }
         samples.sort();
         let ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1e3).collect();
-        self.add(&format!("{moment} p50"), shape, pct(&ms, 0.5), "ms", p50);
-        self.add(&format!("{moment} p99"), shape, pct(&ms, 0.99), "ms", p99);
+        let (p50, p99) = (pct(&ms, 0.5), pct(&ms, 0.99));
+        self.add(&format!("{moment} p50"), shape, p50, "ms", None);
+        self.add(&format!("{moment} p99"), shape, p99, "ms", None);
         self.add(
             &format!("{moment} max"),
             shape,
@@ -209,6 +268,7 @@ impl Results {
         );
         self.series
             .insert((shape.to_string(), moment.to_string()), ms);
+        Some((p50, p99))
     }
 
     fn print(&self) {
@@ -473,10 +533,42 @@ impl Agent {
     }
 
     /// Context switches (every time a thread of the agent slept and was woken) and CPU ticks.
+    /// The process connector's thread (`exec-events`) is left out of the switches: it wakes for
+    /// every program started anywhere on the machine, which is the machine's activity, not the
+    /// agent's ([`Agent::connector_wakeups`] counts it).
     fn wakeups_and_ticks(&self) -> (u64, u64) {
+        let switches = self.switches(|comm| comm != "exec-events");
+        let mut ticks = 0;
+        if let Ok(tasks) = std::fs::read_dir(format!("/proc/{}/task", self.pid())) {
+            for t in tasks.flatten() {
+                let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+                let Ok(stat) = std::fs::read_to_string(t.path().join("stat")) else {
+                    continue;
+                };
+                if comm.trim() == "exec-events" {
+                    continue;
+                }
+                let after = &stat[stat.rfind(')').unwrap() + 2..];
+                let f: Vec<&str> = after.split_whitespace().collect();
+                ticks += f[11].parse::<u64>().unwrap_or(0) + f[12].parse::<u64>().unwrap_or(0);
+            }
+        }
+        (switches, ticks)
+    }
+
+    /// Context switches of the process connector's thread.
+    fn connector_wakeups(&self) -> u64 {
+        self.switches(|comm| comm == "exec-events")
+    }
+
+    fn switches(&self, thread: impl Fn(&str) -> bool) -> u64 {
         let mut switches = 0;
         if let Ok(tasks) = std::fs::read_dir(format!("/proc/{}/task", self.pid())) {
             for t in tasks.flatten() {
+                let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+                if !thread(comm.trim()) {
+                    continue;
+                }
                 let s = std::fs::read_to_string(t.path().join("status")).unwrap_or_default();
                 for l in s.lines() {
                     if let Some(v) = l
@@ -488,11 +580,7 @@ impl Agent {
                 }
             }
         }
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap();
-        let after = &stat[stat.rfind(')').unwrap() + 2..];
-        let f: Vec<&str> = after.split_whitespace().collect();
-        let ticks = f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap();
-        (switches, ticks)
+        switches
     }
 
     /// Wait until the agent used no CPU for a second (at most 120 s); the time since the call.
@@ -585,7 +673,7 @@ fn per_shape(opts: &Opts, shape: Shape, results: &mut Results) {
         &name,
         first.as_secs_f64(),
         "s",
-        (shape.homes >= 10_000).then_some(1.0),
+        (shape.homes == 10_000).then_some(1.0),
     );
     // The agent may still be writing status (every user's file, the first time): wait until it
     // used no CPU for a second, and say how long that took.
@@ -598,7 +686,6 @@ fn per_shape(opts: &Opts, shape: Shape, results: &mut Results) {
         None,
     );
     let rss_target = match shape.homes {
-        1000 => Some(10.0),
         10_000 => Some(32.0),
         _ => None,
     };
@@ -618,8 +705,17 @@ fn per_shape(opts: &Opts, shape: Shape, results: &mut Results) {
         None,
     );
     let (w0, t0) = agent.wakeups_and_ticks();
+    let c0 = agent.connector_wakeups();
     std::thread::sleep(Duration::from_secs(5));
     let (w1, t1) = agent.wakeups_and_ticks();
+    let c1 = agent.connector_wakeups();
+    results.add(
+        "idle: process connector wakeups in 5 s (programs started on the machine)",
+        &name,
+        (c1 - c0) as f64,
+        "wakeups",
+        None,
+    );
     results.add(
         "idle wakeups in 5 s",
         &name,
@@ -636,21 +732,32 @@ fn per_shape(opts: &Opts, shape: Shape, results: &mut Results) {
     );
 
     if opts.only.is_empty() || opts.only.iter().any(|o| o == "latency") {
-        let (mut gone, mut durable) = violations(opts, &m);
-        results.distribution(
-            "violation → out of reach",
+        let (mut gone, mut durable, mut floor) = violations(opts, &m);
+        let gone_p = results.distribution("violation → out of reach", &name, &mut gone);
+        let durable_p = results.distribution("violation → durable", &name, &mut durable);
+        let floor_p = results.distribution(
+            "floor: notification + fdatasync'd append + rename",
             &name,
-            &mut gone,
-            Some(0.5),
-            Some(2.0),
+            &mut floor,
         );
-        results.distribution(
-            "violation → durable",
-            &name,
-            &mut durable,
-            Some(1.5),
-            Some(5.0),
-        );
+        if let (Some(g), Some(d), Some(f)) = (gone_p, durable_p, floor_p) {
+            results.add(
+                "out of reach p50 / floor p50",
+                &name,
+                g.0 / f.0,
+                "×",
+                Some(1.5),
+            );
+            results.add(
+                "out of reach p99 / floor p99",
+                &name,
+                g.1 / f.1,
+                "×",
+                Some(3.0),
+            );
+            results.add("durable p50 / floor p50", &name, d.0 / f.0, "×", Some(3.0));
+            results.add("durable p99 / floor p99", &name, d.1 / f.1, "×", None);
+        }
         status_staleness(&m, &name, results);
         std::thread::sleep(Duration::from_millis(1500));
         let len = std::fs::metadata(m.root.join("state/status.json")).map_or(0, |m| m.len());
@@ -673,67 +780,15 @@ fn per_shape(opts: &Opts, shape: Shape, results: &mut Results) {
     drop(agent);
 }
 
-/// The floor under the agent's figures, on the same disk in the same run: what a minimal
-/// watcher does for one violation (inotify notification, one rename out of the home, one
-/// fdatasync'd 300-byte append), and a bare fdatasync'd append.
-fn floor(opts: &Opts, results: &mut Results) {
-    use notify::Watcher as _;
+/// A bare fdatasync'd 300-byte append on this disk, for reference.
+fn disk_floor(results: &mut Results) {
     let tmp = tempfile::tempdir().unwrap();
-    let home = tmp.path().join("home");
-    std::fs::create_dir(&home).unwrap();
-    let log_path = tmp.path().join("log");
-    let (tx, rx) = std::sync::mpsc::channel::<()>();
-    let watched = home.clone();
-    let mut log = std::fs::OpenOptions::new()
+    let mut f = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(&log_path)
+        .open(tmp.path().join("log"))
         .unwrap();
-    let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-        let Ok(event) = res else { return };
-        if !matches!(
-            event.kind,
-            notify::EventKind::Access(notify::event::AccessKind::Close(_))
-        ) {
-            return;
-        }
-        if std::fs::rename(watched.join("auth.json"), watched.join(".aside")).is_ok() {
-            log.write_all(&[b'x'; 300]).unwrap();
-            log.sync_data().unwrap();
-            let _ = tx.send(());
-        }
-    })
-    .unwrap();
-    watcher
-        .watch(&home, notify::RecursiveMode::NonRecursive)
-        .unwrap();
-    let mut gone = Vec::new();
-    let mut synced = Vec::new();
-    for _ in 0..opts.rounds.min(200) {
-        write_auth(&home, BAD_AUTH);
-        let t0 = Instant::now();
-        while std::fs::symlink_metadata(home.join("auth.json")).is_ok() {
-            assert!(t0.elapsed() < Duration::from_secs(10));
-        }
-        gone.push(t0.elapsed());
-        rx.recv().unwrap();
-        synced.push(t0.elapsed());
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let shape = "floor (bare watcher)";
-    results.distribution("violation → out of reach", shape, &mut gone, None, None);
-    results.distribution(
-        "rename + fdatasync'd append",
-        shape,
-        &mut synced,
-        None,
-        None,
-    );
     let mut fsyncs = Vec::new();
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(&log_path)
-        .unwrap();
     for _ in 0..200 {
         f.write_all(&[b'x'; 300]).unwrap();
         let t = Instant::now();
@@ -744,9 +799,62 @@ fn floor(opts: &Opts, results: &mut Results) {
         "one fdatasync'd 300-byte append",
         "floor (disk)",
         &mut fsyncs,
-        None,
-        None,
     );
+}
+
+/// The floor under the agent's out-of-reach and durable figures, measured beside it in the same
+/// run on the same disk (rounds alternate with the agent's): a bare notify watcher on a home of
+/// its own (outside the agent's scope) that, on the write's notification, appends 300 bytes and
+/// fdatasyncs them, then renames auth.json out of the home: the least any agent that records its
+/// decision before the move can do.
+struct FloorWatcher {
+    home: PathBuf,
+    _watcher: notify::RecommendedWatcher,
+}
+
+impl FloorWatcher {
+    fn new(root: &Path) -> FloorWatcher {
+        use notify::Watcher as _;
+        let home = root.join("floor/.codex");
+        std::fs::create_dir_all(&home).unwrap();
+        let watched = home.clone();
+        let mut log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(root.join("floor/decisions.log"))
+            .unwrap();
+        let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+            let Ok(event) = res else { return };
+            if !matches!(
+                event.kind,
+                notify::EventKind::Access(notify::event::AccessKind::Close(_))
+            ) || !watched.join("auth.json").exists()
+            {
+                return;
+            }
+            log.write_all(&[b'x'; 300]).unwrap();
+            log.sync_data().unwrap();
+            let _ = std::fs::rename(watched.join("auth.json"), watched.join(".aside"));
+        })
+        .unwrap();
+        watcher
+            .watch(&home, notify::RecursiveMode::NonRecursive)
+            .unwrap();
+        FloorWatcher {
+            home,
+            _watcher: watcher,
+        }
+    }
+
+    /// One violation: the time from the close of the write until auth.json is gone.
+    fn round(&self) -> Duration {
+        write_auth(&self.home, BAD_AUTH);
+        let t0 = Instant::now();
+        while std::fs::symlink_metadata(self.home.join("auth.json")).is_ok() {
+            assert!(t0.elapsed() < Duration::from_secs(10));
+        }
+        t0.elapsed()
+    }
 }
 
 /// How stale status is: one more violation, in a home not touched yet, and the time until the
@@ -789,7 +897,9 @@ fn status_staleness(m: &Machine, name: &str, results: &mut Results) {
 }
 
 /// Violating writes in homes spread over the machine; one at a time, each meeting an idle agent.
-fn violations(opts: &Opts, m: &Machine) -> (Vec<Duration>, Vec<Duration>) {
+fn violations(opts: &Opts, m: &Machine) -> (Vec<Duration>, Vec<Duration>, Vec<Duration>) {
+    let floor = FloorWatcher::new(&m.root);
+    let mut floors = Vec::new();
     let vault = m.root.join("state/vault");
     let mut tail = Tail::new(m.root.join("audit.jsonl"));
     let mut gone = Vec::new();
@@ -821,8 +931,10 @@ fn violations(opts: &Opts, m: &Machine) -> (Vec<Duration>, Vec<Duration>) {
         durable.push(t0.elapsed());
         // A developer does not sign in twice within milliseconds.
         std::thread::sleep(Duration::from_millis(20));
+        floors.push(floor.round());
+        std::thread::sleep(Duration::from_millis(20));
     }
-    (gone, durable)
+    (gone, durable, floors)
 }
 
 fn entries(dir: &Path) -> Vec<std::ffi::OsString> {
@@ -999,22 +1111,131 @@ fn settle(m: &Machine, last_bad: &[bool], good: &[u8]) -> (Option<Duration>, usi
 
 // ---- sessions -------------------------------------------------------------------------------
 
-/// The cost of finding Codex sessions (the process-table scan) with 5,000 processes running, and
-/// what a home appearing costs the agent then (it rediscovers, which scans the process table).
+/// Sessions: a violating Codex session (a Codex-shaped executable with `CODEX_API_KEY` in its
+/// environment) started while 100 or 5,000 other processes run; from the spawn until it is
+/// killed by the agent's SIGTERM, beside the same spawn's exec notification to a bare process-
+/// connector listener in this process (the floor: what any listener learns, and when). Then the
+/// process-table scan and a home appearing, at 5,000 processes.
 fn sessions(opts: &Opts, results: &mut Results) {
     recognition(results);
-    let n = 5000;
-    eprintln!("sessions: spawning {n} processes");
-    let mut children: Vec<Child> = (0..n)
-        .map(|_| {
-            Command::new("sleep")
+    use codex_warden::platform::proc_events::{self, ExecEvent};
+    let Ok(fd) = proc_events::open() else {
+        results.add_note(
+            "sessions",
+            "",
+            "the process connector needs root (CAP_NET_ADMIN): not measured".into(),
+        );
+        return;
+    };
+    let (tx, rx) = std::sync::mpsc::channel::<(u32, Instant)>();
+    std::thread::spawn(move || {
+        proc_events::listen(fd, |e| {
+            if let ExecEvent::Exec(pid) = e {
+                let _ = tx.send((pid, Instant::now()));
+            }
+        })
+    });
+    let shape = Shape {
+        homes: 1,
+        each: true,
+    };
+    let m = machine(shape, 0);
+    // Recognised as Codex by its name (`codex-<target triple>`, as Codex's release binaries are).
+    let bin_dir = m.root.join("bin");
+    std::fs::create_dir_all(&bin_dir).unwrap();
+    let codex = bin_dir.join("codex-x86_64-unknown-linux-musl");
+    std::fs::copy("/bin/sleep", &codex).unwrap();
+    let (agent, _) = m.start(&opts.bin);
+    agent.until_quiet();
+    let mut others: Vec<Child> = Vec::new();
+    for n in [100usize, 5000] {
+        while others.len() < n {
+            others.push(
+                Command::new("sleep")
+                    .arg("3600")
+                    .stdin(Stdio::null())
+                    .spawn()
+                    .expect("spawning sleep"),
+            );
+        }
+        std::thread::sleep(Duration::from_secs(2));
+        while rx.try_recv().is_ok() {}
+        let name = format!("1 home + {n} other processes");
+        let mut stopped = Vec::new();
+        let mut notified = Vec::new();
+        for round in 0..opts.rounds.min(50) {
+            use std::os::unix::process::{CommandExt as _, ExitStatusExt as _};
+            let t0 = Instant::now();
+            let mut child = Command::new(&codex)
                 .arg("3600")
+                .env_clear()
+                .env("CODEX_HOME", &m.homes[0])
+                .env(
+                    "CODEX_API_KEY",
+                    format!("sk-proj-bench-session-{round:04}-abcdefgh"),
+                )
+                .uid(m.uids[0])
+                .gid(m.uids[0])
                 .stdin(Stdio::null())
                 .spawn()
-                .expect("spawning sleep")
-        })
-        .collect();
-    let name = format!("{n} extra processes");
+                .unwrap();
+            let pid = child.id();
+            let mut status = None;
+            while t0.elapsed() < Duration::from_secs(5) {
+                if let Some(s) = child.try_wait().unwrap() {
+                    status = Some(s);
+                    break;
+                }
+                std::thread::sleep(Duration::from_micros(50));
+            }
+            let died = t0.elapsed();
+            let status = status.unwrap_or_else(|| {
+                let _ = child.kill();
+                child.wait().unwrap()
+            });
+            let seen = loop {
+                match rx.recv_timeout(Duration::from_secs(5)) {
+                    Ok((p, at)) if p == pid => break Some(at.duration_since(t0)),
+                    Ok(_) => {}
+                    Err(_) => break None,
+                }
+            };
+            if status.signal() == Some(15) {
+                stopped.push(died);
+            }
+            if let Some(seen) = seen {
+                notified.push(seen);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+            while rx.try_recv().is_ok() {}
+        }
+        let n_stopped = stopped.len();
+        let agent_p = results.distribution("session exec → SIGTERM", &name, &mut stopped);
+        let floor_p = results.distribution(
+            "floor: bare listener exec → notification",
+            &name,
+            &mut notified,
+        );
+        if n_stopped == 0 {
+            results.add_note(
+                "session exec → SIGTERM",
+                &name,
+                "no session was stopped".into(),
+            );
+        }
+        if let (Some(a), Some(f)) = (agent_p, floor_p) {
+            results.add(
+                "session exec → SIGTERM p50 / floor p50",
+                &name,
+                a.0 / f.0,
+                "×",
+                Some(3.0),
+            );
+        }
+    }
+    drop(agent);
+
+    let name = format!("{} extra processes", others.len());
     use codex_warden::platform::processes::{Processes, SystemProcesses};
     let procs = SystemProcesses::default();
     let mut times = Vec::new();
@@ -1025,41 +1246,10 @@ fn sessions(opts: &Opts, results: &mut Results) {
     }
     times.sort_by(f64::total_cmp);
     results.add("process scan (median of 5)", &name, times[2], "ms", None);
-
-    // A home appearing on a 1,000-account machine with these processes running.
-    let shape = Shape {
-        homes: 1000,
-        each: true,
-    };
-    let m = machine(shape, 20);
-    let (agent, _) = m.start(&opts.bin);
-    agent.until_quiet();
-    let mut appear = Vec::new();
-    for i in shape.homes..shape.homes + 20 {
-        let home = &m.homes[i];
-        let t0 = Instant::now();
-        std::fs::create_dir(home).unwrap();
-        chown(home, m.uids[i]);
-        write_auth(home, BAD_AUTH);
-        let ok = wait(Duration::from_secs(60), Duration::from_micros(50), || {
-            std::fs::symlink_metadata(home.join("auth.json")).is_err()
-        });
-        assert!(ok, "a new home's credential was never quarantined");
-        appear.push(t0.elapsed());
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    drop(agent);
-    results.distribution(
-        "new home (mkdir+write) → out of reach",
-        &format!("1000 homes + {n} processes"),
-        &mut appear,
-        None,
-        None,
-    );
-    for c in &mut children {
+    for c in &mut others {
         let _ = c.kill();
     }
-    for c in &mut children {
+    for c in &mut others {
         let _ = c.wait();
     }
 }

@@ -216,3 +216,98 @@ fn kill_nine_at_random_moments_loses_nothing() {
         entries.len()
     );
 }
+
+/// A process that holds auth.json open and keeps rewriting it in place (`pwrite` at 0, as an
+/// editor or a token refresher holding the file does) while the agent moves it: the writes after
+/// the rename land in the aside file, so one quarantine vaults several contents (the earlier ones
+/// as `superseded-N.json`). Every credential the vault holds, superseded or not, must be named by
+/// a `quarantined` record (issue 16: "name every vaulted fingerprint").
+#[test]
+fn in_place_rewrite_storm_names_every_vaulted_key_in_a_record() {
+    use std::os::unix::fs::FileExt as _;
+    let m = Machine::new(&["ria"]);
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    let home = m.codex_home("ria");
+    let auth = home.join("auth.json");
+    let agent = m.start_agent();
+    for round in 0..12 {
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&auth)
+            .unwrap();
+        let start = Instant::now();
+        let mut n = 0;
+        // Same length every time: each write replaces the whole content.
+        while start.elapsed() < Duration::from_millis(150) {
+            let key = format!("sk-proj-inplace-{round:03}-{n:06}-abcdefghijkl");
+            f.write_all_at(api_key_auth(&key).as_bytes(), 0).unwrap();
+            n += 1;
+            std::thread::sleep(Duration::from_micros(400));
+        }
+        drop(f);
+        wait_for("auth.json to leave the home", || !auth.exists());
+    }
+    // A decision whose file kept changing is finished by the next start's recovery.
+    assert!(agent.stop().success());
+    let agent = m.start_agent();
+    wait_for("no aside file left", || {
+        std::fs::read_dir(&home).unwrap().all(|e| {
+            !e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".codex-warden-quarantine-")
+        })
+    });
+    assert!(agent.stop().success());
+
+    let mut named = BTreeSet::new();
+    for r in m.events("quarantined") {
+        if let Some(fp) = r["credential"]["key_fingerprint"].as_str() {
+            named.insert(fp.to_string());
+        }
+        for s in r["superseded"].as_array().into_iter().flatten() {
+            if let Some(fp) = s["credential"]["key_fingerprint"].as_str() {
+                named.insert(fp.to_string());
+            }
+        }
+    }
+    let mut vaulted = 0;
+    let mut superseded = 0;
+    for entry in std::fs::read_dir(m.state_dir().join("vault")).unwrap() {
+        let dir = entry.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(&dir).unwrap() {
+            let file = file.unwrap().path();
+            let name = file.file_name().unwrap().to_string_lossy().into_owned();
+            if name != "auth.json" && !name.starts_with("superseded-") {
+                continue;
+            }
+            let Some(key) = std::fs::read(&file)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                .and_then(|v| v["OPENAI_API_KEY"].as_str().map(str::to_string))
+            else {
+                continue;
+            };
+            vaulted += 1;
+            superseded += usize::from(name.starts_with("superseded-"));
+            assert!(
+                named.contains(&fingerprint(&key)),
+                "{} holds {key}, which no quarantined record names",
+                file.display()
+            );
+        }
+    }
+    eprintln!("{vaulted} vaulted credentials, {superseded} superseded");
+    assert!(
+        superseded > 0,
+        "the storm never rewrote a file mid-move: the test proves nothing"
+    );
+    let verify = m.run(&["audit", "verify"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
+}

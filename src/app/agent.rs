@@ -69,6 +69,8 @@ struct Agent {
     violating: BTreeMap<PathBuf, HomeReport>,
     /// When the agent judged a home newly in violation, for `violations_24h`.
     violations_seen: std::collections::VecDeque<jiff::Timestamp>,
+    /// Holds each home's directory handle from discovery on: events act through it.
+    pass: inventory::Pass,
 }
 
 /// Run until SIGTERM/SIGINT.
@@ -123,6 +125,7 @@ pub fn run(settings: Settings) -> Result<()> {
             jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24),
         )
         .into(),
+        pass: inventory::Pass::default(),
     };
     agent.sessions.listen_for_execs(move || {
         let _ = exec_tx.send(Msg::Changed(Vec::new()));
@@ -314,11 +317,14 @@ impl Agent {
             .retain(|path, _| self.homes.contains_key(path));
         self.violating
             .retain(|path, _| self.homes.contains_key(path));
-        let mut pass = inventory::Pass::default();
+        let mut pass = std::mem::take(&mut self.pass);
+        pass.restart(&|path| self.homes.contains_key(path));
         for home in &homes {
             self.judge_in(&mut pass, home, Instant::now());
         }
         self.missing_home_parents = self.enforcer.engine().missing_home_parents();
+        pass.end();
+        self.pass = pass;
         self.refresh_watches();
         self.note_capped_users();
         self.sessions
@@ -437,6 +443,7 @@ impl Agent {
             // An event on a watched directory itself: it may have been deleted or replaced, and
             // its watch then follows the old inode. Watch whatever has the path now.
             if self.watcher.forget(&path) {
+                self.pass.forget(&path);
                 rediscover = true;
             }
             let parent = path.parent().unwrap_or(Path::new("/"));
@@ -499,7 +506,11 @@ impl Agent {
     /// Judge a home now, or schedule a re-read if its credential is mid-write; hand its status
     /// entry to the writer. Returns whether anything was done to it or its verdict changed.
     fn judge(&mut self, home: &CodexHome, now: Instant) -> bool {
-        self.judge_in(&mut inventory::Pass::default(), home, now)
+        let mut pass = std::mem::take(&mut self.pass);
+        let changed = self.judge_in(&mut pass, home, now);
+        pass.end();
+        self.pass = pass;
+        changed
     }
 
     fn judge_in(&mut self, pass: &mut inventory::Pass, home: &CodexHome, now: Instant) -> bool {
@@ -517,7 +528,9 @@ impl Agent {
             }
         }
         self.settling.remove(&home.path);
-        let report = self.enforcer.judge(reading.observation);
+        let report = self
+            .enforcer
+            .judge_through(reading.observation, reading.dir.as_deref());
         if let Some(vault_id) = report
             .actions
             .iter()

@@ -23,7 +23,7 @@ use crate::platform::inventory;
 use crate::platform::policy_store;
 use crate::platform::safefs::{Dir, Stat};
 use crate::platform::vault::journal::Decision;
-use crate::platform::vault::{Judgement, Quarantined, Reason, Vault};
+use crate::platform::vault::{Judgement, Quarantined, Reason, SupersededCredential, Vault};
 
 /// Records kept in memory while the audit log cannot be written; beyond this the oldest go, and
 /// the next record written says how many.
@@ -132,6 +132,41 @@ impl Enforcer {
         }
     }
 
+    /// [`Enforcer::record`] for records that belong together (a violation and its quarantine):
+    /// appended in one batch, durable with one fsync, unless earlier ones wait in the backlog.
+    pub fn record_all(&self, records: Vec<(Event, Fields)>) {
+        if records.len() < 2 || !self.backlog.borrow().is_empty() {
+            for (event, fields) in records {
+                self.record(event, fields);
+            }
+            return;
+        }
+        for (event, fields) in &records {
+            crate::app::oplog::narrate(*event, fields);
+        }
+        self.audit.configure(self.engine.policy().audit);
+        let stamp = self.stamp();
+        if let Err(e) = self.audit.append_batch(records.clone(), &stamp) {
+            tracing::error!(
+                error = %format!("{e:#}"),
+                "cannot write the audit log; the records are kept in memory until it can be"
+            );
+            let happened_at = jiff::Timestamp::now().to_string();
+            let mut backlog = self.backlog.borrow_mut();
+            for (event, fields) in records {
+                if backlog.len() >= MAX_BACKLOG {
+                    backlog.remove(0);
+                    self.dropped.set(self.dropped.get() + 1);
+                }
+                backlog.push((
+                    event,
+                    stamp.clone(),
+                    fields.with("happened_at", &happened_at),
+                ));
+            }
+        }
+    }
+
     /// Append every pending record, oldest first; stop at the first failure.
     pub fn flush_backlog(&self) {
         loop {
@@ -210,12 +245,11 @@ impl Enforcer {
         for (decision, q) in done {
             let home = home_of(&decision);
             let outcome = quarantine_outcome(q);
-            let credential = match &outcome.outcome {
-                Outcome::Vaulted { vault_id } => {
-                    self.vault.meta(vault_id).ok().and_then(|m| m.credential)
-                }
+            let meta = match &outcome.outcome {
+                Outcome::Vaulted { vault_id } => self.vault.meta(vault_id).ok(),
                 _ => None,
             };
+            let credential = meta.as_ref().and_then(|m| m.credential.clone());
             let event = match outcome.outcome {
                 Outcome::Vaulted { .. } | Outcome::MovedAside { .. } => Event::Quarantined,
                 _ => Event::EnforcementFailed,
@@ -223,7 +257,8 @@ impl Enforcer {
             let mut fields = home_fields(&home, credential)
                 .with("recovered", true)
                 .with("decision", &decision.id)
-                .with_outcome(&outcome);
+                .with_outcome(&outcome)
+                .with_superseded(meta.as_ref().map_or(&[][..], |m| &m.superseded_credentials));
             if event == Event::EnforcementFailed {
                 fields.error.get_or_insert_with(|| {
                     "interrupted before the credential moved; it is judged again where it is"
@@ -267,6 +302,12 @@ impl Enforcer {
 
     /// Judge one observation and act on it: quarantine or fix permissions as planned, record.
     pub fn judge(&mut self, obs: Observation) -> HomeReport {
+        self.judge_through(obs, None)
+    }
+
+    /// [`Enforcer::judge`] acting through `home_dir`, the home's directory handle the observation
+    /// was read through (held from discovery), so the move opens no path again.
+    pub fn judge_through(&mut self, obs: Observation, home_dir: Option<&Dir>) -> HomeReport {
         let mut report = self.engine.judge(&obs);
         if report.compliant {
             self.last_recorded.remove(&obs.home.path);
@@ -284,14 +325,18 @@ impl Enforcer {
             let outcome = match action {
                 Action::Record => continue,
                 Action::Quarantine => {
-                    let (outcome, credential) = self.quarantine(&obs, &report);
-                    vaulted.push((report.actions.len(), credential));
+                    let (outcome, held) = self.quarantine(&obs, &report, home_dir);
+                    vaulted.push((report.actions.len(), held));
                     outcome
                 }
                 Action::FixPermissions => fix_permissions(&obs.home),
             };
             report.actions.push(outcome);
         }
+        // The violation and what was done about it are written together, durable with one fsync
+        // (group commit); the vault decisions close after that.
+        let mut batch = Vec::new();
+        let mut finished = Vec::new();
         let repeat = self.last_recorded.get(&obs.home.path) == Some(&key);
         if !repeat || acts {
             let mut fields = home_fields(&obs.home, credential.clone());
@@ -308,7 +353,7 @@ impl Enforcer {
             if !report.verdict.exceptions_applied.is_empty() {
                 fields = fields.with("exceptions_applied", &report.verdict.exceptions_applied);
             }
-            self.record(Event::Violation, fields);
+            batch.push((Event::Violation, fields));
             self.last_recorded.insert(obs.home.path.clone(), key);
         }
         for (index, outcome) in report.actions.iter().enumerate() {
@@ -319,30 +364,35 @@ impl Enforcer {
                 (_, Action::FixPermissions) => Event::PermissionsFixed,
                 (_, Action::Record) => continue,
             };
-            let held = vaulted
-                .iter()
-                .find(|(i, _)| *i == index)
-                .map_or_else(|| credential.clone(), |(_, c)| c.clone());
-            let mut fields = home_fields(&obs.home, held);
+            let (held, superseded) = vaulted.iter().find(|(i, _)| *i == index).map_or_else(
+                || (credential.clone(), &[][..]),
+                |(_, h)| (h.credential.clone(), &h.superseded[..]),
+            );
+            let mut fields = home_fields(&obs.home, held).with_superseded(superseded);
             fields.rules = report.verdict.rule_codes();
             if let Some(message) = &self.engine.policy().enforce.message {
                 fields = fields.with("message", message);
             }
-            self.record(event, fields.with_outcome(outcome));
+            batch.push((event, fields.with_outcome(outcome)));
             if let Some(id) = outcome.outcome.vault_id() {
-                self.finish(id);
+                finished.push(id.to_string());
             }
+        }
+        self.record_all(batch);
+        for id in finished {
+            self.finish(&id);
         }
         report
     }
 
-    /// Quarantine the home's credential; the outcome and, when vaulted, the credential the vault
+    /// Quarantine the home's credential; the outcome and, when vaulted, the credentials the vault
     /// entry holds.
     fn quarantine(
         &self,
         obs: &Observation,
         report: &HomeReport,
-    ) -> (ActionOutcome, Option<CredentialSummary>) {
+        home_dir: Option<&Dir>,
+    ) -> (ActionOutcome, Held) {
         let reason = Reason {
             user: obs.home.user.as_deref(),
             uid: obs.home.uid,
@@ -355,12 +405,15 @@ impl Enforcer {
         };
         match self
             .vault
-            .quarantine(&obs.home, &reason, &judge, self.settings().settle)
+            .quarantine(&obs.home, home_dir, &reason, &judge, self.settings().settle)
         {
             Ok(q) => {
                 let held = match &q {
-                    Quarantined::Vaulted(meta) => meta.credential.clone(),
-                    _ => None,
+                    Quarantined::Vaulted(meta) => Held {
+                        credential: meta.credential.clone(),
+                        superseded: meta.superseded_credentials.clone(),
+                    },
+                    _ => Held::default(),
                 };
                 (quarantine_outcome(q), held)
             }
@@ -371,7 +424,7 @@ impl Enforcer {
                         error: format!("{e:#}"),
                     },
                 },
-                None,
+                Held::default(),
             ),
         }
     }
@@ -388,6 +441,13 @@ impl Enforcer {
             })
             .collect()
     }
+}
+
+/// What one vault entry holds: its credential and the earlier contents it keeps beside it.
+#[derive(Default)]
+struct Held {
+    credential: Option<CredentialSummary>,
+    superseded: Vec<SupersededCredential>,
 }
 
 fn home_fields(home: &CodexHome, credential: Option<CredentialSummary>) -> Fields {
@@ -439,6 +499,7 @@ fn fix_permissions(home: &CodexHome) -> ActionOutcome {
 
 trait WithOutcome {
     fn with_outcome(self, o: &ActionOutcome) -> Fields;
+    fn with_superseded(self, s: &[SupersededCredential]) -> Fields;
 }
 
 impl WithOutcome for Fields {
@@ -448,6 +509,16 @@ impl WithOutcome for Fields {
         self.vault_id = o.outcome.vault_id().map(str::to_string);
         self.error = o.outcome.error().map(str::to_string);
         self
+    }
+
+    /// Every earlier content the vault entry keeps (`superseded-N.json`), each named by its
+    /// file, SHA-256 and credential summary: no vaulted credential goes unrecorded.
+    fn with_superseded(self, s: &[SupersededCredential]) -> Fields {
+        if s.is_empty() {
+            self
+        } else {
+            self.with("superseded", s)
+        }
     }
 }
 

@@ -144,7 +144,9 @@ impl SessionGuard {
         };
         let (seen, live) = (self.exec_seen.clone(), self.connector.clone());
         live.store(true, Ordering::SeqCst);
-        std::thread::spawn(move || {
+        // Named, so that its wakeups (one per program started on the machine) can be told from
+        // the agent's own (`benches/fleet.rs` counts them apart).
+        let spawned = std::thread::Builder::new().name("exec-events".into()).spawn(move || {
             let err = crate::platform::proc_events::listen(fd, |event| {
                 let relevant = match event {
                     crate::platform::proc_events::ExecEvent::Exec(pid) => {
@@ -162,6 +164,10 @@ impl SessionGuard {
             wake();
             tracing::warn!(error = %err, "process connector stopped: back to the periodic /proc scan");
         });
+        if let Err(e) = spawned {
+            self.connector.store(false, Ordering::SeqCst);
+            tracing::warn!(error = %e, "cannot start the process connector's thread");
+        }
     }
 
     /// The period of full scans for sessions: the configured one, or only a backstop while the

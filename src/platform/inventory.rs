@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::core::home::{AUTH_CAP, AUTH_FILE, CONFIG_FILE, PROFILE_SUFFIX};
 use crate::core::observe::{self, AuthState, CodexHome, ConfigState, Observation};
@@ -233,6 +234,8 @@ pub struct Reading {
     /// auth.json (or config) exists but does not parse: Codex writes in place, so this may be a
     /// half-written file. Read again after a short settle before judging it.
     pub unsettled: bool,
+    /// The home's directory handle the reading went through: what acting on it uses.
+    pub dir: Option<Arc<Dir>>,
 }
 
 /// What the bytes of a credential file say, and whether they parse (a file that does not may be
@@ -264,16 +267,81 @@ pub fn auth_from_bytes(bytes: &[u8], stat: &safefs::Stat) -> (AuthState, bool) {
 /// walked once per pass and each home is reached from it by its last two components, opened
 /// without following any link. Anything else (a link on the way, a refusal) takes the careful
 /// path, [`Dir::open_home`], unchanged.
+///
+/// A pass also holds each home's directory handle once opened (the agent keeps its pass from one
+/// full scan to the next), so an event in a home reads and acts through the handle discovery
+/// opened, never by a walk from `/` again. Before each use the handle is revalidated with one
+/// `lstat` of the home's path: the same directory (device and inode) still has that name, else
+/// the handle is dropped and the home opened afresh the careful way.
 #[derive(Default)]
 pub struct Pass {
     ancestors: HashMap<PathBuf, Option<Dir>>,
+    held: HashMap<PathBuf, HeldHome>,
+    budget: Option<usize>,
+}
+
+struct HeldHome {
+    dir: Arc<Dir>,
+    dev: u64,
+    ino: u64,
 }
 
 /// At most this many grandparents are kept open during a pass.
 const MAX_ANCESTORS: usize = 64;
 
 impl Pass {
-    fn open_home(&mut self, home: &CodexHome) -> std::io::Result<Dir> {
+    /// The handle of `home`: the held one if its path still names it, else opened afresh (and
+    /// held, within the budget of open files).
+    fn open_home(&mut self, home: &CodexHome) -> std::io::Result<Arc<Dir>> {
+        if let Some(held) = self.held.get(&home.path) {
+            match rustix::fs::lstat(&home.path) {
+                Ok(st) if st.st_dev == held.dev && st.st_ino == held.ino => {
+                    return Ok(held.dir.clone());
+                }
+                _ => {
+                    self.held.remove(&home.path);
+                }
+            }
+        }
+        let dir = self.open_fresh(home)?;
+        let budget = *self.budget.get_or_insert_with(held_budget);
+        // A home reached through a symlink (`~/.codex` → elsewhere) fails its revalidation
+        // (the path's `lstat` names the link, not the directory) and is opened afresh each time.
+        if self.held.len() < budget
+            && let Ok(st) = rustix::fs::fstat(dir.as_fd())
+        {
+            let dir = Arc::new(dir);
+            self.held.insert(
+                home.path.clone(),
+                HeldHome {
+                    dir: dir.clone(),
+                    dev: st.st_dev,
+                    ino: st.st_ino,
+                },
+            );
+            return Ok(dir);
+        }
+        Ok(Arc::new(dir))
+    }
+
+    /// Drop the handle held for `path` (its directory was deleted or replaced).
+    pub fn forget(&mut self, path: &Path) {
+        self.held.remove(path);
+    }
+
+    /// Start a new pass: grandparents are walked again, home handles stay held (each is
+    /// revalidated when used); homes no longer in `keep` are let go.
+    pub fn restart(&mut self, keep: &dyn Fn(&Path) -> bool) {
+        self.ancestors.clear();
+        self.held.retain(|path, _| keep(path));
+    }
+
+    /// Let the grandparent handles of this pass go (kept only for the length of a pass).
+    pub fn end(&mut self) {
+        self.ancestors.clear();
+    }
+
+    fn open_fresh(&mut self, home: &CodexHome) -> std::io::Result<Dir> {
         let path = &home.path;
         let parts = (|| {
             let name = path.file_name()?.to_str()?;
@@ -306,6 +374,23 @@ pub fn observe(home: &CodexHome) -> Reading {
     observe_in(&mut Pass::default(), home)
 }
 
+/// How many home handles a pass holds: the open-file limit (raised to its hard limit first)
+/// less 1,024 kept for the agent's own files. Homes beyond it are opened per event.
+fn held_budget() -> usize {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let mut limit = getrlimit(Resource::Nofile);
+    if let (Some(cur), Some(max)) = (limit.current, limit.maximum)
+        && cur < max
+    {
+        limit.current = Some(max);
+        if setrlimit(Resource::Nofile, limit).is_err() {
+            limit.current = Some(cur);
+        }
+    }
+    let cur = limit.current.map_or(usize::MAX, |c| c as usize);
+    cur.saturating_sub(1024)
+}
+
 /// [`observe`], as part of a pass over many homes.
 pub fn observe_in(pass: &mut Pass, home: &CodexHome) -> Reading {
     let mut unsettled = false;
@@ -319,6 +404,7 @@ pub fn observe_in(pass: &mut Pass, home: &CodexHome) -> Reading {
                     config: ConfigState::Absent,
                 },
                 unsettled: false,
+                dir: None,
             };
         }
         Err(e) => {
@@ -335,6 +421,7 @@ pub fn observe_in(pass: &mut Pass, home: &CodexHome) -> Reading {
                     config: ConfigState::Absent,
                 },
                 unsettled: false,
+                dir: None,
             };
         }
     };
@@ -369,6 +456,7 @@ pub fn observe_in(pass: &mut Pass, home: &CodexHome) -> Reading {
             config,
         },
         unsettled: unsettled || config_unsettled,
+        dir: Some(dir),
     }
 }
 

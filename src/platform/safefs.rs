@@ -344,6 +344,28 @@ impl Dir {
         self.replace_with(name, mode, bytes, None, true)
     }
 
+    /// The first half of [`Dir::replace_file`] for group commit: `bytes` written to a temp file
+    /// beside `name`, not synced. Returns its name and the open file: the caller syncs it with
+    /// others at once ([`sync_together`]) and then gives it its name ([`Dir::commit_staged`]).
+    pub fn stage_file(&self, name: &str, mode: u32, bytes: &[u8]) -> io::Result<(String, File)> {
+        check_name(name)?;
+        let tmp = format!(".{name}.tmp.{}", std::process::id());
+        let _ = self.unlink(&tmp);
+        let file = self.write_new(&tmp, mode, bytes, None, false)?;
+        Ok((tmp, file))
+    }
+
+    /// The second half: the synced temp file takes `name` (atomically replacing it).
+    pub fn commit_staged(&self, tmp: &str, name: &str) -> io::Result<()> {
+        self.rename(tmp, self, name, false)
+    }
+
+    /// Create a new file (exclusive, no symlink followed, exact mode) holding `bytes`, not
+    /// synced: for a fresh directory whose files are synced together ([`sync_together`]).
+    pub fn create_unsynced(&self, name: &str, mode: u32, bytes: &[u8]) -> io::Result<File> {
+        self.write_new(name, mode, bytes, None, false)
+    }
+
     /// Replace a file atomically (temp file, rename) with no fsync at all: for snapshots that
     /// are cheap to lose and rewritten often.
     ///
@@ -584,6 +606,29 @@ fn walk(mut fd: OwnedFd, at: &Path, path: &Path, links: &mut usize) -> io::Resul
         }
     }
     Ok(fd)
+}
+
+/// Group commit: fsync every file and directory in `fds` at once (one thread each beside the
+/// caller's), so the filesystem's journal can cover them with one commit instead of one commit
+/// each in series. Returns the first error; every fsync is waited for either way.
+pub fn sync_together(fds: &[std::os::fd::BorrowedFd<'_>]) -> io::Result<()> {
+    let Some((first, rest)) = fds.split_first() else {
+        return Ok(());
+    };
+    std::thread::scope(|s| {
+        let others: Vec<_> = rest
+            .iter()
+            .map(|fd| s.spawn(move || rustix::fs::fsync(fd)))
+            .collect();
+        let mut result = rustix::fs::fsync(first).map_err(io::Error::from);
+        for t in others {
+            let r = t.join().unwrap_or(Err(Errno::IO)).map_err(io::Error::from);
+            if result.is_ok() {
+                result = r;
+            }
+        }
+        result
+    })
 }
 
 #[cfg(test)]

@@ -329,6 +329,22 @@ pub fn write_anchor(state: &Dir, anchor: &Anchor) -> Result<()> {
         .context("writing the audit anchor")
 }
 
+/// The anchor written to a temp file beside it, not yet synced nor named: the writer syncs it
+/// together with the log ([`crate::platform::safefs::sync_together`]), then [`commit_anchor`].
+pub fn stage_anchor(state: &Dir, anchor: &Anchor) -> Result<(String, File)> {
+    let bytes = serde_json::to_vec(anchor)?;
+    state
+        .stage_file(ANCHOR_FILE, 0o600, &bytes)
+        .context("writing the audit anchor")
+}
+
+/// The synced staged anchor takes the anchor's name.
+pub fn commit_anchor(state: &Dir, staged: &str) -> Result<()> {
+    state
+        .commit_staged(staged, ANCHOR_FILE)
+        .context("writing the audit anchor")
+}
+
 /// Identity of an open file, as the anchor keeps it.
 pub fn identity(file: &File) -> Result<(u64, u64, u64)> {
     let m = file.metadata()?;

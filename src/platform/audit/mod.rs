@@ -182,6 +182,19 @@ impl AuditLog {
         &self.path
     }
 
+    /// Append several records, durable together (one fsync for the batch in the signed chain).
+    /// Returns the last `seq`.
+    pub fn append_batch(&self, records: Vec<(Event, Fields)>, stamp: &Stamp) -> Result<u64> {
+        if let Some(w) = &self.keyed {
+            return w.append_batch(records, stamp);
+        }
+        let mut seq = 0;
+        for (event, fields) in records {
+            seq = self.append(event, stamp, fields)?;
+        }
+        Ok(seq)
+    }
+
     /// Append one record and fsync it. Returns its `seq`.
     pub fn append(&self, event: Event, stamp: &Stamp, fields: Fields) -> Result<u64> {
         if let Some(w) = &self.keyed {

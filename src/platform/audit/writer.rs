@@ -27,7 +27,8 @@ use crate::platform::audit::chain::{self as audit_chain, Anchor, Keys, LineCheck
 use crate::platform::audit::files as audit_files;
 use crate::platform::audit::syslog::Syslog;
 use crate::platform::audit::{Event, Fields, GENESIS, Stamp};
-use crate::platform::safefs::Dir;
+use crate::platform::safefs::{self, Dir};
+use std::os::fd::AsFd;
 
 /// How much of the end of the log is searched for the last sound record.
 const TAIL_WINDOW: u64 = 1024 * 1024;
@@ -101,17 +102,23 @@ impl Writer {
 
     /// Append one record (after whatever the state of the log calls for) and fsync it.
     pub fn append(&self, event: Event, stamp: &Stamp, fields: Fields) -> Result<u64> {
-        self.write(Some((event, fields)), stamp)
+        self.write(vec![(event, fields)], stamp)
+    }
+
+    /// Append several records with one write and one fsync (group commit): the decision's
+    /// `violation` and its `quarantined` record are durable together. Returns the last seq.
+    pub fn append_batch(&self, records: Vec<(Event, Fields)>, stamp: &Stamp) -> Result<u64> {
+        self.write(records, stamp)
     }
 
     /// Look at the log now (after logrotate's SIGHUP): record a rotation or tampering at once
     /// rather than with the next event. Returns the last seq written, if any.
     pub fn reopen(&self, stamp: &Stamp) -> Result<Option<u64>> {
-        let seq = self.write(None, stamp)?;
+        let seq = self.write(Vec::new(), stamp)?;
         Ok((seq > 0).then_some(seq))
     }
 
-    fn write(&self, main: Option<(Event, Fields)>, stamp: &Stamp) -> Result<u64> {
+    fn write(&self, main: Vec<(Event, Fields)>, stamp: &Stamp) -> Result<u64> {
         let state = Dir::open(&self.state_dir)
             .with_context(|| format!("opening state dir {}", self.state_dir.display()))?;
         let _lock = audit_chain::lock(&self.state_dir)?;
@@ -161,7 +168,7 @@ impl Writer {
                 (a.seq, a.hash.clone())
             }
         };
-        if main.is_none() && pre.is_empty() {
+        if main.is_empty() && pre.is_empty() {
             // Nothing to say yet: a torn tail stays until a record can say it was cut.
             return Ok(0);
         }
@@ -175,13 +182,13 @@ impl Writer {
             len: tail.len,
         };
         let mut wrote = Vec::new();
-        for (i, (ev, mut f)) in pre.into_iter().chain(main).enumerate() {
-            if i == 0 {
-                f.extra.extend(std::mem::take(&mut first_notes.extra));
-            }
-            seq += 1;
-            prev = self.put(&state, &mut out, seq, &prev, ev, stamp, f, &mut wrote)?;
+        let mut batch: Vec<(Event, Fields)> = pre.into_iter().chain(main).collect();
+        if let Some((_, f)) = batch.first_mut() {
+            f.extra.extend(std::mem::take(&mut first_notes.extra));
         }
+        self.put(
+            &state, &mut out, &mut seq, &mut prev, batch, stamp, &mut wrote,
+        )?;
         let settings = self.settings.get();
         if settings.max_size_bytes() > 0 && out.len >= settings.max_size_bytes() {
             // Size rotation: the new file starts with a record saying so, written now, so the
@@ -207,15 +214,13 @@ impl Writer {
             if let Some(r) = rotated.first().and_then(|f| self.first_sound(f)) {
                 fields = fields.with("retained_from_seq", r);
             }
-            seq += 1;
             self.put(
                 &state,
                 &mut out,
-                seq,
-                &prev,
-                Event::LogRotated,
+                &mut seq,
+                &mut prev,
+                vec![(Event::LogRotated, fields)],
                 stamp,
-                fields,
                 &mut wrote,
             )?;
         }
@@ -227,42 +232,56 @@ impl Writer {
         Ok(seq)
     }
 
-    /// Write one record, fsync it, move the anchor to it. Returns its hash.
+    /// Write records after `seq`/`prev` (advancing both) in one append, then make them durable
+    /// and move the anchor to the last (group commit): the log's fdatasync and the fsync of the
+    /// new anchor's temp file run together, and the anchor takes its name only once the log is
+    /// durable, so it never claims records a crash could lose.
     #[allow(clippy::too_many_arguments)]
     fn put(
         &self,
         state: &Dir,
         out: &mut Out,
-        seq: u64,
-        prev: &str,
-        event: Event,
+        seq: &mut u64,
+        prev: &mut String,
+        records: Vec<(Event, Fields)>,
         stamp: &Stamp,
-        fields: Fields,
         wrote: &mut Vec<Value>,
-    ) -> Result<String> {
-        let (line, record, hash) = self.render(seq, prev, event, stamp, fields)?;
+    ) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let mut text = String::new();
+        for (event, fields) in records {
+            *seq += 1;
+            let (line, record, hash) = self.render(*seq, prev, event, stamp, fields)?;
+            text.push_str(&line);
+            *prev = hash;
+            wrote.push(record);
+        }
         out.file.seek(SeekFrom::End(0))?;
         out.file
-            .write_all(line.as_bytes())
+            .write_all(text.as_bytes())
             .context("writing the audit log")?;
-        out.file.sync_data().context("syncing the audit log")?;
-        out.len += line.len() as u64;
-        // The record is durable and counts from here on: an anchor that cannot follow (a full
-        // disk) is caught up by the next append, never a reason to write the record again.
-        if let Err(e) = audit_chain::write_anchor(
-            state,
-            &Anchor {
-                seq,
-                hash: hash.clone(),
-                dev: out.dev,
-                ino: out.ino,
-                size: out.len,
-            },
-        ) {
+        out.len += text.len() as u64;
+        let anchor = Anchor {
+            seq: *seq,
+            hash: prev.clone(),
+            dev: out.dev,
+            ino: out.ino,
+            size: out.len,
+        };
+        let staged = audit_chain::stage_anchor(state, &anchor);
+        let synced = match &staged {
+            Ok((_, tmp)) => safefs::sync_together(&[out.file.as_fd(), tmp.as_fd()]),
+            Err(_) => out.file.sync_data(),
+        };
+        synced.context("syncing the audit log")?;
+        // The records are durable and count from here on: an anchor that cannot follow (a full
+        // disk) is caught up by the next append, never a reason to write the records again.
+        if let Err(e) = staged.and_then(|(name, _)| audit_chain::commit_anchor(state, &name)) {
             tracing::warn!(error = %format!("{e:#}"), "cannot update the audit anchor");
         }
-        wrote.push(record);
-        Ok(hash)
+        Ok(())
     }
 
     /// The record to write when the log ends before the anchor: a rotation if the newest

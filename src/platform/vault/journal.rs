@@ -61,6 +61,10 @@ enum Line {
 pub struct Journal {
     vault: Dir,
     file: Mutex<File>,
+    /// 32 bytes from the kernel, read once when the journal opens: each nonce is derived from it
+    /// and a counter, so a quarantine reads no `/dev/urandom` on its way to the rename.
+    nonce_key: [u8; 32],
+    nonces: std::sync::atomic::AtomicU64,
 }
 
 impl Journal {
@@ -68,10 +72,30 @@ impl Journal {
         let file = vault
             .open_append(JOURNAL, 0o600)
             .context("opening the vault's decision journal")?;
+        let mut nonce_key = [0u8; 32];
+        File::open("/dev/urandom")
+            .and_then(|mut f| f.read_exact(&mut nonce_key))
+            .context("reading /dev/urandom")?;
         Ok(Journal {
             vault: Dir::open(vault.path())?,
             file: Mutex::new(file),
+            nonce_key,
+            nonces: std::sync::atomic::AtomicU64::new(0),
         })
+    }
+
+    /// 32 hex digits no user can predict: SHA-256 of the journal's secret key and a counter
+    /// (a keyed hash of distinct inputs, so as unpredictable as the key, never repeated by this
+    /// process; another process has another key).
+    pub fn nonce(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let n = self
+            .nonces
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut h = Sha256::new();
+        h.update(self.nonce_key);
+        h.update(n.to_le_bytes());
+        crate::core::digest::hex(&h.finalize()[..16])
     }
 
     /// Lock the journal file that is at its name now (a compaction by another process may have
@@ -162,13 +186,4 @@ fn open_decisions(vault: &Dir) -> Result<Vec<Decision>> {
         }
     }
     Ok(open)
-}
-
-/// 32 random hex digits from the kernel.
-pub fn nonce() -> Result<String> {
-    let mut bytes = [0u8; 16];
-    File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .context("reading /dev/urandom")?;
-    Ok(crate::core::digest::hex(&bytes))
 }

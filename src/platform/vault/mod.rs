@@ -23,6 +23,7 @@
 pub mod journal;
 
 use std::io;
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -65,9 +66,21 @@ pub struct Meta {
     /// being moved), kept as `superseded-N.json` in the entry.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub superseded: u32,
+    /// What each `superseded-N.json` holds (its file, SHA-256 and credential), oldest first, so
+    /// the `quarantined` record names every credential the entry keeps, not only the last.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub superseded_credentials: Vec<SupersededCredential>,
     /// Not a regular file: it stays aside in the home under this name, and nothing was copied.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub left_aside: Option<String>,
+}
+
+/// One earlier content of a credential vaulted in the same quarantine.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SupersededCredential {
+    pub file: String,
+    pub sha256: String,
+    pub credential: Option<CredentialSummary>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -149,7 +162,9 @@ impl Vault {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let now = jiff::Timestamp::now();
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let seed = format!("{}-{}-{n}", now.as_nanosecond(), std::process::id());
+        static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+        let pid = *PID.get_or_init(std::process::id);
+        let seed = format!("{}-{pid}-{n}", now.as_nanosecond());
         let digest = Sha256::digest(seed.as_bytes());
         format!(
             "{}-{}",
@@ -160,15 +175,15 @@ impl Vault {
 
     /// Step 1: journal the decision to quarantine `home`'s credential, durably.
     pub fn decide(&self, home: &CodexHome, reason: &Reason<'_>) -> Result<Decision> {
-        let decision = Self::decision(home, reason)?;
+        let decision = self.decision(home, reason);
         self.journal.decide(&decision)?;
         Ok(decision)
     }
 
-    fn decision(home: &CodexHome, reason: &Reason<'_>) -> Result<Decision> {
-        Ok(Decision {
+    fn decision(&self, home: &CodexHome, reason: &Reason<'_>) -> Decision {
+        Decision {
             id: Self::new_id(),
-            nonce: journal::nonce()?,
+            nonce: self.journal.nonce(),
             codex_home: home.path.clone(),
             user: reason.user.map(str::to_string),
             uid: reason.uid,
@@ -181,18 +196,22 @@ impl Vault {
             evidence: reason.violations.to_vec(),
             credential: reason.credential.clone(),
             policy_revision: reason.policy_revision.to_string(),
-        })
+        }
     }
 
     /// Decide, then move `home/auth.json` into the vault, judging what actually moved.
+    ///
+    /// `home_dir` is the home's directory handle the credential was read through, when the
+    /// caller holds one; without it the home is opened here (the careful walk).
     pub fn quarantine(
         &self,
         home: &CodexHome,
+        home_dir: Option<&Dir>,
         reason: &Reason<'_>,
         judge: Judge<'_>,
         settle: Duration,
     ) -> Result<Quarantined> {
-        let decision = Self::decision(home, reason)?;
+        let decision = self.decision(home, reason);
         let journalled = match self.journal.decide(&decision) {
             Ok(()) => true,
             Err(e) => {
@@ -203,15 +222,22 @@ impl Vault {
                 false
             }
         };
-        let home_dir = match Dir::open_home(&home.path, home.uid) {
-            Ok(dir) => dir,
-            Err(e) => {
-                self.journal.done(&decision.id)?;
-                return Err(e).with_context(|| format!("opening {}", home.path.display()));
-            }
+        let opened;
+        let home_dir = match home_dir {
+            Some(dir) => dir,
+            None => match Dir::open_home(&home.path, home.uid) {
+                Ok(dir) => {
+                    opened = dir;
+                    &opened
+                }
+                Err(e) => {
+                    self.journal.done(&decision.id)?;
+                    return Err(e).with_context(|| format!("opening {}", home.path.display()));
+                }
+            },
         };
         let aside = decision.aside_name();
-        match home_dir.rename(AUTH_FILE, &home_dir, &aside, true) {
+        match home_dir.rename(AUTH_FILE, home_dir, &aside, true) {
             Ok(()) => {}
             Err(e) => {
                 self.journal.done(&decision.id)?;
@@ -232,7 +258,7 @@ impl Vault {
         }
         // Not fsync'd: a crash that loses the rename leaves auth.json in place, and recovery
         // abandons the decision; the credential is judged again at start.
-        self.vault_aside(&home_dir, home, &decision, judge, settle, false, None)
+        self.vault_aside(home_dir, home, &decision, judge, settle, false, None)
     }
 
     /// Steps 3 and 4 for one decision whose credential is aside in `home_dir`; `meta` is what
@@ -366,13 +392,20 @@ impl Vault {
             .dir
             .ensure_subdir(&decision.id, 0o700)
             .context("creating the vault entry")?;
-        let superseded = match &previous {
+        let (superseded, superseded_credentials) = match &previous {
             Some(prev) => {
                 let n = prev.superseded + 1;
-                entry.rename(AUTH_FILE, &entry, &format!("superseded-{n}.json"), true)?;
-                n
+                let file = format!("superseded-{n}.json");
+                entry.rename(AUTH_FILE, &entry, &file, true)?;
+                let mut list = prev.superseded_credentials.clone();
+                list.push(SupersededCredential {
+                    file,
+                    sha256: prev.sha256.clone(),
+                    credential: prev.credential.clone(),
+                });
+                (n, list)
             }
-            None => 0,
+            None => (0, Vec::new()),
         };
         let mut meta = Meta::from_decision(decision, Some(stat), recovered);
         meta.codex_home = home_dir.path().to_path_buf();
@@ -385,17 +418,32 @@ impl Vault {
         meta.credential = judgement.credential;
         meta.sha256 = crate::core::digest::sha256_hex(bytes);
         meta.superseded = superseded;
-        // Atomic: an earlier attempt cut short (a full disk) may have left a partial file. The
-        // credential is durable before its metadata exists, and the metadata is what marks an
-        // entry complete.
+        meta.superseded_credentials = superseded_credentials;
+        // Atomic: an earlier attempt cut short (a full disk) may have left a partial file. Group
+        // commit: the credential, its metadata and both directories are synced at once (one
+        // journal commit, not four in series). Until that returns, nothing depends on the entry:
+        // the aside file stays in the home and the decision stays open; after a crash, recovery
+        // trusts an entry only if its credential hashes to its metadata's `sha256`.
+        let meta_bytes = serde_json::to_vec_pretty(&meta)?;
+        let (auth_tmp, auth_file) = entry
+            .stage_file(AUTH_FILE, 0o600, bytes)
+            .context("writing the credential into the vault")?;
+        let (meta_tmp, meta_file) = entry
+            .stage_file("meta.json", 0o600, &meta_bytes)
+            .context("writing vault metadata")?;
         entry
-            .replace_file(AUTH_FILE, 0o600, bytes)
+            .commit_staged(&auth_tmp, AUTH_FILE)
             .context("writing the credential into the vault")?;
         entry
-            .replace_file("meta.json", 0o600, &serde_json::to_vec_pretty(&meta)?)
+            .commit_staged(&meta_tmp, "meta.json")
             .context("writing vault metadata")?;
-        entry.sync()?;
-        self.dir.sync()?;
+        safefs::sync_together(&[
+            auth_file.as_fd(),
+            meta_file.as_fd(),
+            entry.as_fd(),
+            self.dir.as_fd(),
+        ])
+        .context("syncing the vault entry")?;
         crate::platform::failpoint::hit("after-vault");
         Ok(meta)
     }
@@ -431,7 +479,10 @@ impl Vault {
             // Vaulted before the crash maybe, but maybe not recorded: the caller records it
             // (again, at worst) and finishes it. The aside file is removed only if it still holds
             // exactly what the entry holds (else it is judged and vaulted on top).
-            let vaulted = self.meta(&decision.id).ok();
+            let vaulted = self
+                .meta(&decision.id)
+                .ok()
+                .filter(|m| self.entry_intact(m));
             let home = home_of(&decision);
             let outcome = match Dir::open_home(&home.path, home.uid) {
                 Ok(home_dir) if home_dir.entry_stat(&decision.aside_name())?.is_some() => {
@@ -450,6 +501,17 @@ impl Vault {
             done.push((decision, outcome));
         }
         Ok(done)
+    }
+
+    /// Whether an entry's credential is the one its metadata names (a crash during the group
+    /// commit may leave metadata whose credential never reached the disk). An entry that copied
+    /// nothing (`left_aside`) has none to check.
+    fn entry_intact(&self, meta: &Meta) -> bool {
+        if meta.left_aside.is_some() && meta.sha256.is_empty() {
+            return true;
+        }
+        self.credential_bytes(&meta.id)
+            .is_ok_and(|b| crate::core::digest::sha256_hex(&b) == meta.sha256)
     }
 
     pub fn meta(&self, id: &str) -> Result<Meta> {
@@ -569,6 +631,7 @@ impl Meta {
             recovered,
             sha256: String::new(),
             superseded: 0,
+            superseded_credentials: Vec::new(),
             left_aside: None,
         }
     }

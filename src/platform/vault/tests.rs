@@ -65,7 +65,7 @@ fn quarantine_then_restore_round_trips() {
     std::fs::set_permissions(home.join(AUTH_FILE), std::fs::Permissions::from_mode(0o640)).unwrap();
     let vault = Vault::open(&tmp.path().join("state")).unwrap();
     let q = vault
-        .quarantine(&codex_home(&home), &reason(), &judge, SETTLE)
+        .quarantine(&codex_home(&home), None, &reason(), &judge, SETTLE)
         .unwrap();
     let Quarantined::Vaulted(meta) = q else {
         panic!("not vaulted: {q:?}")
@@ -101,7 +101,7 @@ fn bytes_that_became_allowed_before_the_move_are_put_back() {
     let home = home_with(tmp.path(), br#"{"ok":true}"#);
     let vault = Vault::open(&tmp.path().join("state")).unwrap();
     let q = vault
-        .quarantine(&codex_home(&home), &reason(), &judge, SETTLE)
+        .quarantine(&codex_home(&home), None, &reason(), &judge, SETTLE)
         .unwrap();
     assert!(matches!(q, Quarantined::PutBack), "{q:?}");
     assert_eq!(
@@ -126,7 +126,7 @@ fn a_fifo_is_moved_aside_not_read() {
     .unwrap();
     let vault = Vault::open(&tmp.path().join("state")).unwrap();
     let q = vault
-        .quarantine(&codex_home(&home), &reason(), &judge, SETTLE)
+        .quarantine(&codex_home(&home), None, &reason(), &judge, SETTLE)
         .unwrap();
     assert!(
         matches!(q, Quarantined::MovedAside { kind: "FIFO", .. }),
@@ -197,7 +197,7 @@ fn a_planted_vault_entry_cannot_make_restore_create_a_setuid_or_foreign_file() {
     let home = home_with(tmp.path(), b"{\"a\":1}");
     let vault = Vault::open(&tmp.path().join("state")).unwrap();
     let Quarantined::Vaulted(meta) = vault
-        .quarantine(&codex_home(&home), &reason(), &judge, SETTLE)
+        .quarantine(&codex_home(&home), None, &reason(), &judge, SETTLE)
         .unwrap()
     else {
         panic!()
@@ -216,4 +216,36 @@ fn a_planted_vault_entry_cannot_make_restore_create_a_setuid_or_foreign_file() {
     assert_eq!(md.permissions().mode() & 0o7000, 0, "setuid/setgid/sticky");
     let home_owner = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&home).unwrap());
     assert_eq!(std::os::unix::fs::MetadataExt::uid(&md), home_owner);
+}
+
+/// A crash inside the vault's group commit can leave `meta.json` on disk while the credential's
+/// bytes never reached it. Recovery must not take that entry as complete (and remove the aside
+/// file, the only copy left): it vaults the aside bytes again.
+#[test]
+fn recovery_does_not_trust_an_entry_whose_credential_never_reached_the_disk() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bytes = b"{\"auth_mode\":\"apikey\",\"k\":1}";
+    let home = home_with(tmp.path(), bytes);
+    let vault = Vault::open(&tmp.path().join("state")).unwrap();
+    let decision = vault.decide(&codex_home(&home), &reason()).unwrap();
+    std::fs::rename(home.join(AUTH_FILE), home.join(decision.aside_name())).unwrap();
+    // What the crash left: the metadata naming the bytes, an empty credential file.
+    let entry = tmp.path().join("state/vault").join(&decision.id);
+    std::fs::create_dir(&entry).unwrap();
+    let mut meta = Meta::from_decision(&decision, None, false);
+    meta.sha256 = crate::core::digest::sha256_hex(bytes);
+    std::fs::write(entry.join("meta.json"), serde_json::to_vec(&meta).unwrap()).unwrap();
+    std::fs::write(entry.join(AUTH_FILE), b"").unwrap();
+
+    let done = vault
+        .recover(&|d| codex_home(&d.codex_home), &judge, SETTLE)
+        .unwrap();
+    assert_eq!(done.len(), 1);
+    assert!(
+        matches!(done[0].1, Quarantined::Vaulted(_)),
+        "{:?}",
+        done[0].1
+    );
+    assert_eq!(std::fs::read(entry.join(AUTH_FILE)).unwrap(), bytes);
+    assert!(!home.join(decision.aside_name()).exists());
 }
