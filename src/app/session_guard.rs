@@ -400,7 +400,7 @@ impl SessionGuard {
                     .verdict
                     .violations
                     .iter()
-                    .filter(|v| session_shape::stops_sessions(v.rule))
+                    .filter(|v| v.rule.stops_sessions())
                     .cloned()
                     .collect();
                 if let Some(err) = report
@@ -432,7 +432,7 @@ impl SessionGuard {
                 home_violations = verdict
                     .violations
                     .into_iter()
-                    .filter(|v| session_shape::stops_sessions(v.rule))
+                    .filter(|v| v.rule.stops_sessions())
                     .collect();
                 if !home_violations.is_empty() {
                     record_home = true;
@@ -510,7 +510,12 @@ impl SessionGuard {
             })
             .map(|c| c.var.clone())
             .collect();
-        let fix = session_shape::fix_hint(&policy, &rules, &env_vars);
+        let broken: Vec<Violation> = home_violations
+            .iter()
+            .chain(&env_violations)
+            .cloned()
+            .collect();
+        let fix = session_shape::fix_hint(&policy, Some(&user.name), &broken, &env_vars, now);
         let workspace = policy
             .login
             .allowed_workspaces

@@ -216,7 +216,7 @@ fn sessions_stopped(new: &Engine, rows: &[(HomeReport, Option<HomeReport>)]) -> 
             .iter()
             .filter(|(r, _)| same_path(&r.codex_home, &path))
             .flat_map(|(r, _)| r.verdict.violations.iter())
-            .filter(|v| session_shape::stops_sessions(v.rule))
+            .filter(|v| v.rule.stops_sessions())
             .map(|v| v.rule.code().to_string())
             .collect();
         if let Some(environ) = &session.environ {

@@ -32,7 +32,15 @@ pub fn exception_for(
                 .key_fingerprint
                 .clone()
                 .map(|v| ("allowed_api_key_fingerprints", v)),
-            _ => None,
+            // Not about the credential: a config rule never takes it, and the others no
+            // exception can allow.
+            Rule::LoginInconsistentTokens
+            | Rule::CredentialUnreadable
+            | Rule::CredentialPermissions
+            | Rule::ConfigModelProvider
+            | Rule::ConfigBaseUrl
+            | Rule::ConfigCredentialStore
+            | Rule::EnvCredential => None,
         });
         match value {
             Some((key, value)) => lines.push(format!("{key} = [{value:?}]")),

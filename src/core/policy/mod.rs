@@ -15,6 +15,7 @@ pub mod managed_prefs;
 pub mod mdm;
 pub mod merge;
 pub mod plist_keys;
+pub mod reference;
 pub mod schema;
 pub mod source;
 

@@ -1,8 +1,8 @@
 //! The policy key schema: every key of the policy TOML, declared once.
 //!
 //! Each [`Key`] says where it lives (`[section]`), how its value is checked ([`Kind`], which also
-//! gives the allowed names), its default, a one-line doc, the rule code it drives, and where the
-//! checked value goes in the [`Policy`] model. The checker, the merge, `policy explain`, the docs
+//! gives the allowed names), its default, a one-line doc, and where the checked value goes in the
+//! [`Policy`] model; the rule a key drives is its row in the rules table (`core/rules.rs`). The checker, the merge, `policy explain`, the docs
 //! test and every generated schema read this table: adding a key is one entry here plus its use in
 //! evaluate.
 
@@ -11,7 +11,6 @@ use std::time::Duration;
 use crate::core::policy::{
     ApiKeyKind, ConfigRules, CredentialStore, LoginMethod, LoginRules, Mode, Policy,
 };
-use crate::core::rules::Rule;
 
 /// How a key's value is checked, and which [`Value`] it becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,8 +99,6 @@ pub struct Key {
     /// The default as TOML writes it; `None` when an absent key means "anything" (or "not set").
     pub default: Option<&'static str>,
     pub doc: &'static str,
-    /// The rule a home breaks when it is outside this key's list.
-    pub rule: Option<Rule>,
     pub target: Target,
 }
 
@@ -173,7 +170,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Text,
         default: None,
         doc: "The policy's name, stamped into status and `policy_loaded` records.",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Text(v) = v {
                 p.name = v
@@ -186,7 +182,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Text,
         default: None,
         doc: "The policy's revision, stamped into every audit record.",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Text(v) = v {
                 p.revision = v
@@ -199,7 +194,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Mode,
         default: None,
         doc: "`enforce` acts on violations; `monitor` only records them.",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Mode(v) = v {
                 p.mode = v
@@ -212,7 +206,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Methods,
         default: None,
         doc: "Login methods Codex may use.",
-        rule: Some(Rule::LoginMethod),
         target: Target::Login(|r, v| {
             if let Value::Methods(v) = v {
                 r.allowed_methods = Some(v)
@@ -225,7 +218,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Workspaces,
         default: None,
         doc: "ChatGPT workspaces (`chatgpt_account_id`) a ChatGPT login must belong to.",
-        rule: Some(Rule::LoginWorkspace),
         target: Target::Login(|r, v| {
             if let Value::Strings(v) = v {
                 r.allowed_workspaces = Some(v)
@@ -238,7 +230,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Plans,
         default: None,
         doc: "ChatGPT plan types a login may have (`business`, `enterprise`, `edu`, ...).",
-        rule: Some(Rule::LoginPlan),
         target: Target::Login(|r, v| {
             if let Value::Strings(v) = v {
                 r.allowed_plans = Some(v)
@@ -251,7 +242,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Domains,
         default: None,
         doc: "Email domains a ChatGPT login's email must be in (exact, no subdomains).",
-        rule: Some(Rule::LoginEmailDomain),
         target: Target::Login(|r, v| {
             if let Value::Strings(v) = v {
                 r.allowed_email_domains = Some(v)
@@ -264,7 +254,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::KeyKinds,
         default: None,
         doc: "Kinds of OpenAI API key allowed, read from the key's prefix.",
-        rule: Some(Rule::LoginApiKeyKind),
         target: Target::Login(|r, v| {
             if let Value::KeyKinds(v) = v {
                 r.allowed_api_key_kinds = Some(v)
@@ -277,7 +266,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Fingerprints,
         default: None,
         doc: "Hex prefixes (8 to 64 digits) of the SHA-256 of the API keys allowed.",
-        rule: Some(Rule::LoginApiKeyFingerprint),
         target: Target::Login(|r, v| {
             if let Value::Strings(v) = v {
                 r.allowed_api_key_fingerprints = Some(v)
@@ -290,7 +278,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Names,
         default: None,
         doc: "Model providers (`model_provider`) a Codex config may select.",
-        rule: Some(Rule::ConfigModelProvider),
         target: Target::Config(|r, v| {
             if let Value::Strings(v) = v {
                 r.allowed_model_providers = Some(v)
@@ -303,7 +290,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::BaseUrls,
         default: None,
         doc: "Base URLs any `base_url`/`openai_base_url` in a Codex config may name.",
-        rule: Some(Rule::ConfigBaseUrl),
         target: Target::Config(|r, v| {
             if let Value::Strings(v) = v {
                 r.allowed_base_urls = Some(v)
@@ -316,7 +302,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Stores,
         default: None,
         doc: "Where Codex may keep credentials (`cli_auth_credentials_store`).",
-        rule: Some(Rule::ConfigCredentialStore),
         target: Target::Config(|r, v| {
             if let Value::Stores(v) = v {
                 r.allowed_credential_stores = Some(v)
@@ -329,7 +314,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Bool,
         default: Some("true"),
         doc: "Move a violating credential into the root-only vault (enforce mode).",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Bool(v) = v {
                 p.enforce.quarantine = v
@@ -342,7 +326,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Bool,
         default: Some("true"),
         doc: "Stop running Codex sessions whose credential or routing breaks the policy.",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Bool(v) = v {
                 p.enforce.terminate = v
@@ -355,7 +338,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Duration,
         default: Some("\"5s\""),
         doc: "How long a stopped session gets between SIGTERM and SIGKILL.",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Duration(v) = v {
                 p.enforce.terminate_grace = v
@@ -368,7 +350,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Bool,
         default: Some("true"),
         doc: "Keep Codex's own requirements.toml in step with [login], so Codex refuses too.",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Bool(v) = v {
                 p.enforce.native_requirements = v
@@ -381,7 +362,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Text,
         default: None,
         doc: "What a user whose credential was moved is told to do.",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Text(v) = v {
                 p.enforce.message = Some(v)
@@ -394,7 +374,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Bool,
         default: Some("true"),
         doc: "Cover the ~/.codex of every account in the user database with uid >= min_uid.",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Bool(v) = v {
                 p.scope.passwd_users = v
@@ -407,7 +386,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Uid,
         default: Some("1000"),
         doc: "The lowest uid whose home is covered; when absent, the machine's first regular uid (macOS 501; Linux `UID_MIN` of /etc/login.defs, else 1000).",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Uid(v) = v {
                 p.scope.min_uid = v
@@ -420,7 +398,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Names,
         default: Some("[]"),
         doc: "Accounts whose homes are never covered.",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Strings(v) = v {
                 p.scope.exclude_users = v
@@ -433,7 +410,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Homes,
         default: Some("[]"),
         doc: "Globs of more Codex homes, e.g. /srv/ci/*/.codex.",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Strings(v) = v {
                 p.scope.homes = v
@@ -446,7 +422,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Uid,
         default: Some("51200"),
         doc: "Rotate the audit log at this many KiB (0: leave rotation to logrotate).",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Uid(v) = v {
                 p.audit.max_size_kb = v
@@ -459,7 +434,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Uid,
         default: Some("10"),
         doc: "Rotated audit log files kept by the built-in rotation.",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Uid(v) = v {
                 p.audit.keep = v
@@ -472,7 +446,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Duration,
         default: Some("\"1h\""),
         doc: "How often the agent writes a `checkpoint` record anchoring the chain.",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Duration(v) = v {
                 p.audit.checkpoint_interval = v
@@ -555,32 +528,6 @@ pub fn format_duration(duration: Duration) -> String {
     }
 }
 
-/// The key reference as a Markdown table, as docs/reference/policy.md carries it (a test keeps
-/// the two equal).
-pub fn reference_table() -> String {
-    let mut out =
-        String::from("| key | type | default | rule | meaning |\n|---|---|---|---|---|\n");
-    for key in KEYS {
-        let kind = match key.kind.allowed_values() {
-            Some(values) if key.kind.is_list() => format!("list of: {}", values.join(", ")),
-            Some(values) => format!("one of: {}", values.join(", ")),
-            None => key.kind.toml_type().to_string(),
-        };
-        let default = match (key.default, key.section) {
-            (Some(d), _) => format!("`{d}`"),
-            (None, "policy") => "required".to_string(),
-            (None, "login" | "config") => "anything allowed".to_string(),
-            (None, _) => "not set".to_string(),
-        };
-        let rule = key.rule.map_or(String::new(), |r| format!("`{r}`"));
-        out.push_str(&format!(
-            "| `[{}]` `{}` | {kind} | {default} | {rule} | {} |\n",
-            key.section, key.name, key.doc
-        ));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -657,15 +604,5 @@ mod tests {
                 assert_ne!(a.name, b.name, "{} and {}", a.path(), b.path());
             }
         }
-    }
-
-    #[test]
-    fn the_docs_list_every_key_as_the_schema_declares_it() {
-        let doc = include_str!("../../../docs/reference/policy.md");
-        let table = reference_table();
-        assert!(
-            doc.contains(&table),
-            "docs/reference/policy.md must carry the key table generated from the schema:\n{table}"
-        );
     }
 }

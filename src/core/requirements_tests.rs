@@ -1,0 +1,110 @@
+use super::*;
+use crate::core::native::V0_169;
+use crate::core::policy::LoginMethod;
+use crate::core::policy::{Exception, Mode};
+
+fn policy(methods: &[LoginMethod], ws: &[&str]) -> Policy {
+    let mut p = Policy::baseline();
+    p.baseline = false;
+    p.mode = Mode::Enforce;
+    p.login.allowed_methods = Some(methods.to_vec());
+    p.login.allowed_workspaces = Some(ws.iter().map(|s| s.to_string()).collect());
+    p
+}
+
+fn now() -> jiff::Timestamp {
+    "2026-11-26T00:00:00Z".parse().unwrap()
+}
+
+#[test]
+fn one_method_and_one_workspace_are_also_forced() {
+    let r = render(&policy(&[LoginMethod::Chatgpt], &["ws-corp"]), now(), None);
+    assert_eq!(
+        r.requirements,
+        [
+            ("allowed_login_methods".into(), "[\"chatgpt\"]".into()),
+            ("allowed_chatgpt_workspaces".into(), "[\"ws-corp\"]".into()),
+        ]
+    );
+    assert_eq!(
+        r.managed_config,
+        [
+            ("forced_login_method".into(), "\"chatgpt\"".into()),
+            ("forced_chatgpt_workspace_id".into(), "\"ws-corp\"".into()),
+        ]
+    );
+}
+
+#[test]
+fn exceptions_widen_and_unknown_methods_are_left_to_the_agent() {
+    let mut p = policy(&[LoginMethod::Chatgpt], &["ws-a", "ws-b"]);
+    p.exceptions.push(Exception {
+        users: vec!["ci".into()],
+        login: crate::core::policy::LoginRules {
+            allowed_methods: Some(vec![LoginMethod::ApiKey]),
+            ..Default::default()
+        },
+        config: Default::default(),
+        expires: Some("2027-01-01T00:00:00Z".parse().unwrap()),
+        reason: "ci".into(),
+    });
+    let r = render(&p, now(), None);
+    assert_eq!(r.requirements[0].1, "[\"chatgpt\", \"api\"]");
+    assert!(r.managed_config.is_empty());
+    // Expired: no longer widens.
+    let r = render(&p, "2027-02-01T00:00:00Z".parse().unwrap(), None);
+    assert_eq!(r.requirements[0].1, "[\"chatgpt\"]");
+    let r = render(
+        &policy(&[LoginMethod::Chatgpt, LoginMethod::AccessToken], &[]),
+        now(),
+        None,
+    );
+    assert!(r.requirements.is_empty());
+    // An empty workspace list allows no workspace: Codex cannot be told that.
+    assert_eq!(
+        r.not_rendered,
+        ["login.allowed_methods", "login.allowed_workspaces"]
+    );
+}
+
+#[test]
+fn versions_parse_as_codex_prints_them() {
+    assert_eq!(
+        Version::parse("codex-cli 0.169.0"),
+        Some(Version(0, 169, 0))
+    );
+    assert_eq!(Version::parse("0.171.0-alpha.2"), Some(Version(0, 171, 0)));
+    assert_eq!(Version::parse("1.2"), Some(Version(1, 2, 0)));
+    assert_eq!(Version::parse("x"), None);
+    assert!(Version(0, 100, 0) < V0_169);
+}
+
+#[test]
+fn a_codex_older_than_every_shape_is_told_nothing_and_the_record_says_so() {
+    let p = policy(&[LoginMethod::Chatgpt], &["ws-corp"]);
+    let r = render(&p, now(), Some(Version(0, 100, 0)));
+    assert!(
+        r.requirements.is_empty() && r.managed_config.is_empty(),
+        "{r:?}"
+    );
+    assert_eq!(
+        r.not_rendered,
+        ["login.allowed_methods", "login.allowed_workspaces"]
+    );
+    let r = render(&p, now(), Some(V0_169));
+    assert_eq!(r.requirements.len(), 2);
+    assert!(r.not_rendered.is_empty());
+}
+
+#[test]
+fn keys_codex_has_no_requirement_for_are_listed_when_set() {
+    let mut p = policy(&[LoginMethod::Chatgpt], &[]);
+    p.login.allowed_workspaces = None;
+    p.login.allowed_plans = Some(vec!["business".into()]);
+    p.config.allowed_base_urls = Some(vec!["https://api.openai.com/v1".into()]);
+    let r = render(&p, now(), None);
+    assert_eq!(
+        r.not_rendered,
+        ["login.allowed_plans", "config.allowed_base_urls"]
+    );
+}
