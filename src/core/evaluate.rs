@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::core::digest::short_fingerprint;
+use crate::core::managed::{ResolvedConfig, Settings, in_config_file};
 use crate::core::observe::auth::email_domain;
 use crate::core::observe::{
     AuthState, CodexConfig, ConfigState, Credential, CredentialKind, Observation, TokenClaims,
@@ -192,21 +193,6 @@ impl Found {
             .into_iter()
             .map(|(rule, _, evidence, at)| Violation { rule, evidence, at })
             .collect()
-    }
-}
-
-/// Where a config.toml setting keyed like [`CodexConfig`]'s keys (`profiles.work.model_provider`,
-/// `NAME.config.toml: model_provider`) lives.
-pub fn in_config_file(key: &str) -> Placed {
-    match key.split_once(": ") {
-        Some((file, key)) => Placed {
-            key: key.to_string(),
-            layer: file.to_string(),
-        },
-        None => Placed {
-            key: key.to_string(),
-            layer: "config.toml".to_string(),
-        },
     }
 }
 
@@ -429,7 +415,28 @@ fn check_token_consistency(
     }
 }
 
+/// Judge the managed-config rules on what a running session resolved (config layers and argv
+/// flags), by the policy as it applies to `user` at `now`: each violation names the key and the
+/// layer that set it, and its row's fix ("Start Codex without …") speaks of that layer.
+pub fn evaluate_session_config(
+    policy: &Policy,
+    user: Option<&str>,
+    resolved: &impl ResolvedConfig,
+    now: jiff::Timestamp,
+) -> Vec<Violation> {
+    let (_, config, _) = effective_rules(policy, user, now);
+    let mut found = Found::default();
+    for b in crate::core::managed::judge(&config, &Settings::of_resolved(resolved)) {
+        found.add_at(b.rule, b.at, b.evidence);
+    }
+    found.into_sorted()
+}
+
 fn check_config(found: &mut Found, rules: &ConfigRules, cfg: &CodexConfig) {
+    for b in crate::core::managed::judge(rules, &Settings::of_config(cfg)) {
+        found.add_at(b.rule, b.at, b.evidence);
+    }
+
     if let Some(allowed) = &rules.allowed_model_providers {
         let allowed_list = list(allowed.iter().map(|a| shown(a)));
         let top_level_set = cfg
@@ -530,19 +537,9 @@ fn list<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
     format!("[{}]", parts.join(", "))
 }
 
-/// A value from a user's file, made safe for one line of evidence: key-shaped values redacted,
-/// control characters escaped, length capped.
+/// A value from a user's file, made safe for one line of evidence.
 fn shown(value: &str) -> String {
-    const MAX: usize = 120;
-    if crate::core::redact::key_shaped(value) {
-        return "[redacted]".to_string();
-    }
-    let capped: String = value.chars().take(MAX).collect();
-    let mut out = crate::core::redact::escape_controls(&capped);
-    if value.chars().count() > MAX {
-        out.push('…');
-    }
-    out
+    crate::core::redact::shown(value)
 }
 
 #[cfg(test)]

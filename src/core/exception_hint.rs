@@ -32,15 +32,9 @@ pub fn exception_for(
                 .key_fingerprint
                 .clone()
                 .map(|v| ("allowed_api_key_fingerprints", v)),
-            // Not about the credential: a config rule never takes it, and the others no
+            // Config rules never take a credential (and restore ignores them); the others no
             // exception can allow.
-            Rule::LoginInconsistentTokens
-            | Rule::CredentialUnreadable
-            | Rule::CredentialPermissions
-            | Rule::ConfigModelProvider
-            | Rule::ConfigBaseUrl
-            | Rule::ConfigCredentialStore
-            | Rule::EnvCredential => None,
+            _ => None,
         });
         match value {
             Some((key, value)) => lines.push(format!("{key} = [{value:?}]")),

@@ -59,6 +59,7 @@ mod tests {
             allowed_model_providers: Some(vec!["openai".into()]),
             allowed_base_urls: Some(vec!["https://api.openai.com/v1".into()]),
             allowed_credential_stores: Some(vec![CredentialStore::File]),
+            ..ConfigRules::default()
         };
         let login = LoginRules::default();
         let provider = fix(Rule::ConfigModelProvider, &login, &config);

@@ -12,6 +12,7 @@ pub mod evaluate;
 pub mod exception_hint;
 pub mod fix;
 pub mod home;
+pub mod managed;
 pub mod native;
 pub mod observe;
 pub mod ocsf;

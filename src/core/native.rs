@@ -103,6 +103,15 @@ pub const WORKSPACES: &[Shape] = &[Shape {
     },
 }];
 
+/// `{ a = 1, b = 2 }`, or `{}`.
+fn inline_table(entries: &[String]) -> String {
+    if entries.is_empty() {
+        "{}".to_string()
+    } else {
+        format!("{{ {} }}", entries.join(", "))
+    }
+}
+
 /// `forced_KEY = "value"` when exactly one value is allowed.
 fn forced(key: &str, values: &[String]) -> Vec<(String, String)> {
     match values {
@@ -119,3 +128,97 @@ fn toml_list(items: &[String]) -> String {
     let quoted: Vec<String> = items.iter().map(|s| toml_string(s)).collect();
     format!("[{}]", quoted.join(", "))
 }
+
+/// A list requirement under `name`, taken as is.
+fn list_out(name: &str, list: &Option<Vec<String>>) -> Out {
+    match list {
+        None => Out::Unset,
+        Some(items) => Out::Keys {
+            requirements: vec![(name.to_string(), toml_list(items))],
+            managed_config: Vec::new(),
+        },
+    }
+}
+
+/// A TOML key segment: bare when it can be, else quoted.
+fn key_segment(name: &str) -> String {
+    let bare = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        name.to_string()
+    } else {
+        toml_string(name)
+    }
+}
+
+/// `allowed_sandbox_modes = ["read-only", …]` (the policy check makes sure `read-only` is in).
+pub const SANDBOX_MODES: &[Shape] = &[Shape {
+    since: V0_169,
+    render: |_, config| list_out("allowed_sandbox_modes", &config.allowed_sandbox_modes),
+}];
+
+/// `allowed_approval_policies = ["on-request", …]`.
+pub const APPROVAL_POLICIES: &[Shape] = &[Shape {
+    since: V0_169,
+    render: |_, config| {
+        list_out(
+            "allowed_approval_policies",
+            &config.allowed_approval_policies,
+        )
+    },
+}];
+
+/// `allowed_web_search_modes = ["disabled", …]`.
+pub const WEB_SEARCH_MODES: &[Shape] = &[Shape {
+    since: V0_169,
+    render: |_, config| list_out("allowed_web_search_modes", &config.allowed_web_search_modes),
+}];
+
+/// `mcp_servers = { NAME = { identity = { command = "…" } } }`: Codex then starts only the
+/// servers named here, and only with that identity.
+pub const MCP_SERVERS: &[Shape] = &[Shape {
+    since: V0_169,
+    render: |_, config| {
+        let Some(servers) = &config.allowed_mcp_servers else {
+            return Out::Unset;
+        };
+        let entries: Vec<String> = servers
+            .iter()
+            .map(|s| {
+                let identity = match (&s.command, &s.url) {
+                    (Some(c), _) => format!("command = {}", toml_string(c)),
+                    (None, Some(u)) => format!("url = {}", toml_string(u)),
+                    (None, None) => String::new(),
+                };
+                format!(
+                    "{} = {{ identity = {{ {identity} }} }}",
+                    key_segment(&s.name)
+                )
+            })
+            .collect();
+        Out::Keys {
+            requirements: vec![("mcp_servers".into(), inline_table(&entries))],
+            managed_config: Vec::new(),
+        }
+    },
+}];
+
+/// `features = { NAME = false, … }`: Codex keeps each pinned feature at that value.
+pub const FEATURES: &[Shape] = &[Shape {
+    since: V0_169,
+    render: |_, config| {
+        let Some(pins) = config.features.as_ref().filter(|p| !p.is_empty()) else {
+            return Out::Unset;
+        };
+        let entries: Vec<String> = pins
+            .iter()
+            .map(|(name, on)| format!("{} = {on}", key_segment(name)))
+            .collect();
+        Out::Keys {
+            requirements: vec![("features".into(), inline_table(&entries))],
+            managed_config: Vec::new(),
+        }
+    },
+}];

@@ -108,3 +108,108 @@ fn keys_codex_has_no_requirement_for_are_listed_when_set() {
         ["login.allowed_plans", "config.allowed_base_urls"]
     );
 }
+
+fn managed_policy() -> Policy {
+    let mut p = policy(&[LoginMethod::Chatgpt], &["ws-corp"]);
+    p.config.allowed_sandbox_modes = Some(vec!["read-only".into(), "workspace-write".into()]);
+    p.config.allowed_approval_policies = Some(vec!["on-request".into(), "untrusted".into()]);
+    p.config.allowed_web_search_modes = Some(vec!["disabled".into()]);
+    p.config.allowed_mcp_servers = Some(vec![
+        crate::core::policy::McpServer {
+            name: "docs".into(),
+            command: None,
+            url: Some("https://docs.example/mcp".into()),
+        },
+        crate::core::policy::McpServer {
+            name: "my server".into(),
+            command: Some("npx".into()),
+            url: None,
+        },
+    ]);
+    p.config.features = Some([("web_search_request".to_string(), false)].into());
+    p
+}
+
+#[test]
+fn the_managed_config_keys_render_in_the_shape_0_169_reads() {
+    let r = render(&managed_policy(), now(), Some(V0_169));
+    let keys: Vec<(&str, &str)> = r
+        .requirements
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("allowed_login_methods", "[\"chatgpt\"]"),
+            ("allowed_chatgpt_workspaces", "[\"ws-corp\"]"),
+            (
+                "allowed_sandbox_modes",
+                "[\"read-only\", \"workspace-write\"]"
+            ),
+            (
+                "allowed_approval_policies",
+                "[\"on-request\", \"untrusted\"]"
+            ),
+            ("allowed_web_search_modes", "[\"disabled\"]"),
+            (
+                "mcp_servers",
+                "{ docs = { identity = { url = \"https://docs.example/mcp\" } }, \"my server\" = { identity = { command = \"npx\" } } }"
+            ),
+            ("features", "{ web_search_request = false }"),
+        ]
+    );
+    // The block is valid TOML in the form Codex deserialises.
+    let text: String = r
+        .requirements
+        .iter()
+        .map(|(k, v)| format!("{k} = {v}\n"))
+        .collect();
+    let table: toml::Table = text.parse().unwrap();
+    assert_eq!(
+        table["mcp_servers"]["my server"]["identity"]["command"].as_str(),
+        Some("npx")
+    );
+    assert_eq!(
+        table["features"]["web_search_request"].as_bool(),
+        Some(false)
+    );
+    assert!(r.not_rendered.is_empty(), "{:?}", r.not_rendered);
+    // A Codex older than the shapes is told none of it, and the record says so.
+    let old = render(
+        &managed_policy(),
+        now(),
+        Some(crate::core::native::Version(0, 120, 0)),
+    );
+    assert!(old.requirements.is_empty());
+    assert_eq!(old.not_rendered.len(), 7, "{:?}", old.not_rendered);
+}
+
+#[test]
+fn exceptions_widen_the_rendered_managed_keys_machine_wide() {
+    let mut p = managed_policy();
+    p.exceptions.push(Exception {
+        users: vec!["ops".into()],
+        login: Default::default(),
+        config: crate::core::policy::ConfigRules {
+            allowed_sandbox_modes: Some(vec!["danger-full-access".into()]),
+            features: Some([("web_search_request".to_string(), true)].into()),
+            ..Default::default()
+        },
+        expires: Some("2027-01-01T00:00:00Z".parse().unwrap()),
+        reason: "ops".into(),
+    });
+    let r = render(&p, now(), None);
+    let get = |k: &str| {
+        r.requirements
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(
+        get("allowed_sandbox_modes").as_deref(),
+        Some("[\"read-only\", \"workspace-write\", \"danger-full-access\"]")
+    );
+    // Unpinned for ops, so pinned for nobody machine-wide: Codex is told no pin.
+    assert_eq!(get("features"), None);
+}

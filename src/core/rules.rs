@@ -13,7 +13,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::core::native::{self, Native};
-use crate::core::policy::{ConfigRules, Exception, LoginRules};
+use std::collections::BTreeMap;
+
+use crate::core::policy::{ConfigRules, Exception, LoginRules, McpServer};
 
 /// What a rule is about, which decides what the agent may do to the home.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -267,6 +269,107 @@ rules! {
         }),
         native: Native::NotRendered,
     }
+    ConfigSandboxMode => "config.sandbox-mode" {
+        family: Family::Config,
+        key: Some("config.allowed_sandbox_modes"),
+        stops_sessions: true,
+        fix: |f| setting_fix(
+            f.at,
+            "in ~/.codex/config.toml (and any profile), set `sandbox_mode`, and start Codex \
+             without `--sandbox`, `--full-auto` or `--dangerously-bypass-approvals-and-sandbox` \
+             outside it,",
+            allowed(f.config.allowed_sandbox_modes.clone()),
+        ),
+        widen: Widen::Union(|_, c, e| {
+            union(&mut c.allowed_sandbox_modes, &e.config.allowed_sandbox_modes)
+        }),
+        native: Native::Requirement(native::SANDBOX_MODES),
+    }
+    ConfigApprovalPolicy => "config.approval-policy" {
+        family: Family::Config,
+        key: Some("config.allowed_approval_policies"),
+        stops_sessions: true,
+        fix: |f| setting_fix(
+            f.at,
+            "in ~/.codex/config.toml (and any profile), set `approval_policy`, and start Codex \
+             without `-a`/`--ask-for-approval` or `--dangerously-bypass-approvals-and-sandbox` \
+             outside it,",
+            allowed(f.config.allowed_approval_policies.clone()),
+        ),
+        widen: Widen::Union(|_, c, e| {
+            union(&mut c.allowed_approval_policies, &e.config.allowed_approval_policies)
+        }),
+        native: Native::Requirement(native::APPROVAL_POLICIES),
+    }
+    ConfigWebSearch => "config.web-search" {
+        family: Family::Config,
+        key: Some("config.allowed_web_search_modes"),
+        stops_sessions: true,
+        fix: |f| setting_fix(
+            f.at,
+            "in ~/.codex/config.toml (and any profile), set `web_search`, and start Codex \
+             without `--search` outside it,",
+            allowed(f.config.allowed_web_search_modes.clone()),
+        ),
+        widen: Widen::Union(|_, c, e| {
+            union(&mut c.allowed_web_search_modes, &e.config.allowed_web_search_modes)
+        }),
+        native: Native::Requirement(native::WEB_SEARCH_MODES),
+    }
+    ConfigMcpServer => "config.mcp-server" {
+        family: Family::Config,
+        key: Some("config.allowed_mcp_servers"),
+        stops_sessions: true,
+        fix: |f| {
+            let allowed = allowed(f.config.allowed_mcp_servers.as_ref().map(|v| {
+                v.iter().map(McpServer::describe).collect()
+            }));
+            match f.at {
+                Some(p) if p.is_argv() => format!(
+                    "Start Codex without {} (allowed MCP servers: {allowed})",
+                    p.layer
+                ),
+                Some(p) => format!(
+                    "Remove {} from {} (allowed MCP servers: {allowed}); your login stays as it is",
+                    p.key, p.layer
+                ),
+                None => format!(
+                    "remove every [mcp_servers.NAME] of ~/.codex/config.toml that is not one of \
+                     {allowed} (`codex mcp remove NAME`); your login stays as it is"
+                ),
+            }
+        },
+        widen: Widen::Union(|_, c, e| {
+            union(&mut c.allowed_mcp_servers, &e.config.allowed_mcp_servers)
+        }),
+        native: Native::Requirement(native::MCP_SERVERS),
+    }
+    ConfigFeature => "config.feature" {
+        family: Family::Config,
+        key: Some("config.features"),
+        stops_sessions: true,
+        fix: |f| {
+            let pins = f.config.features.as_ref().map_or_else(
+                || "none".to_string(),
+                |p| p.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(", "),
+            );
+            match f.at {
+                Some(p) if p.is_argv() => {
+                    format!("Start Codex without {} (pinned features: {pins})", p.layer)
+                }
+                Some(p) => format!(
+                    "Remove {} from {} (pinned features: {pins}); your login stays as it is",
+                    p.key, p.layer
+                ),
+                None => format!(
+                    "in ~/.codex/config.toml, remove the [features] entries the policy pins \
+                     otherwise ({pins}); your login stays as it is"
+                ),
+            }
+        },
+        widen: Widen::Union(|_, c, e| unpin(&mut c.features, &e.config.features)),
+        native: Native::Requirement(native::FEATURES),
+    }
     EnvCredential => "env.credential" {
         family: Family::Env,
         key: None,
@@ -327,6 +430,18 @@ pub fn union<T: Clone + PartialEq>(base: &mut Option<Vec<T>>, extra: &Option<Vec
         for item in extra {
             if !base.contains(item) {
                 base.push(item.clone());
+            }
+        }
+    }
+}
+
+/// An exception's feature pins widen the base pins: a feature it pins to the other value is
+/// no longer pinned for its users (both values are allowed); an absent base stays absent.
+pub fn unpin(base: &mut Option<BTreeMap<String, bool>>, extra: &Option<BTreeMap<String, bool>>) {
+    if let (Some(base), Some(extra)) = (base.as_mut(), extra) {
+        for (name, value) in extra {
+            if base.get(name).is_some_and(|pinned| pinned != value) {
+                base.remove(name);
             }
         }
     }

@@ -53,6 +53,17 @@ fn samples(kind: Kind) -> (&'static str, &'static str) {
         Kind::Names => ("[\"openai\"]", "[\"router\"]"),
         Kind::BaseUrls => ("[\"https://a.example/v1\"]", "[\"https://b.example/v1\"]"),
         Kind::Stores => ("[\"file\"]", "[\"keyring\"]"),
+        Kind::SandboxModes => ("[\"read-only\"]", "[\"danger-full-access\"]"),
+        Kind::ApprovalPolicies => ("[\"on-request\"]", "[\"never\"]"),
+        Kind::WebSearchModes => ("[\"disabled\"]", "[\"live\"]"),
+        Kind::McpServers => (
+            "[{ name = \"docs\", url = \"https://docs.example/mcp\" }]",
+            "[{ name = \"fs\", command = \"npx\" }]",
+        ),
+        Kind::Features => (
+            "{ web_search_request = false }",
+            "{ web_search_request = true }",
+        ),
         Kind::Text | Kind::Mode | Kind::Bool | Kind::Duration | Kind::Uid | Kind::Homes => {
             panic!("{kind:?} is no rule's kind")
         }

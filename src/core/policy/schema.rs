@@ -8,8 +8,11 @@
 
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
 use crate::core::policy::{
-    ApiKeyKind, ConfigRules, CredentialStore, LoginMethod, LoginRules, Mode, Policy,
+    APPROVAL_POLICIES, ApiKeyKind, ConfigRules, CredentialStore, LoginMethod, LoginRules,
+    McpServer, Mode, Policy, SANDBOX_MODES, WEB_SEARCH_MODES,
 };
 
 /// How a key's value is checked, and which [`Value`] it becomes.
@@ -34,6 +37,14 @@ pub enum Kind {
     BaseUrls,
     Stores,
     Homes,
+    /// Of [`SANDBOX_MODES`]; a base list must include `read-only`.
+    SandboxModes,
+    ApprovalPolicies,
+    WebSearchModes,
+    /// An array of tables `{ name, command | url }`.
+    McpServers,
+    /// A table of feature name → boolean.
+    Features,
 }
 
 impl Kind {
@@ -44,6 +55,9 @@ impl Kind {
             Kind::Methods => Some(LoginMethod::ALL.map(LoginMethod::as_str).to_vec()),
             Kind::KeyKinds => Some(ApiKeyKind::NAMEABLE.map(ApiKeyKind::as_str).to_vec()),
             Kind::Stores => Some(CredentialStore::ALL.map(CredentialStore::as_str).to_vec()),
+            Kind::SandboxModes => Some(SANDBOX_MODES.to_vec()),
+            Kind::ApprovalPolicies => Some(APPROVAL_POLICIES.to_vec()),
+            Kind::WebSearchModes => Some(WEB_SEARCH_MODES.to_vec()),
             _ => None,
         }
     }
@@ -52,7 +66,7 @@ impl Kind {
     pub fn is_list(self) -> bool {
         !matches!(
             self,
-            Kind::Text | Kind::Mode | Kind::Bool | Kind::Duration | Kind::Uid
+            Kind::Text | Kind::Mode | Kind::Bool | Kind::Duration | Kind::Uid | Kind::Features
         )
     }
 
@@ -61,6 +75,8 @@ impl Kind {
         match self {
             Kind::Bool => "boolean",
             Kind::Uid => "integer",
+            Kind::McpServers => "array of tables",
+            Kind::Features => "table of booleans",
             k if k.is_list() => "array of strings",
             _ => "string",
         }
@@ -79,6 +95,8 @@ pub enum Value {
     Methods(Vec<LoginMethod>),
     KeyKinds(Vec<ApiKeyKind>),
     Stores(Vec<CredentialStore>),
+    McpServers(Vec<McpServer>),
+    Features(BTreeMap<String, bool>),
 }
 
 /// Where a checked value goes. `[login]` and `[config]` keys set rules, which an
@@ -309,6 +327,66 @@ pub const KEYS: &[Key] = &[
         }),
     },
     Key {
+        section: "config",
+        name: "allowed_sandbox_modes",
+        kind: Kind::SandboxModes,
+        default: None,
+        doc: "Sandbox modes (`sandbox_mode`, `--sandbox`) a Codex session may run in; must include `read-only`.",
+        target: Target::Config(|r, v| {
+            if let Value::Strings(v) = v {
+                r.allowed_sandbox_modes = Some(v)
+            }
+        }),
+    },
+    Key {
+        section: "config",
+        name: "allowed_approval_policies",
+        kind: Kind::ApprovalPolicies,
+        default: None,
+        doc: "Approval policies (`approval_policy`, `-a`) a Codex session may run with.",
+        target: Target::Config(|r, v| {
+            if let Value::Strings(v) = v {
+                r.allowed_approval_policies = Some(v)
+            }
+        }),
+    },
+    Key {
+        section: "config",
+        name: "allowed_web_search_modes",
+        kind: Kind::WebSearchModes,
+        default: None,
+        doc: "Web search modes (`web_search`, `--search` is `live`) a Codex session may use.",
+        target: Target::Config(|r, v| {
+            if let Value::Strings(v) = v {
+                r.allowed_web_search_modes = Some(v)
+            }
+        }),
+    },
+    Key {
+        section: "config",
+        name: "allowed_mcp_servers",
+        kind: Kind::McpServers,
+        default: None,
+        doc: "MCP servers (`[mcp_servers.NAME]`) a Codex config may define, each `{ name, command }` or `{ name, url }` as Codex identifies them.",
+        target: Target::Config(|r, v| {
+            if let Value::McpServers(v) = v {
+                r.allowed_mcp_servers = Some(v)
+            }
+        }),
+    },
+    Key {
+        section: "config",
+        name: "features",
+        kind: Kind::Features,
+        default: None,
+        doc: "Codex features pinned on or off (`[config.features]`, feature name = true/false).",
+        target: Target::Config(|r, v| {
+            if let Value::Features(v) = v {
+                r.features = Some(v)
+            }
+        }),
+    },
+    Key {
         section: "enforce",
         name: "quarantine",
         kind: Kind::Bool,
@@ -349,7 +427,7 @@ pub const KEYS: &[Key] = &[
         name: "native_requirements",
         kind: Kind::Bool,
         default: Some("true"),
-        doc: "Keep Codex's own requirements.toml in step with [login], so Codex refuses too.",
+        doc: "Keep Codex's own requirements.toml in step with [login] and [config], so Codex refuses too.",
         target: Target::Policy(|p, v| {
             if let Value::Bool(v) = v {
                 p.enforce.native_requirements = v
@@ -578,6 +656,11 @@ mod tests {
             Kind::BaseUrls => "[\"https://z.example/v1\"]",
             Kind::Stores => "[\"keyring\"]",
             Kind::Homes => "[\"/z/*/.codex\"]",
+            Kind::SandboxModes => "[\"read-only\"]",
+            Kind::ApprovalPolicies => "[\"never\"]",
+            Kind::WebSearchModes => "[\"live\"]",
+            Kind::McpServers => "[{ name = \"z\", command = \"z\" }]",
+            Kind::Features => "{ z = true }",
         };
         let base = policy_of(HEADER);
         for key in KEYS.iter().filter(|k| k.section != "policy") {
