@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::evaluate::Violation;
 use crate::core::policy::{ConfigRules, LoginRules};
 use crate::core::rules::Rule;
 
@@ -19,15 +20,17 @@ pub struct Fix {
     pub fix: String,
 }
 
-/// The fix of each rule in `rules`, in their order.
-pub fn fixes(rules: &[Rule], login: &LoginRules, config: &ConfigRules) -> Vec<Fix> {
-    rules
-        .iter()
-        .map(|&rule| Fix {
-            rule,
-            fix: fix(rule, login, config),
-        })
-        .collect()
+/// The fix of each violation, in their order: at the broken setting when the violation names
+/// it (so two settings of one rule get a fix each), one fix per distinct text.
+pub fn fixes(violations: &[Violation], login: &LoginRules, config: &ConfigRules) -> Vec<Fix> {
+    let mut out: Vec<Fix> = Vec::new();
+    for v in violations {
+        let fix = v.rule.fix(login, config, v.at.as_ref());
+        if !out.iter().any(|f| f.fix == fix) {
+            out.push(Fix { rule: v.rule, fix });
+        }
+    }
+    out
 }
 
 /// How a user fixes `rule` under these (effective) rules: the text of its row in

@@ -174,8 +174,8 @@ pub const SANDBOX_MODES: [&str; 3] = ["read-only", "workspace-write", "danger-fu
 pub const READ_ONLY: &str = "read-only";
 /// Codex's approval policies (`approval_policy`, `-a`).
 pub const APPROVAL_POLICIES: [&str; 4] = ["untrusted", "on-failure", "on-request", "never"];
-/// Codex's web search modes (`web_search`; `--search` is `live`).
-pub const WEB_SEARCH_MODES: [&str; 3] = ["disabled", "cached", "live"];
+/// Codex's web search modes (`web_search`; `--search` is `live`), as 0.169.0 names them.
+pub const WEB_SEARCH_MODES: [&str; 4] = ["disabled", "cached", "indexed", "live"];
 
 /// An MCP server as Codex's `mcp_servers` requirement identifies it: its name and either the
 /// command it runs or the URL it talks to.

@@ -1,0 +1,269 @@
+//! Beyond login (issue 15): the `[config]` keys named after Codex's own requirements —
+//! sandbox modes, approval policies, web search modes, MCP servers, feature pins — end to end:
+//! the real agent on a scratch machine, the real Codex CLI 0.169.0 reading what the agent
+//! rendered, and homes whose config.toml breaks the rules.
+
+mod support;
+
+use std::process::Command;
+
+use support::*;
+
+/// A scratch machine whose users have uids no other test binary hands out.
+fn machine(users: &[&str]) -> Machine {
+    use_uids_from(43_000);
+    Machine::new(users)
+}
+
+fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+/// Every login allowed; sandbox, approvals, web search, MCP servers and one feature restricted.
+const MANAGED: &str = r#"
+[policy]
+name = "managed-corp"
+revision = "m1"
+mode = "enforce"
+
+[config]
+allowed_sandbox_modes = ["read-only", "workspace-write"]
+allowed_approval_policies = ["on-request", "untrusted"]
+allowed_web_search_modes = ["disabled"]
+allowed_mcp_servers = [{ name = "docs", url = "https://docs.example.com/mcp" }]
+
+[config.features]
+web_search_request = false
+
+[scope]
+min_uid = 0
+"#;
+
+/// A config.toml that breaks every one of MANAGED's `[config]` rules.
+const BREAKS_ALL: &str = r#"sandbox_mode = "danger-full-access"
+approval_policy = "never"
+web_search = "live"
+
+[features]
+web_search_request = true
+
+[mcp_servers.docs]
+url = "https://docs.example.com/mcp"
+
+[mcp_servers.exfil]
+command = "/bin/false"
+"#;
+
+/// Run `sh -c script` in a private mount namespace whose /etc/codex is `etc_codex` (over an
+/// overlay of /etc): Codex reads its requirements only from /etc/codex.
+fn with_private_etc_codex(
+    etc_codex: &std::path::Path,
+    scratch: &std::path::Path,
+    script: &str,
+) -> std::process::Output {
+    let ov = scratch.join("ov");
+    std::fs::create_dir_all(&ov).unwrap();
+    let setup = format!(
+        "set -e; mount --make-rprivate /; mount -t tmpfs tmpfs {ov}; mkdir -p {ov}/u {ov}/w; \
+         mount -t overlay overlay -o lowerdir=/etc,upperdir={ov}/u,workdir={ov}/w /etc; \
+         mkdir -p /etc/codex; mount --bind {ec} /etc/codex; set +e; {script}",
+        ov = ov.display(),
+        ec = etc_codex.display()
+    );
+    Command::new("unshare")
+        .args(["-m", "sh", "-c", &setup])
+        .output()
+        .unwrap_or_else(|e| std::process::Output {
+            status: std::os::unix::process::ExitStatusExt::from_raw(1 << 8),
+            stdout: Vec::new(),
+            stderr: format!("unshare: {e}").into_bytes(),
+        })
+}
+
+fn said(o: &std::process::Output) -> String {
+    format!("{}{}", stdout(o), stderr(o))
+}
+
+#[test]
+fn rendered_managed_config_makes_the_real_codex_run_restricted() {
+    let m = machine(&["mia"]);
+    m.policy("10-managed.toml", MANAGED);
+    let req = m.path("etc-codex/requirements.toml");
+    let home = m.codex_home("mia");
+    let login = m.codex_as(
+        "mia",
+        &["login", "--with-api-key"],
+        Some("sk-proj-MIAKEY\n"),
+    );
+    assert!(login.status.success(), "{}", said(&login));
+    std::fs::write(home.join("config.toml"), BREAKS_ALL).unwrap();
+    chown(&home.join("config.toml"), m.uid("mia"));
+    let agent = m.start_agent();
+    let written = m.wait_event("native_requirements_written", |r| {
+        r["path"] == req.to_str().unwrap()
+    });
+    for key in [
+        "allowed_sandbox_modes",
+        "allowed_approval_policies",
+        "allowed_web_search_modes",
+        "mcp_servers",
+        "features",
+    ] {
+        assert!(written["keys"].to_string().contains(key), "{written}");
+    }
+    assert_eq!(written["not_rendered"], serde_json::json!([]), "{written}");
+    let text = std::fs::read_to_string(&req).unwrap();
+    assert!(
+        text.contains("allowed_sandbox_modes = [\"read-only\", \"workspace-write\"]\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "mcp_servers = { docs = { identity = { url = \"https://docs.example.com/mcp\" } } }\n"
+        ),
+        "{text}"
+    );
+    drop(agent);
+
+    if !is_root() || Command::new("unshare").arg("--help").output().is_err() {
+        eprintln!("SKIP the real-Codex half: needs root for a private mount namespace");
+        return;
+    }
+    let codex = codex_bin();
+    let env = format!(
+        "HOME={} CODEX_HOME={}",
+        m.path("home/mia").display(),
+        home.display()
+    );
+    // `codex exec` prints its header before it reaches for the network (there is none here).
+    let exec = format!(
+        "cd {} && env {env} timeout 15 {} exec --skip-git-repo-check \
+         --dangerously-bypass-approvals-and-sandbox 'say hi' </dev/null",
+        m.path("home/mia").display(),
+        codex.display()
+    );
+    let out = with_private_etc_codex(req.parent().unwrap(), m.root.path(), &exec);
+    let text = said(&out);
+    if text.contains("unshare:") || text.contains("mount:") {
+        eprintln!("SKIP the real-Codex half: no private mount namespace here: {text}");
+        return;
+    }
+    assert!(text.contains("sandbox: read-only"), "{text}");
+    assert!(text.contains("approval: on-request"), "{text}");
+    assert!(
+        text.contains("`sandbox_mode`: `DangerFullAccess` is not in the allowed set"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`web_search_mode`: `Live` is not in the allowed set"),
+        "{text}"
+    );
+    // The control: the same command without the rendered requirements runs unrestricted.
+    let empty = m.path("etc-codex-empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let control = said(&with_private_etc_codex(&empty, m.root.path(), &exec));
+    assert!(control.contains("sandbox: danger-full-access"), "{control}");
+    assert!(control.contains("approval: never"), "{control}");
+
+    // MCP servers: only the listed one with its identity; the feature stays pinned off.
+    let mcp = format!("env {env} {} mcp list", codex.display());
+    let listed = said(&with_private_etc_codex(
+        req.parent().unwrap(),
+        m.root.path(),
+        &mcp,
+    ));
+    let line = |name: &str| {
+        listed
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} not listed: {listed}"))
+            .to_string()
+    };
+    assert!(line("exfil").contains("disabled: requirements"), "{listed}");
+    assert!(line("docs").contains("enabled"), "{listed}");
+    let features = format!("env {env} {} features list", codex.display());
+    let features = said(&with_private_etc_codex(
+        req.parent().unwrap(),
+        m.root.path(),
+        &features,
+    ));
+    let pinned = features
+        .lines()
+        .find(|l| l.starts_with("web_search_request "))
+        .unwrap_or_else(|| panic!("{features}"));
+    assert!(pinned.trim_end().ends_with("false"), "{pinned}");
+}
+
+#[test]
+fn a_config_breaking_the_managed_rules_is_recorded_and_keeps_its_credential() {
+    let m = machine(&["noah"]);
+    m.policy("10-managed.toml", MANAGED);
+    let home = m.codex_home("noah");
+    let auth = m.auth("noah", &api_key_auth("sk-proj-NOAHVALIDKEY"));
+    std::fs::write(home.join("config.toml"), BREAKS_ALL).unwrap();
+    chown(&home.join("config.toml"), m.uid("noah"));
+    let agent = m.start_agent();
+    let v = m.wait_event("violation", |r| r["codex_home"] == home.to_str().unwrap());
+    let rules = v["rules"].to_string();
+    for rule in [
+        "config.sandbox-mode",
+        "config.approval-policy",
+        "config.web-search",
+        "config.mcp-server",
+        "config.feature",
+    ] {
+        assert!(rules.contains(rule), "{rule} missing: {v}");
+    }
+    let evidence = v["evidence"].as_array().unwrap();
+    let of = |rule: &str| {
+        evidence
+            .iter()
+            .find(|e| e["rule"] == rule)
+            .unwrap_or_else(|| panic!("{rule}: {v}"))
+            .clone()
+    };
+    let sandbox = of("config.sandbox-mode");
+    assert_eq!(sandbox["at"]["key"], "sandbox_mode", "{sandbox}");
+    assert_eq!(sandbox["at"]["layer"], "config.toml", "{sandbox}");
+    let mcp = of("config.mcp-server");
+    assert_eq!(mcp["at"]["key"], "mcp_servers.exfil", "{mcp}");
+    assert!(
+        mcp["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("exfil (command /bin/false)"),
+        "{mcp}"
+    );
+    // The listed server is not a violation.
+    assert_eq!(
+        evidence
+            .iter()
+            .filter(|e| e["rule"] == "config.mcp-server")
+            .count(),
+        1,
+        "{v}"
+    );
+    // A config fault never takes a valid login away.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(auth.exists(), "the valid credential was taken");
+    assert!(m.events("quarantined").is_empty());
+
+    // `check` tells the user what to change, naming the key and the file.
+    let check = m.run(&["check", "--json"]);
+    let json = json_of(&check);
+    let text = json.to_string();
+    assert!(
+        text.contains("Remove mcp_servers.exfil from config.toml"),
+        "{text}"
+    );
+    assert!(
+        text.contains("in config.toml, set `sandbox_mode` to one of [read-only, workspace-write]"),
+        "{text}"
+    );
+    assert!(
+        !std::fs::read_to_string(m.audit_log())
+            .unwrap()
+            .contains("NOAHVALIDKEY")
+    );
+    drop(agent);
+}
