@@ -267,3 +267,130 @@ fn a_config_breaking_the_managed_rules_is_recorded_and_keeps_its_credential() {
     );
     drop(agent);
 }
+
+/// `check --json`'s report of `user`'s home.
+fn home_report(doc: &serde_json::Value, user: &str) -> serde_json::Value {
+    doc["homes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["user"] == user)
+        .unwrap_or_else(|| panic!("{user}: {doc}"))
+        .clone()
+}
+
+#[test]
+fn simulate_shows_the_homes_a_new_config_rule_would_flag_and_changes_nothing() {
+    let m = machine(&["olga", "pete"]);
+    // Today: no [config] rule.
+    m.policy(
+        "10-corp.toml",
+        "[policy]\nname = \"corp\"\nrevision = \"today\"\nmode = \"enforce\"\n[scope]\nmin_uid = 0\n",
+    );
+    for user in ["olga", "pete"] {
+        m.auth(user, &api_key_auth(&format!("sk-proj-{user}")));
+    }
+    let pete = m.codex_home("pete");
+    std::fs::write(
+        pete.join("config.toml"),
+        "sandbox_mode = \"danger-full-access\"\n",
+    )
+    .unwrap();
+    let olga = m.codex_home("olga");
+    std::fs::write(
+        olga.join("config.toml"),
+        "sandbox_mode = \"workspace-write\"\n",
+    )
+    .unwrap();
+    let new = m.path("new-policy");
+    std::fs::create_dir(&new).unwrap();
+    std::fs::write(new.join("10-managed.toml"), MANAGED).unwrap();
+    let before = snapshot_tree(m.root.path());
+    let sim = m.run(&["simulate", "--policy-dir", new.to_str().unwrap()]);
+    let sim_json = m.run(&["simulate", "--json", "--policy-dir", new.to_str().unwrap()]);
+    assert!(
+        before == snapshot_tree(m.root.path()),
+        "simulate changed the machine"
+    );
+    assert_eq!(
+        sim.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&sim),
+        stderr(&sim)
+    );
+    let out = stdout(&sim);
+    let pete_line = out
+        .lines()
+        .find(|l| l.contains("home/pete/.codex"))
+        .unwrap_or_else(|| panic!("{out}"));
+    // A config rule never takes the credential.
+    assert!(
+        pete_line.contains("would record the violation only"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "config.sandbox-mode: sandbox_mode is danger-full-access (set by config.toml)"
+        ),
+        "{out}"
+    );
+    let olga_line = out
+        .lines()
+        .find(|l| l.contains("home/olga/.codex"))
+        .unwrap();
+    assert!(olga_line.contains("nothing to do"), "{out}");
+    let json = json_of(&sim_json);
+    assert_eq!(json["homes_with_violations"], 1, "{json}");
+}
+
+#[test]
+fn an_exception_widens_a_managed_key_for_its_user_until_it_expires() {
+    let m = machine(&["quinn", "rosa"]);
+    let exception = |expires: &str| {
+        format!(
+            "{MANAGED}\n[[exception]]\nusers = [\"quinn\"]\nallowed_sandbox_modes = [\"danger-full-access\"]\n\
+             allowed_mcp_servers = [{{ name = \"exfil\", command = \"/bin/false\" }}]\n\
+             expires = {expires}\nreason = \"incident tooling, OPS-9\"\n"
+        )
+    };
+    m.policy("10-managed.toml", &exception("2099-01-01T00:00:00Z"));
+    let config =
+        "sandbox_mode = \"danger-full-access\"\n[mcp_servers.exfil]\ncommand = \"/bin/false\"\n";
+    for user in ["quinn", "rosa"] {
+        m.auth(user, &api_key_auth(&format!("sk-proj-{user}")));
+        std::fs::write(m.codex_home(user).join("config.toml"), config).unwrap();
+    }
+    let doc = json_of(&m.run(&["check", "--json"]));
+    let quinn = home_report(&doc, "quinn");
+    assert_eq!(quinn["compliant"], true, "{quinn}");
+    assert_eq!(
+        quinn["verdict"]["exceptions_applied"],
+        serde_json::json!(["incident tooling, OPS-9"])
+    );
+    let rosa = home_report(&doc, "rosa");
+    assert_eq!(rosa["compliant"], false, "{rosa}");
+    let rules = rosa["verdict"]["violations"].to_string();
+    assert!(
+        rules.contains("config.sandbox-mode") && rules.contains("config.mcp-server"),
+        "{rosa}"
+    );
+    // The rendered requirements are machine-wide: widened while the exception lives.
+    let agent = m.start_agent();
+    let req = m.path("etc-codex/requirements.toml");
+    m.wait_event("native_requirements_written", |r| {
+        r["path"] == req.to_str().unwrap()
+    });
+    let text = std::fs::read_to_string(&req).unwrap();
+    assert!(
+        text.contains(
+            "allowed_sandbox_modes = [\"read-only\", \"workspace-write\", \"danger-full-access\"]"
+        ),
+        "{text}"
+    );
+    drop(agent);
+    // Expired: quinn is judged by the base policy again.
+    m.policy("10-managed.toml", &exception("2001-01-01T00:00:00Z"));
+    let doc = json_of(&m.run(&["check", "--json"]));
+    assert_eq!(home_report(&doc, "quinn")["compliant"], false);
+}
