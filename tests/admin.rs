@@ -531,7 +531,9 @@ fn status_as_a_user_shows_their_homes_and_the_fix_per_rule() {
     assert_eq!(lena.status.code(), Some(1), "{out}{}", stderr(&lena));
     assert!(!out.contains("home/omar"), "{out}");
     assert!(
-        out.contains("fix (config.model-provider): in config.toml, set `model_provider` to one of [openai]"),
+        out.contains(
+            "fix (config.model-provider): in config.toml, set `model_provider` to one of [openai]"
+        ),
         "{out}"
     );
     let omar = stdout(&as_user("omar"));

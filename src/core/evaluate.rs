@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::core::digest::short_fingerprint;
-use crate::core::managed::{ResolvedConfig, Settings, in_config_file};
+use crate::core::managed::{ConfigView, Settings, in_config_file};
 use crate::core::observe::auth::email_domain;
 use crate::core::observe::{
     AuthState, CodexConfig, ConfigState, Credential, CredentialKind, Observation, TokenClaims,
@@ -421,7 +421,7 @@ fn check_token_consistency(
 pub fn evaluate_session_config(
     policy: &Policy,
     user: Option<&str>,
-    resolved: &impl ResolvedConfig,
+    resolved: &impl ConfigView,
     now: jiff::Timestamp,
 ) -> Vec<Violation> {
     let (_, config, _) = effective_rules(policy, user, now);

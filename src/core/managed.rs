@@ -3,7 +3,7 @@
 //! setting with the key and the layer that set it. A home gives every setting its config.toml
 //! and profiles hold ([`Settings::of_config`]: a user may select any profile); a running session
 //! gives the values Codex resolved for it, argv flags included ([`Settings::of_resolved`], over
-//! any model that implements [`ResolvedConfig`]). Pure.
+//! any model that implements [`ConfigView`]). Pure.
 //!
 //! A setting left at Codex's default is not judged: where the requirement is rendered, Codex
 //! picks an allowed value itself, and Codex's defaults change between versions.
@@ -34,7 +34,7 @@ pub struct Settings {
 /// A resolved configuration as a running Codex sees it: each dotted key's effective value and
 /// the layer it came from (a config file, a profile, `-c`, or a flag such as `--sandbox`,
 /// `--dangerously-bypass-approvals-and-sandbox` or `--search`, already mapped onto its key).
-pub trait ResolvedConfig {
+pub trait ConfigView {
     /// The effective value of `key` (`sandbox_mode`) and its layer; `None` when no layer sets it.
     fn value(&self, key: &str) -> Option<(toml::Value, String)>;
     /// Every entry of the table `key` (`mcp_servers`, `features`): name, effective value, layer.
@@ -91,7 +91,7 @@ impl Settings {
     }
 
     /// The effective settings of a running session.
-    pub fn of_resolved(view: &impl ResolvedConfig) -> Settings {
+    pub fn of_resolved(view: &impl ConfigView) -> Settings {
         let one = |key: &str| -> Vec<Setting<String>> {
             match view.value(key) {
                 Some((toml::Value::String(value), layer)) => vec![Setting {

@@ -144,7 +144,7 @@ fn evidence_names_value_layer_and_list_and_never_a_secret() {
 /// A resolved session as the effective-session model hands it over: key → (value, layer).
 struct Resolved(Vec<(&'static str, toml::Value, &'static str)>);
 
-impl ResolvedConfig for Resolved {
+impl ConfigView for Resolved {
     fn value(&self, key: &str) -> Option<(toml::Value, String)> {
         self.0
             .iter()

@@ -7,7 +7,9 @@
 #![forbid(unsafe_code)]
 
 pub mod audit_settings;
+pub mod codex_version;
 pub mod digest;
+pub mod effective_session;
 pub mod evaluate;
 pub mod exception_hint;
 pub mod fix;
@@ -22,5 +24,7 @@ pub mod redact;
 pub mod requirements;
 pub mod rule_check;
 pub mod rules;
+pub mod session_config;
+pub mod session_plan;
 pub mod session_shape;
 pub mod url;

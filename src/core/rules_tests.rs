@@ -64,7 +64,13 @@ fn samples(kind: Kind) -> (&'static str, &'static str) {
             "{ web_search_request = false }",
             "{ web_search_request = true }",
         ),
-        Kind::Text | Kind::Mode | Kind::Bool | Kind::Duration | Kind::Uid | Kind::Homes => {
+        Kind::Text
+        | Kind::Mode
+        | Kind::Unjudged
+        | Kind::Bool
+        | Kind::Duration
+        | Kind::Uid
+        | Kind::Homes => {
             panic!("{kind:?} is no rule's kind")
         }
     }

@@ -648,6 +648,7 @@ web_search_request = false
 quarantine = true
 terminate = true
 terminate_grace = "5s"
+unjudged_sessions = "terminate"
 native_requirements = true
 message = "Codex here must use the Example Corp workspace: run `codex login`."
 
@@ -701,6 +702,7 @@ reason = "CI pipeline, OPS-123"
             quarantine: true,
             terminate: true,
             terminate_grace: Duration::from_secs(5),
+            unjudged_sessions: crate::core::policy::UnjudgedSessions::Terminate,
             native_requirements: true,
             message: Some(
                 "Codex here must use the Example Corp workspace: run `codex login`.".into(),
@@ -756,7 +758,7 @@ fn every_value_kind_lands_in_the_model() {
     // Each schema key goes somewhere in Policy (apply knows it), for every kind of value.
     let outcome = load(&format!(
         "{HEAD}[enforce]\nquarantine = false\nterminate = false\nterminate_grace = \"750ms\"\n\
-         native_requirements = false\n[scope]\npasswd_users = false\nmin_uid = 500\n\
+         unjudged_sessions = \"record\"\nnative_requirements = false\n[scope]\npasswd_users = false\nmin_uid = 500\n\
          exclude_users = [\"root\"]\n"
     ));
     let policy = outcome.policy.expect("valid");
@@ -766,6 +768,7 @@ fn every_value_kind_lands_in_the_model() {
             quarantine: false,
             terminate: false,
             terminate_grace: Duration::from_millis(750),
+            unjudged_sessions: crate::core::policy::UnjudgedSessions::Record,
             native_requirements: false,
             message: None,
         }

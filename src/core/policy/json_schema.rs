@@ -96,7 +96,7 @@ fn key_schema(key: &Key) -> Value {
         Kind::Bool => json!({"type": "boolean"}),
         Kind::Duration => json!({"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"}),
         Kind::Uid => json!({"type": "integer", "minimum": 0, "maximum": u32::MAX}),
-        Kind::Mode => json!({"type": "string"}),
+        Kind::Mode | Kind::Unjudged => json!({"type": "string"}),
         Kind::Features => json!({
             "type": "object",
             "additionalProperties": {"type": "boolean"},

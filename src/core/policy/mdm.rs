@@ -192,7 +192,7 @@ fn jamf_key(key: &Key, index: usize) -> Value {
         Kind::Bool => json!({"type": "boolean"}),
         Kind::Uid => json!({"type": "integer", "minimum": 0}),
         Kind::Duration => json!({"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"}),
-        Kind::Text | Kind::Mode => json!({"type": "string"}),
+        Kind::Text | Kind::Mode | Kind::Unjudged => json!({"type": "string"}),
         Kind::Features => json!({
             "type": "object",
             "additionalProperties": {"type": "boolean"},

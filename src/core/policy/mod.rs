@@ -239,12 +239,35 @@ pub struct ConfigRules {
     pub features: Option<std::collections::BTreeMap<String, bool>>,
 }
 
+/// `[enforce] unjudged_sessions`: what enforce mode does with a running Codex session the agent
+/// cannot judge in full (its home is unknown or not the user's, its command line or environment
+/// cannot be read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum UnjudgedSessions {
+    /// Stop it, like a violating session.
+    #[default]
+    Terminate,
+    /// Record it and list it in status as unknown, never stop it.
+    Record,
+}
+
+impl UnjudgedSessions {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnjudgedSessions::Terminate => "terminate",
+            UnjudgedSessions::Record => "record",
+        }
+    }
+}
+
 /// `[enforce]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnforceSettings {
     pub quarantine: bool,
     pub terminate: bool,
     pub terminate_grace: Duration,
+    pub unjudged_sessions: UnjudgedSessions,
     pub native_requirements: bool,
     /// Shown to the user whose credential was moved.
     pub message: Option<String>,
@@ -256,6 +279,7 @@ impl Default for EnforceSettings {
             quarantine: true,
             terminate: true,
             terminate_grace: Duration::from_secs(5),
+            unjudged_sessions: UnjudgedSessions::Terminate,
             native_requirements: true,
             message: None,
         }

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use crate::core::policy::{
     APPROVAL_POLICIES, ApiKeyKind, ConfigRules, CredentialStore, LoginMethod, LoginRules,
-    McpServer, Mode, Policy, SANDBOX_MODES, WEB_SEARCH_MODES,
+    McpServer, Mode, Policy, SANDBOX_MODES, UnjudgedSessions, WEB_SEARCH_MODES,
 };
 
 /// How a key's value is checked, and which [`Value`] it becomes.
@@ -21,6 +21,8 @@ pub enum Kind {
     /// A non-empty string.
     Text,
     Mode,
+    /// `"terminate"` or `"record"` (`[enforce] unjudged_sessions`).
+    Unjudged,
     Bool,
     /// `"500ms"`, `"5s"`, `"2m"`, `"1h"`.
     Duration,
@@ -52,6 +54,7 @@ impl Kind {
     pub fn allowed_values(self) -> Option<Vec<&'static str>> {
         match self {
             Kind::Mode => Some(vec!["enforce", "monitor"]),
+            Kind::Unjudged => Some(vec!["terminate", "record"]),
             Kind::Methods => Some(LoginMethod::ALL.map(LoginMethod::as_str).to_vec()),
             Kind::KeyKinds => Some(ApiKeyKind::NAMEABLE.map(ApiKeyKind::as_str).to_vec()),
             Kind::Stores => Some(CredentialStore::ALL.map(CredentialStore::as_str).to_vec()),
@@ -66,7 +69,13 @@ impl Kind {
     pub fn is_list(self) -> bool {
         !matches!(
             self,
-            Kind::Text | Kind::Mode | Kind::Bool | Kind::Duration | Kind::Uid | Kind::Features
+            Kind::Text
+                | Kind::Mode
+                | Kind::Unjudged
+                | Kind::Bool
+                | Kind::Duration
+                | Kind::Uid
+                | Kind::Features
         )
     }
 
@@ -88,6 +97,7 @@ impl Kind {
 pub enum Value {
     Text(String),
     Mode(Mode),
+    Unjudged(UnjudgedSessions),
     Bool(bool),
     Duration(Duration),
     Uid(u32),
@@ -424,6 +434,18 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         section: "enforce",
+        name: "unjudged_sessions",
+        kind: Kind::Unjudged,
+        default: Some("\"terminate\""),
+        doc: "A running session the agent cannot judge (home unknown or not the user's, argv or environment unreadable): `terminate` stops it in enforce mode, `record` only records it.",
+        target: Target::Policy(|p, v| {
+            if let Value::Unjudged(v) = v {
+                p.enforce.unjudged_sessions = v
+            }
+        }),
+    },
+    Key {
+        section: "enforce",
         name: "native_requirements",
         kind: Kind::Bool,
         default: Some("true"),
@@ -643,6 +665,7 @@ mod tests {
         let samples = |kind: Kind| match kind {
             Kind::Text => "\"x\"",
             Kind::Mode => "\"enforce\"",
+            Kind::Unjudged => "\"record\"",
             Kind::Bool => "maybe",
             Kind::Duration => "\"9s\"",
             Kind::Uid => "4242",

@@ -11,7 +11,7 @@ use crate::core::policy::diag::Code;
 use crate::core::policy::schema::{KNOWN_PLANS, Kind, Value, parse_duration};
 use crate::core::policy::{
     APPROVAL_POLICIES, ApiKeyKind, CredentialStore, LoginMethod, Mode, SANDBOX_MODES,
-    WEB_SEARCH_MODES,
+    UnjudgedSessions, WEB_SEARCH_MODES,
 };
 
 impl Checker<'_> {
@@ -40,6 +40,14 @@ impl Checker<'_> {
                     _ => Mode::Monitor,
                 };
                 Some(Value::Mode(mode))
+            }
+            Kind::Unjudged => {
+                let s = self.string(key, value)?;
+                let v = match self.one_of(key, s, span, &["terminate", "record"])? {
+                    "record" => UnjudgedSessions::Record,
+                    _ => UnjudgedSessions::Terminate,
+                };
+                Some(Value::Unjudged(v))
             }
             Kind::Bool => match value.get_ref() {
                 DeValue::Boolean(b) => Some(Value::Bool(*b)),

@@ -1,0 +1,253 @@
+//! The one table of what each Codex version honours, as data.
+//!
+//! Codex changes where it takes a credential or a route from between releases: `OPENAI_API_KEY`
+//! and `OPENAI_BASE_URL` stopped counting for the built-in provider, profiles moved from
+//! `[profiles.NAME]` tables to `$CODEX_HOME/NAME.config.toml` files, `CODEX_ACCESS_TOKEN`
+//! arrived. Every such difference is one column of [`Honours`] and one value per row of
+//! [`KNOWN`]; nothing else in the code branches on a version number.
+//!
+//! Each row was checked against the real CLI of that version (`codex exec` with a scratch
+//! `CODEX_HOME` and a loopback listener recording what reaches it; see docs/sessions.md).
+//!
+//! A session whose version is not in the table (not read, or a release not checked yet) is judged
+//! by [`Honours::UNION`]: every source any known version honours counts. That is the safe side: a
+//! source a version ignores can only add a finding, never hide one.
+
+use serde::Serialize;
+
+/// A Codex release number, `MAJOR.MINOR.PATCH` (pre-release and build suffixes are dropped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct CodexVersion {
+    pub major: u32,
+    pub minor: u32,
+    /// The TypeScript client's patch is a build stamp (`0.1.2505172129`).
+    pub patch: u64,
+}
+
+impl CodexVersion {
+    pub const fn new(major: u32, minor: u32, patch: u64) -> CodexVersion {
+        CodexVersion {
+            major,
+            minor,
+            patch,
+        }
+    }
+
+    /// `0.169.0`, `v0.171.0`, `0.172.0-alpha.3`, `codex-cli 0.169.0`.
+    pub fn parse(text: &str) -> Option<CodexVersion> {
+        let text = text.trim();
+        let text = text.rsplit(' ').next().unwrap_or(text);
+        let text = text.strip_prefix('v').unwrap_or(text);
+        let core = text.split(['-', '+']).next()?;
+        let mut parts = core.split('.');
+        let mut num = || -> Option<u64> {
+            let p = parts.next()?;
+            if p.is_empty() || p.len() > 12 || !p.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            p.parse().ok()
+        };
+        let major = u32::try_from(num()?).ok()?;
+        let minor = u32::try_from(num()?).ok()?;
+        let v = CodexVersion::new(major, minor, num()?);
+        parts.next().is_none().then_some(v)
+    }
+
+    /// `version` of an npm `package.json` (`@openai/codex`'s own).
+    pub fn from_package_json(bytes: &[u8]) -> Option<CodexVersion> {
+        let doc: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+        let name = doc.get("name")?.as_str()?;
+        if !name.starts_with("@openai/codex") {
+            return None;
+        }
+        CodexVersion::parse(doc.get("version")?.as_str()?)
+    }
+}
+
+impl std::fmt::Display for CodexVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
+/// What one Codex version takes a credential, a route or a layer from. `true` means "honoured".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Honours {
+    /// `OPENAI_API_KEY` in the environment logs the built-in `openai` provider in.
+    pub openai_api_key_env: bool,
+    /// `OPENAI_BASE_URL` in the environment routes the built-in `openai` provider.
+    pub openai_base_url_env: bool,
+    /// The `openai_base_url` config key routes the built-in `openai` provider.
+    pub openai_base_url_key: bool,
+    /// `CODEX_ACCESS_TOKEN` (a personal access token or an agent identity) logs in.
+    pub codex_access_token_env: bool,
+    /// `--profile NAME` layers `$CODEX_HOME/NAME.config.toml` over the user config.
+    pub profile_files: bool,
+    /// `profile = "NAME"` / `--profile NAME` select a `[profiles.NAME]` table of config.toml.
+    pub profile_tables: bool,
+    /// A trusted project's `.codex/config.toml` is a layer at all.
+    pub project_config: bool,
+    /// A project layer may set the route (`model_provider`, `model_providers`,
+    /// `openai_base_url`, `chatgpt_base_url`). 0.169 ignores these there.
+    pub project_route_keys: bool,
+    /// `--full-auto` exists (sandbox `workspace-write`, approval `on-request`).
+    pub full_auto_flag: bool,
+}
+
+impl Honours {
+    /// Every source any known version honours: how a session of unknown version is judged.
+    pub const UNION: Honours = Honours {
+        openai_api_key_env: true,
+        openai_base_url_env: true,
+        openai_base_url_key: true,
+        codex_access_token_env: true,
+        profile_files: true,
+        profile_tables: true,
+        project_config: true,
+        project_route_keys: true,
+        full_auto_flag: true,
+    };
+}
+
+/// The versions checked, oldest first. The native rows were checked against the real CLI; the
+/// TypeScript client's (`@openai/codex` 0.1.2505172129, `bin/codex.js` under node, no native
+/// child) comes from codex-facts.md (it reads `OPENAI_API_KEY` and `OPENAI_BASE_URL`).
+pub const KNOWN: [(CodexVersion, Honours); 4] = [
+    (
+        CodexVersion::new(0, 1, 2505172129),
+        Honours {
+            openai_api_key_env: true,
+            openai_base_url_env: true,
+            openai_base_url_key: false,
+            codex_access_token_env: false,
+            profile_files: false,
+            profile_tables: false,
+            project_config: false,
+            project_route_keys: false,
+            full_auto_flag: true,
+        },
+    ),
+    (
+        CodexVersion::new(0, 100, 0),
+        Honours {
+            openai_api_key_env: false,
+            openai_base_url_env: true,
+            openai_base_url_key: false,
+            codex_access_token_env: false,
+            profile_files: false,
+            profile_tables: true,
+            project_config: true,
+            project_route_keys: true,
+            full_auto_flag: true,
+        },
+    ),
+    (
+        CodexVersion::new(0, 169, 0),
+        Honours {
+            openai_api_key_env: false,
+            openai_base_url_env: false,
+            openai_base_url_key: true,
+            codex_access_token_env: true,
+            profile_files: true,
+            profile_tables: false,
+            project_config: true,
+            project_route_keys: false,
+            full_auto_flag: false,
+        },
+    ),
+    (
+        CodexVersion::new(0, 171, 0),
+        Honours {
+            openai_api_key_env: false,
+            openai_base_url_env: false,
+            openai_base_url_key: true,
+            codex_access_token_env: true,
+            profile_files: true,
+            profile_tables: false,
+            project_config: true,
+            project_route_keys: false,
+            full_auto_flag: false,
+        },
+    ),
+];
+
+/// What a session of `version` honours: its row, or [`Honours::UNION`] when the version is
+/// unknown or not in the table.
+pub fn honours(version: Option<CodexVersion>) -> Honours {
+    version
+        .and_then(|v| KNOWN.iter().find(|(k, _)| *k == v).map(|(_, h)| *h))
+        .unwrap_or(Honours::UNION)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_parse_as_codex_prints_them() {
+        let v = CodexVersion::new(0, 169, 0);
+        assert_eq!(CodexVersion::parse("0.169.0"), Some(v));
+        assert_eq!(CodexVersion::parse("codex-cli 0.169.0\n"), Some(v));
+        assert_eq!(CodexVersion::parse("v0.169.0"), Some(v));
+        assert_eq!(
+            CodexVersion::parse("0.172.0-alpha.3"),
+            Some(CodexVersion::new(0, 172, 0))
+        );
+        assert_eq!(
+            CodexVersion::parse("0.1.2505172129"),
+            Some(CodexVersion::new(0, 1, 2505172129))
+        );
+        for bad in [
+            "",
+            "0.169",
+            "0.169.0.1",
+            "a.b.c",
+            "0.-1.0",
+            "0.1.9999999999999",
+            "99999999999.0.0",
+        ] {
+            assert_eq!(CodexVersion::parse(bad), None, "{bad}");
+        }
+        assert_eq!(v.to_string(), "0.169.0");
+    }
+
+    #[test]
+    fn the_version_comes_from_codex_own_package_json() {
+        let pkg = br#"{"name":"@openai/codex","version":"0.171.0","bin":{"codex":"bin/codex.js"}}"#;
+        assert_eq!(
+            CodexVersion::from_package_json(pkg),
+            Some(CodexVersion::new(0, 171, 0))
+        );
+        let native = br#"{"name":"@openai/codex-linux-x64","version":"0.169.0"}"#;
+        assert_eq!(
+            CodexVersion::from_package_json(native),
+            Some(CodexVersion::new(0, 169, 0))
+        );
+        let other = br#"{"name":"left-pad","version":"0.169.0"}"#;
+        assert_eq!(CodexVersion::from_package_json(other), None);
+        assert_eq!(CodexVersion::from_package_json(b"not json"), None);
+    }
+
+    #[test]
+    fn unknown_versions_are_judged_by_the_union_of_the_table() {
+        assert_eq!(honours(None), Honours::UNION);
+        assert_eq!(honours(Some(CodexVersion::new(0, 170, 0))), Honours::UNION);
+        assert!(!honours(Some(CodexVersion::new(0, 169, 0))).openai_base_url_env);
+        assert!(honours(Some(CodexVersion::new(0, 100, 0))).openai_base_url_env);
+        // The union honours whatever any row honours.
+        for (_, h) in KNOWN {
+            let u = Honours::UNION;
+            assert!(!h.openai_api_key_env || u.openai_api_key_env);
+            assert!(!h.openai_base_url_env || u.openai_base_url_env);
+            assert!(!h.openai_base_url_key || u.openai_base_url_key);
+            assert!(!h.codex_access_token_env || u.codex_access_token_env);
+            assert!(!h.profile_files || u.profile_files);
+            assert!(!h.profile_tables || u.profile_tables);
+            assert!(!h.project_config || u.project_config);
+            assert!(!h.project_route_keys || u.project_route_keys);
+            assert!(!h.full_auto_flag || u.full_auto_flag);
+        }
+        // Oldest first, no duplicates.
+        assert!(KNOWN.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+}

@@ -1,0 +1,393 @@
+use super::*;
+use crate::core::observe::CredentialKind;
+
+const V169: Option<CodexVersion> = Some(CodexVersion::new(0, 169, 0));
+const V100: Option<CodexVersion> = Some(CodexVersion::new(0, 100, 0));
+
+fn file(path: &str, text: &str) -> Option<ConfigInput> {
+    Some(ConfigInput {
+        path: path.into(),
+        content: FileContent::Text(text.into()),
+    })
+}
+
+fn inputs(argv: &[&str], env: &[(&str, &str)], user: &str) -> SessionInputs {
+    SessionInputs {
+        argv: std::iter::once("codex")
+            .chain(argv.iter().copied())
+            .map(str::to_string)
+            .collect(),
+        environ: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        version: V169,
+        user: file("/h/.codex/config.toml", user),
+        ..SessionInputs::default()
+    }
+}
+
+fn user_layer() -> Layer {
+    Layer::User("/h/.codex/config.toml".into())
+}
+
+fn urls(s: &EffectiveSession) -> Vec<(String, String, String)> {
+    s.route
+        .base_urls
+        .iter()
+        .map(|u| (u.key.clone(), u.value.clone(), u.layer.label()))
+        .collect()
+}
+
+#[test]
+fn layers_stack_in_codex_order() {
+    let mut i = inputs(
+        &["-p", "work", "-C", "/src/p", "-s", "danger-full-access"],
+        &[],
+        "model = \"user\"\nsandbox_mode = \"read-only\"\napproval_policy = \"on-request\"\n\
+         web_search = \"cached\"\n[projects.\"/src/p\"]\ntrust_level = \"trusted\"\n",
+    );
+    i.system = file(
+        "/etc/codex/config.toml",
+        "model = \"system\"\nmodel_reasoning_effort = \"low\"\n",
+    );
+    i.profile_file = file(
+        "/h/.codex/work.config.toml",
+        "model = \"profile\"\napproval_policy = \"never\"\n",
+    );
+    i.projects = vec![
+        file(
+            "/src/p/.codex/config.toml",
+            "web_search = \"live\"\nmodel = \"project\"\n",
+        )
+        .unwrap(),
+    ];
+    i.managed = file(
+        "/etc/codex/managed_config.toml",
+        "model_reasoning_effort = \"high\"\n",
+    );
+    let s = resolve(&i);
+    let got = |k: &str| {
+        let r = s.config.get(k).unwrap();
+        (r.value.as_str().unwrap().to_string(), r.layer.label())
+    };
+    assert_eq!(
+        got("model"),
+        ("project".into(), "config:/src/p/.codex/config.toml".into())
+    );
+    assert_eq!(
+        got("sandbox_mode"),
+        ("danger-full-access".into(), "argv".into())
+    );
+    assert_eq!(
+        got("approval_policy"),
+        ("never".into(), "config:/h/.codex/work.config.toml".into())
+    );
+    assert_eq!(
+        got("web_search"),
+        ("live".into(), "config:/src/p/.codex/config.toml".into())
+    );
+    assert_eq!(
+        got("model_reasoning_effort"),
+        (
+            "high".into(),
+            "config:/etc/codex/managed_config.toml".into()
+        )
+    );
+    assert_eq!(s.profile.as_ref().unwrap().value, "work");
+    assert!(s.unjudged.is_empty());
+    // The generic view lists every leaf with its layer.
+    let leaves: Vec<(String, String)> = s
+        .config
+        .leaves()
+        .into_iter()
+        .map(|(k, _, l)| (k, l.label()))
+        .collect();
+    assert!(leaves.contains(&(
+        "projects.\"/src/p\".trust_level".into(),
+        "config:/h/.codex/config.toml".into()
+    )));
+}
+
+#[test]
+fn a_project_layer_needs_trust_and_never_sets_the_route_on_0_169() {
+    let project = "model_provider = \"x\"\nopenai_base_url = \"http://r/v1\"\nsandbox_mode = \"danger-full-access\"\n\
+                   [model_providers.x]\nbase_url = \"http://r/v1\"\n";
+    let mut i = inputs(
+        &[],
+        &[],
+        "[projects.\"/src/p\"]\ntrust_level = \"trusted\"\n",
+    );
+    i.projects = vec![file("/src/p/sub/.codex/config.toml", project).unwrap()];
+    let s = resolve(&i);
+    assert_eq!(s.config.str("sandbox_mode"), Some("danger-full-access"));
+    assert_eq!(s.route.provider.value, "openai");
+    assert!(s.route.base_urls.is_empty(), "{:?}", s.route);
+    // Untrusted (or not listed): not a layer at all.
+    let mut u = i.clone();
+    u.user = file(
+        "/h/.codex/config.toml",
+        "[projects.\"/src/p\"]\ntrust_level = \"untrusted\"\n",
+    );
+    assert_eq!(resolve(&u).config.str("sandbox_mode"), None);
+    // A version the table does not know: every layer counts, the route too.
+    let mut any = i.clone();
+    any.version = None;
+    let s = resolve(&any);
+    assert_eq!(s.route.provider.value, "x");
+    assert_eq!(
+        s.route.provider.layer.label(),
+        "config:/src/p/sub/.codex/config.toml"
+    );
+}
+
+#[test]
+fn argv_routes_and_credentials_are_found_with_their_layer() {
+    let s = resolve(&inputs(
+        &[
+            "exec",
+            "-c",
+            "model_provider=x",
+            "-c",
+            "model_providers.x.base_url=http://127.0.0.1:9/v1?k=SECRET",
+            "-c",
+            "model_providers.x.env_key=MYKEY",
+            "-c",
+            "model_providers.x.experimental_bearer_token=sk-proj-BEARERSECRET",
+            "-c",
+            "openai_base_url=http://127.0.0.1:9/o",
+        ],
+        &[("MYKEY", "sk-proj-ENVSECRET")],
+        "",
+    ));
+    assert_eq!(s.subcommand.as_deref(), Some("exec"));
+    assert_eq!(s.route.provider.value, "x");
+    assert_eq!(s.route.provider.layer, Layer::Argv);
+    assert_eq!(
+        urls(&s),
+        vec![
+            (
+                "model_providers.x.base_url".into(),
+                "http://127.0.0.1:9/v1".into(),
+                "argv".into()
+            ),
+            (
+                "openai_base_url".into(),
+                "http://127.0.0.1:9/o".into(),
+                "argv".into()
+            ),
+        ]
+    );
+    let creds: Vec<(String, String)> = s
+        .credentials
+        .iter()
+        .map(|c| (c.key.clone(), c.layer.label()))
+        .collect();
+    assert_eq!(
+        creds,
+        vec![
+            ("MYKEY".into(), "env".into()),
+            (
+                "model_providers.x.experimental_bearer_token".into(),
+                "argv".into()
+            ),
+        ]
+    );
+    assert!(matches!(
+        s.credentials[0].value.kind,
+        CredentialKind::ApiKey { .. }
+    ));
+    let shown = format!("{:?}{:?}", s.credentials, s.route);
+    assert!(!shown.contains("SECRET"), "{shown}");
+}
+
+#[test]
+fn headers_env_files_and_stores() {
+    let mut i = inputs(
+        &["-c", "cli_auth_credentials_store=\"keyring\""],
+        &[("CODEX_HOME", "/h/.codex"), ("ALREADY", "from-env")],
+        "model_provider = \"r\"\n[model_providers.r]\nbase_url = \"https://r.example/v1\"\n\
+         env_key = \"RKEY\"\nhttp_headers = { Authorization = \"Bearer sk-proj-HDRSECRET\" }\n\
+         env_http_headers = { authorization = \"HV\" }\n",
+    );
+    i.env_file = file(
+        "/h/.codex/.env",
+        "# comment\nexport RKEY=\"sk-proj-DOTENVSECRET\"\nHV=Bearer sk-proj-HVSECRET\n\
+         CODEX_API_KEY=sk-proj-REFUSED\nALREADY=from-file\n",
+    );
+    let s = resolve(&i);
+    let creds: Vec<(String, String)> = s
+        .credentials
+        .iter()
+        .map(|c| (c.key.clone(), c.layer.label()))
+        .collect();
+    assert_eq!(
+        creds,
+        vec![
+            ("RKEY".into(), "env-file:/h/.codex/.env".into()),
+            (
+                "model_providers.r.http_headers.Authorization".into(),
+                "config:/h/.codex/config.toml".into()
+            ),
+            (
+                "model_providers.r.env_http_headers.authorization → HV".into(),
+                "env-file:/h/.codex/.env".into()
+            ),
+        ]
+    );
+    assert_eq!(s.credential_store.value, "keyring");
+    assert_eq!(s.credential_store.layer, Layer::Argv);
+    assert_eq!(urls(&s)[0].2, user_layer().label());
+    assert!(!format!("{:?}", s.credentials).contains("SECRET"));
+}
+
+#[test]
+fn local_providers_take_their_url_from_the_environment() {
+    let s = resolve(&inputs(
+        &["--oss", "--local-provider", "ollama"],
+        &[("CODEX_OSS_PORT", "18431")],
+        "",
+    ));
+    assert_eq!(s.route.provider.value, "ollama");
+    assert_eq!(s.route.provider.layer, Layer::Argv);
+    assert_eq!(
+        urls(&s),
+        vec![(
+            "CODEX_OSS_PORT".into(),
+            "http://localhost:18431/v1".into(),
+            "env".into()
+        )]
+    );
+    let s = resolve(&inputs(
+        &["--oss"],
+        &[("CODEX_OSS_BASE_URL", "http://h:1/v1")],
+        "oss_provider = \"lmstudio\"\n",
+    ));
+    assert_eq!(s.route.provider.value, "lmstudio");
+    assert_eq!(urls(&s)[0].0, "CODEX_OSS_BASE_URL");
+    // `--oss` with no provider chosen: a provider no allow-list names.
+    assert_eq!(
+        resolve(&inputs(&["--oss"], &[], "")).route.provider.value,
+        "oss"
+    );
+}
+
+#[test]
+fn version_rows_decide_which_sources_count() {
+    let env = [
+        ("OPENAI_API_KEY", "sk-proj-OLDSECRET"),
+        ("OPENAI_BASE_URL", "http://127.0.0.1:9/v1"),
+        ("CODEX_ACCESS_TOKEN", "at-SECRET"),
+    ];
+    let user = "profile = \"w\"\n[profiles.w]\nopenai_base_url = \"http://w/v1\"\n";
+    let keys = |s: &EffectiveSession| -> Vec<String> {
+        s.credentials
+            .iter()
+            .map(|c| c.key.clone())
+            .chain(s.route.base_urls.iter().map(|u| u.key.clone()))
+            .collect()
+    };
+    let mut i = inputs(&[], &env, user);
+    let new = resolve(&i);
+    assert_eq!(keys(&new), ["CODEX_ACCESS_TOKEN"]);
+    i.version = V100;
+    let old = resolve(&i);
+    assert_eq!(keys(&old), ["OPENAI_BASE_URL"]);
+    assert_eq!(
+        old.config.get("openai_base_url").unwrap().layer.label(),
+        "config:/h/.codex/config.toml [profiles.w]"
+    );
+    i.version = None;
+    let any = resolve(&i);
+    assert_eq!(
+        keys(&any),
+        [
+            "CODEX_ACCESS_TOKEN",
+            "OPENAI_API_KEY",
+            "openai_base_url",
+            "OPENAI_BASE_URL"
+        ]
+    );
+    assert!(matches!(
+        any.credentials[0].value.kind,
+        CredentialKind::AccessToken { .. }
+    ));
+}
+
+#[test]
+fn files_the_agent_cannot_judge_are_named_never_skipped() {
+    let mut i = inputs(&[], &[], "");
+    i.user = Some(ConfigInput {
+        path: "/h/.codex/config.toml".into(),
+        content: FileContent::Unjudgeable {
+            reason: "a symlink into a directory its user cannot read".into(),
+        },
+    });
+    i.env_file = Some(ConfigInput {
+        path: "/h/.codex/.env".into(),
+        content: FileContent::Unjudgeable {
+            reason: "too large".into(),
+        },
+    });
+    i.profile_file = file("/h/.codex/p.config.toml", "not = [toml");
+    i.argv.extend(["-p".to_string(), "p".to_string()]);
+    let s = resolve(&i);
+    let named: Vec<String> = s.unjudged.iter().map(|u| u.layer.label()).collect();
+    assert_eq!(
+        named,
+        [
+            "config:/h/.codex/config.toml",
+            "config:/h/.codex/p.config.toml",
+            "env-file:/h/.codex/.env"
+        ]
+    );
+    // `exec --ignore-user-config` never reads it.
+    let mut ignored = i.clone();
+    ignored.argv.push("--ignore-user-config".into());
+    assert!(
+        !resolve(&ignored)
+            .unjudged
+            .iter()
+            .any(|u| u.layer == user_layer())
+    );
+}
+
+#[test]
+fn tables_set_whole_and_merged_keep_each_leaf_layer() {
+    let s = resolve(&inputs(
+        &[
+            "-c",
+            "mcp_servers.b={ command = \"evil\", args = [\"-x\"] }",
+            "-c",
+            "features.web=true",
+        ],
+        &[],
+        "[mcp_servers.a]\ncommand = \"ok\"\n[mcp_servers.b]\ncommand = \"was\"\nenv = { K = \"v\" }\n\
+         [features]\nold = false\n",
+    ));
+    assert_eq!(s.config.names_under("mcp_servers"), ["a", "b"]);
+    let b = s.config.get("mcp_servers.b.command").unwrap();
+    assert_eq!((b.value.as_str(), b.layer), (Some("evil"), &Layer::Argv));
+    assert_eq!(
+        s.config.get("mcp_servers.b.env.K").unwrap().layer,
+        &user_layer()
+    );
+    assert_eq!(
+        s.config.get("mcp_servers.a.command").unwrap().layer,
+        &user_layer()
+    );
+    assert_eq!(s.config.get("features.web").unwrap().layer, &Layer::Argv);
+    assert_eq!(s.config.get("features.old").unwrap().layer, &user_layer());
+    assert_eq!(
+        s.config.get("mcp_servers.b.args").unwrap().value,
+        &Value::Array(vec![Value::String("-x".into())])
+    );
+    // A scalar in the way of a dotted `-c` is replaced by a table, as Codex does.
+    let s = resolve(&inputs(&["-c", "tools.web_search.x=1"], &[], "tools = 3\n"));
+    assert_eq!(
+        s.config.get("tools.web_search.x").unwrap().layer,
+        &Layer::Argv
+    );
+    assert_eq!(split_key("a.\"b.c\".d"), ["a", "b.c", "d"]);
+    assert_eq!(join_key(&["a", "b.c"]), "a.\"b.c\"");
+}

@@ -1,0 +1,236 @@
+use std::path::Path;
+
+use super::*;
+use crate::core::codex_version::CodexVersion;
+use crate::core::effective_session::{ConfigInput, FileContent, SessionInputs, resolve};
+use crate::core::policy::LoginMethod;
+
+fn policy() -> Policy {
+    let mut p = Policy::baseline();
+    p.mode = Mode::Enforce;
+    p.login.allowed_methods = Some(vec![LoginMethod::Chatgpt]);
+    p.config.allowed_model_providers = Some(vec!["openai".into()]);
+    p.config.allowed_base_urls = Some(vec!["https://api.openai.com/v1".into()]);
+    p
+}
+
+fn session(argv: &[&str], env: &[(&str, &str)]) -> EffectiveSession {
+    resolve(&SessionInputs {
+        argv: std::iter::once("codex")
+            .chain(argv.iter().copied())
+            .map(str::to_string)
+            .collect(),
+        environ: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        version: Some(CodexVersion::new(0, 169, 0)),
+        ..SessionInputs::default()
+    })
+}
+
+fn clean_home() -> HomeFacts {
+    HomeFacts::Judged {
+        violations: Vec::new(),
+        record: false,
+        unmovable: None,
+    }
+}
+
+fn plan(p: &Policy, s: Option<&EffectiveSession>, home: HomeFacts, uid: u32) -> SessionPlan {
+    let facts = SessionFacts {
+        user: "alice",
+        uid,
+        session: s,
+        home,
+        codex_home: Path::new("/home/alice/.codex"),
+    };
+    plan_session(p, &facts, jiff::Timestamp::UNIX_EPOCH)
+}
+
+#[test]
+fn each_source_is_judged_with_its_layer_and_never_its_secret() {
+    let p = policy();
+    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>, Vec<&str>, &str)> = vec![
+        (
+            vec![
+                "-c",
+                "model_provider=x",
+                "-c",
+                "model_providers.x.base_url=http://127.0.0.1:9/v1",
+            ],
+            vec![],
+            vec!["config.model-provider", "config.base-url"],
+            "model_providers.x.base_url (argv)",
+        ),
+        (
+            vec![
+                "-c",
+                "model_providers.openai.experimental_bearer_token=sk-proj-SECRET1",
+            ],
+            vec![],
+            vec!["login.method"],
+            "experimental_bearer_token (argv) holds a credential",
+        ),
+        (
+            vec!["-c", "openai_base_url=http://127.0.0.1:9/v1"],
+            vec![],
+            vec!["config.base-url"],
+            "openai_base_url (argv)",
+        ),
+        (
+            vec!["--oss", "--local-provider", "ollama"],
+            vec![("CODEX_OSS_PORT", "9")],
+            vec!["config.model-provider", "config.base-url"],
+            "CODEX_OSS_PORT (env)",
+        ),
+        (
+            vec![],
+            vec![("CODEX_API_KEY", "sk-proj-SECRET2")],
+            vec!["env.credential"],
+            "CODEX_API_KEY (env) in the environment",
+        ),
+    ];
+    for (argv, env, rules, evidence) in cases {
+        let s = session(&argv, &env);
+        let got = plan(&p, Some(&s), clean_home(), 1000);
+        assert_eq!(got.decision, Decision::Stop, "{argv:?}");
+        assert_eq!(got.rule_codes(), rules, "{argv:?}");
+        let all = format!("{:?}", got.violations);
+        assert!(all.contains(evidence), "{argv:?}: {all}");
+        assert!(!format!("{got:?}").contains("SECRET"), "{got:?}");
+        assert!(got.message.contains("being stopped"), "{}", got.message);
+    }
+    let mut p2 = policy();
+    p2.config.allowed_credential_stores = Some(vec![CredentialStore::File]);
+    let s = session(&["-c", "cli_auth_credentials_store=\"keyring\""], &[]);
+    let got = plan(&p2, Some(&s), clean_home(), 1000);
+    assert_eq!(got.rule_codes(), ["config.credential-store"]);
+    assert!(format!("{:?}", got.violations).contains("(argv)"));
+}
+
+#[test]
+fn modes_scope_and_compliance() {
+    let bad = session(&["-c", "openai_base_url=http://r/v1"], &[]);
+    let mut monitor = policy();
+    monitor.mode = Mode::Monitor;
+    assert_eq!(
+        plan(&monitor, Some(&bad), clean_home(), 1000).decision,
+        Decision::Record
+    );
+    let mut no_terminate = policy();
+    no_terminate.enforce.terminate = false;
+    assert_eq!(
+        plan(&no_terminate, Some(&bad), clean_home(), 1000).decision,
+        Decision::Record
+    );
+    // Root and users below min_uid or excluded are never touched.
+    let p = policy();
+    assert_eq!(
+        plan(&p, Some(&bad), clean_home(), 0).decision,
+        Decision::OutOfScope
+    );
+    let mut excluded = policy();
+    excluded.scope.exclude_users = vec!["alice".into()];
+    assert_eq!(
+        plan(&excluded, Some(&bad), clean_home(), 1000).decision,
+        Decision::OutOfScope
+    );
+    // The same session under a policy that allows its route.
+    let ok = session(&["-c", "openai_base_url=https://api.openai.com/v1/"], &[]);
+    let got = plan(&p, Some(&ok), clean_home(), 1000);
+    assert_eq!(got.decision, Decision::Compliant, "{got:?}");
+    assert!(got.message.is_empty());
+}
+
+#[test]
+fn the_home_verdict_counts_and_is_recorded_only_when_asked() {
+    let p = policy();
+    let s = session(&[], &[]);
+    let violations = vec![
+        Violation {
+            rule: Rule::LoginMethod,
+            evidence: "login method api-key".into(),
+            at: None,
+        },
+        Violation {
+            rule: Rule::CredentialPermissions,
+            evidence: "mode 0644".into(),
+            at: None,
+        },
+    ];
+    let host = plan(
+        &p,
+        Some(&s),
+        HomeFacts::Judged {
+            violations: violations.clone(),
+            record: false,
+            unmovable: Some("read-only file system".into()),
+        },
+        1000,
+    );
+    assert_eq!(host.decision, Decision::Stop);
+    // Permissions alone never stop a session.
+    assert_eq!(host.rules, [Rule::LoginMethod]);
+    assert!(host.violations.is_empty());
+    assert_eq!(host.unmovable.as_deref(), Some("read-only file system"));
+    let beneath = plan(
+        &p,
+        Some(&s),
+        HomeFacts::Judged {
+            violations,
+            record: true,
+            unmovable: None,
+        },
+        1000,
+    );
+    assert_eq!(beneath.violations.len(), 1);
+}
+
+#[test]
+fn what_cannot_be_judged_is_never_a_pass() {
+    let p = policy();
+    // Home unknown: the environment is still judged.
+    let keyed = session(&[], &[("CODEX_API_KEY", "sk-proj-SECRET")]);
+    let unknown = || HomeFacts::Unknown {
+        reason: "its Codex home /tmp/shared belongs to uid 0".into(),
+    };
+    let got = plan(&p, Some(&keyed), unknown(), 1000);
+    assert_eq!(got.decision, Decision::Stop);
+    assert_eq!(got.rule_codes(), ["env.credential"]);
+    assert_eq!(got.unjudged.len(), 1);
+    // Nothing else wrong: unjudged_sessions decides.
+    let clean = session(&[], &[]);
+    assert_eq!(
+        plan(&p, Some(&clean), unknown(), 1000).decision,
+        Decision::Stop
+    );
+    let mut record = policy();
+    record.enforce.unjudged_sessions = UnjudgedSessions::Record;
+    let got = plan(&record, Some(&clean), unknown(), 1000);
+    assert_eq!(got.decision, Decision::Record);
+    assert!(got.rules.is_empty());
+    assert_eq!(plan(&p, None, clean_home(), 1000).decision, Decision::Stop);
+    // A config layer the agent could not read breaks every [config] rule the policy sets.
+    let unreadable = resolve(&SessionInputs {
+        argv: vec!["codex".into()],
+        user: Some(ConfigInput {
+            path: "/home/alice/.codex/config.toml".into(),
+            content: FileContent::Unjudgeable {
+                reason: "larger than the cap".into(),
+            },
+        }),
+        ..SessionInputs::default()
+    });
+    let got = plan(&record, Some(&unreadable), clean_home(), 1000);
+    assert_eq!(got.decision, Decision::Stop);
+    assert_eq!(
+        got.rule_codes(),
+        ["config.model-provider", "config.base-url"]
+    );
+    assert!(
+        got.violations[0]
+            .evidence
+            .starts_with("config:/home/alice/.codex/config.toml cannot be judged")
+    );
+}
