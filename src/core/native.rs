@@ -1,36 +1,10 @@
 //! How each rule is said in Codex's own requirements: the `native` column of the rules table
 //! (`core/rules.rs`) and the shapes its rows name, one per range of Codex versions.
-//! `core::requirements::render` picks the shape for the installed version.
+//! `core::requirements::render` picks the shape for the installed version; versions are
+//! `core::codex_version`'s, the one version table.
 
-use serde::Serialize;
-
+use crate::core::codex_version::CodexVersion;
 use crate::core::policy::{ConfigRules, LoginMethod, LoginRules};
-
-/// A Codex version, as `codex --version` prints it (`codex-cli 0.169.0`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Version(pub u32, pub u32, pub u32);
-
-impl Version {
-    /// `0.169.0` (a leading `codex-cli ` and a pre-release suffix are ignored).
-    pub fn parse(s: &str) -> Option<Version> {
-        let s = s.trim();
-        let s = s.strip_prefix("codex-cli ").unwrap_or(s);
-        let core = s.split(['-', '+', ' ']).next()?;
-        let mut parts = core.split('.').map(|p| p.parse::<u32>().ok());
-        let v = Version(
-            parts.next()??,
-            parts.next()??,
-            parts.next().flatten().unwrap_or(0),
-        );
-        Some(v)
-    }
-}
-
-impl std::fmt::Display for Version {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{}.{}", self.0, self.1, self.2)
-    }
-}
 
 /// How a rule reaches Codex.
 #[derive(Clone, Copy)]
@@ -45,7 +19,7 @@ pub enum Native {
 
 /// One form of a requirement, as the Codex versions from `since` on read it.
 pub struct Shape {
-    pub since: Version,
+    pub since: CodexVersion,
     pub render: fn(&LoginRules, &ConfigRules) -> Out,
 }
 
@@ -63,7 +37,7 @@ pub enum Out {
 }
 
 /// The version every shape below was checked against with the real CLI.
-pub const V0_169: Version = Version(0, 169, 0);
+pub const V0_169: CodexVersion = CodexVersion::new(0, 169, 0);
 
 /// `allowed_login_methods` (+ `forced_login_method` when one method is allowed).
 pub const LOGIN_METHODS: &[Shape] = &[Shape {

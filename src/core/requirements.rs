@@ -11,8 +11,9 @@
 
 use serde::Serialize;
 
+use crate::core::codex_version::CodexVersion;
 use crate::core::evaluate::{Covers, restricts, rules_for};
-use crate::core::native::{Native, Out, Version};
+use crate::core::native::{Native, Out};
 use crate::core::policy::Policy;
 use crate::core::rules::Rule;
 
@@ -27,7 +28,7 @@ pub struct Rendered {
 
 /// The rules of `policy` in Codex's terms, for the Codex `version` installed (`None`: not known,
 /// the newest shape). Pure.
-pub fn render(policy: &Policy, now: jiff::Timestamp, version: Option<Version>) -> Rendered {
+pub fn render(policy: &Policy, now: jiff::Timestamp, version: Option<CodexVersion>) -> Rendered {
     let (login, config, _) = rules_for(policy, Covers::Machine, now);
     let mut out = Rendered::default();
     for rule in Rule::ALL {

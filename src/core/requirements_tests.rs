@@ -1,4 +1,5 @@
 use super::*;
+use crate::core::codex_version::CodexVersion;
 use crate::core::native::V0_169;
 use crate::core::policy::LoginMethod;
 use crate::core::policy::{Exception, Mode};
@@ -68,21 +69,9 @@ fn exceptions_widen_and_unknown_methods_are_left_to_the_agent() {
 }
 
 #[test]
-fn versions_parse_as_codex_prints_them() {
-    assert_eq!(
-        Version::parse("codex-cli 0.169.0"),
-        Some(Version(0, 169, 0))
-    );
-    assert_eq!(Version::parse("0.171.0-alpha.2"), Some(Version(0, 171, 0)));
-    assert_eq!(Version::parse("1.2"), Some(Version(1, 2, 0)));
-    assert_eq!(Version::parse("x"), None);
-    assert!(Version(0, 100, 0) < V0_169);
-}
-
-#[test]
 fn a_codex_older_than_every_shape_is_told_nothing_and_the_record_says_so() {
     let p = policy(&[LoginMethod::Chatgpt], &["ws-corp"]);
-    let r = render(&p, now(), Some(Version(0, 100, 0)));
+    let r = render(&p, now(), Some(CodexVersion::new(0, 100, 0)));
     assert!(
         r.requirements.is_empty() && r.managed_config.is_empty(),
         "{r:?}"
@@ -176,11 +165,7 @@ fn the_managed_config_keys_render_in_the_shape_0_169_reads() {
     );
     assert!(r.not_rendered.is_empty(), "{:?}", r.not_rendered);
     // A Codex older than the shapes is told none of it, and the record says so.
-    let old = render(
-        &managed_policy(),
-        now(),
-        Some(crate::core::native::Version(0, 120, 0)),
-    );
+    let old = render(&managed_policy(), now(), Some(CodexVersion::new(0, 120, 0)));
     assert!(old.requirements.is_empty());
     assert_eq!(old.not_rendered.len(), 7, "{:?}", old.not_rendered);
 }
