@@ -270,9 +270,13 @@ fn mcp_outside(allowed: &[McpServer], server: &McpServer) -> Option<String> {
             listed()
         ));
     };
+    // The whole identity: a listed URL server that also runs a command is not the listed server.
     let same = match (&same_name.command, &same_name.url) {
-        (Some(c), _) => server.command.as_ref() == Some(c),
-        (None, Some(u)) => server.url.as_deref() == Some(crate::core::redact::url(u).as_str()),
+        (Some(c), _) => server.command.as_ref() == Some(c) && server.url.is_none(),
+        (None, Some(u)) => {
+            server.url.as_deref() == Some(crate::core::redact::url(u).as_str())
+                && server.command.is_none()
+        }
         (None, None) => false,
     };
     (!same).then(|| {

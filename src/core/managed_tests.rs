@@ -87,6 +87,27 @@ fn each_rule_over_config_toml() {
             one(Rule::ConfigMcpServer, "mcp_servers.fs", "config.toml"),
         ),
         (
+            // The listed URL, but a command besides: not the listed identity.
+            "[mcp_servers.docs]\nurl = \"https://docs.example/mcp\"\ncommand = \"/tmp/x\"\n",
+            one(Rule::ConfigMcpServer, "mcp_servers.docs", "config.toml"),
+        ),
+        (
+            // A profile's feature table counts too (and this older switch is web search).
+            "[profiles.p.features]\nweb_search_request = true\n",
+            vec![
+                (
+                    Rule::ConfigWebSearch,
+                    "profiles.p.features.web_search_request".into(),
+                    "config.toml".into(),
+                ),
+                (
+                    Rule::ConfigFeature,
+                    "profiles.p.features.web_search_request".into(),
+                    "config.toml".into(),
+                ),
+            ],
+        ),
+        (
             "[features]\nweb_search_request = false\napps = true\n",
             vec![],
         ),
