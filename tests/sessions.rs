@@ -723,10 +723,17 @@ fn monitor_mode_records_a_session_and_enforce_mode_then_stops_it() {
     m.policy("10-corp.toml", &monitoring);
     let home = m.codex_home("liam");
     let agent = fast_agent(&m);
-    let mut session = m.codex_session_with(
+    // 0.169 ignores OPENAI_BASE_URL (the version table): the route is set on its command line.
+    let mut session = m.codex_exec_waiting(
+        &codex_bin(),
         "liam",
         &home,
-        &[("OPENAI_BASE_URL", "https://user:PASSWORD@router.example/v1")],
+        &[
+            "-c",
+            "openai_base_url=https://user:PASSWORD@router.example/v1",
+        ],
+        &[],
+        None,
     );
     let v = m.wait_event("violation", |r| r["pid"].is_u64());
     assert_eq!(v["action"], "record");
@@ -735,7 +742,7 @@ fn monitor_mode_records_a_session_and_enforce_mode_then_stops_it() {
         v["evidence"][0]["evidence"]
             .as_str()
             .unwrap()
-            .contains("OPENAI_BASE_URL")
+            .contains("openai_base_url (argv)")
     );
     std::thread::sleep(Duration::from_millis(500));
     assert!(

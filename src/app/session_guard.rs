@@ -6,11 +6,12 @@
 //! - finishes pending terminations: a process gone since its SIGTERM gets its `terminated`
 //!   record, one still running at the end of `terminate_grace` gets SIGKILL (scheduled, never
 //!   slept on);
-//! - on its scan period, finds every Codex session ([`crate::platform::sessions`]) and judges it: the home
-//!   it uses (the engine's verdict, or read through the session's own mount namespace), the
-//!   credentials in its environment and `OPENAI_BASE_URL`. A violating session of an in-scope,
-//!   non-root user is told why (its terminal, a desktop notification), then its native process
-//!   and npm wrapper get SIGTERM.
+//! - on its scan period, finds every Codex session ([`crate::platform::sessions`]), gathers what
+//!   it uses (its home's verdict, or the home read through the session's own mount namespace; its
+//!   effective session, [`crate::platform::session_files::effective`]) and acts on the plan of
+//!   [`crate::core::session_plan::plan_session`]: a session to stop is told why (its terminal, a
+//!   desktop notification), then its native process and npm wrapper get SIGTERM. Nothing is
+//!   decided here.
 //!
 //! A credential the agent cannot move out (a home it will not open, another mount namespace) is
 //! recorded as `enforcement_failed` and its sessions are stopped all the same.
@@ -25,13 +26,14 @@ use rustix::process::Signal;
 
 use crate::app::enforcer::Enforcer;
 use crate::app::report::HomeReport;
-use crate::core::evaluate::{self, Violation};
+use crate::core::evaluate;
 use crate::core::observe::{AuthState, CodexHome};
 use crate::core::policy::Mode;
 use crate::core::rules::Rule;
-use crate::core::session_shape;
+use crate::core::session_plan::{self, Decision, HomeFacts, SessionFacts};
 use crate::platform::audit::{Event, Fields};
 use crate::platform::requirements;
+use crate::platform::session_files;
 use crate::platform::sessions::{self, HomeAccess, ProcId, Session, Target};
 
 /// How often pending terminations are looked at while waiting for the grace to end.
@@ -52,7 +54,7 @@ struct Pending {
 }
 
 /// A session the agent could not judge.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct UnknownSession {
     pub pid: u32,
     pub uid: u32,
@@ -82,25 +84,29 @@ pub struct SessionGuard {
     last_session_scan: Instant,
 }
 
+/// What status shows about sessions: how many run, which could not be judged (never counted as
+/// compliant), terminations under way, and what finding them costs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SessionsStatus {
+    pub running: usize,
+    pub unknown: Vec<UnknownSession>,
+    pub terminating: usize,
+    pub scan_interval_ms: u64,
+    pub process_connector: bool,
+    pub last_scan_us: u64,
+}
+
 /// The human lines of `status` about sessions.
-pub fn print_status(sessions: &serde_json::Value) {
-    let Some(running) = sessions["running"].as_u64() else {
-        return;
-    };
-    let unknown = sessions["unknown"].as_array().cloned().unwrap_or_default();
+pub fn print_status(sessions: &SessionsStatus) {
     println!(
-        "{running} Codex sessions running, {} that cannot be judged (unknown, not compliant)",
-        unknown.len()
+        "{} Codex sessions running, {} that cannot be judged (unknown, not compliant)",
+        sessions.running,
+        sessions.unknown.len()
     );
-    for u in unknown {
+    for u in &sessions.unknown {
         // Printed for a human: control characters are dropped.
-        let reason: String = u["reason"]
-            .as_str()
-            .unwrap_or("-")
-            .chars()
-            .filter(|c| !c.is_control())
-            .collect();
-        println!("  pid {} (uid {}): {reason}", u["pid"], u["uid"]);
+        let reason: String = u.reason.chars().filter(|c| !c.is_control()).collect();
+        println!("  pid {} (uid {}): {reason}", u.pid, u.uid);
     }
 }
 
@@ -230,21 +236,21 @@ impl SessionGuard {
             }
         }
         let mut after = self.status();
-        after["last_scan_us"] = before["last_scan_us"].clone();
+        after.last_scan_us = before.last_scan_us;
         after != before
     }
 
-    /// What status shows: sessions running, those that could not be judged (never counted as
-    /// compliant), terminations under way, and what finding them costs.
-    pub fn status(&self) -> serde_json::Value {
-        serde_json::json!({
-            "running": self.running,
-            "unknown": self.unknown.values().collect::<Vec<_>>(),
-            "terminating": self.pending.len(),
-            "scan_interval_ms": self.session_interval().as_millis() as u64,
-            "process_connector": self.connector.load(Ordering::SeqCst),
-            "last_scan_us": self.last_scan_cost.as_micros() as u64,
-        })
+    /// What status shows about sessions.
+    pub fn status(&self) -> SessionsStatus {
+        SessionsStatus {
+            running: self.running,
+            unknown: self.unknown.values().cloned().collect(),
+            terminating: self.pending.len(),
+            scan_interval_ms: u64::try_from(self.session_interval().as_millis())
+                .unwrap_or(u64::MAX),
+            process_connector: self.connector.load(Ordering::SeqCst),
+            last_scan_us: u64::try_from(self.last_scan_cost.as_micros()).unwrap_or(u64::MAX),
+        }
     }
 
     fn sync_requirements(&mut self, engine: &Enforcer) {
@@ -326,7 +332,91 @@ impl SessionGuard {
         self.pending = still;
     }
 
-    /// Judge one session and stop it when it breaks the policy.
+    /// What is known of a session's home: the engine's verdict, one judged now, or why it
+    /// cannot be judged.
+    fn home_facts(
+        engine: &mut Enforcer,
+        reports: &BTreeMap<PathBuf, HomeReport>,
+        session: &Session,
+        codex_home: &CodexHome,
+    ) -> HomeFacts {
+        let policy = engine.engine().policy().clone();
+        match &session.access {
+            HomeAccess::Unknown(reason) => HomeFacts::Unknown {
+                reason: reason.clone(),
+            },
+            HomeAccess::Host(path) => {
+                let report = match reports.get(path) {
+                    Some(r) => r.clone(),
+                    // A home only this session names (a relative CODEX_HOME, a HOME elsewhere):
+                    // judged and enforced like any other, but only as this user's own.
+                    None => {
+                        if let Some(owner) = sessions::owner_of(path)
+                            && owner != session.uid
+                        {
+                            return HomeFacts::Unknown {
+                                reason: format!(
+                                    "its Codex home {} belongs to uid {owner}, not to the \
+                                     session's user",
+                                    path.display()
+                                ),
+                            };
+                        }
+                        let obs = engine.engine().observe_settled(codex_home);
+                        engine.judge(obs)
+                    }
+                };
+                let unmovable = if let Some(err) = report
+                    .actions
+                    .iter()
+                    .find_map(|a| a.outcome.error().map(str::to_string))
+                {
+                    Some(format!("the credential could not be moved out: {err}"))
+                } else if report.auth == crate::core::observe::AuthStatus::Unreadable {
+                    report
+                        .verdict
+                        .violations
+                        .iter()
+                        .find(|v| v.rule == Rule::CredentialUnreadable)
+                        .map(|v| v.evidence.clone())
+                } else {
+                    None
+                };
+                HomeFacts::Judged {
+                    violations: report.verdict.violations,
+                    record: false,
+                    unmovable,
+                }
+            }
+            HomeAccess::Beneath {
+                pid,
+                from_cwd,
+                path,
+            } => {
+                let (obs, _) =
+                    sessions::read_home_beneath(*pid, *from_cwd, path, codex_home.clone());
+                let verdict = evaluate::evaluate(&policy, &obs, jiff::Timestamp::now());
+                let unmovable = Some(match &obs.auth {
+                    AuthState::Unreadable {
+                        in_place: false,
+                        reason,
+                        ..
+                    } => reason.clone(),
+                    _ => format!(
+                        "the home is in another mount namespace (pid {pid}): the agent does \
+                         not move files there"
+                    ),
+                });
+                HomeFacts::Judged {
+                    violations: verdict.violations,
+                    record: true,
+                    unmovable,
+                }
+            }
+        }
+    }
+
+    /// Judge one session (gather, then [`session_plan::plan_session`]) and act on the plan.
     fn judge(
         &mut self,
         engine: &mut Enforcer,
@@ -339,19 +429,7 @@ impl SessionGuard {
             return;
         }
         let policy = engine.engine().policy().clone();
-        let scope = &policy.scope;
         let Some(user) = engine.engine().users().by_uid(session.uid) else {
-            return;
-        };
-        // Root's processes and users out of scope are never touched.
-        if session.uid == 0
-            || session.uid < scope.min_uid
-            || scope.exclude_users.contains(&user.name)
-        {
-            return;
-        }
-        let Some(environ) = &session.environ else {
-            self.unknown_session(session, "its environment cannot be read");
             return;
         };
         let home_path = session.home_in_session.clone().unwrap_or_default();
@@ -360,113 +438,31 @@ impl SessionGuard {
             uid: Some(session.uid),
             user: Some(user.name.clone()),
         };
-        let now = jiff::Timestamp::now();
-        // The home: its violations that stop sessions, and why its credential could not be
-        // taken out of use, if so.
-        let home_violations: Vec<Violation>;
-        let mut unmovable: Option<String> = None;
-        let mut record_home = false;
-        let env_keys;
-        match &session.access {
-            HomeAccess::Unknown(reason) => {
-                self.unknown_session(session, reason);
-                return;
-            }
-            HomeAccess::Host(path) => {
-                env_keys = sessions::host_env_keys(path, session.uid);
-                let report = match reports.get(path) {
-                    Some(r) => r.clone(),
-                    // A home only this session names (a relative CODEX_HOME, a HOME elsewhere):
-                    // judged and enforced like any other, but only as this user's own.
-                    None => {
-                        use std::os::unix::fs::MetadataExt;
-                        match std::fs::symlink_metadata(path) {
-                            Ok(md) if md.uid() != session.uid => {
-                                let why = format!(
-                                    "its Codex home {} belongs to uid {}, not to the session's user",
-                                    path.display(),
-                                    md.uid()
-                                );
-                                self.unknown_session(session, &why);
-                                return;
-                            }
-                            _ => {}
-                        }
-                        let obs = engine.engine().observe_settled(&codex_home);
-                        engine.judge(obs)
-                    }
-                };
-                home_violations = report
-                    .verdict
-                    .violations
-                    .iter()
-                    .filter(|v| v.rule.stops_sessions())
-                    .cloned()
-                    .collect();
-                if let Some(err) = report
-                    .actions
-                    .iter()
-                    .find_map(|a| a.outcome.error().map(str::to_string))
-                {
-                    unmovable = Some(format!("the credential could not be moved out: {err}"));
-                } else if report.auth == crate::core::observe::AuthStatus::Unreadable
-                    && report.verdict.rules().contains(&Rule::CredentialUnreadable)
-                {
-                    unmovable = report
-                        .verdict
-                        .violations
-                        .iter()
-                        .find(|v| v.rule == Rule::CredentialUnreadable)
-                        .map(|v| v.evidence.clone());
-                }
-            }
-            HomeAccess::Beneath {
-                pid,
-                from_cwd,
-                path,
-            } => {
-                let (obs, keys) =
-                    sessions::read_home_beneath(*pid, *from_cwd, path, codex_home.clone());
-                env_keys = keys;
-                let verdict = evaluate::evaluate(&policy, &obs, now);
-                home_violations = verdict
-                    .violations
-                    .into_iter()
-                    .filter(|v| v.rule.stops_sessions())
-                    .collect();
-                if !home_violations.is_empty() {
-                    record_home = true;
-                    unmovable = Some(match &obs.auth {
-                        AuthState::Unreadable {
-                            in_place: false,
-                            reason,
-                            ..
-                        } => reason.clone(),
-                        _ => format!(
-                            "the home is in another mount namespace (pid {pid}): the agent \
-                             does not move files there"
-                        ),
-                    });
-                }
-            }
-        }
-        let creds = session_shape::env_credentials(environ, &env_keys);
-        let base_url = session_shape::env_base_url(environ);
-        let env_violations =
-            session_shape::judge_env(&policy, &codex_home, &creds, base_url.as_deref(), now);
-        self.unknown.remove(&session.id);
-        if home_violations.is_empty() && env_violations.is_empty() {
+        // Root's sessions and users out of scope are not even read.
+        if !session_plan::in_scope(&policy, &user.name, session.uid) {
             return;
         }
-        let mut rules: Vec<Rule> = home_violations
-            .iter()
-            .chain(&env_violations)
-            .map(|v| v.rule)
-            .collect();
-        rules.sort();
-        rules.dedup();
-        let codes: Vec<String> = rules.iter().map(|r| r.code().to_string()).collect();
-        let stop = policy.mode == Mode::Enforce && policy.enforce.terminate;
+        let effective = session_files::effective(session);
+        let home = Self::home_facts(engine, reports, session, &codex_home);
+        let facts = SessionFacts {
+            user: &user.name,
+            uid: session.uid,
+            session: effective.as_ref(),
+            home,
+            codex_home: &home_path,
+        };
+        let plan = session_plan::plan_session(&policy, &facts, jiff::Timestamp::now());
+        match plan.unjudged.first() {
+            Some(reason) => self.unknown_session(session, reason),
+            None => {
+                self.unknown.remove(&session.id);
+            }
+        }
+        if matches!(plan.decision, Decision::OutOfScope | Decision::Compliant) {
+            return;
+        }
+        let stop = plan.decision == Decision::Stop;
+        let codes = plan.rule_codes();
         let base = Fields {
             user: Some(user.name.clone()),
             uid: Some(session.uid),
@@ -481,68 +477,61 @@ impl SessionGuard {
             HomeAccess::Beneath { .. } => base.with("home_in", "session-mount-namespace"),
             _ => base,
         };
-        let mut own = env_violations.clone();
-        if record_home {
-            own.extend(home_violations.iter().cloned());
-        }
-        if !own.is_empty() {
+        if !plan.violations.is_empty() || !plan.unjudged.is_empty() {
             let mut f = base.clone();
-            f.evidence = own;
+            f.evidence = plan.violations.clone();
             f.action = Some(if stop { "terminate" } else { "record" }.into());
-            engine.record(Event::Violation, f.with("session", &session.subcommand));
+            let mut f = f.with("session", &session.subcommand);
+            if !plan.unjudged.is_empty() {
+                f = f.with("unjudged", &plan.unjudged);
+            }
+            if let Some(v) = effective.as_ref().and_then(|e| e.version) {
+                f = f.with("codex_version", v.to_string());
+            }
+            engine.record(Event::Violation, f);
         }
         self.acted.insert(session.id);
         if !stop {
             return;
         }
-        if let Some(reason) = &unmovable {
+        if let Some(reason) = &plan.unmovable {
             let mut f = base.clone();
             f.action = Some("terminate".into());
             f.error = Some(reason.clone());
             engine.record(Event::EnforcementFailed, f);
         }
-        let env_vars: Vec<String> = creds
-            .iter()
-            .filter(|c| {
-                env_violations
-                    .iter()
-                    .any(|v| v.evidence.starts_with(&format!("{} ", c.var)))
-            })
-            .map(|c| c.var.clone())
-            .collect();
-        let broken: Vec<Violation> = home_violations
-            .iter()
-            .chain(&env_violations)
-            .cloned()
-            .collect();
-        let fix = session_shape::fix_hint(&policy, Some(&user.name), &broken, &env_vars, now);
-        let workspace = policy
-            .login
-            .allowed_workspaces
-            .as_ref()
-            .map(|w| w.join(", "))
-            .unwrap_or_default();
-        let text = session_shape::render_message(
-            policy.enforce.message.as_deref(),
-            &user.name,
-            &codes,
-            &workspace,
-            &fix,
+        self.stop(
+            engine,
+            session,
+            &base,
+            &plan.message,
+            policy.enforce.terminate_grace,
         );
+    }
+
+    /// Tell the user, then SIGTERM the session and its npm wrapper (SIGKILL after `grace`).
+    fn stop(
+        &mut self,
+        engine: &Enforcer,
+        session: &Session,
+        base: &Fields,
+        text: &str,
+        grace: Duration,
+    ) {
         let on_tty = session
             .tty
             .as_deref()
-            .is_some_and(|t| sessions::tell_tty(t, session.uid, &text));
+            .is_some_and(|t| sessions::tell_tty(t, session.uid, text));
         let on_desktop = session
             .gid
-            .is_some_and(|gid| sessions::notify_desktop(session.uid, gid, &text));
+            .is_some_and(|gid| sessions::notify_desktop(session.uid, gid, text));
         let told = match (on_tty, on_desktop) {
             (true, true) => "terminal, desktop",
             (true, false) => "terminal",
             (false, true) => "desktop",
             (false, false) => "none",
         };
-        let deadline = Instant::now() + policy.enforce.terminate_grace;
+        let deadline = Instant::now() + grace;
         let mut targets = vec![(session.id, "session")];
         if let Some(w) = session.wrapper {
             targets.push((w, "npm-wrapper"));
@@ -558,7 +547,7 @@ impl SessionGuard {
                 let fields = fields
                     .with("role", role)
                     .with("user_told", told)
-                    .with("message", &text);
+                    .with("message", text);
                 (Target::open(id), fields)
             })
             .collect();

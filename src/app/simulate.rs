@@ -21,13 +21,13 @@ use crate::app::report::HomeReport;
 use crate::app::report::describe;
 use crate::app::settings::Settings;
 use crate::core::evaluate;
-use crate::core::observe::CodexHome;
 use crate::core::plan::Action;
 use crate::core::policy::diag;
 use crate::core::rule_check;
-use crate::core::session_shape;
+use crate::core::session_plan::{self, Decision, HomeFacts, SessionFacts};
 use crate::platform::policy_sources;
 use crate::platform::policy_store;
+use crate::platform::session_files;
 use crate::platform::sessions::{self, HomeAccess};
 
 /// What enforcing a report's plan would do, in words.
@@ -182,24 +182,20 @@ struct WouldStop {
     rules: Vec<String>,
 }
 
-/// The running Codex sessions the new policy would stop: those whose home it finds in violation
-/// (by a rule that stops sessions), and those holding a forbidden credential or base URL in their
-/// environment. Reads /proc; signals nothing. Without `terminate`, nothing would be stopped.
+/// The running Codex sessions the new policy would stop, as the agent's own plan
+/// ([`session_plan::plan_session`]) decides it: each session resolved as Codex resolves it (argv,
+/// config layers read as its user, environment, env file), with its home's verdict under the new
+/// policy. Reads /proc and the sessions' files; signals nothing. Without `terminate`, nothing
+/// would be stopped.
 fn sessions_stopped(new: &Engine, rows: &[(HomeReport, Option<HomeReport>)]) -> Vec<WouldStop> {
     let policy = new.policy();
-    if policy.mode != crate::core::policy::Mode::Enforce || !policy.enforce.terminate {
-        return Vec::new();
-    }
     let users = new.users();
     let mut out = Vec::new();
     for session in sessions::scan(&|uid| users.by_uid(uid).map(|u| u.home)) {
         let Some(user) = users.by_uid(session.uid) else {
             continue;
         };
-        if session.uid == 0
-            || session.uid < policy.scope.min_uid
-            || policy.scope.exclude_users.contains(&user.name)
-        {
+        if !session_plan::in_scope(policy, &user.name, session.uid) {
             continue;
         }
         let path = match &session.access {
@@ -207,39 +203,35 @@ fn sessions_stopped(new: &Engine, rows: &[(HomeReport, Option<HomeReport>)]) -> 
             HomeAccess::Beneath { path, .. } => path.clone(),
             HomeAccess::Unknown(_) => user.home.join(".codex"),
         };
-        let home = CodexHome {
-            path: path.clone(),
-            uid: Some(session.uid),
-            user: Some(user.name.clone()),
+        let home = match &session.access {
+            HomeAccess::Unknown(reason) => HomeFacts::Unknown {
+                reason: reason.clone(),
+            },
+            _ => HomeFacts::Judged {
+                violations: rows
+                    .iter()
+                    .filter(|(r, _)| same_path(&r.codex_home, &path))
+                    .flat_map(|(r, _)| r.verdict.violations.iter().cloned())
+                    .collect(),
+                record: false,
+                unmovable: None,
+            },
         };
-        let mut rules: Vec<String> = rows
-            .iter()
-            .filter(|(r, _)| same_path(&r.codex_home, &path))
-            .flat_map(|(r, _)| r.verdict.violations.iter())
-            .filter(|v| v.rule.stops_sessions())
-            .map(|v| v.rule.code().to_string())
-            .collect();
-        if let Some(environ) = &session.environ {
-            let keys = sessions::host_env_keys(&path, session.uid);
-            let creds = session_shape::env_credentials(environ, &keys);
-            let url = session_shape::env_base_url(environ);
-            let env = session_shape::judge_env(
-                policy,
-                &home,
-                &creds,
-                url.as_deref(),
-                jiff::Timestamp::now(),
-            );
-            rules.extend(env.iter().map(|v| v.rule.code().to_string()));
-        }
-        rules.sort();
-        rules.dedup();
-        if !rules.is_empty() {
+        let effective = session_files::effective(&session);
+        let facts = SessionFacts {
+            user: &user.name,
+            uid: session.uid,
+            session: effective.as_ref(),
+            home,
+            codex_home: &path,
+        };
+        let plan = session_plan::plan_session(policy, &facts, jiff::Timestamp::now());
+        if plan.decision == Decision::Stop {
             out.push(WouldStop {
                 pid: session.id.pid,
                 user: user.name,
                 codex_home: path,
-                rules,
+                rules: plan.rule_codes(),
             });
         }
     }

@@ -53,7 +53,7 @@ pub struct AgentInternals {
     pub watch_degraded: Option<String>,
     /// Running Codex sessions: how many, which could not be judged, the cost of finding them.
     #[serde(default)]
-    pub sessions: serde_json::Value,
+    pub sessions: crate::app::session_guard::SessionsStatus,
 }
 
 /// A status snapshot: the admin's (with [`AgentInternals`]) or one user's (without).

@@ -87,7 +87,8 @@ impl SessionPlan {
     }
 }
 
-fn in_scope(policy: &Policy, user: &str, uid: u32) -> bool {
+/// Whether the policy covers this user's sessions at all (root's never).
+pub fn in_scope(policy: &Policy, user: &str, uid: u32) -> bool {
     uid != 0 && uid >= policy.scope.min_uid && !policy.scope.exclude_users.iter().any(|u| u == user)
 }
 

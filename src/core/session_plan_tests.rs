@@ -51,7 +51,8 @@ fn plan(p: &Policy, s: Option<&EffectiveSession>, home: HomeFacts, uid: u32) -> 
 #[test]
 fn each_source_is_judged_with_its_layer_and_never_its_secret() {
     let p = policy();
-    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>, Vec<&str>, &str)> = vec![
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, Vec<&'a str>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             vec![
                 "-c",

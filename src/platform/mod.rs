@@ -20,6 +20,7 @@ pub mod processes;
 pub mod requirements;
 pub mod safefs;
 pub mod service;
+pub mod session_files;
 pub mod sessions;
 pub mod state;
 pub mod users;

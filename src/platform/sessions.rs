@@ -63,6 +63,14 @@ pub struct Session {
     /// The session's environment; `None` when it could not be read. Holds secrets: never
     /// printed, only handed to [`session_shape`] to reduce.
     pub environ: Option<Vec<(String, String)>>,
+    /// Its command line (may hold secrets: `-c …experimental_bearer_token=…`; never printed).
+    pub argv: Vec<String>,
+    /// `/proc/PID/exe`, in the session's view.
+    pub exe: Option<PathBuf>,
+    /// `/proc/PID/cwd`, in the session's view.
+    pub cwd: Option<PathBuf>,
+    /// The session sees the agent's file system (same mount namespace and root).
+    pub same_view: bool,
 }
 
 impl std::fmt::Debug for Session {
@@ -146,12 +154,12 @@ pub fn scan(owner_home: &dyn Fn(u32) -> Option<PathBuf>) -> Vec<Session> {
                     wrappers.insert(pid, (id, uid));
                 }
             }
-            Shape::Session { subcommand } => natives.push((pid, subcommand, environ)),
+            Shape::Session { subcommand } => natives.push((pid, subcommand, environ, argv, exe)),
             Shape::SandboxHelper | Shape::Tool | Shape::NotCodex => {}
         }
     }
     let mut sessions = Vec::new();
-    for (pid, subcommand, environ) in natives {
+    for (pid, subcommand, environ, argv, exe) in natives {
         let Some(st) = stat_of(pid) else { continue };
         let Ok(status) = read_small(&proc_path(pid, "status"), 16 * 1024) else {
             continue;
@@ -173,6 +181,10 @@ pub fn scan(owner_home: &dyn Fn(u32) -> Option<PathBuf>) -> Vec<Session> {
         };
         let (home_in_session, access) =
             locate_home(pid, uid, environ.as_deref(), our_ns, owner_home);
+        let same_view = matches!(access, HomeAccess::Host(_))
+            || (our_ns.is_some()
+                && mnt_ns(&pid.to_string()) == our_ns
+                && std::fs::read_link(proc_path(pid, "root")).is_ok_and(|r| r == Path::new("/")));
         sessions.push(Session {
             id: ProcId {
                 pid,
@@ -190,6 +202,10 @@ pub fn scan(owner_home: &dyn Fn(u32) -> Option<PathBuf>) -> Vec<Session> {
             home_in_session,
             access,
             environ,
+            argv,
+            exe,
+            cwd: std::fs::read_link(proc_path(pid, "cwd")).ok(),
+            same_view,
         });
     }
     sessions
@@ -374,6 +390,12 @@ pub fn read_home_beneath(
         Observation { home, auth, config },
         env_keys_of(config_bytes.ok().flatten()),
     )
+}
+
+/// The owner of `path` itself (a symlink's own owner, not its target's).
+pub fn owner_of(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path).ok().map(|md| md.uid())
 }
 
 /// The providers' `env_key`s of a home the agent reaches on its own file system.

@@ -539,3 +539,124 @@ pub fn json_of(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}{}", stdout(o), stderr(o)))
 }
+
+// ---- effective sessions (tests/effective_session.rs) ---------------------------------------
+
+/// The launcher of `@openai/codex@VERSION`, installed from npm into `target/codex-cli-VERSION`
+/// the first time (the pinned one is [`codex_bin`]).
+pub fn codex_bin_version(version: &str) -> PathBuf {
+    if version == CODEX_VERSION {
+        return codex_bin();
+    }
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/codex-cli-{version}"));
+    let bin = dir.join("node_modules/.bin/codex");
+    if !bin.exists() {
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .arg(format!("@openai/codex@{version}"))
+            .output()
+            .expect("npm is needed to install the Codex CLI for these tests");
+        assert!(
+            out.status.success(),
+            "npm install @openai/codex@{version} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    bin
+}
+
+/// A loopback HTTP listener standing in for a third-party router: it records the head of every
+/// request (request line and headers) and answers 401.
+pub struct Router {
+    pub port: u16,
+    heads: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Router {
+    pub fn start() -> Router {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = heads.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                use std::io::{Read, Write};
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut chunk) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                seen.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&buf).into_owned());
+                let _ = conn.write_all(
+                    b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        });
+        Router { port, heads }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/v1", self.port)
+    }
+
+    /// Requests received so far.
+    pub fn count(&self) -> usize {
+        self.heads.lock().unwrap().len()
+    }
+
+    /// Whether any request carried `needle` (in its request line or headers).
+    pub fn saw(&self, needle: &str) -> bool {
+        self.heads
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|h| h.contains(needle))
+    }
+}
+
+impl Machine {
+    /// `codex exec --skip-git-repo-check ARGS -` of the launcher `bin` as `user`, with `CODEX_HOME`
+    /// at `home`, more environment, in `cwd`: it reads its prompt from stdin, so it sends nothing
+    /// until stdin is closed ([`Child::stdin`] stays open).
+    pub fn codex_exec_waiting(
+        &self,
+        bin: &Path,
+        user: &str,
+        home: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        cwd: Option<&Path>,
+    ) -> Child {
+        let mut cmd = Command::new(bin);
+        if rustix::process::geteuid().is_root() {
+            use std::os::unix::process::CommandExt;
+            cmd.uid(self.uid(user)).gid(self.uid(user));
+        }
+        cmd.arg("exec")
+            .arg("--skip-git-repo-check")
+            .args(args)
+            .arg("-")
+            .env_remove("OPENAI_API_KEY")
+            .env_remove("CODEX_API_KEY")
+            .env_remove("OPENAI_BASE_URL")
+            .env("HOME", self.path(&format!("home/{user}")))
+            .env("CODEX_HOME", home)
+            .envs(env.iter().copied())
+            .current_dir(cwd.unwrap_or(home))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd.spawn().unwrap()
+    }
+}

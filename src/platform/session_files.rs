@@ -1,0 +1,345 @@
+//! Read what a running Codex session reads, the way its own process reads it: every layer of
+//! its config ([`crate::core::effective_session`]), `$CODEX_HOME/.env`, and the version of the
+//! npm package it runs from.
+//!
+//! The files are the user's, so they are opened with the user's credentials, never root's: a
+//! short-lived thread takes the session's uid, gid and supplementary groups (Linux credentials
+//! are per thread), then opens each path with `openat2(RESOLVE_IN_ROOT)` beneath the session's
+//! root (`/`, or `/proc/PID/root` for a session in another mount namespace). A symlink is
+//! followed exactly as the session's process would follow it, and a place the user cannot read
+//! stays unread: root's privileges never reach past what the user could read anyway. The thread
+//! ends right after: its credentials can never be raised again.
+//!
+//! No size cap hides a file Codex would parse: up to [`LAYER_CAP`] is read; a larger file, a
+//! FIFO, or an error other than "absent" / "the user may not read it" (then Codex cannot read it
+//! either) becomes [`FileContent::Unjudgeable`], which the session plan counts as a violation.
+//!
+//! The version comes from `package.json` of the package the executable lives in (or
+//! `CODEX_MANAGED_PACKAGE_ROOT` when the executable is beneath it), trusted only when root owns it
+//! and only root can write it: a user could otherwise claim an older version to hide a source.
+
+use std::io::Read;
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{Mode, OFlags, ResolveFlags};
+
+use crate::core::codex_version::CodexVersion;
+use crate::core::effective_session::{
+    self, ConfigInput, EffectiveSession, FileContent, SessionInputs,
+};
+
+/// The most a config layer or env file may hold before it is judged unjudgeable (Codex itself
+/// would read it, so this only bounds the agent's memory).
+pub const LAYER_CAP: u64 = 64 << 20;
+
+/// The credentials of a session's process (`/proc/PID/status`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Creds {
+    pub uid: u32,
+    pub gid: u32,
+    pub groups: Vec<u32>,
+}
+
+/// Real uid, gid and supplementary groups of a process.
+pub fn creds_of(pid: u32) -> Option<Creds> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| -> Option<Vec<u32>> {
+        let line = status.lines().find_map(|l| l.strip_prefix(name))?;
+        Some(
+            line.split_whitespace()
+                .filter_map(|v| v.parse().ok())
+                .collect(),
+        )
+    };
+    Some(Creds {
+        uid: *field("Uid:")?.first()?,
+        gid: *field("Gid:")?.first()?,
+        groups: field("Groups:").unwrap_or_default(),
+    })
+}
+
+/// What a session is, for [`gather`].
+pub struct SessionView<'a> {
+    pub pid: u32,
+    /// The session sees the agent's file system (same mount namespace and root).
+    pub same_view: bool,
+    pub argv: &'a [String],
+    pub environ: &'a [(String, String)],
+    pub exe: Option<&'a Path>,
+    /// Working directory, in the session's view.
+    pub cwd: Option<&'a Path>,
+    /// Codex home, in the session's view.
+    pub codex_home: Option<&'a Path>,
+}
+
+fn open_root(view: &SessionView) -> std::io::Result<OwnedFd> {
+    let root = if view.same_view {
+        PathBuf::from("/")
+    } else {
+        PathBuf::from(format!("/proc/{}/root", view.pid))
+    };
+    Ok(rustix::fs::open(
+        &root,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?)
+}
+
+/// Open `path` (absolute, in the session's view) beneath `root`.
+fn open_in(root: &OwnedFd, path: &Path, resolve: ResolveFlags) -> rustix::io::Result<OwnedFd> {
+    let rel = path.strip_prefix("/").unwrap_or(path);
+    rustix::fs::openat2(
+        root,
+        rel,
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,
+        Mode::empty(),
+        resolve | ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
+    )
+}
+
+/// Read one layer file with the calling thread's credentials.
+fn read_layer(root: &OwnedFd, path: &Path) -> Option<ConfigInput> {
+    let content = match open_in(root, path, ResolveFlags::empty()) {
+        Err(rustix::io::Errno::NOENT | rustix::io::Errno::NOTDIR) => return None,
+        // The user may not read it: neither can Codex, which then starts without it or not at all.
+        Err(rustix::io::Errno::ACCESS | rustix::io::Errno::PERM) => return None,
+        Err(e) => FileContent::Unjudgeable {
+            reason: format!("cannot be opened as its user: {e}"),
+        },
+        Ok(fd) => read_regular(fd),
+    };
+    Some(ConfigInput {
+        path: path.to_path_buf(),
+        content,
+    })
+}
+
+fn read_regular(fd: OwnedFd) -> FileContent {
+    let st = match rustix::fs::fstat(&fd) {
+        Ok(st) => st,
+        Err(e) => {
+            return FileContent::Unjudgeable {
+                reason: format!("cannot be examined: {e}"),
+            };
+        }
+    };
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
+        return FileContent::Unjudgeable {
+            reason: "is not a regular file".into(),
+        };
+    }
+    if st.st_size as u64 > LAYER_CAP {
+        return FileContent::Unjudgeable {
+            reason: format!("is larger than {} MiB", LAYER_CAP >> 20),
+        };
+    }
+    let mut bytes = Vec::new();
+    match std::fs::File::from(fd)
+        .take(LAYER_CAP + 1)
+        .read_to_end(&mut bytes)
+    {
+        Ok(_) if bytes.len() as u64 > LAYER_CAP => FileContent::Unjudgeable {
+            reason: format!("grew past {} MiB while read", LAYER_CAP >> 20),
+        },
+        Ok(_) => FileContent::Text(String::from_utf8_lossy(&bytes).into_owned()),
+        Err(e) => FileContent::Unjudgeable {
+            reason: format!("cannot be read: {e}"),
+        },
+    }
+}
+
+/// The paths of the project layers: `.codex/config.toml` of the working root and of each parent
+/// up to the project root (the nearest directory with `.git`), project root first.
+fn project_candidates(root: &OwnedFd, cwd: &Path) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    for dir in cwd.ancestors() {
+        dirs.push(dir.to_path_buf());
+        if open_in(root, &dir.join(".git"), ResolveFlags::empty()).is_ok() {
+            break;
+        }
+        if dirs.len() > 64 {
+            break;
+        }
+    }
+    // No project root above: Codex looks only at the working root.
+    if dirs.last().is_some_and(|d| d.parent().is_none()) && dirs.len() > 1 {
+        dirs.truncate(1);
+    }
+    dirs.reverse();
+    dirs.into_iter()
+        .map(|d| d.join(".codex/config.toml"))
+        .collect()
+}
+
+/// Drop this thread's credentials to `creds` for good.
+#[cfg(target_os = "linux")]
+fn become_user(creds: &Creds) -> rustix::io::Result<()> {
+    use rustix::process::{Gid, Uid};
+    use rustix::thread::{set_thread_groups, set_thread_res_gid, set_thread_res_uid};
+    let groups: Vec<Gid> = creds.groups.iter().map(|g| Gid::from_raw(*g)).collect();
+    set_thread_groups(&groups)?;
+    let gid = Gid::from_raw(creds.gid);
+    set_thread_res_gid(gid, gid, gid)?;
+    let uid = Uid::from_raw(creds.uid);
+    set_thread_res_uid(uid, uid, uid)?;
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn become_user(_creds: &Creds) -> rustix::io::Result<()> {
+    Err(rustix::io::Errno::NOSYS)
+}
+
+/// The layers' files, read as `creds` in a thread of their own.
+fn read_as_user(
+    root: OwnedFd,
+    creds: Creds,
+    files: Vec<PathBuf>,
+    cwd: Option<PathBuf>,
+) -> Result<(Vec<Option<ConfigInput>>, Vec<ConfigInput>), String> {
+    let worker = std::thread::Builder::new()
+        .name("read-as-user".into())
+        .spawn(move || {
+            if !rustix::process::geteuid().is_root() {
+                // Not root (tests as a user): already the user, or unable to become them.
+                if rustix::process::geteuid().as_raw() != creds.uid {
+                    return Err("the agent is not root and not the session's user".to_string());
+                }
+            } else {
+                become_user(&creds)
+                    .map_err(|e| format!("cannot take the user's credentials: {e}"))?;
+            }
+            let layers = files.iter().map(|p| read_layer(&root, p)).collect();
+            let projects = cwd
+                .map(|c| {
+                    project_candidates(&root, &c)
+                        .iter()
+                        .filter_map(|p| read_layer(&root, p))
+                        .collect()
+                })
+                .unwrap_or_default();
+            Ok((layers, projects))
+        })
+        .map_err(|e| format!("cannot start the reader: {e}"))?;
+    worker.join().map_err(|_| "the reader failed".to_string())?
+}
+
+/// The version of the npm package the session runs from, when only root can have written it.
+pub fn package_version(view: &SessionView) -> Option<CodexVersion> {
+    let root = open_root(view).ok()?;
+    let exe = view.exe?;
+    let exe_text = exe.to_str()?;
+    let exe = Path::new(exe_text.strip_suffix(" (deleted)").unwrap_or(exe_text));
+    let mut candidates: Vec<PathBuf> = exe
+        .ancestors()
+        .nth(4)
+        .into_iter()
+        .map(Path::to_path_buf)
+        .collect();
+    if let Some((_, pkg)) = view
+        .environ
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "CODEX_MANAGED_PACKAGE_ROOT")
+    {
+        let pkg = Path::new(pkg);
+        if pkg.is_absolute() && exe.starts_with(pkg) {
+            candidates.push(pkg.to_path_buf());
+        }
+    }
+    candidates.into_iter().find_map(|dir| {
+        let fd = open_in(&root, &dir.join("package.json"), ResolveFlags::NO_SYMLINKS).ok()?;
+        let st = rustix::fs::fstat(&fd).ok()?;
+        let root_only = st.st_uid == 0 && st.st_mode & 0o022 == 0;
+        if !root_only {
+            return None;
+        }
+        match read_regular(fd) {
+            FileContent::Text(t) => CodexVersion::from_package_json(t.as_bytes()),
+            FileContent::Unjudgeable { .. } => None,
+        }
+    })
+}
+
+/// Everything [`effective_session::resolve`] needs about one session, its files read as its
+/// user. `version` is the one read elsewhere (the binary); else the package's.
+pub fn gather(
+    view: &SessionView,
+    creds: Option<Creds>,
+    version: Option<CodexVersion>,
+) -> SessionInputs {
+    let mut inputs = SessionInputs {
+        argv: view.argv.to_vec(),
+        environ: view.environ.to_vec(),
+        version: version.or_else(|| package_version(view)),
+        ..SessionInputs::default()
+    };
+    let system = PathBuf::from("/etc/codex/config.toml");
+    let managed = PathBuf::from("/etc/codex/managed_config.toml");
+    let home = view.codex_home.map(Path::to_path_buf);
+    let profile = effective_session::profile_name(view.argv)
+        .filter(|p| !p.is_empty() && !p.contains('/') && p != "." && p != "..");
+    let mut files = vec![system.clone(), managed.clone()];
+    if let Some(h) = &home {
+        files.push(h.join("config.toml"));
+        files.push(h.join(".env"));
+        if let Some(p) = &profile {
+            files.push(h.join(format!("{p}.config.toml")));
+        }
+    }
+    // The working root: `-C DIR` (relative to the session's cwd), else its cwd.
+    let cwd = match effective_session::argv_cwd(view.argv) {
+        Some(d) if Path::new(&d).is_absolute() => Some(PathBuf::from(d)),
+        Some(d) => view.cwd.map(|c| c.join(d)),
+        None => view.cwd.map(Path::to_path_buf),
+    };
+    let unjudgeable = |path: &PathBuf, reason: &str| ConfigInput {
+        path: path.clone(),
+        content: FileContent::Unjudgeable {
+            reason: reason.to_string(),
+        },
+    };
+    let read = match (open_root(view), creds) {
+        (Ok(root), Some(creds)) => read_as_user(root, creds, files.clone(), cwd),
+        (Err(e), _) => Err(format!("the session's root cannot be opened: {e}")),
+        (_, None) => Err("the session's credentials cannot be read".into()),
+    };
+    match read {
+        Ok((layers, projects)) => {
+            let mut it = layers.into_iter();
+            inputs.system = it.next().flatten();
+            inputs.managed = it.next().flatten();
+            if home.is_some() {
+                inputs.user = it.next().flatten();
+                inputs.env_file = it.next().flatten();
+                if profile.is_some() {
+                    inputs.profile_file = it.next().flatten();
+                }
+            }
+            inputs.projects = projects;
+        }
+        Err(reason) => {
+            // Nothing could be read: every layer the session may use is unjudged.
+            inputs.user = files.get(2).map(|p| unjudgeable(p, &reason));
+        }
+    }
+    inputs
+}
+
+/// A running session resolved as Codex resolved it; `None` when its environment could not be
+/// read (the plan counts it unjudged).
+pub fn effective(session: &crate::platform::sessions::Session) -> Option<EffectiveSession> {
+    let environ = session.environ.as_ref()?;
+    let view = SessionView {
+        pid: session.id.pid,
+        same_view: session.same_view,
+        argv: &session.argv,
+        environ,
+        exe: session.exe.as_deref(),
+        cwd: session.cwd.as_deref(),
+        codex_home: session.home_in_session.as_deref(),
+    };
+    let inputs = gather(&view, creds_of(session.id.pid), None);
+    Some(effective_session::resolve(&inputs))
+}

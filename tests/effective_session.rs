@@ -1,0 +1,502 @@
+//! Sessions judged on what Codex really uses (issue 14): one test per attack row, each with the
+//! real Codex CLI as an unprivileged user and a loopback listener standing in for a third-party
+//! router.
+//!
+//! Every row runs twice on the same scratch machine. First without the agent: the session,
+//! `codex exec -` with its prompt on stdin, is let go and must reach the router (the attack is
+//! real on this CLI version). Then with the agent running first: the same session waits on its
+//! stdin (Codex sends nothing before it has a prompt), the agent must stop it, the router must
+//! have received nothing, and the audit record must name the rule and the layer, never the
+//! secret.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use support::*;
+
+/// Only ChatGPT login, provider `openai`, base URL `https://api.openai.com/v1`.
+fn policy(extra: &str) -> String {
+    format!(
+        "{CHATGPT_ONLY}\n[config]\nallowed_model_providers = [\"openai\"]\n\
+         allowed_base_urls = [\"https://api.openai.com/v1\"]\n{extra}\n\
+         [enforce]\nterminate_grace = \"2s\"\n"
+    )
+}
+
+fn machine(user: &str) -> Machine {
+    use_uids_from(43_000);
+    Machine::new(&[user])
+}
+
+fn wait_exit(child: &mut Child, limit: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if child.try_wait().unwrap().is_some() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// One attack row.
+struct Row<'a> {
+    user: &'a str,
+    /// Codex home (default: the user's `~/.codex`).
+    home: Option<PathBuf>,
+    /// `{URL}` and `{PORT}` are replaced by the router's.
+    args: Vec<&'a str>,
+    env: Vec<(&'a str, &'a str)>,
+    /// Text that must reach the router without the agent (the key), and never show with it.
+    secret: &'a str,
+    rule: &'a str,
+    /// What the evidence must name (key and layer).
+    evidence: &'a str,
+    version: &'a str,
+    /// Skip the run without the agent (the attack needs what this machine lacks, e.g. a keyring).
+    no_control: bool,
+}
+
+impl<'a> Row<'a> {
+    fn new(user: &'a str, rule: &'a str, evidence: &'a str) -> Row<'a> {
+        Row {
+            user,
+            home: None,
+            args: Vec::new(),
+            env: Vec::new(),
+            secret: "",
+            rule,
+            evidence,
+            version: CODEX_VERSION,
+            no_control: false,
+        }
+    }
+}
+
+/// Give a waiting `codex exec -` its prompt: it starts talking to its route.
+fn prompt(child: &mut Child) {
+    use std::io::Write;
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"say hi\n").unwrap();
+}
+
+fn fill(text: &str, router: &Router) -> String {
+    text.replace("{URL}", &router.url())
+        .replace("{PORT}", &router.port.to_string())
+}
+
+fn start(m: &Machine, row: &Row, router: &Router) -> Child {
+    let home = row.home.clone().unwrap_or_else(|| m.codex_home(row.user));
+    let args: Vec<String> = row.args.iter().map(|a| fill(a, router)).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let env: Vec<(String, String)> = row
+        .env
+        .iter()
+        .map(|(k, v)| (k.to_string(), fill(v, router)))
+        .collect();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let bin = codex_bin_version(row.version);
+    m.codex_exec_waiting(&bin, row.user, &home, &args, &env, None)
+}
+
+/// Run `row`: the attack reaches the router without the agent, and is stopped before it sends
+/// anything with it. Returns the session's violation record.
+fn attack(m: &Machine, row: Row) -> serde_json::Value {
+    m.policy("10-corp.toml", &policy(""));
+    if !row.no_control {
+        let router = Router::start();
+        let mut free = start(m, &row, &router);
+        prompt(&mut free);
+        wait_for("the attack to reach the router without the agent", || {
+            router.count() > 0
+        });
+        let _ = free.kill();
+        let _ = free.wait();
+        assert!(
+            row.secret.is_empty() || router.saw(row.secret),
+            "the router did not receive the key"
+        );
+    }
+    let router = Router::start();
+    let agent = m.start_agent_with(&[("CODEX_WARDEN_SESSION_SCAN_MS", "100")]);
+    let mut session = start(m, &row, &router);
+    assert!(
+        wait_exit(&mut session, PATIENCE),
+        "the session was not stopped"
+    );
+    let v = m.wait_event("violation", |r| r["pid"].is_u64());
+    m.wait_event("terminated", |r| r["pid"] == v["pid"]);
+    assert_eq!(router.count(), 0, "the router was reached");
+    let rules: Vec<&str> = v["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r.as_str())
+        .collect();
+    assert!(rules.contains(&row.rule), "{v}");
+    let evidence = v["evidence"].to_string();
+    assert!(evidence.contains(row.evidence), "{evidence}");
+    if !row.secret.is_empty() {
+        let status = m.run(&["status", "--json"]);
+        for text in [
+            std::fs::read_to_string(m.audit_log()).unwrap(),
+            agent.stderr_text(),
+            stdout(&status),
+            std::fs::read_to_string(m.state_dir().join("status.json")).unwrap_or_default(),
+        ] {
+            assert!(!text.contains(row.secret), "secret leaked: {text}");
+        }
+    }
+    drop(agent);
+    v
+}
+
+const ROUTER_PROVIDER: &str = "model_provider = \"x\"\n[model_providers.x]\nname = \"X\"\n\
+                               base_url = \"{URL}\"\n";
+
+#[test]
+fn argv_provider_base_url_and_env_key_are_judged() {
+    let m = machine("ava");
+    let mut row = Row::new(
+        "ava",
+        "config.base-url",
+        "model_providers.x.base_url (argv)",
+    );
+    row.args = vec![
+        "-c",
+        "model_provider=x",
+        "-c",
+        "model_providers.x.name=X",
+        "-c",
+        "model_providers.x.base_url={URL}",
+        "-c",
+        "model_providers.x.env_key=MYKEY",
+    ];
+    row.env = vec![("MYKEY", "sk-proj-ARGVENVKEY1")];
+    row.secret = "sk-proj-ARGVENVKEY1";
+    let v = attack(&m, row);
+    let e = v["evidence"].to_string();
+    assert!(e.contains("model_provider (argv)"), "{e}");
+    assert!(e.contains("MYKEY (env)"), "{e}");
+}
+
+#[test]
+fn argv_experimental_bearer_token_is_judged() {
+    let m = machine("ben");
+    let mut row = Row::new(
+        "ben",
+        "login.method",
+        "model_providers.x.experimental_bearer_token (argv)",
+    );
+    row.args = vec![
+        "-c",
+        "model_provider=x",
+        "-c",
+        "model_providers.x.name=X",
+        "-c",
+        "model_providers.x.base_url={URL}",
+        "-c",
+        "model_providers.x.experimental_bearer_token=sk-proj-ARGVBEARER2",
+    ];
+    row.secret = "sk-proj-ARGVBEARER2";
+    attack(&m, row);
+}
+
+#[test]
+fn argv_openai_base_url_is_judged() {
+    let m = machine("cleo");
+    let mut row = Row::new("cleo", "config.base-url", "openai_base_url (argv)");
+    row.args = vec!["-c", "openai_base_url={URL}"];
+    row.env = vec![("CODEX_API_KEY", "sk-proj-OPENAIURL3")];
+    row.secret = "sk-proj-OPENAIURL3";
+    attack(&m, row);
+}
+
+#[test]
+fn oss_with_a_local_provider_is_judged() {
+    let m = machine("dan");
+    let mut row = Row::new("dan", "config.model-provider", "model_provider (argv)");
+    row.args = vec!["--oss", "--local-provider", "ollama", "-m", "m1"];
+    row.env = vec![("CODEX_OSS_PORT", "{PORT}")];
+    let v = attack(&m, row);
+    assert!(v["evidence"].to_string().contains("CODEX_OSS_PORT (env)"));
+}
+
+#[test]
+fn argv_keyring_store_is_judged() {
+    let m = machine("eve");
+    let mut row = Row::new(
+        "eve",
+        "config.credential-store",
+        "cli_auth_credentials_store (argv)",
+    );
+    row.args = vec!["-c", "cli_auth_credentials_store=\"keyring\""];
+    // No keyring service here: the attack cannot be shown working without the agent.
+    row.no_control = true;
+    m.policy(
+        "10-corp.toml",
+        &policy("allowed_credential_stores = [\"file\"]"),
+    );
+    // `attack` writes the common policy: this row needs the store rule too.
+    let router = Router::start();
+    let agent = m.start_agent_with(&[("CODEX_WARDEN_SESSION_SCAN_MS", "100")]);
+    let mut session = start(&m, &row, &router);
+    assert!(wait_exit(&mut session, PATIENCE), "not stopped");
+    let v = m.wait_event("violation", |r| r["pid"].is_u64());
+    assert_eq!(v["rules"], serde_json::json!(["config.credential-store"]));
+    assert!(v["evidence"].to_string().contains(row.evidence), "{v}");
+    assert_eq!(router.count(), 0);
+    drop(agent);
+}
+
+#[test]
+fn a_symlinked_config_is_read_as_its_user_would() {
+    let m = machine("fay");
+    let real = m.path("home/fay/dotfiles/codex.toml");
+    std::fs::create_dir_all(real.parent().unwrap()).unwrap();
+    chown(real.parent().unwrap(), m.uid("fay"));
+    let mut row = Row::new("fay", "config.base-url", ".codex/config.toml)");
+    row.env = vec![("MYKEY", "sk-proj-SYMLINKED4")];
+    row.secret = "sk-proj-SYMLINKED4";
+    // The route is written per run: the router's port changes.
+    let link = m.codex_home("fay").join("config.toml");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    rustix::fs::chownat(
+        rustix::fs::CWD,
+        &link,
+        Some(rustix::process::Uid::from_raw(m.uid("fay"))),
+        Some(rustix::process::Gid::from_raw(m.uid("fay"))),
+        rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+    )
+    .unwrap();
+    routed_config_row(&m, row, &real, "env_key = \"MYKEY\"\n", "");
+}
+
+#[test]
+fn a_config_over_one_mebibyte_is_judged() {
+    let m = machine("gus");
+    let mut row = Row::new("gus", "config.base-url", ".codex/config.toml)");
+    row.env = vec![("MYKEY", "sk-proj-PADDED5")];
+    row.secret = "sk-proj-PADDED5";
+    let path = m.codex_home("gus").join("config.toml");
+    let padding = format!("# {}\n", "x".repeat(1536 * 1024));
+    routed_config_row(&m, row, &path, "env_key = \"MYKEY\"\n", &padding);
+}
+
+#[test]
+fn a_bearer_token_in_config_is_judged() {
+    let m = machine("hal");
+    let mut row = Row::new(
+        "hal",
+        "login.method",
+        "model_providers.x.experimental_bearer_token (config:",
+    );
+    row.secret = "sk-proj-CFGBEARER6";
+    let path = m.codex_home("hal").join("config.toml");
+    routed_config_row(
+        &m,
+        row,
+        &path,
+        "experimental_bearer_token = \"sk-proj-CFGBEARER6\"\n",
+        "",
+    );
+}
+
+#[test]
+fn an_authorization_header_in_config_is_judged() {
+    let m = machine("ida");
+    let mut row = Row::new(
+        "ida",
+        "login.method",
+        "model_providers.x.http_headers.Authorization (config:",
+    );
+    row.secret = "sk-proj-CFGHEADER7";
+    let path = m.codex_home("ida").join("config.toml");
+    routed_config_row(
+        &m,
+        row,
+        &path,
+        "http_headers = { Authorization = \"Bearer sk-proj-CFGHEADER7\" }\n",
+        "",
+    );
+}
+
+#[test]
+fn an_authorization_header_from_the_environment_is_judged() {
+    let m = machine("jon");
+    let mut row = Row::new(
+        "jon",
+        "env.credential",
+        "model_providers.x.env_http_headers.Authorization → HV (env)",
+    );
+    row.env = vec![("HV", "Bearer sk-proj-ENVHEADER8")];
+    row.secret = "sk-proj-ENVHEADER8";
+    let path = m.codex_home("jon").join("config.toml");
+    routed_config_row(
+        &m,
+        row,
+        &path,
+        "env_http_headers = { Authorization = \"HV\" }\n",
+        "",
+    );
+}
+
+#[test]
+fn an_env_key_from_the_codex_home_env_file_is_judged() {
+    let m = machine("kim");
+    let mut row = Row::new("kim", "env.credential", "MYKEY (env-file:");
+    row.secret = "sk-proj-DOTENV9";
+    let env_file = m.codex_home("kim").join(".env");
+    std::fs::write(&env_file, "MYKEY=sk-proj-DOTENV9\n").unwrap();
+    chown(&env_file, m.uid("kim"));
+    let path = m.codex_home("kim").join("config.toml");
+    routed_config_row(&m, row, &path, "env_key = \"MYKEY\"\n", "");
+}
+
+/// A row whose route is in a config file at `path`: `model_provider = "x"` with the router's URL
+/// and `provider_extra` in its table, after `padding`.
+fn routed_config_row(m: &Machine, row: Row, path: &Path, provider_extra: &str, padding: &str) {
+    // The router of each run is new: the file is rewritten before each.
+    struct Rewrite<'a> {
+        path: &'a Path,
+        uid: u32,
+        extra: &'a str,
+        padding: &'a str,
+    }
+    impl Rewrite<'_> {
+        fn to(&self, router: &Router) {
+            let text = format!(
+                "{}{}{}",
+                self.padding,
+                fill(ROUTER_PROVIDER, router),
+                self.extra
+            );
+            std::fs::write(self.path, text).unwrap();
+            chown(self.path, self.uid);
+        }
+    }
+    let rw = Rewrite {
+        path,
+        uid: m.uid(row.user),
+        extra: provider_extra,
+        padding,
+    };
+    m.policy("10-corp.toml", &policy(""));
+    // Without the agent: the route and the key reach the router.
+    let router = Router::start();
+    rw.to(&router);
+    let mut free = start(m, &row, &router);
+    prompt(&mut free);
+    wait_for("the attack to reach the router without the agent", || {
+        router.count() > 0
+    });
+    let _ = free.kill();
+    let _ = free.wait();
+    assert!(router.saw(row.secret), "the router did not receive the key");
+    // With the agent: stopped before it sends anything.
+    let router = Router::start();
+    rw.to(&router);
+    let agent = m.start_agent_with(&[("CODEX_WARDEN_SESSION_SCAN_MS", "100")]);
+    let mut session = start(m, &row, &router);
+    assert!(
+        wait_exit(&mut session, PATIENCE),
+        "the session was not stopped"
+    );
+    let v = m.wait_event("violation", |r| r["pid"].is_u64());
+    assert_eq!(router.count(), 0, "the router was reached");
+    let rules = v["rules"].to_string();
+    assert!(rules.contains(row.rule), "{v}");
+    let evidence = v["evidence"].to_string();
+    assert!(evidence.contains(row.evidence), "{evidence}");
+    let status = m.run(&["status", "--json"]);
+    for text in [
+        std::fs::read_to_string(m.audit_log()).unwrap(),
+        agent.stderr_text(),
+        stdout(&status),
+    ] {
+        assert!(!text.contains(row.secret), "secret leaked: {text}");
+    }
+    drop(agent);
+}
+
+#[test]
+fn a_codex_home_in_a_root_owned_sticky_dir_still_has_its_environment_judged() {
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("SKIP: needs root (a root-owned directory)");
+        return;
+    }
+    let m = machine("lea");
+    let shared = m.path("shared");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::set_permissions(
+        &shared,
+        std::os::unix::fs::PermissionsExt::from_mode(0o1777),
+    )
+    .unwrap();
+    let mut row = Row::new("lea", "env.credential", "CODEX_API_KEY (env)");
+    row.home = Some(shared);
+    row.args = vec!["-c", "openai_base_url={URL}"];
+    row.env = vec![("CODEX_API_KEY", "sk-proj-STICKY10")];
+    row.secret = "sk-proj-STICKY10";
+    let v = attack(&m, row);
+    assert!(
+        v["unjudged"].to_string().contains("belongs to uid 0"),
+        "{v}"
+    );
+}
+
+/// The version table, on the releases around the pinned one: 0.100.0 honours `OPENAI_BASE_URL`,
+/// 0.171.0 does not (but honours `openai_base_url`).
+#[test]
+fn openai_base_url_in_the_environment_counts_on_0_100_only() {
+    let m = machine("max");
+    let mut row = Row::new("max", "config.base-url", "OPENAI_BASE_URL (env)");
+    row.version = "0.100.0";
+    row.env = vec![
+        ("CODEX_API_KEY", "sk-proj-OLDVERSION11"),
+        ("OPENAI_BASE_URL", "{URL}"),
+    ];
+    row.secret = "sk-proj-OLDVERSION11";
+    let v = attack(&m, row);
+    assert_eq!(v["codex_version"], "0.100.0", "{v}");
+}
+
+#[test]
+fn on_0_171_openai_base_url_counts_from_argv_not_from_the_environment() {
+    let m = machine("ned");
+    let mut row = Row::new("ned", "config.base-url", "openai_base_url (argv)");
+    row.version = "0.171.0";
+    row.args = vec!["-c", "openai_base_url={URL}"];
+    row.env = vec![("CODEX_API_KEY", "sk-proj-NEWVERSION12")];
+    row.secret = "sk-proj-NEWVERSION12";
+    let v = attack(&m, row);
+    assert_eq!(v["codex_version"], "0.171.0", "{v}");
+    // OPENAI_BASE_URL alone: 0.171 ignores it, and so does the agent (the key is still judged).
+    let router = Router::start();
+    let agent = m.start_agent_with(&[("CODEX_WARDEN_SESSION_SCAN_MS", "100")]);
+    let bin = codex_bin_version("0.171.0");
+    let url = router.url();
+    let mut s = m.codex_exec_waiting(
+        &bin,
+        "ned",
+        &m.codex_home("ned"),
+        &[],
+        &[
+            ("CODEX_API_KEY", "sk-proj-NEWVERSION12"),
+            ("OPENAI_BASE_URL", &url),
+        ],
+        None,
+    );
+    assert!(wait_exit(&mut s, PATIENCE), "not stopped");
+    let last = m.events("violation").pop().unwrap();
+    assert_eq!(
+        last["rules"],
+        serde_json::json!(["env.credential"]),
+        "{last}"
+    );
+    assert!(!last["evidence"].to_string().contains("OPENAI_BASE_URL"));
+    drop(agent);
+}
