@@ -394,3 +394,162 @@ fn an_exception_widens_a_managed_key_for_its_user_until_it_expires() {
     let doc = json_of(&m.run(&["check", "--json"]));
     assert_eq!(home_report(&doc, "quinn")["compliant"], false);
 }
+
+/// Start the real Codex CLI as `user` with `args` (a long-running `app-server`, or `exec`),
+/// `CODEX_HOME` at their home.
+fn codex_session_as(m: &Machine, user: &str, args: &[&str]) -> std::process::Child {
+    use std::os::unix::process::CommandExt;
+    Command::new(codex_bin())
+        .args(args)
+        .uid(m.uid(user))
+        .gid(m.uid(user))
+        .current_dir(m.path(&format!("home/{user}")))
+        .env("HOME", m.path(&format!("home/{user}")))
+        .env("CODEX_HOME", m.codex_home(user))
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("CODEX_API_KEY")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn wait_exit(child: &mut std::process::Child, limit: std::time::Duration) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if child.try_wait().unwrap().is_some() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    false
+}
+
+fn stop(mut child: std::process::Child) {
+    drop(child.stdin.take());
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn a_session_started_with_a_forbidden_flag_or_override_is_stopped_with_rule_and_layer() {
+    if !is_root() {
+        eprintln!("SKIP: needs root to run the sessions as an unprivileged test user");
+        return;
+    }
+    let m = machine(&["sam"]);
+    m.policy(
+        "10-managed.toml",
+        &format!("{MANAGED}\n[enforce]\nterminate_grace = \"2s\"\n"),
+    );
+    let login = m.codex_as(
+        "sam",
+        &["login", "--with-api-key"],
+        Some("sk-proj-SAMKEY\n"),
+    );
+    assert!(login.status.success(), "{}", said(&login));
+    let auth = m.codex_home("sam").join("auth.json");
+    let agent = m.start_agent_with(&[("CODEX_WARDEN_SESSION_SCAN_MS", "100")]);
+
+    // A `-c` override defining an MCP server the policy does not list.
+    let mut served = codex_session_as(
+        &m,
+        "sam",
+        &["-c", "mcp_servers.evil.command=\"nc\"", "app-server"],
+    );
+    let native = native_child(served.id());
+    let t = m.wait_event("terminated", |r| r["pid"] == native);
+    assert!(t["rules"].to_string().contains("config.mcp-server"), "{t}");
+    let message = t["message"].as_str().unwrap();
+    assert!(
+        message.contains("Start Codex without -c mcp_servers.evil.command=…"),
+        "{message}"
+    );
+    assert!(
+        wait_exit(&mut served, std::time::Duration::from_secs(10)),
+        "session still running"
+    );
+    let v = m.wait_event("violation", |r| r["pid"] == native);
+    let e = v["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["rule"] == "config.mcp-server")
+        .unwrap_or_else(|| panic!("{v}"))
+        .clone();
+    assert_eq!(e["at"]["key"], "mcp_servers.evil", "{e}");
+    assert_eq!(e["at"]["layer"], "-c mcp_servers.evil.command=…", "{e}");
+
+    // `codex exec --dangerously-bypass-approvals-and-sandbox`: both rules, named by the flag.
+    let mut exec = codex_session_as(
+        &m,
+        "sam",
+        &[
+            "exec",
+            "--skip-git-repo-check",
+            "--dangerously-bypass-approvals-and-sandbox",
+            "say hi",
+        ],
+    );
+    let native = native_child(exec.id());
+    let t = m.wait_event("terminated", |r| r["pid"] == native);
+    let rules = t["rules"].to_string();
+    assert!(
+        rules.contains("config.sandbox-mode") && rules.contains("config.approval-policy"),
+        "{t}"
+    );
+    assert!(
+        t["message"]
+            .as_str()
+            .unwrap()
+            .contains("Start Codex without --dangerously-bypass-approvals-and-sandbox"),
+        "{t}"
+    );
+    assert!(
+        wait_exit(&mut exec, std::time::Duration::from_secs(10)),
+        "exec still running"
+    );
+
+    // A config fault never takes the valid login.
+    assert!(auth.exists(), "the credential was taken");
+    assert!(m.events("quarantined").is_empty());
+    drop(agent);
+}
+
+#[test]
+fn in_monitor_mode_a_forbidden_session_is_recorded_and_keeps_running() {
+    if !is_root() {
+        eprintln!("SKIP: needs root to run the session as an unprivileged test user");
+        return;
+    }
+    let m = machine(&["tess"]);
+    m.policy(
+        "10-managed.toml",
+        &MANAGED.replace("mode = \"enforce\"", "mode = \"monitor\""),
+    );
+    let login = m.codex_as(
+        "tess",
+        &["login", "--with-api-key"],
+        Some("sk-proj-TESSKEY\n"),
+    );
+    assert!(login.status.success(), "{}", said(&login));
+    let agent = m.start_agent_with(&[("CODEX_WARDEN_SESSION_SCAN_MS", "100")]);
+    let session = codex_session_as(
+        &m,
+        "tess",
+        &["-c", "sandbox_mode=\"danger-full-access\"", "app-server"],
+    );
+    let native = native_child(session.id());
+    let v = m.wait_event("violation", |r| r["pid"] == native);
+    assert!(
+        v["rules"].to_string().contains("config.sandbox-mode"),
+        "{v}"
+    );
+    assert_eq!(v["action"], "record", "{v}");
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    assert!(running(native), "monitor mode stopped the session");
+    assert!(m.events("terminated").is_empty());
+    stop(session);
+    drop(agent);
+}
