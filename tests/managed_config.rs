@@ -553,3 +553,47 @@ fn in_monitor_mode_a_forbidden_session_is_recorded_and_keeps_running() {
     stop(session);
     drop(agent);
 }
+
+#[test]
+fn simulate_lists_the_running_session_a_new_config_rule_would_stop() {
+    if !is_root() {
+        eprintln!("SKIP: needs root to run the session as an unprivileged test user");
+        return;
+    }
+    let m = machine(&["uma"]);
+    m.policy(
+        "10-corp.toml",
+        "[policy]\nname = \"corp\"\nrevision = \"today\"\nmode = \"enforce\"\n[scope]\nmin_uid = 0\n",
+    );
+    let login = m.codex_as(
+        "uma",
+        &["login", "--with-api-key"],
+        Some("sk-proj-UMAKEY\n"),
+    );
+    assert!(login.status.success(), "{}", said(&login));
+    let session = codex_session_as(
+        &m,
+        "uma",
+        &["-c", "sandbox_mode=\"danger-full-access\"", "app-server"],
+    );
+    let native = native_child(session.id());
+    let new = m.path("new-policy");
+    std::fs::create_dir(&new).unwrap();
+    std::fs::write(new.join("10-managed.toml"), MANAGED).unwrap();
+    let sim = m.run(&["simulate", "--policy-dir", new.to_str().unwrap()]);
+    let out = stdout(&sim);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with(&format!("STOP session pid {native} ")))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(line.contains("config.sandbox-mode"), "{out}");
+    // Today's policy has no such rule: nothing stops it now, and simulate stopped nothing.
+    let today = m.run(&["simulate", "--policy-dir", m.policy_dir().to_str().unwrap()]);
+    assert!(
+        !stdout(&today).contains("STOP session"),
+        "{}",
+        stdout(&today)
+    );
+    assert!(running(native), "simulate stopped the session");
+    stop(session);
+}
