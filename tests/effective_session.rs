@@ -500,3 +500,20 @@ fn on_0_171_openai_base_url_counts_from_argv_not_from_the_environment() {
     assert!(!last["evidence"].to_string().contains("OPENAI_BASE_URL"));
     drop(agent);
 }
+
+/// `check` and the agent agree with the session plan: a config.toml the agent cannot read (a
+/// symlink it does not follow as root, a file past its cap) is never a pass of `[config]` rules.
+#[test]
+fn check_never_passes_a_config_it_cannot_read() {
+    let m = machine("ola");
+    m.policy("10-corp.toml", &policy(""));
+    let real = m.path("home/ola/dotfiles/codex.toml");
+    std::fs::create_dir_all(real.parent().unwrap()).unwrap();
+    std::fs::write(&real, "model = \"o3\"\n").unwrap();
+    std::os::unix::fs::symlink(&real, m.codex_home("ola").join("config.toml")).unwrap();
+    let out = m.run(&["check", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("config.base-url"), "{text}");
+    assert!(text.contains("could not be judged"), "{text}");
+}

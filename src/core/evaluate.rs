@@ -163,7 +163,26 @@ pub fn evaluate(policy: &Policy, obs: &Observation, now: jiff::Timestamp) -> Ver
         ConfigState::Absent => check_config(&mut found, &config, &CodexConfig::default()),
         ConfigState::Present { config: cfg } => check_config(&mut found, &config, cfg),
         // Codex refuses to start with a config it cannot parse.
-        ConfigState::Unreadable { .. } => {}
+        ConfigState::Unreadable {
+            unjudged: false, ..
+        } => {}
+        // Codex reads what the agent could not: never a pass of the [config] rules.
+        ConfigState::Unreadable {
+            unjudged: true,
+            reason,
+        } => {
+            // Every config rule of the table whose key the policy sets.
+            let set = Rule::ALL.into_iter().filter(|r| {
+                r.is_config() && r.row().key.is_some_and(|k| restricts(k, &login, &config))
+            });
+            for rule in set {
+                found.add(
+                    rule,
+                    "",
+                    format!("config.toml could not be judged: {}", shown(reason)),
+                );
+            }
+        }
     }
 
     Verdict {

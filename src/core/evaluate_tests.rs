@@ -678,9 +678,24 @@ fn unreadable_config_is_not_judged() {
         AuthState::Absent,
         ConfigState::Unreadable {
             reason: "TOML parse error".into(),
+            unjudged: false,
         },
     );
     assert!(evaluate(&p, &o, now()).is_compliant());
+    // One the agent could not read (a symlink, too large) breaks every [config] rule set.
+    let o = obs(
+        AuthState::Absent,
+        ConfigState::Unreadable {
+            reason: "config.toml is 2000000 bytes, too large".into(),
+            unjudged: true,
+        },
+    );
+    let v = evaluate(&p, &o, now());
+    assert_eq!(
+        v.rules(),
+        [Rule::ConfigModelProvider, Rule::ConfigCredentialStore]
+    );
+    assert!(v.violations[0].evidence.contains("could not be judged"));
 }
 
 #[test]

@@ -116,6 +116,7 @@ fn judge_session(
             },
             config: ConfigState::Unreadable {
                 reason: String::new(),
+                unjudged: false,
             },
         };
         let broken: Vec<Violation> = evaluate::evaluate(policy, &obs, now)
@@ -236,9 +237,13 @@ pub fn plan_session(policy: &Policy, facts: &SessionFacts, now: jiff::Timestamp)
             record,
             unmovable,
         } => {
+            // The config rules of a resolved session are judged on its own layers (read as its
+            // user, the home's config.toml among them), which replace the home's.
+            let resolved = facts.session.is_some();
             let stopping: Vec<Violation> = violations
                 .iter()
                 .filter(|v| v.rule.stops_sessions())
+                .filter(|v| !(resolved && v.rule.is_config()))
                 .cloned()
                 .collect();
             if !stopping.is_empty() {

@@ -364,6 +364,7 @@ pub fn judge_env(
             },
             config: ConfigState::Unreadable {
                 reason: String::new(),
+                unjudged: false,
             },
         };
         let broken: Vec<String> = evaluate::evaluate(policy, &obs, now)

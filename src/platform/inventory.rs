@@ -350,7 +350,15 @@ fn read_text(dir: &Dir, name: &str) -> Result<Option<String>, String> {
 fn read_config(dir: &Dir) -> (ConfigState, bool) {
     let main = match read_text(dir, CONFIG_FILE) {
         Ok(text) => text,
-        Err(reason) => return (ConfigState::Unreadable { reason }, false),
+        Err(reason) => {
+            return (
+                ConfigState::Unreadable {
+                    reason,
+                    unjudged: true,
+                },
+                false,
+            );
+        }
     };
     let mut config = match &main {
         Some(text) => match observe::config::parse_config(text) {
@@ -359,6 +367,7 @@ fn read_config(dir: &Dir) -> (ConfigState, bool) {
                 return (
                     ConfigState::Unreadable {
                         reason: format!("config.toml does not parse: {reason}"),
+                        unjudged: false,
                     },
                     true,
                 );
@@ -379,6 +388,7 @@ fn read_config(dir: &Dir) -> (ConfigState, bool) {
             return (
                 ConfigState::Unreadable {
                     reason: format!("{name} does not parse: {reason}"),
+                    unjudged: false,
                 },
                 true,
             );

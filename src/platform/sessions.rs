@@ -380,10 +380,14 @@ pub fn read_home_beneath(
         Ok(None) => ConfigState::Absent,
         Ok(Some(b)) => match observe::config::parse_config(&String::from_utf8_lossy(b)) {
             Ok(config) => ConfigState::Present { config },
-            Err(reason) => ConfigState::Unreadable { reason },
+            Err(reason) => ConfigState::Unreadable {
+                reason,
+                unjudged: false,
+            },
         },
         Err(reason) => ConfigState::Unreadable {
             reason: reason.clone(),
+            unjudged: true,
         },
     };
     (

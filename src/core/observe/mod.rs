@@ -201,9 +201,13 @@ pub enum ConfigState {
     Present {
         config: CodexConfig,
     },
-    /// Codex refuses to start with a config it cannot parse, so this is noted, not a violation.
+    /// `unjudged: false`: it does not parse, and Codex refuses to start with it, so this is noted,
+    /// not a violation. `unjudged: true`: the agent could not read what Codex reads (a symlink,
+    /// too large, not a regular file): a violation of every `[config]` rule the policy sets.
     Unreadable {
         reason: String,
+        #[serde(default)]
+        unjudged: bool,
     },
 }
 
