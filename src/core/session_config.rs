@@ -8,6 +8,7 @@
 use crate::core::effective_session::argv::ArgvSetting;
 use crate::core::effective_session::{EffectiveSession, Layer, split_key};
 use crate::core::managed::ConfigView;
+use crate::core::rules::Placed;
 
 /// An [`EffectiveSession`] seen through [`ConfigView`].
 pub struct SessionView<'a>(pub &'a EffectiveSession);
@@ -34,9 +35,18 @@ fn flag_of(settings: &[ArgvSetting], path: &[String]) -> Option<String> {
 }
 
 impl SessionView<'_> {
+    /// Where the session's `key` came from, as a fix names it (`layer` set it).
+    pub fn placed(&self, key: &str, layer: &Layer) -> Placed {
+        Placed {
+            key: key.to_string(),
+            layer: self.label(layer, &split_key(key)),
+        }
+    }
+
     fn label(&self, layer: &Layer, path: &[String]) -> String {
         match layer {
             Layer::Argv => flag_of(&self.0.argv, path).unwrap_or_else(|| "the command line".into()),
+            Layer::Env => "the session's environment".into(),
             other => {
                 let label = other.label();
                 label.strip_prefix("config:").unwrap_or(&label).to_string()

@@ -16,7 +16,7 @@ use crate::core::observe::{
     AuthState, CodexConfig, CodexHome, ConfigState, Observation, ProviderSetting, UrlSetting,
 };
 use crate::core::policy::{CredentialStore, Mode, Policy, UnjudgedSessions};
-use crate::core::rules::{Family, Rule};
+use crate::core::rules::{Family, Placed, Rule};
 use crate::core::session_config::SessionView;
 use crate::core::session_shape;
 
@@ -172,11 +172,27 @@ fn judge_session(
         auth: AuthState::Absent,
         config: ConfigState::Present { config: cfg },
     };
+    // Each setting's place is the session's key and layer, not the config.toml key it stood in.
+    let view = SessionView(s);
+    let places: Vec<(String, Placed)> = std::iter::once(&s.route.provider)
+        .chain(&s.route.base_urls)
+        .chain(std::iter::once(&s.credential_store))
+        .map(|x| (x.origin(), view.placed(&x.key, &x.layer)))
+        .collect();
     out.extend(
         evaluate::evaluate(policy, &obs, now)
             .violations
             .into_iter()
-            .filter(|v| v.rule.is_config()),
+            .filter(|v| v.rule.is_config())
+            .map(|mut v| {
+                if let Some(at) = &v.at {
+                    v.at = places
+                        .iter()
+                        .find(|(origin, _)| *origin == at.key)
+                        .map(|(_, p)| p.clone());
+                }
+                v
+            }),
     );
     // Sandbox, approvals, web search, MCP servers and features, as the session resolved them
     // (argv flags included), each naming its key and layer.
