@@ -613,7 +613,10 @@ fn a_config_routing_elsewhere_stops_sessions_and_keeps_the_valid_credential() {
     );
     let message = t["message"].as_str().unwrap();
     assert!(
-        message.contains("Set model_provider in config.toml to one of: openai."),
+        message.contains(&format!(
+            "in {}, set `model_provider` to one of [openai] or remove it",
+            home.join("config.toml").display()
+        )),
         "{message}"
     );
     wait_exit(&mut session, Duration::from_secs(10)).expect("session still running");

@@ -371,7 +371,7 @@ impl Engine {
         let verdict = evaluate::evaluate(policy, obs, now);
         let planned = plan::plan(policy, obs, &verdict);
         let (login, config, _) = evaluate::effective_rules(policy, obs.home.user.as_deref(), now);
-        let fixes = crate::core::fix::fixes(&verdict.rules(), &login, &config);
+        let fixes = crate::core::fix::fixes(&verdict.violations, &login, &config);
         let credential = match &obs.auth {
             AuthState::Present { credential, .. } => Some(credential.summary()),
             _ => None,

@@ -17,7 +17,6 @@ use crate::app::report::HomeReport;
 use crate::app::settings::Settings;
 use crate::app::term::{esc, esc_path};
 use crate::core::exception_hint;
-use crate::core::fix;
 use crate::core::observe::{AuthState, CodexHome, auth};
 use crate::core::plan::Action;
 use crate::platform::audit;
@@ -66,7 +65,7 @@ fn hint(meta: &Meta, report: &HomeReport) -> exception_hint::Hint {
         .verdict
         .rules()
         .into_iter()
-        .filter(|r| !fix::is_config_rule(*r))
+        .filter(|r| !r.is_config())
         .collect();
     exception_hint::exception_for(
         meta.user.as_deref(),
@@ -155,7 +154,7 @@ pub fn restore(settings: Settings, id: &str, force: bool, json: bool) -> Result<
                 .verdict
                 .rules()
                 .into_iter()
-                .filter(|r| fix::is_config_rule(*r))
+                .filter(|r| r.is_config())
                 .map(|r| r.code())
                 .collect();
             if !config.is_empty() {

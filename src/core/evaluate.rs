@@ -10,12 +10,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::core::digest::short_fingerprint;
+use crate::core::managed::{ConfigView, Settings, in_config_file};
 use crate::core::observe::auth::email_domain;
 use crate::core::observe::{
     AuthState, CodexConfig, ConfigState, Credential, CredentialKind, Observation, TokenClaims,
 };
-use crate::core::policy::{ConfigRules, CredentialStore, LoginRules, Policy};
-use crate::core::rules::Rule;
+use crate::core::policy::{ConfigRules, CredentialStore, Exception, LoginRules, Policy};
+use crate::core::rules::{Placed, Rule, Widen};
 
 /// One broken rule and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,6 +24,9 @@ pub struct Violation {
     pub rule: Rule,
     /// One human sentence, no secret: the observed value and the allowed list.
     pub evidence: String,
+    /// The broken setting and the layer that set it, when the rule judges a setting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<Placed>,
 }
 
 /// The judgement of one Codex home.
@@ -52,59 +56,76 @@ impl Verdict {
     }
 }
 
-/// The policy's login and config rules as they apply to `user` at `now`: each exception that
-/// names the user and has not expired adds its lists to the base lists. A base list that is
-/// absent (anything allowed) stays absent, so an exception can only loosen.
-pub fn effective_rules(
+/// Whom a widened policy covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Covers<'a> {
+    /// One user (`None`: a home with no known owner, whom no exception names).
+    User(Option<&'a str>),
+    /// Everyone on the machine: Codex's requirements are machine-wide, so every live exception
+    /// widens them.
+    Machine,
+}
+
+impl Exception {
+    /// Whether the exception is in force at `now` (it has not expired).
+    pub fn is_live(&self, now: jiff::Timestamp) -> bool {
+        self.expires.is_none_or(|expires| now < expires)
+    }
+
+    /// Whether it widens the policy for `covers` at `now`.
+    pub fn applies(&self, covers: Covers<'_>, now: jiff::Timestamp) -> bool {
+        let named = match covers {
+            Covers::User(Some(user)) => self.users.iter().any(|u| u == user),
+            Covers::User(None) => false,
+            Covers::Machine => true,
+        };
+        named && self.is_live(now)
+    }
+}
+
+/// The policy's login and config rules as they apply to `covers` at `now`: each live exception
+/// that covers them widens each rule as its row of [`crate::core::rules`] says. A base list that
+/// is absent (anything allowed) stays absent, so an exception can only loosen. Also returns the
+/// reasons of the exceptions applied.
+pub fn rules_for(
     policy: &Policy,
-    user: Option<&str>,
+    covers: Covers<'_>,
     now: jiff::Timestamp,
 ) -> (LoginRules, ConfigRules, Vec<String>) {
     let mut login = policy.login.clone();
     let mut config = policy.config.clone();
     let mut reasons = Vec::new();
-    let Some(user) = user else {
-        return (login, config, reasons);
-    };
-    for exception in &policy.exceptions {
-        let names_user = exception.users.iter().any(|u| u == user);
-        let live = exception.expires.is_none_or(|expires| now < expires);
-        if !(names_user && live) {
-            continue;
+    for exception in policy.exceptions.iter().filter(|e| e.applies(covers, now)) {
+        for rule in Rule::ALL {
+            if let Widen::Union(widen) = rule.row().widen {
+                widen(&mut login, &mut config, exception);
+            }
         }
-        let (l, c) = (&exception.login, &exception.config);
-        widen(&mut login.allowed_methods, &l.allowed_methods);
-        widen(&mut login.allowed_workspaces, &l.allowed_workspaces);
-        widen(&mut login.allowed_plans, &l.allowed_plans);
-        widen(&mut login.allowed_email_domains, &l.allowed_email_domains);
-        widen(&mut login.allowed_api_key_kinds, &l.allowed_api_key_kinds);
-        widen(
-            &mut login.allowed_api_key_fingerprints,
-            &l.allowed_api_key_fingerprints,
-        );
-        widen(
-            &mut config.allowed_model_providers,
-            &c.allowed_model_providers,
-        );
-        widen(&mut config.allowed_base_urls, &c.allowed_base_urls);
-        widen(
-            &mut config.allowed_credential_stores,
-            &c.allowed_credential_stores,
-        );
         reasons.push(exception.reason.clone());
     }
     (login, config, reasons)
 }
 
-/// `base ∪ extra`, keeping `base`'s order; an absent base stays absent.
-fn widen<T: Clone + PartialEq>(base: &mut Option<Vec<T>>, extra: &Option<Vec<T>>) {
-    if let (Some(base), Some(extra)) = (base.as_mut(), extra) {
-        for item in extra {
-            if !base.contains(item) {
-                base.push(item.clone());
-            }
-        }
-    }
+/// [`rules_for`] one user.
+pub fn effective_rules(
+    policy: &Policy,
+    user: Option<&str>,
+    now: jiff::Timestamp,
+) -> (LoginRules, ConfigRules, Vec<String>) {
+    rules_for(policy, Covers::User(user), now)
+}
+
+/// Whether these rules restrict the policy key `path` (`section.name`): its value is set.
+pub fn restricts(path: &str, login: &LoginRules, config: &ConfigRules) -> bool {
+    let Some((section, name)) = path.split_once('.') else {
+        return false;
+    };
+    let value = match section {
+        "login" => serde_json::to_value(login),
+        "config" => serde_json::to_value(config),
+        _ => return false,
+    };
+    value.is_ok_and(|v| !v[name].is_null())
 }
 
 /// Judge one Codex home.
@@ -150,18 +171,11 @@ pub fn evaluate(policy: &Policy, obs: &Observation, now: jiff::Timestamp) -> Ver
             unjudged: true,
             reason,
         } => {
-            let set = [
-                (
-                    config.allowed_model_providers.is_some(),
-                    Rule::ConfigModelProvider,
-                ),
-                (config.allowed_base_urls.is_some(), Rule::ConfigBaseUrl),
-                (
-                    config.allowed_credential_stores.is_some(),
-                    Rule::ConfigCredentialStore,
-                ),
-            ];
-            for (_, rule) in set.into_iter().filter(|(on, _)| *on) {
+            // Every config rule of the table whose key the policy sets.
+            let set = Rule::ALL.into_iter().filter(|r| {
+                r.is_config() && r.row().key.is_some_and(|k| restricts(k, &login, &config))
+            });
+            for rule in set {
                 found.add(
                     rule,
                     "",
@@ -179,11 +193,16 @@ pub fn evaluate(policy: &Policy, obs: &Observation, now: jiff::Timestamp) -> Ver
 
 /// Violations with their sort key, before ordering.
 #[derive(Default)]
-struct Found(Vec<(Rule, String, String)>);
+struct Found(Vec<(Rule, String, String, Option<Placed>)>);
 
 impl Found {
     fn add(&mut self, rule: Rule, key: &str, evidence: String) {
-        self.0.push((rule, key.to_string(), evidence));
+        self.0.push((rule, key.to_string(), evidence, None));
+    }
+
+    /// A violation of a setting found at `at`.
+    fn add_at(&mut self, rule: Rule, at: Placed, evidence: String) {
+        self.0.push((rule, at.key.clone(), evidence, Some(at)));
     }
 
     fn into_sorted(mut self) -> Vec<Violation> {
@@ -191,7 +210,7 @@ impl Found {
         self.0.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
         self.0
             .into_iter()
-            .map(|(rule, _, evidence)| Violation { rule, evidence })
+            .map(|(rule, _, evidence, at)| Violation { rule, evidence, at })
             .collect()
     }
 }
@@ -415,7 +434,28 @@ fn check_token_consistency(
     }
 }
 
+/// Judge the managed-config rules on what a running session resolved (config layers and argv
+/// flags), by the policy as it applies to `user` at `now`: each violation names the key and the
+/// layer that set it, and its row's fix ("Start Codex without …") speaks of that layer.
+pub fn evaluate_session_config(
+    policy: &Policy,
+    user: Option<&str>,
+    resolved: &impl ConfigView,
+    now: jiff::Timestamp,
+) -> Vec<Violation> {
+    let (_, config, _) = effective_rules(policy, user, now);
+    let mut found = Found::default();
+    for b in crate::core::managed::judge(&config, &Settings::of_resolved(resolved)) {
+        found.add_at(b.rule, b.at, b.evidence);
+    }
+    found.into_sorted()
+}
+
 fn check_config(found: &mut Found, rules: &ConfigRules, cfg: &CodexConfig) {
+    for b in crate::core::managed::judge(rules, &Settings::of_config(cfg)) {
+        found.add_at(b.rule, b.at, b.evidence);
+    }
+
     if let Some(allowed) = &rules.allowed_model_providers {
         let allowed_list = list(allowed.iter().map(|a| shown(a)));
         let top_level_set = cfg
@@ -434,9 +474,9 @@ fn check_config(found: &mut Found, rules: &ConfigRules, cfg: &CodexConfig) {
         }
         for setting in &cfg.model_providers {
             if !allowed.contains(&setting.provider) {
-                found.add(
+                found.add_at(
                     Rule::ConfigModelProvider,
-                    &setting.key,
+                    in_config_file(&setting.key),
                     format!(
                         "{} selects provider {}, which is not one of allowed_model_providers \
                          {allowed_list}",
@@ -452,9 +492,9 @@ fn check_config(found: &mut Found, rules: &ConfigRules, cfg: &CodexConfig) {
         for setting in &cfg.base_urls {
             let url = setting.url.trim_end_matches('/');
             if !allowed.iter().any(|a| crate::core::url::same(a, url)) {
-                found.add(
+                found.add_at(
                     Rule::ConfigBaseUrl,
-                    &setting.key,
+                    in_config_file(&setting.key),
                     format!(
                         "{} is {}, which is not one of allowed_base_urls {}",
                         shown(&setting.key),
@@ -483,9 +523,9 @@ fn check_config(found: &mut Found, rules: &ConfigRules, cfg: &CodexConfig) {
         }
         for (key, store) in &cfg.credential_stores {
             if !allowed.contains(store) {
-                found.add(
+                found.add_at(
                     Rule::ConfigCredentialStore,
-                    key,
+                    in_config_file(key),
                     format!(
                         "{} is {}, which is not one of allowed_credential_stores {allowed_list}",
                         shown(key),
@@ -516,19 +556,9 @@ fn list<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
     format!("[{}]", parts.join(", "))
 }
 
-/// A value from a user's file, made safe for one line of evidence: key-shaped values redacted,
-/// control characters escaped, length capped.
+/// A value from a user's file, made safe for one line of evidence.
 fn shown(value: &str) -> String {
-    const MAX: usize = 120;
-    if crate::core::redact::key_shaped(value) {
-        return "[redacted]".to_string();
-    }
-    let capped: String = value.chars().take(MAX).collect();
-    let mut out = crate::core::redact::escape_controls(&capped);
-    if value.chars().count() > MAX {
-        out.push('…');
-    }
-    out
+    crate::core::redact::shown(value)
 }
 
 #[cfg(test)]

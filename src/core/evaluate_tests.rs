@@ -855,6 +855,7 @@ fn baseline_allows_every_valid_credential_but_flags_permissions() {
             CredentialStore::Keyring,
         )],
         unknown_credential_stores: vec![("x".into(), "vault".into())],
+        ..CodexConfig::default()
     };
     for c in all_valid_credentials() {
         let o = obs(

@@ -32,6 +32,8 @@ pub fn exception_for(
                 .key_fingerprint
                 .clone()
                 .map(|v| ("allowed_api_key_fingerprints", v)),
+            // Config rules never take a credential (and restore ignores them); the others no
+            // exception can allow.
             _ => None,
         });
         match value {

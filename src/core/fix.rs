@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::evaluate::Violation;
 use crate::core::policy::{ConfigRules, LoginRules};
 use crate::core::rules::Rule;
 
@@ -19,104 +20,23 @@ pub struct Fix {
     pub fix: String,
 }
 
-/// The fix of each rule in `rules`, in their order.
-pub fn fixes(rules: &[Rule], login: &LoginRules, config: &ConfigRules) -> Vec<Fix> {
-    rules
-        .iter()
-        .map(|&rule| Fix {
-            rule,
-            fix: fix(rule, login, config),
-        })
-        .collect()
+/// The fix of each violation, in their order: at the broken setting when the violation names
+/// it (so two settings of one rule get a fix each), one fix per distinct text.
+pub fn fixes(violations: &[Violation], login: &LoginRules, config: &ConfigRules) -> Vec<Fix> {
+    let mut out: Vec<Fix> = Vec::new();
+    for v in violations {
+        let fix = v.rule.fix(login, config, v.at.as_ref());
+        if !out.iter().any(|f| f.fix == fix) {
+            out.push(Fix { rule: v.rule, fix });
+        }
+    }
+    out
 }
 
-/// How a user fixes `rule` under these (effective) rules.
+/// How a user fixes `rule` under these (effective) rules: the text of its row in
+/// [`crate::core::rules`].
 pub fn fix(rule: Rule, login: &LoginRules, config: &ConfigRules) -> String {
-    let methods = allowed(
-        login
-            .allowed_methods
-            .as_ref()
-            .map(|v| v.iter().map(|m| m.as_str().to_string()).collect()),
-    );
-    match rule {
-        Rule::LoginMethod => {
-            format!("log in with an allowed method ({methods}): `codex logout`, then `codex login`")
-        }
-        Rule::LoginWorkspace => format!(
-            "log in to an allowed ChatGPT workspace ({}): `codex logout`, then `codex login` and \
-             pick that workspace",
-            allowed(login.allowed_workspaces.clone())
-        ),
-        Rule::LoginPlan => format!(
-            "log in with an account on an allowed plan ({}): `codex logout`, then `codex login`",
-            allowed(login.allowed_plans.clone())
-        ),
-        Rule::LoginEmailDomain => format!(
-            "log in with your work account (email domain {}): `codex logout`, then `codex login`",
-            allowed(login.allowed_email_domains.clone())
-        ),
-        Rule::LoginApiKeyKind => format!(
-            "use an API key of an allowed kind ({}): `codex logout`, then \
-             `codex login --with-api-key`",
-            allowed(
-                login
-                    .allowed_api_key_kinds
-                    .as_ref()
-                    .map(|v| v.iter().map(|k| k.as_str().to_string()).collect())
-            )
-        ),
-        Rule::LoginApiKeyFingerprint => "use an API key your admin issued: `codex logout`, then \
-             `codex login --with-api-key` with that key"
-            .to_string(),
-        Rule::LoginInconsistentTokens => "the credential was edited by hand: `codex logout`, then \
-             `codex login` to get a fresh one"
-            .to_string(),
-        Rule::CredentialUnreadable => "auth.json cannot be read as a Codex credential: `codex \
-             logout` (or remove the file), then `codex login`"
-            .to_string(),
-        Rule::CredentialPermissions => {
-            "make auth.json private to you: `chmod 600 ~/.codex/auth.json`".to_string()
-        }
-        Rule::ConfigModelProvider => format!(
-            "in ~/.codex/config.toml (and any profile), set `model_provider` to one of {} or \
-             remove it; your login stays as it is",
-            allowed(config.allowed_model_providers.clone())
-        ),
-        Rule::ConfigBaseUrl => format!(
-            "in ~/.codex/config.toml, set `openai_base_url`, `chatgpt_base_url` and each \
-             `[model_providers.*] base_url` to one of {} or remove them; your login stays as it is",
-            allowed(config.allowed_base_urls.clone())
-        ),
-        Rule::ConfigCredentialStore => format!(
-            "in ~/.codex/config.toml, set `cli_auth_credentials_store` to one of {}, then \
-             `codex login` again so the credential lands there",
-            allowed(
-                config
-                    .allowed_credential_stores
-                    .as_ref()
-                    .map(|v| v.iter().map(|s| s.as_str().to_string()).collect())
-            )
-        ),
-        Rule::EnvCredential => "remove the credential from the session's environment \
-             (`CODEX_API_KEY`, `OPENAI_API_KEY`, `CODEX_ACCESS_TOKEN`) and start Codex again"
-            .to_string(),
-    }
-}
-
-/// `[a, b]`, or `anything` for an absent list.
-fn allowed(list: Option<Vec<String>>) -> String {
-    match list {
-        Some(items) => format!("[{}]", items.join(", ")),
-        None => "anything".to_string(),
-    }
-}
-
-/// Config rules are fixed in config.toml: the credential itself is fine.
-pub fn is_config_rule(rule: Rule) -> bool {
-    matches!(
-        rule,
-        Rule::ConfigModelProvider | Rule::ConfigBaseUrl | Rule::ConfigCredentialStore
-    )
+    rule.fix(login, config, None)
 }
 
 #[cfg(test)]
@@ -142,6 +62,7 @@ mod tests {
             allowed_model_providers: Some(vec!["openai".into()]),
             allowed_base_urls: Some(vec!["https://api.openai.com/v1".into()]),
             allowed_credential_stores: Some(vec![CredentialStore::File]),
+            ..ConfigRules::default()
         };
         let login = LoginRules::default();
         let provider = fix(Rule::ConfigModelProvider, &login, &config);

@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::core::evaluate::Verdict;
-use crate::core::fix::is_config_rule;
 use crate::core::observe::{AuthState, Observation};
 use crate::core::policy::{Mode, Policy};
 use crate::core::rules::Rule;
@@ -58,7 +57,7 @@ pub fn plan(policy: &Policy, obs: &Observation, verdict: &Verdict) -> Vec<Action
         .violations
         .iter()
         .map(|v| v.rule)
-        .filter(|r| !is_config_rule(*r))
+        .filter(|r| !r.is_config())
         .collect();
     if credential_rules.is_empty() {
         return actions;
@@ -111,6 +110,7 @@ mod tests {
                 .map(|&rule| Violation {
                     rule,
                     evidence: String::new(),
+                    at: None,
                 })
                 .collect(),
             ..Verdict::default()

@@ -56,6 +56,21 @@ pub fn escape_controls(s: &str) -> String {
     out
 }
 
+/// A value from a user's file, made safe for one line of evidence: key-shaped values redacted,
+/// control characters escaped, length capped.
+pub fn shown(value: &str) -> String {
+    const MAX: usize = 120;
+    if key_shaped(value) {
+        return "[redacted]".to_string();
+    }
+    let capped: String = value.chars().take(MAX).collect();
+    let mut out = escape_controls(&capped);
+    if value.chars().count() > MAX {
+        out.push('…');
+    }
+    out
+}
+
 /// A URL with what may be secret removed: `user:pass@`, `?query`, `#fragment`, key-shaped path
 /// segments (and a "URL" that is itself a key); and a trailing `/`, so that
 /// `https://api.openai.com/v1/` and `https://api.openai.com/v1` compare equal.

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::evaluate::{Verdict, effective_rules};
+use crate::core::evaluate::{Verdict, effective_rules, restricts};
 use crate::core::observe::{AuthState, ConfigState, CredentialKind, Observation};
 use crate::core::policy::Policy;
 use crate::core::rules::Rule;
@@ -84,14 +84,14 @@ pub fn rule_results(
                     Err(format!("not applicable: {method} logins have no {what}"))
                 }
             };
-            let config_list = |set: bool, what: &str| {
+            let config_list = |set: bool, key: &str| {
                 if !set {
-                    Err(format!("the policy allows any {what}"))
+                    Err(format!("`{key}` is not set: anything allowed"))
                 } else if !config_judged {
                     Err("config.toml cannot be parsed (Codex refuses to start with it)".to_string())
                 } else {
                     Ok(format!(
-                        "every {what} the config sets (or defaults to) is allowed"
+                        "every setting of config.toml that `{key}` judges is allowed"
                     ))
                 }
             };
@@ -145,14 +145,18 @@ pub fn rule_results(
                     } => Ok(format!("auth.json has mode {:04o}", file_mode & 0o7777)),
                     _ => Err("no auth.json".to_string()),
                 },
-                Rule::ConfigModelProvider => {
-                    config_list(config.allowed_model_providers.is_some(), "model provider")
+                Rule::ConfigModelProvider
+                | Rule::ConfigBaseUrl
+                | Rule::ConfigCredentialStore
+                | Rule::ConfigSandboxMode
+                | Rule::ConfigApprovalPolicy
+                | Rule::ConfigWebSearch
+                | Rule::ConfigMcpServer
+                | Rule::ConfigFeature => {
+                    let key = rule.row().key.unwrap_or_default();
+                    let name = key.split_once('.').map_or(key, |(_, name)| name);
+                    config_list(restricts(key, &login, &config), name)
                 }
-                Rule::ConfigBaseUrl => config_list(config.allowed_base_urls.is_some(), "base URL"),
-                Rule::ConfigCredentialStore => config_list(
-                    config.allowed_credential_stores.is_some(),
-                    "credential store",
-                ),
                 Rule::EnvCredential => {
                     Err("judged from running sessions, not from the home".to_string())
                 }

@@ -16,7 +16,8 @@ use crate::core::observe::{
     AuthState, CodexConfig, CodexHome, ConfigState, Observation, ProviderSetting, UrlSetting,
 };
 use crate::core::policy::{CredentialStore, Mode, Policy, UnjudgedSessions};
-use crate::core::rules::Rule;
+use crate::core::rules::{Family, Placed, Rule};
+use crate::core::session_config::SessionView;
 use crate::core::session_shape;
 
 /// What is known of a session's Codex home.
@@ -121,7 +122,7 @@ fn judge_session(
         let broken: Vec<Violation> = evaluate::evaluate(policy, &obs, now)
             .violations
             .into_iter()
-            .filter(|v| v.rule.code().starts_with("login."))
+            .filter(|v| v.rule.family() == Family::Login)
             .collect();
         if broken.is_empty() {
             continue;
@@ -132,12 +133,14 @@ fn judge_session(
             out.push(Violation {
                 rule: Rule::EnvCredential,
                 evidence: format!("{origin} in the environment: {}", texts.join("; ")),
+                at: None,
             });
             env_vars.push(c.key.clone());
         } else {
             out.extend(broken.into_iter().map(|v| Violation {
                 rule: v.rule,
                 evidence: format!("{origin} holds a credential: {}", v.evidence),
+                at: None,
             }));
         }
     }
@@ -169,36 +172,54 @@ fn judge_session(
         auth: AuthState::Absent,
         config: ConfigState::Present { config: cfg },
     };
+    // Each setting's place is the session's key and layer, not the config.toml key it stood in.
+    let view = SessionView(s);
+    let places: Vec<(String, Placed)> = std::iter::once(&s.route.provider)
+        .chain(&s.route.base_urls)
+        .chain(std::iter::once(&s.credential_store))
+        .map(|x| (x.origin(), view.placed(&x.key, &x.layer)))
+        .collect();
     out.extend(
         evaluate::evaluate(policy, &obs, now)
             .violations
             .into_iter()
-            .filter(|v| crate::core::fix::is_config_rule(v.rule)),
+            .filter(|v| v.rule.is_config())
+            .map(|mut v| {
+                if let Some(at) = &v.at {
+                    v.at = places
+                        .iter()
+                        .find(|(origin, _)| *origin == at.key)
+                        .map(|(_, p)| p.clone());
+                }
+                v
+            }),
     );
+    // Sandbox, approvals, web search, MCP servers and features, as the session resolved them
+    // (argv flags included), each naming its key and layer.
+    out.extend(evaluate::evaluate_session_config(
+        policy,
+        home.user.as_deref(),
+        &SessionView(s),
+        now,
+    ));
     // A layer Codex reads that the agent could not: never a pass of the [config] rules.
-    let (_, config_rules, _) = evaluate::effective_rules(policy, home.user.as_deref(), now);
-    let set_rules: Vec<Rule> = [
-        (
-            config_rules.allowed_model_providers.is_some(),
-            Rule::ConfigModelProvider,
-        ),
-        (
-            config_rules.allowed_base_urls.is_some(),
-            Rule::ConfigBaseUrl,
-        ),
-        (
-            config_rules.allowed_credential_stores.is_some(),
-            Rule::ConfigCredentialStore,
-        ),
-    ]
-    .into_iter()
-    .filter_map(|(set, r)| set.then_some(r))
-    .collect();
+    let (login_rules, config_rules, _) =
+        evaluate::effective_rules(policy, home.user.as_deref(), now);
+    let set_rules: Vec<Rule> = Rule::ALL
+        .into_iter()
+        .filter(|r| r.is_config())
+        .filter(|r| {
+            r.row()
+                .key
+                .is_some_and(|k| evaluate::restricts(k, &login_rules, &config_rules))
+        })
+        .collect();
     for u in &s.unjudged {
         for rule in &set_rules {
             out.push(Violation {
                 rule: *rule,
                 evidence: format!("{} cannot be judged: {}", u.layer.label(), u.reason),
+                at: None,
             });
         }
     }
@@ -237,8 +258,8 @@ pub fn plan_session(policy: &Policy, facts: &SessionFacts, now: jiff::Timestamp)
             let resolved = facts.session.is_some();
             let stopping: Vec<Violation> = violations
                 .iter()
-                .filter(|v| session_shape::stops_sessions(v.rule))
-                .filter(|v| !(resolved && crate::core::fix::is_config_rule(v.rule)))
+                .filter(|v| v.rule.stops_sessions())
+                .filter(|v| !(resolved && v.rule.is_config()))
                 .cloned()
                 .collect();
             if !stopping.is_empty() {
@@ -286,17 +307,23 @@ pub fn plan_session(policy: &Policy, facts: &SessionFacts, now: jiff::Timestamp)
         Decision::Compliant
     };
     if plan.decision == Decision::Stop {
-        plan.message = message(policy, facts.user, &plan);
+        plan.message = message(policy, facts.user, &plan, &all, now);
     }
     plan
 }
 
-fn message(policy: &Policy, user: &str, plan: &SessionPlan) -> String {
+fn message(
+    policy: &Policy,
+    user: &str,
+    plan: &SessionPlan,
+    broken: &[Violation],
+    now: jiff::Timestamp,
+) -> String {
     let codes = plan.rule_codes();
     let fix = if plan.rules.is_empty() {
         "The agent cannot judge this session (see `codex-warden status`).".to_string()
     } else {
-        session_shape::fix_hint(policy, &plan.rules, &plan.env_vars)
+        session_shape::fix_hint(policy, Some(user), broken, &plan.env_vars, now)
     };
     let workspace = policy
         .login

@@ -152,10 +152,12 @@ fn the_home_verdict_counts_and_is_recorded_only_when_asked() {
         Violation {
             rule: Rule::LoginMethod,
             evidence: "login method api-key".into(),
+            at: None,
         },
         Violation {
             rule: Rule::CredentialPermissions,
             evidence: "mode 0644".into(),
+            at: None,
         },
     ];
     let host = plan(

@@ -36,7 +36,7 @@ use crate::core::observe::{
     AuthState, CodexConfig, CodexHome, ConfigState, Credential, Observation, UrlSetting,
 };
 use crate::core::policy::Policy;
-use crate::core::rules::Rule;
+use crate::core::rules::{Family, Rule};
 
 /// What a process is, as far as the agent is concerned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -428,13 +428,14 @@ pub fn judge_env(
         let broken: Vec<String> = evaluate::evaluate(policy, &obs, now)
             .violations
             .into_iter()
-            .filter(|v| v.rule.code().starts_with("login."))
+            .filter(|v| v.rule.family() == Family::Login)
             .map(|v| v.evidence)
             .collect();
         if !broken.is_empty() {
             out.push(Violation {
                 rule: Rule::EnvCredential,
                 evidence: format!("{} in the environment: {}", c.var, broken.join("; ")),
+                at: None,
             });
         }
     }
@@ -462,12 +463,6 @@ pub fn judge_env(
     out
 }
 
-/// Rules whose violation means a running session must stop: the credential it holds or the route
-/// it takes breaks policy. Only wrong file permissions (fixed in place) do not.
-pub fn stops_sessions(rule: Rule) -> bool {
-    rule != Rule::CredentialPermissions
-}
-
 /// What the user is told, before their session is stopped, with `{user}`, `{rules}`,
 /// `{workspace}` and `{fix}` filled in. Control characters are removed: this goes to a terminal.
 pub fn render_message(
@@ -491,46 +486,32 @@ pub fn render_message(
         .collect()
 }
 
-/// One sentence telling the user what to change, for the rules broken.
-pub fn fix_hint(policy: &Policy, rules: &[Rule], env_vars: &[String]) -> String {
-    let mut hints = Vec::new();
+/// What the user is told to change, for the violations that stop their session: the fix text of
+/// each rule's row in [`crate::core::rules`] (at the broken setting when the violation names it),
+/// under the rules as they apply to `user`; a credential in the environment is unset instead.
+pub fn fix_hint(
+    policy: &Policy,
+    user: Option<&str>,
+    violations: &[Violation],
+    env_vars: &[String],
+    now: jiff::Timestamp,
+) -> String {
+    let (login, config, _) = evaluate::effective_rules(policy, user, now);
+    let mut hints: Vec<String> = Vec::new();
     if !env_vars.is_empty() {
         hints.push(format!(
             "Unset {} before starting Codex.",
             env_vars.join(", ")
         ));
     }
-    if rules.iter().any(|r| r.code().starts_with("login.")) {
-        let ws = policy
-            .login
-            .allowed_workspaces
-            .as_ref()
-            .map(|w| format!(" to workspace {}", w.join(" or ")))
-            .unwrap_or_default();
-        hints.push(format!("Sign in again with `codex login`{ws}."));
-    }
-    if rules.contains(&Rule::ConfigModelProvider)
-        && let Some(p) = &policy.config.allowed_model_providers
-    {
-        hints.push(format!(
-            "Set model_provider in config.toml to one of: {}.",
-            p.join(", ")
-        ));
-    }
-    if rules.contains(&Rule::ConfigBaseUrl) {
-        let allowed = policy
-            .config
-            .allowed_base_urls
-            .as_ref()
-            .map(|u| format!(" to one of: {}", u.join(", ")))
-            .unwrap_or_default();
-        hints.push(format!(
-            "Change or remove the base URL (config.toml base_url / openai_base_url, or \
-             OPENAI_BASE_URL){allowed}."
-        ));
-    }
-    if rules.contains(&Rule::ConfigCredentialStore) {
-        hints.push("Set cli_auth_credentials_store = \"file\" in config.toml.".into());
+    for v in violations {
+        if v.rule == Rule::EnvCredential && !env_vars.is_empty() {
+            continue;
+        }
+        let text = v.rule.fix(&login, &config, v.at.as_ref());
+        if !hints.contains(&text) {
+            hints.push(text);
+        }
     }
     if hints.is_empty() {
         hints.push("Run `codex-warden status` to see what to change.".into());
@@ -778,7 +759,13 @@ mod tests {
     #[test]
     fn messages_fill_placeholders_and_drop_control_characters() {
         let p = chatgpt_only();
-        let fix = fix_hint(&p, &[Rule::EnvCredential], &["CODEX_API_KEY".into()]);
+        let env = Violation {
+            rule: Rule::EnvCredential,
+            evidence: String::new(),
+            at: None,
+        };
+        let now = jiff::Timestamp::now();
+        let fix = fix_hint(&p, Some("alice"), &[env], &["CODEX_API_KEY".into()], now);
         let m = render_message(
             Some("Hi {user}: {rules}. {fix} ({workspace})\x1b[2J"),
             "alice",

@@ -636,6 +636,13 @@ allowed_api_key_fingerprints = ["3f2a9c0b"]
 allowed_model_providers = ["openai"]
 allowed_base_urls = ["https://api.openai.com/v1"]
 allowed_credential_stores = ["file"]
+allowed_sandbox_modes = ["read-only", "workspace-write"]
+allowed_approval_policies = ["on-request", "untrusted"]
+allowed_web_search_modes = ["disabled", "cached"]
+allowed_mcp_servers = [{ name = "docs", url = "https://docs.example.com/mcp" }]
+
+[config.features]
+web_search_request = false
 
 [enforce]
 quarantine = true
@@ -681,6 +688,15 @@ reason = "CI pipeline, OPS-123"
             allowed_model_providers: strings(&["openai"]),
             allowed_base_urls: strings(&["https://api.openai.com/v1"]),
             allowed_credential_stores: Some(vec![CredentialStore::File]),
+            allowed_sandbox_modes: strings(&["read-only", "workspace-write"]),
+            allowed_approval_policies: strings(&["on-request", "untrusted"]),
+            allowed_web_search_modes: strings(&["disabled", "cached"]),
+            allowed_mcp_servers: Some(vec![crate::core::policy::McpServer {
+                name: "docs".into(),
+                command: None,
+                url: Some("https://docs.example.com/mcp".into()),
+            }]),
+            features: Some([("web_search_request".to_string(), false)].into()),
         },
         enforce: EnforceSettings {
             quarantine: true,

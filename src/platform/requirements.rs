@@ -9,124 +9,19 @@
 //! to the admin (two definitions would make the file invalid, and Codex refuses to start on an
 //! invalid requirements file). Every result is parsed before it is written.
 //!
-//! [`render`], [`merge`] and [`strip`] are pure; [`sync`] reads and writes the files.
+//! What goes into the block is [`crate::core::requirements::render`]'s (from the rules table); [`merge`]
+//! and [`strip`] are pure; [`sync`] reads and writes the files.
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::core::policy::{LoginMethod, Mode, Policy};
+use crate::core::policy::{Mode, Policy};
+use crate::core::requirements::render;
 
 const BEGIN: &str = "# BEGIN codex-warden";
 const END: &str = "# END codex-warden";
 pub const MANAGED_CONFIG: &str = "managed_config.toml";
-
-/// The keys the agent wants in each file, as TOML `key = value` lines.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Rendered {
-    pub requirements: Vec<(String, String)>,
-    pub managed_config: Vec<(String, String)>,
-    /// Policy rules Codex has no requirement for (enforced by the agent only).
-    pub not_rendered: Vec<String>,
-}
-
-fn toml_list(items: &[String]) -> String {
-    let quoted: Vec<String> = items
-        .iter()
-        .map(|s| toml::Value::String(s.clone()).to_string())
-        .collect();
-    format!("[{}]", quoted.join(", "))
-}
-
-/// A base list widened by every exception still live at `now` (requirements are machine-wide,
-/// so a user with an exception must not be refused by Codex).
-fn widened<T: Clone + PartialEq>(
-    base: &Option<Vec<T>>,
-    extra: impl Iterator<Item = Option<Vec<T>>>,
-) -> Option<Vec<T>> {
-    let mut out = base.clone()?;
-    for list in extra.flatten() {
-        for item in list {
-            if !out.contains(&item) {
-                out.push(item);
-            }
-        }
-    }
-    Some(out)
-}
-
-/// The policy's login rules in Codex's terms. Pure.
-pub fn render(policy: &Policy, now: jiff::Timestamp) -> Rendered {
-    let live: Vec<_> = policy
-        .exceptions
-        .iter()
-        .filter(|e| e.expires.is_none_or(|x| now < x))
-        .collect();
-    let mut r = Rendered::default();
-    let methods = widened(
-        &policy.login.allowed_methods,
-        live.iter().map(|e| e.login.allowed_methods.clone()),
-    );
-    if let Some(methods) = methods {
-        let expressible = methods
-            .iter()
-            .all(|m| matches!(m, LoginMethod::Chatgpt | LoginMethod::ApiKey));
-        let codex: Vec<String> = methods
-            .iter()
-            .filter_map(|m| match m {
-                LoginMethod::Chatgpt => Some("chatgpt".to_string()),
-                LoginMethod::ApiKey => Some("api".to_string()),
-                _ => None,
-            })
-            .collect();
-        if expressible && !codex.is_empty() {
-            r.requirements
-                .push(("allowed_login_methods".into(), toml_list(&codex)));
-            if codex.len() == 1 {
-                r.managed_config.push((
-                    "forced_login_method".into(),
-                    toml::Value::String(codex[0].clone()).to_string(),
-                ));
-            }
-        } else {
-            r.not_rendered.push("login.allowed_methods".into());
-        }
-    }
-    let workspaces = widened(
-        &policy.login.allowed_workspaces,
-        live.iter().map(|e| e.login.allowed_workspaces.clone()),
-    );
-    if let Some(ws) = workspaces.filter(|w| !w.is_empty()) {
-        r.requirements
-            .push(("allowed_chatgpt_workspaces".into(), toml_list(&ws)));
-        if ws.len() == 1 {
-            r.managed_config.push((
-                "forced_chatgpt_workspace_id".into(),
-                toml::Value::String(ws[0].clone()).to_string(),
-            ));
-        }
-    }
-    for (set, key) in [
-        (policy.login.allowed_plans.is_some(), "login.allowed_plans"),
-        (
-            policy.login.allowed_email_domains.is_some(),
-            "login.allowed_email_domains",
-        ),
-        (
-            policy.login.allowed_api_key_kinds.is_some(),
-            "login.allowed_api_key_kinds",
-        ),
-        (
-            policy.login.allowed_api_key_fingerprints.is_some(),
-            "login.allowed_api_key_fingerprints",
-        ),
-    ] {
-        if set {
-            r.not_rendered.push(key.into());
-        }
-    }
-    r
-}
 
 /// The agent's block in a file's text, without its BEGIN/END lines.
 pub fn our_block(text: &str) -> Option<String> {
@@ -250,7 +145,7 @@ pub fn sync(
     written: &mut Written,
     now: jiff::Timestamp,
 ) -> (Vec<FileChange>, Vec<String>, Vec<String>) {
-    let rendered = render(policy, now);
+    let rendered = render(policy, now, None);
     let managed = requirements.with_file_name(MANAGED_CONFIG);
     let want = wanted(policy);
     let mut changes = Vec::new();
@@ -374,7 +269,7 @@ fn write_or_remove(path: &Path, text: Option<String>) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::policy::Exception;
+    use crate::core::policy::LoginMethod;
 
     fn policy(methods: &[LoginMethod], ws: &[&str]) -> Policy {
         let mut p = Policy::baseline();
@@ -390,55 +285,9 @@ mod tests {
     }
 
     #[test]
-    fn one_method_and_one_workspace_are_also_forced() {
-        let r = render(&policy(&[LoginMethod::Chatgpt], &["ws-corp"]), now());
-        assert_eq!(
-            r.requirements,
-            [
-                ("allowed_login_methods".into(), "[\"chatgpt\"]".into()),
-                ("allowed_chatgpt_workspaces".into(), "[\"ws-corp\"]".into()),
-            ]
-        );
-        assert_eq!(
-            r.managed_config,
-            [
-                ("forced_login_method".into(), "\"chatgpt\"".into()),
-                ("forced_chatgpt_workspace_id".into(), "\"ws-corp\"".into()),
-            ]
-        );
-    }
-
-    #[test]
-    fn exceptions_widen_and_unknown_methods_are_left_to_the_agent() {
-        let mut p = policy(&[LoginMethod::Chatgpt], &["ws-a", "ws-b"]);
-        p.exceptions.push(Exception {
-            users: vec!["ci".into()],
-            login: crate::core::policy::LoginRules {
-                allowed_methods: Some(vec![LoginMethod::ApiKey]),
-                ..Default::default()
-            },
-            config: Default::default(),
-            expires: Some("2027-01-01T00:00:00Z".parse().unwrap()),
-            reason: "ci".into(),
-        });
-        let r = render(&p, now());
-        assert_eq!(r.requirements[0].1, "[\"chatgpt\", \"api\"]");
-        assert!(r.managed_config.is_empty());
-        // Expired: no longer widens.
-        let r = render(&p, "2027-02-01T00:00:00Z".parse().unwrap());
-        assert_eq!(r.requirements[0].1, "[\"chatgpt\"]");
-        let r = render(
-            &policy(&[LoginMethod::Chatgpt, LoginMethod::AccessToken], &[]),
-            now(),
-        );
-        assert!(r.requirements.is_empty());
-        assert_eq!(r.not_rendered, ["login.allowed_methods"]);
-    }
-
-    #[test]
     fn admin_keys_are_kept_and_only_the_block_is_removed() {
         let admin = "# admin\nallowed_sandbox_modes = [\"read-only\"]\nallowed_login_methods = [\"chatgpt\", \"api\"]\n\n[mcp_servers.x]\nidentifier = \"x\"\n";
-        let keys = render(&policy(&[LoginMethod::Chatgpt], &["ws-corp"]), now()).requirements;
+        let keys = render(&policy(&[LoginMethod::Chatgpt], &["ws-corp"]), now(), None).requirements;
         let m = merge(admin, &keys).unwrap();
         let text = m.text.unwrap();
         assert!(text.ends_with(admin), "{text}");

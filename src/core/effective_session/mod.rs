@@ -123,6 +123,9 @@ pub struct EffectiveSession {
     pub credential_store: Sourced<String>,
     /// Layers that could not be judged: never a pass.
     pub unjudged: Vec<Unjudged>,
+    /// The keys the command line set, each with the flag that set it (`--sandbox`,
+    /// `--dangerously-bypass-approvals-and-sandbox`, `-c`, …): a fix names the flag to drop.
+    pub argv: Vec<argv::ArgvSetting>,
 }
 
 /// The profile a command line names (`--profile`, `-c profile=…`), for reading its file.
@@ -332,6 +335,7 @@ pub fn resolve(inputs: &SessionInputs) -> EffectiveSession {
         route,
         credential_store,
         unjudged,
+        argv: a.settings,
     }
 }
 

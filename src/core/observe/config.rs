@@ -11,7 +11,7 @@
 use toml::{Table, Value};
 
 use super::{CodexConfig, ProviderSetting, UrlSetting};
-use crate::core::policy::CredentialStore;
+use crate::core::policy::{CredentialStore, McpServer};
 
 /// Settings that may appear at the top level and in each `[profiles.NAME]`.
 const URL_KEYS: [&str; 2] = ["openai_base_url", "chatgpt_base_url"];
@@ -93,6 +93,23 @@ fn collect(cfg: &mut CodexConfig, prefix: &str, table: &Table) {
         }
     }
 
+    if let Some(Value::Table(servers)) = table.get("mcp_servers") {
+        for (name, server) in servers {
+            let field = |f: &str| match server.get(f) {
+                Some(Value::String(s)) => Some(s.clone()),
+                _ => None,
+            };
+            cfg.mcp_servers.push((
+                format!("{prefix}mcp_servers.{}", key_segment(name)),
+                McpServer {
+                    name: name.clone(),
+                    command: field("command"),
+                    url: field("url").map(|u| redact_url(&u)),
+                },
+            ));
+        }
+    }
+
     if let Some(Value::Table(profiles)) = table.get("profiles") {
         for (name, profile) in profiles {
             if let Value::Table(profile) = profile {
@@ -118,6 +135,38 @@ fn collect_scope(cfg: &mut CodexConfig, scope: &str, table: &Table) {
                 key: format!("{scope}{url_key}"),
                 url: redact_url(url),
             });
+        }
+    }
+    for (key, into) in [
+        ("sandbox_mode", &mut cfg.sandbox_modes),
+        ("approval_policy", &mut cfg.approval_policies),
+        ("web_search", &mut cfg.web_search),
+    ] {
+        if let Some(Value::String(v)) = table.get(key) {
+            into.push((format!("{scope}{key}"), v.clone()));
+        }
+    }
+    if let Some(Value::Table(tools)) = table.get("tools")
+        && let Some(Value::Boolean(true)) = tools.get("web_search")
+    {
+        cfg.web_search
+            .push((format!("{scope}tools.web_search"), "live".to_string()));
+    }
+    if let Some(Value::Table(features)) = table.get("features") {
+        for (name, value) in features {
+            let key = format!("{scope}features.{}", key_segment(name));
+            if let Value::Boolean(on) = value {
+                cfg.features.push((key.clone(), name.clone(), *on));
+                // The older switches of web search, before `web_search`.
+                let mode = match name.as_str() {
+                    "web_search_request" => "live",
+                    "web_search_cached" => "cached",
+                    _ => continue,
+                };
+                if *on {
+                    cfg.web_search.push((key, mode.to_string()));
+                }
+            }
         }
     }
     if let Some(Value::String(store)) = table.get(STORE_KEY) {
@@ -366,9 +415,11 @@ cli_auth_credentials_store = true
 future_key = { nested = [1, 2, 3] }
 profiles = "not a table"
 model_providers = 7
+sandbox_mode = 3
+mcp_servers = "x"
 
 [features]
-whatever = true
+whatever = "yes"
 "#,
         )
         .unwrap();

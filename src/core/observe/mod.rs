@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::policy::{ApiKeyKind, CredentialStore, LoginMethod};
+use crate::core::policy::{ApiKeyKind, CredentialStore, LoginMethod, McpServer};
 
 /// A Codex home and who it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,6 +175,22 @@ pub struct CodexConfig {
     pub credential_stores: Vec<(String, CredentialStore)>,
     /// Store values this version does not know, with their key.
     pub unknown_credential_stores: Vec<(String, String)>,
+    /// `sandbox_mode`, top level and per profile: (key, value).
+    #[serde(default)]
+    pub sandbox_modes: Vec<(String, String)>,
+    /// `approval_policy`, top level and per profile.
+    #[serde(default)]
+    pub approval_policies: Vec<(String, String)>,
+    /// `web_search` (`disabled`, `cached`, `live`) and the older forms that set it
+    /// (`tools.web_search = true`, `features.web_search_request`, `features.web_search_cached`).
+    #[serde(default)]
+    pub web_search: Vec<(String, String)>,
+    /// `[mcp_servers.NAME]`: its key and identity (a URL redacted).
+    #[serde(default)]
+    pub mcp_servers: Vec<(String, McpServer)>,
+    /// `[features]` entries, top level and per profile: (key, feature, value).
+    #[serde(default)]
+    pub features: Vec<(String, String, bool)>,
 }
 
 /// The state of `config.toml` in a home.

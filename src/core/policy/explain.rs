@@ -85,7 +85,28 @@ fn toml_like(value: &serde_json::Value) -> String {
         serde_json::Value::Array(items) => {
             format!("[{}]", join(items.iter().map(toml_like)))
         }
+        serde_json::Value::Object(fields) => format!(
+            "{{ {} }}",
+            join(
+                fields
+                    .iter()
+                    .map(|(k, v)| format!("{} = {}", toml_key(k), toml_like(v)))
+            )
+        ),
         other => other.to_string(),
+    }
+}
+
+/// A key as TOML writes it: bare when it can be, else quoted.
+fn toml_key(key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        key.to_string()
+    } else {
+        serde_json::Value::String(key.to_string()).to_string()
     }
 }
 

@@ -97,6 +97,11 @@ fn key_schema(key: &Key) -> Value {
         Kind::Duration => json!({"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"}),
         Kind::Uid => json!({"type": "integer", "minimum": 0, "maximum": u32::MAX}),
         Kind::Mode | Kind::Unjudged => json!({"type": "string"}),
+        Kind::Features => json!({
+            "type": "object",
+            "additionalProperties": {"type": "boolean"},
+        }),
+        Kind::McpServers => json!({"type": "array", "items": mcp_server_schema()}),
         _ => json!({"type": "array", "items": item_schema(key.kind)}),
     };
     if let Some(values) = key.kind.allowed_values() {
@@ -112,6 +117,21 @@ fn key_schema(key: &Key) -> Value {
         out["default"] = default;
     }
     out
+}
+
+/// `{ name, command }` or `{ name, url }`, as Codex's `mcp_servers` requirement identifies a server.
+pub(crate) fn mcp_server_schema() -> Value {
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["name"],
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "description": "The NAME of [mcp_servers.NAME]."},
+            "command": {"type": "string", "minLength": 1, "description": "The command a stdio server runs."},
+            "url": {"type": "string", "minLength": 1, "description": "The URL of a streamable HTTP server."},
+        },
+        "oneOf": [{"required": ["command"]}, {"required": ["url"]}],
+    })
 }
 
 fn item_schema(kind: Kind) -> Value {

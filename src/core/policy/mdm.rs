@@ -193,6 +193,24 @@ fn jamf_key(key: &Key, index: usize) -> Value {
         Kind::Uid => json!({"type": "integer", "minimum": 0}),
         Kind::Duration => json!({"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"}),
         Kind::Text | Kind::Mode | Kind::Unjudged => json!({"type": "string"}),
+        Kind::Features => json!({
+            "type": "object",
+            "additionalProperties": {"type": "boolean"},
+        }),
+        Kind::McpServers => json!({
+            "type": "array",
+            "items": {
+                "title": "MCP server",
+                "type": "object",
+                "options": {"remove_empty_properties": true},
+                "required": ["name"],
+                "properties": {
+                    "name": {"type": "string", "title": "name"},
+                    "command": {"type": "string", "title": "command"},
+                    "url": {"type": "string", "title": "url"},
+                },
+            },
+        }),
         _ => json!({"type": "array", "items": {"type": "string", "title": key.name}}),
     };
     if let Some(values) = key.kind.allowed_values() {

@@ -15,6 +15,7 @@ pub mod managed_prefs;
 pub mod mdm;
 pub mod merge;
 pub mod plist_keys;
+pub mod reference;
 pub mod schema;
 pub mod source;
 
@@ -167,6 +168,37 @@ impl CredentialStore {
     }
 }
 
+/// Codex's sandbox modes (`sandbox_mode`, `--sandbox`), as `allowed_sandbox_modes` names them.
+pub const SANDBOX_MODES: [&str; 3] = ["read-only", "workspace-write", "danger-full-access"];
+/// The sandbox mode Codex requires every `allowed_sandbox_modes` to include.
+pub const READ_ONLY: &str = "read-only";
+/// Codex's approval policies (`approval_policy`, `-a`).
+pub const APPROVAL_POLICIES: [&str; 4] = ["untrusted", "on-failure", "on-request", "never"];
+/// Codex's web search modes (`web_search`; `--search` is `live`), as 0.169.0 names them.
+pub const WEB_SEARCH_MODES: [&str; 4] = ["disabled", "cached", "indexed", "live"];
+
+/// An MCP server as Codex's `mcp_servers` requirement identifies it: its name and either the
+/// command it runs or the URL it talks to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct McpServer {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+impl McpServer {
+    /// `docs (url https://…)` / `fs (command npx)`, for evidence and fix texts.
+    pub fn describe(&self) -> String {
+        match (&self.command, &self.url) {
+            (Some(c), _) => format!("{} (command {c})", self.name),
+            (None, Some(u)) => format!("{} (url {u})", self.name),
+            (None, None) => self.name.clone(),
+        }
+    }
+}
+
 /// `[login]`: each `None` means "anything".
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct LoginRules {
@@ -190,6 +222,21 @@ pub struct ConfigRules {
     /// trailing `/` do not matter.
     pub allowed_base_urls: Option<Vec<String>>,
     pub allowed_credential_stores: Option<Vec<CredentialStore>>,
+    /// Of [`SANDBOX_MODES`]; always includes `read-only` (Codex requires it).
+    #[serde(default)]
+    pub allowed_sandbox_modes: Option<Vec<String>>,
+    /// Of [`APPROVAL_POLICIES`].
+    #[serde(default)]
+    pub allowed_approval_policies: Option<Vec<String>>,
+    /// Of [`WEB_SEARCH_MODES`].
+    #[serde(default)]
+    pub allowed_web_search_modes: Option<Vec<String>>,
+    /// MCP servers a config may define; any other `[mcp_servers.NAME]` breaks the rule.
+    #[serde(default)]
+    pub allowed_mcp_servers: Option<Vec<McpServer>>,
+    /// `[config.features]`: feature name → the value it is pinned to.
+    #[serde(default)]
+    pub features: Option<std::collections::BTreeMap<String, bool>>,
 }
 
 /// `[enforce] unjudged_sessions`: what enforce mode does with a running Codex session the agent

@@ -1,18 +1,19 @@
 //! The policy key schema: every key of the policy TOML, declared once.
 //!
 //! Each [`Key`] says where it lives (`[section]`), how its value is checked ([`Kind`], which also
-//! gives the allowed names), its default, a one-line doc, the rule code it drives, and where the
-//! checked value goes in the [`Policy`] model. The checker, the merge, `policy explain`, the docs
+//! gives the allowed names), its default, a one-line doc, and where the checked value goes in the
+//! [`Policy`] model; the rule a key drives is its row in the rules table (`core/rules.rs`). The checker, the merge, `policy explain`, the docs
 //! test and every generated schema read this table: adding a key is one entry here plus its use in
 //! evaluate.
 
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
 use crate::core::policy::{
-    ApiKeyKind, ConfigRules, CredentialStore, LoginMethod, LoginRules, Mode, Policy,
-    UnjudgedSessions,
+    APPROVAL_POLICIES, ApiKeyKind, ConfigRules, CredentialStore, LoginMethod, LoginRules,
+    McpServer, Mode, Policy, SANDBOX_MODES, UnjudgedSessions, WEB_SEARCH_MODES,
 };
-use crate::core::rules::Rule;
 
 /// How a key's value is checked, and which [`Value`] it becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +39,14 @@ pub enum Kind {
     BaseUrls,
     Stores,
     Homes,
+    /// Of [`SANDBOX_MODES`]; a base list must include `read-only`.
+    SandboxModes,
+    ApprovalPolicies,
+    WebSearchModes,
+    /// An array of tables `{ name, command | url }`.
+    McpServers,
+    /// A table of feature name → boolean.
+    Features,
 }
 
 impl Kind {
@@ -49,6 +58,9 @@ impl Kind {
             Kind::Methods => Some(LoginMethod::ALL.map(LoginMethod::as_str).to_vec()),
             Kind::KeyKinds => Some(ApiKeyKind::NAMEABLE.map(ApiKeyKind::as_str).to_vec()),
             Kind::Stores => Some(CredentialStore::ALL.map(CredentialStore::as_str).to_vec()),
+            Kind::SandboxModes => Some(SANDBOX_MODES.to_vec()),
+            Kind::ApprovalPolicies => Some(APPROVAL_POLICIES.to_vec()),
+            Kind::WebSearchModes => Some(WEB_SEARCH_MODES.to_vec()),
             _ => None,
         }
     }
@@ -57,7 +69,13 @@ impl Kind {
     pub fn is_list(self) -> bool {
         !matches!(
             self,
-            Kind::Text | Kind::Mode | Kind::Unjudged | Kind::Bool | Kind::Duration | Kind::Uid
+            Kind::Text
+                | Kind::Mode
+                | Kind::Unjudged
+                | Kind::Bool
+                | Kind::Duration
+                | Kind::Uid
+                | Kind::Features
         )
     }
 
@@ -66,6 +84,8 @@ impl Kind {
         match self {
             Kind::Bool => "boolean",
             Kind::Uid => "integer",
+            Kind::McpServers => "array of tables",
+            Kind::Features => "table of booleans",
             k if k.is_list() => "array of strings",
             _ => "string",
         }
@@ -85,6 +105,8 @@ pub enum Value {
     Methods(Vec<LoginMethod>),
     KeyKinds(Vec<ApiKeyKind>),
     Stores(Vec<CredentialStore>),
+    McpServers(Vec<McpServer>),
+    Features(BTreeMap<String, bool>),
 }
 
 /// Where a checked value goes. `[login]` and `[config]` keys set rules, which an
@@ -105,8 +127,6 @@ pub struct Key {
     /// The default as TOML writes it; `None` when an absent key means "anything" (or "not set").
     pub default: Option<&'static str>,
     pub doc: &'static str,
-    /// The rule a home breaks when it is outside this key's list.
-    pub rule: Option<Rule>,
     pub target: Target,
 }
 
@@ -178,7 +198,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Text,
         default: None,
         doc: "The policy's name, stamped into status and `policy_loaded` records.",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Text(v) = v {
                 p.name = v
@@ -191,7 +210,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Text,
         default: None,
         doc: "The policy's revision, stamped into every audit record.",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Text(v) = v {
                 p.revision = v
@@ -204,7 +222,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Mode,
         default: None,
         doc: "`enforce` acts on violations; `monitor` only records them.",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Mode(v) = v {
                 p.mode = v
@@ -217,7 +234,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Methods,
         default: None,
         doc: "Login methods Codex may use.",
-        rule: Some(Rule::LoginMethod),
         target: Target::Login(|r, v| {
             if let Value::Methods(v) = v {
                 r.allowed_methods = Some(v)
@@ -230,7 +246,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Workspaces,
         default: None,
         doc: "ChatGPT workspaces (`chatgpt_account_id`) a ChatGPT login must belong to.",
-        rule: Some(Rule::LoginWorkspace),
         target: Target::Login(|r, v| {
             if let Value::Strings(v) = v {
                 r.allowed_workspaces = Some(v)
@@ -243,7 +258,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Plans,
         default: None,
         doc: "ChatGPT plan types a login may have (`business`, `enterprise`, `edu`, ...).",
-        rule: Some(Rule::LoginPlan),
         target: Target::Login(|r, v| {
             if let Value::Strings(v) = v {
                 r.allowed_plans = Some(v)
@@ -256,7 +270,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Domains,
         default: None,
         doc: "Email domains a ChatGPT login's email must be in (exact, no subdomains).",
-        rule: Some(Rule::LoginEmailDomain),
         target: Target::Login(|r, v| {
             if let Value::Strings(v) = v {
                 r.allowed_email_domains = Some(v)
@@ -269,7 +282,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::KeyKinds,
         default: None,
         doc: "Kinds of OpenAI API key allowed, read from the key's prefix.",
-        rule: Some(Rule::LoginApiKeyKind),
         target: Target::Login(|r, v| {
             if let Value::KeyKinds(v) = v {
                 r.allowed_api_key_kinds = Some(v)
@@ -282,7 +294,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Fingerprints,
         default: None,
         doc: "Hex prefixes (8 to 64 digits) of the SHA-256 of the API keys allowed.",
-        rule: Some(Rule::LoginApiKeyFingerprint),
         target: Target::Login(|r, v| {
             if let Value::Strings(v) = v {
                 r.allowed_api_key_fingerprints = Some(v)
@@ -295,7 +306,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Names,
         default: None,
         doc: "Model providers (`model_provider`) a Codex config may select.",
-        rule: Some(Rule::ConfigModelProvider),
         target: Target::Config(|r, v| {
             if let Value::Strings(v) = v {
                 r.allowed_model_providers = Some(v)
@@ -308,7 +318,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::BaseUrls,
         default: None,
         doc: "Base URLs any `base_url`/`openai_base_url` in a Codex config may name.",
-        rule: Some(Rule::ConfigBaseUrl),
         target: Target::Config(|r, v| {
             if let Value::Strings(v) = v {
                 r.allowed_base_urls = Some(v)
@@ -321,10 +330,69 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Stores,
         default: None,
         doc: "Where Codex may keep credentials (`cli_auth_credentials_store`).",
-        rule: Some(Rule::ConfigCredentialStore),
         target: Target::Config(|r, v| {
             if let Value::Stores(v) = v {
                 r.allowed_credential_stores = Some(v)
+            }
+        }),
+    },
+    Key {
+        section: "config",
+        name: "allowed_sandbox_modes",
+        kind: Kind::SandboxModes,
+        default: None,
+        doc: "Sandbox modes (`sandbox_mode`, `--sandbox`) a Codex session may run in; must include `read-only`.",
+        target: Target::Config(|r, v| {
+            if let Value::Strings(v) = v {
+                r.allowed_sandbox_modes = Some(v)
+            }
+        }),
+    },
+    Key {
+        section: "config",
+        name: "allowed_approval_policies",
+        kind: Kind::ApprovalPolicies,
+        default: None,
+        doc: "Approval policies (`approval_policy`, `-a`) a Codex session may run with.",
+        target: Target::Config(|r, v| {
+            if let Value::Strings(v) = v {
+                r.allowed_approval_policies = Some(v)
+            }
+        }),
+    },
+    Key {
+        section: "config",
+        name: "allowed_web_search_modes",
+        kind: Kind::WebSearchModes,
+        default: None,
+        doc: "Web search modes (`web_search`, `--search` is `live`) a Codex session may use.",
+        target: Target::Config(|r, v| {
+            if let Value::Strings(v) = v {
+                r.allowed_web_search_modes = Some(v)
+            }
+        }),
+    },
+    Key {
+        section: "config",
+        name: "allowed_mcp_servers",
+        kind: Kind::McpServers,
+        default: None,
+        doc: "MCP servers (`[mcp_servers.NAME]`) a Codex config may define, each `{ name, command }` or `{ name, url }` as Codex identifies them.",
+        target: Target::Config(|r, v| {
+            if let Value::McpServers(v) = v {
+                r.allowed_mcp_servers = Some(v)
+            }
+        }),
+    },
+    Key {
+        section: "config",
+        name: "features",
+        kind: Kind::Features,
+        default: None,
+        doc: "Codex features pinned on or off (`[config.features]`, feature name = true/false).",
+        target: Target::Config(|r, v| {
+            if let Value::Features(v) = v {
+                r.features = Some(v)
             }
         }),
     },
@@ -334,7 +402,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Bool,
         default: Some("true"),
         doc: "Move a violating credential into the root-only vault (enforce mode).",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Bool(v) = v {
                 p.enforce.quarantine = v
@@ -347,7 +414,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Bool,
         default: Some("true"),
         doc: "Stop running Codex sessions whose credential or routing breaks the policy.",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Bool(v) = v {
                 p.enforce.terminate = v
@@ -360,7 +426,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Duration,
         default: Some("\"5s\""),
         doc: "How long a stopped session gets between SIGTERM and SIGKILL.",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Duration(v) = v {
                 p.enforce.terminate_grace = v
@@ -373,7 +438,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Unjudged,
         default: Some("\"terminate\""),
         doc: "A running session the agent cannot judge (home unknown or not the user's, argv or environment unreadable): `terminate` stops it in enforce mode, `record` only records it.",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Unjudged(v) = v {
                 p.enforce.unjudged_sessions = v
@@ -385,8 +449,7 @@ pub const KEYS: &[Key] = &[
         name: "native_requirements",
         kind: Kind::Bool,
         default: Some("true"),
-        doc: "Keep Codex's own requirements.toml in step with [login], so Codex refuses too.",
-        rule: None,
+        doc: "Keep Codex's own requirements.toml in step with [login] and [config], so Codex refuses too.",
         target: Target::Policy(|p, v| {
             if let Value::Bool(v) = v {
                 p.enforce.native_requirements = v
@@ -399,7 +462,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Text,
         default: None,
         doc: "What a user whose credential was moved is told to do.",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Text(v) = v {
                 p.enforce.message = Some(v)
@@ -412,7 +474,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Bool,
         default: Some("true"),
         doc: "Cover the ~/.codex of every account in the user database with uid >= min_uid.",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Bool(v) = v {
                 p.scope.passwd_users = v
@@ -426,7 +487,6 @@ pub const KEYS: &[Key] = &[
         // The machine's, not one number: see MACHINE_DEFAULTS.
         default: None,
         doc: "The lowest uid whose home is covered.",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Uid(v) = v {
                 p.scope.min_uid = v
@@ -439,7 +499,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Names,
         default: Some("[]"),
         doc: "Accounts whose homes are never covered.",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Strings(v) = v {
                 p.scope.exclude_users = v
@@ -452,7 +511,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Homes,
         default: Some("[]"),
         doc: "Globs of more Codex homes, e.g. /srv/ci/*/.codex.",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Strings(v) = v {
                 p.scope.homes = v
@@ -465,7 +523,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Uid,
         default: Some("51200"),
         doc: "Rotate the audit log at this many KiB (0: leave rotation to logrotate).",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Uid(v) = v {
                 p.audit.max_size_kb = v
@@ -478,7 +535,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Uid,
         default: Some("10"),
         doc: "Rotated audit log files kept by the built-in rotation.",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Uid(v) = v {
                 p.audit.keep = v
@@ -491,7 +547,6 @@ pub const KEYS: &[Key] = &[
         kind: Kind::Duration,
         default: Some("\"1h\""),
         doc: "How often the agent writes a `checkpoint` record anchoring the chain.",
-        rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Duration(v) = v {
                 p.audit.checkpoint_interval = v
@@ -581,140 +636,6 @@ pub const MACHINE_DEFAULTS: &[(&str, &str)] = &[(
     "the machine's first regular uid (Linux: `UID_MIN` of /etc/login.defs, else 1000; macOS: 501)",
 )];
 
-/// The key reference as a Markdown table, as docs/reference/policy.md carries it (a test keeps
-/// the two equal).
-pub fn reference_table() -> String {
-    let mut out =
-        String::from("| key | type | default | rule | meaning |\n|---|---|---|---|---|\n");
-    for key in KEYS {
-        let kind = match key.kind.allowed_values() {
-            Some(values) if key.kind.is_list() => format!("list of: {}", values.join(", ")),
-            Some(values) => format!("one of: {}", values.join(", ")),
-            None => key.kind.toml_type().to_string(),
-        };
-        let machine = MACHINE_DEFAULTS
-            .iter()
-            .find(|(path, _)| *path == key.path());
-        let default = match (key.default, key.section) {
-            _ if machine.is_some() => machine.map_or(String::new(), |(_, d)| d.to_string()),
-            (Some(d), _) => format!("`{d}`"),
-            (None, "policy") => "required".to_string(),
-            (None, "login" | "config") => "anything allowed".to_string(),
-            (None, _) => "not set".to_string(),
-        };
-        let rule = key.rule.map_or(String::new(), |r| format!("`{r}`"));
-        out.push_str(&format!(
-            "| `[{}]` `{}` | {kind} | {default} | {rule} | {} |\n",
-            key.section, key.name, key.doc
-        ));
-    }
-    out
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::core::policy::merge::load_sources;
-    use crate::core::policy::source::Source;
-
-    /// The whole base policy a schema default describes, checked by the real checker.
-    fn policy_of(text: &str) -> Policy {
-        let outcome = load_sources(vec![Source {
-            name: "t.toml".into(),
-            text: text.into(),
-        }]);
-        outcome
-            .policy
-            .unwrap_or_else(|| panic!("{:?}", outcome.diagnostics))
-    }
-
-    const HEADER: &str = "[policy]\nname = \"n\"\nrevision = \"r\"\nmode = \"monitor\"\n";
-
-    #[test]
-    fn each_default_is_what_an_absent_key_gives() {
-        let absent = policy_of(HEADER);
-        for key in KEYS.iter().filter(|k| k.section != "policy") {
-            let Some(default) = key.default else { continue };
-            let explicit = policy_of(&format!(
-                "{HEADER}[{}]\n{} = {default}\n",
-                key.section, key.name
-            ));
-            assert_eq!(explicit, absent, "default of {}", key.path());
-        }
-    }
-
-    #[test]
-    fn every_key_lands_in_the_model() {
-        let samples = |kind: Kind| match kind {
-            Kind::Text => "\"x\"",
-            Kind::Mode => "\"enforce\"",
-            Kind::Unjudged => "\"record\"",
-            Kind::Bool => "maybe",
-            Kind::Duration => "\"9s\"",
-            Kind::Uid => "4242",
-            Kind::Methods => "[\"api-key\"]",
-            Kind::Names => "[\"zz\"]",
-            Kind::Workspaces => "[\"ws-zz\"]",
-            Kind::Plans => "[\"team\"]",
-            Kind::Domains => "[\"z.example\"]",
-            Kind::KeyKinds => "[\"admin\"]",
-            Kind::Fingerprints => "[\"abcdef0123\"]",
-            Kind::BaseUrls => "[\"https://z.example/v1\"]",
-            Kind::Stores => "[\"keyring\"]",
-            Kind::Homes => "[\"/z/*/.codex\"]",
-        };
-        let base = policy_of(HEADER);
-        for key in KEYS.iter().filter(|k| k.section != "policy") {
-            let sample = match (key.kind, key.default) {
-                (Kind::Bool, Some("true")) => "false",
-                (Kind::Bool, _) => "true",
-                (kind, _) => samples(kind),
-            };
-            // A sample equal to the default would prove nothing.
-            assert_ne!(Some(sample), key.default, "{}", key.path());
-            let set = policy_of(&format!(
-                "{HEADER}[{}]\n{} = {sample}\n",
-                key.section, key.name
-            ));
-            assert_ne!(set, base, "{} did not change the policy", key.path());
-        }
-    }
-
-    #[test]
-    fn names_are_unique_across_sections() {
-        // "put it under [section]" hints rely on a key name living in one section.
-        for (i, a) in KEYS.iter().enumerate() {
-            for b in &KEYS[i + 1..] {
-                assert_ne!(a.name, b.name, "{} and {}", a.path(), b.path());
-            }
-        }
-    }
-
-    #[test]
-    fn a_key_has_one_default() {
-        for (path, _) in MACHINE_DEFAULTS {
-            let key = KEYS.iter().find(|k| k.path() == *path).expect("a key");
-            assert_eq!(
-                key.default, None,
-                "{path} has a machine default and a fixed one"
-            );
-            assert!(!key.doc.contains("default"), "{path}: {}", key.doc);
-        }
-        let table = reference_table();
-        let row = table
-            .lines()
-            .find(|l| l.contains("`min_uid`"))
-            .expect("row");
-        assert_eq!(row.matches("1000").count(), 1, "{row}");
-    }
-
-    #[test]
-    fn the_docs_list_every_key_as_the_schema_declares_it() {
-        let doc = include_str!("../../../docs/reference/policy.md");
-        let table = reference_table();
-        assert!(
-            doc.contains(&table),
-            "docs/reference/policy.md must carry the key table generated from the schema:\n{table}"
-        );
-    }
-}
+#[path = "schema_tests.rs"]
+mod tests;

@@ -33,6 +33,7 @@ fn judge(_: &CodexHome, bytes: &[u8], _: &Stat) -> Judgement {
         vec![Violation {
             rule: Rule::LoginMethod,
             evidence: "test".into(),
+            at: None,
         }]
     };
     Judgement {

@@ -9,7 +9,10 @@ use toml::de::DeValue;
 use super::{Checker, Context, join, suggest};
 use crate::core::policy::diag::Code;
 use crate::core::policy::schema::{KNOWN_PLANS, Kind, Value, parse_duration};
-use crate::core::policy::{ApiKeyKind, CredentialStore, LoginMethod, Mode, UnjudgedSessions};
+use crate::core::policy::{
+    APPROVAL_POLICIES, ApiKeyKind, CredentialStore, LoginMethod, Mode, SANDBOX_MODES,
+    UnjudgedSessions, WEB_SEARCH_MODES,
+};
 
 impl Checker<'_> {
     pub(super) fn check_value(
@@ -164,6 +167,11 @@ impl Checker<'_> {
             Kind::Homes => self
                 .list(key, value, context, |cx, s, span| cx.home_glob(s, span))
                 .map(Value::Strings),
+            Kind::SandboxModes => self.names_list(key, value, context, &SANDBOX_MODES),
+            Kind::ApprovalPolicies => self.names_list(key, value, context, &APPROVAL_POLICIES),
+            Kind::WebSearchModes => self.names_list(key, value, context, &WEB_SEARCH_MODES),
+            Kind::McpServers => self.mcp_servers(key, value),
+            Kind::Features => self.features(key, value),
         }
     }
 

@@ -1,0 +1,198 @@
+//! How each rule is said in Codex's own requirements: the `native` column of the rules table
+//! (`core/rules.rs`) and the shapes its rows name, one per range of Codex versions.
+//! `core::requirements::render` picks the shape for the installed version; versions are
+//! `core::codex_version`'s, the one version table.
+
+use crate::core::codex_version::CodexVersion;
+use crate::core::policy::{ConfigRules, LoginMethod, LoginRules};
+
+/// How a rule reaches Codex.
+#[derive(Clone, Copy)]
+pub enum Native {
+    /// The rule has no policy key: nothing to render.
+    NoKey,
+    /// Codex has no requirement for it: a policy that sets the key lists it in `not_rendered`.
+    NotRendered,
+    /// Rendered in one of these shapes, oldest first.
+    Requirement(&'static [Shape]),
+}
+
+/// One form of a requirement, as the Codex versions from `since` on read it.
+pub struct Shape {
+    pub since: CodexVersion,
+    pub render: fn(&LoginRules, &ConfigRules) -> Out,
+}
+
+/// What a shape makes of the (widened) rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Out {
+    /// The policy does not set the key.
+    Unset,
+    /// The policy's value has no Codex equivalent (the agent alone enforces it).
+    Inexpressible,
+    Keys {
+        requirements: Vec<(String, String)>,
+        managed_config: Vec<(String, String)>,
+    },
+}
+
+/// The version every shape below was checked against with the real CLI.
+pub const V0_169: CodexVersion = CodexVersion::new(0, 169, 0);
+
+/// `allowed_login_methods` (+ `forced_login_method` when one method is allowed).
+pub const LOGIN_METHODS: &[Shape] = &[Shape {
+    since: V0_169,
+    render: |login, _| {
+        let Some(methods) = &login.allowed_methods else {
+            return Out::Unset;
+        };
+        let codex: Option<Vec<String>> = methods
+            .iter()
+            .map(|m| match m {
+                LoginMethod::Chatgpt => Some("chatgpt".to_string()),
+                LoginMethod::ApiKey => Some("api".to_string()),
+                _ => None,
+            })
+            .collect();
+        match codex {
+            Some(codex) if !codex.is_empty() => Out::Keys {
+                managed_config: forced("forced_login_method", &codex),
+                requirements: vec![("allowed_login_methods".into(), toml_list(&codex))],
+            },
+            _ => Out::Inexpressible,
+        }
+    },
+}];
+
+/// `allowed_chatgpt_workspaces` (+ `forced_chatgpt_workspace_id` for one workspace).
+pub const WORKSPACES: &[Shape] = &[Shape {
+    since: V0_169,
+    render: |login, _| match &login.allowed_workspaces {
+        None => Out::Unset,
+        Some(ws) if ws.is_empty() => Out::Inexpressible,
+        Some(ws) => Out::Keys {
+            requirements: vec![("allowed_chatgpt_workspaces".into(), toml_list(ws))],
+            managed_config: forced("forced_chatgpt_workspace_id", ws),
+        },
+    },
+}];
+
+/// `{ a = 1, b = 2 }`, or `{}`.
+fn inline_table(entries: &[String]) -> String {
+    if entries.is_empty() {
+        "{}".to_string()
+    } else {
+        format!("{{ {} }}", entries.join(", "))
+    }
+}
+
+/// `forced_KEY = "value"` when exactly one value is allowed.
+fn forced(key: &str, values: &[String]) -> Vec<(String, String)> {
+    match values {
+        [one] => vec![(key.to_string(), toml_string(one))],
+        _ => Vec::new(),
+    }
+}
+
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+fn toml_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| toml_string(s)).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+/// A list requirement under `name`, taken as is.
+fn list_out(name: &str, list: &Option<Vec<String>>) -> Out {
+    match list {
+        None => Out::Unset,
+        Some(items) => Out::Keys {
+            requirements: vec![(name.to_string(), toml_list(items))],
+            managed_config: Vec::new(),
+        },
+    }
+}
+
+/// A TOML key segment: bare when it can be, else quoted.
+fn key_segment(name: &str) -> String {
+    let bare = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        name.to_string()
+    } else {
+        toml_string(name)
+    }
+}
+
+/// `allowed_sandbox_modes = ["read-only", …]` (the policy check makes sure `read-only` is in).
+pub const SANDBOX_MODES: &[Shape] = &[Shape {
+    since: V0_169,
+    render: |_, config| list_out("allowed_sandbox_modes", &config.allowed_sandbox_modes),
+}];
+
+/// `allowed_approval_policies = ["on-request", …]`.
+pub const APPROVAL_POLICIES: &[Shape] = &[Shape {
+    since: V0_169,
+    render: |_, config| {
+        list_out(
+            "allowed_approval_policies",
+            &config.allowed_approval_policies,
+        )
+    },
+}];
+
+/// `allowed_web_search_modes = ["disabled", …]`.
+pub const WEB_SEARCH_MODES: &[Shape] = &[Shape {
+    since: V0_169,
+    render: |_, config| list_out("allowed_web_search_modes", &config.allowed_web_search_modes),
+}];
+
+/// `mcp_servers = { NAME = { identity = { command = "…" } } }`: Codex then starts only the
+/// servers named here, and only with that identity.
+pub const MCP_SERVERS: &[Shape] = &[Shape {
+    since: V0_169,
+    render: |_, config| {
+        let Some(servers) = &config.allowed_mcp_servers else {
+            return Out::Unset;
+        };
+        let entries: Vec<String> = servers
+            .iter()
+            .map(|s| {
+                let identity = match (&s.command, &s.url) {
+                    (Some(c), _) => format!("command = {}", toml_string(c)),
+                    (None, Some(u)) => format!("url = {}", toml_string(u)),
+                    (None, None) => String::new(),
+                };
+                format!(
+                    "{} = {{ identity = {{ {identity} }} }}",
+                    key_segment(&s.name)
+                )
+            })
+            .collect();
+        Out::Keys {
+            requirements: vec![("mcp_servers".into(), inline_table(&entries))],
+            managed_config: Vec::new(),
+        }
+    },
+}];
+
+/// `features = { NAME = false, … }`: Codex keeps each pinned feature at that value.
+pub const FEATURES: &[Shape] = &[Shape {
+    since: V0_169,
+    render: |_, config| {
+        let Some(pins) = config.features.as_ref().filter(|p| !p.is_empty()) else {
+            return Out::Unset;
+        };
+        let entries: Vec<String> = pins
+            .iter()
+            .map(|(name, on)| format!("{} = {on}", key_segment(name)))
+            .collect();
+        Out::Keys {
+            requirements: vec![("features".into(), inline_table(&entries))],
+            managed_config: Vec::new(),
+        }
+    },
+}];

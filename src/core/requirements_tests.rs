@@ -1,0 +1,200 @@
+use super::*;
+use crate::core::codex_version::CodexVersion;
+use crate::core::native::V0_169;
+use crate::core::policy::LoginMethod;
+use crate::core::policy::{Exception, Mode};
+
+fn policy(methods: &[LoginMethod], ws: &[&str]) -> Policy {
+    let mut p = Policy::baseline();
+    p.baseline = false;
+    p.mode = Mode::Enforce;
+    p.login.allowed_methods = Some(methods.to_vec());
+    p.login.allowed_workspaces = Some(ws.iter().map(|s| s.to_string()).collect());
+    p
+}
+
+fn now() -> jiff::Timestamp {
+    "2026-11-26T00:00:00Z".parse().unwrap()
+}
+
+#[test]
+fn one_method_and_one_workspace_are_also_forced() {
+    let r = render(&policy(&[LoginMethod::Chatgpt], &["ws-corp"]), now(), None);
+    assert_eq!(
+        r.requirements,
+        [
+            ("allowed_login_methods".into(), "[\"chatgpt\"]".into()),
+            ("allowed_chatgpt_workspaces".into(), "[\"ws-corp\"]".into()),
+        ]
+    );
+    assert_eq!(
+        r.managed_config,
+        [
+            ("forced_login_method".into(), "\"chatgpt\"".into()),
+            ("forced_chatgpt_workspace_id".into(), "\"ws-corp\"".into()),
+        ]
+    );
+}
+
+#[test]
+fn exceptions_widen_and_unknown_methods_are_left_to_the_agent() {
+    let mut p = policy(&[LoginMethod::Chatgpt], &["ws-a", "ws-b"]);
+    p.exceptions.push(Exception {
+        users: vec!["ci".into()],
+        login: crate::core::policy::LoginRules {
+            allowed_methods: Some(vec![LoginMethod::ApiKey]),
+            ..Default::default()
+        },
+        config: Default::default(),
+        expires: Some("2027-01-01T00:00:00Z".parse().unwrap()),
+        reason: "ci".into(),
+    });
+    let r = render(&p, now(), None);
+    assert_eq!(r.requirements[0].1, "[\"chatgpt\", \"api\"]");
+    assert!(r.managed_config.is_empty());
+    // Expired: no longer widens.
+    let r = render(&p, "2027-02-01T00:00:00Z".parse().unwrap(), None);
+    assert_eq!(r.requirements[0].1, "[\"chatgpt\"]");
+    let r = render(
+        &policy(&[LoginMethod::Chatgpt, LoginMethod::AccessToken], &[]),
+        now(),
+        None,
+    );
+    assert!(r.requirements.is_empty());
+    // An empty workspace list allows no workspace: Codex cannot be told that.
+    assert_eq!(
+        r.not_rendered,
+        ["login.allowed_methods", "login.allowed_workspaces"]
+    );
+}
+
+#[test]
+fn a_codex_older_than_every_shape_is_told_nothing_and_the_record_says_so() {
+    let p = policy(&[LoginMethod::Chatgpt], &["ws-corp"]);
+    let r = render(&p, now(), Some(CodexVersion::new(0, 100, 0)));
+    assert!(
+        r.requirements.is_empty() && r.managed_config.is_empty(),
+        "{r:?}"
+    );
+    assert_eq!(
+        r.not_rendered,
+        ["login.allowed_methods", "login.allowed_workspaces"]
+    );
+    let r = render(&p, now(), Some(V0_169));
+    assert_eq!(r.requirements.len(), 2);
+    assert!(r.not_rendered.is_empty());
+}
+
+#[test]
+fn keys_codex_has_no_requirement_for_are_listed_when_set() {
+    let mut p = policy(&[LoginMethod::Chatgpt], &[]);
+    p.login.allowed_workspaces = None;
+    p.login.allowed_plans = Some(vec!["business".into()]);
+    p.config.allowed_base_urls = Some(vec!["https://api.openai.com/v1".into()]);
+    let r = render(&p, now(), None);
+    assert_eq!(
+        r.not_rendered,
+        ["login.allowed_plans", "config.allowed_base_urls"]
+    );
+}
+
+fn managed_policy() -> Policy {
+    let mut p = policy(&[LoginMethod::Chatgpt], &["ws-corp"]);
+    p.config.allowed_sandbox_modes = Some(vec!["read-only".into(), "workspace-write".into()]);
+    p.config.allowed_approval_policies = Some(vec!["on-request".into(), "untrusted".into()]);
+    p.config.allowed_web_search_modes = Some(vec!["disabled".into()]);
+    p.config.allowed_mcp_servers = Some(vec![
+        crate::core::policy::McpServer {
+            name: "docs".into(),
+            command: None,
+            url: Some("https://docs.example/mcp".into()),
+        },
+        crate::core::policy::McpServer {
+            name: "my server".into(),
+            command: Some("npx".into()),
+            url: None,
+        },
+    ]);
+    p.config.features = Some([("web_search_request".to_string(), false)].into());
+    p
+}
+
+#[test]
+fn the_managed_config_keys_render_in_the_shape_0_169_reads() {
+    let r = render(&managed_policy(), now(), Some(V0_169));
+    let keys: Vec<(&str, &str)> = r
+        .requirements
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("allowed_login_methods", "[\"chatgpt\"]"),
+            ("allowed_chatgpt_workspaces", "[\"ws-corp\"]"),
+            (
+                "allowed_sandbox_modes",
+                "[\"read-only\", \"workspace-write\"]"
+            ),
+            (
+                "allowed_approval_policies",
+                "[\"on-request\", \"untrusted\"]"
+            ),
+            ("allowed_web_search_modes", "[\"disabled\"]"),
+            (
+                "mcp_servers",
+                "{ docs = { identity = { url = \"https://docs.example/mcp\" } }, \"my server\" = { identity = { command = \"npx\" } } }"
+            ),
+            ("features", "{ web_search_request = false }"),
+        ]
+    );
+    // The block is valid TOML in the form Codex deserialises.
+    let text: String = r
+        .requirements
+        .iter()
+        .map(|(k, v)| format!("{k} = {v}\n"))
+        .collect();
+    let table: toml::Table = text.parse().unwrap();
+    assert_eq!(
+        table["mcp_servers"]["my server"]["identity"]["command"].as_str(),
+        Some("npx")
+    );
+    assert_eq!(
+        table["features"]["web_search_request"].as_bool(),
+        Some(false)
+    );
+    assert!(r.not_rendered.is_empty(), "{:?}", r.not_rendered);
+    // A Codex older than the shapes is told none of it, and the record says so.
+    let old = render(&managed_policy(), now(), Some(CodexVersion::new(0, 120, 0)));
+    assert!(old.requirements.is_empty());
+    assert_eq!(old.not_rendered.len(), 7, "{:?}", old.not_rendered);
+}
+
+#[test]
+fn exceptions_widen_the_rendered_managed_keys_machine_wide() {
+    let mut p = managed_policy();
+    p.exceptions.push(Exception {
+        users: vec!["ops".into()],
+        login: Default::default(),
+        config: crate::core::policy::ConfigRules {
+            allowed_sandbox_modes: Some(vec!["danger-full-access".into()]),
+            features: Some([("web_search_request".to_string(), true)].into()),
+            ..Default::default()
+        },
+        expires: Some("2027-01-01T00:00:00Z".parse().unwrap()),
+        reason: "ops".into(),
+    });
+    let r = render(&p, now(), None);
+    let get = |k: &str| {
+        r.requirements
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(
+        get("allowed_sandbox_modes").as_deref(),
+        Some("[\"read-only\", \"workspace-write\", \"danger-full-access\"]")
+    );
+    // Unpinned for ops, so pinned for nobody machine-wide: Codex is told no pin.
+    assert_eq!(get("features"), None);
+}

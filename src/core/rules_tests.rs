@@ -1,0 +1,224 @@
+//! The checklist over the rule table: every row has every column, each column agrees with the
+//! key schema, and docs/architecture.md's "How to add a policy key" names the places a key
+//! touches. A rule added without one of them fails here.
+
+use super::*;
+use crate::core::evaluate::{Covers, restricts, rules_for};
+use crate::core::policy::merge::load_sources;
+use crate::core::policy::schema::{self, Kind};
+use crate::core::policy::source::Source;
+use crate::core::policy::{ConfigRules, LoginRules, Policy};
+
+#[test]
+fn every_rule_is_documented() {
+    let doc = include_str!("../../docs/reference/rules.md");
+    for rule in Rule::ALL {
+        assert!(
+            doc.contains(&format!("`{}`", rule.code())),
+            "{rule} missing"
+        );
+    }
+}
+
+#[test]
+fn serde_names_are_the_codes() {
+    for rule in Rule::ALL {
+        let json = serde_json::to_string(&rule).unwrap();
+        assert_eq!(json, format!("\"{}\"", rule.code()));
+        assert_eq!(serde_json::from_str::<Rule>(&json).unwrap(), rule);
+    }
+}
+
+#[test]
+fn each_row_is_its_rules_and_codes_are_unique() {
+    let mut codes = std::collections::BTreeSet::new();
+    for (i, rule) in Rule::ALL.into_iter().enumerate() {
+        assert_eq!(rule.row().rule, rule);
+        assert_eq!(rule as usize, i);
+        assert!(codes.insert(rule.code()), "{rule} twice");
+        let family = rule.code().split('.').next().unwrap();
+        assert_eq!(family, rule.family().as_str(), "{rule}: code and family");
+    }
+}
+
+/// Two different values of a kind, as a policy file writes them.
+fn samples(kind: Kind) -> (&'static str, &'static str) {
+    match kind {
+        Kind::Methods => ("[\"chatgpt\"]", "[\"api-key\"]"),
+        Kind::Workspaces => ("[\"ws-a\"]", "[\"ws-b\"]"),
+        Kind::Plans => ("[\"business\"]", "[\"team\"]"),
+        Kind::Domains => ("[\"a.example\"]", "[\"b.example\"]"),
+        Kind::KeyKinds => ("[\"project\"]", "[\"admin\"]"),
+        Kind::Fingerprints => ("[\"abcdef0123\"]", "[\"0123abcdef\"]"),
+        Kind::Names => ("[\"openai\"]", "[\"router\"]"),
+        Kind::BaseUrls => ("[\"https://a.example/v1\"]", "[\"https://b.example/v1\"]"),
+        Kind::Stores => ("[\"file\"]", "[\"keyring\"]"),
+        Kind::SandboxModes => ("[\"read-only\"]", "[\"danger-full-access\"]"),
+        Kind::ApprovalPolicies => ("[\"on-request\"]", "[\"never\"]"),
+        Kind::WebSearchModes => ("[\"disabled\"]", "[\"live\"]"),
+        Kind::McpServers => (
+            "[{ name = \"docs\", url = \"https://docs.example/mcp\" }]",
+            "[{ name = \"fs\", command = \"npx\" }]",
+        ),
+        Kind::Features => (
+            "{ web_search_request = false }",
+            "{ web_search_request = true }",
+        ),
+        Kind::Text
+        | Kind::Mode
+        | Kind::Unjudged
+        | Kind::Bool
+        | Kind::Duration
+        | Kind::Uid
+        | Kind::Homes => {
+            panic!("{kind:?} is no rule's kind")
+        }
+    }
+}
+
+fn policy_of(text: &str) -> Policy {
+    let outcome = load_sources(vec![Source {
+        name: "t.toml".into(),
+        text: text.into(),
+    }]);
+    outcome
+        .policy
+        .unwrap_or_else(|| panic!("{text}\n{:?}", outcome.diagnostics))
+}
+
+const HEADER: &str = "[policy]\nname = \"n\"\nrevision = \"r\"\nmode = \"enforce\"\n";
+
+/// The schema side of the recipe: each key with a rule has that rule's row, and each row with a
+/// key has that key in the schema, driving it.
+#[test]
+fn schema_keys_and_rows_name_each_other() {
+    for key in schema::KEYS {
+        match Rule::of_key(&key.path()) {
+            Some(rule) => {
+                assert!(key.loosenable(), "{}: an exception widens it", key.path());
+                assert_eq!(rule.row().key, Some(key.path().as_str()));
+            }
+            None => assert!(!key.loosenable(), "{}: drives no rule", key.path()),
+        }
+    }
+    for rule in Rule::ALL {
+        let row = rule.row();
+        match row.key {
+            Some(path) => {
+                let (section, name) = path.split_once('.').unwrap();
+                assert!(
+                    schema::key(section, name).is_some(),
+                    "{rule}: {path} not in the schema"
+                );
+                assert_eq!(Rule::of_key(path), Some(rule));
+                assert!(matches!(row.widen, Widen::Union(_)), "{rule}: not widened");
+                assert!(!matches!(row.native, Native::NoKey), "{rule}: has a key");
+            }
+            None => {
+                assert!(matches!(row.widen, Widen::Never), "{rule}: widens no key");
+                assert!(
+                    matches!(row.native, Native::NoKey),
+                    "{rule}: renders no key"
+                );
+            }
+        }
+    }
+}
+
+/// The widen column: an exception for alice adds its value to the base value, for her alone,
+/// and only while it is live; the one liveness check is shared with rendering.
+#[test]
+fn each_widen_adds_the_exceptions_value_for_its_user_while_it_lives() {
+    let now: jiff::Timestamp = "2026-11-26T00:00:00Z".parse().unwrap();
+    for rule in Rule::ALL {
+        let Some(path) = rule.row().key else { continue };
+        let (section, name) = path.split_once('.').unwrap();
+        let kind = schema::key(section, name).unwrap().kind;
+        let (base, extra) = samples(kind);
+        let text = |expires: &str| {
+            format!(
+                "{HEADER}[{section}]\n{name} = {base}\n[[exception]]\nusers = [\"alice\"]\n\
+                 {name} = {extra}\nexpires = {expires}\nreason = \"t\"\n"
+            )
+        };
+        let p = policy_of(&text("2027-01-01T00:00:00Z"));
+        let base_rules = (p.login.clone(), p.config.clone());
+        assert!(restricts(path, &base_rules.0, &base_rules.1), "{path}");
+        let (l, c, reasons) = rules_for(&p, Covers::User(Some("alice")), now);
+        assert_ne!(
+            (l.clone(), c.clone()),
+            base_rules,
+            "{rule}: alice not widened"
+        );
+        assert_eq!(reasons, ["t"]);
+        let (l2, c2, _) = rules_for(&p, Covers::Machine, now);
+        assert_eq!((l2, c2), (l, c), "{rule}: machine-wide differs");
+        let (l, c, _) = rules_for(&p, Covers::User(Some("bob")), now);
+        assert_eq!((l, c), base_rules, "{rule}: bob widened");
+        let later: jiff::Timestamp = "2027-02-01T00:00:00Z".parse().unwrap();
+        let (l, c, _) = rules_for(&p, Covers::Machine, later);
+        assert_eq!((l, c), base_rules, "{rule}: expired exception still widens");
+    }
+}
+
+#[test]
+fn every_rule_has_its_own_fix_and_names_a_flag_to_drop() {
+    let (login, config) = (LoginRules::default(), ConfigRules::default());
+    let mut seen = std::collections::BTreeSet::new();
+    for rule in Rule::ALL {
+        let text = rule.fix(&login, &config, None);
+        assert!(!text.trim().is_empty(), "{rule}");
+        assert!(seen.insert(text), "{rule} shares its fix text");
+    }
+    let flag = Placed {
+        key: "sandbox_mode".into(),
+        layer: "--dangerously-bypass-approvals-and-sandbox".into(),
+    };
+    assert!(flag.is_argv());
+    let file = Placed {
+        key: "model_provider".into(),
+        layer: "config.toml".into(),
+    };
+    assert!(!file.is_argv());
+    let text = Rule::ConfigModelProvider.fix(&login, &config, Some(&file));
+    assert!(
+        text.starts_with("in config.toml, set `model_provider`"),
+        "{text}"
+    );
+}
+
+#[test]
+fn shapes_are_oldest_first() {
+    for rule in Rule::ALL {
+        if let Native::Requirement(shapes) = rule.row().native {
+            assert!(!shapes.is_empty(), "{rule}");
+            assert!(shapes.windows(2).all(|w| w[0].since < w[1].since), "{rule}");
+        }
+    }
+}
+
+/// docs/architecture.md's recipe names the three places a key is added, and each exists.
+#[test]
+fn the_recipe_in_the_architecture_doc_is_true() {
+    let doc = include_str!("../../docs/architecture.md");
+    let recipe = doc
+        .split("## How to add a policy key")
+        .nth(1)
+        .expect("docs/architecture.md has a \"How to add a policy key\" section");
+    let recipe = recipe.split("\n## ").next().unwrap_or(recipe);
+    for file in [
+        "src/core/policy/schema.rs",
+        "src/core/rules.rs",
+        "src/core/evaluate.rs",
+    ] {
+        assert!(recipe.contains(file), "the recipe does not name {file}");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        assert!(path.exists(), "{file} named by the recipe does not exist");
+    }
+    for column in ["family", "stops_sessions", "fix", "widen", "native"] {
+        assert!(
+            recipe.contains(&format!("`{column}`")),
+            "the recipe skips `{column}`"
+        );
+    }
+}
