@@ -20,13 +20,13 @@ fn main() -> ExitCode {
         Command::Run => "info",
         _ => "warn",
     };
-    codex_warden::app::oplog::init(default);
+    codex_warden::app::cli::oplog::init(default);
     match codex_warden::app::commands::dispatch(cli) {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("codex-warden: {e:#}");
-            ExitCode::from(codex_warden::app::exit::ERROR)
+            ExitCode::from(codex_warden::app::cli::exit::ERROR)
         }
     }
 }

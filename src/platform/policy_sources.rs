@@ -323,5 +323,5 @@ fn read_managed_prefs(path: &Path) -> Vec<Entry> {
 }
 
 #[cfg(test)]
-#[path = "policy_sources_tests.rs"]
+#[path = "../core/policy/merge_tests.rs"]
 mod tests;

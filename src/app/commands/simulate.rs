@@ -15,19 +15,19 @@ use std::path::Path;
 use anyhow::{Result, bail};
 use serde_json::json;
 
-use crate::app::engine::Engine;
-use crate::app::exit::{ERROR, FINDINGS, OK};
-use crate::app::report::HomeReport;
-use crate::app::report::describe;
-use crate::app::settings::Settings;
+use crate::app::cli::exit::{ERROR, FINDINGS, OK};
+use crate::app::cli::settings::Settings;
+use crate::app::engine::judge::Engine;
+use crate::app::engine::report::HomeReport;
+use crate::app::engine::report::describe;
 use crate::core::evaluate;
 use crate::core::observe::CodexHome;
 use crate::core::plan::Action;
 use crate::core::policy::diag;
 use crate::core::rule_check;
 use crate::core::session_shape;
+use crate::platform::last_good;
 use crate::platform::policy_sources;
-use crate::platform::policy_store;
 use crate::platform::sessions::{self, HomeAccess};
 
 /// What enforcing a report's plan would do, in words.
@@ -60,7 +60,7 @@ pub fn simulate(settings: &Settings, json: bool) -> Result<u8> {
         return Ok(ERROR);
     };
     // Today's policy: what the agent last loaded, read from the state dir (never written).
-    let today = policy_store::load(&settings.state_dir).ok().flatten();
+    let today = last_good::load(&settings.state_dir).ok().flatten();
     let mut new = Engine::new(settings.clone())?;
     new.use_policy(policy);
     let mut current = today.map(|stored| -> Result<Engine> {
@@ -154,9 +154,9 @@ pub fn simulate(settings: &Settings, json: bool) -> Result<u8> {
                 out,
                 "STOP session pid {} ({}, {}): {}",
                 s.pid,
-                crate::app::term::esc(&s.user),
-                crate::app::term::esc_path(&s.codex_home),
-                crate::app::term::esc(s.rules.join(", "))
+                crate::app::cli::term::esc(&s.user),
+                crate::app::cli::term::esc_path(&s.codex_home),
+                crate::app::cli::term::esc(s.rules.join(", "))
             )?;
         }
         writeln!(
@@ -167,7 +167,7 @@ pub fn simulate(settings: &Settings, json: bool) -> Result<u8> {
             sessions.len()
         )?;
         if rows.is_empty() {
-            writeln!(out, "warning: {}", crate::app::health::ZERO_HOMES)?;
+            writeln!(out, "warning: {}", crate::app::status::health::ZERO_HOMES)?;
         }
     }
     Ok(if violations > 0 { FINDINGS } else { OK })

@@ -6,6 +6,8 @@
 //! then judged unreadable. A full reconcile scan runs periodically as a backstop, and at once
 //! whenever the watcher reports lost events.
 
+pub mod session_guard;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -16,13 +18,13 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 use std::borrow::Cow;
 
-use crate::app::enforcer::Enforcer;
-use crate::app::engine::PolicyChange;
-use crate::app::report::HomeReport;
-use crate::app::session_guard::SessionGuard;
-use crate::app::settings::Settings;
+use crate::app::agent::session_guard::SessionGuard;
+use crate::app::cli::settings::Settings;
+use crate::app::engine::enforcer::Enforcer;
+use crate::app::engine::judge::PolicyChange;
+use crate::app::engine::report::HomeReport;
+use crate::app::status::writer::StatusWriter;
 use crate::app::status::{AgentInternals, HomeStatus, QuarantineNote, Status};
-use crate::app::status_writer::StatusWriter;
 use crate::core::home;
 use crate::core::observe::CodexHome;
 use crate::platform::audit::{Event, Fields};
@@ -254,7 +256,7 @@ impl Agent {
         // Said once: on the first scan, or when the last home leaves the scope.
         let first_scan = self.last_full_scan.is_empty();
         if homes.is_empty() && (first_scan || !self.homes.is_empty()) {
-            tracing::warn!("{}", crate::app::health::ZERO_HOMES);
+            tracing::warn!("{}", crate::app::status::health::ZERO_HOMES);
         }
         self.enforcer.recover();
         let fresh: HashMap<PathBuf, CodexHome> =
@@ -497,7 +499,7 @@ impl Agent {
     }
 
     /// Hand the writer the snapshot's header (policy, scan time, watches); it writes what
-    /// changed within [`crate::app::status_writer::COALESCE`].
+    /// changed within [`crate::app::status::writer::COALESCE`].
     fn write_status(&mut self) {
         let day_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24);
         while self.violations_seen.front().is_some_and(|t| *t < day_ago) {

@@ -11,16 +11,16 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use crate::app::engine::{Engine, PolicyChange};
-use crate::app::report::{ActionOutcome, HomeReport, Outcome};
-use crate::app::settings::Settings;
+use crate::app::cli::settings::Settings;
+use crate::app::engine::judge::{Engine, PolicyChange};
+use crate::app::engine::report::{ActionOutcome, HomeReport, Outcome};
 use crate::core::home::AUTH_FILE;
 use crate::core::observe::auth::CredentialSummary;
 use crate::core::observe::{CodexHome, ConfigState, Observation};
 use crate::core::plan::Action;
 use crate::platform::audit::{AuditLog, Event, Fields, Stamp};
 use crate::platform::inventory;
-use crate::platform::policy_store;
+use crate::platform::last_good;
 use crate::platform::safefs::{Dir, Stat};
 use crate::platform::vault::journal::Decision;
 use crate::platform::vault::{Judgement, Quarantined, Reason, Vault};
@@ -93,7 +93,7 @@ impl Enforcer {
         if load.save {
             let active = self.engine.active();
             if let Err(e) =
-                policy_store::save(&self.settings().state_dir, &active.policy, &active.sources)
+                last_good::save(&self.settings().state_dir, &active.policy, &active.sources)
             {
                 tracing::error!(error = %format!("{e:#}"), "cannot persist the last good policy");
             }
@@ -109,7 +109,7 @@ impl Enforcer {
     /// and in order once there is room again. The action it describes has already happened and
     /// is not undone.
     pub fn record(&self, event: Event, fields: Fields) {
-        crate::app::oplog::narrate(event, &fields);
+        crate::app::cli::oplog::narrate(event, &fields);
         let waiting = !self.backlog.borrow().is_empty();
         if !waiting && self.append(event, &self.stamp(), fields.clone()) {
             return;

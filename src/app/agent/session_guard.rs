@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use rustix::process::Signal;
 
-use crate::app::enforcer::Enforcer;
-use crate::app::report::HomeReport;
+use crate::app::engine::enforcer::Enforcer;
+use crate::app::engine::report::HomeReport;
 use crate::core::evaluate::{self, Violation};
 use crate::core::observe::{AuthState, CodexHome};
 use crate::core::policy::Mode;

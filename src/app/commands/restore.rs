@@ -10,12 +10,12 @@
 use anyhow::Result;
 use serde_json::json;
 
-use crate::app::enforcer::Enforcer;
-use crate::app::engine::Engine;
-use crate::app::exit::{FINDINGS, OK};
-use crate::app::report::HomeReport;
-use crate::app::settings::Settings;
-use crate::app::term::{esc, esc_path};
+use crate::app::cli::exit::{FINDINGS, OK};
+use crate::app::cli::settings::Settings;
+use crate::app::cli::term::{esc, esc_path};
+use crate::app::engine::enforcer::Enforcer;
+use crate::app::engine::judge::Engine;
+use crate::app::engine::report::HomeReport;
 use crate::core::exception_hint;
 use crate::core::fix;
 use crate::core::observe::{AuthState, CodexHome, auth};

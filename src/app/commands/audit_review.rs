@@ -9,8 +9,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::Value;
 
-use crate::app::exit::{FINDINGS, OK};
-use crate::app::settings::Settings;
+use crate::app::cli::exit::{FINDINGS, OK};
+use crate::app::cli::settings::Settings;
 use crate::platform::audit::chain::{self as audit_chain, PublicKey};
 use crate::platform::audit::files as audit_files;
 use crate::platform::audit::verify::{self as audit_verify, Trust};
@@ -562,7 +562,7 @@ fn fit(v: &str, width: usize) -> String {
 
 /// Control characters as escapes, so a name cannot move the cursor or fake a line.
 pub fn escape(v: &str) -> String {
-    crate::app::term::esc(v)
+    crate::app::cli::term::esc(v)
 }
 
 #[cfg(test)]

@@ -12,9 +12,9 @@ use anyhow::Result;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::app::policy_state::{PolicyState, Rejection};
-use crate::app::report::HomeReport;
-use crate::app::settings::Settings;
+use crate::app::cli::settings::Settings;
+use crate::app::engine::policy_state::{PolicyState, Rejection};
+use crate::app::engine::report::HomeReport;
 use crate::core::evaluate;
 use crate::core::observe::{AuthState, CodexHome, Observation};
 use crate::core::plan;
@@ -23,8 +23,8 @@ use crate::core::policy::diag;
 use crate::core::policy::merge::LoadOutcome;
 use crate::platform::audit::{Event, Fields};
 use crate::platform::inventory;
+use crate::platform::last_good::{self as store, StoredSource};
 use crate::platform::policy_sources;
-use crate::platform::policy_store::{self as store, StoredSource};
 use crate::platform::processes::{Processes, SystemProcesses};
 use crate::platform::users::{PasswdFile, SystemUsers, UserDb};
 
