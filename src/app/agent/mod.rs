@@ -122,7 +122,7 @@ pub fn run(settings: Settings) -> Result<()> {
         Fields::default()
             .with("pid", std::process::id())
             .with("version", env!("CARGO_PKG_VERSION"))
-            .with("policy_origin", agent.enforcer.engine().active().origin)
+            .with("policy_origin", agent.enforcer.judge().active().origin)
             .with("policy_dir", &agent.enforcer.settings().policy_dir),
     );
     tracing::info!(
@@ -135,7 +135,7 @@ pub fn run(settings: Settings) -> Result<()> {
     service::ready(&format!(
         "watching {} Codex homes, policy {}",
         agent.homes.len(),
-        agent.enforcer.engine().policy().revision
+        agent.enforcer.judge().policy().revision
     ));
     // The watchdog is pinged from this loop: if it stops turning, systemd restarts the agent.
     let watchdog = service::watchdog_interval();
@@ -332,7 +332,7 @@ impl Agent {
                 dirs.insert(parent.to_path_buf());
             }
         }
-        for dir in inventory::glob_watch_dirs(&self.enforcer.engine().policy().scope) {
+        for dir in inventory::glob_watch_dirs(&self.enforcer.judge().policy().scope) {
             self.discovery_dirs.insert(dir.clone());
             dirs.insert(dir);
         }
@@ -447,7 +447,7 @@ impl Agent {
             }
         }
         self.settling.remove(&home.path);
-        let report = self.enforcer.judge(reading.observation);
+        let report = self.enforcer.enforce(reading.observation);
         if let Some(vault_id) = report
             .actions
             .iter()
@@ -505,7 +505,7 @@ impl Agent {
         while self.violations_seen.front().is_some_and(|t| *t < day_ago) {
             self.violations_seen.pop_front();
         }
-        let engine = self.enforcer.engine();
+        let engine = self.enforcer.judge();
         let policy = engine.policy();
         self.status.header(Status {
             agent: Some(AgentInternals {

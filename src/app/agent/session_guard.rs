@@ -186,7 +186,7 @@ impl SessionGuard {
         force: bool,
     ) -> bool {
         let before = self.status();
-        let policy = engine.engine().policy();
+        let policy = engine.judge().policy();
         let under = Some((
             policy.revision.clone(),
             policy.mode,
@@ -217,7 +217,7 @@ impl SessionGuard {
             self.last_session_scan = now;
             self.next_session_scan = now + self.session_interval();
             let start = Instant::now();
-            let users = engine.engine().users();
+            let users = engine.judge().users();
             let found = sessions::scan(&|uid| users.by_uid(uid).map(|u| u.home));
             self.last_scan_cost = start.elapsed();
             let live: BTreeSet<ProcId> = found.iter().map(|s| s.id).collect();
@@ -248,7 +248,7 @@ impl SessionGuard {
     }
 
     fn sync_requirements(&mut self, engine: &Enforcer) {
-        let policy = engine.engine().policy();
+        let policy = engine.judge().policy();
         let (changes, errors, not_rendered) = requirements::sync(
             &engine.settings().codex_requirements,
             policy,
@@ -338,9 +338,9 @@ impl SessionGuard {
         {
             return;
         }
-        let policy = engine.engine().policy().clone();
+        let policy = engine.judge().policy().clone();
         let scope = &policy.scope;
-        let Some(user) = engine.engine().users().by_uid(session.uid) else {
+        let Some(user) = engine.judge().users().by_uid(session.uid) else {
             return;
         };
         // Root's processes and users out of scope are never touched.
@@ -392,8 +392,8 @@ impl SessionGuard {
                             }
                             _ => {}
                         }
-                        let obs = engine.engine().observe_settled(&codex_home);
-                        engine.judge(obs)
+                        let obs = engine.judge().observe_settled(&codex_home);
+                        engine.enforce(obs)
                     }
                 };
                 home_violations = report

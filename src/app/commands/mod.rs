@@ -15,7 +15,7 @@ use crate::app::cli::settings::Settings;
 use crate::app::cli::term::{esc, esc_path};
 use crate::app::cli::{Cli, Command, PolicyCommand};
 use crate::app::engine::enforcer::Enforcer;
-use crate::app::engine::judge::{ActivePolicy, Engine, PolicyOrigin};
+use crate::app::engine::judge::{ActivePolicy, Judge, PolicyOrigin};
 use crate::app::engine::policy_state::{PolicyState, Rejection};
 use crate::app::engine::report::HomeReport;
 use crate::app::status;
@@ -101,10 +101,10 @@ fn check(settings: Settings, json: bool, enforce: bool) -> Result<u8> {
         enforcer.load_policy(true);
         let reports = enforcer.scan();
         crate::app::agent::session_guard::enforce_once(&mut enforcer, &reports);
-        let state = policy_state_of(enforcer.engine());
-        (enforcer.engine().active().clone(), reports, state)
+        let state = policy_state_of(enforcer.judge());
+        (enforcer.judge().active().clone(), reports, state)
     } else {
-        let mut engine = Engine::new(settings.clone())?;
+        let mut engine = Judge::new(settings.clone())?;
         engine.load_policy(true);
         let reports = engine.scan();
         let state = policy_state_of(&engine);
@@ -166,7 +166,7 @@ fn check(settings: Settings, json: bool, enforce: bool) -> Result<u8> {
     })
 }
 
-fn policy_state_of(engine: &Engine) -> (PolicyState, Option<Rejection>) {
+fn policy_state_of(engine: &Judge) -> (PolicyState, Option<Rejection>) {
     (engine.policy_state(), engine.rejection().cloned())
 }
 

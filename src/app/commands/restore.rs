@@ -14,7 +14,7 @@ use crate::app::cli::exit::{FINDINGS, OK};
 use crate::app::cli::settings::Settings;
 use crate::app::cli::term::{esc, esc_path};
 use crate::app::engine::enforcer::Enforcer;
-use crate::app::engine::judge::Engine;
+use crate::app::engine::judge::Judge;
 use crate::app::engine::report::HomeReport;
 use crate::core::exception_hint;
 use crate::core::fix;
@@ -31,7 +31,7 @@ struct Judged {
     would_take: bool,
 }
 
-fn judge(engine: &Engine, vault: &Vault, meta: &Meta) -> Result<Judged> {
+fn judge(engine: &Judge, vault: &Vault, meta: &Meta) -> Result<Judged> {
     let home = CodexHome {
         path: meta.codex_home.clone(),
         uid: meta.uid,
@@ -83,7 +83,7 @@ pub fn restore(settings: Settings, id: &str, force: bool, json: bool) -> Result<
     if let Some(at) = &meta.restored_at {
         anyhow::bail!("vault entry {id} was already restored at {at}");
     }
-    let mut engine = Engine::new(settings)?;
+    let mut engine = Judge::new(settings)?;
     engine.load_policy(true);
     let judged = judge(&engine, &vault, &meta)?;
     let rules = judged.report.verdict.rule_codes();
@@ -142,7 +142,7 @@ pub fn restore(settings: Settings, id: &str, force: bool, json: bool) -> Result<
         }
         return Ok(FINDINGS);
     }
-    let enforcer = Enforcer::with_engine(engine)?;
+    let enforcer = Enforcer::with_judge(engine)?;
     let restored = match enforcer.vault().restore(id) {
         Ok(meta) => meta,
         Err(e) => {
@@ -204,7 +204,7 @@ pub fn restore(settings: Settings, id: &str, force: bool, json: bool) -> Result<
 pub fn list(settings: &Settings, json: bool) -> Result<u8> {
     let vault = Vault::open(&settings.state_dir)?;
     let entries = vault.list()?;
-    let mut engine = Engine::new(settings.clone())?;
+    let mut engine = Judge::new(settings.clone())?;
     engine.load_policy(true);
     let mut rows = Vec::new();
     for meta in entries {

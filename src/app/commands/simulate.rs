@@ -2,7 +2,7 @@
 //!
 //! `simulate --policy-dir NEW` judges every home in the new policy's scope with the new policy and
 //! says what enforcing it would do now (quarantine, fix permissions, record), next to what the
-//! policy the agent runs today says about the same home. It uses a read-only [`Engine`] and no
+//! policy the agent runs today says about the same home. It uses a read-only [`Judge`] and no
 //! enforcer: it opens no audit log, vault or state file for writing, so it changes nothing on the
 //! machine.
 //!
@@ -17,7 +17,7 @@ use serde_json::json;
 
 use crate::app::cli::exit::{ERROR, FINDINGS, OK};
 use crate::app::cli::settings::Settings;
-use crate::app::engine::judge::Engine;
+use crate::app::engine::judge::Judge;
 use crate::app::engine::report::HomeReport;
 use crate::app::engine::report::describe;
 use crate::core::evaluate;
@@ -61,10 +61,10 @@ pub fn simulate(settings: &Settings, json: bool) -> Result<u8> {
     };
     // Today's policy: what the agent last loaded, read from the state dir (never written).
     let today = last_good::load(&settings.state_dir).ok().flatten();
-    let mut new = Engine::new(settings.clone())?;
+    let mut new = Judge::new(settings.clone())?;
     new.use_policy(policy);
-    let mut current = today.map(|stored| -> Result<Engine> {
-        let mut engine = Engine::new(settings.clone())?;
+    let mut current = today.map(|stored| -> Result<Judge> {
+        let mut engine = Judge::new(settings.clone())?;
         engine.use_policy(stored.policy);
         Ok(engine)
     });
@@ -185,7 +185,7 @@ struct WouldStop {
 /// The running Codex sessions the new policy would stop: those whose home it finds in violation
 /// (by a rule that stops sessions), and those holding a forbidden credential or base URL in their
 /// environment. Reads /proc; signals nothing. Without `terminate`, nothing would be stopped.
-fn sessions_stopped(new: &Engine, rows: &[(HomeReport, Option<HomeReport>)]) -> Vec<WouldStop> {
+fn sessions_stopped(new: &Judge, rows: &[(HomeReport, Option<HomeReport>)]) -> Vec<WouldStop> {
     let policy = new.policy();
     if policy.mode != crate::core::policy::Mode::Enforce || !policy.enforce.terminate {
         return Vec::new();
@@ -253,7 +253,7 @@ pub fn check_one(
     home: Option<&Path>,
     json: bool,
 ) -> Result<u8> {
-    let mut engine = Engine::new(settings.clone())?;
+    let mut engine = Judge::new(settings.clone())?;
     engine.load_policy(true);
     let wanted: Vec<_> = engine
         .discover()

@@ -1,7 +1,7 @@
-//! The enforcer: an [`Engine`] that acts and records.
+//! The enforcer: a [`Judge`] that acts and records.
 //!
 //! `run`, `check --enforce` and `restore` use it. It owns the one audit log and the one vault of
-//! the process, next to the engine that judges: quarantine and permission fixes happen here, and
+//! the process, next to the judge that decides: quarantine and permission fixes happen here, and
 //! every decision and action is recorded. Records that cannot be written yet (a full disk) wait in
 //! memory, in order, and go out before the next one.
 
@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::app::cli::settings::Settings;
-use crate::app::engine::judge::{Engine, PolicyChange};
+use crate::app::engine::judge::{Judge, PolicyChange};
 use crate::app::engine::report::{ActionOutcome, HomeReport, Outcome};
 use crate::core::home::AUTH_FILE;
 use crate::core::observe::auth::CredentialSummary;
@@ -30,7 +30,7 @@ use crate::platform::vault::{Judgement, Quarantined, Reason, Vault};
 const MAX_BACKLOG: usize = 10_000;
 
 pub struct Enforcer {
-    engine: Engine,
+    judge: Judge,
     audit: AuditLog,
     vault: Vault,
     /// Per home, what was last recorded, so the periodic scan does not repeat itself.
@@ -42,13 +42,13 @@ pub struct Enforcer {
 
 impl Enforcer {
     pub fn new(settings: Settings) -> Result<Enforcer> {
-        Self::with_engine(Engine::new(settings)?)
+        Self::with_judge(Judge::new(settings)?)
     }
 
-    /// An enforcer around an engine (one that already loaded its policy records nothing about
+    /// An enforcer around a judge (one that already loaded its policy records nothing about
     /// loading it: `restore` records only what it does).
-    pub fn with_engine(engine: Engine) -> Result<Enforcer> {
-        let settings = engine.settings();
+    pub fn with_judge(judge: Judge) -> Result<Enforcer> {
+        let settings = judge.settings();
         let audit = AuditLog::open_keyed(
             &settings.audit_log,
             &settings.state_dir,
@@ -56,7 +56,7 @@ impl Enforcer {
         )?;
         let vault = Vault::open(&settings.state_dir)?;
         Ok(Enforcer {
-            engine,
+            judge,
             audit,
             vault,
             last_recorded: HashMap::new(),
@@ -65,9 +65,9 @@ impl Enforcer {
         })
     }
 
-    /// The engine that judges for this enforcer.
-    pub fn engine(&self) -> &Engine {
-        &self.engine
+    /// The judge that decides for this enforcer (read-only: it never writes).
+    pub fn judge(&self) -> &Judge {
+        &self.judge
     }
 
     pub fn vault(&self) -> &Vault {
@@ -75,23 +75,23 @@ impl Enforcer {
     }
 
     pub fn settings(&self) -> &Settings {
-        self.engine.settings()
+        self.judge.settings()
     }
 
     fn stamp(&self) -> Stamp {
-        let policy = self.engine.policy();
+        let policy = self.judge.policy();
         Stamp {
             policy_revision: policy.revision.clone(),
             mode: policy.mode.as_str().to_string(),
         }
     }
 
-    /// Load the policy (see [`Engine::load_policy`]), persist a newly loaded one as the last good
+    /// Load the policy (see [`Judge::load_policy`]), persist a newly loaded one as the last good
     /// policy, and record the change.
     pub fn load_policy(&mut self, initial: bool) -> PolicyChange {
-        let load = self.engine.load_policy(initial);
+        let load = self.judge.load_policy(initial);
         if load.save {
-            let active = self.engine.active();
+            let active = self.judge.active();
             if let Err(e) =
                 last_good::save(&self.settings().state_dir, &active.policy, &active.sources)
             {
@@ -145,7 +145,7 @@ impl Enforcer {
     }
 
     fn append(&self, event: Event, stamp: &Stamp, fields: Fields) -> bool {
-        self.audit.configure(self.engine.policy().audit);
+        self.audit.configure(self.judge.policy().audit);
         match self.audit.append(event, stamp, fields) {
             Ok(_) => true,
             Err(e) => {
@@ -175,12 +175,12 @@ impl Enforcer {
 
     /// Every Codex home in scope now.
     pub fn discover(&self) -> Vec<CodexHome> {
-        self.engine.discover()
+        self.judge.discover()
     }
 
     /// Every Codex home in scope, without reading the process table again (file events).
     pub fn rediscover(&self) -> Vec<CodexHome> {
-        self.engine.rediscover()
+        self.judge.rediscover()
     }
 
     /// Finish quarantines that a crash or a full disk interrupted: every decision in the vault's
@@ -248,7 +248,7 @@ impl Enforcer {
         stat: &Stat,
     ) -> Judgement {
         let (auth, complete) = inventory::auth_from_bytes(bytes, stat);
-        let report = self.engine.judge(&Observation {
+        let report = self.judge.judge(&Observation {
             home: home.clone(),
             auth,
             config,
@@ -261,8 +261,8 @@ impl Enforcer {
     }
 
     /// Judge one observation and act on it: quarantine or fix permissions as planned, record.
-    pub fn judge(&mut self, obs: Observation) -> HomeReport {
-        let mut report = self.engine.judge(&obs);
+    pub fn enforce(&mut self, obs: Observation) -> HomeReport {
+        let mut report = self.judge.judge(&obs);
         if report.compliant {
             self.last_recorded.remove(&obs.home.path);
             return report;
@@ -320,7 +320,7 @@ impl Enforcer {
                 .map_or_else(|| credential.clone(), |(_, c)| c.clone());
             let mut fields = home_fields(&obs.home, held);
             fields.rules = report.verdict.rule_codes();
-            if let Some(message) = &self.engine.policy().enforce.message {
+            if let Some(message) = &self.judge.policy().enforce.message {
                 fields = fields.with("message", message);
             }
             self.record(event, fields.with_outcome(outcome));
@@ -343,7 +343,7 @@ impl Enforcer {
             uid: obs.home.uid,
             violations: &report.verdict.violations,
             credential: report.credential.clone(),
-            policy_revision: &self.engine.policy().revision,
+            policy_revision: &self.judge.policy().revision,
         };
         let judge = |home: &CodexHome, bytes: &[u8], stat: &Stat| {
             self.judge_bytes(home, obs.config.clone(), bytes, stat)
@@ -378,8 +378,8 @@ impl Enforcer {
         homes
             .iter()
             .map(|home| {
-                let obs = self.engine.observe_settled(home);
-                self.judge(obs)
+                let obs = self.judge.observe_settled(home);
+                self.enforce(obs)
             })
             .collect()
     }
