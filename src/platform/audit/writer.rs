@@ -25,8 +25,8 @@ use serde_json::{Map, Value};
 use crate::core::audit_settings::AuditSettings;
 use crate::platform::audit::chain::{self as audit_chain, Anchor, Keys, LineCheck, PublicKey};
 use crate::platform::audit::files as audit_files;
+use crate::platform::audit::record::{Event, Fields, GENESIS, Stamp};
 use crate::platform::audit::syslog::Syslog;
-use crate::platform::audit::{Event, Fields, GENESIS, Stamp};
 use crate::platform::safefs::Dir;
 
 /// How much of the end of the log is searched for the last sound record.
