@@ -8,6 +8,7 @@
 
 pub mod audit_settings;
 pub mod digest;
+pub mod duration;
 pub mod evaluate;
 pub mod exception_hint;
 pub mod fix;

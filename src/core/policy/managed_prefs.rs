@@ -7,10 +7,8 @@
 //! it: a key set natively replaces the same key of the base64 TOML (lists replace), exceptions
 //! of both apply. So an admin can ship a base policy as base64 and adjust keys in the console.
 
+use crate::core::policy::plist_keys::{self, MANAGED_PREFS_KEY};
 use crate::core::policy::source::MAX_POLICY_BYTES;
-
-/// The plist key holding the base64 of the policy TOML, as Codex's own managed config does.
-pub const MANAGED_PREFS_KEY: &str = "policy_toml_base64";
 
 /// What a managed-preferences plist holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +28,7 @@ pub fn decode(bytes: &[u8]) -> Result<ManagedPrefs, (String, String)> {
     let Some(dict) = value.as_dictionary() else {
         return Err(("the plist is not a dictionary".to_string(), help_text()));
     };
-    let native = super::plist_keys::native_to_toml(dict);
+    let native = plist_keys::native_to_toml(dict);
     let base64_toml = match dict.get(MANAGED_PREFS_KEY) {
         Some(entry) => Some(decode_entry(entry)?),
         None if native.is_some() => None,

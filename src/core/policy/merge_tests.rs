@@ -8,11 +8,11 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::time::Duration;
 
 use super::*;
+use crate::core::duration::{format_duration, parse_duration};
 use crate::core::policy::diag::Severity;
 use crate::core::policy::explain::{explain_json, render_explain};
-use crate::core::policy::managed_prefs::MANAGED_PREFS_KEY;
 use crate::core::policy::merge::load_sources;
-use crate::core::policy::schema::{format_duration, parse_duration};
+use crate::core::policy::plist_keys::MANAGED_PREFS_KEY;
 use crate::core::policy::source::Origin;
 use crate::core::policy::*;
 

@@ -16,7 +16,6 @@
 //! `policy_toml_base64` (the base64 form, read separately) are not policy keys.
 
 use crate::core::policy::diag::Diagnostic;
-use crate::core::policy::managed_prefs::MANAGED_PREFS_KEY;
 use crate::core::policy::schema::{EXCEPTION, EXCEPTION_OWN_KEYS, keys_of, loosenable, sections};
 use crate::core::policy::source::Source;
 
@@ -28,6 +27,10 @@ pub const NATIVE_HEADER: &str = "# the native managed-preferences keys, as TOML"
 
 /// A value with no TOML form (`<data>`, a UID, an integer out of range), as `(message, help)`.
 pub type Problem = (String, String);
+
+/// The plist key holding the base64 of the policy TOML, as Codex's own managed config does
+/// (read by [`crate::core::policy::managed_prefs`]).
+pub const MANAGED_PREFS_KEY: &str = "policy_toml_base64";
 
 /// Whether a top-level managed-preferences key is a policy key (not bookkeeping, not base64).
 pub fn is_native_key(key: &str) -> bool {
