@@ -8,3 +8,12 @@ pub const OK: u8 = 0;
 pub const FINDINGS: u8 = 1;
 /// A runtime failure, an unhealthy machine, or a policy rejected with nothing to fall back on.
 pub const ERROR: u8 = 2;
+
+/// Whether `e` is a write to a closed pipe (`codex-warden audit | head`): the reader has what it
+/// wanted, so the command ends quietly with success rather than an error.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

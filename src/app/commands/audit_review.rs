@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::Value;
 
-use crate::app::cli::exit::{FINDINGS, OK};
+use crate::app::cli::exit::{FINDINGS, OK, is_broken_pipe};
 use crate::app::cli::settings::Settings;
 use crate::platform::audit::chain::{self as audit_chain, PublicKey};
 use crate::platform::audit::files as audit_files;
@@ -91,13 +91,6 @@ pub fn run(settings: &Settings, args: AuditArgs) -> Result<u8> {
             other => other,
         },
     }
-}
-
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
-    })
 }
 
 fn verify(settings: &Settings, json: bool, public_key: Option<PathBuf>) -> Result<u8> {

@@ -12,6 +12,7 @@ use toml::{Table, Value};
 
 use super::{CodexConfig, ProviderSetting, UrlSetting};
 use crate::core::policy::CredentialStore;
+use crate::core::policy::diag::line_col;
 
 /// Settings that may appear at the top level and in each `[profiles.NAME]`.
 const URL_KEYS: [&str; 2] = ["openai_base_url", "chatgpt_base_url"];
@@ -51,18 +52,6 @@ fn parse_table(text: &str) -> Result<Table, String> {
             None => format!("TOML parse error: {msg}"),
         }
     })
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let mut end = offset.min(text.len());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let before = &text[..end];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
 }
 
 /// A key segment as TOML would write it: bare if possible, else quoted.
