@@ -21,4 +21,5 @@ pub mod redact;
 pub mod rule_check;
 pub mod rules;
 pub mod session_shape;
+pub mod uid;
 pub mod url;

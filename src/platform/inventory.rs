@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use crate::core::home::{AUTH_CAP, AUTH_FILE, CONFIG_FILE, PROFILE_SUFFIX};
 use crate::core::observe::{self, AuthState, CodexHome, ConfigState, Observation};
 use crate::core::policy::Scope;
+use crate::core::uid::Uid;
 use crate::platform::processes::Processes;
 use crate::platform::safefs::{self, Dir, FileRead};
 use crate::platform::users::{UserDb, UserEntry};
@@ -49,8 +50,7 @@ fn discover_with(
     let mut homes: BTreeMap<PathBuf, CodexHome> = BTreeMap::new();
     if scope.passwd_users {
         for u in users.all() {
-            if u.uid < scope.min_uid
-                || scope.exclude_users.contains(&u.name)
+            if !scope.covers(Uid(u.uid), &u.name)
                 || !u.home.is_absolute()
                 || u.home == Path::new("/")
             {
@@ -83,10 +83,7 @@ fn discover_with(
             }
             let uid = md.uid();
             let user = lookup(uid);
-            if user
-                .as_ref()
-                .is_some_and(|u| scope.exclude_users.contains(&u.name))
-            {
+            if user.as_ref().is_some_and(|u| scope.excludes(&u.name)) {
                 continue;
             }
             homes.insert(
@@ -102,7 +99,7 @@ fn discover_with(
     let mut per_user: HashMap<u32, usize> = HashMap::new();
     let mut capped = std::collections::BTreeSet::new();
     for (path, uid) in process_homes {
-        if uid < scope.min_uid || homes.contains_key(&path) || !plausible_process_home(&path) {
+        if homes.contains_key(&path) || !plausible_process_home(&path) {
             continue;
         }
         // A uid the user database does not know is a container's or a stale one: its
@@ -110,7 +107,7 @@ fn discover_with(
         let Some(user) = lookup(uid) else {
             continue;
         };
-        if scope.exclude_users.contains(&user.name) {
+        if !scope.covers(Uid(uid), &user.name) {
             continue;
         }
         // A process names a path; it is that user's home only if the user owns it. Anything

@@ -30,6 +30,7 @@ use crate::core::observe::{AuthState, CodexHome};
 use crate::core::policy::Mode;
 use crate::core::rules::Rule;
 use crate::core::session_shape;
+use crate::core::uid::Uid;
 use crate::platform::audit::{Event, Fields};
 use crate::platform::requirements;
 use crate::platform::sessions::{self, HomeAccess, ProcId, Session, Target};
@@ -344,10 +345,7 @@ impl SessionGuard {
             return;
         };
         // Root's processes and users out of scope are never touched.
-        if session.uid == 0
-            || session.uid < scope.min_uid
-            || scope.exclude_users.contains(&user.name)
-        {
+        if !scope.covers_session(Uid(session.uid), &user.name) {
             return;
         }
         let Some(environ) = &session.environ else {

@@ -26,6 +26,7 @@ use crate::core::plan::Action;
 use crate::core::policy::diag;
 use crate::core::rule_check;
 use crate::core::session_shape;
+use crate::core::uid::Uid;
 use crate::platform::last_good;
 use crate::platform::policy_sources;
 use crate::platform::sessions::{self, HomeAccess};
@@ -196,10 +197,7 @@ fn sessions_stopped(new: &Judge, rows: &[(HomeReport, Option<HomeReport>)]) -> V
         let Some(user) = users.by_uid(session.uid) else {
             continue;
         };
-        if session.uid == 0
-            || session.uid < policy.scope.min_uid
-            || policy.scope.exclude_users.contains(&user.name)
-        {
+        if !policy.scope.covers_session(Uid(session.uid), &user.name) {
             continue;
         }
         let path = match &session.access {

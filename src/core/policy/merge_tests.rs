@@ -368,7 +368,7 @@ fn values_are_normalised() {
             "http://localhost:8080".to_string()
         ])
     );
-    assert_eq!(policy.scope.min_uid, 1000);
+    assert_eq!(policy.scope.min_uid, crate::core::uid::Uid(1000));
 }
 
 #[test]
@@ -692,7 +692,7 @@ reason = "CI pipeline, OPS-123"
         },
         scope: Scope {
             passwd_users: true,
-            min_uid: 1000,
+            min_uid: crate::core::uid::Uid(1000),
             exclude_users: vec![],
             homes: vec!["/srv/ci/*/.codex".into()],
         },
@@ -758,7 +758,7 @@ fn every_value_kind_lands_in_the_model() {
         policy.scope,
         Scope {
             passwd_users: false,
-            min_uid: 500,
+            min_uid: crate::core::uid::Uid(500),
             exclude_users: vec!["root".into()],
             homes: vec![],
         }

@@ -22,6 +22,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::uid::Uid;
+
 /// What the agent does with a violation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -219,7 +221,7 @@ impl Default for EnforceSettings {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scope {
     pub passwd_users: bool,
-    pub min_uid: u32,
+    pub min_uid: Uid,
     pub exclude_users: Vec<String>,
     /// Globs of more Codex homes, e.g. `/srv/ci/*/.codex`.
     pub homes: Vec<String>,
@@ -229,10 +231,33 @@ impl Default for Scope {
     fn default() -> Self {
         Scope {
             passwd_users: true,
-            min_uid: 1000,
+            min_uid: Uid(1000),
             exclude_users: Vec::new(),
             homes: Vec::new(),
         }
+    }
+}
+
+impl Scope {
+    /// Whether the policy covers the account `name` with uid `uid`: the one scope test. Every
+    /// place that decides whether a home or a session is the policy's business asks this (the
+    /// user database's homes and the `CODEX_HOME` of running processes in the inventory, running
+    /// sessions in the agent and in `simulate`); nothing compares `min_uid` or `exclude_users`
+    /// itself. The homes of the `homes` globs are named by the admin one by one, so for them only
+    /// [`Scope::excludes`] applies; a running session is never root's ([`Scope::covers_session`]).
+    pub fn covers(&self, uid: Uid, name: &str) -> bool {
+        uid >= self.min_uid && !self.excludes(name)
+    }
+
+    /// Whether a running session of `uid` (account `name`) is covered: as [`Scope::covers`],
+    /// and root's processes never are, whatever `min_uid` says.
+    pub fn covers_session(&self, uid: Uid, name: &str) -> bool {
+        uid != Uid::ROOT && self.covers(uid, name)
+    }
+
+    /// Whether `[scope] exclude_users` names the account `name`.
+    pub fn excludes(&self, name: &str) -> bool {
+        self.exclude_users.iter().any(|u| u == name)
     }
 }
 
@@ -283,5 +308,31 @@ impl Policy {
             exceptions: Vec::new(),
             baseline: true,
         }
+    }
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use super::*;
+
+    #[test]
+    fn the_scope_test_covers_regular_accounts_not_excluded_ones() {
+        let scope = Scope {
+            min_uid: Uid(1000),
+            exclude_users: vec!["svc".into()],
+            ..Scope::default()
+        };
+        assert!(scope.covers(Uid(1000), "alice"));
+        assert!(!scope.covers(Uid(999), "daemon"));
+        assert!(!scope.covers(Uid(1001), "svc"));
+        assert!(scope.excludes("svc") && !scope.excludes("alice"));
+        // Root's sessions are never covered, even with min_uid 0; root's home may be.
+        let open = Scope {
+            min_uid: Uid(0),
+            ..Scope::default()
+        };
+        assert!(open.covers(Uid::ROOT, "root"));
+        assert!(!open.covers_session(Uid::ROOT, "root"));
+        assert!(open.covers_session(Uid(1000), "alice"));
     }
 }

@@ -12,6 +12,7 @@ use crate::core::policy::{
     ApiKeyKind, ConfigRules, CredentialStore, LoginMethod, LoginRules, Mode, Policy,
 };
 use crate::core::rules::Rule;
+use crate::core::uid::Uid;
 
 /// How a key's value is checked, and which [`Value`] it becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -410,7 +411,7 @@ pub const KEYS: &[Key] = &[
         rule: None,
         target: Target::Policy(|p, v| {
             if let Value::Uid(v) = v {
-                p.scope.min_uid = v
+                p.scope.min_uid = Uid(v)
             }
         }),
     },
