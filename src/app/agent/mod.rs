@@ -252,7 +252,10 @@ impl Agent {
     fn full_scan(&mut self) {
         self.enforcer.flush_backlog();
         self.enforcer.checkpoint_if_due();
-        let homes = self.enforcer.discover();
+        let inventory::Discovery {
+            homes,
+            capped_users,
+        } = self.enforcer.discover();
         // Said once: on the first scan, or when the last home leaves the scope.
         let first_scan = self.last_full_scan.is_empty();
         if homes.is_empty() && (first_scan || !self.homes.is_empty()) {
@@ -274,7 +277,7 @@ impl Agent {
             self.judge_in(&mut pass, home, Instant::now());
         }
         self.refresh_watches();
-        self.note_capped_users();
+        self.note_capped_users(capped_users);
         self.sessions
             .tick(&mut self.enforcer, &self.violating, true);
         self.last_full_scan = jiff::Timestamp::now().to_string();
@@ -284,8 +287,7 @@ impl Agent {
 
     /// Users whose processes name more Codex homes than the agent takes on: recorded once per
     /// change, and said in status beside any watch problem.
-    fn note_capped_users(&mut self) {
-        let capped = inventory::capped_users();
+    fn note_capped_users(&mut self, capped: Vec<String>) {
         if capped.is_empty() {
             return;
         }
@@ -402,7 +404,7 @@ impl Agent {
             }
         }
         if rediscover {
-            let homes = self.enforcer.rediscover();
+            let homes = self.enforcer.rediscover().homes;
             for home in homes {
                 if !self.homes.contains_key(&home.path) {
                     to_judge.insert(home.path.clone());

@@ -74,7 +74,7 @@ pub fn simulate(settings: &Settings, json: bool) -> Result<u8> {
         None => None,
     };
     let mut rows = Vec::new();
-    for home in new.discover() {
+    for home in new.discover().homes {
         let obs = new.observe_settled(&home);
         let report = new.judge(&obs);
         let today = current.as_ref().map(|engine| engine.judge(&obs));
@@ -255,6 +255,7 @@ pub fn check_one(
     engine.load_policy(true);
     let wanted: Vec<_> = engine
         .discover()
+        .homes
         .into_iter()
         .filter(|h| user.is_none_or(|u| h.user.as_deref() == Some(u)))
         .filter(|h| home.is_none_or(|p| same_path(p, &h.path)))

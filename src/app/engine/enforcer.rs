@@ -174,12 +174,12 @@ impl Enforcer {
     }
 
     /// Every Codex home in scope now.
-    pub fn discover(&self) -> Vec<CodexHome> {
+    pub fn discover(&self) -> inventory::Discovery {
         self.judge.discover()
     }
 
     /// Every Codex home in scope, without reading the process table again (file events).
-    pub fn rediscover(&self) -> Vec<CodexHome> {
+    pub fn rediscover(&self) -> inventory::Discovery {
         self.judge.rediscover()
     }
 
@@ -373,7 +373,7 @@ impl Enforcer {
 
     /// One pass over every home: recover, observe, judge and act.
     pub fn scan(&mut self) -> Vec<HomeReport> {
-        let homes = self.discover();
+        let homes = self.discover().homes;
         self.recover();
         homes
             .iter()

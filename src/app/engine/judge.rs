@@ -297,7 +297,7 @@ impl Judge {
     }
 
     /// Every Codex home in scope now.
-    pub fn discover(&self) -> Vec<CodexHome> {
+    pub fn discover(&self) -> inventory::Discovery {
         inventory::discover(
             &self.active.policy.scope,
             self.users.as_ref(),
@@ -307,7 +307,7 @@ impl Judge {
 
     /// Every Codex home in scope now, with the process table as last read (see
     /// [`inventory::rediscover`]): for the agent's rediscovery on a file event.
-    pub fn rediscover(&self) -> Vec<CodexHome> {
+    pub fn rediscover(&self) -> inventory::Discovery {
         inventory::rediscover(
             &self.active.policy.scope,
             self.users.as_ref(),
@@ -363,6 +363,7 @@ impl Judge {
     pub fn scan(&self) -> Vec<HomeReport> {
         let mut pass = inventory::Pass::default();
         self.discover()
+            .homes
             .iter()
             .map(|home| self.judge(&self.observe_settled_in(&mut pass, home)))
             .collect()
