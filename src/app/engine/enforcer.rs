@@ -416,11 +416,8 @@ fn quarantine_outcome(q: Quarantined) -> ActionOutcome {
 }
 
 fn fix_permissions(home: &CodexHome) -> ActionOutcome {
-    let result = Dir::open_home(&home.path, home.uid)
-        .and_then(|dir| dir.open_rw(AUTH_FILE))
-        .and_then(|file| {
-            rustix::fs::fchmod(&file, rustix::fs::Mode::from_raw_mode(0o600)).map_err(Into::into)
-        });
+    let result =
+        Dir::open_home(&home.path, home.uid).and_then(|dir| dir.set_mode(AUTH_FILE, 0o600));
     ActionOutcome {
         action: Action::FixPermissions,
         outcome: match result {
