@@ -21,6 +21,7 @@ pub mod requirements;
 pub mod safefs;
 pub mod service;
 pub mod sessions;
+pub mod signals;
 pub mod state;
 pub mod users;
 pub mod vault;
