@@ -1,4 +1,4 @@
-//! The stable rule codes of design.md. A rule code is a contract: it appears in verdicts, audit
+//! The stable rule codes (docs/reference/rules.md). A rule code is a contract: it appears in verdicts, audit
 //! records, docs and SIEM queries, so codes are only ever added, never renamed.
 
 use serde::{Deserialize, Serialize};
@@ -30,8 +30,8 @@ pub enum Rule {
     ConfigBaseUrl,
     #[serde(rename = "config.credential-store")]
     ConfigCredentialStore,
-    /// A session holds a forbidden credential in its environment. Judged once issue 6 (sessions)
-    /// reads session environments; a contract code of design.md, so kept.
+    /// A running session holds a forbidden credential in its environment (judged by the agent on
+    /// sessions, never on a home).
     #[serde(rename = "env.credential")]
     EnvCredential,
 }

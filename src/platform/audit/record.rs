@@ -12,7 +12,8 @@ use crate::core::observe::auth::CredentialSummary;
 
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// Event names of design.md.
+/// The events of the audit log, as docs/reference/audit.md names them (a test keeps the two in
+/// step).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Event {
@@ -23,14 +24,13 @@ pub enum Event {
     Violation,
     Quarantined,
     PermissionsFixed,
-    /// A session stopped. Produced once issue 6 (stop running sessions) lands; named in
-    /// design.md's contract, so kept.
+    /// A running session stopped (or found gone) after it broke the policy.
     Terminated,
     Restored,
-    /// Codex's requirements.toml rewritten: issue 6 (native requirements).
+    /// Codex's requirements.toml (and managed_config.toml) rewritten to match the policy.
     NativeRequirementsWritten,
-    /// The agent's own files changed behind its back: issues 6 (requirements.toml) and 9 (audit
-    /// chain anchoring).
+    /// Files the agent keeps changed behind its back: Codex's requirements, the audit log
+    /// against its anchor.
     TamperDetected,
     EnforcementFailed,
     WatchDegraded,
