@@ -323,5 +323,5 @@ fn read_managed_prefs(path: &Path) -> Vec<Entry> {
 }
 
 #[cfg(test)]
-#[path = "../core/policy/merge_tests.rs"]
+#[path = "policy_sources_tests.rs"]
 mod tests;

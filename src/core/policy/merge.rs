@@ -256,3 +256,7 @@ mod tests {
         assert!(up.diagnostics.is_empty(), "{:?}", up.diagnostics);
     }
 }
+
+#[cfg(test)]
+#[path = "merge_tests.rs"]
+mod checker_tests;
