@@ -24,78 +24,85 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::uid::Uid;
 
-/// What the agent does with a violation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// Quarantine and record.
-    Enforce,
-    /// Record only.
-    #[default]
-    Monitor,
-}
-
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Enforce => "enforce",
-            Mode::Monitor => "monitor",
+/// An enum of names as policies write them: each variant with its one name, so `ALL`, `as_str`,
+/// `parse` and the serde form cannot disagree (as `codes!` does for diagnostic codes). `parse`
+/// accepts the names of `ALL`, or of another list given as `parse from LIST`.
+macro_rules! names {
+    (@count) => { 0 };
+    (@count $head:ident $($tail:ident)*) => { 1 + names!(@count $($tail)*) };
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $($(#[$vmeta:meta])* $variant:ident => $text:literal,)*
         }
-    }
-}
-
-/// A login method, as policy names it (`allowed_methods`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LoginMethod {
-    Chatgpt,
-    ApiKey,
-    AgentIdentity,
-    AccessToken,
-    BedrockApiKey,
-    Headers,
-}
-
-impl LoginMethod {
-    pub const ALL: [LoginMethod; 6] = [
-        LoginMethod::Chatgpt,
-        LoginMethod::ApiKey,
-        LoginMethod::AgentIdentity,
-        LoginMethod::AccessToken,
-        LoginMethod::BedrockApiKey,
-        LoginMethod::Headers,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LoginMethod::Chatgpt => "chatgpt",
-            LoginMethod::ApiKey => "api-key",
-            LoginMethod::AgentIdentity => "agent-identity",
-            LoginMethod::AccessToken => "access-token",
-            LoginMethod::BedrockApiKey => "bedrock-api-key",
-            LoginMethod::Headers => "headers",
+        $(parse from $parse_from:ident;)?
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)*
         }
-    }
 
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.as_str() == s)
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: [$name; names!(@count $($variant)*)] = [$($name::$variant,)*];
+
+            /// The name policies, records and status use.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
+
+            /// The value a policy names `s`, if it may name it.
+            pub fn parse(s: &str) -> Option<Self> {
+                names!(@list $name $($parse_from)?).into_iter().find(|v| v.as_str() == s)
+            }
+        }
+    };
+    (@list $name:ident) => { $name::ALL };
+    (@list $name:ident $list:ident) => { $name::$list };
+}
+
+names! {
+    /// What the agent does with a violation.
+    #[derive(Default)]
+    pub enum Mode {
+        /// Quarantine and record.
+        Enforce => "enforce",
+        /// Record only.
+        #[default]
+        Monitor => "monitor",
     }
 }
 
-/// The kind of an OpenAI API key, read from its prefix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ApiKeyKind {
-    /// `sk-proj-…`
-    Project,
-    /// `sk-svcacct-…`
-    ServiceAccount,
-    /// `sk-admin-…`
-    Admin,
-    /// any other `sk-…` (legacy user key)
-    User,
-    /// not an `sk-` key at all (a router's key, say). Never allowed by a kinds list.
-    Unknown,
+names! {
+    /// A login method, as policy names it (`allowed_methods`).
+    pub enum LoginMethod {
+        Chatgpt => "chatgpt",
+        ApiKey => "api-key",
+        AgentIdentity => "agent-identity",
+        AccessToken => "access-token",
+        BedrockApiKey => "bedrock-api-key",
+        Headers => "headers",
+    }
+}
+
+names! {
+    /// The kind of an OpenAI API key, read from its prefix.
+    pub enum ApiKeyKind {
+        /// `sk-proj-…`
+        Project => "project",
+        /// `sk-svcacct-…`
+        ServiceAccount => "service-account",
+        /// `sk-admin-…`
+        Admin => "admin",
+        /// any other `sk-…` (legacy user key)
+        User => "user",
+        /// not an `sk-` key at all (a router's key, say). Never allowed by a kinds list.
+        Unknown => "unknown",
+    }
+    parse from NAMEABLE;
 }
 
 impl ApiKeyKind {
@@ -106,20 +113,6 @@ impl ApiKeyKind {
         ApiKeyKind::Admin,
         ApiKeyKind::User,
     ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ApiKeyKind::Project => "project",
-            ApiKeyKind::ServiceAccount => "service-account",
-            ApiKeyKind::Admin => "admin",
-            ApiKeyKind::User => "user",
-            ApiKeyKind::Unknown => "unknown",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::NAMEABLE.into_iter().find(|k| k.as_str() == s)
-    }
 
     /// Classify a key by its prefix. The key itself is never kept.
     pub fn of_key(key: &str) -> Self {
@@ -137,35 +130,13 @@ impl ApiKeyKind {
     }
 }
 
-/// Where Codex keeps credentials (`cli_auth_credentials_store`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CredentialStore {
-    File,
-    Keyring,
-    Auto,
-    Ephemeral,
-}
-
-impl CredentialStore {
-    pub const ALL: [CredentialStore; 4] = [
-        CredentialStore::File,
-        CredentialStore::Keyring,
-        CredentialStore::Auto,
-        CredentialStore::Ephemeral,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CredentialStore::File => "file",
-            CredentialStore::Keyring => "keyring",
-            CredentialStore::Auto => "auto",
-            CredentialStore::Ephemeral => "ephemeral",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
+names! {
+    /// Where Codex keeps credentials (`cli_auth_credentials_store`).
+    pub enum CredentialStore {
+        File => "file",
+        Keyring => "keyring",
+        Auto => "auto",
+        Ephemeral => "ephemeral",
     }
 }
 
@@ -314,6 +285,27 @@ impl Policy {
 #[cfg(test)]
 mod scope_tests {
     use super::*;
+
+    #[test]
+    fn each_name_reads_back_as_its_value_in_policy_and_serde() {
+        for m in LoginMethod::ALL {
+            assert_eq!(LoginMethod::parse(m.as_str()), Some(m));
+            assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
+        }
+        for s in CredentialStore::ALL {
+            assert_eq!(CredentialStore::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(Mode::parse("enforce"), Some(Mode::Enforce));
+        assert_eq!(Mode::default(), Mode::Monitor);
+        assert_eq!(
+            serde_json::to_value(ApiKeyKind::ServiceAccount).unwrap(),
+            "service-account"
+        );
+        // `unknown` is observed, never named by a policy.
+        assert_eq!(ApiKeyKind::parse("unknown"), None);
+        assert_eq!(ApiKeyKind::parse("admin"), Some(ApiKeyKind::Admin));
+        assert_eq!(LoginMethod::parse("Chatgpt"), None);
+    }
 
     #[test]
     fn the_scope_test_covers_regular_accounts_not_excluded_ones() {
