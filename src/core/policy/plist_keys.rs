@@ -25,8 +25,22 @@ pub const PAYLOAD_PREFIX: &str = "Payload";
 /// The first line of the TOML made from native keys, so a diagnostic's snippet says what it is.
 pub const NATIVE_HEADER: &str = "# the native managed-preferences keys, as TOML";
 
-/// A value with no TOML form (`<data>`, a UID, an integer out of range), as `(message, help)`.
-pub type Problem = (String, String);
+/// What is wrong with a managed-preferences plist or one of its native values (`<data>`, a UID,
+/// an integer out of range): said as an error diagnostic with its help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub message: String,
+    pub help: String,
+}
+
+impl Problem {
+    pub fn new(message: impl Into<String>, help: impl Into<String>) -> Problem {
+        Problem {
+            message: message.into(),
+            help: help.into(),
+        }
+    }
+}
 
 /// The plist key holding the base64 of the policy TOML, as Codex's own managed config does
 /// (read by [`crate::core::policy::managed_prefs`]).
@@ -53,9 +67,9 @@ pub fn native_to_toml(dict: &plist::Dictionary) -> Option<(String, Vec<Problem>)
     let text = match toml::to_string(&table) {
         Ok(text) => text,
         Err(e) => {
-            problems.push((
+            problems.push(Problem::new(
                 format!("the native keys cannot be written as TOML: {e}"),
-                "set each section as a dictionary of its keys".to_string(),
+                "set each section as a dictionary of its keys",
             ));
             String::new()
         }
@@ -71,10 +85,9 @@ fn to_toml(
 ) -> Option<toml::Value> {
     use plist::Value as P;
     let unsupported = |what: &str| {
-        (
+        Problem::new(
             format!("`{path}` is {what}, which no policy key takes"),
-            "policy keys are strings, integers, booleans, dates (`expires`), arrays and dictionaries"
-                .to_string(),
+            "policy keys are strings, integers, booleans, dates (`expires`), arrays and dictionaries",
         )
     };
     Some(match value {
@@ -89,9 +102,9 @@ fn to_toml(
         P::Integer(i) => match i.as_signed() {
             Some(i) => toml::Value::Integer(i),
             None => {
-                problems.push((
+                problems.push(Problem::new(
                     format!("`{path}` is {i}, out of range"),
-                    "give a smaller number".to_string(),
+                    "give a smaller number",
                 ));
                 return None;
             }
