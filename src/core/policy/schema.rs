@@ -50,6 +50,30 @@ impl Kind {
         }
     }
 
+    /// Whether `value` is of this kind: the one mapping from kinds to the values they become.
+    pub fn accepts(self, value: &Value) -> bool {
+        match value {
+            Value::Text(_) => self == Kind::Text,
+            Value::Mode(_) => self == Kind::Mode,
+            Value::Bool(_) => self == Kind::Bool,
+            Value::Duration(_) => self == Kind::Duration,
+            Value::Uid(_) => self == Kind::Uid,
+            Value::Methods(_) => self == Kind::Methods,
+            Value::KeyKinds(_) => self == Kind::KeyKinds,
+            Value::Stores(_) => self == Kind::Stores,
+            Value::Strings(_) => matches!(
+                self,
+                Kind::Names
+                    | Kind::Workspaces
+                    | Kind::Plans
+                    | Kind::Domains
+                    | Kind::Fingerprints
+                    | Kind::BaseUrls
+                    | Kind::Homes
+            ),
+        }
+    }
+
     /// Whether the value is a TOML array.
     pub fn is_list(self) -> bool {
         !matches!(
@@ -82,6 +106,29 @@ pub enum Value {
     KeyKinds(Vec<ApiKeyKind>),
     Stores(Vec<CredentialStore>),
 }
+
+/// A value handed to a key of another kind: refused as a typed failure, never dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrongKind {
+    /// `section.name` of the key.
+    pub key: String,
+    pub kind: Kind,
+    pub value: Value,
+}
+
+impl std::fmt::Display for WrongKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` takes {} ({:?}), not this value",
+            self.key,
+            self.kind.toml_type(),
+            self.kind
+        )
+    }
+}
+
+impl std::error::Error for WrongKind {}
 
 /// Where a checked value goes. `[login]` and `[config]` keys set rules, which an
 /// `[[exception]]` may widen; the others set the policy itself.
@@ -127,22 +174,45 @@ impl Key {
         matches!(self.target, Target::Login(_) | Target::Config(_))
     }
 
-    /// Put `value` into the policy.
-    pub fn apply(&self, policy: &mut Policy, value: Value) {
+    /// `value`, if it is of this key's kind (the setters take only their kind's value).
+    fn checked(&self, value: Value) -> Result<Value, WrongKind> {
+        if self.kind.accepts(&value) {
+            Ok(value)
+        } else {
+            Err(WrongKind {
+                key: self.path(),
+                kind: self.kind,
+                value,
+            })
+        }
+    }
+
+    /// Put `value` into the policy; a value of another kind is a [`WrongKind`].
+    pub fn apply(&self, policy: &mut Policy, value: Value) -> Result<(), WrongKind> {
+        let value = self.checked(value)?;
         match self.target {
             Target::Policy(set) => set(policy, value),
             Target::Login(set) => set(&mut policy.login, value),
             Target::Config(set) => set(&mut policy.config, value),
         }
+        Ok(())
     }
 
-    /// Put `value` into an exception's rules (only for [`Key::loosenable`] keys).
-    pub fn apply_rules(&self, login: &mut LoginRules, config: &mut ConfigRules, value: Value) {
+    /// Put `value` into an exception's rules (only for [`Key::loosenable`] keys; the others
+    /// change nothing); a value of another kind is a [`WrongKind`].
+    pub fn apply_rules(
+        &self,
+        login: &mut LoginRules,
+        config: &mut ConfigRules,
+        value: Value,
+    ) -> Result<(), WrongKind> {
+        let value = self.checked(value)?;
         match self.target {
             Target::Login(set) => set(login, value),
             Target::Config(set) => set(config, value),
             Target::Policy(_) => {}
         }
+        Ok(())
     }
 }
 
