@@ -15,15 +15,13 @@ pub mod syslog;
 pub mod verify;
 pub mod writer;
 
-use std::fs::OpenOptions;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
 pub use crate::platform::audit::record::{Event, Fields, GENESIS, Stamp, hostname};
 use crate::platform::audit::syslog::{Syslog, Target};
-use crate::platform::audit::writer::Writer;
+use crate::platform::audit::writer::{Writer, open_log};
 
 /// An append handle on the audit log: the signed, anchored chain of [`writer`].
 pub struct AuditLog {
@@ -42,14 +40,7 @@ impl AuditLog {
                 .with_context(|| format!("opening audit dir {}", dir.display()))?;
             crate::platform::state::check_trusted(&dir)?;
         }
-        OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-            .open(path)
-            .with_context(|| format!("opening audit log {}", path.display()))?;
+        open_log(path).with_context(|| format!("opening audit log {}", path.display()))?;
         let mut writer = Writer::open(path, state_dir, hostname())?;
         if let Some(target) = syslog.map(Target::parse).transpose()?.flatten() {
             writer.set_syslog(Some(Syslog::new(target)));

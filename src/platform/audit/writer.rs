@@ -491,7 +491,9 @@ fn ensure_dir(path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn open_log(path: &Path) -> std::io::Result<File> {
+/// Open (creating it root-only if needed) the log at `path` for appending, never through a
+/// symlink.
+pub fn open_log(path: &Path) -> std::io::Result<File> {
     OpenOptions::new()
         .read(true)
         .append(true)
