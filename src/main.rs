@@ -1,5 +1,6 @@
 use std::process::ExitCode;
 
+use codex_warden::app::cli::exit::is_broken_pipe;
 use codex_warden::app::cli::{self, Command};
 
 fn main() -> ExitCode {
@@ -20,13 +21,13 @@ fn main() -> ExitCode {
         Command::Run => "info",
         _ => "warn",
     };
-    codex_warden::app::oplog::init(default);
+    codex_warden::app::cli::oplog::init(default);
     match codex_warden::app::commands::dispatch(cli) {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("codex-warden: {e:#}");
-            ExitCode::from(codex_warden::app::exit::ERROR)
+            ExitCode::from(codex_warden::app::cli::exit::ERROR)
         }
     }
 }
@@ -48,11 +49,4 @@ fn quiet_on_closed_pipe() {
         }
         default(info);
     }));
-}
-
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
 }

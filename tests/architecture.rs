@@ -2,9 +2,11 @@
 //! (app → platform → core), no two modules import each other (directly or through others), no
 //! production source file is over 700 lines, and `unsafe` appears only in the user database.
 //!
-//! Run alone with `cargo test --test architecture`. It reads `use crate::…` and `crate::…` paths in
-//! the production part of each file (everything before its `#[cfg(test)]`; `*_tests.rs` files are
-//! tests), which is how every module in this crate names another.
+//! Run alone with `cargo test --test architecture`. It reads the module paths in the production
+//! part of each file (everything before its `#[cfg(test)]`; `*_tests.rs` files are tests):
+//! `crate::…`, `super::…`, `self::…` and a `mod.rs` naming its own children, which is every way a
+//! module in this crate names another. Each file is a module, and edges between a parent and its
+//! children count like any other.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -12,7 +14,8 @@ use std::path::{Path, PathBuf};
 const LAYERS: [&str; 3] = ["core", "platform", "app"];
 const MAX_LINES: usize = 700;
 
-/// `src/core/policy/check/values.rs` → `core::policy::check` (a folder's files are one module).
+/// `src/core/policy/check/values.rs` → `core::policy::check::values`; a folder's `mod.rs` is the
+/// folder's module (`src/core/policy/mod.rs` → `core::policy`).
 fn module_of(path: &Path, src: &Path) -> String {
     let rel = path.strip_prefix(src).unwrap();
     let mut parts: Vec<String> = rel
@@ -41,28 +44,77 @@ fn production(text: &str) -> &str {
     text.find("#[cfg(test)]").map_or(text, |i| &text[..i])
 }
 
-/// Every `crate::a::b::…` path named in `text`, expanded over `use crate::x::{a, b::c}` groups
-/// (to the first level inside the braces, which is where module names sit here).
-fn crate_paths(text: &str) -> Vec<Vec<String>> {
+/// `text` without its comment lines: a doc link (`[`merge`](super::merge)`) names a module for
+/// the reader, not for the compiler.
+fn code_only(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Every module path named in `text`, the production part of module `module`, as a path from the
+/// crate root: `crate::a::b`, `super::b` (the parent's `b`, `super::super::` likewise), `self::b`,
+/// and a bare `b::…` naming one of `module`'s own children (as a `mod.rs` names its files),
+/// each expanded over `{a, b::c}` groups (to the first level inside the braces, which is where
+/// module names sit here).
+fn module_paths(text: &str, module: &str, children: &BTreeSet<String>) -> Vec<Vec<String>> {
+    let own: Vec<String> = if module.is_empty() {
+        Vec::new()
+    } else {
+        module.split("::").map(str::to_string).collect()
+    };
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
     let mut paths = Vec::new();
-    let mut rest = text;
-    while let Some(i) = rest.find("crate::") {
-        let before = rest[..i].chars().last();
-        rest = &rest[i + "crate::".len()..];
-        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$') {
+    let mut at = 0;
+    while at < text.len() {
+        let rest = &text[at..];
+        let Some(start) = rest.find(|c: char| ident(c)) else {
+            break;
+        };
+        let word_end = rest[start..]
+            .find(|c: char| !ident(c))
+            .map_or(rest.len(), |e| start + e);
+        let word = &rest[start..word_end];
+        let before = text[..at + start].chars().last();
+        at += word_end;
+        if before.is_some_and(|c| ident(c) || c == ':' || c == '$')
+            || !rest[word_end..].starts_with("::")
+        {
             continue;
         }
-        let end = rest
-            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
-            .unwrap_or(rest.len());
-        let head: Vec<String> = rest[..end]
-            .split("::")
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect();
-        if rest[end..].starts_with('{') {
-            let close = rest[end..].find('}').map_or(rest.len(), |c| end + c);
-            for item in rest[end + 1..close].split(',') {
+        // The path as written, from `word` to the first character that cannot be in one.
+        let tail = &rest[start..];
+        let end = tail
+            .find(|c: char| !(ident(c) || c == ':'))
+            .unwrap_or(tail.len());
+        let written: Vec<&str> = tail[..end].split("::").filter(|s| !s.is_empty()).collect();
+        let mut head: Vec<String> = match word {
+            "crate" => written[1..].iter().map(|s| s.to_string()).collect(),
+            "self" | "super" => {
+                let mut base = own.clone();
+                let mut i = 0;
+                if written[0] == "self" {
+                    i = 1;
+                }
+                while written.get(i) == Some(&"super") {
+                    base.pop();
+                    i += 1;
+                }
+                base.extend(written[i..].iter().map(|s| s.to_string()));
+                base
+            }
+            child if children.contains(child) => {
+                let mut base = own.clone();
+                base.extend(written.iter().map(|s| s.to_string()));
+                base
+            }
+            _ => continue,
+        };
+        at = at - word_end + start + end;
+        if tail[end..].starts_with('{') {
+            let close = tail[end..].find('}').map_or(tail.len(), |c| end + c);
+            for item in tail[end + 1..close].split(',') {
                 let mut path = head.clone();
                 path.extend(
                     item.trim()
@@ -73,6 +125,7 @@ fn crate_paths(text: &str) -> Vec<Vec<String>> {
                 paths.push(path);
             }
         } else {
+            head.retain(|s| !s.is_empty());
             paths.push(head);
         }
     }
@@ -99,63 +152,56 @@ struct Tree {
     files: Vec<(PathBuf, usize, String)>,
 }
 
-fn tree() -> Tree {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
-    files.sort();
-    let modules: BTreeSet<String> = files
-        .iter()
-        .filter(|f| !f.to_string_lossy().ends_with("tests.rs"))
-        .map(|f| module_of(f, &src))
-        .collect();
+/// module → the modules its production text names, for `(module, production text)` pairs.
+/// Parent ↔ child edges count like any other: a child that names its parent while the parent
+/// names it is a cycle.
+fn deps_of(sources: &[(String, &str)]) -> BTreeMap<String, BTreeSet<String>> {
+    let modules: BTreeSet<String> = sources.iter().map(|(m, _)| m.clone()).collect();
     let mut deps: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut out = Vec::new();
-    for file in files {
-        let text = std::fs::read_to_string(&file).unwrap();
-        if file.to_string_lossy().ends_with("tests.rs") {
-            continue;
-        }
-        let module = module_of(&file, &src);
-        let prod = production(&text);
-        for path in crate_paths(prod) {
+    for (module, prod) in sources {
+        let children: BTreeSet<String> = modules
+            .iter()
+            .filter_map(|m| m.strip_prefix(&format!("{module}::")))
+            .filter(|c| !c.contains("::"))
+            .map(str::to_string)
+            .collect();
+        for path in module_paths(&code_only(prod), module, &children) {
             if let Some(target) = resolve(&path, &modules)
-                && target != module
-                && !module.starts_with(&format!("{target}::"))
-                && !target.starts_with(&format!("{module}::"))
+                && &target != module
             {
                 deps.entry(module.clone()).or_default().insert(target);
             }
         }
-        out.push((file, prod.lines().count(), text));
     }
-    Tree { deps, files: out }
+    deps
 }
 
-#[test]
-fn imports_run_only_downward() {
-    let tree = tree();
-    let mut upward = Vec::new();
-    for (module, targets) in &tree.deps {
-        for target in targets {
-            if let (Some(from), Some(to)) = (layer(module), layer(target))
-                && to > from
-            {
-                upward.push(format!("{module} → {target}"));
-            }
+fn tree() -> Tree {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut paths = Vec::new();
+    rust_files(&src, &mut paths);
+    paths.sort();
+    let mut files = Vec::new();
+    for file in paths {
+        if file.to_string_lossy().ends_with("tests.rs") {
+            continue;
         }
+        let text = std::fs::read_to_string(&file).unwrap();
+        let lines = production(&text).lines().count();
+        files.push((file, lines, text));
     }
-    assert!(upward.is_empty(), "imports running upward:\n{upward:#?}");
-    assert!(
-        tree.deps.keys().any(|m| m.starts_with("app::")),
-        "the walk found the app layer"
-    );
+    let sources: Vec<(String, &str)> = files
+        .iter()
+        .map(|(file, _, text)| (module_of(file, &src), production(text)))
+        .collect();
+    Tree {
+        deps: deps_of(&sources),
+        files,
+    }
 }
 
-#[test]
-fn no_module_imports_itself_through_others() {
-    let tree = tree();
-    // Depth-first search for a cycle; report the first one found.
+/// The first import cycle found by a depth-first search, as `a → b → … → a`.
+fn first_cycle(deps: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
     fn visit(
         module: &str,
         deps: &BTreeMap<String, BTreeSet<String>>,
@@ -181,10 +227,34 @@ fn no_module_imports_itself_through_others() {
         None
     }
     let mut done = BTreeSet::new();
-    for module in tree.deps.keys() {
-        if let Some(cycle) = visit(module, &tree.deps, &mut Vec::new(), &mut done) {
-            panic!("import cycle: {}", cycle.join(" → "));
+    deps.keys()
+        .find_map(|module| visit(module, deps, &mut Vec::new(), &mut done))
+}
+
+#[test]
+fn imports_run_only_downward() {
+    let tree = tree();
+    let mut upward = Vec::new();
+    for (module, targets) in &tree.deps {
+        for target in targets {
+            if let (Some(from), Some(to)) = (layer(module), layer(target))
+                && to > from
+            {
+                upward.push(format!("{module} → {target}"));
+            }
         }
+    }
+    assert!(upward.is_empty(), "imports running upward:\n{upward:#?}");
+    assert!(
+        tree.deps.keys().any(|m| m.starts_with("app::")),
+        "the walk found the app layer"
+    );
+}
+
+#[test]
+fn no_module_imports_itself_through_others() {
+    if let Some(cycle) = first_cycle(&tree().deps) {
+        panic!("import cycle: {}", cycle.join(" → "));
     }
 }
 
@@ -215,15 +285,18 @@ fn unsafe_lives_only_in_the_user_database() {
 #[test]
 fn the_walk_reads_grouped_paths_and_layers() {
     // The walk itself must work, or the tests above pass on nothing.
-    let paths = crate_paths(
-        "use crate::core::policy::{Policy, schema::Key};\nx(crate::app::engine::Engine)",
+    let none = BTreeSet::new();
+    let paths = module_paths(
+        "use crate::core::policy::{Policy, schema::Key};\nx(crate::app::engine::judge::Judge)",
+        "app::x",
+        &none,
     );
     assert_eq!(
         paths,
         vec![
             vec!["core", "policy", "Policy"],
             vec!["core", "policy", "schema", "Key"],
-            vec!["app", "engine", "Engine"],
+            vec!["app", "engine", "judge", "Judge"],
         ]
     );
     let modules: BTreeSet<String> = ["core::policy", "core::policy::schema", "app::engine"]
@@ -234,4 +307,70 @@ fn the_walk_reads_grouped_paths_and_layers() {
         Some("core::policy::schema")
     );
     assert!(layer("app::engine") > layer("core::policy"));
+}
+
+#[test]
+fn the_walk_reads_super_self_and_child_paths() {
+    let children: BTreeSet<String> = ["values".to_string()].into();
+    let paths = module_paths(
+        "use super::{Checker, plist_keys::native_keys};\nlet a = self::values::x;\n\
+         let b = super::super::redact::escape(values::y);\nlet c = Self::new(); other::z;",
+        "core::policy::check",
+        &children,
+    );
+    assert_eq!(
+        paths,
+        vec![
+            vec!["core", "policy", "Checker"],
+            vec!["core", "policy", "plist_keys", "native_keys"],
+            vec!["core", "policy", "check", "values", "x"],
+            vec!["core", "redact", "escape"],
+            vec!["core", "policy", "check", "values", "y"],
+        ]
+    );
+}
+
+/// The two cycles the walk once missed, written as they were: one through `super::`, one through
+/// a child importing its parent.
+#[test]
+fn the_walk_finds_cycles_through_super_and_through_a_parent() {
+    let through_super = deps_of(&[
+        ("core::policy".into(), ""),
+        (
+            "core::policy::managed_prefs".into(),
+            "let native = super::plist_keys::native_to_toml(dict);",
+        ),
+        (
+            "core::policy::plist_keys".into(),
+            "use super::managed_prefs::MANAGED_PREFS_KEY;",
+        ),
+    ]);
+    assert_eq!(
+        first_cycle(&through_super)
+            .map(|c| c.join(" → "))
+            .as_deref(),
+        Some(
+            "core::policy::managed_prefs → core::policy::plist_keys → core::policy::managed_prefs"
+        )
+    );
+    let through_parent = deps_of(&[
+        (
+            "core::policy".into(),
+            "pub audit: crate::core::audit_settings::AuditSettings,",
+        ),
+        (
+            "core::audit_settings".into(),
+            "use crate::core::policy::schema::{format_duration, parse_duration};",
+        ),
+        (
+            "core::policy::schema".into(),
+            "use crate::core::policy::{Policy, Mode};",
+        ),
+    ]);
+    assert_eq!(
+        first_cycle(&through_parent)
+            .map(|c| c.join(" → "))
+            .as_deref(),
+        Some("core::audit_settings → core::policy::schema → core::policy → core::audit_settings")
+    );
 }

@@ -1,29 +1,17 @@
-//! The app: codex-warden as admins and users run it.
+//! The app: codex-warden as admins and users run it, in four families over one engine.
 //!
-//! [`cli`] parses flags into [`settings::Settings`]; [`commands`] runs one command; [`engine`]
-//! turns a Codex home into a judged (and, when acting, enforced and recorded) outcome; [`agent`]
-//! is the `run` loop around it; [`status`] renders what the agent last knew and
-//! [`status_writer`] writes it, off the agent's enforcement path.
+//! - [`cli`]: flags parsed into [`cli::settings::Settings`], exit codes, terminal escaping,
+//!   operational logging, the man page and completions;
+//! - [`commands`]: one command each (`check`, `simulate`, `restore`, `audit`, `policy mdm`, …);
+//! - [`engine`]: a Codex home judged ([`engine::judge`]) and, when acting, enforced and recorded
+//!   ([`engine::enforcer`]);
+//! - [`agent`]: the `run` loop around the engine, and its enforcement on running sessions;
+//! - [`status`]: what the agent last knew, written off the enforcement path and read back by
+//!   `status`.
 #![forbid(unsafe_code)]
 
 pub mod agent;
-pub mod assets;
-pub mod audit_review;
 pub mod cli;
 pub mod commands;
-pub mod enforcer;
 pub mod engine;
-pub mod exit;
-pub mod fleet;
-pub mod health;
-pub mod mdm;
-pub mod oplog;
-pub mod policy_state;
-pub mod report;
-pub mod restore;
-pub mod session_guard;
-pub mod settings;
-pub mod simulate;
 pub mod status;
-pub mod status_writer;
-pub mod term;

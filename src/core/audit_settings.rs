@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::core::policy::schema::{format_duration, parse_duration};
+use crate::core::duration::{format_duration, parse_duration};
 
 /// Rotation and checkpoint settings (policy `[audit]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@
 //! a session whose home (or command line and environment) is unknown is unjudged, and stopped in
 //! enforce mode when `[enforce] unjudged_sessions = "terminate"` (the default).
 
+use crate::core::uid::Uid;
 use serde::Serialize;
 
 use crate::core::effective_session::{EffectiveSession, Layer};
@@ -85,11 +86,6 @@ impl SessionPlan {
     pub fn rule_codes(&self) -> Vec<String> {
         self.rules.iter().map(|r| r.code().to_string()).collect()
     }
-}
-
-/// Whether the policy covers this user's sessions at all (root's never).
-pub fn in_scope(policy: &Policy, user: &str, uid: u32) -> bool {
-    uid != 0 && uid >= policy.scope.min_uid && !policy.scope.exclude_users.iter().any(|u| u == user)
 }
 
 /// Whether the credential came from the environment (judged as `env.credential`).
@@ -237,7 +233,7 @@ pub fn plan_session(policy: &Policy, facts: &SessionFacts, now: jiff::Timestamp)
         env_vars: Vec::new(),
         message: String::new(),
     };
-    if !in_scope(policy, facts.user, facts.uid) {
+    if !policy.scope.covers_session(Uid(facts.uid), facts.user) {
         plan.decision = Decision::OutOfScope;
         return plan;
     }

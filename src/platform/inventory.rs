@@ -15,6 +15,7 @@ use std::sync::Arc;
 use crate::core::home::{AUTH_CAP, AUTH_FILE, CONFIG_FILE, PROFILE_SUFFIX};
 use crate::core::observe::{self, AuthState, CodexHome, ConfigState, Observation};
 use crate::core::policy::Scope;
+use crate::core::uid::Uid;
 use crate::platform::processes::Processes;
 use crate::platform::safefs::{self, Dir, FileRead};
 use crate::platform::users::{UserDb, UserEntry};
@@ -23,14 +24,14 @@ use crate::platform::users::{UserDb, UserEntry};
 /// database's accounts, the `homes` globs, and every `CODEX_HOME` a running process was started
 /// with (a relocated home is only known to the processes that use it). Process homes follow the
 /// same `min_uid` and `exclude_users` as accounts, and must belong to a known account.
-pub fn discover(scope: &Scope, users: &dyn UserDb, processes: &dyn Processes) -> Vec<CodexHome> {
+pub fn discover(scope: &Scope, users: &dyn UserDb, processes: &dyn Processes) -> Discovery {
     discover_with(scope, users, processes.codex_homes())
 }
 
 /// [`discover`] with the process table as last read: for a rediscovery on a file event, which
 /// cannot be about a process (a process starting makes no file event), so it need not pay a
 /// scan of the whole table.
-pub fn rediscover(scope: &Scope, users: &dyn UserDb, processes: &dyn Processes) -> Vec<CodexHome> {
+pub fn rediscover(scope: &Scope, users: &dyn UserDb, processes: &dyn Processes) -> Discovery {
     discover_with(scope, users, processes.codex_homes_cached())
 }
 
@@ -38,7 +39,7 @@ fn discover_with(
     scope: &Scope,
     users: &dyn UserDb,
     process_homes: Vec<(PathBuf, u32)>,
-) -> Vec<CodexHome> {
+) -> Discovery {
     // One user database lookup per owner, not per home (getpwuid_r may read a file or ask LDAP).
     let mut by_uid: HashMap<u32, Option<UserEntry>> = HashMap::new();
     let mut lookup = |uid: u32| {
@@ -85,10 +86,7 @@ fn discover_with(
             }
             let uid = md.uid();
             let user = lookup(uid);
-            if user
-                .as_ref()
-                .is_some_and(|u| scope.exclude_users.contains(&u.name))
-            {
+            if user.as_ref().is_some_and(|u| scope.excludes(&u.name)) {
                 continue;
             }
             homes.insert(
@@ -104,7 +102,7 @@ fn discover_with(
     let mut per_user: HashMap<u32, usize> = HashMap::new();
     let mut capped = std::collections::BTreeSet::new();
     for (path, uid) in process_homes {
-        if uid < scope.min_uid || homes.contains_key(&path) || !plausible_process_home(&path) {
+        if homes.contains_key(&path) || !plausible_process_home(&path) {
             continue;
         }
         // A uid the user database does not know is a container's or a stale one: its
@@ -112,7 +110,7 @@ fn discover_with(
         let Some(user) = lookup(uid) else {
             continue;
         };
-        if scope.exclude_users.contains(&user.name) {
+        if !scope.covers(Uid(uid), &user.name) {
             continue;
         }
         // A process names a path; it is that user's home only if the user owns it. Anything
@@ -137,16 +135,15 @@ fn discover_with(
             },
         );
     }
-    *CAPPED.lock().unwrap_or_else(|e| e.into_inner()) = capped.into_iter().collect();
-    homes.into_values().collect()
+    Discovery {
+        homes: homes.into_values().collect(),
+        capped_users: capped.into_iter().collect(),
+    }
 }
 
 /// An account whose `~/.codex` the scope covers (its home directory may not exist).
 fn account_in_scope(scope: &Scope, u: &UserEntry) -> bool {
-    u.uid >= scope.min_uid
-        && !scope.exclude_users.contains(&u.name)
-        && u.home.is_absolute()
-        && u.home != Path::new("/")
+    scope.covers(Uid(u.uid), &u.name) && u.home.is_absolute() && u.home != Path::new("/")
 }
 
 /// Whether an account's home directory exists (a dangling symlink counts: it is the user's).
@@ -177,13 +174,14 @@ pub fn missing_home_parents(scope: &Scope, users: &dyn UserDb) -> Vec<PathBuf> {
     dirs
 }
 
-/// Users whose processes named more homes than [`MAX_PROCESS_HOMES_PER_USER`] at the last
-/// [`discover`]; their extra homes are not watched.
-static CAPPED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-
-/// The users over the per-user cap at the last discovery (for status and the audit log).
-pub fn capped_users() -> Vec<String> {
-    CAPPED.lock().unwrap_or_else(|e| e.into_inner()).clone()
+/// What one discovery found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Discovery {
+    /// Every Codex home in scope, sorted by path, each once.
+    pub homes: Vec<CodexHome>,
+    /// Users whose processes named more homes than [`MAX_PROCESS_HOMES_PER_USER`]: their extra
+    /// homes are not taken on (for status and the audit log).
+    pub capped_users: Vec<String>,
 }
 
 /// Relocated homes named by one user's running processes that the agent takes on; more are
@@ -556,7 +554,7 @@ mod tests {
             exclude_users: vec!["bob".into()],
             ..Scope::default()
         };
-        let homes = discover(&scope, &users, &NoProcesses);
+        let homes = discover(&scope, &users, &NoProcesses).homes;
         assert_eq!(homes.len(), 1, "{homes:?}");
         assert_eq!(homes[0].path, tmp.path().join("alice/.codex"));
         assert_eq!(homes[0].user.as_deref(), Some("alice"));
@@ -581,7 +579,7 @@ mod tests {
             uid: rustix::process::geteuid().as_raw(),
             home: "/nonexistent".into(),
         }]);
-        let homes = discover(&scope, &users, &NoProcesses);
+        let homes = discover(&scope, &users, &NoProcesses).homes;
         assert_eq!(homes.len(), 1);
         assert_eq!(homes[0].user.as_deref(), Some("me"));
         let watch = glob_watch_dirs(&scope);
@@ -647,7 +645,10 @@ mod tests {
         for n in 0..MAX_PROCESS_HOMES_PER_USER + 8 {
             named.push((dir(&format!("many{n:02}"), 1600), 1600));
         }
-        let homes = discover(&Scope::default(), &users, &Fixed(named));
+        let found = discover(&Scope::default(), &users, &Fixed(named));
+        // The cap is said as a value of this discovery, for this user only.
+        assert_eq!(found.capped_users, vec!["dev".to_string()]);
+        let homes = found.homes;
         let of = |uid: u32| homes.iter().filter(|h| h.uid == Some(uid)).count();
         assert!(homes.iter().any(|h| h.path == job && h.uid == Some(1500)));
         assert!(!homes.iter().any(|h| h.path == devs || h.path == roots));

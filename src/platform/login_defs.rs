@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use crate::core::policy::merge::LoadOutcome;
+use crate::core::uid::Uid;
 
 /// Where Linux keeps `UID_MIN`.
 pub const LOGIN_DEFS: &str = "/etc/login.defs";
@@ -16,11 +17,11 @@ pub const MACOS_FIRST_UID: u32 = 501;
 pub const FALLBACK_FIRST_UID: u32 = 1000;
 
 /// This machine's first regular uid.
-pub fn first_regular_uid() -> u32 {
+pub fn first_regular_uid() -> Uid {
     if cfg!(target_os = "macos") {
-        return MACOS_FIRST_UID;
+        return Uid(MACOS_FIRST_UID);
     }
-    from_login_defs(Path::new(LOGIN_DEFS)).unwrap_or(FALLBACK_FIRST_UID)
+    Uid(from_login_defs(Path::new(LOGIN_DEFS)).unwrap_or(FALLBACK_FIRST_UID))
 }
 
 fn from_login_defs(path: &Path) -> Option<u32> {
@@ -87,6 +88,6 @@ mod tests {
             .min_uid
         };
         assert_eq!(load(""), first_regular_uid());
-        assert_eq!(load("[scope]\nmin_uid = 4242\n"), 4242);
+        assert_eq!(load("[scope]\nmin_uid = 4242\n"), Uid(4242));
     }
 }

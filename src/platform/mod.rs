@@ -5,17 +5,17 @@
 //! checks; [`vault`] and [`audit`] are the two things the agent writes that must survive a crash;
 //! [`inventory`] finds and reads Codex homes; [`users`] and [`processes`] are the machine's user
 //! database and process table behind seams tests can fake; [`watch`] wraps inotify/FSEvents;
-//! [`policy_sources`] reads the policy from disk and [`policy_store`] keeps the last good one.
+//! [`policy_sources`] reads the policy from disk and [`last_good`] keeps the last good one.
 //! Only [`users`] may use `unsafe` (getpwent).
 
 pub mod audit;
 pub mod codex_binary;
 pub mod failpoint;
 pub mod inventory;
+pub mod last_good;
 pub mod lock;
 pub mod login_defs;
 pub mod policy_sources;
-pub mod policy_store;
 pub mod proc_events;
 pub mod processes;
 pub mod requirements;
@@ -23,6 +23,7 @@ pub mod safefs;
 pub mod service;
 pub mod session_files;
 pub mod sessions;
+pub mod signals;
 pub mod state;
 pub mod terminal;
 pub mod users;

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::core::policy::diag::{self, Code, Diagnostic};
 use crate::core::policy::merge::{Entry, LoadOutcome, assemble};
+use crate::core::policy::plist_keys::Problem;
 use crate::core::policy::source::{MAX_POLICY_BYTES, Source};
 use crate::core::policy::{managed_prefs, plist_keys};
 use crate::platform::safefs::{self, Dir, FileRead, Stat};
@@ -314,7 +315,7 @@ fn read_managed_prefs(path: &Path) -> Vec<Entry> {
     };
     let prefs = match managed_prefs::decode(&bytes) {
         Ok(prefs) => prefs,
-        Err((message, help)) => {
+        Err(Problem { message, help }) => {
             diagnostics
                 .push(Diagnostic::error(Code::ManagedPrefs, name.clone(), message).with_help(help));
             return failed(diagnostics);
@@ -338,7 +339,7 @@ fn read_managed_prefs(path: &Path) -> Vec<Entry> {
     }
     if let Some((text, problems)) = prefs.native {
         let source_name = named("native keys");
-        diagnostics.extend(problems.into_iter().map(|(message, help)| {
+        diagnostics.extend(problems.into_iter().map(|Problem { message, help }| {
             Diagnostic::error(Code::ManagedPrefs, source_name.clone(), message).with_help(help)
         }));
         out.push(Entry {

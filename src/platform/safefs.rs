@@ -473,6 +473,15 @@ impl Dir {
         Ok(File::from(fd))
     }
 
+    /// Set the permission bits of the regular file `name` (opened as [`Dir::open_rw`] does: no
+    /// symlink followed, nothing but a regular file), through its descriptor: the file changed is
+    /// the file checked.
+    pub fn set_mode(&self, name: &str, mode: u32) -> io::Result<()> {
+        let file = self.open_rw(name)?;
+        rustix::fs::fchmod(&file, Mode::from_raw_mode(mode as _))?;
+        Ok(())
+    }
+
     /// Remove temp files (`.NAME.tmp.PID`) that a process which is no longer running left behind
     /// (a crash mid-write); they would otherwise keep a full disk full. Returns how many.
     pub fn remove_stale_temps(&self) -> io::Result<usize> {
@@ -635,6 +644,25 @@ pub fn sync_together(fds: &[std::os::fd::BorrowedFd<'_>]) -> io::Result<()> {
 mod tests {
     use super::*;
     use std::os::unix::fs::symlink;
+
+    #[test]
+    fn set_mode_changes_the_file_and_never_a_link_target() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let tmp = tempfile::tempdir().unwrap();
+        let auth = tmp.path().join("auth.json");
+        std::fs::write(&auth, b"{}").unwrap();
+        std::fs::set_permissions(&auth, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let target = tmp.path().join("target");
+        std::fs::write(&target, b"x").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+        symlink(&target, tmp.path().join("link.json")).unwrap();
+        let dir = Dir::open(tmp.path()).unwrap();
+        dir.set_mode("auth.json", 0o600).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&auth), 0o600);
+        assert!(dir.set_mode("link.json", 0o600).is_err());
+        assert_eq!(mode(&target), 0o644);
+    }
 
     #[test]
     fn reads_regular_files_and_refuses_the_rest() {

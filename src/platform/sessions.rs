@@ -454,8 +454,8 @@ pub fn read_home_beneath(
         Ok(None) => ConfigState::Absent,
         Ok(Some(b)) => match observe::config::parse_config(&String::from_utf8_lossy(b)) {
             Ok(config) => ConfigState::Present { config },
-            Err(reason) => ConfigState::Unreadable {
-                reason,
+            Err(e) => ConfigState::Unreadable {
+                reason: e.to_string(),
                 unjudged: false,
             },
         },

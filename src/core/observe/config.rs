@@ -11,6 +11,7 @@
 use toml::{Table, Value};
 
 use super::{CodexConfig, ProviderSetting, UrlSetting};
+use crate::core::policy::diag::line_col;
 use crate::core::policy::{CredentialStore, McpServer};
 
 /// Settings that may appear at the top level and in each `[profiles.NAME]`.
@@ -18,8 +19,32 @@ const URL_KEYS: [&str; 2] = ["openai_base_url", "chatgpt_base_url"];
 const PROVIDER_KEY: &str = "model_provider";
 const STORE_KEY: &str = "cli_auth_credentials_store";
 
+/// Why a config file does not parse: TOML's message (capped, never the source line: a line may
+/// hold a secret) and where, when TOML says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigParseError {
+    /// 1-based line and column.
+    pub at: Option<(usize, usize)>,
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.at {
+            Some((line, col)) => write!(
+                f,
+                "TOML parse error at line {line}, column {col}: {}",
+                self.message
+            ),
+            None => write!(f, "TOML parse error: {}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigParseError {}
+
 /// Parse `$CODEX_HOME/config.toml`.
-pub fn parse_config(text: &str) -> Result<CodexConfig, String> {
+pub fn parse_config(text: &str) -> Result<CodexConfig, ConfigParseError> {
     let table = parse_table(text)?;
     let mut cfg = CodexConfig::default();
     collect(&mut cfg, "", &table);
@@ -28,7 +53,11 @@ pub fn parse_config(text: &str) -> Result<CodexConfig, String> {
 
 /// Add a newer-style profile file, `$CODEX_HOME/NAME.config.toml`, to `cfg`. Its settings are
 /// keyed `NAME.config.toml: KEY`.
-pub fn add_profile_file(cfg: &mut CodexConfig, profile: &str, text: &str) -> Result<(), String> {
+pub fn add_profile_file(
+    cfg: &mut CodexConfig,
+    profile: &str,
+    text: &str,
+) -> Result<(), ConfigParseError> {
     let table = parse_table(text)?;
     collect(cfg, &format!("{profile}.config.toml: "), &table);
     Ok(())
@@ -39,30 +68,18 @@ pub fn redact_url(url: &str) -> String {
     crate::core::redact::url(url)
 }
 
-fn parse_table(text: &str) -> Result<Table, String> {
+fn parse_table(text: &str) -> Result<Table, ConfigParseError> {
     text.parse::<Table>().map_err(|e| {
         // Built from the message and position only: Display would quote the source line.
         let mut msg = e.message().trim().to_string();
         if msg.chars().count() > 200 {
             msg = msg.chars().take(200).collect::<String>() + "…";
         }
-        match e.span().map(|span| line_col(text, span.start)) {
-            Some((line, col)) => format!("TOML parse error at line {line}, column {col}: {msg}"),
-            None => format!("TOML parse error: {msg}"),
+        ConfigParseError {
+            at: e.span().map(|span| line_col(text, span.start)),
+            message: msg,
         }
     })
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let mut end = offset.min(text.len());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let before = &text[..end];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
 }
 
 /// A key segment as TOML would write it: bare if possible, else quoted.
@@ -401,7 +418,7 @@ base_url = "https://router.example/v1"
             )]
         );
         let err = add_profile_file(&mut cfg, "bad", "model_provider = ").unwrap_err();
-        assert!(err.contains("line 1"), "{err}");
+        assert_eq!(err.at.map(|(line, _)| line), Some(1), "{err}");
         assert_eq!(cfg.model_providers.len(), 2, "a bad file adds nothing");
     }
 
@@ -488,7 +505,9 @@ whatever = "yes"
     #[test]
     fn malformed_toml() {
         let text = "model = \"x\"\n[model_providers.r]\nhttp_headers = { Authorization = \"Bearer SECRET\" \nbase_url = 1\n";
-        let err = parse_config(text).unwrap_err();
+        let typed = parse_config(text).unwrap_err();
+        assert_eq!(typed.at, Some((4, 1)));
+        let err = typed.to_string();
         assert!(
             err.starts_with("TOML parse error at line 4, column 1"),
             "{err}"
@@ -504,7 +523,7 @@ whatever = "yes"
             "= 1",
             "model_provider = \"x\" model = \"SECRET\"",
         ] {
-            let err = parse_config(bad).unwrap_err();
+            let err = parse_config(bad).unwrap_err().to_string();
             assert!(err.starts_with("TOML parse error"), "{bad:?}: {err}");
             assert!(!err.contains("SECRET"), "{bad:?}: {err}");
             assert!(!err.contains('\n'), "{bad:?}: {err}");

@@ -1,8 +1,9 @@
 //! `policy explain`: each effective key, its value, the file that set it and what it overrode.
 
+use crate::core::duration::format_duration;
 use crate::core::policy::diag::render_json;
 use crate::core::policy::merge::LoadOutcome;
-use crate::core::policy::schema::{self, EXCEPTION, format_duration};
+use crate::core::policy::schema::{self, EXCEPTION};
 use crate::core::policy::source::Origin;
 use crate::core::policy::{Exception, Policy};
 

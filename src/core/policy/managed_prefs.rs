@@ -7,10 +7,8 @@
 //! it: a key set natively replaces the same key of the base64 TOML (lists replace), exceptions
 //! of both apply. So an admin can ship a base policy as base64 and adjust keys in the console.
 
+use crate::core::policy::plist_keys::{self, MANAGED_PREFS_KEY, Problem};
 use crate::core::policy::source::MAX_POLICY_BYTES;
-
-/// The plist key holding the base64 of the policy TOML, as Codex's own managed config does.
-pub const MANAGED_PREFS_KEY: &str = "policy_toml_base64";
 
 /// What a managed-preferences plist holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,24 +16,24 @@ pub struct ManagedPrefs {
     /// The decoded `policy_toml_base64`.
     pub base64_toml: Option<String>,
     /// The native keys as TOML ([`super::plist_keys::native_to_toml`]) and the values that have
-    /// no TOML form, as `(message, help)`.
-    pub native: Option<(String, Vec<(String, String)>)>,
+    /// no TOML form.
+    pub native: Option<(String, Vec<Problem>)>,
 }
 
-/// The policy inside a managed-preferences plist, or `(message, help)` when it cannot be read,
+/// The policy inside a managed-preferences plist, or the [`Problem`] when it cannot be read,
 /// has no policy at all, or its base64 is broken.
-pub fn decode(bytes: &[u8]) -> Result<ManagedPrefs, (String, String)> {
+pub fn decode(bytes: &[u8]) -> Result<ManagedPrefs, Problem> {
     let value = plist::Value::from_reader(std::io::Cursor::new(bytes))
-        .map_err(|e| (format!("cannot parse the plist: {e}"), help_text()))?;
+        .map_err(|e| Problem::new(format!("cannot parse the plist: {e}"), help_text()))?;
     let Some(dict) = value.as_dictionary() else {
-        return Err(("the plist is not a dictionary".to_string(), help_text()));
+        return Err(Problem::new("the plist is not a dictionary", help_text()));
     };
-    let native = super::plist_keys::native_to_toml(dict);
+    let native = plist_keys::native_to_toml(dict);
     let base64_toml = match dict.get(MANAGED_PREFS_KEY) {
         Some(entry) => Some(decode_entry(entry)?),
         None if native.is_some() => None,
         None => {
-            return Err((
+            return Err(Problem::new(
                 format!("the plist has neither `{MANAGED_PREFS_KEY}` nor policy keys"),
                 help_text(),
             ));
@@ -55,7 +53,7 @@ fn help_text() -> String {
 }
 
 /// The TOML in a `policy_toml_base64` value.
-fn decode_entry(entry: &plist::Value) -> Result<String, (String, String)> {
+fn decode_entry(entry: &plist::Value) -> Result<String, Problem> {
     use base64::Engine as _;
     use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
     const BASE64: GeneralPurpose = GeneralPurpose::new(
@@ -67,7 +65,7 @@ fn decode_entry(entry: &plist::Value) -> Result<String, (String, String)> {
         plist::Value::String(s) => {
             let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect();
             BASE64.decode(compact).map_err(|e| {
-                (
+                Problem::new(
                     format!("`{MANAGED_PREFS_KEY}` is not valid base64: {e}"),
                     help.clone(),
                 )
@@ -76,14 +74,14 @@ fn decode_entry(entry: &plist::Value) -> Result<String, (String, String)> {
         // A <data> value is base64 in the XML already; take its bytes as they are.
         plist::Value::Data(data) => data.clone(),
         _ => {
-            return Err((
+            return Err(Problem::new(
                 format!("`{MANAGED_PREFS_KEY}` is not a string"),
                 help.clone(),
             ));
         }
     };
     if decoded.len() as u64 > MAX_POLICY_BYTES {
-        return Err((
+        return Err(Problem::new(
             format!(
                 "the decoded policy is {} bytes; the limit is 1 MiB",
                 decoded.len()
@@ -92,5 +90,5 @@ fn decode_entry(entry: &plist::Value) -> Result<String, (String, String)> {
         ));
     }
     String::from_utf8(decoded)
-        .map_err(|_| ("the decoded policy is not valid UTF-8".to_string(), help))
+        .map_err(|_| Problem::new("the decoded policy is not valid UTF-8", help))
 }

@@ -173,6 +173,7 @@ pub fn assemble(
     }
 
     let valid = !sources.is_empty() && !diagnostics.iter().any(Diagnostic::is_error);
+    let mut wrong = Vec::new();
     let policy = valid.then(|| {
         let mut policy = Policy {
             name: String::new(),
@@ -187,10 +188,23 @@ pub fn assemble(
             baseline: false,
         };
         for (key, value) in merged.into_values() {
-            key.apply(&mut policy, value);
+            if let Err(e) = key.apply(&mut policy, value) {
+                wrong.push(e);
+            }
         }
         policy
     });
+    // A value its key cannot take is refused with the policy, never dropped from it.
+    let policy = match (wrong.is_empty(), sources.last()) {
+        (true, _) => policy,
+        (false, last) => {
+            let file = last.map(|s| s.name.clone()).unwrap_or_default();
+            for e in wrong {
+                diagnostics.push(Diagnostic::error(Code::Type, file.clone(), e.to_string()));
+            }
+            None
+        }
+    };
     let source_info = sources
         .iter()
         .map(|s| SourceInfo {
@@ -256,3 +270,7 @@ mod tests {
         assert!(up.diagnostics.is_empty(), "{:?}", up.diagnostics);
     }
 }
+
+#[cfg(test)]
+#[path = "merge_tests.rs"]
+mod checker_tests;

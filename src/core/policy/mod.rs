@@ -23,78 +23,87 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// What the agent does with a violation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// Quarantine and record.
-    Enforce,
-    /// Record only.
-    #[default]
-    Monitor,
-}
+use crate::core::uid::Uid;
 
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Enforce => "enforce",
-            Mode::Monitor => "monitor",
+/// An enum of names as policies write them: each variant with its one name, so `ALL`, `as_str`,
+/// `parse` and the serde form cannot disagree (as `codes!` does for diagnostic codes). `parse`
+/// accepts the names of `ALL`, or of another list given as `parse from LIST`.
+macro_rules! names {
+    (@count) => { 0 };
+    (@count $head:ident $($tail:ident)*) => { 1 + names!(@count $($tail)*) };
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $($(#[$vmeta:meta])* $variant:ident => $text:literal,)*
         }
-    }
-}
-
-/// A login method, as policy names it (`allowed_methods`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LoginMethod {
-    Chatgpt,
-    ApiKey,
-    AgentIdentity,
-    AccessToken,
-    BedrockApiKey,
-    Headers,
-}
-
-impl LoginMethod {
-    pub const ALL: [LoginMethod; 6] = [
-        LoginMethod::Chatgpt,
-        LoginMethod::ApiKey,
-        LoginMethod::AgentIdentity,
-        LoginMethod::AccessToken,
-        LoginMethod::BedrockApiKey,
-        LoginMethod::Headers,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LoginMethod::Chatgpt => "chatgpt",
-            LoginMethod::ApiKey => "api-key",
-            LoginMethod::AgentIdentity => "agent-identity",
-            LoginMethod::AccessToken => "access-token",
-            LoginMethod::BedrockApiKey => "bedrock-api-key",
-            LoginMethod::Headers => "headers",
+        $(parse from $parse_from:ident;)?
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)*
         }
-    }
 
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.as_str() == s)
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: [$name; names!(@count $($variant)*)] = [$($name::$variant,)*];
+
+            /// The name policies, records and status use.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
+
+            /// The value a policy names `s`, if it may name it.
+            pub fn parse(s: &str) -> Option<Self> {
+                names!(@list $name $($parse_from)?).into_iter().find(|v| v.as_str() == s)
+            }
+        }
+    };
+    (@list $name:ident) => { $name::ALL };
+    (@list $name:ident $list:ident) => { $name::$list };
+}
+
+names! {
+    /// What the agent does with a violation.
+    #[derive(Default)]
+    pub enum Mode {
+        /// Quarantine and record.
+        Enforce => "enforce",
+        /// Record only.
+        #[default]
+        Monitor => "monitor",
     }
 }
 
-/// The kind of an OpenAI API key, read from its prefix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ApiKeyKind {
-    /// `sk-proj-…`
-    Project,
-    /// `sk-svcacct-…`
-    ServiceAccount,
-    /// `sk-admin-…`
-    Admin,
-    /// any other `sk-…` (legacy user key)
-    User,
-    /// not an `sk-` key at all (a router's key, say). Never allowed by a kinds list.
-    Unknown,
+names! {
+    /// A login method, as policy names it (`allowed_methods`).
+    pub enum LoginMethod {
+        Chatgpt => "chatgpt",
+        ApiKey => "api-key",
+        AgentIdentity => "agent-identity",
+        AccessToken => "access-token",
+        BedrockApiKey => "bedrock-api-key",
+        Headers => "headers",
+    }
+}
+
+names! {
+    /// The kind of an OpenAI API key, read from its prefix.
+    pub enum ApiKeyKind {
+        /// `sk-proj-…`
+        Project => "project",
+        /// `sk-svcacct-…`
+        ServiceAccount => "service-account",
+        /// `sk-admin-…`
+        Admin => "admin",
+        /// any other `sk-…` (legacy user key)
+        User => "user",
+        /// not an `sk-` key at all (a router's key, say). Never allowed by a kinds list.
+        Unknown => "unknown",
+    }
+    parse from NAMEABLE;
 }
 
 impl ApiKeyKind {
@@ -105,20 +114,6 @@ impl ApiKeyKind {
         ApiKeyKind::Admin,
         ApiKeyKind::User,
     ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ApiKeyKind::Project => "project",
-            ApiKeyKind::ServiceAccount => "service-account",
-            ApiKeyKind::Admin => "admin",
-            ApiKeyKind::User => "user",
-            ApiKeyKind::Unknown => "unknown",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::NAMEABLE.into_iter().find(|k| k.as_str() == s)
-    }
 
     /// Classify a key by its prefix. The key itself is never kept.
     pub fn of_key(key: &str) -> Self {
@@ -136,35 +131,13 @@ impl ApiKeyKind {
     }
 }
 
-/// Where Codex keeps credentials (`cli_auth_credentials_store`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CredentialStore {
-    File,
-    Keyring,
-    Auto,
-    Ephemeral,
-}
-
-impl CredentialStore {
-    pub const ALL: [CredentialStore; 4] = [
-        CredentialStore::File,
-        CredentialStore::Keyring,
-        CredentialStore::Auto,
-        CredentialStore::Ephemeral,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CredentialStore::File => "file",
-            CredentialStore::Keyring => "keyring",
-            CredentialStore::Auto => "auto",
-            CredentialStore::Ephemeral => "ephemeral",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
+names! {
+    /// Where Codex keeps credentials (`cli_auth_credentials_store`).
+    pub enum CredentialStore {
+        File => "file",
+        Keyring => "keyring",
+        Auto => "auto",
+        Ephemeral => "ephemeral",
     }
 }
 
@@ -290,7 +263,7 @@ impl Default for EnforceSettings {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scope {
     pub passwd_users: bool,
-    pub min_uid: u32,
+    pub min_uid: Uid,
     pub exclude_users: Vec<String>,
     /// Globs of more Codex homes, e.g. `/srv/ci/*/.codex`.
     pub homes: Vec<String>,
@@ -300,10 +273,33 @@ impl Default for Scope {
     fn default() -> Self {
         Scope {
             passwd_users: true,
-            min_uid: 1000,
+            min_uid: Uid(1000),
             exclude_users: Vec::new(),
             homes: Vec::new(),
         }
+    }
+}
+
+impl Scope {
+    /// Whether the policy covers the account `name` with uid `uid`: the one scope test. Every
+    /// place that decides whether a home or a session is the policy's business asks this (the
+    /// user database's homes and the `CODEX_HOME` of running processes in the inventory, running
+    /// sessions in the agent and in `simulate`); nothing compares `min_uid` or `exclude_users`
+    /// itself. The homes of the `homes` globs are named by the admin one by one, so for them only
+    /// [`Scope::excludes`] applies; a running session is never root's ([`Scope::covers_session`]).
+    pub fn covers(&self, uid: Uid, name: &str) -> bool {
+        uid >= self.min_uid && !self.excludes(name)
+    }
+
+    /// Whether a running session of `uid` (account `name`) is covered: as [`Scope::covers`],
+    /// and root's processes never are, whatever `min_uid` says.
+    pub fn covers_session(&self, uid: Uid, name: &str) -> bool {
+        uid != Uid::ROOT && self.covers(uid, name)
+    }
+
+    /// Whether `[scope] exclude_users` names the account `name`.
+    pub fn excludes(&self, name: &str) -> bool {
+        self.exclude_users.iter().any(|u| u == name)
     }
 }
 
@@ -353,6 +349,146 @@ impl Policy {
             audit: Default::default(),
             exceptions: Vec::new(),
             baseline: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use super::*;
+
+    #[test]
+    fn each_name_reads_back_as_its_value_in_policy_and_serde() {
+        for m in LoginMethod::ALL {
+            assert_eq!(LoginMethod::parse(m.as_str()), Some(m));
+            assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
+        }
+        for s in CredentialStore::ALL {
+            assert_eq!(CredentialStore::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(Mode::parse("enforce"), Some(Mode::Enforce));
+        assert_eq!(Mode::default(), Mode::Monitor);
+        assert_eq!(
+            serde_json::to_value(ApiKeyKind::ServiceAccount).unwrap(),
+            "service-account"
+        );
+        // `unknown` is observed, never named by a policy.
+        assert_eq!(ApiKeyKind::parse("unknown"), None);
+        assert_eq!(ApiKeyKind::parse("admin"), Some(ApiKeyKind::Admin));
+        assert_eq!(LoginMethod::parse("Chatgpt"), None);
+    }
+
+    #[test]
+    fn the_scope_test_covers_regular_accounts_not_excluded_ones() {
+        let scope = Scope {
+            min_uid: Uid(1000),
+            exclude_users: vec!["svc".into()],
+            ..Scope::default()
+        };
+        assert!(scope.covers(Uid(1000), "alice"));
+        assert!(!scope.covers(Uid(999), "daemon"));
+        assert!(!scope.covers(Uid(1001), "svc"));
+        assert!(scope.excludes("svc") && !scope.excludes("alice"));
+        // Root's sessions are never covered, even with min_uid 0; root's home may be.
+        let open = Scope {
+            min_uid: Uid(0),
+            ..Scope::default()
+        };
+        assert!(open.covers(Uid::ROOT, "root"));
+        assert!(!open.covers_session(Uid::ROOT, "root"));
+        assert!(open.covers_session(Uid(1000), "alice"));
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::schema::{KEYS, Kind, Value};
+    use super::*;
+
+    /// Two different values of `kind`.
+    fn samples(kind: Kind) -> [Value; 2] {
+        let strings = |s: &str| Value::Strings(vec![s.to_string()]);
+        match kind {
+            Kind::Text => [Value::Text("a".into()), Value::Text("b".into())],
+            Kind::Mode => [Value::Mode(Mode::Enforce), Value::Mode(Mode::Monitor)],
+            Kind::Bool => [Value::Bool(true), Value::Bool(false)],
+            Kind::Duration => [
+                Value::Duration(Duration::from_secs(1)),
+                Value::Duration(Duration::from_secs(2)),
+            ],
+            Kind::Uid => [Value::Uid(1), Value::Uid(2)],
+            Kind::Methods => [
+                Value::Methods(vec![LoginMethod::Chatgpt]),
+                Value::Methods(vec![LoginMethod::ApiKey]),
+            ],
+            Kind::KeyKinds => [
+                Value::KeyKinds(vec![ApiKeyKind::Project]),
+                Value::KeyKinds(vec![ApiKeyKind::Admin]),
+            ],
+            Kind::Stores => [
+                Value::Stores(vec![CredentialStore::File]),
+                Value::Stores(vec![CredentialStore::Keyring]),
+            ],
+            Kind::Unjudged => [
+                Value::Unjudged(UnjudgedSessions::Terminate),
+                Value::Unjudged(UnjudgedSessions::Record),
+            ],
+            Kind::McpServers => {
+                let server = |name: &str| McpServer {
+                    name: name.into(),
+                    command: None,
+                    url: Some(format!("https://{name}/mcp")),
+                };
+                [
+                    Value::McpServers(vec![server("a.example")]),
+                    Value::McpServers(vec![server("b.example")]),
+                ]
+            }
+            Kind::Features => [
+                Value::Features([("f".to_string(), true)].into()),
+                Value::Features([("f".to_string(), false)].into()),
+            ],
+            _ => [strings("a.example"), strings("b.example")],
+        }
+    }
+
+    fn base() -> Policy {
+        let text = "[policy]\nname = \"n\"\nrevision = \"r\"\nmode = \"monitor\"\n";
+        merge::load_sources(vec![source::Source {
+            name: "p.toml".into(),
+            text: text.into(),
+        }])
+        .policy
+        .expect("a valid policy")
+    }
+
+    /// Every key's setter keeps the value it is given (two different values give two different
+    /// policies), and a value of another kind is refused, not dropped.
+    #[test]
+    fn every_setter_keeps_its_value_and_refuses_another_kind() {
+        for key in KEYS {
+            let [a, b] = samples(key.kind);
+            let (mut pa, mut pb) = (base(), base());
+            key.apply(&mut pa, a.clone()).unwrap();
+            key.apply(&mut pb, b).unwrap();
+            assert_ne!(pa, pb, "{} drops its value", key.path());
+            let wrong = match key.kind {
+                Kind::Bool => Value::Text("x".into()),
+                _ => Value::Bool(true),
+            };
+            let mut p = base();
+            let err = key.apply(&mut p, wrong).unwrap_err();
+            assert_eq!(err.key, key.path());
+            assert_eq!(p, base(), "{} changed on a refused value", key.path());
+            if key.loosenable() {
+                let (mut login, mut config) = (LoginRules::default(), ConfigRules::default());
+                key.apply_rules(&mut login, &mut config, a).unwrap();
+                assert!(
+                    login != LoginRules::default() || config != ConfigRules::default(),
+                    "{} drops an exception's value",
+                    key.path()
+                );
+            }
         }
     }
 }

@@ -16,7 +16,6 @@
 //! `policy_toml_base64` (the base64 form, read separately) are not policy keys.
 
 use crate::core::policy::diag::Diagnostic;
-use crate::core::policy::managed_prefs::MANAGED_PREFS_KEY;
 use crate::core::policy::schema::{EXCEPTION, EXCEPTION_OWN_KEYS, keys_of, loosenable, sections};
 use crate::core::policy::source::Source;
 
@@ -26,8 +25,26 @@ pub const PAYLOAD_PREFIX: &str = "Payload";
 /// The first line of the TOML made from native keys, so a diagnostic's snippet says what it is.
 pub const NATIVE_HEADER: &str = "# the native managed-preferences keys, as TOML";
 
-/// A value with no TOML form (`<data>`, a UID, an integer out of range), as `(message, help)`.
-pub type Problem = (String, String);
+/// What is wrong with a managed-preferences plist or one of its native values (`<data>`, a UID,
+/// an integer out of range): said as an error diagnostic with its help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub message: String,
+    pub help: String,
+}
+
+impl Problem {
+    pub fn new(message: impl Into<String>, help: impl Into<String>) -> Problem {
+        Problem {
+            message: message.into(),
+            help: help.into(),
+        }
+    }
+}
+
+/// The plist key holding the base64 of the policy TOML, as Codex's own managed config does
+/// (read by [`crate::core::policy::managed_prefs`]).
+pub const MANAGED_PREFS_KEY: &str = "policy_toml_base64";
 
 /// Whether a top-level managed-preferences key is a policy key (not bookkeeping, not base64).
 pub fn is_native_key(key: &str) -> bool {
@@ -50,9 +67,9 @@ pub fn native_to_toml(dict: &plist::Dictionary) -> Option<(String, Vec<Problem>)
     let text = match toml::to_string(&table) {
         Ok(text) => text,
         Err(e) => {
-            problems.push((
+            problems.push(Problem::new(
                 format!("the native keys cannot be written as TOML: {e}"),
-                "set each section as a dictionary of its keys".to_string(),
+                "set each section as a dictionary of its keys",
             ));
             String::new()
         }
@@ -68,10 +85,9 @@ fn to_toml(
 ) -> Option<toml::Value> {
     use plist::Value as P;
     let unsupported = |what: &str| {
-        (
+        Problem::new(
             format!("`{path}` is {what}, which no policy key takes"),
-            "policy keys are strings, integers, booleans, dates (`expires`), arrays and dictionaries"
-                .to_string(),
+            "policy keys are strings, integers, booleans, dates (`expires`), arrays and dictionaries",
         )
     };
     Some(match value {
@@ -86,9 +102,9 @@ fn to_toml(
         P::Integer(i) => match i.as_signed() {
             Some(i) => toml::Value::Integer(i),
             None => {
-                problems.push((
+                problems.push(Problem::new(
                     format!("`{path}` is {i}, out of range"),
-                    "give a smaller number".to_string(),
+                    "give a smaller number",
                 ));
                 return None;
             }

@@ -59,7 +59,7 @@ fn wrong_types_and_unknown_keys_name_the_key() {
     // A <data> value has no TOML form: reported with its path, left out.
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(
-        problems[0].0.contains("`scope.homes[0]` is <data>"),
+        problems[0].message.contains("`scope.homes[0]` is <data>"),
         "{problems:?}"
     );
     let mut outcome = load("managed preferences (bad)", &text);

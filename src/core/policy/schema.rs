@@ -14,6 +14,7 @@ use crate::core::policy::{
     APPROVAL_POLICIES, ApiKeyKind, ConfigRules, CredentialStore, LoginMethod, LoginRules,
     McpServer, Mode, Policy, SANDBOX_MODES, UnjudgedSessions, WEB_SEARCH_MODES,
 };
+use crate::core::uid::Uid;
 
 /// How a key's value is checked, and which [`Value`] it becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +66,36 @@ impl Kind {
         }
     }
 
+    /// Whether `value` is of this kind: the one mapping from kinds to the values they become.
+    pub fn accepts(self, value: &Value) -> bool {
+        match value {
+            Value::Text(_) => self == Kind::Text,
+            Value::Mode(_) => self == Kind::Mode,
+            Value::Unjudged(_) => self == Kind::Unjudged,
+            Value::Bool(_) => self == Kind::Bool,
+            Value::Duration(_) => self == Kind::Duration,
+            Value::Uid(_) => self == Kind::Uid,
+            Value::Methods(_) => self == Kind::Methods,
+            Value::KeyKinds(_) => self == Kind::KeyKinds,
+            Value::Stores(_) => self == Kind::Stores,
+            Value::Strings(_) => matches!(
+                self,
+                Kind::Names
+                    | Kind::Workspaces
+                    | Kind::Plans
+                    | Kind::Domains
+                    | Kind::Fingerprints
+                    | Kind::BaseUrls
+                    | Kind::Homes
+                    | Kind::SandboxModes
+                    | Kind::ApprovalPolicies
+                    | Kind::WebSearchModes
+            ),
+            Value::McpServers(_) => self == Kind::McpServers,
+            Value::Features(_) => self == Kind::Features,
+        }
+    }
+
     /// Whether the value is a TOML array.
     pub fn is_list(self) -> bool {
         !matches!(
@@ -109,6 +140,29 @@ pub enum Value {
     Features(BTreeMap<String, bool>),
 }
 
+/// A value handed to a key of another kind: refused as a typed failure, never dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrongKind {
+    /// `section.name` of the key.
+    pub key: String,
+    pub kind: Kind,
+    pub value: Value,
+}
+
+impl std::fmt::Display for WrongKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` takes {} ({:?}), not this value",
+            self.key,
+            self.kind.toml_type(),
+            self.kind
+        )
+    }
+}
+
+impl std::error::Error for WrongKind {}
+
 /// Where a checked value goes. `[login]` and `[config]` keys set rules, which an
 /// `[[exception]]` may widen; the others set the policy itself.
 #[derive(Clone, Copy)]
@@ -151,22 +205,45 @@ impl Key {
         matches!(self.target, Target::Login(_) | Target::Config(_))
     }
 
-    /// Put `value` into the policy.
-    pub fn apply(&self, policy: &mut Policy, value: Value) {
+    /// `value`, if it is of this key's kind (the setters take only their kind's value).
+    fn checked(&self, value: Value) -> Result<Value, WrongKind> {
+        if self.kind.accepts(&value) {
+            Ok(value)
+        } else {
+            Err(WrongKind {
+                key: self.path(),
+                kind: self.kind,
+                value,
+            })
+        }
+    }
+
+    /// Put `value` into the policy; a value of another kind is a [`WrongKind`].
+    pub fn apply(&self, policy: &mut Policy, value: Value) -> Result<(), WrongKind> {
+        let value = self.checked(value)?;
         match self.target {
             Target::Policy(set) => set(policy, value),
             Target::Login(set) => set(&mut policy.login, value),
             Target::Config(set) => set(&mut policy.config, value),
         }
+        Ok(())
     }
 
-    /// Put `value` into an exception's rules (only for [`Key::loosenable`] keys).
-    pub fn apply_rules(&self, login: &mut LoginRules, config: &mut ConfigRules, value: Value) {
+    /// Put `value` into an exception's rules (only for [`Key::loosenable`] keys; the others
+    /// change nothing); a value of another kind is a [`WrongKind`].
+    pub fn apply_rules(
+        &self,
+        login: &mut LoginRules,
+        config: &mut ConfigRules,
+        value: Value,
+    ) -> Result<(), WrongKind> {
+        let value = self.checked(value)?;
         match self.target {
             Target::Login(set) => set(login, value),
             Target::Config(set) => set(config, value),
             Target::Policy(_) => {}
         }
+        Ok(())
     }
 }
 
@@ -489,7 +566,7 @@ pub const KEYS: &[Key] = &[
         doc: "The lowest uid whose home is covered.",
         target: Target::Policy(|p, v| {
             if let Value::Uid(v) = v {
-                p.scope.min_uid = v
+                p.scope.min_uid = Uid(v)
             }
         }),
     },
@@ -597,36 +674,6 @@ pub fn section_headers() -> impl Iterator<Item = String> + Clone {
 /// The section a key belongs to, for "put it under [login]" hints.
 pub fn home_section(name: &str) -> Option<&'static str> {
     KEYS.iter().find(|k| k.name == name).map(|k| k.section)
-}
-
-/// `"500ms"`, `"5s"`, `"2m"`, `"1h"`: a whole number and a unit.
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    let split = s.find(|c: char| !c.is_ascii_digit())?;
-    let (number, unit) = s.split_at(split);
-    let number: u64 = number.parse().ok()?;
-    let millis_per_unit = match unit {
-        "ms" => 1,
-        "s" => 1_000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        _ => return None,
-    };
-    Some(Duration::from_millis(number.checked_mul(millis_per_unit)?))
-}
-
-/// The inverse of [`parse_duration`], in the largest unit that is exact.
-pub fn format_duration(duration: Duration) -> String {
-    let millis = duration.as_millis();
-    if !duration.subsec_nanos().is_multiple_of(1_000_000) {
-        return format!("{}ns", duration.as_nanos());
-    }
-    match millis {
-        0 => "0s".to_string(),
-        m if m.is_multiple_of(3_600_000) => format!("{}h", m / 3_600_000),
-        m if m.is_multiple_of(60_000) => format!("{}m", m / 60_000),
-        m if m.is_multiple_of(1_000) => format!("{}s", m / 1_000),
-        m => format!("{m}ms"),
-    }
 }
 
 /// Keys whose default is the machine's, filled in when policy is read from disk

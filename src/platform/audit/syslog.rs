@@ -70,7 +70,7 @@ impl Syslog {
     pub fn new(target: Target) -> Syslog {
         Syslog {
             target,
-            host: crate::platform::audit::hostname(),
+            host: crate::platform::audit::record::hostname(),
         }
     }
 

@@ -12,9 +12,9 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::platform::audit::GENESIS;
 use crate::platform::audit::chain::{Anchor, LineCheck, PublicKey};
 use crate::platform::audit::files::{self as audit_files, LogFile};
+use crate::platform::audit::record::GENESIS;
 
 /// The kinds of break `audit verify` names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -570,17 +570,30 @@ mod tests {
         }
     }
 
+    /// An unsigned record chained after `prev` the way logs were written before keying: the
+    /// SHA-256 of the record's JSON text (sorted keys), appended as its last member.
+    fn unsigned_record(seq: u64, prev_hash: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let unhashed = serde_json::json!({
+            "event": "restored", "host": "vm", "mode": "enforce", "policy_revision": "r1",
+            "prev_hash": prev_hash, "seq": seq, "time": "2026-12-03T19:30:00.000000Z",
+        })
+        .to_string();
+        let hash = crate::core::digest::hex(&Sha256::digest(unhashed.as_bytes()));
+        format!(
+            "{},\"hash\":\"{hash}\"}}\n",
+            &unhashed[..unhashed.len() - 1]
+        )
+    }
+
     #[test]
     fn an_unkeyed_log_is_continued_by_signed_records_and_still_verifies() {
+        // A log written before keying, by the unkeyed writer of that time.
+        let old = include_str!("../../../tests/fixtures/audit/unkeyed.jsonl");
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("audit.jsonl");
         let state = dir.path().join("state");
-        let legacy = AuditLog::open(&log).unwrap();
-        for _ in 0..3 {
-            legacy
-                .append(Event::Violation, &stamp(), Fields::default())
-                .unwrap();
-        }
+        std::fs::write(&log, old).unwrap();
         let keyed = AuditLog::open_keyed(&log, &state, None).unwrap();
         assert_eq!(
             keyed
@@ -604,16 +617,16 @@ mod tests {
         assert!(report.intact(), "{:?}", report.findings);
         assert_eq!(report.legacy_records, 3);
         let text = std::fs::read_to_string(&log).unwrap();
-        assert!(
-            text.lines()
-                .nth(3)
-                .unwrap()
-                .contains("\"keying_started\":true")
+        let fourth: serde_json::Value = serde_json::from_str(text.lines().nth(3).unwrap()).unwrap();
+        assert_eq!(fourth["keying_started"], true);
+        assert_eq!(
+            fourth["prev_hash"], "9f8b37241a12ca482b26f0a60a3c33ea6ffb92a5b71ab5f941f25695c145db49",
+            "the first signed record continues the old chain"
         );
         // Unsigned records after signed ones are anyone's: forged.
-        legacy
-            .append(Event::Restored, &stamp(), Fields::default())
-            .unwrap();
+        let last_hash = fourth["hash"].as_str().unwrap().to_string();
+        let mut file = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+        std::io::Write::write_all(&mut file, unsigned_record(5, &last_hash).as_bytes()).unwrap();
         let report = verify(&log, &trust).unwrap();
         assert_eq!(report.findings[0].kind, Kind::Forged);
     }

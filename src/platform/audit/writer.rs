@@ -25,8 +25,8 @@ use serde_json::{Map, Value};
 use crate::core::audit_settings::AuditSettings;
 use crate::platform::audit::chain::{self as audit_chain, Anchor, Keys, LineCheck, PublicKey};
 use crate::platform::audit::files as audit_files;
+use crate::platform::audit::record::{Event, Fields, GENESIS, Stamp};
 use crate::platform::audit::syslog::Syslog;
-use crate::platform::audit::{Event, Fields, GENESIS, Stamp};
 use crate::platform::safefs::{self, Dir};
 use std::os::fd::AsFd;
 
@@ -510,7 +510,9 @@ fn ensure_dir(path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn open_log(path: &Path) -> std::io::Result<File> {
+/// Open (creating it root-only if needed) the log at `path` for appending, never through a
+/// symlink.
+pub fn open_log(path: &Path) -> std::io::Result<File> {
     OpenOptions::new()
         .read(true)
         .append(true)

@@ -90,8 +90,10 @@ impl Checker<'_> {
                 (_, Some(key)) => {
                     loosens = true;
                     if let Some(v) = self.check_value(key.name, key.kind, value, Context::Exception)
+                        && let Err(e) = key.apply_rules(&mut login, &mut config, v)
                     {
-                        key.apply_rules(&mut login, &mut config, v);
+                        let diag = self.error(Code::Type, value.span(), e.to_string());
+                        self.report(diag);
                     }
                 }
                 (_, None) => {

@@ -7,8 +7,9 @@ use toml::Spanned;
 use toml::de::DeValue;
 
 use super::{Checker, Context, join, suggest};
+use crate::core::duration::parse_duration;
 use crate::core::policy::diag::Code;
-use crate::core::policy::schema::{KNOWN_PLANS, Kind, Value, parse_duration};
+use crate::core::policy::schema::{KNOWN_PLANS, Kind, Value};
 use crate::core::policy::{
     APPROVAL_POLICIES, ApiKeyKind, CredentialStore, LoginMethod, Mode, SANDBOX_MODES,
     UnjudgedSessions, WEB_SEARCH_MODES,

@@ -6,6 +6,8 @@
 //! then judged unreadable. A full reconcile scan runs periodically as a backstop, and at once
 //! whenever the watcher reports lost events.
 
+pub mod session_guard;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -16,13 +18,13 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 use std::borrow::Cow;
 
-use crate::app::enforcer::Enforcer;
-use crate::app::engine::PolicyChange;
-use crate::app::report::HomeReport;
-use crate::app::session_guard::SessionGuard;
-use crate::app::settings::Settings;
+use crate::app::agent::session_guard::SessionGuard;
+use crate::app::cli::settings::Settings;
+use crate::app::engine::enforcer::Enforcer;
+use crate::app::engine::judge::PolicyChange;
+use crate::app::engine::report::HomeReport;
+use crate::app::status::writer::StatusWriter;
 use crate::app::status::{AgentInternals, HomeStatus, QuarantineNote, Status};
-use crate::app::status_writer::StatusWriter;
 use crate::core::home;
 use crate::core::observe::CodexHome;
 use crate::platform::audit::{Event, Fields};
@@ -136,7 +138,7 @@ pub fn run(settings: Settings) -> Result<()> {
         Fields::default()
             .with("pid", std::process::id())
             .with("version", env!("CARGO_PKG_VERSION"))
-            .with("policy_origin", agent.enforcer.engine().active().origin)
+            .with("policy_origin", agent.enforcer.judge().active().origin)
             .with("policy_dir", &agent.enforcer.settings().policy_dir),
     );
     tracing::info!(
@@ -149,7 +151,7 @@ pub fn run(settings: Settings) -> Result<()> {
     service::ready(&format!(
         "watching {} Codex homes, policy {}",
         agent.homes.len(),
-        agent.enforcer.engine().policy().revision
+        agent.enforcer.judge().policy().revision
     ));
     // The watchdog is pinged from this loop: if it stops turning, systemd restarts the agent.
     let watchdog = service::watchdog_interval();
@@ -279,6 +281,7 @@ impl Agent {
         let now: BTreeSet<PathBuf> = self
             .enforcer
             .rediscover()
+            .homes
             .into_iter()
             .map(|h| h.path)
             .collect();
@@ -291,7 +294,7 @@ impl Agent {
             self.full_scan();
         } else {
             // An account whose home directory is still to be made: watch where it will appear.
-            self.missing_home_parents = self.enforcer.engine().missing_home_parents();
+            self.missing_home_parents = self.enforcer.judge().missing_home_parents();
             self.refresh_watches();
         }
     }
@@ -300,11 +303,14 @@ impl Agent {
     fn full_scan(&mut self) {
         self.enforcer.flush_backlog();
         self.enforcer.checkpoint_if_due();
-        let homes = self.enforcer.discover();
+        let inventory::Discovery {
+            homes,
+            capped_users,
+        } = self.enforcer.discover();
         // Said once: on the first scan, or when the last home leaves the scope.
         let first_scan = self.last_full_scan.is_empty();
         if homes.is_empty() && (first_scan || !self.homes.is_empty()) {
-            tracing::warn!("{}", crate::app::health::ZERO_HOMES);
+            tracing::warn!("{}", crate::app::status::health::ZERO_HOMES);
         }
         self.enforcer.recover();
         let fresh: HashMap<PathBuf, CodexHome> =
@@ -322,11 +328,11 @@ impl Agent {
         for home in &homes {
             self.judge_in(&mut pass, home, Instant::now());
         }
-        self.missing_home_parents = self.enforcer.engine().missing_home_parents();
+        self.missing_home_parents = self.enforcer.judge().missing_home_parents();
         pass.end();
         self.pass = pass;
         self.refresh_watches();
-        self.note_capped_users();
+        self.note_capped_users(capped_users);
         self.sessions
             .tick(&mut self.enforcer, &self.violating, true);
         self.last_full_scan = jiff::Timestamp::now().to_string();
@@ -336,8 +342,7 @@ impl Agent {
 
     /// Users whose processes name more Codex homes than the agent takes on: recorded once per
     /// change, and said in status beside any watch problem.
-    fn note_capped_users(&mut self) {
-        let capped = inventory::capped_users();
+    fn note_capped_users(&mut self, capped: Vec<String>) {
         if capped.is_empty() {
             return;
         }
@@ -375,7 +380,7 @@ impl Agent {
             dirs.insert(dir.to_path_buf());
         }
         // The user database's directories: an account added is covered at once.
-        for file in self.enforcer.engine().user_db_files() {
+        for file in self.enforcer.judge().user_db_files() {
             if let Some(parent) = file.parent().filter(|p| p.is_dir()) {
                 dirs.insert(parent.to_path_buf());
             }
@@ -396,7 +401,7 @@ impl Agent {
                 dirs.insert(parent.to_path_buf());
             }
         }
-        for dir in inventory::glob_watch_dirs(&self.enforcer.engine().policy().scope) {
+        for dir in inventory::glob_watch_dirs(&self.enforcer.judge().policy().scope) {
             self.discovery_dirs.insert(dir.clone());
             dirs.insert(dir);
         }
@@ -438,7 +443,7 @@ impl Agent {
         let now = Instant::now();
         let mut rediscover = false;
         let mut to_judge = BTreeSet::new();
-        let user_db = self.enforcer.engine().user_db_files();
+        let user_db = self.enforcer.judge().user_db_files();
         for path in paths {
             // An event on a watched directory itself: it may have been deleted or replaced, and
             // its watch then follows the old inode. Watch whatever has the path now.
@@ -479,7 +484,7 @@ impl Agent {
             }
         }
         if rediscover {
-            let homes = self.enforcer.rediscover();
+            let homes = self.enforcer.rediscover().homes;
             for home in homes {
                 if !self.homes.contains_key(&home.path) {
                     to_judge.insert(home.path.clone());
@@ -530,7 +535,7 @@ impl Agent {
         self.settling.remove(&home.path);
         let report = self
             .enforcer
-            .judge_through(reading.observation, reading.dir.as_deref());
+            .enforce_through(reading.observation, reading.dir.as_deref());
         if let Some(vault_id) = report
             .actions
             .iter()
@@ -582,13 +587,13 @@ impl Agent {
     }
 
     /// Hand the writer the snapshot's header (policy, scan time, watches); it writes what
-    /// changed within [`crate::app::status_writer::COALESCE`].
+    /// changed within [`crate::app::status::writer::COALESCE`].
     fn write_status(&mut self) {
         let day_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24);
         while self.violations_seen.front().is_some_and(|t| *t < day_ago) {
             self.violations_seen.pop_front();
         }
-        let engine = self.enforcer.engine();
+        let engine = self.enforcer.judge();
         let policy = engine.policy();
         self.status.header(Status {
             agent: Some(AgentInternals {

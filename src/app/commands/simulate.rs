@@ -2,7 +2,7 @@
 //!
 //! `simulate --policy-dir NEW` judges every home in the new policy's scope with the new policy and
 //! says what enforcing it would do now (quarantine, fix permissions, record), next to what the
-//! policy the agent runs today says about the same home. It uses a read-only [`Engine`] and no
+//! policy the agent runs today says about the same home. It uses a read-only [`Judge`] and no
 //! enforcer: it opens no audit log, vault or state file for writing, so it changes nothing on the
 //! machine.
 //!
@@ -15,18 +15,19 @@ use std::path::Path;
 use anyhow::{Result, bail};
 use serde_json::json;
 
-use crate::app::engine::Engine;
-use crate::app::exit::{ERROR, FINDINGS, OK};
-use crate::app::report::HomeReport;
-use crate::app::report::describe;
-use crate::app::settings::Settings;
+use crate::app::cli::exit::{ERROR, FINDINGS, OK};
+use crate::app::cli::settings::Settings;
+use crate::app::engine::judge::Judge;
+use crate::app::engine::report::HomeReport;
+use crate::app::engine::report::describe;
 use crate::core::evaluate;
 use crate::core::plan::Action;
 use crate::core::policy::diag;
 use crate::core::rule_check;
 use crate::core::session_plan::{self, Decision, HomeFacts, SessionFacts};
+use crate::core::uid::Uid;
+use crate::platform::last_good;
 use crate::platform::policy_sources;
-use crate::platform::policy_store;
 use crate::platform::session_files;
 use crate::platform::sessions::{self, HomeAccess};
 
@@ -69,11 +70,11 @@ pub fn simulate(settings: &Settings, json: bool) -> Result<u8> {
         return Ok(ERROR);
     };
     // Today's policy: what the agent last loaded, read from the state dir (never written).
-    let today = policy_store::load(&settings.state_dir).ok().flatten();
-    let mut new = Engine::new(settings.clone())?;
+    let today = last_good::load(&settings.state_dir).ok().flatten();
+    let mut new = Judge::new(settings.clone())?;
     new.use_policy(policy);
-    let mut current = today.map(|stored| -> Result<Engine> {
-        let mut engine = Engine::new(settings.clone())?;
+    let mut current = today.map(|stored| -> Result<Judge> {
+        let mut engine = Judge::new(settings.clone())?;
         engine.use_policy(stored.policy);
         Ok(engine)
     });
@@ -82,7 +83,7 @@ pub fn simulate(settings: &Settings, json: bool) -> Result<u8> {
         None => None,
     };
     let mut rows = Vec::new();
-    for home in new.discover() {
+    for home in new.discover().homes {
         let obs = new.observe_settled(&home);
         let report = new.judge(&obs);
         let today = current.as_ref().map(|engine| engine.judge(&obs));
@@ -164,9 +165,9 @@ pub fn simulate(settings: &Settings, json: bool) -> Result<u8> {
                 out,
                 "STOP session pid {} ({}, {}): {}",
                 s.pid,
-                crate::app::term::esc(&s.user),
-                crate::app::term::esc_path(&s.codex_home),
-                crate::app::term::esc(s.rules.join(", "))
+                crate::app::cli::term::esc(&s.user),
+                crate::app::cli::term::esc_path(&s.codex_home),
+                crate::app::cli::term::esc(s.rules.join(", "))
             )?;
         }
         writeln!(
@@ -177,7 +178,7 @@ pub fn simulate(settings: &Settings, json: bool) -> Result<u8> {
             sessions.len()
         )?;
         if rows.is_empty() {
-            writeln!(out, "warning: {}", crate::app::health::ZERO_HOMES)?;
+            writeln!(out, "warning: {}", crate::app::status::health::ZERO_HOMES)?;
         }
     }
     Ok(if violations > 0 { FINDINGS } else { OK })
@@ -197,7 +198,7 @@ struct WouldStop {
 /// config layers read as its user, environment, env file), with its home's verdict under the new
 /// policy. Reads /proc and the sessions' files; signals nothing. Without `terminate`, nothing
 /// would be stopped.
-fn sessions_stopped(new: &Engine, rows: &[(HomeReport, Option<HomeReport>)]) -> Vec<WouldStop> {
+fn sessions_stopped(new: &Judge, rows: &[(HomeReport, Option<HomeReport>)]) -> Vec<WouldStop> {
     let policy = new.policy();
     let users = new.users();
     let mut out = Vec::new();
@@ -205,7 +206,7 @@ fn sessions_stopped(new: &Engine, rows: &[(HomeReport, Option<HomeReport>)]) -> 
         let Some(user) = users.by_uid(session.uid) else {
             continue;
         };
-        if !session_plan::in_scope(policy, &user.name, session.uid) {
+        if !policy.scope.covers_session(Uid(session.uid), &user.name) {
             continue;
         }
         let path = match &session.access {
@@ -255,10 +256,11 @@ pub fn check_one(
     home: Option<&Path>,
     json: bool,
 ) -> Result<u8> {
-    let mut engine = Engine::new(settings.clone())?;
+    let mut engine = Judge::new(settings.clone())?;
     engine.load_policy(true);
     let wanted: Vec<_> = engine
         .discover()
+        .homes
         .into_iter()
         .filter(|h| user.is_none_or(|u| h.user.as_deref() == Some(u)))
         .filter(|h| home.is_none_or(|p| same_path(p, &h.path)))

@@ -1,9 +1,9 @@
-//! The engine: one place that turns a Codex home into a judged outcome.
+//! The judge: one place that turns a Codex home into a judged outcome.
 //!
-//! An [`Engine`] reads and judges but never writes: plain `check` and everything that only looks
-//! use it. An `Enforcer` (in `enforcer.rs`) owns an engine plus the audit log and
-//! the vault, and acts on what the engine judged. The engine holds the active policy (admin, last
-//! good, or the built-in baseline); it reads homes through [`crate::platform::inventory`], judges
+//! A [`Judge`] reads and judges but never writes: plain `check` and everything that only looks
+//! use it. An `Enforcer` (in `enforcer.rs`) owns a judge plus the audit log and the vault, and
+//! acts on what the judge decided. The judge holds the active policy (admin, last good, or the
+//! built-in baseline); it reads homes through [`crate::platform::inventory`], judges
 //! with [`crate::core::evaluate`] and plans with [`crate::core::plan`].
 
 use std::time::{Duration, Instant};
@@ -12,9 +12,9 @@ use anyhow::Result;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::app::policy_state::{PolicyState, Rejection};
-use crate::app::report::HomeReport;
-use crate::app::settings::Settings;
+use crate::app::cli::settings::Settings;
+use crate::app::engine::policy_state::{PolicyState, Rejection};
+use crate::app::engine::report::HomeReport;
 use crate::core::evaluate;
 use crate::core::observe::{AuthState, CodexHome, Observation};
 use crate::core::plan;
@@ -23,8 +23,8 @@ use crate::core::policy::diag;
 use crate::core::policy::merge::LoadOutcome;
 use crate::platform::audit::{Event, Fields};
 use crate::platform::inventory;
+use crate::platform::last_good::{self as store, StoredSource};
 use crate::platform::policy_sources;
-use crate::platform::policy_store::{self as store, StoredSource};
 use crate::platform::processes::{Processes, SystemProcesses};
 use crate::platform::users::{PasswdFile, SystemUsers, UserDb};
 
@@ -62,7 +62,7 @@ pub enum PolicyChange {
     Rejected,
 }
 
-/// A policy (re)load as the engine decided it: the change, and what an enforcer records and
+/// A policy (re)load as the judge decided it: the change, and what an enforcer records and
 /// persists about it.
 #[derive(Debug)]
 pub struct PolicyLoad {
@@ -73,7 +73,7 @@ pub struct PolicyLoad {
     pub save: bool,
 }
 
-pub struct Engine {
+pub struct Judge {
     settings: Settings,
     users: Box<dyn UserDb>,
     processes: Box<dyn Processes>,
@@ -85,15 +85,15 @@ pub struct Engine {
     rejection: Option<Rejection>,
 }
 
-impl Engine {
-    /// An engine over the machine's (or `--passwd-file`'s) users and processes, running the
-    /// baseline until [`Engine::load_policy`].
-    pub fn new(settings: Settings) -> Result<Engine> {
+impl Judge {
+    /// A judge over the machine's (or `--passwd-file`'s) users and processes, running the
+    /// baseline until [`Judge::load_policy`].
+    pub fn new(settings: Settings) -> Result<Judge> {
         let users: Box<dyn UserDb> = match &settings.passwd_file {
             Some(path) => Box::new(PasswdFile::load(path)?),
             None => Box::new(SystemUsers),
         };
-        Ok(Engine {
+        Ok(Judge {
             settings,
             users,
             processes: Box::new(SystemProcesses::default()),
@@ -112,7 +112,7 @@ impl Engine {
         &self.settings
     }
 
-    /// The user database the engine reads (the system's, or `--passwd-file`).
+    /// The user database the judge reads (the system's, or `--passwd-file`).
     pub fn users(&self) -> &dyn UserDb {
         self.users.as_ref()
     }
@@ -322,7 +322,7 @@ impl Engine {
     }
 
     /// Every Codex home in scope now.
-    pub fn discover(&self) -> Vec<CodexHome> {
+    pub fn discover(&self) -> inventory::Discovery {
         inventory::discover(
             &self.active.policy.scope,
             self.users.as_ref(),
@@ -332,7 +332,7 @@ impl Engine {
 
     /// Every Codex home in scope now, with the process table as last read (see
     /// [`inventory::rediscover`]): for the agent's rediscovery on a file event.
-    pub fn rediscover(&self) -> Vec<CodexHome> {
+    pub fn rediscover(&self) -> inventory::Discovery {
         inventory::rediscover(
             &self.active.policy.scope,
             self.users.as_ref(),
@@ -352,7 +352,7 @@ impl Engine {
         self.observe_settled_in(&mut inventory::Pass::default(), home)
     }
 
-    /// [`Engine::observe_settled`] as part of a pass over many homes.
+    /// [`Judge::observe_settled`] as part of a pass over many homes.
     pub fn observe_settled_in(&self, pass: &mut inventory::Pass, home: &CodexHome) -> Observation {
         let deadline = Instant::now() + self.settings.settle;
         loop {
@@ -394,6 +394,7 @@ impl Engine {
     pub fn scan(&self) -> Vec<HomeReport> {
         let mut pass = inventory::Pass::default();
         self.discover()
+            .homes
             .iter()
             .map(|home| self.judge(&self.observe_settled_in(&mut pass, home)))
             .collect()

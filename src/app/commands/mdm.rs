@@ -9,8 +9,8 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::app::cli::MdmFormat;
-use crate::app::exit::{FINDINGS, OK};
-use crate::app::settings::Settings;
+use crate::app::cli::exit::{FINDINGS, OK};
+use crate::app::cli::settings::Settings;
 use crate::core::policy::mdm;
 use crate::core::policy::plist_keys::native_keys;
 use crate::platform::policy_sources;

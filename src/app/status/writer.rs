@@ -281,7 +281,7 @@ impl Writer {
             .agent
             .as_ref()
             .map_or_else(std::process::id, |a| a.pid);
-        crate::app::fleet::write(&dir, &facts, &admin.version, pid)?;
+        crate::app::status::fleet::write(&dir, &facts, &admin.version, pid)?;
         let mut view = admin.user_header();
         view.updated_at = now.to_string();
         let dirty: Vec<u32> = if self.all_users_dirty {

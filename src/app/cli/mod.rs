@@ -1,11 +1,17 @@
 //! Command-line arguments, resolved into [`Settings`] in one place.
 
+pub mod assets;
+pub mod exit;
+pub mod oplog;
+pub mod settings;
+pub mod term;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
-use crate::app::settings::{self, Settings};
+use crate::app::cli::settings::Settings;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -133,7 +139,7 @@ pub enum Command {
     /// Review the audit log (filters, formats, --follow), or `audit verify` it.
     ///
     /// Exit: 0 done (verify: intact); 1 verify found the chain broken; 2 the log cannot be read.
-    Audit(crate::app::audit_review::AuditArgs),
+    Audit(crate::app::commands::audit_review::AuditArgs),
     /// Agent health, policy state and the last verdict of each home (yours, as a user).
     ///
     /// Exit: 0 healthy and compliant; 1 violations present; 2 unhealthy (agent not running,
@@ -232,7 +238,7 @@ impl PathArgs {
     }
 }
 
-pub use crate::app::exit::USAGE;
+pub use exit::USAGE;
 
 /// The command line as clap sees it, with the global options listed once, in the top-level help
 /// (they are hidden in each subcommand's help, which points here instead).

@@ -11,7 +11,7 @@
 use anyhow::Result;
 use serde_json::{Map, Value};
 
-use crate::app::health::{self, Facts};
+use crate::app::status::health::{self, Facts};
 use crate::platform::lock::Liveness;
 use crate::platform::safefs::Dir;
 use crate::platform::state::FLEET_FILE;
@@ -70,7 +70,7 @@ pub fn write(dir: &Dir, facts: &Facts<'_>, version: &str, pid: u32) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::policy_state::PolicyState;
+    use crate::app::engine::policy_state::PolicyState;
 
     #[test]
     fn the_fleet_file_is_flat_and_names_no_home() {

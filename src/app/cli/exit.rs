@@ -11,3 +11,12 @@ pub const ERROR: u8 = 2;
 /// A usage error (a mistyped flag, a missing argument, a time that does not parse): `EX_USAGE`
 /// of sysexits(3), so scripts can tell it from a runtime failure (2).
 pub const USAGE: u8 = 64;
+
+/// Whether `e` is a write to a closed pipe (`codex-warden audit | head`): the reader has what it
+/// wanted, so the command ends quietly with success rather than an error.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -14,7 +14,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::app::policy_state::PolicyState;
+use crate::app::engine::policy_state::PolicyState;
 use crate::platform::lock::Liveness;
 
 /// What health is judged from: the parts of a status snapshot that matter (the snapshot makes

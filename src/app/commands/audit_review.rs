@@ -9,8 +9,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::Value;
 
-use crate::app::exit::{FINDINGS, OK};
-use crate::app::settings::Settings;
+use crate::app::cli::exit::{FINDINGS, OK, is_broken_pipe};
+use crate::app::cli::settings::Settings;
 use crate::platform::audit::chain::{self as audit_chain, PublicKey};
 use crate::platform::audit::files as audit_files;
 use crate::platform::audit::verify::{self as audit_verify, Trust};
@@ -91,13 +91,6 @@ pub fn run(settings: &Settings, args: AuditArgs) -> Result<u8> {
             other => other,
         },
     }
-}
-
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
-    })
 }
 
 fn is_denied(e: &anyhow::Error) -> bool {
@@ -314,7 +307,7 @@ fn review(settings: &Settings, args: &ReviewArgs) -> Result<u8> {
         Ok(filter) => filter,
         Err(e) => {
             eprintln!("codex-warden: error: {e:#}");
-            return Ok(crate::app::exit::USAGE);
+            return Ok(crate::app::cli::exit::USAGE);
         }
     };
     let files = audit_files::all(&settings.audit_log);
@@ -695,7 +688,7 @@ fn fit(v: &str, width: usize, cut: bool) -> String {
 
 /// Control characters as escapes, so a name cannot move the cursor or fake a line.
 pub fn escape(v: &str) -> String {
-    crate::app::term::esc(v)
+    crate::app::cli::term::esc(v)
 }
 
 #[cfg(test)]

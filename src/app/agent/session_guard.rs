@@ -24,13 +24,14 @@ use std::time::{Duration, Instant};
 
 use rustix::process::Signal;
 
-use crate::app::enforcer::Enforcer;
-use crate::app::report::HomeReport;
+use crate::app::engine::enforcer::Enforcer;
+use crate::app::engine::report::HomeReport;
 use crate::core::evaluate;
 use crate::core::observe::{AuthState, CodexHome};
 use crate::core::policy::Mode;
 use crate::core::rules::Rule;
 use crate::core::session_plan::{self, Decision, HomeFacts, SessionFacts};
+use crate::core::uid::Uid;
 use crate::platform::audit::{Event, Fields};
 use crate::platform::requirements;
 use crate::platform::session_files;
@@ -198,7 +199,7 @@ impl SessionGuard {
         force: bool,
     ) -> bool {
         let before = self.status();
-        let policy = engine.engine().policy();
+        let policy = engine.judge().policy();
         let under = Some((
             policy.revision.clone(),
             policy.mode,
@@ -229,7 +230,7 @@ impl SessionGuard {
             self.last_session_scan = now;
             self.next_session_scan = now + self.session_interval();
             let start = Instant::now();
-            let users = engine.engine().users();
+            let users = engine.judge().users();
             let found = sessions::scan(&|uid| users.by_uid(uid).map(|u| u.home));
             self.last_scan_cost = start.elapsed();
             let live: BTreeSet<ProcId> = found.iter().map(|s| s.id).collect();
@@ -260,7 +261,7 @@ impl SessionGuard {
     }
 
     fn sync_requirements(&mut self, engine: &Enforcer) {
-        let policy = engine.engine().policy();
+        let policy = engine.judge().policy();
         let (changes, errors, not_rendered) = requirements::sync(
             &engine.settings().codex_requirements,
             policy,
@@ -346,7 +347,7 @@ impl SessionGuard {
         session: &Session,
         codex_home: &CodexHome,
     ) -> HomeFacts {
-        let policy = engine.engine().policy().clone();
+        let policy = engine.judge().policy().clone();
         match &session.access {
             HomeAccess::Unknown(reason) => HomeFacts::Unknown {
                 reason: reason.clone(),
@@ -368,8 +369,8 @@ impl SessionGuard {
                                 ),
                             };
                         }
-                        let obs = engine.engine().observe_settled(codex_home);
-                        engine.judge(obs)
+                        let obs = engine.judge().observe_settled(codex_home);
+                        engine.enforce(obs)
                     }
                 };
                 let unmovable = if let Some(err) = report
@@ -434,8 +435,8 @@ impl SessionGuard {
         {
             return;
         }
-        let policy = engine.engine().policy().clone();
-        let Some(user) = engine.engine().users().by_uid(session.uid) else {
+        let policy = engine.judge().policy().clone();
+        let Some(user) = engine.judge().users().by_uid(session.uid) else {
             return;
         };
         let home_path = session.home_in_session.clone().unwrap_or_default();
@@ -445,7 +446,7 @@ impl SessionGuard {
             user: Some(user.name.clone()),
         };
         // Root's sessions and users out of scope are not even read.
-        if !session_plan::in_scope(&policy, &user.name, session.uid) {
+        if !policy.scope.covers_session(Uid(session.uid), &user.name) {
             return;
         }
         let effective = session_files::effective(session);

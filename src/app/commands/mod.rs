@@ -1,19 +1,24 @@
 //! The commands: each turns resolved settings into output and an exit code.
 
+pub mod audit_review;
+pub mod mdm;
+pub mod restore;
+pub mod simulate;
+
 use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Result;
 
+use crate::app::cli::exit::{ERROR, FINDINGS, OK};
+use crate::app::cli::settings::Settings;
+use crate::app::cli::term::{esc, esc_path};
 use crate::app::cli::{Cli, Command, PolicyCommand};
-use crate::app::enforcer::Enforcer;
-use crate::app::engine::{ActivePolicy, Engine, PolicyOrigin};
-use crate::app::exit::{ERROR, FINDINGS, OK};
-use crate::app::policy_state::{PolicyState, Rejection};
-use crate::app::report::HomeReport;
-use crate::app::settings::Settings;
+use crate::app::engine::enforcer::Enforcer;
+use crate::app::engine::judge::{ActivePolicy, Judge, PolicyOrigin};
+use crate::app::engine::policy_state::{PolicyState, Rejection};
+use crate::app::engine::report::HomeReport;
 use crate::app::status;
-use crate::app::term::{esc, esc_path};
 use crate::core::observe::AuthStatus;
 use crate::core::policy::diag::{self, Code, Severity};
 use crate::core::policy::explain;
@@ -33,11 +38,14 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             home,
         } => match (user, home) {
             (None, None) => check(settings, json, enforce)?,
-            (user, home) => {
-                crate::app::simulate::check_one(&settings, user.as_deref(), home.as_deref(), json)?
-            }
+            (user, home) => crate::app::commands::simulate::check_one(
+                &settings,
+                user.as_deref(),
+                home.as_deref(),
+                json,
+            )?,
         },
-        Command::Simulate { json } => crate::app::simulate::simulate(&settings, json)?,
+        Command::Simulate { json } => crate::app::commands::simulate::simulate(&settings, json)?,
         Command::Policy(PolicyCommand::Validate {
             files,
             with_installed,
@@ -50,7 +58,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             OK
         }
         Command::Policy(PolicyCommand::Mdm { format, from, org }) => {
-            crate::app::mdm::print(&settings, format, from.as_deref(), org.as_deref())?
+            crate::app::commands::mdm::print(&settings, format, from.as_deref(), org.as_deref())?
         }
         Command::Restore {
             id,
@@ -59,9 +67,9 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             json,
         } => {
             if list {
-                crate::app::restore::list(&settings, json)?
+                crate::app::commands::restore::list(&settings, json)?
             } else {
-                crate::app::restore::restore(
+                crate::app::commands::restore::restore(
                     settings,
                     id.as_deref().unwrap_or_default(),
                     force,
@@ -70,20 +78,20 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Completions { shell } => {
-            crate::app::assets::completions(shell, &mut std::io::stdout());
+            crate::app::cli::assets::completions(shell, &mut std::io::stdout());
             OK
         }
         Command::Man => {
-            crate::app::assets::man(&mut std::io::stdout())?;
+            crate::app::cli::assets::man(&mut std::io::stdout())?;
             OK
         }
         Command::GenerateAssets { dir } => {
-            for path in crate::app::assets::generate(&dir)? {
+            for path in crate::app::cli::assets::generate(&dir)? {
                 println!("{}", path.display());
             }
             OK
         }
-        Command::Audit(args) => crate::app::audit_review::run(&settings, args)?,
+        Command::Audit(args) => crate::app::commands::audit_review::run(&settings, args)?,
         Command::Status { json } => status::show(&settings, json)?,
     };
     Ok(ExitCode::from(code))
@@ -94,11 +102,11 @@ fn check(settings: Settings, json: bool, enforce: bool) -> Result<u8> {
         let mut enforcer = Enforcer::new(settings.clone())?;
         enforcer.load_policy(true);
         let reports = enforcer.scan();
-        crate::app::session_guard::enforce_once(&mut enforcer, &reports);
-        let state = policy_state_of(enforcer.engine());
-        (enforcer.engine().active().clone(), reports, state)
+        crate::app::agent::session_guard::enforce_once(&mut enforcer, &reports);
+        let state = policy_state_of(enforcer.judge());
+        (enforcer.judge().active().clone(), reports, state)
     } else {
-        let mut engine = Engine::new(settings.clone())?;
+        let mut engine = Judge::new(settings.clone())?;
         engine.load_policy(true);
         let reports = engine.scan();
         let state = policy_state_of(&engine);
@@ -107,7 +115,7 @@ fn check(settings: Settings, json: bool, enforce: bool) -> Result<u8> {
     let violations = reports.iter().any(|r| !r.compliant);
     let state = engine_state;
     let warnings: Vec<&str> = if reports.is_empty() {
-        vec![crate::app::health::ZERO_HOMES]
+        vec![crate::app::status::health::ZERO_HOMES]
     } else {
         Vec::new()
     };
@@ -160,7 +168,7 @@ fn check(settings: Settings, json: bool, enforce: bool) -> Result<u8> {
     })
 }
 
-fn policy_state_of(engine: &Engine) -> (PolicyState, Option<Rejection>) {
+fn policy_state_of(engine: &Judge) -> (PolicyState, Option<Rejection>) {
     (engine.policy_state(), engine.rejection().cloned())
 }
 
@@ -193,7 +201,7 @@ fn write_check_human(
             _ => "owner unknown".into(),
         };
         let what = match &r.credential {
-            Some(c) => crate::app::report::describe(c),
+            Some(c) => crate::app::engine::report::describe(c),
             None if r.auth == AuthStatus::Absent => "no credential".into(),
             None => "credential unreadable".into(),
         };

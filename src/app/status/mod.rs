@@ -12,17 +12,20 @@
 //! ([`AgentInternals`]) and other users' homes. Readers parse the file back into the same type.
 //! Neither holds a secret: credentials appear as their summaries, like in the audit log.
 
+pub mod fleet;
+pub mod health;
+pub mod writer;
+
 use std::borrow::Cow;
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::app::engine::PolicyOrigin;
-use crate::app::health;
-use crate::app::policy_state::{PolicyState, Rejection};
-use crate::app::report::HomeReport;
-use crate::app::settings::Settings;
-use crate::app::term::{esc, esc_path};
+use crate::app::cli::settings::Settings;
+use crate::app::cli::term::{esc, esc_path};
+use crate::app::engine::judge::PolicyOrigin;
+use crate::app::engine::policy_state::{PolicyState, Rejection};
+use crate::app::engine::report::HomeReport;
 use crate::core::policy::Mode;
 use crate::platform::lock::{self, Liveness};
 use crate::platform::safefs::{Dir, FileRead};
@@ -53,7 +56,7 @@ pub struct AgentInternals {
     pub watch_degraded: Option<String>,
     /// Running Codex sessions: how many, which could not be judged, the cost of finding them.
     #[serde(default)]
-    pub sessions: crate::app::session_guard::SessionsStatus,
+    pub sessions: crate::app::agent::session_guard::SessionsStatus,
 }
 
 /// A status snapshot: the admin's (with [`AgentInternals`]) or one user's (without).
@@ -220,7 +223,7 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
         );
     }
     if let Some(agent) = &status.agent {
-        crate::app::session_guard::print_status(&agent.sessions);
+        crate::app::agent::session_guard::print_status(&agent.sessions);
     }
     let facts = Some(status.facts());
     for warning in health::warnings(facts.as_ref()) {

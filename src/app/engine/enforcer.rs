@@ -1,7 +1,7 @@
-//! The enforcer: an [`Engine`] that acts and records.
+//! The enforcer: a [`Judge`] that acts and records.
 //!
 //! `run`, `check --enforce` and `restore` use it. It owns the one audit log and the one vault of
-//! the process, next to the engine that judges: quarantine and permission fixes happen here, and
+//! the process, next to the judge that decides: quarantine and permission fixes happen here, and
 //! every decision and action is recorded. Records that cannot be written yet (a full disk) wait in
 //! memory, in order, and go out before the next one.
 
@@ -11,16 +11,16 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use crate::app::engine::{Engine, PolicyChange};
-use crate::app::report::{ActionOutcome, HomeReport, Outcome};
-use crate::app::settings::Settings;
+use crate::app::cli::settings::Settings;
+use crate::app::engine::judge::{Judge, PolicyChange};
+use crate::app::engine::report::{ActionOutcome, HomeReport, Outcome};
 use crate::core::home::AUTH_FILE;
 use crate::core::observe::auth::CredentialSummary;
 use crate::core::observe::{CodexHome, ConfigState, Observation};
 use crate::core::plan::Action;
 use crate::platform::audit::{AuditLog, Event, Fields, Stamp};
 use crate::platform::inventory;
-use crate::platform::policy_store;
+use crate::platform::last_good;
 use crate::platform::safefs::{Dir, Stat};
 use crate::platform::vault::journal::Decision;
 use crate::platform::vault::{Judgement, Quarantined, Reason, SupersededCredential, Vault};
@@ -30,7 +30,7 @@ use crate::platform::vault::{Judgement, Quarantined, Reason, SupersededCredentia
 const MAX_BACKLOG: usize = 10_000;
 
 pub struct Enforcer {
-    engine: Engine,
+    judge: Judge,
     audit: AuditLog,
     vault: Vault,
     /// Per home, what was last recorded, so the periodic scan does not repeat itself.
@@ -42,13 +42,13 @@ pub struct Enforcer {
 
 impl Enforcer {
     pub fn new(settings: Settings) -> Result<Enforcer> {
-        Self::with_engine(Engine::new(settings)?)
+        Self::with_judge(Judge::new(settings)?)
     }
 
-    /// An enforcer around an engine (one that already loaded its policy records nothing about
+    /// An enforcer around a judge (one that already loaded its policy records nothing about
     /// loading it: `restore` records only what it does).
-    pub fn with_engine(engine: Engine) -> Result<Enforcer> {
-        let settings = engine.settings();
+    pub fn with_judge(judge: Judge) -> Result<Enforcer> {
+        let settings = judge.settings();
         let audit = AuditLog::open_keyed(
             &settings.audit_log,
             &settings.state_dir,
@@ -56,7 +56,7 @@ impl Enforcer {
         )?;
         let vault = Vault::open(&settings.state_dir)?;
         Ok(Enforcer {
-            engine,
+            judge,
             audit,
             vault,
             last_recorded: HashMap::new(),
@@ -65,14 +65,14 @@ impl Enforcer {
         })
     }
 
-    /// The engine that judges for this enforcer.
-    pub fn engine(&self) -> &Engine {
-        &self.engine
+    /// The judge that decides for this enforcer (read-only: it never writes).
+    pub fn judge(&self) -> &Judge {
+        &self.judge
     }
 
     /// See [`Engine::reload_users`].
     pub fn reload_users(&mut self) -> Result<()> {
-        self.engine.reload_users()
+        self.judge.reload_users()
     }
 
     pub fn vault(&self) -> &Vault {
@@ -80,25 +80,25 @@ impl Enforcer {
     }
 
     pub fn settings(&self) -> &Settings {
-        self.engine.settings()
+        self.judge.settings()
     }
 
     fn stamp(&self) -> Stamp {
-        let policy = self.engine.policy();
+        let policy = self.judge.policy();
         Stamp {
             policy_revision: policy.revision.clone(),
             mode: policy.mode.as_str().to_string(),
         }
     }
 
-    /// Load the policy (see [`Engine::load_policy`]), persist a newly loaded one as the last good
+    /// Load the policy (see [`Judge::load_policy`]), persist a newly loaded one as the last good
     /// policy, and record the change.
     pub fn load_policy(&mut self, initial: bool) -> PolicyChange {
-        let load = self.engine.load_policy(initial);
+        let load = self.judge.load_policy(initial);
         if load.save {
-            let active = self.engine.active();
+            let active = self.judge.active();
             if let Err(e) =
-                policy_store::save(&self.settings().state_dir, &active.policy, &active.sources)
+                last_good::save(&self.settings().state_dir, &active.policy, &active.sources)
             {
                 tracing::error!(error = %format!("{e:#}"), "cannot persist the last good policy");
             }
@@ -114,7 +114,7 @@ impl Enforcer {
     /// and in order once there is room again. The action it describes has already happened and
     /// is not undone.
     pub fn record(&self, event: Event, fields: Fields) {
-        crate::app::oplog::narrate(event, &fields);
+        crate::app::cli::oplog::narrate(event, &fields);
         let waiting = !self.backlog.borrow().is_empty();
         if !waiting && self.append(event, &self.stamp(), fields.clone()) {
             return;
@@ -142,9 +142,9 @@ impl Enforcer {
             return;
         }
         for (event, fields) in &records {
-            crate::app::oplog::narrate(*event, fields);
+            crate::app::cli::oplog::narrate(*event, fields);
         }
-        self.audit.configure(self.engine.policy().audit);
+        self.audit.configure(self.judge.policy().audit);
         let stamp = self.stamp();
         if let Err(e) = self.audit.append_batch(records.clone(), &stamp) {
             tracing::error!(
@@ -185,7 +185,7 @@ impl Enforcer {
     }
 
     fn append(&self, event: Event, stamp: &Stamp, fields: Fields) -> bool {
-        self.audit.configure(self.engine.policy().audit);
+        self.audit.configure(self.judge.policy().audit);
         match self.audit.append(event, stamp, fields) {
             Ok(_) => true,
             Err(e) => {
@@ -214,13 +214,13 @@ impl Enforcer {
     }
 
     /// Every Codex home in scope now.
-    pub fn discover(&self) -> Vec<CodexHome> {
-        self.engine.discover()
+    pub fn discover(&self) -> inventory::Discovery {
+        self.judge.discover()
     }
 
     /// Every Codex home in scope, without reading the process table again (file events).
-    pub fn rediscover(&self) -> Vec<CodexHome> {
-        self.engine.rediscover()
+    pub fn rediscover(&self) -> inventory::Discovery {
+        self.judge.rediscover()
     }
 
     /// Finish quarantines that a crash or a full disk interrupted: every decision in the vault's
@@ -288,7 +288,7 @@ impl Enforcer {
         stat: &Stat,
     ) -> Judgement {
         let (auth, complete) = inventory::auth_from_bytes(bytes, stat);
-        let report = self.engine.judge(&Observation {
+        let report = self.judge.judge(&Observation {
             home: home.clone(),
             auth,
             config,
@@ -301,14 +301,14 @@ impl Enforcer {
     }
 
     /// Judge one observation and act on it: quarantine or fix permissions as planned, record.
-    pub fn judge(&mut self, obs: Observation) -> HomeReport {
-        self.judge_through(obs, None)
+    pub fn enforce(&mut self, obs: Observation) -> HomeReport {
+        self.enforce_through(obs, None)
     }
 
-    /// [`Enforcer::judge`] acting through `home_dir`, the home's directory handle the observation
-    /// was read through (held from discovery), so the move opens no path again.
-    pub fn judge_through(&mut self, obs: Observation, home_dir: Option<&Dir>) -> HomeReport {
-        let mut report = self.engine.judge(&obs);
+    /// [`Enforcer::enforce`] acting through `home_dir`, the home's directory handle the
+    /// observation was read through (held from discovery), so the move opens no path again.
+    pub fn enforce_through(&mut self, obs: Observation, home_dir: Option<&Dir>) -> HomeReport {
+        let mut report = self.judge.judge(&obs);
         if report.compliant {
             self.last_recorded.remove(&obs.home.path);
             return report;
@@ -370,7 +370,7 @@ impl Enforcer {
             );
             let mut fields = home_fields(&obs.home, held).with_superseded(superseded);
             fields.rules = report.verdict.rule_codes();
-            if let Some(message) = &self.engine.policy().enforce.message {
+            if let Some(message) = &self.judge.policy().enforce.message {
                 fields = fields.with("message", message);
             }
             batch.push((event, fields.with_outcome(outcome)));
@@ -398,7 +398,7 @@ impl Enforcer {
             uid: obs.home.uid,
             violations: &report.verdict.violations,
             credential: report.credential.clone(),
-            policy_revision: &self.engine.policy().revision,
+            policy_revision: &self.judge.policy().revision,
         };
         let judge = |home: &CodexHome, bytes: &[u8], stat: &Stat| {
             self.judge_bytes(home, obs.config.clone(), bytes, stat)
@@ -431,13 +431,13 @@ impl Enforcer {
 
     /// One pass over every home: recover, observe, judge and act.
     pub fn scan(&mut self) -> Vec<HomeReport> {
-        let homes = self.discover();
+        let homes = self.discover().homes;
         self.recover();
         homes
             .iter()
             .map(|home| {
-                let obs = self.engine.observe_settled(home);
-                self.judge(obs)
+                let obs = self.judge.observe_settled(home);
+                self.enforce(obs)
             })
             .collect()
     }
@@ -481,11 +481,8 @@ fn quarantine_outcome(q: Quarantined) -> ActionOutcome {
 }
 
 fn fix_permissions(home: &CodexHome) -> ActionOutcome {
-    let result = Dir::open_home(&home.path, home.uid)
-        .and_then(|dir| dir.open_rw(AUTH_FILE))
-        .and_then(|file| {
-            rustix::fs::fchmod(&file, rustix::fs::Mode::from_raw_mode(0o600)).map_err(Into::into)
-        });
+    let result =
+        Dir::open_home(&home.path, home.uid).and_then(|dir| dir.set_mode(AUTH_FILE, 0o600));
     ActionOutcome {
         action: Action::FixPermissions,
         outcome: match result {

@@ -10,12 +10,12 @@
 use anyhow::Result;
 use serde_json::json;
 
-use crate::app::enforcer::Enforcer;
-use crate::app::engine::Engine;
-use crate::app::exit::{FINDINGS, OK};
-use crate::app::report::HomeReport;
-use crate::app::settings::Settings;
-use crate::app::term::{esc, esc_path};
+use crate::app::cli::exit::{FINDINGS, OK};
+use crate::app::cli::settings::Settings;
+use crate::app::cli::term::{esc, esc_path};
+use crate::app::engine::enforcer::Enforcer;
+use crate::app::engine::judge::Judge;
+use crate::app::engine::report::HomeReport;
 use crate::core::exception_hint;
 use crate::core::observe::{AuthState, CodexHome, auth};
 use crate::core::plan::Action;
@@ -30,7 +30,7 @@ struct Judged {
     would_take: bool,
 }
 
-fn judge(engine: &Engine, vault: &Vault, meta: &Meta) -> Result<Judged> {
+fn judge(engine: &Judge, vault: &Vault, meta: &Meta) -> Result<Judged> {
     let home = CodexHome {
         path: meta.codex_home.clone(),
         uid: meta.uid,
@@ -107,7 +107,7 @@ pub fn restore(settings: Settings, id: &str, force: bool, json: bool) -> Result<
     if let Some(at) = &meta.restored_at {
         anyhow::bail!("vault entry {id} was already restored at {at}");
     }
-    let mut engine = Engine::new(settings)?;
+    let mut engine = Judge::new(settings)?;
     engine.load_policy(true);
     let judged = judge(&engine, &vault, &meta)?;
     let rules = judged.report.verdict.rule_codes();
@@ -168,7 +168,7 @@ pub fn restore(settings: Settings, id: &str, force: bool, json: bool) -> Result<
         }
         return Ok(FINDINGS);
     }
-    let enforcer = Enforcer::with_engine(engine)?;
+    let enforcer = Enforcer::with_judge(engine)?;
     let restored = match enforcer.vault().restore(id) {
         Ok(meta) => meta,
         Err(e) => {
@@ -230,7 +230,7 @@ pub fn restore(settings: Settings, id: &str, force: bool, json: bool) -> Result<
 pub fn list(settings: &Settings, json: bool) -> Result<u8> {
     let vault = open_vault(settings, "restore --list")?;
     let entries = vault.list()?;
-    let mut engine = Engine::new(settings.clone())?;
+    let mut engine = Judge::new(settings.clone())?;
     engine.load_policy(true);
     let mut rows = Vec::new();
     for meta in entries {
