@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use crate::app::cli::{Cli, Command, PolicyCommand};
+use crate::app::cli::{Cli, Command, PolicyCommand, RequirementsCommand};
 use crate::app::enforcer::Enforcer;
 use crate::app::engine::{ActivePolicy, Engine, PolicyOrigin};
 use crate::app::exit::{ERROR, FINDINGS, OK};
@@ -67,6 +67,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
                 )?
             }
         }
+        Command::Requirements(RequirementsCommand::Remove) => requirements_remove(&settings)?,
         Command::Completions { shell } => {
             crate::app::assets::completions(shell, &mut std::io::stdout());
             OK
@@ -300,4 +301,45 @@ fn policy_explain(settings: &Settings, json: bool) -> Result<u8> {
     } else {
         FINDINGS
     })
+}
+
+/// `requirements remove`: what an uninstall runs once the agent is stopped, so that Codex does
+/// not keep refusing logins on a policy nobody enforces any more.
+fn requirements_remove(settings: &Settings) -> Result<u8> {
+    use crate::platform::lock::{self, Liveness};
+    use crate::platform::requirements;
+    if let Liveness::Running { pid } = lock::probe(&settings.state_dir) {
+        let pid = pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
+        eprintln!(
+            "codex-warden: the agent{pid} is running and would write its block back: stop it \
+             first (systemctl stop codex-warden), then run this again"
+        );
+        return Ok(ERROR);
+    }
+    let req = &settings.codex_requirements;
+    let (changes, errors) = requirements::remove(req);
+    for c in &changes {
+        let rest = if c.path.exists() {
+            "the rest of the file is kept"
+        } else {
+            "nothing else was in it: file deleted"
+        };
+        println!(
+            "removed the codex-warden block from {} ({rest})",
+            esc_path(&c.path)
+        );
+    }
+    if changes.is_empty() && errors.is_empty() {
+        println!(
+            "no codex-warden block in {} or {}: nothing to remove",
+            esc_path(req),
+            esc_path(&req.with_file_name(requirements::MANAGED_CONFIG))
+        );
+    }
+    let root = rustix::process::geteuid().is_root();
+    for e in &errors {
+        let hint = if root { "" } else { " (run it as root)" };
+        eprintln!("codex-warden: {}{hint}", esc(e));
+    }
+    Ok(if errors.is_empty() { OK } else { ERROR })
 }
