@@ -10,7 +10,8 @@ use std::process::Command;
 
 use support::*;
 
-const ADMIN_KEYS: &str = "# the admin's own\nallowed_sandbox_modes = [\"read-only\", \"workspace-write\"]\n";
+const ADMIN_KEYS: &str =
+    "# the admin's own\nallowed_sandbox_modes = [\"read-only\", \"workspace-write\"]\n";
 
 fn machine(users: &[&str]) -> Machine {
     use_uids_from(47_000);
@@ -42,12 +43,19 @@ fn remove_deletes_files_that_held_only_the_block_and_says_so() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let said = stdout(&out);
     assert!(!req.exists(), "{said}");
-    assert!(!req.with_file_name("managed_config.toml").exists(), "{said}");
+    assert!(
+        !req.with_file_name("managed_config.toml").exists(),
+        "{said}"
+    );
     assert_eq!(said.matches("file deleted").count(), 2, "{said}");
     // Again: nothing to do, still success (a package script may run it twice).
     let again = m.run(&["requirements", "remove"]);
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
-    assert!(stdout(&again).contains("nothing to remove"), "{}", stdout(&again));
+    assert!(
+        stdout(&again).contains("nothing to remove"),
+        "{}",
+        stdout(&again)
+    );
 }
 
 #[test]
@@ -62,7 +70,11 @@ fn remove_keeps_what_an_admin_wrote_byte_for_byte() {
     let out = m.run(&["requirements", "remove"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(&req).unwrap(), admin);
-    assert!(stdout(&out).contains("the rest of the file is kept"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("the rest of the file is kept"),
+        "{}",
+        stdout(&out)
+    );
     assert!(!req.with_file_name("managed_config.toml").exists());
 }
 
@@ -94,7 +106,11 @@ fn remove_follows_no_symlink_planted_in_place_of_the_file() {
     let before = std::fs::read_to_string(&elsewhere).unwrap();
     let out = m.run(&["requirements", "remove"]);
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
-    assert!(stderr(&out).contains("not a regular file"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a regular file"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), before);
     // The other file was still handled.
     assert!(!req.with_file_name("managed_config.toml").exists());
@@ -102,7 +118,8 @@ fn remove_follows_no_symlink_planted_in_place_of_the_file() {
 
 #[test]
 fn after_remove_the_real_codex_takes_an_api_key_login_again() {
-    if !rustix::process::geteuid().is_root() || Command::new("unshare").arg("--help").output().is_err()
+    if !rustix::process::geteuid().is_root()
+        || Command::new("unshare").arg("--help").output().is_err()
     {
         eprintln!("SKIP: needs root for a private mount namespace over /etc/codex");
         return;
