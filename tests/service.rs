@@ -87,6 +87,14 @@ fn under_the_units_umask_a_user_still_reads_their_own_status() {
             cmd.env(k, v);
         }
     }
+    // Stopped even when an assertion fails first.
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
     let mut child = cmd
         .arg("-c")
         .arg("umask 077; exec \"$0\" run")
@@ -94,6 +102,7 @@ fn under_the_units_umask_a_user_still_reads_their_own_status() {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
+        .map(Stop)
         .unwrap();
     let uid = m.uid("uma");
     let view = m.state_dir().join(format!("users/{uid}.json"));
@@ -104,9 +113,9 @@ fn under_the_units_umask_a_user_still_reads_their_own_status() {
     assert!(said.contains("ok: "), "{said}");
     assert_eq!(out.status.code(), Some(0), "{said}");
     rustix::process::kill_process(
-        rustix::process::Pid::from_raw(child.id() as i32).unwrap(),
+        rustix::process::Pid::from_raw(child.0.id() as i32).unwrap(),
         Signal::TERM,
     )
     .unwrap();
-    assert!(child.wait().unwrap().success());
+    assert!(child.0.wait().unwrap().success());
 }
