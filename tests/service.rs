@@ -68,3 +68,54 @@ fn systemd_hears_ready_reload_watchdog_and_stop() {
     collect(&socket, &mut seen, |n| n.contains("STOPPING=1"));
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn under_the_units_umask_a_user_still_reads_their_own_status() {
+    use std::os::unix::process::CommandExt;
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipped: needs root to run as another user");
+        return;
+    }
+    let m = Machine::new(&["uma"]);
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    m.auth("uma", &chatgpt_auth("ws-corp", "business", "u@example.com"));
+    // packaging/codex-warden.service has UMask=0077.
+    let base = m.cmd();
+    let mut cmd = std::process::Command::new("sh");
+    for (k, v) in base.get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    // Stopped even when an assertion fails first.
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = cmd
+        .arg("-c")
+        .arg("umask 077; exec \"$0\" run")
+        .arg(base.get_program())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map(Stop)
+        .unwrap();
+    let uid = m.uid("uma");
+    let view = m.state_dir().join(format!("users/{uid}.json"));
+    wait_for("the user's status file", || view.exists());
+    let out = m.cmd().arg("status").uid(uid).gid(uid).output().unwrap();
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(!said.contains("Permission denied"), "{said}");
+    assert!(said.contains("ok: "), "{said}");
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(child.0.id() as i32).unwrap(),
+        Signal::TERM,
+    )
+    .unwrap();
+    assert!(child.0.wait().unwrap().success());
+}

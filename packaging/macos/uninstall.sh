@@ -1,7 +1,9 @@
 #!/bin/sh
 # Remove codex-warden from a Mac (run as root, e.g. as a Jamf policy script).
 #
-#   uninstall.sh           stop the agent, delete the binary, daemon and docs; keep the policy
+#   uninstall.sh           stop the agent, take its block out of Codex's /etc/codex/requirements.toml
+#                          and managed_config.toml (what an admin wrote there stays), delete the
+#                          binary, daemon and docs; keep the policy
 #                          (/etc/codex-warden), vault (/var/lib/codex-warden) and audit log
 #                          (/var/log/codex-warden), so credentials stay restorable
 #   uninstall.sh --purge   also delete those
@@ -20,6 +22,11 @@ for label in $LABELS; do
 	fi
 	rm -f "/Library/LaunchDaemons/$label.plist"
 done
+# Once the agent is stopped (it would write the block back), or Codex keeps refusing logins on a
+# policy nobody enforces any more.
+if [ -x /usr/local/bin/codex-warden ]; then
+	/usr/local/bin/codex-warden requirements remove || true
+fi
 rm -f /usr/local/bin/codex-warden
 rm -rf /usr/local/share/doc/codex-warden
 /usr/sbin/pkgutil --forget com.codex-warden.pkg >/dev/null 2>&1 || true

@@ -9,8 +9,9 @@
 //! to the admin (two definitions would make the file invalid, and Codex refuses to start on an
 //! invalid requirements file). Every result is parsed before it is written.
 //!
-//! What goes into the block is [`crate::core::requirements::render`]'s (from the rules table); [`merge`]
-//! and [`strip`] are pure; [`sync`] reads and writes the files.
+//! What goes into the block is [`crate::core::requirements::render`]'s (from the rules table);
+//! [`merge`] and [`strip`] are pure; [`sync`] and [`remove`] (uninstall) read and write the
+//! files.
 
 use std::path::{Path, PathBuf};
 
@@ -161,6 +162,24 @@ pub fn sync(
         }
     }
     (changes, errors, rendered.not_rendered)
+}
+
+/// Take the agent's block out of both files (uninstall): keys an admin wrote elsewhere stay byte
+/// for byte, and a file left with nothing in it is deleted. Returns what changed, and failures.
+pub fn remove(requirements: &Path) -> (Vec<FileChange>, Vec<String>) {
+    let mut changes = Vec::new();
+    let mut errors = Vec::new();
+    for path in [
+        requirements.to_path_buf(),
+        requirements.with_file_name(MANAGED_CONFIG),
+    ] {
+        match sync_file(&path, false, &[], &mut Written::default()) {
+            Ok(Some(c)) => changes.push(c),
+            Ok(None) => {}
+            Err(e) => errors.push(format!("{}: {e}", path.display())),
+        }
+    }
+    (changes, errors)
 }
 
 fn sync_file(

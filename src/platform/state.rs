@@ -52,10 +52,15 @@ pub fn open_existing(state_dir: &Path) -> Result<Option<Dir>> {
 /// A subdirectory of the state dir (vault, users), created with `mode` if absent, and checked
 /// like the state dir itself.
 pub fn subdir(state: &Dir, name: &str, mode: u32) -> Result<Dir> {
+    let path = || state.path().join(name).display().to_string();
     let dir = state
         .ensure_subdir(name, mode)
-        .with_context(|| format!("opening {}", state.path().join(name).display()))?;
+        .with_context(|| format!("opening {}", path()))?;
     check_trusted(&dir)?;
+    // Exactly `mode`, whatever the umask, and put back on a dir made before: under the unit's
+    // UMask=0077, mkdir made `users/` 0700 and no user could read their own status.
+    rustix::fs::fchmod(dir.as_fd(), rustix::fs::Mode::from_raw_mode(mode as _))
+        .with_context(|| format!("setting the mode of {}", path()))?;
     Ok(dir)
 }
 

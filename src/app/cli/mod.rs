@@ -149,6 +149,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Codex's own requirements.toml and managed_config.toml, which the agent renders.
+    #[command(subcommand)]
+    Requirements(RequirementsCommand),
     /// Print shell completions for SHELL to stdout.
     Completions {
         /// The shell to complete for.
@@ -208,6 +211,17 @@ pub enum PolicyCommand {
         #[arg(long)]
         org: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RequirementsCommand {
+    /// Take the agent's block out of Codex's requirements.toml and managed_config.toml (uninstall:
+    /// the packages run it when they are removed).
+    ///
+    /// Keys written outside the block stay byte for byte; a file left with nothing in it is
+    /// deleted. Refused while the agent runs (it would write the block back): stop it first.
+    /// Exit: 0 removed, or there was no block; 2 the agent runs, or a file could not be changed.
+    Remove,
 }
 
 /// `policy mdm --format`.

@@ -13,7 +13,7 @@ use anyhow::Result;
 use crate::app::cli::exit::{ERROR, FINDINGS, OK};
 use crate::app::cli::settings::Settings;
 use crate::app::cli::term::{esc, esc_path};
-use crate::app::cli::{Cli, Command, PolicyCommand};
+use crate::app::cli::{Cli, Command, PolicyCommand, RequirementsCommand};
 use crate::app::engine::enforcer::Enforcer;
 use crate::app::engine::judge::{ActivePolicy, Judge, PolicyOrigin};
 use crate::app::engine::policy_state::{PolicyState, Rejection};
@@ -77,6 +77,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
                 )?
             }
         }
+        Command::Requirements(RequirementsCommand::Remove) => requirements_remove(&settings)?,
         Command::Completions { shell } => {
             crate::app::cli::assets::completions(shell, &mut std::io::stdout());
             OK
@@ -321,4 +322,45 @@ fn policy_explain(settings: &Settings, json: bool) -> Result<u8> {
     } else {
         FINDINGS
     })
+}
+
+/// `requirements remove`: what an uninstall runs once the agent is stopped, so that Codex does
+/// not keep refusing logins on a policy nobody enforces any more.
+fn requirements_remove(settings: &Settings) -> Result<u8> {
+    use crate::platform::lock::{self, Liveness};
+    use crate::platform::requirements;
+    if let Liveness::Running { pid } = lock::probe(&settings.state_dir) {
+        let pid = pid.map(|p| format!(" (pid {p})")).unwrap_or_default();
+        eprintln!(
+            "codex-warden: the agent{pid} is running and would write its block back: stop it \
+             first (systemctl stop codex-warden), then run this again"
+        );
+        return Ok(ERROR);
+    }
+    let req = &settings.codex_requirements;
+    let (changes, errors) = requirements::remove(req);
+    for c in &changes {
+        let rest = if c.path.exists() {
+            "the rest of the file is kept"
+        } else {
+            "nothing else was in it: file deleted"
+        };
+        println!(
+            "removed the codex-warden block from {} ({rest})",
+            esc_path(&c.path)
+        );
+    }
+    if changes.is_empty() && errors.is_empty() {
+        println!(
+            "no codex-warden block in {} or {}: nothing to remove",
+            esc_path(req),
+            esc_path(&req.with_file_name(requirements::MANAGED_CONFIG))
+        );
+    }
+    let root = rustix::process::geteuid().is_root();
+    for e in &errors {
+        let hint = if root { "" } else { " (run it as root)" };
+        eprintln!("codex-warden: {}{hint}", esc(e));
+    }
+    Ok(if errors.is_empty() { OK } else { ERROR })
 }
