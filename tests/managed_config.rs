@@ -54,32 +54,6 @@ url = "https://docs.example.com/mcp"
 command = "/bin/false"
 "#;
 
-/// Run `sh -c script` in a private mount namespace whose /etc/codex is `etc_codex` (over an
-/// overlay of /etc): Codex reads its requirements only from /etc/codex.
-fn with_private_etc_codex(
-    etc_codex: &std::path::Path,
-    scratch: &std::path::Path,
-    script: &str,
-) -> std::process::Output {
-    let ov = scratch.join("ov");
-    std::fs::create_dir_all(&ov).unwrap();
-    let setup = format!(
-        "set -e; mount --make-rprivate /; mount -t tmpfs tmpfs {ov}; mkdir -p {ov}/u {ov}/w; \
-         mount -t overlay overlay -o lowerdir=/etc,upperdir={ov}/u,workdir={ov}/w /etc; \
-         mkdir -p /etc/codex; mount --bind {ec} /etc/codex; set +e; {script}",
-        ov = ov.display(),
-        ec = etc_codex.display()
-    );
-    Command::new("unshare")
-        .args(["-m", "sh", "-c", &setup])
-        .output()
-        .unwrap_or_else(|e| std::process::Output {
-            status: std::os::unix::process::ExitStatusExt::from_raw(1 << 8),
-            stdout: Vec::new(),
-            stderr: format!("unshare: {e}").into_bytes(),
-        })
-}
-
 fn said(o: &std::process::Output) -> String {
     format!("{}{}", stdout(o), stderr(o))
 }

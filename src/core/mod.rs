@@ -29,5 +29,6 @@ pub mod rules;
 pub mod session_config;
 pub mod session_plan;
 pub mod session_shape;
+pub mod toml_key;
 pub mod uid;
 pub mod url;

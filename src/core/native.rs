@@ -5,6 +5,7 @@
 
 use crate::core::codex_version::CodexVersion;
 use crate::core::policy::{ConfigRules, LoginMethod, LoginRules};
+use crate::core::toml_key::key_segment;
 
 /// How a rule reaches Codex.
 #[derive(Clone, Copy)]
@@ -111,19 +112,6 @@ fn list_out(name: &str, list: &Option<Vec<String>>) -> Out {
             requirements: vec![(name.to_string(), toml_list(items))],
             managed_config: Vec::new(),
         },
-    }
-}
-
-/// A TOML key segment: bare when it can be, else quoted.
-fn key_segment(name: &str) -> String {
-    let bare = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if bare {
-        name.to_string()
-    } else {
-        toml_string(name)
     }
 }
 

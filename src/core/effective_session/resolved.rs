@@ -127,18 +127,7 @@ pub fn split_key(key: &str) -> Vec<String> {
     out
 }
 
-/// A key segment as TOML writes it: bare when it can be, else quoted.
-pub fn key_segment(name: &str) -> String {
-    let bare = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if bare {
-        name.to_string()
-    } else {
-        format!("{name:?}")
-    }
-}
+pub use crate::core::toml_key::key_segment;
 
 /// Segments → a dotted key ([`split_key`] reads it back).
 pub fn join_key<S: AsRef<str>>(path: &[S]) -> String {

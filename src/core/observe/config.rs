@@ -8,6 +8,7 @@
 //! Config files can hold secrets (bearer tokens in `http_headers`, passwords in URLs): errors
 //! never quote the source, and URLs are stored redacted ([`redact_url`]).
 
+use crate::core::toml_key::key_segment;
 use toml::{Table, Value};
 
 use super::{CodexConfig, ProviderSetting, UrlSetting};
@@ -80,19 +81,6 @@ fn parse_table(text: &str) -> Result<Table, ConfigParseError> {
             message: msg,
         }
     })
-}
-
-/// A key segment as TOML would write it: bare if possible, else quoted.
-fn key_segment(name: &str) -> String {
-    let bare = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if bare {
-        name.to_string()
-    } else {
-        format!("{name:?}")
-    }
 }
 
 /// Collect the judged settings of one document; `prefix` names where it came from.
