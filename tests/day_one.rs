@@ -457,6 +457,75 @@ fn a_drop_in_is_validated_with_the_installed_policy() {
     assert_eq!(usage.status.code(), Some(64));
 }
 
+/// Ansible's `validate: codex-warden policy validate --with-installed --as 10-corp.toml %s`
+/// (docs/deploy-linux.md §4): the candidate arrives under a temporary name, and fixes the
+/// installed file of the name it will be written to.
+#[test]
+fn a_temporary_copy_is_validated_as_the_drop_in_it_replaces() {
+    let m = Machine::new(&[]);
+    // The installed 10-corp.toml is broken (a typo); the one about to replace it is not.
+    m.policy(
+        "10-corp.toml",
+        &CHATGPT_ONLY.replace("allowed_methods", "allowed_method"),
+    );
+    let tmp = m.path("ansible-tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let source = tmp.join("source");
+    std::fs::write(&source, CHATGPT_ONLY).unwrap();
+    let file = source.to_str().unwrap();
+
+    // Under its temporary name it joins the broken file instead of replacing it.
+    let beside = m.run(&["policy", "validate", "--with-installed", file]);
+    assert_eq!(beside.status.code(), Some(1), "{}", stdout(&beside));
+    assert!(stdout(&beside).contains("policy.d/10-corp.toml"));
+
+    // As the drop-in it will become, it replaces it.
+    let as_name = m.run(&[
+        "policy",
+        "validate",
+        "--with-installed",
+        "--as",
+        "10-corp.toml",
+        file,
+    ]);
+    assert_eq!(
+        as_name.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&as_name),
+        stderr(&as_name)
+    );
+    assert!(
+        stdout(&as_name).contains("policy ok"),
+        "{}",
+        stdout(&as_name)
+    );
+
+    // --as needs --with-installed, one file and a drop-in name.
+    for args in [
+        &["policy", "validate", "--as", "10-corp.toml", file][..],
+        &[
+            "policy",
+            "validate",
+            "--with-installed",
+            "--as",
+            "../x.toml",
+            file,
+        ][..],
+        &[
+            "policy",
+            "validate",
+            "--with-installed",
+            "--as",
+            "10-corp.toml",
+            file,
+            file,
+        ][..],
+    ] {
+        assert_eq!(m.run(args).status.code(), Some(64), "{args:?}");
+    }
+}
+
 #[test]
 fn restore_says_an_exception_widens_codexs_requirements_for_everyone() {
     let m = Machine::new(&["alice"]);

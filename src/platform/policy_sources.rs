@@ -32,7 +32,7 @@ pub fn load_dir(dir: &Path, managed_prefs: Option<&Path>) -> LoadOutcome {
 pub fn load_installed_with(
     dir: &Path,
     managed_prefs: Option<&Path>,
-    candidates: &[PathBuf],
+    candidates: &[(PathBuf, String)],
 ) -> LoadOutcome {
     let dir = absolute(dir);
     let dir_name = dir.display().to_string();
@@ -40,10 +40,7 @@ pub fn load_installed_with(
     // (file name, entry), sorted by file name before they are merged.
     let mut entries: Vec<(String, Entry)> = Vec::new();
     let mut nothing_found = format!("no *.toml policy files in {dir_name}");
-    let replaced: Vec<&str> = candidates
-        .iter()
-        .filter_map(|c| c.file_name().and_then(|n| n.to_str()))
-        .collect();
+    let replaced: Vec<&str> = candidates.iter().map(|(_, name)| name.as_str()).collect();
     match Dir::open(&dir) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             nothing_found = format!("policy directory {dir_name} does not exist");
@@ -88,12 +85,8 @@ pub fn load_installed_with(
             }
         }
     }
-    for path in candidates {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        entries.push((name, read_named_file(path)));
+    for (path, name) in candidates {
+        entries.push((name.clone(), read_named_file(path)));
     }
     // Stable: the directory lists in this order already; candidates take their place.
     entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));

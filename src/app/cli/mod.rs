@@ -181,6 +181,11 @@ pub enum PolicyCommand {
         /// only an exception is judged with the policy it joins.
         #[arg(long, requires = "files")]
         with_installed: bool,
+        /// With --with-installed and one FILE: judge it as the drop-in NAME (it replaces the
+        /// installed NAME and merges in NAME's place), for tools that validate a temporary copy
+        /// (Ansible's `validate: … %s`).
+        #[arg(long = "as", value_name = "NAME", requires = "with_installed")]
+        install_as: Option<String>,
         /// Machine-readable output (JSON).
         #[arg(long)]
         json: bool,

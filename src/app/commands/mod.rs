@@ -49,8 +49,9 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Policy(PolicyCommand::Validate {
             files,
             with_installed,
+            install_as,
             json,
-        }) => policy_validate(&settings, &files, with_installed, json)?,
+        }) => policy_validate(&settings, &files, with_installed, install_as, json)?,
         Command::Policy(PolicyCommand::Explain { json }) => policy_explain(&settings, json)?,
         Command::Policy(PolicyCommand::Schema) => {
             let schema = crate::core::policy::json_schema::schema();
@@ -253,15 +254,40 @@ fn policy_validate(
     settings: &Settings,
     files: &[std::path::PathBuf],
     with_installed: bool,
+    install_as: Option<String>,
     json: bool,
 ) -> Result<u8> {
+    // Each candidate with the drop-in name it is judged as.
+    let mut candidates: Vec<(std::path::PathBuf, String)> = files
+        .iter()
+        .map(|f| {
+            let name = f
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (f.clone(), name)
+        })
+        .collect();
+    if let Some(name) = install_as {
+        let plain = !name.contains('/') && !name.starts_with('.') && name.ends_with(".toml");
+        if candidates.len() != 1 || !plain {
+            eprintln!(
+                "error: --as NAME takes one FILE and a drop-in name like 10-corp.toml (got {} \
+                 file(s), `{}`)",
+                candidates.len(),
+                crate::app::cli::term::esc(&name)
+            );
+            return Ok(crate::app::cli::exit::USAGE);
+        }
+        candidates[0].1 = name;
+    }
     let outcome = if files.is_empty() {
         policy_sources::load_dir(&settings.policy_dir, settings.managed_prefs.as_deref())
     } else if with_installed {
         policy_sources::load_installed_with(
             &settings.policy_dir,
             settings.managed_prefs.as_deref(),
-            files,
+            &candidates,
         )
     } else {
         policy_sources::load_files(files)
