@@ -39,6 +39,11 @@ pub enum Out {
 
 /// The version every shape below was checked against with the real CLI.
 pub const V0_169: CodexVersion = CodexVersion::new(0, 169, 0);
+/// The oldest release checked: 0.100.0 already honours `allowed_sandbox_modes` and
+/// `allowed_approval_policies` (its `exec` header falls back to `sandbox: read-only` /
+/// `approval: on-request`), ignores `allowed_login_methods`, and starts with every other key of
+/// the block present (none is a parse error there).
+pub const V0_100: CodexVersion = CodexVersion::new(0, 100, 0);
 
 /// `allowed_login_methods` (+ `forced_login_method` when one method is allowed).
 pub const LOGIN_METHODS: &[Shape] = &[Shape {
@@ -117,13 +122,13 @@ fn list_out(name: &str, list: &Option<Vec<String>>) -> Out {
 
 /// `allowed_sandbox_modes = ["read-only", …]` (the policy check makes sure `read-only` is in).
 pub const SANDBOX_MODES: &[Shape] = &[Shape {
-    since: V0_169,
+    since: V0_100,
     render: |_, config| list_out("allowed_sandbox_modes", &config.allowed_sandbox_modes),
 }];
 
 /// `allowed_approval_policies = ["on-request", …]`.
 pub const APPROVAL_POLICIES: &[Shape] = &[Shape {
-    since: V0_169,
+    since: V0_100,
     render: |_, config| {
         list_out(
             "allowed_approval_policies",

@@ -164,10 +164,23 @@ fn the_managed_config_keys_render_in_the_shape_0_169_reads() {
         Some(false)
     );
     assert!(r.not_rendered.is_empty(), "{:?}", r.not_rendered);
-    // A Codex older than the shapes is told none of it, and the record says so.
+    // A Codex older than most shapes (0.120) is told the sandbox and approval lists, which
+    // 0.100 already reads, and the record names the rest.
     let old = render(&managed_policy(), now(), Some(CodexVersion::new(0, 120, 0)));
-    assert!(old.requirements.is_empty());
-    assert_eq!(old.not_rendered.len(), 7, "{:?}", old.not_rendered);
+    let keys: Vec<&str> = old.requirements.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["allowed_sandbox_modes", "allowed_approval_policies"],
+        "{old:?}"
+    );
+    assert_eq!(old.not_rendered.len(), 5, "{:?}", old.not_rendered);
+    assert!(
+        !old.not_rendered
+            .iter()
+            .any(|k| k.contains("sandbox") || k.contains("approval")),
+        "{:?}",
+        old.not_rendered
+    );
 }
 
 #[test]
