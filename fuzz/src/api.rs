@@ -59,7 +59,7 @@ pub struct Config {
 
 /// `parse_config(text)`.
 pub fn config(text: &str) -> Result<Config, String> {
-    let config = parse_config(text)?;
+    let config = parse_config(text).map_err(|e| e.to_string())?;
     Ok(Config {
         debug: format!("{config:?}"),
         json: serde_json::to_value(&config).expect("a config serialises"),
@@ -69,7 +69,7 @@ pub fn config(text: &str) -> Result<Config, String> {
 /// `add_profile_file` of `text` as `$CODEX_HOME/NAME.config.toml` onto an empty config.
 pub fn profile_file(name: &str, text: &str) -> Result<Config, String> {
     let mut config = Default::default();
-    add_profile_file(&mut config, name, text)?;
+    add_profile_file(&mut config, name, text).map_err(|e| e.to_string())?;
     Ok(Config {
         debug: format!("{config:?}"),
         json: serde_json::to_value(&config).expect("a config serialises"),
