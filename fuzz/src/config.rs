@@ -26,16 +26,20 @@ pub fn check(text: &str) {
     match (&result, api::profile_file("work", text)) {
         (Ok(config), Ok(profile)) => {
             let mut expected = config.json.clone();
-            for list in ["model_providers", "base_urls"] {
-                for entry in expected[list].as_array_mut().into_iter().flatten() {
-                    let key = format!("work.config.toml: {}", entry["key"].as_str().unwrap());
-                    entry["key"] = json!(key);
-                }
-            }
-            for list in ["credential_stores", "unknown_credential_stores"] {
-                for entry in expected[list].as_array_mut().into_iter().flatten() {
-                    let key = format!("work.config.toml: {}", entry[0].as_str().unwrap());
-                    entry[0] = json!(key);
+            // Every judged setting's key, whether the entry is `{ "key": … }` or `[key, …]`.
+            let prefix =
+                |key: &Value| json!(format!("work.config.toml: {}", key.as_str().unwrap()));
+            for list in expected
+                .as_object_mut()
+                .into_iter()
+                .flat_map(|o| o.values_mut())
+            {
+                for entry in list.as_array_mut().into_iter().flatten() {
+                    if entry.get("key").is_some() {
+                        entry["key"] = prefix(&entry["key"]);
+                    } else if entry.get(0).is_some() {
+                        entry[0] = prefix(&entry[0]);
+                    }
                 }
             }
             assert_eq!(profile.json, expected);
