@@ -2,8 +2,9 @@
 //! of the file system, tell the user, and signal exactly the processes judged.
 //!
 //! How new processes are learnt of: as root, the kernel's process connector announces each exec
-//! ([`crate::platform::proc_events`]) and a scan runs only for one that could be Codex; otherwise (and as a
-//! backstop) a periodic scan of `/proc` every `--session-scan-ms`. A scan reads `exe` and
+//! ([`crate::platform::proc_events`]) and only that pid (and its parent, for an npm wrapper) is
+//! read, by [`sessions_of`]; otherwise (and as a backstop) a periodic [`scan`] of `/proc` every
+//! `--session-scan-ms`. Both classify a process with the same code. A scan reads `exe` and
 //! `cmdline` of every process, `statx`es its executable to know by content whether it is a Codex
 //! build ([`crate::platform::codex_binary`], cached per file), and reads `stat`, `status`,
 //! `environ`, `cwd`, `root` and `ns/mnt` only of the few that are Codex: about 10 µs of CPU per
