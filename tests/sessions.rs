@@ -759,13 +759,27 @@ fn the_process_connector_announces_a_new_session_without_waiting_for_a_scan() {
     let started = Instant::now();
     let mut session =
         m.codex_session_with("mona", &home, &[("CODEX_API_KEY", "sk-proj-ANNOUNCED")]);
+    let pid = session.id();
     wait_exit(&mut session, Duration::from_secs(10)).expect("session still running");
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "{:?}",
         started.elapsed()
     );
-    m.wait_event("terminated", |r| r["role"] == "session");
+    let native = m.wait_event("terminated", |r| r["role"] == "session")["pid"].clone();
+    // Its npm launcher (the process started here) was found as its parent and stopped with it.
+    m.wait_event("terminated", |r| {
+        r["role"] == "npm-wrapper" && r["pid"] == pid
+    });
+    // Judged from its own exec event, not by a rescan of the process table.
+    let log = agent.stderr_text();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("Codex session judged on its exec")
+                && l.contains(&format!("pid={native} "))),
+        "{log}"
+    );
+    assert!(!log.contains("ANNOUNCED"), "{log}");
     drop(agent);
 }
 

@@ -19,11 +19,8 @@
 //! A node runtime (by name or content) running `codex.js` is a [`Shape::NpmWrapper`]: the
 //! launcher of 0.2 and later holds no credential and is stopped together with its native child;
 //! the TypeScript client (`@openai/codex` 0.1.x, [`js_package`]) is itself the session
-//! ([`Client::TypeScript`]) and reads `OPENAI_API_KEY`.
-//!
-//! From a session's environment only kinds and fingerprints are kept: `CODEX_API_KEY`,
-//! `CODEX_ACCESS_TOKEN` and the provider's `env_key` variable become [`Credential`]s the policy
-//! judges exactly like an auth.json, and `OPENAI_BASE_URL` a base URL judged like config.toml's.
+//! ([`Client::TypeScript`]). What a session's environment holds is judged with the rest of its
+//! effective session ([`crate::core::effective_session`]).
 
 use std::path::{Path, PathBuf};
 
@@ -31,12 +28,8 @@ use serde::Serialize;
 
 use crate::core::codex_build::{Build, Kind};
 use crate::core::evaluate::{self, Violation};
-use crate::core::observe::auth::parse_auth;
-use crate::core::observe::{
-    AuthState, CodexConfig, CodexHome, ConfigState, Credential, Observation, UrlSetting,
-};
 use crate::core::policy::Policy;
-use crate::core::rules::{Family, Rule};
+use crate::core::rules::Rule;
 
 /// What a process is, as far as the agent is concerned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -200,17 +193,6 @@ pub enum Client {
     TypeScript,
 }
 
-impl Client {
-    /// Environment variables this client takes a credential from, beyond those every version
-    /// reads (`CODEX_API_KEY`, `CODEX_ACCESS_TOKEN`) and the providers' `env_key`s.
-    pub fn credential_vars(self) -> &'static [&'static str] {
-        match self {
-            Client::Native => &[],
-            Client::TypeScript => &["OPENAI_API_KEY"],
-        }
-    }
-}
-
 /// What the `package.json` of the package a `codex.js` belongs to says it is: the TypeScript
 /// client (`@openai/codex` 0.1.x: the session itself) or the launcher of a native binary (its
 /// version); `None` when it is not `@openai/codex`.
@@ -325,142 +307,6 @@ impl HomeSpec {
             HomeSpec::Default { home } => home.as_deref().or(owner_home).map(|h| h.join(".codex")),
         }
     }
-}
-
-/// A credential found in a session's environment: the variable and what it holds (kind and
-/// fingerprint only).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EnvCredential {
-    pub var: String,
-    pub credential: Credential,
-}
-
-/// Read the credentials in an environment: `CODEX_API_KEY`, `CODEX_ACCESS_TOKEN` and each
-/// variable in `env_keys` (the `env_key` of the providers the session's config defines). They are
-/// reduced through the same parser as auth.json, so the policy judges them the same way.
-pub fn env_credentials(environ: &[(String, String)], env_keys: &[String]) -> Vec<EnvCredential> {
-    let mut vars: Vec<&str> = vec!["CODEX_API_KEY", "CODEX_ACCESS_TOKEN"];
-    for k in env_keys {
-        if !vars.contains(&k.as_str()) {
-            vars.push(k);
-        }
-    }
-    let mut found = Vec::new();
-    for var in vars {
-        let Some(value) = env_value(environ, var)
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-        else {
-            continue;
-        };
-        let doc = if var == "CODEX_ACCESS_TOKEN" {
-            if value.starts_with("at-") {
-                serde_json::json!({"auth_mode": "personalAccessToken", "personal_access_token": value})
-            } else {
-                serde_json::json!({"auth_mode": "agentIdentity", "agent_identity": value})
-            }
-        } else {
-            serde_json::json!({"auth_mode": "apikey", "OPENAI_API_KEY": value})
-        };
-        if let Ok(credential) = parse_auth(doc.to_string().as_bytes()) {
-            found.push(EnvCredential {
-                var: var.to_string(),
-                credential,
-            });
-        }
-    }
-    found
-}
-
-/// `OPENAI_BASE_URL` of an environment, if set, redacted like a config.toml URL (no user info,
-/// query or fragment: they may hold a secret).
-pub fn env_base_url(environ: &[(String, String)]) -> Option<String> {
-    env_value(environ, "OPENAI_BASE_URL")
-        .filter(|v| !v.trim().is_empty())
-        .map(crate::core::observe::config::redact_url)
-}
-
-/// The `env_key` of every provider a config.toml defines (top level `[model_providers.ID]`).
-/// A session may select any of them (`--profile`, `-c model_provider=…`), so each is judged.
-pub fn provider_env_keys(config_text: &str) -> Vec<String> {
-    let Ok(table) = config_text.parse::<toml::Table>() else {
-        return Vec::new();
-    };
-    let mut keys = Vec::new();
-    if let Some(toml::Value::Table(providers)) = table.get("model_providers") {
-        for provider in providers.values() {
-            if let Some(toml::Value::String(k)) = provider.get("env_key")
-                && !k.is_empty()
-                && !keys.contains(k)
-            {
-                keys.push(k.clone());
-            }
-        }
-    }
-    keys
-}
-
-/// Judge what a session's environment holds, by the policy that applies to `user`: each
-/// credential as if it were an auth.json (any login rule it breaks is reported as
-/// `env.credential`, naming the variable), and `OPENAI_BASE_URL` as a config base URL
-/// (`config.base-url`).
-pub fn judge_env(
-    policy: &Policy,
-    home: &CodexHome,
-    credentials: &[EnvCredential],
-    base_url: Option<&str>,
-    now: jiff::Timestamp,
-) -> Vec<Violation> {
-    let mut out = Vec::new();
-    for c in credentials {
-        let obs = Observation {
-            home: home.clone(),
-            auth: AuthState::Present {
-                credential: c.credential.clone(),
-                file_mode: 0o600,
-                file_uid: home.uid.unwrap_or(0),
-            },
-            config: ConfigState::Unreadable {
-                reason: String::new(),
-                unjudged: false,
-            },
-        };
-        let broken: Vec<String> = evaluate::evaluate(policy, &obs, now)
-            .violations
-            .into_iter()
-            .filter(|v| v.rule.family() == Family::Login)
-            .map(|v| v.evidence)
-            .collect();
-        if !broken.is_empty() {
-            out.push(Violation {
-                rule: Rule::EnvCredential,
-                evidence: format!("{} in the environment: {}", c.var, broken.join("; ")),
-                at: None,
-            });
-        }
-    }
-    if let Some(url) = base_url {
-        let obs = Observation {
-            home: home.clone(),
-            auth: AuthState::Absent,
-            config: ConfigState::Present {
-                config: CodexConfig {
-                    base_urls: vec![UrlSetting {
-                        key: "OPENAI_BASE_URL (environment)".into(),
-                        url: url.to_string(),
-                    }],
-                    ..CodexConfig::default()
-                },
-            },
-        };
-        out.extend(
-            evaluate::evaluate(policy, &obs, now)
-                .violations
-                .into_iter()
-                .filter(|v| v.rule == Rule::ConfigBaseUrl),
-        );
-    }
-    out
 }
 
 /// What the user is told, before their session is stopped, with `{user}`, `{rules}`,
@@ -692,70 +538,6 @@ mod tests {
         p
     }
 
-    fn home() -> CodexHome {
-        CodexHome {
-            path: "/home/a/.codex".into(),
-            uid: Some(1000),
-            user: Some("a".into()),
-        }
-    }
-
-    #[test]
-    fn environment_credentials_are_judged_without_their_secret() {
-        let f = fixture("npm-native");
-        let creds = env_credentials(&f.environ, &[]);
-        assert_eq!(creds.len(), 1);
-        assert_eq!(creds[0].var, "CODEX_API_KEY");
-        let shown = serde_json::to_string(&creds).unwrap();
-        assert!(!shown.contains("FIXTUREFAKEKEY"), "{shown}");
-        assert!(shown.contains("project"), "{shown}");
-        let now = jiff::Timestamp::now();
-        let base = env_base_url(&f.environ);
-        let v = judge_env(&chatgpt_only(), &home(), &creds, base.as_deref(), now);
-        let rules: Vec<Rule> = v.iter().map(|v| v.rule).collect();
-        assert_eq!(rules, [Rule::EnvCredential, Rule::ConfigBaseUrl]);
-        assert!(v[0].evidence.contains("CODEX_API_KEY"), "{}", v[0].evidence);
-        assert!(!format!("{v:?}").contains("FIXTUREFAKEKEY"));
-        // Allowed methods allow it.
-        let mut open = chatgpt_only();
-        open.login.allowed_methods = None;
-        open.config.allowed_base_urls = None;
-        assert!(judge_env(&open, &home(), &creds, base.as_deref(), now).is_empty());
-    }
-
-    #[test]
-    fn access_tokens_and_provider_keys_count() {
-        let env: Vec<(String, String)> = vec![
-            ("CODEX_ACCESS_TOKEN".into(), "at-SECRET".into()),
-            ("ROUTER_KEY".into(), "rk-SECRET".into()),
-            ("UNRELATED".into(), "sk-proj-SECRET".into()),
-        ];
-        let keys = provider_env_keys(
-            "model_provider = \"router\"\n[model_providers.router]\nbase_url = \"https://r\"\nenv_key = \"ROUTER_KEY\"\n",
-        );
-        assert_eq!(keys, ["ROUTER_KEY"]);
-        let creds = env_credentials(&env, &keys);
-        let vars: Vec<&str> = creds.iter().map(|c| c.var.as_str()).collect();
-        assert_eq!(vars, ["CODEX_ACCESS_TOKEN", "ROUTER_KEY"]);
-        let v = judge_env(
-            &chatgpt_only(),
-            &home(),
-            &creds,
-            None,
-            jiff::Timestamp::now(),
-        );
-        assert_eq!(v.len(), 2);
-        let routed = [(
-            "OPENAI_BASE_URL".to_string(),
-            "https://u:SECRET@router.example/v1/?key=SECRET".to_string(),
-        )];
-        assert_eq!(
-            env_base_url(&routed).as_deref(),
-            Some("https://router.example/v1")
-        );
-        assert!(!format!("{v:?}{creds:?}").contains("SECRET"));
-    }
-
     #[test]
     fn messages_fill_placeholders_and_drop_control_characters() {
         let p = chatgpt_only();
@@ -862,7 +644,5 @@ mod tests {
             None
         );
         assert_eq!(js_package(b"not json"), None);
-        assert_eq!(Client::TypeScript.credential_vars(), ["OPENAI_API_KEY"]);
-        assert!(Client::Native.credential_vars().is_empty());
     }
 }

@@ -5,9 +5,9 @@
 //!
 //! Each exec costs the listener thread one `readlink` and one `statx` of `/proc/PID/exe` (the
 //! content of each executable is read once and remembered: [`crate::platform::codex_binary`]),
-//! and a scan only for a binary that could be Codex (a Codex build or node by content, or named
-//! `node*`, `codex`, `codex-*`): about the cost of one process in a full scan, paid once per exec
-//! instead of once per process per scan.
+//! and, for a binary that could be Codex (a Codex build or node by content, or named `node*`,
+//! `codex`, `codex-*`), a look at that pid alone and its parent: about the cost of two processes
+//! in a full scan, paid once per exec instead of once per process per scan.
 //! A lost message (the socket's buffer overflowed: `ENOBUFS`) is reported as "scan now".
 
 use std::io;

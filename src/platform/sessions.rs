@@ -2,8 +2,9 @@
 //! of the file system, tell the user, and signal exactly the processes judged.
 //!
 //! How new processes are learnt of: as root, the kernel's process connector announces each exec
-//! ([`crate::platform::proc_events`]) and a scan runs only for one that could be Codex; otherwise (and as a
-//! backstop) a periodic scan of `/proc` every `--session-scan-ms`. A scan reads `exe` and
+//! ([`crate::platform::proc_events`]) and only that pid (and its parent, for an npm wrapper) is
+//! read, by [`sessions_of`]; otherwise (and as a backstop) a periodic [`scan`] of `/proc` every
+//! `--session-scan-ms`. Both classify a process with the same code. A scan reads `exe` and
 //! `cmdline` of every process, `statx`es its executable to know by content whether it is a Codex
 //! build ([`crate::platform::codex_binary`], cached per file), and reads `stat`, `status`,
 //! `environ`, `cwd`, `root` and `ns/mnt` only of the few that are Codex: about 10 µs of CPU per
@@ -121,6 +122,99 @@ fn mnt_ns(pid: &str) -> Option<u64> {
         .map(|st| st.st_ino)
 }
 
+/// A process that is a Codex session, as classified, before the rest of it is read.
+struct Candidate {
+    pid: u32,
+    subcommand: Option<String>,
+    environ: Option<Vec<(String, String)>>,
+    client: Client,
+    version: Option<String>,
+    argv: Vec<String>,
+    exe: Option<PathBuf>,
+}
+
+/// What one process is to the session guard.
+enum Probe {
+    /// An npm launcher (with its user), which is also the session when it runs the TypeScript
+    /// client.
+    Wrapper {
+        id: ProcId,
+        uid: u32,
+        session: Option<Candidate>,
+    },
+    Session(Candidate),
+}
+
+/// Classify one process by its executable, content and command line (and, for a binary named
+/// exactly `codex`, its environment). The one classification both [`scan`] and [`sessions_of`]
+/// use.
+fn probe(pid: u32) -> Option<Probe> {
+    let exe = std::fs::read_link(proc_path(pid, "exe")).ok();
+    let build = crate::platform::codex_binary::of_process(pid);
+    let cmdline = read_small(&proc_path(pid, "cmdline"), 64 * 1024).ok()?;
+    let argv = session_shape::split_nul(&cmdline);
+    // The environment is only read for a binary named exactly `codex` outside the npm
+    // layout (is it the npm launcher's child?), and for sessions.
+    let needs_env = exe
+        .as_deref()
+        .and_then(Path::file_name)
+        .is_some_and(|n| n == "codex");
+    let environ = needs_env
+        .then(|| read_small(&proc_path(pid, "environ"), 1 << 20).ok())
+        .flatten()
+        .map(|b| session_shape::parse_environ(&b));
+    let shape = session_shape::classify(
+        exe.as_deref(),
+        build.as_ref(),
+        &argv,
+        environ.as_deref().unwrap_or(&[]),
+    );
+    match shape {
+        Shape::NpmWrapper => {
+            let uid = read_small(&proc_path(pid, "status"), 16 * 1024)
+                .ok()
+                .and_then(|s| session_shape::parse_status_uid(&String::from_utf8_lossy(&s)))?;
+            let st = stat_of(pid)?;
+            let id = ProcId {
+                pid,
+                start_time: st.start_time,
+            };
+            let session = match js_package_of(pid, uid, &argv) {
+                Some((Client::TypeScript, version)) => Some(Candidate {
+                    pid,
+                    subcommand: None,
+                    environ: None,
+                    client: Client::TypeScript,
+                    version: Some(version),
+                    argv,
+                    exe,
+                }),
+                _ => None,
+            };
+            Some(Probe::Wrapper { id, uid, session })
+        }
+        Shape::Session { subcommand } => Some(Probe::Session(Candidate {
+            pid,
+            subcommand,
+            environ,
+            client: Client::Native,
+            version: build.and_then(|b| b.version),
+            argv,
+            exe,
+        })),
+        Shape::TypeScriptClient => Some(Probe::Session(Candidate {
+            pid,
+            subcommand: None,
+            environ: None,
+            client: Client::TypeScript,
+            version: None,
+            argv,
+            exe,
+        })),
+        Shape::SandboxHelper | Shape::Tool | Shape::NotCodex => None,
+    }
+}
+
 /// Every Codex session running now, each with its wrapper. `owner_home` gives an owner's home
 /// from the user database (for sessions with neither `CODEX_HOME` nor `HOME`).
 pub fn scan(owner_home: &dyn Fn(u32) -> Option<PathBuf>) -> Vec<Session> {
@@ -129,126 +223,98 @@ pub fn scan(owner_home: &dyn Fn(u32) -> Option<PathBuf>) -> Vec<Session> {
     };
     let our_ns = mnt_ns("self");
     let mut wrappers = std::collections::BTreeMap::new();
-    let mut natives = Vec::new();
+    let mut candidates = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else {
             continue;
         };
-        let exe = std::fs::read_link(proc_path(pid, "exe")).ok();
-        let build = crate::platform::codex_binary::of_process(pid);
-        let Ok(cmdline) = read_small(&proc_path(pid, "cmdline"), 64 * 1024) else {
-            continue;
-        };
-        let argv = session_shape::split_nul(&cmdline);
-        // The environment is only read for a binary named exactly `codex` outside the npm
-        // layout (is it the npm launcher's child?), and for sessions.
-        let needs_env = exe
-            .as_deref()
-            .and_then(Path::file_name)
-            .is_some_and(|n| n == "codex");
-        let environ = needs_env
-            .then(|| read_small(&proc_path(pid, "environ"), 1 << 20).ok())
-            .flatten()
-            .map(|b| session_shape::parse_environ(&b));
-        let shape = session_shape::classify(
-            exe.as_deref(),
-            build.as_ref(),
-            &argv,
-            environ.as_deref().unwrap_or(&[]),
-        );
-        match shape {
-            Shape::NpmWrapper => {
-                let uid = read_small(&proc_path(pid, "status"), 16 * 1024)
-                    .ok()
-                    .and_then(|s| session_shape::parse_status_uid(&String::from_utf8_lossy(&s)));
-                if let (Some(st), Some(uid)) = (stat_of(pid), uid) {
-                    let id = ProcId {
-                        pid,
-                        start_time: st.start_time,
-                    };
-                    wrappers.insert(pid, (id, uid));
-                    if let Some((Client::TypeScript, version)) = js_package_of(pid, uid, &argv) {
-                        natives.push((
-                            pid,
-                            None,
-                            None,
-                            Client::TypeScript,
-                            Some(version),
-                            argv.clone(),
-                            exe.clone(),
-                        ));
-                    }
-                }
+        match probe(pid) {
+            Some(Probe::Wrapper { id, uid, session }) => {
+                wrappers.insert(pid, (id, uid));
+                candidates.extend(session);
             }
-            Shape::Session { subcommand } => natives.push((
-                pid,
-                subcommand,
-                environ,
-                Client::Native,
-                build.and_then(|b| b.version),
-                argv,
-                exe,
-            )),
-            Shape::TypeScriptClient => {
-                natives.push((pid, None, None, Client::TypeScript, None, argv, exe))
-            }
-            Shape::SandboxHelper | Shape::Tool | Shape::NotCodex => {}
+            Some(Probe::Session(c)) => candidates.push(c),
+            None => {}
         }
     }
-    let mut sessions = Vec::new();
-    for (pid, subcommand, environ, client, version, argv, exe) in natives {
-        let Some(st) = stat_of(pid) else { continue };
-        let Ok(status) = read_small(&proc_path(pid, "status"), 16 * 1024) else {
-            continue;
-        };
-        let status = String::from_utf8_lossy(&status);
-        let Some(uid) = session_shape::parse_status_uid(&status) else {
-            continue;
-        };
-        let gid = status
-            .lines()
-            .find_map(|l| l.strip_prefix("Gid:"))
-            .and_then(|r| r.split_whitespace().next())
-            .and_then(|g| g.parse().ok());
-        let environ = match environ {
-            Some(e) => Some(e),
-            None => read_small(&proc_path(pid, "environ"), 1 << 20)
-                .ok()
-                .map(|b| session_shape::parse_environ(&b)),
-        };
-        let (home_in_session, access) =
-            locate_home(pid, uid, environ.as_deref(), our_ns, owner_home);
-        let same_view = matches!(access, HomeAccess::Host(_))
-            || (our_ns.is_some()
-                && mnt_ns(&pid.to_string()) == our_ns
-                && std::fs::read_link(proc_path(pid, "root")).is_ok_and(|r| r == Path::new("/")));
-        sessions.push(Session {
-            id: ProcId {
-                pid,
-                start_time: st.start_time,
-            },
-            uid,
-            gid,
-            subcommand,
-            client,
-            version,
-            // A launcher of another user (root's, say) is never stopped with this session.
-            wrapper: wrappers
-                .get(&st.ppid)
-                .filter(|(_, wuid)| *wuid == uid)
-                .map(|(id, _)| *id),
-            tty: session_shape::pts_path(st.tty_nr),
-            home_in_session,
-            access,
-            environ,
-            argv,
-            exe,
-            cwd: std::fs::read_link(proc_path(pid, "cwd")).ok(),
-            same_view,
-        });
-    }
-    sessions
+    candidates
+        .into_iter()
+        .filter_map(|c| complete(c, &|ppid| wrappers.get(&ppid).copied(), our_ns, owner_home))
+        .collect()
+}
+
+/// The Codex sessions among `pids` (processes the process connector saw exec), each with its
+/// wrapper (its parent, if that is an npm launcher): exactly what [`scan`] would find of them,
+/// without reading the rest of the process table.
+pub fn sessions_of(pids: &[u32], owner_home: &dyn Fn(u32) -> Option<PathBuf>) -> Vec<Session> {
+    let our_ns = mnt_ns("self");
+    let wrapper = |ppid: u32| match probe(ppid) {
+        Some(Probe::Wrapper { id, uid, .. }) => Some((id, uid)),
+        _ => None,
+    };
+    pids.iter()
+        .filter_map(|&pid| match probe(pid) {
+            Some(Probe::Wrapper { session, .. }) => session,
+            Some(Probe::Session(c)) => Some(c),
+            None => None,
+        })
+        .filter_map(|c| complete(c, &wrapper, our_ns, owner_home))
+        .collect()
+}
+
+/// Read the rest of a session (its ids, environment, home, terminal); `wrapper_at` tells
+/// whether a pid is an npm launcher, and whose.
+fn complete(
+    c: Candidate,
+    wrapper_at: &dyn Fn(u32) -> Option<(ProcId, u32)>,
+    our_ns: Option<u64>,
+    owner_home: &dyn Fn(u32) -> Option<PathBuf>,
+) -> Option<Session> {
+    let pid = c.pid;
+    let st = stat_of(pid)?;
+    let status = read_small(&proc_path(pid, "status"), 16 * 1024).ok()?;
+    let status = String::from_utf8_lossy(&status);
+    let uid = session_shape::parse_status_uid(&status)?;
+    let gid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Gid:"))
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|g| g.parse().ok());
+    let environ = match c.environ {
+        Some(e) => Some(e),
+        None => read_small(&proc_path(pid, "environ"), 1 << 20)
+            .ok()
+            .map(|b| session_shape::parse_environ(&b)),
+    };
+    let (home_in_session, access) = locate_home(pid, uid, environ.as_deref(), our_ns, owner_home);
+    let same_view = matches!(access, HomeAccess::Host(_))
+        || (our_ns.is_some()
+            && mnt_ns(&pid.to_string()) == our_ns
+            && std::fs::read_link(proc_path(pid, "root")).is_ok_and(|r| r == Path::new("/")));
+    Some(Session {
+        id: ProcId {
+            pid,
+            start_time: st.start_time,
+        },
+        uid,
+        gid,
+        subcommand: c.subcommand,
+        client: c.client,
+        version: c.version,
+        // A launcher of another user (root's, say) is never stopped with this session.
+        wrapper: wrapper_at(st.ppid)
+            .filter(|(_, wuid)| *wuid == uid)
+            .map(|(id, _)| id),
+        tty: session_shape::pts_path(st.tty_nr),
+        home_in_session,
+        access,
+        environ,
+        argv: c.argv,
+        exe: c.exe,
+        cwd: std::fs::read_link(proc_path(pid, "cwd")).ok(),
+        same_view,
+    })
 }
 
 /// The `@openai/codex` package a node process runs `codex.js` of, from the `package.json` two
@@ -394,38 +460,21 @@ fn read_beneath(dir: &OwnedFd, name: &str, cap: u64) -> Result<Option<Vec<u8>>, 
     Ok(Some(bytes))
 }
 
-/// The `env_key`s of the providers in a config.toml text.
-fn env_keys_of(config: Option<Vec<u8>>) -> Vec<String> {
-    config
-        .and_then(|b| String::from_utf8(b).ok())
-        .map(|t| session_shape::provider_env_keys(&t))
-        .unwrap_or_default()
-}
-
-/// What a session's home holds, read where the session itself reads it, and its providers'
-/// `env_key`s. For [`HomeAccess::Host`] homes only the config is read here (the engine judges
-/// those homes itself).
-pub fn read_home_beneath(
-    pid: u32,
-    from_cwd: bool,
-    path: &Path,
-    home: CodexHome,
-) -> (Observation, Vec<String>) {
+/// What a session's home holds, read where the session itself reads it (homes the agent reaches
+/// on its own file system, [`HomeAccess::Host`], are judged by the engine itself).
+pub fn read_home_beneath(pid: u32, from_cwd: bool, path: &Path, home: CodexHome) -> Observation {
     let dir = match open_beneath(pid, from_cwd, path) {
         Ok(d) => d,
         Err(e) => {
-            return (
-                Observation {
-                    home,
-                    auth: AuthState::Unreadable {
-                        reason: format!("cannot open the Codex home: {e}"),
-                        file_mode: None,
-                        in_place: false,
-                    },
-                    config: ConfigState::Absent,
+            return Observation {
+                home,
+                auth: AuthState::Unreadable {
+                    reason: format!("cannot open the Codex home: {e}"),
+                    file_mode: None,
+                    in_place: false,
                 },
-                Vec::new(),
-            );
+                config: ConfigState::Absent,
+            };
         }
     };
     let auth = match read_beneath(&dir, AUTH_FILE, AUTH_CAP) {
@@ -464,27 +513,13 @@ pub fn read_home_beneath(
             unjudged: true,
         },
     };
-    (
-        Observation { home, auth, config },
-        env_keys_of(config_bytes.ok().flatten()),
-    )
+    Observation { home, auth, config }
 }
 
 /// The owner of `path` itself (a symlink's own owner, not its target's).
 pub fn owner_of(path: &Path) -> Option<u32> {
     use std::os::unix::fs::MetadataExt;
     std::fs::symlink_metadata(path).ok().map(|md| md.uid())
-}
-
-/// The providers' `env_key`s of a home the agent reaches on its own file system.
-pub fn host_env_keys(home: &Path, uid: u32) -> Vec<String> {
-    let Ok(dir) = crate::platform::safefs::Dir::open_home(home, Some(uid)) else {
-        return Vec::new();
-    };
-    match dir.read_file("config.toml", AUTH_CAP) {
-        Ok(crate::platform::safefs::FileRead::Regular { bytes, .. }) => env_keys_of(Some(bytes)),
-        _ => Vec::new(),
-    }
 }
 
 /// A process to stop, held by a pidfd (Linux): signals reach this process or nothing.

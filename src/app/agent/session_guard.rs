@@ -6,8 +6,11 @@
 //! - finishes pending terminations: a process gone since its SIGTERM gets its `terminated`
 //!   record, one still running at the end of `terminate_grace` gets SIGKILL (scheduled, never
 //!   slept on);
-//! - on its scan period, finds every Codex session ([`crate::platform::sessions`]), gathers what
-//!   it uses (its home's verdict, or the home read through the session's own mount namespace; its
+//! - judges the processes the kernel's process connector saw exec (only those pids, and each
+//!   one's parent for its npm wrapper: [`sessions::sessions_of`]), and, on its scan period (a
+//!   backstop while the connector runs, and for what ran before the agent), every Codex session
+//!   ([`sessions::scan`]). Each session, however found, goes through the same [`SessionGuard::judge`]:
+//!   it gathers what it uses (its home's verdict, or the home read through the session's own mount namespace; its
 //!   effective session, [`crate::platform::session_files::effective`]) and acts on the plan of
 //!   [`crate::core::session_plan::plan_session`]: a session to stop is told why (its terminal, a
 //!   desktop notification), then its native process and npm wrapper get SIGTERM. Nothing is
@@ -18,11 +21,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-use rustix::process::Signal;
 
 use crate::app::engine::enforcer::Enforcer;
 use crate::app::engine::report::HomeReport;
@@ -36,6 +37,7 @@ use crate::platform::audit::{Event, Fields};
 use crate::platform::requirements;
 use crate::platform::session_files;
 use crate::platform::sessions::{self, HomeAccess, ProcId, Session, Target};
+use crate::platform::signals::{self, SignalError, StopSignal};
 
 /// How often pending terminations are looked at while waiting for the grace to end.
 const PENDING_POLL: Duration = Duration::from_millis(50);
@@ -44,9 +46,21 @@ const PENDING_POLL: Duration = Duration::from_millis(50);
 const CONNECTOR_BACKSTOP: Duration = Duration::from_secs(10);
 /// How often Codex's requirements files are checked between full scans.
 const REQUIREMENTS_CHECK: Duration = Duration::from_secs(10);
-/// Scans announced by the connector are at most this frequent (a busy build machine starts many
-/// `node` processes); announcements in between wait for the next one.
+/// Full scans asked for by the connector (events lost) are at most this frequent; one asked for
+/// in between waits for the next.
 const ANNOUNCED_SCAN_GAP: Duration = Duration::from_millis(50);
+/// Exec'd pids waiting to be judged, at most: past it (a burst of `node` processes the agent
+/// has not kept up with) the queue is dropped for one full scan.
+const EXEC_QUEUE_MAX: usize = 4096;
+
+/// What the process connector's thread hands the agent loop.
+#[derive(Default)]
+struct ExecQueue {
+    /// Processes that exec'd a program that could be Codex, in order.
+    pids: Vec<u32>,
+    /// Events were lost (or the connector stopped): only a full scan finds what they were.
+    rescan: bool,
+}
 
 struct Pending {
     target: Target,
@@ -73,12 +87,14 @@ pub struct SessionGuard {
     last_requirements_error: Vec<String>,
     /// Wall time of the last scan of the process table.
     pub last_scan_cost: Duration,
-    /// Sessions found by the last scan.
+    /// Sessions found by the last scan (and, since, on their exec).
     running: usize,
+    /// Those sessions.
+    live: BTreeSet<ProcId>,
     /// The policy `acted` was decided under: a new one decides again.
     decided_under: Option<(String, Mode, bool)>,
-    /// Set by the process connector's thread when a possible Codex process started.
-    exec_seen: Arc<AtomicBool>,
+    /// Filled by the process connector's thread when a possible Codex process started.
+    execs: Arc<Mutex<ExecQueue>>,
     /// The process connector is delivering events.
     connector: Arc<AtomicBool>,
     next_session_scan: Instant,
@@ -123,8 +139,9 @@ impl SessionGuard {
             last_requirements_error: Vec::new(),
             last_scan_cost: Duration::ZERO,
             running: 0,
+            live: BTreeSet::new(),
             decided_under: None,
-            exec_seen: Arc::new(AtomicBool::new(false)),
+            execs: Arc::new(Mutex::new(ExecQueue::default())),
             connector: Arc::new(AtomicBool::new(false)),
             next_session_scan: Instant::now(),
             last_session_scan: Instant::now()
@@ -143,25 +160,36 @@ impl SessionGuard {
                 return;
             }
         };
-        let (seen, live) = (self.exec_seen.clone(), self.connector.clone());
+        let (queue, live) = (self.execs.clone(), self.connector.clone());
         live.store(true, Ordering::SeqCst);
         // Named, so that its wakeups (one per program started on the machine) can be told from
         // the agent's own (`benches/fleet.rs` counts them apart).
         let spawned = std::thread::Builder::new().name("exec-events".into()).spawn(move || {
-            let err = crate::platform::proc_events::listen(fd, |event| {
-                let relevant = match event {
-                    crate::platform::proc_events::ExecEvent::Exec(pid) => {
-                        crate::platform::proc_events::maybe_codex(pid)
+            let push = |pid: Option<u32>| {
+                // A poisoned lock only means the loop panicked holding it: the queue is whole.
+                let mut q = queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                match pid {
+                    Some(pid) if q.pids.len() < EXEC_QUEUE_MAX => q.pids.push(pid),
+                    _ => {
+                        q.pids.clear();
+                        q.rescan = true;
                     }
-                    crate::platform::proc_events::ExecEvent::Lost => true,
-                };
-                if relevant {
-                    seen.store(true, Ordering::SeqCst);
-                    wake();
                 }
+            };
+            let err = crate::platform::proc_events::listen(fd, |event| {
+                match event {
+                    crate::platform::proc_events::ExecEvent::Exec(pid) => {
+                        if !crate::platform::proc_events::maybe_codex(pid) {
+                            return;
+                        }
+                        push(Some(pid));
+                    }
+                    crate::platform::proc_events::ExecEvent::Lost => push(None),
+                }
+                wake();
             });
             live.store(false, Ordering::SeqCst);
-            seen.store(true, Ordering::SeqCst);
+            push(None);
             wake();
             tracing::warn!(error = %err, "process connector stopped: back to the periodic /proc scan");
         });
@@ -219,14 +247,38 @@ impl SessionGuard {
             self.next_scan = now + self.interval.max(REQUIREMENTS_CHECK);
             self.sync_requirements(engine);
         }
-        let mut announced = self.exec_seen.swap(false, Ordering::SeqCst);
+        let (execs, mut announced) = {
+            let mut q = self
+                .execs
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            (std::mem::take(&mut q.pids), std::mem::take(&mut q.rescan))
+        };
         if announced && !force && now < self.last_session_scan + ANNOUNCED_SCAN_GAP {
             self.next_session_scan = self
                 .next_session_scan
                 .min(self.last_session_scan + ANNOUNCED_SCAN_GAP);
             announced = false;
         }
-        if force || announced || now >= self.next_session_scan {
+        let full = force || announced || now >= self.next_session_scan;
+        if !full && !execs.is_empty() {
+            // Only the processes the connector reported (and their parents, for a wrapper).
+            let users = engine.judge().users();
+            let found = sessions::sessions_of(&execs, &|uid| users.by_uid(uid).map(|u| u.home));
+            for session in &found {
+                if self.live.insert(session.id) {
+                    tracing::info!(
+                        pid = session.id.pid,
+                        uid = session.uid,
+                        "Codex session judged on its exec"
+                    );
+                }
+                self.judge(engine, reports, session);
+            }
+            self.live.retain(|id| sessions::alive(*id));
+            self.running = self.live.len();
+        }
+        if full {
             self.last_session_scan = now;
             self.next_session_scan = now + self.session_interval();
             let start = Instant::now();
@@ -238,6 +290,7 @@ impl SessionGuard {
                 .retain(|id| live.contains(id) || sessions::alive(*id));
             self.unknown.retain(|id, _| live.contains(id));
             self.running = found.len();
+            self.live = live;
             for session in &found {
                 self.judge(engine, reports, session);
             }
@@ -315,7 +368,7 @@ impl SessionGuard {
                     Event::Terminated,
                     p.fields
                         .clone()
-                        .with("signal", "SIGTERM")
+                        .with("signal", StopSignal::Term.name())
                         .with_outcome_text("exited"),
                 );
                 continue;
@@ -324,7 +377,7 @@ impl SessionGuard {
                 still.push(p);
                 continue;
             }
-            let outcome = match p.target.signal(Signal::KILL) {
+            let outcome = match signals::send(&p.target, StopSignal::Kill) {
                 Ok(()) => "killed after the grace period".to_string(),
                 Err(e) => format!("SIGKILL failed: {e}"),
             };
@@ -332,7 +385,7 @@ impl SessionGuard {
                 Event::Terminated,
                 p.fields
                     .clone()
-                    .with("signal", "SIGKILL")
+                    .with("signal", StopSignal::Kill.name())
                     .with_outcome_text(&outcome),
             );
         }
@@ -400,8 +453,7 @@ impl SessionGuard {
                 from_cwd,
                 path,
             } => {
-                let (obs, _) =
-                    sessions::read_home_beneath(*pid, *from_cwd, path, codex_home.clone());
+                let obs = sessions::read_home_beneath(*pid, *from_cwd, path, codex_home.clone());
                 let verdict = evaluate::evaluate(&policy, &obs, jiff::Timestamp::now());
                 let unmovable = Some(match &obs.auth {
                     AuthState::Unreadable {
@@ -555,11 +607,11 @@ impl SessionGuard {
                     .with("role", role)
                     .with("user_told", told)
                     .with("message", text);
-                (Target::open(id), fields)
+                (signals::open(id), fields)
             })
             .collect();
         for (target, fields) in held {
-            let signalled = target.and_then(|t| t.signal(Signal::TERM).map(|()| t));
+            let signalled = target.and_then(|t| signals::send(&t, StopSignal::Term).map(|()| t));
             match signalled {
                 Ok(target) => self.pending.push(Pending {
                     target,
@@ -567,18 +619,14 @@ impl SessionGuard {
                     fields,
                 }),
                 // Gone before its SIGTERM: it ended with the session (or on its own).
-                Err(e)
-                    if e.kind() == std::io::ErrorKind::NotFound || e.raw_os_error() == Some(3) =>
-                {
-                    engine.record(
-                        Event::Terminated,
-                        fields.with("signal", "none").with_outcome_text("exited"),
-                    )
-                }
-                Err(e) => engine.record(
+                Err(SignalError::Gone) => engine.record(
+                    Event::Terminated,
+                    fields.with("signal", "none").with_outcome_text("exited"),
+                ),
+                Err(SignalError::Failed(e)) => engine.record(
                     Event::Terminated,
                     fields
-                        .with("signal", "SIGTERM")
+                        .with("signal", StopSignal::Term.name())
                         .with_outcome_text(&format!("not signalled: {e}")),
                 ),
             }
