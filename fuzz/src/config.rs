@@ -63,25 +63,44 @@ fn check_error(text: &str, e: &str) {
     }
 }
 
-/// A key segment as the parser writes it: bare if it can be, else Rust-quoted.
+/// A key segment as the parser writes it: bare if it can be, else as TOML writes the name as a
+/// string (a basic `"…"` or, holding a `\\`, a literal `'…'`), which reads back as the name.
 fn segment(name: &str) -> String {
     let bare = !name.is_empty()
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if bare {
-        name.to_string()
-    } else {
-        format!("{name:?}")
+        return name.to_string();
     }
+    let quoted = toml::Value::String(name.to_string()).to_string();
+    let back: Table = format!("{quoted} = 1")
+        .parse()
+        .unwrap_or_else(|e| panic!("{quoted} is not a TOML key: {e}"));
+    assert!(
+        back.contains_key(name),
+        "{quoted} does not read back as {name:?}"
+    );
+    quoted
 }
 
 /// What a URL may show, per the doc comment of `redact_url` (core::redact::url): a scheme only
 /// when it is one (RFC 3986), no `user:pass@`, `?query`, `#fragment`, key-shaped segments
 /// (`[redacted]`), and no trailing `/`; surrounding whitespace trimmed. The key shape itself is
 /// the library's (`api::key_shaped`): what counts as a secret is its policy, checked separately
-/// by the "nothing of the file leaks" invariant.
+/// by the "nothing of the file leaks" invariant. Then again on the result until it is stable.
 fn redact(url: &str) -> String {
+    let mut out = redact_once(url);
+    loop {
+        let again = redact_once(&out);
+        if again == out {
+            return out;
+        }
+        out = again;
+    }
+}
+
+fn redact_once(url: &str) -> String {
     let url = url.trim();
     let url = &url[..url.find(['?', '#']).unwrap_or(url.len())];
     let (scheme, rest) = url
@@ -122,12 +141,39 @@ fn authority(url: &str) -> &str {
     &rest[..rest.find('/').unwrap_or(rest.len())]
 }
 
+/// A value the parser keeps to judge, as its doc says (`redact::kept`): `[redacted]` when the
+/// library takes it for a key, else the text with control characters escaped.
+fn kept(value: &str) -> String {
+    if api::key_shaped(value) {
+        return "[redacted]".to_string();
+    }
+    value
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// The managed-config settings that take one string, each kept with its key.
+const MANAGED_KEYS: [(&str, &str); 3] = [
+    ("sandbox_mode", "sandbox_modes"),
+    ("approval_policy", "approval_policies"),
+    ("web_search", "web_search"),
+];
+
 #[derive(Default)]
 struct Expected {
     providers: Vec<Value>,
     urls: Vec<Value>,
     stores: Vec<Value>,
     unknown_stores: Vec<Value>,
+    /// `sandbox_modes`, `approval_policies`, `web_search`, `mcp_servers`, `features`.
+    managed: BTreeMap<&'static str, Vec<Value>>,
     /// Values that are shown by design.
     shown: Vec<String>,
     /// Each URL setting's key → the URL as written.
@@ -151,9 +197,67 @@ impl Expected {
             if STORES.contains(&store.as_str()) {
                 self.stores.push(json!([key, store]));
             } else {
-                self.unknown_stores.push(json!([key, store]));
-                self.shown.push(store.clone());
+                self.unknown_stores.push(json!([key, kept(store)]));
+                self.shown.push(kept(store));
             }
+        }
+        for (key, list) in MANAGED_KEYS {
+            if let Some(toml::Value::String(v)) = table.get(key) {
+                self.managed_entry(list, json!([format!("{prefix}{key}"), kept(v)]));
+                self.shown.push(kept(v));
+            }
+        }
+        if let Some(toml::Value::Table(tools)) = table.get("tools")
+            && tools.get("web_search") == Some(&toml::Value::Boolean(true))
+        {
+            self.managed_entry(
+                "web_search",
+                json!([format!("{prefix}tools.web_search"), "live"]),
+            );
+        }
+        if let Some(toml::Value::Table(features)) = table.get("features") {
+            for (name, on) in features {
+                let Some(on) = on.as_bool() else { continue };
+                let key = format!("{prefix}features.{}", segment(name));
+                self.managed_entry("features", json!([&key, name, on]));
+                // Before `web_search`, two feature switches turned it on.
+                let mode = match name.as_str() {
+                    "web_search_request" => "live",
+                    "web_search_cached" => "cached",
+                    _ => continue,
+                };
+                if on {
+                    self.managed_entry("web_search", json!([key, mode]));
+                }
+            }
+        }
+    }
+
+    fn managed_entry(&mut self, list: &'static str, entry: Value) {
+        self.managed.entry(list).or_default().push(entry);
+    }
+
+    /// `[mcp_servers.NAME]` (top level only): its name, its command kept, its URL redacted.
+    fn mcp_servers(&mut self, table: &Table) {
+        let Some(toml::Value::Table(servers)) = table.get("mcp_servers") else {
+            return;
+        };
+        for (name, server) in servers {
+            let field = |f: &str| match server.get(f) {
+                Some(toml::Value::String(s)) => Some(s.as_str()),
+                _ => None,
+            };
+            let mut identity = json!({ "name": name });
+            if let Some(command) = field("command") {
+                identity["command"] = json!(kept(command));
+                self.shown.push(kept(command));
+            }
+            if let Some(url) = field("url") {
+                identity["url"] = json!(redact(url));
+                self.shown.push(redact(url));
+            }
+            let key = format!("mcp_servers.{}", segment(name));
+            self.managed_entry("mcp_servers", json!([key, identity]));
         }
     }
 
@@ -174,6 +278,7 @@ fn sorted(list: &Value) -> Vec<Value> {
 fn check_config(table: &Table, config: &api::Config, text: &str) {
     let mut expected = Expected::default();
     expected.scope("", table);
+    expected.mcp_servers(table);
     if let Some(toml::Value::Table(providers)) = table.get("model_providers") {
         for (id, provider) in providers {
             if let Some(toml::Value::String(url)) = provider.get("base_url") {
@@ -194,6 +299,17 @@ fn check_config(table: &Table, config: &api::Config, text: &str) {
         ("credential_stores", &mut expected.stores),
         ("unknown_credential_stores", &mut expected.unknown_stores),
     ] {
+        want.sort_by_key(Value::to_string);
+        assert_eq!(&sorted(&config.json[list]), want, "{list} of {text:?}");
+    }
+    for list in [
+        "sandbox_modes",
+        "approval_policies",
+        "web_search",
+        "mcp_servers",
+        "features",
+    ] {
+        let want = expected.managed.entry(list).or_default();
         want.sort_by_key(Value::to_string);
         assert_eq!(&sorted(&config.json[list]), want, "{list} of {text:?}");
     }

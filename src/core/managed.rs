@@ -99,7 +99,7 @@ impl Settings {
                         key: key.to_string(),
                         layer,
                     },
-                    value,
+                    value: crate::core::redact::kept(&value),
                 }],
                 _ => Vec::new(),
             }
@@ -128,7 +128,7 @@ impl Settings {
                         layer,
                     },
                     value: McpServer {
-                        command: field("command"),
+                        command: field("command").map(|c| crate::core::redact::kept(&c)),
                         url: field("url").map(|u| crate::core::redact::url(&u)),
                         name,
                     },

@@ -56,6 +56,13 @@ pub fn escape_controls(s: &str) -> String {
     out
 }
 
+/// A value from a user's file as the agent keeps it to judge (in a parsed config, a session's
+/// settings): key-shaped values redacted, control characters escaped, the full length kept so
+/// that it still compares equal to the value a policy allows.
+pub fn kept(s: &str) -> String {
+    escape_controls(&value(s))
+}
+
 /// A value from a user's file, made safe for one line of evidence: key-shaped values redacted,
 /// control characters escaped, length capped.
 pub fn shown(value: &str) -> String {
@@ -73,8 +80,22 @@ pub fn shown(value: &str) -> String {
 
 /// A URL with what may be secret removed: `user:pass@`, `?query`, `#fragment`, key-shaped path
 /// segments (and a "URL" that is itself a key); and a trailing `/`, so that
-/// `https://api.openai.com/v1/` and `https://api.openai.com/v1` compare equal.
+/// `https://api.openai.com/v1/` and `https://api.openai.com/v1` compare equal. Applied again to
+/// its own result until nothing changes: text without a scheme whose remains read as
+/// `scheme://user:pass@host` (`a@b://u:p@h`) loses that `user:pass@` too. Each pass shortens the
+/// text or keeps it, so this ends.
 pub fn url(url: &str) -> String {
+    let mut out = url_once(url);
+    loop {
+        let again = url_once(&out);
+        if again == out {
+            return out;
+        }
+        out = again;
+    }
+}
+
+fn url_once(url: &str) -> String {
     let url = url.trim();
     let url = url.find(['?', '#']).map_or(url, |end| &url[..end]);
     // A scheme is letters, digits, `+`, `-`, `.` after a letter: `user:pass@host/https://…` has

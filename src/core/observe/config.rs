@@ -8,6 +8,7 @@
 //! Config files can hold secrets (bearer tokens in `http_headers`, passwords in URLs): errors
 //! never quote the source, and URLs are stored redacted ([`redact_url`]).
 
+use crate::core::redact;
 use crate::core::toml_key::key_segment;
 use toml::{Table, Value};
 
@@ -108,7 +109,7 @@ fn collect(cfg: &mut CodexConfig, prefix: &str, table: &Table) {
                 format!("{prefix}mcp_servers.{}", key_segment(name)),
                 McpServer {
                     name: name.clone(),
-                    command: field("command"),
+                    command: field("command").map(|c| redact::kept(&c)),
                     url: field("url").map(|u| redact_url(&u)),
                 },
             ));
@@ -148,7 +149,8 @@ fn collect_scope(cfg: &mut CodexConfig, scope: &str, table: &Table) {
         ("web_search", &mut cfg.web_search),
     ] {
         if let Some(Value::String(v)) = table.get(key) {
-            into.push((format!("{scope}{key}"), v.clone()));
+            // Known values pass unchanged; anything else is kept only as it may be shown.
+            into.push((format!("{scope}{key}"), redact::kept(v)));
         }
     }
     if let Some(Value::Table(tools)) = table.get("tools")
@@ -178,7 +180,9 @@ fn collect_scope(cfg: &mut CodexConfig, scope: &str, table: &Table) {
         let key = format!("{scope}{STORE_KEY}");
         match CredentialStore::parse(store) {
             Some(s) => cfg.credential_stores.push((key, s)),
-            None => cfg.unknown_credential_stores.push((key, store.clone())),
+            None => cfg
+                .unknown_credential_stores
+                .push((key, redact::kept(store))),
         }
     }
 }
@@ -437,6 +441,34 @@ whatever = "yes"
     }
 
     #[test]
+    fn values_outside_the_known_ones_are_kept_only_as_they_may_be_shown() {
+        // What the fuzzer found: a value of a managed-config key is the user's text, and the
+        // parsed config reaches status and records.
+        let key = "sk-proj-AAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        let cfg = parse_config(&format!(
+            "approval_policy = \"{key}\"\nsandbox_mode = \"read-only\"\n\
+             web_search = \"li\\u001b[2Jve\"\ncli_auth_credentials_store = \"{key}\"\n\
+             [mcp_servers.fs]\ncommand = \"{key}\"\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            cfg.approval_policies,
+            vec![("approval_policy".into(), "[redacted]".into())]
+        );
+        assert_eq!(
+            cfg.sandbox_modes,
+            vec![("sandbox_mode".into(), "read-only".into())]
+        );
+        assert_eq!(
+            cfg.web_search,
+            vec![("web_search".into(), "li\\u{1b}[2Jve".into())]
+        );
+        assert_eq!(cfg.unknown_credential_stores[0].1, "[redacted]");
+        assert_eq!(cfg.mcp_servers[0].1.command.as_deref(), Some("[redacted]"));
+        assert!(!format!("{cfg:?}").contains(key));
+    }
+
+    #[test]
     fn redaction() {
         for (input, want) in [
             ("https://api.openai.com/v1", "https://api.openai.com/v1"),
@@ -464,6 +496,8 @@ whatever = "yes"
             ),
             ("https://router.example?k=v@x/y", "https://router.example"),
             ("https://a:b@router.example", "https://router.example"),
+            // Found by the fuzzer: no scheme, and what is left reads as one with credentials.
+            ("user:SECRET@host.x@h0://u:p@proxy", "h0://proxy"),
             ("http://localhost:11434/v1", "http://localhost:11434/v1"),
             ("user:SECRET@host.example/v1", "host.example/v1"),
             (" https://a.example/ ", "https://a.example"),
