@@ -77,6 +77,57 @@ fn a_fixed_policy_is_noticed_with_and_without_sighup() {
     drop(agent);
 }
 
+#[test]
+fn removing_every_policy_file_keeps_the_last_good_policy_and_says_so() {
+    let m = Machine::new(&["alice"]);
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    m.auth(
+        "alice",
+        &chatgpt_auth("ws-corp", "business", "a@example.com"),
+    );
+    let agent = m.start_agent();
+    wait_for("a healthy status", || status_code(&m) == Some(0));
+    m.policy("20-broken.toml", BROKEN);
+    wait_for("the rejection", || m.events("policy_rejected").len() == 1);
+    wait_for("status to say last-good", || status_code(&m) == Some(2));
+
+    // The admin (or a configuration tool gone wrong) empties the policy dir.
+    for name in ["20-broken.toml", "10-corp.toml"] {
+        std::fs::remove_file(m.policy_dir().join(name)).unwrap();
+    }
+    wait_for("a policy_loaded record naming the empty sources", || {
+        m.events("policy_loaded")
+            .iter()
+            .any(|r| r["no_policy_sources"] == true && r["origin"] == "last-good")
+    });
+    wait_for("fleet.json to say last-good, not rejected", || {
+        let f = fleet(&m);
+        f["policy_state"] == "last-good" && f["exit_code"] == 2
+    });
+    let status = json_of(&m.run(&["status", "--json"]));
+    assert_eq!(status["policy_state"], "last-good", "{status}");
+    assert!(status["policy_rejection"].is_null(), "{status}");
+    let shown = m.run(&["status"]);
+    assert_eq!(shown.status.code(), Some(2));
+    let out = stdout(&shown);
+    assert!(!out.contains("POLICY REJECTED"), "{out}");
+    assert!(
+        out.contains("the policy sources hold no policy: the last good policy is still enforced"),
+        "{out}"
+    );
+
+    // Still enforced: an API-key login is moved, as the admin's policy says.
+    let auth = m.auth("alice", &api_key_auth("sk-proj-emptieddir0123456789abcdef"));
+    wait_for("the key to be vaulted", || !auth.exists());
+
+    // The policy comes back: the admin's again.
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    wait_for("status to be healthy again", || {
+        json_of(&m.run(&["status", "--json"]))["policy_state"] == "active"
+    });
+    drop(agent);
+}
+
 /// Rewrite the passwd file the agent reads with `lines`, as `useradd` does (a new file renamed
 /// over the old one) or in place.
 fn write_passwd(m: &Machine, lines: &[String], by_rename: bool) {

@@ -571,3 +571,135 @@ fn simulate_lists_the_running_session_a_new_config_rule_would_stop() {
     assert!(running(native), "simulate stopped the session");
     stop(session);
 }
+
+#[test]
+fn a_trusted_projects_config_is_judged_as_codex_reads_it() {
+    if !is_root() {
+        eprintln!("SKIP: needs root to run the sessions as an unprivileged test user");
+        return;
+    }
+    let m = machine(&["pia"]);
+    let uid = m.uid("pia");
+    let project = m.path("home/pia/proj");
+    let work = project.join("src/deep");
+    std::fs::create_dir_all(&work).unwrap();
+    assert!(
+        Command::new("git")
+            .args(["init", "-q"])
+            .arg(&project)
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::fs::create_dir_all(project.join(".codex")).unwrap();
+    std::fs::write(
+        project.join(".codex/config.toml"),
+        "sandbox_mode = \"danger-full-access\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        m.codex_home("pia").join("config.toml"),
+        format!(
+            "[projects.\"{}\"]\ntrust_level = \"trusted\"\n",
+            project.display()
+        ),
+    )
+    .unwrap();
+    let chown_all = Command::new("chown")
+        .args(["-R", &format!("{uid}:{uid}")])
+        .arg(m.path("home/pia"))
+        .status()
+        .unwrap();
+    assert!(chown_all.success());
+    let login = m.codex_as(
+        "pia",
+        &["login", "--with-api-key"],
+        Some("sk-proj-PIAKEY\n"),
+    );
+    assert!(login.status.success(), "{}", said(&login));
+
+    // Without the agent, the real Codex started in a subdirectory takes the project's sandbox
+    // mode: the header `codex exec` prints on stderr says so. The run is stopped once the
+    // header is read (it would go on retrying a closed port).
+    let header = {
+        use std::io::BufRead;
+        use std::os::unix::process::CommandExt;
+        let mut exec = Command::new(codex_bin())
+            .args([
+                "exec",
+                "-c",
+                "openai_base_url=http://127.0.0.1:9/v1",
+                "say hi",
+            ])
+            .uid(uid)
+            .gid(uid)
+            .current_dir(&work)
+            .env("HOME", m.path("home/pia"))
+            .env("CODEX_HOME", m.codex_home("pia"))
+            .env_remove("OPENAI_API_KEY")
+            .env_remove("CODEX_API_KEY")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut seen = String::new();
+        for line in std::io::BufReader::new(exec.stderr.take().unwrap()).lines() {
+            let Ok(line) = line else { break };
+            seen.push_str(&line);
+            seen.push('\n');
+            if line.starts_with("sandbox:") {
+                break;
+            }
+        }
+        let _ = exec.kill();
+        let _ = exec.wait();
+        seen
+    };
+    assert!(
+        header.contains("sandbox: danger-full-access"),
+        "Codex did not take the trusted project's sandbox_mode: {header}"
+    );
+
+    // With the agent: the same session is stopped, and the record names the project's file.
+    m.policy(
+        "10-managed.toml",
+        &format!("{MANAGED}\n[enforce]\nterminate_grace = \"2s\"\n"),
+    );
+    let agent = m.start_agent_with(&[("CODEX_WARDEN_SESSION_SCAN_MS", "100")]);
+    let mut session = m.codex_exec_waiting(
+        &codex_bin(),
+        "pia",
+        &m.codex_home("pia"),
+        &[],
+        &[],
+        Some(&work),
+    );
+    let native = native_child(session.id());
+    let t = m.wait_event("terminated", |r| r["pid"] == native);
+    assert!(
+        t["rules"].to_string().contains("config.sandbox-mode"),
+        "{t}"
+    );
+    let v = m.wait_event("violation", |r| r["pid"] == native);
+    let e = v["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["rule"] == "config.sandbox-mode")
+        .unwrap_or_else(|| panic!("{v}"))
+        .clone();
+    assert_eq!(e["at"]["key"], "sandbox_mode", "{e}");
+    assert_eq!(
+        e["at"]["layer"],
+        project.join(".codex/config.toml").display().to_string(),
+        "{e}"
+    );
+    assert!(
+        wait_exit(&mut session, std::time::Duration::from_secs(10)),
+        "session still running"
+    );
+    // A config fault never takes the valid login.
+    assert!(m.codex_home("pia").join("auth.json").exists());
+    drop(agent);
+}

@@ -288,27 +288,71 @@ impl Judge {
                 save: false,
             };
         }
-        if initial {
-            if self.active.origin == PolicyOrigin::Baseline {
-                tracing::warn!(
-                    policy_dir = %self.settings.policy_dir.display(),
-                    "no admin policy installed: running the built-in baseline in monitor mode"
-                );
-            }
-            let fields = Fields::default()
-                .with("policy_name", &self.active.policy.name)
-                .with("origin", self.active.origin)
-                .with(
-                    "no_admin_policy",
-                    self.active.origin == PolicyOrigin::Baseline,
-                );
+        if !initial {
+            return self.sources_emptied(sources);
+        }
+        if self.active.origin == PolicyOrigin::Baseline {
+            tracing::warn!(
+                policy_dir = %self.settings.policy_dir.display(),
+                "no admin policy installed: running the built-in baseline in monitor mode"
+            );
+        }
+        let fields = Fields::default()
+            .with("policy_name", &self.active.policy.name)
+            .with("origin", self.active.origin)
+            .with(
+                "no_admin_policy",
+                self.active.origin == PolicyOrigin::Baseline,
+            );
+        PolicyLoad {
+            change: PolicyChange::Loaded,
+            record: Some((Event::PolicyLoaded, fields)),
+            save: false,
+        }
+    }
+
+    /// The policy sources hold no policy any more (every drop-in removed, no managed
+    /// preferences), and none of them is rejected. The running policy stays enforced (an empty
+    /// dir never lifts the admin's rules, as at start-up), but it is the last good one now, not
+    /// what the sources say: status and fleet.json show `last-good` with that reason, and a
+    /// `policy_loaded` record says so once. A rejection that was showing is over either way.
+    fn sources_emptied(&mut self, sources: Vec<StoredSource>) -> PolicyLoad {
+        let cleared = self.rejection.take().is_some();
+        self.rejected_digest = None;
+        let demoted = self.active.origin == PolicyOrigin::Admin;
+        if !demoted && !cleared {
             return PolicyLoad {
-                change: PolicyChange::Loaded,
-                record: Some((Event::PolicyLoaded, fields)),
+                change: PolicyChange::Unchanged,
+                record: None,
                 save: false,
             };
         }
-        unchanged
+        if demoted {
+            self.active.origin = PolicyOrigin::LastGood;
+            self.loaded_digest = None;
+        }
+        let kept = match self.active.origin {
+            PolicyOrigin::Baseline => "running the monitor-only baseline",
+            _ => "keeping the last good policy",
+        };
+        tracing::warn!(
+            policy_dir = %self.settings.policy_dir.display(),
+            "the policy sources hold no policy any more; {kept}"
+        );
+        let fields = Fields::default()
+            .with("policy_name", &self.active.policy.name)
+            .with("origin", self.active.origin)
+            .with("sources", &sources)
+            .with("no_policy_sources", true)
+            .with(
+                "no_admin_policy",
+                self.active.origin == PolicyOrigin::Baseline,
+            );
+        PolicyLoad {
+            change: PolicyChange::Loaded,
+            record: Some((Event::PolicyLoaded, fields)),
+            save: false,
+        }
     }
 
     /// Judge with `policy` (loaded by the caller, e.g. `simulate`), as an admin policy.

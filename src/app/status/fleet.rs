@@ -76,6 +76,7 @@ mod tests {
     fn the_fleet_file_is_flat_and_names_no_home() {
         let facts = Facts {
             policy_state: PolicyState::Active,
+            policy_rejected: false,
             revision: "r7",
             mode: "enforce",
             watch_degraded: None,

@@ -22,6 +22,9 @@ use crate::platform::lock::Liveness;
 #[derive(Debug, Clone)]
 pub struct Facts<'a> {
     pub policy_state: PolicyState,
+    /// Whether policy files are rejected now (else a `last-good` state means the sources hold
+    /// no policy any more).
+    pub policy_rejected: bool,
     pub revision: &'a str,
     pub mode: &'a str,
     pub watch_degraded: Option<&'a str>,
@@ -51,8 +54,11 @@ pub fn problems(status: Option<&Facts<'_>>, liveness: &Liveness) -> Vec<String> 
     };
     match status.policy_state {
         PolicyState::Active => {}
-        PolicyState::LastGood => out.push(
+        PolicyState::LastGood if status.policy_rejected => out.push(
             "the policy files are rejected: the last good policy is still enforced".to_string(),
+        ),
+        PolicyState::LastGood => out.push(
+            "the policy sources hold no policy: the last good policy is still enforced".to_string(),
         ),
         PolicyState::Rejected => out.push(
             "the policy files are rejected and no good policy was ever loaded: nothing is \
@@ -164,6 +170,7 @@ mod tests {
     fn facts(state: PolicyState, bad: usize, degraded: Option<&'static str>) -> Facts<'static> {
         Facts {
             policy_state: state,
+            policy_rejected: matches!(state, PolicyState::LastGood | PolicyState::Rejected),
             revision: "r1",
             mode: "enforce",
             watch_degraded: degraded,
@@ -195,6 +202,25 @@ mod tests {
         }
         assert_eq!(exit_code(Some(&ok), &Liveness::NotRunning), UNHEALTHY);
         assert_eq!(exit_code(None, &up), UNHEALTHY);
+    }
+
+    #[test]
+    fn last_good_says_whether_files_are_rejected_or_gone() {
+        let up = Liveness::Running { pid: Some(7) };
+        let rejected = facts(PolicyState::LastGood, 0, None);
+        let emptied = Facts {
+            policy_rejected: false,
+            ..facts(PolicyState::LastGood, 0, None)
+        };
+        assert_eq!(
+            problems(Some(&rejected), &up),
+            ["the policy files are rejected: the last good policy is still enforced"]
+        );
+        assert_eq!(
+            problems(Some(&emptied), &up),
+            ["the policy sources hold no policy: the last good policy is still enforced"]
+        );
+        assert_eq!(exit_code(Some(&emptied), &up), UNHEALTHY);
     }
 
     #[test]

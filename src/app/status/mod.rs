@@ -95,6 +95,7 @@ impl Status<'_> {
     pub fn facts(&self) -> health::Facts<'_> {
         health::Facts {
             policy_state: self.policy_state,
+            policy_rejected: self.policy_rejection.is_some(),
             revision: &self.policy_revision,
             mode: self.mode.as_str(),
             watch_degraded: self
