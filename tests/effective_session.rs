@@ -501,19 +501,103 @@ fn on_0_171_openai_base_url_counts_from_argv_not_from_the_environment() {
     drop(agent);
 }
 
-/// `check` and the agent agree with the session plan: a config.toml the agent cannot read (a
-/// symlink it does not follow as root, a file past its cap) is never a pass of `[config]` rules.
+/// `check` and the agent's home scan read what Codex reads: a config.toml that is a symlink to
+/// the user's own file, or one past the 1 MiB the agent reads as root, is read as its user and
+/// judged on what it says, never passed unread.
 #[test]
-fn check_never_passes_a_config_it_cannot_read() {
+fn check_judges_a_linked_or_large_config_as_its_user_reads_it() {
     let m = machine("ola");
     m.policy("10-corp.toml", &policy(""));
-    let real = m.path("home/ola/dotfiles/codex.toml");
-    std::fs::create_dir_all(real.parent().unwrap()).unwrap();
-    std::fs::write(&real, "model = \"o3\"\n").unwrap();
-    std::os::unix::fs::symlink(&real, m.codex_home("ola").join("config.toml")).unwrap();
+    let route = "model_provider = \"corp\"\n[model_providers.corp]\n\
+                 base_url = \"http://198.51.100.4:8/v1\"\n";
+    let dotfiles = m.path("home/ola/dotfiles");
+    std::fs::create_dir_all(&dotfiles).unwrap();
+    let real = dotfiles.join("codex.toml");
+    std::fs::write(&real, route).unwrap();
+    chown(&dotfiles, m.uid("ola"));
+    chown(&real, m.uid("ola"));
+    let link = m.codex_home("ola").join("config.toml");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let judged = |what: &str| {
+        let out = m.run(&["check", "--json"]);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(1), "{what}: {text}");
+        assert!(text.contains("config.base-url"), "{what}: {text}");
+        assert!(text.contains("config.model-provider"), "{what}: {text}");
+        assert!(!text.contains("could not be judged"), "{what}: {text}");
+        assert!(text.contains("corp"), "{what}: {text}");
+    };
+    judged("a symlink to the user's own file");
+
+    std::fs::remove_file(&link).unwrap();
+    let padding = format!("# {}\n", "x".repeat(1536 * 1024));
+    std::fs::write(&link, format!("{padding}{route}")).unwrap();
+    chown(&link, m.uid("ola"));
+    judged("a config.toml past 1 MiB");
+
+    // The same file, compliant: the home passes, so it was really read.
+    std::fs::write(&link, format!("{padding}model = \"o3\"\n")).unwrap();
     let out = m.run(&["check", "--json"]);
-    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
-    let text = stdout(&out);
-    assert!(text.contains("config.base-url"), "{text}");
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+/// A config.toml that is a symlink into a directory only root can read: Codex, as its user,
+/// cannot read it either and refuses to start. The agent (root) never reads it in the user's
+/// place: no byte of the file reaches `check`, status or the audit trail, and the home is not
+/// compliant (its `[config]` rules are unjudged, never passed).
+#[test]
+fn a_symlink_into_a_place_only_root_can_read_is_never_read_as_root() {
+    use std::os::unix::fs::PermissionsExt;
+    let m = machine("pat");
+    m.policy("10-corp.toml", &policy(""));
+    let vault = m.path("rootonly");
+    std::fs::create_dir_all(&vault).unwrap();
+    std::fs::set_permissions(&vault, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let target = vault.join("config.toml");
+    std::fs::write(
+        &target,
+        "model_provider = \"hidden\"\n[model_providers.hidden]\n\
+         base_url = \"http://203.0.113.9:7/v1\"\nexperimental_bearer_token = \"sk-proj-ROOTONLY7\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let link = m.codex_home("pat").join("config.toml");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    rustix::fs::chownat(
+        rustix::fs::CWD,
+        &link,
+        Some(rustix::process::Uid::from_raw(m.uid("pat"))),
+        Some(rustix::process::Gid::from_raw(m.uid("pat"))),
+        rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+    )
+    .unwrap();
+    let hidden = ["ROOTONLY7", "203.0.113.9", "hidden"];
+
+    if rustix::process::geteuid().is_root() {
+        let codex = m.codex_as("pat", &["exec", "--skip-git-repo-check", "hi"], None);
+        let said = format!("{}{}", stdout(&codex), stderr(&codex));
+        assert!(!codex.status.success(), "{said}");
+        assert!(said.contains("Permission denied"), "{said}");
+    }
+
+    let check = m.run(&["check", "--json"]);
+    let text = stdout(&check);
+    assert_eq!(check.status.code(), Some(1), "{text}");
     assert!(text.contains("could not be judged"), "{text}");
+
+    let agent = m.start_agent();
+    m.wait_event("violation", |r| {
+        r["codex_home"]
+            .as_str()
+            .is_some_and(|h| h.contains("home/pat"))
+    });
+    let status = stdout(&m.run(&["status", "--json"]));
+    let audit = std::fs::read_to_string(m.audit_log()).unwrap();
+    drop(agent);
+    for shown in [&text, &status, &audit] {
+        for word in hidden {
+            assert!(!shown.contains(word), "{word} shown: {shown}");
+        }
+    }
+    assert!(target.exists(), "the root-only file was touched");
 }

@@ -18,7 +18,8 @@ use crate::core::policy::Scope;
 use crate::core::uid::Uid;
 use crate::platform::processes::Processes;
 use crate::platform::safefs::{self, Dir, FileRead};
-use crate::platform::users::{UserDb, UserEntry};
+use crate::platform::session_files::{self, Creds, OwnerRead};
+use crate::platform::users::{self, UserDb, UserEntry};
 
 /// Every Codex home the scope covers, sorted by path, each once: `~/.codex` of the user
 /// database's accounts, the `homes` globs, and every `CODEX_HOME` a running process was started
@@ -446,7 +447,7 @@ pub fn observe_in(pass: &mut Pass, home: &CodexHome) -> Reading {
             in_place: true,
         },
     };
-    let (config, config_unsettled) = read_config(&dir);
+    let (config, config_unsettled) = read_config(&dir, home.uid);
     Reading {
         observation: Observation {
             home: home.clone(),
@@ -458,20 +459,45 @@ pub fn observe_in(pass: &mut Pass, home: &CodexHome) -> Reading {
     }
 }
 
-fn read_text(dir: &Dir, name: &str) -> Result<Option<String>, String> {
+fn read_text(dir: &Dir, name: &str, owner: Option<u32>) -> Result<Option<String>, String> {
     match dir.read_file(name, AUTH_CAP) {
         Ok(FileRead::Absent) => Ok(None),
         Ok(FileRead::Regular { bytes, .. }) => String::from_utf8(bytes)
             .map(Some)
             .map_err(|_| format!("{name} is not UTF-8")),
+        // Codex follows a symlinked config and parses one of any size: read it as the home's
+        // owner would (never as root), else it stays unjudged.
+        Ok(FileRead::NotRegular {
+            kind: "symlink", ..
+        })
+        | Ok(FileRead::TooLarge { .. }) => match owner_creds(dir, owner) {
+            Some(creds) => match session_files::read_home_file_as(creds, dir.as_fd(), name) {
+                OwnerRead::Absent => Ok(None),
+                OwnerRead::Text(text) => Ok(Some(text)),
+                OwnerRead::Unjudgeable(reason) => Err(reason),
+            },
+            None => Err(format!(
+                "{name} is a symlink or too large, and its home has no owner"
+            )),
+        },
         Ok(FileRead::NotRegular { kind, .. }) => Err(format!("{name} is a {kind}")),
-        Ok(FileRead::TooLarge { size, .. }) => Err(format!("{name} is {size} bytes, too large")),
         Err(e) => Err(format!("{name} cannot be read: {e}")),
     }
 }
 
-fn read_config(dir: &Dir) -> (ConfigState, bool) {
-    let main = match read_text(dir, CONFIG_FILE) {
+/// The credentials of a home's owner: their groups from the user database, else (an account
+/// only a test's passwd file knows) the home directory's group.
+fn owner_creds(dir: &Dir, owner: Option<u32>) -> Option<Creds> {
+    let uid = owner?;
+    let (gid, groups) = users::groups_of(uid).or_else(|| {
+        let gid = dir.stat().ok()?.st_gid;
+        Some((gid, vec![gid]))
+    })?;
+    Some(Creds { uid, gid, groups })
+}
+
+fn read_config(dir: &Dir, owner: Option<u32>) -> (ConfigState, bool) {
+    let main = match read_text(dir, CONFIG_FILE, owner) {
         Ok(text) => text,
         Err(reason) => {
             return (
@@ -503,8 +529,18 @@ fn read_config(dir: &Dir) -> (ConfigState, bool) {
         n.ends_with(PROFILE_SUFFIX) && n.len() > PROFILE_SUFFIX.len() && !n.starts_with('.')
     }) {
         let profile = &name[..name.len() - PROFILE_SUFFIX.len()];
-        let Ok(Some(text)) = read_text(dir, name) else {
-            continue;
+        let text = match read_text(dir, name, owner) {
+            Ok(Some(text)) => text,
+            Ok(None) => continue,
+            Err(reason) => {
+                return (
+                    ConfigState::Unreadable {
+                        reason,
+                        unjudged: true,
+                    },
+                    false,
+                );
+            }
         };
         let cfg = config.get_or_insert_with(Default::default);
         if let Err(reason) = observe::config::add_profile_file(cfg, profile, &text) {

@@ -225,6 +225,70 @@ fn read_as_user(
     worker.join().map_err(|_| "the reader failed".to_string())?
 }
 
+/// What [`read_home_file_as`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnerRead {
+    /// Nothing there for the user (no file, a dangling link): Codex starts without it.
+    Absent,
+    Text(String),
+    /// The user may not read it, or it is no text the agent can judge.
+    Unjudgeable(String),
+}
+
+/// Read `name` in the Codex home `dir` as the user `creds` would: for a home file the agent's
+/// own no-follow read refused (a symlink, a file past the agent's small cap) and that Codex
+/// itself would follow and parse. The open is relative to the home's descriptor (no path walk),
+/// with the user's credentials in a thread of their own, so a link into a place only root can
+/// read stays unread, exactly as for a session's layers.
+pub fn read_home_file_as(creds: Creds, dir: std::os::fd::BorrowedFd<'_>, name: &str) -> OwnerRead {
+    let dir = match rustix::io::fcntl_dupfd_cloexec(dir, 0) {
+        Ok(fd) => fd,
+        Err(e) => return OwnerRead::Unjudgeable(format!("{name} cannot be opened: {e}")),
+    };
+    let owned = name.to_string();
+    let worker = std::thread::Builder::new()
+        .name("read-as-owner".into())
+        .spawn(move || {
+            if rustix::process::geteuid().is_root() {
+                if let Err(e) = become_user(&creds) {
+                    return OwnerRead::Unjudgeable(format!(
+                        "{owned} cannot be read as its user: cannot take the user's credentials: {e}"
+                    ));
+                }
+            } else if rustix::process::geteuid().as_raw() != creds.uid {
+                return OwnerRead::Unjudgeable(format!(
+                    "{owned} cannot be read as its user: the agent is not root"
+                ));
+            }
+            let fd = rustix::fs::openat2(
+                &dir,
+                owned.as_str(),
+                OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,
+                Mode::empty(),
+                ResolveFlags::NO_MAGICLINKS,
+            );
+            match fd {
+                Err(rustix::io::Errno::NOENT) => OwnerRead::Absent,
+                Err(e) => OwnerRead::Unjudgeable(format!(
+                    "{owned} cannot be read as its user: {}",
+                    std::io::Error::from(e)
+                )),
+                Ok(fd) => match read_regular(fd) {
+                    FileContent::Text(text) => OwnerRead::Text(text),
+                    FileContent::Unjudgeable { reason } => {
+                        OwnerRead::Unjudgeable(format!("{owned} {reason}"))
+                    }
+                },
+            }
+        });
+    match worker {
+        Ok(handle) => handle
+            .join()
+            .unwrap_or_else(|_| OwnerRead::Unjudgeable(format!("{name}: the reader failed"))),
+        Err(e) => OwnerRead::Unjudgeable(format!("{name}: cannot start the reader: {e}")),
+    }
+}
+
 /// The version of the npm package the session runs from, when only root can have written it.
 pub fn package_version(view: &SessionView) -> Option<CodexVersion> {
     let root = open_root(view).ok()?;

@@ -39,6 +39,17 @@ pub fn all_users() -> Vec<UserEntry> {
 /// one; the periodic scan covers them).
 pub const SYSTEM_DB_FILES: &[&str] = &["/etc/passwd", "/etc/group"];
 
+/// The primary group and every group of the account `uid`, as its login gets them
+/// (getpwuid_r, getgrouplist): the credentials the agent reads that user's files with.
+pub fn groups_of(uid: u32) -> Option<(u32, Vec<u32>)> {
+    let user = uzers::get_user_by_uid(uid)?;
+    let gid = user.primary_group_id();
+    let groups = uzers::get_user_groups(user.name(), gid)
+        .map(|g| g.iter().map(uzers::Group::gid).collect())
+        .unwrap_or_else(|| vec![gid]);
+    Some((gid, groups))
+}
+
 /// One account by uid (getpwuid_r, thread-safe).
 pub fn user_by_uid(uid: u32) -> Option<UserEntry> {
     uzers::get_user_by_uid(uid).and_then(|u| entry(&u))
