@@ -4,7 +4,9 @@
 use serde_json::{Map, Value, json};
 
 use crate::api;
-use crate::{assert_hidden, expand_shown, json_strings, jwt_payload, key_markers, sha256_hex};
+use crate::{
+    assert_hidden_in_values, expand_shown, json_strings, jwt_payload, key_markers, sha256_hex,
+};
 
 /// Check `parse_auth(bytes)` against an independent reading of `bytes`.
 pub fn check(bytes: &[u8]) {
@@ -312,15 +314,15 @@ fn check_credential(root: &Map<String, Value>, auth: &api::Auth, text: &str) {
         ("summary JSON", summary_json.as_str()),
     ];
     for s in strings {
-        assert_hidden(s, &shown, &outputs);
+        assert_hidden_in_values(s, &shown, &outputs);
         for part in s.split('.') {
-            assert_hidden(part, &shown, &outputs);
+            assert_hidden_in_values(part, &shown, &outputs);
         }
         for marker in key_markers(s) {
-            assert_hidden(marker, &shown, &outputs);
+            assert_hidden_in_values(marker, &shown, &outputs);
         }
     }
     for marker in key_markers(text) {
-        assert_hidden(marker, &shown, &outputs);
+        assert_hidden_in_values(marker, &shown, &outputs);
     }
 }

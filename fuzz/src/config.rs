@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use toml::Table;
 
 use crate::api;
-use crate::{assert_hidden, expand_shown, key_markers};
+use crate::{assert_hidden_in_values, expand_shown, key_markers};
 
 const URL_KEYS: [&str; 2] = ["openai_base_url", "chatgpt_base_url"];
 const STORES: [&str; 4] = ["file", "keyring", "auto", "ephemeral"];
@@ -345,13 +345,13 @@ fn check_config(table: &Table, config: &api::Config, text: &str) {
     let mut values = Vec::new();
     collect_values(table, &mut values);
     for value in values {
-        assert_hidden(value, &shown, &outputs);
+        assert_hidden_in_values(value, &shown, &outputs);
         for marker in key_markers(value) {
-            assert_hidden(marker, &shown, &outputs);
+            assert_hidden_in_values(marker, &shown, &outputs);
         }
     }
     for marker in key_markers(text) {
-        assert_hidden(marker, &shown, &outputs);
+        assert_hidden_in_values(marker, &shown, &outputs);
     }
 }
 

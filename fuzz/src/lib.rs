@@ -103,12 +103,31 @@ pub fn sha256_hex(secret: &str) -> String {
 }
 
 /// Fails if `secret` (or a long enough piece of it, see below) is shown by no field that is
-/// meant to be shown, and yet appears in one of `outputs`.
+/// meant to be shown, and yet appears in one of `outputs` (text for humans: searched whole).
 ///
 /// Debug and JSON output escape `"`, `\` and control characters, so a secret holding one cannot
 /// appear verbatim, while its text plus the output's own closing quote can (`"AAAA")` ends a
 /// shown value): such a secret is checked piece by piece, between those characters.
 pub fn assert_hidden(secret: &str, shown: &[String], outputs: &[(&str, &str)]) {
+    hidden_in(secret, shown, outputs, |out, piece| out.contains(piece));
+}
+
+/// [`assert_hidden`] for Debug and JSON renderings: only their string literals are searched.
+/// Every value that could carry a secret is one, and a piece never holds a `"`, so it cannot
+/// straddle one; the text between the literals is the rendering's own
+/// (`CredentialSummary { method: `), which an input may repeat without anything leaking.
+pub fn assert_hidden_in_values(secret: &str, shown: &[String], outputs: &[(&str, &str)]) {
+    hidden_in(secret, shown, outputs, |out, piece| {
+        string_literals(out).any(|lit| lit.contains(piece))
+    });
+}
+
+fn hidden_in(
+    secret: &str,
+    shown: &[String],
+    outputs: &[(&str, &str)],
+    appears: impl Fn(&str, &str) -> bool,
+) {
     let escaped = |c: char| c.is_control() || c.escape_debug().len() > 1;
     for piece in secret.split(escaped) {
         if piece.len() < MIN_SECRET_LEN || shown.iter().any(|s| s.contains(piece)) {
@@ -116,11 +135,33 @@ pub fn assert_hidden(secret: &str, shown: &[String], outputs: &[(&str, &str)]) {
         }
         for (name, out) in outputs {
             assert!(
-                !out.contains(piece),
+                !appears(out, piece),
                 "secret {piece:?} of the input appears in the {name}:\n{out}"
             );
         }
     }
+}
+
+/// The `"…"` literals of a Debug or JSON rendering, as written (escapes kept).
+fn string_literals(out: &str) -> impl Iterator<Item = &str> {
+    let bytes = out.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() && bytes[i] != b'"' {
+            i += 1;
+        }
+        if i >= bytes.len() {
+            return None;
+        }
+        let start = i + 1;
+        i = start;
+        while i < bytes.len() && bytes[i] != b'"' {
+            i += if bytes[i] == b'\\' { 2 } else { 1 };
+        }
+        let end = i.min(bytes.len());
+        i = end + 1;
+        Some(&out[start..end])
+    })
 }
 
 /// Add to `shown` the forms in which an output may show each of its strings: lowercased (plans,
@@ -134,4 +175,35 @@ pub fn expand_shown(shown: &mut Vec<String>) {
         .flat_map(|s| [format!("{s:?}"), Value::from(s.as_str()).to_string()])
         .collect();
     shown.extend(escaped);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SUMMARY: &str =
+        r#"CredentialSummary { method: "api-key", key_fingerprint: Some("fb628969b9f3") }"#;
+
+    #[test]
+    fn the_renderings_own_text_is_no_leak() {
+        // CI's fuzz smoke, jwt_claims: an input string that repeats the Debug skeleton.
+        assert_hidden_in_values("CredentialSummary { me", &[], &[("summary Debug", SUMMARY)]);
+    }
+
+    #[test]
+    #[should_panic(expected = "appears in the summary Debug")]
+    fn a_secret_in_a_value_is_a_leak() {
+        let leaked = SUMMARY.replace("fb628969b9f3", "sk-proj-LEAKED0123456789");
+        assert_hidden_in_values(
+            "sk-proj-LEAKED0123456789",
+            &[],
+            &[("summary Debug", &leaked)],
+        );
+    }
+
+    #[test]
+    fn literals_keep_their_escapes_and_end_at_the_closing_quote() {
+        let lits: Vec<&str> = string_literals(r#"A { x: "a\"b", y: "é\\", z: "#).collect();
+        assert_eq!(lits, [r#"a\"b"#, r"é\\"]);
+    }
 }
