@@ -72,10 +72,7 @@ fn discover_with(
         }
     }
     for pattern in &scope.homes {
-        let Ok(paths) = glob::glob(pattern) else {
-            continue;
-        };
-        for path in paths.flatten() {
+        for path in expand_glob(pattern) {
             if homes.contains_key(&path) {
                 continue;
             }
@@ -199,6 +196,82 @@ fn plausible_process_home(path: &Path) -> bool {
             .all(|c| !matches!(c, std::path::Component::ParentDir))
 }
 
+/// How deep `**` descends below where it stands.
+const GLOB_DEPTH: usize = 16;
+
+/// The paths an absolute `[scope] homes` glob matches now, sorted. The glob crate skips every
+/// name that is not UTF-8 (its FIXME #9639), so a user who may create directories where a
+/// wildcard looks could hide a home behind such a name; here each name is matched on its lossy
+/// text (an invalid byte reads as U+FFFD, which `*`, `?` and `[!…]` match and no literal
+/// does) and the real name is kept. `**` matches zero or more directories, never through a
+/// symlink. Unreadable directories are skipped, as the glob crate skips them.
+pub fn expand_glob(pattern: &str) -> Vec<PathBuf> {
+    let options = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: false,
+    };
+    let path = Path::new(pattern);
+    if !path.is_absolute() {
+        return Vec::new();
+    }
+    let mut current = vec![PathBuf::from("/")];
+    for component in path.components().skip(1) {
+        let text = component.as_os_str().to_string_lossy();
+        let mut next = Vec::new();
+        if text == "**" {
+            for dir in &current {
+                dirs_below(dir, GLOB_DEPTH, &mut next);
+            }
+        } else if !text.contains(['*', '?', '[']) {
+            next.extend(
+                current
+                    .iter()
+                    .map(|dir| dir.join(component))
+                    .filter(|p| std::fs::symlink_metadata(p).is_ok()),
+            );
+        } else {
+            let Ok(wanted) = glob::Pattern::new(&text) else {
+                return Vec::new();
+            };
+            for dir in &current {
+                let Ok(entries) = std::fs::read_dir(dir) else {
+                    continue;
+                };
+                for entry in entries.flatten() {
+                    let name = entry.file_name();
+                    if wanted.matches_with(&name.to_string_lossy(), options) {
+                        next.push(dir.join(&name));
+                    }
+                }
+            }
+        }
+        next.sort();
+        next.dedup();
+        current = next;
+        if current.is_empty() {
+            break;
+        }
+    }
+    current
+}
+
+/// `dir` and every directory below it, `depth` levels down at most, not through symlinks.
+fn dirs_below(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    out.push(dir.to_path_buf());
+    if depth == 0 {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            dirs_below(&entry.path(), depth - 1, out);
+        }
+    }
+}
+
 /// Directories to watch so that a glob home appearing later is seen: every existing match of
 /// each pattern's parent (`/srv/ci/*` for `/srv/ci/*/.codex`) and the literal prefix before the
 /// first wildcard (`/srv/ci`).
@@ -216,10 +289,8 @@ pub fn glob_watch_dirs(scope: &Scope) -> Vec<PathBuf> {
         if literal.is_dir() {
             dirs.push(literal);
         }
-        if let Some(parent) = p.parent().and_then(Path::to_str)
-            && let Ok(paths) = glob::glob(parent)
-        {
-            dirs.extend(paths.flatten().filter(|d| d.is_dir()));
+        if let Some(parent) = p.parent().and_then(Path::to_str) {
+            dirs.extend(expand_glob(parent).into_iter().filter(|d| d.is_dir()));
         }
     }
     dirs.sort();
@@ -598,6 +669,43 @@ mod tests {
             missing_home_parents(&scope, &users),
             vec![tmp.path().to_path_buf()]
         );
+    }
+
+    #[test]
+    fn a_name_that_is_not_utf8_still_matches_a_wildcard() {
+        use std::os::unix::ffi::OsStrExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let odd = std::ffi::OsStr::from_bytes(b"ci-\xff");
+        for name in [std::ffi::OsStr::new("ci-a"), odd] {
+            std::fs::create_dir_all(tmp.path().join(name).join(".codex")).unwrap();
+        }
+        std::fs::create_dir_all(tmp.path().join("deep/x/y/.codex")).unwrap();
+        let root = tmp.path().to_str().unwrap();
+        assert_eq!(
+            expand_glob(&format!("{root}/*/.codex")),
+            [
+                tmp.path().join("ci-a/.codex"),
+                tmp.path().join(odd).join(".codex"),
+            ]
+        );
+        assert_eq!(
+            expand_glob(&format!("{root}/ci-?/.codex")),
+            [
+                tmp.path().join("ci-a/.codex"),
+                tmp.path().join(odd).join(".codex"),
+            ]
+        );
+        // A literal never matches the replacement character.
+        assert!(expand_glob(&format!("{root}/ci-\u{fffd}/.codex")).is_empty());
+        assert_eq!(
+            expand_glob(&format!("{root}/**/.codex")),
+            [
+                tmp.path().join("ci-a/.codex"),
+                tmp.path().join(odd).join(".codex"),
+                tmp.path().join("deep/x/y/.codex"),
+            ]
+        );
+        assert!(expand_glob("relative/*").is_empty());
     }
 
     #[test]
