@@ -25,14 +25,25 @@
 
 use toml::Value;
 
-/// One key a command line sets, in command-line order (a later one wins).
-#[derive(Debug, Clone, PartialEq)]
+/// One key a command line sets, in command-line order (a later one wins). Its Debug shows the
+/// value's type, not the value (`-c …experimental_bearer_token=sk-…`).
+#[derive(Clone, PartialEq)]
 pub struct ArgvSetting {
     /// The key's segments, as Codex splits them.
     pub path: Vec<String>,
     pub value: Value,
     /// The flag that set it (`-c`, `--sandbox`, …), for evidence.
     pub flag: &'static str,
+}
+
+impl std::fmt::Debug for ArgvSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ArgvSetting")
+            .field("path", &self.path)
+            .field("value", &format_args!("<{}>", self.value.type_str()))
+            .field("flag", &self.flag)
+            .finish()
+    }
 }
 
 /// What a Codex command line says about configuration.

@@ -44,8 +44,9 @@ pub struct ConfigInput {
     pub content: FileContent,
 }
 
-/// What reading a layer's file gave.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What reading a layer's file gave. Its Debug shows a file's size, never its text (a layer may
+/// hold a bearer token).
+#[derive(Clone, PartialEq, Eq)]
 pub enum FileContent {
     Text(String),
     /// The file exists and Codex may read it, but the agent could not: `reason` is safe to show.
@@ -54,8 +55,22 @@ pub enum FileContent {
     },
 }
 
-/// Everything [`resolve`] needs about one session. Absent files are `None` / left out.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+impl std::fmt::Debug for FileContent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FileContent::Text(text) => write!(f, "Text(<{} bytes>)", text.len()),
+            FileContent::Unjudgeable { reason } => f
+                .debug_struct("Unjudgeable")
+                .field("reason", reason)
+                .finish(),
+        }
+    }
+}
+
+/// Everything [`resolve`] needs about one session. Absent files are `None` / left out. Its
+/// Debug names the environment's variables and counts the arguments, showing no value of
+/// either (both carry keys: `CODEX_API_KEY=…`, `-c …experimental_bearer_token=…`).
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct SessionInputs {
     pub argv: Vec<String>,
     pub environ: Vec<(String, String)>,
@@ -70,6 +85,23 @@ pub struct SessionInputs {
     pub managed: Option<ConfigInput>,
     /// `$CODEX_HOME/.env`.
     pub env_file: Option<ConfigInput>,
+}
+
+impl std::fmt::Debug for SessionInputs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.environ.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("SessionInputs")
+            .field("argv", &format_args!("<{} arguments>", self.argv.len()))
+            .field("environ", &names)
+            .field("version", &self.version)
+            .field("system", &self.system)
+            .field("user", &self.user)
+            .field("profile_file", &self.profile_file)
+            .field("projects", &self.projects)
+            .field("managed", &self.managed)
+            .field("env_file", &self.env_file)
+            .finish()
+    }
 }
 
 /// A value and where it came from: the layer, and the config key or variable that holds it.

@@ -104,10 +104,23 @@ pub struct Resolved<'a> {
 ///
 /// [`ResolvedConfig::get_path`] takes the segments instead, [`ResolvedConfig::leaves`] lists every
 /// non-table value with its dotted key and layer, [`ResolvedConfig::table`] is the merged TOML.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct ResolvedConfig {
     table: Table,
     origin: Origin,
+}
+
+/// Every key with its layer, no value: a value may be a bearer token or a header.
+impl std::fmt::Debug for ResolvedConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(
+                self.leaves()
+                    .into_iter()
+                    .map(|(key, _, layer)| (key, layer.label())),
+            )
+            .finish()
+    }
 }
 
 /// Split a dotted key, honouring TOML quotes (`a."b.c".d` → `a`, `b.c`, `d`).

@@ -391,3 +391,32 @@ fn tables_set_whole_and_merged_keep_each_leaf_layer() {
     assert_eq!(split_key("a.\"b.c\".d"), ["a", "b.c", "d"]);
     assert_eq!(join_key(&["a", "b.c"]), "a.\"b.c\"");
 }
+
+#[test]
+fn debug_output_shows_no_key_of_any_layer() {
+    let key = "sk-proj-DEBUGLEAK0123456789abcdef";
+    let mut i = inputs(
+        &[
+            "-c",
+            &format!("model_providers.x.experimental_bearer_token=\"{key}\""),
+            "-c",
+            "model_provider=x",
+        ],
+        &[("CODEX_API_KEY", key)],
+        &format!("[model_providers.y]\nhttp_headers = {{ Authorization = \"Bearer {key}\" }}\n"),
+    );
+    i.env_file = file("/h/.codex/.env", &format!("MYKEY={key}\n"));
+    let session = resolve(&i);
+    for (what, text) in [
+        ("inputs", format!("{i:?}")),
+        ("session", format!("{session:?}")),
+        ("config", format!("{:?}", session.config)),
+    ] {
+        assert!(!text.contains("DEBUGLEAK"), "{what}: {text}");
+    }
+    // What it does show: the keys, their layers and the variables' names.
+    assert!(format!("{i:?}").contains("CODEX_API_KEY"));
+    assert!(
+        format!("{:?}", session.config).contains("model_providers.x.experimental_bearer_token")
+    );
+}
