@@ -567,18 +567,19 @@ fn owner_creds(dir: &Dir, owner: Option<u32>) -> Option<Creds> {
     Some(Creds { uid, gid, groups })
 }
 
+/// A config file that cannot be read, so its `[config]` rules cannot be judged.
+fn unjudged(reason: String) -> (ConfigState, bool) {
+    let state = ConfigState::Unreadable {
+        reason,
+        unjudged: true,
+    };
+    (state, false)
+}
+
 fn read_config(dir: &Dir, owner: Option<u32>) -> (ConfigState, bool) {
     let main = match read_text(dir, CONFIG_FILE, owner) {
         Ok(text) => text,
-        Err(reason) => {
-            return (
-                ConfigState::Unreadable {
-                    reason,
-                    unjudged: true,
-                },
-                false,
-            );
-        }
+        Err(reason) => return unjudged(reason),
     };
     let mut config = match &main {
         Some(text) => match observe::config::parse_config(text) {
@@ -603,15 +604,7 @@ fn read_config(dir: &Dir, owner: Option<u32>) -> (ConfigState, bool) {
         let text = match read_text(dir, name, owner) {
             Ok(Some(text)) => text,
             Ok(None) => continue,
-            Err(reason) => {
-                return (
-                    ConfigState::Unreadable {
-                        reason,
-                        unjudged: true,
-                    },
-                    false,
-                );
-            }
+            Err(reason) => return unjudged(reason),
         };
         let cfg = config.get_or_insert_with(Default::default);
         if let Err(reason) = observe::config::add_profile_file(cfg, profile, &text) {

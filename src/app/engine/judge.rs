@@ -297,7 +297,13 @@ impl Judge {
                 "no admin policy installed: running the built-in baseline in monitor mode"
             );
         }
-        let fields = Fields::default()
+        self.fallback_loaded(Fields::default())
+    }
+
+    /// The `policy_loaded` of a policy that did not come from the sources just now (the last
+    /// good one, or the baseline), with `extra` fields.
+    fn fallback_loaded(&self, extra: Fields) -> PolicyLoad {
+        let fields = extra
             .with("policy_name", &self.active.policy.name)
             .with("origin", self.active.origin)
             .with(
@@ -339,20 +345,11 @@ impl Judge {
             policy_dir = %self.settings.policy_dir.display(),
             "the policy sources hold no policy any more; {kept}"
         );
-        let fields = Fields::default()
-            .with("policy_name", &self.active.policy.name)
-            .with("origin", self.active.origin)
-            .with("sources", &sources)
-            .with("no_policy_sources", true)
-            .with(
-                "no_admin_policy",
-                self.active.origin == PolicyOrigin::Baseline,
-            );
-        PolicyLoad {
-            change: PolicyChange::Loaded,
-            record: Some((Event::PolicyLoaded, fields)),
-            save: false,
-        }
+        self.fallback_loaded(
+            Fields::default()
+                .with("sources", &sources)
+                .with("no_policy_sources", true),
+        )
     }
 
     /// Judge with `policy` (loaded by the caller, e.g. `simulate`), as an admin policy.
