@@ -518,6 +518,7 @@ fn check_judges_a_linked_or_large_config_as_its_user_reads_it() {
     chown(&real, m.uid("ola"));
     let link = m.codex_home("ola").join("config.toml");
     std::os::unix::fs::symlink(&real, &link).unwrap();
+    chown(&link, m.uid("ola"));
     let judged = |what: &str| {
         let out = m.run(&["check", "--json"]);
         let text = stdout(&out);
@@ -600,4 +601,41 @@ fn a_symlink_into_a_place_only_root_can_read_is_never_read_as_root() {
         }
     }
     assert!(target.exists(), "the root-only file was touched");
+}
+
+/// A home only root owns, shared and world-writable (mode 1777, found by a `[scope] homes`
+/// glob): a user plants `config.toml` there as a link to a file only root can read. The agent
+/// never reads it, neither as root (the home's owner) nor as the user (not their home): the home
+/// is unjudged, and no byte of the file is shown.
+#[test]
+fn a_link_planted_in_a_shared_root_owned_home_is_never_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let m = machine("quin");
+    let shared = m.path("srv/shared/.codex");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let scope = format!(
+        "[scope]\nmin_uid = 0\nhomes = [\"{}/*/.codex\"]\n",
+        m.path("srv").display()
+    );
+    m.policy(
+        "10-corp.toml",
+        &policy("").replace("[scope]\nmin_uid = 0\n", &scope),
+    );
+    let hidden_dir = m.path("rootonly");
+    std::fs::create_dir_all(&hidden_dir).unwrap();
+    std::fs::set_permissions(&hidden_dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let target = hidden_dir.join("shadow");
+    std::fs::write(&target, "model_provider = \"SHADOWLINE\"\n").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let link = shared.join("config.toml");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    chown(&link, m.uid("quin"));
+
+    let check = m.run(&["check", "--json"]);
+    let text = stdout(&check);
+    assert_eq!(check.status.code(), Some(1), "{text}");
+    assert!(text.contains("srv/shared/.codex"), "{text}");
+    assert!(text.contains("could not be judged"), "{text}");
+    assert!(!text.contains("SHADOWLINE"), "{text}");
 }

@@ -539,16 +539,17 @@ fn read_text(dir: &Dir, name: &str, owner: Option<u32>) -> Result<Option<String>
         // Codex follows a symlinked config and parses one of any size: read it as the home's
         // owner would (never as root), else it stays unjudged.
         Ok(FileRead::NotRegular {
-            kind: "symlink", ..
+            kind: "symlink",
+            stat,
         })
-        | Ok(FileRead::TooLarge { .. }) => match owner_creds(dir, owner) {
+        | Ok(FileRead::TooLarge { stat, .. }) => match owner_creds(dir, owner, stat.st_uid) {
             Some(creds) => match session_files::read_home_file_as(creds, dir.as_fd(), name) {
                 OwnerRead::Absent => Ok(None),
                 OwnerRead::Text(text) => Ok(Some(text)),
                 OwnerRead::Unjudgeable(reason) => Err(reason),
             },
             None => Err(format!(
-                "{name} is a symlink or too large, and its home has no owner"
+                "{name} is a symlink or too large, and not its home owner's to read as them"
             )),
         },
         Ok(FileRead::NotRegular { kind, .. }) => Err(format!("{name} is a {kind}")),
@@ -556,10 +557,13 @@ fn read_text(dir: &Dir, name: &str, owner: Option<u32>) -> Result<Option<String>
     }
 }
 
-/// The credentials of a home's owner: their groups from the user database, else (an account
-/// only a test's passwd file knows) the home directory's group.
-fn owner_creds(dir: &Dir, owner: Option<u32>) -> Option<Creds> {
-    let uid = owner?;
+/// The credentials to read a home's file that `file_uid` owns as the home's owner: their
+/// groups from the user database, else (an account only a test's passwd file knows) the home
+/// directory's group. None when the owner is root (reading "as the owner" would be reading as
+/// root: a link into /etc/shadow planted in a world-writable root-owned home) or when someone
+/// else owns the file (a link planted in a shared home is not read with the owner's rights).
+fn owner_creds(dir: &Dir, owner: Option<u32>, file_uid: u32) -> Option<Creds> {
+    let uid = owner.filter(|&uid| uid != 0 && uid == file_uid)?;
     let (gid, groups) = users::groups_of(uid).or_else(|| {
         let gid = dir.stat().ok()?.st_gid;
         Some((gid, vec![gid]))
