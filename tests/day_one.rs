@@ -23,8 +23,8 @@ fn monitor_policy() -> String {
     CHATGPT_ONLY.replace("mode = \"enforce\"", "mode = \"monitor\"")
 }
 
-#[test]
-fn a_fixed_policy_is_noticed_with_and_without_sighup() {
+/// Alice, logged in to the corporate workspace, under CHATGPT_ONLY: an agent reporting healthy.
+fn healthy_corp_machine() -> (Machine, Agent) {
     let m = Machine::new(&["alice"]);
     m.policy("10-corp.toml", CHATGPT_ONLY);
     m.auth(
@@ -33,6 +33,12 @@ fn a_fixed_policy_is_noticed_with_and_without_sighup() {
     );
     let agent = m.start_agent();
     wait_for("a healthy status", || status_code(&m) == Some(0));
+    (m, agent)
+}
+
+#[test]
+fn a_fixed_policy_is_noticed_with_and_without_sighup() {
+    let (m, agent) = healthy_corp_machine();
     let loaded = || m.events("policy_loaded").len();
     let before = loaded();
 
@@ -79,14 +85,7 @@ fn a_fixed_policy_is_noticed_with_and_without_sighup() {
 
 #[test]
 fn removing_every_policy_file_keeps_the_last_good_policy_and_says_so() {
-    let m = Machine::new(&["alice"]);
-    m.policy("10-corp.toml", CHATGPT_ONLY);
-    m.auth(
-        "alice",
-        &chatgpt_auth("ws-corp", "business", "a@example.com"),
-    );
-    let agent = m.start_agent();
-    wait_for("a healthy status", || status_code(&m) == Some(0));
+    let (m, agent) = healthy_corp_machine();
     m.policy("20-broken.toml", BROKEN);
     wait_for("the rejection", || m.events("policy_rejected").len() == 1);
     wait_for("status to say last-good", || status_code(&m) == Some(2));
