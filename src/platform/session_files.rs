@@ -4,8 +4,12 @@
 //!
 //! The files are the user's, so they are opened with the user's credentials, never root's: a
 //! short-lived thread takes the session's uid, gid and supplementary groups (Linux credentials
-//! are per thread), then opens each path with `openat2(RESOLVE_IN_ROOT)` beneath the session's
-//! root (`/`, or `/proc/PID/root` for a session in another mount namespace). A symlink is
+//! are per thread), then opens each path as `openat2(RESOLVE_IN_ROOT)` resolves it beneath the
+//! session's root (`/`, or `/proc/PID/root` for a session in another mount namespace): with
+//! `openat2`, or where the unit's seccomp filter refuses it, by [`resolve::walk`], one component
+//! at a time with the same guarantees. Taking the ids needs `CAP_SETUID`/`CAP_SETGID` and the
+//! `setresuid`, `setresgid` and `setgroups` system calls, which the packaged unit keeps for
+//! this alone (packaging/codex-warden.service says why). A symlink is
 //! followed exactly as the session's process would follow it, and a place the user cannot read
 //! stays unread: root's privileges never reach past what the user could read anyway. The thread
 //! ends right after: its credentials can never be raised again.
@@ -19,15 +23,16 @@
 //! and only root can write it: a user could otherwise claim an older version to hide a source.
 
 use std::io::Read;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{Mode, OFlags, ResolveFlags};
+use rustix::fs::{Mode, OFlags};
 
 use crate::core::codex_version::CodexVersion;
 use crate::core::effective_session::{
     self, ConfigInput, EffectiveSession, FileContent, SessionInputs,
 };
+use crate::platform::resolve::{self, How};
 
 /// The most a config layer or env file may hold before it is judged unjudgeable (Codex itself
 /// would read it, so this only bounds the agent's memory).
@@ -86,21 +91,23 @@ fn open_root(view: &SessionView) -> std::io::Result<OwnedFd> {
     )?)
 }
 
-/// Open `path` (absolute, in the session's view) beneath `root`.
-fn open_in(root: &OwnedFd, path: &Path, resolve: ResolveFlags) -> rustix::io::Result<OwnedFd> {
+/// Open `path` (absolute, in the session's view) beneath `root`, as `openat2(RESOLVE_IN_ROOT)`
+/// would, with or without `openat2` ([`resolve`]).
+fn open_in(root: &OwnedFd, path: &Path, no_symlinks: bool) -> rustix::io::Result<OwnedFd> {
     let rel = path.strip_prefix("/").unwrap_or(path);
-    rustix::fs::openat2(
-        root,
+    resolve::open(
+        root.as_fd(),
         rel,
-        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,
-        Mode::empty(),
-        resolve | ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
+        How {
+            no_symlinks,
+            ..How::IN_ROOT
+        },
     )
 }
 
 /// Read one layer file with the calling thread's credentials.
 fn read_layer(root: &OwnedFd, path: &Path) -> Option<ConfigInput> {
-    let content = match open_in(root, path, ResolveFlags::empty()) {
+    let content = match open_in(root, path, false) {
         Err(rustix::io::Errno::NOENT | rustix::io::Errno::NOTDIR) => return None,
         // The user may not read it: neither can Codex, which then starts without it or not at all.
         Err(rustix::io::Errno::ACCESS | rustix::io::Errno::PERM) => return None,
@@ -155,7 +162,7 @@ fn project_candidates(root: &OwnedFd, cwd: &Path) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     for dir in cwd.ancestors() {
         dirs.push(dir.to_path_buf());
-        if open_in(root, &dir.join(".git"), ResolveFlags::empty()).is_ok() {
+        if open_in(root, &dir.join(".git"), false).is_ok() {
             break;
         }
         if dirs.len() > 64 {
@@ -260,12 +267,10 @@ pub fn read_home_file_as(creds: Creds, dir: std::os::fd::BorrowedFd<'_>, name: &
                     "{owned} cannot be read as its user: the agent is not root"
                 ));
             }
-            let fd = rustix::fs::openat2(
-                &dir,
-                owned.as_str(),
-                OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,
-                Mode::empty(),
-                ResolveFlags::NO_MAGICLINKS,
+            let fd = resolve::open(
+                dir.as_fd(),
+                Path::new(&owned),
+                How::ANYWHERE,
             );
             match fd {
                 Err(rustix::io::Errno::NOENT) => OwnerRead::Absent,
@@ -313,7 +318,7 @@ pub fn package_version(view: &SessionView) -> Option<CodexVersion> {
         }
     }
     candidates.into_iter().find_map(|dir| {
-        let fd = open_in(&root, &dir.join("package.json"), ResolveFlags::NO_SYMLINKS).ok()?;
+        let fd = open_in(&root, &dir.join("package.json"), true).ok()?;
         let st = rustix::fs::fstat(&fd).ok()?;
         let root_only = st.st_uid == 0 && st.st_mode & 0o022 == 0;
         if !root_only {

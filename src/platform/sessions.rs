@@ -377,7 +377,7 @@ fn locate_home(
             HomeAccess::Unknown("its working directory or home cannot be read".into()),
         );
     };
-    if same_view {
+    if same_view || same_files(pid, &in_session) {
         return (Some(in_session.clone()), HomeAccess::Host(in_session));
     }
     let access = match &spec {
@@ -393,6 +393,63 @@ fn locate_home(
         },
     };
     (Some(in_session), access)
+}
+
+/// Whether the Codex home `home` (absolute, in the session's view) of a session in another mount
+/// namespace is the very directory the agent reaches at the same path, and its credential and
+/// config files the very files: the same device and inode through `/proc/PID/root` and through
+/// the agent's own view. Under the packaged unit (`PrivateMounts=yes`) the agent is in a mount
+/// namespace of its own, so every session is in "another" one; their homes are the same files,
+/// and the agent acts on them as on any home. A home the session sees through a mount of its own
+/// (a bind mount over the home or over `auth.json`) differs and stays judged where the session
+/// reads it.
+fn same_files(pid: u32, home: &Path) -> bool {
+    use crate::platform::resolve::{self, How};
+    let Ok(root) = rustix::fs::open(
+        proc_path(pid, "root"),
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) else {
+        return false;
+    };
+    let identity = |fd: io::Result<OwnedFd>| -> Option<Option<(u64, u64)>> {
+        match fd {
+            Ok(fd) => {
+                let st = rustix::fs::fstat(&fd).ok()?;
+                Some(Some((st.st_dev, st.st_ino)))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Some(None),
+            Err(_) => None,
+        }
+    };
+    let theirs = |rel: &Path| {
+        identity(
+            resolve::open(
+                std::os::fd::AsFd::as_fd(&root),
+                rel.strip_prefix("/").unwrap_or(rel),
+                How {
+                    path_only: true,
+                    ..How::IN_ROOT
+                },
+            )
+            .map_err(io::Error::from),
+        )
+    };
+    let ours = |path: &Path| {
+        identity(
+            rustix::fs::open(path, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
+                .map_err(io::Error::from),
+        )
+    };
+    let dir = theirs(home);
+    if dir.is_none() || dir.flatten().is_none() || dir != ours(home) {
+        return false;
+    }
+    [AUTH_FILE, "config.toml"].iter().all(|name| {
+        let path = home.join(name);
+        let theirs = theirs(&path);
+        theirs.is_some() && theirs == ours(&path)
+    })
 }
 
 /// Open a directory through `/proc/PID/root` or `/proc/PID/cwd` (the kernel resolves these in

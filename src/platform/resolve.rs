@@ -1,0 +1,237 @@
+//! Open a path the way the kernel's `openat2(2)` resolves it beneath a directory, with or without
+//! `openat2` itself.
+//!
+//! The agent reads a session's or a home's files with the user's credentials, and follows their
+//! symlinks as the user's own process would ([`crate::platform::session_files`]). `openat2` with
+//! `RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS` does that in one call, but it is not always there: a
+//! kernel before 5.6 has no `openat2`, and systemd's `RestrictSUIDSGID=yes` (which the packaged
+//! unit sets) makes every `openat2` fail with `ENOSYS`, because a seccomp filter cannot inspect
+//! the mode inside `struct open_how`. Without a fallback the agent could read nothing as the user
+//! under its own unit, and every session of a policy with `[config]` keys was judged unjudged.
+//!
+//! [`open`] uses `openat2` when a probe at first use shows it works, and otherwise [`walk`]s the
+//! path one component at a time with the same guarantees:
+//! - each component is looked up with `openat(O_PATH | O_NOFOLLOW)` relative to the directory
+//!   handle of the one before, so the kernel checks search permission with the calling thread's
+//!   credentials at every step, exactly as in a single lookup;
+//! - a symlink is read with `readlinkat` and its target resolved in turn (absolute targets from
+//!   the root, at most 40 links, the kernel's `MAXSYMLINKS`); none is followed by the kernel;
+//! - in [`Scope::InRoot`], `..` is taken from the walk's own stack of directory handles and stops
+//!   at the root, so no path, link or concurrent rename can lead out of it;
+//! - a link inside procfs is refused with `ELOOP` (procfs holds the magic links
+//!   `RESOLVE_NO_MAGICLINKS` refuses; refusing every procfs link errs on the side of "unjudged");
+//! - the last component is opened with `O_NOFOLLOW`, so a link swapped in after it was read is
+//!   never followed unchecked.
+
+use std::ffi::OsString;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::Path;
+use std::sync::OnceLock;
+
+use rustix::fs::{FileType, Mode, OFlags, ResolveFlags};
+use rustix::io::{Errno, Result};
+
+/// The kernel's `MAXSYMLINKS`: links followed in one resolution before `ELOOP`.
+const MAX_LINKS: usize = 40;
+
+/// Where absolute paths and `..` lead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// `RESOLVE_IN_ROOT`: the start directory is the root; absolute paths and absolute link
+    /// targets start there, and `..` never leaves it.
+    InRoot,
+    /// Plain resolution from the start directory: absolute paths start at the agent's `/`.
+    Anywhere,
+}
+
+/// How to resolve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct How {
+    pub scope: Scope,
+    /// `RESOLVE_NO_SYMLINKS`: any symlink on the way fails with `ELOOP`.
+    pub no_symlinks: bool,
+    /// Open with `O_PATH`: only to learn what the path names (`fstat`), never to read it, so
+    /// opening a device or a FIFO the user planted has no effect.
+    pub path_only: bool,
+}
+
+impl How {
+    /// `RESOLVE_IN_ROOT`, symlinks followed, opened for reading.
+    pub const IN_ROOT: How = How {
+        scope: Scope::InRoot,
+        no_symlinks: false,
+        path_only: false,
+    };
+    /// Plain resolution, symlinks followed, opened for reading.
+    pub const ANYWHERE: How = How {
+        scope: Scope::Anywhere,
+        no_symlinks: false,
+        path_only: false,
+    };
+
+    fn final_flags(self) -> OFlags {
+        if self.path_only {
+            OFlags::PATH | OFlags::CLOEXEC
+        } else {
+            read_flags()
+        }
+    }
+}
+
+/// The flags every file is opened with: read-only, never blocking on a FIFO, never a
+/// controlling terminal.
+fn read_flags() -> OFlags {
+    OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC
+}
+
+/// Whether `openat2` works in this process (probed once: a seccomp filter or an old kernel
+/// refuses it for the process's whole life).
+pub fn openat2_available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        rustix::fs::openat2(
+            rustix::fs::CWD,
+            "/",
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+            ResolveFlags::NO_MAGICLINKS,
+        )
+        .is_ok()
+    })
+}
+
+/// Open `path` beneath `start` for reading, resolved as [`How`] says: with `openat2` when the
+/// kernel allows it, else by [`walk`].
+pub fn open(start: BorrowedFd<'_>, path: &Path, how: How) -> Result<OwnedFd> {
+    if !openat2_available() {
+        return walk(start, path, how);
+    }
+    let mut resolve = ResolveFlags::NO_MAGICLINKS;
+    if how.scope == Scope::InRoot {
+        resolve |= ResolveFlags::IN_ROOT;
+    }
+    if how.no_symlinks {
+        resolve |= ResolveFlags::NO_SYMLINKS;
+    }
+    match rustix::fs::openat2(start, path, how.final_flags(), Mode::empty(), resolve) {
+        // Refused after the probe passed (a filter installed since): walk instead.
+        Err(Errno::NOSYS) => walk(start, path, how),
+        other => other,
+    }
+}
+
+/// The components of a path as the kernel splits it: empty segments and `.` dropped, except
+/// that a trailing `/` (or `/.`) makes the last component a directory, here an extra `.`.
+fn components(path: &[u8]) -> Vec<OsString> {
+    let mut out: Vec<OsString> = path
+        .split(|b| *b == b'/')
+        .filter(|s| !s.is_empty() && *s != b".")
+        .map(|s| OsString::from_vec(s.to_vec()))
+        .collect();
+    let trailing = path.ends_with(b"/") || path.ends_with(b"/.") || path == b".";
+    if trailing && !out.is_empty() {
+        out.push(OsString::from("."));
+    }
+    out
+}
+
+/// [`open`] without `openat2`: one component at a time (see the module's documentation).
+pub fn walk(start: BorrowedFd<'_>, path: &Path, how: How) -> Result<OwnedFd> {
+    let bytes = path.as_os_str().as_bytes();
+    if bytes.is_empty() {
+        return Err(Errno::NOENT);
+    }
+    let dir_flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let base = rustix::fs::openat(start, ".", dir_flags, Mode::empty())?;
+    // The directories walked so far; `stack[0]` is the root (InRoot) or the start.
+    let mut stack: Vec<OwnedFd> = vec![base];
+    let root_again = |stack: &mut Vec<OwnedFd>| -> Result<()> {
+        match how.scope {
+            Scope::InRoot => stack.truncate(1),
+            Scope::Anywhere => {
+                *stack = vec![rustix::fs::open("/", dir_flags, Mode::empty())?];
+            }
+        }
+        Ok(())
+    };
+    if bytes.starts_with(b"/") {
+        root_again(&mut stack)?;
+    }
+    // Still to resolve, last component first (a link's target is pushed on top).
+    let mut pending: Vec<OsString> = components(bytes);
+    pending.reverse();
+    let mut links = 0usize;
+    while let Some(name) = pending.pop() {
+        let last = pending.is_empty();
+        if name == "." {
+            continue;
+        }
+        if name == ".." {
+            if stack.len() > 1 {
+                stack.pop();
+            } else if how.scope == Scope::Anywhere {
+                let cur = stack.last().ok_or(Errno::NOENT)?;
+                let up = rustix::fs::openat(cur, "..", dir_flags, Mode::empty())?;
+                stack[0] = up;
+            }
+            continue;
+        }
+        let cur = stack.last().ok_or(Errno::NOENT)?;
+        let target = if last && !how.path_only {
+            match rustix::fs::openat(cur, &name, read_flags() | OFlags::NOFOLLOW, Mode::empty()) {
+                Ok(fd) => return Ok(fd),
+                // ELOOP from O_NOFOLLOW: the last component is a link (checked just below).
+                Err(Errno::LOOP) => match rustix::fs::readlinkat(cur, &name, Vec::new()) {
+                    Ok(t) => t,
+                    Err(Errno::INVAL) => return Err(Errno::LOOP),
+                    Err(e) => return Err(e),
+                },
+                Err(e) => return Err(e),
+            }
+        } else {
+            // O_PATH | O_NOFOLLOW opens a link itself, to be read below.
+            let fd = rustix::fs::openat(
+                cur,
+                &name,
+                OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            )?;
+            match FileType::from_raw_mode(rustix::fs::fstat(&fd)?.st_mode) {
+                FileType::Symlink => rustix::fs::readlinkat(&fd, "", Vec::new())?,
+                _ if last => return Ok(fd),
+                FileType::Directory => {
+                    stack.push(fd);
+                    continue;
+                }
+                _ => return Err(Errno::NOTDIR),
+            }
+        };
+        // A symlink: refused, or its target resolved in its place.
+        links += 1;
+        if how.no_symlinks || links > MAX_LINKS || on_procfs(cur.as_fd()) {
+            return Err(Errno::LOOP);
+        }
+        let target = target.into_bytes();
+        if target.is_empty() {
+            return Err(Errno::NOENT);
+        }
+        let mut parts = components(&target);
+        parts.reverse();
+        pending.extend(parts);
+        if target.starts_with(b"/") {
+            root_again(&mut stack)?;
+        }
+    }
+    let cur = stack.last().ok_or(Errno::NOENT)?;
+    rustix::fs::openat(cur, ".", how.final_flags(), Mode::empty())
+}
+
+/// Whether a directory is on procfs, where the magic links live.
+fn on_procfs(dir: BorrowedFd<'_>) -> bool {
+    rustix::fs::fstatfs(dir).map_or(true, |st| st.f_type == rustix::fs::PROC_SUPER_MAGIC)
+}
+
+#[cfg(test)]
+#[path = "resolve_tests.rs"]
+mod tests;
