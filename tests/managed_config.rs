@@ -561,6 +561,8 @@ fn simulate_lists_the_running_session_a_new_config_rule_would_stop() {
         .find(|l| l.starts_with(&format!("STOP session pid {native} ")))
         .unwrap_or_else(|| panic!("{out}"));
     assert!(line.contains("config.sandbox-mode"), "{out}");
+    // A session it would stop is something to do: exit 1, as for a home in violation.
+    assert_eq!(sim.status.code(), Some(1), "{out}");
     // Today's policy has no such rule: nothing stops it now, and simulate stopped nothing.
     let today = m.run(&["simulate", "--policy-dir", m.policy_dir().to_str().unwrap()]);
     assert!(
@@ -568,6 +570,81 @@ fn simulate_lists_the_running_session_a_new_config_rule_would_stop() {
         "{}",
         stdout(&today)
     );
+    assert_eq!(today.status.code(), Some(0), "{}", stdout(&today));
+    assert!(running(native), "simulate stopped the session");
+    stop(session);
+}
+
+#[test]
+fn simulate_says_what_it_could_not_read_of_a_session_it_would_stop() {
+    if !is_root() {
+        eprintln!("SKIP: needs root to run the session as an unprivileged test user");
+        return;
+    }
+    let m = machine(&["uma"]);
+    m.policy(
+        "10-corp.toml",
+        "[policy]\nname = \"corp\"\nrevision = \"today\"\nmode = \"enforce\"\n[scope]\nmin_uid = 0\n",
+    );
+    let login = m.codex_as(
+        "uma",
+        &["login", "--with-api-key"],
+        Some("sk-proj-UMAKEY\n"),
+    );
+    assert!(login.status.success(), "{}", said(&login));
+    let fifo = m.codex_home("uma").join("config.toml");
+    std::fs::write(&fifo, "sandbox_mode = \"read-only\"\n").unwrap();
+    chown(&fifo, m.uid("uma"));
+    let session = codex_session_as(&m, "uma", &["app-server"]);
+    let native = native_child(session.id());
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(running(native), "the session did not start");
+    // Once the session runs, its config file becomes a FIFO: neither Codex nor the agent could
+    // parse it, so the session is unjudged, and simulate must say why rather than only "STOP".
+    std::fs::remove_file(&fifo).unwrap();
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        &fifo,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+    chown(&fifo, m.uid("uma"));
+    let new = m.path("new-policy");
+    std::fs::create_dir(&new).unwrap();
+    std::fs::write(new.join("10-managed.toml"), MANAGED).unwrap();
+    let sim = m.run(&["simulate", "--policy-dir", new.to_str().unwrap()]);
+    let out = stdout(&sim);
+    let json = json_of(&m.run(&["simulate", "--json", "--policy-dir", new.to_str().unwrap()]));
+    let at = out
+        .find(&format!("STOP session pid {native} "))
+        .unwrap_or_else(|| panic!("{out}"));
+    let reasons: Vec<&str> = out[at..]
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with("       "))
+        .collect();
+    assert!(
+        reasons.iter().any(|l| l.contains("cannot be judged")
+            && l.contains("config.toml")
+            && l.contains("not a regular file")),
+        "{out}"
+    );
+    let stop_json = json["sessions_that_would_stop"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["pid"] == native)
+        .cloned()
+        .unwrap_or_else(|| panic!("{json}"));
+    assert!(
+        stop_json["evidence"]
+            .to_string()
+            .contains("config.toml cannot be judged"),
+        "{stop_json}"
+    );
+    assert!(!out.contains("UMAKEY"), "a key in simulate's output");
     assert!(running(native), "simulate stopped the session");
     stop(session);
 }

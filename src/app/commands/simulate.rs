@@ -169,6 +169,16 @@ pub fn simulate(settings: &Settings, json: bool) -> Result<u8> {
                 crate::app::cli::term::esc_path(&s.codex_home),
                 crate::app::cli::term::esc(s.rules.join(", "))
             )?;
+            for line in &s.evidence {
+                writeln!(out, "       {}", crate::app::cli::term::esc(line))?;
+            }
+            for reason in &s.unjudged {
+                writeln!(
+                    out,
+                    "       cannot be judged: {}",
+                    crate::app::cli::term::esc(reason)
+                )?;
+            }
         }
         writeln!(
             out,
@@ -181,7 +191,11 @@ pub fn simulate(settings: &Settings, json: bool) -> Result<u8> {
             writeln!(out, "warning: {}", crate::app::status::health::ZERO_HOMES)?;
         }
     }
-    Ok(if violations > 0 { FINDINGS } else { OK })
+    Ok(if violations > 0 || !sessions.is_empty() {
+        FINDINGS
+    } else {
+        OK
+    })
 }
 
 /// A running session the new policy would stop, and why.
@@ -191,6 +205,10 @@ struct WouldStop {
     user: String,
     codex_home: std::path::PathBuf,
     rules: Vec<String>,
+    /// Each broken rule with its evidence (no secret), as the agent would record it.
+    evidence: Vec<String>,
+    /// What could not be read or judged (the agent, with the same code, could not either).
+    unjudged: Vec<String>,
 }
 
 /// The running Codex sessions the new policy would stop, as the agent's own plan
@@ -243,6 +261,12 @@ fn sessions_stopped(new: &Judge, rows: &[(HomeReport, Option<HomeReport>)]) -> V
                 user: user.name,
                 codex_home: path,
                 rules: plan.rule_codes(),
+                evidence: plan
+                    .violations
+                    .iter()
+                    .map(|v| format!("{}: {}", v.rule, v.evidence))
+                    .collect(),
+                unjudged: plan.unjudged,
             });
         }
     }
