@@ -506,19 +506,33 @@ fn on_0_171_openai_base_url_counts_from_argv_not_from_the_environment() {
 /// judged on what it says, never passed unread.
 #[test]
 fn check_judges_a_linked_or_large_config_as_its_user_reads_it() {
-    let m = machine("ola");
+    linked_or_large_config_is_judged("ola", false);
+}
+
+/// The same under the packaged unit's seccomp filter, which refuses `openat2(2)`: the agent
+/// walks the path itself with the same guarantees (issue 22: before, every such read failed).
+#[test]
+fn check_judges_a_linked_config_as_its_user_reads_it_without_openat2() {
+    linked_or_large_config_is_judged("olb", true);
+}
+
+fn linked_or_large_config_is_judged(user: &'static str, refuse_openat2: bool) {
+    let m = machine(user);
+    if refuse_openat2 {
+        m.refuse_openat2();
+    }
     m.policy("10-corp.toml", &policy(""));
     let route = "model_provider = \"corp\"\n[model_providers.corp]\n\
                  base_url = \"http://198.51.100.4:8/v1\"\n";
-    let dotfiles = m.path("home/ola/dotfiles");
+    let dotfiles = m.path(&format!("home/{user}/dotfiles"));
     std::fs::create_dir_all(&dotfiles).unwrap();
     let real = dotfiles.join("codex.toml");
     std::fs::write(&real, route).unwrap();
-    chown(&dotfiles, m.uid("ola"));
-    chown(&real, m.uid("ola"));
-    let link = m.codex_home("ola").join("config.toml");
+    chown(&dotfiles, m.uid(user));
+    chown(&real, m.uid(user));
+    let link = m.codex_home(user).join("config.toml");
     std::os::unix::fs::symlink(&real, &link).unwrap();
-    chown(&link, m.uid("ola"));
+    chown(&link, m.uid(user));
     let judged = |what: &str| {
         let out = m.run(&["check", "--json"]);
         let text = stdout(&out);
@@ -533,7 +547,7 @@ fn check_judges_a_linked_or_large_config_as_its_user_reads_it() {
     std::fs::remove_file(&link).unwrap();
     let padding = format!("# {}\n", "x".repeat(1536 * 1024));
     std::fs::write(&link, format!("{padding}{route}")).unwrap();
-    chown(&link, m.uid("ola"));
+    chown(&link, m.uid(user));
     judged("a config.toml past 1 MiB");
 
     // The same file, compliant: the home passes, so it was really read.
@@ -548,8 +562,22 @@ fn check_judges_a_linked_or_large_config_as_its_user_reads_it() {
 /// compliant (its `[config]` rules are unjudged, never passed).
 #[test]
 fn a_symlink_into_a_place_only_root_can_read_is_never_read_as_root() {
+    link_into_root_only_place_is_never_read("pat", false);
+}
+
+/// The same with `openat2(2)` refused, as under the packaged unit: the walk that replaces it
+/// checks each step with the user's credentials, so the root-only file stays unread.
+#[test]
+fn a_symlink_into_a_place_only_root_can_read_is_never_read_as_root_without_openat2() {
+    link_into_root_only_place_is_never_read("pau", true);
+}
+
+fn link_into_root_only_place_is_never_read(user: &'static str, refuse_openat2: bool) {
     use std::os::unix::fs::PermissionsExt;
-    let m = machine("pat");
+    let m = machine(user);
+    if refuse_openat2 {
+        m.refuse_openat2();
+    }
     m.policy("10-corp.toml", &policy(""));
     let vault = m.path("rootonly");
     std::fs::create_dir_all(&vault).unwrap();
@@ -562,20 +590,20 @@ fn a_symlink_into_a_place_only_root_can_read_is_never_read_as_root() {
     )
     .unwrap();
     std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let link = m.codex_home("pat").join("config.toml");
+    let link = m.codex_home(user).join("config.toml");
     std::os::unix::fs::symlink(&target, &link).unwrap();
     rustix::fs::chownat(
         rustix::fs::CWD,
         &link,
-        Some(rustix::process::Uid::from_raw(m.uid("pat"))),
-        Some(rustix::process::Gid::from_raw(m.uid("pat"))),
+        Some(rustix::process::Uid::from_raw(m.uid(user))),
+        Some(rustix::process::Gid::from_raw(m.uid(user))),
         rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
     )
     .unwrap();
     let hidden = ["ROOTONLY7", "203.0.113.9", "hidden"];
 
     if rustix::process::geteuid().is_root() {
-        let codex = m.codex_as("pat", &["exec", "--skip-git-repo-check", "hi"], None);
+        let codex = m.codex_as(user, &["exec", "--skip-git-repo-check", "hi"], None);
         let said = format!("{}{}", stdout(&codex), stderr(&codex));
         assert!(!codex.status.success(), "{said}");
         assert!(said.contains("Permission denied"), "{said}");
@@ -590,7 +618,7 @@ fn a_symlink_into_a_place_only_root_can_read_is_never_read_as_root() {
     m.wait_event("violation", |r| {
         r["codex_home"]
             .as_str()
-            .is_some_and(|h| h.contains("home/pat"))
+            .is_some_and(|h| h.contains(&format!("home/{user}")))
     });
     let status = stdout(&m.run(&["status", "--json"]));
     let audit = std::fs::read_to_string(m.audit_log()).unwrap();
@@ -638,4 +666,73 @@ fn a_link_planted_in_a_shared_root_owned_home_is_never_read() {
     assert!(text.contains("srv/shared/.codex"), "{text}");
     assert!(text.contains("could not be judged"), "{text}");
     assert!(!text.contains("SHADOWLINE"), "{text}");
+}
+
+/// Under the packaged unit's seccomp filter (`openat2(2)` refused, as `RestrictSUIDSGID=yes`
+/// does), with a policy of `[login]` and `[config]` keys: a compliant ChatGPT session, whose
+/// config layers the agent must read as its user, lives on with no record; its twin, whose
+/// config.toml links to a route of the user's, is stopped. Before issue 22 both were stopped.
+#[test]
+fn without_openat2_a_compliant_session_lives_and_its_routed_twin_is_stopped() {
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("SKIP: needs root to run the sessions as unprivileged test users");
+        return;
+    }
+    use_uids_from(43_500);
+    let m = Machine::new(&["ivy", "ian"]);
+    m.refuse_openat2();
+    m.policy("10-corp.toml", &policy(""));
+    for user in ["ivy", "ian"] {
+        m.auth(user, &chatgpt_auth("ws-corp", "plus", "dev@example.com"));
+    }
+    let ivy_config = m.codex_home("ivy").join("config.toml");
+    std::fs::write(&ivy_config, "model_provider = \"openai\"\nmodel = \"o3\"\n").unwrap();
+    chown(&ivy_config, m.uid("ivy"));
+    let real = m.path("home/ian/dotfiles/codex.toml");
+    std::fs::create_dir_all(real.parent().unwrap()).unwrap();
+    chown(real.parent().unwrap(), m.uid("ian"));
+    std::fs::write(
+        &real,
+        "model_provider = \"corp\"\n[model_providers.corp]\nbase_url = \"http://198.51.100.4:8/v1\"\n",
+    )
+    .unwrap();
+    chown(&real, m.uid("ian"));
+    let link = m.codex_home("ian").join("config.toml");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    rustix::fs::chownat(
+        rustix::fs::CWD,
+        &link,
+        Some(rustix::process::Uid::from_raw(m.uid("ian"))),
+        Some(rustix::process::Gid::from_raw(m.uid("ian"))),
+        rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+    )
+    .unwrap();
+
+    let agent = m.start_agent_with(&[("CODEX_WARDEN_SESSION_SCAN_MS", "100")]);
+    let mut good = m.codex_session("ivy", &m.codex_home("ivy"));
+    let mut bad = m.codex_session("ian", &m.codex_home("ian"));
+    let good_pid = native_child(good.id());
+    let bad_pid = native_child(bad.id());
+    let stopped = m.wait_event("terminated", |r| r["pid"] == bad_pid);
+    assert_eq!(stopped["user"], "ian", "{stopped}");
+    let v = m.wait_event("violation", |r| r["pid"] == bad_pid);
+    assert!(
+        v["rules"].to_string().contains("config.model-provider"),
+        "{v}"
+    );
+    assert!(!v.to_string().contains("could not be judged"), "{v}");
+    // The twin, judged over the same seconds, lives on, and nothing names it.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(running(good_pid), "the compliant session was stopped");
+    let about_good: Vec<_> = m
+        .records()
+        .into_iter()
+        .filter(|r| r["pid"] == good_pid)
+        .collect();
+    assert!(about_good.is_empty(), "{about_good:?}");
+    let _ = good.kill();
+    let _ = good.wait();
+    let _ = bad.kill();
+    let _ = bad.wait();
+    drop(agent);
 }

@@ -24,6 +24,8 @@ static NEXT_UID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::ne
 pub struct Machine {
     pub root: tempfile::TempDir,
     pub users: Vec<(String, u32)>,
+    /// Run every codex-warden command with `openat2(2)` refused, as under the packaged unit.
+    no_openat2: std::cell::Cell<bool>,
 }
 
 impl Machine {
@@ -35,6 +37,7 @@ impl Machine {
         let m = Machine {
             root,
             users: Vec::new(),
+            no_openat2: std::cell::Cell::new(false),
         };
         std::fs::create_dir_all(m.policy_dir()).unwrap();
         std::fs::set_permissions(m.policy_dir(), PermissionsExt::from_mode(0o755)).unwrap();
@@ -132,7 +135,17 @@ impl Machine {
                 "CODEX_WARDEN_CODEX_REQUIREMENTS",
                 self.path("etc-codex/requirements.toml"),
             );
+        if self.no_openat2.get() {
+            refuse_openat2(&mut c);
+        }
         c
+    }
+
+    /// From now on, run codex-warden as the packaged unit's seccomp filter does: every
+    /// `openat2(2)` fails with `ENOSYS` (systemd's `RestrictSUIDSGID=yes` refuses it so, since a
+    /// filter cannot inspect `struct open_how`).
+    pub fn refuse_openat2(&self) {
+        self.no_openat2.set(true);
     }
 
     /// Run a command to completion.
@@ -685,4 +698,61 @@ pub fn with_private_etc_codex(
             stdout: Vec::new(),
             stderr: format!("unshare: {e}").into_bytes(),
         })
+}
+
+/// `openat2`'s system call number (the same on x86_64 and aarch64).
+const NR_OPENAT2: u32 = 437;
+
+/// Install, in the child before it runs, a seccomp filter that makes `openat2(2)` fail with
+/// `ENOSYS` and allows every other call: what systemd's `RestrictSUIDSGID=yes` does to it.
+pub fn refuse_openat2(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec only async-signal-safe calls are made (two prctl), on data
+    // built before the fork.
+    let filter: Vec<libc::sock_filter> = vec![
+        // A = the system call number (offset 0 of struct seccomp_data).
+        libc::sock_filter {
+            code: (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16,
+            jt: 0,
+            jf: 0,
+            k: 0,
+        },
+        libc::sock_filter {
+            code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
+            jt: 0,
+            jf: 1,
+            k: NR_OPENAT2,
+        },
+        libc::sock_filter {
+            code: (libc::BPF_RET | libc::BPF_K) as u16,
+            jt: 0,
+            jf: 0,
+            k: libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32,
+        },
+        libc::sock_filter {
+            code: (libc::BPF_RET | libc::BPF_K) as u16,
+            jt: 0,
+            jf: 0,
+            k: libc::SECCOMP_RET_ALLOW,
+        },
+    ];
+    let filter = std::sync::Arc::new(filter);
+    unsafe {
+        cmd.pre_exec(move || {
+            let prog = libc::sock_fprog {
+                len: filter.len() as u16,
+                filter: filter.as_ptr() as *mut libc::sock_filter,
+            };
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+                || libc::prctl(
+                    libc::PR_SET_SECCOMP,
+                    libc::SECCOMP_MODE_FILTER,
+                    &prog as *const libc::sock_fprog,
+                ) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
 }
