@@ -76,7 +76,7 @@ fn an_exception_is_acted_on_when_it_expires_not_at_the_next_scan() {
     let m = machine(&["cibot", "dana"]);
     // cibot's API key is allowed for a few seconds more; dana's workspace for an hour (the
     // negative control: her exception has not expired, her home is left alone).
-    let (soon, expiry) = from_now(6);
+    let (soon, expiry) = from_now(8);
     let (later, _) = from_now(3600);
     m.policy(
         "10-corp.toml",

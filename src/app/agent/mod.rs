@@ -205,7 +205,7 @@ pub fn run(settings: Settings) -> Result<()> {
                 );
                 service::reloading();
                 agent.enforcer.reopen_audit();
-                agent.finish_waiting();
+                agent.finish_waiting(true);
                 agent.reload_users();
                 agent.reload_policy();
                 service::ready("policy reloaded");
@@ -520,9 +520,8 @@ impl Agent {
             .enforcer
             .enforce_through(reading.observation, reading.dir.as_deref());
         // The home changed under the agent's hand (a credential moved out, a mode fixed): what
-        // it holds now is judged once its sessions are dealt with. A move that failed changed
-        // nothing the agent can vouch for: the home stays shown in violation until the move is
-        // finished (see `finish_waiting`).
+        // it holds now is judged once its sessions are dealt with. A move that failed is not
+        // judged again here; once it is finished (`finish_waiting`), the home is.
         if report.actions.iter().any(|a| a.outcome.error().is_none()) {
             self.acted_on.insert(home.path.clone());
         }

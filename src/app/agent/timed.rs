@@ -37,7 +37,7 @@ impl Agent {
         }
         self.retry_settling(now);
         if fired.retry {
-            self.finish_waiting();
+            self.finish_waiting(false);
         }
         if let Some(since) = fired.expiry {
             self.rules_expired(since);
@@ -104,11 +104,16 @@ impl Agent {
         self.arm_expiry();
     }
 
-    /// Finish what waits for the disk (the retry timer, SIGHUP): records kept in memory, then
-    /// quarantines whose credential is aside in its home. Each home finished is judged again,
-    /// so status shows it with its vault id.
-    pub(super) fn finish_waiting(&mut self) {
+    /// Finish what waits for the disk (the retry timer; SIGHUP, with `always`): records kept in
+    /// memory, then quarantines whose credential is aside in its home. Each home finished is
+    /// judged again, so status shows it with its vault id. Recovery rewrites the vault's
+    /// journal, so the timer asks for it only while a quarantine of this run waits; SIGHUP
+    /// always does (it also finishes what an earlier run left open).
+    pub(super) fn finish_waiting(&mut self, always: bool) {
         self.enforcer.flush_backlog();
+        if !always && !self.enforcer.vault().waiting() {
+            return;
+        }
         let finished = self.enforcer.recover();
         if finished.is_empty() {
             return;
