@@ -57,6 +57,8 @@ pub struct Timers {
     next_scan: Instant,
     policy: Option<Instant>,
     users: Option<Instant>,
+    /// systemd's watchdog (period, next ping), pinged from the loop: if the loop stops turning,
+    /// systemd restarts the agent.
     watchdog: Option<(Duration, Instant)>,
     expiry: Option<Expiry>,
     /// The next retry and the backoff it was armed with.
