@@ -83,6 +83,30 @@ impl Exception {
     }
 }
 
+/// The next moment after `now` at which the policy's rules change by themselves: the earliest
+/// expiry of an exception still live. The exceptions are the only time-bound rules; the agent
+/// sets a timer to this moment and judges again what the expiring exceptions covered.
+pub fn next_expiry(policy: &Policy, now: jiff::Timestamp) -> Option<jiff::Timestamp> {
+    policy
+        .exceptions
+        .iter()
+        .filter_map(|e| e.expires)
+        .filter(|expires| now < *expires)
+        .min()
+}
+
+/// The exceptions that expired in `(since, now]`: what a timer set by [`next_expiry`] found due.
+pub fn expired_between(
+    policy: &Policy,
+    since: jiff::Timestamp,
+    now: jiff::Timestamp,
+) -> impl Iterator<Item = &Exception> {
+    policy
+        .exceptions
+        .iter()
+        .filter(move |e| e.expires.is_some_and(|t| since < t && t <= now))
+}
+
 /// The policy's login and config rules as they apply to `covers` at `now`: each live exception
 /// that covers them widens each rule as its row of [`crate::core::rules`] says. A base list that
 /// is absent (anything allowed) stays absent, so an exception can only loosen. Also returns the

@@ -790,6 +790,30 @@ fn exception_expired() {
 }
 
 #[test]
+fn the_next_expiry_is_the_earliest_of_the_live_exceptions() {
+    let ts = |s: &str| -> jiff::Timestamp { s.parse().unwrap() };
+    let mut p = chatgpt_only();
+    assert_eq!(next_expiry(&p, now()), None);
+    p.exceptions.push(exception(&["a"], None, "forever"));
+    p.exceptions
+        .push(exception(&["b"], Some("2026-01-01T00:00:00Z"), "past"));
+    assert_eq!(next_expiry(&p, now()), None, "no live exception expires");
+    p.exceptions
+        .push(exception(&["c"], Some("2027-06-01T00:00:00Z"), "later"));
+    p.exceptions
+        .push(exception(&["d"], Some("2026-12-01T00:00:00Z"), "sooner"));
+    assert_eq!(next_expiry(&p, now()), Some(ts("2026-12-01T00:00:00Z")));
+    // At the moment of expiry the exception is over: the next one is due.
+    let at = ts("2026-12-01T00:00:00Z");
+    assert_eq!(next_expiry(&p, at), Some(ts("2027-06-01T00:00:00Z")));
+    let expired: Vec<_> = expired_between(&p, now(), at)
+        .map(|e| e.reason.as_str())
+        .collect();
+    assert_eq!(expired, ["sooner"]);
+    assert_eq!(expired_between(&p, at, at).count(), 0);
+}
+
+#[test]
 fn exception_for_other_user_or_no_user() {
     let mut p = chatgpt_only();
     p.exceptions.push(exception(&["bob"], None, "bob only"));

@@ -5,8 +5,15 @@
 //! writes) is re-read every few milliseconds until it parses or the settle window ends, and only
 //! then judged unreadable. A full reconcile scan runs periodically as a backstop, and at once
 //! whenever the watcher reports lost events.
+//!
+//! The agent also acts when time or space changes, not only files: when an `[[exception]]`
+//! expires, the homes it covered and every running session are judged again at that moment;
+//! a quarantine that waits for the disk (the vault could not be written) is retried with a
+//! short backoff, and at SIGHUP. Every deadline the loop waits for is in [`timers::Timers`].
 
 pub mod session_guard;
+mod timed;
+pub mod timers;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -19,6 +26,7 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use std::borrow::Cow;
 
 use crate::app::agent::session_guard::SessionGuard;
+use crate::app::agent::timers::Timers;
 use crate::app::cli::settings::Settings;
 use crate::app::engine::enforcer::Enforcer;
 use crate::app::engine::judge::PolicyChange;
@@ -34,11 +42,6 @@ use crate::platform::watch::{LIMIT_HELP, Msg, Watcher};
 
 /// How often a half-written credential is re-read inside the settle window.
 const SETTLE_RETRY: Duration = Duration::from_millis(20);
-/// Full-scan period while some directories cannot be watched.
-const DEGRADED_SCAN_INTERVAL: Duration = Duration::from_secs(15);
-/// Policy files are often written in several steps by MDM agents: wait this long after the last
-/// change before reloading.
-const POLICY_DEBOUNCE: Duration = Duration::from_millis(150);
 /// At most this many changed paths are judged in one go (a burst is drained from the channel).
 const MAX_BATCH: usize = 4096;
 
@@ -57,10 +60,10 @@ struct Agent {
     quarantines: BTreeMap<PathBuf, QuarantineNote>,
     /// Homes with a credential that did not parse yet: (first failure, next retry).
     settling: BTreeMap<PathBuf, (Instant, Instant)>,
-    policy_due: Option<Instant>,
-    /// The user database changed: read it again (debounced like policy files: `useradd` writes
-    /// several files).
-    users_due: Option<Instant>,
+    /// Homes whose credential the agent just moved (or whose mode it fixed): judged again once
+    /// their sessions are dealt with, so that status shows what the home holds now.
+    acted_on: BTreeSet<PathBuf>,
+    timers: Timers,
     started_at: String,
     last_full_scan: String,
     degraded: Option<String>,
@@ -88,7 +91,11 @@ pub fn run(settings: Settings) -> Result<()> {
             }
         }
     });
-    let scan_interval = settings.scan_interval;
+    let timers = Timers::new(
+        settings.scan_interval,
+        service::watchdog_interval(),
+        Instant::now(),
+    );
     // Held until we return: liveness for `status`, and no second agent on this state dir.
     let _lock = crate::platform::lock::acquire(&settings.state_dir)?;
     let status = StatusWriter::start(settings.state_dir.clone())?;
@@ -114,8 +121,8 @@ pub fn run(settings: Settings) -> Result<()> {
         status,
         quarantines: BTreeMap::new(),
         settling: BTreeMap::new(),
-        policy_due: None,
-        users_due: None,
+        acted_on: BTreeSet::new(),
+        timers,
         started_at: jiff::Timestamp::now().to_string(),
         last_full_scan: String::new(),
         degraded: None,
@@ -148,39 +155,21 @@ pub fn run(settings: Settings) -> Result<()> {
         "codex-warden agent started"
     );
     agent.full_scan();
+    agent
+        .timers
+        .scan_after(Instant::now(), agent.degraded.is_some());
     service::ready(&format!(
         "watching {} Codex homes, policy {}",
         agent.homes.len(),
         agent.enforcer.judge().policy().revision
     ));
-    // The watchdog is pinged from this loop: if it stops turning, systemd restarts the agent.
-    let watchdog = service::watchdog_interval();
-    let mut next_ping = Instant::now();
-    // With directories that cannot be watched, the scan is what sees changes there: run it
-    // more often until the watches are back.
-    let interval = |agent: &Agent| match agent.degraded {
-        Some(_) => scan_interval.min(DEGRADED_SCAN_INTERVAL),
-        None => scan_interval,
-    };
-    let mut next_scan = Instant::now() + interval(&agent);
     // A message taken off the channel while draining a burst of changes, handled next.
     let mut pending: Option<Msg> = None;
     loop {
-        let now = Instant::now();
-        let mut due = next_scan;
-        for t in [agent.policy_due, agent.users_due].into_iter().flatten() {
-            due = due.min(t);
-        }
-        if let Some((_, t)) = agent.settling.values().min_by_key(|(_, t)| *t) {
-            due = due.min(*t);
-        }
-        due = due.min(agent.sessions.next_due());
-        if watchdog.is_some() {
-            due = due.min(next_ping);
-        }
+        let due = agent.next_due();
         let msg = match pending.take() {
             Some(msg) => Ok(msg),
-            None => rx.recv_timeout(due.saturating_duration_since(now)),
+            None => rx.recv_timeout(due.saturating_duration_since(Instant::now())),
         };
         match msg {
             Ok(Msg::Changed(mut paths)) => {
@@ -211,10 +200,12 @@ pub fn run(settings: Settings) -> Result<()> {
             }
             Ok(Msg::Signal(SIGHUP)) => {
                 tracing::info!(
-                    "SIGHUP: reloading policy and the user database, reopening the audit log"
+                    "SIGHUP: reloading policy and the user database, reopening the audit log, \
+                     finishing what waits for the disk"
                 );
                 service::reloading();
                 agent.enforcer.reopen_audit();
+                agent.finish_waiting(true);
                 agent.reload_users();
                 agent.reload_policy();
                 service::ready("policy reloaded");
@@ -227,32 +218,7 @@ pub fn run(settings: Settings) -> Result<()> {
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
-        let now = Instant::now();
-        if agent.policy_due.is_some_and(|t| t <= now) {
-            agent.policy_due = None;
-            agent.reload_policy();
-        }
-        if agent.users_due.is_some_and(|t| t <= now) {
-            agent.users_due = None;
-            agent.reload_users();
-        }
-        agent.retry_settling(now);
-        if agent
-            .sessions
-            .tick(&mut agent.enforcer, &agent.violating, false)
-        {
-            agent.write_status();
-        }
-        if now >= next_scan {
-            agent.full_scan();
-            next_scan = Instant::now() + interval(&agent);
-        }
-        if let Some(every) = watchdog
-            && Instant::now() >= next_ping
-        {
-            service::watchdog();
-            next_ping = Instant::now() + every;
-        }
+        agent.tick();
     }
     agent.enforcer.record(
         Event::AgentStopped,
@@ -262,6 +228,19 @@ pub fn run(settings: Settings) -> Result<()> {
 }
 
 impl Agent {
+    /// Judge again the homes the agent just acted on, once their sessions were dealt with (they
+    /// were stopped on the verdict that moved the credential): status then shows the home as it
+    /// is now (compliant, with the vault id), not as it was before the move. Without this, the
+    /// start-up pass, which acts before the homes are watched, would leave "violations present"
+    /// until the next periodic scan.
+    fn recheck_acted_on(&mut self) {
+        for path in std::mem::take(&mut self.acted_on) {
+            if let Some(home) = self.homes.get(&path).cloned() {
+                self.judge(&home, Instant::now());
+            }
+        }
+    }
+
     fn reload_policy(&mut self) {
         match self.enforcer.load_policy(false) {
             PolicyChange::Loaded => self.full_scan(),
@@ -312,7 +291,8 @@ impl Agent {
         if homes.is_empty() && (first_scan || !self.homes.is_empty()) {
             tracing::warn!("{}", crate::app::status::health::ZERO_HOMES);
         }
-        self.enforcer.recover();
+        let finished = self.enforcer.recover();
+        self.note_finished(finished);
         let fresh: HashMap<PathBuf, CodexHome> =
             homes.iter().map(|h| (h.path.clone(), h.clone())).collect();
         for path in self.homes.keys().filter(|p| !fresh.contains_key(*p)) {
@@ -335,6 +315,8 @@ impl Agent {
         self.note_capped_users(capped_users);
         self.sessions
             .tick(&mut self.enforcer, &self.violating, true);
+        self.recheck_acted_on();
+        self.arm_expiry();
         self.last_full_scan = jiff::Timestamp::now().to_string();
         self.write_status();
         self.status.flush();
@@ -454,23 +436,23 @@ impl Agent {
             let parent = path.parent().unwrap_or(Path::new("/"));
             if path == self.enforcer.settings().policy_dir {
                 // The directory itself appeared, vanished or was replaced: watch it anew.
-                self.policy_due = Some(now + POLICY_DEBOUNCE);
+                self.timers.policy_changed(now);
                 rediscover = true;
                 continue;
             }
             if parent == self.enforcer.settings().policy_dir {
-                self.policy_due = Some(now + POLICY_DEBOUNCE);
+                self.timers.policy_changed(now);
                 continue;
             }
             if self.enforcer.settings().policy_dir.starts_with(&path) {
                 // A missing policy dir's ancestor appeared: watch the next level down, and load
                 // whatever policy is already there.
-                self.policy_due = Some(now + POLICY_DEBOUNCE);
+                self.timers.policy_changed(now);
                 rediscover = true;
                 continue;
             }
             if user_db.contains(&path) {
-                self.users_due = Some(now + POLICY_DEBOUNCE);
+                self.timers.users_changed(now);
                 continue;
             }
             if self.homes.contains_key(parent) && relevant_name(&path) {
@@ -502,6 +484,7 @@ impl Agent {
         if acted {
             self.sessions
                 .tick(&mut self.enforcer, &self.violating, true);
+            self.recheck_acted_on();
         }
         if rediscover || acted {
             self.write_status();
@@ -536,6 +519,12 @@ impl Agent {
         let report = self
             .enforcer
             .enforce_through(reading.observation, reading.dir.as_deref());
+        // The home changed under the agent's hand (a credential moved out, a mode fixed): what
+        // it holds now is judged once its sessions are dealt with. A move that failed is not
+        // judged again here; once it is finished (`finish_waiting`), the home is.
+        if report.actions.iter().any(|a| a.outcome.error().is_none()) {
+            self.acted_on.insert(home.path.clone());
+        }
         if let Some(vault_id) = report
             .actions
             .iter()

@@ -91,8 +91,9 @@ pub struct SessionGuard {
     running: usize,
     /// Those sessions.
     live: BTreeSet<ProcId>,
-    /// The policy `acted` was decided under: a new one decides again.
-    decided_under: Option<(String, Mode, bool)>,
+    /// The policy `acted` was decided under (with how many of its exceptions were live): a new
+    /// one, or an exception that expired, decides again.
+    decided_under: Option<(String, Mode, bool, usize)>,
     /// Filled by the process connector's thread when a possible Codex process started.
     execs: Arc<Mutex<ExecQueue>>,
     /// The process connector is delivering events.
@@ -228,10 +229,12 @@ impl SessionGuard {
     ) -> bool {
         let before = self.status();
         let policy = engine.judge().policy();
+        let wall = jiff::Timestamp::now();
         let under = Some((
             policy.revision.clone(),
             policy.mode,
             policy.enforce.terminate,
+            policy.exceptions.iter().filter(|e| e.is_live(wall)).count(),
         ));
         if self.decided_under != under {
             // A session only recorded under the old policy may have to stop under the new one.

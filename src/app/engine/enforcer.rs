@@ -38,6 +38,19 @@ pub struct Enforcer {
     /// Records that could not be written yet (a full disk), oldest first.
     backlog: RefCell<Vec<(Event, Stamp, Fields)>>,
     dropped: Cell<u64>,
+    /// The audit log could not be written at the last attempt: said once, not at every retry.
+    audit_failing: Cell<bool>,
+    /// Why the last [`Enforcer::recover`] could not finish: said once per reason.
+    recover_error: RefCell<Option<String>>,
+}
+
+/// A quarantine [`Enforcer::recover`] finished (and recorded): its home, and its vault id when
+/// the credential is in the vault now.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub codex_home: PathBuf,
+    pub vault_id: Option<String>,
+    pub rules: Vec<String>,
 }
 
 impl Enforcer {
@@ -62,6 +75,8 @@ impl Enforcer {
             last_recorded: HashMap::new(),
             backlog: RefCell::new(Vec::new()),
             dropped: Cell::new(0),
+            audit_failing: Cell::new(false),
+            recover_error: RefCell::new(None),
         })
     }
 
@@ -187,7 +202,17 @@ impl Enforcer {
     fn append(&self, event: Event, stamp: &Stamp, fields: Fields) -> bool {
         self.audit.configure(self.judge.policy().audit);
         match self.audit.append(event, stamp, fields) {
-            Ok(_) => true,
+            Ok(_) => {
+                if self.audit_failing.replace(false) {
+                    tracing::info!("the audit log can be written again");
+                }
+                true
+            }
+            // Said once; the retries while the disk stays full are quiet.
+            Err(e) if self.audit_failing.replace(true) => {
+                tracing::debug!(event = ?event, error = %format!("{e:#}"), "the audit log still cannot be written");
+                false
+            }
             Err(e) => {
                 tracing::error!(
                     event = ?event,
@@ -197,6 +222,13 @@ impl Enforcer {
                 false
             }
         }
+    }
+
+    /// Whether something waits for the disk: records kept in memory, or a credential set aside
+    /// in its home that the vault could not take yet. [`Enforcer::flush_backlog`] and
+    /// [`Enforcer::recover`] finish them once there is room.
+    pub fn waiting(&self) -> bool {
+        !self.backlog.borrow().is_empty() || self.vault.waiting()
     }
 
     /// Write a `checkpoint` record when `[audit] checkpoint_interval` has passed since the last.
@@ -224,8 +256,9 @@ impl Enforcer {
     }
 
     /// Finish quarantines that a crash or a full disk interrupted: every decision in the vault's
-    /// journal whose credential is still aside is judged and vaulted now.
-    pub fn recover(&self) {
+    /// journal whose credential is still aside is judged and vaulted now. Returns what was
+    /// finished (and recorded).
+    pub fn recover(&self) -> Vec<Finished> {
         let home_of = |d: &Decision| CodexHome {
             path: d.codex_home.clone(),
             uid: d.uid,
@@ -238,10 +271,19 @@ impl Enforcer {
         let done = match self.vault.recover(&home_of, &judge, self.settings().settle) {
             Ok(done) => done,
             Err(e) => {
-                tracing::warn!(error = %format!("{e:#}"), "cannot finish interrupted quarantines");
-                return;
+                let error = format!("{e:#}");
+                // Said once per reason: the agent retries while the disk stays full.
+                if self.recover_error.borrow().as_deref() != Some(error.as_str()) {
+                    tracing::warn!(error = %error, "cannot finish interrupted quarantines yet");
+                }
+                *self.recover_error.borrow_mut() = Some(error);
+                return Vec::new();
             }
         };
+        if self.recover_error.take().is_some() {
+            tracing::info!("the vault can be written again: finishing interrupted quarantines");
+        }
+        let mut finished = Vec::new();
         for (decision, q) in done {
             let home = home_of(&decision);
             let outcome = quarantine_outcome(q);
@@ -268,7 +310,13 @@ impl Enforcer {
             fields.rules = decision.rules.clone();
             self.record(event, fields);
             self.finish(&decision.id);
+            finished.push(Finished {
+                codex_home: decision.codex_home.clone(),
+                vault_id: outcome.outcome.vault_id().map(str::to_string),
+                rules: decision.rules.clone(),
+            });
         }
+        finished
     }
 
     /// Close a vault decision once its record is written (or waits in the backlog).

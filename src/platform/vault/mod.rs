@@ -122,6 +122,11 @@ const MAX_REVAULTS: u32 = 8;
 /// The kind of a file left aside because it kept changing.
 const STILL_WRITTEN: &str = "regular file still being written";
 
+/// Whether a quarantine ended with its credential aside under a decision still open.
+fn left_waiting(q: &Quarantined) -> bool {
+    matches!(q, Quarantined::MovedAside { kind, .. } if *kind == STILL_WRITTEN)
+}
+
 /// Why a credential is being quarantined: the audit context for its metadata.
 pub struct Reason<'a> {
     pub user: Option<&'a str>,
@@ -139,6 +144,9 @@ pub struct Vault {
     /// [`Vault::recover`] that finds room; a crash before that leaves the credential aside in its
     /// home (unusable by Codex, not deleted), where an admin finds it by its prefix.
     unjournaled: std::sync::Mutex<Vec<Decision>>,
+    /// A credential is aside in its home under an open decision (the vault could not take it
+    /// yet: a full disk, a file still being written): [`Vault::recover`] finishes it.
+    aside_waiting: std::sync::atomic::AtomicBool,
 }
 
 impl Vault {
@@ -152,7 +160,21 @@ impl Vault {
             dir,
             journal,
             unjournaled: std::sync::Mutex::new(Vec::new()),
+            aside_waiting: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Whether a quarantine of this process waits to be finished by [`Vault::recover`]: its
+    /// credential is out of Codex's reach, set aside in its home, but not in the vault yet (the
+    /// state dir could not be written, or the file kept changing). The agent retries while this
+    /// holds.
+    pub fn waiting(&self) -> bool {
+        self.aside_waiting.load(std::sync::atomic::Ordering::SeqCst)
+            || !self
+                .unjournaled
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_empty()
     }
 
     /// A fresh, unique, sortable id: `YYYYmmddTHHMMSSZ-<8 hex>`.
@@ -258,7 +280,13 @@ impl Vault {
         }
         // Not fsync'd: a crash that loses the rename leaves auth.json in place, and recovery
         // abandons the decision; the credential is judged again at start.
-        self.vault_aside(home_dir, home, &decision, judge, settle, false, None)
+        let result = self.vault_aside(home_dir, home, &decision, judge, settle, false, None);
+        if result.as_ref().is_ok_and(|q| !left_waiting(q)) {
+            return result;
+        }
+        self.aside_waiting
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        result
     }
 
     /// Steps 3 and 4 for one decision whose credential is aside in `home_dir`; `meta` is what
@@ -458,6 +486,22 @@ impl Vault {
     /// complete entry is carried on (its aside file vaulted) or, when its credential never moved,
     /// abandoned. Then the journal is compacted. Aside names no decision knows are left alone.
     pub fn recover(
+        &self,
+        home_of: &dyn Fn(&Decision) -> CodexHome,
+        judge: Judge<'_>,
+        settle: Duration,
+    ) -> Result<Vec<(Decision, Quarantined)>> {
+        let result = self.recover_open(home_of, judge, settle);
+        let waiting = match &result {
+            Ok(done) => done.iter().any(|(_, q)| left_waiting(q)),
+            Err(_) => true,
+        };
+        self.aside_waiting
+            .store(waiting, std::sync::atomic::Ordering::SeqCst);
+        result
+    }
+
+    fn recover_open(
         &self,
         home_of: &dyn Fn(&Decision) -> CodexHome,
         judge: Judge<'_>,
