@@ -112,13 +112,14 @@ pub fn first_line(file: &LogFile) -> Result<Vec<u8>> {
     Ok(line)
 }
 
-/// When each home `violation` record at or after `since` was written, oldest first, from every
-/// file of the log (a file last modified before `since` is not read): what `violations_24h`
-/// starts from, so a restart does not reset it. Session violations (records with `session`) are
-/// left out, as the agent counts homes.
-pub fn violation_times(log: &Path, since: jiff::Timestamp) -> Vec<jiff::Timestamp> {
+/// When each `violation`, `quarantined` and `terminated` record at or after `since` was
+/// written (homes and sessions alike), per event in that order, from every file of the log (a
+/// file last modified before `since` is not read): what the agent's last-day counts start
+/// from, so a restart does not reset them.
+pub fn recent_times(log: &Path, since: jiff::Timestamp) -> [Vec<jiff::Timestamp>; 3] {
+    const EVENTS: [&str; 3] = ["violation", "quarantined", "terminated"];
     let since_system = std::time::SystemTime::from(since);
-    let mut out = Vec::new();
+    let mut out: [Vec<jiff::Timestamp>; 3] = Default::default();
     for file in all(log) {
         let fresh = std::fs::metadata(&file.path)
             .and_then(|m| m.modified())
@@ -128,27 +129,33 @@ pub fn violation_times(log: &Path, since: jiff::Timestamp) -> Vec<jiff::Timestam
         }
         let Ok(bytes) = read(&file) else { continue };
         for line in lines(&bytes).0 {
-            // Cheap test first: most records are not violations.
-            if !line.windows(11).any(|w| w == b"\"violation\"") {
+            // Cheap test first: most records are none of these.
+            let quoted = |e: &str| {
+                let needle = format!("\"{e}\"");
+                line.windows(needle.len()).any(|w| w == needle.as_bytes())
+            };
+            if !EVENTS.iter().any(|e| quoted(e)) {
                 continue;
             }
             let Ok(record) = serde_json::from_slice::<serde_json::Value>(line) else {
                 continue;
             };
-            if record["event"] != "violation" || record.get("session").is_some() {
+            let Some(i) = EVENTS.iter().position(|e| record["event"] == *e) else {
                 continue;
-            }
+            };
             // A record written late (a full disk) says when it happened.
             let at = record["happened_at"]
                 .as_str()
                 .or_else(|| record["time"].as_str())
                 .and_then(|t| t.parse::<jiff::Timestamp>().ok());
             if let Some(at) = at.filter(|t| *t >= since) {
-                out.push(at);
+                out[i].push(at);
             }
         }
     }
-    out.sort();
+    for times in &mut out {
+        times.sort();
+    }
     out
 }
 
