@@ -21,7 +21,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 T=$(mktemp -d)
 agent=
-cleanup() { [ -z "$agent" ] || kill "$agent" 2>/dev/null || true; rm -rf "$T"; }
+cleanup() { [ -z "$agent" ] || { kill "$agent" 2>/dev/null; wait "$agent" 2>/dev/null; } || true; rm -rf "$T"; }
 trap cleanup EXIT
 chmod 755 "$T"
 mkdir -m 755 "$T/policy.d" "$T/home" "$T/home/.codex"
@@ -97,7 +97,7 @@ run_sql "$policy" pass
 run_sql "$report" none
 echo "-- agent stuck: the file is an hour old"
 run_sql "$policy" fail "{\"written_at_unix\": $(($(date +%s) - 3600))}"
-run_sql "$report" "agent stuck" "{\"written_at_unix\": $(($(date +%s) - 3600))}"
+run_sql "$report" "unhealthy: agent stuck" "{\"written_at_unix\": $(($(date +%s) - 3600))}"
 echo "-- the agent judged itself unhealthy (e.g. no valid admin policy)"
 run_sql "$policy" fail '{"health": "unhealthy", "health_reasons": "policy-last-good"}'
 run_sql "$report" "unhealthy: policy-last-good" '{"health": "unhealthy", "health_reasons": "policy-last-good"}'
