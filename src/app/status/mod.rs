@@ -254,7 +254,8 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
     for warning in health::warnings(Some(&status.facts())) {
         println!("warning: {warning}");
     }
-    let line = |texts: Vec<String>| texts.join("; ");
+    // Reasons name files and kernel messages: escaped for the terminal.
+    let line = |texts: Vec<String>| esc(texts.join("; "));
     match verdict.health {
         health::Health::Healthy => println!("health: healthy"),
         health::Health::NeedsAttention => println!(
