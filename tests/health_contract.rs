@@ -436,7 +436,6 @@ fn a_full_state_dir_is_unhealthy_everywhere_and_recovers() {
     let mut agent = Command::new(BIN)
         .arg("run")
         .envs(env.iter().map(|(k, v)| (k, v)))
-        .env("CODEX_WARDEN_SCAN_INTERVAL", "1")
         .stdout(std::process::Stdio::null())
         .stderr(std::fs::File::create(m.path("agent.stderr")).unwrap())
         .spawn()
@@ -445,7 +444,8 @@ fn a_full_state_dir_is_unhealthy_everywhere_and_recovers() {
         status_of() == ("healthy".into(), String::new())
     });
 
-    // Something else fills the file system the state dir is on.
+    // Something else fills the file system the state dir is on, while nothing changes for the
+    // agent (its next periodic scan is 5 minutes away).
     let filler = var.join("filler");
     {
         use std::io::Write;
@@ -480,7 +480,7 @@ fn a_full_state_dir_is_unhealthy_everywhere_and_recovers() {
         Some("unhealthy: state-dir-unwritable")
     );
 
-    // Room again: healthy again, in the agent's own snapshots.
+    // Room again: healthy again, in the agent's own snapshots, without a scan.
     std::fs::remove_file(&filler).unwrap();
     wait_for("fleet.json to say healthy again", || {
         fleet_file(&state)["health"] == "healthy"

@@ -29,6 +29,10 @@ use crate::platform::state::{self, STATUS_FILE, USERS_DIR};
 /// How long after the first unwritten change the snapshots are written.
 pub const COALESCE: Duration = Duration::from_millis(250);
 
+/// How often the writer looks whether the state dir filled up (one `statvfs`), and, while it
+/// is full, tries again to write and to make its reserve whole.
+pub const PROBE: Duration = Duration::from_secs(5);
+
 enum Cmd {
     /// A home's latest status.
     Home(Box<HomeStatus<'static>>),
@@ -140,18 +144,26 @@ impl Writer {
     }
 
     fn run(mut self, rx: Receiver<Cmd>) {
+        let mut next_probe = Instant::now() + PROBE;
         loop {
-            let cmd = match self.due {
-                Some(due) => match rx.recv_timeout(due.saturating_duration_since(Instant::now())) {
-                    Ok(cmd) => Some(cmd),
-                    Err(RecvTimeoutError::Timeout) => None,
-                    Err(RecvTimeoutError::Disconnected) => break,
-                },
-                None => match rx.recv() {
-                    Ok(cmd) => Some(cmd),
-                    Err(_) => break,
-                },
+            // Woken by a command, the end of the coalescing window, or the state dir probe.
+            let wake = self.due.map_or(next_probe, |due| due.min(next_probe));
+            let cmd = match rx.recv_timeout(wake.saturating_duration_since(Instant::now())) {
+                Ok(cmd) => Some(cmd),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => break,
             };
+            if Instant::now() >= next_probe {
+                next_probe = Instant::now() + PROBE;
+                // A full state dir is found out, and a freed one seen, without waiting for the
+                // next scan: the write that follows decides (see `write`).
+                if self.header.is_some()
+                    && (self.unwritable.is_some() || state::unwritable(&self.state_dir).is_some())
+                {
+                    self.admin_dirty = true;
+                    self.due.get_or_insert_with(Instant::now);
+                }
+            }
             match cmd {
                 Some(Cmd::Home(status)) => {
                     let path = &status.report.codex_home;
