@@ -333,12 +333,8 @@ impl Writer {
         if let Some(agent) = &mut admin.agent {
             agent.state_dir_unwritable = unwritable.map(str::to_string);
         }
-        // A snapshot, rewritten after changes: atomic, but not worth an fsync (a crash loses at
-        // most one update; the next scan rewrites it).
-        let bytes = render(&admin, self.homes.values().map(|(_, e)| &e[..]))?;
-        dir.replace_file_unsynced(STATUS_FILE, 0o600, &bytes, None)?;
-
-        let users = state::subdir(dir, USERS_DIR, 0o711)?;
+        // fleet.json first: it is small, so with the reserve given up it is written even when a
+        // large status.json cannot be.
         let mut facts = admin.facts();
         facts.homes = self.homes.len();
         facts.homes_with_violations = self.violating.len();
@@ -347,6 +343,12 @@ impl Writer {
             .as_ref()
             .map_or_else(std::process::id, |a| a.pid);
         crate::app::status::fleet::write(dir, &facts, &admin.version, pid)?;
+        // A snapshot, rewritten after changes: atomic, but not worth an fsync (a crash loses at
+        // most one update; the next scan rewrites it).
+        let bytes = render(&admin, self.homes.values().map(|(_, e)| &e[..]))?;
+        dir.replace_file_unsynced(STATUS_FILE, 0o600, &bytes, None)?;
+
+        let users = state::subdir(dir, USERS_DIR, 0o711)?;
         let mut view = admin.user_header();
         view.updated_at = now.to_string();
         let dirty: Vec<u32> = if self.all_users_dirty {
