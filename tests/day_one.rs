@@ -181,7 +181,13 @@ fn an_account_added_after_the_start_is_judged_at_once() {
     wait_for("status to drop bob and carol", || {
         json_of(&m.run(&["status", "--json"]))["homes"] == 1
     });
-    wait_for("status to be compliant", || status_code(&m) == Some(0));
+    // Every home in scope complies; the day's violation records still need attention
+    // (docs/fleet.md: the health contract).
+    wait_for("status to show no home in violation", || {
+        let status = json_of(&m.run(&["status", "--json"]));
+        status["homes_with_violations"] == 0 && status["health_reasons"] == "violations-24h"
+    });
+    assert_eq!(status_code(&m), Some(1));
     drop(agent);
 }
 

@@ -3,17 +3,21 @@
 #
 # Add it under Settings > Computer management > Extension attributes (data type String, input
 # type Script). It prints one <result> Jamf stores per computer, for smart groups such as
-# "codex-warden unhealthy" (result like "unhealthy*") or "Codex violations" (like "violations*").
+# "codex-warden unhealthy" (result like "unhealthy*") or "Codex needs attention" (like
+# "needs-attention*"):
 #
-#   healthy                      agent running, admin policy active, every home compliant
-#   violations N homes           healthy, N Codex homes in violation
-#   unhealthy: REASON            agent down, no valid policy (rejected/last-good/none), watch degraded
+#   healthy (revision R, last scan N s ago)
+#   needs-attention: REASONS (…)   violations, quarantines or stopped sessions in the last 24 h
+#   unhealthy: REASONS (…)         agent down, no valid policy, a policy weaker than its base,
+#                                  watching degraded, state dir full or read-only
 #   not installed
 #
-# Reads the flat top-level fields of `codex-warden status --json` (plutil ships with macOS, so no
-# jq is needed); the exit code of `status` alone also tells 0/1/2 apart.
+# REASONS are the stable codes of the health contract (docs/fleet.md), comma-separated, as
+# `codex-warden status --json` gives them in `health_reasons`. This script decides nothing
+# itself: it passes on `health` and `health_reasons` (plutil ships with macOS, so no jq is
+# needed). CODEX_WARDEN_BIN names another binary (tests).
 
-BIN=/usr/local/bin/codex-warden
+BIN=${CODEX_WARDEN_BIN:-/usr/local/bin/codex-warden}
 if [ ! -x "$BIN" ]; then
     echo "<result>not installed</result>"
     exit 0
@@ -22,13 +26,13 @@ fi
 JSON=$("$BIN" status --json 2>/dev/null)
 CODE=$?
 field() {
-    printf '%s' "$JSON" | /usr/bin/plutil -extract "$1" raw -o - - 2>/dev/null
+    printf '%s' "$JSON" | plutil -extract "$1" raw -o - - 2>/dev/null
 }
 
-case "$CODE" in
-    0) RESULT="healthy" ;;
-    1) RESULT="violations $(field homes_with_violations) homes" ;;
-    2) RESULT="unhealthy: agent_running=$(field agent_running) policy_state=$(field policy_state) $(field problems.0)" ;;
-    *) RESULT="unhealthy: codex-warden status exited $CODE" ;;
+HEALTH=$(field health)
+case "$HEALTH" in
+    healthy) RESULT="healthy" ;;
+    needs-attention | unhealthy) RESULT="$HEALTH: $(field health_reasons)" ;;
+    *) RESULT="unhealthy: codex-warden status exited $CODE with no health" ;;
 esac
 echo "<result>$RESULT (revision $(field revision), last scan $(field last_scan_age_s) s ago)</result>"

@@ -7,6 +7,8 @@
 //!   fleet.json                      0644: its flat health fields for osquery/Fleet and MDM
 //!                                   scripts (host, policy state, counts; no user, home or secret)
 //!   users/<uid>.json                0400, owned by <uid>: that user's own view (users/ is 0711)
+//!   status-reserve                  0600: 64 KiB of zeros the status writer gives up when the
+//!                                   file system is full, to write the snapshots that say so
 //!   vault/<id>/{auth.json,meta.json} 0700/0600: quarantined credentials, never deleted
 //! ```
 //!
@@ -26,8 +28,27 @@ use crate::platform::safefs::{self, Dir};
 pub const LAST_GOOD_POLICY: &str = "last-good-policy.json";
 pub const STATUS_FILE: &str = "status.json";
 pub const FLEET_FILE: &str = "fleet.json";
+pub const STATUS_RESERVE: &str = "status-reserve";
 pub const USERS_DIR: &str = "users";
 pub const VAULT_DIR: &str = "vault";
+
+/// Why the file system holding the state dir cannot take writes now, if it cannot: mounted
+/// read-only, or no block or inode left (root's reserve included). `None` when it can, or when
+/// it cannot be asked (a missing dir is not this check's business).
+pub fn unwritable(state_dir: &Path) -> Option<String> {
+    use rustix::fs::StatVfsMountFlags;
+    let vfs = rustix::fs::statvfs(state_dir).ok()?;
+    if vfs.f_flag.contains(StatVfsMountFlags::RDONLY) {
+        return Some("the file system is mounted read-only".into());
+    }
+    if vfs.f_blocks > 0 && vfs.f_bfree == 0 {
+        return Some("no space left on the file system".into());
+    }
+    if vfs.f_files > 0 && vfs.f_ffree == 0 {
+        return Some("no inode left on the file system".into());
+    }
+    None
+}
 
 /// Open the state dir, creating it (0711) if needed, and check that it can be trusted.
 pub fn open(state_dir: &Path) -> Result<Dir> {

@@ -7,7 +7,9 @@
 #   parse_json(path, fullkey, parent, key, value)  Fleet's fleetd table, from the agent's file
 #   processes(pid, name, cmdline)                  from /proc (name: the Name: of /proc/PID/status)
 #   time(unix_time)                                now
-# Machines: healthy, with a violation, agent stopped, agent stuck (file not rewritten), never ran.
+# Machines: healthy, with a violation, agent stopped, agent stuck (file not rewritten), never ran,
+# unhealthy by the agent's own judgement. tests/health_contract.rs runs the same SQL (through
+# fleet_sql.py) in every state of the health contract, next to the Jamf and Intune scripts.
 # What is NOT checked: that osquery's and fleetd's real tables return exactly these rows.
 #
 # Usage: tests/packaging/fleet-query.sh [BINARY]   (default target/release/codex-warden)
@@ -19,7 +21,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 T=$(mktemp -d)
 agent=
-cleanup() { [ -z "$agent" ] || kill "$agent" 2>/dev/null || true; rm -rf "$T"; }
+cleanup() { [ -z "$agent" ] || { kill "$agent" 2>/dev/null; wait "$agent" 2>/dev/null; } || true; rm -rf "$T"; }
 trap cleanup EXIT
 chmod 755 "$T"
 mkdir -m 755 "$T/policy.d" "$T/home" "$T/home/.codex"
@@ -47,36 +49,14 @@ yml = open("packaging/mdm/fleet-policy.yml").read().split("  query: |\n", 1)[1].
 assert [l[4:] for l in yml if l.strip()] == [l for l in sql if l.strip()], (yml, sql)
 PY
 
-# run_sql FILE EXPECT [FLEET_JSON_OVERRIDES]: run the query on the replicas; EXPECT is "pass"
-# (policy: a row), "fail" (policy: no row) or a reason prefix (report), or "none" (report: no row).
+# run_sql FILE EXPECT [FLEET_JSON_OVERRIDES]: run the query on the replicas (fleet_sql.py); EXPECT
+# is "pass" (policy: a row), "fail" (policy: no row) or a reason prefix (report), or "none"
+# (report: no row).
 run_sql() {
-	python3 - "$1" "$2" "$fleet" "${3:-}" <<'PY'
-import json, os, sqlite3, sys, time
-query, expect, path, override = sys.argv[1:5]
-db = sqlite3.connect(":memory:")
-db.execute("CREATE TABLE parse_json (path TEXT, fullkey TEXT, parent TEXT, key TEXT, value TEXT)")
-db.execute("CREATE TABLE processes (pid INTEGER, name TEXT, cmdline TEXT)")
-db.execute("CREATE TABLE time (unix_time INTEGER)")
-db.execute("INSERT INTO time VALUES (?)", (int(time.time()),))
-if os.path.exists(path):
-    fields = json.load(open(path))
-    fields.update(json.loads(override or "{}"))
-    def text(v):
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        return "" if v is None else str(v)
-    for k, v in fields.items():
-        db.execute("INSERT INTO parse_json VALUES (?, ?, '', ?, ?)",
-                   ("/var/lib/codex-warden/fleet.json", k, k, text(v)))
-for pid in filter(str.isdigit, os.listdir("/proc")):
-    try:
-        status = open(f"/proc/{pid}/status").read()
-        cmd = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        continue
-    name = next(l.split(":", 1)[1].strip() for l in status.splitlines() if l.startswith("Name:"))
-    db.execute("INSERT INTO processes VALUES (?, ?, ?)", (int(pid), name, cmd.strip()))
-rows = db.execute(open(query).read()).fetchall()
+	python3 tests/packaging/fleet_sql.py "$1" "$fleet" "${3:-}" | python3 -c '
+import json, os, sys
+query, expect = sys.argv[1:3]
+rows = json.load(sys.stdin)
 if expect == "pass":
     ok = len(rows) == 1
 elif expect in ("fail", "none"):
@@ -85,8 +65,8 @@ else:
     ok = len(rows) == 1 and rows[0][0].startswith(expect)
 if not ok:
     sys.exit(f"{os.path.basename(query)}: expected {expect}, got {rows}")
-print(f"   {os.path.basename(query)}: {expect}" + (f" ({rows[0][0]})" if rows and expect not in ("pass",) else ""))
-PY
+print(f"   {os.path.basename(query)}: {expect}" + (f" ({rows[0][0]})" if rows and expect != "pass" else ""))
+' "$1" "$2"
 }
 policy=packaging/mdm/fleet-policy.sql
 report=packaging/mdm/fleet-report.sql
@@ -103,7 +83,7 @@ wait_for() { # wait_for PYTHON_CONDITION_ON_d
 
 echo "-- never ran: no fleet.json"
 run_sql "$policy" fail
-run_sql "$report" "no fleet.json"
+run_sql "$report" "no health in fleet.json"
 
 echo "-- healthy"
 "$bin" run > "$T/agent.log" 2>&1 &
@@ -117,17 +97,19 @@ run_sql "$policy" pass
 run_sql "$report" none
 echo "-- agent stuck: the file is an hour old"
 run_sql "$policy" fail "{\"written_at_unix\": $(($(date +%s) - 3600))}"
-run_sql "$report" "agent stuck" "{\"written_at_unix\": $(($(date +%s) - 3600))}"
-echo "-- no valid admin policy"
-run_sql "$policy" fail '{"policy_state": "last-good"}'
-run_sql "$report" "no valid admin policy" '{"policy_state": "last-good"}'
+run_sql "$report" "unhealthy: agent stuck" "{\"written_at_unix\": $(($(date +%s) - 3600))}"
+echo "-- the agent judged itself unhealthy (e.g. no valid admin policy)"
+run_sql "$policy" fail '{"health": "unhealthy", "health_reasons": "policy-last-good"}'
+run_sql "$report" "unhealthy: policy-last-good" '{"health": "unhealthy", "health_reasons": "policy-last-good"}'
+echo "-- a file from before the health contract"
+run_sql "$policy" fail '{"health": null}'
 
 echo "-- a violation"
 printf '{"OPENAI_API_KEY":"sk-proj-fleettest"}' > "$T/home/.codex/auth.json"
-wait_for "d['violations_24h'] >= 1"
+wait_for "d['violations_24h'] >= 1 and d['health'] == 'needs-attention'"
 grep -q "sk-proj" "$fleet" && fail "fleet.json holds a secret"
 run_sql "$policy" fail
-run_sql "$report" "violations in the last 24 h"
+run_sql "$report" "needs-attention: violations-24h"
 
 echo "-- agent stopped (the file stays behind)"
 kill -TERM "$agent"
@@ -135,5 +117,5 @@ wait "$agent" || true
 agent=
 [ -f "$fleet" ] || fail "fleet.json gone"
 run_sql "$policy" fail
-run_sql "$report" "agent not running"
+run_sql "$report" "unhealthy: agent-not-running"
 echo "fleet query: ok (policy and report SQL on SQLite replicas of parse_json/processes/time; osquery itself not run)"

@@ -72,8 +72,6 @@ struct Agent {
     /// The last report of each home in violation (compliant homes keep none): what the session
     /// guard stops sessions for.
     violating: BTreeMap<PathBuf, HomeReport>,
-    /// When the agent judged a home newly in violation, for `violations_24h`.
-    violations_seen: std::collections::VecDeque<jiff::Timestamp>,
     /// Holds each home's directory handle from discovery on: events act through it.
     pass: inventory::Pass,
 }
@@ -109,7 +107,12 @@ pub fn run(settings: Settings) -> Result<()> {
         Err(e) => tracing::warn!(error = %format!("{e:#}"), "cannot sweep the state dir"),
     }
     let session_scan = enforcer.settings().session_scan;
-    let settings_audit_log = enforcer.settings().audit_log.clone();
+    // The last day's violations, quarantines and terminations, from the audit log: a restart
+    // does not reset them.
+    enforcer.seed_recent(crate::platform::audit::files::recent_times(
+        &enforcer.settings().audit_log,
+        jiff::Timestamp::now() - crate::app::engine::recent::WINDOW,
+    ));
     let exec_tx = tx.clone();
     let watcher = Watcher::new(tx).context("starting the file watcher")?;
     let mut agent = Agent {
@@ -128,12 +131,6 @@ pub fn run(settings: Settings) -> Result<()> {
         degraded: None,
         sessions: SessionGuard::new(session_scan),
         violating: BTreeMap::new(),
-        // The last 24 hours' violations, from the audit log: a restart does not reset them.
-        violations_seen: crate::platform::audit::files::violation_times(
-            &settings_audit_log,
-            jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24),
-        )
-        .into(),
         pass: inventory::Pass::default(),
     };
     agent.sessions.listen_for_execs(move || {
@@ -542,9 +539,6 @@ impl Agent {
         let before = self.violating.get(&home.path).map(|r| r.verdict.rules());
         let changed = !report.actions.is_empty()
             || before.as_ref() != (!report.compliant).then(|| report.verdict.rules()).as_ref();
-        if changed && !report.compliant {
-            self.violations_seen.push_back(jiff::Timestamp::now());
-        }
         if report.compliant {
             self.violating.remove(&home.path);
         } else {
@@ -578,10 +572,7 @@ impl Agent {
     /// Hand the writer the snapshot's header (policy, scan time, watches); it writes what
     /// changed within [`crate::app::status::writer::COALESCE`].
     fn write_status(&mut self) {
-        let day_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24);
-        while self.violations_seen.front().is_some_and(|t| *t < day_ago) {
-            self.violations_seen.pop_front();
-        }
+        let recent = self.enforcer.recent_counts();
         let engine = self.enforcer.judge();
         let policy = engine.policy();
         self.status.header(Status {
@@ -589,6 +580,8 @@ impl Agent {
                 pid: std::process::id(),
                 watched_dirs: self.watcher.count(),
                 watch_degraded: self.degraded.clone(),
+                // The status writer fills it in: it is the one that finds out.
+                state_dir_unwritable: None,
                 sessions: self.sessions.status(),
             }),
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -607,7 +600,10 @@ impl Agent {
                 .iter()
                 .map(|s| s.name.clone())
                 .collect(),
-            violations_24h: self.violations_seen.len(),
+            violations_24h: recent.violations,
+            quarantined_24h: recent.quarantined,
+            terminated_24h: recent.terminated,
+            policy_weakened: engine.weakened().to_vec(),
             message: policy.enforce.message.clone(),
             last_full_scan: self.last_full_scan.clone(),
             homes: Vec::new(),

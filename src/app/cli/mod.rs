@@ -142,8 +142,10 @@ pub enum Command {
     Audit(crate::app::commands::audit_review::AuditArgs),
     /// Agent health, policy state and the last verdict of each home (yours, as a user).
     ///
-    /// Exit: 0 healthy and compliant; 1 violations present; 2 unhealthy (agent not running,
-    /// no valid admin policy, watching degraded).
+    /// Exit: 0 healthy; 1 needs attention (a home in violation, or a violation, quarantine or
+    /// stopped session in the last 24 h); 2 unhealthy (agent not running, no valid admin
+    /// policy, a policy weaker than its base files, watching degraded, state dir full or
+    /// read-only). The health contract: docs/fleet.md.
     Status {
         /// Machine-readable output: flat top-level fields for MDM scripts, then the details.
         #[arg(long)]

@@ -13,6 +13,7 @@ use anyhow::Result;
 
 use crate::app::cli::settings::Settings;
 use crate::app::engine::judge::{Judge, PolicyChange};
+use crate::app::engine::recent::{Counts, Recent};
 use crate::app::engine::report::{ActionOutcome, HomeReport, Outcome};
 use crate::core::home::AUTH_FILE;
 use crate::core::observe::auth::CredentialSummary;
@@ -42,6 +43,8 @@ pub struct Enforcer {
     audit_failing: Cell<bool>,
     /// Why the last [`Enforcer::recover`] could not finish: said once per reason.
     recover_error: RefCell<Option<String>>,
+    /// The last day's violation, quarantined and terminated records, for status.
+    recent: RefCell<Recent>,
 }
 
 /// A quarantine [`Enforcer::recover`] finished (and recorded): its home, and its vault id when
@@ -77,6 +80,7 @@ impl Enforcer {
             dropped: Cell::new(0),
             audit_failing: Cell::new(false),
             recover_error: RefCell::new(None),
+            recent: RefCell::new(Recent::default()),
         })
     }
 
@@ -106,6 +110,17 @@ impl Enforcer {
         }
     }
 
+    /// Start the last day's counts from earlier records (the audit log, at agent start).
+    pub fn seed_recent(&self, times: [Vec<jiff::Timestamp>; 3]) {
+        *self.recent.borrow_mut() = Recent::seeded(times);
+    }
+
+    /// The violation, quarantined and terminated records of the last 24 hours (counted when
+    /// made, whether or not the log could take them yet).
+    pub fn recent_counts(&self) -> Counts {
+        self.recent.borrow_mut().counts(jiff::Timestamp::now())
+    }
+
     /// Load the policy (see [`Judge::load_policy`]), persist a newly loaded one as the last good
     /// policy, and record the change.
     pub fn load_policy(&mut self, initial: bool) -> PolicyChange {
@@ -130,6 +145,7 @@ impl Enforcer {
     /// is not undone.
     pub fn record(&self, event: Event, fields: Fields) {
         crate::app::cli::oplog::narrate(event, &fields);
+        self.recent.borrow_mut().note(event, jiff::Timestamp::now());
         let waiting = !self.backlog.borrow().is_empty();
         if !waiting && self.append(event, &self.stamp(), fields.clone()) {
             return;
@@ -156,8 +172,10 @@ impl Enforcer {
             }
             return;
         }
+        let now = jiff::Timestamp::now();
         for (event, fields) in &records {
             crate::app::cli::oplog::narrate(*event, fields);
+            self.recent.borrow_mut().note(*event, now);
         }
         self.audit.configure(self.judge.policy().audit);
         let stamp = self.stamp();

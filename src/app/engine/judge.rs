@@ -83,6 +83,10 @@ pub struct Judge {
     rejected_digest: Option<String>,
     /// The policy sources' current rejection, if they are rejected.
     rejection: Option<Rejection>,
+    /// The running admin policy's warnings that weaken it below its base files (a later
+    /// drop-in lowering `mode`), as `file:line: message`: the health contract's
+    /// `policy-weakened`.
+    weakened: Vec<String>,
 }
 
 impl Judge {
@@ -105,6 +109,7 @@ impl Judge {
             loaded_digest: None,
             rejected_digest: None,
             rejection: None,
+            weakened: Vec::new(),
         })
     }
 
@@ -163,6 +168,12 @@ impl Judge {
         self.rejection.as_ref()
     }
 
+    /// What makes the running policy enforce less than its base files ask for (see
+    /// [`diag::Code::weakens_enforcement`]), one `file:line: message` each.
+    pub fn weakened(&self) -> &[String] {
+        &self.weakened
+    }
+
     pub fn load_outcome(&self) -> LoadOutcome {
         policy_sources::load_dir(
             &self.settings.policy_dir,
@@ -215,6 +226,12 @@ impl Judge {
             self.loaded_digest = Some(digest);
             self.rejected_digest = None;
             self.rejection = None;
+            self.weakened = outcome
+                .diagnostics
+                .iter()
+                .filter(|d| d.code.weakens_enforcement())
+                .map(|d| format!("{}:{}: {}", d.file, d.line, d.message))
+                .collect();
             tracing::info!(
                 name = %self.active.policy.name,
                 revision = %self.active.policy.revision,
@@ -360,6 +377,7 @@ impl Judge {
             sources: Vec::new(),
         };
         self.rejection = None;
+        self.weakened.clear();
     }
 
     /// Every Codex home in scope now.

@@ -9,4 +9,5 @@
 pub mod enforcer;
 pub mod judge;
 pub mod policy_state;
+pub mod recent;
 pub mod report;

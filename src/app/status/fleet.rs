@@ -3,7 +3,8 @@
 //! binary: osquery/Fleet (`parse_json` reads it), a Jamf extension attribute, an inventory agent.
 //!
 //! Only machine-level scalars: no per-user or per-home detail (homes are counted, never named),
-//! no problems text, nothing secret. `agent_running` is true as the agent writes it; a reader
+//! no problems text, nothing secret. `health` and `health_reasons` are the health contract's
+//! ([`health::judge`]) as the agent judged when it wrote the file. `agent_running` is true as the agent writes it; a reader
 //! judges liveness from `agent_pid` (is that pid a codex-warden process?) and `written_at_unix`
 //! (the agent rewrites the file after every scan, at least every scan interval, 5 minutes by
 //! default). See docs/fleet.md.
@@ -19,6 +20,8 @@ use crate::platform::state::FLEET_FILE;
 /// The fields of `status --json` the fleet file carries, in its order.
 pub const FIELDS: &[&str] = &[
     "host",
+    "health",
+    "health_reasons",
     "healthy",
     "exit_code",
     "agent_running",
@@ -29,6 +32,8 @@ pub const FIELDS: &[&str] = &[
     "homes",
     "homes_with_violations",
     "violations_24h",
+    "quarantined_24h",
+    "terminated_24h",
     "last_scan_age_s",
 ];
 
@@ -80,9 +85,13 @@ mod tests {
             revision: "r7",
             mode: "enforce",
             watch_degraded: None,
+            state_dir_unwritable: None,
+            policy_weakened: &[],
             homes: 3,
             homes_with_violations: 1,
             violations_24h: 2,
+            quarantined_24h: 0,
+            terminated_24h: 1,
             last_full_scan: "2026-11-26T10:04:00Z",
         };
         let now: jiff::Timestamp = "2026-11-26T10:05:00Z".parse().expect("time");
@@ -102,6 +111,11 @@ mod tests {
         assert_eq!(value["revision"], "r7");
         assert_eq!(value["homes"], 3);
         assert_eq!(value["violations_24h"], 2);
+        assert_eq!(value["health"], "needs-attention");
+        assert_eq!(
+            value["health_reasons"],
+            "homes-in-violation,violations-24h,terminated-24h"
+        );
         assert_eq!(value["last_scan_age_s"], 60);
         assert_eq!(value["written_at_unix"], now.as_second());
     }

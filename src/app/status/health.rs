@@ -1,16 +1,18 @@
-//! `status` as a health check: one exit code and a flat JSON object an MDM reads directly.
+//! The health contract, in one place: what state a machine is in, and why, from a status
+//! snapshot and the agent's liveness. `status` (its exit code and its JSON), `fleet.json`, and
+//! through them the Jamf, Intune and Fleet integrations (packaging/mdm/) read the `health` and
+//! `health_reasons` this module decides; none of them re-derives it. docs/fleet.md is its
+//! description for admins.
 //!
-//! A Jamf extension attribute or an Intune custom-compliance script runs `codex-warden status
-//! --json` and reads top-level scalars (`agent_running`, `policy_state`, `violations_24h`, …)
-//! without walking nested objects; the exit code alone is enough for a monitoring check:
+//! | health | exit | when |
+//! |---|---|---|
+//! | `unhealthy` | 2 | the agent is down, no valid admin policy is in force, the running policy is weaker than its base files, watching is degraded, or the state dir cannot take writes |
+//! | `needs-attention` | 1 | otherwise, a home is in violation now, or a violation (home or session), quarantine or termination was recorded in the last 24 hours |
+//! | `healthy` | 0 | neither |
 //!
-//! | exit | meaning |
-//! |---|---|
-//! | 0 | healthy and compliant: the agent runs, the admin policy is active, every home complies |
-//! | 1 | healthy, but some home has a violation |
-//! | 2 | unhealthy: the agent is not running, no valid admin policy is in force, or watching is degraded |
-//!
-//! Liveness is the agent's lock on its pid file ([`crate::platform::lock`]), never the pid.
+//! Each reason has a stable code (`health_reasons`, comma-separated, so every MDM can read it as
+//! one string) and a sentence for people. Liveness is the agent's lock on its pid file
+//! ([`crate::platform::lock`]), never the pid.
 
 use serde_json::{Map, Value, json};
 
@@ -28,52 +30,203 @@ pub struct Facts<'a> {
     pub revision: &'a str,
     pub mode: &'a str,
     pub watch_degraded: Option<&'a str>,
+    /// Why the state dir cannot take writes, if it cannot.
+    pub state_dir_unwritable: Option<String>,
+    /// What makes the running policy weaker than its base files ask for.
+    pub policy_weakened: &'a [String],
     pub homes: usize,
     pub homes_with_violations: usize,
     pub violations_24h: usize,
+    pub quarantined_24h: usize,
+    pub terminated_24h: usize,
     pub last_full_scan: &'a str,
 }
 
-pub const HEALTHY: u8 = 0;
-pub const VIOLATIONS: u8 = 1;
-pub const UNHEALTHY: u8 = 2;
+/// The three states, worst last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Health {
+    Healthy,
+    NeedsAttention,
+    Unhealthy,
+}
 
-/// What makes a machine unhealthy, in the order `status` prints them.
-pub fn problems(status: Option<&Facts<'_>>, liveness: &Liveness) -> Vec<String> {
-    let mut out = Vec::new();
-    match liveness {
-        Liveness::Running { .. } => {}
-        Liveness::NotRunning => out.push("the agent is not running".to_string()),
-        Liveness::Unknown { reason } => {
-            out.push(format!("cannot tell whether the agent runs: {reason}"))
+impl Health {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Healthy => "healthy",
+            Health::NeedsAttention => "needs-attention",
+            Health::Unhealthy => "unhealthy",
         }
     }
+
+    /// The exit code of `status`.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Health::Healthy => HEALTHY,
+            Health::NeedsAttention => NEEDS_ATTENTION,
+            Health::Unhealthy => UNHEALTHY,
+        }
+    }
+}
+
+pub const HEALTHY: u8 = 0;
+pub const NEEDS_ATTENTION: u8 = 1;
+pub const UNHEALTHY: u8 = 2;
+
+/// One reason a machine is not healthy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    /// Stable, kebab-case: what MDM smart groups and queries match on.
+    pub code: &'static str,
+    /// What it makes the machine.
+    pub health: Health,
+    /// For people: may name files and counts (never a secret, never a user's home).
+    pub text: String,
+}
+
+/// Every reason code, with what it makes the machine (docs/fleet.md lists the same).
+pub const CODES: &[(&str, Health)] = &[
+    ("agent-not-running", Health::Unhealthy),
+    ("agent-unknown", Health::Unhealthy),
+    ("no-status", Health::Unhealthy),
+    ("policy-last-good", Health::Unhealthy),
+    ("policy-rejected", Health::Unhealthy),
+    ("no-admin-policy", Health::Unhealthy),
+    ("policy-weakened", Health::Unhealthy),
+    ("watch-degraded", Health::Unhealthy),
+    ("state-dir-unwritable", Health::Unhealthy),
+    ("homes-in-violation", Health::NeedsAttention),
+    ("violations-24h", Health::NeedsAttention),
+    ("quarantined-24h", Health::NeedsAttention),
+    ("terminated-24h", Health::NeedsAttention),
+];
+
+/// A machine's health and every reason for it, unhealthy ones first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub health: Health,
+    pub reasons: Vec<Reason>,
+}
+
+impl Verdict {
+    /// The reason codes, comma-separated (`""` when healthy): `health_reasons`.
+    pub fn codes(&self) -> String {
+        let codes: Vec<&str> = self.reasons.iter().map(|r| r.code).collect();
+        codes.join(",")
+    }
+
+    /// The sentences of the reasons that make it `health`.
+    pub fn texts(&self, health: Health) -> Vec<String> {
+        self.reasons
+            .iter()
+            .filter(|r| r.health == health)
+            .map(|r| r.text.clone())
+            .collect()
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        self.health.exit_code()
+    }
+}
+
+/// The health contract: the state of a machine from its snapshot's facts (`None`: no snapshot)
+/// and the agent's liveness.
+pub fn judge(status: Option<&Facts<'_>>, liveness: &Liveness) -> Verdict {
+    let mut reasons = Vec::new();
+    let mut say = |code: &'static str, text: String| {
+        let health = CODES
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map_or(Health::Unhealthy, |(_, h)| *h);
+        reasons.push(Reason { code, health, text });
+    };
+    match liveness {
+        Liveness::Running { .. } => {}
+        Liveness::NotRunning => say("agent-not-running", "the agent is not running".into()),
+        Liveness::Unknown { reason } => say(
+            "agent-unknown",
+            format!("cannot tell whether the agent runs: {reason}"),
+        ),
+    }
     let Some(status) = status else {
-        out.push("the agent has written no status yet".to_string());
-        return out;
+        say("no-status", "the agent has written no status yet".into());
+        return verdict(reasons);
     };
     match status.policy_state {
         PolicyState::Active => {}
-        PolicyState::LastGood if status.policy_rejected => out.push(
-            "the policy files are rejected: the last good policy is still enforced".to_string(),
+        PolicyState::LastGood if status.policy_rejected => say(
+            "policy-last-good",
+            "the policy files are rejected: the last good policy is still enforced".into(),
         ),
-        PolicyState::LastGood => out.push(
-            "the policy sources hold no policy: the last good policy is still enforced".to_string(),
+        PolicyState::LastGood => say(
+            "policy-last-good",
+            "the policy sources hold no policy: the last good policy is still enforced".into(),
         ),
-        PolicyState::Rejected => out.push(
+        PolicyState::Rejected => say(
+            "policy-rejected",
             "the policy files are rejected and no good policy was ever loaded: nothing is \
              enforced"
-                .to_string(),
+                .into(),
         ),
-        PolicyState::None => out.push("no admin policy is installed".to_string()),
+        PolicyState::None => say("no-admin-policy", "no admin policy is installed".into()),
+    }
+    for weakened in status.policy_weakened {
+        say(
+            "policy-weakened",
+            format!("the running policy is weaker than its base files: {weakened}"),
+        );
     }
     if let Some(reason) = status.watch_degraded {
-        out.push(format!("watching is degraded: {reason}"));
+        say("watch-degraded", format!("watching is degraded: {reason}"));
     }
-    out
+    if let Some(reason) = &status.state_dir_unwritable {
+        say(
+            "state-dir-unwritable",
+            format!("the state dir cannot take writes: {reason}"),
+        );
+    }
+    let counted = [
+        (
+            "homes-in-violation",
+            status.homes_with_violations,
+            "Codex homes in violation now",
+        ),
+        (
+            "violations-24h",
+            status.violations_24h,
+            "violations recorded in the last 24 h (homes and sessions)",
+        ),
+        (
+            "quarantined-24h",
+            status.quarantined_24h,
+            "credentials quarantined in the last 24 h",
+        ),
+        (
+            "terminated-24h",
+            status.terminated_24h,
+            "sessions stopped in the last 24 h",
+        ),
+    ];
+    for (code, n, what) in counted {
+        if n > 0 {
+            say(code, format!("{n} {what}"));
+        }
+    }
+    verdict(reasons)
 }
 
-/// What is worth saying but does not make the machine unhealthy.
+fn verdict(mut reasons: Vec<Reason>) -> Verdict {
+    // Unhealthy first, each group in the order found (stable sort).
+    reasons.sort_by_key(|r| std::cmp::Reverse(r.health));
+    let health = reasons
+        .iter()
+        .map(|r| r.health)
+        .max()
+        .unwrap_or(Health::Healthy);
+    Verdict { health, reasons }
+}
+
+/// What is worth saying but changes no health.
 pub fn warnings(status: Option<&Facts<'_>>) -> Vec<String> {
     match status {
         Some(s) if s.homes == 0 => vec![ZERO_HOMES.to_string()],
@@ -84,18 +237,6 @@ pub fn warnings(status: Option<&Facts<'_>>) -> Vec<String> {
 /// A policy whose scope covers nobody enforces nothing, silently.
 pub const ZERO_HOMES: &str =
     "no Codex home is in scope: check [scope] min_uid, exclude_users and homes";
-
-/// The exit code of `status`.
-pub fn exit_code(status: Option<&Facts<'_>>, liveness: &Liveness) -> u8 {
-    if !problems(status, liveness).is_empty() {
-        return UNHEALTHY;
-    }
-    if status.is_some_and(|s| s.homes_with_violations > 0) {
-        VIOLATIONS
-    } else {
-        HEALTHY
-    }
-}
 
 /// Seconds since an RFC 3339 time, if it parses.
 pub fn age_seconds(at: &str, now: jiff::Timestamp) -> Option<i64> {
@@ -112,15 +253,17 @@ pub fn json(
     liveness: &Liveness,
     now: jiff::Timestamp,
 ) -> Value {
-    let problems = problems(status, liveness);
-    let code = exit_code(status, liveness);
+    let verdict = judge(status, liveness);
     let mut out = Map::new();
     let mut put = |k: &str, v: Value| {
         out.insert(k.to_string(), v);
     };
+    let count = |f: fn(&Facts<'_>) -> usize| json!(status.map_or(0, f));
     put("host", json!(host));
-    put("healthy", json!(problems.is_empty()));
-    put("exit_code", json!(code));
+    put("health", json!(verdict.health.as_str()));
+    put("health_reasons", json!(verdict.codes()));
+    put("healthy", json!(verdict.health == Health::Healthy));
+    put("exit_code", json!(verdict.exit_code()));
     put("agent_running", json!(liveness.is_running()));
     put(
         "agent_pid",
@@ -135,20 +278,17 @@ pub fn json(
     );
     put("revision", json!(status.map(|s| s.revision)));
     put("mode", json!(status.map(|s| s.mode)));
-    put("homes", json!(status.map_or(0, |s| s.homes)));
-    put(
-        "homes_with_violations",
-        json!(status.map_or(0, |s| s.homes_with_violations)),
-    );
-    put(
-        "violations_24h",
-        json!(status.map_or(0, |s| s.violations_24h)),
-    );
+    put("homes", count(|s| s.homes));
+    put("homes_with_violations", count(|s| s.homes_with_violations));
+    put("violations_24h", count(|s| s.violations_24h));
+    put("quarantined_24h", count(|s| s.quarantined_24h));
+    put("terminated_24h", count(|s| s.terminated_24h));
     put(
         "last_scan_age_s",
         json!(status.and_then(|s| age_seconds(s.last_full_scan, now))),
     );
-    put("problems", json!(problems));
+    put("problems", json!(verdict.texts(Health::Unhealthy)));
+    put("attention", json!(verdict.texts(Health::NeedsAttention)));
     put("warnings", json!(warnings(status)));
     if let Some(Value::Object(snapshot)) = snapshot {
         for (key, value) in snapshot {
@@ -174,21 +314,32 @@ mod tests {
             revision: "r1",
             mode: "enforce",
             watch_degraded: degraded,
+            state_dir_unwritable: None,
+            policy_weakened: &[],
             homes: 3,
             homes_with_violations: bad,
             violations_24h: bad,
+            quarantined_24h: 0,
+            terminated_24h: 0,
             last_full_scan: "2026-11-26T00:00:00Z",
         }
     }
 
+    const UP: Liveness = Liveness::Running { pid: Some(7) };
+
+    fn codes(f: &Facts<'_>) -> (Health, String) {
+        let v = judge(Some(f), &UP);
+        (v.health, v.codes())
+    }
+
     #[test]
-    fn exit_codes_are_distinct() {
-        let up = Liveness::Running { pid: Some(7) };
+    fn each_state_and_its_exit_code() {
         let ok = facts(PolicyState::Active, 0, None);
-        assert_eq!(exit_code(Some(&ok), &up), HEALTHY);
+        assert_eq!(judge(Some(&ok), &UP).exit_code(), HEALTHY);
+        assert_eq!(codes(&ok), (Health::Healthy, String::new()));
         assert_eq!(
-            exit_code(Some(&facts(PolicyState::Active, 2, None)), &up),
-            VIOLATIONS
+            judge(Some(&facts(PolicyState::Active, 2, None)), &UP).exit_code(),
+            NEEDS_ATTENTION
         );
         for unhealthy in [
             facts(PolicyState::Rejected, 0, None),
@@ -198,29 +349,94 @@ mod tests {
             // Unhealthy outranks violations: the MDM must see the agent is down.
             facts(PolicyState::Active, 2, Some("inotify watch limit")),
         ] {
-            assert_eq!(exit_code(Some(&unhealthy), &up), UNHEALTHY, "{unhealthy:?}");
+            assert_eq!(
+                judge(Some(&unhealthy), &UP).exit_code(),
+                UNHEALTHY,
+                "{unhealthy:?}"
+            );
         }
-        assert_eq!(exit_code(Some(&ok), &Liveness::NotRunning), UNHEALTHY);
-        assert_eq!(exit_code(None, &up), UNHEALTHY);
+        assert_eq!(
+            judge(Some(&ok), &Liveness::NotRunning).exit_code(),
+            UNHEALTHY
+        );
+        assert_eq!(judge(None, &UP).exit_code(), UNHEALTHY);
+    }
+
+    #[test]
+    fn a_weakened_policy_and_a_full_state_dir_are_unhealthy() {
+        let weakened = ["90-rollback.toml:3: lowers mode".to_string()];
+        let f = Facts {
+            policy_weakened: &weakened,
+            ..facts(PolicyState::Active, 0, None)
+        };
+        assert_eq!(
+            codes(&f),
+            (Health::Unhealthy, "policy-weakened".to_string())
+        );
+        let f = Facts {
+            state_dir_unwritable: Some("No space left on device".into()),
+            ..facts(PolicyState::Active, 1, None)
+        };
+        assert_eq!(
+            codes(&f),
+            (
+                Health::Unhealthy,
+                "state-dir-unwritable,homes-in-violation,violations-24h".to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn any_recorded_enforcement_of_the_last_day_needs_attention() {
+        // A session stopped for its environment: no home was ever in violation.
+        let f = Facts {
+            violations_24h: 1,
+            terminated_24h: 2,
+            ..facts(PolicyState::Active, 0, None)
+        };
+        assert_eq!(
+            codes(&f),
+            (
+                Health::NeedsAttention,
+                "violations-24h,terminated-24h".to_string()
+            )
+        );
+        // A quarantine recovered at start, with no violation record of this run.
+        let f = Facts {
+            quarantined_24h: 1,
+            ..facts(PolicyState::Active, 0, None)
+        };
+        assert_eq!(
+            codes(&f),
+            (Health::NeedsAttention, "quarantined-24h".to_string())
+        );
+    }
+
+    #[test]
+    fn every_code_is_documented_once_in_the_contract() {
+        let doc = include_str!("../../../docs/fleet.md");
+        for (code, health) in CODES {
+            let row = format!("| `{code}` | {} |", health.as_str());
+            assert_eq!(doc.matches(&row).count(), 1, "docs/fleet.md lacks {row}");
+        }
     }
 
     #[test]
     fn last_good_says_whether_files_are_rejected_or_gone() {
-        let up = Liveness::Running { pid: Some(7) };
         let rejected = facts(PolicyState::LastGood, 0, None);
         let emptied = Facts {
             policy_rejected: false,
             ..facts(PolicyState::LastGood, 0, None)
         };
         assert_eq!(
-            problems(Some(&rejected), &up),
+            judge(Some(&rejected), &UP).texts(Health::Unhealthy),
             ["the policy files are rejected: the last good policy is still enforced"]
         );
         assert_eq!(
-            problems(Some(&emptied), &up),
+            judge(Some(&emptied), &UP).texts(Health::Unhealthy),
             ["the policy sources hold no policy: the last good policy is still enforced"]
         );
-        assert_eq!(exit_code(Some(&emptied), &up), UNHEALTHY);
+        assert_eq!(judge(Some(&emptied), &UP).exit_code(), UNHEALTHY);
     }
 
     #[test]
@@ -230,10 +446,13 @@ mod tests {
             "host-1",
             Some(&facts(PolicyState::Active, 1, None)),
             Some(json!({"homes": [1, 2, 3], "policy_revision": "r1"})),
-            &Liveness::Running { pid: Some(7) },
+            &UP,
             now,
         );
         assert_eq!(value["host"], "host-1");
+        assert_eq!(value["health"], "needs-attention");
+        assert_eq!(value["health_reasons"], "homes-in-violation,violations-24h");
+        assert_eq!(value["healthy"], false);
         assert_eq!(value["agent_running"], true);
         assert_eq!(value["agent_pid"], 7);
         assert_eq!(value["policy_state"], "active");
@@ -241,5 +460,7 @@ mod tests {
         assert_eq!(value["home_reports"], json!([1, 2, 3]));
         assert_eq!(value["last_scan_age_s"], 100);
         assert_eq!(value["exit_code"], 1);
+        assert_eq!(value["problems"], json!([]));
+        assert_eq!(value["attention"].as_array().map(Vec::len), Some(2));
     }
 }

@@ -54,6 +54,10 @@ pub struct AgentInternals {
     pub pid: u32,
     pub watched_dirs: usize,
     pub watch_degraded: Option<String>,
+    /// Why the state dir cannot take writes (full, read-only), as the status writer found when
+    /// it last wrote: the vault, the last good policy and these snapshots live there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_dir_unwritable: Option<String>,
     /// Running Codex sessions: how many, which could not be judged, the cost of finding them.
     #[serde(default)]
     pub sessions: crate::app::agent::session_guard::SessionsStatus,
@@ -81,9 +85,19 @@ pub struct Status<'a> {
     /// The files (or MDM source) the active policy was loaded from.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub policy_sources: Vec<String>,
-    /// `violation` records the agent wrote in the last 24 hours.
+    /// `violation` records (homes and sessions) the agent made in the last 24 hours.
     #[serde(default)]
     pub violations_24h: usize,
+    /// `quarantined` records the agent made in the last 24 hours.
+    #[serde(default)]
+    pub quarantined_24h: usize,
+    /// `terminated` records (sessions stopped) the agent made in the last 24 hours.
+    #[serde(default)]
+    pub terminated_24h: usize,
+    /// What makes the running policy enforce less than its base files ask for (a later drop-in
+    /// lowering `mode`), one `file:line: message` each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy_weakened: Vec<String>,
     /// The policy's `[enforce] message`: what users are told to do.
     pub message: Option<String>,
     pub last_full_scan: String,
@@ -102,9 +116,16 @@ impl Status<'_> {
                 .agent
                 .as_ref()
                 .and_then(|a| a.watch_degraded.as_deref()),
+            state_dir_unwritable: self
+                .agent
+                .as_ref()
+                .and_then(|a| a.state_dir_unwritable.clone()),
+            policy_weakened: &self.policy_weakened,
             homes: self.homes.len(),
             homes_with_violations: self.homes.iter().filter(|h| !h.report.compliant).count(),
             violations_24h: self.violations_24h,
+            quarantined_24h: self.quarantined_24h,
+            terminated_24h: self.terminated_24h,
             last_full_scan: &self.last_full_scan,
         }
     }
@@ -128,6 +149,9 @@ impl Status<'_> {
             policy_rejection: None,
             policy_sources: Vec::new(),
             violations_24h: 0,
+            quarantined_24h: 0,
+            terminated_24h: 0,
+            policy_weakened: Vec::new(),
             message: self.message.clone(),
             last_full_scan: self.last_full_scan.clone(),
         }
@@ -164,7 +188,8 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
             other.with_context(|| format!("reading status in {}", settings.state_dir.display()))?
         }
     };
-    let (liveness, code) = health_of(settings, status.as_ref(), json)?;
+    let (liveness, verdict) = health_of(settings, status.as_ref(), json)?;
+    let code = verdict.exit_code();
     if json {
         return Ok(code);
     }
@@ -226,36 +251,54 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
     if let Some(agent) = &status.agent {
         crate::app::agent::session_guard::print_status(&agent.sessions);
     }
-    let facts = Some(status.facts());
-    for warning in health::warnings(facts.as_ref()) {
+    for warning in health::warnings(Some(&status.facts())) {
         println!("warning: {warning}");
     }
-    let problems = health::problems(facts.as_ref(), &liveness);
-    if problems.is_empty() {
-        println!(
-            "health: {}",
-            if code == health::HEALTHY {
-                "ok"
-            } else {
-                "ok, violations present"
+    // Reasons name files and kernel messages: escaped for the terminal.
+    let line = |texts: Vec<String>| esc(texts.join("; "));
+    match verdict.health {
+        health::Health::Healthy => println!("health: healthy"),
+        health::Health::NeedsAttention => println!(
+            "health: NEEDS ATTENTION: {}",
+            line(verdict.texts(health::Health::NeedsAttention))
+        ),
+        health::Health::Unhealthy => {
+            println!(
+                "health: UNHEALTHY: {}",
+                line(verdict.texts(health::Health::Unhealthy))
+            );
+            let attention = verdict.texts(health::Health::NeedsAttention);
+            if !attention.is_empty() {
+                println!("also: {}", line(attention));
             }
-        );
-    } else {
-        println!("health: UNHEALTHY: {}", problems.join("; "));
+        }
     }
     Ok(code)
 }
 
-/// The agent's liveness and the health exit code for a snapshot (the admin's or a user's); with
+/// What `status` knows at read time that the snapshot cannot say: a state dir that became
+/// read-only or full since the agent last wrote (it could not write that it cannot write).
+fn probe_state_dir(settings: &Settings, facts: &mut health::Facts<'_>) {
+    if facts.state_dir_unwritable.is_none() {
+        facts.state_dir_unwritable = state::unwritable(&settings.state_dir);
+    }
+}
+
+/// The agent's liveness and the health verdict for a snapshot (the admin's or a user's); with
 /// `json`, the flat health document is printed too.
 fn health_of(
     settings: &Settings,
     status: Option<&Status<'_>>,
     json: bool,
-) -> Result<(Liveness, u8)> {
+) -> Result<(Liveness, health::Verdict)> {
     let liveness = lock::probe(&settings.state_dir);
-    let facts = status.map(Status::facts);
-    let code = health::exit_code(facts.as_ref(), &liveness);
+    let mut facts = status.map(Status::facts);
+    if let Some(facts) = &mut facts
+        && status.is_some_and(|s| s.agent.is_some())
+    {
+        probe_state_dir(settings, facts);
+    }
+    let verdict = health::judge(facts.as_ref(), &liveness);
     if json {
         let snapshot = status.map(serde_json::to_value).transpose()?;
         let value = health::json(
@@ -267,7 +310,7 @@ fn health_of(
         );
         println!("{}", serde_json::to_string_pretty(&value)?);
     }
-    Ok((liveness, code))
+    Ok((liveness, verdict))
 }
 
 /// A user's own view: their homes, what was done, how to fix it.
@@ -281,7 +324,8 @@ fn show_user(settings: &Settings, uid: u32, json: bool) -> Result<u8> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
-    let (liveness, code) = health_of(settings, view.as_ref(), json)?;
+    let (liveness, verdict) = health_of(settings, view.as_ref(), json)?;
+    let code = verdict.exit_code();
     if json {
         return Ok(code);
     }

@@ -29,6 +29,10 @@ use crate::platform::state::{self, STATUS_FILE, USERS_DIR};
 /// How long after the first unwritten change the snapshots are written.
 pub const COALESCE: Duration = Duration::from_millis(250);
 
+/// How often the writer looks whether the state dir filled up (one `statvfs`), and, while it
+/// is full, tries again to write and to make its reserve whole.
+pub const PROBE: Duration = Duration::from_secs(5);
+
 enum Cmd {
     /// A home's latest status.
     Home(Box<HomeStatus<'static>>),
@@ -117,6 +121,8 @@ struct Writer {
     /// Per-user files of unknown users may be left from an earlier run: swept once.
     swept: bool,
     due: Option<Instant>,
+    /// Why the state dir could not take writes at the last write, if it could not.
+    unwritable: Option<String>,
 }
 
 impl Writer {
@@ -133,22 +139,31 @@ impl Writer {
             all_users_dirty: true,
             swept: false,
             due: None,
+            unwritable: None,
         }
     }
 
     fn run(mut self, rx: Receiver<Cmd>) {
+        let mut next_probe = Instant::now() + PROBE;
         loop {
-            let cmd = match self.due {
-                Some(due) => match rx.recv_timeout(due.saturating_duration_since(Instant::now())) {
-                    Ok(cmd) => Some(cmd),
-                    Err(RecvTimeoutError::Timeout) => None,
-                    Err(RecvTimeoutError::Disconnected) => break,
-                },
-                None => match rx.recv() {
-                    Ok(cmd) => Some(cmd),
-                    Err(_) => break,
-                },
+            // Woken by a command, the end of the coalescing window, or the state dir probe.
+            let wake = self.due.map_or(next_probe, |due| due.min(next_probe));
+            let cmd = match rx.recv_timeout(wake.saturating_duration_since(Instant::now())) {
+                Ok(cmd) => Some(cmd),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => break,
             };
+            if Instant::now() >= next_probe {
+                next_probe = Instant::now() + PROBE;
+                // A full state dir is found out, and a freed one seen, without waiting for the
+                // next scan: the write that follows decides (see `write`).
+                if self.header.is_some()
+                    && (self.unwritable.is_some() || state::unwritable(&self.state_dir).is_some())
+                {
+                    self.admin_dirty = true;
+                    self.due.get_or_insert_with(Instant::now);
+                }
+            }
             match cmd {
                 Some(Cmd::Home(status)) => {
                     let path = &status.report.codex_home;
@@ -247,12 +262,54 @@ impl Writer {
         }
     }
 
+    /// Write the snapshots, and find out whether the state dir can take writes.
+    ///
+    /// The state dir holds the vault, the last good policy and these snapshots: when it is full
+    /// the agent can no longer set credentials aside there, and the snapshots that would say so
+    /// cannot be written either. So the writer keeps [`RESERVE`] bytes of its own there
+    /// ([`state::STATUS_RESERVE`]): the state dir is writable while the reserve is whole (or can
+    /// be made whole again); when it is not, or a snapshot hits a full or read-only file system,
+    /// the writer gives the reserve up, writes snapshots that say `state-dir-unwritable`, and
+    /// takes back what is left, so the room stays the writer's for the next time.
     fn write(&mut self) {
         let Some(header) = self.header.as_deref() else {
             return; // nothing to say before the agent's first header
         };
         let now = jiff::Timestamp::now().to_string();
-        if let Err(e) = self.write_files(header, &now) {
+        let dir = match state::open(&self.state_dir) {
+            Ok(dir) => dir,
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "cannot write status");
+                return;
+            }
+        };
+        let mut unwritable = grow_reserve(&dir).err().and_then(|e| unwritable_reason(&e));
+        let mut result = self.write_files(&dir, header, &now, unwritable.as_deref());
+        if let Some(reason) = result.as_ref().err().and_then(unwritable_error) {
+            unwritable.get_or_insert(reason);
+            // Room for the snapshot that says so.
+            let _ = dir.unlink(state::STATUS_RESERVE);
+            result = self.write_files(&dir, header, &now, unwritable.as_deref());
+        }
+        if unwritable.is_some() {
+            // Whatever the snapshots left is the writer's again.
+            let _ = grow_reserve(&dir);
+        }
+        if unwritable != self.unwritable {
+            match &unwritable {
+                Some(reason) => tracing::error!(
+                    state_dir = %self.state_dir.display(),
+                    %reason,
+                    "the state dir cannot take writes: credentials cannot be vaulted there"
+                ),
+                None => tracing::info!(
+                    state_dir = %self.state_dir.display(),
+                    "the state dir takes writes again"
+                ),
+            }
+            self.unwritable = unwritable;
+        }
+        if let Err(e) = result {
             tracing::warn!(error = %format!("{e:#}"), "cannot write status");
             // Try again at the next change or flush.
             return;
@@ -264,16 +321,20 @@ impl Writer {
         self.swept = true;
     }
 
-    fn write_files(&self, header: &Status<'static>, now: &str) -> Result<()> {
-        let dir = state::open(&self.state_dir)?;
+    fn write_files(
+        &self,
+        dir: &Dir,
+        header: &Status<'static>,
+        now: &str,
+        unwritable: Option<&str>,
+    ) -> Result<()> {
         let mut admin = header.clone();
         admin.updated_at = now.to_string();
-        // A snapshot, rewritten after changes: atomic, but not worth an fsync (a crash loses at
-        // most one update; the next scan rewrites it).
-        let bytes = render(&admin, self.homes.values().map(|(_, e)| &e[..]))?;
-        dir.replace_file_unsynced(STATUS_FILE, 0o600, &bytes, None)?;
-
-        let users = state::subdir(&dir, USERS_DIR, 0o711)?;
+        if let Some(agent) = &mut admin.agent {
+            agent.state_dir_unwritable = unwritable.map(str::to_string);
+        }
+        // fleet.json first: it is small, so with the reserve given up it is written even when a
+        // large status.json cannot be.
         let mut facts = admin.facts();
         facts.homes = self.homes.len();
         facts.homes_with_violations = self.violating.len();
@@ -281,7 +342,13 @@ impl Writer {
             .agent
             .as_ref()
             .map_or_else(std::process::id, |a| a.pid);
-        crate::app::status::fleet::write(&dir, &facts, &admin.version, pid)?;
+        crate::app::status::fleet::write(dir, &facts, &admin.version, pid)?;
+        // A snapshot, rewritten after changes: atomic, but not worth an fsync (a crash loses at
+        // most one update; the next scan rewrites it).
+        let bytes = render(&admin, self.homes.values().map(|(_, e)| &e[..]))?;
+        dir.replace_file_unsynced(STATUS_FILE, 0o600, &bytes, None)?;
+
+        let users = state::subdir(dir, USERS_DIR, 0o711)?;
         let mut view = admin.user_header();
         view.updated_at = now.to_string();
         let dirty: Vec<u32> = if self.all_users_dirty {
@@ -312,6 +379,46 @@ impl Writer {
         }
         Ok(())
     }
+}
+
+/// How much room the writer keeps in the state dir: more than the snapshots of a machine with a
+/// few dozen homes take (a larger status.json is written whole when there is room, or not at
+/// all).
+pub const RESERVE: u64 = 64 << 10;
+
+/// Make the reserve whole, keeping whatever part of it could be written.
+fn grow_reserve(dir: &Dir) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = dir.open_append(state::STATUS_RESERVE, 0o600)?;
+    let mut len = file.metadata()?.len();
+    let zeros = [0u8; 4096];
+    while len < RESERVE {
+        let n = (RESERVE - len).min(zeros.len() as u64) as usize;
+        file.write_all(&zeros[..n])?;
+        len += n as u64;
+    }
+    Ok(())
+}
+
+/// Whether an I/O error means the state dir cannot take writes (full, over quota, read-only),
+/// and how to say it.
+fn unwritable_reason(e: &std::io::Error) -> Option<String> {
+    let errno = e.raw_os_error()?;
+    [
+        rustix::io::Errno::NOSPC,
+        rustix::io::Errno::DQUOT,
+        rustix::io::Errno::ROFS,
+    ]
+    .iter()
+    .any(|x| x.raw_os_error() == errno)
+    .then(|| e.to_string())
+}
+
+/// [`unwritable_reason`] for any I/O error in a chain.
+fn unwritable_error(e: &anyhow::Error) -> Option<String> {
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<std::io::Error>())
+        .find_map(unwritable_reason)
 }
 
 /// Remove per-user files of users with no home (left by an earlier run).

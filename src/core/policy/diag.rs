@@ -164,6 +164,15 @@ codes! {
     Truncated => "policy.truncated", "error or warning, the worst of those left out: a file has more problems than are listed";
 }
 
+impl Code {
+    /// Whether a policy carrying this (warning) diagnostic enforces less than its base files
+    /// ask for: the agent runs it, and the health contract calls the machine unhealthy
+    /// (`policy-weakened`, docs/fleet.md) until the admin removes the cause.
+    pub fn weakens_enforcement(self) -> bool {
+        matches!(self, Code::ModeDowngrade)
+    }
+}
+
 impl Serialize for Code {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())

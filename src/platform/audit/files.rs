@@ -112,13 +112,14 @@ pub fn first_line(file: &LogFile) -> Result<Vec<u8>> {
     Ok(line)
 }
 
-/// When each home `violation` record at or after `since` was written, oldest first, from every
-/// file of the log (a file last modified before `since` is not read): what `violations_24h`
-/// starts from, so a restart does not reset it. Session violations (records with `session`) are
-/// left out, as the agent counts homes.
-pub fn violation_times(log: &Path, since: jiff::Timestamp) -> Vec<jiff::Timestamp> {
+/// When each `violation`, `quarantined` and `terminated` record at or after `since` was
+/// written (homes and sessions alike), per event in that order, from every file of the log (a
+/// file last modified before `since` is not read): what the agent's last-day counts start
+/// from, so a restart does not reset them.
+pub fn recent_times(log: &Path, since: jiff::Timestamp) -> [Vec<jiff::Timestamp>; 3] {
+    const EVENTS: [&str; 3] = ["violation", "quarantined", "terminated"];
     let since_system = std::time::SystemTime::from(since);
-    let mut out = Vec::new();
+    let mut out: [Vec<jiff::Timestamp>; 3] = Default::default();
     for file in all(log) {
         let fresh = std::fs::metadata(&file.path)
             .and_then(|m| m.modified())
@@ -128,27 +129,33 @@ pub fn violation_times(log: &Path, since: jiff::Timestamp) -> Vec<jiff::Timestam
         }
         let Ok(bytes) = read(&file) else { continue };
         for line in lines(&bytes).0 {
-            // Cheap test first: most records are not violations.
-            if !line.windows(11).any(|w| w == b"\"violation\"") {
+            // Cheap test first: most records are none of these.
+            let quoted = |e: &str| {
+                let needle = format!("\"{e}\"");
+                line.windows(needle.len()).any(|w| w == needle.as_bytes())
+            };
+            if !EVENTS.iter().any(|e| quoted(e)) {
                 continue;
             }
             let Ok(record) = serde_json::from_slice::<serde_json::Value>(line) else {
                 continue;
             };
-            if record["event"] != "violation" || record.get("session").is_some() {
+            let Some(i) = EVENTS.iter().position(|e| record["event"] == *e) else {
                 continue;
-            }
+            };
             // A record written late (a full disk) says when it happened.
             let at = record["happened_at"]
                 .as_str()
                 .or_else(|| record["time"].as_str())
                 .and_then(|t| t.parse::<jiff::Timestamp>().ok());
             if let Some(at) = at.filter(|t| *t >= since) {
-                out.push(at);
+                out[i].push(at);
             }
         }
     }
-    out.sort();
+    for times in &mut out {
+        times.sort();
+    }
     out
 }
 
@@ -195,4 +202,39 @@ pub fn rotate(log: &Path, keep: u32) -> Result<Vec<PathBuf>> {
     }
     std::fs::rename(log, name(1, false)).with_context(|| format!("rotating {}", log.display()))?;
     Ok(deleted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recent_times_count_sessions_quarantines_and_terminations_of_the_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("audit.jsonl");
+        let lines = [
+            r#"{"event":"violation","time":"2026-12-06T10:00:00Z","codex_home":"/h"}"#,
+            r#"{"event":"violation","time":"2026-12-06T10:00:01Z","session":"exec","pid":7}"#,
+            r#"{"event":"quarantined","time":"2026-12-06T10:00:02Z"}"#,
+            r#"{"event":"terminated","time":"2026-12-06T10:00:03Z","pid":7}"#,
+            r#"{"event":"policy_loaded","time":"2026-12-06T10:00:04Z"}"#,
+            // Written late (a full disk), it counts when it happened: before the window.
+            r#"{"event":"violation","time":"2026-12-06T10:00:05Z","happened_at":"2026-12-04T00:00:00Z"}"#,
+            r#"{"event":"violation","time":"2026-12-05T00:00:00Z"}"#,
+            // A torn last line is not a record.
+            r#"{"event":"terminated","ti"#,
+        ];
+        std::fs::write(&log, lines.join("\n")).unwrap();
+        let since: jiff::Timestamp = "2026-12-05T12:00:00Z".parse().unwrap();
+        let [violations, quarantined, terminated] = recent_times(&log, since);
+        assert_eq!(
+            violations,
+            [
+                "2026-12-06T10:00:00Z".parse::<jiff::Timestamp>().unwrap(),
+                "2026-12-06T10:00:01Z".parse().unwrap()
+            ]
+        );
+        assert_eq!(quarantined.len(), 1);
+        assert_eq!(terminated.len(), 1);
+    }
 }
