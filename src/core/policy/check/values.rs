@@ -173,6 +173,7 @@ impl Checker<'_> {
             Kind::WebSearchModes => self.names_list(key, value, context, &WEB_SEARCH_MODES),
             Kind::McpServers => self.mcp_servers(key, value),
             Kind::Features => self.features(key, value),
+            Kind::Messages => self.messages(key, value),
         }
     }
 
@@ -495,5 +496,49 @@ mod tests {
         ] {
             assert!(!looks_like_workspace_id(id), "{id}");
         }
+    }
+}
+
+/// The rule families `[enforce.messages]` may name (those of `core/rules.rs`).
+pub const MESSAGE_FAMILIES: [&str; 4] = ["login", "credential", "config", "env"];
+
+impl Checker<'_> {
+    /// `[enforce.messages]`: `login = "…"`, one non-empty message per rule family.
+    pub(super) fn messages(&mut self, key: &str, value: &Spanned<DeValue<'_>>) -> Option<Value> {
+        let DeValue::Table(table) = value.get_ref() else {
+            let diag = self
+                .error(
+                    Code::Type,
+                    value.span(),
+                    format!(
+                        "expected a table of rule family = message, found {}",
+                        value.get_ref().type_str()
+                    ),
+                )
+                .with_help("write [enforce.messages] and a line `login = \"…\"` per family");
+            self.report(diag);
+            return None;
+        };
+        let mut out = std::collections::BTreeMap::new();
+        for (k, v) in table.iter() {
+            let family = k.get_ref().as_ref();
+            let Some(family) = self.one_of(key, family, k.span(), &MESSAGE_FAMILIES) else {
+                continue;
+            };
+            let Some(text) = self.string(&format!("{key}.{family}"), v) else {
+                continue;
+            };
+            if text.trim().is_empty() {
+                let diag = self.error(
+                    Code::EmptyValue,
+                    v.span(),
+                    format!("`{key}.{family}` is empty"),
+                );
+                self.report(diag);
+                continue;
+            }
+            out.insert(family.to_string(), text.to_string());
+        }
+        Some(Value::Messages(out))
     }
 }
