@@ -19,6 +19,9 @@ use crate::core::fix::Fix;
 use crate::core::policy::Policy;
 use crate::core::rules::Family;
 
+/// The title of the notice of a stopped session.
+pub const STOPPED_TITLE: &str = "Codex session stopped";
+
 /// What the agent did that the user is told about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Occasion<'a> {
@@ -45,13 +48,13 @@ pub struct Notice {
 pub fn render(policy: &Policy, user: &str, occasion: &Occasion, fixes: &[Fix]) -> Notice {
     let (title, first) = match occasion {
         Occasion::SessionStopped => (
-            "Codex session stopped",
+            STOPPED_TITLE,
             "codex-warden: this Codex session breaks the Codex policy of this machine and is being \
              stopped."
                 .to_string(),
         ),
         Occasion::SessionUnjudged => (
-            "Codex session stopped",
+            STOPPED_TITLE,
             "codex-warden: this Codex session is being stopped: codex-warden cannot tell whether it \
              keeps the Codex policy of this machine."
                 .to_string(),
@@ -74,7 +77,7 @@ pub fn render(policy: &Policy, user: &str, occasion: &Occasion, fixes: &[Fix]) -
         .unwrap_or_default();
     let mut parts = vec![first];
     for group in groups(policy, fixes) {
-        let lines: Vec<String> = group.fixes.iter().map(|f| rule_line(f)).collect();
+        let lines: Vec<String> = group.fixes.iter().map(rule_line).collect();
         match group.template {
             Some(template) => {
                 let mut rules: Vec<&str> = Vec::new();

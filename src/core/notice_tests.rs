@@ -120,3 +120,13 @@ fn an_unjudged_session_is_told_so_with_the_policy_message() {
             .ends_with("`codex-warden status` to see why and what to change.")
     );
 }
+
+#[test]
+fn enforce_messages_names_exactly_the_rule_families() {
+    let mut families: Vec<&str> = Rule::ALL.iter().map(|r| r.family().as_str()).collect();
+    families.sort();
+    families.dedup();
+    let mut named = crate::core::policy::MESSAGE_FAMILIES.to_vec();
+    named.sort();
+    assert_eq!(families, named);
+}

@@ -103,7 +103,7 @@ fn key_schema(key: &Key) -> Value {
         }),
         Kind::Messages => json!({
             "type": "object",
-            "propertyNames": {"enum": crate::core::policy::check::MESSAGE_FAMILIES},
+            "propertyNames": {"enum": crate::core::policy::MESSAGE_FAMILIES},
             "additionalProperties": {"type": "string", "minLength": 1},
         }),
         Kind::McpServers => json!({"type": "array", "items": mcp_server_schema()}),

@@ -199,7 +199,7 @@ fn jamf_key(key: &Key, index: usize) -> Value {
         }),
         Kind::Messages => json!({
             "type": "object",
-            "properties": crate::core::policy::check::MESSAGE_FAMILIES
+            "properties": crate::core::policy::MESSAGE_FAMILIES
                 .iter()
                 .map(|f| (f.to_string(), json!({"type": "string", "title": f})))
                 .collect::<serde_json::Map<_, _>>(),

@@ -235,6 +235,9 @@ impl UnjudgedSessions {
     }
 }
 
+/// The rule families `[enforce.messages]` may name (those of `core/rules.rs`).
+pub const MESSAGE_FAMILIES: [&str; 4] = ["login", "credential", "config", "env"];
+
 /// `[enforce]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnforceSettings {

@@ -6,9 +6,7 @@
 //! test and every generated schema read this table: adding a key is one entry here plus its use in
 //! evaluate.
 
-use std::time::Duration;
-
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, time::Duration};
 
 use crate::core::policy::{
     APPROVAL_POLICIES, ApiKeyKind, ConfigRules, CredentialStore, LoginMethod, LoginRules,
@@ -48,9 +46,7 @@ pub enum Kind {
     McpServers,
     /// A table of feature name → boolean.
     Features,
-    /// A table of rule family (`login`, `credential`, `config`, `env`) → message
-    /// (`[enforce.messages]`).
-    Messages,
+    Messages, // `[enforce.messages]`: a table of rule family → message
 }
 
 impl Kind {
@@ -144,7 +140,6 @@ pub enum Value {
     Stores(Vec<CredentialStore>),
     McpServers(Vec<McpServer>),
     Features(BTreeMap<String, bool>),
-    /// Rule family name → message.
     Messages(BTreeMap<String, String>),
 }
 
@@ -553,7 +548,6 @@ pub const KEYS: &[Key] = &[
             }
         }),
     },
-    // Issue 22 item 5: one message per rule family.
     Key {
         section: "enforce",
         name: "messages",

@@ -8,7 +8,6 @@
 mod exception;
 mod managed;
 mod values;
-pub use values::MESSAGE_FAMILIES;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;

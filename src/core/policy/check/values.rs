@@ -11,8 +11,8 @@ use crate::core::duration::parse_duration;
 use crate::core::policy::diag::Code;
 use crate::core::policy::schema::{KNOWN_PLANS, Kind, Value};
 use crate::core::policy::{
-    APPROVAL_POLICIES, ApiKeyKind, CredentialStore, LoginMethod, Mode, SANDBOX_MODES,
-    UnjudgedSessions, WEB_SEARCH_MODES,
+    APPROVAL_POLICIES, ApiKeyKind, CredentialStore, LoginMethod, MESSAGE_FAMILIES, Mode,
+    SANDBOX_MODES, UnjudgedSessions, WEB_SEARCH_MODES,
 };
 
 impl Checker<'_> {
@@ -471,37 +471,6 @@ pub(super) fn looks_like_workspace_id(s: &str) -> bool {
     uuid || prefixed
 }
 
-#[cfg(test)]
-mod tests {
-    use super::looks_like_workspace_id;
-
-    #[test]
-    fn workspace_ids_in_the_forms_codex_uses() {
-        for id in [
-            "8f0c2b1e-4d5a-4c3b-9e2f-1a2b3c4d5e6f",
-            "8F0C2B1E-4D5A-4C3B-9E2F-1A2B3C4D5E6F",
-            "ws-corp",
-            "ws-00000000-example-corp",
-            "ws_123",
-        ] {
-            assert!(looks_like_workspace_id(id), "{id}");
-        }
-        for id in [
-            "ACME Corp",
-            "acme",
-            "ws-",
-            "ws-a b",
-            "8f0c2b1e-4d5a-4c3b-9e2f",
-            "org-x",
-        ] {
-            assert!(!looks_like_workspace_id(id), "{id}");
-        }
-    }
-}
-
-/// The rule families `[enforce.messages]` may name (those of `core/rules.rs`).
-pub const MESSAGE_FAMILIES: [&str; 4] = ["login", "credential", "config", "env"];
-
 impl Checker<'_> {
     /// `[enforce.messages]`: `login = "…"`, one non-empty message per rule family.
     pub(super) fn messages(&mut self, key: &str, value: &Spanned<DeValue<'_>>) -> Option<Value> {
@@ -540,5 +509,33 @@ impl Checker<'_> {
             out.insert(family.to_string(), text.to_string());
         }
         Some(Value::Messages(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_workspace_id;
+
+    #[test]
+    fn workspace_ids_in_the_forms_codex_uses() {
+        for id in [
+            "8f0c2b1e-4d5a-4c3b-9e2f-1a2b3c4d5e6f",
+            "8F0C2B1E-4D5A-4C3B-9E2F-1A2B3C4D5E6F",
+            "ws-corp",
+            "ws-00000000-example-corp",
+            "ws_123",
+        ] {
+            assert!(looks_like_workspace_id(id), "{id}");
+        }
+        for id in [
+            "ACME Corp",
+            "acme",
+            "ws-",
+            "ws-a b",
+            "8f0c2b1e-4d5a-4c3b-9e2f",
+            "org-x",
+        ] {
+            assert!(!looks_like_workspace_id(id), "{id}");
+        }
     }
 }
