@@ -229,7 +229,6 @@ fn a_session_stopped_for_a_sandbox_flag_is_told_that_flag_not_the_login_message(
     let desktop = std::fs::read_to_string(&report).unwrap();
     let mut args = desktop.lines();
     assert_eq!(args.next(), Some("--app-name=codex-warden"));
-    assert_eq!(args.next(), Some("--"));
     assert_eq!(args.next(), Some("Codex session stopped"));
     assert_eq!(args.collect::<Vec<_>>(), notice_on(&screen));
     drop(agent);
@@ -297,7 +296,7 @@ fn a_vaulted_credential_tells_its_owner_where_it_went_and_names_status_and_a_com
     wait_for("the desktop notification", || report.exists());
     let desktop = std::fs::read_to_string(&report).unwrap();
     assert!(
-        desktop.starts_with("--app-name=codex-warden\n--\nCodex login moved to the vault\n"),
+        desktop.starts_with("--app-name=codex-warden\nCodex login moved to the vault\n"),
         "{desktop}"
     );
     assert!(desktop.contains("`codex-warden status`"), "{desktop}");

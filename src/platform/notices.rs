@@ -6,9 +6,10 @@
 //! and exited): the user's terminals are those of their running processes. Root and the agent's
 //! own account are never told this way (they read the agent's log).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use crate::core::session_shape;
 use crate::platform::sessions;
@@ -27,14 +28,50 @@ pub fn told(on_terminal: bool, on_desktop: bool) -> &'static str {
     }
 }
 
-/// The pseudo-terminals that processes of `uid` have as their controlling terminal, and the
-/// group of one such process (for the desktop helper). Read from `/proc`: each process's
-/// owner from its directory, its terminal from `stat`.
-fn presence(uid: u32) -> (Option<u32>, Vec<PathBuf>) {
-    let mut gid = None;
-    let mut ttys = BTreeSet::new();
+/// Who is on which terminal: per uid, the group of one of their processes (for the desktop
+/// helper) and the pseudo-terminals their processes have as controlling terminal. One pass over
+/// `/proc` serves every notice for [`FRESH`]: a start-up that vaults thousands of credentials
+/// reads the process table once a second, not once per credential.
+#[derive(Default)]
+pub struct Terminals {
+    read_at: Option<Instant>,
+    by_uid: HashMap<u32, (u32, BTreeSet<PathBuf>)>,
+}
+
+/// How long one read of the process table stands.
+const FRESH: Duration = Duration::from_secs(1);
+
+impl Terminals {
+    fn of(&mut self, uid: u32) -> Option<&(u32, BTreeSet<PathBuf>)> {
+        if self.read_at.is_none_or(|at| at.elapsed() > FRESH) {
+            self.by_uid = read_proc();
+            self.read_at = Some(Instant::now());
+        }
+        self.by_uid.get(&uid)
+    }
+
+    /// Tell `uid` on every terminal they have open and on their desktop; where they were told.
+    pub fn tell_user(&mut self, uid: u32, title: &str, text: &str) -> &'static str {
+        if uid == 0 || uid == rustix::process::geteuid().as_raw() {
+            return told(false, false);
+        }
+        let Some((gid, ttys)) = self.of(uid).cloned() else {
+            return told(false, false);
+        };
+        let mut on_terminal = false;
+        for tty in ttys.iter().take(MAX_TERMINALS) {
+            on_terminal |= sessions::tell_tty(tty, uid, text);
+        }
+        let on_desktop = sessions::notify_desktop(uid, gid, title, text);
+        told(on_terminal, on_desktop)
+    }
+}
+
+/// Every process's owner (from its `/proc` directory) and controlling terminal (from `stat`).
+fn read_proc() -> HashMap<u32, (u32, BTreeSet<PathBuf>)> {
+    let mut out: HashMap<u32, (u32, BTreeSet<PathBuf>)> = HashMap::new();
     let Ok(entries) = std::fs::read_dir("/proc") else {
-        return (None, Vec::new());
+        return out;
     };
     for entry in entries.flatten() {
         if entry
@@ -48,10 +85,9 @@ fn presence(uid: u32) -> (Option<u32>, Vec<PathBuf>) {
         let Ok(meta) = entry.metadata() else {
             continue;
         };
-        if meta.uid() != uid {
-            continue;
-        }
-        gid.get_or_insert(meta.gid());
+        let (_, ttys) = out
+            .entry(meta.uid())
+            .or_insert_with(|| (meta.gid(), BTreeSet::new()));
         let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
             continue;
         };
@@ -60,25 +96,9 @@ fn presence(uid: u32) -> (Option<u32>, Vec<PathBuf>) {
             .rfind(')')
             .and_then(|i| stat[i + 1..].split_whitespace().nth(4))
             .and_then(|t| t.parse::<u64>().ok());
-        if let Some(tty) = tty_nr.and_then(session_shape::pts_path)
-            && ttys.len() < MAX_TERMINALS
-        {
+        if let Some(tty) = tty_nr.and_then(session_shape::pts_path) {
             ttys.insert(tty);
         }
     }
-    (gid, ttys.into_iter().collect())
-}
-
-/// Tell `uid` on every terminal they have open and on their desktop; where they were told.
-pub fn tell_user(uid: u32, title: &str, text: &str) -> &'static str {
-    if uid == 0 || uid == rustix::process::geteuid().as_raw() {
-        return told(false, false);
-    }
-    let (gid, ttys) = presence(uid);
-    let mut on_terminal = false;
-    for tty in &ttys {
-        on_terminal |= sessions::tell_tty(tty, uid, text);
-    }
-    let on_desktop = gid.is_some_and(|gid| sessions::notify_desktop(uid, gid, title, text));
-    told(on_terminal, on_desktop)
+    out
 }

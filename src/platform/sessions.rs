@@ -632,7 +632,6 @@ pub fn notify_desktop(uid: u32, gid: u32, title: &str, text: &str) -> bool {
         .env("PATH", HELPER_PATH)
         .current_dir("/")
         .arg("--app-name=codex-warden")
-        .arg("--")
         .arg(title)
         .arg(text)
         .uid(uid)

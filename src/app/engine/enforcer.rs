@@ -44,6 +44,8 @@ pub struct Enforcer {
     dropped: Cell<u64>,
     /// Per home, when its owner was last told of a vaulted credential.
     told: HashMap<PathBuf, std::time::Instant>,
+    /// Who is on which terminal, read from the process table at most once a second.
+    terminals: notices::Terminals,
 }
 
 impl Enforcer {
@@ -69,6 +71,7 @@ impl Enforcer {
             backlog: RefCell::new(Vec::new()),
             dropped: Cell::new(0),
             told: HashMap::new(),
+            terminals: notices::Terminals::default(),
         })
     }
 
@@ -424,7 +427,7 @@ impl Enforcer {
             return;
         }
         self.told.insert(home.to_path_buf(), now);
-        let told = notices::tell_user(uid, notice.title, &notice.text);
+        let told = self.terminals.tell_user(uid, notice.title, &notice.text);
         tracing::info!(home = %home.display(), uid, user_told = told, "told the user their credential was vaulted");
     }
 
