@@ -130,3 +130,39 @@ fn enforce_messages_names_exactly_the_rule_families() {
     named.sort();
     assert_eq!(families, named);
 }
+
+#[test]
+fn enforce_messages_are_checked_like_every_key() {
+    use crate::core::policy::diag::Code;
+    use crate::core::policy::merge::load_sources;
+    use crate::core::policy::source::Source;
+    let load = |body: &str| {
+        load_sources(vec![Source {
+            name: "p.toml".into(),
+            text: format!(
+                "[policy]\nname = \"n\"\nrevision = \"r\"\nmode = \"enforce\"\n\n[enforce.messages]\n{body}"
+            ),
+        }])
+    };
+    let ok = load("login = \"Use {workspace}.\"\nconfig = \"Keep the sandbox.\"\n");
+    assert!(ok.diagnostics.is_empty(), "{:?}", ok.diagnostics);
+    let messages = &ok.policy.unwrap().enforce.messages;
+    assert_eq!(messages["login"], "Use {workspace}.");
+    assert_eq!(messages["config"], "Keep the sandbox.");
+    let typo = load("logn = \"x\"\n");
+    let d = &typo.diagnostics[0];
+    assert_eq!(
+        (d.code, d.line, d.column),
+        (Code::UnknownValue, 7, 1),
+        "{d:?}"
+    );
+    assert!(
+        d.help.as_deref().unwrap().contains("did you mean `login`"),
+        "{d:?}"
+    );
+    let empty = load("env = \" \"\n");
+    assert_eq!(empty.diagnostics[0].code, Code::EmptyValue);
+    let number = load("config = 3\n");
+    assert_eq!(number.diagnostics[0].code, Code::Type);
+    assert!(number.policy.is_none());
+}
