@@ -16,15 +16,20 @@
 //! journald adds its trusted fields itself (`_PID`, `_UID`, `_COMM`, `_SYSTEMD_UNIT`,
 //! `_HOSTNAME`, …); a client cannot set a field that starts with `_`. A value holding a newline
 //! is written in the length-prefixed form (name, `\n`, 64-bit little-endian length, bytes, `\n`),
-//! every other one as `NAME=value\n`.
+//! every other one as `NAME=value\n`. An entry too large for one datagram goes, as journald and
+//! tracing-journald do it, in a sealed memfd passed with the datagram ([`send`]).
+
+use std::io::Write;
+use std::os::unix::net::UnixDatagram;
+use std::path::Path;
 
 use serde_json::Value;
 
 /// journald's native socket, where `--syslog journald` sends.
 pub const SOCKET: &str = "/run/systemd/journal/socket";
 
-/// The datagram for one record, with the whole record in `CODEX_WARDEN_RECORD` when `whole`.
-pub fn datagram(record: &Value, priority: u8, facility: u8, whole: bool) -> Vec<u8> {
+/// The journal entry for one record.
+pub fn datagram(record: &Value, priority: u8, facility: u8) -> Vec<u8> {
     let mut buf = Vec::new();
     let event = record.get("event").and_then(Value::as_str).unwrap_or("");
     put(&mut buf, "MESSAGE", &summary(record));
@@ -44,10 +49,50 @@ pub fn datagram(record: &Value, priority: u8, facility: u8, whole: bool) -> Vec<
             put(&mut buf, &field, &flat(value));
         }
     }
-    if whole {
-        put(&mut buf, "CODEX_WARDEN_RECORD", &record.to_string());
-    }
+    put(&mut buf, "CODEX_WARDEN_RECORD", &record.to_string());
     buf
+}
+
+/// Send one entry to journald's native socket at `path`. An entry larger than a datagram may be
+/// (`EMSGSIZE`) is written to a sealed memfd whose descriptor is sent instead, which journald
+/// reads as the entry.
+pub fn send(path: &Path, entry: &[u8]) -> std::io::Result<()> {
+    let sock = UnixDatagram::unbound()?;
+    match sock.send_to(entry, path) {
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::MSGSIZE.raw_os_error()) => {
+            send_memfd(&sock, path, entry)
+        }
+        other => other.map(drop),
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn send_memfd(sock: &UnixDatagram, path: &Path, entry: &[u8]) -> std::io::Result<()> {
+    use rustix::fs::{MemfdFlags, SealFlags};
+    use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, SocketAddrUnix};
+    use std::os::fd::AsFd;
+    let fd = rustix::fs::memfd_create(
+        "codex-warden-journal",
+        MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING,
+    )?;
+    let mut file = std::fs::File::from(fd);
+    file.write_all(entry)?;
+    rustix::fs::fcntl_add_seals(
+        &file,
+        SealFlags::SHRINK | SealFlags::GROW | SealFlags::WRITE | SealFlags::SEAL,
+    )?;
+    let addr = SocketAddrUnix::new(path)?;
+    let mut space = [std::mem::MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(1))];
+    let mut control = SendAncillaryBuffer::new(&mut space);
+    let fds = [file.as_fd()];
+    control.push(SendAncillaryMessage::ScmRights(&fds));
+    rustix::net::sendmsg_addr(sock, &addr, &[], &mut control, SendFlags::empty())?;
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn send_memfd(_: &UnixDatagram, _: &Path, _: &[u8]) -> std::io::Result<()> {
+    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
 }
 
 /// `CODEX_WARDEN_<NAME>`: upper case, anything but letters, digits and `_` made `_`; journald
@@ -150,13 +195,55 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_too_large_for_a_datagram_goes_in_a_sealed_memfd() {
+        use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags};
+        use std::io::{Read, Seek};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("socket");
+        let journal = UnixDatagram::bind(&path).unwrap();
+        let record = serde_json::json!({"event": "violation", "evidence": "x".repeat(4 << 20)});
+        let entry = datagram(&record, 4, 4);
+        send(&path, &entry).unwrap();
+        let mut space = [std::mem::MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(1))];
+        let mut control = RecvAncillaryBuffer::new(&mut space);
+        let mut buf = [0u8; 16];
+        let got = rustix::net::recvmsg(
+            &journal,
+            &mut [std::io::IoSliceMut::new(&mut buf)],
+            &mut control,
+            RecvFlags::empty(),
+        )
+        .unwrap();
+        assert_eq!(
+            got.bytes, 0,
+            "the entry travels in the fd, not the datagram"
+        );
+        let mut fds = Vec::new();
+        for message in control.drain() {
+            if let RecvAncillaryMessage::ScmRights(rights) = message {
+                fds.extend(rights);
+            }
+        }
+        assert_eq!(fds.len(), 1);
+        let seals = rustix::fs::fcntl_get_seals(&fds[0]).unwrap();
+        assert!(seals.contains(rustix::fs::SealFlags::WRITE | rustix::fs::SealFlags::SEAL));
+        // journald maps the file from its start (the offset is shared with the sender's).
+        let mut file = std::fs::File::from(fds.remove(0));
+        file.seek(std::io::SeekFrom::Start(0)).unwrap();
+        let mut sent = Vec::new();
+        file.read_to_end(&mut sent).unwrap();
+        assert_eq!(sent.len(), entry.len());
+        assert!(sent == entry, "the memfd holds another entry");
+    }
+
+    #[test]
     fn a_record_becomes_native_fields_and_a_newline_is_length_prefixed() {
         let record = serde_json::json!({
             "seq": 3, "event": "terminated", "user": "alice", "codex_home": "/home/a/.codex",
             "rules": ["config.sandbox-mode", "config.approval-policy"], "pid": 42,
             "message": "line one\nline two", "credential": {"method": "api-key"},
         });
-        let fields = parse(&datagram(&record, 5, 4, true));
+        let fields = parse(&datagram(&record, 5, 4));
         let get = |n: &str| {
             fields
                 .iter()
@@ -184,7 +271,5 @@ mod tests {
         let whole: Value = serde_json::from_str(&get("CODEX_WARDEN_RECORD")).unwrap();
         assert_eq!(whole, record);
         assert!(fields.iter().all(|(k, _)| !k.starts_with('_')));
-        let small = parse(&datagram(&record, 5, 4, false));
-        assert!(small.iter().all(|(k, _)| k != "CODEX_WARDEN_RECORD"));
     }
 }

@@ -99,21 +99,7 @@ impl Syslog {
             Target::Unix(path) => match local(path) {
                 Local::Journal(socket) => {
                     let pri = severity(event_of(record));
-                    let sock = UnixDatagram::unbound()?;
-                    let whole = journald::datagram(record, pri, FACILITY, true);
-                    match sock.send_to(&whole, &socket) {
-                        // Too large for one datagram: the fields without the whole record.
-                        Err(e)
-                            if e.raw_os_error()
-                                == Some(rustix::io::Errno::MSGSIZE.raw_os_error()) =>
-                        {
-                            let fields = journald::datagram(record, pri, FACILITY, false);
-                            sock.send_to(&fields, &socket)?;
-                        }
-                        other => {
-                            other?;
-                        }
-                    }
+                    journald::send(&socket, &journald::datagram(record, pri, FACILITY))?;
                 }
                 Local::Syslog(path) => {
                     let msg = format_rfc3164(record);
