@@ -763,24 +763,180 @@ fn syslog_receives_rfc5424_messages_with_structured_data() {
     assert!(quarantined.starts_with("<37>1 "), "{quarantined}");
 }
 
+/// Every datagram `sock` receives until none comes for a second.
+fn receive_datagrams(sock: &std::os::unix::net::UnixDatagram) -> Vec<Vec<u8>> {
+    sock.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 1 << 20];
+    while let Ok(len) = sock.recv(&mut buf) {
+        got.push(buf[..len].to_vec());
+    }
+    got
+}
+
 #[test]
-fn syslog_reaches_a_local_datagram_socket_like_dev_log() {
+fn syslog_to_a_plain_local_socket_is_rfc3164_as_syslog_3_writes_it() {
     let m = Machine::new(&["alice"]);
     m.policy("10-corp.toml", CHATGPT_ONLY);
-    m.auth("alice", &api_key_auth("sk-proj-1"));
+    m.auth("alice", &api_key_auth("sk-proj-PLAIN3164SECRET"));
     let path = m.path("devlog.sock");
     let sock = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let out = m
         .cmd()
         .args(["--syslog", path.to_str().unwrap(), "check", "--enforce"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let mut buf = vec![0u8; 65536];
-    let len = sock.recv(&mut buf).unwrap();
-    let msg = String::from_utf8_lossy(&buf[..len]);
-    assert!(msg.contains("[codex-warden@32473 seq=\"1\""), "{msg}");
+    let records = m.records();
+    let msgs = receive_datagrams(&sock);
+    assert_eq!(msgs.len(), records.len(), "one message per record");
+    for (msg, record) in msgs.iter().zip(&records) {
+        let msg = String::from_utf8(msg.clone()).unwrap();
+        // <PRI>Mmm dd hh:mm:ss TAG[PID]: MSG (RFC 3164 4.1, as glibc's syslog(3) sends it).
+        let (head, json) = msg.split_once(": ").unwrap();
+        let pri: u8 = head[1..head.find('>').unwrap()].parse().unwrap();
+        assert_eq!(pri / 8, 4, "facility auth: {msg}");
+        let stamp = &head[head.find('>').unwrap() + 1..];
+        let parts: Vec<&str> = stamp.split_whitespace().collect();
+        assert_eq!(parts.len(), 4, "{msg}");
+        assert!(
+            [
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
+            ]
+            .contains(&parts[0]),
+            "{msg}"
+        );
+        assert!(
+            parts[2].len() == 8 && parts[2].matches(':').count() == 2,
+            "{msg}"
+        );
+        assert!(
+            parts[3].starts_with("codex-warden[") && parts[3].ends_with(']'),
+            "{msg}"
+        );
+        assert_eq!(&serde_json::from_str::<Value>(json).unwrap(), record);
+        assert!(!msg.contains("PLAIN3164SECRET"));
+    }
+    let violation = String::from_utf8(
+        msgs[records
+            .iter()
+            .position(|r| r["event"] == "violation")
+            .unwrap()]
+        .clone(),
+    )
+    .unwrap();
+    assert!(violation.starts_with("<36>"), "warning: {violation}");
+}
+
+/// journald's reading of a native datagram: `NAME=value\n`, or `NAME\n` + 64-bit LE length +
+/// bytes + `\n` (systemd's `journal-importer`/`server_process_native_message`).
+fn journal_fields(mut data: &[u8]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    while !data.is_empty() {
+        let nl = data
+            .iter()
+            .position(|b| *b == b'\n')
+            .expect("a field ends with a newline");
+        let line = &data[..nl];
+        let (name, value, rest) = match line.iter().position(|b| *b == b'=') {
+            Some(eq) => (&line[..eq], line[eq + 1..].to_vec(), &data[nl + 1..]),
+            None => {
+                let len = u64::from_le_bytes(data[nl + 1..nl + 9].try_into().unwrap()) as usize;
+                assert_eq!(data[nl + 9 + len], b'\n', "length-prefixed value ends");
+                (
+                    line,
+                    data[nl + 9..nl + 9 + len].to_vec(),
+                    &data[nl + 10 + len..],
+                )
+            }
+        };
+        let name = String::from_utf8(name.to_vec()).unwrap();
+        // journald's rule for a field name a client may set.
+        assert!(
+            !name.is_empty()
+                && name.len() <= 64
+                && !name.starts_with('_')
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'),
+            "{name}"
+        );
+        out.push((name, String::from_utf8(value).unwrap()));
+        data = rest;
+    }
+    out
+}
+
+#[test]
+fn syslog_to_dev_log_linked_to_journald_speaks_journalds_native_protocol() {
+    let m = Machine::new(&["alice"]);
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    m.auth("alice", &api_key_auth("sk-proj-JOURNALSECRET9"));
+    // journald's two sockets, and /dev/log linked to its syslog one, as on a systemd machine.
+    let journal = m.path("run/systemd/journal");
+    std::fs::create_dir_all(&journal).unwrap();
+    let native = std::os::unix::net::UnixDatagram::bind(journal.join("socket")).unwrap();
+    let dev_log = std::os::unix::net::UnixDatagram::bind(journal.join("dev-log")).unwrap();
+    let link = m.path("dev-log-link");
+    std::os::unix::fs::symlink(journal.join("dev-log"), &link).unwrap();
+    let out = m
+        .cmd()
+        .args(["--syslog", link.to_str().unwrap(), "check", "--enforce"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let records = m.records();
+    let datagrams = receive_datagrams(&native);
+    assert_eq!(datagrams.len(), records.len(), "one datagram per record");
+    assert!(
+        receive_datagrams(&dev_log).is_empty(),
+        "RFC 5424 sent to journald's syslog socket"
+    );
+    for (datagram, record) in datagrams.iter().zip(&records) {
+        let fields = journal_fields(datagram);
+        let get = |n: &str| {
+            fields
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v.as_str())
+                .unwrap_or_else(|| panic!("{n} missing: {fields:?}"))
+        };
+        assert_eq!(get("SYSLOG_IDENTIFIER"), "codex-warden");
+        assert_eq!(get("SYSLOG_FACILITY"), "4");
+        assert_eq!(get("CODEX_WARDEN_EVENT"), record["event"].as_str().unwrap());
+        assert_eq!(get("CODEX_WARDEN_SEQ"), record["seq"].to_string());
+        assert_eq!(get("CODEX_WARDEN_HASH"), record["hash"].as_str().unwrap());
+        assert_eq!(get("CODEX_WARDEN_POLICY_REVISION"), "r1");
+        let whole: Value = serde_json::from_str(get("CODEX_WARDEN_RECORD")).unwrap();
+        assert_eq!(&whole, record);
+        assert!(get("MESSAGE").starts_with(record["event"].as_str().unwrap()));
+        let text = String::from_utf8_lossy(datagram);
+        assert!(!text.contains("JOURNALSECRET9"), "{text}");
+    }
+    let violation = journal_fields(
+        &datagrams[records
+            .iter()
+            .position(|r| r["event"] == "violation")
+            .unwrap()],
+    );
+    let get = |n: &str| {
+        violation
+            .iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    assert_eq!(get("PRIORITY"), "4");
+    assert_eq!(get("CODEX_WARDEN_USER"), "alice");
+    assert_eq!(get("CODEX_WARDEN_RULES"), "login.method");
+    assert_eq!(get("CODEX_WARDEN_ACTION"), "quarantine");
+    assert_eq!(
+        get("MESSAGE"),
+        format!(
+            "violation: user alice, home {}, action quarantine, rules login.method",
+            m.codex_home("alice").display()
+        )
+    );
 }
 
 #[test]

@@ -82,11 +82,17 @@ fn a_session_whose_home_turns_violating_is_stopped_within_the_grace() {
         // no SIGKILL needed.
         assert!(t["signal"] == "SIGTERM" || t["signal"] == "none", "{t}");
         assert_eq!(t["outcome"], "exited", "{t}");
-        assert!(
-            t["message"]
-                .as_str()
-                .unwrap()
-                .starts_with("alice: Codex here must use workspace ws-corp (login.method)"),
+        // What happened, the admin's message, then the broken rule with its own fix.
+        let lines: Vec<&str> = t["message"].as_str().unwrap().lines().collect();
+        assert_eq!(
+            lines[..3],
+            [
+                "codex-warden: this Codex session breaks the Codex policy of this machine and is \
+                 being stopped.",
+                "alice: Codex here must use workspace ws-corp (login.method).",
+                "  - login.method: Log in with an allowed method ([chatgpt]): `codex logout`, \
+                 then `codex login`.",
+            ],
             "{t}"
         );
     }
@@ -588,7 +594,7 @@ fn a_config_routing_elsewhere_stops_sessions_and_keeps_the_valid_credential() {
     let message = t["message"].as_str().unwrap();
     assert!(
         message.contains(&format!(
-            "in {}, set `model_provider` to one of [openai] or remove it",
+            "\n  - config.model-provider: In {}, set `model_provider` to one of [openai] or remove it",
             home.join("config.toml").display()
         )),
         "{message}"

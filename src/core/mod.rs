@@ -18,6 +18,7 @@ pub mod fix;
 pub mod home;
 pub mod managed;
 pub mod native;
+pub mod notice;
 pub mod observe;
 pub mod ocsf;
 pub mod plan;

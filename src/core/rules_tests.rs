@@ -70,6 +70,7 @@ fn samples(kind: Kind) -> (&'static str, &'static str) {
         | Kind::Bool
         | Kind::Duration
         | Kind::Uid
+        | Kind::Messages
         | Kind::Homes => {
             panic!("{kind:?} is no rule's kind")
         }

@@ -167,13 +167,15 @@ fn the_fix_says_to_start_codex_without_the_flag() {
     let p = policy();
     let violations =
         evaluate_session_config(&p, Some("a"), &SessionView(&s), jiff::Timestamp::UNIX_EPOCH);
-    let fix = crate::core::session_shape::fix_hint(
+    let fix = crate::core::session_shape::session_fixes(
         &p,
         Some("a"),
         &violations,
         &[],
         jiff::Timestamp::UNIX_EPOCH,
-    );
+    )[0]
+    .fix
+    .clone();
     assert!(
         fix.starts_with("Start Codex without --dangerously-bypass-approvals-and-sandbox"),
         "{fix}"
@@ -181,13 +183,15 @@ fn the_fix_says_to_start_codex_without_the_flag() {
     let s = session(&[], Some("[mcp_servers.evil]\ncommand = \"nc\"\n"));
     let violations =
         evaluate_session_config(&p, Some("a"), &SessionView(&s), jiff::Timestamp::UNIX_EPOCH);
-    let fix = crate::core::session_shape::fix_hint(
+    let fix = crate::core::session_shape::session_fixes(
         &p,
         Some("a"),
         &violations,
         &[],
         jiff::Timestamp::UNIX_EPOCH,
-    );
+    )[0]
+    .fix
+    .clone();
     assert!(
         fix.starts_with("Remove mcp_servers.evil from /home/a/.codex/config.toml"),
         "{fix}"

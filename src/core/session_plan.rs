@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::core::effective_session::{EffectiveSession, Layer};
 use crate::core::evaluate::{self, Violation};
+use crate::core::notice;
 use crate::core::observe::{
     AuthState, CodexConfig, CodexHome, ConfigState, Observation, ProviderSetting, UrlSetting,
 };
@@ -308,6 +309,8 @@ pub fn plan_session(policy: &Policy, facts: &SessionFacts, now: jiff::Timestamp)
     plan
 }
 
+/// What the user is told before the session is stopped: each broken rule on its own line with
+/// its own fix, under the admin's message for its family ([`notice`]).
 fn message(
     policy: &Policy,
     user: &str,
@@ -315,25 +318,11 @@ fn message(
     broken: &[Violation],
     now: jiff::Timestamp,
 ) -> String {
-    let codes = plan.rule_codes();
-    let fix = if plan.rules.is_empty() {
-        "The agent cannot judge this session (see `codex-warden status`).".to_string()
-    } else {
-        session_shape::fix_hint(policy, Some(user), broken, &plan.env_vars, now)
-    };
-    let workspace = policy
-        .login
-        .allowed_workspaces
-        .as_ref()
-        .map(|w| w.join(", "))
-        .unwrap_or_default();
-    session_shape::render_message(
-        policy.enforce.message.as_deref(),
-        user,
-        &codes,
-        &workspace,
-        &fix,
-    )
+    if plan.rules.is_empty() {
+        return notice::render(policy, user, &notice::Occasion::SessionUnjudged, &[]).text;
+    }
+    let fixes = session_shape::session_fixes(policy, Some(user), broken, &plan.env_vars, now);
+    notice::render(policy, user, &notice::Occasion::SessionStopped, &fixes).text
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ use serde::Serialize;
 
 use crate::core::codex_build::{Build, Kind};
 use crate::core::evaluate::{self, Violation};
+use crate::core::fix::Fix;
 use crate::core::policy::Policy;
 use crate::core::rules::Rule;
 
@@ -309,60 +310,35 @@ impl HomeSpec {
     }
 }
 
-/// What the user is told, before their session is stopped, with `{user}`, `{rules}`,
-/// `{workspace}` and `{fix}` filled in. Control characters are removed: this goes to a terminal.
-pub fn render_message(
-    template: Option<&str>,
-    user: &str,
-    rules: &[String],
-    workspace: &str,
-    fix: &str,
-) -> String {
-    let template = template.unwrap_or(
-        "codex-warden: this Codex session breaks the Codex policy of this machine ({rules}) and is \
-         being stopped. {fix}",
-    );
-    let text = template
-        .replace("{user}", user)
-        .replace("{rules}", &rules.join(", "))
-        .replace("{workspace}", workspace)
-        .replace("{fix}", fix);
-    text.chars()
-        .filter(|c| !c.is_control() || *c == '\n')
-        .collect()
-}
-
-/// What the user is told to change, for the violations that stop their session: the fix text of
-/// each rule's row in [`crate::core::rules`] (at the broken setting when the violation names it),
-/// under the rules as they apply to `user`; a credential in the environment is unset instead.
-pub fn fix_hint(
+/// What the user is told to change, for the violations that stop their session, one [`Fix`] per
+/// broken setting: the fix text of each rule's row in [`crate::core::rules`] (at the broken
+/// setting when the violation names it), under the rules as they apply to `user`; a credential
+/// in the environment is unset instead.
+pub fn session_fixes(
     policy: &Policy,
     user: Option<&str>,
     violations: &[Violation],
     env_vars: &[String],
     now: jiff::Timestamp,
-) -> String {
+) -> Vec<Fix> {
     let (login, config, _) = evaluate::effective_rules(policy, user, now);
-    let mut hints: Vec<String> = Vec::new();
+    let mut out: Vec<Fix> = Vec::new();
     if !env_vars.is_empty() {
-        hints.push(format!(
-            "Unset {} before starting Codex.",
-            env_vars.join(", ")
-        ));
+        out.push(Fix {
+            rule: Rule::EnvCredential,
+            fix: format!("unset {} before starting Codex", env_vars.join(", ")),
+        });
     }
     for v in violations {
         if v.rule == Rule::EnvCredential && !env_vars.is_empty() {
             continue;
         }
-        let text = v.rule.fix(&login, &config, v.at.as_ref());
-        if !hints.contains(&text) {
-            hints.push(text);
+        let fix = v.rule.fix(&login, &config, v.at.as_ref());
+        if !out.iter().any(|f| f.fix == fix) {
+            out.push(Fix { rule: v.rule, fix });
         }
     }
-    if hints.is_empty() {
-        hints.push("Run `codex-warden status` to see what to change.".into());
-    }
-    hints.join(" ")
+    out
 }
 
 #[cfg(test)]
@@ -539,7 +515,7 @@ mod tests {
     }
 
     #[test]
-    fn messages_fill_placeholders_and_drop_control_characters() {
+    fn a_credential_in_the_environment_is_fixed_by_unsetting_it() {
         let p = chatgpt_only();
         let env = Violation {
             rule: Rule::EnvCredential,
@@ -547,19 +523,14 @@ mod tests {
             at: None,
         };
         let now = jiff::Timestamp::now();
-        let fix = fix_hint(&p, Some("alice"), &[env], &["CODEX_API_KEY".into()], now);
-        let m = render_message(
-            Some("Hi {user}: {rules}. {fix} ({workspace})\x1b[2J"),
-            "alice",
-            &["env.credential".into()],
-            "ws-corp",
-            &fix,
-        );
+        let fixes = session_fixes(&p, Some("alice"), &[env], &["CODEX_API_KEY".into()], now);
         assert_eq!(
-            m,
-            "Hi alice: env.credential. Unset CODEX_API_KEY before starting Codex. (ws-corp)[2J"
+            fixes,
+            [Fix {
+                rule: Rule::EnvCredential,
+                fix: "unset CODEX_API_KEY before starting Codex".into()
+            }]
         );
-        assert!(render_message(None, "a", &[], "", "x").contains("being stopped"));
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod inventory;
 pub mod last_good;
 pub mod lock;
 pub mod login_defs;
+pub mod notices;
 pub mod policy_sources;
 pub mod proc_events;
 pub mod processes;

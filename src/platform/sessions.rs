@@ -661,7 +661,7 @@ pub const HELPER_PATH: &str = "/usr/bin:/bin";
 /// other fd (every fd the agent opens is close-on-exec; tests/recognition.rs lists the helper's).
 /// `CODEX_WARDEN_NOTIFY_SEND` and `CODEX_WARDEN_RUNTIME_DIR` (root's environment, for packaging
 /// and tests) replace `/usr/bin/notify-send` and `/run/user`.
-pub fn notify_desktop(uid: u32, gid: u32, text: &str) -> bool {
+pub fn notify_desktop(uid: u32, gid: u32, title: &str, text: &str) -> bool {
     use std::os::unix::process::CommandExt;
     let runtime_root =
         std::env::var_os("CODEX_WARDEN_RUNTIME_DIR").unwrap_or_else(|| "/run/user".into());
@@ -689,7 +689,7 @@ pub fn notify_desktop(uid: u32, gid: u32, text: &str) -> bool {
         .env("PATH", HELPER_PATH)
         .current_dir("/")
         .arg("--app-name=codex-warden")
-        .arg("Codex session stopped")
+        .arg(title)
         .arg(text)
         .uid(uid)
         .gid(gid)

@@ -28,12 +28,14 @@ use std::time::{Duration, Instant};
 use crate::app::engine::enforcer::Enforcer;
 use crate::app::engine::report::HomeReport;
 use crate::core::evaluate;
+use crate::core::notice;
 use crate::core::observe::{AuthState, CodexHome};
 use crate::core::policy::Mode;
 use crate::core::rules::Rule;
 use crate::core::session_plan::{self, Decision, HomeFacts, SessionFacts};
 use crate::core::uid::Uid;
 use crate::platform::audit::{Event, Fields};
+use crate::platform::notices;
 use crate::platform::requirements;
 use crate::platform::session_files;
 use crate::platform::sessions::{self, HomeAccess, ProcId, Session, Target};
@@ -584,15 +586,10 @@ impl SessionGuard {
             .tty
             .as_deref()
             .is_some_and(|t| sessions::tell_tty(t, session.uid, text));
-        let on_desktop = session
-            .gid
-            .is_some_and(|gid| sessions::notify_desktop(session.uid, gid, text));
-        let told = match (on_tty, on_desktop) {
-            (true, true) => "terminal, desktop",
-            (true, false) => "terminal",
-            (false, true) => "desktop",
-            (false, false) => "none",
-        };
+        let on_desktop = session.gid.is_some_and(|gid| {
+            sessions::notify_desktop(session.uid, gid, notice::STOPPED_TITLE, text)
+        });
+        let told = notices::told(on_tty, on_desktop);
         let deadline = Instant::now() + grace;
         let mut targets = vec![(session.id, "session")];
         if let Some(w) = session.wrapper {

@@ -64,7 +64,7 @@ pub struct PathArgs {
         default_value_t = 300
     )]
     pub scan_interval: u64,
-    /// Also send each audit record to syslog: /dev/log, udp://HOST:PORT or tcp://HOST:PORT.
+    /// Also send each audit record to syslog: journald, /dev/log, udp://HOST:PORT or tcp://HOST:PORT.
     #[arg(long, global = true, hide = true, env = "CODEX_WARDEN_SYSLOG")]
     pub syslog: Option<String>,
     /// Codex's requirements.toml to render the policy into (managed_config.toml goes beside it).

@@ -16,12 +16,14 @@ use crate::app::engine::judge::{Judge, PolicyChange};
 use crate::app::engine::recent::{Counts, Recent};
 use crate::app::engine::report::{ActionOutcome, HomeReport, Outcome};
 use crate::core::home::AUTH_FILE;
+use crate::core::notice::{self, Notice, Occasion};
 use crate::core::observe::auth::CredentialSummary;
 use crate::core::observe::{CodexHome, ConfigState, Observation};
 use crate::core::plan::Action;
 use crate::platform::audit::{AuditLog, Event, Fields, Stamp};
 use crate::platform::inventory;
 use crate::platform::last_good;
+use crate::platform::notices;
 use crate::platform::safefs::{Dir, Stat};
 use crate::platform::vault::journal::Decision;
 use crate::platform::vault::{Judgement, Quarantined, Reason, SupersededCredential, Vault};
@@ -29,6 +31,8 @@ use crate::platform::vault::{Judgement, Quarantined, Reason, SupersededCredentia
 /// Records kept in memory while the audit log cannot be written; beyond this the oldest go, and
 /// the next record written says how many.
 const MAX_BACKLOG: usize = 10_000;
+/// A home's owner is told of a vaulted credential at most this often.
+const TELL_GAP: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub struct Enforcer {
     judge: Judge,
@@ -45,6 +49,10 @@ pub struct Enforcer {
     recover_error: RefCell<Option<String>>,
     /// The last day's violation, quarantined and terminated records, for status.
     recent: RefCell<Recent>,
+    /// Per home, when its owner was last told of a vaulted credential.
+    told: HashMap<PathBuf, std::time::Instant>,
+    /// Who is on which terminal, read from the process table at most once a second.
+    terminals: notices::Terminals,
 }
 
 /// A quarantine [`Enforcer::recover`] finished (and recorded): its home, and its vault id when
@@ -81,6 +89,8 @@ impl Enforcer {
             audit_failing: Cell::new(false),
             recover_error: RefCell::new(None),
             recent: RefCell::new(Recent::default()),
+            told: HashMap::new(),
+            terminals: notices::Terminals::default(),
         })
     }
 
@@ -399,6 +409,12 @@ impl Enforcer {
             };
             report.actions.push(outcome);
         }
+        // What the user is told when their credential went into the vault (after the records).
+        let notice = report
+            .actions
+            .iter()
+            .any(|a| a.outcome.vault_id().is_some())
+            .then(|| self.vault_notice(&obs.home, &report));
         // The violation and what was done about it are written together, durable with one fsync
         // (group commit); the vault decisions close after that.
         let mut batch = Vec::new();
@@ -436,8 +452,8 @@ impl Enforcer {
             );
             let mut fields = home_fields(&obs.home, held).with_superseded(superseded);
             fields.rules = report.verdict.rule_codes();
-            if let Some(message) = &self.judge.policy().enforce.message {
-                fields = fields.with("message", message);
+            if let (Some(notice), Some(_)) = (&notice, outcome.outcome.vault_id()) {
+                fields = fields.with("message", &notice.text);
             }
             batch.push((event, fields.with_outcome(outcome)));
             if let Some(id) = outcome.outcome.vault_id() {
@@ -448,7 +464,37 @@ impl Enforcer {
         for id in finished {
             self.finish(&id);
         }
+        if let (Some(notice), Some(uid)) = (notice, obs.home.uid) {
+            self.tell(&obs.home.path, uid, &notice);
+        }
         report
+    }
+
+    /// The notice of a credential moved into the vault: each broken rule with its fix.
+    fn vault_notice(&self, home: &CodexHome, report: &HomeReport) -> Notice {
+        let auth_json = home.path.join(AUTH_FILE);
+        let occasion = Occasion::CredentialVaulted {
+            auth_json: &auth_json,
+            method: report.credential.as_ref().map(|c| c.method.as_str()),
+        };
+        let user = home.user.as_deref().unwrap_or_default();
+        notice::render(self.judge.policy(), user, &occasion, &report.fixes)
+    }
+
+    /// Tell the home's owner, at most once per [`TELL_GAP`] per home (a rewrite loop must not
+    /// flood their terminals); a notice not shown is still in the `quarantined` record.
+    fn tell(&mut self, home: &std::path::Path, uid: u32, notice: &Notice) {
+        let now = std::time::Instant::now();
+        if self
+            .told
+            .get(home)
+            .is_some_and(|at| now.duration_since(*at) < TELL_GAP)
+        {
+            return;
+        }
+        self.told.insert(home.to_path_buf(), now);
+        let told = self.terminals.tell_user(uid, notice.title, &notice.text);
+        tracing::info!(home = %home.display(), uid, user_told = told, "told the user their credential was vaulted");
     }
 
     /// Quarantine the home's credential; the outcome and, when vaulted, the credentials the vault

@@ -101,6 +101,11 @@ fn key_schema(key: &Key) -> Value {
             "type": "object",
             "additionalProperties": {"type": "boolean"},
         }),
+        Kind::Messages => json!({
+            "type": "object",
+            "propertyNames": {"enum": crate::core::policy::MESSAGE_FAMILIES},
+            "additionalProperties": {"type": "string", "minLength": 1},
+        }),
         Kind::McpServers => json!({"type": "array", "items": mcp_server_schema()}),
         _ => json!({"type": "array", "items": item_schema(key.kind)}),
     };

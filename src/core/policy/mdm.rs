@@ -197,6 +197,13 @@ fn jamf_key(key: &Key, index: usize) -> Value {
             "type": "object",
             "additionalProperties": {"type": "boolean"},
         }),
+        Kind::Messages => json!({
+            "type": "object",
+            "properties": crate::core::policy::MESSAGE_FAMILIES
+                .iter()
+                .map(|f| (f.to_string(), json!({"type": "string", "title": f})))
+                .collect::<serde_json::Map<_, _>>(),
+        }),
         Kind::McpServers => json!({
             "type": "array",
             "items": {

@@ -649,6 +649,9 @@ unjudged_sessions = "terminate"
 native_requirements = true
 message = "Codex here must use the Example Corp workspace: run `codex login`."
 
+[enforce.messages]
+config = "Keep Codex's sandbox and approvals as IT set them."
+
 [scope]
 passwd_users = true
 min_uid = 1000
@@ -704,6 +707,11 @@ reason = "CI pipeline, OPS-123"
             message: Some(
                 "Codex here must use the Example Corp workspace: run `codex login`.".into(),
             ),
+            messages: [(
+                "config".to_string(),
+                "Keep Codex's sandbox and approvals as IT set them.".to_string(),
+            )]
+            .into(),
         },
         scope: Scope {
             passwd_users: true,
@@ -768,6 +776,7 @@ fn every_value_kind_lands_in_the_model() {
             unjudged_sessions: crate::core::policy::UnjudgedSessions::Record,
             native_requirements: false,
             message: None,
+            messages: Default::default(),
         }
     );
     assert_eq!(

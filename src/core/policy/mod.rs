@@ -19,6 +19,7 @@ pub mod reference;
 pub mod schema;
 pub mod source;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -234,6 +235,9 @@ impl UnjudgedSessions {
     }
 }
 
+/// The rule families `[enforce.messages]` may name (those of `core/rules.rs`).
+pub const MESSAGE_FAMILIES: [&str; 4] = ["login", "credential", "config", "env"];
+
 /// `[enforce]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnforceSettings {
@@ -242,8 +246,12 @@ pub struct EnforceSettings {
     pub terminate_grace: Duration,
     pub unjudged_sessions: UnjudgedSessions,
     pub native_requirements: bool,
-    /// Shown to the user whose credential was moved.
+    /// Shown to the user whose credential was moved or session stopped, for every rule family
+    /// without its own entry in `messages`.
     pub message: Option<String>,
+    /// `[enforce.messages]`: rule family name (`login`, `credential`, `config`, `env`) → message.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub messages: BTreeMap<String, String>,
 }
 
 impl Default for EnforceSettings {
@@ -255,6 +263,7 @@ impl Default for EnforceSettings {
             unjudged_sessions: UnjudgedSessions::Terminate,
             native_requirements: true,
             message: None,
+            messages: BTreeMap::new(),
         }
     }
 }
@@ -447,6 +456,10 @@ mod key_tests {
             Kind::Features => [
                 Value::Features([("f".to_string(), true)].into()),
                 Value::Features([("f".to_string(), false)].into()),
+            ],
+            Kind::Messages => [
+                Value::Messages([("login".to_string(), "a".to_string())].into()),
+                Value::Messages([("config".to_string(), "b".to_string())].into()),
             ],
             _ => [strings("a.example"), strings("b.example")],
         }

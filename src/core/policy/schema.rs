@@ -6,9 +6,7 @@
 //! test and every generated schema read this table: adding a key is one entry here plus its use in
 //! evaluate.
 
-use std::time::Duration;
-
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, time::Duration};
 
 use crate::core::policy::{
     APPROVAL_POLICIES, ApiKeyKind, ConfigRules, CredentialStore, LoginMethod, LoginRules,
@@ -48,6 +46,7 @@ pub enum Kind {
     McpServers,
     /// A table of feature name → boolean.
     Features,
+    Messages, // `[enforce.messages]`: a table of rule family → message
 }
 
 impl Kind {
@@ -93,6 +92,7 @@ impl Kind {
             ),
             Value::McpServers(_) => self == Kind::McpServers,
             Value::Features(_) => self == Kind::Features,
+            Value::Messages(_) => self == Kind::Messages,
         }
     }
 
@@ -107,6 +107,7 @@ impl Kind {
                 | Kind::Duration
                 | Kind::Uid
                 | Kind::Features
+                | Kind::Messages
         )
     }
 
@@ -117,6 +118,7 @@ impl Kind {
             Kind::Uid => "integer",
             Kind::McpServers => "array of tables",
             Kind::Features => "table of booleans",
+            Kind::Messages => "table of strings",
             k if k.is_list() => "array of strings",
             _ => "string",
         }
@@ -138,6 +140,7 @@ pub enum Value {
     Stores(Vec<CredentialStore>),
     McpServers(Vec<McpServer>),
     Features(BTreeMap<String, bool>),
+    Messages(BTreeMap<String, String>),
 }
 
 /// A value handed to a key of another kind: refused as a typed failure, never dropped.
@@ -538,10 +541,22 @@ pub const KEYS: &[Key] = &[
         name: "message",
         kind: Kind::Text,
         default: None,
-        doc: "What a user whose credential was moved is told to do.",
+        doc: "What a user is told when their credential is moved or their session stopped, for every rule family without its own `messages` entry (placeholders `{user}`, `{rules}`, `{workspace}`, `{fix}`).",
         target: Target::Policy(|p, v| {
             if let Value::Text(v) = v {
                 p.enforce.message = Some(v)
+            }
+        }),
+    },
+    Key {
+        section: "enforce",
+        name: "messages",
+        kind: Kind::Messages,
+        default: None,
+        doc: "A message per rule family (`[enforce.messages]`, `login`, `credential`, `config`, `env` = text, same placeholders), shown for the rules of that family instead of `message`.",
+        target: Target::Policy(|p, v| {
+            if let Value::Messages(v) = v {
+                p.enforce.messages = v
             }
         }),
     },

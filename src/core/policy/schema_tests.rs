@@ -52,6 +52,7 @@ fn every_key_lands_in_the_model() {
         Kind::WebSearchModes => "[\"live\"]",
         Kind::McpServers => "[{ name = \"z\", command = \"z\" }]",
         Kind::Features => "{ z = true }",
+        Kind::Messages => "{ login = \"z\" }",
     };
     let base = policy_of(HEADER);
     for key in KEYS.iter().filter(|k| k.section != "policy") {

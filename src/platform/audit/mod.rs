@@ -10,6 +10,7 @@
 
 pub mod chain;
 pub mod files;
+pub mod journald;
 pub mod record;
 pub mod syslog;
 pub mod verify;

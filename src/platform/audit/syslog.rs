@@ -1,10 +1,18 @@
-//! The optional syslog sink: every audit record, as written, sent as an RFC 5424 message.
+//! The optional syslog sink: every audit record, as written, sent to the machine's log or a
+//! collector.
 //!
-//! `--syslog` / `CODEX_WARDEN_SYSLOG`: `/dev/log` (or another local datagram socket path),
-//! `udp://HOST:PORT`, or `tcp://HOST:PORT` (RFC 6587 octet counting). The message carries a
-//! structured-data element `[codex-warden@32473 …]` with the fields a SIEM filters on, and the
-//! record itself (JSON) as the message text, so the chain can be checked from the syslog copy too.
-//! Sending is best effort: the file on disk is the record of truth.
+//! `--syslog` / `CODEX_WARDEN_SYSLOG`:
+//! - `journald` (journald's native socket), or a local datagram socket path such as `/dev/log`.
+//!   Which protocol a local socket gets is decided by what it is, at each send: journald's
+//!   sockets (`…/systemd/journal/socket`, or `…/systemd/journal/dev-log`, which `/dev/log` links
+//!   to on a systemd machine) get journald's native protocol ([`journald`]), sent to its
+//!   `socket`; any other local socket (rsyslog's or syslog-ng's own `/dev/log`) gets RFC 3164 as
+//!   glibc's `syslog(3)` writes it (`<PRI>Mmm dd hh:mm:ss codex-warden[PID]: MSG`).
+//! - `udp://HOST:PORT` or `tcp://HOST:PORT` (RFC 6587 octet counting): RFC 5424 with a
+//!   structured-data element `[codex-warden@32473 …]` with the fields a SIEM filters on.
+//!
+//! The message is the record itself (JSON), so the chain can be checked from the syslog copy
+//! too. Sending is best effort: the file on disk is the record of truth.
 
 use std::io::Write;
 use std::net::{TcpStream, ToSocketAddrs, UdpSocket};
@@ -14,6 +22,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
+
+use crate::platform::audit::journald;
 
 /// The SD-ID: 32473 is the private enterprise number reserved for documentation (RFC 5612).
 pub const SD_ID: &str = "codex-warden@32473";
@@ -45,13 +55,16 @@ impl Target {
         if let Some(addr) = s.strip_prefix("tcp://") {
             return Ok(Some(Target::Tcp(check_addr(addr)?)));
         }
+        if s == "journald" {
+            return Ok(Some(Target::Unix(PathBuf::from(journald::SOCKET))));
+        }
         if let Some(path) = s
             .strip_prefix("unix://")
             .or(Some(s).filter(|s| s.starts_with('/')))
         {
             return Ok(Some(Target::Unix(PathBuf::from(path))));
         }
-        bail!("syslog target `{s}`: write /dev/log, udp://HOST:PORT or tcp://HOST:PORT")
+        bail!("syslog target `{s}`: write journald, /dev/log, udp://HOST:PORT or tcp://HOST:PORT")
     }
 }
 
@@ -76,23 +89,31 @@ impl Syslog {
 
     /// Send one record; a failure is logged, never returned.
     pub fn send(&self, record: &Value) {
-        let msg = format_message(record, &self.host);
-        if let Err(e) = self.deliver(msg.as_bytes()) {
+        if let Err(e) = self.deliver(record) {
             tracing::warn!(target_addr = ?self.target, error = %format!("{e:#}"), "cannot send an audit record to syslog");
         }
     }
 
-    fn deliver(&self, msg: &[u8]) -> Result<()> {
+    fn deliver(&self, record: &Value) -> Result<()> {
         match &self.target {
-            Target::Unix(path) => {
-                UnixDatagram::unbound()?.send_to(msg, path)?;
-            }
+            Target::Unix(path) => match local(path) {
+                Local::Journal(socket) => {
+                    let pri = severity(event_of(record));
+                    journald::send(&socket, &journald::datagram(record, pri, FACILITY))?;
+                }
+                Local::Syslog(path) => {
+                    let msg = format_rfc3164(record);
+                    UnixDatagram::unbound()?.send_to(msg.as_bytes(), path)?;
+                }
+            },
             Target::Udp(addr) => {
+                let msg = format_message(record, &self.host);
                 let sock =
                     UdpSocket::bind(("0.0.0.0", 0)).or_else(|_| UdpSocket::bind("[::]:0"))?;
-                sock.send_to(msg, addr.as_str())?;
+                sock.send_to(msg.as_bytes(), addr.as_str())?;
             }
             Target::Tcp(addr) => {
+                let msg = format_message(record, &self.host);
                 let sa = addr
                     .to_socket_addrs()?
                     .next()
@@ -100,11 +121,60 @@ impl Syslog {
                 let mut stream = TcpStream::connect_timeout(&sa, Duration::from_secs(2))?;
                 stream.set_write_timeout(Some(Duration::from_secs(2)))?;
                 stream.write_all(format!("{} ", msg.len()).as_bytes())?;
-                stream.write_all(msg)?;
+                stream.write_all(msg.as_bytes())?;
             }
         }
         Ok(())
     }
+}
+
+/// What a local socket is.
+#[derive(Debug, PartialEq, Eq)]
+enum Local {
+    /// journald: its native socket, where to send.
+    Journal(PathBuf),
+    /// Another syslog daemon's socket.
+    Syslog(PathBuf),
+}
+
+/// journald's sockets are `socket` (native) and `dev-log` (syslog) in `…/systemd/journal/`;
+/// `/dev/log` is a link to `dev-log` on a systemd machine. Resolved at each send, so a daemon
+/// installed or removed later is followed.
+fn local(path: &std::path::Path) -> Local {
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    if real.ends_with("systemd/journal/socket") {
+        Local::Journal(real)
+    } else if real.ends_with("systemd/journal/dev-log") {
+        Local::Journal(real.with_file_name("socket"))
+    } else {
+        Local::Syslog(path.to_path_buf())
+    }
+}
+
+fn event_of(record: &Value) -> &str {
+    record
+        .get("event")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+/// The RFC 3164 message for one record, as glibc's `syslog(3)` writes to a local socket:
+/// `<PRI>Mmm dd hh:mm:ss codex-warden[PID]: ` and the record (local time, no hostname: the
+/// daemon adds its own).
+pub fn format_rfc3164(record: &Value) -> String {
+    let pri = FACILITY * 8 + severity(event_of(record));
+    let time = record
+        .get("time")
+        .and_then(Value::as_str)
+        .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+        .unwrap_or_else(jiff::Timestamp::now)
+        .to_zoned(jiff::tz::TimeZone::system())
+        .strftime("%b %e %H:%M:%S")
+        .to_string();
+    format!(
+        "<{pri}>{time} codex-warden[{}]: {record}",
+        std::process::id()
+    )
 }
 
 /// Syslog severity of an event: warning for findings, notice for actions, info otherwise.
@@ -192,6 +262,44 @@ fn header_field(v: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_record_becomes_an_rfc3164_message_for_a_plain_local_socket() {
+        let record =
+            serde_json::json!({"seq": 1, "time": "2026-11-26T10:00:00Z", "event": "quarantined"});
+        let m = format_rfc3164(&record);
+        let (head, rest) = m.split_once(": ").unwrap();
+        assert!(head.starts_with("<37>Nov 26 "), "{m}");
+        assert!(
+            head.ends_with(&format!(" codex-warden[{}]", std::process::id())),
+            "{m}"
+        );
+        assert_eq!(serde_json::from_str::<Value>(rest).unwrap(), record);
+    }
+
+    #[test]
+    fn journalds_sockets_are_told_from_other_local_sockets() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("run/systemd/journal");
+        std::fs::create_dir_all(&journal).unwrap();
+        for name in ["socket", "dev-log"] {
+            std::fs::write(journal.join(name), "").unwrap();
+        }
+        let dev_log = dir.path().join("log");
+        std::os::unix::fs::symlink(journal.join("dev-log"), &dev_log).unwrap();
+        let journal = std::fs::canonicalize(&journal).unwrap();
+        assert_eq!(local(&dev_log), Local::Journal(journal.join("socket")));
+        assert_eq!(
+            local(&journal.join("socket")),
+            Local::Journal(journal.join("socket"))
+        );
+        let plain = dir.path().join("devlog");
+        assert_eq!(local(&plain), Local::Syslog(plain.clone()));
+        assert_eq!(
+            Target::parse("journald").unwrap(),
+            Some(Target::Unix("/run/systemd/journal/socket".into()))
+        );
+    }
 
     #[test]
     fn a_record_becomes_an_rfc5424_message_with_structured_data() {

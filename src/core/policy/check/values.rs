@@ -11,8 +11,8 @@ use crate::core::duration::parse_duration;
 use crate::core::policy::diag::Code;
 use crate::core::policy::schema::{KNOWN_PLANS, Kind, Value};
 use crate::core::policy::{
-    APPROVAL_POLICIES, ApiKeyKind, CredentialStore, LoginMethod, Mode, SANDBOX_MODES,
-    UnjudgedSessions, WEB_SEARCH_MODES,
+    APPROVAL_POLICIES, ApiKeyKind, CredentialStore, LoginMethod, MESSAGE_FAMILIES, Mode,
+    SANDBOX_MODES, UnjudgedSessions, WEB_SEARCH_MODES,
 };
 
 impl Checker<'_> {
@@ -173,6 +173,7 @@ impl Checker<'_> {
             Kind::WebSearchModes => self.names_list(key, value, context, &WEB_SEARCH_MODES),
             Kind::McpServers => self.mcp_servers(key, value),
             Kind::Features => self.features(key, value),
+            Kind::Messages => self.messages(key, value),
         }
     }
 
@@ -468,6 +469,47 @@ pub(super) fn looks_like_workspace_id(s: &str) -> bool {
         })
     });
     uuid || prefixed
+}
+
+impl Checker<'_> {
+    /// `[enforce.messages]`: `login = "…"`, one non-empty message per rule family.
+    pub(super) fn messages(&mut self, key: &str, value: &Spanned<DeValue<'_>>) -> Option<Value> {
+        let DeValue::Table(table) = value.get_ref() else {
+            let diag = self
+                .error(
+                    Code::Type,
+                    value.span(),
+                    format!(
+                        "expected a table of rule family = message, found {}",
+                        value.get_ref().type_str()
+                    ),
+                )
+                .with_help("write [enforce.messages] and a line `login = \"…\"` per family");
+            self.report(diag);
+            return None;
+        };
+        let mut out = std::collections::BTreeMap::new();
+        for (k, v) in table.iter() {
+            let family = k.get_ref().as_ref();
+            let Some(family) = self.one_of(key, family, k.span(), &MESSAGE_FAMILIES) else {
+                continue;
+            };
+            let Some(text) = self.string(&format!("{key}.{family}"), v) else {
+                continue;
+            };
+            if text.trim().is_empty() {
+                let diag = self.error(
+                    Code::EmptyValue,
+                    v.span(),
+                    format!("`{key}.{family}` is empty"),
+                );
+                self.report(diag);
+                continue;
+            }
+            out.insert(family.to_string(), text.to_string());
+        }
+        Some(Value::Messages(out))
+    }
 }
 
 #[cfg(test)]
