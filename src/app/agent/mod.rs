@@ -533,6 +533,7 @@ impl Agent {
                     vault_id,
                     at: jiff::Timestamp::now().to_string(),
                     rules: report.verdict.rule_codes(),
+                    fixes: report.fixes.clone(),
                 },
             );
         }

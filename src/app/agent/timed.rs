@@ -139,6 +139,7 @@ impl Agent {
                         vault_id,
                         at: at.clone(),
                         rules: f.rules,
+                        fixes: Vec::new(),
                     },
                 );
             }

@@ -37,6 +37,10 @@ pub struct QuarantineNote {
     pub vault_id: String,
     pub at: String,
     pub rules: Vec<String>,
+    /// How to log in again within the policy, per rule broken (the home itself is compliant
+    /// once the credential is out, so its report has no fix left to show).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<crate::core::fix::Fix>,
 }
 
 /// One home as status shows it: its last verdict and what was last done to it.
@@ -363,6 +367,9 @@ fn show_user(settings: &Settings, uid: u32, json: bool) -> Result<u8> {
                 q.rules.join(", "),
                 q.vault_id
             );
+            for f in &q.fixes {
+                println!("  fix ({}): {}", f.rule, esc(&f.fix));
+            }
             any_bad = true;
         }
     }
