@@ -3,6 +3,7 @@
 pub mod assets;
 pub mod exit;
 pub mod oplog;
+pub mod output;
 pub mod settings;
 pub mod term;
 
@@ -296,7 +297,22 @@ pub fn command() -> clap::Command {
 
 /// Parse the process's arguments with [`command`].
 pub fn parse() -> Result<Cli, clap::Error> {
+    parse_from(std::env::args_os())
+}
+
+/// Parse `args` (the program name first) with [`command`].
+pub fn parse_from(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, clap::Error> {
     use clap::FromArgMatches;
-    let matches = command().try_get_matches()?;
+    let matches = command().try_get_matches_from(help_of_help(args.into_iter().collect()))?;
     Cli::from_arg_matches(&matches)
+}
+
+/// `codex-warden help --help` (or `help status -h`) asks for help about help: clap's built-in
+/// `help` subcommand takes no flags and would call it a usage error (64). Like `git help --help`,
+/// it is a request for help: the flag is dropped and `help` answers, exit 0.
+fn help_of_help(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    if args.get(1).is_some_and(|a| a == "help") {
+        args.retain(|a| a != "--help" && a != "-h");
+    }
+    args
 }

@@ -83,7 +83,7 @@ pub fn run(settings: &Settings, args: AuditArgs) -> Result<u8> {
                     settings.state_dir.display()
                 )
             })?;
-            println!("{}", key.export());
+            crate::outln!("{}", key.export());
             Ok(OK)
         }
         None => match review(settings, &args.review) {
@@ -136,7 +136,7 @@ fn verify(settings: &Settings, json: bool, public_key: Option<PathBuf>) -> Resul
     };
     let report = audit_verify::verify(&settings.audit_log, &trust)
         .with_context(|| format!("verifying {}", settings.audit_log.display()))?;
-    let mut out = io::stdout().lock();
+    let mut out = crate::app::cli::output::stdout();
     let written = if json {
         writeln!(out, "{}", serde_json::to_string_pretty(&report)?)
     } else {
@@ -320,7 +320,7 @@ fn review(settings: &Settings, args: &ReviewArgs) -> Result<u8> {
         }
     }
     let mut printer = Printer::new(args.format, crate::platform::terminal::stdout_width());
-    let mut out = io::stdout().lock();
+    let mut out = crate::app::cli::output::stdout();
     let mut skipped = 0u64;
     let mut live_len = 0;
     for file in &files {
