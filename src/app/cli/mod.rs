@@ -173,10 +173,16 @@ pub enum Command {
 pub enum PolicyCommand {
     /// Check policy files: every problem at once, as file:line:col diagnostics.
     ///
-    /// Exit: 0 valid; 1 problems (or no policy file at all); 2 files could not be read.
+    /// Exit: 0 valid; 1 problems (or no policy file at all, unless --allow-empty); 2 files could
+    /// not be read.
     Validate {
         /// Files to check, merged in the order given (default: the policy dir).
         files: Vec<PathBuf>,
+        /// No policy file at all is fine (exit 0, with the warning that the agent runs its
+        /// built-in baseline): a fresh install, for the unit's ExecStartPre. A bad file still
+        /// exits 1.
+        #[arg(long)]
+        allow_empty: bool,
         /// Check FILES as they would be installed: merged with the drop-ins of the policy dir
         /// (one of the same name is replaced) and the managed preferences, so a drop-in with
         /// only an exception is judged with the policy it joins.

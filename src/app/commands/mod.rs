@@ -48,10 +48,20 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Simulate { json } => crate::app::commands::simulate::simulate(&settings, json)?,
         Command::Policy(PolicyCommand::Validate {
             files,
+            allow_empty,
             with_installed,
             install_as,
             json,
-        }) => policy_validate(&settings, &files, with_installed, install_as, json)?,
+        }) => policy_validate(
+            &settings,
+            &files,
+            ValidateOptions {
+                allow_empty,
+                with_installed,
+                install_as,
+                json,
+            },
+        )?,
         Command::Policy(PolicyCommand::Explain { json }) => policy_explain(&settings, json)?,
         Command::Policy(PolicyCommand::Schema) => {
             let schema = crate::core::policy::json_schema::schema();
@@ -250,13 +260,25 @@ fn write_check_human(
     Ok(())
 }
 
-fn policy_validate(
-    settings: &Settings,
-    files: &[std::path::PathBuf],
+/// The flags of `policy validate` but its files.
+struct ValidateOptions {
+    allow_empty: bool,
     with_installed: bool,
     install_as: Option<String>,
     json: bool,
+}
+
+fn policy_validate(
+    settings: &Settings,
+    files: &[std::path::PathBuf],
+    options: ValidateOptions,
 ) -> Result<u8> {
+    let ValidateOptions {
+        allow_empty,
+        with_installed,
+        install_as,
+        json,
+    } = options;
     // Each candidate with the drop-in name it is judged as.
     let mut candidates: Vec<(std::path::PathBuf, String)> = files
         .iter()
@@ -326,6 +348,8 @@ fn policy_validate(
     }
     Ok(if io_only {
         ERROR
+    } else if nothing && errors == 0 && allow_empty {
+        OK
     } else if errors > 0 || outcome.policy.is_none() {
         FINDINGS
     } else {
