@@ -288,3 +288,139 @@ fn the_readme_command_table_lists_every_command_and_flag() {
         }
     }
 }
+
+/// The README's shell-completion block, run as written in a scratch home and directory: it
+/// must work where `~/.zfunc` does not exist yet.
+#[test]
+fn the_readme_completion_block_runs_in_a_fresh_home() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let block: String = readme
+        .lines()
+        .skip_while(|l| *l != "<!-- ci:completions -->")
+        .skip(2)
+        .take_while(|l| !l.starts_with("```"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(block.contains("completions zsh"), "{block}");
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let work = scratch.path().join("work");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(&work).unwrap();
+    let bin_dir = std::path::Path::new(BIN).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let o = Command::new("sh")
+        .args(["-eu", "-c", &block])
+        .current_dir(&work)
+        .env("HOME", &home)
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{block}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let zsh = std::fs::read_to_string(home.join(".zfunc/_codex-warden")).unwrap();
+    assert!(zsh.starts_with("#compdef codex-warden"), "{zsh}");
+    let bash = home.join(".local/share/bash-completion/completions/codex-warden");
+    assert_eq!(
+        bash_complete(&bash, &["codex-warden", "audit", "ver"]),
+        ["verify"]
+    );
+    assert!(work.join("target/assets/codex-warden.1").exists());
+}
+
+/// The man pages an admin reads with `man codex-warden` and `man 5 codex-warden-policy`: exit
+/// codes, every environment variable, the files, and the policy format with every key the
+/// schema has.
+#[test]
+fn the_man_pages_have_exit_status_environment_files_and_the_policy_format() {
+    let m = Machine::new(&[]);
+    let assets = m.path("assets");
+    let o = m.run(&["generate-assets", assets.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("codex-warden-policy.5"),
+        "{}",
+        stdout(&o)
+    );
+    let page = std::fs::read_to_string(assets.join("codex-warden.1")).unwrap();
+    // `codex-warden man` prints the same page.
+    assert_eq!(stdout(&m.run(&["man"])), page);
+    for section in [
+        ".SH \"EXIT STATUS\"",
+        ".SH ENVIRONMENT",
+        ".SH FILES",
+        ".SH \"SEE ALSO\"",
+    ] {
+        assert!(page.contains(section), "{section}:\n{page}");
+    }
+    let exit_status = &page[page.find(".SH \"EXIT STATUS\"").unwrap()..];
+    for code in ["0", "1", "2", "64", "74"] {
+        assert!(
+            exit_status.contains(&format!(".TP\n\\fB{code}\\fR\n")),
+            "{code}"
+        );
+    }
+    // Every variable `--help` lists, and the log's own.
+    let help = stdout(&m.run(&["--help"]));
+    let mut vars: Vec<&str> = help
+        .split("[env: ")
+        .skip(1)
+        .filter_map(|s| s.split(']').next())
+        .collect();
+    assert!(vars.len() >= 4, "{help}");
+    vars.extend(["CODEX_WARDEN_LOG", "CODEX_WARDEN_LOG_FORMAT"]);
+    for var in vars {
+        let roff = var.replace('-', "\\-");
+        assert!(
+            page.contains(&format!("\\fB{roff}\\fR")),
+            "{var} not in ENVIRONMENT"
+        );
+    }
+    for path in [
+        "/etc/codex\\-warden/policy.d/*.toml",
+        "/var/lib/codex\\-warden/vault/",
+        "/var/log/codex\\-warden/audit.jsonl",
+        "/usr/share/codex\\-warden/policy.schema.json",
+    ] {
+        assert!(page.contains(path), "{path} not in FILES");
+    }
+
+    let policy = std::fs::read_to_string(assets.join("codex-warden-policy.5")).unwrap();
+    assert!(
+        policy.starts_with(".TH codex\\-warden\\-policy 5 "),
+        "{policy}"
+    );
+    let schema = json_of(&m.run(&["policy", "schema"]));
+    let sections = schema["properties"].as_object().unwrap();
+    for (section, spec) in sections {
+        if section == "exception" {
+            assert!(policy.contains(".SH [[EXCEPTION]]"));
+            continue;
+        }
+        assert!(
+            policy.contains(&format!(".SH [{}]", section.to_uppercase())),
+            "{section}"
+        );
+        for key in spec["properties"].as_object().unwrap().keys() {
+            let roff = key.replace('-', "\\-");
+            assert!(
+                policy.contains(&format!("\\fB{roff}\\fR")),
+                "[{section}] {key}"
+            );
+        }
+    }
+    assert!(
+        policy.contains("\\fBpolicy.file\\-permissions\\fR"),
+        "diagnostic codes"
+    );
+    // Plain ASCII roff: groff reads bytes as Latin-1.
+    assert!(page.is_ascii() && policy.is_ascii());
+}

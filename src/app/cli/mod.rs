@@ -161,10 +161,11 @@ pub enum Command {
     },
     /// Print the man page (roff) to stdout.
     Man,
-    /// Write the man page and every shell's completions under DIR (for packaging:
+    /// Write the man pages and every shell's completions under DIR (for packaging:
     /// `generate-assets target/assets`).
     GenerateAssets {
-        /// Output directory: DIR/codex-warden.1 and DIR/completions/.
+        /// Output directory: DIR/codex-warden.1 (and a page per command), DIR/codex-warden-policy.5
+        /// (the policy format) and DIR/completions/.
         dir: PathBuf,
     },
 }
