@@ -554,18 +554,18 @@ fn detail(r: &Value) -> String {
                 .into_iter()
                 .flatten()
                 .map(|d| {
-                    // `FILE:LINE:COL`, or `FILE:` for a problem with the whole file (records
-                    // written before 0.1 say line 0 for it).
+                    // `FILE:LINE:COL`, or `FILE:` for a problem with the whole file (older
+                    // records say line 0 for it), never `FILE:0:0`.
                     let at = match d["line"].as_u64() {
                         Some(line) if line > 0 => format!(
                             "{}:{line}:{}",
                             field_text(d, "file"),
                             field_text(d, "column")
                         ),
-                        _ => field_text(d, "file"),
+                        _ => format!("{}:", field_text(d, "file")),
                     };
                     format!(
-                        "{at}: {}: {}",
+                        "{at} {}: {}",
                         field_text(d, "code"),
                         field_text(d, "message")
                     )

@@ -88,7 +88,7 @@ fn policy_records_say_which_policy_and_what_is_wrong() {
     assert!(text.contains("corp r2 (admin) from 10-corp.toml"), "{text}");
     assert!(
         text.contains(
-            "/p/20-x.toml:2:1: policy.unknown-key: unknown key `allowed_method`; kept admin r2"
+            "/p/20-x.toml:2:1 policy.unknown-key: unknown key `allowed_method`; kept admin r2"
         ),
         "{text}"
     );
