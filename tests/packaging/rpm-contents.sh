@@ -102,6 +102,11 @@ else
 	for f in /etc/codex-warden/policy.d/50-keep.toml /var/lib/codex-warden/keep /var/log/codex-warden/audit.jsonl; do
 		[ -e "$f" ] || fail "rpm -U or rpm -e deleted $f"
 	done
+	# A later install enforces the kept policy at once: %post says so.
+	rpmq -i "$pkg" > "$out/reinstall.txt"
+	grep -c 'already holds a policy, left by an earlier install: 50-keep.toml' "$out/reinstall.txt" >/dev/null ||
+		{ cat "$out/reinstall.txt"; fail "a reinstall did not say that it found the kept policy"; }
+	rpmq -e codex-warden
 fi
 echo "rpm contents: ok ($(wc -l < "$out/contents") files; requires glibc $(rpm -qpR "$pkg" |
 	sed -n 's/^libc.so.6(GLIBC_\([0-9.]*\)).*/\1/p' | sort -V | tail -1))"

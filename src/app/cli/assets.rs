@@ -135,8 +135,8 @@ fn extra_sections(cmd: &clap::Command) -> String {
     item(
         &mut out,
         "CODEX_WARDEN_LOG_FORMAT",
-        "json: one JSON object per log line, for log collectors. Under systemd the log goes to \
-         the journal with each field as a journal field, unless this says otherwise.",
+        "text, json (one JSON object per line, for log collectors) or journald (each field a \
+         journal field; the default under systemd, text elsewhere).",
     );
     out.push_str(".SH FILES\n");
     let state = settings::DEFAULT_STATE_DIR;
