@@ -304,13 +304,8 @@ pub fn command() -> clap::Command {
 
 /// Parse the process's arguments with [`command`].
 pub fn parse() -> Result<Cli, clap::Error> {
-    parse_from(std::env::args_os())
-}
-
-/// Parse `args` (the program name first) with [`command`].
-pub fn parse_from(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, clap::Error> {
     use clap::FromArgMatches;
-    let matches = command().try_get_matches_from(help_of_help(args.into_iter().collect()))?;
+    let matches = command().try_get_matches_from(help_of_help(std::env::args_os().collect()))?;
     Cli::from_arg_matches(&matches)
 }
 
