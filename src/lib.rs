@@ -9,6 +9,8 @@
 //!
 //! `unsafe` is denied everywhere but [`platform::users`], which enumerates the user database.
 #![deny(unsafe_code)]
+// Output goes through app::cli::output (a failed write is an error, never a panic).
+#![deny(clippy::print_stdout)]
 
 pub mod app;
 pub mod core;

@@ -1,18 +1,24 @@
+use std::io::Write;
 use std::process::ExitCode;
 
-use codex_warden::app::cli::exit::is_broken_pipe;
+use codex_warden::app::cli::exit::{self, is_broken_pipe};
+use codex_warden::app::cli::output::{self, OutputFailure};
 use codex_warden::app::cli::{self, Command};
 
 fn main() -> ExitCode {
-    quiet_on_closed_pipe();
     let cli = match cli::parse() {
         Ok(cli) => cli,
         Err(e) => {
             // --help and --version are not errors; anything else is a usage error, with its
             // own exit code so scripts can tell it from a runtime failure.
-            let code = if e.use_stderr() { cli::USAGE } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
+            let code = if e.use_stderr() { cli::USAGE } else { exit::OK };
+            return match e.print() {
+                Ok(()) => ExitCode::from(code),
+                Err(io) => {
+                    let failure = output::output_failure_io(&io);
+                    output_failed(failure, &output::OutputFailed(io), code)
+                }
+            };
         }
     };
     // The agent narrates what it does; one-shot commands speak through their output and only
@@ -22,31 +28,33 @@ fn main() -> ExitCode {
         _ => "warn",
     };
     codex_warden::app::cli::oplog::init(default);
-    match codex_warden::app::commands::dispatch(cli) {
+    let result = codex_warden::app::commands::dispatch(cli).and_then(|code| {
+        // What is still buffered is part of the output: a failed final write fails the command.
+        output::stdout().flush()?;
+        Ok(code)
+    });
+    match result {
         Ok(code) => code,
-        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("codex-warden: {e:#}");
-            ExitCode::from(codex_warden::app::cli::exit::ERROR)
-        }
+        Err(e) => match output::output_failure(&e) {
+            Some(failure) => output_failed(failure, &e, exit::OK),
+            None if is_broken_pipe(&e) => ExitCode::SUCCESS,
+            None => {
+                eprintln!("codex-warden: {e:#}");
+                ExitCode::from(exit::ERROR)
+            }
+        },
     }
 }
 
-/// `codex-warden policy explain --json | head -1`: the reader went away, which is not our
-/// failure. `println!` panics on a closed stdout (Rust ignores SIGPIPE), so a panic about a
-/// broken pipe ends the process quietly with success; every other panic is reported as usual.
-fn quiet_on_closed_pipe() {
-    let default = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let payload = info.payload();
-        let message = payload
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| payload.downcast_ref::<&str>().copied())
-            .unwrap_or_default();
-        if message.contains("Broken pipe") || message.contains("os error 32") {
-            std::process::exit(0);
+/// `codex-warden policy explain --json | head -1`: the reader went away, which is not our failure,
+/// so the command ends quietly with `quiet` (0). Any other failed write (`> /dev/full`) is said
+/// on stderr and exits 74 (`EX_IOERR`).
+fn output_failed(failure: OutputFailure, e: &dyn std::fmt::Display, quiet: u8) -> ExitCode {
+    match failure {
+        OutputFailure::ReaderGone => ExitCode::from(quiet),
+        OutputFailure::Failed => {
+            eprintln!("codex-warden: {e:#}");
+            ExitCode::from(exit::OUTPUT)
         }
-        default(info);
-    }));
+    }
 }

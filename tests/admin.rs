@@ -346,8 +346,15 @@ fn the_schema_validates_every_shipped_policy_and_rejects_a_broken_one() {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
+        // The path the packages install the schema at (tests/packaging/deb-lifecycle.sh checks
+        // the .deb has it there): the line still works once the example is copied into
+        // /etc/codex-warden/policy.d.
+        let schema_line = format!(
+            "#:schema {}\n",
+            codex_warden::core::policy::reference::INSTALLED_SCHEMA
+        );
         assert!(
-            text.starts_with("#:schema ../docs/reference/policy.schema.json\n"),
+            text.starts_with(&schema_line),
             "{} lacks its #:schema line",
             path.display()
         );

@@ -11,6 +11,16 @@ install -d -o root -g root -m 0750 /var/log/codex-warden
 # writable to the agent if it exists. Codex's, so never deleted by this package.
 [ -d /etc/codex ] || install -d -o root -g root -m 0755 /etc/codex
 
+# A policy that an earlier install left (`rpm -e` keeps it; so may an uninstall by hand) is
+# enforced as soon as the agent starts: say so on a first install.
+if [ "$1" -eq 1 ]; then
+	found=$(cd /etc/codex-warden/policy.d && find . -maxdepth 1 -name '*.toml' -type f | sed 's|^\./||' | sort | tr '\n' ' ')
+	if [ -n "$found" ]; then
+		echo "codex-warden: /etc/codex-warden/policy.d already holds a policy, left by an earlier install: ${found% }"
+		echo "codex-warden: the agent enforces it from now on (\`codex-warden policy explain\` shows it); delete those files for a fresh start"
+	fi
+fi
+
 # Without systemd as PID 1 (containers, image builds) the unit is only enabled, and systemd starts
 # it on the next boot.
 if [ "$1" -eq 1 ]; then

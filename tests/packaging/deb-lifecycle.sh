@@ -34,9 +34,11 @@ home=/srv/codex-warden-lifecycle/alice/.codex
 . tests/packaging/lib.sh
 
 agent=
+purge_archive=
 cleanup() {
 	rc=$?
 	[ -z "$agent" ] || kill -TERM "$agent" 2>/dev/null || true
+	[ -z "$purge_archive" ] || rm -f "$purge_archive"
 	if dpkg-query -W codex-warden >/dev/null 2>&1; then dpkg -P codex-warden >/dev/null 2>&1 || true; fi
 	rm -rf /srv/codex-warden-lifecycle
 	put_back
@@ -72,8 +74,10 @@ run_agent_until() { # run the installed agent until CONDITION (a shell test) hol
 out=$target/debian/lifecycle
 rm -rf "$out"; mkdir -p "$out"
 step "cargo deb --no-build (revisions 1 and 2)"
-cargo deb --no-build --deb-revision 1 -o "$out/" >/dev/null
-cargo deb --no-build --deb-revision 2 -o "$out/" >/dev/null
+# cargo-deb warns on stderr about what the package lacks (a license, …): none is acceptable.
+cargo deb --no-build --deb-revision 1 -o "$out/" >/dev/null 2>"$out/cargo-deb.err"
+cargo deb --no-build --deb-revision 2 -o "$out/" >/dev/null 2>>"$out/cargo-deb.err"
+if grep -i warning "$out/cargo-deb.err"; then fail "cargo deb warned (above)"; fi
 deb1=$(ls "$out"/codex-warden_*-1_*.deb)
 deb2=$(ls "$out"/codex-warden_*-2_*.deb)
 
@@ -93,8 +97,23 @@ expect_entry "-rw-r--r-- 0/0 ./usr/share/man/man1/codex-warden.1.gz"
 expect_entry "-rw-r--r-- 0/0 ./usr/share/man/man1/codex-warden-status.1.gz"
 expect_entry "-rw-r--r-- 0/0 ./usr/share/bash-completion/completions/codex-warden"
 expect_entry "-rw-r--r-- 0/0 ./usr/share/zsh/vendor-completions/_codex-warden"
+expect_entry "-rw-r--r-- 0/0 ./usr/share/man/man5/codex-warden-policy.5.gz"
+expect_entry "-rw-r--r-- 0/0 ./usr/share/doc/codex-warden/copyright"
+dpkg-deb --fsys-tarfile "$deb1" | tar -xO ./usr/share/doc/codex-warden/copyright | grep -c 'Apache-2.0' >/dev/null ||
+	fail "the copyright file names no license"
 for p in policies/*.toml; do
 	expect_entry "-rw-r--r-- 0/0 ./usr/share/doc/codex-warden/examples/$(basename "$p")"
+	# The example's `#:schema` line names a file the package installs.
+	schema=$(sed -n '1s/^#:schema //p' "$p")
+	[ -n "$schema" ] || fail "$p has no #:schema line"
+	expect_entry "-rw-r--r-- 0/0 .$schema"
+done
+# The MDM health checks (docs/fleet.md), scripts executable.
+for f in packaging/mdm/*; do
+	case $f in
+	*.sh) expect_entry "-rwxr-xr-x 0/0 ./usr/share/codex-warden/mdm/$(basename "$f")" ;;
+	*) expect_entry "-rw-r--r-- 0/0 ./usr/share/codex-warden/mdm/$(basename "$f")" ;;
+	esac
 done
 # Nothing under /etc: the policy is the admin's, never a conffile the package could replace.
 if grep -q ' \./etc/' "$out/contents"; then fail "the package ships files under /etc"; fi
@@ -108,7 +127,11 @@ if dpkg-deb --ctrl-tarfile "$deb1" | tar -t | grep -c conffiles >/dev/null; then
 
 # --- Install -------------------------------------------------------------------------------------
 step "dpkg -i $(basename "$deb1")"
-dpkg -i "$deb1" >/dev/null
+dpkg -i "$deb1" > "$out/install.txt"
+# A fresh install with an empty policy.d has no earlier policy to tell about.
+if grep -c 'already holds a policy' "$out/install.txt" >/dev/null; then
+	cat "$out/install.txt"; fail "a fresh install reported an earlier policy"
+fi
 expect_mode /usr/bin/codex-warden "root root 755"
 expect_mode "$unit" "root root 644"
 expect_mode /etc/codex-warden/policy.d "root root 755"
@@ -175,7 +198,11 @@ echo "   vault entry $vault_id"
 
 # --- Upgrade -------------------------------------------------------------------------------------
 step "dpkg -i $(basename "$deb2") (upgrade)"
-dpkg -i "$deb2" >/dev/null
+dpkg -i "$deb2" > "$out/upgrade.txt"
+# The admin's own running policy is no news on an upgrade.
+if grep -c 'already holds a policy' "$out/upgrade.txt" >/dev/null; then
+	cat "$out/upgrade.txt"; fail "the upgrade reported the running policy as an earlier one"
+fi
 [ "$(dpkg-query -W -f '${Version}' codex-warden)" = "$(dpkg-deb -f "$deb2" Version)" ] ||
 	fail "the upgrade did not install $(basename "$deb2")"
 [ "$(sha256sum "$policy")" = "$policy_sum" ] || fail "the upgrade changed the admin's policy"
@@ -218,9 +245,34 @@ dpkg-query -W -f '${Status}' codex-warden | grep -c config-files >/dev/null || f
 "$target/release/codex-warden" restore --list | grep -c "^$vault_id" >/dev/null || fail "dpkg -r lost $vault_id"
 "$target/release/codex-warden" audit verify || fail "audit chain broken by dpkg -r"
 
+step "dpkg -i after remove: the kept policy is announced"
+dpkg -i "$deb2" > "$out/reinstall.txt"
+grep -c "already holds a policy, left by an earlier install: $(basename "$policy")" "$out/reinstall.txt" >/dev/null ||
+	{ cat "$out/reinstall.txt"; fail "a reinstall did not say that it found the kept policy"; }
+systemd_unit_ran reinstall
+dpkg -r codex-warden >/dev/null
+
 # --- Purge ---------------------------------------------------------------------------------------
-step "dpkg -P codex-warden"
-dpkg -P codex-warden >/dev/null
+step "dpkg -P codex-warden: archived, then deleted, and said"
+ls /var/backups/codex-warden-purge-*.tar.gz > "$out/archives-before" 2>/dev/null || true
+dpkg -P codex-warden > "$out/purge.txt"
+cat "$out/purge.txt"
+archive=$(comm -13 "$out/archives-before" <(ls /var/backups/codex-warden-purge-*.tar.gz 2>/dev/null) | head -1)
+[ -n "$archive" ] || fail "dpkg -P left no archive in /var/backups"
+purge_archive=$archive
+grep -c "deleted /etc/codex-warden (policy), /var/lib/codex-warden (vault: 1 quarantined" "$out/purge.txt" >/dev/null ||
+	fail "dpkg -P did not say what it deleted"
+grep -c "a copy of all three is in $archive" "$out/purge.txt" >/dev/null || fail "dpkg -P did not name its archive"
+expect_mode "$archive" "root root 600"
+# The archive is a usable copy: the chain verifies and the vault entry is listed from it.
+mkdir "$out/archive"
+tar -C "$out/archive" -xzf "$archive"
+[ -s "$out/archive/etc/codex-warden/policy.d/$(basename "$policy")" ] || fail "the archive has no policy"
+"$target/release/codex-warden" --state-dir "$out/archive/var/lib/codex-warden" \
+	--audit-log "$out/archive/var/log/codex-warden/audit.jsonl" audit verify || fail "the archived audit chain does not verify"
+"$target/release/codex-warden" --state-dir "$out/archive/var/lib/codex-warden" --policy-dir "$out/archive/etc/codex-warden/policy.d" \
+	restore --list | grep -c "^$vault_id" >/dev/null || fail "the archive lost vault entry $vault_id"
+rm -rf "$out/archive"
 if dpkg-query -W codex-warden >/dev/null 2>&1; then fail "still known to dpkg after purge"; fi
 # /etc/codex is Codex's own directory (the agent wrote requirements.toml there): purge leaves it.
 for p in /etc/codex-warden /var/lib/codex-warden /var/log/codex-warden; do
@@ -229,4 +281,4 @@ done
 [ ! -e "$wants" ] || fail "dpkg -P left $wants"
 [ ! -e /etc/systemd/system/codex-warden.service ] || fail "dpkg -P left a mask of the unit"
 
-echo "deb lifecycle: ok (install, enforce, upgrade, remove, purge)"
+echo "deb lifecycle: ok (install, enforce, upgrade, remove, reinstall, purge with its archive)"

@@ -15,7 +15,8 @@ command -v rpm >/dev/null || { echo "rpm-contents: rpm is not installed (apt-get
 
 out=$target/generate-rpm
 rm -f "$out"/codex-warden-*.rpm
-cargo generate-rpm 2> >(grep -v 'license field' >&2)
+# The RPM License tag is Cargo.toml's package.license (checked below).
+cargo generate-rpm
 pkg=$(ls "$out"/codex-warden-*.rpm)
 echo "-- $(basename "$pkg")"
 fail() { echo "FAIL: $*"; exit 1; }
@@ -33,9 +34,20 @@ expect_entry "-rw-r--r-- root root /usr/share/doc/codex-warden/reference/policy.
 expect_entry "-rw-r--r-- root root /usr/share/man/man1/codex-warden.1"
 expect_entry "-rw-r--r-- root root /usr/share/bash-completion/completions/codex-warden"
 expect_entry "-rw-r--r-- root root /usr/share/zsh/site-functions/_codex-warden"
+expect_entry "-rw-r--r-- root root /usr/share/man/man5/codex-warden-policy.5"
+expect_entry "-rw-r--r-- root root /usr/share/licenses/codex-warden/LICENSE"
 for p in policies/*.toml; do
 	expect_entry "-rw-r--r-- root root /usr/share/doc/codex-warden/examples/$(basename "$p")"
+	# The example's `#:schema` line names a file the package installs.
+	expect_entry "-rw-r--r-- root root $(sed -n '1s/^#:schema //p' "$p")"
 done
+for f in packaging/mdm/*; do
+	case $f in
+	*.sh) expect_entry "-rwxr-xr-x root root /usr/share/codex-warden/mdm/$(basename "$f")" ;;
+	*) expect_entry "-rw-r--r-- root root /usr/share/codex-warden/mdm/$(basename "$f")" ;;
+	esac
+done
+[ "$(rpm -qp --queryformat '%{LICENSE}' "$pkg" 2>/dev/null)" = Apache-2.0 ] || fail "License tag is not Apache-2.0"
 if grep -q ' /etc/' "$out/contents"; then fail "the package ships files under /etc"; fi
 bad=$(awk '$1 ~ /^.....w|^........w|s/' "$out/contents")
 [ -z "$bad" ] || fail "group/other-writable or setuid entries: $bad"
@@ -90,6 +102,11 @@ else
 	for f in /etc/codex-warden/policy.d/50-keep.toml /var/lib/codex-warden/keep /var/log/codex-warden/audit.jsonl; do
 		[ -e "$f" ] || fail "rpm -U or rpm -e deleted $f"
 	done
+	# A later install enforces the kept policy at once: %post says so.
+	rpmq -i "$pkg" > "$out/reinstall.txt"
+	grep -c 'already holds a policy, left by an earlier install: 50-keep.toml' "$out/reinstall.txt" >/dev/null ||
+		{ cat "$out/reinstall.txt"; fail "a reinstall did not say that it found the kept policy"; }
+	rpmq -e codex-warden
 fi
 echo "rpm contents: ok ($(wc -l < "$out/contents") files; requires glibc $(rpm -qpR "$pkg" |
 	sed -n 's/^libc.so.6(GLIBC_\([0-9.]*\)).*/\1/p' | sort -V | tail -1))"

@@ -117,8 +117,8 @@ pub struct SessionsStatus {
 }
 
 /// The human lines of `status` about sessions.
-pub fn print_status(sessions: &SessionsStatus) {
-    println!(
+pub fn print_status(sessions: &SessionsStatus) -> anyhow::Result<()> {
+    crate::outln!(
         "{} Codex sessions running, {} that cannot be judged (unknown, not compliant)",
         sessions.running,
         sessions.unknown.len()
@@ -126,8 +126,9 @@ pub fn print_status(sessions: &SessionsStatus) {
     for u in &sessions.unknown {
         // Printed for a human: control characters are dropped.
         let reason: String = u.reason.chars().filter(|c| !c.is_control()).collect();
-        println!("  pid {} (uid {}): {reason}", u.pid, u.uid);
+        crate::outln!("  pid {} (uid {}): {reason}", u.pid, u.uid);
     }
+    Ok(())
 }
 
 impl SessionGuard {

@@ -11,6 +11,9 @@ pub const ERROR: u8 = 2;
 /// A usage error (a mistyped flag, a missing argument, a time that does not parse): `EX_USAGE`
 /// of sysexits(3), so scripts can tell it from a runtime failure (2).
 pub const USAGE: u8 = 64;
+/// The output could not be written (`ENOSPC`, `EIO`; not a closed pipe, which ends quietly with
+/// 0): `EX_IOERR` of sysexits(3), so a script never takes half an output for a whole one.
+pub const OUTPUT: u8 = 74;
 
 /// Whether `e` is a write to a closed pipe (`codex-warden audit | head`): the reader has what it
 /// wanted, so the command ends quietly with success rather than an error.

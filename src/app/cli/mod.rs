@@ -3,6 +3,7 @@
 pub mod assets;
 pub mod exit;
 pub mod oplog;
+pub mod output;
 pub mod settings;
 pub mod term;
 
@@ -162,10 +163,11 @@ pub enum Command {
     },
     /// Print the man page (roff) to stdout.
     Man,
-    /// Write the man page and every shell's completions under DIR (for packaging:
+    /// Write the man pages and every shell's completions under DIR (for packaging:
     /// `generate-assets target/assets`).
     GenerateAssets {
-        /// Output directory: DIR/codex-warden.1 and DIR/completions/.
+        /// Output directory: DIR/codex-warden.1 (and a page per command), DIR/codex-warden-policy.5
+        /// (the policy format) and DIR/completions/.
         dir: PathBuf,
     },
 }
@@ -174,10 +176,16 @@ pub enum Command {
 pub enum PolicyCommand {
     /// Check policy files: every problem at once, as file:line:col diagnostics.
     ///
-    /// Exit: 0 valid; 1 problems (or no policy file at all); 2 files could not be read.
+    /// Exit: 0 valid; 1 problems (or no policy file at all, unless --allow-empty); 2 files could
+    /// not be read.
     Validate {
         /// Files to check, merged in the order given (default: the policy dir).
         files: Vec<PathBuf>,
+        /// No policy file at all is fine (exit 0, with the warning that the agent runs its
+        /// built-in baseline): a fresh install, for the unit's ExecStartPre. A bad file still
+        /// exits 1.
+        #[arg(long)]
+        allow_empty: bool,
         /// Check FILES as they would be installed: merged with the drop-ins of the policy dir
         /// (one of the same name is replaced) and the managed preferences, so a drop-in with
         /// only an exception is judged with the policy it joins.
@@ -299,6 +307,16 @@ pub fn command() -> clap::Command {
 /// Parse the process's arguments with [`command`].
 pub fn parse() -> Result<Cli, clap::Error> {
     use clap::FromArgMatches;
-    let matches = command().try_get_matches()?;
+    let matches = command().try_get_matches_from(help_of_help(std::env::args_os().collect()))?;
     Cli::from_arg_matches(&matches)
+}
+
+/// `codex-warden help --help` (or `help status -h`) asks for help about help: clap's built-in
+/// `help` subcommand takes no flags and would call it a usage error (64). Like `git help --help`,
+/// it is a request for help: the flag is dropped and `help` answers, exit 0.
+fn help_of_help(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    if args.get(1).is_some_and(|a| a == "help") {
+        args.retain(|a| a != "--help" && a != "-h");
+    }
+    args
 }

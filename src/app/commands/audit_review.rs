@@ -83,7 +83,7 @@ pub fn run(settings: &Settings, args: AuditArgs) -> Result<u8> {
                     settings.state_dir.display()
                 )
             })?;
-            println!("{}", key.export());
+            crate::outln!("{}", key.export());
             Ok(OK)
         }
         None => match review(settings, &args.review) {
@@ -136,7 +136,7 @@ fn verify(settings: &Settings, json: bool, public_key: Option<PathBuf>) -> Resul
     };
     let report = audit_verify::verify(&settings.audit_log, &trust)
         .with_context(|| format!("verifying {}", settings.audit_log.display()))?;
-    let mut out = io::stdout().lock();
+    let mut out = crate::app::cli::output::stdout();
     let written = if json {
         writeln!(out, "{}", serde_json::to_string_pretty(&report)?)
     } else {
@@ -320,7 +320,7 @@ fn review(settings: &Settings, args: &ReviewArgs) -> Result<u8> {
         }
     }
     let mut printer = Printer::new(args.format, crate::platform::terminal::stdout_width());
-    let mut out = io::stdout().lock();
+    let mut out = crate::app::cli::output::stdout();
     let mut skipped = 0u64;
     let mut live_len = 0;
     for file in &files {
@@ -554,11 +554,18 @@ fn detail(r: &Value) -> String {
                 .into_iter()
                 .flatten()
                 .map(|d| {
+                    // `FILE:LINE:COL`, or `FILE:` for a problem with the whole file (older
+                    // records say line 0 for it), never `FILE:0:0`.
+                    let at = match d["line"].as_u64() {
+                        Some(line) if line > 0 => format!(
+                            "{}:{line}:{}",
+                            field_text(d, "file"),
+                            field_text(d, "column")
+                        ),
+                        _ => format!("{}:", field_text(d, "file")),
+                    };
                     format!(
-                        "{}:{}:{} {}: {}",
-                        field_text(d, "file"),
-                        field_text(d, "line"),
-                        field_text(d, "column"),
+                        "{at} {}: {}",
                         field_text(d, "code"),
                         field_text(d, "message")
                     )

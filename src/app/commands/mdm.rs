@@ -40,6 +40,6 @@ pub fn print(
             }
         }
     };
-    std::io::stdout().write_all(out.as_bytes())?;
+    crate::app::cli::output::stdout().write_all(out.as_bytes())?;
     Ok(OK)
 }

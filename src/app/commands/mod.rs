@@ -48,14 +48,24 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Simulate { json } => crate::app::commands::simulate::simulate(&settings, json)?,
         Command::Policy(PolicyCommand::Validate {
             files,
+            allow_empty,
             with_installed,
             install_as,
             json,
-        }) => policy_validate(&settings, &files, with_installed, install_as, json)?,
+        }) => policy_validate(
+            &settings,
+            &files,
+            ValidateOptions {
+                allow_empty,
+                with_installed,
+                install_as,
+                json,
+            },
+        )?,
         Command::Policy(PolicyCommand::Explain { json }) => policy_explain(&settings, json)?,
         Command::Policy(PolicyCommand::Schema) => {
             let schema = crate::core::policy::json_schema::schema();
-            println!("{}", serde_json::to_string_pretty(&schema)?);
+            crate::outln!("{}", serde_json::to_string_pretty(&schema)?);
             OK
         }
         Command::Policy(PolicyCommand::Mdm { format, from, org }) => {
@@ -80,16 +90,16 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         }
         Command::Requirements(RequirementsCommand::Remove) => requirements_remove(&settings)?,
         Command::Completions { shell } => {
-            crate::app::cli::assets::completions(shell, &mut std::io::stdout());
+            crate::app::cli::assets::completions(shell, &mut crate::app::cli::output::stdout())?;
             OK
         }
         Command::Man => {
-            crate::app::cli::assets::man(&mut std::io::stdout())?;
+            crate::app::cli::assets::man(&mut crate::app::cli::output::stdout())?;
             OK
         }
         Command::GenerateAssets { dir } => {
             for path in crate::app::cli::assets::generate(&dir)? {
-                println!("{}", path.display());
+                crate::outln!("{}", path.display());
             }
             OK
         }
@@ -121,7 +131,7 @@ fn check(settings: Settings, json: bool, enforce: bool) -> Result<u8> {
     } else {
         Vec::new()
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::app::cli::output::stdout();
     if json {
         let policy = &active.policy;
         let doc = serde_json::json!({
@@ -250,13 +260,25 @@ fn write_check_human(
     Ok(())
 }
 
-fn policy_validate(
-    settings: &Settings,
-    files: &[std::path::PathBuf],
+/// The flags of `policy validate` but its files.
+struct ValidateOptions {
+    allow_empty: bool,
     with_installed: bool,
     install_as: Option<String>,
     json: bool,
+}
+
+fn policy_validate(
+    settings: &Settings,
+    files: &[std::path::PathBuf],
+    options: ValidateOptions,
 ) -> Result<u8> {
+    let ValidateOptions {
+        allow_empty,
+        with_installed,
+        install_as,
+        json,
+    } = options;
     // Each candidate with the drop-in name it is judged as.
     let mut candidates: Vec<(std::path::PathBuf, String)> = files
         .iter()
@@ -307,25 +329,27 @@ fn policy_validate(
     if json {
         let mut doc = diag::render_json(&outcome.diagnostics);
         doc["policy_files"] = serde_json::json!(outcome.sources.len());
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&doc)?);
     } else if nothing && errors == 0 {
         // Not "policy ok": there is no policy, and the agent would run the baseline.
         for d in &outcome.diagnostics {
-            println!("warning[{}]: {}", d.code, d.message);
+            crate::outln!("warning[{}]: {}", d.code, d.message);
             if let Some(help) = &d.help {
-                println!("  = help: {help}");
+                crate::outln!("  = help: {help}");
             }
         }
-        println!("no policy: nothing to validate (the agent runs its monitor-only baseline)");
+        crate::outln!("no policy: nothing to validate (the agent runs its monitor-only baseline)");
     } else {
         let rendered = diag::render_human(&outcome.diagnostics, &outcome.sources);
-        print!("{rendered}");
+        crate::out!("{rendered}");
         if !rendered.ends_with('\n') {
-            println!();
+            crate::outln!();
         }
     }
     Ok(if io_only {
         ERROR
+    } else if nothing && errors == 0 && allow_empty {
+        OK
     } else if errors > 0 || outcome.policy.is_none() {
         FINDINGS
     } else {
@@ -336,12 +360,12 @@ fn policy_validate(
 fn policy_explain(settings: &Settings, json: bool) -> Result<u8> {
     let outcome = policy_sources::load_dir(&settings.policy_dir, settings.managed_prefs.as_deref());
     if json {
-        println!(
+        crate::outln!(
             "{}",
             serde_json::to_string_pretty(&explain::explain_json(&outcome))?
         );
     } else {
-        print!("{}", explain::render_explain(&outcome));
+        crate::out!("{}", explain::render_explain(&outcome));
     }
     Ok(if outcome.policy.is_some() {
         OK
@@ -371,13 +395,13 @@ fn requirements_remove(settings: &Settings) -> Result<u8> {
         } else {
             "nothing else was in it: file deleted"
         };
-        println!(
+        crate::outln!(
             "removed the codex-warden block from {} ({rest})",
             esc_path(&c.path)
         );
     }
     if changes.is_empty() && errors.is_empty() {
-        println!(
+        crate::outln!(
             "no codex-warden block in {} or {}: nothing to remove",
             esc_path(req),
             esc_path(&req.with_file_name(requirements::MANAGED_CONFIG))

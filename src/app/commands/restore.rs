@@ -114,7 +114,7 @@ pub fn restore(settings: Settings, id: &str, force: bool, json: bool) -> Result<
     if judged.would_take && !force {
         let hint = hint(&meta, &judged.report);
         if json {
-            println!(
+            crate::outln!(
                 "{}",
                 serde_json::to_string_pretty(&json!({
                     "restored": false,
@@ -129,25 +129,25 @@ pub fn restore(settings: Settings, id: &str, force: bool, json: bool) -> Result<
                 }))?
             );
         } else {
-            println!(
+            crate::outln!(
                 "refused: the running policy (revision {}) would quarantine {} again at once; \
                  the vault entry is kept",
                 engine.policy().revision,
                 meta.id
             );
             for v in &judged.report.verdict.violations {
-                println!("  {}: {}", v.rule, esc(&v.evidence));
+                crate::outln!("  {}: {}", v.rule, esc(&v.evidence));
             }
             if let Some(exception) = &hint.exception {
-                println!("\nAn exception like this in a policy drop-in would allow it:\n");
+                crate::outln!("\nAn exception like this in a policy drop-in would allow it:\n");
                 for line in exception.lines() {
-                    println!("  {line}");
+                    crate::outln!("  {line}");
                 }
-                println!("\n{MACHINE_WIDE_NOTE}");
+                crate::outln!("\n{MACHINE_WIDE_NOTE}");
             }
             if !hint.not_exceptable.is_empty() {
                 let names: Vec<&str> = hint.not_exceptable.iter().map(|r| r.code()).collect();
-                println!("\nno exception can allow: {}", names.join(", "));
+                crate::outln!("\nno exception can allow: {}", names.join(", "));
             }
             let config: Vec<&str> = judged
                 .report
@@ -158,13 +158,13 @@ pub fn restore(settings: Settings, id: &str, force: bool, json: bool) -> Result<
                 .map(|r| r.code())
                 .collect();
             if !config.is_empty() {
-                println!(
+                crate::outln!(
                     "\n{}: about the home's config.toml, not the credential; they do not stop \
                      a restore",
                     config.join(", ")
                 );
             }
-            println!("\nTo restore it anyway (the agent will take it again): --force");
+            crate::outln!("\nTo restore it anyway (the agent will take it again): --force");
         }
         return Ok(FINDINGS);
     }
@@ -200,7 +200,7 @@ pub fn restore(settings: Settings, id: &str, force: bool, json: bool) -> Result<
     }
     enforcer.record(audit::Event::Restored, fields);
     if json {
-        println!(
+        crate::outln!(
             "{}",
             serde_json::to_string_pretty(&json!({
                 "restored": true,
@@ -211,13 +211,13 @@ pub fn restore(settings: Settings, id: &str, force: bool, json: bool) -> Result<
             }))?
         );
     } else {
-        println!(
+        crate::outln!(
             "restored {} to {}",
             restored.id,
             esc_path(&restored.codex_home.join(crate::core::home::AUTH_FILE))
         );
         if judged.would_take {
-            println!(
+            crate::outln!(
                 "warning: forced; the running policy still forbids this credential ({}), so the \
                  agent will quarantine it again",
                 rules.join(", ")
@@ -257,11 +257,11 @@ pub fn list(settings: &Settings, json: bool) -> Result<u8> {
                 v
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(OK);
     }
     if rows.is_empty() {
-        println!("the vault is empty");
+        crate::outln!("the vault is empty");
     }
     for (m, allowed) in rows {
         let now = match (&m.restored_at, allowed) {
@@ -270,7 +270,7 @@ pub fn list(settings: &Settings, json: bool) -> Result<u8> {
             (None, Some((false, rules))) => format!("forbidden now ({})", rules.join(", ")),
             (None, None) => "cannot judge".to_string(),
         };
-        println!(
+        crate::outln!(
             "{}  {}  {}  {}  {}  {now}",
             m.id,
             m.quarantined_at,

@@ -50,19 +50,19 @@ pub fn simulate(settings: &Settings, json: bool) -> Result<u8> {
         if json {
             let mut doc = diag::render_json(&outcome.diagnostics);
             doc["valid"] = json!(false);
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            crate::outln!("{}", serde_json::to_string_pretty(&doc)?);
         } else if outcome.diagnostics.iter().any(|d| d.is_error()) {
-            print!("{}", outcome.render_diagnostics());
-            println!(
+            crate::out!("{}", outcome.render_diagnostics());
+            crate::outln!(
                 "simulate: the policy in {} is not valid: nothing to simulate",
                 settings.policy_dir.display()
             );
         } else {
             // No policy at all (a missing or empty dir): not "policy ok", nothing to judge.
             for d in &outcome.diagnostics {
-                println!("warning[{}]: {}", d.code, d.message);
+                crate::outln!("warning[{}]: {}", d.code, d.message);
             }
-            println!(
+            crate::outln!(
                 "simulate: there is no policy in {}: nothing to simulate",
                 settings.policy_dir.display()
             );
@@ -92,7 +92,7 @@ pub fn simulate(settings: &Settings, json: bool) -> Result<u8> {
     let violations = rows.iter().filter(|(r, _)| !r.compliant).count();
     let sessions = sessions_stopped(&new, &rows);
     let policy = new.policy();
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::app::cli::output::stdout();
     if json {
         let homes: Vec<serde_json::Value> = rows
             .iter()
@@ -299,7 +299,7 @@ pub fn check_one(
     }
     let now = jiff::Timestamp::now();
     let mut docs = Vec::new();
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::app::cli::output::stdout();
     let mut violations = false;
     for h in &wanted {
         let obs = engine.observe_settled(h);

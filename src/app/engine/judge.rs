@@ -80,6 +80,8 @@ pub struct Judge {
     active: ActivePolicy,
     /// Digest of the policy sources last loaded or rejected, to act once per change.
     loaded_digest: Option<String>,
+    /// The rejected sources' digest and their errors (a file refused before it is read is in no
+    /// digest), to record a rejection once per reason.
     rejected_digest: Option<String>,
     /// The policy sources' current rejection, if they are rejected.
     rejection: Option<Rejection>,
@@ -252,14 +254,23 @@ impl Judge {
 
         let rejected = !errors.is_empty();
         if rejected {
-            if self.rejected_digest.as_deref() == Some(digest.as_str()) {
+            // The same rejection is not news; a different one is, even with the same readable
+            // sources: a file refused before it is read (its mode, owner, size or encoding) is
+            // in no digest, so the errors themselves are part of what is compared.
+            let key = errors.iter().fold(digest, |mut key, d| {
+                key.push_str(&format!("\n{} {} {}", d.location(), d.code, d.message));
+                key
+            });
+            if self.rejected_digest.as_deref() == Some(key.as_str()) {
                 return unchanged;
             }
-            self.rejected_digest = Some(digest);
-            self.rejection = Some(Rejection::from_diagnostics(
-                &outcome.diagnostics,
-                jiff::Timestamp::now().to_string(),
-            ));
+            self.rejected_digest = Some(key);
+            // Rejected since the first of an unbroken run of rejections; the reasons are now's.
+            let since = self
+                .rejection
+                .as_ref()
+                .map_or_else(|| jiff::Timestamp::now().to_string(), |r| r.since.clone());
+            self.rejection = Some(Rejection::from_diagnostics(&outcome.diagnostics, since));
         } else {
             self.rejection = None;
         }
@@ -291,7 +302,14 @@ impl Judge {
             let diagnostics: Vec<_> = errors
                 .iter()
                 .map(|d| {
-                    json!({"code": d.code, "file": d.file, "line": d.line, "column": d.column, "message": d.message})
+                    // A problem with the whole file has no position (no `line`, `column`).
+                    let mut diagnostic =
+                        json!({"code": d.code, "file": d.file, "message": d.message});
+                    if d.line > 0 {
+                        diagnostic["line"] = json!(d.line);
+                        diagnostic["column"] = json!(d.column);
+                    }
+                    diagnostic
                 })
                 .collect();
             let fields = Fields::default()

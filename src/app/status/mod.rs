@@ -198,7 +198,7 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
         return Ok(code);
     }
     let Some(status) = &status else {
-        println!(
+        crate::outln!(
             "UNHEALTHY: no status in {}: the agent has not run yet (start it with `codex-warden \
              run`)",
             settings.state_dir.display()
@@ -209,7 +209,7 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
         Liveness::Running { pid: Some(pid) } => format!("pid {pid}, "),
         _ => String::new(),
     };
-    println!(
+    crate::outln!(
         "agent: {} ({pid}version {}, started {})",
         if liveness.is_running() {
             "running"
@@ -219,17 +219,18 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
         status.version,
         status.started_at
     );
-    print_policy(status);
-    println!(
+    print_policy(status)?;
+    crate::outln!(
         "last full scan: {}, updated {}",
-        status.last_full_scan, status.updated_at
+        status.last_full_scan,
+        status.updated_at
     );
     if let Some(reason) = status
         .agent
         .as_ref()
         .and_then(|a| a.watch_degraded.as_ref())
     {
-        println!("watch degraded: {}", esc(reason));
+        crate::outln!("watch degraded: {}", esc(reason));
     }
     let bad: Vec<&HomeReport> = status
         .homes
@@ -237,7 +238,7 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
         .map(|h| h.report.as_ref())
         .filter(|r| !r.compliant)
         .collect();
-    println!(
+    crate::outln!(
         "{} Codex homes, {} with violations, {} violations recorded in the last 24 h",
         status.homes.len(),
         bad.len(),
@@ -245,7 +246,7 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
     );
     for r in bad {
         let rules: Vec<&str> = r.verdict.rules().iter().map(|r| r.code()).collect();
-        println!(
+        crate::outln!(
             "  {} ({}): {}",
             esc_path(&r.codex_home),
             esc(r.user.as_deref().unwrap_or("-")),
@@ -253,27 +254,27 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
         );
     }
     if let Some(agent) = &status.agent {
-        crate::app::agent::session_guard::print_status(&agent.sessions);
+        crate::app::agent::session_guard::print_status(&agent.sessions)?;
     }
     for warning in health::warnings(Some(&status.facts())) {
-        println!("warning: {warning}");
+        crate::outln!("warning: {warning}");
     }
     // Reasons name files and kernel messages: escaped for the terminal.
     let line = |texts: Vec<String>| esc(texts.join("; "));
     match verdict.health {
-        health::Health::Healthy => println!("health: healthy"),
-        health::Health::NeedsAttention => println!(
+        health::Health::Healthy => crate::outln!("health: healthy"),
+        health::Health::NeedsAttention => crate::outln!(
             "health: NEEDS ATTENTION: {}",
             line(verdict.texts(health::Health::NeedsAttention))
         ),
         health::Health::Unhealthy => {
-            println!(
+            crate::outln!(
                 "health: UNHEALTHY: {}",
                 line(verdict.texts(health::Health::Unhealthy))
             );
             let attention = verdict.texts(health::Health::NeedsAttention);
             if !attention.is_empty() {
-                println!("also: {}", line(attention));
+                crate::outln!("also: {}", line(attention));
             }
         }
     }
@@ -312,7 +313,7 @@ fn health_of(
             &liveness,
             jiff::Timestamp::now(),
         );
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&value)?);
     }
     Ok((liveness, verdict))
 }
@@ -334,7 +335,7 @@ fn show_user(settings: &Settings, uid: u32, json: bool) -> Result<u8> {
         return Ok(code);
     }
     let Some(view) = view else {
-        println!(
+        crate::outln!(
             "codex-warden has no Codex home of yours on record ({} does not exist or the \
              agent has not run since you signed in).",
             path.display()
@@ -342,65 +343,66 @@ fn show_user(settings: &Settings, uid: u32, json: bool) -> Result<u8> {
         return Ok(code);
     };
     if !liveness.is_running() {
-        println!("agent: NOT RUNNING (what follows is what it last saw)");
+        crate::outln!("agent: NOT RUNNING (what follows is what it last saw)");
     }
-    print_policy(&view);
+    print_policy(&view)?;
     let mut any_bad = false;
     for h in &view.homes {
         let home = esc_path(&h.report.codex_home);
         if h.report.compliant {
-            println!("ok: {home}");
+            crate::outln!("ok: {home}");
         } else {
             any_bad = true;
-            println!("NOT ALLOWED: {home}");
+            crate::outln!("NOT ALLOWED: {home}");
             for v in &h.report.verdict.violations {
-                println!("  {}: {}", v.rule, esc(&v.evidence));
+                crate::outln!("  {}: {}", v.rule, esc(&v.evidence));
             }
             for f in &h.report.fixes {
-                println!("  fix ({}): {}", f.rule, f.fix);
+                crate::outln!("  fix ({}): {}", f.rule, f.fix);
             }
         }
         if let Some(q) = &h.last_quarantine {
-            println!(
+            crate::outln!(
                 "  codex-warden moved your Codex credential out of {home} at {} ({}); vault id {}",
                 q.at,
                 q.rules.join(", "),
                 q.vault_id
             );
             for f in &q.fixes {
-                println!("  fix ({}): {}", f.rule, esc(&f.fix));
+                crate::outln!("  fix ({}): {}", f.rule, esc(&f.fix));
             }
             any_bad = true;
         }
     }
     if any_bad && let Some(message) = &view.message {
-        println!("\nHow to fix it:\n{}", message.trim_end());
+        crate::outln!("\nHow to fix it:\n{}", message.trim_end());
     }
     Ok(code)
 }
 
-fn print_policy(status: &Status<'_>) {
+fn print_policy(status: &Status<'_>) -> Result<()> {
     let origin = serde_json::to_value(status.policy_origin)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
-    println!(
+    crate::outln!(
         "policy: {} revision {} ({} mode, {origin})",
         status.policy_name,
         status.policy_revision,
         status.mode.as_str(),
     );
-    println!("policy state: {}", status.policy_state.as_str());
+    crate::outln!("policy state: {}", status.policy_state.as_str());
     if !status.policy_sources.is_empty() {
-        println!("policy sources: {}", status.policy_sources.join(", "));
+        crate::outln!("policy sources: {}", status.policy_sources.join(", "));
     }
     if let Some(rejection) = &status.policy_rejection {
-        println!("POLICY REJECTED since {}:", rejection.since);
+        crate::outln!("POLICY REJECTED since {}:", rejection.since);
         for line in rejection.lines() {
-            println!("  {line}");
+            crate::outln!("  {line}");
         }
     }
     if status.no_admin_policy {
-        println!("WARNING: no admin policy is installed; the built-in baseline only records");
+        crate::outln!("WARNING: no admin policy is installed; the built-in baseline only records");
     }
+    Ok(())
 }

@@ -41,9 +41,13 @@ pub struct Diagnostic {
     pub severity: Severity,
     /// Display name of the source: the path as given, or `managed preferences (PATH)`.
     pub file: String,
-    /// 1-based; 0 when the diagnostic is about the whole file.
+    /// 1-based; 0 when the diagnostic is about the whole file, which then has no position: it
+    /// renders as `FILE`, never `FILE:0:0`, and JSON leaves `line` and `column` out (as rustc's
+    /// JSON gives such a diagnostic no span).
+    #[serde(skip_serializing_if = "whole_file")]
     pub line: usize,
     /// 1-based, counted in chars; 0 when the diagnostic is about the whole file.
+    #[serde(skip_serializing_if = "whole_file")]
     pub column: usize,
     /// Byte span in the source text.
     #[serde(skip)]
@@ -52,7 +56,21 @@ pub struct Diagnostic {
     pub help: Option<String>,
 }
 
+fn whole_file(position: &usize) -> bool {
+    *position == 0
+}
+
 impl Diagnostic {
+    /// Where the diagnostic is, as people read it: `FILE:LINE:COL`, or `FILE` for a problem with
+    /// the whole file (a mode, an owner, a size, a key no file sets).
+    pub fn location(&self) -> String {
+        if self.line > 0 {
+            format!("{}:{}:{}", self.file, self.line, self.column)
+        } else {
+            self.file.clone()
+        }
+    }
+
     /// A whole-file diagnostic (no position) in `file`.
     pub fn new(
         code: Code,
