@@ -11,13 +11,21 @@
 //! the kernel's cached attributes (`AT_STATX_DONT_SYNC`) for the same reason.
 //!
 //! The cache is one per process: the process connector's thread and the scan share it.
+//!
+//! macOS has no `/proc/PID/exe`: the path `proc_pidpath` gives is opened, and the identity is
+//! that of the file opened (`fstat`), so what is cached is what was read. A file on a macFUSE
+//! file system is not read (`statfs` of the path first). Mach-O files carry no ELF headers, so
+//! [`codex_build::readonly_segments`] finds nothing to search and a Mac build is recognised by
+//! its name and npm layout ([`crate::core::session_shape`]) rather than by content.
 
 use std::collections::HashMap;
 use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::sync::{LazyLock, Mutex};
 
-use rustix::fs::{AtFlags, Mode, OFlags, StatxFlags};
+#[cfg(target_os = "linux")]
+use rustix::fs::{AtFlags, StatxFlags};
+use rustix::fs::{Mode, OFlags};
 
 use crate::core::codex_build::{self, Build, Findings};
 
@@ -38,6 +46,7 @@ const CHUNK: usize = 1 << 20;
 static CACHE: LazyLock<Mutex<HashMap<Identity, Option<Build>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
+#[cfg(target_os = "linux")]
 fn identity_at(dirfd: impl rustix::fd::AsFd, path: &Path, flags: AtFlags) -> Option<Identity> {
     let st = rustix::fs::statx(
         dirfd,
@@ -70,6 +79,7 @@ fn remember(id: Identity, build: Option<Build>) {
 
 /// What process `pid` runs, by the content of its executable. `None`: not Codex nor node, or
 /// the process is gone.
+#[cfg(target_os = "linux")]
 pub fn of_process(pid: u32) -> Option<Build> {
     let exe = Path::new("/proc").join(pid.to_string()).join("exe");
     let id = identity_at(rustix::fs::CWD, &exe, AtFlags::empty())?;
@@ -91,6 +101,50 @@ pub fn of_process(pid: u32) -> Option<Build> {
     let build = read_build(&fd, read_id.size);
     remember(read_id, build.clone());
     build
+}
+
+/// What process `pid` runs, by the content of its executable (see the module docs for macOS).
+#[cfg(target_os = "macos")]
+pub fn of_process(pid: u32) -> Option<Build> {
+    let exe = crate::platform::macos::procs::exe(pid)?;
+    let fs = rustix::fs::statfs(&exe).ok()?;
+    if is_fuse_type(&fs.f_fstypename) {
+        return None;
+    }
+    let fd = rustix::fs::open(
+        &exe,
+        OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK,
+        Mode::empty(),
+    )
+    .ok()?;
+    let st = rustix::fs::fstat(&fd).ok()?;
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
+        return None;
+    }
+    let id = Identity {
+        dev: (st.st_dev as u32, 0),
+        ino: st.st_ino,
+        size: st.st_size as u64,
+        mtime: (st.st_mtime, st.st_mtime_nsec as u32),
+        ctime: (st.st_ctime, st.st_ctime_nsec as u32),
+    };
+    if let Some(known) = cached(&id) {
+        return known;
+    }
+    let build = read_build(&fd, id.size);
+    remember(id, build.clone());
+    build
+}
+
+/// Whether a `statfs` file system type name (`f_fstypename`) is a FUSE one (macFUSE, OSXFUSE).
+#[cfg(target_os = "macos")]
+fn is_fuse_type(name: &[libc::c_char]) -> bool {
+    let name: Vec<u8> = name
+        .iter()
+        .take_while(|c| **c != 0)
+        .map(|c| *c as u8)
+        .collect();
+    name.starts_with(b"macfuse") || name.starts_with(b"osxfuse") || name.starts_with(b"fuse")
 }
 
 /// What the executable at `path` is, read now (uncached; for tests and measurements).
@@ -154,6 +208,7 @@ fn read_build(fd: &OwnedFd, size: u64) -> Option<Build> {
 }
 
 /// Whether the file system of device `dev`, as process `pid` sees its mounts, is FUSE.
+#[cfg(target_os = "linux")]
 fn on_fuse(pid: u32, dev: (u32, u32)) -> bool {
     let Ok(text) =
         std::fs::read_to_string(Path::new("/proc").join(pid.to_string()).join("mountinfo"))

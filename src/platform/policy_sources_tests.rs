@@ -83,14 +83,7 @@ fn non_regular_files_are_rejected_without_blocking() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "00-ok.toml", HEAD);
     fs::create_dir(dir.path().join("10-dir.toml")).expect("mkdir");
-    rustix::fs::mknodat(
-        rustix::fs::CWD,
-        dir.path().join("20-fifo.toml"),
-        rustix::fs::FileType::Fifo,
-        rustix::fs::Mode::from_raw_mode(0o644),
-        0,
-    )
-    .expect("mkfifo");
+    crate::platform::safefs::make_fifo(&dir.path().join("20-fifo.toml"), 0o644).expect("mkfifo");
     let outcome = load_dir(dir.path(), None);
     let found: Vec<_> = outcome
         .diagnostics

@@ -9,17 +9,21 @@
 //! `codex`, `codex-*`), a look at that pid alone and its parent: about the cost of two processes
 //! in a full scan, paid once per exec instead of once per process per scan.
 //! A lost message (the socket's buffer overflowed: `ENOBUFS`) is reported as "scan now".
+//!
+//! macOS has no connector (Endpoint Security's exec events need an entitlement Apple grants case
+//! by case). There the same [`open`]/[`listen`] pair runs a kqueue: every pid is registered for
+//! `NOTE_EXEC` (a running process that execs Codex is announced at once), and the pid list is
+//! polled every [`POLL`] for new processes ([`new_pids`]), each announced and registered in turn.
+//! A new session is therefore seen within [`POLL`] of its fork, plus the look at it; the
+//! periodic full scan stays the backstop (a pid reused within one poll).
 
 use std::io;
 use std::os::fd::OwnedFd;
-use std::path::Path;
-
-use rustix::net::RecvFlags;
 
 const CN_IDX_PROC: u32 = 1;
 #[cfg(any(target_os = "linux", test))]
 const CN_VAL_PROC: u32 = 1;
-#[cfg(any(target_os = "linux", test))]
+#[cfg(target_os = "linux")]
 const PROC_CN_MCAST_LISTEN: u32 = 1;
 const PROC_EVENT_EXEC: u32 = 0x0000_0002;
 #[cfg(any(target_os = "linux", test))]
@@ -36,8 +40,27 @@ pub enum ExecEvent {
     Lost,
 }
 
+/// How often the macOS listener reads the pid list for new processes: 100 ms costs one
+/// `proc_listallpids` (tens of microseconds for a thousand processes) ten times a second.
+pub const POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The pids of `now` that were not in `known`, in order: the processes started since the last
+/// poll. Pure.
+pub fn new_pids(known: &std::collections::HashSet<u32>, now: &[u32]) -> Vec<u32> {
+    let mut fresh: Vec<u32> = now.iter().copied().filter(|p| !known.contains(p)).collect();
+    fresh.sort_unstable();
+    fresh.dedup();
+    fresh
+}
+
+/// The macOS listener's kqueue (see the module docs).
+#[cfg(target_os = "macos")]
+pub fn open() -> io::Result<OwnedFd> {
+    crate::platform::users::darwin::kqueue()
+}
+
 /// The connector exists on Linux only.
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
 pub fn open() -> io::Result<OwnedFd> {
     Err(io::Error::new(
         io::ErrorKind::Unsupported,
@@ -109,7 +132,16 @@ pub fn parse(buf: &[u8]) -> Vec<u32> {
 /// its content (a Codex build or node under any name: [`crate::platform::codex_binary`], one
 /// `statx` for a file seen before). The full shape is judged by the scan.
 pub fn maybe_codex(pid: u32) -> bool {
-    let Ok(exe) = std::fs::read_link(Path::new("/proc").join(pid.to_string()).join("exe")) else {
+    #[cfg(target_os = "linux")]
+    let exe = std::fs::read_link(
+        std::path::Path::new("/proc")
+            .join(pid.to_string())
+            .join("exe"),
+    )
+    .ok();
+    #[cfg(target_os = "macos")]
+    let exe = crate::platform::macos::procs::exe(pid);
+    let Some(exe) = exe else {
         return false;
     };
     let named = exe
@@ -125,11 +157,41 @@ pub fn maybe_codex(pid: u32) -> bool {
     named || crate::platform::codex_binary::of_process(pid).is_some()
 }
 
+/// Announce new and exec'ing processes until the kqueue fails; `on` is called for each (from
+/// this thread).
+#[cfg(target_os = "macos")]
+pub fn listen(fd: OwnedFd, mut on: impl FnMut(ExecEvent)) -> io::Error {
+    use crate::platform::users::darwin;
+    use std::os::fd::AsFd;
+    let mut known: std::collections::HashSet<u32> = match darwin::all_pids() {
+        Ok(pids) => pids.into_iter().collect(),
+        Err(e) => return e,
+    };
+    darwin::watch_exec(fd.as_fd(), &known.iter().copied().collect::<Vec<_>>());
+    loop {
+        match darwin::wait_exec(fd.as_fd(), POLL) {
+            Ok(execs) => execs.into_iter().for_each(|pid| on(ExecEvent::Exec(pid))),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return e,
+        }
+        let now = match darwin::all_pids() {
+            Ok(pids) => pids,
+            Err(e) => return e,
+        };
+        let fresh = new_pids(&known, &now);
+        // Registered before announced: an exec after the look is still reported.
+        darwin::watch_exec(fd.as_fd(), &fresh);
+        fresh.iter().for_each(|pid| on(ExecEvent::Exec(*pid)));
+        known = now.into_iter().collect();
+    }
+}
+
 /// Read events until the socket fails; `on` is called for each (from this thread).
+#[cfg(not(target_os = "macos"))]
 pub fn listen(fd: OwnedFd, mut on: impl FnMut(ExecEvent)) -> io::Error {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        match rustix::net::recv(&fd, &mut buf[..], RecvFlags::empty()) {
+        match rustix::net::recv(&fd, &mut buf[..], rustix::net::RecvFlags::empty()) {
             Ok((n, _)) => {
                 for pid in parse(&buf[..n.min(buf.len())]) {
                     on(ExecEvent::Exec(pid));
@@ -173,6 +235,15 @@ mod tests {
         fork[NLMSG_HDR + CN_MSG_HDR] = 1; // PROC_EVENT_FORK
         assert!(parse(&fork).is_empty());
         assert!(parse(&two[..30]).is_empty());
+    }
+
+    #[test]
+    fn only_pids_not_seen_before_are_new() {
+        let known: std::collections::HashSet<u32> = [1, 90, 501].into_iter().collect();
+        assert_eq!(new_pids(&known, &[501, 1, 90]), Vec::<u32>::new());
+        assert_eq!(new_pids(&known, &[1, 7042, 90, 600, 7042]), [600, 7042]);
+        // A process that ended is no news.
+        assert_eq!(new_pids(&known, &[1]), Vec::<u32>::new());
     }
 
     #[test]

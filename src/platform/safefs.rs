@@ -640,6 +640,31 @@ pub fn sync_together(fds: &[std::os::fd::BorrowedFd<'_>]) -> io::Result<()> {
     })
 }
 
+/// Make a FIFO at `path` (tests: a file that blocks whoever opens it for reading). rustix has no
+/// `mknodat` on macOS, where `mkfifo(1)` makes it.
+#[cfg(test)]
+pub(crate) fn make_fifo(path: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    return Ok(rustix::fs::mknodat(
+        rustix::fs::CWD,
+        path,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(mode),
+        0,
+    )?);
+    #[cfg(not(target_os = "linux"))]
+    {
+        let made = std::process::Command::new("/usr/bin/mkfifo")
+            .arg("-m")
+            .arg(format!("{mode:o}"))
+            .arg(path)
+            .status()?;
+        made.success()
+            .then_some(())
+            .ok_or_else(|| std::io::Error::other("mkfifo failed"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -669,14 +694,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::write(tmp.path().join("auth.json"), b"{}").unwrap();
         symlink("/etc/passwd", tmp.path().join("link.json")).unwrap();
-        rustix::fs::mknodat(
-            rustix::fs::CWD,
-            tmp.path().join("fifo.json"),
-            FileType::Fifo,
-            Mode::from_raw_mode(0o600),
-            0,
-        )
-        .unwrap();
+        make_fifo(&tmp.path().join("fifo.json"), 0o600).unwrap();
         let dir = Dir::open(tmp.path()).unwrap();
         assert!(matches!(
             dir.read_file("auth.json", 100).unwrap(),

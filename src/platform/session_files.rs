@@ -22,7 +22,12 @@ use std::io::Read;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{Mode, OFlags, ResolveFlags};
+use rustix::fs::{Mode, OFlags};
+#[cfg(target_os = "linux")]
+use rustix::fs::{ResolveFlags, openat2};
+
+#[cfg(target_os = "macos")]
+use crate::platform::macos::read_as::{ResolveFlags, openat2};
 
 use crate::core::codex_version::CodexVersion;
 use crate::core::effective_session::{
@@ -42,6 +47,7 @@ pub struct Creds {
 }
 
 /// Real uid, gid and supplementary groups of a process.
+#[cfg(target_os = "linux")]
 pub fn creds_of(pid: u32) -> Option<Creds> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let field = |name: &str| -> Option<Vec<u32>> {
@@ -56,6 +62,18 @@ pub fn creds_of(pid: u32) -> Option<Creds> {
         uid: *field("Uid:")?.first()?,
         gid: *field("Gid:")?.first()?,
         groups: field("Groups:").unwrap_or_default(),
+    })
+}
+
+/// Real uid and gid of a process; the groups are the kernel's to resolve for the uid
+/// (`pthread_setugid_np`).
+#[cfg(target_os = "macos")]
+pub fn creds_of(pid: u32) -> Option<Creds> {
+    let (uid, gid) = crate::platform::macos::procs::ids(pid)?;
+    Some(Creds {
+        uid,
+        gid: gid?,
+        groups: Vec::new(),
     })
 }
 
@@ -89,7 +107,7 @@ fn open_root(view: &SessionView) -> std::io::Result<OwnedFd> {
 /// Open `path` (absolute, in the session's view) beneath `root`.
 fn open_in(root: &OwnedFd, path: &Path, resolve: ResolveFlags) -> rustix::io::Result<OwnedFd> {
     let rel = path.strip_prefix("/").unwrap_or(path);
-    rustix::fs::openat2(
+    openat2(
         root,
         rel,
         OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,
@@ -186,9 +204,9 @@ fn become_user(creds: &Creds) -> rustix::io::Result<()> {
     Ok(())
 }
 
-#[cfg(not(target_os = "linux"))]
-fn become_user(_creds: &Creds) -> rustix::io::Result<()> {
-    Err(rustix::io::Errno::NOSYS)
+#[cfg(target_os = "macos")]
+fn become_user(creds: &Creds) -> rustix::io::Result<()> {
+    crate::platform::macos::read_as::become_user(creds.uid, creds.gid)
 }
 
 /// The layers' files, read as `creds` in a thread of their own.
@@ -260,7 +278,7 @@ pub fn read_home_file_as(creds: Creds, dir: std::os::fd::BorrowedFd<'_>, name: &
                     "{owned} cannot be read as its user: the agent is not root"
                 ));
             }
-            let fd = rustix::fs::openat2(
+            let fd = openat2(
                 &dir,
                 owned.as_str(),
                 OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,

@@ -254,6 +254,28 @@ pub fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// Make a FIFO (mode 0600) at `path`: rustix has no `mknodat` on macOS, where `mkfifo(1)` does it.
+pub fn make_fifo(path: &Path) {
+    #[cfg(target_os = "linux")]
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        path,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+    #[cfg(not(target_os = "linux"))]
+    assert!(
+        Command::new("/usr/bin/mkfifo")
+            .args(["-m", "600"])
+            .arg(path)
+            .status()
+            .unwrap()
+            .success()
+    );
+}
+
 pub fn chown(path: &Path, uid: u32) {
     if rustix::process::geteuid().is_root() {
         std::os::unix::fs::lchown(path, Some(uid), Some(uid)).unwrap();
