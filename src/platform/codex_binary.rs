@@ -176,11 +176,27 @@ fn pread_full(fd: &OwnedFd, buf: &mut [u8], offset: u64) -> usize {
     got
 }
 
+/// Where to search an executable: its ELF read-only segments.
+#[cfg(not(target_os = "macos"))]
+fn segments_of(_fd: &OwnedFd, head: &[u8], size: u64) -> Option<Vec<(u64, u64)>> {
+    codex_build::readonly_segments(head, size)
+}
+
+/// Where to search an executable: its Mach-O string sections, every slice of a universal file.
+#[cfg(target_os = "macos")]
+fn segments_of(fd: &OwnedFd, head: &[u8], size: u64) -> Option<Vec<(u64, u64)>> {
+    codex_build::readonly_segments(head, size).or_else(|| {
+        crate::platform::macos::macho::readonly_ranges(head, size, &mut |at, buf| {
+            pread_full(fd, buf, at)
+        })
+    })
+}
+
 fn read_build(fd: &OwnedFd, size: u64) -> Option<Build> {
     let mut head = vec![0u8; codex_build::HEAD_LEN];
     let n = pread_full(fd, &mut head, 0);
     head.truncate(n);
-    let segments = codex_build::readonly_segments(&head, size)?;
+    let segments = segments_of(fd, &head, size)?;
     let mut findings = Findings::default();
     let mut buf = vec![0u8; CHUNK];
     let mut budget = codex_build::SCAN_CAP;

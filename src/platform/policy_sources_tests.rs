@@ -490,6 +490,9 @@ fn mobileconfig_payload_as_macos_installs_it_is_the_policy_of_its_toml() {
     assert_eq!(codes(&from_file), vec![]);
 
     let (mdm, file) = (from_mdm.policy.unwrap(), from_file.policy.unwrap());
-    assert!(mdm.login.allowed_methods.is_some(), "the payload sets [login]");
+    assert!(
+        mdm.login.allowed_methods.is_some(),
+        "the payload sets [login]"
+    );
     assert_eq!(mdm, file);
 }
