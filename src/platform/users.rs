@@ -316,7 +316,8 @@ pub mod darwin {
         Ok(fd)
     }
 
-    /// Ask the kqueue `kq` for `NOTE_EXEC` of each of `pids` (a pid already gone is skipped).
+    /// Ask the kqueue `kq` for `NOTE_EXEC` of each of `pids` (a pid already gone is skipped;
+    /// `EV_RECEIPT`: the batch goes on past it, and no pending event is drained).
     pub fn watch_exec(kq: std::os::fd::BorrowedFd<'_>, pids: &[u32]) {
         use std::os::fd::AsRawFd;
         let changes: Vec<libc::kevent> = pids
@@ -325,7 +326,9 @@ pub mod darwin {
                 ident: *pid as libc::uintptr_t,
                 filter: libc::EVFILT_PROC,
                 flags: libc::EV_ADD | libc::EV_RECEIPT,
-                fflags: libc::NOTE_EXEC,
+                // NOTE_EXIT too: a one-shot event at exit removes the registration with the
+                // process (else the kqueue would hold one per process that ever ran).
+                fflags: libc::NOTE_EXEC | libc::NOTE_EXIT,
                 data: 0,
                 udata: std::ptr::null_mut(),
             })
@@ -351,7 +354,7 @@ pub mod darwin {
         }
     }
 
-    /// Wait up to `timeout` for `NOTE_EXEC` events on `kq`: the pids that ran `exec`.
+    /// Wait up to `timeout` for events on `kq`: the pids that ran `exec` (exits are dropped).
     pub fn wait_exec(
         kq: std::os::fd::BorrowedFd<'_>,
         timeout: std::time::Duration,
