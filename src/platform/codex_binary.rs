@@ -107,6 +107,14 @@ pub fn of_process(pid: u32) -> Option<Build> {
 #[cfg(target_os = "macos")]
 pub fn of_process(pid: u32) -> Option<Build> {
     let exe = crate::platform::macos::procs::exe(pid)?;
+    // One `stat` for a file seen before; a new one is opened and identified again by its
+    // descriptor, so what is remembered is what was read.
+    if let Some(known) = rustix::fs::stat(&exe)
+        .ok()
+        .and_then(|st| cached(&identity_of(&st)))
+    {
+        return known;
+    }
     let fs = rustix::fs::statfs(&exe).ok()?;
     if is_fuse_type(&fs.f_fstypename) {
         return None;
@@ -121,19 +129,21 @@ pub fn of_process(pid: u32) -> Option<Build> {
     if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
         return None;
     }
-    let id = Identity {
+    let id = identity_of(&st);
+    let build = read_build(&fd, id.size);
+    remember(id, build.clone());
+    build
+}
+
+#[cfg(target_os = "macos")]
+fn identity_of(st: &rustix::fs::Stat) -> Identity {
+    Identity {
         dev: (st.st_dev as u32, 0),
         ino: st.st_ino,
         size: st.st_size as u64,
         mtime: (st.st_mtime, st.st_mtime_nsec as u32),
         ctime: (st.st_ctime, st.st_ctime_nsec as u32),
-    };
-    if let Some(known) = cached(&id) {
-        return known;
     }
-    let build = read_build(&fd, id.size);
-    remember(id, build.clone());
-    build
 }
 
 /// Whether a `statfs` file system type name (`f_fstypename`) is a FUSE one (macFUSE, OSXFUSE).

@@ -248,6 +248,38 @@ pub mod darwin {
     /// [`crate::platform::macos::procargs::parse`]). Root reads any process's.
     pub fn procargs2(pid: u32) -> io::Result<Vec<u8>> {
         let pid = pid_arg(pid)?;
+        let argmax = arg_max()?;
+        // Not zeroed: a scan asks this of every process, and `kern.argmax` is 1 MiB; the
+        // kernel writes only what the process has, and only that much is kept.
+        let mut buf: Vec<u8> = Vec::with_capacity(argmax);
+        let mut len = argmax;
+        let mut mib = [libc::CTL_KERN, libc::KERN_PROCARGS2, pid];
+        // SAFETY: `buf` has room for `len` bytes; the kernel writes at most `len` and sets `len`
+        // to what it wrote.
+        let rc = unsafe {
+            libc::sysctl(
+                mib.as_mut_ptr(),
+                3,
+                buf.as_mut_ptr().cast(),
+                &mut len,
+                std::ptr::null_mut(),
+                0,
+            )
+        };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: the kernel initialised the first `len` (at most `argmax`) bytes.
+        unsafe { buf.set_len(len.min(argmax)) };
+        Ok(buf)
+    }
+
+    /// `kern.argmax`, read once.
+    fn arg_max() -> io::Result<usize> {
+        static ARG_MAX: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+        if let Some(n) = ARG_MAX.get() {
+            return Ok(*n);
+        }
         let mut argmax: c_int = 0;
         let mut len = size_of::<c_int>();
         let mut mib = [libc::CTL_KERN, libc::KERN_ARGMAX];
@@ -265,25 +297,7 @@ pub mod darwin {
         if rc != 0 || argmax <= 0 {
             return Err(io::Error::last_os_error());
         }
-        let mut buf = vec![0u8; argmax as usize];
-        let mut len = buf.len();
-        let mut mib = [libc::CTL_KERN, libc::KERN_PROCARGS2, pid];
-        // SAFETY: `buf` holds `len` bytes; the kernel writes at most `len` and updates it.
-        let rc = unsafe {
-            libc::sysctl(
-                mib.as_mut_ptr(),
-                3,
-                buf.as_mut_ptr().cast(),
-                &mut len,
-                std::ptr::null_mut(),
-                0,
-            )
-        };
-        if rc != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        buf.truncate(len.min(buf.len()));
-        Ok(buf)
+        Ok(*ARG_MAX.get_or_init(|| argmax as usize))
     }
 
     unsafe extern "C" {
