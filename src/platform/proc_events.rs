@@ -160,27 +160,45 @@ pub fn maybe_codex(pid: u32) -> bool {
 /// Announce new and exec'ing processes until the kqueue fails; `on` is called for each (from
 /// this thread).
 #[cfg(target_os = "macos")]
-pub fn listen(fd: OwnedFd, mut on: impl FnMut(ExecEvent)) -> io::Error {
+pub fn listen(fd: OwnedFd, on: impl FnMut(ExecEvent)) -> io::Error {
     use crate::platform::users::darwin;
     use std::os::fd::AsFd;
-    let mut known: std::collections::HashSet<u32> = match darwin::all_pids() {
-        Ok(pids) => pids.into_iter().collect(),
+    poll_loop(
+        darwin::all_pids,
+        |pids| darwin::watch_exec(fd.as_fd(), pids),
+        || darwin::wait_exec(fd.as_fd(), POLL),
+        on,
+    )
+}
+
+/// The macOS listener's loop, over its three system calls (so it is tested anywhere): read the
+/// pids, register them for exec events, then again and again wait up to one poll for exec
+/// events and read the pids, registering each new one before announcing it (an exec after the
+/// look is still reported). Returns the first error but an interrupted wait.
+pub fn poll_loop(
+    mut pids: impl FnMut() -> io::Result<Vec<u32>>,
+    mut register: impl FnMut(&[u32]),
+    mut wait_execs: impl FnMut() -> io::Result<Vec<u32>>,
+    mut on: impl FnMut(ExecEvent),
+) -> io::Error {
+    let first = match pids() {
+        Ok(p) => p,
         Err(e) => return e,
     };
-    darwin::watch_exec(fd.as_fd(), &known.iter().copied().collect::<Vec<_>>());
+    register(&first);
+    let mut known: std::collections::HashSet<u32> = first.into_iter().collect();
     loop {
-        match darwin::wait_exec(fd.as_fd(), POLL) {
+        match wait_execs() {
             Ok(execs) => execs.into_iter().for_each(|pid| on(ExecEvent::Exec(pid))),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return e,
         }
-        let now = match darwin::all_pids() {
-            Ok(pids) => pids,
+        let now = match pids() {
+            Ok(p) => p,
             Err(e) => return e,
         };
         let fresh = new_pids(&known, &now);
-        // Registered before announced: an exec after the look is still reported.
-        darwin::watch_exec(fd.as_fd(), &fresh);
+        register(&fresh);
         fresh.iter().for_each(|pid| on(ExecEvent::Exec(*pid)));
         known = now.into_iter().collect();
     }
@@ -244,6 +262,70 @@ mod tests {
         assert_eq!(new_pids(&known, &[1, 7042, 90, 600, 7042]), [600, 7042]);
         // A process that ended is no news.
         assert_eq!(new_pids(&known, &[1]), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn the_poll_loop_registers_before_it_announces_and_forwards_execs() {
+        use std::cell::RefCell;
+        // What happened, in order: ("reg", pid) and ("new", pid).
+        let log: RefCell<Vec<(&str, u32)>> = RefCell::new(Vec::new());
+        let mut tables = vec![
+            vec![1, 50],
+            vec![1, 50, 77],     // 77 forked
+            vec![1, 77, 80, 81], // 50 gone, 80 and 81 new
+            vec![1, 77, 80, 81],
+        ]
+        .into_iter();
+        let mut waits = vec![
+            Ok(vec![]),
+            Ok(vec![50]), // 50 ran exec
+            Err(io::Error::from(io::ErrorKind::Interrupted)),
+            Err(io::Error::other("kqueue closed")),
+        ]
+        .into_iter();
+        let err = poll_loop(
+            || Ok(tables.next().expect("no more polls")),
+            |pids| log.borrow_mut().extend(pids.iter().map(|p| ("reg", *p))),
+            || waits.next().expect("no more waits"),
+            |e| match e {
+                ExecEvent::Exec(pid) => log.borrow_mut().push(("new", pid)),
+                ExecEvent::Lost => panic!("the poll loses nothing"),
+            },
+        );
+        assert_eq!(err.to_string(), "kqueue closed");
+        assert_eq!(
+            log.into_inner(),
+            [
+                ("reg", 1),
+                ("reg", 50),
+                ("reg", 77),
+                ("new", 77),
+                ("new", 50),
+                ("reg", 80),
+                ("reg", 81),
+                ("new", 80),
+                ("new", 81),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_poll_loop_stops_when_the_pid_list_cannot_be_read() {
+        let mut calls = 0;
+        let err = poll_loop(
+            || {
+                calls += 1;
+                if calls == 1 {
+                    Ok(vec![1])
+                } else {
+                    Err(io::Error::other("proc_listallpids failed"))
+                }
+            },
+            |_| {},
+            || Ok(vec![]),
+            |_| panic!("nothing to announce"),
+        );
+        assert_eq!(err.to_string(), "proc_listallpids failed");
     }
 
     #[test]
