@@ -436,6 +436,10 @@ fn binary_version(session: &crate::platform::sessions::Session) -> Option<CodexV
         return None;
     }
     let claimed = CodexVersion::parse(session.version.as_deref()?)?;
+    #[cfg(target_os = "linux")]
     let st = rustix::fs::stat(format!("/proc/{}/exe", session.id.pid)).ok()?;
+    // No /proc/PID/exe: the path `proc_pidpath` gave.
+    #[cfg(target_os = "macos")]
+    let st = rustix::fs::stat(session.exe.as_deref()?).ok()?;
     (st.st_uid == 0 && st.st_mode & 0o022 == 0).then_some(claimed)
 }
