@@ -558,6 +558,10 @@ pub fn tell_tty(tty: &Path, uid: u32, text: &str) -> bool {
 /// The fixed `PATH` of every helper the agent runs.
 pub const HELPER_PATH: &str = "/usr/bin:/bin";
 
+/// A desktop notification on macOS: Notification Center ([`crate::platform::macos::notify`]).
+#[cfg(target_os = "macos")]
+pub use crate::platform::macos::notify::desktop as notify_desktop;
+
 /// A desktop notification through `notify-send`, run as the user on their session bus, where both
 /// exist. Fire and forget: a thread reaps it.
 ///
@@ -566,6 +570,7 @@ pub const HELPER_PATH: &str = "/usr/bin:/bin";
 /// other fd (every fd the agent opens is close-on-exec; tests/recognition.rs lists the helper's).
 /// `CODEX_WARDEN_NOTIFY_SEND` and `CODEX_WARDEN_RUNTIME_DIR` (root's environment, for packaging
 /// and tests) replace `/usr/bin/notify-send` and `/run/user`.
+#[cfg(not(target_os = "macos"))]
 pub fn notify_desktop(uid: u32, gid: u32, text: &str) -> bool {
     use std::os::unix::process::CommandExt;
     let runtime_root =
