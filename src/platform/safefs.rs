@@ -545,8 +545,9 @@ fn check_name(name: &str) -> io::Result<()> {
 }
 
 /// Open one directory component. A directory we may search but not read (the state dir is 0711
-/// so users reach their own status file) is opened as a path-only handle on Linux: enough to
-/// walk through and to open files in, never to list.
+/// so users reach their own status file) is opened as a path-only handle on Linux (`O_PATH`)
+/// and a search-only one on macOS (`O_SEARCH`, macOS 13 and later): enough to walk through and
+/// to open files in, never to list.
 fn open_component(fd: &OwnedFd, name: &OsStr) -> Result<OwnedFd, Errno> {
     match rustix::fs::openat(fd, name, dir_flags(), Mode::empty()) {
         #[cfg(target_os = "linux")]
@@ -554,6 +555,13 @@ fn open_component(fd: &OwnedFd, name: &OsStr) -> Result<OwnedFd, Errno> {
             fd,
             name,
             OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        ),
+        #[cfg(target_os = "macos")]
+        Err(Errno::ACCESS) => rustix::fs::openat(
+            fd,
+            name,
+            OFlags::from_bits_retain(libc::O_SEARCH as u32) | OFlags::NOFOLLOW | OFlags::CLOEXEC,
             Mode::empty(),
         ),
         other => other,
