@@ -15,7 +15,7 @@
 #               printed: the new-session latency on this Mac (design: at most 100 ms poll + the
 #               look at the process; docs/deploy-macos.md).
 #   3. status:  `codex-warden status --json` is healthy (an admin policy, the agent running) and
-#               counts the violations of the last 24 hours.
+#               counts the violations of the last 24 hours; USER can read their own status.
 #   4. stop:    `launchctl bootout` stops it; `agent_stopped` is the last record; then it is
 #               started again, as it was.
 # Exit 0 when every step passed; the first failure is printed and exits 1.
@@ -119,6 +119,10 @@ json=$("$bin" status --json || true)
 echo "$json" | grep -q '"healthy": true' || fail "status --json is not healthy: $json"
 echo "$json" | grep -Eq '"violations_24h": [1-9]' || fail "status --json counts no violation: $json"
 pass "status is healthy and counts the violations"
+rc=0
+sudo -u "$user" "$bin" status >/tmp/codex-warden-smoke-user.txt 2>&1 || rc=$?
+[ "$rc" -le 1 ] || fail "status as $user exited $rc: $(cat /tmp/codex-warden-smoke-user.txt)"
+pass "$user reads their own status through the 0711 state dir"
 
 echo "== 4. stop"
 launchctl bootout "system/$label"
