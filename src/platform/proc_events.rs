@@ -15,7 +15,8 @@
 //! `NOTE_EXEC` (a running process that execs Codex is announced at once), and the pid list is
 //! polled every [`POLL`] for new processes ([`new_pids`]), each announced and registered in turn.
 //! A new session is therefore seen within [`POLL`] of its fork, plus the look at it; the
-//! periodic full scan stays the backstop (a pid reused within one poll).
+//! periodic full scan stays the backstop (a pid reused within one poll), as it is for the
+//! connector.
 
 use std::io;
 use std::os::fd::OwnedFd;
