@@ -186,14 +186,9 @@ fn pread_full(fd: &OwnedFd, buf: &mut [u8], offset: u64) -> usize {
     got
 }
 
-/// Where to search an executable: its ELF read-only segments.
-#[cfg(not(target_os = "macos"))]
-fn segments_of(_fd: &OwnedFd, head: &[u8], size: u64) -> Option<Vec<(u64, u64)>> {
-    codex_build::readonly_segments(head, size)
-}
-
-/// Where to search an executable: its Mach-O string sections, every slice of a universal file.
-#[cfg(target_os = "macos")]
+/// Where to search an executable: the read-only segments of an ELF file, or the string sections
+/// of a Mach-O one (every slice of a universal file). A Mach-O file never runs on Linux, but
+/// reading it there is how its recognition is tested (`tests/macos_build.rs`).
 fn segments_of(fd: &OwnedFd, head: &[u8], size: u64) -> Option<Vec<(u64, u64)>> {
     codex_build::readonly_segments(head, size).or_else(|| {
         crate::platform::macos::macho::readonly_ranges(head, size, &mut |at, buf| {

@@ -126,7 +126,8 @@ fn slice_ranges(
             .checked_add(n)?
             .min(size)
             .min(base.saturating_add(len));
-        (stop > start).then_some((start, stop - start))
+        // `then`, not `then_some`: the length is only computed for a range that is there.
+        (stop > start).then(|| (start, stop - start))
     };
     let mut sections = Vec::new();
     let mut text = None;
@@ -237,6 +238,26 @@ mod tests {
         assert_eq!(
             readonly_ranges(&file, 0x8000, &mut no_read),
             Some(vec![(0, 0x8000)])
+        );
+    }
+
+    #[test]
+    fn sections_past_the_end_of_a_truncated_file_are_dropped() {
+        let file = thin(
+            &[
+                ("__TEXT", "__const", 0x14000, 0x2000),
+                ("__TEXT", "__cstring", 0x100, 0x800),
+            ],
+            (0, 0x17000),
+        );
+        // The file was cut at 0x1000: __const lies wholly past it, __cstring is clipped.
+        assert_eq!(
+            readonly_ranges(&file, 0x1000, &mut no_read),
+            Some(vec![(0x100, 0x800)])
+        );
+        assert_eq!(
+            readonly_ranges(&file, 0x400, &mut no_read),
+            Some(vec![(0x100, 0x300)])
         );
     }
 
