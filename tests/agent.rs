@@ -283,14 +283,7 @@ fn hostile_files_do_not_block_or_misdirect_the_agent() {
     m.policy("10-corp.toml", CHATGPT_ONLY);
     let bob = m.codex_home("bob");
     let agent = m.start_agent();
-    rustix::fs::mknodat(
-        rustix::fs::CWD,
-        bob.join("auth.json"),
-        rustix::fs::FileType::Fifo,
-        rustix::fs::Mode::from_raw_mode(0o600),
-        0,
-    )
-    .unwrap();
+    make_fifo(&bob.join("auth.json"));
     let q = m.wait_event("quarantined", |_| true);
     assert!(q["outcome"].as_str().unwrap().contains("FIFO"), "{q}");
     // Garbage that never parses is judged unreadable after the settle window and moved.
@@ -541,14 +534,7 @@ fn more_hostile_shapes_are_contained() {
     m.policy("10-corp.toml", CHATGPT_ONLY);
     let home = m.codex_home("hank");
     // A config.toml that is a FIFO must not block the agent either.
-    rustix::fs::mknodat(
-        rustix::fs::CWD,
-        home.join("config.toml"),
-        rustix::fs::FileType::Fifo,
-        rustix::fs::Mode::from_raw_mode(0o600),
-        0,
-    )
-    .unwrap();
+    make_fifo(&home.join("config.toml"));
     // auth.json is a symlink to a file elsewhere (Codex would follow it): the link is moved
     // aside, never followed, and its target is untouched.
     let target = m.path("home/hank/elsewhere.json");

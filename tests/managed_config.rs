@@ -602,14 +602,7 @@ fn simulate_says_what_it_could_not_read_of_a_session_it_would_stop() {
     // Once the session runs, its config file becomes a FIFO: neither Codex nor the agent could
     // parse it, so the session is unjudged, and simulate must say why rather than only "STOP".
     std::fs::remove_file(&fifo).unwrap();
-    rustix::fs::mknodat(
-        rustix::fs::CWD,
-        &fifo,
-        rustix::fs::FileType::Fifo,
-        rustix::fs::Mode::from_raw_mode(0o600),
-        0,
-    )
-    .unwrap();
+    make_fifo(&fifo);
     chown(&fifo, m.uid("uma"));
     let new = m.path("new-policy");
     std::fs::create_dir(&new).unwrap();

@@ -11,13 +11,21 @@
 //! the kernel's cached attributes (`AT_STATX_DONT_SYNC`) for the same reason.
 //!
 //! The cache is one per process: the process connector's thread and the scan share it.
+//!
+//! macOS has no `/proc/PID/exe`: the path `proc_pidpath` gives is opened, and the identity is
+//! that of the file opened (`fstat`), so what is cached is what was read. A file on a macFUSE
+//! file system is not read (`statfs` of the path first). Mach-O files carry no ELF headers, so
+//! [`codex_build::readonly_segments`] finds nothing to search and a Mac build is recognised by
+//! its name and npm layout ([`crate::core::session_shape`]) rather than by content.
 
 use std::collections::HashMap;
 use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::sync::{LazyLock, Mutex};
 
-use rustix::fs::{AtFlags, Mode, OFlags, StatxFlags};
+#[cfg(target_os = "linux")]
+use rustix::fs::{AtFlags, StatxFlags};
+use rustix::fs::{Mode, OFlags};
 
 use crate::core::codex_build::{self, Build, Findings};
 
@@ -38,6 +46,7 @@ const CHUNK: usize = 1 << 20;
 static CACHE: LazyLock<Mutex<HashMap<Identity, Option<Build>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
+#[cfg(target_os = "linux")]
 fn identity_at(dirfd: impl rustix::fd::AsFd, path: &Path, flags: AtFlags) -> Option<Identity> {
     let st = rustix::fs::statx(
         dirfd,
@@ -70,6 +79,7 @@ fn remember(id: Identity, build: Option<Build>) {
 
 /// What process `pid` runs, by the content of its executable. `None`: not Codex nor node, or
 /// the process is gone.
+#[cfg(target_os = "linux")]
 pub fn of_process(pid: u32) -> Option<Build> {
     let exe = Path::new("/proc").join(pid.to_string()).join("exe");
     let id = identity_at(rustix::fs::CWD, &exe, AtFlags::empty())?;
@@ -91,6 +101,60 @@ pub fn of_process(pid: u32) -> Option<Build> {
     let build = read_build(&fd, read_id.size);
     remember(read_id, build.clone());
     build
+}
+
+/// What process `pid` runs, by the content of its executable (see the module docs for macOS).
+#[cfg(target_os = "macos")]
+pub fn of_process(pid: u32) -> Option<Build> {
+    let exe = crate::platform::macos::procs::exe(pid)?;
+    // One `stat` for a file seen before; a new one is opened and identified again by its
+    // descriptor, so what is remembered is what was read.
+    if let Some(known) = rustix::fs::stat(&exe)
+        .ok()
+        .and_then(|st| cached(&identity_of(&st)))
+    {
+        return known;
+    }
+    let fs = rustix::fs::statfs(&exe).ok()?;
+    if is_fuse_type(&fs.f_fstypename) {
+        return None;
+    }
+    let fd = rustix::fs::open(
+        &exe,
+        OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK,
+        Mode::empty(),
+    )
+    .ok()?;
+    let st = rustix::fs::fstat(&fd).ok()?;
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) != rustix::fs::FileType::RegularFile {
+        return None;
+    }
+    let id = identity_of(&st);
+    let build = read_build(&fd, id.size);
+    remember(id, build.clone());
+    build
+}
+
+#[cfg(target_os = "macos")]
+fn identity_of(st: &rustix::fs::Stat) -> Identity {
+    Identity {
+        dev: (st.st_dev as u32, 0),
+        ino: st.st_ino,
+        size: st.st_size as u64,
+        mtime: (st.st_mtime, st.st_mtime_nsec as u32),
+        ctime: (st.st_ctime, st.st_ctime_nsec as u32),
+    }
+}
+
+/// Whether a `statfs` file system type name (`f_fstypename`) is a FUSE one (macFUSE, OSXFUSE).
+#[cfg(target_os = "macos")]
+fn is_fuse_type(name: &[libc::c_char]) -> bool {
+    let name: Vec<u8> = name
+        .iter()
+        .take_while(|c| **c != 0)
+        .map(|c| *c as u8)
+        .collect();
+    name.starts_with(b"macfuse") || name.starts_with(b"osxfuse") || name.starts_with(b"fuse")
 }
 
 /// What the executable at `path` is, read now (uncached; for tests and measurements).
@@ -122,11 +186,22 @@ fn pread_full(fd: &OwnedFd, buf: &mut [u8], offset: u64) -> usize {
     got
 }
 
+/// Where to search an executable: the read-only segments of an ELF file, or the string sections
+/// of a Mach-O one (every slice of a universal file). A Mach-O file never runs on Linux, but
+/// reading it there is how its recognition is tested (`tests/macos_build.rs`).
+fn segments_of(fd: &OwnedFd, head: &[u8], size: u64) -> Option<Vec<(u64, u64)>> {
+    codex_build::readonly_segments(head, size).or_else(|| {
+        crate::platform::macos::macho::readonly_ranges(head, size, &mut |at, buf| {
+            pread_full(fd, buf, at)
+        })
+    })
+}
+
 fn read_build(fd: &OwnedFd, size: u64) -> Option<Build> {
     let mut head = vec![0u8; codex_build::HEAD_LEN];
     let n = pread_full(fd, &mut head, 0);
     head.truncate(n);
-    let segments = codex_build::readonly_segments(&head, size)?;
+    let segments = segments_of(fd, &head, size)?;
     let mut findings = Findings::default();
     let mut buf = vec![0u8; CHUNK];
     let mut budget = codex_build::SCAN_CAP;
@@ -154,6 +229,7 @@ fn read_build(fd: &OwnedFd, size: u64) -> Option<Build> {
 }
 
 /// Whether the file system of device `dev`, as process `pid` sees its mounts, is FUSE.
+#[cfg(target_os = "linux")]
 fn on_fuse(pid: u32, dev: (u32, u32)) -> bool {
     let Ok(text) =
         std::fs::read_to_string(Path::new("/proc").join(pid.to_string()).join("mountinfo"))

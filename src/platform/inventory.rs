@@ -352,7 +352,7 @@ pub struct Pass {
 
 struct HeldHome {
     dir: Arc<Dir>,
-    dev: u64,
+    dev: rustix::fs::Dev,
     ino: u64,
 }
 

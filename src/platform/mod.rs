@@ -15,10 +15,13 @@ pub mod inventory;
 pub mod last_good;
 pub mod lock;
 pub mod login_defs;
+pub mod macos;
 pub mod notices;
 pub mod policy_sources;
 pub mod proc_events;
 pub mod processes;
+#[cfg(target_os = "linux")]
+pub mod procfs;
 pub mod requirements;
 pub mod resolve;
 pub mod safefs;

@@ -83,14 +83,7 @@ fn non_regular_files_are_rejected_without_blocking() {
     let dir = tempfile::tempdir().expect("tempdir");
     write(dir.path(), "00-ok.toml", HEAD);
     fs::create_dir(dir.path().join("10-dir.toml")).expect("mkdir");
-    rustix::fs::mknodat(
-        rustix::fs::CWD,
-        dir.path().join("20-fifo.toml"),
-        rustix::fs::FileType::Fifo,
-        rustix::fs::Mode::from_raw_mode(0o644),
-        0,
-    )
-    .expect("mkfifo");
+    crate::platform::safefs::make_fifo(&dir.path().join("20-fifo.toml"), 0o644).expect("mkfifo");
     let outcome = load_dir(dir.path(), None);
     let found: Vec<_> = outcome
         .diagnostics
@@ -454,4 +447,52 @@ fn a_policy_reached_through_a_directory_others_can_write_is_rejected() {
     // A sticky directory (like /tmp) is fine: others cannot swap what is not theirs.
     fs::set_permissions(&open, fs::Permissions::from_mode(0o1777)).expect("chmod");
     assert!(load_dir(&open.join("policy.d"), None).policy.is_some());
+}
+
+/// What macOS does with a configuration profile: the payload of type `com.codex-warden` becomes
+/// `/Library/Managed Preferences/com.codex-warden.plist`, a binary plist of the payload's keys
+/// (Payload* ones included). Here the payload comes out of the committed example profile, as
+/// `policy mdm --format mobileconfig` wrote it, and must give the very policy of its TOML.
+#[test]
+fn mobileconfig_payload_as_macos_installs_it_is_the_policy_of_its_toml() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let profile =
+        plist::Value::from_file(root.join("packaging/macos/chatgpt-workspace-only.mobileconfig"))
+            .expect("the example profile is a plist");
+    let payloads = profile
+        .as_dictionary()
+        .and_then(|d| d.get("PayloadContent"))
+        .and_then(plist::Value::as_array)
+        .expect("PayloadContent");
+    let ours: Vec<&plist::Value> = payloads
+        .iter()
+        .filter(|p| {
+            p.as_dictionary()
+                .and_then(|d| d.get("PayloadType"))
+                .and_then(plist::Value::as_string)
+                == Some("com.codex-warden")
+        })
+        .collect();
+    assert_eq!(ours.len(), 1, "one com.codex-warden payload");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let prefs = dir.path().join("com.codex-warden.plist");
+    ours[0].to_file_binary(&prefs).expect("write prefs");
+    fs::set_permissions(&prefs, fs::Permissions::from_mode(0o644)).expect("chmod");
+    let from_mdm = load_dir(&dir.path().join("no-policy.d"), Some(&prefs));
+    assert_eq!(codes(&from_mdm), vec![]);
+
+    let drop_in = dir.path().join("policy.d");
+    fs::create_dir(&drop_in).expect("mkdir");
+    let toml = fs::read_to_string(root.join("policies/chatgpt-workspace-only.toml")).unwrap();
+    write(&drop_in, "10-corp.toml", &toml);
+    let from_file = load_dir(&drop_in, None);
+    assert_eq!(codes(&from_file), vec![]);
+
+    let (mdm, file) = (from_mdm.policy.unwrap(), from_file.policy.unwrap());
+    assert!(
+        mdm.login.allowed_methods.is_some(),
+        "the payload sets [login]"
+    );
+    assert_eq!(mdm, file);
 }

@@ -9,17 +9,22 @@
 //! `codex`, `codex-*`), a look at that pid alone and its parent: about the cost of two processes
 //! in a full scan, paid once per exec instead of once per process per scan.
 //! A lost message (the socket's buffer overflowed: `ENOBUFS`) is reported as "scan now".
+//!
+//! macOS has no connector (Endpoint Security's exec events need an entitlement Apple grants case
+//! by case). There the same [`open`]/[`listen`] pair runs a kqueue: every pid is registered for
+//! `NOTE_EXEC` (a running process that execs Codex is announced at once), and the pid list is
+//! polled every [`POLL`] for new processes ([`new_pids`]), each announced and registered in turn.
+//! A new session is therefore seen within [`POLL`] of its fork, plus the look at it; the
+//! periodic full scan stays the backstop (a pid reused within one poll), as it is for the
+//! connector.
 
 use std::io;
 use std::os::fd::OwnedFd;
-use std::path::Path;
-
-use rustix::net::RecvFlags;
 
 const CN_IDX_PROC: u32 = 1;
 #[cfg(any(target_os = "linux", test))]
 const CN_VAL_PROC: u32 = 1;
-#[cfg(any(target_os = "linux", test))]
+#[cfg(target_os = "linux")]
 const PROC_CN_MCAST_LISTEN: u32 = 1;
 const PROC_EVENT_EXEC: u32 = 0x0000_0002;
 #[cfg(any(target_os = "linux", test))]
@@ -36,8 +41,27 @@ pub enum ExecEvent {
     Lost,
 }
 
+/// How often the macOS listener reads the pid list for new processes: 100 ms costs one
+/// `proc_listallpids` (tens of microseconds for a thousand processes) ten times a second.
+pub const POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The pids of `now` that were not in `known`, in order: the processes started since the last
+/// poll. Pure.
+pub fn new_pids(known: &std::collections::HashSet<u32>, now: &[u32]) -> Vec<u32> {
+    let mut fresh: Vec<u32> = now.iter().copied().filter(|p| !known.contains(p)).collect();
+    fresh.sort_unstable();
+    fresh.dedup();
+    fresh
+}
+
+/// The macOS listener's kqueue (see the module docs).
+#[cfg(target_os = "macos")]
+pub fn open() -> io::Result<OwnedFd> {
+    crate::platform::users::darwin::kqueue()
+}
+
 /// The connector exists on Linux only.
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
 pub fn open() -> io::Result<OwnedFd> {
     Err(io::Error::new(
         io::ErrorKind::Unsupported,
@@ -109,7 +133,16 @@ pub fn parse(buf: &[u8]) -> Vec<u32> {
 /// its content (a Codex build or node under any name: [`crate::platform::codex_binary`], one
 /// `statx` for a file seen before). The full shape is judged by the scan.
 pub fn maybe_codex(pid: u32) -> bool {
-    let Ok(exe) = std::fs::read_link(Path::new("/proc").join(pid.to_string()).join("exe")) else {
+    #[cfg(target_os = "linux")]
+    let exe = std::fs::read_link(
+        std::path::Path::new("/proc")
+            .join(pid.to_string())
+            .join("exe"),
+    )
+    .ok();
+    #[cfg(target_os = "macos")]
+    let exe = crate::platform::macos::procs::exe(pid);
+    let Some(exe) = exe else {
         return false;
     };
     let named = exe
@@ -125,11 +158,59 @@ pub fn maybe_codex(pid: u32) -> bool {
     named || crate::platform::codex_binary::of_process(pid).is_some()
 }
 
+/// Announce new and exec'ing processes until the kqueue fails; `on` is called for each (from
+/// this thread).
+#[cfg(target_os = "macos")]
+pub fn listen(fd: OwnedFd, on: impl FnMut(ExecEvent)) -> io::Error {
+    use crate::platform::users::darwin;
+    use std::os::fd::AsFd;
+    poll_loop(
+        darwin::all_pids,
+        |pids| darwin::watch_exec(fd.as_fd(), pids),
+        || darwin::wait_exec(fd.as_fd(), POLL),
+        on,
+    )
+}
+
+/// The macOS listener's loop, over its three system calls (so it is tested anywhere): read the
+/// pids, register them for exec events, then again and again wait up to one poll for exec
+/// events and read the pids, registering each new one before announcing it (an exec after the
+/// look is still reported). Returns the first error but an interrupted wait.
+pub fn poll_loop(
+    mut pids: impl FnMut() -> io::Result<Vec<u32>>,
+    mut register: impl FnMut(&[u32]),
+    mut wait_execs: impl FnMut() -> io::Result<Vec<u32>>,
+    mut on: impl FnMut(ExecEvent),
+) -> io::Error {
+    let first = match pids() {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    register(&first);
+    let mut known: std::collections::HashSet<u32> = first.into_iter().collect();
+    loop {
+        match wait_execs() {
+            Ok(execs) => execs.into_iter().for_each(|pid| on(ExecEvent::Exec(pid))),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return e,
+        }
+        let now = match pids() {
+            Ok(p) => p,
+            Err(e) => return e,
+        };
+        let fresh = new_pids(&known, &now);
+        register(&fresh);
+        fresh.iter().for_each(|pid| on(ExecEvent::Exec(*pid)));
+        known = now.into_iter().collect();
+    }
+}
+
 /// Read events until the socket fails; `on` is called for each (from this thread).
+#[cfg(not(target_os = "macos"))]
 pub fn listen(fd: OwnedFd, mut on: impl FnMut(ExecEvent)) -> io::Error {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        match rustix::net::recv(&fd, &mut buf[..], RecvFlags::empty()) {
+        match rustix::net::recv(&fd, &mut buf[..], rustix::net::RecvFlags::empty()) {
             Ok((n, _)) => {
                 for pid in parse(&buf[..n.min(buf.len())]) {
                     on(ExecEvent::Exec(pid));
@@ -173,6 +254,79 @@ mod tests {
         fork[NLMSG_HDR + CN_MSG_HDR] = 1; // PROC_EVENT_FORK
         assert!(parse(&fork).is_empty());
         assert!(parse(&two[..30]).is_empty());
+    }
+
+    #[test]
+    fn only_pids_not_seen_before_are_new() {
+        let known: std::collections::HashSet<u32> = [1, 90, 501].into_iter().collect();
+        assert_eq!(new_pids(&known, &[501, 1, 90]), Vec::<u32>::new());
+        assert_eq!(new_pids(&known, &[1, 7042, 90, 600, 7042]), [600, 7042]);
+        // A process that ended is no news.
+        assert_eq!(new_pids(&known, &[1]), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn the_poll_loop_registers_before_it_announces_and_forwards_execs() {
+        use std::cell::RefCell;
+        // What happened, in order: ("reg", pid) and ("new", pid).
+        let log: RefCell<Vec<(&str, u32)>> = RefCell::new(Vec::new());
+        let mut tables = vec![
+            vec![1, 50],
+            vec![1, 50, 77],     // 77 forked
+            vec![1, 77, 80, 81], // 50 gone, 80 and 81 new
+            vec![1, 77, 80, 81],
+        ]
+        .into_iter();
+        let mut waits = vec![
+            Ok(vec![]),
+            Ok(vec![50]), // 50 ran exec
+            Err(io::Error::from(io::ErrorKind::Interrupted)),
+            Err(io::Error::other("kqueue closed")),
+        ]
+        .into_iter();
+        let err = poll_loop(
+            || Ok(tables.next().expect("no more polls")),
+            |pids| log.borrow_mut().extend(pids.iter().map(|p| ("reg", *p))),
+            || waits.next().expect("no more waits"),
+            |e| match e {
+                ExecEvent::Exec(pid) => log.borrow_mut().push(("new", pid)),
+                ExecEvent::Lost => panic!("the poll loses nothing"),
+            },
+        );
+        assert_eq!(err.to_string(), "kqueue closed");
+        assert_eq!(
+            log.into_inner(),
+            [
+                ("reg", 1),
+                ("reg", 50),
+                ("reg", 77),
+                ("new", 77),
+                ("new", 50),
+                ("reg", 80),
+                ("reg", 81),
+                ("new", 80),
+                ("new", 81),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_poll_loop_stops_when_the_pid_list_cannot_be_read() {
+        let mut calls = 0;
+        let err = poll_loop(
+            || {
+                calls += 1;
+                if calls == 1 {
+                    Ok(vec![1])
+                } else {
+                    Err(io::Error::other("proc_listallpids failed"))
+                }
+            },
+            |_| {},
+            || Ok(vec![]),
+            |_| panic!("nothing to announce"),
+        );
+        assert_eq!(err.to_string(), "proc_listallpids failed");
     }
 
     #[test]

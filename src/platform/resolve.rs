@@ -23,16 +23,26 @@
 //! - the last component is opened with `O_NOFOLLOW`, so a link swapped in after it was read is
 //!   never followed unchecked.
 
+#[cfg(target_os = "linux")]
 use std::ffi::OsString;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+#[cfg(target_os = "linux")]
+use std::os::fd::AsFd;
+use std::os::fd::{BorrowedFd, OwnedFd};
+#[cfg(target_os = "linux")]
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
+#[cfg(target_os = "linux")]
 use std::sync::OnceLock;
 
-use rustix::fs::{FileType, Mode, OFlags, ResolveFlags};
-use rustix::io::{Errno, Result};
+#[cfg(target_os = "linux")]
+use rustix::fs::{FileType, ResolveFlags};
+use rustix::fs::{Mode, OFlags};
+#[cfg(target_os = "linux")]
+use rustix::io::Errno;
+use rustix::io::Result;
 
 /// The kernel's `MAXSYMLINKS`: links followed in one resolution before `ELOOP`.
+#[cfg(target_os = "linux")]
 const MAX_LINKS: usize = 40;
 
 /// Where absolute paths and `..` lead.
@@ -70,6 +80,7 @@ impl How {
         path_only: false,
     };
 
+    #[cfg(target_os = "linux")]
     fn final_flags(self) -> OFlags {
         if self.path_only {
             OFlags::PATH | OFlags::CLOEXEC
@@ -85,6 +96,23 @@ fn read_flags() -> OFlags {
     OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC
 }
 
+/// macOS has no `openat2`: [`crate::platform::macos::read_as::openat2`] keeps its contract there
+/// (the path resolved as the user, then opened with `O_NOFOLLOW_ANY`). No `O_PATH` either: a
+/// `path_only` open is a non-blocking read-only open, never read from.
+#[cfg(target_os = "macos")]
+pub fn open(start: BorrowedFd<'_>, path: &Path, how: How) -> Result<OwnedFd> {
+    use crate::platform::macos::read_as::{ResolveFlags, openat2};
+    let mut resolve = ResolveFlags::NO_MAGICLINKS;
+    if how.scope == Scope::InRoot {
+        resolve = resolve | ResolveFlags::IN_ROOT;
+    }
+    if how.no_symlinks {
+        resolve = resolve | ResolveFlags::NO_SYMLINKS;
+    }
+    openat2(start, path, read_flags(), Mode::empty(), resolve)
+}
+
+#[cfg(target_os = "linux")]
 /// Whether `openat2` works in this process (probed once: a seccomp filter or an old kernel
 /// refuses it for the process's whole life).
 pub fn openat2_available() -> bool {
@@ -101,6 +129,7 @@ pub fn openat2_available() -> bool {
     })
 }
 
+#[cfg(target_os = "linux")]
 /// Open `path` beneath `start` for reading, resolved as [`How`] says: with `openat2` when the
 /// kernel allows it, else by [`walk`].
 pub fn open(start: BorrowedFd<'_>, path: &Path, how: How) -> Result<OwnedFd> {
@@ -121,6 +150,7 @@ pub fn open(start: BorrowedFd<'_>, path: &Path, how: How) -> Result<OwnedFd> {
     }
 }
 
+#[cfg(target_os = "linux")]
 /// The components of a path as the kernel splits it: empty segments and `.` dropped, except
 /// that a trailing `/` (or `/.`) makes the last component a directory, here an extra `.`.
 fn components(path: &[u8]) -> Vec<OsString> {
@@ -136,6 +166,7 @@ fn components(path: &[u8]) -> Vec<OsString> {
     out
 }
 
+#[cfg(target_os = "linux")]
 /// [`open`] without `openat2`: one component at a time (see the module's documentation).
 pub fn walk(start: BorrowedFd<'_>, path: &Path, how: How) -> Result<OwnedFd> {
     let bytes = path.as_os_str().as_bytes();
@@ -227,11 +258,12 @@ pub fn walk(start: BorrowedFd<'_>, path: &Path, how: How) -> Result<OwnedFd> {
     rustix::fs::openat(cur, ".", how.final_flags(), Mode::empty())
 }
 
+#[cfg(target_os = "linux")]
 /// Whether a directory is on procfs, where the magic links live.
 fn on_procfs(dir: BorrowedFd<'_>) -> bool {
     rustix::fs::fstatfs(dir).map_or(true, |st| st.f_type == rustix::fs::PROC_SUPER_MAGIC)
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_os = "linux"))]
 #[path = "resolve_tests.rs"]
 mod tests;

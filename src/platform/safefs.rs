@@ -545,8 +545,9 @@ fn check_name(name: &str) -> io::Result<()> {
 }
 
 /// Open one directory component. A directory we may search but not read (the state dir is 0711
-/// so users reach their own status file) is opened as a path-only handle on Linux: enough to
-/// walk through and to open files in, never to list.
+/// so users reach their own status file) is opened as a path-only handle on Linux (`O_PATH`)
+/// and a search-only one on macOS (`O_SEARCH`, macOS 13 and later): enough to walk through and
+/// to open files in, never to list.
 fn open_component(fd: &OwnedFd, name: &OsStr) -> Result<OwnedFd, Errno> {
     match rustix::fs::openat(fd, name, dir_flags(), Mode::empty()) {
         #[cfg(target_os = "linux")]
@@ -554,6 +555,13 @@ fn open_component(fd: &OwnedFd, name: &OsStr) -> Result<OwnedFd, Errno> {
             fd,
             name,
             OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        ),
+        #[cfg(target_os = "macos")]
+        Err(Errno::ACCESS) => rustix::fs::openat(
+            fd,
+            name,
+            OFlags::from_bits_retain(libc::O_SEARCH as u32) | OFlags::NOFOLLOW | OFlags::CLOEXEC,
             Mode::empty(),
         ),
         other => other,
@@ -640,6 +648,31 @@ pub fn sync_together(fds: &[std::os::fd::BorrowedFd<'_>]) -> io::Result<()> {
     })
 }
 
+/// Make a FIFO at `path` (tests: a file that blocks whoever opens it for reading). rustix has no
+/// `mknodat` on macOS, where `mkfifo(1)` makes it.
+#[cfg(test)]
+pub(crate) fn make_fifo(path: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    return Ok(rustix::fs::mknodat(
+        rustix::fs::CWD,
+        path,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(mode),
+        0,
+    )?);
+    #[cfg(not(target_os = "linux"))]
+    {
+        let made = std::process::Command::new("/usr/bin/mkfifo")
+            .arg("-m")
+            .arg(format!("{mode:o}"))
+            .arg(path)
+            .status()?;
+        made.success()
+            .then_some(())
+            .ok_or_else(|| std::io::Error::other("mkfifo failed"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -669,14 +702,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         std::fs::write(tmp.path().join("auth.json"), b"{}").unwrap();
         symlink("/etc/passwd", tmp.path().join("link.json")).unwrap();
-        rustix::fs::mknodat(
-            rustix::fs::CWD,
-            tmp.path().join("fifo.json"),
-            FileType::Fifo,
-            Mode::from_raw_mode(0o600),
-            0,
-        )
-        .unwrap();
+        make_fifo(&tmp.path().join("fifo.json"), 0o600).unwrap();
         let dir = Dir::open(tmp.path()).unwrap();
         assert!(matches!(
             dir.read_file("auth.json", 100).unwrap(),

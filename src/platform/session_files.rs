@@ -47,6 +47,7 @@ pub struct Creds {
 }
 
 /// Real uid, gid and supplementary groups of a process.
+#[cfg(target_os = "linux")]
 pub fn creds_of(pid: u32) -> Option<Creds> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let field = |name: &str| -> Option<Vec<u32>> {
@@ -61,6 +62,18 @@ pub fn creds_of(pid: u32) -> Option<Creds> {
         uid: *field("Uid:")?.first()?,
         gid: *field("Gid:")?.first()?,
         groups: field("Groups:").unwrap_or_default(),
+    })
+}
+
+/// Real uid and gid of a process; the groups are the kernel's to resolve for the uid
+/// (`pthread_setugid_np`).
+#[cfg(target_os = "macos")]
+pub fn creds_of(pid: u32) -> Option<Creds> {
+    let (uid, gid) = crate::platform::macos::procs::ids(pid)?;
+    Some(Creds {
+        uid,
+        gid: gid?,
+        groups: Vec::new(),
     })
 }
 
@@ -193,9 +206,9 @@ fn become_user(creds: &Creds) -> rustix::io::Result<()> {
     Ok(())
 }
 
-#[cfg(not(target_os = "linux"))]
-fn become_user(_creds: &Creds) -> rustix::io::Result<()> {
-    Err(rustix::io::Errno::NOSYS)
+#[cfg(target_os = "macos")]
+fn become_user(creds: &Creds) -> rustix::io::Result<()> {
+    crate::platform::macos::read_as::become_user(creds.uid, creds.gid)
 }
 
 /// The layers' files, read as `creds` in a thread of their own.
@@ -423,6 +436,10 @@ fn binary_version(session: &crate::platform::sessions::Session) -> Option<CodexV
         return None;
     }
     let claimed = CodexVersion::parse(session.version.as_deref()?)?;
+    #[cfg(target_os = "linux")]
     let st = rustix::fs::stat(format!("/proc/{}/exe", session.id.pid)).ok()?;
+    // No /proc/PID/exe: the path `proc_pidpath` gave.
+    #[cfg(target_os = "macos")]
+    let st = rustix::fs::stat(session.exe.as_deref()?).ok()?;
     (st.st_uid == 0 && st.st_mode & 0o022 == 0).then_some(claimed)
 }

@@ -1,4 +1,6 @@
-//! Running Codex sessions, read from `/proc`: find them, read a home through a session's own view
+//! Running Codex sessions, read from the process table (`/proc` on Linux,
+//! [`crate::platform::procfs`]; libproc and `sysctl` on macOS, [`crate::platform::macos::procs`]):
+//! find them, read a home through a session's own view
 //! of the file system, tell the user, and signal exactly the processes judged.
 //!
 //! How new processes are learnt of: as root, the kernel's process connector announces each exec
@@ -13,7 +15,9 @@
 //! launcher of a native binary.
 //!
 //! Signals go through a pidfd opened after checking the process's start time, so a pid reused
-//! by another process between the scan and the signal is never hit.
+//! by another process between the scan and the signal is never hit. macOS has no pidfd: there
+//! the start time is checked again right before each signal (docs/deploy-macos.md says what that
+//! leaves open).
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -26,6 +30,10 @@ use rustix::process::{Pid, Signal};
 use crate::core::home::{AUTH_CAP, AUTH_FILE};
 use crate::core::observe::{self, AuthState, CodexHome, ConfigState, Observation};
 use crate::core::session_shape::{self, Client, HomeSpec, Shape, Stat};
+#[cfg(target_os = "macos")]
+use crate::platform::macos::procs as os;
+#[cfg(target_os = "linux")]
+use crate::platform::procfs as os;
 
 const PROC: &str = "/proc";
 
@@ -99,27 +107,14 @@ fn proc_path(pid: u32, what: &str) -> PathBuf {
     Path::new(PROC).join(pid.to_string()).join(what)
 }
 
-fn read_small(path: &Path, cap: u64) -> io::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    File::open(path)?.take(cap).read_to_end(&mut buf)?;
-    Ok(buf)
-}
-
-/// `/proc/PID/stat`.
+/// Parent, state, terminal and start time (`/proc/PID/stat`; `proc_pidinfo` on macOS).
 pub fn stat_of(pid: u32) -> Option<Stat> {
-    let text = read_small(&proc_path(pid, "stat"), 4096).ok()?;
-    session_shape::parse_stat(&String::from_utf8_lossy(&text))
+    os::stat(pid)
 }
 
 /// Whether this exact process is still running (a zombie counts as gone).
 pub fn alive(id: ProcId) -> bool {
     stat_of(id.pid).is_some_and(|st| st.start_time == id.start_time && st.state != 'Z')
-}
-
-fn mnt_ns(pid: &str) -> Option<u64> {
-    rustix::fs::stat(Path::new(PROC).join(pid).join("ns/mnt"))
-        .ok()
-        .map(|st| st.st_ino)
 }
 
 /// A process that is a Codex session, as classified, before the rest of it is read.
@@ -149,20 +144,16 @@ enum Probe {
 /// exactly `codex`, its environment). The one classification both [`scan`] and [`sessions_of`]
 /// use.
 fn probe(pid: u32) -> Option<Probe> {
-    let exe = std::fs::read_link(proc_path(pid, "exe")).ok();
+    let exe = os::exe(pid);
     let build = crate::platform::codex_binary::of_process(pid);
-    let cmdline = read_small(&proc_path(pid, "cmdline"), 64 * 1024).ok()?;
-    let argv = session_shape::split_nul(&cmdline);
+    let argv = os::argv(pid)?;
     // The environment is only read for a binary named exactly `codex` outside the npm
     // layout (is it the npm launcher's child?), and for sessions.
     let needs_env = exe
         .as_deref()
         .and_then(Path::file_name)
         .is_some_and(|n| n == "codex");
-    let environ = needs_env
-        .then(|| read_small(&proc_path(pid, "environ"), 1 << 20).ok())
-        .flatten()
-        .map(|b| session_shape::parse_environ(&b));
+    let environ = needs_env.then(|| os::environ(pid)).flatten();
     let shape = session_shape::classify(
         exe.as_deref(),
         build.as_ref(),
@@ -171,9 +162,7 @@ fn probe(pid: u32) -> Option<Probe> {
     );
     match shape {
         Shape::NpmWrapper => {
-            let uid = read_small(&proc_path(pid, "status"), 16 * 1024)
-                .ok()
-                .and_then(|s| session_shape::parse_status_uid(&String::from_utf8_lossy(&s)))?;
+            let (uid, _) = os::ids(pid)?;
             let st = stat_of(pid)?;
             let id = ProcId {
                 pid,
@@ -218,17 +207,10 @@ fn probe(pid: u32) -> Option<Probe> {
 /// Every Codex session running now, each with its wrapper. `owner_home` gives an owner's home
 /// from the user database (for sessions with neither `CODEX_HOME` nor `HOME`).
 pub fn scan(owner_home: &dyn Fn(u32) -> Option<PathBuf>) -> Vec<Session> {
-    let Ok(entries) = std::fs::read_dir(PROC) else {
-        return Vec::new();
-    };
-    let our_ns = mnt_ns("self");
+    let our_ns = os::our_view();
     let mut wrappers = std::collections::BTreeMap::new();
     let mut candidates = Vec::new();
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else {
-            continue;
-        };
+    for pid in os::pids() {
         match probe(pid) {
             Some(Probe::Wrapper { id, uid, session }) => {
                 wrappers.insert(pid, (id, uid));
@@ -248,7 +230,7 @@ pub fn scan(owner_home: &dyn Fn(u32) -> Option<PathBuf>) -> Vec<Session> {
 /// wrapper (its parent, if that is an npm launcher): exactly what [`scan`] would find of them,
 /// without reading the rest of the process table.
 pub fn sessions_of(pids: &[u32], owner_home: &dyn Fn(u32) -> Option<PathBuf>) -> Vec<Session> {
-    let our_ns = mnt_ns("self");
+    let our_ns = os::our_view();
     let wrapper = |ppid: u32| match probe(ppid) {
         Some(Probe::Wrapper { id, uid, .. }) => Some((id, uid)),
         _ => None,
@@ -273,25 +255,13 @@ fn complete(
 ) -> Option<Session> {
     let pid = c.pid;
     let st = stat_of(pid)?;
-    let status = read_small(&proc_path(pid, "status"), 16 * 1024).ok()?;
-    let status = String::from_utf8_lossy(&status);
-    let uid = session_shape::parse_status_uid(&status)?;
-    let gid = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Gid:"))
-        .and_then(|r| r.split_whitespace().next())
-        .and_then(|g| g.parse().ok());
+    let (uid, gid) = os::ids(pid)?;
     let environ = match c.environ {
         Some(e) => Some(e),
-        None => read_small(&proc_path(pid, "environ"), 1 << 20)
-            .ok()
-            .map(|b| session_shape::parse_environ(&b)),
+        None => os::environ(pid),
     };
     let (home_in_session, access) = locate_home(pid, uid, environ.as_deref(), our_ns, owner_home);
-    let same_view = matches!(access, HomeAccess::Host(_))
-        || (our_ns.is_some()
-            && mnt_ns(&pid.to_string()) == our_ns
-            && std::fs::read_link(proc_path(pid, "root")).is_ok_and(|r| r == Path::new("/")));
+    let same_view = matches!(access, HomeAccess::Host(_)) || os::same_view(pid, our_ns);
     Some(Session {
         id: ProcId {
             pid,
@@ -306,13 +276,13 @@ fn complete(
         wrapper: wrapper_at(st.ppid)
             .filter(|(_, wuid)| *wuid == uid)
             .map(|(id, _)| id),
-        tty: session_shape::pts_path(st.tty_nr),
+        tty: os::tty_path(st.tty_nr),
         home_in_session,
         access,
         environ,
         argv: c.argv,
         exe: c.exe,
-        cwd: std::fs::read_link(proc_path(pid, "cwd")).ok(),
+        cwd: os::cwd(pid),
         same_view,
     })
 }
@@ -322,12 +292,7 @@ fn complete(
 /// `node_modules/.bin/codex` to it), through the process's own root or working directory (its
 /// mount namespace). Only a regular file the process's user could read themselves.
 fn js_package_of(pid: u32, uid: u32, argv: &[String]) -> Option<(Client, String)> {
-    let script = Path::new(argv.get(1)?);
-    let script = if script.is_absolute() {
-        proc_path(pid, "root").join(script.strip_prefix("/").ok()?)
-    } else {
-        proc_path(pid, "cwd").join(script)
-    };
+    let script = os::in_view(pid, Path::new(argv.get(1)?))?;
     let real = std::fs::canonicalize(script).ok()?;
     let package = real.parent()?.parent()?.join("package.json");
     let fd = rustix::fs::open(
@@ -365,11 +330,8 @@ fn locate_home(
         );
     };
     let spec = HomeSpec::of(environ);
-    let pid_s = pid.to_string();
-    let same_view = our_ns.is_some()
-        && mnt_ns(&pid_s) == our_ns
-        && std::fs::read_link(proc_path(pid, "root")).is_ok_and(|r| r == Path::new("/"));
-    let cwd = std::fs::read_link(proc_path(pid, "cwd")).ok();
+    let same_view = os::same_view(pid, our_ns);
+    let cwd = os::cwd(pid);
     let owner = owner_home(uid);
     let Some(in_session) = spec.resolve(cwd.as_deref(), owner.as_deref()) else {
         return (
@@ -403,6 +365,7 @@ fn locate_home(
 /// and the agent acts on them as on any home. A home the session sees through a mount of its own
 /// (a bind mount over the home or over `auth.json`) differs and stays judged where the session
 /// reads it.
+#[cfg(target_os = "linux")]
 fn same_files(pid: u32, home: &Path) -> bool {
     use crate::platform::resolve::{self, How};
     let Ok(root) = rustix::fs::open(
@@ -450,6 +413,12 @@ fn same_files(pid: u32, home: &Path) -> bool {
         let theirs = theirs(&path);
         theirs.is_some() && theirs == ours(&path)
     })
+}
+
+/// On macOS a session outside the agent's view is a chrooted one, which is never read.
+#[cfg(not(target_os = "linux"))]
+fn same_files(_pid: u32, _home: &Path) -> bool {
+    false
 }
 
 /// Open a directory through `/proc/PID/root` or `/proc/PID/cwd` (the kernel resolves these in
@@ -653,6 +622,10 @@ pub fn tell_tty(tty: &Path, uid: u32, text: &str) -> bool {
 /// The fixed `PATH` of every helper the agent runs.
 pub const HELPER_PATH: &str = "/usr/bin:/bin";
 
+/// A desktop notification on macOS: Notification Center ([`crate::platform::macos::notify`]).
+#[cfg(target_os = "macos")]
+pub use crate::platform::macos::notify::desktop as notify_desktop;
+
 /// A desktop notification through `notify-send`, run as the user on their session bus, where both
 /// exist. Fire and forget: a thread reaps it.
 ///
@@ -661,6 +634,7 @@ pub const HELPER_PATH: &str = "/usr/bin:/bin";
 /// other fd (every fd the agent opens is close-on-exec; tests/recognition.rs lists the helper's).
 /// `CODEX_WARDEN_NOTIFY_SEND` and `CODEX_WARDEN_RUNTIME_DIR` (root's environment, for packaging
 /// and tests) replace `/usr/bin/notify-send` and `/run/user`.
+#[cfg(not(target_os = "macos"))]
 pub fn notify_desktop(uid: u32, gid: u32, title: &str, text: &str) -> bool {
     use std::os::unix::process::CommandExt;
     let runtime_root =

@@ -15,7 +15,8 @@ command -v python3 >/dev/null || { echo "SKIP macOS profile: python3 is not inst
 fail() { echo "FAIL: $*"; exit 1; }
 
 for s in packaging/macos/scripts/preinstall packaging/macos/scripts/postinstall \
-	packaging/macos/uninstall.sh packaging/macos/make-mobileconfig.sh; do
+	packaging/macos/uninstall.sh packaging/macos/make-mobileconfig.sh \
+	packaging/macos/smoke-test.sh; do
 	sh -n "$s" || fail "$s: syntax error"
 done
 bash -n packaging/macos/build-pkg.sh || fail "build-pkg.sh: syntax error"

@@ -267,6 +267,28 @@ pub fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// Make a FIFO (mode 0600) at `path`: rustix has no `mknodat` on macOS, where `mkfifo(1)` does it.
+pub fn make_fifo(path: &Path) {
+    #[cfg(target_os = "linux")]
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        path,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+    #[cfg(not(target_os = "linux"))]
+    assert!(
+        Command::new("/usr/bin/mkfifo")
+            .args(["-m", "600"])
+            .arg(path)
+            .status()
+            .unwrap()
+            .success()
+    );
+}
+
 pub fn chown(path: &Path, uid: u32) {
     if rustix::process::geteuid().is_root() {
         std::os::unix::fs::lchown(path, Some(uid), Some(uid)).unwrap();
@@ -701,10 +723,16 @@ pub fn with_private_etc_codex(
 }
 
 /// `openat2`'s system call number (the same on x86_64 and aarch64).
+#[cfg(target_os = "linux")]
 const NR_OPENAT2: u32 = 437;
+
+/// macOS has no `openat2` to refuse.
+#[cfg(not(target_os = "linux"))]
+pub fn refuse_openat2(_cmd: &mut Command) {}
 
 /// Install, in the child before it runs, a seccomp filter that makes `openat2(2)` fail with
 /// `ENOSYS` and allows every other call: what systemd's `RestrictSUIDSGID=yes` does to it.
+#[cfg(target_os = "linux")]
 pub fn refuse_openat2(cmd: &mut Command) {
     use std::os::unix::process::CommandExt;
     // SAFETY: between fork and exec only async-signal-safe calls are made (two prctl), on data

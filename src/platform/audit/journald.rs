@@ -19,7 +19,6 @@
 //! every other one as `NAME=value\n`. An entry too large for one datagram goes, as journald and
 //! tracing-journald do it, in a sealed memfd passed with the datagram ([`send`]).
 
-use std::io::Write;
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;
 
@@ -70,6 +69,7 @@ pub fn send(path: &Path, entry: &[u8]) -> std::io::Result<()> {
 fn send_memfd(sock: &UnixDatagram, path: &Path, entry: &[u8]) -> std::io::Result<()> {
     use rustix::fs::{MemfdFlags, SealFlags};
     use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, SocketAddrUnix};
+    use std::io::Write;
     use std::os::fd::AsFd;
     let fd = rustix::fs::memfd_create(
         "codex-warden-journal",
@@ -195,6 +195,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_os = "linux")]
     fn an_entry_too_large_for_a_datagram_goes_in_a_sealed_memfd() {
         use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags};
         use std::io::{Read, Seek};

@@ -117,14 +117,7 @@ fn a_fifo_is_moved_aside_not_read() {
     let tmp = tempfile::tempdir().unwrap();
     let home = tmp.path().join(".codex");
     std::fs::create_dir_all(&home).unwrap();
-    rustix::fs::mknodat(
-        rustix::fs::CWD,
-        home.join(AUTH_FILE),
-        rustix::fs::FileType::Fifo,
-        rustix::fs::Mode::from_raw_mode(0o600),
-        0,
-    )
-    .unwrap();
+    crate::platform::safefs::make_fifo(&home.join(AUTH_FILE), 0o600).unwrap();
     let vault = Vault::open(&tmp.path().join("state")).unwrap();
     let q = vault
         .quarantine(&codex_home(&home), None, &reason(), &judge, SETTLE)

@@ -1,0 +1,107 @@
+//! The Linux process table as [`crate::platform::sessions`] reads it: `/proc/PID/{exe, cmdline,
+//! environ, stat, status, cwd, root, ns/mnt}`. The macOS counterpart, with the same functions, is
+//! [`crate::platform::macos::procs`].
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use crate::core::session_shape::{self, Stat};
+
+const PROC: &str = "/proc";
+
+fn proc_path(pid: u32, what: &str) -> PathBuf {
+    Path::new(PROC).join(pid.to_string()).join(what)
+}
+
+fn read_small(path: &Path, cap: u64) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    File::open(path)?.take(cap).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// Every pid in `/proc` (none when it cannot be read).
+pub fn pids() -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir(PROC) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
+        .collect()
+}
+
+/// `/proc/PID/exe`.
+pub fn exe(pid: u32) -> Option<PathBuf> {
+    std::fs::read_link(proc_path(pid, "exe")).ok()
+}
+
+/// `/proc/PID/cmdline`, split at NULs (at most 64 KiB).
+pub fn argv(pid: u32) -> Option<Vec<String>> {
+    let cmdline = read_small(&proc_path(pid, "cmdline"), 64 * 1024).ok()?;
+    Some(session_shape::split_nul(&cmdline))
+}
+
+/// `/proc/PID/environ` (at most 1 MiB).
+pub fn environ(pid: u32) -> Option<Vec<(String, String)>> {
+    read_small(&proc_path(pid, "environ"), 1 << 20)
+        .ok()
+        .map(|b| session_shape::parse_environ(&b))
+}
+
+/// `/proc/PID/stat`.
+pub fn stat(pid: u32) -> Option<Stat> {
+    let text = read_small(&proc_path(pid, "stat"), 4096).ok()?;
+    session_shape::parse_stat(&String::from_utf8_lossy(&text))
+}
+
+/// Real uid and (when given) real gid, from `/proc/PID/status`.
+pub fn ids(pid: u32) -> Option<(u32, Option<u32>)> {
+    let status = read_small(&proc_path(pid, "status"), 16 * 1024).ok()?;
+    let status = String::from_utf8_lossy(&status);
+    let uid = session_shape::parse_status_uid(&status)?;
+    let gid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Gid:"))
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|g| g.parse().ok());
+    Some((uid, gid))
+}
+
+/// `/proc/PID/cwd`, in the process's view.
+pub fn cwd(pid: u32) -> Option<PathBuf> {
+    std::fs::read_link(proc_path(pid, "cwd")).ok()
+}
+
+fn mnt_ns(pid: &str) -> Option<u64> {
+    rustix::fs::stat(Path::new(PROC).join(pid).join("ns/mnt"))
+        .ok()
+        .map(|st| st.st_ino)
+}
+
+/// The agent's own view of the file system (its mount namespace), for [`same_view`].
+pub fn our_view() -> Option<u64> {
+    mnt_ns("self")
+}
+
+/// Whether `pid` sees the agent's file system: the same mount namespace and root `/`.
+pub fn same_view(pid: u32, ours: Option<u64>) -> bool {
+    ours.is_some()
+        && mnt_ns(&pid.to_string()) == ours
+        && std::fs::read_link(proc_path(pid, "root")).is_ok_and(|r| r == Path::new("/"))
+}
+
+/// The terminal device of a `tty_nr`, when it is a pseudo-terminal.
+pub fn tty_path(tty_nr: u64) -> Option<PathBuf> {
+    session_shape::pts_path(tty_nr)
+}
+
+/// Where the agent reaches a path a process names (absolute: beneath its root; relative:
+/// beneath its working directory), through the process's own mount namespace.
+pub fn in_view(pid: u32, path: &Path) -> Option<PathBuf> {
+    Some(if path.is_absolute() {
+        proc_path(pid, "root").join(path.strip_prefix("/").ok()?)
+    } else {
+        proc_path(pid, "cwd").join(path)
+    })
+}
