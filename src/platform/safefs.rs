@@ -325,6 +325,13 @@ impl Dir {
         Ok(())
     }
 
+    /// Remove an empty subdirectory.
+    pub fn remove_empty_subdir(&self, name: &str) -> io::Result<()> {
+        check_name(name)?;
+        rustix::fs::unlinkat(&self.fd, name, AtFlags::REMOVEDIR)?;
+        Ok(())
+    }
+
     /// Create a new file (fails if it exists, never follows a symlink) with `mode`, write
     /// `bytes`, fsync it and return the open file.
     pub fn create_new(&self, name: &str, mode: u32, bytes: &[u8]) -> io::Result<File> {

@@ -313,6 +313,7 @@ impl Agent {
             tracing::warn!("{}", crate::app::status::health::ZERO_HOMES);
         }
         self.enforcer.recover();
+        self.enforcer.apply_retention();
         let fresh: HashMap<PathBuf, CodexHome> =
             homes.iter().map(|h| (h.path.clone(), h.clone())).collect();
         for path in self.homes.keys().filter(|p| !fresh.contains_key(*p)) {

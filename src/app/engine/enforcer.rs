@@ -18,6 +18,7 @@ use crate::core::home::AUTH_FILE;
 use crate::core::observe::auth::CredentialSummary;
 use crate::core::observe::{CodexHome, ConfigState, Observation};
 use crate::core::plan::Action;
+use crate::core::vault_retention::to_prune;
 use crate::platform::audit::{AuditLog, Event, Fields, Stamp};
 use crate::platform::inventory;
 use crate::platform::last_good;
@@ -268,6 +269,48 @@ impl Enforcer {
             fields.rules = decision.rules.clone();
             self.record(event, fields);
             self.finish(&decision.id);
+        }
+    }
+
+    /// Apply `[vault]` retention: each entry it lets go is recorded (`vault_pruned`, durably, no
+    /// secret) and only then deleted. Nothing is deleted while records wait for room in the audit
+    /// log: a deletion is never unrecorded.
+    pub fn apply_retention(&self) {
+        let retention = self.judge.policy().vault;
+        let facts = match self.vault.retention_facts() {
+            Ok(facts) => facts,
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "cannot read the vault for retention");
+                return;
+            }
+        };
+        let (entries, metas): (Vec<_>, Vec<_>) = facts.into_iter().unzip();
+        for (entry, reason) in to_prune(&entries, &retention, jiff::Timestamp::now()) {
+            let Some(meta) = metas.iter().find(|m| m.id == entry.id) else {
+                continue;
+            };
+            let fields = Fields {
+                user: meta.user.clone(),
+                uid: meta.uid,
+                codex_home: Some(meta.codex_home.clone()),
+                credential: meta.credential.clone(),
+                vault_id: Some(meta.id.clone()),
+                ..Fields::default()
+            }
+            .with("reason", reason.as_str())
+            .with("quarantined_at", &meta.quarantined_at)
+            .with("sha256", &meta.sha256)
+            .with_superseded(&meta.superseded_credentials)
+            .with("retention", retention);
+            crate::app::cli::oplog::narrate(Event::VaultPruned, &fields);
+            if !self.backlog.borrow().is_empty()
+                || !self.append(Event::VaultPruned, &self.stamp(), fields)
+            {
+                return;
+            }
+            if let Err(e) = self.vault.remove_entry(&meta.id) {
+                tracing::warn!(vault_id = %meta.id, error = %format!("{e:#}"), "cannot delete a pruned vault entry");
+            }
         }
     }
 

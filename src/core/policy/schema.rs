@@ -630,6 +630,42 @@ pub const KEYS: &[Key] = &[
             }
         }),
     },
+    Key {
+        section: "vault",
+        name: "keep_per_home",
+        kind: Kind::Uid,
+        default: Some("20"),
+        doc: "Vault entries kept per Codex home, newest first (0: no limit); the home's newest entry and entries younger than `min_age_days` are always kept.",
+        target: Target::Policy(|p, v| {
+            if let Value::Uid(v) = v {
+                p.vault.keep_per_home = v
+            }
+        }),
+    },
+    Key {
+        section: "vault",
+        name: "max_age_days",
+        kind: Kind::Uid,
+        default: Some("90"),
+        doc: "Vault entries older than this many days are pruned (0: no limit), except a home's newest entry.",
+        target: Target::Policy(|p, v| {
+            if let Value::Uid(v) = v {
+                p.vault.max_age_days = v
+            }
+        }),
+    },
+    Key {
+        section: "vault",
+        name: "min_age_days",
+        kind: Kind::Uid,
+        default: Some("1"),
+        doc: "Vault entries younger than this many days are never pruned.",
+        target: Target::Policy(|p, v| {
+            if let Value::Uid(v) = v {
+                p.vault.min_age_days = v
+            }
+        }),
+    },
 ];
 
 /// The `[section]` names, in table order.
