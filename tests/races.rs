@@ -116,12 +116,17 @@ fn vault_disagreements(m: &Machine) -> Vec<String> {
         let meta: serde_json::Value = serde_json::from_slice(&meta).unwrap();
         let held = std::fs::read(dir.join("auth.json")).unwrap_or_default();
         if meta["sha256"] != sha256_hex(&held) {
-            problems.push(format!("vault entry {id}: auth.json is not what meta.json names"));
+            problems.push(format!(
+                "vault entry {id}: auth.json is not what meta.json names"
+            ));
         }
         let record = match records.get(&id).map(Vec::as_slice) {
             Some([one]) => one,
             Some(more) => {
-                problems.push(format!("vault entry {id} has {} quarantined records", more.len()));
+                problems.push(format!(
+                    "vault entry {id} has {} quarantined records",
+                    more.len()
+                ));
                 continue;
             }
             None => {
@@ -163,7 +168,9 @@ fn vault_disagreements(m: &Machine) -> Vec<String> {
         }
     }
     for id in records.keys().filter(|id| !entries.contains(*id)) {
-        problems.push(format!("quarantined record names vault entry {id}, which does not exist"));
+        problems.push(format!(
+            "quarantined record names vault entry {id}, which does not exist"
+        ));
     }
     problems
 }
@@ -235,7 +242,9 @@ fn rewrite_storm(storm: Duration) -> (Vec<String>, usize) {
         last.iter().all(|k| keys.contains(k))
     });
     for user in USERS {
-        wait_for("every aside file to be gone", || nothing_aside(&m.codex_home(user)));
+        wait_for("every aside file to be gone", || {
+            nothing_aside(&m.codex_home(user))
+        });
     }
     assert!(agent.stop().success());
     for user in USERS {
@@ -246,29 +255,12 @@ fn rewrite_storm(storm: Duration) -> (Vec<String>, usize) {
     assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
     let entries = vault(&m).len();
     eprintln!("{written} writes, {entries} vault entries");
-    if std::env::var_os("STORM_DEBUG").is_some() {
-        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        for r in m.records() {
-            let k = format!("{} {}", r["event"], r["outcome"]);
-            *counts.entry(k).or_default() += 1;
-        }
-        eprintln!("{counts:#?}");
-        let log = std::fs::read_to_string(m.path("agent.stderr")).unwrap_or_default();
-        let mut lines: BTreeMap<String, usize> = BTreeMap::new();
-        for l in log.lines() {
-            let k: String = l.split_whitespace().skip(2).take(6).collect::<Vec<_>>().join(" ");
-            *lines.entry(k).or_default() += 1;
-        }
-        let mut v: Vec<_> = lines.into_iter().collect();
-        v.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
-        eprintln!("{:#?}", &v[..v.len().min(25)]);
-    }
     (vault_disagreements(&m), entries)
 }
 
 #[test]
 fn rewrite_storm_vaults_exactly_what_it_recorded() {
-    let (problems, entries) = rewrite_storm(Duration::from_secs(3));
+    let (problems, _) = rewrite_storm(Duration::from_secs(3));
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
@@ -283,12 +275,18 @@ fn rewrite_storm_vaults_exactly_what_it_recorded_every_time() {
     let mut failed = Vec::new();
     for run in 1..=runs {
         let (problems, entries) = rewrite_storm(Duration::from_secs(3));
-        eprintln!("run {run}: {entries} vault entries, {} disagreements", problems.len());
+        eprintln!(
+            "run {run}: {entries} vault entries, {} disagreements",
+            problems.len()
+        );
         if !problems.is_empty() {
             failed.push((run, problems));
         }
     }
-    eprintln!("{} of {runs} runs: the vault holds exactly what the records name", runs - failed.len());
+    eprintln!(
+        "{} of {runs} runs: the vault holds exactly what the records name",
+        runs - failed.len()
+    );
     assert!(failed.is_empty(), "{failed:#?}");
 }
 
@@ -369,6 +367,54 @@ fn kill_nine_at_random_moments_loses_nothing() {
         keys.len(),
         entries.len()
     );
+}
+
+/// A kill -9 leaves no `agent_stopped`; the next start says so (`agent_unclean_stop`, before its
+/// `agent_started`), naming the killed run's pid and its last record. A clean stop (the negative
+/// control) and a first start say nothing of the kind.
+#[test]
+fn the_next_start_records_an_unclean_end_of_the_previous_run() {
+    let m = Machine::new(&["uma"]);
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    let agent = m.start_agent();
+    assert!(agent.stop().success());
+    let agent = m.start_agent();
+    assert!(
+        m.events("agent_unclean_stop").is_empty(),
+        "a first start or a clean stop is not an unclean end"
+    );
+    let killed = agent.pid();
+    // Something for the killed run to have recorded last.
+    m.auth("uma", &api_key_auth("sk-proj-unclean-0001-abcdefghijkl"));
+    m.wait_event("quarantined", |_| true);
+    agent.kill9();
+    let last = m.records().last().cloned().unwrap();
+
+    let agent = m.start_agent();
+    let unclean = m.wait_event("agent_unclean_stop", |_| true);
+    assert_eq!(unclean["previous_pid"], killed);
+    assert_eq!(unclean["last_record_seq"], last["seq"]);
+    assert_eq!(unclean["last_record_time"], last["time"]);
+    assert!(unclean["previous_started_at"].is_string());
+    let records = m.records();
+    let started = records
+        .iter()
+        .rposition(|r| r["event"] == "agent_started")
+        .unwrap();
+    let said = records
+        .iter()
+        .position(|r| r["event"] == "agent_unclean_stop")
+        .unwrap();
+    assert!(said < started, "said before the new run's agent_started");
+    assert_eq!(records[started]["pid"], agent.pid());
+
+    // Stopped cleanly this time: the next start records nothing more.
+    assert!(agent.stop().success());
+    let agent = m.start_agent();
+    assert!(agent.stop().success());
+    assert_eq!(m.events("agent_unclean_stop").len(), 1);
+    let verify = m.run(&["audit", "verify"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
 }
 
 /// A process that holds auth.json open and keeps rewriting it in place (`pwrite` at 0, as an

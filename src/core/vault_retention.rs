@@ -163,7 +163,10 @@ mod tests {
         ];
         assert_eq!(
             pruned(&entries, R),
-            [("a1".into(), "keep_per_home"), ("a2".into(), "keep_per_home")]
+            [
+                ("a1".into(), "keep_per_home"),
+                ("a2".into(), "keep_per_home")
+            ]
         );
     }
 

@@ -19,6 +19,7 @@ pub mod policy_sources;
 pub mod proc_events;
 pub mod processes;
 pub mod requirements;
+pub mod run_marker;
 pub mod safefs;
 pub mod service;
 pub mod session_files;

@@ -92,6 +92,29 @@ pub fn run(settings: Settings) -> Result<()> {
     // Held until we return: liveness for `status`, and no second agent on this state dir.
     let _lock = crate::platform::lock::acquire(&settings.state_dir)?;
     let status = StatusWriter::start(settings.state_dir.clone())?;
+    // How the previous run ended, read before this one writes anything: a marker left behind
+    // means it never wrote `agent_stopped`.
+    let unclean = crate::platform::run_marker::previous(&settings.state_dir)
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %format!("{e:#}"), "cannot read the run marker");
+            None
+        })
+        .map(|run| {
+            (
+                run,
+                crate::platform::audit::files::last_record(&settings.audit_log),
+            )
+        });
+    let started_at = jiff::Timestamp::now().to_string();
+    if let Err(e) = crate::platform::run_marker::mark(
+        &settings.state_dir,
+        &crate::platform::run_marker::Run {
+            pid: Some(std::process::id()),
+            started_at: Some(started_at.clone()),
+        },
+    ) {
+        tracing::warn!(error = %format!("{e:#}"), "cannot write the run marker");
+    }
     let enforcer = Enforcer::new(settings)?;
     match crate::platform::state::remove_stale_temps(&enforcer.settings().state_dir) {
         Ok(0) => {}
@@ -116,7 +139,7 @@ pub fn run(settings: Settings) -> Result<()> {
         settling: BTreeMap::new(),
         policy_due: None,
         users_due: None,
-        started_at: jiff::Timestamp::now().to_string(),
+        started_at,
         last_full_scan: String::new(),
         degraded: None,
         sessions: SessionGuard::new(session_scan),
@@ -133,6 +156,21 @@ pub fn run(settings: Settings) -> Result<()> {
         let _ = exec_tx.send(Msg::Changed(Vec::new()));
     });
     agent.enforcer.load_policy(true);
+    if let Some((run, last)) = unclean {
+        let mut fields = Fields::default();
+        if let Some(pid) = run.pid {
+            fields = fields.with("previous_pid", pid);
+        }
+        if let Some(at) = &run.started_at {
+            fields = fields.with("previous_started_at", at);
+        }
+        if let Some((time, seq)) = last {
+            fields = fields
+                .with("last_record_time", time)
+                .with("last_record_seq", seq);
+        }
+        agent.enforcer.record(Event::AgentUncleanStop, fields);
+    }
     agent.enforcer.record(
         Event::AgentStarted,
         Fields::default()
@@ -258,6 +296,14 @@ pub fn run(settings: Settings) -> Result<()> {
         Event::AgentStopped,
         Fields::default().with("pid", std::process::id()),
     );
+    // Only once `agent_stopped` is written (or waits in memory for room: then the next start
+    // says the stop was unclean, which it was for the log).
+    if agent.enforcer.records_pending() {
+        tracing::warn!("stopping with audit records still unwritten");
+    } else if let Err(e) = crate::platform::run_marker::clear(&agent.enforcer.settings().state_dir)
+    {
+        tracing::warn!(error = %format!("{e:#}"), "cannot remove the run marker");
+    }
     Ok(())
 }
 

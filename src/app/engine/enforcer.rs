@@ -168,6 +168,11 @@ impl Enforcer {
         }
     }
 
+    /// Whether records still wait in memory for room in the audit log.
+    pub fn records_pending(&self) -> bool {
+        !self.backlog.borrow().is_empty()
+    }
+
     /// Append every pending record, oldest first; stop at the first failure.
     pub fn flush_backlog(&self) {
         loop {

@@ -152,6 +152,22 @@ pub fn violation_times(log: &Path, since: jiff::Timestamp) -> Vec<jiff::Timestam
     out
 }
 
+/// The `time` and `seq` of the last complete record of the live log, if it has one.
+pub fn last_record(log: &Path) -> Option<(String, u64)> {
+    let bytes = read(&LogFile {
+        path: log.to_path_buf(),
+        gz: false,
+    })
+    .ok()?;
+    lines(&bytes).0.iter().rev().find_map(|line| {
+        let record = serde_json::from_slice::<serde_json::Value>(line).ok()?;
+        Some((
+            record["time"].as_str()?.to_string(),
+            record["seq"].as_u64()?,
+        ))
+    })
+}
+
 /// The complete lines of `bytes` (without newlines), and the torn rest, if any.
 pub fn lines(bytes: &[u8]) -> (Vec<&[u8]>, Option<&[u8]>) {
     let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
