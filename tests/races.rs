@@ -369,6 +369,34 @@ fn kill_nine_at_random_moments_loses_nothing() {
     );
 }
 
+/// A crash after the `quarantined` record is written but before its vault decision closes
+/// (`CODEX_WARDEN_FAILPOINT=after-record`): the next start finishes the decision and finds the
+/// record already there, so the entry keeps exactly one `quarantined` record.
+#[test]
+fn a_crash_after_the_record_does_not_record_the_entry_twice() {
+    let m = Machine::new(&["rae"]);
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    let auth = m.auth("rae", &api_key_auth("sk-proj-crash-0001-abcdefghijkl"));
+    let status = m.state_dir().join("status.json");
+    let crashed = m
+        .cmd()
+        .env("CODEX_WARDEN_FAILPOINT", "after-record")
+        .arg("run")
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(!crashed.success(), "the failpoint was not reached");
+    assert!(!status.exists() || !auth.exists());
+    assert_eq!(m.events("quarantined").len(), 1);
+    let agent = m.start_agent();
+    assert!(agent.stop().success());
+    assert_eq!(vault_ids(&m).len(), 1);
+    let problems = vault_disagreements(&m);
+    assert!(problems.is_empty(), "{problems:#?}");
+    let verify = m.run(&["audit", "verify"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
+}
+
 /// A kill -9 leaves no `agent_stopped`; the next start says so (`agent_unclean_stop`, before its
 /// `agent_started`), naming the killed run's pid and its last record. A clean stop (the negative
 /// control) and a first start say nothing of the kind.

@@ -248,6 +248,9 @@ impl Enforcer {
                 return;
             }
         };
+        // The records already written, read once and only when needed: an entry recorded just
+        // before a crash (its decision not yet closed) is not recorded twice.
+        let mut recorded = None;
         for (decision, q) in done {
             let home = home_of(&decision);
             let outcome = quarantine_outcome(q);
@@ -255,6 +258,18 @@ impl Enforcer {
                 Outcome::Vaulted { vault_id } => self.vault.meta(vault_id).ok(),
                 _ => None,
             };
+            if let Some(meta) = &meta {
+                self.flush_backlog();
+                let records = recorded.get_or_insert_with(|| {
+                    crate::platform::audit::files::quarantined_by_vault_id(
+                        &self.settings().audit_log,
+                    )
+                });
+                if records.get(&meta.id).is_some_and(|r| names_entry(r, meta)) {
+                    self.finish(&decision.id);
+                    continue;
+                }
+            }
             let credential = meta.as_ref().and_then(|m| m.credential.clone());
             let event = match outcome.outcome {
                 Outcome::Vaulted { .. } | Outcome::MovedAside { .. } => Event::Quarantined,
@@ -427,6 +442,9 @@ impl Enforcer {
             }
         }
         self.record_all(batch);
+        if !finished.is_empty() {
+            crate::platform::failpoint::hit("after-record");
+        }
         for id in finished {
             self.finish(&id);
         }
@@ -496,6 +514,18 @@ impl Enforcer {
 struct Held {
     credential: Option<CredentialSummary>,
     superseded: Vec<SupersededCredential>,
+}
+
+/// Whether a `quarantined` record names exactly what a vault entry holds now: its credential and
+/// every superseded content.
+fn names_entry(record: &serde_json::Value, meta: &crate::platform::vault::Meta) -> bool {
+    let credential = serde_json::to_value(&meta.credential).unwrap_or_default();
+    let superseded = serde_json::to_value(&meta.superseded_credentials).unwrap_or_default();
+    let listed = record
+        .get("superseded")
+        .cloned()
+        .unwrap_or_else(|| serde_json::Value::Array(Vec::new()));
+    record.get("credential").cloned().unwrap_or_default() == credential && listed == superseded
 }
 
 fn home_fields(home: &CodexHome, credential: Option<CredentialSummary>) -> Fields {

@@ -168,6 +168,36 @@ pub fn last_record(log: &Path) -> Option<(String, u64)> {
     })
 }
 
+/// The latest `quarantined` record naming each vault id, from the live file and the newest
+/// rotated one (where a record written just before a crash is): recovery looks here before it
+/// records a vault entry again.
+pub fn quarantined_by_vault_id(log: &Path) -> std::collections::HashMap<String, serde_json::Value> {
+    let mut files: Vec<LogFile> = rotated(log).pop().into_iter().collect();
+    files.push(LogFile {
+        path: log.to_path_buf(),
+        gz: false,
+    });
+    let mut out = std::collections::HashMap::new();
+    for file in files {
+        let Ok(bytes) = read(&file) else { continue };
+        for line in lines(&bytes).0 {
+            if !line.windows(13).any(|w| w == b"\"quarantined\"") {
+                continue;
+            }
+            let Ok(record) = serde_json::from_slice::<serde_json::Value>(line) else {
+                continue;
+            };
+            if record["event"] != "quarantined" {
+                continue;
+            }
+            if let Some(id) = record["vault_id"].as_str() {
+                out.insert(id.to_string(), record);
+            }
+        }
+    }
+    out
+}
+
 /// The complete lines of `bytes` (without newlines), and the torn rest, if any.
 pub fn lines(bytes: &[u8]) -> (Vec<&[u8]>, Option<&[u8]>) {
     let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();

@@ -35,7 +35,7 @@ use crate::core::home::{AUTH_CAP, AUTH_FILE};
 use crate::core::observe::CodexHome;
 use crate::core::observe::auth::CredentialSummary;
 use crate::core::vault_retention::EntryFacts;
-use crate::platform::safefs::{self, Dir, FileRead, Stat};
+use crate::platform::safefs::{self, Dir, FileRead, Opened, Stat};
 use crate::platform::state;
 use journal::{Decision, Journal};
 
@@ -278,7 +278,7 @@ impl Vault {
         let aside = decision.aside_name();
         for _ in 0..MAX_REVAULTS {
             let Some((bytes, stat, judgement)) =
-                self.read_settled(home_dir, home, &aside, judge, settle)?
+                self.read_settled(|| home_dir.read_file(&aside, AUTH_CAP), home, judge, settle)?
             else {
                 // Not a regular file, or gone: nothing to copy.
                 return self.finish_unreadable(home_dir, &aside, decision, meta);
@@ -287,12 +287,18 @@ impl Vault {
                 .as_ref()
                 .is_some_and(|m| m.sha256 == crate::core::digest::sha256_hex(&bytes))
             {
-                // Still exactly what is in the vault: the move is complete. The decision stays
-                // open until the caller has recorded it ([`Vault::finish`]).
-                home_dir.unlink(&aside).with_context(|| {
-                    format!("removing {}", home_dir.path().join(&aside).display())
-                })?;
-                return Ok(Quarantined::Vaulted(Box::new(meta.expect("checked above"))));
+                // Still exactly what is in the vault: the move is complete once the aside name
+                // is gone. The decision stays open until the caller has recorded it
+                // ([`Vault::finish`]).
+                let vaulted = meta.take().expect("checked above");
+                match self
+                    .remove_aside(home_dir, home, decision, judge, settle, recovered, vaulted)?
+                {
+                    Ok(done) => return Ok(done),
+                    // The name no longer holds the file that was read: look again.
+                    Err(kept) => meta = Some(kept),
+                }
+                continue;
             }
             if judgement.violations.is_empty() && judgement.complete {
                 // Rewritten with an allowed credential since it was judged: it goes back (and
@@ -319,19 +325,68 @@ impl Vault {
         })
     }
 
-    /// The aside file's bytes once they parse (or the settle window ended), with their judgement;
-    /// `None` when it is not a regular file under the cap.
-    fn read_settled(
+    /// Remove the aside name of a credential the vault now holds, holding the file open across
+    /// the unlink. A writer that opened auth.json before the rename (Codex truncates, then writes)
+    /// can still write into it after the vault's last read: what it wrote before the name went is
+    /// read back through the handle and vaulted on top (the earlier content kept as superseded),
+    /// so the agent never deletes a credential it has not vaulted. `Err(meta)` when the name no
+    /// longer holds the file that was read (nothing was removed).
+    #[allow(clippy::too_many_arguments)]
+    fn remove_aside(
         &self,
         home_dir: &Dir,
         home: &CodexHome,
-        aside: &str,
+        decision: &Decision,
+        judge: Judge<'_>,
+        settle: Duration,
+        recovered: bool,
+        mut meta: Meta,
+    ) -> Result<std::result::Result<Quarantined, Meta>> {
+        let aside = decision.aside_name();
+        let Opened::Regular { file, stat } = home_dir.open_regular(&aside)? else {
+            return Ok(Err(meta));
+        };
+        match home_dir.entry_stat(&aside)? {
+            Some(now) if now.st_dev == stat.st_dev && now.st_ino == stat.st_ino => {}
+            _ => return Ok(Err(meta)),
+        }
+        home_dir
+            .unlink(&aside)
+            .with_context(|| format!("removing {}", home_dir.path().join(&aside).display()))?;
+        for _ in 0..MAX_REVAULTS {
+            let Some((bytes, stat, judgement)) =
+                self.read_settled(|| safefs::read_whole(&file, AUTH_CAP), home, judge, settle)?
+            else {
+                break;
+            };
+            if meta.sha256 == crate::core::digest::sha256_hex(&bytes) {
+                break;
+            }
+            meta = self.write_entry(
+                home_dir,
+                decision,
+                &bytes,
+                &stat,
+                judgement,
+                recovered,
+                Some(meta),
+            )?;
+        }
+        Ok(Ok(Quarantined::Vaulted(Box::new(meta))))
+    }
+
+    /// The bytes `read` gives once they parse (or the settle window ended), with their judgement;
+    /// `None` when it is not a regular file under the cap.
+    fn read_settled(
+        &self,
+        read: impl Fn() -> io::Result<FileRead>,
+        home: &CodexHome,
         judge: Judge<'_>,
         settle: Duration,
     ) -> Result<Option<(Vec<u8>, Stat, Judgement)>> {
         let deadline = Instant::now() + settle;
         loop {
-            let (bytes, stat) = match home_dir.read_file(aside, AUTH_CAP)? {
+            let (bytes, stat) = match read()? {
                 FileRead::Regular { bytes, stat } => (bytes, stat),
                 _ => return Ok(None),
             };
