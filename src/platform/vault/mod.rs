@@ -21,6 +21,8 @@
 //! under the name (a symlink, a FIFO) stays aside in the home, where Codex does not look.
 
 pub mod journal;
+mod restore;
+mod retention;
 
 use std::io;
 use std::os::fd::AsFd;
@@ -34,7 +36,6 @@ use crate::core::evaluate::Violation;
 use crate::core::home::{AUTH_CAP, AUTH_FILE};
 use crate::core::observe::CodexHome;
 use crate::core::observe::auth::CredentialSummary;
-use crate::core::vault_retention::EntryFacts;
 use crate::platform::safefs::{self, Dir, FileRead, Opened, Stat};
 use crate::platform::state;
 use journal::{Decision, Journal};
@@ -597,61 +598,6 @@ impl Vault {
         Ok(out)
     }
 
-    /// What retention needs to know of every entry (see [`crate::core::vault_retention`]). An
-    /// entry whose decision is still open, or that left a file aside, counts as unfinished.
-    pub fn retention_facts(&self) -> Result<Vec<(EntryFacts, Meta)>> {
-        let open: std::collections::BTreeSet<String> =
-            self.journal.open_ids()?.into_iter().collect();
-        let pending: Vec<String> = self
-            .unjournaled
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .map(|d| d.id.clone())
-            .collect();
-        let mut out = Vec::new();
-        for meta in self.list()? {
-            let Ok(at) = meta.quarantined_at.parse::<jiff::Timestamp>() else {
-                continue;
-            };
-            out.push((
-                EntryFacts {
-                    id: meta.id.clone(),
-                    codex_home: meta.codex_home.clone(),
-                    quarantined_at: at,
-                    sha256: meta.sha256.clone(),
-                    keeps_superseded: meta.superseded > 0,
-                    unfinished: open.contains(&meta.id)
-                        || pending.contains(&meta.id)
-                        || meta.left_aside.is_some(),
-                },
-                meta,
-            ));
-        }
-        Ok(out)
-    }
-
-    /// Delete a vault entry that retention let go (its `vault_pruned` record is written): the
-    /// credential files first, the metadata last, so an entry cut short by a crash still lists
-    /// and is pruned (and recorded) again.
-    pub fn remove_entry(&self, id: &str) -> Result<()> {
-        if !valid_id(id) {
-            bail!("{id:?} is not a vault id");
-        }
-        let entry = self.dir.open_subdir(id)?;
-        let mut names = entry.list()?;
-        names.sort_by_key(|n| n == "meta.json");
-        for name in names {
-            entry
-                .unlink(&name)
-                .with_context(|| format!("removing {name} from vault entry {id}"))?;
-        }
-        entry.sync()?;
-        self.dir.remove_empty_subdir(id)?;
-        self.dir.sync()?;
-        Ok(())
-    }
-
     /// The bytes of a vaulted credential, to judge before it is put back.
     pub fn credential_bytes(&self, id: &str) -> Result<Vec<u8>> {
         self.meta(id)?;
@@ -659,67 +605,6 @@ impl Vault {
             FileRead::Regular { bytes, .. } => Ok(bytes),
             _ => bail!("vault entry {id} holds no credential file"),
         }
-    }
-
-    /// Put a quarantined credential back where it was, with its owner and mode.
-    ///
-    /// Refuses when the home already has an auth.json (the user signed in again): restoring must
-    /// never overwrite a credential.
-    pub fn restore(&self, id: &str) -> Result<Meta> {
-        let mut meta = self.meta(id)?;
-        if let Some(at) = &meta.restored_at {
-            bail!("vault entry {id} was already restored at {at}");
-        }
-        let entry = self.dir.open_subdir(id)?;
-        let bytes = match entry.read_file(AUTH_FILE, AUTH_CAP)? {
-            FileRead::Regular { bytes, .. } => bytes,
-            _ => bail!("vault entry {id} holds no credential file"),
-        };
-        let home = Dir::open_home(&meta.codex_home, meta.uid)
-            .with_context(|| format!("opening {}", meta.codex_home.display()))?;
-        if home.entry_stat(AUTH_FILE)?.is_some() {
-            bail!(
-                "{} already exists: the user has signed in again. Move it away first if the \
-                 quarantined credential should replace it",
-                meta.codex_home.join(AUTH_FILE).display()
-            );
-        }
-        let tmp = format!(".codex-warden-restore-{id}");
-        let _ = home.unlink(&tmp);
-        let file = home
-            .create_new(&tmp, 0o600, &bytes)
-            .context("writing the restored credential")?;
-        // Back to the home's owner (whatever the vault entry says: an entry is data, and a
-        // planted one must not make root create a file for someone else), with the permission
-        // bits it had but never setuid, setgid or sticky.
-        let owner = home.stat()?;
-        if meta.uid.is_some_and(|uid| uid != owner.st_uid) {
-            bail!(
-                "{} is owned by uid {}, not by uid {} whose credential this is: not restored",
-                meta.codex_home.display(),
-                owner.st_uid,
-                meta.uid.unwrap_or_default()
-            );
-        }
-        rustix::fs::fchown(
-            &file,
-            Some(rustix::fs::Uid::from_raw(owner.st_uid)),
-            Some(rustix::fs::Gid::from_raw(owner.st_gid)),
-        )
-        .context("giving the credential back to its owner")?;
-        rustix::fs::fchmod(
-            &file,
-            rustix::fs::Mode::from_raw_mode((meta.file_mode & 0o777) as _),
-        )?;
-        file.sync_all()?;
-        if let Err(e) = home.rename(&tmp, &home, AUTH_FILE, true) {
-            let _ = home.unlink(&tmp);
-            return Err(e).context("putting the credential back");
-        }
-        home.sync()?;
-        meta.restored_at = Some(jiff::Timestamp::now().to_string());
-        entry.write_atomic("meta.json", 0o600, &serde_json::to_vec_pretty(&meta)?)?;
-        Ok(meta)
     }
 }
 
