@@ -2,8 +2,8 @@
 //!
 //! `rewrite_storm_vaults_exactly_what_it_recorded` runs once with the suite. The slow loops run on
 //! demand (see docs/threat-model.md): the same storm repeated,
-//! `RUNS=20 cargo test --release --test races -- --ignored rewrite_storm`, and the kill -9 loop,
-//! `KILLS=300 cargo test --release --test races -- --ignored kill_nine`.
+//! `RUNS=20 cargo test --test races -- --ignored rewrite_storm --nocapture`, and the kill -9 loop,
+//! `KILLS=300 cargo test --test races -- --ignored kill_nine`.
 
 mod support;
 
@@ -266,7 +266,7 @@ fn rewrite_storm_vaults_exactly_what_it_recorded() {
 
 /// [`rewrite_storm_vaults_exactly_what_it_recorded`] again and again: every run must agree.
 #[test]
-#[ignore = "slow: RUNS=20 cargo test --release --test races -- --ignored rewrite_storm"]
+#[ignore = "slow: RUNS=20 cargo test --test races -- --ignored rewrite_storm --nocapture"]
 fn rewrite_storm_vaults_exactly_what_it_recorded_every_time() {
     let runs: usize = std::env::var("RUNS")
         .ok()
@@ -294,7 +294,7 @@ fn rewrite_storm_vaults_exactly_what_it_recorded_every_time() {
 /// into an empty home (as `codex login` does), so none is overwritten by its user: every key must
 /// end up in the vault exactly once, with its record, and the chain must verify.
 #[test]
-#[ignore = "slow: KILLS=300 cargo test --release --test races -- --ignored"]
+#[ignore = "slow: KILLS=300 cargo test --test races -- --ignored kill_nine"]
 fn kill_nine_at_random_moments_loses_nothing() {
     let kills: usize = std::env::var("KILLS")
         .ok()
