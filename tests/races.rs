@@ -360,6 +360,8 @@ fn kill_nine_at_random_moments_loses_nothing() {
     for id in entries.keys() {
         assert!(recorded.contains(id), "vault entry {id} has no record");
     }
+    let problems = vault_disagreements(&m);
+    assert!(problems.is_empty(), "{problems:#?}");
     let verify = m.run(&["audit", "verify"]);
     assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
     eprintln!(
