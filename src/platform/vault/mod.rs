@@ -13,7 +13,11 @@
 //!    exactly these bytes. If they are allowed after all, put them back.
 //! 4. **vault**: copy the bytes into the entry, fsync, write meta.json, fsync; read the aside file
 //!    again and, only if it still holds exactly what was vaulted, unlink it (if it changed, the
-//!    new bytes are judged and vaulted too, the earlier ones kept as `superseded-N.json`).
+//!    new bytes are judged and vaulted too, the earlier ones kept as `superseded-N.json`). The
+//!    unlink holds the file open, and what a writer put into it before the name went is read
+//!    back through the handle and vaulted too. A file still changing after [`MAX_REVAULTS`]
+//!    rounds loses its name the same way: the entry holds what was seen last, and its record
+//!    names it at once.
 //!
 //! A crash at any point leaves the credential in place (before 2), or aside under a name bound to
 //! a journalled decision, which [`Vault::recover`] finishes. An aside name without a decision was
@@ -318,8 +322,17 @@ impl Vault {
                 home_dir, decision, &bytes, &stat, judgement, recovered, meta,
             )?);
         }
-        // The file keeps changing: it stays aside (Codex cannot see it) and the decision stays
-        // open, to be finished by the next recovery.
+        // The file kept changing under the move (a writer holds it open and rewrites it in
+        // place). Stop following it by name: the name goes with the file held open and what the
+        // handle shows last is vaulted, so the entry and its record agree now, not after the next
+        // scan's recovery. Only when the name no longer holds that file does it stay aside (Codex
+        // cannot see it), its decision open for the next recovery.
+        if let Some(vaulted) = meta
+            && let Ok(done) =
+                self.remove_aside(home_dir, home, decision, judge, settle, recovered, vaulted)?
+        {
+            return Ok(done);
+        }
         Ok(Quarantined::MovedAside {
             aside,
             kind: STILL_WRITTEN,
