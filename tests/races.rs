@@ -1,8 +1,9 @@
 //! Races a user can start: rewrite storms while the agent quarantines, and crashes at any moment.
 //!
-//! `rewrite_storm_vaults_exactly_what_it_recorded` runs with the suite. The kill -9 loop is slow
-//! and runs on demand: `KILLS=300 cargo test --release --test races -- --ignored` (see
-//! docs/threat-model.md).
+//! `rewrite_storm_vaults_exactly_what_it_recorded` runs once with the suite. The slow loops run on
+//! demand (see docs/threat-model.md): the same storm repeated,
+//! `RUNS=20 cargo test --test races -- --ignored rewrite_storm --nocapture`, and the kill -9 loop,
+//! `KILLS=300 cargo test --test races -- --ignored kill_nine`.
 
 mod support;
 
@@ -63,86 +64,237 @@ fn codex_write(path: &Path, text: &str) {
     f.write_all(text.as_bytes()).unwrap();
 }
 
-#[test]
-fn rewrite_storm_vaults_exactly_what_it_recorded() {
-    let m = Machine::new(&["sam"]);
-    m.policy("10-corp.toml", CHATGPT_ONLY);
-    let home = m.codex_home("sam");
-    let agent = m.start_agent();
-    let auth = home.join("auth.json");
-    let allowed = chatgpt_auth("ws-corp", "business", "sam@example.com");
-    let mut written = BTreeSet::new();
-    let start = Instant::now();
-    let mut n = 0;
-    while start.elapsed() < Duration::from_secs(3) {
-        if n % 5 == 4 {
-            codex_write(&auth, &allowed);
-        } else {
-            let key = format!("sk-proj-storm-{n:06}-abcdefghijklmnop");
-            codex_write(&auth, &api_key_auth(&key));
-            written.insert(key);
-        }
-        n += 1;
-    }
-    // The last write is a forbidden key: it must end in the vault, the home empty.
-    let last = "sk-proj-storm-last-abcdefghijklmnop".to_string();
-    codex_write(&auth, &api_key_auth(&last));
-    written.insert(last.clone());
-    wait_for("the last key to be vaulted", || {
-        vault(&m).values().any(|(k, _)| k.as_deref() == Some(&last))
-    });
-    wait_for("every aside file to be gone", || {
-        std::fs::read_dir(&home).unwrap().all(|e| {
-            !e.unwrap()
-                .file_name()
-                .to_string_lossy()
-                .starts_with(".codex-warden-quarantine-")
-        })
-    });
-    assert!(agent.stop().success());
+/// The SHA-256 of some bytes, as the vault's metadata writes it.
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
 
-    let records: BTreeMap<String, serde_json::Value> = m
-        .events("quarantined")
-        .into_iter()
-        .filter_map(|r| Some((r["vault_id"].as_str()?.to_string(), r)))
-        .collect();
-    let entries = vault(&m);
-    assert!(!entries.is_empty());
-    let mut seen = BTreeSet::new();
-    for (id, (key, meta)) in &entries {
-        let record = records
-            .get(id)
-            .unwrap_or_else(|| panic!("vault entry {id} has no quarantined record"));
-        assert_eq!(record["credential"], meta["credential"], "{id}");
-        if meta["rules"].as_array().unwrap().is_empty() {
-            // Allowed bytes caught mid-move while the user had already written a newer file:
-            // kept (never deleted unjudged), recorded as breaking nothing.
-            let held = std::fs::read_to_string(m.state_dir().join(format!("vault/{id}/auth.json")));
-            assert_eq!(held.unwrap(), allowed, "{id}");
+/// The API key in an auth.json's bytes, if they parse and hold one.
+fn key_in(bytes: &[u8]) -> Option<String> {
+    serde_json::from_slice::<serde_json::Value>(bytes)
+        .ok()
+        .and_then(|v| v["OPENAI_API_KEY"].as_str().map(str::to_string))
+}
+
+/// Whether a record's credential names exactly the credential in `bytes`: the same API key
+/// fingerprint, or (no key) a record that names no key fingerprint either.
+fn names(credential: &serde_json::Value, bytes: &[u8]) -> bool {
+    match key_in(bytes) {
+        Some(key) => credential["key_fingerprint"] == fingerprint(&key),
+        None => credential["key_fingerprint"].is_null(),
+    }
+}
+
+/// Every way the vault and the `quarantined` records disagree (empty when they agree exactly):
+/// every vault entry has exactly one `quarantined` record, whose credential is the one the entry's
+/// bytes hold (and whose `superseded` list names each earlier content the entry keeps, by file,
+/// SHA-256 and fingerprint), and every `quarantined` record that names a vault id has its entry.
+fn vault_disagreements(m: &Machine) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut records: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
+    for r in m.events("quarantined") {
+        if let Some(id) = r["vault_id"].as_str() {
+            records.entry(id.to_string()).or_default().push(r);
+        }
+    }
+    let vault = m.state_dir().join("vault");
+    let mut entries = BTreeSet::new();
+    for entry in std::fs::read_dir(&vault).into_iter().flatten() {
+        let dir = entry.unwrap().path();
+        if !dir.is_dir() {
             continue;
         }
-        let key = key.as_deref().unwrap_or_else(|| {
-            let raw = std::fs::read(m.state_dir().join(format!("vault/{id}/auth.json")));
-            panic!("vault entry {id} holds no parsable credential: {meta:#} {raw:?}")
-        });
-        assert!(written.contains(key), "{id} holds a key nobody wrote");
-        assert!(seen.insert(key.to_string()), "{key} vaulted twice");
-        assert_eq!(
-            record["credential"]["key_fingerprint"],
-            fingerprint(key),
-            "{id}: the record names another key than the vault holds"
-        );
+        let id = dir.file_name().unwrap().to_string_lossy().into_owned();
+        entries.insert(id.clone());
+        let Ok(meta) = std::fs::read(dir.join("meta.json")) else {
+            problems.push(format!("vault entry {id} has no meta.json"));
+            continue;
+        };
+        let meta: serde_json::Value = serde_json::from_slice(&meta).unwrap();
+        let held = std::fs::read(dir.join("auth.json")).unwrap_or_default();
+        if meta["sha256"] != sha256_hex(&held) {
+            problems.push(format!(
+                "vault entry {id}: auth.json is not what meta.json names"
+            ));
+        }
+        let record = match records.get(&id).map(Vec::as_slice) {
+            Some([one]) => one,
+            Some(more) => {
+                problems.push(format!(
+                    "vault entry {id} has {} quarantined records",
+                    more.len()
+                ));
+                continue;
+            }
+            None => {
+                problems.push(format!("vault entry {id} has no quarantined record"));
+                continue;
+            }
+        };
+        if !names(&record["credential"], &held) {
+            problems.push(format!(
+                "vault entry {id} holds key {:?} but its record names fingerprint {}",
+                key_in(&held).map(|k| fingerprint(&k)),
+                record["credential"]["key_fingerprint"]
+            ));
+        }
+        let listed = record["superseded"].as_array().cloned().unwrap_or_default();
+        let mut kept = 0;
+        for file in std::fs::read_dir(&dir).unwrap() {
+            let file = file.unwrap().path();
+            let name = file.file_name().unwrap().to_string_lossy().into_owned();
+            if !name.starts_with("superseded-") {
+                continue;
+            }
+            kept += 1;
+            let bytes = std::fs::read(&file).unwrap();
+            let named = listed.iter().any(|s| {
+                s["file"] == name.as_str()
+                    && s["sha256"] == sha256_hex(&bytes)
+                    && names(&s["credential"], &bytes)
+            });
+            if !named {
+                problems.push(format!("vault entry {id}: its record does not name {name}"));
+            }
+        }
+        if kept != listed.len() {
+            problems.push(format!(
+                "vault entry {id} keeps {kept} superseded files, its record names {}",
+                listed.len()
+            ));
+        }
     }
-    assert!(!auth.exists() || std::fs::read_to_string(&auth).unwrap() == allowed);
+    for id in records.keys().filter(|id| !entries.contains(*id)) {
+        problems.push(format!(
+            "quarantined record names vault entry {id}, which does not exist"
+        ));
+    }
+    problems
+}
+
+/// No `.codex-warden-quarantine-*` file left in `home`.
+fn nothing_aside(home: &Path) -> bool {
+    std::fs::read_dir(home).unwrap().all(|e| {
+        !e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".codex-warden-quarantine-")
+    })
+}
+
+/// Three homes rewritten Codex-style (truncate, then write) as fast as a thread can for
+/// `storm`, while the agent quarantines: then every vault entry and every `quarantined` record
+/// must agree exactly ([`vault_disagreements`]), every key written last must be vaulted, and the
+/// chain must verify. Returns the disagreements and the number of vault entries.
+fn rewrite_storm(storm: Duration) -> (Vec<String>, usize) {
+    const PACE: Duration = Duration::from_micros(450);
+    const USERS: [&str; 3] = ["sam", "sal", "sol"];
+    let m = Machine::new(&USERS);
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    let agent = m.start_agent();
+    let allowed = chatgpt_auth("ws-corp", "business", "sam@example.com");
+    let writers: Vec<_> = USERS
+        .iter()
+        .map(|user| {
+            let auth = m.codex_home(user).join("auth.json");
+            let allowed = allowed.clone();
+            let user = user.to_string();
+            std::thread::spawn(move || {
+                let start = Instant::now();
+                let mut n: u32 = 0;
+                while start.elapsed() < storm {
+                    // About 2,200 writes a second per home (20,000 in 3 s over three homes, as
+                    // in issue 22), paced so the agent is not starved of CPU on a small machine.
+                    let due = start + PACE * n;
+                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                    if n % 5 == 4 {
+                        codex_write(&auth, &allowed);
+                    } else {
+                        let key = format!("sk-proj-storm-{user}-{n:06}-abcdefghijklmnop");
+                        codex_write(&auth, &api_key_auth(&key));
+                    }
+                    n += 1;
+                }
+                // The last write is a forbidden key: it must end in the vault, the home empty.
+                let last = format!("sk-proj-storm-{user}-last-abcdefghijklmnop");
+                codex_write(&auth, &api_key_auth(&last));
+                (n, last)
+            })
+        })
+        .collect();
+    let mut written: u32 = 0;
+    let mut last = Vec::new();
+    for w in writers {
+        let (n, key) = w.join().unwrap();
+        written += n + 1;
+        last.push(key);
+    }
+    let vaulted_keys = |m: &Machine| -> BTreeSet<String> {
+        vault(m).into_values().filter_map(|(k, _)| k).collect()
+    };
+    wait_for("every home's last key to be vaulted", || {
+        let keys = vaulted_keys(&m);
+        last.iter().all(|k| keys.contains(k))
+    });
+    for user in USERS {
+        wait_for("every aside file to be gone", || {
+            nothing_aside(&m.codex_home(user))
+        });
+    }
+    assert!(agent.stop().success());
+    for user in USERS {
+        let auth = m.codex_home(user).join("auth.json");
+        assert!(!auth.exists() || std::fs::read_to_string(&auth).unwrap() == allowed);
+    }
     let verify = m.run(&["audit", "verify"]);
     assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
+    let entries = vault(&m).len();
+    eprintln!("{written} writes, {entries} vault entries");
+    (vault_disagreements(&m), entries)
+}
+
+#[test]
+fn rewrite_storm_vaults_exactly_what_it_recorded() {
+    let (problems, _) = rewrite_storm(Duration::from_secs(3));
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// [`rewrite_storm_vaults_exactly_what_it_recorded`] again and again: every run must agree.
+#[test]
+#[ignore = "slow: RUNS=20 cargo test --test races -- --ignored rewrite_storm --nocapture"]
+fn rewrite_storm_vaults_exactly_what_it_recorded_every_time() {
+    let runs: usize = std::env::var("RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
+    let mut failed = Vec::new();
+    for run in 1..=runs {
+        let (problems, entries) = rewrite_storm(Duration::from_secs(3));
+        eprintln!(
+            "run {run}: {entries} vault entries, {} disagreements",
+            problems.len()
+        );
+        if !problems.is_empty() {
+            failed.push((run, problems));
+        }
+    }
+    eprintln!(
+        "{} of {runs} runs: the vault holds exactly what the records name",
+        runs - failed.len()
+    );
+    assert!(failed.is_empty(), "{failed:#?}");
 }
 
 /// Hundreds of kill -9s at random moments while keys keep arriving. Each key is written only
 /// into an empty home (as `codex login` does), so none is overwritten by its user: every key must
 /// end up in the vault exactly once, with its record, and the chain must verify.
 #[test]
-#[ignore = "slow: KILLS=300 cargo test --release --test races -- --ignored"]
+#[ignore = "slow: KILLS=300 cargo test --test races -- --ignored kill_nine"]
 fn kill_nine_at_random_moments_loses_nothing() {
     let kills: usize = std::env::var("KILLS")
         .ok()
@@ -208,6 +360,8 @@ fn kill_nine_at_random_moments_loses_nothing() {
     for id in entries.keys() {
         assert!(recorded.contains(id), "vault entry {id} has no record");
     }
+    let problems = vault_disagreements(&m);
+    assert!(problems.is_empty(), "{problems:#?}");
     let verify = m.run(&["audit", "verify"]);
     assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
     eprintln!(
@@ -215,6 +369,82 @@ fn kill_nine_at_random_moments_loses_nothing() {
         keys.len(),
         entries.len()
     );
+}
+
+/// A crash after the `quarantined` record is written but before its vault decision closes
+/// (`CODEX_WARDEN_FAILPOINT=after-record`): the next start finishes the decision and finds the
+/// record already there, so the entry keeps exactly one `quarantined` record.
+#[test]
+fn a_crash_after_the_record_does_not_record_the_entry_twice() {
+    let m = Machine::new(&["rae"]);
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    let auth = m.auth("rae", &api_key_auth("sk-proj-crash-0001-abcdefghijkl"));
+    let status = m.state_dir().join("status.json");
+    let crashed = m
+        .cmd()
+        .env("CODEX_WARDEN_FAILPOINT", "after-record")
+        .arg("run")
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(!crashed.success(), "the failpoint was not reached");
+    assert!(!status.exists() || !auth.exists());
+    assert_eq!(m.events("quarantined").len(), 1);
+    let agent = m.start_agent();
+    assert!(agent.stop().success());
+    assert_eq!(vault_ids(&m).len(), 1);
+    let problems = vault_disagreements(&m);
+    assert!(problems.is_empty(), "{problems:#?}");
+    let verify = m.run(&["audit", "verify"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
+}
+
+/// A kill -9 leaves no `agent_stopped`; the next start says so (`agent_unclean_stop`, before its
+/// `agent_started`), naming the killed run's pid and its last record. A clean stop (the negative
+/// control) and a first start say nothing of the kind.
+#[test]
+fn the_next_start_records_an_unclean_end_of_the_previous_run() {
+    let m = Machine::new(&["uma"]);
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    let agent = m.start_agent();
+    assert!(agent.stop().success());
+    let agent = m.start_agent();
+    assert!(
+        m.events("agent_unclean_stop").is_empty(),
+        "a first start or a clean stop is not an unclean end"
+    );
+    let killed = agent.pid();
+    // Something for the killed run to have recorded last.
+    m.auth("uma", &api_key_auth("sk-proj-unclean-0001-abcdefghijkl"));
+    m.wait_event("quarantined", |_| true);
+    agent.kill9();
+    let last = m.records().last().cloned().unwrap();
+
+    let agent = m.start_agent();
+    let unclean = m.wait_event("agent_unclean_stop", |_| true);
+    assert_eq!(unclean["previous_pid"], killed);
+    assert_eq!(unclean["last_record_seq"], last["seq"]);
+    assert_eq!(unclean["last_record_time"], last["time"]);
+    assert!(unclean["previous_started_at"].is_string());
+    let records = m.records();
+    let started = records
+        .iter()
+        .rposition(|r| r["event"] == "agent_started")
+        .unwrap();
+    let said = records
+        .iter()
+        .position(|r| r["event"] == "agent_unclean_stop")
+        .unwrap();
+    assert!(said < started, "said before the new run's agent_started");
+    assert_eq!(records[started]["pid"], agent.pid());
+
+    // Stopped cleanly this time: the next start records nothing more.
+    assert!(agent.stop().success());
+    let agent = m.start_agent();
+    assert!(agent.stop().success());
+    assert_eq!(m.events("agent_unclean_stop").len(), 1);
+    let verify = m.run(&["audit", "verify"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
 }
 
 /// A process that holds auth.json open and keeps rewriting it in place (`pwrite` at 0, as an
@@ -250,7 +480,13 @@ fn in_place_rewrite_storm_names_every_vaulted_key_in_a_record() {
         drop(f);
         wait_for("auth.json to leave the home", || !auth.exists());
     }
-    // A decision whose file kept changing is finished by the next start's recovery.
+    // Even a file that kept changing is vaulted and recorded at once: no aside file waits for a
+    // later scan, and the vault and the records agree while the agent runs.
+    wait_for("no aside file left while the agent runs", || {
+        nothing_aside(&home)
+    });
+    let problems = vault_disagreements(&m);
+    assert!(problems.is_empty(), "{problems:#?}");
     assert!(agent.stop().success());
     let agent = m.start_agent();
     wait_for("no aside file left", || {
@@ -304,6 +540,8 @@ fn in_place_rewrite_storm_names_every_vaulted_key_in_a_record() {
         }
     }
     eprintln!("{vaulted} vaulted credentials, {superseded} superseded");
+    let problems = vault_disagreements(&m);
+    assert!(problems.is_empty(), "{problems:#?}");
     assert!(
         superseded > 0,
         "the storm never rewrote a file mid-move: the test proves nothing"

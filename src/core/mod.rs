@@ -33,3 +33,4 @@ pub mod session_shape;
 pub mod toml_key;
 pub mod uid;
 pub mod url;
+pub mod vault_retention;

@@ -24,6 +24,7 @@ pub mod processes;
 pub mod procfs;
 pub mod requirements;
 pub mod resolve;
+pub mod run_marker;
 pub mod safefs;
 pub mod service;
 pub mod session_files;

@@ -13,7 +13,7 @@
 
 use std::ffi::OsStr;
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
@@ -104,6 +104,46 @@ pub fn ensure_dir(path: &Path, mode: u32) -> io::Result<Dir> {
 pub struct Dir {
     fd: OwnedFd,
     path: PathBuf,
+}
+
+/// A file opened by [`Dir::open_regular`].
+#[derive(Debug)]
+pub enum Opened {
+    Regular {
+        file: File,
+        stat: Stat,
+    },
+    /// Absent, or not a regular file (nothing was opened).
+    Other(FileRead),
+}
+
+/// The whole content of an open regular file, read from its start (whatever was read through the
+/// handle before), at most `cap` bytes, with its stat as of now.
+pub fn read_whole(file: &File, cap: u64) -> io::Result<FileRead> {
+    use std::os::unix::fs::FileExt as _;
+    let stat = rustix::fs::fstat(file)?;
+    let size = stat.st_size as u64;
+    if size > cap {
+        return Ok(FileRead::TooLarge { size, stat });
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    // One read for the whole file as it is now (plus one byte to see it grew); the file may grow
+    // between fstat and read: never read past the cap.
+    let mut buf = vec![0u8; (size as usize + 1).max(8192).min(cap as usize + 1)];
+    loop {
+        let n = file.read_at(&mut buf, bytes.len() as u64)?;
+        if n == 0 {
+            break;
+        }
+        bytes.extend_from_slice(&buf[..n]);
+        if bytes.len() as u64 > cap {
+            return Ok(FileRead::TooLarge {
+                size: bytes.len() as u64,
+                stat,
+            });
+        }
+    }
+    Ok(FileRead::Regular { bytes, stat })
 }
 
 /// What reading a file found.
@@ -251,16 +291,25 @@ impl Dir {
 
     /// Read a file safely: no symlink, no FIFO, at most `cap` bytes.
     pub fn read_file(&self, name: &str, cap: u64) -> io::Result<FileRead> {
+        match self.open_regular(name)? {
+            Opened::Regular { file, .. } => read_whole(&file, cap),
+            Opened::Other(read) => Ok(read),
+        }
+    }
+
+    /// Open a regular file safely (no symlink, no FIFO, no device), keeping the handle: what is
+    /// read through it later is that file's content, whatever the name points to by then.
+    pub fn open_regular(&self, name: &str) -> io::Result<Opened> {
         check_name(name)?;
         // The type is checked before the open: opening a device node can act (rewind a tape,
         // hang up a line), and a FIFO or socket is never a credential.
         match self.entry_stat(name)? {
-            None => return Ok(FileRead::Absent),
+            None => return Ok(Opened::Other(FileRead::Absent)),
             Some(stat) if FileType::from_raw_mode(stat.st_mode as _) != FileType::RegularFile => {
-                return Ok(FileRead::NotRegular {
+                return Ok(Opened::Other(FileRead::NotRegular {
                     kind: kind_name(&stat),
                     stat,
-                });
+                }));
             }
             Some(_) => {}
         }
@@ -268,40 +317,30 @@ impl Dir {
             OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
         let fd = match rustix::fs::openat(&self.fd, name, flags, Mode::empty()) {
             Ok(fd) => fd,
-            Err(Errno::NOENT) => return Ok(FileRead::Absent),
+            Err(Errno::NOENT) => return Ok(Opened::Other(FileRead::Absent)),
             // O_NOFOLLOW on a symlink: ELOOP on Linux, EMLINK/EFTYPE on some BSDs.
             Err(Errno::LOOP) | Err(Errno::MLINK) | Err(Errno::NXIO) => {
-                return match self.entry_stat(name)? {
-                    Some(stat) => Ok(FileRead::NotRegular {
+                return Ok(Opened::Other(match self.entry_stat(name)? {
+                    Some(stat) => FileRead::NotRegular {
                         kind: kind_name(&stat),
                         stat,
-                    }),
-                    None => Ok(FileRead::Absent),
-                };
+                    },
+                    None => FileRead::Absent,
+                }));
             }
             Err(e) => return Err(e.into()),
         };
         let stat = rustix::fs::fstat(&fd)?;
         if FileType::from_raw_mode(stat.st_mode as _) != FileType::RegularFile {
-            return Ok(FileRead::NotRegular {
+            return Ok(Opened::Other(FileRead::NotRegular {
                 kind: kind_name(&stat),
                 stat,
-            });
+            }));
         }
-        let size = stat.st_size as u64;
-        if size > cap {
-            return Ok(FileRead::TooLarge { size, stat });
-        }
-        let mut bytes = Vec::with_capacity(size as usize);
-        // The file may grow between fstat and read: never read past the cap.
-        File::from(fd).take(cap + 1).read_to_end(&mut bytes)?;
-        if bytes.len() as u64 > cap {
-            return Ok(FileRead::TooLarge {
-                size: bytes.len() as u64,
-                stat,
-            });
-        }
-        Ok(FileRead::Regular { bytes, stat })
+        Ok(Opened::Regular {
+            file: File::from(fd),
+            stat,
+        })
     }
 
     /// Rename an entry, possibly into another directory. Never follows symlinks (rename acts on
@@ -322,6 +361,13 @@ impl Dir {
     pub fn unlink(&self, name: &str) -> io::Result<()> {
         check_name(name)?;
         rustix::fs::unlinkat(&self.fd, name, AtFlags::empty())?;
+        Ok(())
+    }
+
+    /// Remove an empty subdirectory.
+    pub fn remove_empty_subdir(&self, name: &str) -> io::Result<()> {
+        check_name(name)?;
+        rustix::fs::unlinkat(&self.fd, name, AtFlags::REMOVEDIR)?;
         Ok(())
     }
 

@@ -97,6 +97,29 @@ pub fn run(settings: Settings) -> Result<()> {
     // Held until we return: liveness for `status`, and no second agent on this state dir.
     let _lock = crate::platform::lock::acquire(&settings.state_dir)?;
     let status = StatusWriter::start(settings.state_dir.clone())?;
+    // How the previous run ended, read before this one writes anything: a marker left behind
+    // means it never wrote `agent_stopped`.
+    let unclean = crate::platform::run_marker::previous(&settings.state_dir)
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %format!("{e:#}"), "cannot read the run marker");
+            None
+        })
+        .map(|run| {
+            (
+                run,
+                crate::platform::audit::files::last_record(&settings.audit_log),
+            )
+        });
+    let started_at = jiff::Timestamp::now().to_string();
+    if let Err(e) = crate::platform::run_marker::mark(
+        &settings.state_dir,
+        &crate::platform::run_marker::Run {
+            pid: Some(std::process::id()),
+            started_at: Some(started_at.clone()),
+        },
+    ) {
+        tracing::warn!(error = %format!("{e:#}"), "cannot write the run marker");
+    }
     let enforcer = Enforcer::new(settings)?;
     match crate::platform::state::remove_stale_temps(&enforcer.settings().state_dir) {
         Ok(0) => {}
@@ -126,7 +149,7 @@ pub fn run(settings: Settings) -> Result<()> {
         settling: BTreeMap::new(),
         acted_on: BTreeSet::new(),
         timers,
-        started_at: jiff::Timestamp::now().to_string(),
+        started_at,
         last_full_scan: String::new(),
         degraded: None,
         sessions: SessionGuard::new(session_scan),
@@ -137,6 +160,21 @@ pub fn run(settings: Settings) -> Result<()> {
         let _ = exec_tx.send(Msg::Changed(Vec::new()));
     });
     agent.enforcer.load_policy(true);
+    if let Some((run, last)) = unclean {
+        let mut fields = Fields::default();
+        if let Some(pid) = run.pid {
+            fields = fields.with("previous_pid", pid);
+        }
+        if let Some(at) = &run.started_at {
+            fields = fields.with("previous_started_at", at);
+        }
+        if let Some((time, seq)) = last {
+            fields = fields
+                .with("last_record_time", time)
+                .with("last_record_seq", seq);
+        }
+        agent.enforcer.record(Event::AgentUncleanStop, fields);
+    }
     agent.enforcer.record(
         Event::AgentStarted,
         Fields::default()
@@ -221,6 +259,14 @@ pub fn run(settings: Settings) -> Result<()> {
         Event::AgentStopped,
         Fields::default().with("pid", std::process::id()),
     );
+    // Only once `agent_stopped` is written (or waits in memory for room: then the next start
+    // says the stop was unclean, which it was for the log).
+    if agent.enforcer.records_pending() {
+        tracing::warn!("stopping with audit records still unwritten");
+    } else if let Err(e) = crate::platform::run_marker::clear(&agent.enforcer.settings().state_dir)
+    {
+        tracing::warn!(error = %format!("{e:#}"), "cannot remove the run marker");
+    }
     Ok(())
 }
 
@@ -290,6 +336,7 @@ impl Agent {
         }
         let finished = self.enforcer.recover();
         self.note_finished(finished);
+        self.enforcer.apply_retention();
         let fresh: HashMap<PathBuf, CodexHome> =
             homes.iter().map(|h| (h.path.clone(), h.clone())).collect();
         for path in self.homes.keys().filter(|p| !fresh.contains_key(*p)) {

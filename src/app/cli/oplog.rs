@@ -163,6 +163,14 @@ pub fn narrate(event: Event, fields: &Fields) {
         Event::TamperDetected => {
             tracing::warn!(tamper = %extra("tamper"), "audit log tampering detected")
         }
+        Event::VaultPruned => tracing::info!(
+            %user, %home, vault_id = fields.vault_id.as_deref().unwrap_or("-"),
+            reason = %extra("reason"), "vault entry pruned"
+        ),
+        Event::AgentUncleanStop => tracing::warn!(
+            previous_pid = %extra("previous_pid"), last_record_time = %extra("last_record_time"),
+            "the previous run of the agent ended without stopping cleanly"
+        ),
         _ => {}
     }
 }

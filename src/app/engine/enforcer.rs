@@ -20,6 +20,7 @@ use crate::core::notice::{self, Notice, Occasion};
 use crate::core::observe::auth::CredentialSummary;
 use crate::core::observe::{CodexHome, ConfigState, Observation};
 use crate::core::plan::Action;
+use crate::core::vault_retention::to_prune;
 use crate::platform::audit::{AuditLog, Event, Fields, Stamp};
 use crate::platform::inventory;
 use crate::platform::last_good;
@@ -210,6 +211,11 @@ impl Enforcer {
         }
     }
 
+    /// Whether records still wait in memory for room in the audit log.
+    pub fn records_pending(&self) -> bool {
+        !self.backlog.borrow().is_empty()
+    }
+
     /// Append every pending record, oldest first; stop at the first failure.
     pub fn flush_backlog(&self) {
         loop {
@@ -312,6 +318,9 @@ impl Enforcer {
             tracing::info!("the vault can be written again: finishing interrupted quarantines");
         }
         let mut finished = Vec::new();
+        // The records already written, read once and only when needed: an entry recorded just
+        // before a crash (its decision not yet closed) is not recorded twice.
+        let mut recorded = None;
         for (decision, q) in done {
             let home = home_of(&decision);
             let outcome = quarantine_outcome(q);
@@ -319,6 +328,18 @@ impl Enforcer {
                 Outcome::Vaulted { vault_id } => self.vault.meta(vault_id).ok(),
                 _ => None,
             };
+            if let Some(meta) = &meta {
+                self.flush_backlog();
+                let records = recorded.get_or_insert_with(|| {
+                    crate::platform::audit::files::quarantined_by_vault_id(
+                        &self.settings().audit_log,
+                    )
+                });
+                if records.get(&meta.id).is_some_and(|r| names_entry(r, meta)) {
+                    self.finish(&decision.id);
+                    continue;
+                }
+            }
             let credential = meta.as_ref().and_then(|m| m.credential.clone());
             let event = match outcome.outcome {
                 Outcome::Vaulted { .. } | Outcome::MovedAside { .. } => Event::Quarantined,
@@ -345,6 +366,48 @@ impl Enforcer {
             });
         }
         finished
+    }
+
+    /// Apply `[vault]` retention: each entry it lets go is recorded (`vault_pruned`, durably, no
+    /// secret) and only then deleted. Nothing is deleted while records wait for room in the audit
+    /// log: a deletion is never unrecorded.
+    pub fn apply_retention(&self) {
+        let retention = self.judge.policy().vault;
+        let facts = match self.vault.retention_facts() {
+            Ok(facts) => facts,
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "cannot read the vault for retention");
+                return;
+            }
+        };
+        let (entries, metas): (Vec<_>, Vec<_>) = facts.into_iter().unzip();
+        for (entry, reason) in to_prune(&entries, &retention, jiff::Timestamp::now()) {
+            let Some(meta) = metas.iter().find(|m| m.id == entry.id) else {
+                continue;
+            };
+            let fields = Fields {
+                user: meta.user.clone(),
+                uid: meta.uid,
+                codex_home: Some(meta.codex_home.clone()),
+                credential: meta.credential.clone(),
+                vault_id: Some(meta.id.clone()),
+                ..Fields::default()
+            }
+            .with("reason", reason.as_str())
+            .with("quarantined_at", &meta.quarantined_at)
+            .with("sha256", &meta.sha256)
+            .with_superseded(&meta.superseded_credentials)
+            .with("retention", retention);
+            crate::app::cli::oplog::narrate(Event::VaultPruned, &fields);
+            if !self.backlog.borrow().is_empty()
+                || !self.append(Event::VaultPruned, &self.stamp(), fields)
+            {
+                return;
+            }
+            if let Err(e) = self.vault.remove_entry(&meta.id) {
+                tracing::warn!(vault_id = %meta.id, error = %format!("{e:#}"), "cannot delete a pruned vault entry");
+            }
+        }
     }
 
     /// Close a vault decision once its record is written (or waits in the backlog).
@@ -461,6 +524,9 @@ impl Enforcer {
             }
         }
         self.record_all(batch);
+        if !finished.is_empty() {
+            crate::platform::failpoint::hit("after-record");
+        }
         for id in finished {
             self.finish(&id);
         }
@@ -560,6 +626,18 @@ impl Enforcer {
 struct Held {
     credential: Option<CredentialSummary>,
     superseded: Vec<SupersededCredential>,
+}
+
+/// Whether a `quarantined` record names exactly what a vault entry holds now: its credential and
+/// every superseded content.
+fn names_entry(record: &serde_json::Value, meta: &crate::platform::vault::Meta) -> bool {
+    let credential = serde_json::to_value(&meta.credential).unwrap_or_default();
+    let superseded = serde_json::to_value(&meta.superseded_credentials).unwrap_or_default();
+    let listed = record
+        .get("superseded")
+        .cloned()
+        .unwrap_or_else(|| serde_json::Value::Array(Vec::new()));
+    record.get("credential").cloned().unwrap_or_default() == credential && listed == superseded
 }
 
 fn home_fields(home: &CodexHome, credential: Option<CredentialSummary>) -> Fields {

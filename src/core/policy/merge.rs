@@ -184,6 +184,7 @@ pub fn assemble(
             enforce: EnforceSettings::default(),
             scope: Scope::default(),
             audit: Default::default(),
+            vault: Default::default(),
             exceptions,
             baseline: false,
         };

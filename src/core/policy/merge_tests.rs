@@ -663,6 +663,11 @@ max_size_kb = 10240
 keep = 5
 checkpoint_interval = "30m"
 
+[vault]
+keep_per_home = 5
+max_age_days = 30
+min_age_days = 2
+
 [[exception]]
 users = ["ci-bot"]
 allowed_methods = ["api-key"]
@@ -723,6 +728,11 @@ reason = "CI pipeline, OPS-123"
             max_size_kb: 10240,
             keep: 5,
             checkpoint_interval: Duration::from_secs(1800),
+        },
+        vault: crate::core::vault_retention::VaultRetention {
+            keep_per_home: 5,
+            max_age_days: 30,
+            min_age_days: 2,
         },
         exceptions: vec![Exception {
             users: vec!["ci-bot".into()],

@@ -338,6 +338,9 @@ pub struct Policy {
     /// `[audit]`: rotation and checkpoints of the audit log.
     #[serde(default)]
     pub audit: crate::core::audit_settings::AuditSettings,
+    /// `[vault]`: how long quarantined credentials are kept.
+    #[serde(default)]
+    pub vault: crate::core::vault_retention::VaultRetention,
     pub exceptions: Vec<Exception>,
     /// True only for the built-in baseline used when no admin policy was ever loaded.
     pub baseline: bool,
@@ -356,6 +359,7 @@ impl Policy {
             enforce: EnforceSettings::default(),
             scope: Scope::default(),
             audit: Default::default(),
+            vault: Default::default(),
             exceptions: Vec::new(),
             baseline: true,
         }

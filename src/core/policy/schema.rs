@@ -6,249 +6,10 @@
 //! test and every generated schema read this table: adding a key is one entry here plus its use in
 //! evaluate.
 
-use std::{collections::BTreeMap, time::Duration};
-
-use crate::core::policy::{
-    APPROVAL_POLICIES, ApiKeyKind, ConfigRules, CredentialStore, LoginMethod, LoginRules,
-    McpServer, Mode, Policy, SANDBOX_MODES, UnjudgedSessions, WEB_SEARCH_MODES,
-};
 use crate::core::uid::Uid;
 
-/// How a key's value is checked, and which [`Value`] it becomes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// A non-empty string.
-    Text,
-    Mode,
-    /// `"terminate"` or `"record"` (`[enforce] unjudged_sessions`).
-    Unjudged,
-    Bool,
-    /// `"500ms"`, `"5s"`, `"2m"`, `"1h"`.
-    Duration,
-    Uid,
-    Methods,
-    /// A list of non-empty strings.
-    Names,
-    /// ChatGPT workspace ids (`chatgpt_account_id`); an id of another form is kept with a warning.
-    Workspaces,
-    Plans,
-    Domains,
-    KeyKinds,
-    Fingerprints,
-    BaseUrls,
-    Stores,
-    Homes,
-    /// Of [`SANDBOX_MODES`]; a base list must include `read-only`.
-    SandboxModes,
-    ApprovalPolicies,
-    WebSearchModes,
-    /// An array of tables `{ name, command | url }`.
-    McpServers,
-    /// A table of feature name → boolean.
-    Features,
-    Messages, // `[enforce.messages]`: a table of rule family → message
-}
-
-impl Kind {
-    /// The fixed set of names a value (or each list item) must be one of, if there is one.
-    pub fn allowed_values(self) -> Option<Vec<&'static str>> {
-        match self {
-            Kind::Mode => Some(vec!["enforce", "monitor"]),
-            Kind::Unjudged => Some(vec!["terminate", "record"]),
-            Kind::Methods => Some(LoginMethod::ALL.map(LoginMethod::as_str).to_vec()),
-            Kind::KeyKinds => Some(ApiKeyKind::NAMEABLE.map(ApiKeyKind::as_str).to_vec()),
-            Kind::Stores => Some(CredentialStore::ALL.map(CredentialStore::as_str).to_vec()),
-            Kind::SandboxModes => Some(SANDBOX_MODES.to_vec()),
-            Kind::ApprovalPolicies => Some(APPROVAL_POLICIES.to_vec()),
-            Kind::WebSearchModes => Some(WEB_SEARCH_MODES.to_vec()),
-            _ => None,
-        }
-    }
-
-    /// Whether `value` is of this kind: the one mapping from kinds to the values they become.
-    pub fn accepts(self, value: &Value) -> bool {
-        match value {
-            Value::Text(_) => self == Kind::Text,
-            Value::Mode(_) => self == Kind::Mode,
-            Value::Unjudged(_) => self == Kind::Unjudged,
-            Value::Bool(_) => self == Kind::Bool,
-            Value::Duration(_) => self == Kind::Duration,
-            Value::Uid(_) => self == Kind::Uid,
-            Value::Methods(_) => self == Kind::Methods,
-            Value::KeyKinds(_) => self == Kind::KeyKinds,
-            Value::Stores(_) => self == Kind::Stores,
-            Value::Strings(_) => matches!(
-                self,
-                Kind::Names
-                    | Kind::Workspaces
-                    | Kind::Plans
-                    | Kind::Domains
-                    | Kind::Fingerprints
-                    | Kind::BaseUrls
-                    | Kind::Homes
-                    | Kind::SandboxModes
-                    | Kind::ApprovalPolicies
-                    | Kind::WebSearchModes
-            ),
-            Value::McpServers(_) => self == Kind::McpServers,
-            Value::Features(_) => self == Kind::Features,
-            Value::Messages(_) => self == Kind::Messages,
-        }
-    }
-
-    /// Whether the value is a TOML array.
-    pub fn is_list(self) -> bool {
-        !matches!(
-            self,
-            Kind::Text
-                | Kind::Mode
-                | Kind::Unjudged
-                | Kind::Bool
-                | Kind::Duration
-                | Kind::Uid
-                | Kind::Features
-                | Kind::Messages
-        )
-    }
-
-    /// The TOML type, as docs and generated schemas name it.
-    pub fn toml_type(self) -> &'static str {
-        match self {
-            Kind::Bool => "boolean",
-            Kind::Uid => "integer",
-            Kind::McpServers => "array of tables",
-            Kind::Features => "table of booleans",
-            Kind::Messages => "table of strings",
-            k if k.is_list() => "array of strings",
-            _ => "string",
-        }
-    }
-}
-
-/// A checked value, typed by its key's [`Kind`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Value {
-    Text(String),
-    Mode(Mode),
-    Unjudged(UnjudgedSessions),
-    Bool(bool),
-    Duration(Duration),
-    Uid(u32),
-    Strings(Vec<String>),
-    Methods(Vec<LoginMethod>),
-    KeyKinds(Vec<ApiKeyKind>),
-    Stores(Vec<CredentialStore>),
-    McpServers(Vec<McpServer>),
-    Features(BTreeMap<String, bool>),
-    Messages(BTreeMap<String, String>),
-}
-
-/// A value handed to a key of another kind: refused as a typed failure, never dropped.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WrongKind {
-    /// `section.name` of the key.
-    pub key: String,
-    pub kind: Kind,
-    pub value: Value,
-}
-
-impl std::fmt::Display for WrongKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "`{}` takes {} ({:?}), not this value",
-            self.key,
-            self.kind.toml_type(),
-            self.kind
-        )
-    }
-}
-
-impl std::error::Error for WrongKind {}
-
-/// Where a checked value goes. `[login]` and `[config]` keys set rules, which an
-/// `[[exception]]` may widen; the others set the policy itself.
-#[derive(Clone, Copy)]
-pub enum Target {
-    Policy(fn(&mut Policy, Value)),
-    Login(fn(&mut LoginRules, Value)),
-    Config(fn(&mut ConfigRules, Value)),
-}
-
-/// One policy key.
-#[derive(Debug)]
-pub struct Key {
-    pub section: &'static str,
-    pub name: &'static str,
-    pub kind: Kind,
-    /// The default as TOML writes it; `None` when an absent key means "anything" (or "not set").
-    pub default: Option<&'static str>,
-    pub doc: &'static str,
-    pub target: Target,
-}
-
-impl std::fmt::Debug for Target {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Target::Policy(_) => "Policy",
-            Target::Login(_) => "Login",
-            Target::Config(_) => "Config",
-        })
-    }
-}
-
-impl Key {
-    /// `section.name`, as provenance and `policy explain --json` write it.
-    pub fn path(&self) -> String {
-        format!("{}.{}", self.section, self.name)
-    }
-
-    /// Whether an `[[exception]]` may widen this key.
-    pub fn loosenable(&self) -> bool {
-        matches!(self.target, Target::Login(_) | Target::Config(_))
-    }
-
-    /// `value`, if it is of this key's kind (the setters take only their kind's value).
-    fn checked(&self, value: Value) -> Result<Value, WrongKind> {
-        if self.kind.accepts(&value) {
-            Ok(value)
-        } else {
-            Err(WrongKind {
-                key: self.path(),
-                kind: self.kind,
-                value,
-            })
-        }
-    }
-
-    /// Put `value` into the policy; a value of another kind is a [`WrongKind`].
-    pub fn apply(&self, policy: &mut Policy, value: Value) -> Result<(), WrongKind> {
-        let value = self.checked(value)?;
-        match self.target {
-            Target::Policy(set) => set(policy, value),
-            Target::Login(set) => set(&mut policy.login, value),
-            Target::Config(set) => set(&mut policy.config, value),
-        }
-        Ok(())
-    }
-
-    /// Put `value` into an exception's rules (only for [`Key::loosenable`] keys; the others
-    /// change nothing); a value of another kind is a [`WrongKind`].
-    pub fn apply_rules(
-        &self,
-        login: &mut LoginRules,
-        config: &mut ConfigRules,
-        value: Value,
-    ) -> Result<(), WrongKind> {
-        let value = self.checked(value)?;
-        match self.target {
-            Target::Login(set) => set(login, value),
-            Target::Config(set) => set(config, value),
-            Target::Policy(_) => {}
-        }
-        Ok(())
-    }
-}
+mod types;
+pub use types::*;
 
 /// The `[[exception]]` array of tables.
 pub const EXCEPTION: &str = "exception";
@@ -642,6 +403,42 @@ pub const KEYS: &[Key] = &[
         target: Target::Policy(|p, v| {
             if let Value::Duration(v) = v {
                 p.audit.checkpoint_interval = v
+            }
+        }),
+    },
+    Key {
+        section: "vault",
+        name: "keep_per_home",
+        kind: Kind::Uid,
+        default: Some("0"),
+        doc: "Vault entries kept per Codex home, newest first (0, the default: no limit; the vault never deletes a credential unless the admin sets a limit); the home's newest entry and entries younger than `min_age_days` are always kept.",
+        target: Target::Policy(|p, v| {
+            if let Value::Uid(v) = v {
+                p.vault.keep_per_home = v
+            }
+        }),
+    },
+    Key {
+        section: "vault",
+        name: "max_age_days",
+        kind: Kind::Uid,
+        default: Some("0"),
+        doc: "Vault entries older than this many days are pruned (0, the default: no limit), except a home's newest entry.",
+        target: Target::Policy(|p, v| {
+            if let Value::Uid(v) = v {
+                p.vault.max_age_days = v
+            }
+        }),
+    },
+    Key {
+        section: "vault",
+        name: "min_age_days",
+        kind: Kind::Uid,
+        default: Some("1"),
+        doc: "Vault entries younger than this many days are never pruned.",
+        target: Target::Policy(|p, v| {
+            if let Value::Uid(v) = v {
+                p.vault.min_age_days = v
             }
         }),
     },

@@ -1,4 +1,5 @@
 use super::*;
+use crate::core::policy::Policy;
 use crate::core::policy::merge::load_sources;
 use crate::core::policy::source::Source;
 

@@ -159,6 +159,52 @@ pub fn recent_times(log: &Path, since: jiff::Timestamp) -> [Vec<jiff::Timestamp>
     out
 }
 
+/// The `time` and `seq` of the last complete record of the live log, if it has one.
+pub fn last_record(log: &Path) -> Option<(String, u64)> {
+    let bytes = read(&LogFile {
+        path: log.to_path_buf(),
+        gz: false,
+    })
+    .ok()?;
+    lines(&bytes).0.iter().rev().find_map(|line| {
+        let record = serde_json::from_slice::<serde_json::Value>(line).ok()?;
+        Some((
+            record["time"].as_str()?.to_string(),
+            record["seq"].as_u64()?,
+        ))
+    })
+}
+
+/// The latest `quarantined` record naming each vault id, from the live file and the newest
+/// rotated one (where a record written just before a crash is): recovery looks here before it
+/// records a vault entry again.
+pub fn quarantined_by_vault_id(log: &Path) -> std::collections::HashMap<String, serde_json::Value> {
+    let mut files: Vec<LogFile> = rotated(log).pop().into_iter().collect();
+    files.push(LogFile {
+        path: log.to_path_buf(),
+        gz: false,
+    });
+    let mut out = std::collections::HashMap::new();
+    for file in files {
+        let Ok(bytes) = read(&file) else { continue };
+        for line in lines(&bytes).0 {
+            if !line.windows(13).any(|w| w == b"\"quarantined\"") {
+                continue;
+            }
+            let Ok(record) = serde_json::from_slice::<serde_json::Value>(line) else {
+                continue;
+            };
+            if record["event"] != "quarantined" {
+                continue;
+            }
+            if let Some(id) = record["vault_id"].as_str() {
+                out.insert(id.to_string(), record);
+            }
+        }
+    }
+    out
+}
+
 /// The complete lines of `bytes` (without newlines), and the torn rest, if any.
 pub fn lines(bytes: &[u8]) -> (Vec<&[u8]>, Option<&[u8]>) {
     let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();

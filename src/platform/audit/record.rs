@@ -36,6 +36,11 @@ pub enum Event {
     WatchDegraded,
     Checkpoint,
     LogRotated,
+    /// `[vault]` retention deleted a vault entry.
+    VaultPruned,
+    /// At start: the previous run of the agent ended without `agent_stopped` (kill -9, a crash,
+    /// a power loss).
+    AgentUncleanStop,
 }
 
 /// The per-event fields of a record; the chain fields are added by [`AuditLog::append`].
@@ -115,6 +120,8 @@ mod tests {
             Event::WatchDegraded,
             Event::Checkpoint,
             Event::LogRotated,
+            Event::VaultPruned,
+            Event::AgentUncleanStop,
         ] {
             let name = serde_json::to_string(&event).unwrap();
             let name = name.trim_matches('"');

@@ -149,6 +149,15 @@ impl Journal {
         written
     }
 
+    /// The ids of the decisions not marked done, read without compacting the journal.
+    pub fn open_ids(&self) -> Result<Vec<String>> {
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        self.lock_current(&mut file)?;
+        let open = open_decisions(&self.vault);
+        let _ = rustix::fs::flock(&*file, rustix::fs::FlockOperation::Unlock);
+        Ok(open?.into_iter().map(|d| d.id).collect())
+    }
+
     /// Every decision not marked done, oldest first, read under the lock; the journal is
     /// rewritten with only those (atomically), so it does not grow without end. A torn last line
     /// (a crash mid-append) was never synced, so its credential never moved: it is dropped.

@@ -13,7 +13,11 @@
 //!    exactly these bytes. If they are allowed after all, put them back.
 //! 4. **vault**: copy the bytes into the entry, fsync, write meta.json, fsync; read the aside file
 //!    again and, only if it still holds exactly what was vaulted, unlink it (if it changed, the
-//!    new bytes are judged and vaulted too, the earlier ones kept as `superseded-N.json`).
+//!    new bytes are judged and vaulted too, the earlier ones kept as `superseded-N.json`). The
+//!    unlink holds the file open, and what a writer put into it before the name went is read
+//!    back through the handle and vaulted too. A file still changing after [`MAX_REVAULTS`]
+//!    rounds loses its name the same way: the entry holds what was seen last, and its record
+//!    names it at once.
 //!
 //! A crash at any point leaves the credential in place (before 2), or aside under a name bound to
 //! a journalled decision, which [`Vault::recover`] finishes. An aside name without a decision was
@@ -21,6 +25,8 @@
 //! under the name (a symlink, a FIFO) stays aside in the home, where Codex does not look.
 
 pub mod journal;
+mod restore;
+mod retention;
 
 use std::io;
 use std::os::fd::AsFd;
@@ -34,7 +40,7 @@ use crate::core::evaluate::Violation;
 use crate::core::home::{AUTH_CAP, AUTH_FILE};
 use crate::core::observe::CodexHome;
 use crate::core::observe::auth::CredentialSummary;
-use crate::platform::safefs::{self, Dir, FileRead, Stat};
+use crate::platform::safefs::{self, Dir, FileRead, Opened, Stat};
 use crate::platform::state;
 use journal::{Decision, Journal};
 
@@ -305,7 +311,7 @@ impl Vault {
         let aside = decision.aside_name();
         for _ in 0..MAX_REVAULTS {
             let Some((bytes, stat, judgement)) =
-                self.read_settled(home_dir, home, &aside, judge, settle)?
+                self.read_settled(|| home_dir.read_file(&aside, AUTH_CAP), home, judge, settle)?
             else {
                 // Not a regular file, or gone: nothing to copy.
                 return self.finish_unreadable(home_dir, &aside, decision, meta);
@@ -314,12 +320,18 @@ impl Vault {
                 .as_ref()
                 .is_some_and(|m| m.sha256 == crate::core::digest::sha256_hex(&bytes))
             {
-                // Still exactly what is in the vault: the move is complete. The decision stays
-                // open until the caller has recorded it ([`Vault::finish`]).
-                home_dir.unlink(&aside).with_context(|| {
-                    format!("removing {}", home_dir.path().join(&aside).display())
-                })?;
-                return Ok(Quarantined::Vaulted(Box::new(meta.expect("checked above"))));
+                // Still exactly what is in the vault: the move is complete once the aside name
+                // is gone. The decision stays open until the caller has recorded it
+                // ([`Vault::finish`]).
+                let vaulted = meta.take().expect("checked above");
+                match self
+                    .remove_aside(home_dir, home, decision, judge, settle, recovered, vaulted)?
+                {
+                    Ok(done) => return Ok(done),
+                    // The name no longer holds the file that was read: look again.
+                    Err(kept) => meta = Some(kept),
+                }
+                continue;
             }
             if judgement.violations.is_empty() && judgement.complete {
                 // Rewritten with an allowed credential since it was judged: it goes back (and
@@ -338,27 +350,85 @@ impl Vault {
                 home_dir, decision, &bytes, &stat, judgement, recovered, meta,
             )?);
         }
-        // The file keeps changing: it stays aside (Codex cannot see it) and the decision stays
-        // open, to be finished by the next recovery.
+        // The file kept changing under the move (a writer holds it open and rewrites it in
+        // place). Stop following it by name: the name goes with the file held open and what the
+        // handle shows last is vaulted, so the entry and its record agree now, not after the next
+        // scan's recovery. Only when the name no longer holds that file does it stay aside (Codex
+        // cannot see it), its decision open for the next recovery.
+        if let Some(vaulted) = meta
+            && let Ok(done) =
+                self.remove_aside(home_dir, home, decision, judge, settle, recovered, vaulted)?
+        {
+            return Ok(done);
+        }
         Ok(Quarantined::MovedAside {
             aside,
             kind: STILL_WRITTEN,
         })
     }
 
-    /// The aside file's bytes once they parse (or the settle window ended), with their judgement;
-    /// `None` when it is not a regular file under the cap.
-    fn read_settled(
+    /// Remove the aside name of a credential the vault now holds, holding the file open across
+    /// the unlink. A writer that opened auth.json before the rename (Codex truncates, then writes)
+    /// can still write into it after the vault's last read: what it wrote before the name went is
+    /// read back through the handle and vaulted on top (the earlier content kept as superseded),
+    /// so the agent never deletes a credential it has not vaulted. `Err(meta)` when the name no
+    /// longer holds the file that was read (nothing was removed).
+    #[allow(clippy::too_many_arguments)]
+    fn remove_aside(
         &self,
         home_dir: &Dir,
         home: &CodexHome,
-        aside: &str,
+        decision: &Decision,
+        judge: Judge<'_>,
+        settle: Duration,
+        recovered: bool,
+        mut meta: Meta,
+    ) -> Result<std::result::Result<Quarantined, Meta>> {
+        let aside = decision.aside_name();
+        let Opened::Regular { file, stat } = home_dir.open_regular(&aside)? else {
+            return Ok(Err(meta));
+        };
+        match home_dir.entry_stat(&aside)? {
+            Some(now) if now.st_dev == stat.st_dev && now.st_ino == stat.st_ino => {}
+            _ => return Ok(Err(meta)),
+        }
+        home_dir
+            .unlink(&aside)
+            .with_context(|| format!("removing {}", home_dir.path().join(&aside).display()))?;
+        for _ in 0..MAX_REVAULTS {
+            let Some((bytes, stat, judgement)) =
+                self.read_settled(|| safefs::read_whole(&file, AUTH_CAP), home, judge, settle)?
+            else {
+                break;
+            };
+            if meta.sha256 == crate::core::digest::sha256_hex(&bytes) {
+                break;
+            }
+            meta = self.write_entry(
+                home_dir,
+                decision,
+                &bytes,
+                &stat,
+                judgement,
+                recovered,
+                Some(meta),
+            )?;
+        }
+        Ok(Ok(Quarantined::Vaulted(Box::new(meta))))
+    }
+
+    /// The bytes `read` gives once they parse (or the settle window ended), with their judgement;
+    /// `None` when it is not a regular file under the cap.
+    fn read_settled(
+        &self,
+        read: impl Fn() -> io::Result<FileRead>,
+        home: &CodexHome,
         judge: Judge<'_>,
         settle: Duration,
     ) -> Result<Option<(Vec<u8>, Stat, Judgement)>> {
         let deadline = Instant::now() + settle;
         loop {
-            let (bytes, stat) = match home_dir.read_file(aside, AUTH_CAP)? {
+            let (bytes, stat) = match read()? {
                 FileRead::Regular { bytes, stat } => (bytes, stat),
                 _ => return Ok(None),
             };
@@ -592,67 +662,6 @@ impl Vault {
             FileRead::Regular { bytes, .. } => Ok(bytes),
             _ => bail!("vault entry {id} holds no credential file"),
         }
-    }
-
-    /// Put a quarantined credential back where it was, with its owner and mode.
-    ///
-    /// Refuses when the home already has an auth.json (the user signed in again): restoring must
-    /// never overwrite a credential.
-    pub fn restore(&self, id: &str) -> Result<Meta> {
-        let mut meta = self.meta(id)?;
-        if let Some(at) = &meta.restored_at {
-            bail!("vault entry {id} was already restored at {at}");
-        }
-        let entry = self.dir.open_subdir(id)?;
-        let bytes = match entry.read_file(AUTH_FILE, AUTH_CAP)? {
-            FileRead::Regular { bytes, .. } => bytes,
-            _ => bail!("vault entry {id} holds no credential file"),
-        };
-        let home = Dir::open_home(&meta.codex_home, meta.uid)
-            .with_context(|| format!("opening {}", meta.codex_home.display()))?;
-        if home.entry_stat(AUTH_FILE)?.is_some() {
-            bail!(
-                "{} already exists: the user has signed in again. Move it away first if the \
-                 quarantined credential should replace it",
-                meta.codex_home.join(AUTH_FILE).display()
-            );
-        }
-        let tmp = format!(".codex-warden-restore-{id}");
-        let _ = home.unlink(&tmp);
-        let file = home
-            .create_new(&tmp, 0o600, &bytes)
-            .context("writing the restored credential")?;
-        // Back to the home's owner (whatever the vault entry says: an entry is data, and a
-        // planted one must not make root create a file for someone else), with the permission
-        // bits it had but never setuid, setgid or sticky.
-        let owner = home.stat()?;
-        if meta.uid.is_some_and(|uid| uid != owner.st_uid) {
-            bail!(
-                "{} is owned by uid {}, not by uid {} whose credential this is: not restored",
-                meta.codex_home.display(),
-                owner.st_uid,
-                meta.uid.unwrap_or_default()
-            );
-        }
-        rustix::fs::fchown(
-            &file,
-            Some(rustix::fs::Uid::from_raw(owner.st_uid)),
-            Some(rustix::fs::Gid::from_raw(owner.st_gid)),
-        )
-        .context("giving the credential back to its owner")?;
-        rustix::fs::fchmod(
-            &file,
-            rustix::fs::Mode::from_raw_mode((meta.file_mode & 0o777) as _),
-        )?;
-        file.sync_all()?;
-        if let Err(e) = home.rename(&tmp, &home, AUTH_FILE, true) {
-            let _ = home.unlink(&tmp);
-            return Err(e).context("putting the credential back");
-        }
-        home.sync()?;
-        meta.restored_at = Some(jiff::Timestamp::now().to_string());
-        entry.write_atomic("meta.json", 0o600, &serde_json::to_vec_pretty(&meta)?)?;
-        Ok(meta)
     }
 }
 

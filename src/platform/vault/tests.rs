@@ -243,3 +243,123 @@ fn recovery_does_not_trust_an_entry_whose_credential_never_reached_the_disk() {
     assert_eq!(std::fs::read(entry.join(AUTH_FILE)).unwrap(), bytes);
     assert!(!home.join(decision.aside_name()).exists());
 }
+
+/// A writer that opened auth.json before the agent's rename (Codex truncates, then writes) writes
+/// into the aside file after the vault's last read of it: what it wrote is vaulted on top, the
+/// earlier content kept as superseded, never deleted unseen with the aside name.
+#[test]
+fn a_write_landing_after_the_last_read_is_vaulted_not_deleted() {
+    use std::os::unix::fs::FileExt as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let first = br#"{"auth_mode":"apikey","k":"first"}"#;
+    let second = br#"{"auth_mode":"apikey","k":"second-and-longer"}"#;
+    let home = home_with(tmp.path(), first);
+    // The writer's handle, opened before the move.
+    let writer = std::fs::OpenOptions::new()
+        .write(true)
+        .open(home.join(AUTH_FILE))
+        .unwrap();
+    let vault = Vault::open(&tmp.path().join("state")).unwrap();
+    let calls = std::cell::Cell::new(0);
+    // The second judgement is of the read that finds the entry complete: the write lands right
+    // after it, before the aside name goes.
+    let racing_judge = |h: &CodexHome, bytes: &[u8], stat: &Stat| {
+        calls.set(calls.get() + 1);
+        if calls.get() == 2 {
+            writer.set_len(0).unwrap();
+            writer.write_all_at(second, 0).unwrap();
+        }
+        judge(h, bytes, stat)
+    };
+    let q = vault
+        .quarantine(&codex_home(&home), None, &reason(), &racing_judge, SETTLE)
+        .unwrap();
+    let Quarantined::Vaulted(meta) = q else {
+        panic!("not vaulted: {q:?}")
+    };
+    let entry = tmp.path().join("state/vault").join(&meta.id);
+    assert_eq!(std::fs::read(entry.join(AUTH_FILE)).unwrap(), second);
+    assert_eq!(
+        std::fs::read(entry.join("superseded-1.json")).unwrap(),
+        first
+    );
+    assert_eq!(meta.sha256, crate::core::digest::sha256_hex(second));
+    assert_eq!(meta.superseded_credentials.len(), 1);
+    assert_eq!(
+        meta.superseded_credentials[0].sha256,
+        crate::core::digest::sha256_hex(first)
+    );
+    assert_eq!(
+        std::fs::read_dir(&home).unwrap().count(),
+        0,
+        "aside file left"
+    );
+}
+
+/// A writer that holds auth.json open and rewrites it in place at every read of the move: after
+/// the revault limit the name goes (the file held open) and the last content read is vaulted, so
+/// the entry is complete and named by the outcome at once, with no aside file left and no
+/// decision waiting for a later scan.
+#[test]
+fn a_file_rewritten_at_every_read_is_vaulted_as_last_seen_not_left_unrecorded() {
+    use std::os::unix::fs::FileExt as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let home = home_with(tmp.path(), br#"{"auth_mode":"apikey","n":1000}"#);
+    let writer = std::fs::OpenOptions::new()
+        .write(true)
+        .open(home.join(AUTH_FILE))
+        .unwrap();
+    let vault = Vault::open(&tmp.path().join("state")).unwrap();
+    let calls = std::cell::Cell::new(1000);
+    let rewriting_judge = |h: &CodexHome, bytes: &[u8], stat: &Stat| {
+        calls.set(calls.get() + 1);
+        let next = format!(r#"{{"auth_mode":"apikey","n":{}}}"#, calls.get());
+        writer.write_all_at(next.as_bytes(), 0).unwrap();
+        judge(h, bytes, stat)
+    };
+    let q = vault
+        .quarantine(
+            &codex_home(&home),
+            None,
+            &reason(),
+            &rewriting_judge,
+            SETTLE,
+        )
+        .unwrap();
+    let Quarantined::Vaulted(meta) = q else {
+        panic!("not vaulted: {q:?}")
+    };
+    let entry = tmp.path().join("state/vault").join(&meta.id);
+    let held = std::fs::read(entry.join(AUTH_FILE)).unwrap();
+    assert_eq!(meta.sha256, crate::core::digest::sha256_hex(&held));
+    for s in &meta.superseded_credentials {
+        let bytes = std::fs::read(entry.join(&s.file)).unwrap();
+        assert_eq!(
+            s.sha256,
+            crate::core::digest::sha256_hex(&bytes),
+            "{}",
+            s.file
+        );
+    }
+    let kept = std::fs::read_dir(&entry)
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            name.to_string_lossy().starts_with("superseded-")
+        })
+        .count();
+    assert_eq!(kept, meta.superseded_credentials.len());
+    assert!(
+        kept >= MAX_REVAULTS as usize,
+        "the file did not keep changing: {kept}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&home).unwrap().count(),
+        0,
+        "aside file left"
+    );
+    assert!(
+        vault.journal.open_ids().unwrap().contains(&meta.id),
+        "closed before recorded"
+    );
+}
