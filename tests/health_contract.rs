@@ -191,10 +191,15 @@ fn integrations(m: &Machine, extra: &[(&str, &Path)]) -> Seen {
 
 /// The state as status --json says it.
 fn health(m: &Machine, extra: &[(&str, &Path)]) -> (String, String) {
+    health_in(&machine_env(m, extra))
+}
+
+/// The state as status --json says it, with this environment.
+fn health_in(env: &[(String, PathBuf)]) -> (String, String) {
     let json = json_of(
         &Command::new(BIN)
             .args(["status", "--json"])
-            .envs(machine_env(m, extra).iter().map(|(k, v)| (k, v)))
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .output()
             .unwrap(),
     );
@@ -417,22 +422,7 @@ fn a_full_state_dir_is_unhealthy_everywhere_and_recovers() {
     let state = var.join("state");
     let extra = [("CODEX_WARDEN_STATE_DIR", state.as_path())];
     let env = machine_env(&m, &extra);
-    let status_of = || {
-        let json = json_of(
-            &Command::new(BIN)
-                .args(["status", "--json"])
-                .envs(env.iter().map(|(k, v)| (k, v)))
-                .output()
-                .unwrap(),
-        );
-        (
-            json["health"].as_str().unwrap_or_default().to_string(),
-            json["health_reasons"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-        )
-    };
+    let status_of = || health_in(&env);
     let mut agent = Command::new(BIN)
         .arg("run")
         .envs(env.iter().map(|(k, v)| (k, v)))

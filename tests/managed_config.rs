@@ -276,9 +276,7 @@ fn simulate_shows_the_homes_a_new_config_rule_would_flag_and_changes_nothing() {
         "sandbox_mode = \"workspace-write\"\n",
     )
     .unwrap();
-    let new = m.path("new-policy");
-    std::fs::create_dir(&new).unwrap();
-    std::fs::write(new.join("10-managed.toml"), MANAGED).unwrap();
+    let new = managed_policy_dir(&m);
     let before = snapshot_tree(m.root.path());
     let sim = m.run(&["simulate", "--policy-dir", new.to_str().unwrap()]);
     let sim_json = m.run(&["simulate", "--json", "--policy-dir", new.to_str().unwrap()]);
@@ -528,12 +526,9 @@ fn in_monitor_mode_a_forbidden_session_is_recorded_and_keeps_running() {
     drop(agent);
 }
 
-#[test]
-fn simulate_lists_the_running_session_a_new_config_rule_would_stop() {
-    if !is_root() {
-        eprintln!("SKIP: needs root to run the session as an unprivileged test user");
-        return;
-    }
+/// uma's machine under a policy with no config rule, uma signed in with an API key by the real
+/// Codex.
+fn uma_signed_in_with_a_key() -> Machine {
     let m = machine(&["uma"]);
     m.policy(
         "10-corp.toml",
@@ -545,15 +540,31 @@ fn simulate_lists_the_running_session_a_new_config_rule_would_stop() {
         Some("sk-proj-UMAKEY\n"),
     );
     assert!(login.status.success(), "{}", said(&login));
+    m
+}
+
+/// A policy dir holding [`MANAGED`], for `simulate --policy-dir`.
+fn managed_policy_dir(m: &Machine) -> std::path::PathBuf {
+    let new = m.path("new-policy");
+    std::fs::create_dir(&new).unwrap();
+    std::fs::write(new.join("10-managed.toml"), MANAGED).unwrap();
+    new
+}
+
+#[test]
+fn simulate_lists_the_running_session_a_new_config_rule_would_stop() {
+    if !is_root() {
+        eprintln!("SKIP: needs root to run the session as an unprivileged test user");
+        return;
+    }
+    let m = uma_signed_in_with_a_key();
     let session = codex_session_as(
         &m,
         "uma",
         &["-c", "sandbox_mode=\"danger-full-access\"", "app-server"],
     );
     let native = native_child(session.id());
-    let new = m.path("new-policy");
-    std::fs::create_dir(&new).unwrap();
-    std::fs::write(new.join("10-managed.toml"), MANAGED).unwrap();
+    let new = managed_policy_dir(&m);
     let sim = m.run(&["simulate", "--policy-dir", new.to_str().unwrap()]);
     let out = stdout(&sim);
     let line = out
@@ -581,17 +592,7 @@ fn simulate_says_what_it_could_not_read_of_a_session_it_would_stop() {
         eprintln!("SKIP: needs root to run the session as an unprivileged test user");
         return;
     }
-    let m = machine(&["uma"]);
-    m.policy(
-        "10-corp.toml",
-        "[policy]\nname = \"corp\"\nrevision = \"today\"\nmode = \"enforce\"\n[scope]\nmin_uid = 0\n",
-    );
-    let login = m.codex_as(
-        "uma",
-        &["login", "--with-api-key"],
-        Some("sk-proj-UMAKEY\n"),
-    );
-    assert!(login.status.success(), "{}", said(&login));
+    let m = uma_signed_in_with_a_key();
     let fifo = m.codex_home("uma").join("config.toml");
     std::fs::write(&fifo, "sandbox_mode = \"read-only\"\n").unwrap();
     chown(&fifo, m.uid("uma"));
@@ -604,9 +605,7 @@ fn simulate_says_what_it_could_not_read_of_a_session_it_would_stop() {
     std::fs::remove_file(&fifo).unwrap();
     make_fifo(&fifo);
     chown(&fifo, m.uid("uma"));
-    let new = m.path("new-policy");
-    std::fs::create_dir(&new).unwrap();
-    std::fs::write(new.join("10-managed.toml"), MANAGED).unwrap();
+    let new = managed_policy_dir(&m);
     let sim = m.run(&["simulate", "--policy-dir", new.to_str().unwrap()]);
     let out = stdout(&sim);
     let json = json_of(&m.run(&["simulate", "--json", "--policy-dir", new.to_str().unwrap()]));

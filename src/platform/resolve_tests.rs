@@ -52,6 +52,15 @@ fn tree() -> tempfile::TempDir {
     t
 }
 
+fn open_dir(path: &Path) -> OwnedFd {
+    rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .unwrap()
+}
+
 const PATHS: &[&str] = &[
     "top",
     "/top",
@@ -119,12 +128,7 @@ fn the_walk_resolves_every_path_as_openat2_does() {
         return;
     }
     let t = tree();
-    let root = rustix::fs::open(
-        t.path(),
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .unwrap();
+    let root = open_dir(t.path());
     let mut compared = 0;
     for scope in [Scope::InRoot, Scope::Anywhere] {
         for no_symlinks in [false, true] {
@@ -151,12 +155,7 @@ fn the_walk_resolves_every_path_as_openat2_does() {
 #[test]
 fn in_root_nothing_leads_out_of_the_root() {
     let t = tree();
-    let root = rustix::fs::open(
-        t.path(),
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .unwrap();
+    let root = open_dir(t.path());
     let how = How::IN_ROOT;
     let top = identity(rustix::fs::open(
         t.path().join("top"),
@@ -210,12 +209,7 @@ fn the_walk_checks_each_step_with_the_threads_credentials() {
     )
     .unwrap();
     symlink("private/secret", t.path().join("link")).unwrap();
-    let root = rustix::fs::open(
-        t.path(),
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .unwrap();
+    let root = open_dir(t.path());
     let results = std::thread::scope(|s| {
         s.spawn(|| {
             let nobody = rustix::process::Uid::from_raw(65534);
