@@ -424,3 +424,32 @@ fn the_man_pages_have_exit_status_environment_files_and_the_policy_format() {
     // Plain ASCII roff: groff reads bytes as Latin-1.
     assert!(page.is_ascii() && policy.is_ascii());
 }
+
+/// Paths given relative to the working directory mean what the shell means: an admin verifying
+/// an archived copy (`tar -xzf` of the purge archive, then `--state-dir copy/var/lib/…`) gets
+/// the verdict, not "no audit key" (before, every safe directory open refused a relative path).
+#[test]
+fn relative_paths_on_the_command_line_are_taken_from_the_working_directory() {
+    let m = Machine::new(&["ann"]);
+    m.policy("10-corp.toml", CHATGPT_ONLY);
+    let agent = m.start_agent();
+    assert!(agent.stop().success());
+    let rel = |p: &std::path::Path| p.strip_prefix(m.root.path()).unwrap().to_path_buf();
+    let out = std::process::Command::new(BIN)
+        .current_dir(m.root.path())
+        .arg("--state-dir")
+        .arg(rel(&m.state_dir()))
+        .arg("--audit-log")
+        .arg(rel(&m.audit_log()))
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("chain intact"), "{}", stdout(&out));
+}

@@ -252,12 +252,15 @@ pub enum MdmFormat {
 
 impl PathArgs {
     pub fn settings(&self) -> Settings {
+        // Paths given relative to the working directory (`--state-dir copy/var/lib/…`, to verify
+        // an archived log) mean what the shell means; every reader below wants them absolute.
+        let abs = |p: &PathBuf| std::path::absolute(p).unwrap_or_else(|_| p.clone());
         Settings {
-            policy_dir: self.policy_dir.clone(),
-            state_dir: self.state_dir.clone(),
-            audit_log: self.audit_log.clone(),
-            managed_prefs: Some(self.managed_prefs.clone()),
-            passwd_file: self.passwd_file.clone(),
+            policy_dir: abs(&self.policy_dir),
+            state_dir: abs(&self.state_dir),
+            audit_log: abs(&self.audit_log),
+            managed_prefs: Some(abs(&self.managed_prefs)),
+            passwd_file: self.passwd_file.as_ref().map(abs),
             settle: Duration::from_millis(self.settle_ms),
             scan_interval: Duration::from_secs(self.scan_interval.max(1)),
             syslog: self.syslog.clone(),
