@@ -854,3 +854,100 @@ fn simulate_names_the_sessions_a_new_policy_would_stop_and_stops_none() {
     assert!(!m.state_dir().exists() && !m.audit_log().exists());
     stop(session);
 }
+
+/// The native Codex binary of the npm package (no node wrapper, whose `process.env` would
+/// rebuild the environment).
+fn native_codex() -> std::path::PathBuf {
+    let vendor = codex_bin()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("@openai/codex-linux-x64/vendor");
+    std::fs::read_dir(&vendor)
+        .unwrap()
+        .map(|e| e.unwrap().path().join("bin/codex"))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("no native codex under {}", vendor.display()))
+}
+
+/// `codex app-server` as `user`, with exactly `env` as its environment block, duplicates
+/// included (execve through ctypes: every higher-level spawner folds duplicates).
+fn session_with_raw_env(m: &Machine, user: &str, env: &[String]) -> Child {
+    use std::os::unix::process::CommandExt;
+    const EXEC: &str = "import ctypes, sys\n\
+        libc = ctypes.CDLL(None, use_errno=True)\n\
+        def arr(xs):\n    a = (ctypes.c_char_p * (len(xs) + 1))(*[x.encode() for x in xs])\n    a[len(xs)] = None\n    return a\n\
+        libc.execve(sys.argv[1].encode(), arr([sys.argv[1], 'app-server']), arr(sys.argv[2:]))\n\
+        sys.exit('execve failed: %d' % ctypes.get_errno())\n";
+    std::process::Command::new("python3")
+        .arg("-c")
+        .arg(EXEC)
+        .arg(native_codex())
+        .args(env)
+        .uid(m.uid(user))
+        .gid(m.uid(user))
+        .current_dir(m.path(&format!("home/{user}")))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// A session whose environment names `CODEX_HOME` twice runs on the first: getenv(3) (musl's,
+/// in the native Codex) returns the first entry. The agent judges that one too, so a personal
+/// API-key home named first and a compliant one named after it is stopped; the twin with only
+/// the compliant home lives on with no record (issue 25: the agent took the last).
+#[test]
+fn a_session_with_codex_home_twice_is_judged_on_the_first_as_codex_reads_it() {
+    if !is_root() {
+        eprintln!("SKIP: needs root to run the sessions as unprivileged test users");
+        return;
+    }
+    let m = machine(&["dot", "dan"]);
+    m.policy("10-corp.toml", &policy("2s"));
+    for user in ["dot", "dan"] {
+        m.auth(user, &chatgpt_auth("ws-corp", "business", "d@example.com"));
+    }
+    let personal = m.path("home/dot/personal");
+    std::fs::create_dir(&personal).unwrap();
+    chown(&personal, m.uid("dot"));
+    let key = personal.join("auth.json");
+    std::fs::write(&key, api_key_auth("sk-proj-DUPHOMEKEY7")).unwrap();
+    chown(&key, m.uid("dot"));
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let agent = fast_agent(&m);
+    let env = |user: &str, homes: &[std::path::PathBuf]| -> Vec<String> {
+        let mut env = vec![format!(
+            "HOME={}",
+            m.path(&format!("home/{user}")).display()
+        )];
+        env.extend(homes.iter().map(|h| format!("CODEX_HOME={}", h.display())));
+        env
+    };
+    let mut twice = session_with_raw_env(
+        &m,
+        "dot",
+        &env("dot", &[personal.clone(), m.codex_home("dot")]),
+    );
+    let twin = session_with_raw_env(&m, "dan", &env("dan", &[m.codex_home("dan")]));
+    let (twice_pid, twin_pid) = (twice.id(), twin.id());
+    let stopped = m.wait_event("terminated", |r| r["pid"] == twice_pid);
+    assert_eq!(
+        stopped["codex_home"],
+        personal.display().to_string(),
+        "{stopped}"
+    );
+    wait_exit(&mut twice, Duration::from_secs(10)).expect("the session still runs");
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(running(twin_pid), "the compliant twin was stopped");
+    let about_twin: Vec<_> = m
+        .records()
+        .into_iter()
+        .filter(|r| r["pid"] == twin_pid)
+        .collect();
+    assert!(about_twin.is_empty(), "{about_twin:?}");
+    stop(twin);
+    drop(agent);
+}

@@ -213,20 +213,29 @@ pub fn js_package(package_json: &[u8]) -> Option<(Client, String)> {
 
 /// Split the raw bytes of `/proc/PID/environ` (or `cmdline`) at NULs.
 pub fn split_nul(bytes: &[u8]) -> Vec<String> {
+    // Each word ends with a NUL: only the empty piece after the last one is no word. An empty
+    // word inside is one (`--thread-source "" -c …` pairs the flag with "", not with `-c`).
+    if bytes.is_empty() {
+        return Vec::new();
+    }
+    let bytes = bytes.strip_suffix(&[0]).unwrap_or(bytes);
     bytes
         .split(|b| *b == 0)
-        .filter(|s| !s.is_empty())
         .map(|s| String::from_utf8_lossy(s).into_owned())
         .collect()
 }
 
-/// `KEY=value` pairs of an environment block.
+/// `KEY=value` pairs of an environment block, each name once: the **first** of duplicated
+/// entries, the one `getenv(3)` (musl's, in the native Codex, and glibc's, under node) returns.
+/// A later duplicate cannot hide the value Codex uses.
 pub fn parse_environ(bytes: &[u8]) -> Vec<(String, String)> {
+    let mut seen = std::collections::HashSet::new();
     split_nul(bytes)
         .into_iter()
         .filter_map(|kv| {
             let (k, v) = kv.split_once('=')?;
-            Some((k.to_string(), v.to_string()))
+            seen.insert(k.to_string())
+                .then(|| (k.to_string(), v.to_string()))
         })
         .collect()
 }
@@ -345,6 +354,29 @@ pub fn session_fixes(
 mod tests {
     use super::*;
     use crate::core::policy::{LoginMethod, Mode};
+
+    #[test]
+    fn an_empty_argv_word_is_a_word() {
+        assert_eq!(
+            split_nul(b"codex\0--thread-source\0\0-c\0chatgpt_base_url=x\0"),
+            ["codex", "--thread-source", "", "-c", "chatgpt_base_url=x"]
+        );
+        assert_eq!(split_nul(b"codex\0\0"), ["codex", ""]);
+        assert!(split_nul(b"").is_empty());
+        assert_eq!(split_nul(b"\0"), [""]);
+    }
+
+    #[test]
+    fn the_first_of_duplicated_environment_entries_is_the_one_codex_reads() {
+        let env = parse_environ(b"CODEX_API_KEY=sk-proj-FIRST\0HOME=/h\0CODEX_API_KEY=\0\0NOEQ\0");
+        assert_eq!(
+            env,
+            [
+                ("CODEX_API_KEY".to_string(), "sk-proj-FIRST".to_string()),
+                ("HOME".to_string(), "/h".to_string()),
+            ]
+        );
+    }
 
     struct Fixture {
         exe: PathBuf,

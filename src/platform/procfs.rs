@@ -36,17 +36,27 @@ pub fn exe(pid: u32) -> Option<PathBuf> {
     std::fs::read_link(proc_path(pid, "exe")).ok()
 }
 
-/// `/proc/PID/cmdline`, split at NULs (at most 64 KiB).
-pub fn argv(pid: u32) -> Option<Vec<String>> {
-    let cmdline = read_small(&proc_path(pid, "cmdline"), 64 * 1024).ok()?;
-    Some(session_shape::split_nul(&cmdline))
+/// The most of `/proc/PID/cmdline` or `environ` read. Linux bounds a process's argument and
+/// environment strings together to a quarter of its stack limit, and to at most 3/4 of 8 MiB
+/// whatever the limit (`fs/exec.c`), so this reads either whole: a word or a variable past a
+/// padding of megabytes is seen, as Codex sees it (issue 25: a 64 KiB cap hid a `-c` flag, a
+/// 1 MiB cap a `CODEX_API_KEY`). A block that still fills it is refused, never cut.
+const ARG_AREA_CAP: u64 = 8 << 20;
+
+/// The whole of a process's argument or environment block, or nothing.
+fn arg_area(pid: u32, what: &str) -> Option<Vec<u8>> {
+    let bytes = read_small(&proc_path(pid, what), ARG_AREA_CAP).ok()?;
+    ((bytes.len() as u64) < ARG_AREA_CAP).then_some(bytes)
 }
 
-/// `/proc/PID/environ` (at most 1 MiB).
+/// `/proc/PID/cmdline`, split at NULs.
+pub fn argv(pid: u32) -> Option<Vec<String>> {
+    Some(session_shape::split_nul(&arg_area(pid, "cmdline")?))
+}
+
+/// `/proc/PID/environ`.
 pub fn environ(pid: u32) -> Option<Vec<(String, String)>> {
-    read_small(&proc_path(pid, "environ"), 1 << 20)
-        .ok()
-        .map(|b| session_shape::parse_environ(&b))
+    arg_area(pid, "environ").map(|b| session_shape::parse_environ(&b))
 }
 
 /// `/proc/PID/stat`.
