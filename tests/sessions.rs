@@ -951,3 +951,48 @@ fn a_session_with_codex_home_twice_is_judged_on_the_first_as_codex_reads_it() {
     stop(twin);
     drop(agent);
 }
+
+/// `CODEX_HOME=/proc/self/cwd/…` (or `/dev/fd/N`) means the session's own working directory to
+/// Codex and the agent's to the agent: such a home is never judged as the agent reads it. The
+/// session is unknown, so stopped; its twin naming the same directory plainly is judged and,
+/// compliant, lives (issue 25: the agent read its own cwd, found nothing, and let it run).
+#[test]
+fn a_codex_home_through_proc_self_is_unknown_and_stopped_not_read_in_the_agent() {
+    if !is_root() {
+        eprintln!("SKIP: needs root to run the sessions as unprivileged test users");
+        return;
+    }
+    let m = machine(&["pam", "pia"]);
+    m.policy("10-corp.toml", &policy("2s"));
+    for user in ["pam", "pia"] {
+        m.auth(user, &chatgpt_auth("ws-corp", "business", "p@example.com"));
+    }
+    let agent = fast_agent(&m);
+    let home_env = |user: &str, codex_home: &str| {
+        vec![
+            format!("HOME={}", m.path(&format!("home/{user}")).display()),
+            format!("CODEX_HOME={codex_home}"),
+        ]
+    };
+    // Both sessions start in their home: /proc/self/cwd/.codex is their own ~/.codex to Codex.
+    let mut through_proc =
+        session_with_raw_env(&m, "pam", &home_env("pam", "/proc/self/cwd/.codex"));
+    let plain = session_with_raw_env(
+        &m,
+        "pia",
+        &home_env("pia", &m.codex_home("pia").display().to_string()),
+    );
+    let (proc_pid, plain_pid) = (through_proc.id(), plain.id());
+    let v = m.wait_event("violation", |r| r["pid"] == proc_pid);
+    assert!(v.to_string().contains("/proc/self/cwd/.codex"), "{v}");
+    m.wait_event("terminated", |r| r["pid"] == proc_pid);
+    wait_exit(&mut through_proc, Duration::from_secs(10)).expect("the session still runs");
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(running(plain_pid), "the plainly named twin was stopped");
+    assert!(
+        m.records().iter().all(|r| r["pid"] != plain_pid),
+        "a record names the compliant twin"
+    );
+    stop(plain);
+    drop(agent);
+}

@@ -339,6 +339,16 @@ fn locate_home(
             HomeAccess::Unknown("its working directory or home cannot be read".into()),
         );
     };
+    if resolved_by_its_own_process(&in_session) {
+        return (
+            Some(in_session.clone()),
+            HomeAccess::Unknown(format!(
+                "its Codex home {} goes through /proc or /dev/fd, which name the session's own \
+                 process: the agent would resolve them in its own",
+                in_session.display()
+            )),
+        );
+    }
     if same_view || same_files(pid, &in_session) {
         return (Some(in_session.clone()), HomeAccess::Host(in_session));
     }
@@ -355,6 +365,30 @@ fn locate_home(
         },
     };
     (Some(in_session), access)
+}
+
+/// Whether a path, `..` taken lexically, goes through `/proc` or `/dev/fd` (`/dev/stdin`,
+/// `/dev/stdout`, `/dev/stderr` link there): `/proc/self/cwd/x` or `/dev/fd/3` mean one thing
+/// in the session and another in the agent, so a home named so is never judged as the agent's
+/// own reading of it (issue 25).
+fn resolved_by_its_own_process(path: &Path) -> bool {
+    let mut parts: Vec<&std::ffi::OsStr> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::Normal(n) => parts.push(n),
+            Component::ParentDir => {
+                parts.pop();
+            }
+            _ => {}
+        }
+    }
+    match parts.as_slice() {
+        [first, ..] if *first == "proc" => true,
+        [dev, what, ..] if *dev == "dev" => ["fd", "stdin", "stdout", "stderr"]
+            .iter()
+            .any(|w| *what == *w),
+        _ => false,
+    }
 }
 
 /// Whether the Codex home `home` (absolute, in the session's view) of a session in another mount
