@@ -12,8 +12,6 @@ use std::path::{Component, Path};
 use rustix::fs::{Mode, OFlags};
 
 #[cfg(target_os = "linux")]
-use super::proc_path;
-#[cfg(target_os = "linux")]
 use crate::core::home::AUTH_FILE;
 
 /// Whether a path, `..` taken lexically, goes through `/proc` or `/dev/fd` (`/dev/stdin`,
@@ -52,7 +50,7 @@ pub(super) fn resolved_by_its_own_process(path: &Path) -> bool {
 pub(super) fn same_files(pid: u32, home: &Path) -> bool {
     use crate::platform::resolve::{self, How};
     let Ok(root) = rustix::fs::open(
-        proc_path(pid, "root"),
+        format!("/proc/{pid}/root"),
         OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
     ) else {
