@@ -744,13 +744,14 @@ fn a_trusted_projects_config_is_judged_as_codex_reads_it() {
         &[],
         Some(&work),
     );
-    let native = native_child(session.id());
-    let t = m.wait_event("terminated", |r| r["pid"] == native);
+    // The agent may stop the session before its native process could be looked up here: the
+    // records name it.
+    let v = m.wait_event("violation", |r| r["user"] == "pia" && r["pid"].is_u64());
+    let t = m.wait_event("terminated", |r| r["pid"] == v["pid"]);
     assert!(
         t["rules"].to_string().contains("config.sandbox-mode"),
         "{t}"
     );
-    let v = m.wait_event("violation", |r| r["pid"] == native);
     let e = v["evidence"]
         .as_array()
         .unwrap()
