@@ -392,15 +392,6 @@ fn a_stopped_session_alone_needs_attention_everywhere() {
     drop(agent);
 }
 
-/// A small tmpfs mounted for the life of the guard.
-struct Tmpfs(PathBuf);
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
-    }
-}
-
 #[test]
 fn a_full_state_dir_is_unhealthy_everywhere_and_recovers() {
     if !rustix::process::geteuid().is_root() {
@@ -409,16 +400,7 @@ fn a_full_state_dir_is_unhealthy_everywhere_and_recovers() {
     }
     let m = corp_machine(&["carol"]);
     let var = m.path("var");
-    std::fs::create_dir_all(&var).unwrap();
-    assert!(
-        Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=512k,mode=0755", "tmpfs"])
-            .arg(&var)
-            .status()
-            .unwrap()
-            .success()
-    );
-    let _tmpfs = Tmpfs(var.clone());
+    let _tmpfs = Tmpfs::mount(var.clone(), "512k");
     let state = var.join("state");
     let extra = [("CODEX_WARDEN_STATE_DIR", state.as_path())];
     let env = machine_env(&m, &extra);

@@ -144,35 +144,6 @@ fn lost_events_trigger_a_full_rescan() {
     let _ = agent.wait();
 }
 
-/// A small tmpfs mounted for the life of the guard.
-struct Tmpfs(std::path::PathBuf);
-
-impl Tmpfs {
-    fn mount(at: std::path::PathBuf, size: &str) -> Tmpfs {
-        std::fs::create_dir_all(&at).unwrap();
-        let ok = std::process::Command::new("mount")
-            .args([
-                "-t",
-                "tmpfs",
-                "-o",
-                &format!("size={size},mode=0755"),
-                "tmpfs",
-            ])
-            .arg(&at)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "cannot mount a tmpfs at {}", at.display());
-        Tmpfs(at)
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.0).status();
-    }
-}
-
 #[test]
 fn a_full_disk_loses_no_credential_and_no_record() {
     if !is_root() {
