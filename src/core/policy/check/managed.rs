@@ -160,20 +160,11 @@ impl Checker<'_> {
 
     /// `{ web_search_request = false, apps = true }`.
     pub(super) fn features(&mut self, key: &str, value: &Spanned<DeValue<'_>>) -> Option<Value> {
-        let DeValue::Table(table) = value.get_ref() else {
-            let diag = self
-                .error(
-                    Code::Type,
-                    value.span(),
-                    format!(
-                        "expected a table of feature = true/false, found {}",
-                        value.get_ref().type_str()
-                    ),
-                )
-                .with_help("write [config.features] and a line `feature_name = false` per pin");
-            self.report(diag);
-            return None;
-        };
+        let table = self.table_of(
+            value,
+            "feature = true/false",
+            "write [config.features] and a line `feature_name = false` per pin",
+        )?;
         let mut out = BTreeMap::new();
         for (k, v) in table.iter() {
             let name = k.get_ref().as_ref();

@@ -472,22 +472,38 @@ pub(super) fn looks_like_workspace_id(s: &str) -> bool {
 }
 
 impl Checker<'_> {
-    /// `[enforce.messages]`: `login = "…"`, one non-empty message per rule family.
-    pub(super) fn messages(&mut self, key: &str, value: &Spanned<DeValue<'_>>) -> Option<Value> {
+    /// `value` as a table, or a type error naming what its entries should be (`entries`) and
+    /// how to write it (`help`): `[config.features]`, `[enforce.messages]`.
+    pub(super) fn table_of<'v, 'de>(
+        &mut self,
+        value: &'v Spanned<DeValue<'de>>,
+        entries: &str,
+        help: &str,
+    ) -> Option<&'v toml::de::DeTable<'de>> {
         let DeValue::Table(table) = value.get_ref() else {
             let diag = self
                 .error(
                     Code::Type,
                     value.span(),
                     format!(
-                        "expected a table of rule family = message, found {}",
+                        "expected a table of {entries}, found {}",
                         value.get_ref().type_str()
                     ),
                 )
-                .with_help("write [enforce.messages] and a line `login = \"…\"` per family");
+                .with_help(help);
             self.report(diag);
             return None;
         };
+        Some(table)
+    }
+
+    /// `[enforce.messages]`: `login = "…"`, one non-empty message per rule family.
+    pub(super) fn messages(&mut self, key: &str, value: &Spanned<DeValue<'_>>) -> Option<Value> {
+        let table = self.table_of(
+            value,
+            "rule family = message",
+            "write [enforce.messages] and a line `login = \"…\"` per family",
+        )?;
         let mut out = std::collections::BTreeMap::new();
         for (k, v) in table.iter() {
             let family = k.get_ref().as_ref();
