@@ -1,0 +1,70 @@
+
+use super::*;
+
+#[test]
+fn versions_parse_as_codex_prints_them() {
+    let v = CodexVersion::new(0, 169, 0);
+    assert_eq!(CodexVersion::parse("0.169.0"), Some(v));
+    assert_eq!(CodexVersion::parse("codex-cli 0.169.0\n"), Some(v));
+    assert_eq!(CodexVersion::parse("v0.169.0"), Some(v));
+    assert_eq!(
+        CodexVersion::parse("0.172.0-alpha.3"),
+        Some(CodexVersion::new(0, 172, 0))
+    );
+    assert_eq!(
+        CodexVersion::parse("0.1.2505172129"),
+        Some(CodexVersion::new(0, 1, 2505172129))
+    );
+    for bad in [
+        "",
+        "0.169",
+        "0.169.0.1",
+        "a.b.c",
+        "0.-1.0",
+        "0.1.9999999999999",
+        "99999999999.0.0",
+    ] {
+        assert_eq!(CodexVersion::parse(bad), None, "{bad}");
+    }
+    assert_eq!(v.to_string(), "0.169.0");
+}
+
+#[test]
+fn the_version_comes_from_codex_own_package_json() {
+    let pkg = br#"{"name":"@openai/codex","version":"0.171.0","bin":{"codex":"bin/codex.js"}}"#;
+    assert_eq!(
+        CodexVersion::from_package_json(pkg),
+        Some(CodexVersion::new(0, 171, 0))
+    );
+    let native = br#"{"name":"@openai/codex-linux-x64","version":"0.169.0"}"#;
+    assert_eq!(
+        CodexVersion::from_package_json(native),
+        Some(CodexVersion::new(0, 169, 0))
+    );
+    let other = br#"{"name":"left-pad","version":"0.169.0"}"#;
+    assert_eq!(CodexVersion::from_package_json(other), None);
+    assert_eq!(CodexVersion::from_package_json(b"not json"), None);
+}
+
+#[test]
+fn unknown_versions_are_judged_by_the_union_of_the_table() {
+    assert_eq!(honours(None), Honours::UNION);
+    assert_eq!(honours(Some(CodexVersion::new(0, 170, 0))), Honours::UNION);
+    assert!(!honours(Some(CodexVersion::new(0, 169, 0))).openai_base_url_env);
+    assert!(honours(Some(CodexVersion::new(0, 100, 0))).openai_base_url_env);
+    // The union honours whatever any row honours.
+    for (_, h) in KNOWN {
+        let u = Honours::UNION;
+        assert!(!h.openai_api_key_env || u.openai_api_key_env);
+        assert!(!h.openai_base_url_env || u.openai_base_url_env);
+        assert!(!h.openai_base_url_key || u.openai_base_url_key);
+        assert!(!h.codex_access_token_env || u.codex_access_token_env);
+        assert!(!h.profile_files || u.profile_files);
+        assert!(!h.profile_tables || u.profile_tables);
+        assert!(!h.project_config || u.project_config);
+        assert!(!h.project_route_keys || u.project_route_keys);
+        assert!(!h.full_auto_flag || u.full_auto_flag);
+    }
+    // Oldest first, no duplicates.
+    assert!(KNOWN.windows(2).all(|w| w[0].0 < w[1].0));
+}
