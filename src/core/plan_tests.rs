@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::core::evaluate::Violation;
 use crate::core::observe::{CodexHome, ConfigState, Credential, CredentialKind};

@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::core::evaluate::evaluate;
 use crate::core::observe::{CodexHome, Credential};

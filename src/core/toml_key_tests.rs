@@ -1,4 +1,3 @@
-
 use super::key_segment;
 
 #[test]

@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn entry(id: &str, home: &str, days_ago: i64, sha: &str) -> EntryFacts {

@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::platform::processes::SystemProcesses;
 use crate::platform::users::{PasswdFile, UserEntry};

@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn exec_message(tgid: u32) -> Vec<u8> {

@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn wall(s: &str) -> jiff::Timestamp {

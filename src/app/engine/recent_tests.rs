@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn at(s: &str) -> jiff::Timestamp {

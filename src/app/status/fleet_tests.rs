@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::app::engine::policy_state::PolicyState;
 

@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn facts(state: PolicyState, bad: usize, degraded: Option<&'static str>) -> Facts<'static> {

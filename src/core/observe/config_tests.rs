@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn provider(key: &str, p: &str) -> ProviderSetting {

@@ -1,4 +1,3 @@
-
 #[test]
 fn every_code_is_documented() {
     let doc = include_str!("../../../docs/reference/policy.md");

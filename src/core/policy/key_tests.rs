@@ -1,4 +1,3 @@
-
 use super::schema::{KEYS, Kind, Value};
 use super::*;
 

@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn source(name: &str, text: &str) -> Source {

@@ -1,4 +1,3 @@
-
 use super::*;
 
 /// journald's reading of a datagram (`server_process_native_message`): each field either

@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::platform::audit::{AuditLog, Event, Fields, Stamp};
 

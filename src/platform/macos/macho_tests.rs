@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn name(s: &str) -> [u8; 16] {

@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn fields(status: u32, tdev: u32) -> BsdFields {

@@ -1,4 +1,3 @@
-
 use super::*;
 
 /// A buffer as xnu lays it out: argc, exec path, `pad` NULs, argv, envp, the terminating NUL,

@@ -1,4 +1,3 @@
-
 use super::looks_like_workspace_id;
 
 #[test]
