@@ -351,7 +351,7 @@ fn the_schema_validates_every_shipped_policy_and_rejects_a_broken_one() {
         // /etc/codex-warden/policy.d.
         let schema_line = format!(
             "#:schema {}\n",
-            codex_warden::core::policy::reference::INSTALLED_SCHEMA
+            codex_warden::core::reference::INSTALLED_SCHEMA
         );
         assert!(
             text.starts_with(&schema_line),

@@ -374,3 +374,307 @@ fn the_walk_finds_cycles_through_super_and_through_a_parent() {
         Some("core::audit_settings → core::policy::schema → core::policy → core::audit_settings")
     );
 }
+
+/// For every folder module `parent` (one with children), the edges between its direct children
+/// ("units": a file, or a folder with everything under it), each with one import that makes it:
+/// `(parent, from unit, to unit) → "module → module"`.
+fn unit_edges(
+    deps: &BTreeMap<String, BTreeSet<String>>,
+) -> BTreeMap<(String, String, String), String> {
+    let unit_of = |parent: &str, module: &str| -> Option<String> {
+        let rest = if parent.is_empty() {
+            module
+        } else {
+            module.strip_prefix(parent)?.strip_prefix("::")?
+        };
+        rest.split("::").next().map(str::to_string)
+    };
+    let mut parents: BTreeSet<String> = BTreeSet::new();
+    for module in deps.keys().chain(deps.values().flatten()) {
+        let mut parts: Vec<&str> = module.split("::").collect();
+        while parts.pop().is_some() {
+            parents.insert(parts.join("::"));
+        }
+    }
+    let mut edges = BTreeMap::new();
+    for parent in &parents {
+        for (module, targets) in deps {
+            for target in targets {
+                if let (Some(from), Some(to)) = (unit_of(parent, module), unit_of(parent, target))
+                    && from != to
+                {
+                    edges
+                        .entry((parent.clone(), from, to))
+                        .or_insert_with(|| format!("{module} → {target}"));
+                }
+            }
+        }
+    }
+    edges
+}
+
+/// The order of the app's folders, lowest first: a folder imports only from those before it.
+/// `cli` is the command line (settings, exit codes, escaping, the log) every other folder reads;
+/// `engine` judges and enforces one home; `status` writes and reads what the agent knew;
+/// `agent` runs the loop around the engine and writes status; `commands` runs what a user
+/// typed, the agent's `run` among them. A new folder of the app takes its place here.
+const APP_ORDER: [&str; 5] = ["cli", "engine", "status", "agent", "commands"];
+
+/// The tiers of the core, lowest first: a module imports only from its own tier or lower ones.
+/// The vocabulary (types and small pure helpers), the policy model, the rules table and the
+/// requirement shapes its rows name, what a machine holds read into facts (auth.json and
+/// config.toml, a session's effective config, a process's shape), the judging of those facts
+/// against the rules, and what follows from a judgement (plans, fixes, notices, rendered
+/// requirements, reference docs). A module not listed here is held only to the no-cycle rule;
+/// every name listed must exist.
+const CORE_TIERS: [&[&str]; 6] = [
+    &[
+        "uid",
+        "duration",
+        "digest",
+        "redact",
+        "url",
+        "toml_key",
+        "home",
+        "ocsf",
+        "codex_version",
+        "codex_build",
+        "vault_retention",
+        "audit_settings",
+    ],
+    &["policy"],
+    &["rules", "native"],
+    &["observe", "effective_session", "session_shape"],
+    &["managed", "evaluate", "session_config", "exception_hint"],
+    &[
+        "fix",
+        "plan",
+        "rule_check",
+        "notice",
+        "requirements",
+        "session_plan",
+        "reference",
+    ],
+];
+
+fn core_tier(unit: &str) -> Option<usize> {
+    CORE_TIERS.iter().position(|tier| tier.contains(&unit))
+}
+
+/// Every import between two folders (or files) of one folder that breaks a rule above:
+/// two of them importing each other, an app folder importing a later one in [`APP_ORDER`] or
+/// one not in it, a core module importing a higher tier of [`CORE_TIERS`].
+fn folder_violations(deps: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+    let edges = unit_edges(deps);
+    let mut found = Vec::new();
+    for ((parent, from, to), why) in &edges {
+        let wrong = match parent.as_str() {
+            "app" => match (
+                APP_ORDER.iter().position(|u| u == from),
+                APP_ORDER.iter().position(|u| u == to),
+            ) {
+                (Some(f), Some(t)) => t > f,
+                _ => true,
+            },
+            "core" => matches!((core_tier(from), core_tier(to)), (Some(f), Some(t)) if t > f),
+            _ => false,
+        };
+        let mutual = edges.contains_key(&(parent.clone(), to.clone(), from.clone()));
+        if wrong || mutual {
+            found.push(format!("{parent}: {from} → {to} ({why})"));
+        }
+    }
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (parent, from, to) in edges.keys() {
+        graph
+            .entry(format!("{parent}/{from}"))
+            .or_default()
+            .insert(format!("{parent}/{to}"));
+    }
+    if let Some(cycle) = first_cycle(&graph) {
+        found.push(format!("cycle: {}", cycle.join(" → ")));
+    }
+    found
+}
+
+#[test]
+fn folders_import_only_downward_in_their_order() {
+    let tree = tree();
+    let found = folder_violations(&tree.deps);
+    assert!(
+        found.is_empty(),
+        "folders importing upward or each other (see APP_ORDER, CORE_TIERS):\n{found:#?}"
+    );
+    // The lists name what is there: a folder renamed or gone is renamed or dropped here too.
+    let modules: BTreeSet<&String> = tree
+        .deps
+        .keys()
+        .chain(tree.deps.values().flatten())
+        .collect();
+    let exists = |unit: String| {
+        modules
+            .iter()
+            .any(|m| **m == unit || m.starts_with(&format!("{unit}::")))
+    };
+    for unit in APP_ORDER {
+        assert!(exists(format!("app::{unit}")), "app::{unit} is gone");
+    }
+    for unit in CORE_TIERS.iter().flat_map(|t| t.iter()) {
+        assert!(exists(format!("core::{unit}")), "core::{unit} is gone");
+    }
+}
+
+/// The four folder-level inversions issue 24 found, written as they were: each is caught.
+#[test]
+fn the_folder_order_catches_the_inversions_it_was_written_for() {
+    let was = deps_of(&[
+        (
+            "app::cli".into(),
+            "Audit(crate::app::commands::audit_review::AuditArgs),",
+        ),
+        (
+            "app::commands".into(),
+            "use crate::app::cli::settings::Settings;",
+        ),
+        ("app::commands::audit_review".into(), ""),
+        ("app::cli::settings".into(), ""),
+        (
+            "app::status".into(),
+            "pub sessions: crate::app::agent::session_guard::SessionsStatus,",
+        ),
+        ("app::agent".into(), ""),
+        ("app::agent::session_guard".into(), ""),
+        (
+            "core::policy::reference".into(),
+            "use crate::core::rules::Rule;",
+        ),
+        ("core::rules".into(), ""),
+        (
+            "core::session_shape".into(),
+            "use crate::core::evaluate::{self, Violation};",
+        ),
+        ("core::evaluate".into(), ""),
+    ]);
+    let found = folder_violations(&was);
+    for inversion in [
+        "app: cli → commands (app::cli → app::commands::audit_review)",
+        "app: status → agent (app::status → app::agent::session_guard)",
+        "core: policy → rules (core::policy::reference → core::rules)",
+        "core: session_shape → evaluate (core::session_shape → core::evaluate)",
+    ] {
+        assert!(
+            found.iter().any(|f| f == inversion),
+            "{inversion}: {found:#?}"
+        );
+    }
+    // Their negative controls: the same imports the other way round pass.
+    let fixed = deps_of(&[
+        (
+            "app::commands".into(),
+            "use crate::app::cli::settings::Settings;",
+        ),
+        ("app::cli::settings".into(), ""),
+        (
+            "app::agent".into(),
+            "use crate::app::status::SessionsStatus;",
+        ),
+        ("app::status".into(), ""),
+        ("core::rules".into(), "use crate::core::policy::Policy;"),
+        ("core::policy".into(), ""),
+        (
+            "core::evaluate".into(),
+            "use crate::core::session_shape::Shape;",
+        ),
+        ("core::session_shape".into(), ""),
+    ]);
+    assert_eq!(folder_violations(&fixed), Vec::<String>::new());
+}
+
+/// Tests live in their own files (`foo_tests.rs` beside `foo.rs`, or a folder's `tests.rs`),
+/// named from the module by `#[cfg(test)] #[path = "…"] mod tests;`: no test module is written
+/// inline in a production file.
+#[test]
+fn no_test_module_is_inline() {
+    let mut inline = Vec::new();
+    for (file, _, text) in tree().files {
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let t = line.trim_start();
+            let is_mod =
+                (t.starts_with("mod ") || t.starts_with("pub mod ")) && t.trim_end().ends_with('{');
+            if !is_mod {
+                continue;
+            }
+            let attrs = lines[..i]
+                .iter()
+                .rev()
+                .take_while(|l| l.trim_start().starts_with("#["));
+            if attrs
+                .clone()
+                .any(|a| a.contains("cfg(") && a.contains("test"))
+            {
+                inline.push(format!("{}:{}", file.display(), i + 1));
+            }
+        }
+    }
+    assert!(
+        inline.is_empty(),
+        "move these test modules into their *_tests.rs:\n{inline:#?}"
+    );
+}
+
+/// No merge or editor leftover is tracked (or, outside a git checkout, lies) under src/.
+#[test]
+fn no_leftover_files_under_src() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tracked = std::process::Command::new("git")
+        .args(["ls-files", "-z", "src"])
+        .current_dir(root)
+        .output()
+        .ok()
+        .filter(|o| o.status.success() && !o.stdout.is_empty());
+    let files: Vec<String> = match tracked {
+        Some(out) => String::from_utf8_lossy(&out.stdout)
+            .split('\0')
+            .filter(|f| !f.is_empty())
+            .map(str::to_string)
+            .collect(),
+        None => {
+            fn walk(dir: &Path, out: &mut Vec<String>) {
+                for entry in std::fs::read_dir(dir).unwrap() {
+                    let path = entry.unwrap().path();
+                    if path.is_dir() {
+                        walk(&path, out);
+                    } else {
+                        out.push(path.to_string_lossy().into_owned());
+                    }
+                }
+            }
+            let mut out = Vec::new();
+            walk(&root.join("src"), &mut out);
+            out
+        }
+    };
+    assert!(
+        files.iter().any(|f| f.ends_with("lib.rs")),
+        "the listing found src/"
+    );
+    let leftovers: Vec<&String> = files.iter().filter(|f| is_leftover(f)).collect();
+    assert!(
+        leftovers.is_empty(),
+        "leftovers under src/:\n{leftovers:#?}"
+    );
+}
+
+fn is_leftover(name: &str) -> bool {
+    [".orig", ".rej", ".bak", "~"]
+        .iter()
+        .any(|end| name.ends_with(end))
+}
+
+#[test]
+fn leftovers_are_told_from_sources() {
+    assert!(is_leftover("src/core/policy/merge_tests.rs.orig"));
+    assert!(is_leftover("src/a.rs.rej") && is_leftover("src/a.rs~") && is_leftover("src/a.bak"));
+    assert!(!is_leftover("src/core/policy/merge_tests.rs"));
+}

@@ -9,8 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::evaluate::Violation;
-use crate::core::policy::{ConfigRules, LoginRules};
+use crate::core::evaluate::{self, Violation};
+use crate::core::policy::{ConfigRules, LoginRules, Policy};
 use crate::core::rules::Rule;
 
 /// One rule and how to fix it.
@@ -37,6 +37,37 @@ pub fn fixes(violations: &[Violation], login: &LoginRules, config: &ConfigRules)
 /// [`crate::core::rules`].
 pub fn fix(rule: Rule, login: &LoginRules, config: &ConfigRules) -> String {
     rule.fix(login, config, None)
+}
+
+/// What the user is told to change, for the violations that stop their session, one [`Fix`] per
+/// broken setting: the fix text of each rule's row in [`crate::core::rules`] (at the broken
+/// setting when the violation names it), under the rules as they apply to `user`; a credential
+/// in the environment is unset instead.
+pub fn session_fixes(
+    policy: &Policy,
+    user: Option<&str>,
+    violations: &[Violation],
+    env_vars: &[String],
+    now: jiff::Timestamp,
+) -> Vec<Fix> {
+    let (login, config, _) = evaluate::effective_rules(policy, user, now);
+    let mut out: Vec<Fix> = Vec::new();
+    if !env_vars.is_empty() {
+        out.push(Fix {
+            rule: Rule::EnvCredential,
+            fix: format!("unset {} before starting Codex", env_vars.join(", ")),
+        });
+    }
+    for v in violations {
+        if v.rule == Rule::EnvCredential && !env_vars.is_empty() {
+            continue;
+        }
+        let fix = v.rule.fix(&login, &config, v.at.as_ref());
+        if !out.iter().any(|f| f.fix == fix) {
+            out.push(Fix { rule: v.rule, fix });
+        }
+    }
+    out
 }
 
 #[cfg(test)]

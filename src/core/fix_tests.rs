@@ -1,6 +1,5 @@
-
 use super::*;
-use crate::core::policy::CredentialStore;
+use crate::core::policy::{CredentialStore, LoginMethod, Mode};
 
 #[test]
 fn every_rule_has_its_own_fix() {
@@ -32,4 +31,31 @@ fn config_fixes_name_the_key_and_the_allowed_values() {
     for text in [provider, url] {
         assert!(!text.contains("codex logout"), "{text}");
     }
+}
+
+fn chatgpt_only() -> Policy {
+    let mut p = Policy::baseline();
+    p.mode = Mode::Enforce;
+    p.login.allowed_methods = Some(vec![LoginMethod::Chatgpt]);
+    p.config.allowed_base_urls = Some(vec!["https://api.openai.com/v1".into()]);
+    p
+}
+
+#[test]
+fn a_credential_in_the_environment_is_fixed_by_unsetting_it() {
+    let p = chatgpt_only();
+    let env = Violation {
+        rule: Rule::EnvCredential,
+        evidence: String::new(),
+        at: None,
+    };
+    let now = jiff::Timestamp::now();
+    let fixes = session_fixes(&p, Some("alice"), &[env], &["CODEX_API_KEY".into()], now);
+    assert_eq!(
+        fixes,
+        [Fix {
+            rule: Rule::EnvCredential,
+            fix: "unset CODEX_API_KEY before starting Codex".into()
+        }]
+    );
 }

@@ -24,6 +24,7 @@ pub mod ocsf;
 pub mod plan;
 pub mod policy;
 pub mod redact;
+pub mod reference;
 pub mod requirements;
 pub mod rule_check;
 pub mod rules;

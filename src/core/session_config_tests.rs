@@ -167,7 +167,7 @@ fn the_fix_says_to_start_codex_without_the_flag() {
     let p = policy();
     let violations =
         evaluate_session_config(&p, Some("a"), &SessionView(&s), jiff::Timestamp::UNIX_EPOCH);
-    let fix = crate::core::session_shape::session_fixes(
+    let fix = crate::core::fix::session_fixes(
         &p,
         Some("a"),
         &violations,
@@ -183,7 +183,7 @@ fn the_fix_says_to_start_codex_without_the_flag() {
     let s = session(&[], Some("[mcp_servers.evil]\ncommand = \"nc\"\n"));
     let violations =
         evaluate_session_config(&p, Some("a"), &SessionView(&s), jiff::Timestamp::UNIX_EPOCH);
-    let fix = crate::core::session_shape::session_fixes(
+    let fix = crate::core::fix::session_fixes(
         &p,
         Some("a"),
         &violations,

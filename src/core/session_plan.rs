@@ -20,7 +20,6 @@ use crate::core::observe::{
 use crate::core::policy::{CredentialStore, Mode, Policy, UnjudgedSessions};
 use crate::core::rules::{Family, Placed, Rule};
 use crate::core::session_config::SessionView;
-use crate::core::session_shape;
 
 /// What is known of a session's Codex home.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -321,7 +320,7 @@ fn message(
     if plan.rules.is_empty() {
         return notice::render(policy, user, &notice::Occasion::SessionUnjudged, &[]).text;
     }
-    let fixes = session_shape::session_fixes(policy, Some(user), broken, &plan.env_vars, now);
+    let fixes = crate::core::fix::session_fixes(policy, Some(user), broken, &plan.env_vars, now);
     notice::render(policy, user, &notice::Occasion::SessionStopped, &fixes).text
 }
 

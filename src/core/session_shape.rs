@@ -27,10 +27,6 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::core::codex_build::{Build, Kind};
-use crate::core::evaluate::{self, Violation};
-use crate::core::fix::Fix;
-use crate::core::policy::Policy;
-use crate::core::rules::Rule;
 
 /// What a process is, as far as the agent is concerned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -317,37 +313,6 @@ impl HomeSpec {
             HomeSpec::Default { home } => home.as_deref().or(owner_home).map(|h| h.join(".codex")),
         }
     }
-}
-
-/// What the user is told to change, for the violations that stop their session, one [`Fix`] per
-/// broken setting: the fix text of each rule's row in [`crate::core::rules`] (at the broken
-/// setting when the violation names it), under the rules as they apply to `user`; a credential
-/// in the environment is unset instead.
-pub fn session_fixes(
-    policy: &Policy,
-    user: Option<&str>,
-    violations: &[Violation],
-    env_vars: &[String],
-    now: jiff::Timestamp,
-) -> Vec<Fix> {
-    let (login, config, _) = evaluate::effective_rules(policy, user, now);
-    let mut out: Vec<Fix> = Vec::new();
-    if !env_vars.is_empty() {
-        out.push(Fix {
-            rule: Rule::EnvCredential,
-            fix: format!("unset {} before starting Codex", env_vars.join(", ")),
-        });
-    }
-    for v in violations {
-        if v.rule == Rule::EnvCredential && !env_vars.is_empty() {
-            continue;
-        }
-        let fix = v.rule.fix(&login, &config, v.at.as_ref());
-        if !out.iter().any(|f| f.fix == fix) {
-            out.push(Fix { rule: v.rule, fix });
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::core::policy::{LoginMethod, Mode};
 
@@ -182,33 +181,6 @@ fn codex_home_follows_the_session_environment() {
     assert_eq!(
         HomeSpec::of(&env(&[("CODEX_HOME", "/srv/h")])).resolve(None, None),
         Some(PathBuf::from("/srv/h"))
-    );
-}
-
-fn chatgpt_only() -> Policy {
-    let mut p = Policy::baseline();
-    p.mode = Mode::Enforce;
-    p.login.allowed_methods = Some(vec![LoginMethod::Chatgpt]);
-    p.config.allowed_base_urls = Some(vec!["https://api.openai.com/v1".into()]);
-    p
-}
-
-#[test]
-fn a_credential_in_the_environment_is_fixed_by_unsetting_it() {
-    let p = chatgpt_only();
-    let env = Violation {
-        rule: Rule::EnvCredential,
-        evidence: String::new(),
-        at: None,
-    };
-    let now = jiff::Timestamp::now();
-    let fixes = session_fixes(&p, Some("alice"), &[env], &["CODEX_API_KEY".into()], now);
-    assert_eq!(
-        fixes,
-        [Fix {
-            rule: Rule::EnvCredential,
-            fix: "unset CODEX_API_KEY before starting Codex".into()
-        }]
     );
 }
 

@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 
 use crate::app::engine::enforcer::Enforcer;
 use crate::app::engine::report::HomeReport;
+use crate::app::status::{SessionsStatus, UnknownSession};
 use crate::core::evaluate;
 use crate::core::notice;
 use crate::core::observe::{AuthState, CodexHome};
@@ -70,14 +71,6 @@ struct Pending {
     fields: Fields,
 }
 
-/// A session the agent could not judge.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct UnknownSession {
-    pub pid: u32,
-    pub uid: u32,
-    pub reason: String,
-}
-
 pub struct SessionGuard {
     interval: Duration,
     next_scan: Instant,
@@ -102,33 +95,6 @@ pub struct SessionGuard {
     connector: Arc<AtomicBool>,
     next_session_scan: Instant,
     last_session_scan: Instant,
-}
-
-/// What status shows about sessions: how many run, which could not be judged (never counted as
-/// compliant), terminations under way, and what finding them costs.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct SessionsStatus {
-    pub running: usize,
-    pub unknown: Vec<UnknownSession>,
-    pub terminating: usize,
-    pub scan_interval_ms: u64,
-    pub process_connector: bool,
-    pub last_scan_us: u64,
-}
-
-/// The human lines of `status` about sessions.
-pub fn print_status(sessions: &SessionsStatus) -> anyhow::Result<()> {
-    crate::outln!(
-        "{} Codex sessions running, {} that cannot be judged (unknown, not compliant)",
-        sessions.running,
-        sessions.unknown.len()
-    );
-    for u in &sessions.unknown {
-        // Printed for a human: control characters are dropped.
-        let reason: String = u.reason.chars().filter(|c| !c.is_control()).collect();
-        crate::outln!("  pid {} (uid {}): {reason}", u.pid, u.uid);
-    }
-    Ok(())
 }
 
 impl SessionGuard {

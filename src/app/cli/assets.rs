@@ -68,7 +68,7 @@ fn main_page() -> Result<Vec<u8>> {
 fn extra_sections(cmd: &clap::Command) -> String {
     use crate::app::cli::exit;
     use crate::app::cli::settings;
-    use crate::core::policy::reference::{INSTALLED_SCHEMA, roff_text};
+    use crate::core::reference::{INSTALLED_SCHEMA, roff_text};
     let item = |out: &mut String, tag: &str, text: &str| {
         out.push_str(&format!(
             ".TP\n\\fB{}\\fR\n{}\n",
@@ -214,7 +214,7 @@ fn extra_sections(cmd: &clap::Command) -> String {
 
 /// codex-warden-policy(5): the policy format, from the key schema.
 pub fn policy_page() -> String {
-    crate::core::policy::reference::man_page(env!("CARGO_PKG_VERSION"))
+    crate::core::reference::man_page(env!("CARGO_PKG_VERSION"))
 }
 
 /// `DIR/codex-warden.1` (and a page per subcommand), `DIR/codex-warden-policy.5` (the policy

@@ -1,6 +1,7 @@
 //! Command-line arguments, resolved into [`Settings`] in one place.
 
 pub mod assets;
+pub mod audit_args;
 pub mod exit;
 pub mod oplog;
 pub mod output;
@@ -140,7 +141,7 @@ pub enum Command {
     /// Review the audit log (filters, formats, --follow), or `audit verify` it.
     ///
     /// Exit: 0 done (verify: intact); 1 verify found the chain broken; 2 the log cannot be read.
-    Audit(crate::app::commands::audit_review::AuditArgs),
+    Audit(audit_args::AuditArgs),
     /// Agent health, policy state and the last verdict of each home (yours, as a user).
     ///
     /// Exit: 0 healthy; 1 needs attention (a home in violation, or a violation, quarantine or

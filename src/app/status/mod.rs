@@ -64,7 +64,42 @@ pub struct AgentInternals {
     pub state_dir_unwritable: Option<String>,
     /// Running Codex sessions: how many, which could not be judged, the cost of finding them.
     #[serde(default)]
-    pub sessions: crate::app::agent::session_guard::SessionsStatus,
+    pub sessions: SessionsStatus,
+}
+
+/// A session the agent could not judge.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UnknownSession {
+    pub pid: u32,
+    pub uid: u32,
+    pub reason: String,
+}
+
+/// What status shows about sessions: how many run, which could not be judged (never counted as
+/// compliant), terminations under way, and what finding them costs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SessionsStatus {
+    pub running: usize,
+    pub unknown: Vec<UnknownSession>,
+    pub terminating: usize,
+    pub scan_interval_ms: u64,
+    pub process_connector: bool,
+    pub last_scan_us: u64,
+}
+
+/// The human lines of `status` about sessions.
+pub fn print_sessions(sessions: &SessionsStatus) -> anyhow::Result<()> {
+    crate::outln!(
+        "{} Codex sessions running, {} that cannot be judged (unknown, not compliant)",
+        sessions.running,
+        sessions.unknown.len()
+    );
+    for u in &sessions.unknown {
+        // Printed for a human: control characters are dropped.
+        let reason: String = u.reason.chars().filter(|c| !c.is_control()).collect();
+        crate::outln!("  pid {} (uid {}): {reason}", u.pid, u.uid);
+    }
+    Ok(())
 }
 
 /// A status snapshot: the admin's (with [`AgentInternals`]) or one user's (without).
@@ -254,7 +289,7 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
         );
     }
     if let Some(agent) = &status.agent {
-        crate::app::agent::session_guard::print_status(&agent.sessions)?;
+        print_sessions(&agent.sessions)?;
     }
     for warning in health::warnings(Some(&status.facts())) {
         crate::outln!("warning: {warning}");

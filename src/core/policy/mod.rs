@@ -15,7 +15,6 @@ pub mod managed_prefs;
 pub mod mdm;
 pub mod merge;
 pub mod plist_keys;
-pub mod reference;
 pub mod schema;
 pub mod source;
 

@@ -1,4 +1,3 @@
-
 use super::schema::{KEYS, MACHINE_DEFAULTS};
 
 #[test]
@@ -44,7 +43,7 @@ fn a_key_has_one_default() {
 
 #[test]
 fn the_docs_list_every_key_as_the_schema_declares_it() {
-    let doc = include_str!("../../../docs/reference/policy.md");
+    let doc = include_str!("../../docs/reference/policy.md");
     let table = super::reference_table();
     assert!(
         doc.contains(&table),
