@@ -9,7 +9,7 @@
 use codex_warden::core::observe::auth::parse_auth;
 use codex_warden::core::observe::config::{add_profile_file, parse_config};
 use codex_warden::core::policy::explain::{explain_json, render_explain};
-use codex_warden::core::policy::merge::{LoadOutcome, load_sources};
+use codex_warden::core::policy::merge::{LoadOutcome, load_sources_at};
 use codex_warden::core::policy::source::Source;
 use codex_warden::platform::policy_sources::load_files;
 
@@ -92,7 +92,7 @@ pub struct Loaded {
     pub explain: Option<(String, Value)>,
 }
 
-/// `load_sources`, one source per `(name, text)`, in order.
+/// `load_sources_at` the present time, one source per `(name, text)`, in order.
 pub fn load_texts(sources: &[(&str, &str)]) -> Loaded {
     let sources = sources
         .iter()
@@ -101,7 +101,10 @@ pub fn load_texts(sources: &[(&str, &str)]) -> Loaded {
             text: text.to_string(),
         })
         .collect();
-    loaded(load_sources(sources))
+    let now = std::time::SystemTime::now()
+        .try_into()
+        .expect("the clock reads as a timestamp");
+    loaded(load_sources_at(sources, now))
 }
 
 /// `load_files` (the disk checks, UTF-8, size cap) on these paths, in order.

@@ -33,12 +33,6 @@ pub fn fixes(violations: &[Violation], login: &LoginRules, config: &ConfigRules)
     out
 }
 
-/// How a user fixes `rule` under these (effective) rules: the text of its row in
-/// [`crate::core::rules`].
-pub fn fix(rule: Rule, login: &LoginRules, config: &ConfigRules) -> String {
-    rule.fix(login, config, None)
-}
-
 /// What the user is told to change, for the violations that stop their session, one [`Fix`] per
 /// broken setting: the fix text of each rule's row in [`crate::core::rules`] (at the broken
 /// setting when the violation names it), under the rules as they apply to `user`; a credential

@@ -1,6 +1,12 @@
 use super::*;
 use crate::core::policy::{CredentialStore, LoginMethod, Mode};
 
+/// How a user fixes `rule` under these (effective) rules: the text of its row in
+/// [`crate::core::rules`].
+fn fix(rule: Rule, login: &LoginRules, config: &ConfigRules) -> String {
+    rule.fix(login, config, None)
+}
+
 #[test]
 fn every_rule_has_its_own_fix() {
     let login = LoginRules::default();

@@ -9,36 +9,6 @@ use crate::core::rules::Rule;
 /// `#:schema` line names (tests/packaging/deb-lifecycle.sh checks both).
 pub const INSTALLED_SCHEMA: &str = "/usr/share/codex-warden/policy.schema.json";
 
-/// The key reference as a Markdown table, as docs/reference/policy.md carries it (a test keeps
-/// the two equal).
-pub fn reference_table() -> String {
-    let mut out =
-        String::from("| key | type | default | rule | meaning |\n|---|---|---|---|---|\n");
-    for key in schema::KEYS {
-        let kind = match key.kind.allowed_values() {
-            Some(values) if key.kind.is_list() => format!("list of: {}", values.join(", ")),
-            Some(values) => format!("one of: {}", values.join(", ")),
-            None => key.kind.toml_type().to_string(),
-        };
-        let machine = schema::MACHINE_DEFAULTS
-            .iter()
-            .find(|(path, _)| *path == key.path());
-        let default = match (key.default, key.section) {
-            _ if machine.is_some() => machine.map_or(String::new(), |(_, d)| d.to_string()),
-            (Some(d), _) => format!("`{d}`"),
-            (None, "policy") => "required".to_string(),
-            (None, "login" | "config") => "anything allowed".to_string(),
-            (None, _) => "not set".to_string(),
-        };
-        let rule = Rule::of_key(&key.path()).map_or(String::new(), |r| format!("`{r}`"));
-        out.push_str(&format!(
-            "| `[{}]` `{}` | {kind} | {default} | {rule} | {} |\n",
-            key.section, key.name, key.doc
-        ));
-    }
-    out
-}
-
 /// Text for roff: backslashes and hyphens escaped, other than ASCII as groff's `\[uXXXX]`, a line
 /// that would start with a control character (`.`, `'`) made plain text, Markdown code marks
 /// dropped.

@@ -1,4 +1,35 @@
-use super::schema::{KEYS, MACHINE_DEFAULTS};
+use super::schema::{self, KEYS, MACHINE_DEFAULTS};
+use crate::core::rules::Rule;
+
+/// The key reference as a Markdown table, as docs/reference/policy.md carries it (a test keeps
+/// the two equal).
+fn reference_table() -> String {
+    let mut out =
+        String::from("| key | type | default | rule | meaning |\n|---|---|---|---|---|\n");
+    for key in schema::KEYS {
+        let kind = match key.kind.allowed_values() {
+            Some(values) if key.kind.is_list() => format!("list of: {}", values.join(", ")),
+            Some(values) => format!("one of: {}", values.join(", ")),
+            None => key.kind.toml_type().to_string(),
+        };
+        let machine = schema::MACHINE_DEFAULTS
+            .iter()
+            .find(|(path, _)| *path == key.path());
+        let default = match (key.default, key.section) {
+            _ if machine.is_some() => machine.map_or(String::new(), |(_, d)| d.to_string()),
+            (Some(d), _) => format!("`{d}`"),
+            (None, "policy") => "required".to_string(),
+            (None, "login" | "config") => "anything allowed".to_string(),
+            (None, _) => "not set".to_string(),
+        };
+        let rule = Rule::of_key(&key.path()).map_or(String::new(), |r| format!("`{r}`"));
+        out.push_str(&format!(
+            "| `[{}]` `{}` | {kind} | {default} | {rule} | {} |\n",
+            key.section, key.name, key.doc
+        ));
+    }
+    out
+}
 
 #[test]
 fn the_policy_man_page_has_every_key_and_code() {
@@ -33,7 +64,7 @@ fn a_key_has_one_default() {
         );
         assert!(!key.doc.contains("default"), "{path}: {}", key.doc);
     }
-    let table = super::reference_table();
+    let table = reference_table();
     let row = table
         .lines()
         .find(|l| l.contains("`min_uid`"))
@@ -44,7 +75,7 @@ fn a_key_has_one_default() {
 #[test]
 fn the_docs_list_every_key_as_the_schema_declares_it() {
     let doc = include_str!("../../docs/reference/policy.md");
-    let table = super::reference_table();
+    let table = reference_table();
     assert!(
         doc.contains(&table),
         "docs/reference/policy.md must carry the key table generated from the schema:\n{table}"

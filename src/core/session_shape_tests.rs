@@ -1,5 +1,4 @@
 use super::*;
-use crate::core::policy::{LoginMethod, Mode};
 
 #[test]
 fn an_empty_argv_word_is_a_word() {

@@ -406,12 +406,6 @@ impl Dir {
         self.rename(tmp, self, name, false)
     }
 
-    /// Create a new file (exclusive, no symlink followed, exact mode) holding `bytes`, not
-    /// synced: for a fresh directory whose files are synced together ([`sync_together`]).
-    pub fn create_unsynced(&self, name: &str, mode: u32, bytes: &[u8]) -> io::Result<File> {
-        self.write_new(name, mode, bytes, None, false)
-    }
-
     /// Replace a file atomically (temp file, rename) with no fsync at all: for snapshots that
     /// are cheap to lose and rewritten often.
     ///

@@ -116,11 +116,6 @@ impl Timers {
         }
     }
 
-    /// Whether a retry is scheduled (something waits for the disk).
-    pub fn retrying(&self) -> bool {
-        self.retry.is_some()
-    }
-
     /// Until when the loop may sleep: the earliest of its timers and `others` (monotonic
     /// deadlines kept elsewhere).
     pub fn deadline(

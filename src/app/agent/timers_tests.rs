@@ -1,5 +1,12 @@
 use super::*;
 
+impl Timers {
+    /// Whether a retry is scheduled (something waits for the disk).
+    fn retrying(&self) -> bool {
+        self.retry.is_some()
+    }
+}
+
 fn wall(s: &str) -> jiff::Timestamp {
     s.parse().unwrap()
 }

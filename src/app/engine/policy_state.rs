@@ -34,11 +34,6 @@ impl PolicyState {
             PolicyState::None => "none",
         }
     }
-
-    /// Whether the policy the admin shipped is what runs.
-    pub fn is_healthy(self) -> bool {
-        self == PolicyState::Active
-    }
 }
 
 /// One rejected file and the first error found in it.

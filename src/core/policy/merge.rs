@@ -47,8 +47,9 @@ pub struct Entry {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Parse, check and merge sources in the given order. Pure: touches no file.
-pub fn load_sources(sources: Vec<Source>) -> LoadOutcome {
+/// Parse, check and merge sources in the given order, at `now` (exceptions' expiry is judged
+/// against it). Pure: touches no file, reads no clock.
+pub fn load_sources_at(sources: Vec<Source>, now: jiff::Timestamp) -> LoadOutcome {
     let entries = sources
         .into_iter()
         .map(|source| Entry {
@@ -56,12 +57,7 @@ pub fn load_sources(sources: Vec<Source>) -> LoadOutcome {
             diagnostics: Vec::new(),
         })
         .collect();
-    assemble(
-        Vec::new(),
-        entries,
-        "no policy source was given",
-        jiff::Timestamp::now(),
-    )
+    assemble(Vec::new(), entries, "no policy source was given", now)
 }
 
 /// A drop-in that turns `mode = "enforce"` of an earlier source into `"monitor"` silently stops
@@ -220,6 +216,12 @@ pub fn assemble(
         source_info,
         provenance,
     }
+}
+
+/// [`load_sources_at`] the present time: for tests.
+#[cfg(test)]
+pub fn load_sources(sources: Vec<Source>) -> LoadOutcome {
+    load_sources_at(sources, jiff::Timestamp::now())
 }
 
 #[cfg(test)]

@@ -322,13 +322,6 @@ pub fn read_anchor(state: &Dir) -> Result<Option<Anchor>> {
     }
 }
 
-pub fn write_anchor(state: &Dir, anchor: &Anchor) -> Result<()> {
-    let bytes = serde_json::to_vec(anchor)?;
-    state
-        .replace_file(ANCHOR_FILE, 0o600, &bytes)
-        .context("writing the audit anchor")
-}
-
 /// The anchor written to a temp file beside it, not yet synced nor named: the writer syncs it
 /// together with the log ([`crate::platform::safefs::sync_together`]), then [`commit_anchor`].
 pub fn stage_anchor(state: &Dir, anchor: &Anchor) -> Result<(String, File)> {

@@ -202,13 +202,6 @@ impl Vault {
         )
     }
 
-    /// Step 1: journal the decision to quarantine `home`'s credential, durably.
-    pub fn decide(&self, home: &CodexHome, reason: &Reason<'_>) -> Result<Decision> {
-        let decision = self.decision(home, reason);
-        self.journal.decide(&decision)?;
-        Ok(decision)
-    }
-
     fn decision(&self, home: &CodexHome, reason: &Reason<'_>) -> Decision {
         Decision {
             id: Self::new_id(),

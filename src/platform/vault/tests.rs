@@ -4,6 +4,16 @@ use super::*;
 use crate::core::home::ASIDE_PREFIX;
 use crate::core::rules::Rule;
 
+/// Step 1 alone, for the tests of a crash between the journal and the move: journal the
+/// decision to quarantine `home`'s credential, durably.
+impl Vault {
+    fn decide(&self, home: &CodexHome, reason: &Reason<'_>) -> Result<Decision> {
+        let decision = self.decision(home, reason);
+        self.journal.decide(&decision)?;
+        Ok(decision)
+    }
+}
+
 const SETTLE: Duration = Duration::from_millis(50);
 
 fn reason() -> Reason<'static> {
