@@ -678,3 +678,31 @@ fn leftovers_are_told_from_sources() {
     assert!(is_leftover("src/a.rs.rej") && is_leftover("src/a.rs~") && is_leftover("src/a.bak"));
     assert!(!is_leftover("src/core/policy/merge_tests.rs"));
 }
+
+/// The crash points of the tests (`CODEX_WARDEN_FAILPOINT`) are in the binary the tests start,
+/// and only there: the `failpoints` feature is off by default and turned on by the crate's
+/// dev-dependency on itself alone. (That the release build has none is checked on the built
+/// binary in .ci/packaging and .ci/run.)
+#[test]
+fn failpoints_are_in_test_builds_only() {
+    let bin = std::fs::read(env!("CARGO_BIN_EXE_codex-warden")).unwrap();
+    assert!(
+        memchr::memmem::find(&bin, b"CODEX_WARDEN_FAILPOINT").is_some(),
+        "the binary under test has no failpoints: the crash tests would wait forever"
+    );
+    let manifest: toml::Table =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+            .unwrap()
+            .parse()
+            .unwrap();
+    let features = manifest["features"].as_table().unwrap();
+    assert_eq!(features["failpoints"].as_array().map(Vec::len), Some(0));
+    let default = features.get("default").and_then(|d| d.as_array());
+    assert!(
+        !default.is_some_and(|d| d.iter().any(|f| f.as_str() == Some("failpoints"))),
+        "failpoints is a default feature"
+    );
+    let this = &manifest["dev-dependencies"]["codex-warden"];
+    assert_eq!(this["path"].as_str(), Some("."));
+    assert!(manifest["dependencies"].get("codex-warden").is_none());
+}
