@@ -145,19 +145,14 @@ pub fn rule_results(
                     } => Ok(format!("auth.json has mode {:04o}", file_mode & 0o7777)),
                     _ => Err("no auth.json".to_string()),
                 },
-                Rule::ConfigModelProvider
-                | Rule::ConfigBaseUrl
-                | Rule::ConfigCredentialStore
-                | Rule::ConfigSandboxMode
-                | Rule::ConfigApprovalPolicy
-                | Rule::ConfigWebSearch
-                | Rule::ConfigMcpServer
-                | Rule::ConfigFeature => {
+                // Every config rule alike: its key is set or not, the config judged or not.
+                rule if rule.is_config() => {
                     let key = rule.row().key.unwrap_or_default();
                     let name = key.split_once('.').map_or(key, |(_, name)| name);
                     config_list(restricts(key, &login, &config), name)
                 }
-                Rule::EnvCredential => {
+                // `env.credential`.
+                _ => {
                     Err("judged from running sessions, not from the home".to_string())
                 }
             };

@@ -14,12 +14,8 @@ use serde::Serialize;
 use crate::core::effective_session::{EffectiveSession, Layer};
 use crate::core::evaluate::{self, Violation};
 use crate::core::notice;
-use crate::core::observe::{
-    AuthState, CodexConfig, CodexHome, ConfigState, Observation, ProviderSetting, UrlSetting,
-};
-use crate::core::policy::{CredentialStore, Mode, Policy, UnjudgedSessions};
-use crate::core::rules::{Family, Placed, Rule};
-use crate::core::session_config::SessionView;
+use crate::core::policy::{Mode, Policy, UnjudgedSessions};
+use crate::core::rules::{Rule, judge_config, judge_login};
 
 /// What is known of a session's Codex home.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +40,7 @@ pub struct SessionFacts<'a> {
     /// `None`: its command line or environment could not be read.
     pub session: Option<&'a EffectiveSession>,
     pub home: HomeFacts,
-    /// The home path, for the observation the rules are evaluated on.
+    /// The session's Codex home.
     pub codex_home: &'a std::path::Path,
 }
 
@@ -93,33 +89,21 @@ fn from_environment(layer: &Layer) -> bool {
     matches!(layer, Layer::Env | Layer::EnvFile(_))
 }
 
-/// Judge what the session adds to its home: credentials, route, store, unreadable layers.
+/// Judge what the session adds to its home, by the policy as it applies to `user` at `now`: the
+/// credentials it holds outside auth.json ([`judge_login`]), its resolved config, argv flags and
+/// route included ([`judge_config`]: the same judge as a home's), and the layers the agent could
+/// not read.
 fn judge_session(
     policy: &Policy,
-    home: &CodexHome,
+    user: Option<&str>,
     s: &EffectiveSession,
     now: jiff::Timestamp,
 ) -> (Vec<Violation>, Vec<String>) {
+    let (login, config, _) = evaluate::effective_rules(policy, user, now);
     let mut out = Vec::new();
     let mut env_vars = Vec::new();
     for c in &s.credentials {
-        let obs = Observation {
-            home: home.clone(),
-            auth: AuthState::Present {
-                credential: c.value.clone(),
-                file_mode: 0o600,
-                file_uid: home.uid.unwrap_or(0),
-            },
-            config: ConfigState::Unreadable {
-                reason: String::new(),
-                unjudged: false,
-            },
-        };
-        let broken: Vec<Violation> = evaluate::evaluate(policy, &obs, now)
-            .violations
-            .into_iter()
-            .filter(|v| v.rule.family() == Family::Login)
-            .collect();
+        let broken = judge_login(&login, &c.value);
         if broken.is_empty() {
             continue;
         }
@@ -140,76 +124,9 @@ fn judge_session(
             }));
         }
     }
-    // The route and the store, judged by the config rules as config.toml would be.
-    let mut cfg = CodexConfig::default();
-    if s.route.provider.layer != Layer::Default {
-        cfg.model_providers.push(ProviderSetting {
-            key: s.route.provider.origin(),
-            provider: s.route.provider.value.clone(),
-        });
-    }
-    for u in &s.route.base_urls {
-        cfg.base_urls.push(UrlSetting {
-            key: u.origin(),
-            url: u.value.clone(),
-        });
-    }
-    if s.credential_store.layer != Layer::Default {
-        let key = s.credential_store.origin();
-        match CredentialStore::parse(&s.credential_store.value) {
-            Some(store) => cfg.credential_stores.push((key, store)),
-            None => cfg
-                .unknown_credential_stores
-                .push((key, s.credential_store.value.clone())),
-        }
-    }
-    let obs = Observation {
-        home: home.clone(),
-        auth: AuthState::Absent,
-        config: ConfigState::Present { config: cfg },
-    };
-    // Each setting's place is the session's key and layer, not the config.toml key it stood in.
-    let view = SessionView(s);
-    let places: Vec<(String, Placed)> = std::iter::once(&s.route.provider)
-        .chain(&s.route.base_urls)
-        .chain(std::iter::once(&s.credential_store))
-        .map(|x| (x.origin(), view.placed(&x.key, &x.layer)))
-        .collect();
-    out.extend(
-        evaluate::evaluate(policy, &obs, now)
-            .violations
-            .into_iter()
-            .filter(|v| v.rule.is_config())
-            .map(|mut v| {
-                if let Some(at) = &v.at {
-                    v.at = places
-                        .iter()
-                        .find(|(origin, _)| *origin == at.key)
-                        .map(|(_, p)| p.clone());
-                }
-                v
-            }),
-    );
-    // Sandbox, approvals, web search, MCP servers and features, as the session resolved them
-    // (argv flags included), each naming its key and layer.
-    out.extend(evaluate::evaluate_session_config(
-        policy,
-        home.user.as_deref(),
-        &SessionView(s),
-        now,
-    ));
+    out.extend(judge_config(&config, &s.config));
     // A layer Codex reads that the agent could not: never a pass of the [config] rules.
-    let (login_rules, config_rules, _) =
-        evaluate::effective_rules(policy, home.user.as_deref(), now);
-    let set_rules: Vec<Rule> = Rule::ALL
-        .into_iter()
-        .filter(|r| r.is_config())
-        .filter(|r| {
-            r.row()
-                .key
-                .is_some_and(|k| evaluate::restricts(k, &login_rules, &config_rules))
-        })
-        .collect();
+    let set_rules = evaluate::config_rules_set(&login, &config);
     for u in &s.unjudged {
         for rule in &set_rules {
             out.push(Violation {
@@ -237,11 +154,6 @@ pub fn plan_session(policy: &Policy, facts: &SessionFacts, now: jiff::Timestamp)
         plan.decision = Decision::OutOfScope;
         return plan;
     }
-    let home = CodexHome {
-        path: facts.codex_home.to_path_buf(),
-        uid: Some(facts.uid),
-        user: Some(facts.user.to_string()),
-    };
     let mut all = Vec::new();
     match &facts.home {
         HomeFacts::Judged {
@@ -270,7 +182,7 @@ pub fn plan_session(policy: &Policy, facts: &SessionFacts, now: jiff::Timestamp)
     }
     match facts.session {
         Some(s) => {
-            let (own, env_vars) = judge_session(policy, &home, s, now);
+            let (own, env_vars) = judge_session(policy, Some(facts.user), s, now);
             all.extend(own.iter().cloned());
             // Own violations first (the session's evidence), then the home's.
             let home_part = std::mem::take(&mut plan.violations);

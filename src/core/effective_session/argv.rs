@@ -36,6 +36,28 @@ pub struct ArgvSetting {
     pub flag: &'static str,
 }
 
+impl ArgvSetting {
+    /// The flag as a fix names it: `-c KEY=…` (never the value: it may be a secret),
+    /// `--sandbox danger-full-access`, `--enable F`, `--search`.
+    pub fn label(&self) -> String {
+        let value = self
+            .value
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| self.value.to_string());
+        match self.flag {
+            "-c" | "--config" => format!("-c {}=…", self.path.join(".")),
+            "-s" | "--sandbox" | "-a" | "--ask-for-approval" | "-m" | "--model" => {
+                format!("{} {value}", self.flag)
+            }
+            "--enable" | "--disable" => {
+                format!("{} {}", self.flag, self.path.last().map_or("", String::as_str))
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
 impl std::fmt::Debug for ArgvSetting {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ArgvSetting")

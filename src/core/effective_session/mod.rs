@@ -23,14 +23,17 @@
 //! redacted.
 
 pub mod argv;
-mod resolved;
+pub mod resolved;
 
 use std::path::PathBuf;
 
 use serde::Serialize;
 use toml::{Table, Value};
 
-pub use resolved::{Layer, Resolved, ResolvedConfig, join_key, key_segment, split_key};
+pub use resolved::{
+    HOME_CONFIG_FILE, Layer, Placed, Resolved, ResolvedConfig, Setting, join_key, key_segment,
+    split_key,
+};
 
 use crate::core::codex_version::{self, CodexVersion, Honours};
 use crate::core::observe::Credential;
@@ -317,6 +320,7 @@ pub fn resolve(inputs: &SessionInputs) -> EffectiveSession {
 
     for s in &a.settings {
         config.set(&s.path, s.value.clone(), &Layer::Argv);
+        config.note_flag(&s.path, s.label());
     }
     if a.oss {
         let local = a
@@ -341,6 +345,17 @@ pub fn resolve(inputs: &SessionInputs) -> EffectiveSession {
 
     let env = Environment::new(inputs, &mut unjudged);
     let route = route(&config, &env, honours);
+    config.set_route(
+        route
+            .base_urls
+            .iter()
+            .map(|u| Setting {
+                key: u.key.clone(),
+                value: Value::String(u.value.clone()),
+                layer: u.layer.clone(),
+            })
+            .collect(),
+    );
     let credentials = credentials(&config, &env, honours, &route.provider.value);
     let credential_store = match config.get("cli_auth_credentials_store") {
         Some(r) => Sourced {

@@ -1,4 +1,7 @@
-//! The resolved config of a session: every key's effective TOML value and the layer it came from.
+//! The one config model: every key's TOML value and the layer it came from, for a running
+//! session (its layers merged as Codex merges them) and for a Codex home (its config.toml, with
+//! every profile a user may select beside it). The config rules judge this model alone
+//! ([`crate::core::rules::judge_config`]).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -108,7 +111,46 @@ pub struct Resolved<'a> {
 pub struct ResolvedConfig {
     table: Table,
     origin: Origin,
+    /// A home's profiles (`[profiles.NAME]`, `NAME.config.toml`), each on its own: a user may
+    /// select any of them. Empty for a session, whose profile is merged in.
+    profiles: Vec<ResolvedConfig>,
+    /// A session's route: the base URLs its requests go to, as Codex derives them (the selected
+    /// provider's, the environment's). `None` for a home: every base URL it names counts.
+    route: Option<Vec<Setting>>,
+    /// The command-line flag behind each key argv set (segments, label), in argv order, so a
+    /// fix can name the flag.
+    flags: Vec<(Vec<String>, String)>,
 }
+
+/// One value a config sets: the dotted key as its layer writes it, the value and the layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setting {
+    pub key: String,
+    pub value: Value,
+    pub layer: Layer,
+}
+
+/// Where a setting is, as evidence and a fix name it: the key to change and the place that set
+/// it (a file, an argv flag such as `--sandbox danger-full-access` or `-c KEY=…`, the session's
+/// environment).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Placed {
+    pub key: String,
+    pub layer: String,
+}
+
+impl Placed {
+    /// Whether the layer is the session's command line (a flag or a `-c` override).
+    pub fn is_argv(&self) -> bool {
+        self.layer.starts_with('-')
+    }
+}
+
+/// A home's config file, named relative to the home (as evidence names it).
+pub const HOME_CONFIG_FILE: &str = "config.toml";
+
+/// Keys a `[profiles.NAME]` table cannot hold (Codex reads them from the document only).
+const DOCUMENT_ONLY: [&str; 2] = ["mcp_servers", "model_providers"];
 
 /// Every key with its layer, no value: a value may be a bearer token or a header.
 impl std::fmt::Debug for ResolvedConfig {
@@ -169,6 +211,146 @@ fn merge_into(dst: &mut Table, origin: &mut Origin, src: &Table, layer: &Layer) 
 }
 
 impl ResolvedConfig {
+    /// A Codex home's `config.toml` (named relative to the home): its keys as
+    /// [`Layer::User`], and each `[profiles.NAME]` table a profile beside it.
+    pub fn of_home(table: &Table) -> ResolvedConfig {
+        let mut config = ResolvedConfig::default();
+        let path = PathBuf::from(HOME_CONFIG_FILE);
+        config.merge(table, &Layer::User(path.clone()));
+        config.add_profile_tables(table, &path);
+        config
+    }
+
+    /// Add a home's profile file, `NAME.config.toml`: a profile of its own, and its
+    /// `[profiles.X]` tables too.
+    pub fn add_profile_file(&mut self, name: &str, table: &Table) {
+        let path = PathBuf::from(format!("{name}.config.toml"));
+        let mut profile = ResolvedConfig::default();
+        let layer = Layer::Profile {
+            name: name.to_string(),
+            path: path.clone(),
+        };
+        profile.merge(table, &layer);
+        self.profiles.push(profile);
+        self.add_profile_tables(table, &path);
+    }
+
+    fn add_profile_tables(&mut self, table: &Table, path: &std::path::Path) {
+        let Some(Value::Table(profiles)) = table.get("profiles") else {
+            return;
+        };
+        for (name, profile) in profiles {
+            let Value::Table(profile) = profile else {
+                continue;
+            };
+            let mut profile = profile.clone();
+            for key in DOCUMENT_ONLY {
+                profile.remove(key);
+            }
+            let mut config = ResolvedConfig::default();
+            let layer = Layer::Profile {
+                name: name.clone(),
+                path: path.to_path_buf(),
+            };
+            config.merge(&profile, &layer);
+            self.profiles.push(config);
+        }
+    }
+
+    /// What the config rules judge: this config (where Codex's defaults apply to what it leaves
+    /// unset: `true`), then each profile a user may select (`false`: a profile inherits).
+    pub fn scopes(&self) -> impl Iterator<Item = (&ResolvedConfig, bool)> {
+        std::iter::once((self, true)).chain(self.profiles.iter().map(|p| (p, false)))
+    }
+
+    /// Record the session's route (see [`ResolvedConfig::base_urls`]).
+    pub fn set_route(&mut self, base_urls: Vec<Setting>) {
+        self.route = Some(base_urls);
+    }
+
+    /// Record that the command-line `flag` (as a fix names it) set the key `path`.
+    pub fn note_flag(&mut self, path: &[String], flag: String) {
+        self.flags.push((path.to_vec(), flag));
+    }
+
+    /// Every base URL this config sends requests to: a session's route; for a home (and each
+    /// profile, asked on its own), every `openai_base_url`, `chatgpt_base_url` and
+    /// `model_providers.*.base_url` it names. Values are redacted ([`crate::core::redact::url`]).
+    pub fn base_urls(&self) -> Vec<Setting> {
+        if let Some(route) = &self.route {
+            return route.clone();
+        }
+        let mut out = Vec::new();
+        for name in self.names_under("model_providers") {
+            let path = ["model_providers", name.as_str(), "base_url"];
+            if let Some(r) = self.get_path(&path) {
+                out.extend(url_setting(join_key(&path), r));
+            }
+        }
+        for key in ["openai_base_url", "chatgpt_base_url"] {
+            if let Some(r) = self.get(key) {
+                out.extend(url_setting(key.to_string(), r));
+            }
+        }
+        out
+    }
+
+    /// Each entry of the table `key` (`mcp_servers`, `features`): its name, value, and the layer
+    /// of its identity (`command` or `url` where it has one, so a `-c …command=` override of a
+    /// server config.toml defines is the command line's doing) with the key it names.
+    pub fn entries(&self, key: &str) -> Vec<(String, &Value, Layer, String)> {
+        let mut out = Vec::new();
+        for name in self.names_under(key) {
+            let mut path = split_key(key);
+            path.push(name.clone());
+            let refs: Vec<&str> = path.iter().map(String::as_str).collect();
+            let Some(entry) = self.get_path(&refs) else {
+                continue;
+            };
+            let mut layer = entry.layer;
+            let mut at = path.clone();
+            for field in ["command", "url"] {
+                let mut f = refs.clone();
+                f.push(field);
+                if let Some(r) = self.get_path(&f) {
+                    layer = r.layer;
+                    at.push(field.to_string());
+                    break;
+                }
+            }
+            out.push((name, entry.value, layer.clone(), join_key(&at)));
+        }
+        out
+    }
+
+    /// Where `key`, set by `layer`, is, as a fix names it: an argv key by its flag
+    /// (`--sandbox danger-full-access`, `-c mcp_servers.x.command=…`), the environment as such, a
+    /// `[profiles.NAME]` key by its dotted key in the file, any other file by its path.
+    pub fn placed(&self, key: &str, layer: &Layer) -> Placed {
+        let key_path = split_key(key);
+        let (key, layer) = match layer {
+            Layer::Argv => {
+                let flag = self.flags.iter().rev().find(|(path, _)| {
+                    let n = path.len().min(key_path.len());
+                    path[..n] == key_path[..n]
+                });
+                let label = flag.map_or_else(|| "the command line".to_string(), |f| f.1.clone());
+                (key.to_string(), label)
+            }
+            Layer::Env => (key.to_string(), "the session's environment".to_string()),
+            Layer::Profile { name, path } if is_profile_table(layer) => (
+                format!("profiles.{}.{key}", key_segment(name)),
+                path.display().to_string(),
+            ),
+            other => {
+                let label = other.label();
+                let file = label.strip_prefix("config:").unwrap_or(&label).to_string();
+                (key.to_string(), file)
+            }
+        };
+        Placed { key, layer }
+    }
+
     /// Lay `table` over what is there, as `layer`.
     pub fn merge(&mut self, table: &Table, layer: &Layer) {
         merge_into(&mut self.table, &mut self.origin, table, layer);
@@ -254,6 +436,25 @@ impl ResolvedConfig {
         let mut path = Vec::new();
         walk(&self.table, &self.origin, None, &mut path, &mut out);
         out
+    }
+}
+
+fn url_setting(key: String, r: Resolved<'_>) -> Option<Setting> {
+    let url = r.value.as_str()?;
+    Some(Setting {
+        key,
+        value: Value::String(crate::core::redact::url(url)),
+        layer: r.layer.clone(),
+    })
+}
+
+/// A `[profiles.NAME]` table of a file, not a `NAME.config.toml` of its own.
+fn is_profile_table(layer: &Layer) -> bool {
+    match layer {
+        Layer::Profile { name, path } => {
+            path.file_name().and_then(|f| f.to_str()) != Some(&format!("{name}.config.toml"))
+        }
+        _ => false,
     }
 }
 

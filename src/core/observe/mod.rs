@@ -10,7 +10,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::policy::{ApiKeyKind, CredentialStore, LoginMethod, McpServer};
+use crate::core::effective_session::resolved::ResolvedConfig;
+use crate::core::policy::{ApiKeyKind, LoginMethod};
 
 /// A Codex home and who it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,73 +147,27 @@ impl AuthState {
     }
 }
 
-/// One `base_url`-like setting and where in config.toml it was found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UrlSetting {
-    /// Dotted key, e.g. `model_providers.router.base_url` or `profiles.work.openai_base_url`.
-    pub key: String,
-    pub url: String,
-}
-
-/// One `model_provider` selection and where it was found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProviderSetting {
-    /// `model_provider` or `profiles.NAME.model_provider` or `NAME.config.toml: model_provider`.
-    pub key: String,
-    pub provider: String,
-}
-
-/// What config.toml (and profile files) say that a policy can judge.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct CodexConfig {
-    /// Every provider the config selects, top level and per profile. Empty means Codex's default
-    /// (`openai`).
-    pub model_providers: Vec<ProviderSetting>,
-    /// Every base URL the config sets: `model_providers.*.base_url`, `openai_base_url`,
-    /// `chatgpt_base_url`, top level and per profile.
-    pub base_urls: Vec<UrlSetting>,
-    /// `cli_auth_credentials_store`, top level and per profile (`None` → `file`).
-    pub credential_stores: Vec<(String, CredentialStore)>,
-    /// Store values this version does not know, with their key.
-    pub unknown_credential_stores: Vec<(String, String)>,
-    /// `sandbox_mode`, top level and per profile: (key, value).
-    #[serde(default)]
-    pub sandbox_modes: Vec<(String, String)>,
-    /// `approval_policy`, top level and per profile.
-    #[serde(default)]
-    pub approval_policies: Vec<(String, String)>,
-    /// `web_search` (`disabled`, `cached`, `live`) and the older forms that set it
-    /// (`tools.web_search = true`, `features.web_search_request`, `features.web_search_cached`).
-    #[serde(default)]
-    pub web_search: Vec<(String, String)>,
-    /// `[mcp_servers.NAME]`: its key and identity (a URL redacted).
-    #[serde(default)]
-    pub mcp_servers: Vec<(String, McpServer)>,
-    /// `[features]` entries, top level and per profile: (key, feature, value).
-    #[serde(default)]
-    pub features: Vec<(String, String, bool)>,
-}
-
 /// The state of `config.toml` in a home.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "state")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ConfigState {
     Absent,
+    /// config.toml (and any `NAME.config.toml`) as the one config model: its keys as
+    /// [`Layer::User`](crate::core::effective_session::resolved::Layer::User), each profile a
+    /// user may select beside them.
     Present {
-        config: CodexConfig,
+        config: ResolvedConfig,
     },
     /// `unjudged: false`: it does not parse, and Codex refuses to start with it, so this is noted,
     /// not a violation. `unjudged: true`: the agent could not read what Codex reads (a symlink,
     /// too large, not a regular file): a violation of every `[config]` rule the policy sets.
     Unreadable {
         reason: String,
-        #[serde(default)]
         unjudged: bool,
     },
 }
 
 /// Everything seen in one Codex home at one moment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Observation {
     pub home: CodexHome,
     pub auth: AuthState,

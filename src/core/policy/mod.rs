@@ -210,6 +210,9 @@ pub struct ConfigRules {
     /// `[config.features]`: feature name → the value it is pinned to.
     #[serde(default)]
     pub features: Option<std::collections::BTreeMap<String, bool>>,
+    /// Models a session may run (`model`, `-m`).
+    #[serde(default)]
+    pub allowed_models: Option<Vec<String>>,
 }
 
 /// `[enforce] unjudged_sessions`: what enforce mode does with a running Codex session the agent

@@ -238,6 +238,18 @@ pub const KEYS: &[Key] = &[
         }),
     },
     Key {
+        section: "config",
+        name: "allowed_models",
+        kind: Kind::Names,
+        default: None,
+        doc: "Models (`model`, `-m`/`--model`) a Codex session may run, in config.toml, a profile or on the command line.",
+        target: Target::Config(|r, v| {
+            if let Value::Strings(v) = v {
+                r.allowed_models = Some(v)
+            }
+        }),
+    },
+    Key {
         section: "enforce",
         name: "quarantine",
         kind: Kind::Bool,
