@@ -2,8 +2,9 @@ use std::path::PathBuf;
 
 use super::*;
 use crate::core::digest::fingerprint;
-use crate::core::observe::{CodexHome, KeyInfo, ProviderSetting, UrlSetting};
-use crate::core::policy::{ApiKeyKind, Exception, LoginMethod};
+use crate::core::observe::config::parse_config;
+use crate::core::observe::{CodexHome, Credential, CredentialKind, KeyInfo, TokenClaims};
+use crate::core::policy::{ApiKeyKind, CredentialStore, Exception, LoginMethod};
 
 fn now() -> jiff::Timestamp {
     "2026-11-25T12:00:00Z".parse().unwrap()
@@ -33,7 +34,9 @@ fn with_cred(credential: Credential) -> Observation {
     obs(present(credential), ConfigState::Absent)
 }
 
-fn with_config(config: CodexConfig) -> Observation {
+/// A home whose config.toml is `text`.
+fn with_config(text: &str) -> Observation {
+    let config = parse_config(text).unwrap();
     obs(AuthState::Absent, ConfigState::Present { config })
 }
 
@@ -508,65 +511,40 @@ fn permissions() {
 #[test]
 fn model_provider() {
     let p = policy(|_, c| c.allowed_model_providers = strings(&["openai"]));
-    let cfg = |settings: &[(&str, &str)]| CodexConfig {
-        model_providers: settings
-            .iter()
-            .map(|(k, p)| ProviderSetting {
-                key: k.to_string(),
-                provider: p.to_string(),
-            })
-            .collect(),
-        ..CodexConfig::default()
-    };
-    assert!(evaluate(&p, &with_config(cfg(&[])), now()).is_compliant());
-    assert!(
-        evaluate(
-            &p,
-            &with_config(cfg(&[("model_provider", "openai")])),
-            now()
-        )
-        .is_compliant()
-    );
+    assert!(evaluate(&p, &with_config(""), now()).is_compliant());
+    assert!(evaluate(&p, &with_config("model_provider = \"openai\""), now()).is_compliant());
     assert!(evaluate(&p, &obs(AuthState::Absent, ConfigState::Absent), now()).is_compliant());
 
     let v = evaluate(
         &p,
-        &with_config(cfg(&[
-            ("profiles.work.model_provider", "router"),
-            ("model_provider", "ollama"),
-        ])),
+        &with_config("model_provider = \"ollama\"\n[profiles.work]\nmodel_provider = \"router\"\n"),
         now(),
     );
     assert_eq!(v.violations.len(), 2);
     assert_eq!(
         v.violations[0].evidence,
-        "model_provider selects provider ollama, which is not one of allowed_model_providers [openai]"
+        "model_provider (config:config.toml) selects provider ollama, which is not one of \
+         allowed_model_providers [openai]"
     );
     assert!(
         v.violations[1]
             .evidence
-            .starts_with("profiles.work.model_provider")
+            .starts_with("profiles.work.model_provider (config:config.toml)"),
+        "{v:?}"
     );
 
     // The default must be allowed when nothing is selected at the top level.
     let p = policy(|_, c| c.allowed_model_providers = strings(&["router"]));
     for o in [
-        with_config(cfg(&[])),
-        with_config(cfg(&[("profiles.work.model_provider", "router")])),
+        with_config(""),
+        with_config("[profiles.work]\nmodel_provider = \"router\"\n"),
         obs(AuthState::Absent, ConfigState::Absent),
     ] {
         let v = evaluate(&p, &o, now());
         assert_eq!(v.rules(), vec![Rule::ConfigModelProvider]);
         assert!(v.violations[0].evidence.contains("default openai"), "{v:?}");
     }
-    assert!(
-        evaluate(
-            &p,
-            &with_config(cfg(&[("model_provider", "router")])),
-            now()
-        )
-        .is_compliant()
-    );
+    assert!(evaluate(&p, &with_config("model_provider = \"router\""), now()).is_compliant());
 }
 
 // ---- config.base-url
@@ -574,48 +552,24 @@ fn model_provider() {
 #[test]
 fn base_url() {
     let p = policy(|_, c| c.allowed_base_urls = strings(&["https://api.openai.com/v1/"]));
-    let cfg = |settings: &[(&str, &str)]| CodexConfig {
-        base_urls: settings
-            .iter()
-            .map(|(k, u)| UrlSetting {
-                key: k.to_string(),
-                url: u.to_string(),
-            })
-            .collect(),
-        ..CodexConfig::default()
-    };
-    assert!(evaluate(&p, &with_config(cfg(&[])), now()).is_compliant());
-    assert!(
-        evaluate(
-            &p,
-            &with_config(cfg(&[("openai_base_url", "https://api.openai.com/v1")])),
-            now()
-        )
-        .is_compliant()
-    );
-    assert!(
-        evaluate(
-            &p,
-            &with_config(cfg(&[("openai_base_url", "https://api.openai.com/v1/")])),
-            now()
-        )
-        .is_compliant()
-    );
+    assert!(evaluate(&p, &with_config(""), now()).is_compliant());
+    for ok in ["https://api.openai.com/v1", "https://api.openai.com/v1/"] {
+        let text = format!("openai_base_url = \"{ok}\"");
+        assert!(evaluate(&p, &with_config(&text), now()).is_compliant());
+    }
     let v = evaluate(
         &p,
-        &with_config(cfg(&[
-            ("openai_base_url", "https://api.openai.com/v1"),
-            (
-                "model_providers.router.base_url",
-                "https://router.example/v1",
-            ),
-        ])),
+        &with_config(
+            "openai_base_url = \"https://api.openai.com/v1\"\n\
+             [model_providers.router]\nbase_url = \"https://router.example/v1\"\n",
+        ),
         now(),
     );
     assert_eq!(v.rules(), vec![Rule::ConfigBaseUrl]);
     assert_eq!(
         v.violations[0].evidence,
-        "model_providers.router.base_url is https://router.example/v1, which is not one of allowed_base_urls [https://api.openai.com/v1/]"
+        "model_providers.router.base_url (config:config.toml) is https://router.example/v1, \
+         which is not one of allowed_base_urls [https://api.openai.com/v1/]"
     );
 }
 
@@ -624,33 +578,20 @@ fn base_url() {
 #[test]
 fn credential_store() {
     let p = policy(|_, c| c.allowed_credential_stores = Some(vec![CredentialStore::File]));
-    assert!(evaluate(&p, &with_config(CodexConfig::default()), now()).is_compliant());
-    let file = CodexConfig {
-        credential_stores: vec![("cli_auth_credentials_store".into(), CredentialStore::File)],
-        ..CodexConfig::default()
-    };
+    assert!(evaluate(&p, &with_config(""), now()).is_compliant());
+    let file = "cli_auth_credentials_store = \"file\"";
     assert!(evaluate(&p, &with_config(file), now()).is_compliant());
 
-    let keyring = CodexConfig {
-        credential_stores: vec![
-            (
-                "profiles.w.cli_auth_credentials_store".into(),
-                CredentialStore::Keyring,
-            ),
-            ("cli_auth_credentials_store".into(), CredentialStore::Auto),
-        ],
-        unknown_credential_stores: vec![(
-            "profiles.x.cli_auth_credentials_store".into(),
-            "vault".into(),
-        )],
-        ..CodexConfig::default()
-    };
-    let v = evaluate(&p, &with_config(keyring.clone()), now());
+    let keyring = "cli_auth_credentials_store = \"auto\"\n\
+                   [profiles.w]\ncli_auth_credentials_store = \"keyring\"\n\
+                   [profiles.x]\ncli_auth_credentials_store = \"vault\"\n";
+    let v = evaluate(&p, &with_config(keyring), now());
     assert_eq!(v.rules(), vec![Rule::ConfigCredentialStore]);
     assert_eq!(v.violations.len(), 3);
     assert_eq!(
         v.violations[0].evidence,
-        "cli_auth_credentials_store is auto, which is not one of allowed_credential_stores [file]"
+        "cli_auth_credentials_store (config:config.toml) is auto, which is not one of \
+         allowed_credential_stores [file]"
     );
     assert!(v.violations[1].evidence.starts_with("profiles.w."));
     assert!(v.violations[2].evidence.contains("vault"));
@@ -705,13 +646,7 @@ fn absent_auth_judges_config_only() {
         l.allowed_workspaces = strings(&["ws-corp"]);
         c.allowed_base_urls = strings(&["https://api.openai.com/v1"]);
     });
-    let cfg = CodexConfig {
-        base_urls: vec![UrlSetting {
-            key: "openai_base_url".into(),
-            url: "https://evil.example".into(),
-        }],
-        ..CodexConfig::default()
-    };
+    let cfg = "openai_base_url = \"https://evil.example\"";
     assert_eq!(rules_of(&p, &with_config(cfg)), vec![Rule::ConfigBaseUrl]);
 }
 
@@ -865,22 +800,12 @@ fn exception_only_loosens() {
 #[test]
 fn baseline_allows_every_valid_credential_but_flags_permissions() {
     let p = Policy::baseline();
-    let cfg = CodexConfig {
-        model_providers: vec![ProviderSetting {
-            key: "model_provider".into(),
-            provider: "router".into(),
-        }],
-        base_urls: vec![UrlSetting {
-            key: "openai_base_url".into(),
-            url: "https://router.example".into(),
-        }],
-        credential_stores: vec![(
-            "cli_auth_credentials_store".into(),
-            CredentialStore::Keyring,
-        )],
-        unknown_credential_stores: vec![("x".into(), "vault".into())],
-        ..CodexConfig::default()
-    };
+    let cfg = parse_config(
+        "model_provider = \"router\"\nopenai_base_url = \"https://router.example\"\n\
+         cli_auth_credentials_store = \"keyring\"\n[profiles.x]\n\
+         cli_auth_credentials_store = \"vault\"\nmodel = \"any\"\n",
+    )
+    .unwrap();
     for c in all_valid_credentials() {
         let o = obs(
             present(c.clone()),
@@ -909,23 +834,12 @@ fn violations_are_ordered_by_rule_then_key() {
         c.allowed_base_urls = strings(&["https://api.openai.com/v1"]);
         c.allowed_model_providers = strings(&["openai"]);
     });
-    let cfg = CodexConfig {
-        model_providers: vec![ProviderSetting {
-            key: "profiles.z.model_provider".into(),
-            provider: "router".into(),
-        }],
-        base_urls: vec![
-            UrlSetting {
-                key: "profiles.b.openai_base_url".into(),
-                url: "https://b.example".into(),
-            },
-            UrlSetting {
-                key: "model_providers.a.base_url".into(),
-                url: "https://a.example".into(),
-            },
-        ],
-        ..CodexConfig::default()
-    };
+    let cfg = parse_config(
+        "[profiles.z]\nmodel_provider = \"router\"\n\
+         [profiles.b]\nopenai_base_url = \"https://b.example\"\n\
+         [model_providers.a]\nbase_url = \"https://a.example\"\n",
+    )
+    .unwrap();
     let o = obs(
         AuthState::Present {
             credential: api_key(Some("sk-admin-x")),

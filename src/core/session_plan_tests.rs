@@ -3,7 +3,7 @@ use std::path::Path;
 use super::*;
 use crate::core::codex_version::CodexVersion;
 use crate::core::effective_session::{ConfigInput, FileContent, SessionInputs, resolve};
-use crate::core::policy::LoginMethod;
+use crate::core::policy::{CredentialStore, LoginMethod};
 
 fn policy() -> Policy {
     let mut p = Policy::baseline();

@@ -1,40 +1,63 @@
 use super::*;
+use crate::core::effective_session::resolved::Layer;
 
-fn provider(key: &str, p: &str) -> ProviderSetting {
-    ProviderSetting {
-        key: key.into(),
-        provider: p.into(),
-    }
+/// (placed key, placed layer, value) of `key` in every scope of `cfg`.
+fn settings(cfg: &ResolvedConfig, key: &str) -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = cfg
+        .scopes()
+        .filter_map(|(scope, _)| {
+            let r = scope.get(key)?;
+            let at = scope.placed(key, r.layer);
+            Some((at.key, at.layer, r.value.as_str()?.to_string()))
+        })
+        .collect();
+    out.sort();
+    out
 }
 
-fn url(key: &str, u: &str) -> UrlSetting {
-    UrlSetting {
-        key: key.into(),
-        url: u.into(),
-    }
+/// (placed key, placed layer, url) of every base URL in every scope.
+fn urls(cfg: &ResolvedConfig) -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = cfg
+        .scopes()
+        .flat_map(|(scope, _)| {
+            scope.base_urls().into_iter().map(move |s| {
+                let at = scope.placed(&s.key, &s.layer);
+                (at.key, at.layer, s.value.as_str().unwrap().to_string())
+            })
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn s(key: &str, layer: &str, value: &str) -> (String, String, String) {
+    (key.into(), layer.into(), value.into())
 }
 
 #[test]
 fn empty_config() {
-    assert_eq!(parse_config("").unwrap(), CodexConfig::default());
-    assert_eq!(
-        parse_config("# only a comment\n").unwrap(),
-        CodexConfig::default()
-    );
+    for text in ["", "# only a comment\n"] {
+        let cfg = parse_config(text).unwrap();
+        assert!(cfg.leaves().is_empty());
+        assert_eq!(cfg.scopes().count(), 1);
+    }
 }
 
 #[test]
-fn top_level_model_provider() {
+fn top_level_keys_are_the_user_layer() {
     let cfg = parse_config("model_provider = \"router\"\nmodel = \"gpt-5\"\n").unwrap();
+    let got = cfg.get("model_provider").unwrap();
+    assert_eq!(got.value.as_str(), Some("router"));
+    assert_eq!(got.layer, &Layer::User("config.toml".into()));
     assert_eq!(
-        cfg.model_providers,
-        vec![provider("model_provider", "router")]
+        settings(&cfg, "model"),
+        vec![s("model", "config.toml", "gpt-5")]
     );
-    assert!(cfg.base_urls.is_empty());
+    assert!(urls(&cfg).is_empty());
 }
 
 #[test]
-fn model_provider_base_urls() {
+fn model_provider_base_urls_are_redacted_and_debug_shows_no_value() {
     let cfg = parse_config(
         r#"
 [model_providers.router]
@@ -51,17 +74,17 @@ base_url = "http://localhost:11434/v1"
 "#,
     )
     .unwrap();
-    let mut urls = cfg.base_urls.clone();
-    urls.sort_by(|a, b| a.key.cmp(&b.key));
     assert_eq!(
-        urls,
+        urls(&cfg),
         vec![
-            url(
+            s(
                 "model_providers.\"my.prov\".base_url",
+                "config.toml",
                 "http://localhost:11434/v1"
             ),
-            url(
+            s(
                 "model_providers.router.base_url",
+                "config.toml",
                 "https://router.example/v1"
             ),
         ]
@@ -72,47 +95,25 @@ base_url = "http://localhost:11434/v1"
 #[test]
 fn openai_and_chatgpt_base_urls() {
     let cfg = parse_config(
-        "openai_base_url = \"https://proxy.example/v1\"\n\
-             chatgpt_base_url = \"https://chatgpt.example/backend-api/\"\n",
+        "openai_base_url = \"https://alice:SECRET@proxy.example/v1/?token=SECRET#SECRET\"\n\
+         chatgpt_base_url = \"https://chatgpt.example/backend-api/\"\n",
     )
     .unwrap();
     assert_eq!(
-        cfg.base_urls,
+        urls(&cfg),
         vec![
-            url("openai_base_url", "https://proxy.example/v1"),
-            url("chatgpt_base_url", "https://chatgpt.example/backend-api"),
+            s(
+                "chatgpt_base_url",
+                "config.toml",
+                "https://chatgpt.example/backend-api"
+            ),
+            s("openai_base_url", "config.toml", "https://proxy.example/v1"),
         ]
     );
 }
 
 #[test]
-fn credential_stores() {
-    for (value, store) in [
-        ("file", CredentialStore::File),
-        ("keyring", CredentialStore::Keyring),
-        ("auto", CredentialStore::Auto),
-        ("ephemeral", CredentialStore::Ephemeral),
-    ] {
-        let cfg = parse_config(&format!("cli_auth_credentials_store = \"{value}\"")).unwrap();
-        assert_eq!(
-            cfg.credential_stores,
-            vec![("cli_auth_credentials_store".to_string(), store)]
-        );
-        assert!(cfg.unknown_credential_stores.is_empty());
-    }
-    let cfg = parse_config("cli_auth_credentials_store = \"vault\"").unwrap();
-    assert!(cfg.credential_stores.is_empty());
-    assert_eq!(
-        cfg.unknown_credential_stores,
-        vec![(
-            "cli_auth_credentials_store".to_string(),
-            "vault".to_string()
-        )]
-    );
-}
-
-#[test]
-fn profiles() {
+fn profile_tables_are_profiles_of_their_own() {
     let cfg = parse_config(
         r#"
 model_provider = "openai"
@@ -121,13 +122,14 @@ profile = "work"
 [profiles.work]
 model_provider = "router"
 openai_base_url = "https://proxy.example/v1"
-chatgpt_base_url = "https://cg.example"
 cli_auth_credentials_store = "keyring"
 model = "o3"
 
+[profiles.work.mcp_servers.x]
+command = "not read from a profile"
+
 [profiles.home]
 model_provider = "ollama"
-cli_auth_credentials_store = "vault"
 
 [profiles.empty]
 
@@ -136,43 +138,33 @@ base_url = "https://router.example/v1"
 "#,
     )
     .unwrap();
-    let mut providers = cfg.model_providers.clone();
-    providers.sort_by(|a, b| a.key.cmp(&b.key));
+    assert_eq!(cfg.scopes().count(), 4);
+    assert_eq!(cfg.scopes().filter(|(_, defaults)| *defaults).count(), 1);
     assert_eq!(
-        providers,
+        settings(&cfg, "model_provider"),
         vec![
-            provider("model_provider", "openai"),
-            provider("profiles.home.model_provider", "ollama"),
-            provider("profiles.work.model_provider", "router"),
+            s("model_provider", "config.toml", "openai"),
+            s("profiles.home.model_provider", "config.toml", "ollama"),
+            s("profiles.work.model_provider", "config.toml", "router"),
         ]
     );
-    let mut urls = cfg.base_urls.clone();
-    urls.sort_by(|a, b| a.key.cmp(&b.key));
     assert_eq!(
-        urls,
+        urls(&cfg),
         vec![
-            url(
+            s(
                 "model_providers.router.base_url",
+                "config.toml",
                 "https://router.example/v1"
             ),
-            url("profiles.work.chatgpt_base_url", "https://cg.example"),
-            url("profiles.work.openai_base_url", "https://proxy.example/v1"),
+            s(
+                "profiles.work.openai_base_url",
+                "config.toml",
+                "https://proxy.example/v1"
+            ),
         ]
     );
-    assert_eq!(
-        cfg.credential_stores,
-        vec![(
-            "profiles.work.cli_auth_credentials_store".to_string(),
-            CredentialStore::Keyring
-        )]
-    );
-    assert_eq!(
-        cfg.unknown_credential_stores,
-        vec![(
-            "profiles.home.cli_auth_credentials_store".to_string(),
-            "vault".to_string()
-        )]
-    );
+    let mcp: usize = cfg.scopes().map(|(p, _)| p.entries("mcp_servers").len()).sum();
+    assert_eq!(mcp, 0, "a profile table holds no MCP server");
 }
 
 #[test]
@@ -188,93 +180,45 @@ openai_base_url = "https://u:p@proxy.example/v1?key=SECRET"
 
 [model_providers.router]
 base_url = "https://router.example/v1"
+
+[profiles.inner]
+sandbox_mode = "danger-full-access"
 "#,
     )
     .unwrap();
     assert_eq!(
-        cfg.model_providers,
+        settings(&cfg, "model_provider"),
         vec![
-            provider("model_provider", "openai"),
-            provider("work.config.toml: model_provider", "router"),
+            s("model_provider", "config.toml", "openai"),
+            s("model_provider", "work.config.toml", "router"),
         ]
     );
     assert_eq!(
-        cfg.base_urls,
+        urls(&cfg),
         vec![
-            url(
-                "work.config.toml: openai_base_url",
-                "https://proxy.example/v1"
-            ),
-            url(
-                "work.config.toml: model_providers.router.base_url",
+            s(
+                "model_providers.router.base_url",
+                "work.config.toml",
                 "https://router.example/v1"
             ),
+            s(
+                "openai_base_url",
+                "work.config.toml",
+                "https://proxy.example/v1"
+            ),
         ]
     );
     assert_eq!(
-        cfg.credential_stores,
-        vec![(
-            "work.config.toml: cli_auth_credentials_store".to_string(),
-            CredentialStore::Auto
+        settings(&cfg, "sandbox_mode"),
+        vec![s(
+            "profiles.inner.sandbox_mode",
+            "work.config.toml",
+            "danger-full-access"
         )]
     );
     let err = add_profile_file(&mut cfg, "bad", "model_provider = ").unwrap_err();
     assert_eq!(err.at.map(|(line, _)| line), Some(1), "{err}");
-    assert_eq!(cfg.model_providers.len(), 2, "a bad file adds nothing");
-}
-
-#[test]
-fn wrong_types_and_unknown_keys_are_ignored() {
-    let cfg = parse_config(
-        r#"
-model_provider = 42
-openai_base_url = ["https://a.example"]
-cli_auth_credentials_store = true
-future_key = { nested = [1, 2, 3] }
-profiles = "not a table"
-model_providers = 7
-sandbox_mode = 3
-mcp_servers = "x"
-
-[features]
-whatever = "yes"
-"#,
-    )
-    .unwrap();
-    assert_eq!(cfg, CodexConfig::default());
-    let cfg = parse_config(
-        "[profiles]\nx = 1\n[model_providers]\ny = \"z\"\n[model_providers.p]\nbase_url = 3\n",
-    )
-    .unwrap();
-    assert_eq!(cfg, CodexConfig::default());
-}
-
-#[test]
-fn values_outside_the_known_ones_are_kept_only_as_they_may_be_shown() {
-    // What the fuzzer found: a value of a managed-config key is the user's text, and the
-    // parsed config reaches status and records.
-    let key = "sk-proj-AAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-    let cfg = parse_config(&format!(
-        "approval_policy = \"{key}\"\nsandbox_mode = \"read-only\"\n\
-             web_search = \"li\\u001b[2Jve\"\ncli_auth_credentials_store = \"{key}\"\n\
-             [mcp_servers.fs]\ncommand = \"{key}\"\n"
-    ))
-    .unwrap();
-    assert_eq!(
-        cfg.approval_policies,
-        vec![("approval_policy".into(), "[redacted]".into())]
-    );
-    assert_eq!(
-        cfg.sandbox_modes,
-        vec![("sandbox_mode".into(), "read-only".into())]
-    );
-    assert_eq!(
-        cfg.web_search,
-        vec![("web_search".into(), "li\\u{1b}[2Jve".into())]
-    );
-    assert_eq!(cfg.unknown_credential_stores[0].1, "[redacted]");
-    assert_eq!(cfg.mcp_servers[0].1.command.as_deref(), Some("[redacted]"));
-    assert!(!format!("{cfg:?}").contains(key));
+    assert_eq!(cfg.scopes().count(), 3, "a bad file adds nothing");
 }
 
 #[test]
@@ -318,18 +262,6 @@ fn redaction() {
     assert_eq!(
         redact_url("https://h.example/users/@me"),
         "https://h.example/users/@me"
-    );
-}
-
-#[test]
-fn urls_are_redacted_when_collected() {
-    let cfg = parse_config(
-        "openai_base_url = \"https://alice:SECRET@proxy.example/v1/?token=SECRET#SECRET\"",
-    )
-    .unwrap();
-    assert_eq!(
-        cfg.base_urls,
-        vec![url("openai_base_url", "https://proxy.example/v1")]
     );
 }
 

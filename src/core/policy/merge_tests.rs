@@ -637,6 +637,7 @@ allowed_sandbox_modes = ["read-only", "workspace-write"]
 allowed_approval_policies = ["on-request", "untrusted"]
 allowed_web_search_modes = ["disabled", "cached"]
 allowed_mcp_servers = [{ name = "docs", url = "https://docs.example.com/mcp" }]
+allowed_models = ["gpt-5"]
 
 [config.features]
 web_search_request = false
@@ -702,6 +703,7 @@ reason = "CI pipeline, OPS-123"
                 url: Some("https://docs.example.com/mcp".into()),
             }]),
             features: Some([("web_search_request".to_string(), false)].into()),
+            allowed_models: strings(&["gpt-5"]),
         },
         enforce: EnforceSettings {
             quarantine: true,

@@ -93,8 +93,13 @@ pub(super) const ROWS: &[Row] = &[
     },
 ];
 
-/// `KEY (LAYER)`, as route evidence names a setting.
-fn origin(key: &str, layer: &Layer) -> String {
+/// `KEY (LAYER)`, as route evidence names a setting (`profiles.NAME.KEY (config:FILE)` for a
+/// `[profiles.NAME]` table's).
+fn origin(scope: &ResolvedConfig, key: &str, layer: &Layer) -> String {
+    let at = scope.placed(key, layer);
+    if at.key != key {
+        return shown(&format!("{} (config:{})", at.key, at.layer));
+    }
     shown(&format!("{key} ({})", layer.label()))
 }
 
@@ -125,7 +130,7 @@ fn model_provider(rules: &ConfigRules, scope: &ResolvedConfig, defaults: bool, f
                 format!(
                     "{} selects provider {}, which is not one of allowed_model_providers \
                      {allowed_list}",
-                    origin(KEY, r.layer),
+                    origin(scope, KEY, r.layer),
                     shown(provider)
                 ),
             );
@@ -146,7 +151,7 @@ fn base_url(rules: &ConfigRules, scope: &ResolvedConfig, _: bool, found: &mut Fo
                 scope.placed(&setting.key, &setting.layer),
                 format!(
                     "{} is {}, which is not one of allowed_base_urls {}",
-                    origin(&setting.key, &setting.layer),
+                    origin(scope, &setting.key, &setting.layer),
                     shown(url),
                     list(allowed.iter().map(|a| shown(a)))
                 ),
@@ -186,13 +191,13 @@ fn credential_store(
         Some(store) if allowed.contains(&store) => return,
         Some(store) => format!(
             "{} is {}, which is not one of allowed_credential_stores {allowed_list}",
-            origin(KEY, r.layer),
+            origin(scope, KEY, r.layer),
             store.as_str()
         ),
         None => format!(
             "{} is {}, a store this agent does not know, so not one of \
              allowed_credential_stores {allowed_list}",
-            origin(KEY, r.layer),
+            origin(scope, KEY, r.layer),
             shown(&crate::core::redact::kept(value))
         ),
     };

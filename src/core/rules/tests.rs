@@ -11,7 +11,7 @@ use crate::core::policy::{ConfigRules, LoginRules, Policy};
 
 #[test]
 fn every_rule_is_documented() {
-    let doc = include_str!("../../docs/reference/rules.md");
+    let doc = include_str!("../../../docs/reference/rules.md");
     for rule in Rule::ALL {
         assert!(
             doc.contains(&format!("`{}`", rule.code())),
@@ -201,7 +201,7 @@ fn shapes_are_oldest_first() {
 /// docs/architecture.md's recipe names the three places a key is added, and each exists.
 #[test]
 fn the_recipe_in_the_architecture_doc_is_true() {
-    let doc = include_str!("../../docs/architecture.md");
+    let doc = include_str!("../../../docs/architecture.md");
     let recipe = doc
         .split("## How to add a policy key")
         .nth(1)
