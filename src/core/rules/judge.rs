@@ -90,3 +90,7 @@ pub(crate) fn list<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String 
 pub(crate) fn shown(value: &str) -> String {
     crate::core::redact::shown(value)
 }
+
+#[cfg(test)]
+#[path = "judge_tests.rs"]
+mod tests;
