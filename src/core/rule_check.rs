@@ -152,9 +152,7 @@ pub fn rule_results(
                     config_list(restricts(key, &login, &config), name)
                 }
                 // `env.credential`.
-                _ => {
-                    Err("judged from running sessions, not from the home".to_string())
-                }
+                _ => Err("judged from running sessions, not from the home".to_string()),
             };
             let (result, evidence) = match checked {
                 Ok(e) => (Result::Passed, e),

@@ -51,7 +51,11 @@ impl ArgvSetting {
                 format!("{} {value}", self.flag)
             }
             "--enable" | "--disable" => {
-                format!("{} {}", self.flag, self.path.last().map_or("", String::as_str))
+                format!(
+                    "{} {}",
+                    self.flag,
+                    self.path.last().map_or("", String::as_str)
+                )
             }
             other => other.to_string(),
         }

@@ -163,7 +163,10 @@ base_url = "https://router.example/v1"
             ),
         ]
     );
-    let mcp: usize = cfg.scopes().map(|(p, _)| p.entries("mcp_servers").len()).sum();
+    let mcp: usize = cfg
+        .scopes()
+        .map(|(p, _)| p.entries("mcp_servers").len())
+        .sum();
     assert_eq!(mcp, 0, "a profile table holds no MCP server");
 }
 

@@ -3,11 +3,12 @@
 //! be one of a list. A setting left at Codex's default is not judged: where the requirement is
 //! rendered, Codex picks an allowed value itself, and Codex's defaults change between versions.
 
-use super::judge::{Found, list, shown};
-use super::{Check, Example, Family, Row, Rule, Subject, Widen, allowed, setting_fix, union};
+use super::found::Found;
+use super::judge::{list, shown};
+use super::rule::{Family, Rule};
+use super::table::{Check, Example, Row, Subject, Widen, allowed, setting_fix, union};
 use crate::core::effective_session::resolved::{Placed, ResolvedConfig};
 use crate::core::native::{self, Native};
-
 
 pub(super) const ROWS: &[Row] = &[
     Row {
@@ -26,12 +27,21 @@ pub(super) const ROWS: &[Row] = &[
             )
         },
         widen: Widen::Union(|_, c, e| {
-            union(&mut c.allowed_sandbox_modes, &e.config.allowed_sandbox_modes)
+            union(
+                &mut c.allowed_sandbox_modes,
+                &e.config.allowed_sandbox_modes,
+            )
         }),
         native: Native::Requirement(native::SANDBOX_MODES),
         check: Check::Config(|rules, scope, _, found| {
             let settings = strings(scope, "sandbox_mode");
-            one_of(found, Rule::ConfigSandboxMode, &rules.allowed_sandbox_modes, "allowed_sandbox_modes", settings)
+            one_of(
+                found,
+                Rule::ConfigSandboxMode,
+                &rules.allowed_sandbox_modes,
+                "allowed_sandbox_modes",
+                settings,
+            )
         }),
         example: Some(Example {
             policy: "[config]\nallowed_sandbox_modes = [\"read-only\"]\n",
@@ -63,7 +73,13 @@ pub(super) const ROWS: &[Row] = &[
         native: Native::Requirement(native::APPROVAL_POLICIES),
         check: Check::Config(|rules, scope, _, found| {
             let settings = strings(scope, "approval_policy");
-            one_of(found, Rule::ConfigApprovalPolicy, &rules.allowed_approval_policies, "allowed_approval_policies", settings)
+            one_of(
+                found,
+                Rule::ConfigApprovalPolicy,
+                &rules.allowed_approval_policies,
+                "allowed_approval_policies",
+                settings,
+            )
         }),
         example: Some(Example {
             policy: "[config]\nallowed_approval_policies = [\"on-request\"]\n",
@@ -94,7 +110,13 @@ pub(super) const ROWS: &[Row] = &[
         native: Native::Requirement(native::WEB_SEARCH_MODES),
         check: Check::Config(|rules, scope, _, found| {
             let settings = web_search(scope);
-            one_of(found, Rule::ConfigWebSearch, &rules.allowed_web_search_modes, "allowed_web_search_modes", settings)
+            one_of(
+                found,
+                Rule::ConfigWebSearch,
+                &rules.allowed_web_search_modes,
+                "allowed_web_search_modes",
+                settings,
+            )
         }),
         example: Some(Example {
             policy: "[config]\nallowed_web_search_modes = [\"disabled\"]\n",

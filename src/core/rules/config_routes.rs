@@ -3,8 +3,10 @@
 //! (`config.credential-store`). Judged on each scope of a config: a home's (every URL it names)
 //! and a session's (its route, the environment's URLs included).
 
-use super::judge::{Found, list, shown};
-use super::{Check, Example, Family, Row, Rule, Subject, Widen, allowed, names, setting_fix, union};
+use super::found::Found;
+use super::judge::{list, shown};
+use super::rule::{Family, Rule};
+use super::table::{Check, Example, Row, Subject, Widen, allowed, names, setting_fix, union};
 use crate::core::effective_session::resolved::{Layer, ResolvedConfig};
 use crate::core::native::Native;
 use crate::core::policy::{ConfigRules, CredentialStore};
@@ -24,7 +26,10 @@ pub(super) const ROWS: &[Row] = &[
             )
         },
         widen: Widen::Union(|_, c, e| {
-            union(&mut c.allowed_model_providers, &e.config.allowed_model_providers)
+            union(
+                &mut c.allowed_model_providers,
+                &e.config.allowed_model_providers,
+            )
         }),
         native: Native::NotRendered,
         check: Check::Config(model_provider),
@@ -48,9 +53,7 @@ pub(super) const ROWS: &[Row] = &[
                 allowed(f.config.allowed_base_urls.clone()),
             )
         },
-        widen: Widen::Union(|_, c, e| {
-            union(&mut c.allowed_base_urls, &e.config.allowed_base_urls)
-        }),
+        widen: Widen::Union(|_, c, e| union(&mut c.allowed_base_urls, &e.config.allowed_base_urls)),
         native: Native::NotRendered,
         check: Check::Config(base_url),
         example: Some(Example {

@@ -1,7 +1,8 @@
 //! The credential-file rules (`credential.*`): judged from the state of auth.json itself
 //! (`evaluate`), not from what it holds.
 
-use super::{Check, Family, Row, Rule, Widen};
+use super::rule::{Family, Rule};
+use super::table::{Check, Row, Widen};
 use crate::core::native::Native;
 
 pub(super) const ROWS: &[Row] = &[

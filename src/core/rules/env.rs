@@ -1,7 +1,8 @@
 //! The environment rule (`env.credential`): a running session's environment holds a credential
 //! the login rules refuse. Judged in `session_plan`, on the login rules' verdict.
 
-use super::{Check, Family, Row, Rule, Widen};
+use super::rule::{Family, Rule};
+use super::table::{Check, Row, Widen};
 use crate::core::native::Native;
 
 pub(super) const ROWS: &[Row] = &[Row {

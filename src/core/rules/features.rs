@@ -1,8 +1,10 @@
 //! The feature rule (`config.feature`): a `[features]` entry (or `--enable`/`--disable`) must not
 //! set a feature to the other value than `[config.features]` pins it to.
 
-use super::judge::{Found, shown};
-use super::{Check, Example, Family, Row, Rule, Subject, Widen, unpin};
+use super::found::Found;
+use super::judge::shown;
+use super::rule::{Family, Rule};
+use super::table::{Check, Example, Row, Subject, Widen, unpin};
 use crate::core::effective_session::resolved::{ResolvedConfig, join_key};
 use crate::core::native::{self, Native};
 use crate::core::policy::ConfigRules;

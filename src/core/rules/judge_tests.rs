@@ -3,6 +3,7 @@
 //! each violation naming the rule, the key and the layer, and the fix speaking of that layer.
 
 use super::*;
+use crate::core::rules::{Placed, Rule, Violation};
 use crate::core::codex_version::CodexVersion;
 use crate::core::effective_session::{
     ConfigInput, EffectiveSession, FileContent, SessionInputs, resolve,
@@ -236,7 +237,10 @@ fn session(argv: &[&str], user_config: Option<&str>) -> EffectiveSession {
 
 /// (rule, key, layer) of each violation of a session.
 fn judged(argv: &[&str], config: Option<&str>) -> Broken {
-    placed(judge_config(&policy().config, &session(argv, config).config))
+    placed(judge_config(
+        &policy().config,
+        &session(argv, config).config,
+    ))
 }
 
 fn v(rule: Rule, key: &str, layer: &str) -> (Rule, String, String) {
@@ -259,7 +263,8 @@ fn allowed_models_judges_config_profiles_and_argv() {
     assert_eq!(judged(&[], None), [], "Codex's default model is not judged");
 
     // A home: the top level, each profile table and each profile file.
-    let mut home = parse_config("model = \"gpt-5\"\n[profiles.fast]\nmodel = \"o3-mini\"\n").unwrap();
+    let mut home =
+        parse_config("model = \"gpt-5\"\n[profiles.fast]\nmodel = \"o3-mini\"\n").unwrap();
     add_profile_file(&mut home, "deep", "model = \"o3\"\n").unwrap();
     let mut got = placed(judge_config(&policy().config, &home));
     got.sort();

@@ -1,8 +1,10 @@
 //! The login rules (`login.*`): who logged in, with what. Judged on a credential, auth.json's or
 //! one a session holds outside it.
 
-use super::judge::{Found, list, shown};
-use super::{Check, Example, Family, Row, Rule, Subject, Widen, allowed, names, union};
+use super::found::Found;
+use super::judge::{list, shown};
+use super::rule::{Family, Rule};
+use super::table::{Check, Example, Row, Subject, Widen, allowed, names, union};
 use crate::core::digest::short_fingerprint;
 use crate::core::native::{self, Native};
 use crate::core::observe::auth::email_domain;
@@ -14,9 +16,11 @@ const CHATGPT_GOOD: &str = r#"{"auth_mode":"chatgpt","tokens":{"id_token":"eyJhb
 /// A ChatGPT login to workspace `ws-bad`, plan `free`, email `a@bad.example`.
 const CHATGPT_BAD: &str = r#"{"auth_mode":"chatgpt","tokens":{"id_token":"eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJlbWFpbCI6ImFAYmFkLmV4YW1wbGUiLCJodHRwczovL2FwaS5vcGVuYWkuY29tL2F1dGgiOnsiY2hhdGdwdF9hY2NvdW50X2lkIjoid3MtYmFkIiwiY2hhdGdwdF9wbGFuX3R5cGUiOiJmcmVlIn19.c2ln","access_token":"eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJlbWFpbCI6ImFAYmFkLmV4YW1wbGUiLCJodHRwczovL2FwaS5vcGVuYWkuY29tL2F1dGgiOnsiY2hhdGdwdF9hY2NvdW50X2lkIjoid3MtYmFkIiwiY2hhdGdwdF9wbGFuX3R5cGUiOiJmcmVlIn19.c2ln","account_id":"ws-bad"}}"#;
 /// A project API key (fingerprint `123b1ca8be…`).
-const KEY_GOOD: &str = r#"{"auth_mode":"apikey","OPENAI_API_KEY":"sk-proj-example-good-key-000000000000"}"#;
+const KEY_GOOD: &str =
+    r#"{"auth_mode":"apikey","OPENAI_API_KEY":"sk-proj-example-good-key-000000000000"}"#;
 /// An admin API key.
-const KEY_ADMIN: &str = r#"{"auth_mode":"apikey","OPENAI_API_KEY":"sk-admin-example-other-key-0000000000"}"#;
+const KEY_ADMIN: &str =
+    r#"{"auth_mode":"apikey","OPENAI_API_KEY":"sk-admin-example-other-key-0000000000"}"#;
 
 pub(super) const ROWS: &[Row] = &[
     Row {
@@ -239,7 +243,11 @@ impl Seen {
 }
 
 fn workspace(rules: &LoginRules, cred: &Credential, found: &mut Found) {
-    let Some(allowed) = rules.allowed_workspaces.as_ref().filter(|_| has_identity(cred)) else {
+    let Some(allowed) = rules
+        .allowed_workspaces
+        .as_ref()
+        .filter(|_| has_identity(cred))
+    else {
         return;
     };
     let seen = match cred.workspace() {
@@ -316,7 +324,8 @@ fn same_plan(allowed: &str, observed: &str) -> bool {
 }
 
 fn api_key_kind(rules: &LoginRules, cred: &Credential, found: &mut Found) {
-    let (CredentialKind::ApiKey { key }, Some(allowed)) = (&cred.kind, &rules.allowed_api_key_kinds)
+    let (CredentialKind::ApiKey { key }, Some(allowed)) =
+        (&cred.kind, &rules.allowed_api_key_kinds)
     else {
         return;
     };

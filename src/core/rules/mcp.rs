@@ -1,8 +1,10 @@
 //! The MCP rule (`config.mcp-server`): every `[mcp_servers.NAME]` a config defines must be one of
 //! `[config] allowed_mcp_servers`, by Codex's identity (the name, then the command or URL).
 
-use super::judge::{Found, list, shown};
-use super::{Check, Example, Family, Row, Rule, Subject, Widen, allowed, union};
+use super::found::Found;
+use super::judge::{list, shown};
+use super::rule::{Family, Rule};
+use super::table::{Check, Example, Row, Subject, Widen, allowed, union};
 use crate::core::effective_session::resolved::{ResolvedConfig, join_key};
 use crate::core::native::{self, Native};
 use crate::core::policy::{ConfigRules, McpServer};
@@ -35,9 +37,7 @@ pub(super) const ROWS: &[Row] = &[Row {
             ),
         }
     },
-    widen: Widen::Union(|_, c, e| {
-        union(&mut c.allowed_mcp_servers, &e.config.allowed_mcp_servers)
-    }),
+    widen: Widen::Union(|_, c, e| union(&mut c.allowed_mcp_servers, &e.config.allowed_mcp_servers)),
     native: Native::Requirement(native::MCP_SERVERS),
     check: Check::Config(mcp_servers),
     example: Some(Example {

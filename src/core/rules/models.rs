@@ -3,8 +3,10 @@
 //! allowlist (their `models` are defaults), so it is enforced here alone. A model left at Codex's
 //! default is not judged.
 
-use super::judge::{Found, list, shown};
-use super::{Check, Example, Family, Row, Rule, Subject, Widen, allowed, setting_fix, union};
+use super::found::Found;
+use super::judge::{list, shown};
+use super::rule::{Family, Rule};
+use super::table::{Check, Example, Row, Subject, Widen, allowed, setting_fix, union};
 use crate::core::effective_session::resolved::ResolvedConfig;
 use crate::core::native::Native;
 use crate::core::policy::ConfigRules;
@@ -39,7 +41,9 @@ fn model(rules: &ConfigRules, scope: &ResolvedConfig, _: bool, found: &mut Found
     };
     let Some(r) = scope.get("model") else { return };
     // A value of the wrong type: Codex refuses to start with it.
-    let Some(model) = r.value.as_str() else { return };
+    let Some(model) = r.value.as_str() else {
+        return;
+    };
     if allowed.iter().any(|a| a == model) {
         return;
     }

@@ -8,14 +8,15 @@ use crate::core::effective_session::{
     ConfigInput, FileContent, Layer, SessionInputs, Sourced, resolve,
 };
 use crate::core::evaluate::{Covers, evaluate, restricts, rules_for};
+use crate::core::native::Native;
 use crate::core::observe::auth::parse_auth;
 use crate::core::observe::config::parse_config;
 use crate::core::observe::{AuthState, CodexHome, ConfigState, Observation};
-use crate::core::session_plan::{HomeFacts, SessionFacts, plan_session};
 use crate::core::policy::merge::load_sources;
 use crate::core::policy::schema::{self, Kind};
 use crate::core::policy::source::Source;
 use crate::core::policy::{ConfigRules, LoginRules, Policy};
+use crate::core::session_plan::{HomeFacts, SessionFacts, plan_session};
 
 #[test]
 fn every_rule_is_documented() {
@@ -295,7 +296,11 @@ fn every_rule_in_the_table_is_evaluated_for_homes_and_sessions() {
         let policy = policy_of(&format!("{HEADER}{}", example.policy));
         for (subject, breaks) in [(example.breaks, true), (example.complies, false)] {
             let home = home_rules(&policy, subject);
-            assert_eq!(home.contains(&rule), breaks, "{rule} (home, breaks: {breaks}): {home:?}");
+            assert_eq!(
+                home.contains(&rule),
+                breaks,
+                "{rule} (home, breaks: {breaks}): {home:?}"
+            );
             let session = session_rules(&policy, subject);
             assert_eq!(
                 session.contains(&rule),
