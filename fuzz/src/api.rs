@@ -1,6 +1,6 @@
 //! The fuzz crate's only door into codex-warden.
 //!
-//! Every call into the library is in this file, and only the three `use` statements below name its
+//! Every call into the library is in this file, and only the `use` statements below name its
 //! module paths. When src/ is reorganised (the layering issue moves the parsers and the policy
 //! loader under new module paths), retargeting the fuzz crate means editing those lines and
 //! nothing else. What comes back is plain data (strings, `serde_json` values), so the targets and
@@ -8,6 +8,8 @@
 
 use codex_warden::core::observe::auth::parse_auth;
 use codex_warden::core::observe::config::{add_profile_file, parse_config};
+use codex_warden::core::policy::ConfigRules;
+use codex_warden::core::rules::judge_config;
 use codex_warden::core::policy::explain::{explain_json, render_explain};
 use codex_warden::core::policy::merge::{LoadOutcome, load_sources_at};
 use codex_warden::core::policy::source::Source;
@@ -51,29 +53,56 @@ pub fn auth(bytes: &[u8]) -> Result<Auth, AuthError> {
     })
 }
 
-/// What the config.toml reader made of a file, as Debug text and serde JSON.
+/// What the config.toml reader made of a file: the model's Debug text, and as serde JSON every
+/// setting the one judge reports under a policy that allows nothing (each violation's `rule`,
+/// `evidence` and `at`: the key and the layer), which is every setting a policy judges.
 pub struct Config {
     pub debug: String,
     pub json: Value,
 }
 
-/// `parse_config(text)`.
+/// `parse_config(text)`, judged.
 pub fn config(text: &str) -> Result<Config, String> {
     let config = parse_config(text).map_err(|e| e.to_string())?;
-    Ok(Config {
-        debug: format!("{config:?}"),
-        json: serde_json::to_value(&config).expect("a config serialises"),
-    })
+    Ok(judged(&config))
 }
 
-/// `add_profile_file` of `text` as `$CODEX_HOME/NAME.config.toml` onto an empty config.
+/// `add_profile_file` of `text` as `$CODEX_HOME/NAME.config.toml` onto an empty config, judged.
 pub fn profile_file(name: &str, text: &str) -> Result<Config, String> {
     let mut config = Default::default();
     add_profile_file(&mut config, name, text).map_err(|e| e.to_string())?;
-    Ok(Config {
+    Ok(judged(&config))
+}
+
+fn judged(config: &codex_warden::core::effective_session::ResolvedConfig) -> Config {
+    // Every list empty: every setting breaks its rule. Features are pinned to each value in
+    // turn, so each `[features]` entry breaks one of the two.
+    let features: std::collections::BTreeMap<String, bool> = config
+        .scopes()
+        .flat_map(|(scope, _)| scope.entries("features"))
+        .map(|(name, ..)| (name, false))
+        .collect();
+    let nothing = ConfigRules {
+        allowed_model_providers: Some(vec![]),
+        allowed_base_urls: Some(vec![]),
+        allowed_credential_stores: Some(vec![]),
+        allowed_sandbox_modes: Some(vec![]),
+        allowed_approval_policies: Some(vec![]),
+        allowed_web_search_modes: Some(vec![]),
+        allowed_mcp_servers: Some(vec![]),
+        features: Some(features.clone()),
+        allowed_models: Some(vec![]),
+    };
+    let on = ConfigRules {
+        features: Some(features.into_keys().map(|name| (name, true)).collect()),
+        ..ConfigRules::default()
+    };
+    let mut violations = judge_config(&nothing, config);
+    violations.extend(judge_config(&on, config));
+    Config {
         debug: format!("{config:?}"),
-        json: serde_json::to_value(&config).expect("a config serialises"),
-    })
+        json: serde_json::to_value(&violations).expect("violations serialise"),
+    }
 }
 
 /// What the policy loader made of some sources.

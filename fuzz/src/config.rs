@@ -1,9 +1,9 @@
-//! The config.toml oracle: every setting a policy judges, read from the TOML independently, and
-//! nothing else of the file (headers, tokens, the secret parts of URLs) in the output.
+//! The config.toml oracle: every setting a policy judges, read from the TOML independently, is
+//! what the one judge reports under a policy that allows nothing (rule, key and layer), and
+//! nothing else of the file (headers, tokens, the secret parts of URLs) is in its evidence or the
+//! model's Debug text.
 
-use std::collections::BTreeMap;
-
-use serde_json::{Value, json};
+use serde_json::Value;
 use toml::Table;
 
 use crate::api;
@@ -22,27 +22,14 @@ pub fn check(text: &str) {
         (Ok(table), Ok(config)) => check_config(&table, config, text),
     }
 
-    // `NAME.config.toml`: the same settings, each key prefixed with the file.
+    // `NAME.config.toml`: the same settings, each in that file.
     match (&result, api::profile_file("work", text)) {
         (Ok(config), Ok(profile)) => {
-            let mut expected = config.json.clone();
-            // Every judged setting's key, whether the entry is `{ "key": … }` or `[key, …]`.
-            let prefix =
-                |key: &Value| json!(format!("work.config.toml: {}", key.as_str().unwrap()));
-            for list in expected
-                .as_object_mut()
+            let expected: Vec<(String, String, String)> = placed(&config.json)
                 .into_iter()
-                .flat_map(|o| o.values_mut())
-            {
-                for entry in list.as_array_mut().into_iter().flatten() {
-                    if entry.get("key").is_some() {
-                        entry["key"] = prefix(&entry["key"]);
-                    } else if entry.get(0).is_some() {
-                        entry[0] = prefix(&entry[0]);
-                    }
-                }
-            }
-            assert_eq!(profile.json, expected);
+                .map(|(rule, key, _)| (rule, key, "work.config.toml".to_string()))
+                .collect();
+            assert_eq!(placed(&profile.json), expected);
         }
         (Err(a), Err(b)) => assert_eq!(a, &b),
         (a, b) => panic!(
@@ -51,6 +38,22 @@ pub fn check(text: &str) {
             b.err()
         ),
     }
+}
+
+/// (rule, key, layer) of each violation that names its setting, sorted.
+fn placed(json: &Value) -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = json
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|v| v.get("at").is_some())
+        .map(|v| {
+            let s = |x: &Value| x.as_str().unwrap_or_default().to_string();
+            (s(&v["rule"]), s(&v["at"]["key"]), s(&v["at"]["layer"]))
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 /// The error names a position and the parser's message only: one line, no text of the file.
@@ -131,16 +134,6 @@ fn is_scheme(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
 }
 
-/// The authority of a URL as RFC 3986 reads it: after `scheme://`, up to the first `/`; from
-/// the start if there is no scheme.
-fn authority(url: &str) -> &str {
-    let rest = match url.split_once("://") {
-        Some((scheme, rest)) if is_scheme(scheme) => rest,
-        _ => url,
-    };
-    &rest[..rest.find('/').unwrap_or(rest.len())]
-}
-
 /// A value the parser keeps to judge, as its doc says (`redact::kept`): `[redacted]` when the
 /// library takes it for a key, else the text with control characters escaped.
 fn kept(value: &str) -> String {
@@ -159,32 +152,30 @@ fn kept(value: &str) -> String {
         .collect()
 }
 
-/// The managed-config settings that take one string, each kept with its key.
-const MANAGED_KEYS: [(&str, &str); 3] = [
-    ("sandbox_mode", "sandbox_modes"),
-    ("approval_policy", "approval_policies"),
-    ("web_search", "web_search"),
+/// The settings that take one string, each with its rule.
+const STRING_KEYS: [(&str, &str); 4] = [
+    ("sandbox_mode", "config.sandbox-mode"),
+    ("approval_policy", "config.approval-policy"),
+    ("web_search", "config.web-search"),
+    ("model", "config.model"),
 ];
 
 #[derive(Default)]
 struct Expected {
-    providers: Vec<Value>,
-    urls: Vec<Value>,
-    stores: Vec<Value>,
-    unknown_stores: Vec<Value>,
-    /// `sandbox_modes`, `approval_policies`, `web_search`, `mcp_servers`, `features`.
-    managed: BTreeMap<&'static str, Vec<Value>>,
+    /// (rule, key) of every judged setting.
+    settings: Vec<(String, String)>,
     /// Values that are shown by design.
     shown: Vec<String>,
-    /// Each URL setting's key → the URL as written.
-    raw_urls: BTreeMap<String, String>,
 }
 
 impl Expected {
+    fn add(&mut self, rule: &str, key: String) {
+        self.settings.push((rule.to_string(), key));
+    }
+
     fn scope(&mut self, prefix: &str, table: &Table) {
         if let Some(toml::Value::String(p)) = table.get("model_provider") {
-            self.providers
-                .push(json!({"key": format!("{prefix}model_provider"), "provider": p}));
+            self.add("config.model-provider", format!("{prefix}model_provider"));
             self.shown.push(p.clone());
         }
         for key in URL_KEYS {
@@ -193,86 +184,66 @@ impl Expected {
             }
         }
         if let Some(toml::Value::String(store)) = table.get("cli_auth_credentials_store") {
-            let key = format!("{prefix}cli_auth_credentials_store");
-            if STORES.contains(&store.as_str()) {
-                self.stores.push(json!([key, store]));
-            } else {
-                self.unknown_stores.push(json!([key, kept(store)]));
+            self.add(
+                "config.credential-store",
+                format!("{prefix}cli_auth_credentials_store"),
+            );
+            if !STORES.contains(&store.as_str()) {
                 self.shown.push(kept(store));
             }
         }
-        for (key, list) in MANAGED_KEYS {
+        for (key, rule) in STRING_KEYS {
             if let Some(toml::Value::String(v)) = table.get(key) {
-                self.managed_entry(list, json!([format!("{prefix}{key}"), kept(v)]));
+                self.add(rule, format!("{prefix}{key}"));
                 self.shown.push(kept(v));
             }
         }
         if let Some(toml::Value::Table(tools)) = table.get("tools")
             && tools.get("web_search") == Some(&toml::Value::Boolean(true))
         {
-            self.managed_entry(
-                "web_search",
-                json!([format!("{prefix}tools.web_search"), "live"]),
-            );
+            self.add("config.web-search", format!("{prefix}tools.web_search"));
         }
         if let Some(toml::Value::Table(features)) = table.get("features") {
             for (name, on) in features {
                 let Some(on) = on.as_bool() else { continue };
                 let key = format!("{prefix}features.{}", segment(name));
-                self.managed_entry("features", json!([&key, name, on]));
+                self.add("config.feature", key.clone());
                 // Before `web_search`, two feature switches turned it on.
-                let mode = match name.as_str() {
-                    "web_search_request" => "live",
-                    "web_search_cached" => "cached",
-                    _ => continue,
-                };
-                if on {
-                    self.managed_entry("web_search", json!([key, mode]));
+                if on && ["web_search_request", "web_search_cached"].contains(&name.as_str()) {
+                    self.add("config.web-search", key);
                 }
             }
         }
     }
 
-    fn managed_entry(&mut self, list: &'static str, entry: Value) {
-        self.managed.entry(list).or_default().push(entry);
-    }
-
-    /// `[mcp_servers.NAME]` (top level only): its name, its command kept, its URL redacted.
+    /// `[mcp_servers.NAME]` (a document's only): its name, its command kept, its URL redacted.
     fn mcp_servers(&mut self, table: &Table) {
         let Some(toml::Value::Table(servers)) = table.get("mcp_servers") else {
             return;
         };
         for (name, server) in servers {
+            // Codex reads a server from a table only.
+            let toml::Value::Table(server) = server else {
+                continue;
+            };
             let field = |f: &str| match server.get(f) {
                 Some(toml::Value::String(s)) => Some(s.as_str()),
                 _ => None,
             };
-            let mut identity = json!({ "name": name });
             if let Some(command) = field("command") {
-                identity["command"] = json!(kept(command));
                 self.shown.push(kept(command));
             }
             if let Some(url) = field("url") {
-                identity["url"] = json!(redact(url));
                 self.shown.push(redact(url));
             }
-            let key = format!("mcp_servers.{}", segment(name));
-            self.managed_entry("mcp_servers", json!([key, identity]));
+            self.add("config.mcp-server", format!("mcp_servers.{}", segment(name)));
         }
     }
 
     fn url(&mut self, key: String, url: &str) {
-        let redacted = redact(url);
-        self.urls.push(json!({"key": &key, "url": redacted}));
-        self.raw_urls.insert(key, url.to_string());
-        self.shown.push(redacted);
+        self.add("config.base-url", key);
+        self.shown.push(redact(url));
     }
-}
-
-fn sorted(list: &Value) -> Vec<Value> {
-    let mut list = list.as_array().cloned().unwrap_or_default();
-    list.sort_by_key(Value::to_string);
-    list
 }
 
 fn check_config(table: &Table, config: &api::Config, text: &str) {
@@ -293,54 +264,24 @@ fn check_config(table: &Table, config: &api::Config, text: &str) {
             }
         }
     }
-    for (list, want) in [
-        ("model_providers", &mut expected.providers),
-        ("base_urls", &mut expected.urls),
-        ("credential_stores", &mut expected.stores),
-        ("unknown_credential_stores", &mut expected.unknown_stores),
-    ] {
-        want.sort_by_key(Value::to_string);
-        assert_eq!(&sorted(&config.json[list]), want, "{list} of {text:?}");
-    }
-    for list in [
-        "sandbox_modes",
-        "approval_policies",
-        "web_search",
-        "mcp_servers",
-        "features",
-    ] {
-        let want = expected.managed.entry(list).or_default();
-        want.sort_by_key(Value::to_string);
-        assert_eq!(&sorted(&config.json[list]), want, "{list} of {text:?}");
-    }
+    let mut want: Vec<(String, String, String)> = expected
+        .settings
+        .iter()
+        .map(|(rule, key)| (rule.clone(), key.clone(), "config.toml".to_string()))
+        .collect();
+    want.sort();
+    assert_eq!(placed(&config.json), want, "the judged settings of {text:?}");
 
-    // Every URL kept is redacted, whatever the parser made of it.
-    for entry in config.json["base_urls"].as_array().into_iter().flatten() {
-        let url = entry["url"].as_str().unwrap();
-        let raw = &expected.raw_urls[entry["key"].as_str().unwrap()];
-        assert!(!url.contains(['?', '#']), "query or fragment kept: {url:?}");
-        assert!(!url.ends_with('/'), "trailing slash kept: {url:?}");
-        // Finding 4: without a scheme, a `://` later in the URL (before any `?` or `#`) hides
-        // `user:pass@` from the redaction.
-        let cut = raw.trim();
-        let cut = &cut[..cut.find(['?', '#']).unwrap_or(cut.len())];
-        let _ = cut;
-        {
-            assert!(
-                !authority(url).contains('@'),
-                "credentials kept in {url:?} (from {text:?})"
-            );
-        }
-    }
-
-    // Nothing else of the file reaches the output: keys are shown, and the judged values.
+    // Nothing else of the file reaches the output: keys are shown, the judged values, and the
+    // names of the layers.
     let mut shown = expected.shown;
     collect_keys(table, &mut shown);
+    shown.extend(["config.toml", "config:config.toml"].map(str::to_string));
     expand_shown(&mut shown);
     let json = config.json.to_string();
     let outputs = [
         ("config Debug", config.debug.as_str()),
-        ("config JSON", &json),
+        ("verdict JSON", &json),
     ];
     let mut values = Vec::new();
     collect_values(table, &mut values);

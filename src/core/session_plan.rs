@@ -44,10 +44,10 @@ pub struct SessionFacts<'a> {
     pub codex_home: &'a std::path::Path,
 }
 
-/// What to do with the session.
+/// What to do with a running session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Decision {
+pub enum SessionAction {
     /// Root's, or a user out of scope: never touched.
     OutOfScope,
     Compliant,
@@ -61,7 +61,7 @@ pub enum Decision {
 /// The plan for one session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SessionPlan {
-    pub decision: Decision,
+    pub decision: SessionAction,
     /// The violations this session's own record carries (its argv, environment and config
     /// layers, and the home's when the home is recorded with it). Evidence names the key and
     /// the layer, never a secret.
@@ -142,7 +142,7 @@ fn judge_session(
 /// Plan for one session at `now`.
 pub fn plan_session(policy: &Policy, facts: &SessionFacts, now: jiff::Timestamp) -> SessionPlan {
     let mut plan = SessionPlan {
-        decision: Decision::Compliant,
+        decision: SessionAction::Compliant,
         violations: Vec::new(),
         rules: Vec::new(),
         unjudged: Vec::new(),
@@ -151,7 +151,7 @@ pub fn plan_session(policy: &Policy, facts: &SessionFacts, now: jiff::Timestamp)
         message: String::new(),
     };
     if !policy.scope.covers_session(Uid(facts.uid), facts.user) {
-        plan.decision = Decision::OutOfScope;
+        plan.decision = SessionAction::OutOfScope;
         return plan;
     }
     let mut all = Vec::new();
@@ -201,20 +201,20 @@ pub fn plan_session(policy: &Policy, facts: &SessionFacts, now: jiff::Timestamp)
     let enforce = policy.mode == Mode::Enforce && policy.enforce.terminate;
     plan.decision = if !plan.rules.is_empty() {
         if enforce {
-            Decision::Stop
+            SessionAction::Stop
         } else {
-            Decision::Record
+            SessionAction::Record
         }
     } else if !plan.unjudged.is_empty() {
         if enforce && policy.enforce.unjudged_sessions == UnjudgedSessions::Terminate {
-            Decision::Stop
+            SessionAction::Stop
         } else {
-            Decision::Record
+            SessionAction::Record
         }
     } else {
-        Decision::Compliant
+        SessionAction::Compliant
     };
-    if plan.decision == Decision::Stop {
+    if plan.decision == SessionAction::Stop {
         plan.message = message(policy, facts.user, &plan, &all, now);
     }
     plan

@@ -95,7 +95,7 @@ fn each_source_is_judged_with_its_layer_and_never_its_secret() {
     for (argv, env, rules, evidence) in cases {
         let s = session(&argv, &env);
         let got = plan(&p, Some(&s), clean_home(), 1000);
-        assert_eq!(got.decision, Decision::Stop, "{argv:?}");
+        assert_eq!(got.decision, SessionAction::Stop, "{argv:?}");
         assert_eq!(got.rule_codes(), rules, "{argv:?}");
         let all = format!("{:?}", got.violations);
         assert!(all.contains(evidence), "{argv:?}: {all}");
@@ -117,30 +117,30 @@ fn modes_scope_and_compliance() {
     monitor.mode = Mode::Monitor;
     assert_eq!(
         plan(&monitor, Some(&bad), clean_home(), 1000).decision,
-        Decision::Record
+        SessionAction::Record
     );
     let mut no_terminate = policy();
     no_terminate.enforce.terminate = false;
     assert_eq!(
         plan(&no_terminate, Some(&bad), clean_home(), 1000).decision,
-        Decision::Record
+        SessionAction::Record
     );
     // Root and users below min_uid or excluded are never touched.
     let p = policy();
     assert_eq!(
         plan(&p, Some(&bad), clean_home(), 0).decision,
-        Decision::OutOfScope
+        SessionAction::OutOfScope
     );
     let mut excluded = policy();
     excluded.scope.exclude_users = vec!["alice".into()];
     assert_eq!(
         plan(&excluded, Some(&bad), clean_home(), 1000).decision,
-        Decision::OutOfScope
+        SessionAction::OutOfScope
     );
     // The same session under a policy that allows its route.
     let ok = session(&["-c", "openai_base_url=https://api.openai.com/v1/"], &[]);
     let got = plan(&p, Some(&ok), clean_home(), 1000);
-    assert_eq!(got.decision, Decision::Compliant, "{got:?}");
+    assert_eq!(got.decision, SessionAction::Compliant, "{got:?}");
     assert!(got.message.is_empty());
 }
 
@@ -170,7 +170,7 @@ fn the_home_verdict_counts_and_is_recorded_only_when_asked() {
         },
         1000,
     );
-    assert_eq!(host.decision, Decision::Stop);
+    assert_eq!(host.decision, SessionAction::Stop);
     // Permissions alone never stop a session.
     assert_eq!(host.rules, [Rule::LoginMethod]);
     assert!(host.violations.is_empty());
@@ -197,21 +197,24 @@ fn what_cannot_be_judged_is_never_a_pass() {
         reason: "its Codex home /tmp/shared belongs to uid 0".into(),
     };
     let got = plan(&p, Some(&keyed), unknown(), 1000);
-    assert_eq!(got.decision, Decision::Stop);
+    assert_eq!(got.decision, SessionAction::Stop);
     assert_eq!(got.rule_codes(), ["env.credential"]);
     assert_eq!(got.unjudged.len(), 1);
     // Nothing else wrong: unjudged_sessions decides.
     let clean = session(&[], &[]);
     assert_eq!(
         plan(&p, Some(&clean), unknown(), 1000).decision,
-        Decision::Stop
+        SessionAction::Stop
     );
     let mut record = policy();
     record.enforce.unjudged_sessions = UnjudgedSessions::Record;
     let got = plan(&record, Some(&clean), unknown(), 1000);
-    assert_eq!(got.decision, Decision::Record);
+    assert_eq!(got.decision, SessionAction::Record);
     assert!(got.rules.is_empty());
-    assert_eq!(plan(&p, None, clean_home(), 1000).decision, Decision::Stop);
+    assert_eq!(
+        plan(&p, None, clean_home(), 1000).decision,
+        SessionAction::Stop
+    );
     // A config layer the agent could not read breaks every [config] rule the policy sets.
     let unreadable = resolve(&SessionInputs {
         argv: vec!["codex".into()],
@@ -224,7 +227,7 @@ fn what_cannot_be_judged_is_never_a_pass() {
         ..SessionInputs::default()
     });
     let got = plan(&record, Some(&unreadable), clean_home(), 1000);
-    assert_eq!(got.decision, Decision::Stop);
+    assert_eq!(got.decision, SessionAction::Stop);
     assert_eq!(
         got.rule_codes(),
         ["config.model-provider", "config.base-url"]

@@ -33,7 +33,7 @@ use crate::core::notice;
 use crate::core::observe::{AuthState, CodexHome};
 use crate::core::policy::Mode;
 use crate::core::rules::Rule;
-use crate::core::session_plan::{self, Decision, HomeFacts, SessionFacts};
+use crate::core::session_plan::{self, HomeFacts, SessionAction, SessionFacts};
 use crate::core::uid::Uid;
 use crate::platform::audit::{Event, Fields};
 use crate::platform::notices;
@@ -489,10 +489,13 @@ impl SessionGuard {
                 self.unknown.remove(&session.id);
             }
         }
-        if matches!(plan.decision, Decision::OutOfScope | Decision::Compliant) {
+        if matches!(
+            plan.decision,
+            SessionAction::OutOfScope | SessionAction::Compliant
+        ) {
             return;
         }
-        let stop = plan.decision == Decision::Stop;
+        let stop = plan.decision == SessionAction::Stop;
         let codes = plan.rule_codes();
         let base = Fields {
             user: Some(user.name.clone()),

@@ -24,7 +24,7 @@ use crate::core::evaluate;
 use crate::core::plan::Action;
 use crate::core::policy::diag;
 use crate::core::rule_check;
-use crate::core::session_plan::{self, Decision, HomeFacts, SessionFacts};
+use crate::core::session_plan::{self, HomeFacts, SessionAction, SessionFacts};
 use crate::core::uid::Uid;
 use crate::platform::last_good;
 use crate::platform::policy_sources;
@@ -255,7 +255,7 @@ fn sessions_stopped(new: &Judge, rows: &[(HomeReport, Option<HomeReport>)]) -> V
             codex_home: &path,
         };
         let plan = session_plan::plan_session(policy, &facts, jiff::Timestamp::now());
-        if plan.decision == Decision::Stop {
+        if plan.decision == SessionAction::Stop {
             out.push(WouldStop {
                 pid: session.id.pid,
                 user: user.name,

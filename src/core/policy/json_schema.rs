@@ -10,7 +10,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::core::policy::schema::{
-    EXCEPTION, EXCEPTION_OWN_KEYS, Key, Kind, keys_of, loosenable, sections,
+    EXCEPTION, EXCEPTION_OWN_KEYS, Key, ValueKind, keys_of, loosenable, sections,
 };
 
 /// Where the generated schema is published in the repository (policies/ point at it).
@@ -92,21 +92,21 @@ pub(crate) fn section_doc(section: &str) -> &'static str {
 
 fn key_schema(key: &Key) -> Value {
     let mut out = match key.kind {
-        Kind::Text => json!({"type": "string", "minLength": 1}),
-        Kind::Bool => json!({"type": "boolean"}),
-        Kind::Duration => json!({"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"}),
-        Kind::Uid => json!({"type": "integer", "minimum": 0, "maximum": u32::MAX}),
-        Kind::Mode | Kind::Unjudged => json!({"type": "string"}),
-        Kind::Features => json!({
+        ValueKind::Text => json!({"type": "string", "minLength": 1}),
+        ValueKind::Bool => json!({"type": "boolean"}),
+        ValueKind::Duration => json!({"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"}),
+        ValueKind::Uid => json!({"type": "integer", "minimum": 0, "maximum": u32::MAX}),
+        ValueKind::Mode | ValueKind::Unjudged => json!({"type": "string"}),
+        ValueKind::Features => json!({
             "type": "object",
             "additionalProperties": {"type": "boolean"},
         }),
-        Kind::Messages => json!({
+        ValueKind::Messages => json!({
             "type": "object",
             "propertyNames": {"enum": crate::core::policy::MESSAGE_FAMILIES},
             "additionalProperties": {"type": "string", "minLength": 1},
         }),
-        Kind::McpServers => json!({"type": "array", "items": mcp_server_schema()}),
+        ValueKind::McpServers => json!({"type": "array", "items": mcp_server_schema()}),
         _ => json!({"type": "array", "items": item_schema(key.kind)}),
     };
     if let Some(values) = key.kind.allowed_values() {
@@ -139,14 +139,14 @@ pub(crate) fn mcp_server_schema() -> Value {
     })
 }
 
-fn item_schema(kind: Kind) -> Value {
+fn item_schema(kind: ValueKind) -> Value {
     match kind {
-        Kind::Fingerprints => json!({"type": "string", "pattern": "^[0-9a-fA-F]{8,64}$"}),
-        Kind::BaseUrls => {
+        ValueKind::Fingerprints => json!({"type": "string", "pattern": "^[0-9a-fA-F]{8,64}$"}),
+        ValueKind::BaseUrls => {
             json!({"type": "string", "pattern": "^[hH][tT][tT][pP][sS]?://[^\\s/@]+"})
         }
-        Kind::Homes => json!({"type": "string", "pattern": "^/"}),
-        Kind::Domains => {
+        ValueKind::Homes => json!({"type": "string", "pattern": "^/"}),
+        ValueKind::Domains => {
             json!({"type": "string", "pattern": "^[^@/:*.\\s][^@/:\\s]*[^.@/:\\s]$|^[^@/:*.\\s]$"})
         }
         _ => json!({"type": "string", "minLength": 1}),

@@ -1,35 +1,35 @@
-use super::schema::{KEYS, Kind, Value};
+use super::schema::{KEYS, ValueKind, Value};
 use super::*;
 
 /// Two different values of `kind`.
-fn samples(kind: Kind) -> [Value; 2] {
+fn samples(kind: ValueKind) -> [Value; 2] {
     let strings = |s: &str| Value::Strings(vec![s.to_string()]);
     match kind {
-        Kind::Text => [Value::Text("a".into()), Value::Text("b".into())],
-        Kind::Mode => [Value::Mode(Mode::Enforce), Value::Mode(Mode::Monitor)],
-        Kind::Bool => [Value::Bool(true), Value::Bool(false)],
-        Kind::Duration => [
+        ValueKind::Text => [Value::Text("a".into()), Value::Text("b".into())],
+        ValueKind::Mode => [Value::Mode(Mode::Enforce), Value::Mode(Mode::Monitor)],
+        ValueKind::Bool => [Value::Bool(true), Value::Bool(false)],
+        ValueKind::Duration => [
             Value::Duration(Duration::from_secs(1)),
             Value::Duration(Duration::from_secs(2)),
         ],
-        Kind::Uid => [Value::Uid(1), Value::Uid(2)],
-        Kind::Methods => [
+        ValueKind::Uid => [Value::Uid(1), Value::Uid(2)],
+        ValueKind::Methods => [
             Value::Methods(vec![LoginMethod::Chatgpt]),
             Value::Methods(vec![LoginMethod::ApiKey]),
         ],
-        Kind::KeyKinds => [
+        ValueKind::KeyKinds => [
             Value::KeyKinds(vec![ApiKeyKind::Project]),
             Value::KeyKinds(vec![ApiKeyKind::Admin]),
         ],
-        Kind::Stores => [
+        ValueKind::Stores => [
             Value::Stores(vec![CredentialStore::File]),
             Value::Stores(vec![CredentialStore::Keyring]),
         ],
-        Kind::Unjudged => [
+        ValueKind::Unjudged => [
             Value::Unjudged(UnjudgedSessions::Terminate),
             Value::Unjudged(UnjudgedSessions::Record),
         ],
-        Kind::McpServers => {
+        ValueKind::McpServers => {
             let server = |name: &str| McpServer {
                 name: name.into(),
                 command: None,
@@ -40,11 +40,11 @@ fn samples(kind: Kind) -> [Value; 2] {
                 Value::McpServers(vec![server("b.example")]),
             ]
         }
-        Kind::Features => [
+        ValueKind::Features => [
             Value::Features([("f".to_string(), true)].into()),
             Value::Features([("f".to_string(), false)].into()),
         ],
-        Kind::Messages => [
+        ValueKind::Messages => [
             Value::Messages([("login".to_string(), "a".to_string())].into()),
             Value::Messages([("config".to_string(), "b".to_string())].into()),
         ],
@@ -73,7 +73,7 @@ fn every_setter_keeps_its_value_and_refuses_another_kind() {
         key.apply(&mut pb, b).unwrap();
         assert_ne!(pa, pb, "{} drops its value", key.path());
         let wrong = match key.kind {
-            Kind::Bool => Value::Text("x".into()),
+            ValueKind::Bool => Value::Text("x".into()),
             _ => Value::Bool(true),
         };
         let mut p = base();

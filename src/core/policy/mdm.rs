@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest as _, Sha256};
 
 use crate::core::policy::schema::{
-    EXCEPTION, EXCEPTION_OWN_KEYS, Key, Kind, keys_of, loosenable, sections,
+    EXCEPTION, EXCEPTION_OWN_KEYS, Key, ValueKind, keys_of, loosenable, sections,
 };
 
 /// The managed-preferences domain (the payload type of the profile).
@@ -189,22 +189,22 @@ pub fn jamf_schema() -> Value {
 
 fn jamf_key(key: &Key, index: usize) -> Value {
     let mut out = match key.kind {
-        Kind::Bool => json!({"type": "boolean"}),
-        Kind::Uid => json!({"type": "integer", "minimum": 0}),
-        Kind::Duration => json!({"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"}),
-        Kind::Text | Kind::Mode | Kind::Unjudged => json!({"type": "string"}),
-        Kind::Features => json!({
+        ValueKind::Bool => json!({"type": "boolean"}),
+        ValueKind::Uid => json!({"type": "integer", "minimum": 0}),
+        ValueKind::Duration => json!({"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"}),
+        ValueKind::Text | ValueKind::Mode | ValueKind::Unjudged => json!({"type": "string"}),
+        ValueKind::Features => json!({
             "type": "object",
             "additionalProperties": {"type": "boolean"},
         }),
-        Kind::Messages => json!({
+        ValueKind::Messages => json!({
             "type": "object",
             "properties": crate::core::policy::MESSAGE_FAMILIES
                 .iter()
                 .map(|f| (f.to_string(), json!({"type": "string", "title": f})))
                 .collect::<serde_json::Map<_, _>>(),
         }),
-        Kind::McpServers => json!({
+        ValueKind::McpServers => json!({
             "type": "array",
             "items": {
                 "title": "MCP server",

@@ -1,6 +1,6 @@
 //! The policy key schema: every key of the policy TOML, declared once.
 //!
-//! Each [`Key`] says where it lives (`[section]`), how its value is checked ([`Kind`], which also
+//! Each [`Key`] says where it lives (`[section]`), how its value is checked ([`ValueKind`], which also
 //! gives the allowed names), its default, a one-line doc, and where the checked value goes in the
 //! [`Policy`] model; the rule a key drives is its row in the rules table (`core/rules.rs`). The checker, the merge, `policy explain`, the docs
 //! test and every generated schema read this table: adding a key is one entry here plus its use in
@@ -36,7 +36,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "policy",
         name: "name",
-        kind: Kind::Text,
+        kind: ValueKind::Text,
         default: None,
         doc: "The policy's name, stamped into status and `policy_loaded` records.",
         target: Target::Policy(|p, v| {
@@ -48,7 +48,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "policy",
         name: "revision",
-        kind: Kind::Text,
+        kind: ValueKind::Text,
         default: None,
         doc: "The policy's revision, stamped into every audit record.",
         target: Target::Policy(|p, v| {
@@ -60,7 +60,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "policy",
         name: "mode",
-        kind: Kind::Mode,
+        kind: ValueKind::Mode,
         default: None,
         doc: "`enforce` acts on violations; `monitor` only records them.",
         target: Target::Policy(|p, v| {
@@ -72,7 +72,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "login",
         name: "allowed_methods",
-        kind: Kind::Methods,
+        kind: ValueKind::Methods,
         default: None,
         doc: "Login methods Codex may use.",
         target: Target::Login(|r, v| {
@@ -84,7 +84,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "login",
         name: "allowed_workspaces",
-        kind: Kind::Workspaces,
+        kind: ValueKind::Workspaces,
         default: None,
         doc: "ChatGPT workspaces (`chatgpt_account_id`) a ChatGPT login must belong to.",
         target: Target::Login(|r, v| {
@@ -96,7 +96,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "login",
         name: "allowed_plans",
-        kind: Kind::Plans,
+        kind: ValueKind::Plans,
         default: None,
         doc: "ChatGPT plan types a login may have (`business`, `enterprise`, `edu`, ...).",
         target: Target::Login(|r, v| {
@@ -108,7 +108,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "login",
         name: "allowed_email_domains",
-        kind: Kind::Domains,
+        kind: ValueKind::Domains,
         default: None,
         doc: "Email domains a ChatGPT login's email must be in (exact, no subdomains).",
         target: Target::Login(|r, v| {
@@ -120,7 +120,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "login",
         name: "allowed_api_key_kinds",
-        kind: Kind::KeyKinds,
+        kind: ValueKind::KeyKinds,
         default: None,
         doc: "Kinds of OpenAI API key allowed, read from the key's prefix.",
         target: Target::Login(|r, v| {
@@ -132,7 +132,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "login",
         name: "allowed_api_key_fingerprints",
-        kind: Kind::Fingerprints,
+        kind: ValueKind::Fingerprints,
         default: None,
         doc: "Hex prefixes (8 to 64 digits) of the SHA-256 of the API keys allowed.",
         target: Target::Login(|r, v| {
@@ -144,7 +144,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "config",
         name: "allowed_model_providers",
-        kind: Kind::Names,
+        kind: ValueKind::Names,
         default: None,
         doc: "Model providers (`model_provider`) a Codex config may select.",
         target: Target::Config(|r, v| {
@@ -156,7 +156,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "config",
         name: "allowed_base_urls",
-        kind: Kind::BaseUrls,
+        kind: ValueKind::BaseUrls,
         default: None,
         doc: "Base URLs any `base_url`/`openai_base_url` in a Codex config may name.",
         target: Target::Config(|r, v| {
@@ -168,7 +168,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "config",
         name: "allowed_credential_stores",
-        kind: Kind::Stores,
+        kind: ValueKind::Stores,
         default: None,
         doc: "Where Codex may keep credentials (`cli_auth_credentials_store`).",
         target: Target::Config(|r, v| {
@@ -180,7 +180,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "config",
         name: "allowed_sandbox_modes",
-        kind: Kind::SandboxModes,
+        kind: ValueKind::SandboxModes,
         default: None,
         doc: "Sandbox modes (`sandbox_mode`, `--sandbox`) a Codex session may run in; must include `read-only`.",
         target: Target::Config(|r, v| {
@@ -192,7 +192,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "config",
         name: "allowed_approval_policies",
-        kind: Kind::ApprovalPolicies,
+        kind: ValueKind::ApprovalPolicies,
         default: None,
         doc: "Approval policies (`approval_policy`, `-a`) a Codex session may run with.",
         target: Target::Config(|r, v| {
@@ -204,7 +204,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "config",
         name: "allowed_web_search_modes",
-        kind: Kind::WebSearchModes,
+        kind: ValueKind::WebSearchModes,
         default: None,
         doc: "Web search modes (`web_search`, `--search` is `live`) a Codex session may use.",
         target: Target::Config(|r, v| {
@@ -216,7 +216,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "config",
         name: "allowed_mcp_servers",
-        kind: Kind::McpServers,
+        kind: ValueKind::McpServers,
         default: None,
         doc: "MCP servers (`[mcp_servers.NAME]`) a Codex config may define, each `{ name, command }` or `{ name, url }` as Codex identifies them.",
         target: Target::Config(|r, v| {
@@ -228,7 +228,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "config",
         name: "features",
-        kind: Kind::Features,
+        kind: ValueKind::Features,
         default: None,
         doc: "Codex features pinned on or off (`[config.features]`, feature name = true/false).",
         target: Target::Config(|r, v| {
@@ -240,7 +240,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "config",
         name: "allowed_models",
-        kind: Kind::Names,
+        kind: ValueKind::Names,
         default: None,
         doc: "Models (`model`, `-m`/`--model`) a Codex session may run, in config.toml, a profile or on the command line.",
         target: Target::Config(|r, v| {
@@ -252,7 +252,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "enforce",
         name: "quarantine",
-        kind: Kind::Bool,
+        kind: ValueKind::Bool,
         default: Some("true"),
         doc: "Move a violating credential into the root-only vault (enforce mode).",
         target: Target::Policy(|p, v| {
@@ -264,7 +264,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "enforce",
         name: "terminate",
-        kind: Kind::Bool,
+        kind: ValueKind::Bool,
         default: Some("true"),
         doc: "Stop running Codex sessions whose credential or routing breaks the policy.",
         target: Target::Policy(|p, v| {
@@ -276,7 +276,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "enforce",
         name: "terminate_grace",
-        kind: Kind::Duration,
+        kind: ValueKind::Duration,
         default: Some("\"5s\""),
         doc: "How long a stopped session gets between SIGTERM and SIGKILL.",
         target: Target::Policy(|p, v| {
@@ -288,7 +288,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "enforce",
         name: "unjudged_sessions",
-        kind: Kind::Unjudged,
+        kind: ValueKind::Unjudged,
         default: Some("\"terminate\""),
         doc: "A running session the agent cannot judge (home unknown or not the user's, argv or environment unreadable): `terminate` stops it in enforce mode, `record` only records it.",
         target: Target::Policy(|p, v| {
@@ -300,7 +300,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "enforce",
         name: "native_requirements",
-        kind: Kind::Bool,
+        kind: ValueKind::Bool,
         default: Some("true"),
         doc: "Keep Codex's own requirements.toml in step with [login] and [config], so Codex refuses too.",
         target: Target::Policy(|p, v| {
@@ -312,7 +312,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "enforce",
         name: "message",
-        kind: Kind::Text,
+        kind: ValueKind::Text,
         default: None,
         doc: "What a user is told when their credential is moved or their session stopped, for every rule family without its own `messages` entry (placeholders `{user}`, `{rules}`, `{workspace}`, `{fix}`).",
         target: Target::Policy(|p, v| {
@@ -324,7 +324,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "enforce",
         name: "messages",
-        kind: Kind::Messages,
+        kind: ValueKind::Messages,
         default: None,
         doc: "A message per rule family (`[enforce.messages]`, `login`, `credential`, `config`, `env` = text, same placeholders), shown for the rules of that family instead of `message`.",
         target: Target::Policy(|p, v| {
@@ -336,7 +336,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "scope",
         name: "passwd_users",
-        kind: Kind::Bool,
+        kind: ValueKind::Bool,
         default: Some("true"),
         doc: "Cover the ~/.codex of every account in the user database with uid >= min_uid.",
         target: Target::Policy(|p, v| {
@@ -348,7 +348,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "scope",
         name: "min_uid",
-        kind: Kind::Uid,
+        kind: ValueKind::Uid,
         // The machine's, not one number: see MACHINE_DEFAULTS.
         default: None,
         doc: "The lowest uid whose home is covered.",
@@ -361,7 +361,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "scope",
         name: "exclude_users",
-        kind: Kind::Names,
+        kind: ValueKind::Names,
         default: Some("[]"),
         doc: "Accounts whose homes are never covered.",
         target: Target::Policy(|p, v| {
@@ -373,7 +373,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "scope",
         name: "homes",
-        kind: Kind::Homes,
+        kind: ValueKind::Homes,
         default: Some("[]"),
         doc: "Globs of more Codex homes, e.g. /srv/ci/*/.codex.",
         target: Target::Policy(|p, v| {
@@ -385,7 +385,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "audit",
         name: "max_size_kb",
-        kind: Kind::Uid,
+        kind: ValueKind::Uid,
         default: Some("51200"),
         doc: "Rotate the audit log at this many KiB (0: leave rotation to logrotate).",
         target: Target::Policy(|p, v| {
@@ -397,7 +397,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "audit",
         name: "keep",
-        kind: Kind::Uid,
+        kind: ValueKind::Uid,
         default: Some("10"),
         doc: "Rotated audit log files kept by the built-in rotation.",
         target: Target::Policy(|p, v| {
@@ -409,7 +409,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "audit",
         name: "checkpoint_interval",
-        kind: Kind::Duration,
+        kind: ValueKind::Duration,
         default: Some("\"1h\""),
         doc: "How often the agent writes a `checkpoint` record anchoring the chain.",
         target: Target::Policy(|p, v| {
@@ -421,7 +421,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "vault",
         name: "keep_per_home",
-        kind: Kind::Uid,
+        kind: ValueKind::Uid,
         default: Some("0"),
         doc: "Vault entries kept per Codex home, newest first (0, the default: no limit; the vault never deletes a credential unless the admin sets a limit); the home's newest entry and entries younger than `min_age_days` are always kept.",
         target: Target::Policy(|p, v| {
@@ -433,7 +433,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "vault",
         name: "max_age_days",
-        kind: Kind::Uid,
+        kind: ValueKind::Uid,
         default: Some("0"),
         doc: "Vault entries older than this many days are pruned (0, the default: no limit), except a home's newest entry.",
         target: Target::Policy(|p, v| {
@@ -445,7 +445,7 @@ pub const KEYS: &[Key] = &[
     Key {
         section: "vault",
         name: "min_age_days",
-        kind: Kind::Uid,
+        kind: ValueKind::Uid,
         default: Some("1"),
         doc: "Vault entries younger than this many days are never pruned.",
         target: Target::Policy(|p, v| {

@@ -31,35 +31,35 @@ fn each_default_is_what_an_absent_key_gives() {
 
 #[test]
 fn every_key_lands_in_the_model() {
-    let samples = |kind: Kind| match kind {
-        Kind::Text => "\"x\"",
-        Kind::Mode => "\"enforce\"",
-        Kind::Unjudged => "\"record\"",
-        Kind::Bool => "maybe",
-        Kind::Duration => "\"9s\"",
-        Kind::Uid => "4242",
-        Kind::Methods => "[\"api-key\"]",
-        Kind::Names => "[\"zz\"]",
-        Kind::Workspaces => "[\"ws-zz\"]",
-        Kind::Plans => "[\"team\"]",
-        Kind::Domains => "[\"z.example\"]",
-        Kind::KeyKinds => "[\"admin\"]",
-        Kind::Fingerprints => "[\"abcdef0123\"]",
-        Kind::BaseUrls => "[\"https://z.example/v1\"]",
-        Kind::Stores => "[\"keyring\"]",
-        Kind::Homes => "[\"/z/*/.codex\"]",
-        Kind::SandboxModes => "[\"read-only\"]",
-        Kind::ApprovalPolicies => "[\"never\"]",
-        Kind::WebSearchModes => "[\"live\"]",
-        Kind::McpServers => "[{ name = \"z\", command = \"z\" }]",
-        Kind::Features => "{ z = true }",
-        Kind::Messages => "{ login = \"z\" }",
+    let samples = |kind: ValueKind| match kind {
+        ValueKind::Text => "\"x\"",
+        ValueKind::Mode => "\"enforce\"",
+        ValueKind::Unjudged => "\"record\"",
+        ValueKind::Bool => "maybe",
+        ValueKind::Duration => "\"9s\"",
+        ValueKind::Uid => "4242",
+        ValueKind::Methods => "[\"api-key\"]",
+        ValueKind::Names => "[\"zz\"]",
+        ValueKind::Workspaces => "[\"ws-zz\"]",
+        ValueKind::Plans => "[\"team\"]",
+        ValueKind::Domains => "[\"z.example\"]",
+        ValueKind::KeyKinds => "[\"admin\"]",
+        ValueKind::Fingerprints => "[\"abcdef0123\"]",
+        ValueKind::BaseUrls => "[\"https://z.example/v1\"]",
+        ValueKind::Stores => "[\"keyring\"]",
+        ValueKind::Homes => "[\"/z/*/.codex\"]",
+        ValueKind::SandboxModes => "[\"read-only\"]",
+        ValueKind::ApprovalPolicies => "[\"never\"]",
+        ValueKind::WebSearchModes => "[\"live\"]",
+        ValueKind::McpServers => "[{ name = \"z\", command = \"z\" }]",
+        ValueKind::Features => "{ z = true }",
+        ValueKind::Messages => "{ login = \"z\" }",
     };
     let base = policy_of(HEADER);
     for key in KEYS.iter().filter(|k| k.section != "policy") {
         let sample = match (key.kind, key.default) {
-            (Kind::Bool, Some("true")) => "false",
-            (Kind::Bool, _) => "true",
+            (ValueKind::Bool, Some("true")) => "false",
+            (ValueKind::Bool, _) => "true",
             (kind, _) => samples(kind),
         };
         // A sample equal to the default would prove nothing.

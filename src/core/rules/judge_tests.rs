@@ -3,13 +3,13 @@
 //! each violation naming the rule, the key and the layer, and the fix speaking of that layer.
 
 use super::*;
-use crate::core::rules::{Placed, Rule, Violation};
 use crate::core::codex_version::CodexVersion;
 use crate::core::effective_session::{
     ConfigInput, EffectiveSession, FileContent, SessionInputs, resolve,
 };
 use crate::core::observe::config::{add_profile_file, parse_config};
 use crate::core::policy::{McpServer, Mode, Policy};
+use crate::core::rules::{Placed, Rule, Violation};
 
 /// (rule, key, layer) of each broken setting.
 type Broken = Vec<(Rule, String, String)>;

@@ -13,7 +13,7 @@ use crate::core::observe::auth::parse_auth;
 use crate::core::observe::config::parse_config;
 use crate::core::observe::{AuthState, CodexHome, ConfigState, Observation};
 use crate::core::policy::merge::load_sources;
-use crate::core::policy::schema::{self, Kind};
+use crate::core::policy::schema::{self, ValueKind};
 use crate::core::policy::source::Source;
 use crate::core::policy::{ConfigRules, LoginRules, Policy};
 use crate::core::session_plan::{HomeFacts, SessionFacts, plan_session};
@@ -51,36 +51,36 @@ fn each_row_is_its_rules_and_codes_are_unique() {
 }
 
 /// Two different values of a kind, as a policy file writes them.
-fn samples(kind: Kind) -> (&'static str, &'static str) {
+fn samples(kind: ValueKind) -> (&'static str, &'static str) {
     match kind {
-        Kind::Methods => ("[\"chatgpt\"]", "[\"api-key\"]"),
-        Kind::Workspaces => ("[\"ws-a\"]", "[\"ws-b\"]"),
-        Kind::Plans => ("[\"business\"]", "[\"team\"]"),
-        Kind::Domains => ("[\"a.example\"]", "[\"b.example\"]"),
-        Kind::KeyKinds => ("[\"project\"]", "[\"admin\"]"),
-        Kind::Fingerprints => ("[\"abcdef0123\"]", "[\"0123abcdef\"]"),
-        Kind::Names => ("[\"openai\"]", "[\"router\"]"),
-        Kind::BaseUrls => ("[\"https://a.example/v1\"]", "[\"https://b.example/v1\"]"),
-        Kind::Stores => ("[\"file\"]", "[\"keyring\"]"),
-        Kind::SandboxModes => ("[\"read-only\"]", "[\"danger-full-access\"]"),
-        Kind::ApprovalPolicies => ("[\"on-request\"]", "[\"never\"]"),
-        Kind::WebSearchModes => ("[\"disabled\"]", "[\"live\"]"),
-        Kind::McpServers => (
+        ValueKind::Methods => ("[\"chatgpt\"]", "[\"api-key\"]"),
+        ValueKind::Workspaces => ("[\"ws-a\"]", "[\"ws-b\"]"),
+        ValueKind::Plans => ("[\"business\"]", "[\"team\"]"),
+        ValueKind::Domains => ("[\"a.example\"]", "[\"b.example\"]"),
+        ValueKind::KeyKinds => ("[\"project\"]", "[\"admin\"]"),
+        ValueKind::Fingerprints => ("[\"abcdef0123\"]", "[\"0123abcdef\"]"),
+        ValueKind::Names => ("[\"openai\"]", "[\"router\"]"),
+        ValueKind::BaseUrls => ("[\"https://a.example/v1\"]", "[\"https://b.example/v1\"]"),
+        ValueKind::Stores => ("[\"file\"]", "[\"keyring\"]"),
+        ValueKind::SandboxModes => ("[\"read-only\"]", "[\"danger-full-access\"]"),
+        ValueKind::ApprovalPolicies => ("[\"on-request\"]", "[\"never\"]"),
+        ValueKind::WebSearchModes => ("[\"disabled\"]", "[\"live\"]"),
+        ValueKind::McpServers => (
             "[{ name = \"docs\", url = \"https://docs.example/mcp\" }]",
             "[{ name = \"fs\", command = \"npx\" }]",
         ),
-        Kind::Features => (
+        ValueKind::Features => (
             "{ web_search_request = false }",
             "{ web_search_request = true }",
         ),
-        Kind::Text
-        | Kind::Mode
-        | Kind::Unjudged
-        | Kind::Bool
-        | Kind::Duration
-        | Kind::Uid
-        | Kind::Messages
-        | Kind::Homes => {
+        ValueKind::Text
+        | ValueKind::Mode
+        | ValueKind::Unjudged
+        | ValueKind::Bool
+        | ValueKind::Duration
+        | ValueKind::Uid
+        | ValueKind::Messages
+        | ValueKind::Homes => {
             panic!("{kind:?} is no rule's kind")
         }
     }

@@ -8,7 +8,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::{Checker, Context, Layer, to_timestamp};
 use crate::core::policy::diag::Code;
-use crate::core::policy::schema::{self, EXCEPTION_OWN_KEYS, Kind, Value};
+use crate::core::policy::schema::{self, EXCEPTION_OWN_KEYS, Value, ValueKind};
 use crate::core::policy::{ConfigRules, Exception, LoginRules};
 
 impl Checker<'_> {
@@ -84,7 +84,7 @@ impl Checker<'_> {
                     }
                 }
                 ("reason", _) => {
-                    reason = self.check_value("reason", Kind::Text, value, Context::Exception)
+                    reason = self.check_value("reason", ValueKind::Text, value, Context::Exception)
                 }
                 ("expires", _) => expires = self.expiry(value),
                 (_, Some(key)) => {

@@ -1,4 +1,4 @@
-//! Checking values: each [`Kind`] of the schema, and exception expiry.
+//! Checking values: each [`ValueKind`] of the schema, and exception expiry.
 
 use std::collections::BTreeSet;
 use std::ops::Range;
@@ -9,7 +9,7 @@ use toml::de::DeValue;
 use super::{Checker, Context, join, suggest};
 use crate::core::duration::parse_duration;
 use crate::core::policy::diag::Code;
-use crate::core::policy::schema::{KNOWN_PLANS, Kind, Value};
+use crate::core::policy::schema::{KNOWN_PLANS, Value, ValueKind};
 use crate::core::policy::{
     APPROVAL_POLICIES, ApiKeyKind, CredentialStore, LoginMethod, MESSAGE_FAMILIES, Mode,
     SANDBOX_MODES, UnjudgedSessions, WEB_SEARCH_MODES,
@@ -19,13 +19,13 @@ impl Checker<'_> {
     pub(super) fn check_value(
         &mut self,
         key: &str,
-        kind: Kind,
+        kind: ValueKind,
         value: &Spanned<DeValue<'_>>,
         context: Context,
     ) -> Option<Value> {
         let span = value.span();
         match kind {
-            Kind::Text => {
+            ValueKind::Text => {
                 let s = self.string(key, value)?;
                 if s.trim().is_empty() {
                     let diag = self.error(Code::EmptyValue, span, format!("`{key}` is empty"));
@@ -34,7 +34,7 @@ impl Checker<'_> {
                 }
                 Some(Value::Text(s.to_string()))
             }
-            Kind::Mode => {
+            ValueKind::Mode => {
                 let s = self.string(key, value)?;
                 let mode = match self.one_of(key, s, span, &["enforce", "monitor"])? {
                     "enforce" => Mode::Enforce,
@@ -42,7 +42,7 @@ impl Checker<'_> {
                 };
                 Some(Value::Mode(mode))
             }
-            Kind::Unjudged => {
+            ValueKind::Unjudged => {
                 let s = self.string(key, value)?;
                 let v = match self.one_of(key, s, span, &["terminate", "record"])? {
                     "record" => UnjudgedSessions::Record,
@@ -50,7 +50,7 @@ impl Checker<'_> {
                 };
                 Some(Value::Unjudged(v))
             }
-            Kind::Bool => match value.get_ref() {
+            ValueKind::Bool => match value.get_ref() {
                 DeValue::Boolean(b) => Some(Value::Bool(*b)),
                 other => {
                     let mut diag = self.error(
@@ -65,7 +65,7 @@ impl Checker<'_> {
                     None
                 }
             },
-            Kind::Duration => match value.get_ref() {
+            ValueKind::Duration => match value.get_ref() {
                 DeValue::String(s) => match parse_duration(s) {
                     Some(d) => Some(Value::Duration(d)),
                     None => {
@@ -95,7 +95,7 @@ impl Checker<'_> {
                     None
                 }
             },
-            Kind::Uid => match value.get_ref() {
+            ValueKind::Uid => match value.get_ref() {
                 DeValue::Integer(n) => {
                     match i128::from_str_radix(n.as_str(), n.radix())
                         .ok()
@@ -123,21 +123,21 @@ impl Checker<'_> {
                     None
                 }
             },
-            Kind::Methods => {
+            ValueKind::Methods => {
                 let names = LoginMethod::ALL.map(LoginMethod::as_str);
                 self.list(key, value, context, |cx, s, span| {
                     cx.one_of(key, s, span, &names).and_then(LoginMethod::parse)
                 })
                 .map(Value::Methods)
             }
-            Kind::KeyKinds => {
+            ValueKind::KeyKinds => {
                 let names = ApiKeyKind::NAMEABLE.map(ApiKeyKind::as_str);
                 self.list(key, value, context, |cx, s, span| {
                     cx.one_of(key, s, span, &names).and_then(ApiKeyKind::parse)
                 })
                 .map(Value::KeyKinds)
             }
-            Kind::Stores => {
+            ValueKind::Stores => {
                 let names = CredentialStore::ALL.map(CredentialStore::as_str);
                 self.list(key, value, context, |cx, s, span| {
                     cx.one_of(key, s, span, &names)
@@ -145,35 +145,35 @@ impl Checker<'_> {
                 })
                 .map(Value::Stores)
             }
-            Kind::Names => self
+            ValueKind::Names => self
                 .list(key, value, context, |cx, s, span| cx.name(key, s, span))
                 .map(Value::Strings),
-            Kind::Workspaces => self
+            ValueKind::Workspaces => self
                 .list(key, value, context, |cx, s, span| {
                     cx.workspace(key, s, span)
                 })
                 .map(Value::Strings),
-            Kind::Plans => self
+            ValueKind::Plans => self
                 .list(key, value, context, |cx, s, span| cx.plan(key, s, span))
                 .map(Value::Strings),
-            Kind::Domains => self
+            ValueKind::Domains => self
                 .list(key, value, context, |cx, s, span| cx.domain(s, span))
                 .map(Value::Strings),
-            Kind::Fingerprints => self
+            ValueKind::Fingerprints => self
                 .list(key, value, context, |cx, s, span| cx.fingerprint(s, span))
                 .map(Value::Strings),
-            Kind::BaseUrls => self
+            ValueKind::BaseUrls => self
                 .list(key, value, context, |cx, s, span| cx.base_url(s, span))
                 .map(Value::Strings),
-            Kind::Homes => self
+            ValueKind::Homes => self
                 .list(key, value, context, |cx, s, span| cx.home_glob(s, span))
                 .map(Value::Strings),
-            Kind::SandboxModes => self.names_list(key, value, context, &SANDBOX_MODES),
-            Kind::ApprovalPolicies => self.names_list(key, value, context, &APPROVAL_POLICIES),
-            Kind::WebSearchModes => self.names_list(key, value, context, &WEB_SEARCH_MODES),
-            Kind::McpServers => self.mcp_servers(key, value),
-            Kind::Features => self.features(key, value),
-            Kind::Messages => self.messages(key, value),
+            ValueKind::SandboxModes => self.names_list(key, value, context, &SANDBOX_MODES),
+            ValueKind::ApprovalPolicies => self.names_list(key, value, context, &APPROVAL_POLICIES),
+            ValueKind::WebSearchModes => self.names_list(key, value, context, &WEB_SEARCH_MODES),
+            ValueKind::McpServers => self.mcp_servers(key, value),
+            ValueKind::Features => self.features(key, value),
+            ValueKind::Messages => self.messages(key, value),
         }
     }
 

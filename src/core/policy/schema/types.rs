@@ -1,4 +1,4 @@
-//! The types of the key table: how a key's value is checked ([`Kind`]), the checked [`Value`],
+//! The types of the key table: how a key's value is checked ([`ValueKind`]), the checked [`Value`],
 //! and one [`Key`] with where its value goes.
 
 use std::collections::BTreeMap;
@@ -11,7 +11,7 @@ use crate::core::policy::{
 
 /// How a key's value is checked, and which [`Value`] it becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub enum ValueKind {
     /// A non-empty string.
     Text,
     Mode,
@@ -45,18 +45,18 @@ pub enum Kind {
     Messages,
 }
 
-impl Kind {
+impl ValueKind {
     /// The fixed set of names a value (or each list item) must be one of, if there is one.
     pub fn allowed_values(self) -> Option<Vec<&'static str>> {
         match self {
-            Kind::Mode => Some(vec!["enforce", "monitor"]),
-            Kind::Unjudged => Some(vec!["terminate", "record"]),
-            Kind::Methods => Some(LoginMethod::ALL.map(LoginMethod::as_str).to_vec()),
-            Kind::KeyKinds => Some(ApiKeyKind::NAMEABLE.map(ApiKeyKind::as_str).to_vec()),
-            Kind::Stores => Some(CredentialStore::ALL.map(CredentialStore::as_str).to_vec()),
-            Kind::SandboxModes => Some(SANDBOX_MODES.to_vec()),
-            Kind::ApprovalPolicies => Some(APPROVAL_POLICIES.to_vec()),
-            Kind::WebSearchModes => Some(WEB_SEARCH_MODES.to_vec()),
+            ValueKind::Mode => Some(vec!["enforce", "monitor"]),
+            ValueKind::Unjudged => Some(vec!["terminate", "record"]),
+            ValueKind::Methods => Some(LoginMethod::ALL.map(LoginMethod::as_str).to_vec()),
+            ValueKind::KeyKinds => Some(ApiKeyKind::NAMEABLE.map(ApiKeyKind::as_str).to_vec()),
+            ValueKind::Stores => Some(CredentialStore::ALL.map(CredentialStore::as_str).to_vec()),
+            ValueKind::SandboxModes => Some(SANDBOX_MODES.to_vec()),
+            ValueKind::ApprovalPolicies => Some(APPROVAL_POLICIES.to_vec()),
+            ValueKind::WebSearchModes => Some(WEB_SEARCH_MODES.to_vec()),
             _ => None,
         }
     }
@@ -64,31 +64,31 @@ impl Kind {
     /// Whether `value` is of this kind: the one mapping from kinds to the values they become.
     pub fn accepts(self, value: &Value) -> bool {
         match value {
-            Value::Text(_) => self == Kind::Text,
-            Value::Mode(_) => self == Kind::Mode,
-            Value::Unjudged(_) => self == Kind::Unjudged,
-            Value::Bool(_) => self == Kind::Bool,
-            Value::Duration(_) => self == Kind::Duration,
-            Value::Uid(_) => self == Kind::Uid,
-            Value::Methods(_) => self == Kind::Methods,
-            Value::KeyKinds(_) => self == Kind::KeyKinds,
-            Value::Stores(_) => self == Kind::Stores,
+            Value::Text(_) => self == ValueKind::Text,
+            Value::Mode(_) => self == ValueKind::Mode,
+            Value::Unjudged(_) => self == ValueKind::Unjudged,
+            Value::Bool(_) => self == ValueKind::Bool,
+            Value::Duration(_) => self == ValueKind::Duration,
+            Value::Uid(_) => self == ValueKind::Uid,
+            Value::Methods(_) => self == ValueKind::Methods,
+            Value::KeyKinds(_) => self == ValueKind::KeyKinds,
+            Value::Stores(_) => self == ValueKind::Stores,
             Value::Strings(_) => matches!(
                 self,
-                Kind::Names
-                    | Kind::Workspaces
-                    | Kind::Plans
-                    | Kind::Domains
-                    | Kind::Fingerprints
-                    | Kind::BaseUrls
-                    | Kind::Homes
-                    | Kind::SandboxModes
-                    | Kind::ApprovalPolicies
-                    | Kind::WebSearchModes
+                ValueKind::Names
+                    | ValueKind::Workspaces
+                    | ValueKind::Plans
+                    | ValueKind::Domains
+                    | ValueKind::Fingerprints
+                    | ValueKind::BaseUrls
+                    | ValueKind::Homes
+                    | ValueKind::SandboxModes
+                    | ValueKind::ApprovalPolicies
+                    | ValueKind::WebSearchModes
             ),
-            Value::McpServers(_) => self == Kind::McpServers,
-            Value::Features(_) => self == Kind::Features,
-            Value::Messages(_) => self == Kind::Messages,
+            Value::McpServers(_) => self == ValueKind::McpServers,
+            Value::Features(_) => self == ValueKind::Features,
+            Value::Messages(_) => self == ValueKind::Messages,
         }
     }
 
@@ -96,32 +96,32 @@ impl Kind {
     pub fn is_list(self) -> bool {
         !matches!(
             self,
-            Kind::Text
-                | Kind::Mode
-                | Kind::Unjudged
-                | Kind::Bool
-                | Kind::Duration
-                | Kind::Uid
-                | Kind::Features
-                | Kind::Messages
+            ValueKind::Text
+                | ValueKind::Mode
+                | ValueKind::Unjudged
+                | ValueKind::Bool
+                | ValueKind::Duration
+                | ValueKind::Uid
+                | ValueKind::Features
+                | ValueKind::Messages
         )
     }
 
     /// The TOML type, as docs and generated schemas name it.
     pub fn toml_type(self) -> &'static str {
         match self {
-            Kind::Bool => "boolean",
-            Kind::Uid => "integer",
-            Kind::McpServers => "array of tables",
-            Kind::Features => "table of booleans",
-            Kind::Messages => "table of strings",
+            ValueKind::Bool => "boolean",
+            ValueKind::Uid => "integer",
+            ValueKind::McpServers => "array of tables",
+            ValueKind::Features => "table of booleans",
+            ValueKind::Messages => "table of strings",
             k if k.is_list() => "array of strings",
             _ => "string",
         }
     }
 }
 
-/// A checked value, typed by its key's [`Kind`].
+/// A checked value, typed by its key's [`ValueKind`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
     Text(String),
@@ -144,7 +144,7 @@ pub enum Value {
 pub struct WrongKind {
     /// `section.name` of the key.
     pub key: String,
-    pub kind: Kind,
+    pub kind: ValueKind,
     pub value: Value,
 }
 
@@ -176,7 +176,7 @@ pub enum Target {
 pub struct Key {
     pub section: &'static str,
     pub name: &'static str,
-    pub kind: Kind,
+    pub kind: ValueKind,
     /// The default as TOML writes it; `None` when an absent key means "anything" (or "not set").
     pub default: Option<&'static str>,
     pub doc: &'static str,
