@@ -282,7 +282,7 @@ pub fn resolve(inputs: &SessionInputs) -> EffectiveSession {
             && let Some((path, t)) = &user_table
             && let Some(Value::Table(pt)) = t.get("profiles").and_then(|ps| ps.get(&p.value))
         {
-            let layer = Layer::Profile {
+            let layer = Layer::ProfileTable {
                 name: p.value.clone(),
                 path: path.clone(),
             };

@@ -12,7 +12,7 @@ use toml::{Table, Value};
 /// Where a setting came from, in Codex's order of precedence (lowest first for the config files).
 ///
 /// Its [`Layer::label`] is what audit records, status and messages show: `argv`, `env`,
-/// `env-file:PATH`, `config:PATH` (a config file; [`Layer::Profile`] names the profile too) or
+/// `env-file:PATH`, `config:PATH` (a config file; [`Layer::ProfileTable`] names the table too) or
 /// `default`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Layer {
@@ -22,8 +22,10 @@ pub enum Layer {
     System(PathBuf),
     /// `$CODEX_HOME/config.toml`.
     User(PathBuf),
-    /// A profile: `$CODEX_HOME/NAME.config.toml`, or the `[profiles.NAME]` table of `path`.
+    /// A profile file: `$CODEX_HOME/NAME.config.toml` at `path`.
     Profile { name: String, path: PathBuf },
+    /// A profile table: the `[profiles.NAME]` table of the file at `path`.
+    ProfileTable { name: String, path: PathBuf },
     /// A trusted project's `.codex/config.toml`.
     Project(PathBuf),
     /// The session's command line (`-c`, `--model`, `--oss`, …).
@@ -45,13 +47,9 @@ impl Layer {
             Layer::System(p) | Layer::User(p) | Layer::Project(p) | Layer::Managed(p) => {
                 format!("config:{}", p.display())
             }
-            Layer::Profile { name, path } => {
-                if path.file_name().and_then(|f| f.to_str()) == Some(&format!("{name}.config.toml"))
-                {
-                    format!("config:{}", path.display())
-                } else {
-                    format!("config:{} [profiles.{name}]", path.display())
-                }
+            Layer::Profile { path, .. } => format!("config:{}", path.display()),
+            Layer::ProfileTable { name, path } => {
+                format!("config:{} [profiles.{name}]", path.display())
             }
             Layer::Argv => "argv".into(),
             Layer::Env => "env".into(),
@@ -248,7 +246,7 @@ impl ResolvedConfig {
                 profile.remove(key);
             }
             let mut config = ResolvedConfig::default();
-            let layer = Layer::Profile {
+            let layer = Layer::ProfileTable {
                 name: name.clone(),
                 path: path.to_path_buf(),
             };
@@ -338,7 +336,7 @@ impl ResolvedConfig {
                 (key.to_string(), label)
             }
             Layer::Env => (key.to_string(), "the session's environment".to_string()),
-            Layer::Profile { name, path } if is_profile_table(layer) => (
+            Layer::ProfileTable { name, path } => (
                 format!("profiles.{}.{key}", key_segment(name)),
                 path.display().to_string(),
             ),
@@ -446,16 +444,6 @@ fn url_setting(key: String, r: Resolved<'_>) -> Option<Setting> {
         value: Value::String(crate::core::redact::url(url)),
         layer: r.layer.clone(),
     })
-}
-
-/// A `[profiles.NAME]` table of a file, not a `NAME.config.toml` of its own.
-fn is_profile_table(layer: &Layer) -> bool {
-    match layer {
-        Layer::Profile { name, path } => {
-            path.file_name().and_then(|f| f.to_str()) != Some(&format!("{name}.config.toml"))
-        }
-        _ => false,
-    }
 }
 
 fn walk<'a>(

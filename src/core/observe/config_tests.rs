@@ -306,3 +306,23 @@ fn line_and_column() {
     assert_eq!(line_col("é", 1), (1, 1));
     assert_eq!(line_col("ab", 99), (1, 3));
 }
+
+#[test]
+fn a_profile_table_in_the_profile_file_of_the_same_name_is_a_table() {
+    // Found by the fuzz oracle: `[profiles.work]` inside work.config.toml is that file's table,
+    // not the file's own top level.
+    let mut cfg = parse_config("").unwrap();
+    add_profile_file(
+        &mut cfg,
+        "work",
+        "model = \"a\"\n[profiles.work]\nmodel = \"b\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        settings(&cfg, "model"),
+        vec![
+            s("model", "work.config.toml", "a"),
+            s("profiles.work.model", "work.config.toml", "b"),
+        ]
+    );
+}

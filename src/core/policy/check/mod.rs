@@ -6,7 +6,7 @@
 //! [`merge`](super::merge) combines with the other sources' layers.
 
 mod exception;
-mod managed;
+mod requirement_keys;
 mod values;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -192,5 +192,5 @@ impl Checker<'_> {
 }
 
 #[cfg(test)]
-#[path = "managed_tests.rs"]
+#[path = "requirement_keys_tests.rs"]
 mod tests;

@@ -1,4 +1,5 @@
-//! The checker on the managed-config keys: each problem an admin can make, with its code.
+//! The checker on the `[config]` keys named after Codex's requirements: each problem an admin
+//! can make, with its code.
 
 use crate::core::policy::diag::{Code, Severity};
 use crate::core::policy::merge::load_sources;
