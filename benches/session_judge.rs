@@ -91,7 +91,8 @@ fn main() {
             codex_home: home,
         };
         let plan = plan_session(&policy, &facts, now);
-        stops += usize::from(plan.decision == codex_warden::core::session_plan::SessionAction::Stop);
+        stops +=
+            usize::from(plan.decision == codex_warden::core::session_plan::SessionAction::Stop);
     }
     let per = start.elapsed() / rounds as u32;
     assert_eq!(stops, rounds);

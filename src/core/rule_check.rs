@@ -14,18 +14,18 @@ use crate::core::rules::Rule;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Result {
+pub enum Outcome {
     Passed,
     Failed,
     NotChecked,
 }
 
-impl Result {
+impl Outcome {
     pub fn as_str(self) -> &'static str {
         match self {
-            Result::Passed => "passed",
-            Result::Failed => "failed",
-            Result::NotChecked => "not checked",
+            Outcome::Passed => "passed",
+            Outcome::Failed => "failed",
+            Outcome::NotChecked => "not checked",
         }
     }
 }
@@ -34,7 +34,7 @@ impl Result {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleResult {
     pub rule: Rule,
-    pub result: Result,
+    pub result: Outcome,
     /// The violations' evidence when failed; what was checked, or why not, otherwise.
     pub evidence: Vec<String>,
 }
@@ -66,7 +66,7 @@ pub fn rule_results(
             if !failed.is_empty() {
                 return RuleResult {
                     rule,
-                    result: Result::Failed,
+                    result: Outcome::Failed,
                     evidence: failed,
                 };
             }
@@ -96,7 +96,7 @@ pub fn rule_results(
                 }
             };
             let s = summary.as_ref();
-            let checked: std::result::Result<String, String> = match rule {
+            let checked: Result<String, String> = match rule {
                 Rule::LoginMethod => login_list(
                     login.allowed_methods.is_some(),
                     "login method",
@@ -155,8 +155,8 @@ pub fn rule_results(
                 _ => Err("judged from running sessions, not from the home".to_string()),
             };
             let (result, evidence) = match checked {
-                Ok(e) => (Result::Passed, e),
-                Err(e) => (Result::NotChecked, e),
+                Ok(e) => (Outcome::Passed, e),
+                Err(e) => (Outcome::NotChecked, e),
             };
             RuleResult {
                 rule,

@@ -30,15 +30,15 @@ fn each_rule_is_passed_failed_or_not_checked() {
     let results = rule_results(&policy, &obs, &verdict, now);
     assert_eq!(results.len(), Rule::ALL.len());
     let of = |rule| results.iter().find(|r| r.rule == rule).unwrap();
-    assert_eq!(of(Rule::LoginMethod).result, Result::Failed);
+    assert_eq!(of(Rule::LoginMethod).result, Outcome::Failed);
     assert!(of(Rule::LoginMethod).evidence[0].contains("allowed_methods"));
-    assert_eq!(of(Rule::CredentialPermissions).result, Result::Passed);
+    assert_eq!(of(Rule::CredentialPermissions).result, Outcome::Passed);
     assert_eq!(
         of(Rule::CredentialPermissions).evidence[0],
         "auth.json has mode 0600"
     );
-    assert_eq!(of(Rule::LoginWorkspace).result, Result::NotChecked);
-    assert_eq!(of(Rule::ConfigBaseUrl).result, Result::NotChecked);
+    assert_eq!(of(Rule::LoginWorkspace).result, Outcome::NotChecked);
+    assert_eq!(of(Rule::ConfigBaseUrl).result, Outcome::NotChecked);
 
     // Lists that are set but do not apply to an API key: not checked, never "passed".
     policy.login.allowed_workspaces = Some(vec!["ws-corp".into()]);
@@ -52,7 +52,7 @@ fn each_rule_is_passed_failed_or_not_checked() {
         Rule::LoginEmailDomain,
     ] {
         let r = results.iter().find(|r| r.rule == rule).unwrap();
-        assert_eq!(r.result, Result::NotChecked, "{r:?}");
+        assert_eq!(r.result, Outcome::NotChecked, "{r:?}");
         assert!(r.evidence[0].starts_with("not applicable"), "{r:?}");
     }
 }
