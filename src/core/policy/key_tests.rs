@@ -1,4 +1,4 @@
-use super::schema::{KEYS, ValueKind, Value};
+use super::schema::{KEYS, Value, ValueKind};
 use super::*;
 
 /// Two different values of `kind`.

@@ -397,7 +397,7 @@ fn the_fix_says_to_start_codex_without_the_flag() {
     );
     let p = policy();
     let violations = judge_config(&p.config, &s.config);
-    let fix = crate::core::session_shape::session_fixes(
+    let fix = crate::core::fix::session_fixes(
         &p,
         Some("a"),
         &violations,
@@ -412,7 +412,7 @@ fn the_fix_says_to_start_codex_without_the_flag() {
     );
     let s = session(&[], Some("[mcp_servers.evil]\ncommand = \"nc\"\n"));
     let violations = judge_config(&p.config, &s.config);
-    let fix = crate::core::session_shape::session_fixes(
+    let fix = crate::core::fix::session_fixes(
         &p,
         Some("a"),
         &violations,
