@@ -442,10 +442,10 @@ const CORE_TIERS: [&[&str]; 6] = [
         "vault_retention",
         "audit_settings",
     ],
-    &["policy"],
-    &["rules", "native"],
+    &["policy", "config_model"],
+    &["native"],
     &["observe", "effective_session", "session_shape"],
-    &["managed", "evaluate", "session_config", "exception_hint"],
+    &["rules", "evaluate", "exception_hint"],
     &[
         "fix",
         "plan",

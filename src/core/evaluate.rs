@@ -13,7 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::effective_session::resolved::ResolvedConfig;
+use crate::core::config_model::ResolvedConfig;
 use crate::core::observe::{AuthState, ConfigState, Observation};
 use crate::core::policy::{ConfigRules, Exception, LoginRules, Policy};
 use crate::core::rules::{Found, Rule, Widen, judge_config, judge_login};

@@ -23,14 +23,13 @@
 //! redacted.
 
 pub mod argv;
-pub mod resolved;
 
 use std::path::PathBuf;
 
 use serde::Serialize;
 use toml::{Table, Value};
 
-pub use resolved::{
+pub use crate::core::config_model::{
     HOME_CONFIG_FILE, Layer, Placed, Resolved, ResolvedConfig, Setting, join_key, key_segment,
     split_key,
 };

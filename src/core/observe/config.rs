@@ -9,7 +9,7 @@
 
 use toml::Table;
 
-use crate::core::effective_session::resolved::ResolvedConfig;
+use crate::core::config_model::ResolvedConfig;
 use crate::core::policy::diag::line_col;
 
 /// Why a config file does not parse: TOML's message (capped, never the source line: a line may

@@ -1,5 +1,5 @@
 use super::*;
-use crate::core::effective_session::resolved::Layer;
+use crate::core::config_model::Layer;
 
 /// (placed key, placed layer, value) of `key` in every scope of `cfg`.
 fn settings(cfg: &ResolvedConfig, key: &str) -> Vec<(String, String, String)> {

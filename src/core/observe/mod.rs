@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::effective_session::resolved::ResolvedConfig;
+use crate::core::config_model::ResolvedConfig;
 use crate::core::policy::{ApiKeyKind, LoginMethod};
 
 /// A Codex home and who it belongs to.
@@ -152,7 +152,7 @@ impl AuthState {
 pub enum ConfigState {
     Absent,
     /// config.toml (and any `NAME.config.toml`) as the one config model: its keys as
-    /// [`Layer::User`](crate::core::effective_session::resolved::Layer::User), each profile a
+    /// [`Layer::User`](crate::core::config_model::Layer::User), each profile a
     /// user may select beside them.
     Present {
         config: ResolvedConfig,

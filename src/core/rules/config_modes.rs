@@ -7,7 +7,7 @@ use super::found::Found;
 use super::judge::{list, shown};
 use super::rule::{Family, Rule};
 use super::table::{Check, Example, Row, Subject, Widen, allowed, setting_fix, union};
-use crate::core::effective_session::resolved::{Placed, ResolvedConfig};
+use crate::core::config_model::{Placed, ResolvedConfig};
 use crate::core::native::{self, Native};
 
 pub(super) const ROWS: &[Row] = &[

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::rule::Rule;
-use crate::core::effective_session::resolved::Placed;
+use crate::core::config_model::Placed;
 
 /// One broken rule and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

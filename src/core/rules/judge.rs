@@ -6,7 +6,7 @@
 use super::found::{Found, Violation};
 use super::rule::Rule;
 use super::table::Check;
-use crate::core::effective_session::resolved::ResolvedConfig;
+use crate::core::config_model::ResolvedConfig;
 use crate::core::observe::Credential;
 use crate::core::policy::{ConfigRules, LoginRules};
 

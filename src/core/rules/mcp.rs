@@ -5,7 +5,7 @@ use super::found::Found;
 use super::judge::{list, shown};
 use super::rule::{Family, Rule};
 use super::table::{Check, Example, Row, Subject, Widen, allowed, union};
-use crate::core::effective_session::resolved::{ResolvedConfig, join_key};
+use crate::core::config_model::{ResolvedConfig, join_key};
 use crate::core::native::{self, Native};
 use crate::core::policy::{ConfigRules, McpServer};
 

@@ -29,7 +29,7 @@ pub mod table;
 
 use crate::core::policy::{ConfigRules, LoginRules};
 
-pub use crate::core::effective_session::resolved::Placed;
+pub use crate::core::config_model::Placed;
 pub use found::{Found, Violation};
 pub use judge::{judge_config, judge_login};
 pub use rule::{COUNT, Family, Rule};

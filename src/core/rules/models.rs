@@ -7,7 +7,7 @@ use super::found::Found;
 use super::judge::{list, shown};
 use super::rule::{Family, Rule};
 use super::table::{Check, Example, Row, Subject, Widen, allowed, setting_fix, union};
-use crate::core::effective_session::resolved::ResolvedConfig;
+use crate::core::config_model::ResolvedConfig;
 use crate::core::native::Native;
 use crate::core::policy::ConfigRules;
 

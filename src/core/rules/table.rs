@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::core::effective_session::resolved::{Placed, ResolvedConfig};
+use crate::core::config_model::{Placed, ResolvedConfig};
 use crate::core::native::Native;
 use crate::core::observe::Credential;
 use crate::core::policy::{ConfigRules, Exception, LoginRules};
