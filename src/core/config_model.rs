@@ -273,7 +273,7 @@ impl ResolvedConfig {
 
     /// Every base URL this config sends requests to: a session's route; for a home (and each
     /// profile, asked on its own), every `openai_base_url`, `chatgpt_base_url` and
-    /// `model_providers.*.base_url` it names. Values are redacted ([`crate::core::redact::url`]).
+    /// `model_providers.*.base_url` it names. Values are judged ([`crate::core::url::judged`]).
     pub fn base_urls(&self) -> Vec<Setting> {
         if let Some(route) = &self.route {
             return route.clone();
@@ -441,7 +441,8 @@ fn url_setting(key: String, r: Resolved<'_>) -> Option<Setting> {
     let url = r.value.as_str()?;
     Some(Setting {
         key,
-        value: Value::String(crate::core::redact::url(url)),
+        // Judged where Codex connects (WHATWG, with what Codex appends), never its redaction.
+        value: Value::String(crate::core::url::judged(url)),
         layer: r.layer.clone(),
     })
 }

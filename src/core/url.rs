@@ -1,10 +1,16 @@
-//! Base URLs compared as URLs, not strings.
+//! Base URLs compared as URLs, not strings, and read as Codex reads them.
 //!
 //! `https://API.OpenAI.com/v1`, `https://api.openai.com:443/v1` and `https://api.openai.com/v1/`
 //! all reach the same endpoint; an allow-list that says `https://api.openai.com/v1` must accept
 //! them all, or a user is told their harmless config breaks policy. Parsing follows the WHATWG URL
-//! standard (the `url` crate), which lowercases the scheme and host, drops the scheme's default
-//! port and resolves `.`/`..` path segments; a trailing `/` of the path is then dropped too.
+//! standard (the `url` crate, the same 2.5.8 that Codex 0.169 and 0.171 link, under reqwest), which
+//! lowercases the scheme and host, drops the scheme's default port and resolves `.`/`..` path
+//! segments; a trailing `/` of the path is then dropped too.
+//!
+//! A URL from a user's file is judged by [`judged`]: the endpoint Codex's HTTP stack connects to,
+//! never the text the agent would show. `https://HOST\@api.openai.com/v1` is `https://host/@api.openai.com/v1`
+//! there (a `\` ends the authority of an http URL), whatever a redaction of the text says;
+//! [`crate::core::redact::url`] is for display only.
 
 /// The comparable form of a base URL: `scheme://host[:port]/path` (no trailing `/`), plus any
 /// query. `None` when it is not an absolute URL with a host.
@@ -21,6 +27,45 @@ pub fn normalize(raw: &str) -> Option<String> {
         out.push_str(query);
     }
     Some(out)
+}
+
+/// What a base URL from a user's file is judged as: the endpoint the WHATWG parser (Codex's)
+/// reads in it, as [`normalize`] writes it (`scheme://host[:port]/path`), with key-shaped path
+/// segments replaced by `[redacted]`. What Codex would read but no allowed base URL can be (a
+/// URL that does not parse, one with `user:password@` in it, a `?query`, which may hold a key of
+/// any shape, or a `#fragment`, which swallows the `/responses` Codex appends) is the redacted text followed by
+/// ` (not judged: WHY)`: it contains whitespace, so it never equals an allowed URL (a policy's
+/// cannot contain whitespace) and the session fails closed. Never holds a secret.
+pub fn judged(raw: &str) -> String {
+    let shown = crate::core::redact::url(raw);
+    let unjudged = |why: &str| format!("{shown} (not judged: {why})");
+    let Ok(url) = url::Url::parse(raw) else {
+        return unjudged("not a URL");
+    };
+    if !url.username().is_empty() || url.password().is_some() {
+        return unjudged("it carries user:password@");
+    }
+    if url.fragment().is_some() {
+        return unjudged("it has a #fragment");
+    }
+    // A query may hold a key of any shape, and it is never part of an allowed base URL.
+    if url.query().is_some() {
+        return unjudged("it has a ?query");
+    }
+    let Some(host) = url.host_str() else {
+        return unjudged("no host");
+    };
+    let mut out = format!("{}://{host}", url.scheme());
+    if let Some(port) = url.port() {
+        out.push_str(&format!(":{port}"));
+    }
+    let path: Vec<String> = url
+        .path()
+        .split('/')
+        .map(crate::core::redact::value)
+        .collect();
+    out.push_str(path.join("/").trim_end_matches('/'));
+    out
 }
 
 /// Whether two base URLs name the same endpoint. Text that does not parse as a URL only equals

@@ -127,7 +127,8 @@ impl<T> Sourced<T> {
 pub struct Route {
     /// `model_provider` (default `openai`; `--oss` selects the local provider).
     pub provider: Sourced<String>,
-    /// Every base URL that applies to the session, redacted: the provider's `base_url`,
+    /// Every base URL that applies to the session, as judged ([`crate::core::url::judged`]: where
+    /// Codex connects, nothing secret): the provider's `base_url`,
     /// `openai_base_url`, `chatgpt_base_url`, `OPENAI_BASE_URL` where honoured, the local
     /// provider's `CODEX_OSS_BASE_URL` / `CODEX_OSS_PORT`.
     pub base_urls: Vec<Sourced<String>>,
@@ -482,7 +483,7 @@ fn route(config: &ResolvedConfig, env: &Environment, honours: Honours) -> Route 
     let mut base_urls = Vec::new();
     let mut url = |key: String, value: &str, layer: Layer| {
         base_urls.push(Sourced {
-            value: crate::core::redact::url(value),
+            value: crate::core::url::judged(value),
             key,
             layer,
         })

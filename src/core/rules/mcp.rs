@@ -58,7 +58,7 @@ fn mcp_servers(rules: &ConfigRules, scope: &ResolvedConfig, _: bool, found: &mut
         let field = |f: &str| table.get(f).and_then(|v| v.as_str()).map(str::to_string);
         let server = McpServer {
             command: field("command").map(|c| crate::core::redact::kept(&c)),
-            url: field("url").map(|u| crate::core::redact::url(&u)),
+            url: field("url").map(|u| crate::core::url::judged(&u)),
             name: name.clone(),
         };
         if let Some(evidence) = outside(allowed, &server) {
@@ -94,7 +94,7 @@ fn outside(allowed: &[McpServer], server: &McpServer) -> Option<String> {
     let same = match (&same_name.command, &same_name.url) {
         (Some(c), _) => server.command.as_ref() == Some(c) && server.url.is_none(),
         (None, Some(u)) => {
-            server.url.as_deref() == Some(crate::core::redact::url(u).as_str())
+            server.url.as_deref() == Some(crate::core::url::judged(u).as_str())
                 && server.command.is_none()
         }
         (None, None) => false,
