@@ -92,7 +92,68 @@ pub struct Honours {
     pub project_route_keys: bool,
     /// `--full-auto` exists (sandbox `workspace-write`, approval `on-request`).
     pub full_auto_flag: bool,
+    /// The built-in providers (`model_provider = "ID"` with no `[model_providers.ID]`) and where
+    /// each sends its requests when nothing configures a URL.
+    pub builtin_providers: &'static [BuiltinProvider],
 }
+
+/// A provider Codex knows without a `[model_providers.ID]` table (which it refuses for these ids:
+/// "reserved built-in provider IDs … cannot be overridden", 0.169 and 0.171).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BuiltinProvider {
+    pub id: &'static str,
+    /// Where its requests go when nothing else says: a URL, or text with ` (not judged: …)`
+    /// when it depends on what the agent does not resolve (an AWS region, a Google project), so
+    /// that no allowed URL matches it. `None` for `openai`, whose endpoint depends on the login
+    /// (`https://api.openai.com/v1` or `https://chatgpt.com/backend-api/codex`) and is judged by
+    /// the provider and login rules.
+    pub default_base_url: Option<&'static str>,
+    /// `CODEX_OSS_BASE_URL`, else `http://localhost:$CODEX_OSS_PORT/v1`, replace the default.
+    pub oss_env: bool,
+}
+
+/// Checked on 0.169.0 and 0.171.0 (`codex exec -c model_provider=ID` against listeners on 1234,
+/// 11434 and a free port): `lmstudio` and `ollama` POST to `/v1/responses` on localhost:1234 and
+/// localhost:11434 with no `Authorization`, and both take `CODEX_OSS_PORT` / `CODEX_OSS_BASE_URL`
+/// (with or without `--oss`); `amazon-bedrock` resolves an AWS region and refuses unsupported
+/// ones; `gcp` needs `GOOGLE_CLOUD_PROJECT` or `model_providers.gcp.project_id`; `oss`, `azure`,
+/// `google` are "not found".
+pub const BUILTINS_0_169: &[BuiltinProvider] = &[
+    BuiltinProvider {
+        id: "openai",
+        default_base_url: None,
+        oss_env: false,
+    },
+    BuiltinProvider {
+        id: "ollama",
+        default_base_url: Some("http://localhost:11434/v1"),
+        oss_env: true,
+    },
+    BuiltinProvider {
+        id: "lmstudio",
+        default_base_url: Some("http://localhost:1234/v1"),
+        oss_env: true,
+    },
+    BuiltinProvider {
+        id: "amazon-bedrock",
+        default_base_url: Some(
+            "https://bedrock-mantle.REGION.api.aws (not judged: the endpoint of the AWS region)",
+        ),
+        oss_env: false,
+    },
+    BuiltinProvider {
+        id: "gcp",
+        default_base_url: Some(
+            "https://aiplatform.googleapis.com/v1/projects/PROJECT \
+             (not judged: the endpoint of the Google Cloud project)",
+        ),
+        oss_env: false,
+    },
+];
+
+/// Before 0.169 (not measured here): the local providers, judged as 0.169 does.
+const BUILTINS_OLDER: &[BuiltinProvider] =
+    &[BUILTINS_0_169[0], BUILTINS_0_169[1], BUILTINS_0_169[2]];
 
 impl Honours {
     /// Every source any known version honours: how a session of unknown version is judged.
@@ -106,6 +167,7 @@ impl Honours {
         project_config: true,
         project_route_keys: true,
         full_auto_flag: true,
+        builtin_providers: BUILTINS_0_169,
     };
 }
 
@@ -125,6 +187,7 @@ pub const KNOWN: [(CodexVersion, Honours); 4] = [
             project_config: false,
             project_route_keys: false,
             full_auto_flag: true,
+            builtin_providers: &[],
         },
     ),
     (
@@ -139,6 +202,7 @@ pub const KNOWN: [(CodexVersion, Honours); 4] = [
             project_config: true,
             project_route_keys: true,
             full_auto_flag: true,
+            builtin_providers: BUILTINS_OLDER,
         },
     ),
     (
@@ -153,6 +217,7 @@ pub const KNOWN: [(CodexVersion, Honours); 4] = [
             project_config: true,
             project_route_keys: false,
             full_auto_flag: false,
+            builtin_providers: BUILTINS_0_169,
         },
     ),
     (
@@ -167,6 +232,7 @@ pub const KNOWN: [(CodexVersion, Honours); 4] = [
             project_config: true,
             project_route_keys: false,
             full_auto_flag: false,
+            builtin_providers: BUILTINS_0_169,
         },
     ),
 ];

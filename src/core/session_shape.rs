@@ -172,10 +172,11 @@ fn is_subcommand_word(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c == '-')
 }
 
-fn env_value<'a>(environ: &'a [(String, String)], name: &str) -> Option<&'a str> {
+/// A variable as `getenv(3)` returns it: the **first** entry of that name (musl's, in the native
+/// Codex, and glibc's, under node).
+pub fn env_value<'a>(environ: &'a [(String, String)], name: &str) -> Option<&'a str> {
     environ
         .iter()
-        .rev()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
 }
@@ -221,17 +222,16 @@ pub fn split_nul(bytes: &[u8]) -> Vec<String> {
         .collect()
 }
 
-/// `KEY=value` pairs of an environment block, each name once: the **first** of duplicated
-/// entries, the one `getenv(3)` (musl's, in the native Codex, and glibc's, under node) returns.
-/// A later duplicate cannot hide the value Codex uses.
+/// `KEY=value` pairs of an environment block, in order, duplicates kept: [`env_value`] reads the
+/// **first** of duplicated entries, the one `getenv(3)` (musl's, in the native Codex, and
+/// glibc's, under node) returns, and the resolver judges the others as evidence (a later
+/// duplicate can neither hide the value Codex uses nor a forbidden one be overlooked).
 pub fn parse_environ(bytes: &[u8]) -> Vec<(String, String)> {
-    let mut seen = std::collections::HashSet::new();
     split_nul(bytes)
         .into_iter()
         .filter_map(|kv| {
             let (k, v) = kv.split_once('=')?;
-            seen.insert(k.to_string())
-                .then(|| (k.to_string(), v.to_string()))
+            Some((k.to_string(), v.to_string()))
         })
         .collect()
 }

@@ -19,8 +19,10 @@ fn the_first_of_duplicated_environment_entries_is_the_one_codex_reads() {
         [
             ("CODEX_API_KEY".to_string(), "sk-proj-FIRST".to_string()),
             ("HOME".to_string(), "/h".to_string()),
+            ("CODEX_API_KEY".to_string(), String::new()),
         ]
     );
+    assert_eq!(env_value(&env, "CODEX_API_KEY"), Some("sk-proj-FIRST"));
 }
 
 struct Fixture {

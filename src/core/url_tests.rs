@@ -88,12 +88,30 @@ fn a_url_is_judged_where_codex_connects() {
         assert!(same(allowed, &j), "{seen:?}");
     }
     // Userinfo moves the host: `api.openai.com@evil` is evil's.
-    assert!(!same(allowed, &judged("https://api.openai.com@evil.example/v1")));
-    assert!(!same(allowed, &judged("https://api.openai.com:443@evil.example/v1")));
-    assert!(!same(allowed, &judged("https://api.openai.com%2f@evil.example/v1")));
-    assert!(!same(allowed, &judged("https://evil.example?@api.openai.com/v1")));
-    assert!(!same(allowed, &judged("https://evil.example#@api.openai.com/v1")));
-    assert!(!same(allowed, &judged("https://аpi.openai.com/v1")), "cyrillic а");
+    assert!(!same(
+        allowed,
+        &judged("https://api.openai.com@evil.example/v1")
+    ));
+    assert!(!same(
+        allowed,
+        &judged("https://api.openai.com:443@evil.example/v1")
+    ));
+    assert!(!same(
+        allowed,
+        &judged("https://api.openai.com%2f@evil.example/v1")
+    ));
+    assert!(!same(
+        allowed,
+        &judged("https://evil.example?@api.openai.com/v1")
+    ));
+    assert!(!same(
+        allowed,
+        &judged("https://evil.example#@api.openai.com/v1")
+    ));
+    assert!(
+        !same(allowed, &judged("https://аpi.openai.com/v1")),
+        "cyrillic а"
+    );
     // Numeric hosts are read as IPv4 the way the standard reads them.
     assert_eq!(judged("http://0x7f.1:8080/v1"), "http://127.0.0.1:8080/v1");
 }
@@ -115,9 +133,16 @@ fn what_no_allowed_url_can_be_fails_closed_and_keeps_no_secret() {
     let keyed = judged("https://router.example/sk-proj-SECRET0123456789/v1");
     assert_eq!(keyed, "https://router.example/[redacted]/v1");
     let query = judged("https://router.example/v1?key=SECRET");
-    assert_eq!(query, "https://router.example/v1 (not judged: it has a ?query)");
+    assert_eq!(
+        query,
+        "https://router.example/v1 (not judged: it has a ?query)"
+    );
     // The judged form is a fixed point: judging it again (a record read back) changes nothing.
-    for raw in ["https://API.openai.com:443/v1/", "http://[::1]:8080/", "https://x.example/a/b"] {
+    for raw in [
+        "https://API.openai.com:443/v1/",
+        "http://[::1]:8080/",
+        "https://x.example/a/b",
+    ] {
         let j = judged(raw);
         assert_eq!(judged(&j), j, "{raw}");
     }

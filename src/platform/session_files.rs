@@ -322,7 +322,6 @@ pub fn package_version(view: &SessionView) -> Option<CodexVersion> {
     if let Some((_, pkg)) = view
         .environ
         .iter()
-        .rev()
         .find(|(k, _)| k == "CODEX_MANAGED_PACKAGE_ROOT")
     {
         let pkg = Path::new(pkg);

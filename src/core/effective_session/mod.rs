@@ -23,6 +23,7 @@
 //! redacted.
 
 pub mod argv;
+pub mod dotenv;
 
 use std::path::PathBuf;
 
@@ -186,10 +187,6 @@ const PROJECT_ROUTE_KEYS: [&str; 4] = [
     "openai_base_url",
     "chatgpt_base_url",
 ];
-
-/// Built-in local providers (`--oss`): their URL comes from `CODEX_OSS_BASE_URL`, else
-/// `http://localhost:$CODEX_OSS_PORT/v1`, else Codex's default localhost port.
-const LOCAL_PROVIDERS: [&str; 2] = ["ollama", "lmstudio"];
 
 fn parse_layer(input: &ConfigInput, layer: &Layer, unjudged: &mut Vec<Unjudged>) -> Option<Table> {
     match &input.content {
@@ -386,9 +383,10 @@ pub fn resolve(inputs: &SessionInputs) -> EffectiveSession {
     }
 }
 
-/// The session's environment with `$CODEX_HOME/.env` under it.
+/// The session's environment as Codex sees it after loading `$CODEX_HOME/.env` ([`dotenv`]).
 struct Environment<'a> {
     environ: &'a [(String, String)],
+    /// What `.env` sets, in order (a later entry of a name wins), `CODEX_` names left out.
     file: Vec<(String, String)>,
     file_layer: Layer,
 }
@@ -400,7 +398,16 @@ impl<'a> Environment<'a> {
         if let Some(input) = &inputs.env_file {
             file_layer = Layer::EnvFile(input.path.clone());
             match &input.content {
-                FileContent::Text(t) => file = parse_dotenv(t),
+                FileContent::Text(t) => {
+                    let loaded = dotenv::load(t, &inputs.environ);
+                    if loaded.nul_value {
+                        unjudged.push(Unjudged {
+                            layer: file_layer.clone(),
+                            reason: "a value holds a NUL character (Codex cannot set it)".into(),
+                        });
+                    }
+                    file = loaded.set;
+                }
                 FileContent::Unjudgeable { reason } => unjudged.push(Unjudged {
                     layer: file_layer.clone(),
                     reason: reason.clone(),
@@ -414,54 +421,43 @@ impl<'a> Environment<'a> {
         }
     }
 
-    /// A variable's non-empty value and its layer.
+    /// The value Codex reads for `name` (`.env` over the environment, the first entry of the
+    /// environment as `getenv(3)`), when set and not blank, and its layer.
     fn get(&self, name: &str) -> Option<(&str, Layer)> {
-        let from_env = self
-            .environ
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str());
-        if let Some(v) = from_env {
-            return (!v.trim().is_empty()).then_some((v, Layer::Env));
-        }
-        if name.starts_with("CODEX_") {
-            return None;
-        }
-        self.file
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .filter(|v| !v.trim().is_empty())
-            .map(|v| (v, self.file_layer.clone()))
+        let from_file = self.file.iter().rev().find(|(k, _)| k == name);
+        let (v, layer) = match from_file {
+            Some((_, v)) => (v.as_str(), self.file_layer.clone()),
+            None => (
+                crate::core::session_shape::env_value(self.environ, name)?,
+                Layer::Env,
+            ),
+        };
+        (!v.trim().is_empty()).then_some((v, layer))
     }
-}
 
-/// `KEY=value` lines of a dotenv file (`export ` prefix, quotes and `#` comments as dotenv reads
-/// them).
-pub fn parse_dotenv(text: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let line = line.trim();
-        let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
+    /// Every live value of `name`, each with the name evidence shows: the one Codex reads
+    /// ([`Environment::get`]) first, then each later duplicate entry of the environment block
+    /// that differs from it (`NAME (entry 2 of the environment)`). Codex reads the first, but the
+    /// others stay in its environment, which its tools and MCP servers inherit: a forbidden one
+    /// is judged like the one read, never overlooked (issue 25).
+    fn all(&self, name: &str) -> Vec<(String, &str, Layer)> {
+        let mut out: Vec<(String, &str, Layer)> = Vec::new();
+        if let Some((v, layer)) = self.get(name) {
+            out.push((name.to_string(), v, layer));
         }
-        let Some((k, v)) = line.split_once('=') else {
-            continue;
-        };
-        let v = v.trim();
-        let v = if let Some(q) = v.strip_prefix('"').and_then(|r| r.split('"').next()) {
-            q.to_string()
-        } else if let Some(q) = v.strip_prefix('\'').and_then(|r| r.split('\'').next()) {
-            q.to_string()
-        } else {
-            v.split(" #").next().unwrap_or(v).trim().to_string()
-        };
-        out.push((k.trim().to_string(), v));
+        let entries = self.environ.iter().filter(|(k, _)| k == name);
+        for (n, (_, v)) in entries.enumerate().skip(1) {
+            if v.trim().is_empty() || out.iter().any(|(_, seen, _)| *seen == v.as_str()) {
+                continue;
+            }
+            out.push((
+                format!("{name} (entry {} of the environment)", n + 1),
+                v.as_str(),
+                Layer::Env,
+            ));
+        }
+        out
     }
-    out
 }
 
 fn route(config: &ResolvedConfig, env: &Environment, honours: Honours) -> Route {
@@ -489,24 +485,41 @@ fn route(config: &ResolvedConfig, env: &Environment, honours: Honours) -> Route 
         })
     };
     let provider_path = ["model_providers", provider.value.as_str(), "base_url"];
-    if let Some(r) = config.get_path(&provider_path) {
+    let configured = config.get_path(&provider_path);
+    if let Some(r) = configured {
         let key = join_key(&provider_path);
         url(key, r.value.as_str().unwrap_or(""), r.layer.clone());
     }
-    if LOCAL_PROVIDERS.contains(&provider.value.as_str()) {
-        if let Some((v, layer)) = env.get("CODEX_OSS_BASE_URL") {
-            url("CODEX_OSS_BASE_URL".into(), v, layer);
-        } else if let Some((p, layer)) = env.get("CODEX_OSS_PORT") {
-            let p = p.trim();
-            let shown = if p.bytes().all(|b| b.is_ascii_digit()) {
-                p
-            } else {
-                "?"
-            };
+    // A built-in provider's own endpoint (issue 25: `model_provider = "lmstudio"` with no URL
+    // goes to localhost:1234, and was never judged).
+    let builtin = honours
+        .builtin_providers
+        .iter()
+        .find(|b| b.id == provider.value);
+    if let Some(b) = builtin {
+        let oss_urls = env.all("CODEX_OSS_BASE_URL");
+        let oss_ports = env.all("CODEX_OSS_PORT");
+        if b.oss_env && !oss_urls.is_empty() {
+            for (key, v, layer) in oss_urls {
+                url(key, v, layer);
+            }
+        } else if b.oss_env && !oss_ports.is_empty() {
+            for (key, p, layer) in oss_ports {
+                let p = p.trim();
+                let shown = if p.bytes().all(|b| b.is_ascii_digit()) {
+                    p
+                } else {
+                    "?"
+                };
+                url(key, &format!("http://localhost:{shown}/v1"), layer);
+            }
+        } else if configured.is_none()
+            && let Some(default) = b.default_base_url
+        {
             url(
-                "CODEX_OSS_PORT".into(),
-                &format!("http://localhost:{shown}/v1"),
-                layer,
+                format!("model_providers.{} (built in)", key_segment(b.id)),
+                default,
+                Layer::Default,
             );
         }
     }
@@ -518,11 +531,10 @@ fn route(config: &ResolvedConfig, env: &Environment, honours: Honours) -> Route 
             url(key.into(), r.value.as_str().unwrap_or(""), r.layer.clone());
         }
     }
-    if honours.openai_base_url_env
-        && provider.value == "openai"
-        && let Some((v, layer)) = env.get("OPENAI_BASE_URL")
-    {
-        url("OPENAI_BASE_URL".into(), v, layer);
+    if honours.openai_base_url_env && provider.value == "openai" {
+        for (key, v, layer) in env.all("OPENAI_BASE_URL") {
+            url(key, v, layer);
+        }
     }
     Route {
         provider,
@@ -566,19 +578,18 @@ fn credentials(
             out.push(Sourced { value, key, layer });
         }
     };
-    if let Some((v, layer)) = env.get("CODEX_API_KEY") {
-        push("CODEX_API_KEY".into(), layer, v, false);
+    for (key, v, layer) in env.all("CODEX_API_KEY") {
+        push(key, layer, v, false);
     }
-    if honours.codex_access_token_env
-        && let Some((v, layer)) = env.get("CODEX_ACCESS_TOKEN")
-    {
-        push("CODEX_ACCESS_TOKEN".into(), layer, v, true);
+    if honours.codex_access_token_env {
+        for (key, v, layer) in env.all("CODEX_ACCESS_TOKEN") {
+            push(key, layer, v, true);
+        }
     }
-    if honours.openai_api_key_env
-        && provider == "openai"
-        && let Some((v, layer)) = env.get("OPENAI_API_KEY")
-    {
-        push("OPENAI_API_KEY".into(), layer, v, false);
+    if honours.openai_api_key_env && provider == "openai" {
+        for (key, v, layer) in env.all("OPENAI_API_KEY") {
+            push(key, layer, v, false);
+        }
     }
     let base = ["model_providers", provider];
     let at = |leaf: &'static str| {
@@ -590,9 +601,10 @@ fn credentials(
     if let Some(var) = config
         .get_path(&env_key_path)
         .and_then(|r| r.value.as_str())
-        && let Some((v, layer)) = env.get(var)
     {
-        push(var.to_string(), layer, v, false);
+        for (key, v, layer) in env.all(var) {
+            push(key, layer, v, false);
+        }
     }
     let bearer_path = at("experimental_bearer_token");
     if let Some(r) = config.get_path(&bearer_path)
@@ -617,13 +629,15 @@ fn credentials(
             let Some(v) = value.as_str() else { continue };
             if table == "http_headers" {
                 push(join_key(&full), r.layer.clone(), bearer(v), false);
-            } else if let Some((secret, layer)) = env.get(v) {
-                push(
-                    format!("{} → {v}", join_key(&full)),
-                    layer,
-                    bearer(secret),
-                    false,
-                );
+            } else {
+                for (var, secret, layer) in env.all(v) {
+                    push(
+                        format!("{} → {var}", join_key(&full)),
+                        layer,
+                        bearer(secret),
+                        false,
+                    );
+                }
             }
         }
     }

@@ -212,7 +212,7 @@ fn headers_env_files_and_stores() {
     );
     i.env_file = file(
         "/h/.codex/.env",
-        "# comment\nexport RKEY=\"sk-proj-DOTENVSECRET\"\nHV=Bearer sk-proj-HVSECRET\n\
+        "# comment\nexport RKEY=\"sk-proj-DOTENVSECRET\"\nHV=\"Bearer sk-proj-HVSECRET\"\n\
          CODEX_API_KEY=sk-proj-REFUSED\nALREADY=from-file\n",
     );
     let s = resolve(&i);
@@ -419,4 +419,151 @@ fn debug_output_shows_no_key_of_any_layer() {
     assert!(
         format!("{:?}", session.config).contains("model_providers.x.experimental_bearer_token")
     );
+}
+
+fn fingerprint_of(c: &Sourced<Credential>) -> String {
+    match &c.value.kind {
+        CredentialKind::ApiKey { key: Some(k) } => k.fingerprint.clone(),
+        other => panic!("not an API key: {other:?}"),
+    }
+}
+
+fn sha256_hex(s: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+const ROUTER: &str = "model_provider = \"x\"\n[model_providers.x]\n\
+                      base_url = \"https://router.example/v1\"\nenv_key = \"MYKEY\"\n";
+
+/// Issue 25 (found by the differential harness, checked on 0.171): Codex `set_var`s every `.env`
+/// entry, so the file's value overrides the session's environment; the agent took the
+/// environment's.
+#[test]
+fn the_env_file_overrides_the_environment() {
+    let mut i = inputs(&[], &[("MYKEY", "sk-proj-FROMENV0000")], ROUTER);
+    i.env_file = file("/h/.codex/.env", "MYKEY=sk-proj-FROMFILE000\n");
+    let s = resolve(&i);
+    assert_eq!(s.credentials.len(), 1, "{:?}", s.credentials);
+    assert_eq!(s.credentials[0].layer.label(), "env-file:/h/.codex/.env");
+    assert_eq!(
+        fingerprint_of(&s.credentials[0]),
+        sha256_hex("sk-proj-FROMFILE000")
+    );
+    // Its twin: no entry in the file, the environment's value.
+    i.env_file = file("/h/.codex/.env", "OTHER=1\n");
+    let s = resolve(&i);
+    assert_eq!(s.credentials[0].layer, Layer::Env);
+    assert_eq!(
+        fingerprint_of(&s.credentials[0]),
+        sha256_hex("sk-proj-FROMENV0000")
+    );
+}
+
+/// Issue 25: `KEY=""sk-…` is the key to dotenvy (adjacent quoted pieces concatenate); the old
+/// reader took the empty first quoted string.
+#[test]
+fn an_env_file_key_after_empty_quotes_is_seen() {
+    let mut i = inputs(&[], &[], ROUTER);
+    i.env_file = file("/h/.codex/.env", "MYKEY=\"\"sk-proj-AFTERQUOTES0\n");
+    let s = resolve(&i);
+    assert_eq!(s.credentials.len(), 1);
+    assert_eq!(
+        fingerprint_of(&s.credentials[0]),
+        sha256_hex("sk-proj-AFTERQUOTES0")
+    );
+    // Its twin: a line dotenvy refuses (a blank inside an unquoted value) sets nothing.
+    i.env_file = file("/h/.codex/.env", "MYKEY=sk-proj-A B\n");
+    assert!(resolve(&i).credentials.is_empty());
+}
+
+/// Issue 25: Codex reads the first of duplicated entries; every other live value of a judged
+/// variable is judged too (its tools inherit them).
+#[test]
+fn every_entry_of_a_duplicated_variable_is_judged() {
+    let env = [
+        ("CODEX_API_KEY", "sk-proj-FIRST00000"),
+        ("CODEX_API_KEY", "sk-proj-SECOND0000"),
+        ("CODEX_API_KEY", "sk-proj-FIRST00000"),
+    ];
+    let s = resolve(&inputs(&[], &env, ""));
+    let keys: Vec<(&str, String)> = s
+        .credentials
+        .iter()
+        .map(|c| (c.key.as_str(), fingerprint_of(c)))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("CODEX_API_KEY", sha256_hex("sk-proj-FIRST00000")),
+            (
+                "CODEX_API_KEY (entry 2 of the environment)",
+                sha256_hex("sk-proj-SECOND0000")
+            ),
+        ]
+    );
+    // Its twin: the same value twice is one credential.
+    let env = [
+        ("CODEX_API_KEY", "sk-proj-FIRST00000"),
+        ("CODEX_API_KEY", "sk-proj-FIRST00000"),
+    ];
+    assert_eq!(resolve(&inputs(&[], &env, "")).credentials.len(), 1);
+}
+
+/// Issue 25: a built-in provider with no URL goes to its own endpoint, judged like a configured
+/// one.
+#[test]
+fn built_in_providers_are_judged_at_their_default_endpoint() {
+    let route = |user: &str, env: &[(&str, &str)]| urls(&resolve(&inputs(&[], env, user)));
+    let default = |id: &str, url: &str| {
+        vec![(
+            format!("model_providers.{id} (built in)"),
+            url.to_string(),
+            "default".to_string(),
+        )]
+    };
+    assert_eq!(
+        route("model_provider = \"lmstudio\"", &[]),
+        default("lmstudio", "http://localhost:1234/v1")
+    );
+    assert_eq!(
+        route("model_provider = \"ollama\"", &[]),
+        default("ollama", "http://localhost:11434/v1")
+    );
+    assert_eq!(
+        route("model_provider = \"lmstudio\"", &[("CODEX_OSS_PORT", "9")]),
+        vec![(
+            "CODEX_OSS_PORT".to_string(),
+            "http://localhost:9/v1".to_string(),
+            "env".to_string()
+        )]
+    );
+    let bedrock = route("model_provider = \"amazon-bedrock\"", &[]);
+    assert!(bedrock[0].1.contains("(not judged: "), "{bedrock:?}");
+    // Its twins: the default provider and a configured one add no built-in endpoint.
+    assert!(route("", &[]).is_empty());
+    assert_eq!(route(ROUTER, &[]).len(), 1);
+}
+
+/// Issue 25: the base URL is judged where Codex connects (WHATWG: a `\` ends the authority).
+#[test]
+fn a_base_url_is_judged_where_codex_connects() {
+    let s = resolve(&inputs(
+        &[
+            "-c",
+            "openai_base_url=\"https://evil.example\\\\@api.openai.com/v1\"",
+        ],
+        &[],
+        "",
+    ));
+    assert_eq!(urls(&s)[0].1, "https://evil.example/@api.openai.com/v1");
+    let s = resolve(&inputs(
+        &["-c", "openai_base_url=\"https://api.openai.com/v1\""],
+        &[],
+        "",
+    ));
+    assert_eq!(urls(&s)[0].1, "https://api.openai.com/v1");
 }
