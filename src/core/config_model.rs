@@ -273,7 +273,7 @@ impl ResolvedConfig {
 
     /// Every base URL this config sends requests to: a session's route; for a home (and each
     /// profile, asked on its own), every `openai_base_url`, `chatgpt_base_url` and
-    /// `model_providers.*.base_url` it names. Values are judged ([`crate::core::url::judged`]).
+    /// `model_providers.*.base_url` it names. Values are judged ([`crate::core::url::judged_base`]).
     pub fn base_urls(&self) -> Vec<Setting> {
         if let Some(route) = &self.route {
             return route.clone();
@@ -442,7 +442,7 @@ fn url_setting(key: String, r: Resolved<'_>) -> Option<Setting> {
     Some(Setting {
         key,
         // Judged where Codex connects (WHATWG, with what Codex appends), never its redaction.
-        value: Value::String(crate::core::url::judged(url)),
+        value: Value::String(crate::core::url::judged_base(url)),
         layer: r.layer.clone(),
     })
 }

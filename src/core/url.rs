@@ -68,6 +68,26 @@ pub fn judged(raw: &str) -> String {
     out
 }
 
+/// A base URL as [`judged`], read the way Codex uses it: Codex appends `/responses` (and its
+/// other paths) to the text as it is, untrimmed, and parses the result, so a blank before the
+/// end is part of the path (`"http://h/v1 "` requests `/v1%20/responses`), and a `?` or `#`
+/// swallows what is appended. The endpoint judged is that request's, less the `/responses`.
+pub fn judged_base(raw: &str) -> String {
+    const APPENDED: &str = "/responses";
+    let joined = judged(&format!("{raw}{APPENDED}"));
+    match joined.strip_suffix(APPENDED) {
+        Some(base) if !joined.contains(" (not judged: ") => base.trim_end_matches('/').to_string(),
+        _ => {
+            let alone = judged(raw);
+            if alone.contains(" (not judged: ") {
+                alone
+            } else {
+                format!("{alone} (not judged: what Codex appends does not land in the path)")
+            }
+        }
+    }
+}
+
 /// Whether two base URLs name the same endpoint. Text that does not parse as a URL only equals
 /// itself (ignoring a trailing `/`), so nothing unparseable is ever widened.
 pub fn same(a: &str, b: &str) -> bool {

@@ -147,3 +147,28 @@ fn what_no_allowed_url_can_be_fails_closed_and_keeps_no_secret() {
         assert_eq!(judged(&j), j, "{raw}");
     }
 }
+
+/// Found by the differential harness (0.169): Codex appends `/responses` to the untrimmed text,
+/// so a trailing blank is in the path it requests.
+#[test]
+fn a_base_url_is_judged_with_what_codex_appends() {
+    assert_eq!(
+        judged_base("  http://127.0.0.1:9/v1 "),
+        "http://127.0.0.1:9/v1%20"
+    );
+    assert!(!same(
+        "http://127.0.0.1:9/v1",
+        &judged_base("http://127.0.0.1:9/v1 ")
+    ));
+    // Its twins: a leading blank, a trailing slash and a tab are nothing to the parser.
+    for raw in [
+        "  http://127.0.0.1:9/v1",
+        "http://127.0.0.1:9/v1/",
+        "http://127.0.0.1:9/v\t1",
+    ] {
+        assert_eq!(judged_base(raw), "http://127.0.0.1:9/v1", "{raw:?}");
+    }
+    assert!(judged_base("http://127.0.0.1:9/v1?x=1").contains("(not judged: "));
+    assert!(judged_base("http://127.0.0.1:9/v1#").contains("(not judged: "));
+    assert_eq!(judged_base("http://x\\@y/v1"), "http://x/@y/v1");
+}

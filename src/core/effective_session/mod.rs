@@ -479,7 +479,7 @@ fn route(config: &ResolvedConfig, env: &Environment, honours: Honours) -> Route 
     let mut base_urls = Vec::new();
     let mut url = |key: String, value: &str, layer: Layer| {
         base_urls.push(Sourced {
-            value: crate::core::url::judged(value),
+            value: crate::core::url::judged_base(value),
             key,
             layer,
         })

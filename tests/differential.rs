@@ -1,0 +1,727 @@
+//! The differential harness (issue 25): generated command lines, environments, `.env` files,
+//! config layers and base URLs, each given both to the agent's resolver
+//! (`core::effective_session::resolve`) and to the real Codex CLI, 0.169.0 and 0.171.0
+//! (`codex exec`, native binary, scratch `CODEX_HOME`), and any disagreement about the route,
+//! the credential or a setting fails the test.
+//!
+//! What Codex really does is seen, not asked: every base URL of a case points at one of two
+//! loopback listeners (the other is a decoy that a wrong parse would pick), and the first request
+//! Codex makes is recorded (its `Host`, path, a SHA-256 of its bearer token, never the token, and
+//! the `sandbox_mode` of its `x-codex-turn-metadata`); then Codex is killed. The agent agrees when
+//!
+//! - **route**: one of the base URLs it judges for the session is that host, port and path (less
+//!   the `/responses` Codex appends), or it judged the URL that led there as one it cannot judge
+//!   (`(not judged: …)`, which no allowed URL matches: fail closed, counted apart);
+//! - **credential**: the bearer Codex sent is one of the credentials it found (same fingerprint);
+//! - **setting**: the `sandbox_mode` it resolved (default `read-only`) is the one Codex ran with.
+//!
+//! A case where Codex sends nothing (it refused the config, or a variable was missing) has nothing
+//! to compare and is counted; most cases must send something, or the harness proves nothing.
+//! `/etc/codex` layers are not generated (each would need its own mount namespace).
+//!
+//! Seeded (`CODEX_WARDEN_DIFF_SEED`, default fixed so CI is repeatable), `CODEX_WARDEN_DIFF_CASES`
+//! cases (default 120, half per version); the case count, the seed and the run time are printed.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use codex_warden::core::codex_version::CodexVersion;
+use codex_warden::core::effective_session::{
+    ConfigInput, EffectiveSession, FileContent, SessionInputs, resolve,
+};
+use codex_warden::core::observe::CredentialKind;
+use sha2::Digest;
+
+// ---- the generator --------------------------------------------------------------------------
+
+/// xorshift64*: small, seeded, enough to spread cases.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len())]
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+    fn key(&mut self) -> String {
+        format!("sk-proj-{:016x}{:08x}", self.next(), self.next() as u32)
+    }
+}
+
+/// One generated session: what Codex is started with.
+#[derive(Default)]
+struct Case {
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    config: Option<String>,
+    profile: Option<(String, String)>,
+    dotenv: Option<String>,
+    /// How it was built, for the failure message (symbolic: no key in it).
+    story: Vec<String>,
+}
+
+impl Case {
+    fn arg(&mut self, a: &str) {
+        self.args.push(a.to_string());
+    }
+    fn c(&mut self, kv: String) {
+        self.args.push("-c".into());
+        self.args.push(kv);
+    }
+    fn config_line(&mut self, line: String) {
+        let c = self.config.get_or_insert_with(String::new);
+        c.push_str(&line);
+        c.push('\n');
+    }
+}
+
+fn toml_str(s: &str) -> String {
+    let mut out = String::from("\"");
+    for ch in s.chars() {
+        match ch {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A spelling of a URL to listener `a` (decoy `b`), and what the spelling is.
+fn url_to(rng: &mut Rng, a: u16, b: u16) -> (String, &'static str) {
+    let forms: [(&str, String); 14] = [
+        ("plain", format!("http://127.0.0.1:{a}/v1")),
+        (
+            "backslash-at",
+            format!("http://127.0.0.1:{a}\\@127.0.0.1:{b}/v1"),
+        ),
+        ("userinfo", format!("http://127.0.0.1:{b}@127.0.0.1:{a}/v1")),
+        ("upper-dot-slash", format!("HTTP://127.0.0.1:{a}/./v1/")),
+        ("no-slashes", format!("http:127.0.0.1:{a}/v1")),
+        ("backslashes", format!("http:\\\\127.0.0.1:{a}\\v1")),
+        ("hex-ipv4", format!("http://0x7f.0.0.1:{a}/v1")),
+        ("short-ipv4", format!("http://127.1:{a}/v1")),
+        ("padded", format!("  http://127.0.0.1:{a}/v1 ")),
+        ("tab", format!("http://127.0.0.1:{a}/v\t1")),
+        ("query", format!("http://127.0.0.1:{a}/v1?x=1")),
+        ("other-path", format!("http://127.0.0.1:{a}/router/v2")),
+        ("dot-dot", format!("http://127.0.0.1:{a}/x/../v1")),
+        ("localhost", format!("http://localhost:{a}/v1")),
+    ];
+    let (name, url) = rng.pick(&forms);
+    (url.clone(), name)
+}
+
+/// A `.env` line that sets `var` to `key` as dotenvy reads it (or, for some, does not), and its
+/// name. `other` is a variable of the environment that holds `key` too.
+fn dotenv_line(rng: &mut Rng, var: &str, key: &str, case: &mut Case) -> String {
+    let (head, tail) = key.split_at(8);
+    let forms = [
+        "bare",
+        "double",
+        "single",
+        "empty-quotes-first",
+        "split-quotes",
+        "export",
+        "comment",
+        "expand-braces",
+        "expand-bare",
+        "expand-quoted",
+        "spaced-equals",
+        "bom",
+        "twice",
+        "unclosed",
+        "inner-blank",
+    ];
+    let form = *rng.pick(&forms);
+    case.story.push(format!(".env form {form}"));
+    match form {
+        "bare" => format!("{var}={key}\n"),
+        "double" => format!("{var}=\"{key}\"\n"),
+        "single" => format!("{var}='{key}'\n"),
+        "empty-quotes-first" => format!("{var}=\"\"{key}\n"),
+        "split-quotes" => format!("{var}=\"{head}\"'{tail}'\n"),
+        "export" => format!("export {var}={key}\n"),
+        "comment" => format!("# {var}=nope\n{var}={key} # set\n"),
+        "expand-braces" => {
+            case.env.push(("SRCKEY".into(), key.into()));
+            format!("{var}=${{SRCKEY}}\n")
+        }
+        "expand-bare" => {
+            case.env.push(("SRCKEY".into(), key.into()));
+            format!("{var}=$SRCKEY\n")
+        }
+        "expand-quoted" => {
+            case.env.push(("SRCKEY".into(), key.into()));
+            format!("{var}=\"$SRCKEY\"\n")
+        }
+        "spaced-equals" => format!("{var} = {key}\n"),
+        "bom" => format!("\u{feff}{var}=sk-proj-bomline000000000\n{var}={key}\n"),
+        "twice" => format!("{var}=sk-proj-firstline0000000\n{var}={key}\n"),
+        "unclosed" => format!("{var}=\"{key}\n"),
+        _ => format!("{var}={head} {tail}\n"),
+    }
+}
+
+fn generate(rng: &mut Rng, a: u16, b: u16) -> Case {
+    let mut case = Case::default();
+    case.arg("exec");
+    case.arg("--skip-git-repo-check");
+    let key = rng.key();
+    let (url, form) = url_to(rng, a, b);
+    case.story.push(format!("url form {form}"));
+    let route = rng.below(3);
+    match route {
+        // The built-in provider, routed by `openai_base_url`, key from CODEX_API_KEY.
+        0 => {
+            case.story.push("openai_base_url".into());
+            match rng.below(3) {
+                0 => case.c(format!("openai_base_url={}", toml_str(&url))),
+                1 => case.config_line(format!("openai_base_url = {}", toml_str(&url))),
+                _ => {
+                    case.profile = Some((
+                        "p".into(),
+                        format!("openai_base_url = {}\n", toml_str(&url)),
+                    ));
+                    case.arg("--profile");
+                    case.arg("p");
+                }
+            }
+            case.env.push(("CODEX_API_KEY".into(), key.clone()));
+            if rng.chance(30) {
+                case.story.push("CODEX_API_KEY twice".into());
+                case.env.push(("CODEX_API_KEY".into(), rng.key()));
+            }
+        }
+        // A provider of the user's, its key from env_key (environment, .env, both) or a token.
+        1 => {
+            case.story.push("custom provider".into());
+            let in_argv = rng.chance(40);
+            let set = |case: &mut Case, k: &str, v: String| {
+                if in_argv {
+                    case.c(format!("{k}={v}"));
+                } else {
+                    case.config_line(format!("{k} = {v}"));
+                }
+            };
+            set(&mut case, "model_provider", toml_str("x"));
+            set(&mut case, "model_providers.x.name", toml_str("x"));
+            set(&mut case, "model_providers.x.base_url", toml_str(&url));
+            match rng.below(4) {
+                0 => {
+                    case.story.push("bearer token".into());
+                    set(
+                        &mut case,
+                        "model_providers.x.experimental_bearer_token",
+                        toml_str(&key),
+                    );
+                }
+                1 => {
+                    case.story.push("env_http_headers".into());
+                    set(
+                        &mut case,
+                        "model_providers.x.env_http_headers",
+                        "{ Authorization = \"HV\" }".into(),
+                    );
+                    case.env.push(("HV".into(), format!("Bearer {key}")));
+                }
+                _ => {
+                    set(&mut case, "model_providers.x.env_key", toml_str("MYKEY"));
+                    let place = rng.below(4);
+                    if place != 1 {
+                        case.story.push("MYKEY in the environment".into());
+                        let env_value = if place == 0 { key.clone() } else { rng.key() };
+                        case.env.push(("MYKEY".into(), env_value));
+                        if rng.chance(25) {
+                            case.story.push("MYKEY twice".into());
+                            case.env.push(("MYKEY".into(), rng.key()));
+                        }
+                    }
+                    if place != 0 {
+                        case.story.push("MYKEY in .env".into());
+                        let line = dotenv_line(rng, "MYKEY", &key, &mut case);
+                        case.dotenv = Some(line);
+                    }
+                }
+            }
+        }
+        // A built-in local provider, its URL from CODEX_OSS_BASE_URL or CODEX_OSS_PORT.
+        _ => {
+            let id = *rng.pick(&["lmstudio", "ollama"]);
+            case.story.push(format!("built-in {id}"));
+            if rng.chance(50) {
+                case.c(format!("model_provider={}", toml_str(id)));
+            } else {
+                case.config_line(format!("model_provider = {}", toml_str(id)));
+            }
+            if rng.chance(60) {
+                case.story.push("CODEX_OSS_BASE_URL".into());
+                case.env.push(("CODEX_OSS_BASE_URL".into(), url.clone()));
+            } else {
+                case.story.push("CODEX_OSS_PORT".into());
+                case.env.push(("CODEX_OSS_PORT".into(), a.to_string()));
+            }
+            if rng.chance(30) {
+                // A CODEX_ name in .env is refused by Codex: it must not count.
+                case.dotenv = Some(format!("CODEX_OSS_PORT={b}\n"));
+                case.story.push("CODEX_OSS_PORT in .env".into());
+            }
+        }
+    }
+    // A setting: the sandbox mode, from the command line or the config.
+    match rng.below(4) {
+        0 => {
+            let mode = *rng.pick(&["read-only", "workspace-write", "danger-full-access"]);
+            case.arg("-s");
+            case.arg(mode);
+        }
+        1 => {
+            let mode = *rng.pick(&["read-only", "workspace-write"]);
+            case.config_line(format!("sandbox_mode = {}", toml_str(mode)));
+        }
+        2 => {
+            let mode = *rng.pick(&["workspace-write", "danger-full-access"]);
+            case.c(format!("sandbox_mode={}", toml_str(mode)));
+        }
+        _ => {}
+    }
+    case.arg("hi");
+    case
+}
+
+// ---- what Codex does --------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Default)]
+struct Seen {
+    host: String,
+    path: String,
+    bearer_sha: Option<String>,
+    /// The `Authorization` was `Basic …` (reqwest makes one of a URL's `user:password@`).
+    basic: bool,
+    sandbox_mode: Option<String>,
+}
+
+/// A loopback listener that records the head of each request and answers 401.
+struct Listener {
+    port: u16,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Listener {
+    fn start() -> Listener {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (into, stopped) = (seen.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stopped.load(Ordering::Relaxed) {
+                let Ok((mut conn, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                let _ = conn.set_nonblocking(false);
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 8192];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 1 << 20 {
+                    match conn.read(&mut chunk) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                into.lock().unwrap().push(parse_head(&buf));
+                let _ = conn.write_all(
+                    b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        });
+        Listener { port, seen, stop }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn parse_head(buf: &[u8]) -> Seen {
+    let text = String::from_utf8_lossy(buf);
+    let head = text.split("\r\n\r\n").next().unwrap_or_default();
+    let mut lines = head.split("\r\n");
+    let path = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .unwrap_or_default()
+        .to_string();
+    let mut seen = Seen {
+        path,
+        ..Seen::default()
+    };
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        match name.to_ascii_lowercase().as_str() {
+            "host" => seen.host = value.to_string(),
+            "authorization" => {
+                seen.basic = value.starts_with("Basic ");
+                let token = value.strip_prefix("Bearer ").unwrap_or(value).trim();
+                seen.bearer_sha = Some(sha256_hex(token));
+            }
+            "x-codex-turn-metadata" => {
+                let meta: serde_json::Value = serde_json::from_str(value).unwrap_or_default();
+                seen.sandbox_mode = meta["sandbox_mode"].as_str().map(str::to_string);
+            }
+            _ => {}
+        }
+    }
+    seen
+}
+
+fn sha256_hex(s: &str) -> String {
+    sha2::Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The native binary of the npm install that `launcher` belongs to.
+fn native_of(launcher: &Path) -> PathBuf {
+    let root = launcher.ancestors().nth(2).unwrap().join("@openai");
+    for pkg in std::fs::read_dir(&root).unwrap().flatten() {
+        let vendor = pkg.path().join("vendor");
+        let Ok(triples) = std::fs::read_dir(&vendor) else {
+            continue;
+        };
+        for t in triples.flatten() {
+            let bin = t.path().join("bin/codex");
+            if bin.exists() {
+                return bin;
+            }
+        }
+    }
+    panic!("no native codex under {}", root.display());
+}
+
+/// `python3 -c EXEC_WITH_BLOCK BIN K=V… -- ARGS…`: execve(BIN, [BIN, ARGS…], [K=V…]) with the
+/// entries as given (CPython builds envp from the mapping's keys() and values()).
+const EXEC_WITH_BLOCK: &str = r#"
+import os, sys
+class Block(dict):
+    def __init__(self, kv): self.kv = kv
+    def keys(self): return [k for k, _ in self.kv]
+    def values(self): return [v for _, v in self.kv]
+    def __len__(self): return len(self.kv)
+end = sys.argv.index("--")
+kv = [a.split("=", 1) for a in sys.argv[2:end]]
+os.execve(sys.argv[1], [sys.argv[1]] + sys.argv[end + 1:], Block(kv))
+"#;
+
+/// The session's environment block: the scratch home's variables, then the case's.
+fn environ_block(case: &Case, scratch: &Path) -> Vec<(String, String)> {
+    let mut block = vec![
+        ("PATH".to_string(), "/usr/bin:/bin".to_string()),
+        ("HOME".to_string(), scratch.display().to_string()),
+        (
+            "CODEX_HOME".to_string(),
+            scratch.join("codex-home").display().to_string(),
+        ),
+    ];
+    block.extend(case.env.iter().cloned());
+    block
+}
+
+/// Run `case` on `bin`: the first request it makes to `a` or `b`, or `None`.
+fn run_codex(bin: &Path, scratch: &Path, case: &Case, a: &Listener, b: &Listener) -> Option<Seen> {
+    let home = scratch.join("codex-home");
+    std::fs::create_dir_all(&home).unwrap();
+    if let Some(c) = &case.config {
+        std::fs::write(home.join("config.toml"), c).unwrap();
+    }
+    if let Some((name, text)) = &case.profile {
+        std::fs::write(home.join(format!("{name}.config.toml")), text).unwrap();
+    }
+    if let Some(d) = &case.dotenv {
+        std::fs::write(home.join(".env"), d).unwrap();
+    }
+    // The environment block exactly as generated, duplicates and order kept: std's Command
+    // keeps one entry per name, so a block with duplicates is handed to execve by python.
+    let block = environ_block(case, scratch);
+    let names: std::collections::HashSet<&str> = block.iter().map(|(k, _)| k.as_str()).collect();
+    let mut cmd;
+    if names.len() < block.len() {
+        cmd = Command::new("python3");
+        cmd.arg("-c")
+            .arg(EXEC_WITH_BLOCK)
+            .arg(bin)
+            .args(block.iter().map(|(k, v)| format!("{k}={v}")))
+            .arg("--")
+            .args(&case.args)
+            .env_clear();
+    } else {
+        cmd = Command::new(bin);
+        cmd.args(&case.args).env_clear().envs(block.iter().cloned());
+    }
+    cmd.current_dir(scratch)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let start = Instant::now();
+    let first = || {
+        a.seen
+            .lock()
+            .unwrap()
+            .first()
+            .cloned()
+            .or_else(|| b.seen.lock().unwrap().first().cloned())
+    };
+    let seen = loop {
+        if let Some(s) = first() {
+            break Some(s);
+        }
+        if child.try_wait().unwrap().is_some() || start.elapsed() > Duration::from_secs(10) {
+            // A request may have landed between the look and the exit.
+            std::thread::sleep(Duration::from_millis(50));
+            break first();
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    seen
+}
+
+// ---- what the agent says ----------------------------------------------------------------------
+
+fn agent(case: &Case, version: CodexVersion, home: &Path) -> EffectiveSession {
+    let file = |path: PathBuf, text: &str| ConfigInput {
+        path,
+        content: FileContent::Text(text.to_string()),
+    };
+    let block = environ_block(case, home.parent().unwrap());
+    let inputs = SessionInputs {
+        argv: std::iter::once("codex".to_string())
+            .chain(case.args.iter().cloned())
+            .collect(),
+        environ: block,
+        version: Some(version),
+        user: case
+            .config
+            .as_deref()
+            .map(|c| file(home.join("config.toml"), c)),
+        profile_file: case
+            .profile
+            .as_ref()
+            .map(|(n, t)| file(home.join(format!("{n}.config.toml")), t)),
+        env_file: case.dotenv.as_deref().map(|d| file(home.join(".env"), d)),
+        ..SessionInputs::default()
+    };
+    resolve(&inputs)
+}
+
+/// Whether a judged base URL is where Codex went: the same host and port, and the path Codex
+/// requested less the `/responses` it appends.
+fn same_endpoint(judged: &str, seen: &Seen) -> bool {
+    let Ok(u) = url::Url::parse(judged) else {
+        return false;
+    };
+    let host = match u.port() {
+        Some(p) => format!("{}:{p}", u.host_str().unwrap_or_default()),
+        None => u.host_str().unwrap_or_default().to_string(),
+    };
+    let squash = |p: &str| {
+        let mut out = String::new();
+        for c in p.chars() {
+            if !(c == '/' && out.ends_with('/')) {
+                out.push(c);
+            }
+        }
+        out.trim_end_matches('/').to_string()
+    };
+    host == seen.host
+        && squash(&format!("{}/responses", u.path()))
+            == squash(seen.path.split('?').next().unwrap())
+}
+
+#[derive(Default)]
+struct Tally {
+    cases: usize,
+    compared: usize,
+    silent: usize,
+    fail_closed: usize,
+    disagreements: Vec<String>,
+}
+
+fn judge(case: &Case, version: CodexVersion, s: &EffectiveSession, seen: &Seen, t: &mut Tally) {
+    t.compared += 1;
+    let mut wrong = Vec::new();
+    let urls: Vec<&str> = s.route.base_urls.iter().map(|u| u.value.as_str()).collect();
+    if urls.iter().any(|u| same_endpoint(u, seen)) {
+    } else if urls.iter().any(|u| u.contains("(not judged: ")) {
+        t.fail_closed += 1;
+    } else {
+        wrong.push(format!(
+            "route: Codex went to {}{}, the agent judged {urls:?}",
+            seen.host, seen.path
+        ));
+    }
+    let userinfo = urls
+        .iter()
+        .any(|u| u.contains("(not judged: it carries user:password@)"));
+    if let Some(sha) = seen
+        .bearer_sha
+        .as_ref()
+        .filter(|_| !(seen.basic && userinfo))
+    {
+        let found = s.credentials.iter().any(|c| match &c.value.kind {
+            CredentialKind::ApiKey { key: Some(k) } => &k.fingerprint == sha,
+            _ => false,
+        });
+        if !found {
+            let keys: Vec<&str> = s.credentials.iter().map(|c| c.key.as_str()).collect();
+            wrong.push(format!(
+                "credential: Codex sent a bearer (sha256 {}) the agent did not find (it found {keys:?})",
+                &sha[..12]
+            ));
+        }
+    }
+    let mode = s.config.str("sandbox_mode").unwrap_or("read-only");
+    if let Some(seen_mode) = &seen.sandbox_mode
+        && seen_mode != mode
+    {
+        wrong.push(format!(
+            "setting: Codex ran sandbox_mode {seen_mode}, the agent resolved {mode}"
+        ));
+    }
+    if !wrong.is_empty() {
+        t.disagreements.push(format!(
+            "{version} {:?}\n    {}\n    {}",
+            case.story,
+            redact_args(&case.args),
+            wrong.join("\n    ")
+        ));
+    }
+}
+
+/// The command line with the generated keys taken out.
+fn redact_args(args: &[String]) -> String {
+    args.iter()
+        .map(|a| match a.find("sk-proj-") {
+            Some(i) => format!("{}sk-proj-…", &a[..i]),
+            None => a.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn the_agent_reads_sessions_as_codex_does() {
+    let versions = [
+        (
+            CodexVersion::new(0, 169, 0),
+            native_of(&support::codex_bin_version("0.169.0")),
+        ),
+        (
+            CodexVersion::new(0, 171, 0),
+            native_of(&support::codex_bin_version("0.171.0")),
+        ),
+    ];
+    let seed: u64 = std::env::var("CODEX_WARDEN_DIFF_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5eed_2025);
+    let cases: usize = std::env::var("CODEX_WARDEN_DIFF_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(120);
+    let workers = 4;
+    let started = Instant::now();
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    let versions = Arc::new(versions);
+    let mut handles = Vec::new();
+    for w in 0..workers {
+        let (tally, versions) = (tally.clone(), versions.clone());
+        handles.push(std::thread::spawn(move || {
+            let scratch_root = tempfile_dir(&format!("diff-{seed}-{w}"));
+            for i in (w..cases).step_by(workers) {
+                let (version, bin) = &versions[i % versions.len()];
+                let (a, b) = (Listener::start(), Listener::start());
+                // Each case its own stream, so a case is the same whatever the worker count.
+                let mut rng = Rng(seed ^ (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                rng.next();
+                let case = generate(&mut rng, a.port, b.port);
+                let scratch = scratch_root.join(format!("case-{i}"));
+                std::fs::create_dir_all(&scratch).unwrap();
+                let seen = run_codex(bin, &scratch, &case, &a, &b);
+                let s = agent(&case, *version, &scratch.join("codex-home"));
+                let mut t = tally.lock().unwrap();
+                t.cases += 1;
+                match seen {
+                    Some(seen) => judge(&case, *version, &s, &seen, &mut t),
+                    None => t.silent += 1,
+                }
+                drop(t);
+                let _ = std::fs::remove_dir_all(&scratch);
+            }
+            let _ = std::fs::remove_dir_all(&scratch_root);
+        }));
+    }
+    for h in handles {
+        h.join().unwrap();
+    }
+    let t = tally.lock().unwrap();
+    eprintln!(
+        "differential: {} cases (seed {seed}, Codex 0.169.0 and 0.171.0), {} compared, {} fail \
+         closed, {} with no request, {} disagreements, in {:.1} s",
+        t.cases,
+        t.compared,
+        t.fail_closed,
+        t.silent,
+        t.disagreements.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        t.disagreements.is_empty(),
+        "the agent and Codex disagree:\n{}",
+        t.disagreements.join("\n")
+    );
+    assert_eq!(t.cases, cases);
+    assert!(
+        t.compared * 2 > t.cases,
+        "too few cases reached a listener ({} of {}): the harness proves nothing",
+        t.compared,
+        t.cases
+    );
+}
+
+fn tempfile_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("codex-warden-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
