@@ -68,6 +68,8 @@ impl Rng {
 /// One generated session: what Codex is started with.
 #[derive(Default)]
 struct Case {
+    /// How `-c` is spelled in this case: `-c KV`, `--config KV`, `--config=KV`, `-cKV`.
+    c_form: usize,
     args: Vec<String>,
     env: Vec<(String, String)>,
     config: Option<String>,
@@ -82,8 +84,12 @@ impl Case {
         self.args.push(a.to_string());
     }
     fn c(&mut self, kv: String) {
-        self.args.push("-c".into());
-        self.args.push(kv);
+        match self.c_form {
+            0 => self.args.extend(["-c".to_string(), kv]),
+            1 => self.args.extend(["--config".to_string(), kv]),
+            2 => self.args.push(format!("--config={kv}")),
+            _ => self.args.push(format!("-c{kv}")),
+        }
     }
     fn config_line(&mut self, line: String) {
         let c = self.config.get_or_insert_with(String::new);
@@ -182,29 +188,64 @@ fn dotenv_line(rng: &mut Rng, var: &str, key: &str, case: &mut Case) -> String {
     }
 }
 
+/// Sources the versions under test ignore or refuse, pointing at the decoy `b`: if Codex took
+/// one, the request would reach `b` or carry a key the agent did not count.
+fn decoys(rng: &mut Rng, b: u16, case: &mut Case) {
+    let decoy_url = format!("http://127.0.0.1:{b}/decoy");
+    if rng.chance(20) {
+        case.story.push("OPENAI_BASE_URL decoy".into());
+        case.env.push(("OPENAI_BASE_URL".into(), decoy_url.clone()));
+    }
+    if rng.chance(20) {
+        case.story.push("OPENAI_API_KEY decoy".into());
+        case.env.push(("OPENAI_API_KEY".into(), rng.key()));
+    }
+    if rng.chance(20) {
+        case.story.push(".env decoys".into());
+        let line = format!("CODEX_API_KEY={}\nOPENAI_BASE_URL={decoy_url}\n", rng.key());
+        case.dotenv.get_or_insert_with(String::new).push_str(&line);
+    }
+}
+
 fn generate(rng: &mut Rng, a: u16, b: u16) -> Case {
-    let mut case = Case::default();
+    let mut case = Case {
+        c_form: rng.below(4),
+        ..Case::default()
+    };
+    case.story.push(format!("-c form {}", case.c_form));
     case.arg("exec");
     case.arg("--skip-git-repo-check");
     let key = rng.key();
     let (url, form) = url_to(rng, a, b);
     case.story.push(format!("url form {form}"));
+    // A URL on the command line is sometimes left bare (not TOML: Codex takes the text).
+    let bare_url = rng.chance(30) && !url.contains(['"', ' ', '\t', '\\']);
+    let argv_url = |u: &str| if bare_url { u.to_string() } else { toml_str(u) };
+    decoys(rng, b, &mut case);
     let route = rng.below(3);
     match route {
         // The built-in provider, routed by `openai_base_url`, key from CODEX_API_KEY.
         0 => {
             case.story.push("openai_base_url".into());
             match rng.below(3) {
-                0 => case.c(format!("openai_base_url={}", toml_str(&url))),
+                0 => case.c(format!("openai_base_url={}", argv_url(&url))),
                 1 => case.config_line(format!("openai_base_url = {}", toml_str(&url))),
                 _ => {
                     case.profile = Some((
                         "p".into(),
                         format!("openai_base_url = {}\n", toml_str(&url)),
                     ));
-                    case.arg("--profile");
-                    case.arg("p");
+                    match rng.below(3) {
+                        0 => case.args.extend(["--profile".into(), "p".into()]),
+                        1 => case.args.extend(["-p".into(), "p".into()]),
+                        _ => case.arg("--profile=p"),
+                    }
                 }
+            }
+            if rng.chance(10) {
+                // An empty first entry is what getenv returns: no key from the environment.
+                case.story.push("CODEX_API_KEY empty first".into());
+                case.env.push(("CODEX_API_KEY".into(), String::new()));
             }
             case.env.push(("CODEX_API_KEY".into(), key.clone()));
             if rng.chance(30) {
@@ -225,7 +266,12 @@ fn generate(rng: &mut Rng, a: u16, b: u16) -> Case {
             };
             set(&mut case, "model_provider", toml_str("x"));
             set(&mut case, "model_providers.x.name", toml_str("x"));
-            set(&mut case, "model_providers.x.base_url", toml_str(&url));
+            let base = if in_argv {
+                argv_url(&url)
+            } else {
+                toml_str(&url)
+            };
+            set(&mut case, "model_providers.x.base_url", base);
             match rng.below(4) {
                 0 => {
                     case.story.push("bearer token".into());
@@ -259,7 +305,7 @@ fn generate(rng: &mut Rng, a: u16, b: u16) -> Case {
                     if place != 0 {
                         case.story.push("MYKEY in .env".into());
                         let line = dotenv_line(rng, "MYKEY", &key, &mut case);
-                        case.dotenv = Some(line);
+                        case.dotenv.get_or_insert_with(String::new).push_str(&line);
                     }
                 }
             }
@@ -282,13 +328,17 @@ fn generate(rng: &mut Rng, a: u16, b: u16) -> Case {
             }
             if rng.chance(30) {
                 // A CODEX_ name in .env is refused by Codex: it must not count.
-                case.dotenv = Some(format!("CODEX_OSS_PORT={b}\n"));
+                case.dotenv
+                    .get_or_insert_with(String::new)
+                    .push_str(&format!("CODEX_OSS_PORT={b}\n"));
                 case.story.push("CODEX_OSS_PORT in .env".into());
             }
         }
     }
     // A setting: the sandbox mode, from the command line or the config.
-    match rng.below(4) {
+    match rng.below(6) {
+        4 => case.arg("--dangerously-bypass-approvals-and-sandbox"),
+        5 => case.arg("--full-auto"),
         0 => {
             let mode = *rng.pick(&["read-only", "workspace-write", "danger-full-access"]);
             case.arg("-s");
