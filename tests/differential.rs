@@ -642,7 +642,7 @@ fn judge(case: &Case, version: CodexVersion, s: &EffectiveSession, seen: &Seen, 
     }
     let userinfo = urls
         .iter()
-        .any(|u| u.contains("(not judged: it carries user:password@)"));
+        .any(|u| u.contains("(not judged: it carries a user name or password)"));
     if let Some(sha) = seen
         .bearer_sha
         .as_ref()

@@ -127,6 +127,61 @@ fn redact_once(url: &str) -> String {
         .to_string()
 }
 
+/// A URL as the library judges it (core::url::judged, per its doc comment): the WHATWG parse
+/// (the `url` crate, as Codex's HTTP stack) written `scheme://host[:port]/path`, key-shaped path
+/// segments `[redacted]`, no trailing `/`; what no allowed URL can be (unparseable, no host, a
+/// user name or password, a query, a fragment) is the display redaction plus `(not judged: …)`.
+fn judged(raw: &str) -> String {
+    let marked = |why: &str| format!("{} (not judged: {why})", redact(raw));
+    let Ok(u) = url::Url::parse(raw) else {
+        return marked("not a URL");
+    };
+    if !u.username().is_empty() || u.password().is_some() {
+        return marked("it carries a user name or password");
+    }
+    if u.fragment().is_some() {
+        return marked("it has a fragment");
+    }
+    if u.query().is_some() {
+        return marked("it has a query");
+    }
+    let Some(host) = u.host_str() else {
+        return marked("no host");
+    };
+    let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let path: Vec<String> = u
+        .path()
+        .split('/')
+        .map(|seg| {
+            if crate::api::key_shaped(seg) {
+                "[redacted]".to_string()
+            } else {
+                seg.to_string()
+            }
+        })
+        .collect();
+    let path = path.join("/");
+    format!("{}://{host}{port}{}", u.scheme(), path.trim_end_matches('/'))
+}
+
+/// A base URL as the library judges it (core::url::judged_base): judged with `/responses`
+/// appended to the text as it is, less that suffix; marked when the suffix does not land in the
+/// path.
+fn judged_base(raw: &str) -> String {
+    let joined = judged(&format!("{raw}/responses"));
+    match joined.strip_suffix("/responses") {
+        Some(base) if !joined.contains(" (not judged: ") => base.trim_end_matches('/').to_string(),
+        _ => {
+            let alone = judged(raw);
+            if alone.contains(" (not judged: ") {
+                alone
+            } else {
+                format!("{alone} (not judged: what Codex appends does not land in the path)")
+            }
+        }
+    }
+}
+
 /// A URL scheme (RFC 3986): a letter, then letters, digits, `+`, `-`, `.`.
 fn is_scheme(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_alphabetic())
@@ -235,6 +290,7 @@ impl Expected {
             }
             if let Some(url) = field("url") {
                 self.shown.push(redact(url));
+                self.shown.push(judged(url));
             }
             self.add("config.mcp-server", format!("mcp_servers.{}", segment(name)));
         }
@@ -243,6 +299,7 @@ impl Expected {
     fn url(&mut self, key: String, url: &str) {
         self.add("config.base-url", key);
         self.shown.push(redact(url));
+        self.shown.push(judged_base(url));
     }
 }
 

@@ -43,14 +43,14 @@ pub fn judged(raw: &str) -> String {
         return unjudged("not a URL");
     };
     if !url.username().is_empty() || url.password().is_some() {
-        return unjudged("it carries user:password@");
+        return unjudged("it carries a user name or password");
     }
     if url.fragment().is_some() {
-        return unjudged("it has a #fragment");
+        return unjudged("it has a fragment");
     }
     // A query may hold a key of any shape, and it is never part of an allowed base URL.
     if url.query().is_some() {
-        return unjudged("it has a ?query");
+        return unjudged("it has a query");
     }
     let Some(host) = url.host_str() else {
         return unjudged("no host");

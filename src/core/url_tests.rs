@@ -135,7 +135,7 @@ fn what_no_allowed_url_can_be_fails_closed_and_keeps_no_secret() {
     let query = judged("https://router.example/v1?key=SECRET");
     assert_eq!(
         query,
-        "https://router.example/v1 (not judged: it has a ?query)"
+        "https://router.example/v1 (not judged: it has a query)"
     );
     // The judged form is a fixed point: judging it again (a record read back) changes nothing.
     for raw in [

@@ -168,7 +168,7 @@ fn argv_routes_and_credentials_are_found_with_their_layer() {
         vec![
             (
                 "model_providers.x.base_url".into(),
-                "http://127.0.0.1:9/v1 (not judged: it has a ?query)".into(),
+                "http://127.0.0.1:9/v1 (not judged: it has a query)".into(),
                 "argv".into()
             ),
             (
