@@ -74,6 +74,8 @@ struct Case {
     env: Vec<(String, String)>,
     config: Option<String>,
     profile: Option<(String, String)>,
+    /// A trusted project's `.codex/config.toml`; the session runs in that project.
+    project: Option<String>,
     dotenv: Option<String>,
     /// How it was built, for the failure message (symbolic: no key in it).
     story: Vec<String>,
@@ -84,6 +86,11 @@ impl Case {
         self.args.push(a.to_string());
     }
     fn c(&mut self, kv: String) {
+        // `KEY = VALUE` with blanks around the `=`, now and then.
+        let kv = match kv.split_once('=') {
+            Some((k, v)) if self.c_form == 1 && !v.starts_with(' ') => format!("{k} = {v}"),
+            _ => kv,
+        };
         match self.c_form {
             0 => self.args.extend(["-c".to_string(), kv]),
             1 => self.args.extend(["--config".to_string(), kv]),
@@ -218,9 +225,27 @@ fn generate(rng: &mut Rng, a: u16, b: u16) -> Case {
     let key = rng.key();
     let (url, form) = url_to(rng, a, b);
     case.story.push(format!("url form {form}"));
-    // A URL on the command line is sometimes left bare (not TOML: Codex takes the text).
-    let bare_url = rng.chance(30) && !url.contains(['"', ' ', '\t', '\\']);
-    let argv_url = |u: &str| if bare_url { u.to_string() } else { toml_str(u) };
+    // A URL on the command line is sometimes left bare (not TOML: Codex takes the text), or a
+    // TOML literal string.
+    let spelling = rng.below(4);
+    let argv_url = |u: &str| match spelling {
+        0 if !u.contains(['"', ' ', '\t', '\\', '#']) => u.to_string(),
+        1 if !u.contains(['\'', '\t']) => format!("'{u}'"),
+        _ => toml_str(u),
+    };
+    if rng.chance(25) {
+        // A trusted project: 0.169 and 0.171 ignore its route keys, honour the rest.
+        let line = match rng.below(3) {
+            0 => format!(
+                "openai_base_url = {}",
+                toml_str(&format!("http://127.0.0.1:{b}/project"))
+            ),
+            1 => "model_provider = \"lmstudio\"".to_string(),
+            _ => "sandbox_mode = \"workspace-write\"".to_string(),
+        };
+        case.story.push(format!("project: {line}"));
+        case.project = Some(format!("{line}\n"));
+    }
     decoys(rng, b, &mut case);
     let route = rng.below(3);
     match route {
@@ -505,11 +530,34 @@ fn environ_block(case: &Case, scratch: &Path) -> Vec<(String, String)> {
     block
 }
 
+/// Where the session runs: its project when it has one, else the scratch folder.
+fn working_dir(case: &Case, scratch: &Path) -> PathBuf {
+    if case.project.is_some() {
+        scratch.join("proj")
+    } else {
+        scratch.to_path_buf()
+    }
+}
+
+/// The user config as written: the case's, plus the project's trust when it has one.
+fn user_config(case: &Case, scratch: &Path) -> Option<String> {
+    let mut text = case.config.clone();
+    if case.project.is_some() {
+        let cwd = working_dir(case, scratch);
+        let t = text.get_or_insert_with(String::new);
+        t.push_str(&format!(
+            "\n[projects.{}]\ntrust_level = \"trusted\"\n",
+            toml_str(&cwd.display().to_string())
+        ));
+    }
+    text
+}
+
 /// Run `case` on `bin`: the first request it makes to `a` or `b`, or `None`.
 fn run_codex(bin: &Path, scratch: &Path, case: &Case, a: &Listener, b: &Listener) -> Option<Seen> {
     let home = scratch.join("codex-home");
     std::fs::create_dir_all(&home).unwrap();
-    if let Some(c) = &case.config {
+    if let Some(c) = user_config(case, scratch) {
         std::fs::write(home.join("config.toml"), c).unwrap();
     }
     if let Some((name, text)) = &case.profile {
@@ -517,6 +565,11 @@ fn run_codex(bin: &Path, scratch: &Path, case: &Case, a: &Listener, b: &Listener
     }
     if let Some(d) = &case.dotenv {
         std::fs::write(home.join(".env"), d).unwrap();
+    }
+    let cwd = working_dir(case, scratch);
+    if let Some(p) = &case.project {
+        std::fs::create_dir_all(cwd.join(".codex")).unwrap();
+        std::fs::write(cwd.join(".codex/config.toml"), p).unwrap();
     }
     // The environment block exactly as generated, duplicates and order kept: std's Command
     // keeps one entry per name, so a block with duplicates is handed to execve by python.
@@ -536,7 +589,7 @@ fn run_codex(bin: &Path, scratch: &Path, case: &Case, a: &Listener, b: &Listener
         cmd = Command::new(bin);
         cmd.args(&case.args).env_clear().envs(block.iter().cloned());
     }
-    cmd.current_dir(scratch)
+    cmd.current_dir(&cwd)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
@@ -580,15 +633,21 @@ fn agent(case: &Case, version: CodexVersion, home: &Path) -> EffectiveSession {
             .collect(),
         environ: block,
         version: Some(version),
-        user: case
-            .config
-            .as_deref()
-            .map(|c| file(home.join("config.toml"), c)),
+        user: user_config(case, home.parent().unwrap()).map(|c| file(home.join("config.toml"), &c)),
+        projects: case
+            .project
+            .iter()
+            .map(|p| {
+                let cwd = working_dir(case, home.parent().unwrap());
+                file(cwd.join(".codex/config.toml"), p)
+            })
+            .collect(),
         profile_file: case
             .profile
             .as_ref()
             .map(|(n, t)| file(home.join(format!("{n}.config.toml")), t)),
         env_file: case.dotenv.as_deref().map(|d| file(home.join(".env"), d)),
+        cwd: Some(working_dir(case, home.parent().unwrap())),
         ..SessionInputs::default()
     };
     resolve(&inputs)

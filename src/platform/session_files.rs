@@ -381,6 +381,7 @@ pub fn gather(
             reason: reason.to_string(),
         },
     };
+    inputs.cwd = cwd.clone();
     let read = match (open_root(view), creds) {
         (Ok(root), Some(creds)) => read_as_user(root, creds, files.clone(), cwd),
         (Err(e), _) => Err(format!("the session's root cannot be opened: {e}")),

@@ -88,6 +88,9 @@ pub struct SessionInputs {
     pub managed: Option<ConfigInput>,
     /// `$CODEX_HOME/.env`.
     pub env_file: Option<ConfigInput>,
+    /// The working root (`-C DIR`, else the session's cwd): when the config trusts it, Codex's
+    /// default `sandbox_mode` is `workspace-write`.
+    pub cwd: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for SessionInputs {
@@ -103,6 +106,7 @@ impl std::fmt::Debug for SessionInputs {
             .field("projects", &self.projects)
             .field("managed", &self.managed)
             .field("env_file", &self.env_file)
+            .field("cwd", &self.cwd)
             .finish()
     }
 }
@@ -213,11 +217,18 @@ fn parse_layer(input: &ConfigInput, layer: &Layer, unjudged: &mut Vec<Unjudged>)
 /// A project directory is trusted when config's `projects."DIR".trust_level` (for it or an
 /// ancestor) is `"trusted"`; the nearest entry wins.
 fn trusted(config: &ResolvedConfig, project_file: &std::path::Path) -> bool {
+    project_file
+        .parent()
+        .and_then(|codex| codex.parent())
+        .is_some_and(|dir| trusted_dir(config, dir))
+}
+
+/// Whether `dir` is trusted (itself or its nearest ancestor with an entry).
+fn trusted_dir(config: &ResolvedConfig, dir: &std::path::Path) -> bool {
     let Some(projects) = config.get("projects").and_then(|r| r.value.as_table()) else {
         return false;
     };
-    let dir = project_file.parent().and_then(|codex| codex.parent());
-    for d in dir.into_iter().flat_map(|d| d.ancestors()) {
+    for d in dir.ancestors() {
         let level = d
             .to_str()
             .and_then(|k| projects.get(k))
@@ -338,6 +349,21 @@ pub fn resolve(inputs: &SessionInputs) -> EffectiveSession {
         if let Some(t) = parse_layer(input, &layer, &mut unjudged) {
             config.merge(&t, &layer);
         }
+    }
+
+    // Found by the differential harness (0.169 and 0.171): in a trusted working root, with no
+    // layer setting it, Codex runs `workspace-write`, not `read-only`.
+    if config.get("sandbox_mode").is_none()
+        && inputs
+            .cwd
+            .as_deref()
+            .is_some_and(|d| trusted_dir(&config, d))
+    {
+        config.set(
+            &["sandbox_mode".into()],
+            Value::String("workspace-write".into()),
+            &Layer::Default,
+        );
     }
 
     let env = Environment::new(inputs, &mut unjudged);

@@ -567,3 +567,25 @@ fn a_base_url_is_judged_where_codex_connects() {
     ));
     assert_eq!(urls(&s)[0].1, "https://api.openai.com/v1");
 }
+
+/// Found by the differential harness (0.169 and 0.171, with and without a project file): in a
+/// trusted working root Codex's default sandbox is `workspace-write`.
+#[test]
+fn a_trusted_working_root_defaults_to_workspace_write() {
+    let trust = "[projects.\"/src/p\"]\ntrust_level = \"trusted\"\n";
+    let mut i = inputs(&[], &[], trust);
+    i.cwd = Some("/src/p/sub".into());
+    let s = resolve(&i);
+    let mode = s.config.get("sandbox_mode").unwrap();
+    assert_eq!(mode.value.as_str(), Some("workspace-write"));
+    assert_eq!(*mode.layer, Layer::Default);
+    // Its twins: a set mode wins; an untrusted or unlisted root keeps Codex's read-only default.
+    let mut set = inputs(&["-s", "read-only"], &[], trust);
+    set.cwd = Some("/src/p".into());
+    assert_eq!(resolve(&set).config.str("sandbox_mode"), Some("read-only"));
+    i.cwd = Some("/elsewhere".into());
+    assert!(resolve(&i).config.get("sandbox_mode").is_none());
+    let mut untrusted = inputs(&[], &[], &trust.replace("\"trusted\"", "\"untrusted\""));
+    untrusted.cwd = Some("/src/p".into());
+    assert!(resolve(&untrusted).config.get("sandbox_mode").is_none());
+}
