@@ -356,6 +356,38 @@ fn an_env_key_from_the_codex_home_env_file_is_judged() {
     routed_config_row(&m, row, &path, "env_key = \"MYKEY\"\n", "");
 }
 
+/// Issue 25: `KEY=""sk-…` in `.env` is the key to Codex (dotenvy concatenates adjacent quoted
+/// pieces); the agent's old reader took the empty first piece and saw no key.
+#[test]
+fn an_env_key_after_empty_quotes_in_the_env_file_is_judged() {
+    let m = machine("kit");
+    let mut row = Row::new("kit", "env.credential", "MYKEY (env-file:");
+    row.secret = "sk-proj-DOTENVQUOTES9";
+    let env_file = m.codex_home("kit").join(".env");
+    std::fs::write(&env_file, "MYKEY=\"\"sk-proj-DOTENVQUOTES9\n").unwrap();
+    chown(&env_file, m.uid("kit"));
+    let path = m.codex_home("kit").join("config.toml");
+    routed_config_row(&m, row, &path, "env_key = \"MYKEY\"\n", "");
+}
+
+/// Issue 25: `http://HOST\@api.openai.com/v1` connects to HOST (WHATWG: a `\` ends the
+/// authority); the agent's old redaction-based reading said api.openai.com, which the policy
+/// allows. The URL's own finding (`config.base-url`) names it.
+#[test]
+fn a_base_url_with_a_backslash_before_the_at_is_judged_where_codex_connects() {
+    let m = machine("lou");
+    let mut row = Row::new("lou", "config.base-url", "openai_base_url (argv)");
+    row.args = vec![
+        "-c",
+        "openai_base_url=\"http://127.0.0.1:{PORT}\\\\@api.openai.com/v1\"",
+    ];
+    row.env = vec![("CODEX_API_KEY", "sk-proj-BACKSLASHAT7")];
+    row.secret = "sk-proj-BACKSLASHAT7";
+    let v = attack(&m, row);
+    let evidence = v["evidence"].to_string();
+    assert!(evidence.contains("127.0.0.1"), "{evidence}");
+}
+
 /// A row whose route is in a config file at `path`: `model_provider = "x"` with the router's URL
 /// and `provider_extra` in its table, after `padding`.
 fn routed_config_row(m: &Machine, row: Row, path: &Path, provider_extra: &str, padding: &str) {
