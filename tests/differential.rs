@@ -10,7 +10,7 @@
 //! the `sandbox_mode` of its `x-codex-turn-metadata`); then Codex is killed. The agent agrees when
 //!
 //! - **route**: one of the base URLs it judges for the session is that host, port and path (less
-//!   the `/responses` Codex appends), or it judged the URL that led there as one it cannot judge
+//!   what Codex appends: `/responses`, or with `--oss` its probe `/models`, `/api/tags`), or it judged the URL that led there as one it cannot judge
 //!   (`(not judged: …)`, which no allowed URL matches: fail closed, counted apart);
 //! - **credential**: the bearer Codex sent is one of the credentials it found (same fingerprint);
 //! - **setting**: the `sandbox_mode` it resolved (default `read-only`) is the one Codex ran with.
@@ -346,10 +346,14 @@ fn generate(rng: &mut Rng, a: u16, b: u16) -> Case {
         _ => {
             let id = *rng.pick(&["lmstudio", "ollama"]);
             case.story.push(format!("built-in {id}"));
-            if rng.chance(50) {
-                case.c(format!("model_provider={}", toml_str(id)));
-            } else {
-                case.config_line(format!("model_provider = {}", toml_str(id)));
+            match rng.below(3) {
+                0 => case.c(format!("model_provider={}", toml_str(id))),
+                1 => case.config_line(format!("model_provider = {}", toml_str(id))),
+                _ => {
+                    case.story.push("--oss".into());
+                    case.args
+                        .extend(["--oss".into(), "--local-provider".into(), id.into()]);
+                }
             }
             if rng.chance(60) {
                 case.story.push("CODEX_OSS_BASE_URL".into());
@@ -672,7 +676,7 @@ fn agent(case: &Case, version: CodexVersion, home: &Path) -> EffectiveSession {
 }
 
 /// Whether a judged base URL is where Codex went: the same host and port, and the path Codex
-/// requested less the `/responses` it appends.
+/// requested is the base's with Codex's own path appended (`/responses`, `/models`, …).
 fn same_endpoint(judged: &str, seen: &Seen) -> bool {
     let Ok(u) = url::Url::parse(judged) else {
         return false;
@@ -690,9 +694,14 @@ fn same_endpoint(judged: &str, seen: &Seen) -> bool {
         }
         out.trim_end_matches('/').to_string()
     };
+    // Codex appends its own paths to the base: `/responses`, and with `--oss` a probe first
+    // (`/models`, `/api/tags`).
+    let base = squash(u.path());
+    let went = squash(seen.path.split('?').next().unwrap());
     host == seen.host
-        && squash(&format!("{}/responses", u.path()))
-            == squash(seen.path.split('?').next().unwrap())
+        && went
+            .strip_prefix(&base)
+            .is_some_and(|rest| rest.starts_with('/') && rest.len() > 1)
 }
 
 #[derive(Default)]
