@@ -45,6 +45,37 @@ fn the_version_comes_from_codex_own_package_json() {
     assert_eq!(CodexVersion::from_package_json(b"not json"), None);
 }
 
+/// Measured on 0.169.0 and 0.171.0 (see [`BUILTINS_0_169`]): every endpoint the table gives
+/// is one the URL rule can judge, or fails closed.
+#[test]
+fn built_in_endpoints_are_urls_or_fail_closed() {
+    for b in BUILTINS_0_169 {
+        let Some(url) = b.default_base_url else {
+            assert_eq!(b.id, "openai");
+            continue;
+        };
+        if b.oss_env {
+            assert_eq!(crate::core::url::judged_base(url), url, "{}", b.id);
+        } else {
+            // Kept as it is (the resolver does not parse a marked endpoint), and no allowed
+            // URL equals it.
+            assert!(url.contains(" (not judged: "), "{}: {url}", b.id);
+            assert!(!crate::core::url::same(
+                "https://aiplatform.googleapis.com/v1",
+                url
+            ));
+        }
+    }
+    let v = |m: u32| honours(Some(CodexVersion::new(0, m, 0)));
+    assert!(v(169).builtin_providers.iter().any(|b| b.id == "lmstudio"));
+    assert!(
+        v(171)
+            .builtin_providers
+            .iter()
+            .any(|b| b.id == "amazon-bedrock")
+    );
+}
+
 #[test]
 fn unknown_versions_are_judged_by_the_union_of_the_table() {
     assert_eq!(honours(None), Honours::UNION);
@@ -63,6 +94,16 @@ fn unknown_versions_are_judged_by_the_union_of_the_table() {
         assert!(!h.project_config || u.project_config);
         assert!(!h.project_route_keys || u.project_route_keys);
         assert!(!h.full_auto_flag || u.full_auto_flag);
+    }
+    // The union knows every built-in provider any row knows, with the same endpoint.
+    for (_, h) in KNOWN {
+        for b in h.builtin_providers {
+            assert!(
+                Honours::UNION.builtin_providers.contains(b),
+                "{} missing from the union",
+                b.id
+            );
+        }
     }
     // Oldest first, no duplicates.
     assert!(KNOWN.windows(2).all(|w| w[0].0 < w[1].0));

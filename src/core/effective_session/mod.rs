@@ -504,11 +504,13 @@ fn route(config: &ResolvedConfig, env: &Environment, honours: Honours) -> Route 
     };
     let mut base_urls = Vec::new();
     let mut url = |key: String, value: &str, layer: Layer| {
-        base_urls.push(Sourced {
-            value: crate::core::url::judged_base(value),
-            key,
-            layer,
-        })
+        // A built-in endpoint the agent does not resolve is already marked as not judged.
+        let value = if layer == Layer::Default && value.contains(" (not judged: ") {
+            value.to_string()
+        } else {
+            crate::core::url::judged_base(value)
+        };
+        base_urls.push(Sourced { value, key, layer })
     };
     let provider_path = ["model_providers", provider.value.as_str(), "base_url"];
     let configured = config.get_path(&provider_path);
