@@ -107,7 +107,11 @@ fn openai_and_chatgpt_base_urls() {
                 "config.toml",
                 "https://chatgpt.example/backend-api"
             ),
-            s("openai_base_url", "config.toml", "https://proxy.example/v1"),
+            s(
+                "openai_base_url",
+                "config.toml",
+                "https://proxy.example/v1 (not judged: it carries a user name or password)"
+            ),
         ]
     );
 }
@@ -207,7 +211,7 @@ sandbox_mode = "danger-full-access"
             s(
                 "openai_base_url",
                 "work.config.toml",
-                "https://proxy.example/v1"
+                "https://proxy.example/v1 (not judged: it carries a user name or password)"
             ),
         ]
     );
@@ -324,5 +328,30 @@ fn a_profile_table_in_the_profile_file_of_the_same_name_is_a_table() {
             s("model", "work.config.toml", "a"),
             s("profiles.work.model", "work.config.toml", "b"),
         ]
+    );
+}
+
+/// Issue 25: a home's base URL is judged where Codex connects (WHATWG), not on its redaction.
+#[test]
+fn a_home_base_url_is_judged_where_codex_connects() {
+    let cfg =
+        parse_config("openai_base_url = \"https://evil.example\\\\@api.openai.com/v1\"\n").unwrap();
+    assert_eq!(
+        urls(&cfg),
+        vec![s(
+            "openai_base_url",
+            "config.toml",
+            "https://evil.example/@api.openai.com/v1"
+        )]
+    );
+    // Its twin: the allowed endpoint, spelled as the standard reads it.
+    let cfg = parse_config("openai_base_url = \"HTTPS://API.openai.com:443/v1/\"\n").unwrap();
+    assert_eq!(
+        urls(&cfg),
+        vec![s(
+            "openai_base_url",
+            "config.toml",
+            "https://api.openai.com/v1"
+        )]
     );
 }
