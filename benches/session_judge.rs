@@ -72,6 +72,7 @@ fn main() {
         projects: vec![file("/home/a/src/app/.codex/config.toml", "model = \"p\"\n").unwrap()],
         managed: None,
         env_file: file("/home/a/.codex/.env", "RK=rk-0123456789\nOTHER=1\n"),
+        cwd: Some("/home/a/src/app".into()),
     };
     let home = std::path::Path::new("/home/a/.codex");
     let now = jiff::Timestamp::now();
