@@ -589,3 +589,17 @@ fn a_trusted_working_root_defaults_to_workspace_write() {
     untrusted.cwd = Some("/src/p".into());
     assert!(resolve(&untrusted).config.get("sandbox_mode").is_none());
 }
+
+/// A `.env` value with a NUL in it: Codex's `set_var` panics and it does not start; the agent
+/// does not guess, the file is unjudged.
+#[test]
+fn an_env_file_value_with_a_nul_is_unjudged() {
+    let mut i = inputs(&[], &[], ROUTER);
+    i.env_file = file("/h/.codex/.env", "MYKEY=sk-proj-A\0B\nOTHER=1\n");
+    let s = resolve(&i);
+    assert_eq!(s.unjudged.len(), 1, "{:?}", s.unjudged);
+    assert_eq!(s.unjudged[0].layer.label(), "env-file:/h/.codex/.env");
+    // Its twin: the same file without the NUL is judged.
+    i.env_file = file("/h/.codex/.env", "MYKEY=sk-proj-AB\nOTHER=1\n");
+    assert!(resolve(&i).unjudged.is_empty());
+}
