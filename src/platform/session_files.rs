@@ -33,10 +33,11 @@ use crate::core::effective_session::{
     self, ConfigInput, EffectiveSession, FileContent, SessionInputs,
 };
 use crate::platform::resolve::{self, How};
+use crate::platform::user_reads;
 
 /// The most a config layer or env file may hold before it is judged unjudgeable (Codex itself
 /// would read it, so this only bounds the agent's memory).
-pub const LAYER_CAP: u64 = 64 << 20;
+pub const LAYER_CAP: u64 = 1 << 20;
 
 /// The credentials of a session's process (`/proc/PID/status`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,10 +121,18 @@ fn open_in(root: &OwnedFd, path: &Path, no_symlinks: bool) -> rustix::io::Result
 
 /// Read one layer file with the calling thread's credentials.
 fn read_layer(root: &OwnedFd, path: &Path) -> Option<ConfigInput> {
-    let content = match open_in(root, path, false) {
+    read_opened(path, open_in(root, path, false))
+}
+
+/// A layer file as [`read_layer`] reads it, from what opening it gave.
+fn read_opened(path: &Path, opened: rustix::io::Result<OwnedFd>) -> Option<ConfigInput> {
+    let content = match opened {
         Err(rustix::io::Errno::NOENT | rustix::io::Errno::NOTDIR) => return None,
         // The user may not read it: neither can Codex, which then starts without it or not at all.
         Err(rustix::io::Errno::ACCESS | rustix::io::Errno::PERM) => return None,
+        Err(rustix::io::Errno::XDEV) => FileContent::Unjudgeable {
+            reason: "leads across a mount point below the Codex home: not read".into(),
+        },
         Err(e) => FileContent::Unjudgeable {
             reason: format!("cannot be opened as its user: {e}"),
         },
@@ -162,7 +171,9 @@ fn read_regular(fd: OwnedFd) -> FileContent {
         Ok(_) if bytes.len() as u64 > LAYER_CAP => FileContent::Unjudgeable {
             reason: format!("grew past {} MiB while read", LAYER_CAP >> 20),
         },
-        Ok(_) => FileContent::Text(String::from_utf8_lossy(&bytes).into_owned()),
+        Ok(_) => FileContent::Text(String::from_utf8(bytes).unwrap_or_else(|e| {
+            String::from_utf8_lossy(e.as_bytes()).into_owned()
+        })),
         Err(e) => FileContent::Unjudgeable {
             reason: format!("cannot be read: {e}"),
         },
@@ -211,16 +222,55 @@ fn become_user(creds: &Creds) -> rustix::io::Result<()> {
     crate::platform::macos::read_as::become_user(creds.uid, creds.gid)
 }
 
-/// The layers' files, read as `creds` in a thread of their own.
+/// The Codex home's files (`config.toml`, `.env`, a profile's file), read as the calling
+/// thread's user: the home directory is opened as the session would open it (it may be a mount
+/// point, and reaching it may cross mounts), and each file beneath it without crossing into
+/// another mount ([`resolve::open_in_home`]; for a session with a root of its own, nothing may
+/// leave the home at all).
+fn read_home_layers(
+    root: &OwnedFd,
+    same_view: bool,
+    home: &Path,
+    names: &[String],
+) -> Vec<Option<ConfigInput>> {
+    let dir = match open_in(root, home, false) {
+        Ok(dir) => dir,
+        // No home: each of its files is absent, or unreadable as the session finds it.
+        Err(_) => return names.iter().map(|n| read_layer(root, &home.join(n))).collect(),
+    };
+    names
+        .iter()
+        .map(|name| {
+            let opened = if same_view {
+                resolve::open_in_home(dir.as_fd(), Path::new(name))
+            } else {
+                resolve::open(
+                    dir.as_fd(),
+                    Path::new(name),
+                    How {
+                        scope: resolve::Scope::Beneath,
+                        no_xdev: true,
+                        ..How::IN_ROOT
+                    },
+                )
+            };
+            read_opened(&home.join(name), opened)
+        })
+        .collect()
+}
+
+/// The layers' files, read as `creds` in a thread of their own, within the user's deadline
+/// ([`user_reads`]): `system` read from the session's root, the home's `names` below `home`.
 fn read_as_user(
     root: OwnedFd,
+    same_view: bool,
     creds: Creds,
-    files: Vec<PathBuf>,
+    system: Vec<PathBuf>,
+    home: Option<(PathBuf, Vec<String>)>,
     cwd: Option<PathBuf>,
 ) -> Result<(Vec<Option<ConfigInput>>, Vec<ConfigInput>), String> {
-    let worker = std::thread::Builder::new()
-        .name("read-as-user".into())
-        .spawn(move || {
+    let uid = creds.uid;
+    let read = user_reads::run(uid, "read-as-user", move || {
             if !rustix::process::geteuid().is_root() {
                 // Not root (tests as a user): already the user, or unable to become them.
                 if rustix::process::geteuid().as_raw() != creds.uid {
@@ -230,7 +280,11 @@ fn read_as_user(
                 become_user(&creds)
                     .map_err(|e| format!("cannot take the user's credentials: {e}"))?;
             }
-            let layers = files.iter().map(|p| read_layer(&root, p)).collect();
+            let mut layers: Vec<Option<ConfigInput>> =
+                system.iter().map(|p| read_layer(&root, p)).collect();
+            if let Some((home, names)) = &home {
+                layers.extend(read_home_layers(&root, same_view, home, names));
+            }
             let projects = cwd
                 .map(|c| {
                     project_candidates(&root, &c)
@@ -240,9 +294,8 @@ fn read_as_user(
                 })
                 .unwrap_or_default();
             Ok((layers, projects))
-        })
-        .map_err(|e| format!("cannot start the reader: {e}"))?;
-    worker.join().map_err(|_| "the reader failed".to_string())?
+        });
+    read.map_err(|late| format!("its files cannot be read as its user: {late}"))?
 }
 
 /// What [`read_home_file_as`] found.
@@ -266,9 +319,8 @@ pub fn read_home_file_as(creds: Creds, dir: std::os::fd::BorrowedFd<'_>, name: &
         Err(e) => return OwnerRead::Unjudgeable(format!("{name} cannot be opened: {e}")),
     };
     let owned = name.to_string();
-    let worker = std::thread::Builder::new()
-        .name("read-as-owner".into())
-        .spawn(move || {
+    let uid = creds.uid;
+    let worker = user_reads::run(uid, "read-as-owner", move || {
             if rustix::process::geteuid().is_root() {
                 if let Err(e) = become_user(&creds) {
                     return OwnerRead::Unjudgeable(format!(
@@ -280,13 +332,12 @@ pub fn read_home_file_as(creds: Creds, dir: std::os::fd::BorrowedFd<'_>, name: &
                     "{owned} cannot be read as its user: the agent is not root"
                 ));
             }
-            let fd = resolve::open(
-                dir.as_fd(),
-                Path::new(&owned),
-                How::ANYWHERE,
-            );
+            let fd = resolve::open_in_home(dir.as_fd(), Path::new(&owned));
             match fd {
                 Err(rustix::io::Errno::NOENT) => OwnerRead::Absent,
+                Err(rustix::io::Errno::XDEV) => OwnerRead::Unjudgeable(format!(
+                    "{owned} leads across a mount point below the Codex home: not read"
+                )),
                 Err(e) => OwnerRead::Unjudgeable(format!(
                     "{owned} cannot be read as its user: {}",
                     std::io::Error::from(e)
@@ -299,12 +350,9 @@ pub fn read_home_file_as(creds: Creds, dir: std::os::fd::BorrowedFd<'_>, name: &
                 },
             }
         });
-    match worker {
-        Ok(handle) => handle
-            .join()
-            .unwrap_or_else(|_| OwnerRead::Unjudgeable(format!("{name}: the reader failed"))),
-        Err(e) => OwnerRead::Unjudgeable(format!("{name}: cannot start the reader: {e}")),
-    }
+    worker.unwrap_or_else(|late| {
+        OwnerRead::Unjudgeable(format!("{name} cannot be read as its user: {late}"))
+    })
 }
 
 /// The version of the npm package the session runs from, when only root can have written it.
@@ -363,12 +411,14 @@ pub fn gather(
     let profile = effective_session::profile_name(view.argv)
         .filter(|p| !p.is_empty() && !p.contains('/') && p != "." && p != "..");
     let mut files = vec![system.clone(), managed.clone()];
+    let mut names = Vec::new();
     if let Some(h) = &home {
-        files.push(h.join("config.toml"));
-        files.push(h.join(".env"));
+        names.push("config.toml".to_string());
+        names.push(".env".to_string());
         if let Some(p) = &profile {
-            files.push(h.join(format!("{p}.config.toml")));
+            names.push(format!("{p}.config.toml"));
         }
+        files.extend(names.iter().map(|n| h.join(n)));
     }
     // The working root: `-C DIR` (relative to the session's cwd), else its cwd.
     let cwd = match effective_session::argv_cwd(view.argv) {
@@ -383,7 +433,14 @@ pub fn gather(
         },
     };
     let read = match (open_root(view), creds) {
-        (Ok(root), Some(creds)) => read_as_user(root, creds, files.clone(), cwd),
+        (Ok(root), Some(creds)) => read_as_user(
+            root,
+            view.same_view,
+            creds,
+            files[..2].to_vec(),
+            home.clone().map(|h| (h, names)),
+            cwd,
+        ),
         (Err(e), _) => Err(format!("the session's root cannot be opened: {e}")),
         (_, None) => Err("the session's credentials cannot be read".into()),
     };
