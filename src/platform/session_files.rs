@@ -37,7 +37,7 @@ use crate::platform::user_reads;
 
 /// The most a config layer or env file may hold before it is judged unjudgeable (Codex itself
 /// would read it, so this only bounds the agent's memory).
-pub const LAYER_CAP: u64 = 1 << 20;
+pub const LAYER_CAP: u64 = 4 << 20;
 
 /// The credentials of a session's process (`/proc/PID/status`).
 #[derive(Debug, Clone, PartialEq, Eq)]

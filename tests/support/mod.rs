@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 
+pub mod fuse;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_codex-warden");
 /// The Codex CLI version the tests run against.
 pub const CODEX_VERSION: &str = "0.169.0";
