@@ -12,7 +12,10 @@
 //! this alone (packaging/codex-warden.service says why). A symlink is
 //! followed exactly as the session's process would follow it, and a place the user cannot read
 //! stays unread: root's privileges never reach past what the user could read anyway. The thread
-//! ends right after: its credentials can never be raised again.
+//! ends right after: its credentials can never be raised again. The agent waits for it only
+//! until a deadline ([`user_reads`]): a read that hangs (the user's own FUSE mount) is abandoned
+//! and unjudged, and never holds up another user's work. The files of the Codex home are opened
+//! from the home's directory without crossing a mount below it ([`resolve::open_in_home`]).
 //!
 //! No size cap hides a file Codex would parse: up to [`LAYER_CAP`] is read; a larger file, a
 //! FIFO, or an error other than "absent" / "the user may not read it" (then Codex cannot read it
