@@ -38,9 +38,23 @@ const FIRST_UID: u32 = 200_000;
 
 /// The hostile FUSE file system of the tests (issue 25): a user's own mount whose `open` never
 /// returns.
+#[cfg(target_os = "linux")]
 #[path = "../tests/support/fuse.rs"]
 #[allow(dead_code)]
 mod fuse;
+/// Elsewhere than Linux there is no `/dev/fuse` to speak to: never available.
+#[cfg(not(target_os = "linux"))]
+mod fuse {
+    pub struct HostileFuse;
+    impl HostileFuse {
+        pub fn mount(_at: &std::path::Path, _uid: u32) -> HostileFuse {
+            unreachable!("only where available()")
+        }
+    }
+    pub fn available() -> bool {
+        false
+    }
+}
 
 fn main() {
     let opts = Opts::parse();
@@ -1020,8 +1034,9 @@ fn hostile(opts: &Opts, results: &mut Results) {
     let mut ratio = None;
     if let (Some(g), Some(f)) = (gone_p, floor_p) {
         ratio = Some(g.0 / f.0);
-        results.add("out of reach p50 / floor p50", &name, g.0 / f.0, "×", Some(1.5));
-        results.add("out of reach p99 / floor p99", &name, g.1 / f.1, "×", Some(3.0));
+        // Targets of their own are the plain row's; this row is judged against that row below.
+        results.add("out of reach p50 / floor p50", &name, g.0 / f.0, "×", None);
+        results.add("out of reach p99 / floor p99", &name, g.1 / f.1, "×", None);
     }
     results.add("RSS after violations", &name, agent.rss_mb(), "MB", Some(32.0));
     results.add(

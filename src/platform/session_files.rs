@@ -462,8 +462,12 @@ pub fn gather(
             inputs.projects = projects;
         }
         Err(reason) => {
-            // Nothing could be read: every layer the session may use is unjudged.
-            inputs.user = files.get(2).map(|p| unjudgeable(p, &reason));
+            // Nothing could be read (or the read was abandoned at its deadline): every layer the
+            // session may use is unjudged, its home's if it has one, else the system layer.
+            match files.get(2) {
+                Some(p) => inputs.user = Some(unjudgeable(p, &reason)),
+                None => inputs.system = Some(unjudgeable(&system, &reason)),
+            }
         }
     }
     inputs
