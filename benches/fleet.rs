@@ -1038,7 +1038,13 @@ fn hostile(opts: &Opts, results: &mut Results) {
         results.add("out of reach p50 / floor p50", &name, g.0 / f.0, "×", None);
         results.add("out of reach p99 / floor p99", &name, g.1 / f.1, "×", None);
     }
-    results.add("RSS after violations", &name, agent.rss_mb(), "MB", Some(32.0));
+    results.add(
+        "RSS after violations",
+        &name,
+        agent.rss_mb(),
+        "MB",
+        Some(32.0),
+    );
     results.add(
         "agent CPU per second of the run (60 MiB rewrites beside)",
         &name,
@@ -1052,7 +1058,11 @@ fn hostile(opts: &Opts, results: &mut Results) {
         format!(
             "{rewrites} rewrites of a 60 MiB config.toml; a config.toml linked into a FUSE \
              mount that never answers: {}",
-            if fused.is_some() { "yes" } else { "no (not root)" }
+            if fused.is_some() {
+                "yes"
+            } else {
+                "no (not root)"
+            }
         ),
     );
     // Beside the plain row of the same run: how far the hostile homes moved the others'

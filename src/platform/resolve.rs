@@ -269,7 +269,9 @@ fn walk_with(
         true => {
             let mut m = vec![mount_of(stack[0].as_fd())?];
             if root_mount_too {
-                m.push(mount_of(rustix::fs::open("/", dir_flags, Mode::empty())?.as_fd())?);
+                m.push(mount_of(
+                    rustix::fs::open("/", dir_flags, Mode::empty())?.as_fd(),
+                )?);
             }
             Some(m)
         }
@@ -403,6 +405,30 @@ fn mount_of(fd: BorrowedFd<'_>) -> Result<(u32, u32, u64)> {
         0
     };
     Ok((st.stx_dev_major, st.stx_dev_minor, mnt))
+}
+
+/// Whether the entry `name` of the directory `dir` is on another mount than `dir` (a file system
+/// mounted over it: the user's own FUSE mount, whose `open` need never return). Asked with
+/// `AT_STATX_DONT_SYNC`, so that file system is not asked. Linux only; elsewhere never.
+#[cfg(target_os = "linux")]
+pub fn on_other_mount(dir: BorrowedFd<'_>, name: &str) -> bool {
+    match rustix::fs::openat(
+        dir,
+        name,
+        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(fd) => match (mount_of(dir), mount_of(fd.as_fd())) {
+            (Ok(here), Ok(there)) => here != there,
+            _ => false,
+        },
+        Err(_) => false,
+    }
+}
+
+#[cfg(target_os = "macos")]
+pub fn on_other_mount(_dir: BorrowedFd<'_>, _name: &str) -> bool {
+    false
 }
 
 #[cfg(target_os = "linux")]

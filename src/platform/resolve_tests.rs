@@ -220,7 +220,10 @@ fn no_xdev_never_crosses_a_mount_below_the_start() {
             "{path}"
         );
         // The twin without the flag crosses.
-        assert!(walk(root.as_fd(), Path::new(path), How::ANYWHERE).is_ok(), "{path}");
+        assert!(
+            walk(root.as_fd(), Path::new(path), How::ANYWHERE).is_ok(),
+            "{path}"
+        );
     }
     // What stays on the start's mount is read as before.
     assert!(walk(root.as_fd(), Path::new("l_rel"), how).is_ok());

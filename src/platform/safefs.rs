@@ -305,17 +305,16 @@ impl Dir {
         // hang up a line), and a FIFO or socket is never a credential.
         match self.entry_stat(name)? {
             None => return Ok(Opened::Other(FileRead::Absent)),
-            Some(stat) if FileType::from_raw_mode(stat.st_mode as _) != FileType::RegularFile => {
-                return Ok(Opened::Other(FileRead::NotRegular {
-                    kind: kind_name(&stat),
-                    stat,
-                }));
-            }
-            Some(stat) if self.other_mount(name) => {
-                return Ok(Opened::Other(FileRead::NotRegular {
-                    kind: "mount point",
-                    stat,
-                }));
+            // A file system mounted over the file (the user's own FUSE mount) is not opened.
+            Some(stat)
+                if FileType::from_raw_mode(stat.st_mode as _) != FileType::RegularFile
+                    || crate::platform::resolve::on_other_mount(self.fd.as_fd(), name) =>
+            {
+                let kind = match kind_name(&stat) {
+                    "regular file" => "mount point",
+                    other => other,
+                };
+                return Ok(Opened::Other(FileRead::NotRegular { kind, stat }));
             }
             Some(_) => {}
         }
@@ -347,34 +346,6 @@ impl Dir {
             file: File::from(fd),
             stat,
         })
-    }
-
-    /// Whether the entry `name` is a mount point (a file system mounted over a file: the user's
-    /// own FUSE mount, whose `open` need never return). Asked with `AT_STATX_DONT_SYNC`, so that
-    /// file system is not asked. Linux only; elsewhere never.
-    #[cfg(target_os = "linux")]
-    fn other_mount(&self, name: &str) -> bool {
-        use rustix::fs::StatxFlags;
-        let mount = |fd: std::os::fd::BorrowedFd<'_>, name: &str| {
-            let flags = AtFlags::SYMLINK_NOFOLLOW | AtFlags::STATX_DONT_SYNC;
-            let flags = if name.is_empty() {
-                flags | AtFlags::EMPTY_PATH
-            } else {
-                flags
-            };
-            rustix::fs::statx(fd, name, flags, StatxFlags::MNT_ID)
-                .ok()
-                .map(|st| (st.stx_dev_major, st.stx_dev_minor, st.stx_mnt_id))
-        };
-        match (mount(self.fd.as_fd(), ""), mount(self.fd.as_fd(), name)) {
-            (Some(dir), Some(file)) => dir != file,
-            _ => false,
-        }
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    fn other_mount(&self, _name: &str) -> bool {
-        false
     }
 
     /// Rename an entry, possibly into another directory. Never follows symlinks (rename acts on

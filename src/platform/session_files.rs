@@ -174,9 +174,10 @@ fn read_regular(fd: OwnedFd) -> FileContent {
         Ok(_) if bytes.len() as u64 > LAYER_CAP => FileContent::Unjudgeable {
             reason: format!("grew past {} MiB while read", LAYER_CAP >> 20),
         },
-        Ok(_) => FileContent::Text(String::from_utf8(bytes).unwrap_or_else(|e| {
-            String::from_utf8_lossy(e.as_bytes()).into_owned()
-        })),
+        Ok(_) => FileContent::Text(
+            String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        ),
         Err(e) => FileContent::Unjudgeable {
             reason: format!("cannot be read: {e}"),
         },
@@ -239,7 +240,12 @@ fn read_home_layers(
     let dir = match open_in(root, home, false) {
         Ok(dir) => dir,
         // No home: each of its files is absent, or unreadable as the session finds it.
-        Err(_) => return names.iter().map(|n| read_layer(root, &home.join(n))).collect(),
+        Err(_) => {
+            return names
+                .iter()
+                .map(|n| read_layer(root, &home.join(n)))
+                .collect();
+        }
     };
     names
         .iter()
@@ -274,30 +280,29 @@ fn read_as_user(
 ) -> Result<(Vec<Option<ConfigInput>>, Vec<ConfigInput>), String> {
     let uid = creds.uid;
     let read = user_reads::run(uid, "read-as-user", move || {
-            if !rustix::process::geteuid().is_root() {
-                // Not root (tests as a user): already the user, or unable to become them.
-                if rustix::process::geteuid().as_raw() != creds.uid {
-                    return Err("the agent is not root and not the session's user".to_string());
-                }
-            } else {
-                become_user(&creds)
-                    .map_err(|e| format!("cannot take the user's credentials: {e}"))?;
+        if !rustix::process::geteuid().is_root() {
+            // Not root (tests as a user): already the user, or unable to become them.
+            if rustix::process::geteuid().as_raw() != creds.uid {
+                return Err("the agent is not root and not the session's user".to_string());
             }
-            let mut layers: Vec<Option<ConfigInput>> =
-                system.iter().map(|p| read_layer(&root, p)).collect();
-            if let Some((home, names)) = &home {
-                layers.extend(read_home_layers(&root, same_view, home, names));
-            }
-            let projects = cwd
-                .map(|c| {
-                    project_candidates(&root, &c)
-                        .iter()
-                        .filter_map(|p| read_layer(&root, p))
-                        .collect()
-                })
-                .unwrap_or_default();
-            Ok((layers, projects))
-        });
+        } else {
+            become_user(&creds).map_err(|e| format!("cannot take the user's credentials: {e}"))?;
+        }
+        let mut layers: Vec<Option<ConfigInput>> =
+            system.iter().map(|p| read_layer(&root, p)).collect();
+        if let Some((home, names)) = &home {
+            layers.extend(read_home_layers(&root, same_view, home, names));
+        }
+        let projects = cwd
+            .map(|c| {
+                project_candidates(&root, &c)
+                    .iter()
+                    .filter_map(|p| read_layer(&root, p))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok((layers, projects))
+    });
     read.map_err(|late| format!("its files cannot be read as its user: {late}"))?
 }
 
@@ -324,35 +329,35 @@ pub fn read_home_file_as(creds: Creds, dir: std::os::fd::BorrowedFd<'_>, name: &
     let owned = name.to_string();
     let uid = creds.uid;
     let worker = user_reads::run(uid, "read-as-owner", move || {
-            if rustix::process::geteuid().is_root() {
-                if let Err(e) = become_user(&creds) {
-                    return OwnerRead::Unjudgeable(format!(
-                        "{owned} cannot be read as its user: cannot take the user's credentials: {e}"
-                    ));
-                }
-            } else if rustix::process::geteuid().as_raw() != creds.uid {
+        if rustix::process::geteuid().is_root() {
+            if let Err(e) = become_user(&creds) {
                 return OwnerRead::Unjudgeable(format!(
-                    "{owned} cannot be read as its user: the agent is not root"
+                    "{owned} cannot be read as its user: cannot take the user's credentials: {e}"
                 ));
             }
-            let fd = resolve::open_in_home(dir.as_fd(), Path::new(&owned));
-            match fd {
-                Err(rustix::io::Errno::NOENT) => OwnerRead::Absent,
-                Err(rustix::io::Errno::XDEV) => OwnerRead::Unjudgeable(format!(
-                    "{owned} leads across a mount point below the Codex home: not read"
-                )),
-                Err(e) => OwnerRead::Unjudgeable(format!(
-                    "{owned} cannot be read as its user: {}",
-                    std::io::Error::from(e)
-                )),
-                Ok(fd) => match read_regular(fd) {
-                    FileContent::Text(text) => OwnerRead::Text(text),
-                    FileContent::Unjudgeable { reason } => {
-                        OwnerRead::Unjudgeable(format!("{owned} {reason}"))
-                    }
-                },
-            }
-        });
+        } else if rustix::process::geteuid().as_raw() != creds.uid {
+            return OwnerRead::Unjudgeable(format!(
+                "{owned} cannot be read as its user: the agent is not root"
+            ));
+        }
+        let fd = resolve::open_in_home(dir.as_fd(), Path::new(&owned));
+        match fd {
+            Err(rustix::io::Errno::NOENT) => OwnerRead::Absent,
+            Err(rustix::io::Errno::XDEV) => OwnerRead::Unjudgeable(format!(
+                "{owned} leads across a mount point below the Codex home: not read"
+            )),
+            Err(e) => OwnerRead::Unjudgeable(format!(
+                "{owned} cannot be read as its user: {}",
+                std::io::Error::from(e)
+            )),
+            Ok(fd) => match read_regular(fd) {
+                FileContent::Text(text) => OwnerRead::Text(text),
+                FileContent::Unjudgeable { reason } => {
+                    OwnerRead::Unjudgeable(format!("{owned} {reason}"))
+                }
+            },
+        }
+    });
     worker.unwrap_or_else(|late| {
         OwnerRead::Unjudgeable(format!("{name} cannot be read as its user: {late}"))
     })

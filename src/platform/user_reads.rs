@@ -98,7 +98,9 @@ fn admit(uid: u32, now: Instant) -> Result<Duration, Late> {
         *start = now;
         *spent = Duration::ZERO;
     }
-    Ok(DEADLINE.min(BUDGET.saturating_sub(*spent)).max(MIN_DEADLINE))
+    Ok(DEADLINE
+        .min(BUDGET.saturating_sub(*spent))
+        .max(MIN_DEADLINE))
 }
 
 fn charge(uid: u32, waited: Duration) {
@@ -109,7 +111,8 @@ fn charge(uid: u32, waited: Duration) {
     // Users come and go; the books of a quiet user are not kept for ever.
     if b.spent.len() > 4096 {
         let now = Instant::now();
-        b.spent.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+        b.spent
+            .retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
     }
 }
 
