@@ -7,7 +7,7 @@
 //! cargo bench --bench fleet -- --only latency --shapes 1,1000/each --rounds 100
 //! ```
 //!
-//! Options (after `--`): `--only A,B` (latency, scan, check, storm, sessions), `--shapes`
+//! Options (after `--`): `--only A,B` (latency, scan, check, storm, sessions, hostile), `--shapes`
 //! (`1`, `N/one` = N homes with one owner, `N/each` = N homes with an owner each; default
 //! `1,1000/one,1000/each,10000/each,100000/each`), `--rounds N` (violations per shape, default 200),
 //! `--budget S` (seconds of violations per shape at most, default 60: a slow agent gets fewer
@@ -35,6 +35,29 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 const FIRST_UID: u32 = 200_000;
+
+/// The hostile FUSE file system of the tests (issue 25): a user's own mount whose `open` never
+/// returns.
+#[cfg(target_os = "linux")]
+#[path = "../tests/support/fuse.rs"]
+#[allow(dead_code)]
+mod fuse;
+/// Elsewhere than Linux there is no `/dev/fuse` to speak to: never available.
+#[cfg(not(target_os = "linux"))]
+mod fuse {
+    pub struct HostileFuse;
+    impl Drop for HostileFuse {
+        fn drop(&mut self) {}
+    }
+    impl HostileFuse {
+        pub fn mount(_at: &std::path::Path, _uid: u32) -> HostileFuse {
+            unreachable!("only where available()")
+        }
+    }
+    pub fn available() -> bool {
+        false
+    }
+}
 
 fn main() {
     let opts = Opts::parse();
@@ -71,6 +94,9 @@ fn main() {
     }
     if run("sessions") {
         sessions(&opts, &mut results);
+    }
+    if run("hostile") {
+        hostile(&opts, &mut results);
     }
     growth(&mut results);
     results.print();
@@ -733,6 +759,7 @@ fn per_shape(opts: &Opts, shape: Shape, results: &mut Results) {
 
     if opts.only.is_empty() || opts.only.iter().any(|o| o == "latency") {
         let (mut gone, mut durable, mut floor) = violations(opts, &m);
+        half_spread(results, &name, &gone, &floor);
         let gone_p = results.distribution("violation → out of reach", &name, &mut gone);
         let durable_p = results.distribution("violation → durable", &name, &mut durable);
         let floor_p = results.distribution(
@@ -941,6 +968,169 @@ fn entries(dir: &Path) -> Vec<std::ffi::OsString> {
     std::fs::read_dir(dir)
         .map(|d| d.flatten().map(|e| e.file_name()).collect())
         .unwrap_or_default()
+}
+
+// ---- a hostile home beside ------------------------------------------------------------------
+
+/// Issue 25: violation → out of reach at 1,000 homes (an owner each) with hostile homes beside
+/// them, against the floor measured in the same rounds: u0 rewrites a 60 MiB config.toml every
+/// 0.3 s for the whole run, and (as root) u1's config.toml is a link into u1's own FUSE mount
+/// whose `open` never returns. The violations land in the other 998 homes. Compared with the
+/// plain 1,000-home row of the same run (`--only latency,hostile --shapes 1000/each`): the
+/// difference of the two out-of-reach/floor ratios beside the difference of the two floors (the
+/// bench's own noise between two runs of the same thing).
+fn hostile(opts: &Opts, results: &mut Results) {
+    let shape = Shape {
+        homes: 1000,
+        each: true,
+    };
+    let name = "1000 homes, owner each, hostile home beside".to_string();
+    eprintln!("{name}: building the machine");
+    let mut m = machine(shape, 0);
+    let bad: Vec<PathBuf> = m.homes.drain(..2).collect();
+    m.uids.drain(..2);
+    let fused = fuse::available().then(|| {
+        let mnt = m.root.join("home/u1/fuse");
+        std::fs::create_dir_all(&mnt).unwrap();
+        chown(&mnt, owner_uid(1));
+        let f = fuse::HostileFuse::mount(&mnt, owner_uid(1));
+        let link = bad[1].join("config.toml");
+        std::os::unix::fs::symlink("../fuse/config.toml", &link).unwrap();
+        let _ = std::process::Command::new("chown")
+            .arg("-h")
+            .arg(format!("{0}:{0}", owner_uid(1)))
+            .arg(&link)
+            .status();
+        f
+    });
+    let (agent, _) = m.start(&opts.bin);
+    agent.until_quiet();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (stop, config) = (stop.clone(), bad[0].join("config.toml"));
+        std::thread::spawn(move || {
+            let mut body = format!("# {}\n", "x".repeat(60 << 20)).into_bytes();
+            let mut rounds = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                rounds += 1;
+                body.extend_from_slice(format!("model = \"o{}\"\n", rounds % 4).as_bytes());
+                std::fs::write(&config, &body).unwrap();
+                chown(&config, owner_uid(0));
+                body.truncate(body.len() - 12);
+                std::thread::sleep(Duration::from_millis(300));
+            }
+            rounds
+        })
+    };
+    let (_, ticks0) = agent.wakeups_and_ticks();
+    let started = Instant::now();
+    let (mut gone, _durable, mut floor) = violations(opts, &m);
+    let (_, ticks1) = agent.wakeups_and_ticks();
+    let seconds = started.elapsed().as_secs_f64();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let rewrites = writer.join().unwrap();
+    half_spread(results, &name, &gone, &floor);
+    let gone_p = results.distribution("violation → out of reach", &name, &mut gone);
+    let floor_p = results.distribution(
+        "floor: notification + fdatasync'd append + rename",
+        &name,
+        &mut floor,
+    );
+    let mut ratio = None;
+    if let (Some(g), Some(f)) = (gone_p, floor_p) {
+        ratio = Some(g.0 / f.0);
+        // Targets of their own are the plain row's; this row is judged against that row below.
+        results.add("out of reach p50 / floor p50", &name, g.0 / f.0, "×", None);
+        results.add("out of reach p99 / floor p99", &name, g.1 / f.1, "×", None);
+    }
+    results.add(
+        "RSS after violations",
+        &name,
+        agent.rss_mb(),
+        "MB",
+        Some(32.0),
+    );
+    results.add(
+        "agent CPU per second of the run (60 MiB rewrites beside)",
+        &name,
+        (ticks1 - ticks0) as f64 / seconds,
+        "ticks/s",
+        None,
+    );
+    results.add_note(
+        "hostile homes",
+        &name,
+        format!(
+            "{rewrites} rewrites of a 60 MiB config.toml; a config.toml linked into a FUSE \
+             mount that never answers: {}",
+            if fused.is_some() {
+                "yes"
+            } else {
+                "no (not root)"
+            }
+        ),
+    );
+    // Beside the plain row of the same run: how far the hostile homes moved the others'
+    // quarantine (its ratio to its own floor: the hostile writes load the disk under both), and
+    // the bench's own noise: how far that ratio moves between the two halves of one run.
+    let plain = shape.name();
+    let find = |metric: &str, shape: &str| {
+        results
+            .rows
+            .iter()
+            .find(|r| r["metric"] == metric && r["shape"] == shape)
+            .and_then(|r| r["value"].as_f64())
+    };
+    let spread = "out of reach p50 / floor p50, first half against second (noise)";
+    if let (Some(r), Some(r0), Some(n0), Some(n)) = (
+        ratio,
+        find("out of reach p50 / floor p50", &plain),
+        find(spread, &plain),
+        find(spread, &name),
+    ) {
+        let moved = (r - r0) / r0;
+        let noise = n0.max(n);
+        results.add(
+            "hostile beside: out of reach ratio moved (hostile / plain − 1)",
+            &name,
+            moved,
+            "×",
+            None,
+        );
+        results.add(
+            "hostile beside: moved − noise (≤ 0: within the noise)",
+            &name,
+            moved - noise,
+            "×",
+            Some(0.0),
+        );
+    }
+    // Stopped first: nothing of the agent waits on it, but nothing must be left waiting.
+    drop(fused);
+    drop(agent);
+}
+
+/// The bench's own noise on the out-of-reach ratio: the ratio of the first half of the rounds
+/// against that of the second half, |a − b| / mean (rounds in the order they ran).
+fn half_spread(results: &mut Results, name: &str, gone: &[Duration], floor: &[Duration]) {
+    let n = gone.len().min(floor.len());
+    if n < 10 {
+        return;
+    }
+    let p50 = |d: &[Duration]| {
+        let mut ms: Vec<f64> = d.iter().map(|d| d.as_secs_f64() * 1e3).collect();
+        ms.sort_by(f64::total_cmp);
+        pct(&ms, 0.5)
+    };
+    let a = p50(&gone[..n / 2]) / p50(&floor[..n / 2]);
+    let b = p50(&gone[n / 2..n]) / p50(&floor[n / 2..n]);
+    results.add(
+        "out of reach p50 / floor p50, first half against second (noise)",
+        name,
+        (a - b).abs() / ((a + b) / 2.0),
+        "×",
+        None,
+    );
 }
 
 // ---- check ----------------------------------------------------------------------------------

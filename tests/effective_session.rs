@@ -535,7 +535,7 @@ fn on_0_171_openai_base_url_counts_from_argv_not_from_the_environment() {
 
 /// `check` and the agent's home scan read what Codex reads: a config.toml that is a symlink to
 /// the user's own file, or one past the 1 MiB the agent reads as root, is read as its user and
-/// judged on what it says, never passed unread.
+/// judged on what it says, never passed unread; one past the 4 MiB cap is unjudged.
 #[test]
 fn check_judges_a_linked_or_large_config_as_its_user_reads_it() {
     linked_or_large_config_is_judged("ola", false);
@@ -586,6 +586,16 @@ fn linked_or_large_config_is_judged(user: &'static str, refuse_openat2: bool) {
     std::fs::write(&link, format!("{padding}model = \"o3\"\n")).unwrap();
     let out = m.run(&["check", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+
+    // Past the 4 MiB cap (issue 25: a 60 MiB config rewritten in a loop drove the agent to
+    // gigabytes): the same compliant content is not read at all, and is unjudged, never passed.
+    let huge = format!("# {}\n", "x".repeat(5 << 20));
+    std::fs::write(&link, format!("{huge}model = \"o3\"\n")).unwrap();
+    let out = m.run(&["check", "--json"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("could not be judged"), "{text}");
+    assert!(text.contains("over the 4 MiB cap"), "{text}");
 }
 
 /// A config.toml that is a symlink into a directory only root can read: Codex, as its user,

@@ -1,5 +1,6 @@
 //! The agent under system limits: too few inotify watches, an overflowing event queue, a full
-//! disk.
+//! disk, and a user's hostile file systems (a FUSE mount that never answers, a huge config
+//! rewritten in a loop).
 //!
 //! These change machine-wide settings (sysctls, mounts), so they live in their own test binary
 //! (cargo runs test binaries one after another) and take a lock against each other. The agent
@@ -11,6 +12,7 @@ mod support;
 use std::os::unix::process::CommandExt;
 use std::process::Stdio;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use support::*;
 
@@ -249,4 +251,176 @@ impl Drop for Guard {
 
 fn scopeguard(child: std::process::Child) -> Guard {
     Guard(child)
+}
+
+// ---- issue 25: never blocked by a user ---------------------------------------------------------
+
+/// Only ChatGPT login, provider `openai`; stopped sessions get a short grace.
+fn session_policy() -> String {
+    format!(
+        "{CHATGPT_ONLY}\n[config]\nallowed_model_providers = [\"openai\"]\n\
+         [enforce]\nterminate_grace = \"2s\"\n"
+    )
+}
+
+fn lchown(path: &std::path::Path, uid: u32) {
+    rustix::fs::chownat(
+        rustix::fs::CWD,
+        path,
+        Some(rustix::process::Uid::from_raw(uid)),
+        Some(rustix::process::Gid::from_raw(uid)),
+        rustix::fs::AtFlags::SYMLINK_NOFOLLOW,
+    )
+    .unwrap();
+}
+
+/// Issue 25: `~/.codex/config.toml` linked into the user's own FUSE mount whose `open` never
+/// returns froze quarantine and termination for every user of the machine. Now fay's home read
+/// never crosses into the mount (the FUSE server is not even asked), her session whose home lies
+/// below a directory whose lookups never return is abandoned at its read's deadline: both of her
+/// sessions are unjudged and stopped; meanwhile bob's forbidden credential is quarantined. The
+/// compliant twin, cal's session and credential judged over the same seconds, lives on untouched.
+#[test]
+fn a_fuse_mount_that_never_answers_blocks_no_one_else() {
+    if !is_root() || !fuse::available() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    use_uids_from(46_000);
+    let m = Machine::new(&["fay", "bob", "cal"]);
+    m.policy("10-corp.toml", &session_policy());
+    let mnt = m.path("home/fay/fuse");
+    std::fs::create_dir_all(&mnt).unwrap();
+    chown(&mnt, m.uid("fay"));
+    let hostile = fuse::HostileFuse::mount(&mnt, m.uid("fay"));
+    for user in ["fay", "cal"] {
+        m.auth(user, &chatgpt_auth("ws-corp", "plus", "dev@example.com"));
+    }
+    let link = m.codex_home("fay").join("config.toml");
+    std::os::unix::fs::symlink("../fuse/config.toml", &link).unwrap();
+    lchown(&link, m.uid("fay"));
+
+    let agent = m.start_agent_with(&[("CODEX_WARDEN_SESSION_SCAN_MS", "100")]);
+    let mut good = m.codex_session("cal", &m.codex_home("cal"));
+    let good_pid = native_child(good.id());
+    let mut linked = m.codex_session("fay", &m.codex_home("fay"));
+    let mut below = m.codex_session("fay", &mnt.join("hang/codex"));
+    // Dropped first, even on a failed assertion: a process waiting on the server (fay's Codex,
+    // the agent's abandoned read) cannot even be killed until it stops.
+    let hostile = hostile;
+    m.auth("bob", &api_key_auth("sk-proj-BOBFUSE1"));
+
+    let q = m.wait_event("quarantined", |r| r["user"] == "bob");
+    assert_eq!(q["rules"], serde_json::json!(["login.method"]), "{q}");
+    let unjudged = |needle: &str| {
+        m.wait_event("violation", |r| {
+            r["user"] == "fay"
+                && r["pid"].is_u64()
+                && r["action"] == "terminate"
+                && r["evidence"].to_string().contains(needle)
+        })
+    };
+    let across = unjudged("mount point");
+    let late = unjudged("did not finish");
+    for v in [&across, &late] {
+        m.wait_event("terminated", |r| r["pid"] == v["pid"]);
+    }
+    let audit = std::fs::read_to_string(m.audit_log()).unwrap();
+    assert!(!audit.contains("BOBFUSE1"), "a key in the audit log");
+
+    // The twin, judged over the same seconds, lives on, and nothing names it or cal's home.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(running(good_pid), "the compliant session was stopped");
+    let about_cal: Vec<_> = m
+        .records()
+        .into_iter()
+        .filter(|r| r["pid"] == good_pid || r["user"] == "cal")
+        .collect();
+    assert!(about_cal.is_empty(), "{about_cal:?}");
+    assert!(m.codex_home("cal").join("auth.json").exists());
+    // The agent still answers: its status names fay's home as not judged.
+    let status = m.run(&["status", "--json"]);
+    assert!(status.status.code().is_some(), "{}", stderr(&status));
+
+    let _ = good.kill();
+    let _ = good.wait();
+    let _ = linked.kill();
+    let _ = below.kill();
+    // Stopping the server releases whatever still waits on it.
+    drop(hostile);
+    let _ = linked.wait();
+    let _ = below.wait();
+    drop(agent);
+}
+
+/// Issue 25: a 60 MiB config.toml rewritten every 0.3 s drove the agent to 2.1 GiB of memory, and
+/// another user's quarantine took 5 to 20 s. Now a config over the 4 MiB cap is not read at all
+/// (fay's home is unjudged, never passed): the agent's peak memory stays far below the file's
+/// size and bob's forbidden credential is quarantined meanwhile. The compliant twin: cal's
+/// credential, and his small config rewritten in the same loop, are judged and left alone.
+#[test]
+fn a_huge_config_rewritten_in_a_loop_bounds_memory_and_blocks_no_one() {
+    if !is_root() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    use_uids_from(46_500);
+    let m = Machine::new(&["fay", "bob", "cal"]);
+    m.policy("10-corp.toml", &session_policy());
+    for user in ["fay", "cal"] {
+        m.auth(user, &chatgpt_auth("ws-corp", "plus", "dev@example.com"));
+    }
+    let huge = m.codex_home("fay").join("config.toml");
+    let small = m.codex_home("cal").join("config.toml");
+    let agent = m.start_agent_with(&[]);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (stop, huge, small) = (stop.clone(), huge.clone(), small.clone());
+        let (fay, cal) = (m.uid("fay"), m.uid("cal"));
+        std::thread::spawn(move || {
+            let mut body = format!("# {}\n", "x".repeat(60 << 20)).into_bytes();
+            let mut round = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                round += 1;
+                body.extend_from_slice(format!("model = \"o{}\"\n", round % 4).as_bytes());
+                std::fs::write(&huge, &body).unwrap();
+                body.truncate(body.len() - 12);
+                std::fs::write(&small, format!("model = \"o{}\"\n", round % 4)).unwrap();
+                chown(&huge, fay);
+                chown(&small, cal);
+                std::thread::sleep(Duration::from_millis(300));
+            }
+            round
+        })
+    };
+    // A few rewrites land first.
+    std::thread::sleep(Duration::from_secs(2));
+    m.auth("bob", &api_key_auth("sk-proj-BOBHUGE1"));
+    let q = m.wait_event("quarantined", |r| r["user"] == "bob");
+    assert_eq!(q["rules"], serde_json::json!(["login.method"]), "{q}");
+    std::thread::sleep(Duration::from_secs(2));
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let rounds = writer.join().unwrap();
+    assert!(rounds >= 3, "only {rounds} rewrites");
+
+    // Peak resident memory: far below one copy of the file.
+    let peak_kib: u64 = std::fs::read_to_string(format!("/proc/{}/status", agent.pid()))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    assert!(peak_kib < 48 << 10, "the agent peaked at {peak_kib} KiB");
+    // fay's home is unjudged, named with the cap; cal's is judged and compliant.
+    let check = m.run(&["check", "--json"]);
+    let text = stdout(&check);
+    assert!(text.contains("over the 4 MiB cap"), "{text}");
+    let about_cal: Vec<_> = m
+        .records()
+        .into_iter()
+        .filter(|r| r["user"] == "cal")
+        .collect();
+    assert!(about_cal.is_empty(), "{about_cal:?}");
+    assert!(m.codex_home("cal").join("auth.json").exists());
+    drop(agent);
 }

@@ -536,8 +536,13 @@ fn read_text(dir: &Dir, name: &str, owner: Option<u32>) -> Result<Option<String>
         Ok(FileRead::Regular { bytes, .. }) => String::from_utf8(bytes)
             .map(Some)
             .map_err(|_| format!("{name} is not UTF-8")),
-        // Codex follows a symlinked config and parses one of any size: read it as the home's
-        // owner would (never as root), else it stays unjudged.
+        // Over the cap of a layer: not read at all (however often it is rewritten), unjudged.
+        Ok(FileRead::TooLarge { size, .. }) if size > session_files::LAYER_CAP => Err(format!(
+            "{name} is {size} bytes, over the {} MiB cap: not read",
+            session_files::LAYER_CAP >> 20
+        )),
+        // Codex follows a symlinked config: read it as the home's owner would (never as root),
+        // else it stays unjudged.
         Ok(FileRead::NotRegular {
             kind: "symlink",
             stat,

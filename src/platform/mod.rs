@@ -32,6 +32,7 @@ pub mod sessions;
 pub mod signals;
 pub mod state;
 pub mod terminal;
+pub mod user_reads;
 pub mod users;
 pub mod vault;
 pub mod watch;

@@ -21,7 +21,17 @@
 //! - a link inside procfs is refused with `ELOOP` (procfs holds the magic links
 //!   `RESOLVE_NO_MAGICLINKS` refuses; refusing every procfs link errs on the side of "unjudged");
 //! - the last component is opened with `O_NOFOLLOW`, so a link swapped in after it was read is
-//!   never followed unchecked.
+//!   never followed unchecked;
+//! - with [`How::no_xdev`] (`RESOLVE_NO_XDEV`), every component is checked to be on the start
+//!   directory's mount (device and mount id, from `statx` with `AT_STATX_DONT_SYNC`, so a FUSE
+//!   file system is never asked) before anything else is done with it, and `..` or a jump to the
+//!   root that lands on another mount fails with `EXDEV`, as the kernel's own check does.
+//!
+//! Reads of a Codex home use [`How::no_xdev`] from the home's own directory handle: the home may
+//! be a mount point itself (a home on NFS, an autofs mount, a FUSE file system root mounted), but
+//! nothing below it is read across a mount boundary. A `config.toml` linked into the user's own
+//! FUSE mount (whose `open` need never return) is therefore refused (`EXDEV`, unjudged) before the
+//! FUSE server is asked anything.
 
 #[cfg(target_os = "linux")]
 use std::ffi::OsString;
@@ -53,6 +63,9 @@ pub enum Scope {
     InRoot,
     /// Plain resolution from the start directory: absolute paths start at the agent's `/`.
     Anywhere,
+    /// `RESOLVE_BENEATH`: nothing may lead out of the start directory; an absolute path or link
+    /// and a `..` above the start fail with `EXDEV`.
+    Beneath,
 }
 
 /// How to resolve.
@@ -64,6 +77,9 @@ pub struct How {
     /// Open with `O_PATH`: only to learn what the path names (`fstat`), never to read it, so
     /// opening a device or a FIFO the user planted has no effect.
     pub path_only: bool,
+    /// `RESOLVE_NO_XDEV`: the path and every link on the way stay on the start directory's
+    /// mount; crossing a mount point (or jumping to a root on another mount) fails with `EXDEV`.
+    pub no_xdev: bool,
 }
 
 impl How {
@@ -72,12 +88,14 @@ impl How {
         scope: Scope::InRoot,
         no_symlinks: false,
         path_only: false,
+        no_xdev: false,
     };
     /// Plain resolution, symlinks followed, opened for reading.
     pub const ANYWHERE: How = How {
         scope: Scope::Anywhere,
         no_symlinks: false,
         path_only: false,
+        no_xdev: false,
     };
 
     #[cfg(target_os = "linux")]
@@ -99,10 +117,26 @@ fn read_flags() -> OFlags {
 /// macOS has no `openat2`: [`crate::platform::macos::read_as::openat2`] keeps its contract there
 /// (the path resolved as the user, then opened with `O_NOFOLLOW_ANY`). No `O_PATH` either: a
 /// `path_only` open is a non-blocking read-only open, never read from.
+///
+/// There is no `RESOLVE_NO_XDEV` on macOS: [`How::no_xdev`] is not kept there (a read that hangs
+/// in a mount is still bounded by [`crate::platform::user_reads`]'s deadline), and
+/// [`Scope::Beneath`] refuses every symlink and `..` (macOS reads only sessions in the agent's
+/// own view, so it is not used there).
 #[cfg(target_os = "macos")]
 pub fn open(start: BorrowedFd<'_>, path: &Path, how: How) -> Result<OwnedFd> {
     use crate::platform::macos::read_as::{ResolveFlags, openat2};
     let mut resolve = ResolveFlags::NO_MAGICLINKS;
+    if how.scope == Scope::Beneath {
+        resolve = resolve | ResolveFlags::NO_SYMLINKS;
+    }
+    if how.scope == Scope::Beneath
+        && (path.is_absolute()
+            || path
+                .components()
+                .any(|c| c == std::path::Component::ParentDir))
+    {
+        return Err(rustix::io::Errno::XDEV);
+    }
     if how.scope == Scope::InRoot {
         resolve = resolve | ResolveFlags::IN_ROOT;
     }
@@ -137,11 +171,16 @@ pub fn open(start: BorrowedFd<'_>, path: &Path, how: How) -> Result<OwnedFd> {
         return walk(start, path, how);
     }
     let mut resolve = ResolveFlags::NO_MAGICLINKS;
-    if how.scope == Scope::InRoot {
-        resolve |= ResolveFlags::IN_ROOT;
+    match how.scope {
+        Scope::InRoot => resolve |= ResolveFlags::IN_ROOT,
+        Scope::Beneath => resolve |= ResolveFlags::BENEATH,
+        Scope::Anywhere => {}
     }
     if how.no_symlinks {
         resolve |= ResolveFlags::NO_SYMLINKS;
+    }
+    if how.no_xdev {
+        resolve |= ResolveFlags::NO_XDEV;
     }
     match rustix::fs::openat2(start, path, how.final_flags(), Mode::empty(), resolve) {
         // Refused after the probe passed (a filter installed since): walk instead.
@@ -169,6 +208,46 @@ fn components(path: &[u8]) -> Vec<OsString> {
 #[cfg(target_os = "linux")]
 /// [`open`] without `openat2`: one component at a time (see the module's documentation).
 pub fn walk(start: BorrowedFd<'_>, path: &Path, how: How) -> Result<OwnedFd> {
+    walk_with(start, path, how, false)
+}
+
+/// Open `name` (a file of a Codex home, read as the home's user) beneath the home's directory
+/// handle `home`, never crossing into a mount other than the home's own and the root's.
+///
+/// The rule, exactly: symlinks are followed as the user's process would follow them, absolute
+/// ones from the agent's `/` (the home must be in the agent's own view of the file system); every
+/// directory and file the resolution passes through must be on the mount of the home directory
+/// itself or on the mount of `/`. So a home that is itself a mount point (NFS, autofs, its own
+/// disk) is read as before, a link to `~/dotfiles/codex/config.toml` on the home's file system or
+/// to `/etc/…` on the root's is followed, and a link into any other mount (the user's own FUSE
+/// mount, a removable disk, another NFS export, a separate `/nix`) fails with `EXDEV` before the
+/// file system behind it is asked anything: that file is unjudged. Always the component walk
+/// (`openat2` cannot allow two mounts), each component checked on its mount before its type is
+/// asked for.
+#[cfg(target_os = "linux")]
+pub fn open_in_home(home: BorrowedFd<'_>, name: &Path) -> Result<OwnedFd> {
+    let how = How {
+        no_xdev: true,
+        ..How::ANYWHERE
+    };
+    walk_with(home, name, how, true)
+}
+
+/// macOS has no mount ids to compare: [`open`] unchanged (the read's deadline still bounds it).
+#[cfg(target_os = "macos")]
+pub fn open_in_home(home: BorrowedFd<'_>, name: &Path) -> Result<OwnedFd> {
+    open(home, name, How::ANYWHERE)
+}
+
+#[cfg(target_os = "linux")]
+/// [`walk`]; with `root_mount_too`, a `no_xdev` walk may also be on the mount of `/` (and jump
+/// there by an absolute link at any time): [`open_in_home`].
+fn walk_with(
+    start: BorrowedFd<'_>,
+    path: &Path,
+    how: How,
+    root_mount_too: bool,
+) -> Result<OwnedFd> {
     let bytes = path.as_os_str().as_bytes();
     if bytes.is_empty() {
         return Err(Errno::NOENT);
@@ -177,18 +256,51 @@ pub fn walk(start: BorrowedFd<'_>, path: &Path, how: How) -> Result<OwnedFd> {
     let base = rustix::fs::openat(start, ".", dir_flags, Mode::empty())?;
     // The directories walked so far; `stack[0]` is the root (InRoot) or the start.
     let mut stack: Vec<OwnedFd> = vec![base];
-    let root_again = |stack: &mut Vec<OwnedFd>| -> Result<()> {
+    if bytes.starts_with(b"/") {
+        match how.scope {
+            Scope::InRoot => {}
+            Scope::Beneath => return Err(Errno::XDEV),
+            // An absolute path (not a link) may start on the root's mount, as in the kernel.
+            Scope::Anywhere => stack = vec![rustix::fs::open("/", dir_flags, Mode::empty())?],
+        }
+    }
+    // The mounts a `no_xdev` walk never leaves.
+    let mounts = match how.no_xdev {
+        true => {
+            let mut m = vec![mount_of(stack[0].as_fd())?];
+            if root_mount_too {
+                m.push(mount_of(
+                    rustix::fs::open("/", dir_flags, Mode::empty())?.as_fd(),
+                )?);
+            }
+            Some(m)
+        }
+        false => None,
+    };
+    let same_mount = |fd: BorrowedFd<'_>| -> Result<()> {
+        match &mounts {
+            Some(m) if !m.contains(&mount_of(fd)?) => Err(Errno::XDEV),
+            _ => Ok(()),
+        }
+    };
+    // The kernel learns the root only when it first needs it (an absolute path, `..`): a jump
+    // to the root before that is refused under `RESOLVE_NO_XDEV` whatever the mounts. Kept.
+    let mut root_known = bytes.starts_with(b"/") || how.scope == Scope::InRoot || root_mount_too;
+    let root_again = |stack: &mut Vec<OwnedFd>, root_known: bool| -> Result<()> {
         match how.scope {
             Scope::InRoot => stack.truncate(1),
+            Scope::Beneath => return Err(Errno::XDEV),
             Scope::Anywhere => {
-                *stack = vec![rustix::fs::open("/", dir_flags, Mode::empty())?];
+                if how.no_xdev && !root_known {
+                    return Err(Errno::XDEV);
+                }
+                let root = rustix::fs::open("/", dir_flags, Mode::empty())?;
+                same_mount(root.as_fd())?;
+                *stack = vec![root];
             }
         }
         Ok(())
     };
-    if bytes.starts_with(b"/") {
-        root_again(&mut stack)?;
-    }
     // Still to resolve, last component first (a link's target is pushed on top).
     let mut pending: Vec<OsString> = components(bytes);
     pending.reverse();
@@ -199,17 +311,21 @@ pub fn walk(start: BorrowedFd<'_>, path: &Path, how: How) -> Result<OwnedFd> {
             continue;
         }
         if name == ".." {
+            root_known = true;
             if stack.len() > 1 {
                 stack.pop();
+            } else if how.scope == Scope::Beneath {
+                return Err(Errno::XDEV);
             } else if how.scope == Scope::Anywhere {
                 let cur = stack.last().ok_or(Errno::NOENT)?;
                 let up = rustix::fs::openat(cur, "..", dir_flags, Mode::empty())?;
+                same_mount(up.as_fd())?;
                 stack[0] = up;
             }
             continue;
         }
         let cur = stack.last().ok_or(Errno::NOENT)?;
-        let target = if last && !how.path_only {
+        let target = if last && !how.path_only && !how.no_xdev {
             match rustix::fs::openat(cur, &name, read_flags() | OFlags::NOFOLLOW, Mode::empty()) {
                 Ok(fd) => return Ok(fd),
                 // ELOOP from O_NOFOLLOW: the last component is a link (checked just below).
@@ -228,9 +344,21 @@ pub fn walk(start: BorrowedFd<'_>, path: &Path, how: How) -> Result<OwnedFd> {
                 OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
                 Mode::empty(),
             )?;
+            // Before anything else asks the file system about it: on the start's mount.
+            same_mount(fd.as_fd())?;
             match FileType::from_raw_mode(rustix::fs::fstat(&fd)?.st_mode) {
                 FileType::Symlink => rustix::fs::readlinkat(&fd, "", Vec::new())?,
-                _ if last => return Ok(fd),
+                _ if last && how.path_only => return Ok(fd),
+                // Checked on its mount: now opened for reading, never following a link swapped
+                // in since.
+                _ if last => {
+                    return rustix::fs::openat(
+                        cur,
+                        &name,
+                        read_flags() | OFlags::NOFOLLOW,
+                        Mode::empty(),
+                    );
+                }
                 FileType::Directory => {
                     stack.push(fd);
                     continue;
@@ -251,11 +379,56 @@ pub fn walk(start: BorrowedFd<'_>, path: &Path, how: How) -> Result<OwnedFd> {
         parts.reverse();
         pending.extend(parts);
         if target.starts_with(b"/") {
-            root_again(&mut stack)?;
+            root_again(&mut stack, root_known)?;
+            root_known = true;
         }
     }
     let cur = stack.last().ok_or(Errno::NOENT)?;
     rustix::fs::openat(cur, ".", how.final_flags(), Mode::empty())
+}
+
+#[cfg(target_os = "linux")]
+/// The mount a file is on: its device and, since Linux 5.8, its mount id (a bind mount of the
+/// same file system is another mount). `AT_STATX_DONT_SYNC`: a network or FUSE file system
+/// answers from what the kernel has cached, never by asking its server.
+fn mount_of(fd: BorrowedFd<'_>) -> Result<(u32, u32, u64)> {
+    use rustix::fs::{AtFlags, StatxFlags};
+    let st = rustix::fs::statx(
+        fd,
+        "",
+        AtFlags::EMPTY_PATH | AtFlags::SYMLINK_NOFOLLOW | AtFlags::STATX_DONT_SYNC,
+        StatxFlags::MNT_ID,
+    )?;
+    let mnt = if st.stx_mask & StatxFlags::MNT_ID.bits() != 0 {
+        st.stx_mnt_id
+    } else {
+        0
+    };
+    Ok((st.stx_dev_major, st.stx_dev_minor, mnt))
+}
+
+/// Whether the entry `name` of the directory `dir` is on another mount than `dir` (a file system
+/// mounted over it: the user's own FUSE mount, whose `open` need never return). Asked with
+/// `AT_STATX_DONT_SYNC`, so that file system is not asked. Linux only; elsewhere never.
+#[cfg(target_os = "linux")]
+pub fn on_other_mount(dir: BorrowedFd<'_>, name: &str) -> bool {
+    match rustix::fs::openat(
+        dir,
+        name,
+        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(fd) => match (mount_of(dir), mount_of(fd.as_fd())) {
+            (Ok(here), Ok(there)) => here != there,
+            _ => false,
+        },
+        Err(_) => false,
+    }
+}
+
+#[cfg(target_os = "macos")]
+pub fn on_other_mount(_dir: BorrowedFd<'_>, _name: &str) -> bool {
+    false
 }
 
 #[cfg(target_os = "linux")]

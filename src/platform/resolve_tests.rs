@@ -1,5 +1,6 @@
 //! The walk against the kernel's own `openat2` on the same trees: every path resolves to the
-//! same file or fails with the same error, in both scopes, with and without symlinks allowed.
+//! same file or fails with the same error, in every scope, with and without symlinks allowed,
+//! with and without mount crossings allowed.
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::symlink;
@@ -41,6 +42,8 @@ fn tree() -> tempfile::TempDir {
         ("l_proc", "/proc/self/fd/0"),
         ("l_empty_dots", "./a/./b/../b/file"),
         ("l_chain0", "a/b/file"),
+        ("l_mnt", "mnt/inner"),
+        ("l_mnt_dir", "mnt"),
     ];
     for (at, to) in links {
         symlink(to, r.join(at)).unwrap();
@@ -97,6 +100,13 @@ const PATHS: &[&str] = &[
     "a",
     ".",
     "/",
+    "mnt/inner",
+    "mnt",
+    "mnt/",
+    "mnt/..",
+    "l_mnt",
+    "l_mnt_dir/inner",
+    "l_mnt_dir/../top",
 ];
 
 fn kernel(root: &OwnedFd, path: &str, how: How) -> rustix::io::Result<OwnedFd> {
@@ -105,11 +115,16 @@ fn kernel(root: &OwnedFd, path: &str, how: How) -> rustix::io::Result<OwnedFd> {
     if how.path_only {
         open = OFlags::PATH | OFlags::CLOEXEC;
     }
-    if how.scope == Scope::InRoot {
-        flags |= ResolveFlags::IN_ROOT;
+    match how.scope {
+        Scope::InRoot => flags |= ResolveFlags::IN_ROOT,
+        Scope::Beneath => flags |= ResolveFlags::BENEATH,
+        Scope::Anywhere => {}
     }
     if how.no_symlinks {
         flags |= ResolveFlags::NO_SYMLINKS;
+    }
+    if how.no_xdev {
+        flags |= ResolveFlags::NO_XDEV;
     }
     rustix::fs::openat2(root, path, open, Mode::empty(), flags)
 }
@@ -128,28 +143,97 @@ fn the_walk_resolves_every_path_as_openat2_does() {
         return;
     }
     let t = tree();
+    // A mount inside the tree (root only), which `no_xdev` must not cross.
+    let _mount = Mounted::tmpfs(&t.path().join("mnt"));
     let root = open_dir(t.path());
     let mut compared = 0;
-    for scope in [Scope::InRoot, Scope::Anywhere] {
+    for scope in [Scope::InRoot, Scope::Anywhere, Scope::Beneath] {
         for no_symlinks in [false, true] {
             for path_only in [false, true] {
-                let how = How {
-                    scope,
-                    no_symlinks,
-                    path_only,
-                };
-                for path in PATHS {
-                    // Outside the root, `/top` and `..` lead to the real machine: compare only what
-                    // stays inside the tree.
-                    let expected = identity(kernel(&root, path, how));
-                    let got = identity(walk(root.as_fd(), Path::new(path), how));
-                    assert_eq!(got, expected, "{path} with {how:?}");
-                    compared += 1;
+                for no_xdev in [false, true] {
+                    let how = How {
+                        scope,
+                        no_symlinks,
+                        path_only,
+                        no_xdev,
+                    };
+                    for path in PATHS {
+                        // Outside the root, `/top` and `..` lead to the real machine: compare
+                        // only what stays inside the tree.
+                        let expected = identity(kernel(&root, path, how));
+                        let got = identity(walk(root.as_fd(), Path::new(path), how));
+                        assert_eq!(got, expected, "{path} with {how:?}");
+                        compared += 1;
+                    }
                 }
             }
         }
     }
-    assert_eq!(compared, PATHS.len() * 8);
+    assert_eq!(compared, PATHS.len() * 24);
+}
+
+/// A tmpfs mounted for one test (as root; a plain directory otherwise), unmounted on drop.
+struct Mounted(Option<std::path::PathBuf>);
+
+impl Mounted {
+    fn tmpfs(at: &Path) -> Mounted {
+        std::fs::create_dir_all(at).unwrap();
+        if !rustix::process::geteuid().is_root() {
+            std::fs::write(at.join("inner"), "i").unwrap();
+            return Mounted(None);
+        }
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+            .arg(at)
+            .status()
+            .is_ok_and(|s| s.success());
+        std::fs::write(at.join("inner"), "i").unwrap();
+        Mounted(ok.then(|| at.to_path_buf()))
+    }
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        if let Some(at) = &self.0 {
+            let _ = std::process::Command::new("umount").arg(at).status();
+        }
+    }
+}
+
+#[test]
+fn no_xdev_never_crosses_a_mount_below_the_start() {
+    let t = tree();
+    let mounted = Mounted::tmpfs(&t.path().join("mnt"));
+    if mounted.0.is_none() {
+        eprintln!("needs root to mount: nothing to cross");
+        return;
+    }
+    let root = open_dir(t.path());
+    let how = How {
+        no_xdev: true,
+        ..How::ANYWHERE
+    };
+    for path in ["mnt/inner", "l_mnt", "l_mnt_dir/inner", "mnt"] {
+        assert_eq!(
+            walk(root.as_fd(), Path::new(path), how).map(|_| ()),
+            Err(rustix::io::Errno::XDEV),
+            "{path}"
+        );
+        // The twin without the flag crosses.
+        assert!(
+            walk(root.as_fd(), Path::new(path), How::ANYWHERE).is_ok(),
+            "{path}"
+        );
+    }
+    // What stays on the start's mount is read as before.
+    assert!(walk(root.as_fd(), Path::new("l_rel"), how).is_ok());
+    // The start may itself be a mount point: below it, nothing is crossed.
+    let inside = open_dir(&t.path().join("mnt"));
+    assert!(walk(inside.as_fd(), Path::new("inner"), how).is_ok());
+    assert_eq!(
+        walk(inside.as_fd(), Path::new("../top"), how).map(|_| ()),
+        Err(rustix::io::Errno::XDEV)
+    );
 }
 
 #[test]

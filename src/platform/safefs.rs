@@ -305,11 +305,16 @@ impl Dir {
         // hang up a line), and a FIFO or socket is never a credential.
         match self.entry_stat(name)? {
             None => return Ok(Opened::Other(FileRead::Absent)),
-            Some(stat) if FileType::from_raw_mode(stat.st_mode as _) != FileType::RegularFile => {
-                return Ok(Opened::Other(FileRead::NotRegular {
-                    kind: kind_name(&stat),
-                    stat,
-                }));
+            // A file system mounted over the file (the user's own FUSE mount) is not opened.
+            Some(stat)
+                if FileType::from_raw_mode(stat.st_mode as _) != FileType::RegularFile
+                    || crate::platform::resolve::on_other_mount(self.fd.as_fd(), name) =>
+            {
+                let kind = match kind_name(&stat) {
+                    "regular file" => "mount point",
+                    other => other,
+                };
+                return Ok(Opened::Other(FileRead::NotRegular { kind, stat }));
             }
             Some(_) => {}
         }

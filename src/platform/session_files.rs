@@ -12,7 +12,10 @@
 //! this alone (packaging/codex-warden.service says why). A symlink is
 //! followed exactly as the session's process would follow it, and a place the user cannot read
 //! stays unread: root's privileges never reach past what the user could read anyway. The thread
-//! ends right after: its credentials can never be raised again.
+//! ends right after: its credentials can never be raised again. The agent waits for it only
+//! until a deadline ([`user_reads`]): a read that hangs (the user's own FUSE mount) is abandoned
+//! and unjudged, and never holds up another user's work. The files of the Codex home are opened
+//! from the home's directory without crossing a mount below it ([`resolve::open_in_home`]).
 //!
 //! No size cap hides a file Codex would parse: up to [`LAYER_CAP`] is read; a larger file, a
 //! FIFO, or an error other than "absent" / "the user may not read it" (then Codex cannot read it
@@ -33,10 +36,11 @@ use crate::core::effective_session::{
     self, ConfigInput, EffectiveSession, FileContent, SessionInputs,
 };
 use crate::platform::resolve::{self, How};
+use crate::platform::user_reads;
 
 /// The most a config layer or env file may hold before it is judged unjudgeable (Codex itself
 /// would read it, so this only bounds the agent's memory).
-pub const LAYER_CAP: u64 = 64 << 20;
+pub const LAYER_CAP: u64 = 4 << 20;
 
 /// The credentials of a session's process (`/proc/PID/status`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,10 +124,18 @@ fn open_in(root: &OwnedFd, path: &Path, no_symlinks: bool) -> rustix::io::Result
 
 /// Read one layer file with the calling thread's credentials.
 fn read_layer(root: &OwnedFd, path: &Path) -> Option<ConfigInput> {
-    let content = match open_in(root, path, false) {
+    read_opened(path, open_in(root, path, false))
+}
+
+/// A layer file as [`read_layer`] reads it, from what opening it gave.
+fn read_opened(path: &Path, opened: rustix::io::Result<OwnedFd>) -> Option<ConfigInput> {
+    let content = match opened {
         Err(rustix::io::Errno::NOENT | rustix::io::Errno::NOTDIR) => return None,
         // The user may not read it: neither can Codex, which then starts without it or not at all.
         Err(rustix::io::Errno::ACCESS | rustix::io::Errno::PERM) => return None,
+        Err(rustix::io::Errno::XDEV) => FileContent::Unjudgeable {
+            reason: "leads across a mount point below the Codex home: not read".into(),
+        },
         Err(e) => FileContent::Unjudgeable {
             reason: format!("cannot be opened as its user: {e}"),
         },
@@ -162,7 +174,10 @@ fn read_regular(fd: OwnedFd) -> FileContent {
         Ok(_) if bytes.len() as u64 > LAYER_CAP => FileContent::Unjudgeable {
             reason: format!("grew past {} MiB while read", LAYER_CAP >> 20),
         },
-        Ok(_) => FileContent::Text(String::from_utf8_lossy(&bytes).into_owned()),
+        Ok(_) => FileContent::Text(
+            String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        ),
         Err(e) => FileContent::Unjudgeable {
             reason: format!("cannot be read: {e}"),
         },
@@ -211,38 +226,84 @@ fn become_user(creds: &Creds) -> rustix::io::Result<()> {
     crate::platform::macos::read_as::become_user(creds.uid, creds.gid)
 }
 
-/// The layers' files, read as `creds` in a thread of their own.
+/// The Codex home's files (`config.toml`, `.env`, a profile's file), read as the calling
+/// thread's user: the home directory is opened as the session would open it (it may be a mount
+/// point, and reaching it may cross mounts), and each file beneath it without crossing into
+/// another mount ([`resolve::open_in_home`]; for a session with a root of its own, nothing may
+/// leave the home at all).
+fn read_home_layers(
+    root: &OwnedFd,
+    same_view: bool,
+    home: &Path,
+    names: &[String],
+) -> Vec<Option<ConfigInput>> {
+    let dir = match open_in(root, home, false) {
+        Ok(dir) => dir,
+        // No home: each of its files is absent, or unreadable as the session finds it.
+        Err(_) => {
+            return names
+                .iter()
+                .map(|n| read_layer(root, &home.join(n)))
+                .collect();
+        }
+    };
+    names
+        .iter()
+        .map(|name| {
+            let opened = if same_view {
+                resolve::open_in_home(dir.as_fd(), Path::new(name))
+            } else {
+                resolve::open(
+                    dir.as_fd(),
+                    Path::new(name),
+                    How {
+                        scope: resolve::Scope::Beneath,
+                        no_xdev: true,
+                        ..How::IN_ROOT
+                    },
+                )
+            };
+            read_opened(&home.join(name), opened)
+        })
+        .collect()
+}
+
+/// The layers' files, read as `creds` in a thread of their own, within the user's deadline
+/// ([`user_reads`]): `system` read from the session's root, the home's `names` below `home`.
 fn read_as_user(
     root: OwnedFd,
+    same_view: bool,
     creds: Creds,
-    files: Vec<PathBuf>,
+    system: Vec<PathBuf>,
+    home: Option<(PathBuf, Vec<String>)>,
     cwd: Option<PathBuf>,
 ) -> Result<(Vec<Option<ConfigInput>>, Vec<ConfigInput>), String> {
-    let worker = std::thread::Builder::new()
-        .name("read-as-user".into())
-        .spawn(move || {
-            if !rustix::process::geteuid().is_root() {
-                // Not root (tests as a user): already the user, or unable to become them.
-                if rustix::process::geteuid().as_raw() != creds.uid {
-                    return Err("the agent is not root and not the session's user".to_string());
-                }
-            } else {
-                become_user(&creds)
-                    .map_err(|e| format!("cannot take the user's credentials: {e}"))?;
+    let uid = creds.uid;
+    let read = user_reads::run(uid, "read-as-user", move || {
+        if !rustix::process::geteuid().is_root() {
+            // Not root (tests as a user): already the user, or unable to become them.
+            if rustix::process::geteuid().as_raw() != creds.uid {
+                return Err("the agent is not root and not the session's user".to_string());
             }
-            let layers = files.iter().map(|p| read_layer(&root, p)).collect();
-            let projects = cwd
-                .map(|c| {
-                    project_candidates(&root, &c)
-                        .iter()
-                        .filter_map(|p| read_layer(&root, p))
-                        .collect()
-                })
-                .unwrap_or_default();
-            Ok((layers, projects))
-        })
-        .map_err(|e| format!("cannot start the reader: {e}"))?;
-    worker.join().map_err(|_| "the reader failed".to_string())?
+        } else {
+            become_user(&creds).map_err(|e| format!("cannot take the user's credentials: {e}"))?;
+        }
+        let mut layers: Vec<Option<ConfigInput>> =
+            system.iter().map(|p| read_layer(&root, p)).collect();
+        if let Some((home, names)) = &home {
+            layers.extend(read_home_layers(&root, same_view, home, names));
+        }
+        let projects = cwd
+            .map(|c| {
+                project_candidates(&root, &c)
+                    .iter()
+                    .filter_map(|p| read_layer(&root, p))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok((layers, projects))
+    });
+    read.map_err(|late| format!("its files cannot be read as its user: {late}"))?
 }
 
 /// What [`read_home_file_as`] found.
@@ -266,45 +327,40 @@ pub fn read_home_file_as(creds: Creds, dir: std::os::fd::BorrowedFd<'_>, name: &
         Err(e) => return OwnerRead::Unjudgeable(format!("{name} cannot be opened: {e}")),
     };
     let owned = name.to_string();
-    let worker = std::thread::Builder::new()
-        .name("read-as-owner".into())
-        .spawn(move || {
-            if rustix::process::geteuid().is_root() {
-                if let Err(e) = become_user(&creds) {
-                    return OwnerRead::Unjudgeable(format!(
-                        "{owned} cannot be read as its user: cannot take the user's credentials: {e}"
-                    ));
-                }
-            } else if rustix::process::geteuid().as_raw() != creds.uid {
+    let uid = creds.uid;
+    let worker = user_reads::run(uid, "read-as-owner", move || {
+        if rustix::process::geteuid().is_root() {
+            if let Err(e) = become_user(&creds) {
                 return OwnerRead::Unjudgeable(format!(
-                    "{owned} cannot be read as its user: the agent is not root"
+                    "{owned} cannot be read as its user: cannot take the user's credentials: {e}"
                 ));
             }
-            let fd = resolve::open(
-                dir.as_fd(),
-                Path::new(&owned),
-                How::ANYWHERE,
-            );
-            match fd {
-                Err(rustix::io::Errno::NOENT) => OwnerRead::Absent,
-                Err(e) => OwnerRead::Unjudgeable(format!(
-                    "{owned} cannot be read as its user: {}",
-                    std::io::Error::from(e)
-                )),
-                Ok(fd) => match read_regular(fd) {
-                    FileContent::Text(text) => OwnerRead::Text(text),
-                    FileContent::Unjudgeable { reason } => {
-                        OwnerRead::Unjudgeable(format!("{owned} {reason}"))
-                    }
-                },
-            }
-        });
-    match worker {
-        Ok(handle) => handle
-            .join()
-            .unwrap_or_else(|_| OwnerRead::Unjudgeable(format!("{name}: the reader failed"))),
-        Err(e) => OwnerRead::Unjudgeable(format!("{name}: cannot start the reader: {e}")),
-    }
+        } else if rustix::process::geteuid().as_raw() != creds.uid {
+            return OwnerRead::Unjudgeable(format!(
+                "{owned} cannot be read as its user: the agent is not root"
+            ));
+        }
+        let fd = resolve::open_in_home(dir.as_fd(), Path::new(&owned));
+        match fd {
+            Err(rustix::io::Errno::NOENT) => OwnerRead::Absent,
+            Err(rustix::io::Errno::XDEV) => OwnerRead::Unjudgeable(format!(
+                "{owned} leads across a mount point below the Codex home: not read"
+            )),
+            Err(e) => OwnerRead::Unjudgeable(format!(
+                "{owned} cannot be read as its user: {}",
+                std::io::Error::from(e)
+            )),
+            Ok(fd) => match read_regular(fd) {
+                FileContent::Text(text) => OwnerRead::Text(text),
+                FileContent::Unjudgeable { reason } => {
+                    OwnerRead::Unjudgeable(format!("{owned} {reason}"))
+                }
+            },
+        }
+    });
+    worker.unwrap_or_else(|late| {
+        OwnerRead::Unjudgeable(format!("{name} cannot be read as its user: {late}"))
+    })
 }
 
 /// The version of the npm package the session runs from, when only root can have written it.
@@ -362,12 +418,14 @@ pub fn gather(
     let profile = effective_session::profile_name(view.argv)
         .filter(|p| !p.is_empty() && !p.contains('/') && p != "." && p != "..");
     let mut files = vec![system.clone(), managed.clone()];
+    let mut names = Vec::new();
     if let Some(h) = &home {
-        files.push(h.join("config.toml"));
-        files.push(h.join(".env"));
+        names.push("config.toml".to_string());
+        names.push(".env".to_string());
         if let Some(p) = &profile {
-            files.push(h.join(format!("{p}.config.toml")));
+            names.push(format!("{p}.config.toml"));
         }
+        files.extend(names.iter().map(|n| h.join(n)));
     }
     // The working root: `-C DIR` (relative to the session's cwd), else its cwd.
     let cwd = match effective_session::argv_cwd(view.argv) {
@@ -383,7 +441,14 @@ pub fn gather(
     };
     inputs.cwd = cwd.clone();
     let read = match (open_root(view), creds) {
-        (Ok(root), Some(creds)) => read_as_user(root, creds, files.clone(), cwd),
+        (Ok(root), Some(creds)) => read_as_user(
+            root,
+            view.same_view,
+            creds,
+            files[..2].to_vec(),
+            home.clone().map(|h| (h, names)),
+            cwd,
+        ),
         (Err(e), _) => Err(format!("the session's root cannot be opened: {e}")),
         (_, None) => Err("the session's credentials cannot be read".into()),
     };
@@ -402,8 +467,12 @@ pub fn gather(
             inputs.projects = projects;
         }
         Err(reason) => {
-            // Nothing could be read: every layer the session may use is unjudged.
-            inputs.user = files.get(2).map(|p| unjudgeable(p, &reason));
+            // Nothing could be read (or the read was abandoned at its deadline): every layer the
+            // session may use is unjudged, its home's if it has one, else the system layer.
+            match files.get(2) {
+                Some(p) => inputs.user = Some(unjudgeable(p, &reason)),
+                None => inputs.system = Some(unjudgeable(&system, &reason)),
+            }
         }
     }
     inputs

@@ -11,6 +11,25 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 
+#[cfg(target_os = "linux")]
+pub mod fuse;
+/// Elsewhere than Linux there is no `/dev/fuse` to speak to: never available.
+#[cfg(not(target_os = "linux"))]
+pub mod fuse {
+    pub struct HostileFuse;
+    impl Drop for HostileFuse {
+        fn drop(&mut self) {}
+    }
+    impl HostileFuse {
+        pub fn mount(_at: &std::path::Path, _uid: u32) -> HostileFuse {
+            unreachable!("only where available()")
+        }
+    }
+    pub fn available() -> bool {
+        false
+    }
+}
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_codex-warden");
 /// The Codex CLI version the tests run against.
 pub const CODEX_VERSION: &str = "0.169.0";
