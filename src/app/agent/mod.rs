@@ -11,7 +11,10 @@
 //! a quarantine that waits for the disk (the vault could not be written) is retried with a
 //! short backoff, and at SIGHUP. Every deadline the loop waits for is in [`timers::Timers`].
 
+mod exec_events;
+mod native_requirements;
 pub mod session_guard;
+mod session_stop;
 mod timed;
 pub mod timers;
 
@@ -25,6 +28,7 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 use std::borrow::Cow;
 
+use crate::app::agent::native_requirements::NativeRequirements;
 use crate::app::agent::session_guard::SessionGuard;
 use crate::app::agent::timers::Timers;
 use crate::app::cli::settings::Settings;
@@ -67,8 +71,10 @@ struct Agent {
     started_at: String,
     last_full_scan: String,
     degraded: Option<String>,
-    /// Running sessions and Codex's own requirements.
+    /// Running sessions.
     sessions: SessionGuard,
+    /// Codex's own requirements.toml, rendered from the policy.
+    requirements: NativeRequirements,
     /// The last report of each home in violation (compliant homes keep none): what the session
     /// guard stops sessions for.
     violating: BTreeMap<PathBuf, HomeReport>,
@@ -153,11 +159,12 @@ pub fn run(settings: Settings) -> Result<()> {
         last_full_scan: String::new(),
         degraded: None,
         sessions: SessionGuard::new(session_scan),
+        requirements: NativeRequirements::new(session_scan),
         violating: BTreeMap::new(),
         pass: inventory::Pass::default(),
     };
-    agent.sessions.listen_for_execs(move || {
-        let _ = exec_tx.send(Msg::Changed(Vec::new()));
+    agent.sessions.execs.listen(move || {
+        let _ = exec_tx.send(Msg::Exec);
     });
     agent.enforcer.load_policy(true);
     if let Some((run, last)) = unclean {
@@ -222,6 +229,7 @@ pub fn run(settings: Settings) -> Result<()> {
                 }
                 agent.changed(paths)
             }
+            Ok(Msg::Exec) => agent.judge_execs(),
             Ok(Msg::Rescan(why)) => {
                 tracing::warn!("{why}: rescanning every home");
                 agent.enforcer.record(
@@ -286,7 +294,10 @@ impl Agent {
 
     fn reload_policy(&mut self) {
         match self.enforcer.load_policy(false) {
-            PolicyChange::Loaded => self.full_scan(),
+            PolicyChange::Loaded => {
+                self.requirements.policy_changed();
+                self.full_scan();
+            }
             // Status shows the rejection (which files, since when) at once.
             PolicyChange::Rejected => self.write_status(),
             PolicyChange::Unchanged => {}
@@ -357,8 +368,9 @@ impl Agent {
         self.pass = pass;
         self.refresh_watches();
         self.note_capped_users(capped_users);
-        self.sessions
-            .tick(&mut self.enforcer, &self.violating, true);
+        self.requirements
+            .sync_if_due(&self.enforcer, Instant::now());
+        self.sessions.scan(&mut self.enforcer, &self.violating);
         self.recheck_acted_on();
         self.arm_expiry();
         self.last_full_scan = jiff::Timestamp::now().to_string();
@@ -519,15 +531,20 @@ impl Agent {
             }
             self.refresh_watches();
         }
-        let mut acted = false;
+        // The homes whose credential moved or whose verdict changed: only their sessions are
+        // judged again, from what the session guard already holds.
+        let mut changed = BTreeSet::new();
         for path in to_judge {
-            if let Some(home) = self.homes.get(&path).cloned() {
-                acted |= self.judge(&home, now);
+            if let Some(home) = self.homes.get(&path).cloned()
+                && self.judge(&home, now)
+            {
+                changed.insert(path);
             }
         }
+        let acted = !changed.is_empty();
         if acted {
             self.sessions
-                .tick(&mut self.enforcer, &self.violating, true);
+                .judge_home_sessions(&mut self.enforcer, &self.violating, &changed);
             self.recheck_acted_on();
         }
         if rediscover || acted {
@@ -614,6 +631,16 @@ impl Agent {
             } else {
                 self.settling.remove(&path);
             }
+        }
+    }
+
+    /// Processes that exec'd: judged by the session guard, one by one, and nothing else.
+    fn judge_execs(&mut self) {
+        if self
+            .sessions
+            .judge_execs(&mut self.enforcer, &self.violating)
+        {
+            self.write_status();
         }
     }
 

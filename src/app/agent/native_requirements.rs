@@ -1,0 +1,106 @@
+//! Codex's own requirements.toml and managed_config.toml, kept in step with the policy
+//! ([`crate::platform::requirements`]): `tamper_detected` then `native_requirements_written`.
+//!
+//! Rendered when the policy changes and when an `[[exception]]` expires (the agent calls
+//! [`NativeRequirements::policy_changed`]), and checked for tampering on a timer of its own: the
+//! files are root's and nothing watches them. Nothing else writes them.
+
+use std::time::{Duration, Instant};
+
+use crate::app::engine::enforcer::Enforcer;
+use crate::platform::audit::{Event, Fields};
+use crate::platform::requirements;
+
+/// How often Codex's requirements files are checked for tampering, at least.
+const REQUIREMENTS_CHECK: Duration = Duration::from_secs(10);
+
+pub struct NativeRequirements {
+    written: requirements::Written,
+    last_requirements_error: Vec<String>,
+    /// The policy (or what its exceptions allow) changed since the files were last rendered.
+    stale: bool,
+    next_check: Instant,
+    every: Duration,
+}
+
+impl NativeRequirements {
+    /// Files checked every `every` (at least [`REQUIREMENTS_CHECK`], which does not wake an idle
+    /// agent every second), and rendered at the first [`NativeRequirements::sync_if_due`].
+    pub fn new(every: Duration) -> NativeRequirements {
+        NativeRequirements {
+            written: requirements::Written::default(),
+            last_requirements_error: Vec::new(),
+            stale: true,
+            next_check: Instant::now(),
+            every: every.max(REQUIREMENTS_CHECK),
+        }
+    }
+
+    /// The policy changed (a load, an exception that expired): render at the next
+    /// [`NativeRequirements::sync_if_due`].
+    pub fn policy_changed(&mut self) {
+        self.stale = true;
+    }
+
+    /// When the next tamper check is due.
+    pub fn next_due(&self) -> Instant {
+        self.next_check
+    }
+
+    /// Render the policy if it changed, or check the files if the timer is due.
+    pub fn sync_if_due(&mut self, engine: &Enforcer, now: Instant) {
+        if self.stale || now >= self.next_check {
+            self.sync(engine, now);
+        }
+    }
+
+    /// Render the policy into Codex's requirements now, recording what changed.
+    pub fn sync(&mut self, engine: &Enforcer, now: Instant) {
+        self.stale = false;
+        self.next_check = now + self.every;
+        let policy = engine.judge().policy();
+        let (changes, errors, not_rendered) = requirements::sync(
+            &engine.settings().codex_requirements,
+            policy,
+            &mut self.written,
+            jiff::Timestamp::now(),
+        );
+        for change in changes {
+            if let Some(why) = &change.tampered {
+                tracing::warn!(path = %change.path.display(), "{why}: rewriting");
+                engine.record(
+                    Event::TamperDetected,
+                    Fields::default()
+                        .with("path", &change.path)
+                        .with("reason", why),
+                );
+            }
+            tracing::info!(path = %change.path.display(), action = change.action, "native requirements");
+            engine.record(
+                Event::NativeRequirementsWritten,
+                Fields {
+                    action: Some(change.action.to_string()),
+                    ..Fields::default()
+                }
+                .with("path", &change.path)
+                .with("keys", &change.keys)
+                .with("admin_keys", &change.admin_keys)
+                .with("not_rendered", &not_rendered),
+            );
+        }
+        if errors != self.last_requirements_error {
+            for e in &errors {
+                tracing::error!("cannot write Codex's requirements: {e}");
+                engine.record(
+                    Event::EnforcementFailed,
+                    Fields {
+                        action: Some("native-requirements".into()),
+                        error: Some(e.clone()),
+                        ..Fields::default()
+                    },
+                );
+            }
+            self.last_requirements_error = errors;
+        }
+    }
+}
