@@ -115,8 +115,9 @@ impl Enforcer {
             .with_superseded(&meta.superseded_credentials)
             .with("retention", retention);
             crate::app::cli::oplog::narrate(Event::VaultPruned, &fields);
-            if !self.backlog.borrow().is_empty()
-                || !self.append(Event::VaultPruned, &self.stamp(), fields)
+            if !self
+                .recorder
+                .append_at_once(self.judge.policy(), Event::VaultPruned, fields)
             {
                 return;
             }

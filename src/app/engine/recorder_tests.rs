@@ -1,6 +1,10 @@
+//! Tests of the recorder, through the enforcer that owns it.
+
 use std::time::Duration;
 
-use super::*;
+use crate::app::cli::settings::Settings;
+use crate::app::engine::enforcer::Enforcer;
+use crate::platform::audit::{Event, Fields};
 
 #[test]
 fn records_that_cannot_be_written_wait_in_order() {
@@ -29,11 +33,11 @@ fn records_that_cannot_be_written_wait_in_order() {
     std::fs::create_dir(&log).unwrap();
     enforcer.record(Event::Violation, user("b"));
     enforcer.record(Event::Violation, user("c"));
-    assert_eq!(enforcer.backlog.borrow().len(), 2);
+    assert_eq!(enforcer.recorder().backlog_len(), 2);
     std::fs::remove_dir(&log).unwrap();
     std::fs::rename(tmp.path().join("moved"), &log).unwrap();
     enforcer.record(Event::Violation, user("d"));
-    assert!(enforcer.backlog.borrow().is_empty());
+    assert!(!enforcer.records_pending());
 
     let records: Vec<serde_json::Value> = std::fs::read_to_string(&log)
         .unwrap()
