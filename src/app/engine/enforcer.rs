@@ -28,8 +28,9 @@ use crate::platform::inventory;
 use crate::platform::last_good;
 use crate::platform::notices;
 use crate::platform::safefs::{Dir, Stat};
-use crate::platform::vault::journal::Decision;
-use crate::platform::vault::{Judgement, Quarantined, Reason, SupersededCredential, Vault};
+use crate::platform::vault::{
+    JudgeBytes, Judgement, Quarantined, Reason, SupersededCredential, Vault,
+};
 
 /// A home's owner is told of a vaulted credential at most this often.
 const TELL_GAP: std::time::Duration = std::time::Duration::from_secs(30);
@@ -185,28 +186,6 @@ impl Enforcer {
         }
     }
 
-    /// The judgement of credential bytes found in `home` (set aside there), under the active
-    /// policy and the home's config.
-    fn judge_bytes(
-        &self,
-        home: &CodexHome,
-        config: ConfigState,
-        bytes: &[u8],
-        stat: &Stat,
-    ) -> Judgement {
-        let (auth, complete) = inventory::auth_from_bytes(bytes, stat);
-        let report = self.judge.judge(&Observation {
-            home: home.clone(),
-            auth,
-            config,
-        });
-        Judgement {
-            violations: report.verdict.violations,
-            credential: report.credential,
-            complete,
-        }
-    }
-
     /// Judge one observation and act on it: quarantine or fix permissions as planned, record.
     pub fn enforce(&mut self, obs: Observation) -> HomeReport {
         self.enforce_through(obs, None)
@@ -349,8 +328,9 @@ impl Enforcer {
             credential: report.credential.clone(),
             policy_revision: &self.judge.policy().revision,
         };
-        let judge = |home: &CodexHome, bytes: &[u8], stat: &Stat| {
-            self.judge_bytes(home, obs.config.clone(), bytes, stat)
+        let judge = BytesUnder {
+            judge: &self.judge,
+            config: Config::Known(&obs.config),
         };
         match self
             .vault
@@ -398,6 +378,40 @@ struct Recorded {
     verdict: Verdict,
     credential: Option<CredentialSummary>,
     auth: AuthStatus,
+}
+
+/// The config a credential found aside is judged with: the one read with it, or the home's as
+/// it is now (recovery, which has none at hand).
+enum Config<'a> {
+    Known(&'a ConfigState),
+    ReadNow,
+}
+
+/// What the vault asks about bytes it moves, answered under the active policy and the home's
+/// config ([`JudgeBytes`], the seam the vault defines).
+struct BytesUnder<'a> {
+    judge: &'a Judge,
+    config: Config<'a>,
+}
+
+impl JudgeBytes for BytesUnder<'_> {
+    fn judge_bytes(&self, home: &CodexHome, bytes: &[u8], stat: &Stat) -> Judgement {
+        let config = match self.config {
+            Config::Known(config) => config.clone(),
+            Config::ReadNow => inventory::observe(home).observation.config,
+        };
+        let (auth, complete) = inventory::auth_from_bytes(bytes, stat);
+        let report = self.judge.judge(&Observation {
+            home: home.clone(),
+            auth,
+            config,
+        });
+        Judgement {
+            violations: report.verdict.violations,
+            credential: report.credential,
+            complete,
+        }
+    }
 }
 
 /// What one vault entry holds: its credential and the earlier contents it keeps beside it.

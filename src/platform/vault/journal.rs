@@ -42,6 +42,15 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// The home the decision was taken for, as the decision names it.
+    pub fn home(&self) -> crate::core::observe::CodexHome {
+        crate::core::observe::CodexHome {
+            path: self.codex_home.clone(),
+            uid: self.uid,
+            user: self.user.clone(),
+        }
+    }
+
     /// The name the credential is set aside under in its home.
     pub fn aside_name(&self) -> String {
         format!("{ASIDE_PREFIX}{}-{}", self.id, self.nonce)

@@ -120,8 +120,24 @@ pub struct Judgement {
     pub complete: bool,
 }
 
-/// Judges bytes found aside in a home: (home, bytes, their stat) → judgement.
-pub type Judge<'a> = &'a dyn Fn(&CodexHome, &[u8], &Stat) -> Judgement;
+/// What the vault asks about credential bytes found aside in a home (Codex writes in place, so
+/// what moved may not be what was judged): the caller's policy answers, through this seam the
+/// vault defines. The vault never reaches into the caller otherwise.
+pub trait JudgeBytes {
+    /// The judgement of `bytes` (with their `stat`) found in `home`.
+    fn judge_bytes(&self, home: &CodexHome, bytes: &[u8], stat: &Stat) -> Judgement;
+}
+
+/// Plain functions judge bytes too (the vault's tests).
+#[cfg(test)]
+impl<F: Fn(&CodexHome, &[u8], &Stat) -> Judgement> JudgeBytes for F {
+    fn judge_bytes(&self, home: &CodexHome, bytes: &[u8], stat: &Stat) -> Judgement {
+        self(home, bytes, stat)
+    }
+}
+
+/// The judge of bytes a quarantine or a recovery works with.
+pub type Judge<'a> = &'a dyn JudgeBytes;
 
 /// How many times a file that keeps changing under the move is re-vaulted before it is left aside
 /// (out of Codex's reach, its decision open, finished at the next scan).
@@ -426,7 +442,7 @@ impl Vault {
                 FileRead::Regular { bytes, stat } => (bytes, stat),
                 _ => return Ok(None),
             };
-            let judgement = judge(home, &bytes, &stat);
+            let judgement = judge.judge_bytes(home, &bytes, &stat);
             if judgement.complete || Instant::now() >= deadline {
                 return Ok(Some((bytes, stat, judgement)));
             }
@@ -551,11 +567,10 @@ impl Vault {
     /// abandoned. Then the journal is compacted. Aside names no decision knows are left alone.
     pub fn recover(
         &self,
-        home_of: &dyn Fn(&Decision) -> CodexHome,
         judge: Judge<'_>,
         settle: Duration,
     ) -> Result<Vec<(Decision, Quarantined)>> {
-        let result = self.recover_open(home_of, judge, settle);
+        let result = self.recover_open(judge, settle);
         let waiting = match &result {
             Ok(done) => done.iter().any(|(_, q)| left_waiting(q)),
             Err(_) => true,
@@ -567,7 +582,6 @@ impl Vault {
 
     fn recover_open(
         &self,
-        home_of: &dyn Fn(&Decision) -> CodexHome,
         judge: Judge<'_>,
         settle: Duration,
     ) -> Result<Vec<(Decision, Quarantined)>> {
@@ -591,7 +605,7 @@ impl Vault {
                 .meta(&decision.id)
                 .ok()
                 .filter(|m| self.entry_intact(m));
-            let home = home_of(&decision);
+            let home = decision.home();
             let outcome = match Dir::open_home(&home.path, home.uid) {
                 Ok(home_dir) if home_dir.entry_stat(&decision.aside_name())?.is_some() => {
                     self.vault_aside(&home_dir, &home, &decision, judge, settle, true, vaulted)?

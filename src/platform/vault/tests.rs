@@ -142,7 +142,7 @@ fn a_fifo_is_moved_aside_not_read() {
     assert!(list[0].left_aside.is_some());
     assert!(
         vault
-            .recover(&|_| codex_home(&home), &judge, SETTLE)
+            .recover(&judge, SETTLE)
             .unwrap()
             .is_empty()
     );
@@ -169,7 +169,7 @@ fn an_interrupted_quarantine_is_finished_and_a_planted_one_ignored() {
     let never = vault.decide(&codex_home(&home), &reason()).unwrap();
     let reopened = Vault::open(&tmp.path().join("state")).unwrap();
     let done = reopened
-        .recover(&|_| codex_home(&home), &judge, SETTLE)
+        .recover(&judge, SETTLE)
         .unwrap();
     assert_eq!(done.len(), 2, "{done:?}");
     assert!(
@@ -182,14 +182,14 @@ fn an_interrupted_quarantine_is_finished_and_a_planted_one_ignored() {
     assert_eq!(reopened.list().unwrap().len(), 1);
     // Until the caller says it recorded the entry, a recovery offers it again (to be recorded).
     let again = reopened
-        .recover(&|_| codex_home(&home), &judge, SETTLE)
+        .recover(&judge, SETTLE)
         .unwrap();
     assert!(matches!(&again[..], [(d, Quarantined::Vaulted(_))] if d.id == decision.id));
     reopened.finish(&decision.id).unwrap();
     // Nothing is left open: a further recovery does nothing.
     assert!(
         reopened
-            .recover(&|_| codex_home(&home), &judge, SETTLE)
+            .recover(&judge, SETTLE)
             .unwrap()
             .is_empty()
     );
@@ -242,7 +242,7 @@ fn recovery_does_not_trust_an_entry_whose_credential_never_reached_the_disk() {
     std::fs::write(entry.join(AUTH_FILE), b"").unwrap();
 
     let done = vault
-        .recover(&|d| codex_home(&d.codex_home), &judge, SETTLE)
+        .recover(&judge, SETTLE)
         .unwrap();
     assert_eq!(done.len(), 1);
     assert!(

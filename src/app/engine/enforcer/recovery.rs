@@ -9,16 +9,11 @@ impl Enforcer {
     /// journal whose credential is still aside is judged and vaulted now. Returns what was
     /// finished (and recorded).
     pub fn recover(&self) -> Vec<Finished> {
-        let home_of = |d: &Decision| CodexHome {
-            path: d.codex_home.clone(),
-            uid: d.uid,
-            user: d.user.clone(),
+        let judge = BytesUnder {
+            judge: &self.judge,
+            config: Config::ReadNow,
         };
-        let judge = |home: &CodexHome, bytes: &[u8], stat: &Stat| {
-            let config = inventory::observe(home).observation.config;
-            self.judge_bytes(home, config, bytes, stat)
-        };
-        let done = match self.vault.recover(&home_of, &judge, self.settings().settle) {
+        let done = match self.vault.recover(&judge, self.settings().settle) {
             Ok(done) => done,
             Err(e) => {
                 let error = format!("{e:#}");
@@ -38,7 +33,7 @@ impl Enforcer {
         // before a crash (its decision not yet closed) is not recorded twice.
         let mut recorded = None;
         for (decision, q) in done {
-            let home = home_of(&decision);
+            let home = decision.home();
             let outcome = quarantine_outcome(q);
             let meta = match &outcome.outcome {
                 Outcome::Vaulted { vault_id } => self.vault.meta(vault_id).ok(),
