@@ -78,6 +78,23 @@ pub fn ids(pid: u32) -> Option<(u32, Option<u32>)> {
     Some((uid, gid))
 }
 
+/// Real uid, real gid (when given) and supplementary groups, from one read of
+/// `/proc/PID/status`: what a session's files are read as.
+pub fn ids_and_groups(pid: u32) -> Option<(u32, Option<u32>, Vec<u32>)> {
+    let status = read_small(&proc_path(pid, "status"), 16 * 1024).ok()?;
+    let status = String::from_utf8_lossy(&status);
+    let uid = session_shape::parse_status_uid(&status)?;
+    let field = |name: &str| -> Vec<u32> {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|r| r.split_whitespace().filter_map(|v| v.parse().ok()).collect())
+            .unwrap_or_default()
+    };
+    let gid = field("Gid:").first().copied();
+    Some((uid, gid, field("Groups:")))
+}
+
 /// `/proc/PID/cwd`, in the process's view.
 pub fn cwd(pid: u32) -> Option<PathBuf> {
     std::fs::read_link(proc_path(pid, "cwd")).ok()

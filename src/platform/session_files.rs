@@ -32,6 +32,7 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{Mode, OFlags};
 
 use crate::core::codex_version::CodexVersion;
+use crate::core::effective_session::argv::ArgvConfig;
 use crate::core::effective_session::{
     self, ConfigInput, EffectiveSession, FileContent, SessionInputs,
 };
@@ -48,37 +49,6 @@ pub struct Creds {
     pub uid: u32,
     pub gid: u32,
     pub groups: Vec<u32>,
-}
-
-/// Real uid, gid and supplementary groups of a process.
-#[cfg(target_os = "linux")]
-pub fn creds_of(pid: u32) -> Option<Creds> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |name: &str| -> Option<Vec<u32>> {
-        let line = status.lines().find_map(|l| l.strip_prefix(name))?;
-        Some(
-            line.split_whitespace()
-                .filter_map(|v| v.parse().ok())
-                .collect(),
-        )
-    };
-    Some(Creds {
-        uid: *field("Uid:")?.first()?,
-        gid: *field("Gid:")?.first()?,
-        groups: field("Groups:").unwrap_or_default(),
-    })
-}
-
-/// Real uid and gid of a process; the groups are the kernel's to resolve for the uid
-/// (`pthread_setugid_np`).
-#[cfg(target_os = "macos")]
-pub fn creds_of(pid: u32) -> Option<Creds> {
-    let (uid, gid) = crate::platform::macos::procs::ids(pid)?;
-    Some(Creds {
-        uid,
-        gid: gid?,
-        groups: Vec::new(),
-    })
 }
 
 /// What a session is, for [`gather`].
@@ -406,6 +376,17 @@ pub fn gather(
     creds: Option<Creds>,
     version: Option<CodexVersion>,
 ) -> SessionInputs {
+    gather_parsed(view, creds, version).0
+}
+
+/// [`gather`], with the command line as parsed once for it (for
+/// [`effective_session::resolve_parsed`]).
+pub fn gather_parsed(
+    view: &SessionView,
+    creds: Option<Creds>,
+    version: Option<CodexVersion>,
+) -> (SessionInputs, ArgvConfig) {
+    let argv = effective_session::argv::parse(view.argv);
     let mut inputs = SessionInputs {
         argv: view.argv.to_vec(),
         environ: view.environ.to_vec(),
@@ -415,7 +396,7 @@ pub fn gather(
     let system = PathBuf::from("/etc/codex/config.toml");
     let managed = PathBuf::from("/etc/codex/managed_config.toml");
     let home = view.codex_home.map(Path::to_path_buf);
-    let profile = effective_session::profile_name(view.argv)
+    let profile = effective_session::argv_profile(&argv)
         .filter(|p| !p.is_empty() && !p.contains('/') && p != "." && p != "..");
     let mut files = vec![system.clone(), managed.clone()];
     let mut names = Vec::new();
@@ -428,7 +409,7 @@ pub fn gather(
         files.extend(names.iter().map(|n| h.join(n)));
     }
     // The working root: `-C DIR` (relative to the session's cwd), else its cwd.
-    let cwd = match effective_session::argv_cwd(view.argv) {
+    let cwd = match argv.cwd.clone() {
         Some(d) if Path::new(&d).is_absolute() => Some(PathBuf::from(d)),
         Some(d) => view.cwd.map(|c| c.join(d)),
         None => view.cwd.map(Path::to_path_buf),
@@ -475,7 +456,7 @@ pub fn gather(
             }
         }
     }
-    inputs
+    (inputs, argv)
 }
 
 /// A running session resolved as Codex resolved it; `None` when its environment could not be
@@ -491,8 +472,14 @@ pub fn effective(session: &crate::platform::sessions::Session) -> Option<Effecti
         cwd: session.cwd.as_deref(),
         codex_home: session.home_in_session.as_deref(),
     };
-    let inputs = gather(&view, creds_of(session.id.pid), binary_version(session));
-    Some(effective_session::resolve(&inputs))
+    // The ids and groups read with the session (one read of its status), not read again.
+    let creds = session.gid.map(|gid| Creds {
+        uid: session.uid,
+        gid,
+        groups: session.groups.clone(),
+    });
+    let (inputs, argv) = gather_parsed(&view, creds, binary_version(session));
+    Some(effective_session::resolve_parsed(&inputs, argv))
 }
 
 /// The version the session's native binary carries ([`crate::platform::codex_binary`]), when
@@ -512,3 +499,7 @@ fn binary_version(session: &crate::platform::sessions::Session) -> Option<CodexV
     let st = rustix::fs::stat(session.exe.as_deref()?).ok()?;
     (st.st_uid == 0 && st.st_mode & 0o022 == 0).then_some(claimed)
 }
+
+#[cfg(test)]
+#[path = "session_files_tests.rs"]
+mod tests;

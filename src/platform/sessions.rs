@@ -68,6 +68,8 @@ pub struct Session {
     pub id: ProcId,
     pub uid: u32,
     pub gid: Option<u32>,
+    /// Supplementary groups (read with the ids: empty on macOS, where the kernel resolves them).
+    pub groups: Vec<u32>,
     pub subcommand: Option<String>,
     /// The native binary, or the TypeScript client under node.
     pub client: Client,
@@ -258,7 +260,7 @@ fn complete(
 ) -> Option<Session> {
     let pid = c.pid;
     let st = stat_of(pid)?;
-    let (uid, gid) = os::ids(pid)?;
+    let (uid, gid, groups) = os::ids_and_groups(pid)?;
     let environ = match c.environ {
         Some(e) => Some(e),
         None => os::environ(pid),
@@ -272,6 +274,7 @@ fn complete(
         },
         uid,
         gid,
+        groups,
         subcommand: c.subcommand,
         client: c.client,
         version: c.version,

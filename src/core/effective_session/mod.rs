@@ -170,7 +170,11 @@ pub struct EffectiveSession {
 
 /// The profile a command line names (`--profile`, `-c profile=…`), for reading its file.
 pub fn profile_name(argv: &[String]) -> Option<String> {
-    let a = argv::parse(argv);
+    argv_profile(&argv::parse(argv))
+}
+
+/// [`profile_name`] of a command line already parsed.
+pub fn argv_profile(a: &argv::ArgvConfig) -> Option<String> {
     a.settings
         .iter()
         .rev()
@@ -243,8 +247,13 @@ fn trusted_dir(config: &ResolvedConfig, dir: &std::path::Path) -> bool {
 
 /// Resolve one session.
 pub fn resolve(inputs: &SessionInputs) -> EffectiveSession {
+    resolve_parsed(inputs, argv::parse(&inputs.argv))
+}
+
+/// [`resolve`] with `inputs.argv` already parsed (`a`): the agent parses a session's command line
+/// once, for reading its files and resolving it.
+pub fn resolve_parsed(inputs: &SessionInputs, a: argv::ArgvConfig) -> EffectiveSession {
     let honours = codex_version::honours(inputs.version);
-    let a = argv::parse(&inputs.argv);
     let mut config = ResolvedConfig::default();
     let mut unjudged = Vec::new();
 

@@ -63,6 +63,11 @@ pub fn ids(pid: u32) -> Option<(u32, Option<u32>)> {
     Some((info.pbi_ruid, Some(info.pbi_rgid)))
 }
 
+/// Real uid and gid; the groups are the kernel's to resolve for the uid (`pthread_setugid_np`).
+pub fn ids_and_groups(pid: u32) -> Option<(u32, Option<u32>, Vec<u32>)> {
+    ids(pid).map(|(uid, gid)| (uid, gid, Vec::new()))
+}
+
 fn vnode_path(raw: &[u8]) -> Option<PathBuf> {
     use std::os::unix::ffi::OsStrExt;
     (raw.first() == Some(&b'/')).then(|| PathBuf::from(std::ffi::OsStr::from_bytes(raw)))
