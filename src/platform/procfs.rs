@@ -88,7 +88,11 @@ pub fn ids_and_groups(pid: u32) -> Option<(u32, Option<u32>, Vec<u32>)> {
         status
             .lines()
             .find_map(|l| l.strip_prefix(name))
-            .map(|r| r.split_whitespace().filter_map(|v| v.parse().ok()).collect())
+            .map(|r| {
+                r.split_whitespace()
+                    .filter_map(|v| v.parse().ok())
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let gid = field("Gid:").first().copied();

@@ -27,9 +27,17 @@ fn session(home: &Path) -> Session {
         home_in_session: Some(home.to_path_buf()),
         access: HomeAccess::Host(home.to_path_buf()),
         environ: Some(Vec::new()),
-        argv: ["codex", "--profile", "work", "-C", "/", "-c", "model=\"o3\""]
-            .map(String::from)
-            .to_vec(),
+        argv: [
+            "codex",
+            "--profile",
+            "work",
+            "-C",
+            "/",
+            "-c",
+            "model=\"o3\"",
+        ]
+        .map(String::from)
+        .to_vec(),
         exe: None,
         cwd: Some(PathBuf::from("/")),
         same_view: true,

@@ -21,10 +21,9 @@ impl Agent {
         self.timers.deadline(
             Instant::now(),
             jiff::Timestamp::now(),
-            settling.into_iter().chain([
-                self.sessions.next_due(),
-                self.requirements.next_due(),
-            ]),
+            settling
+                .into_iter()
+                .chain([self.sessions.next_due(), self.requirements.next_due()]),
         )
     }
 

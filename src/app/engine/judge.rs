@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 
 use crate::app::cli::settings::Settings;
+use crate::app::engine::policy_load::PolicyLoader;
 pub use crate::app::engine::policy_load::{
     ActivePolicy, PolicyChange, PolicyLoad, PolicyOrigin, baseline,
 };
-use crate::app::engine::policy_load::PolicyLoader;
 use crate::app::engine::policy_state::{PolicyState, Rejection};
 use crate::app::engine::population::Population;
 use crate::app::engine::report::HomeReport;

@@ -126,7 +126,7 @@ impl PolicyLoader {
             (PolicyOrigin::Admin, None) => PolicyState::Active,
             (PolicyOrigin::LastGood, _) => PolicyState::LastGood,
             (PolicyOrigin::Baseline, Some(_)) => PolicyState::Rejected,
-            (PolicyOrigin::Baseline, None) => PolicyState::None,
+            (PolicyOrigin::Baseline, None) => PolicyState::NoPolicy,
         }
     }
 
@@ -142,10 +142,7 @@ impl PolicyLoader {
     }
 
     pub fn load_outcome(&self) -> LoadOutcome {
-        policy_sources::load_dir(
-            &self.paths.policy_dir,
-            self.paths.managed_prefs.as_deref(),
-        )
+        policy_sources::load_dir(&self.paths.policy_dir, self.paths.managed_prefs.as_deref())
     }
 
     /// Load the policy sources and decide what runs. On the first load (`initial`), an invalid or

@@ -20,9 +20,11 @@ pub enum PolicyState {
     /// The policy sources are rejected and no good policy was ever loaded: only the monitor-only
     /// baseline runs. `check` exits 2.
     Rejected,
-    /// No policy source exists: the monitor-only baseline runs.
+    /// No policy source exists: the monitor-only baseline runs (`none` in status and
+    /// fleet.json).
     #[default]
-    None,
+    #[serde(rename = "none")]
+    NoPolicy,
 }
 
 impl PolicyState {
@@ -31,7 +33,7 @@ impl PolicyState {
             PolicyState::Active => "active",
             PolicyState::LastGood => "last-good",
             PolicyState::Rejected => "rejected",
-            PolicyState::None => "none",
+            PolicyState::NoPolicy => "none",
         }
     }
 }

@@ -168,7 +168,7 @@ pub fn judge(status: Option<&Facts<'_>>, liveness: &Liveness) -> Verdict {
              enforced"
                 .into(),
         ),
-        PolicyState::None => say("no-admin-policy", "no admin policy is installed".into()),
+        PolicyState::NoPolicy => say("no-admin-policy", "no admin policy is installed".into()),
     }
     for weakened in status.policy_weakened {
         say(

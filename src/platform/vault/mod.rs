@@ -136,9 +136,6 @@ impl<F: Fn(&CodexHome, &[u8], &Stat) -> Judgement> JudgeBytes for F {
     }
 }
 
-/// The judge of bytes a quarantine or a recovery works with.
-pub type Judge<'a> = &'a dyn JudgeBytes;
-
 /// How many times a file that keeps changing under the move is re-vaulted before it is left aside
 /// (out of Codex's reach, its decision open, finished at the next scan).
 const MAX_REVAULTS: u32 = 8;
@@ -246,7 +243,7 @@ impl Vault {
         home: &CodexHome,
         home_dir: Option<&Dir>,
         reason: &Reason<'_>,
-        judge: Judge<'_>,
+        judge: &dyn JudgeBytes,
         settle: Duration,
     ) -> Result<Quarantined> {
         let decision = self.decision(home, reason);
@@ -313,7 +310,7 @@ impl Vault {
         home_dir: &Dir,
         home: &CodexHome,
         decision: &Decision,
-        judge: Judge<'_>,
+        judge: &dyn JudgeBytes,
         settle: Duration,
         recovered: bool,
         mut meta: Option<Meta>,
@@ -389,7 +386,7 @@ impl Vault {
         home_dir: &Dir,
         home: &CodexHome,
         decision: &Decision,
-        judge: Judge<'_>,
+        judge: &dyn JudgeBytes,
         settle: Duration,
         recovered: bool,
         mut meta: Meta,
@@ -433,7 +430,7 @@ impl Vault {
         &self,
         read: impl Fn() -> io::Result<FileRead>,
         home: &CodexHome,
-        judge: Judge<'_>,
+        judge: &dyn JudgeBytes,
         settle: Duration,
     ) -> Result<Option<(Vec<u8>, Stat, Judgement)>> {
         let deadline = Instant::now() + settle;
@@ -567,7 +564,7 @@ impl Vault {
     /// abandoned. Then the journal is compacted. Aside names no decision knows are left alone.
     pub fn recover(
         &self,
-        judge: Judge<'_>,
+        judge: &dyn JudgeBytes,
         settle: Duration,
     ) -> Result<Vec<(Decision, Quarantined)>> {
         let result = self.recover_open(judge, settle);
@@ -582,7 +579,7 @@ impl Vault {
 
     fn recover_open(
         &self,
-        judge: Judge<'_>,
+        judge: &dyn JudgeBytes,
         settle: Duration,
     ) -> Result<Vec<(Decision, Quarantined)>> {
         let mut done = Vec::new();

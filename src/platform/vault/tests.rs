@@ -140,12 +140,7 @@ fn a_fifo_is_moved_aside_not_read() {
     // Recorded in the vault as left aside, and not retried.
     let list = vault.list().unwrap();
     assert!(list[0].left_aside.is_some());
-    assert!(
-        vault
-            .recover(&judge, SETTLE)
-            .unwrap()
-            .is_empty()
-    );
+    assert!(vault.recover(&judge, SETTLE).unwrap().is_empty());
 }
 
 #[test]
@@ -168,9 +163,7 @@ fn an_interrupted_quarantine_is_finished_and_a_planted_one_ignored() {
     // And a decision whose credential never moved.
     let never = vault.decide(&codex_home(&home), &reason()).unwrap();
     let reopened = Vault::open(&tmp.path().join("state")).unwrap();
-    let done = reopened
-        .recover(&judge, SETTLE)
-        .unwrap();
+    let done = reopened.recover(&judge, SETTLE).unwrap();
     assert_eq!(done.len(), 2, "{done:?}");
     assert!(
         matches!(&done[0], (d, Quarantined::Vaulted(m)) if d.id == decision.id && m.recovered && m.id == decision.id)
@@ -181,18 +174,11 @@ fn an_interrupted_quarantine_is_finished_and_a_planted_one_ignored() {
     }
     assert_eq!(reopened.list().unwrap().len(), 1);
     // Until the caller says it recorded the entry, a recovery offers it again (to be recorded).
-    let again = reopened
-        .recover(&judge, SETTLE)
-        .unwrap();
+    let again = reopened.recover(&judge, SETTLE).unwrap();
     assert!(matches!(&again[..], [(d, Quarantined::Vaulted(_))] if d.id == decision.id));
     reopened.finish(&decision.id).unwrap();
     // Nothing is left open: a further recovery does nothing.
-    assert!(
-        reopened
-            .recover(&judge, SETTLE)
-            .unwrap()
-            .is_empty()
-    );
+    assert!(reopened.recover(&judge, SETTLE).unwrap().is_empty());
 }
 
 #[test]
@@ -241,9 +227,7 @@ fn recovery_does_not_trust_an_entry_whose_credential_never_reached_the_disk() {
     std::fs::write(entry.join("meta.json"), serde_json::to_vec(&meta).unwrap()).unwrap();
     std::fs::write(entry.join(AUTH_FILE), b"").unwrap();
 
-    let done = vault
-        .recover(&judge, SETTLE)
-        .unwrap();
+    let done = vault.recover(&judge, SETTLE).unwrap();
     assert_eq!(done.len(), 1);
     assert!(
         matches!(done[0].1, Quarantined::Vaulted(_)),
