@@ -217,6 +217,9 @@ impl Agent {
             audit_log = %self.enforcer.settings().audit_log.display(),
             "codex-warden agent started"
         );
+        // The policy just loaded, rendered into Codex's requirements before the first scan.
+        self.requirements
+            .sync_if_due(&self.enforcer, Instant::now());
         self.full_scan();
         self.timers
             .scan_after(Instant::now(), self.degraded.is_some());
@@ -309,7 +312,11 @@ impl Agent {
     fn reload_policy(&mut self) {
         match self.enforcer.load_policy(false) {
             PolicyChange::Loaded => {
+                // Codex's requirements first: new sessions refuse what the new policy forbids
+                // before the homes and running sessions are judged again.
                 self.requirements.policy_changed();
+                self.requirements
+                    .sync_if_due(&self.enforcer, Instant::now());
                 self.full_scan();
             }
             // Status shows the rejection (which files, since when) at once.
@@ -382,8 +389,6 @@ impl Agent {
         self.pass = pass;
         self.refresh_watches();
         self.note_capped_users(capped_users);
-        self.requirements
-            .sync_if_due(&self.enforcer, Instant::now());
         self.sessions.scan(&mut self.enforcer, &self.violating);
         self.recheck_acted_on();
         self.arm_expiry();

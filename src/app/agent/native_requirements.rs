@@ -1,9 +1,11 @@
 //! Codex's own requirements.toml and managed_config.toml, kept in step with the policy
 //! ([`crate::platform::requirements`]): `tamper_detected` then `native_requirements_written`.
 //!
-//! Rendered when the policy changes and when an `[[exception]]` expires (the agent calls
-//! [`NativeRequirements::policy_changed`]), and checked for tampering on a timer of its own: the
-//! files are root's and nothing watches them. Nothing else writes them.
+//! Rendered when the policy is loaded (at start and on every change) and when an `[[exception]]`
+//! expires (the agent calls [`NativeRequirements::policy_changed`], then
+//! [`NativeRequirements::sync_if_due`]), before the homes and sessions are judged again; and
+//! checked for tampering on a timer of its own (the files are root's and nothing watches them).
+//! A quarantine, an exec or a scan of the homes never touches them. Nothing else writes them.
 
 use std::time::{Duration, Instant};
 
