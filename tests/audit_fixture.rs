@@ -273,3 +273,32 @@ fn the_recorded_log_reads_verifies_and_reviews_as_recorded() {
         assert_eq!(text, recorded, "{name}");
     }
 }
+
+/// Every record of the recorded log reads into its typed event and is written back byte for
+/// byte: same members, same order, same omissions, and the same hash over them.
+#[test]
+fn every_recorded_record_reads_as_its_typed_event_and_writes_back_identically() {
+    use codex_warden::platform::audit::chain::record_hash;
+    use codex_warden::platform::audit::event::EventKind;
+    use codex_warden::platform::audit::record::{Record, hashed};
+
+    let mut kinds = Vec::new();
+    for file in ["audit.jsonl.1", "audit.jsonl"] {
+        let text = std::fs::read_to_string(fixture_dir().join(file)).unwrap();
+        for line in text.lines() {
+            if line == "not a record" {
+                continue;
+            }
+            let record = Record::parse(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            assert_eq!(record.head.event, record.body.event.kind(), "{line}");
+            assert_eq!(record.line().unwrap(), format!("{line}\n"));
+            let members = record.body.members().unwrap();
+            let hash = record_hash(&hashed(&record.head, &members).unwrap()).unwrap();
+            assert_eq!(hash, record.hash, "{line}");
+            kinds.push(record.head.event);
+        }
+    }
+    for kind in EventKind::ALL {
+        assert!(kinds.contains(&kind), "no {kind:?} in the fixture");
+    }
+}

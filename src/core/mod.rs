@@ -23,6 +23,7 @@ pub mod observe;
 pub mod ocsf;
 pub mod plan;
 pub mod policy;
+pub mod policy_origin;
 pub mod redact;
 pub mod reference;
 pub mod requirements;

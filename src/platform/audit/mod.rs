@@ -9,6 +9,7 @@
 //! a log's rotated files; [`syslog`] forwards each record.
 
 pub mod chain;
+pub mod event;
 pub mod files;
 pub mod journald;
 pub mod record;
