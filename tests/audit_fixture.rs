@@ -11,6 +11,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use serde_json::Value;
 use support::*;
 
 fn fixture_dir() -> PathBuf {
@@ -51,14 +52,91 @@ fn fast(m: &Machine) -> Agent {
     ])
 }
 
-/// Every kind of record, written by the real agent and commands.
+/// Re-record the fixture with the agent as built now.
 #[test]
 #[ignore = "records the fixture; run with RECORD_AUDIT_FIXTURE=1"]
 fn record_every_event_kind() {
     if std::env::var_os("RECORD_AUDIT_FIXTURE").is_none() {
         return;
     }
-    use_uids_from(47_000);
+    let (m, _) = every_event_kind(47_000);
+    let out = fixture_dir();
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::copy(m.path("log/audit.jsonl.1"), out.join("audit.jsonl.1")).unwrap();
+    std::fs::copy(m.audit_log(), out.join("audit.jsonl")).unwrap();
+    std::fs::write(
+        out.join("audit.pub"),
+        stdout(&m.run(&["audit", "public-key"])),
+    )
+    .unwrap();
+    for (name, text) in readings(&m) {
+        std::fs::write(out.join(name), text).unwrap();
+    }
+}
+
+/// A record's shape: its event and, for each member, its name and the shape of its value
+/// (objects member by member, lists by their items' shapes).
+fn shape(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(_) => "bool".into(),
+        Value::Number(_) => "number".into(),
+        Value::String(_) => "string".into(),
+        Value::Array(items) => {
+            let mut shapes: Vec<String> = items.iter().map(shape).collect();
+            shapes.sort();
+            shapes.dedup();
+            format!("[{}]", shapes.join("|"))
+        }
+        Value::Object(members) => {
+            let inner: Vec<String> = members
+                .iter()
+                .map(|(k, v)| match k.as_str() {
+                    "event" => format!("event={}", v.as_str().unwrap_or_default()),
+                    _ => format!("{k}:{}", shape(v)),
+                })
+                .collect();
+            format!("{{{}}}", inner.join(","))
+        }
+    }
+}
+
+fn shapes(lines: &[String]) -> std::collections::BTreeSet<String> {
+    lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .map(|r| shape(&r))
+        .collect()
+}
+
+/// The agent as built now writes the records it wrote when the fixture was recorded: the same
+/// events with the same members, each of the same type, in the same run of the same scenario.
+#[test]
+fn the_agent_writes_every_record_as_the_recorded_agent_did() {
+    let (_m, lines) = every_event_kind(48_000);
+    let recorded: Vec<String> = ["audit.jsonl.1", "audit.jsonl"]
+        .iter()
+        .flat_map(|f| {
+            std::fs::read_to_string(fixture_dir().join(f))
+                .unwrap()
+                .lines()
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let (now, then) = (shapes(&lines), shapes(&recorded));
+    let new: Vec<_> = now.difference(&then).collect();
+    let gone: Vec<_> = then.difference(&now).collect();
+    assert!(
+        new.is_empty() && gone.is_empty(),
+        "written now, not then: {new:#?}\nwritten then, not now: {gone:#?}"
+    );
+}
+
+/// Every kind of record, written by the real agent and commands on a scratch machine: the
+/// machine and the lines of its log (rotated file first).
+fn every_event_kind(uids: u32) -> (Machine, Vec<String>) {
+    use_uids_from(uids);
     let m = Machine::new(&["alice", "bob", "mallory"]);
     m.policy("10-corp.toml", &policy());
     m.auth(
@@ -215,18 +293,7 @@ fn record_every_event_kind() {
             "no {event}"
         );
     }
-    let out = fixture_dir();
-    std::fs::create_dir_all(&out).unwrap();
-    std::fs::copy(m.path("log/audit.jsonl.1"), out.join("audit.jsonl.1")).unwrap();
-    std::fs::copy(m.audit_log(), out.join("audit.jsonl")).unwrap();
-    std::fs::write(
-        out.join("audit.pub"),
-        stdout(&m.run(&["audit", "public-key"])),
-    )
-    .unwrap();
-    for (name, text) in readings(&m) {
-        std::fs::write(out.join(name), text).unwrap();
-    }
+    (m, records)
 }
 
 /// What the commands say about the fixture, by file name.

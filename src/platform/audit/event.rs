@@ -441,6 +441,22 @@ pub struct LogTamper {
     pub missing_to_seq: Option<u64>,
 }
 
+impl LogTamper {
+    pub fn new(tamper: LogTamperKind) -> LogTamper {
+        LogTamper {
+            tamper,
+            detail: None,
+            junk_lines: None,
+            junk_bytes: None,
+            previous_file: None,
+            anchor_seq: None,
+            found_seq: None,
+            missing_from_seq: None,
+            missing_to_seq: None,
+        }
+    }
+}
+
 /// What the writer found wrong with the end of the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

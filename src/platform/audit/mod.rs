@@ -55,7 +55,11 @@ impl AuditLog {
 
     /// The fields of a `checkpoint` record when one is due.
     pub fn checkpoint_due(&self) -> Option<Fields> {
-        self.writer.checkpoint_due()
+        let body = record::Body::new(self.writer.checkpoint_due()?);
+        Some(Fields {
+            extra: body.members().ok()?,
+            ..Fields::default()
+        })
     }
 
     /// Look at the log file now (logrotate's SIGHUP): record a rotation or tampering at once.
@@ -75,11 +79,16 @@ impl AuditLog {
     /// Append several records, durable together (one fsync for the batch in the signed chain).
     /// Returns the last `seq`.
     pub fn append_batch(&self, records: Vec<(Event, Fields)>, stamp: &Stamp) -> Result<u64> {
-        self.writer.append_batch(records, stamp)
+        let bodies = records
+            .into_iter()
+            .map(|(e, f)| record::legacy_body(e, f))
+            .collect::<Result<Vec<_>>>()?;
+        self.writer.append_batch(bodies, stamp)
     }
 
     /// Append one record and fsync it. Returns its `seq`.
     pub fn append(&self, event: Event, stamp: &Stamp, fields: Fields) -> Result<u64> {
-        self.writer.append(event, stamp, fields)
+        self.writer
+            .append(record::legacy_body(event, fields)?, stamp)
     }
 }

@@ -90,6 +90,25 @@ pub struct Stamp {
     pub mode: String,
 }
 
+/// Transitional: the typed body of a record built as a bag of fields; an error when the bag
+/// does not read as its typed event member for member.
+pub fn legacy_body(event: Event, fields: Fields) -> anyhow::Result<Body> {
+    let mut members = match serde_json::to_value(&fields)? {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    members.retain(|k, _| !RESERVED.contains(&k.as_str()));
+    let mut tagged = members.clone();
+    tagged.insert("event".into(), serde_json::to_value(event)?);
+    let body: Body = serde_json::from_value(Value::Object(tagged))
+        .map_err(|e| anyhow::anyhow!("{event:?} record {members:?}: {e}"))?;
+    let typed = body.members()?;
+    if typed != members {
+        anyhow::bail!("{event:?} record does not read as typed: {members:?} became {typed:?}");
+    }
+    Ok(body)
+}
+
 /// Short host name, for the `host` field.
 pub fn hostname() -> String {
     rustix::system::uname()
