@@ -9,10 +9,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::platform::audit::chain::{Anchor, LineCheck, PublicKey};
+use crate::platform::audit::event::{LogTamperKind, Tamper};
 use crate::platform::audit::files::{self as audit_files, LogFile};
 use crate::platform::audit::record::GENESIS;
 
@@ -417,21 +418,28 @@ impl Walk<'_> {
         }
     }
 
-    /// A `tamper_detected` record is the agent's own account of a break it saw while writing:
-    /// it stays a break even once the gap itself is gone from the files (rotated away).
+    /// A `tamper_detected` record about the log is the agent's own account of a break it saw
+    /// while writing: it stays a break even once the gap itself is gone from the files (rotated
+    /// away). One about another file the agent keeps (Codex's requirements, with `path`) says
+    /// nothing about the log.
     fn agent_said(&mut self, record: &Value, path: &Path, line: u64, seq: u64) {
         if record["event"] != "tamper_detected" {
             return;
         }
-        let tamper = record["tamper"].as_str().unwrap_or_default();
-        let kind = match tamper {
-            "truncated" => Kind::TruncatedTail,
-            "emptied" => Kind::Emptied,
-            "replaced" => Kind::Replaced,
-            "junk" => Kind::Junk,
-            "anchor_missing" => Kind::AnchorMissing,
-            "copytruncate_lost_records" => Kind::MissingRotatedFile,
-            _ => Kind::Edited,
+        let (kind, tamper) = match Tamper::deserialize(record) {
+            Ok(Tamper::File(_)) => return,
+            Ok(Tamper::Log(t)) => (
+                match t.tamper {
+                    LogTamperKind::Truncated => Kind::TruncatedTail,
+                    LogTamperKind::Emptied => Kind::Emptied,
+                    LogTamperKind::Replaced => Kind::Replaced,
+                    LogTamperKind::Junk => Kind::Junk,
+                    LogTamperKind::AnchorMissing => Kind::AnchorMissing,
+                    LogTamperKind::CopytruncateLostRecords => Kind::MissingRotatedFile,
+                },
+                record["tamper"].as_str().unwrap_or_default(),
+            ),
+            Err(_) => (Kind::Edited, record["tamper"].as_str().unwrap_or_default()),
         };
         self.find_once(
             kind,
