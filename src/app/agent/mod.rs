@@ -67,8 +67,8 @@ struct Agent {
     /// their sessions are dealt with, so that status shows what the home holds now.
     acted_on: BTreeSet<PathBuf>,
     timers: Timers,
-    started_at: String,
-    last_full_scan: String,
+    started_at: jiff::Timestamp,
+    last_full_scan: Option<jiff::Timestamp>,
     degraded: Option<String>,
     /// Running sessions.
     sessions: SessionGuard,
@@ -131,12 +131,12 @@ impl Agent {
                     crate::platform::audit::files::last_record(&settings.audit_log),
                 )
             });
-        let started_at = jiff::Timestamp::now().to_string();
+        let started_at = jiff::Timestamp::now();
         if let Err(e) = crate::platform::run_marker::mark(
             &settings.state_dir,
             &crate::platform::run_marker::Run {
                 pid: Some(std::process::id()),
-                started_at: Some(started_at.clone()),
+                started_at: Some(started_at),
             },
         ) {
             tracing::warn!(error = %format!("{e:#}"), "cannot write the run marker");
@@ -171,7 +171,7 @@ impl Agent {
             acted_on: BTreeSet::new(),
             timers,
             started_at,
-            last_full_scan: String::new(),
+            last_full_scan: None,
             degraded: None,
             sessions: SessionGuard::new(session_scan),
             requirements: NativeRequirements::new(session_scan),
@@ -362,7 +362,7 @@ impl Agent {
             capped_users,
         } = self.enforcer.discover();
         // Said once: on the first scan, or when the last home leaves the scope.
-        let first_scan = self.last_full_scan.is_empty();
+        let first_scan = self.last_full_scan.is_none();
         if homes.is_empty() && (first_scan || !self.homes.is_empty()) {
             tracing::warn!("{}", crate::app::status::health::ZERO_HOMES);
         }
@@ -392,7 +392,7 @@ impl Agent {
         self.sessions.scan(&mut self.enforcer, &self.violating);
         self.recheck_acted_on();
         self.arm_expiry();
-        self.last_full_scan = jiff::Timestamp::now().to_string();
+        self.last_full_scan = Some(jiff::Timestamp::now());
         self.write_status();
         self.status.flush();
     }
@@ -423,8 +423,8 @@ impl Agent {
                 sessions: self.sessions.status(),
             }),
             version: env!("CARGO_PKG_VERSION").to_string(),
-            started_at: self.started_at.clone(),
-            updated_at: String::new(),
+            started_at: self.started_at,
+            updated_at: jiff::Timestamp::now(),
             policy_name: policy.name.clone(),
             policy_revision: policy.revision.clone(),
             mode: policy.mode,
@@ -443,7 +443,7 @@ impl Agent {
             terminated_24h: recent.terminated,
             policy_weakened: engine.weakened().to_vec(),
             message: policy.enforce.message.clone(),
-            last_full_scan: self.last_full_scan.clone(),
+            last_full_scan: self.last_full_scan,
             homes: Vec::new(),
         });
     }

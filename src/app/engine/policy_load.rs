@@ -231,7 +231,7 @@ impl PolicyLoader {
             let since = self
                 .rejection
                 .as_ref()
-                .map_or_else(|| jiff::Timestamp::now().to_string(), |r| r.since.clone());
+                .map_or_else(jiff::Timestamp::now, |r| r.since);
             self.rejection = Some(Rejection::from_diagnostics(&outcome.diagnostics, since));
         } else {
             self.rejection = None;

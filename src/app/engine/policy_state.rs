@@ -51,13 +51,13 @@ pub struct RejectedFile {
 /// The policy sources' rejection: each file's first error, and since when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rejection {
-    pub since: String,
+    pub since: jiff::Timestamp,
     pub files: Vec<RejectedFile>,
 }
 
 impl Rejection {
     /// The first error of each file that has one, in file order.
-    pub fn from_diagnostics(diagnostics: &[Diagnostic], since: String) -> Rejection {
+    pub fn from_diagnostics(diagnostics: &[Diagnostic], since: jiff::Timestamp) -> Rejection {
         let mut files: Vec<RejectedFile> = Vec::new();
         for d in diagnostics.iter().filter(|d| d.is_error()) {
             if files.iter().any(|f| f.file == d.file) {

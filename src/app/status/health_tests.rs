@@ -14,7 +14,7 @@ fn facts(state: PolicyState, bad: usize, degraded: Option<&'static str>) -> Fact
         violations_24h: bad,
         quarantined_24h: 0,
         terminated_24h: 0,
-        last_full_scan: "2026-11-26T00:00:00Z",
+        last_full_scan: "2026-11-26T00:00:00Z".parse().ok(),
     }
 }
 

@@ -59,7 +59,11 @@ fn an_unkeyed_log_is_continued_by_signed_records_and_still_verifies() {
     let keyed = AuditLog::open_keyed(&log, &state, None).unwrap();
     assert_eq!(
         keyed
-            .append(Event::AgentStopped, &stamp(), Fields::default().with("pid", 1))
+            .append(
+                Event::AgentStopped,
+                &stamp(),
+                Fields::default().with("pid", 1)
+            )
             .unwrap(),
         4
     );

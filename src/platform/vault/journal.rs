@@ -33,7 +33,7 @@ pub struct Decision {
     pub codex_home: PathBuf,
     pub user: Option<String>,
     pub uid: Option<u32>,
-    pub decided_at: String,
+    pub decided_at: jiff::Timestamp,
     pub rules: Vec<String>,
     pub evidence: Vec<Violation>,
     /// The credential as judged (the vaulted one may differ: see the vault's entry).

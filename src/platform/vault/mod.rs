@@ -49,7 +49,7 @@ use journal::{Decision, Journal};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Meta {
     pub id: String,
-    pub quarantined_at: String,
+    pub quarantined_at: jiff::Timestamp,
     pub codex_home: PathBuf,
     pub user: Option<String>,
     pub uid: Option<u32>,
@@ -65,7 +65,7 @@ pub struct Meta {
     #[serde(default)]
     pub sha256: String,
     /// Set when `restore` put it back.
-    pub restored_at: Option<String>,
+    pub restored_at: Option<jiff::Timestamp>,
     /// Set when the move was finished after a restart.
     #[serde(default)]
     pub recovered: bool,
@@ -222,7 +222,7 @@ impl Vault {
             codex_home: home.path.clone(),
             user: reason.user.map(str::to_string),
             uid: reason.uid,
-            decided_at: jiff::Timestamp::now().to_string(),
+            decided_at: jiff::Timestamp::now(),
             rules: reason
                 .violations
                 .iter()
@@ -627,7 +627,7 @@ impl Meta {
     fn from_decision(decision: &Decision, stat: Option<&Stat>, recovered: bool) -> Meta {
         Meta {
             id: decision.id.clone(),
-            quarantined_at: jiff::Timestamp::now().to_string(),
+            quarantined_at: jiff::Timestamp::now(),
             codex_home: decision.codex_home.clone(),
             user: decision.user.clone(),
             uid: decision.uid,

@@ -357,3 +357,49 @@ fn a_file_rewritten_at_every_read_is_vaulted_as_last_seen_not_left_unrecorded() 
         "closed before recorded"
     );
 }
+
+/// Entries and decisions written while their times were strings read as typed times, and are
+/// written back byte for byte.
+#[test]
+fn entries_and_decisions_of_the_string_time_format_still_read() {
+    let meta = r#"{
+  "id": "20261207T021633Z-fc273a7a",
+  "quarantined_at": "2026-12-07T02:16:33.908129564Z",
+  "codex_home": "/home/alice/.codex",
+  "user": "alice",
+  "uid": 1001,
+  "file_uid": 1001,
+  "file_gid": 1001,
+  "file_mode": 384,
+  "rules": [
+    "login.method"
+  ],
+  "evidence": [],
+  "credential": null,
+  "policy_revision": "r1",
+  "sha256": "0a79",
+  "restored_at": "2026-12-07T03:00:00Z",
+  "recovered": false
+}"#;
+    let m: Meta = serde_json::from_str(meta).unwrap();
+    assert_eq!(
+        m.quarantined_at,
+        "2026-12-07T02:16:33.908129564Z"
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+    );
+    assert_eq!(m.restored_at, Some("2026-12-07T03:00:00Z".parse().unwrap()));
+    assert_eq!(serde_json::to_string_pretty(&m).unwrap(), meta);
+    // A time that is not one is refused, not taken as "never".
+    assert!(
+        serde_json::from_str::<Meta>(&meta.replace("2026-12-07T03:00:00Z", "yesterday")).is_err()
+    );
+
+    let decision = r#"{"id":"x","nonce":"n","codex_home":"/h","user":null,"uid":null,"decided_at":"2026-12-07T02:16:33.9Z","rules":[],"evidence":[],"credential":null,"policy_revision":"r1"}"#;
+    let d: journal::Decision = serde_json::from_str(decision).unwrap();
+    assert_eq!(
+        d.decided_at,
+        "2026-12-07T02:16:33.9Z".parse::<jiff::Timestamp>().unwrap()
+    );
+    assert_eq!(serde_json::to_string(&d).unwrap(), decision);
+}
