@@ -80,7 +80,7 @@ pub enum Event {
     PolicyLoaded(PolicyLoaded),
     PolicyRejected(PolicyRejected),
     /// A Codex home, or a running session, breaks the policy.
-    Violation(Finding),
+    Violation(Violated),
     /// A credential moved out of its home (into the vault, or aside).
     Quarantined(HomeAction),
     PermissionsFixed(HomeAction),
@@ -257,7 +257,7 @@ pub struct RejectedDiagnostic {
 
 /// `violation`: a home's credential or config, or a running session, breaks the policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Finding {
+pub struct Violated {
     #[serde(flatten)]
     pub subject: Subject,
     /// The session's process (a session's violation only).

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 pub use crate::platform::audit::record::{Event, Fields, GENESIS, Stamp, hostname};
-use crate::platform::audit::syslog::{Syslog, Target};
+use crate::platform::audit::syslog::{Destination, Syslog};
 use crate::platform::audit::writer::{Writer, open_log};
 
 /// An append handle on the audit log: the signed, anchored chain of [`writer`].
@@ -44,7 +44,7 @@ impl AuditLog {
         }
         open_log(path).with_context(|| format!("opening audit log {}", path.display()))?;
         let mut writer = Writer::open(path, state_dir, hostname())?;
-        if let Some(target) = syslog.map(Target::parse).transpose()?.flatten() {
+        if let Some(target) = syslog.map(Destination::parse).transpose()?.flatten() {
             writer.set_syslog(Some(Syslog::new(target)));
         }
         Ok(AuditLog {

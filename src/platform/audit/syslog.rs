@@ -31,38 +31,38 @@ pub const SD_ID: &str = "codex-warden@32473";
 const FACILITY: u8 = 4;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub enum Destination {
     Unix(PathBuf),
     Udp(String),
     Tcp(String),
 }
 
 pub struct Syslog {
-    target: Target,
+    target: Destination,
     host: String,
 }
 
-impl Target {
+impl Destination {
     /// Parse a `--syslog` value; empty or `none` is no sink.
-    pub fn parse(s: &str) -> Result<Option<Target>> {
+    pub fn parse(s: &str) -> Result<Option<Destination>> {
         let s = s.trim();
         if s.is_empty() || s == "none" {
             return Ok(None);
         }
         if let Some(addr) = s.strip_prefix("udp://") {
-            return Ok(Some(Target::Udp(check_addr(addr)?)));
+            return Ok(Some(Destination::Udp(check_addr(addr)?)));
         }
         if let Some(addr) = s.strip_prefix("tcp://") {
-            return Ok(Some(Target::Tcp(check_addr(addr)?)));
+            return Ok(Some(Destination::Tcp(check_addr(addr)?)));
         }
         if s == "journald" {
-            return Ok(Some(Target::Unix(PathBuf::from(journald::SOCKET))));
+            return Ok(Some(Destination::Unix(PathBuf::from(journald::SOCKET))));
         }
         if let Some(path) = s
             .strip_prefix("unix://")
             .or(Some(s).filter(|s| s.starts_with('/')))
         {
-            return Ok(Some(Target::Unix(PathBuf::from(path))));
+            return Ok(Some(Destination::Unix(PathBuf::from(path))));
         }
         bail!("syslog target `{s}`: write journald, /dev/log, udp://HOST:PORT or tcp://HOST:PORT")
     }
@@ -80,7 +80,7 @@ fn check_addr(addr: &str) -> Result<String> {
 }
 
 impl Syslog {
-    pub fn new(target: Target) -> Syslog {
+    pub fn new(target: Destination) -> Syslog {
         Syslog {
             target,
             host: crate::platform::audit::record::hostname(),
@@ -96,7 +96,7 @@ impl Syslog {
 
     fn deliver(&self, record: &Value) -> Result<()> {
         match &self.target {
-            Target::Unix(path) => match local(path) {
+            Destination::Unix(path) => match local(path) {
                 Local::Journal(socket) => {
                     let pri = severity(event_of(record));
                     journald::send(&socket, &journald::datagram(record, pri, FACILITY))?;
@@ -106,13 +106,13 @@ impl Syslog {
                     UnixDatagram::unbound()?.send_to(msg.as_bytes(), path)?;
                 }
             },
-            Target::Udp(addr) => {
+            Destination::Udp(addr) => {
                 let msg = format_message(record, &self.host);
                 let sock =
                     UdpSocket::bind(("0.0.0.0", 0)).or_else(|_| UdpSocket::bind("[::]:0"))?;
                 sock.send_to(msg.as_bytes(), addr.as_str())?;
             }
-            Target::Tcp(addr) => {
+            Destination::Tcp(addr) => {
                 let msg = format_message(record, &self.host);
                 let sa = addr
                     .to_socket_addrs()?

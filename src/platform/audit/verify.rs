@@ -20,7 +20,7 @@ use crate::platform::audit::record::GENESIS;
 /// The kinds of break `audit verify` names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Kind {
+pub enum Break {
     /// A record's content does not match its hash, or its hash was recomputed (re-chained).
     Edited,
     /// Records are missing from the middle of a file.
@@ -45,27 +45,27 @@ pub enum Kind {
     AnchorMissing,
 }
 
-impl Kind {
+impl Break {
     pub fn name(self) -> &'static str {
         match self {
-            Kind::Edited => "edited",
-            Kind::DeletedLine => "deleted line",
-            Kind::TruncatedTail => "truncated tail",
-            Kind::Emptied => "emptied",
-            Kind::Forged => "forged",
-            Kind::Reordered => "reordered",
-            Kind::Torn => "torn",
-            Kind::Junk => "junk",
-            Kind::MissingRotatedFile => "missing rotated file",
-            Kind::Replaced => "replaced",
-            Kind::AnchorMissing => "anchor missing",
+            Break::Edited => "edited",
+            Break::DeletedLine => "deleted line",
+            Break::TruncatedTail => "truncated tail",
+            Break::Emptied => "emptied",
+            Break::Forged => "forged",
+            Break::Reordered => "reordered",
+            Break::Torn => "torn",
+            Break::Junk => "junk",
+            Break::MissingRotatedFile => "missing rotated file",
+            Break::Replaced => "replaced",
+            Break::AnchorMissing => "anchor missing",
         }
     }
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
-    pub kind: Kind,
+    pub kind: Break,
     pub file: PathBuf,
     /// 1-based line, and the last line when consecutive lines share the problem.
     pub line: u64,
@@ -167,13 +167,20 @@ pub fn verify(log: &Path, trust: &Trust<'_>) -> Result<Report> {
 impl Walk<'_> {
     /// Name a break unless one of that kind was named already (the agent's own
     /// `tamper_detected` record and the gap it explains are one break).
-    fn find_once(&mut self, kind: Kind, file: &Path, line: u64, seq: Option<u64>, problem: String) {
+    fn find_once(
+        &mut self,
+        kind: Break,
+        file: &Path,
+        line: u64,
+        seq: Option<u64>,
+        problem: String,
+    ) {
         if !self.report.findings.iter().any(|f| f.kind == kind) {
             self.find(kind, file, line, seq, problem);
         }
     }
 
-    fn find(&mut self, kind: Kind, file: &Path, line: u64, seq: Option<u64>, problem: String) {
+    fn find(&mut self, kind: Break, file: &Path, line: u64, seq: Option<u64>, problem: String) {
         if let Some(last) = self.report.findings.last_mut()
             && last.kind == kind
             && last.file == file
@@ -212,7 +219,7 @@ impl Walk<'_> {
             let (seq, hash, prev_hash) = match check {
                 LineCheck::Junk(why) => {
                     self.find(
-                        Kind::Junk,
+                        Break::Junk,
                         path,
                         line_no,
                         None,
@@ -228,7 +235,7 @@ impl Walk<'_> {
                 } => {
                     if self.seen_keyed {
                         self.find(
-                            Kind::Forged,
+                            Break::Forged,
                             path,
                             line_no,
                             Some(*seq),
@@ -236,7 +243,7 @@ impl Walk<'_> {
                         );
                     } else if !hash_ok {
                         self.find(
-                            Kind::Edited,
+                            Break::Edited,
                             path,
                             line_no,
                             Some(*seq),
@@ -257,7 +264,7 @@ impl Walk<'_> {
                     self.seen_keyed = true;
                     if !hash_ok {
                         self.find(
-                            Kind::Edited,
+                            Break::Edited,
                             path,
                             line_no,
                             Some(*seq),
@@ -266,17 +273,17 @@ impl Walk<'_> {
                     } else if !sig_ok {
                         let (kind, why) = match &self.trust.anchor {
                             Some(a) if *seq <= a.seq => (
-                                Kind::Edited,
+                                Break::Edited,
                                 "record was changed and the chain re-computed from it (re-chained): \
                                  its signature does not match",
                             ),
                             Some(_) => (
-                                Kind::Forged,
+                                Break::Forged,
                                 "record appended by someone without the audit key: its signature \
                                  does not match",
                             ),
                             None => (
-                                Kind::Forged,
+                                Break::Forged,
                                 "record not signed by the audit key (forged, or re-chained after \
                                  an edit)",
                             ),
@@ -305,7 +312,7 @@ impl Walk<'_> {
         }
         if let Some(rest) = torn {
             self.find(
-                Kind::Torn,
+                Break::Torn,
                 path,
                 lines.len() as u64 + 1,
                 None,
@@ -351,7 +358,7 @@ impl Walk<'_> {
             let last = self.last_sound.as_ref().map_or(0, |s| s.0);
             if seq <= last {
                 self.find(
-                    Kind::Reordered,
+                    Break::Reordered,
                     path,
                     line_no,
                     Some(seq),
@@ -376,31 +383,31 @@ impl Walk<'_> {
                 .any(|s| (expected..seq).contains(s));
             let (kind, why) = match said.as_deref() {
                 _ if later => (
-                    Kind::Reordered,
+                    Break::Reordered,
                     format!("seq {seq} comes before seq {expected}"),
                 ),
                 Some("truncated") => (
-                    Kind::TruncatedTail,
+                    Break::TruncatedTail,
                     format!("{missing}: the log was cut short (the agent noticed)"),
                 ),
                 Some("emptied") => (
-                    Kind::Emptied,
+                    Break::Emptied,
                     format!("{missing}: the log was emptied (the agent noticed)"),
                 ),
                 Some("replaced") => (
-                    Kind::Replaced,
+                    Break::Replaced,
                     format!("{missing}: the log file was replaced (the agent noticed)"),
                 ),
                 _ if i == 0 && file_index > 0 => (
-                    Kind::MissingRotatedFile,
+                    Break::MissingRotatedFile,
                     format!("{missing}: a rotated file before this one is gone"),
                 ),
-                _ => (Kind::DeletedLine, format!("{missing}: lines were deleted")),
+                _ => (Break::DeletedLine, format!("{missing}: lines were deleted")),
             };
             self.find_once(kind, path, line_no, Some(seq), why);
         } else if seq <= prev_seq {
             self.find(
-                Kind::Reordered,
+                Break::Reordered,
                 path,
                 line_no,
                 Some(seq),
@@ -408,7 +415,7 @@ impl Walk<'_> {
             );
         } else {
             self.find(
-                Kind::Edited,
+                Break::Edited,
                 path,
                 line_no,
                 Some(seq),
@@ -430,16 +437,16 @@ impl Walk<'_> {
             Ok(Tamper::File(_)) => return,
             Ok(Tamper::Log(t)) => (
                 match t.tamper {
-                    LogTamperKind::Truncated => Kind::TruncatedTail,
-                    LogTamperKind::Emptied => Kind::Emptied,
-                    LogTamperKind::Replaced => Kind::Replaced,
-                    LogTamperKind::Junk => Kind::Junk,
-                    LogTamperKind::AnchorMissing => Kind::AnchorMissing,
-                    LogTamperKind::CopytruncateLostRecords => Kind::MissingRotatedFile,
+                    LogTamperKind::Truncated => Break::TruncatedTail,
+                    LogTamperKind::Emptied => Break::Emptied,
+                    LogTamperKind::Replaced => Break::Replaced,
+                    LogTamperKind::Junk => Break::Junk,
+                    LogTamperKind::AnchorMissing => Break::AnchorMissing,
+                    LogTamperKind::CopytruncateLostRecords => Break::MissingRotatedFile,
                 },
                 record["tamper"].as_str().unwrap_or_default(),
             ),
-            Err(_) => (Kind::Edited, record["tamper"].as_str().unwrap_or_default()),
+            Err(_) => (Break::Edited, record["tamper"].as_str().unwrap_or_default()),
         };
         self.find_once(
             kind,
@@ -471,7 +478,7 @@ impl Walk<'_> {
             && first > retained
         {
             self.find(
-                Kind::MissingRotatedFile,
+                Break::MissingRotatedFile,
                 log,
                 0,
                 Some(first),
@@ -490,7 +497,7 @@ impl Walk<'_> {
         }
         match (&self.trust.anchor, &self.prev) {
             (Some(a), None) => self.find(
-                Kind::Emptied,
+                Break::Emptied,
                 log,
                 0,
                 None,
@@ -499,7 +506,7 @@ impl Walk<'_> {
             (Some(a), Some((seq, hash))) => {
                 if *seq < a.seq {
                     self.find_once(
-                        Kind::TruncatedTail,
+                        Break::TruncatedTail,
                         log,
                         0,
                         Some(*seq),
@@ -511,7 +518,7 @@ impl Walk<'_> {
                     );
                 } else if *seq == a.seq && *hash != a.hash {
                     self.find_once(
-                        Kind::Edited,
+                        Break::Edited,
                         log,
                         0,
                         Some(*seq),
@@ -524,7 +531,7 @@ impl Walk<'_> {
                 }
             }
             (None, Some(_)) if self.trust.anchor_expected && self.seen_keyed => self.find(
-                Kind::AnchorMissing,
+                Break::AnchorMissing,
                 log,
                 0,
                 None,
