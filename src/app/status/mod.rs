@@ -12,6 +12,7 @@
 //! ([`AgentInternals`]) and other users' homes. Readers parse the file back into the same type.
 //! Neither holds a secret: credentials appear as their summaries, like in the audit log.
 
+pub mod degraded;
 pub mod fleet;
 pub mod health;
 pub mod writer;
