@@ -6,6 +6,7 @@
 //! (time is a parameter) or knows about the machine, so every rule is tested as a table.
 #![forbid(unsafe_code)]
 
+pub mod audit_event;
 pub mod audit_settings;
 pub mod codex_build;
 pub mod codex_version;

@@ -11,64 +11,13 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::core::audit_event::EventKind;
 use crate::core::evaluate::Violation;
 use crate::core::observe::auth::CredentialSummary;
 use crate::core::policy_origin::PolicyOrigin;
 use crate::core::vault_retention::{PruneReason, VaultRetention};
 use crate::platform::last_good::StoredSource;
 use crate::platform::vault::SupersededCredential;
-
-/// The name of an event: the record's `event` member.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EventKind {
-    AgentStarted,
-    AgentStopped,
-    PolicyLoaded,
-    PolicyRejected,
-    Violation,
-    Quarantined,
-    PermissionsFixed,
-    /// A running session stopped (or found gone) after it broke the policy.
-    Terminated,
-    Restored,
-    /// Codex's requirements.toml (and managed_config.toml) rewritten to match the policy.
-    NativeRequirementsWritten,
-    /// Files the agent keeps changed behind its back: Codex's requirements, the audit log
-    /// against its anchor.
-    TamperDetected,
-    EnforcementFailed,
-    WatchDegraded,
-    Checkpoint,
-    LogRotated,
-    /// `[vault]` retention deleted a vault entry.
-    VaultPruned,
-    /// At start: the previous run of the agent ended without `agent_stopped` (kill -9, a crash,
-    /// a power loss).
-    AgentUncleanStop,
-}
-
-impl EventKind {
-    pub const ALL: [EventKind; 17] = [
-        EventKind::AgentStarted,
-        EventKind::AgentStopped,
-        EventKind::PolicyLoaded,
-        EventKind::PolicyRejected,
-        EventKind::Violation,
-        EventKind::Quarantined,
-        EventKind::PermissionsFixed,
-        EventKind::Terminated,
-        EventKind::Restored,
-        EventKind::NativeRequirementsWritten,
-        EventKind::TamperDetected,
-        EventKind::EnforcementFailed,
-        EventKind::WatchDegraded,
-        EventKind::Checkpoint,
-        EventKind::LogRotated,
-        EventKind::VaultPruned,
-        EventKind::AgentUncleanStop,
-    ];
-}
 
 /// One audited event with its members.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

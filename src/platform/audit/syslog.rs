@@ -21,8 +21,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use serde::Deserialize;
 use serde_json::Value;
 
+use crate::core::audit_event::EventKind;
 use crate::platform::audit::journald;
 
 /// The SD-ID: 32473 is the private enterprise number reserved for documentation (RFC 5612).
@@ -179,10 +181,27 @@ pub fn format_rfc3164(record: &Value) -> String {
 
 /// Syslog severity of an event: warning for findings, notice for actions, info otherwise.
 fn severity(event: &str) -> u8 {
-    match event {
-        "violation" | "tamper_detected" | "enforcement_failed" | "policy_rejected" => 4,
-        "quarantined" | "terminated" | "restored" | "permissions_fixed" => 5,
-        _ => 6,
+    let Ok(kind) = EventKind::deserialize(serde_json::Value::from(event)) else {
+        return 6;
+    };
+    match kind {
+        EventKind::Violation
+        | EventKind::TamperDetected
+        | EventKind::EnforcementFailed
+        | EventKind::PolicyRejected => 4,
+        EventKind::Quarantined
+        | EventKind::Terminated
+        | EventKind::Restored
+        | EventKind::PermissionsFixed => 5,
+        EventKind::AgentStarted
+        | EventKind::AgentStopped
+        | EventKind::AgentUncleanStop
+        | EventKind::PolicyLoaded
+        | EventKind::NativeRequirementsWritten
+        | EventKind::WatchDegraded
+        | EventKind::Checkpoint
+        | EventKind::LogRotated
+        | EventKind::VaultPruned => 6,
     }
 }
 
