@@ -509,3 +509,32 @@ impl Notes {
         self.records_dropped_before = self.records_dropped_before.or(other.records_dropped_before);
     }
 }
+
+impl From<crate::core::plan::Action> for Action {
+    fn from(action: crate::core::plan::Action) -> Action {
+        match action {
+            crate::core::plan::Action::Record => Action::Record,
+            crate::core::plan::Action::Quarantine => Action::Quarantine,
+            crate::core::plan::Action::FixPermissions => Action::FixPermissions,
+        }
+    }
+}
+
+impl Done {
+    /// An action, its outcome not said yet.
+    pub fn new(action: Action) -> Done {
+        Done {
+            action,
+            outcome: None,
+            vault_id: None,
+            error: None,
+        }
+    }
+
+    pub fn failed(action: Action, error: String) -> Done {
+        Done {
+            error: Some(error),
+            ..Done::new(action)
+        }
+    }
+}
