@@ -105,7 +105,7 @@ impl Enforcer {
                 ..Fields::default()
             }
             .with("reason", reason.as_str())
-            .with("quarantined_at", &meta.quarantined_at)
+            .with("quarantined_at", meta.quarantined_at)
             .with("sha256", &meta.sha256)
             .with_superseded(&meta.superseded_credentials)
             .with("retention", retention);
