@@ -25,6 +25,7 @@ fn records_that_cannot_be_written_wait_in_order() {
     let enforcer = Enforcer::new(settings).unwrap();
     let user = |u: &str| Fields {
         user: Some(u.into()),
+        action: Some("record".into()),
         ..Fields::default()
     };
     enforcer.record(Event::Violation, user("a"));
