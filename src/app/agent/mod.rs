@@ -35,10 +35,11 @@ use crate::app::cli::settings::Settings;
 use crate::app::engine::enforcer::Enforcer;
 use crate::app::engine::judge::PolicyChange;
 use crate::app::engine::report::HomeReport;
+use crate::app::status::degraded::Degraded;
 use crate::app::status::writer::StatusWriter;
 use crate::app::status::{AgentInternals, QuarantineNote, Status};
 use crate::core::observe::CodexHome;
-use crate::platform::audit::{Event, Fields};
+use crate::platform::audit::{Event, event};
 use crate::platform::inventory;
 use crate::platform::service;
 use crate::platform::watch::{Msg, Watcher};
@@ -69,7 +70,7 @@ struct Agent {
     timers: Timers,
     started_at: jiff::Timestamp,
     last_full_scan: Option<jiff::Timestamp>,
-    degraded: Option<String>,
+    degraded: Degraded,
     /// Running sessions.
     sessions: SessionGuard,
     /// Codex's own requirements.toml, rendered from the policy.
@@ -172,7 +173,7 @@ impl Agent {
             timers,
             started_at,
             last_full_scan: None,
-            degraded: None,
+            degraded: Degraded::default(),
             sessions: SessionGuard::new(session_scan),
             requirements: NativeRequirements::new(session_scan),
             violating: BTreeMap::new(),
@@ -189,28 +190,22 @@ impl Agent {
     fn first_scan(&mut self, unclean: Option<Unclean>) {
         self.enforcer.load_policy(true);
         if let Some((run, last)) = unclean {
-            let mut fields = Fields::default();
-            if let Some(pid) = run.pid {
-                fields = fields.with("previous_pid", pid);
-            }
-            if let Some(at) = &run.started_at {
-                fields = fields.with("previous_started_at", at);
-            }
-            if let Some((time, seq)) = last {
-                fields = fields
-                    .with("last_record_time", time)
-                    .with("last_record_seq", seq);
-            }
-            self.enforcer.record(Event::AgentUncleanStop, fields);
+            let (last_record_time, last_record_seq) = last.unzip();
+            self.enforcer
+                .record(Event::AgentUncleanStop(event::AgentUncleanStop {
+                    previous_pid: run.pid,
+                    previous_started_at: run.started_at,
+                    last_record_time,
+                    last_record_seq,
+                }));
         }
-        self.enforcer.record(
-            Event::AgentStarted,
-            Fields::default()
-                .with("pid", std::process::id())
-                .with("version", env!("CARGO_PKG_VERSION"))
-                .with("policy_origin", self.enforcer.judge().active().origin)
-                .with("policy_dir", &self.enforcer.settings().policy_dir),
-        );
+        self.enforcer
+            .record(Event::AgentStarted(event::AgentStarted {
+                pid: std::process::id(),
+                version: env!("CARGO_PKG_VERSION").to_string(),
+                policy_origin: self.enforcer.judge().active().origin,
+                policy_dir: self.enforcer.settings().policy_dir.clone(),
+            }));
         tracing::info!(
             policy_dir = %self.enforcer.settings().policy_dir.display(),
             state_dir = %self.enforcer.settings().state_dir.display(),
@@ -222,7 +217,7 @@ impl Agent {
             .sync_if_due(&self.enforcer, Instant::now());
         self.full_scan();
         self.timers
-            .scan_after(Instant::now(), self.degraded.is_some());
+            .scan_after(Instant::now(), self.degraded.is_degraded());
         service::ready(&format!(
             "watching {} Codex homes, policy {}",
             self.homes.len(),
@@ -259,12 +254,14 @@ impl Agent {
                 Ok(Msg::Exec) => self.judge_execs(),
                 Ok(Msg::Rescan(why)) => {
                     tracing::warn!("{why}: rescanning every home");
-                    self.enforcer.record(
-                        Event::WatchDegraded,
-                        Fields::default()
-                            .with("reason", &why)
-                            .with("remedy", "full rescan"),
-                    );
+                    self.enforcer
+                        .record(Event::WatchDegraded(event::WatchDegraded {
+                            reason: why.to_string(),
+                            remedy: Some("full rescan".into()),
+                            users: None,
+                            unwatched_dirs: None,
+                            errors: None,
+                        }));
                     self.watcher.reset();
                     self.full_scan();
                 }
@@ -294,10 +291,10 @@ impl Agent {
 
     /// Record the stop; the run marker goes only once that record is written.
     fn stop(&mut self) {
-        self.enforcer.record(
-            Event::AgentStopped,
-            Fields::default().with("pid", std::process::id()),
-        );
+        self.enforcer
+            .record(Event::AgentStopped(event::AgentStopped {
+                pid: std::process::id(),
+            }));
         // Only once `agent_stopped` is written (or waits in memory for room: then the next start
         // says the stop was unclean, which it was for the log).
         if self.enforcer.records_pending() {
@@ -417,7 +414,7 @@ impl Agent {
             agent: Some(AgentInternals {
                 pid: std::process::id(),
                 watched_dirs: self.watcher.count(),
-                watch_degraded: self.degraded.clone(),
+                watch_degraded: self.degraded.reason(),
                 // The status writer fills it in: it is the one that finds out.
                 state_dir_unwritable: None,
                 sessions: self.sessions.status(),

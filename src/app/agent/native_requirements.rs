@@ -10,7 +10,10 @@
 use std::time::{Duration, Instant};
 
 use crate::app::engine::enforcer::Enforcer;
-use crate::platform::audit::{Event, Fields};
+use crate::platform::audit::Event;
+use crate::platform::audit::event::{
+    Action, Done, Failure, FileTamper, RequirementsWritten, Tamper,
+};
 use crate::platform::requirements;
 
 /// How often Codex's requirements files are checked for tampering, at least.
@@ -70,37 +73,27 @@ impl NativeRequirements {
         for change in changes {
             if let Some(why) = &change.tampered {
                 tracing::warn!(path = %change.path.display(), "{why}: rewriting");
-                engine.record(
-                    Event::TamperDetected,
-                    Fields::default()
-                        .with("path", &change.path)
-                        .with("reason", why),
-                );
+                engine.record(Event::TamperDetected(Tamper::File(FileTamper {
+                    path: change.path.clone(),
+                    reason: why.clone(),
+                })));
             }
             tracing::info!(path = %change.path.display(), action = change.action, "native requirements");
-            engine.record(
-                Event::NativeRequirementsWritten,
-                Fields {
-                    action: Some(change.action.to_string()),
-                    ..Fields::default()
-                }
-                .with("path", &change.path)
-                .with("keys", &change.keys)
-                .with("admin_keys", &change.admin_keys)
-                .with("not_rendered", &not_rendered),
-            );
+            engine.record(Event::NativeRequirementsWritten(RequirementsWritten {
+                path: change.path,
+                action: change.action.to_string(),
+                keys: change.keys,
+                admin_keys: change.admin_keys,
+                not_rendered: not_rendered.clone(),
+            }));
         }
         if errors != self.last_requirements_error {
             for e in &errors {
                 tracing::error!("cannot write Codex's requirements: {e}");
-                engine.record(
-                    Event::EnforcementFailed,
-                    Fields {
-                        action: Some("native-requirements".into()),
-                        error: Some(e.clone()),
-                        ..Fields::default()
-                    },
-                );
+                engine.record(Event::EnforcementFailed(Failure::of(Done::failed(
+                    Action::NativeRequirements,
+                    e.clone(),
+                ))));
             }
             self.last_requirements_error = errors;
         }

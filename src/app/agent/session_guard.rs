@@ -38,7 +38,10 @@ use crate::core::policy::Mode;
 use crate::core::rules::Rule;
 use crate::core::session_plan::{self, HomeFacts, SessionAction, SessionFacts};
 use crate::core::uid::Uid;
-use crate::platform::audit::{Event, Fields};
+use crate::platform::audit::Event;
+use crate::platform::audit::event::{
+    Action, Done, Failure, HomeIn, SessionSubject, Subject, Violated,
+};
 use crate::platform::session_files;
 use crate::platform::sessions::{self, HomeAccess, ProcId, Session};
 
@@ -396,42 +399,53 @@ impl SessionGuard {
         }
         let stop = plan.decision == SessionAction::Stop;
         let codes = plan.rule_codes();
-        let base = Fields {
-            user: Some(user.name.clone()),
-            uid: Some(session.uid),
-            codex_home: Some(home_path.clone()),
-            pid: Some(session.id.pid),
+        let base = SessionSubject {
+            subject: Subject {
+                user: Some(user.name.clone()),
+                uid: Some(session.uid),
+                codex_home: Some(home_path.clone()),
+            },
+            pid: session.id.pid,
             rules: codes.clone(),
-            ..Fields::default()
-        };
-        // A home read through the session's own mount namespace: its path means something else
-        // (or nothing) on the host.
-        let base = match &session.access {
-            HomeAccess::Beneath { .. } => base.with("home_in", "session-mount-namespace"),
-            _ => base,
+            // A home read through the session's own mount namespace: its path means something
+            // else (or nothing) on the host.
+            home_in: matches!(session.access, HomeAccess::Beneath { .. })
+                .then_some(HomeIn::SessionMountNamespace),
         };
         if !plan.violations.is_empty() || !plan.unjudged.is_empty() {
-            let mut f = base.clone();
-            f.evidence = plan.violations.clone();
-            f.action = Some(if stop { "terminate" } else { "record" }.into());
-            let mut f = f.with("session", &session.subcommand);
-            if !plan.unjudged.is_empty() {
-                f = f.with("unjudged", &plan.unjudged);
-            }
-            if let Some(v) = effective.as_ref().and_then(|e| e.version) {
-                f = f.with("codex_version", v.to_string());
-            }
-            engine.record(Event::Violation, f);
+            engine.record(Event::Violation(Violated {
+                subject: base.subject.clone(),
+                pid: Some(base.pid),
+                credential: None,
+                rules: base.rules.clone(),
+                evidence: plan.violations.clone(),
+                action: if stop {
+                    Action::Terminate
+                } else {
+                    Action::Record
+                },
+                exceptions_applied: None,
+                session: Some(session.subcommand.clone()),
+                home_in: base.home_in,
+                unjudged: (!plan.unjudged.is_empty()).then(|| plan.unjudged.clone()),
+                codex_version: effective
+                    .as_ref()
+                    .and_then(|e| e.version)
+                    .map(|v| v.to_string()),
+            }));
         }
         self.acted.insert(session.id);
         if !stop {
             return;
         }
         if let Some(reason) = &plan.unmovable {
-            let mut f = base.clone();
-            f.action = Some("terminate".into());
-            f.error = Some(reason.clone());
-            engine.record(Event::EnforcementFailed, f);
+            engine.record(Event::EnforcementFailed(Failure {
+                subject: base.subject.clone(),
+                pid: Some(base.pid),
+                rules: base.rules.clone(),
+                home_in: base.home_in,
+                ..Failure::of(Done::failed(Action::Terminate, reason.clone()))
+            }));
         }
         self.stops.stop_session(
             engine,

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use crate::app::engine::enforcer::Enforcer;
 use crate::core::notice;
-use crate::platform::audit::{Event, Fields};
+use crate::platform::audit::Event;
+use crate::platform::audit::event::{Action, Role, SessionSubject, Terminated};
 use crate::platform::notices;
 use crate::platform::sessions::{self, ProcId, Session, Target};
 use crate::platform::signals::{self, SignalError, StopSignal};
@@ -18,7 +19,8 @@ pub const PENDING_POLL: Duration = Duration::from_millis(50);
 struct Pending {
     target: Target,
     deadline: Instant,
-    fields: Fields,
+    /// Its `terminated` record, but for how it ended.
+    record: Terminated,
 }
 
 /// The processes signalled and not yet gone.
@@ -52,13 +54,7 @@ impl Terminations {
         let mut still = Vec::new();
         for p in std::mem::take(&mut self.pending) {
             if !sessions::alive(p.target.id) {
-                engine.record(
-                    Event::Terminated,
-                    p.fields
-                        .clone()
-                        .with("signal", StopSignal::Term.name())
-                        .with_outcome_text("exited"),
-                );
+                engine.record(ended(p.record, StopSignal::Term.name(), "exited"));
                 continue;
             }
             if now < p.deadline {
@@ -69,13 +65,7 @@ impl Terminations {
                 Ok(()) => "killed after the grace period".to_string(),
                 Err(e) => format!("SIGKILL failed: {e}"),
             };
-            engine.record(
-                Event::Terminated,
-                p.fields
-                    .clone()
-                    .with("signal", StopSignal::Kill.name())
-                    .with_outcome_text(&outcome),
-            );
+            engine.record(ended(p.record, StopSignal::Kill.name(), &outcome));
         }
         self.pending = still;
     }
@@ -86,7 +76,7 @@ impl Terminations {
         &mut self,
         engine: &Enforcer,
         session: &Session,
-        base: &Fields,
+        base: &SessionSubject,
         text: &str,
         grace: Duration,
     ) {
@@ -99,56 +89,53 @@ impl Terminations {
         });
         let told = notices::told(on_tty, on_desktop);
         let deadline = Instant::now() + grace;
-        let mut targets = vec![(session.id, "session")];
+        let mut targets = vec![(session.id, Role::Session)];
         if let Some(w) = session.wrapper {
-            targets.push((w, "npm-wrapper"));
+            targets.push((w, Role::NpmWrapper));
         }
         // Every process is held by a pidfd before any is signalled: the launcher exits as soon
         // as its child does.
         let held: Vec<_> = targets
             .into_iter()
             .map(|(id, role)| {
-                let mut fields = base.clone();
-                fields.pid = Some(id.pid);
-                fields.action = Some("terminate".into());
-                let fields = fields
-                    .with("role", role)
-                    .with("user_told", told)
-                    .with("message", text);
-                (signals::open(id), fields)
+                let record = Terminated {
+                    session: SessionSubject {
+                        pid: id.pid,
+                        ..base.clone()
+                    },
+                    action: Action::Terminate,
+                    role,
+                    user_told: told.to_string(),
+                    message: text.to_string(),
+                    signal: String::new(),
+                    outcome: String::new(),
+                };
+                (signals::open(id), record)
             })
             .collect();
-        for (target, fields) in held {
+        for (target, record) in held {
             let signalled = target.and_then(|t| signals::send(&t, StopSignal::Term).map(|()| t));
             match signalled {
                 Ok(target) => self.pending.push(Pending {
                     target,
                     deadline,
-                    fields,
+                    record,
                 }),
                 // Gone before its SIGTERM: it ended with the session (or on its own).
-                Err(SignalError::Gone) => engine.record(
-                    Event::Terminated,
-                    fields.with("signal", "none").with_outcome_text("exited"),
-                ),
-                Err(SignalError::Failed(e)) => engine.record(
-                    Event::Terminated,
-                    fields
-                        .with("signal", StopSignal::Term.name())
-                        .with_outcome_text(&format!("not signalled: {e}")),
-                ),
+                Err(SignalError::Gone) => engine.record(ended(record, "none", "exited")),
+                Err(SignalError::Failed(e)) => engine.record(ended(
+                    record,
+                    StopSignal::Term.name(),
+                    &format!("not signalled: {e}"),
+                )),
             }
         }
     }
 }
 
-trait WithOutcomeText {
-    fn with_outcome_text(self, outcome: &str) -> Fields;
-}
-
-impl WithOutcomeText for Fields {
-    fn with_outcome_text(mut self, outcome: &str) -> Fields {
-        self.outcome = Some(outcome.to_string());
-        self
-    }
+/// The `terminated` record of a process, with the signal that ended it and how.
+fn ended(mut record: Terminated, signal: &str, outcome: &str) -> Event {
+    record.signal = signal.to_string();
+    record.outcome = outcome.to_string();
+    Event::Terminated(record)
 }

@@ -51,7 +51,7 @@ impl Agent {
         if fired.scan {
             self.full_scan();
             self.timers
-                .scan_after(Instant::now(), self.degraded.is_some());
+                .scan_after(Instant::now(), self.degraded.is_degraded());
         }
         if fired.watchdog {
             service::watchdog();

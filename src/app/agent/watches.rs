@@ -5,7 +5,8 @@
 use std::collections::HashSet;
 
 use super::Agent;
-use crate::platform::audit::{Event, Fields};
+use crate::platform::audit::Event;
+use crate::platform::audit::event::WatchDegraded;
 use crate::platform::inventory;
 use crate::platform::watch::LIMIT_HELP;
 
@@ -14,6 +15,7 @@ impl Agent {
     /// change, and said in status beside any watch problem.
     pub(super) fn note_capped_users(&mut self, capped: Vec<String>) {
         if capped.is_empty() {
+            self.degraded.set_capped(None);
             return;
         }
         let reason = format!(
@@ -21,24 +23,16 @@ impl Agent {
             capped.join(", "),
             inventory::MAX_PROCESS_HOMES_PER_USER
         );
-        if !self
-            .degraded
-            .as_deref()
-            .is_some_and(|d| d.contains(&reason))
-        {
+        if self.degraded.set_capped(Some(reason.clone())) {
             tracing::warn!("{reason}");
-            self.enforcer.record(
-                Event::WatchDegraded,
-                Fields::default()
-                    .with("reason", &reason)
-                    .with("users", &capped),
-            );
+            self.enforcer.record(Event::WatchDegraded(WatchDegraded {
+                reason,
+                remedy: None,
+                users: Some(capped),
+                unwatched_dirs: None,
+                errors: None,
+            }));
         }
-        self.degraded = Some(match self.degraded.take() {
-            Some(d) if !d.contains(&reason) => format!("{d}; {reason}"),
-            Some(d) => d,
-            None => reason,
-        });
     }
 
     pub(super) fn refresh_watches(&mut self) {
@@ -77,7 +71,7 @@ impl Agent {
         }
         let problems = self.watcher.set(dirs);
         if problems.is_empty() {
-            self.degraded = None;
+            self.degraded.set_unwatched(None);
             return;
         }
         let limit = problems.iter().any(|p| p.limit);
@@ -86,25 +80,18 @@ impl Agent {
         } else {
             format!("{} directories cannot be watched", problems.len())
         };
-        if self.degraded.as_deref() != Some(reason.as_str()) {
+        if self.degraded.set_unwatched(Some(reason.clone())) {
             for p in &problems {
                 tracing::warn!(dir = %p.dir.display(), error = %p.error, "cannot watch");
             }
             tracing::warn!("{reason}");
-            self.enforcer.record(
-                Event::WatchDegraded,
-                Fields::default()
-                    .with("reason", &reason)
-                    .with(
-                        "unwatched_dirs",
-                        problems.iter().map(|p| &p.dir).collect::<Vec<_>>(),
-                    )
-                    .with(
-                        "errors",
-                        problems.iter().map(|p| &p.error).collect::<Vec<_>>(),
-                    ),
-            );
+            self.enforcer.record(Event::WatchDegraded(WatchDegraded {
+                reason,
+                remedy: None,
+                users: None,
+                unwatched_dirs: Some(problems.iter().map(|p| p.dir.clone()).collect()),
+                errors: Some(problems.iter().map(|p| p.error.to_string()).collect()),
+            }));
         }
-        self.degraded = Some(reason);
     }
 }

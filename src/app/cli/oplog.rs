@@ -118,15 +118,8 @@ pub fn init(default_level: &str) {
     }
 }
 
-/// Transitional: [`narrate_event`] of a record built as a bag of fields.
-pub fn narrate(event: crate::platform::audit::Event, fields: &crate::platform::audit::Fields) {
-    if let Ok(body) = crate::platform::audit::record::legacy_body(event, fields.clone()) {
-        narrate_event(&body.event);
-    }
-}
-
 /// Log an audited event at info level (warn for failures and tampering).
-pub fn narrate_event(event: &Event) {
+pub fn narrate(event: &Event) {
     let subject = event.subject();
     let user = subject.and_then(|s| s.user.as_deref()).unwrap_or("-");
     let home = subject

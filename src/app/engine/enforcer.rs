@@ -23,7 +23,8 @@ use crate::core::observe::auth::CredentialSummary;
 use crate::core::observe::{AuthStatus, CodexHome, ConfigState, Observation};
 use crate::core::plan::Action;
 use crate::core::vault_retention::to_prune;
-use crate::platform::audit::{Event, Fields};
+use crate::platform::audit::event::{self, Done, HomeAction, Subject, Violated};
+use crate::platform::audit::{Event, EventKind};
 use crate::platform::inventory;
 use crate::platform::last_good;
 use crate::platform::notices;
@@ -126,19 +127,19 @@ impl Enforcer {
                 tracing::error!(error = %format!("{e:#}"), "cannot persist the last good policy");
             }
         }
-        if let Some((event, fields)) = load.record {
-            self.record(event, fields);
+        if let Some(event) = load.record {
+            self.record(event);
         }
         load.change
     }
 
     /// Append an audit record under the active policy (see [`Recorder::record`]).
-    pub fn record(&self, event: Event, fields: Fields) {
-        self.recorder.record(self.judge.policy(), event, fields);
+    pub fn record(&self, event: Event) {
+        self.recorder.record(self.judge.policy(), event);
     }
 
     /// See [`Recorder::record_all`].
-    pub fn record_all(&self, records: Vec<(Event, Fields)>) {
+    pub fn record_all(&self, records: Vec<Event>) {
         self.recorder.record_all(self.judge.policy(), records);
     }
 
@@ -234,41 +235,44 @@ impl Enforcer {
         let mut finished = Vec::new();
         let repeat = self.last_recorded.get(&obs.home.path) == Some(&key);
         if !repeat || acts {
-            let mut fields = home_fields(&obs.home, credential.clone());
-            fields.rules = report.verdict.rule_codes();
-            fields.evidence = report.verdict.violations.clone();
-            fields.action = Some(
-                report
+            let exceptions = &report.verdict.exceptions_applied;
+            batch.push(Event::Violation(Violated {
+                subject: subject(&obs.home),
+                pid: None,
+                credential: credential.clone(),
+                rules: report.verdict.rule_codes(),
+                evidence: report.verdict.violations.clone(),
+                action: report
                     .planned
                     .iter()
                     .find(|a| **a != Action::Record)
-                    .map_or("record", |a| a.name())
-                    .to_string(),
-            );
-            if !report.verdict.exceptions_applied.is_empty() {
-                fields = fields.with("exceptions_applied", &report.verdict.exceptions_applied);
-            }
-            batch.push((Event::Violation, fields));
+                    .map_or(event::Action::Record, |a| (*a).into()),
+                exceptions_applied: (!exceptions.is_empty()).then(|| exceptions.clone()),
+                session: None,
+                home_in: None,
+                unjudged: None,
+                codex_version: None,
+            }));
             self.last_recorded.insert(obs.home.path.clone(), key);
         }
         for (index, outcome) in report.actions.iter().enumerate() {
             let event = match (&outcome.outcome, outcome.action) {
-                (Outcome::Failed { .. }, _) => Event::EnforcementFailed,
+                (Outcome::Failed { .. }, _) => EventKind::EnforcementFailed,
                 (Outcome::Gone | Outcome::PutBack, _) => continue,
-                (_, Action::Quarantine) => Event::Quarantined,
-                (_, Action::FixPermissions) => Event::PermissionsFixed,
+                (_, Action::Quarantine) => EventKind::Quarantined,
+                (_, Action::FixPermissions) => EventKind::PermissionsFixed,
                 (_, Action::Record) => continue,
             };
             let (held, superseded) = vaulted.iter().find(|(i, _)| *i == index).map_or_else(
                 || (credential.clone(), &[][..]),
                 |(_, h)| (h.credential.clone(), &h.superseded[..]),
             );
-            let mut fields = home_fields(&obs.home, held).with_superseded(superseded);
-            fields.rules = report.verdict.rule_codes();
+            let mut action = home_action(&obs.home, held, report.verdict.rule_codes(), outcome);
+            action.superseded = superseded.to_vec();
             if let (Some(notice), Some(_)) = (&notice, outcome.outcome.vault_id()) {
-                fields = fields.with("message", &notice.text);
+                action.message = Some(notice.text.clone());
             }
-            batch.push((event, fields.with_outcome(outcome)));
+            batch.push(action.into_event(event));
             if let Some(id) = outcome.outcome.vault_id() {
                 finished.push(id.to_string());
             }
@@ -421,13 +425,35 @@ struct Held {
     superseded: Vec<SupersededCredential>,
 }
 
-fn home_fields(home: &CodexHome, credential: Option<CredentialSummary>) -> Fields {
-    Fields {
+/// Whose home, and which, for its records.
+fn subject(home: &CodexHome) -> Subject {
+    Subject {
         user: home.user.clone(),
         uid: home.uid,
         codex_home: Some(home.path.clone()),
+    }
+}
+
+/// What was done to a home's credential, and how it ended, for its record.
+fn home_action(
+    home: &CodexHome,
+    credential: Option<CredentialSummary>,
+    rules: Vec<String>,
+    o: &ActionOutcome,
+) -> HomeAction {
+    HomeAction {
+        subject: subject(home),
         credential,
-        ..Fields::default()
+        rules,
+        done: Done {
+            action: o.action.into(),
+            outcome: Some(o.outcome.describe()),
+            vault_id: o.outcome.vault_id().map(str::to_string),
+            error: o.outcome.error().map(str::to_string),
+        },
+        superseded: Vec::new(),
+        message: None,
+        recovery: Default::default(),
     }
 }
 
@@ -462,31 +488,6 @@ fn fix_permissions(home: &CodexHome) -> ActionOutcome {
                 error: e.to_string(),
             },
         },
-    }
-}
-
-trait WithOutcome {
-    fn with_outcome(self, o: &ActionOutcome) -> Fields;
-    fn with_superseded(self, s: &[SupersededCredential]) -> Fields;
-}
-
-impl WithOutcome for Fields {
-    fn with_outcome(mut self, o: &ActionOutcome) -> Fields {
-        self.action = Some(o.action.name().to_string());
-        self.outcome = Some(o.outcome.describe());
-        self.vault_id = o.outcome.vault_id().map(str::to_string);
-        self.error = o.outcome.error().map(str::to_string);
-        self
-    }
-
-    /// Every earlier content the vault entry keeps (`superseded-N.json`), each named by its
-    /// file, SHA-256 and credential summary: no vaulted credential goes unrecorded.
-    fn with_superseded(self, s: &[SupersededCredential]) -> Fields {
-        if s.is_empty() {
-            self
-        } else {
-            self.with("superseded", s)
-        }
     }
 }
 

@@ -9,15 +9,13 @@
 
 use std::path::PathBuf;
 
-use serde::Serialize;
-use serde_json::json;
-
 use crate::app::cli::settings::Settings;
 use crate::app::engine::policy_state::{PolicyState, Rejection};
 use crate::core::policy::Policy;
 use crate::core::policy::diag;
 use crate::core::policy::merge::LoadOutcome;
-use crate::platform::audit::{Event, Fields};
+use crate::platform::audit::Event;
+use crate::platform::audit::event::{PolicyLoaded, PolicyRejected, RejectedDiagnostic};
 use crate::platform::last_good::{self as store, StoredSource};
 use crate::platform::policy_sources;
 
@@ -28,17 +26,7 @@ pub fn baseline() -> Policy {
     policy
 }
 
-/// Where the active policy came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum PolicyOrigin {
-    /// Loaded from the policy dir (and managed preferences) just now.
-    Admin,
-    /// The policy dir is invalid or empty: the last good policy from the state dir.
-    LastGood,
-    /// No admin policy was ever loaded: the built-in monitor-mode baseline.
-    Baseline,
-}
+pub use crate::core::policy_origin::PolicyOrigin;
 
 #[derive(Debug, Clone)]
 pub struct ActivePolicy {
@@ -61,7 +49,7 @@ pub enum PolicyChange {
 pub struct PolicyLoad {
     pub change: PolicyChange,
     /// The record to write (`policy_loaded` / `policy_rejected`), if any.
-    pub record: Option<(Event, Fields)>,
+    pub record: Option<Event>,
     /// A newly loaded admin policy, to persist as the last good one.
     pub save: bool,
 }
@@ -202,14 +190,17 @@ impl PolicyLoader {
                 mode = self.active.policy.mode.as_str(),
                 "policy loaded"
             );
-            let fields = Fields::default()
-                .with("policy_name", &self.active.policy.name)
-                .with("origin", PolicyOrigin::Admin)
-                .with("sources", &sources)
-                .with("warnings", outcome.diagnostics.len());
+            let record = Event::PolicyLoaded(PolicyLoaded {
+                policy_name: self.active.policy.name.clone(),
+                origin: PolicyOrigin::Admin,
+                sources: Some(sources),
+                warnings: Some(outcome.diagnostics.len()),
+                no_admin_policy: None,
+                no_policy_sources: false,
+            });
             return PolicyLoad {
                 change: PolicyChange::Loaded,
-                record: Some((Event::PolicyLoaded, fields)),
+                record: Some(record),
                 save: true,
             };
         }
@@ -261,27 +252,29 @@ impl PolicyLoader {
                 _ => "keeping the running policy",
             };
             tracing::error!("policy rejected; {kept}\n{rendered}");
-            let diagnostics: Vec<_> = errors
+            let diagnostics = errors
                 .iter()
                 .map(|d| {
                     // A problem with the whole file has no position (no `line`, `column`).
-                    let mut diagnostic =
-                        json!({"code": d.code, "file": d.file, "message": d.message});
-                    if d.line > 0 {
-                        diagnostic["line"] = json!(d.line);
-                        diagnostic["column"] = json!(d.column);
+                    let at = |n: usize| (d.line > 0).then_some(n);
+                    RejectedDiagnostic {
+                        code: d.code.to_string(),
+                        file: d.file.clone(),
+                        message: d.message.clone(),
+                        line: at(d.line),
+                        column: at(d.column),
                     }
-                    diagnostic
                 })
                 .collect();
-            let fields = Fields::default()
-                .with("sources", &sources)
-                .with("diagnostics", diagnostics)
-                .with("kept", self.active.origin)
-                .with("kept_revision", &self.active.policy.revision);
+            let record = Event::PolicyRejected(PolicyRejected {
+                sources,
+                diagnostics,
+                kept: self.active.origin,
+                kept_revision: self.active.policy.revision.clone(),
+            });
             return PolicyLoad {
                 change: PolicyChange::Rejected,
-                record: Some((Event::PolicyRejected, fields)),
+                record: Some(record),
                 save: false,
             };
         }
@@ -294,22 +287,23 @@ impl PolicyLoader {
                 "no admin policy installed: running the built-in baseline in monitor mode"
             );
         }
-        self.fallback_loaded(Fields::default())
+        self.fallback_loaded(None)
     }
 
     /// The `policy_loaded` of a policy that did not come from the sources just now (the last
-    /// good one, or the baseline), with `extra` fields.
-    fn fallback_loaded(&self, extra: Fields) -> PolicyLoad {
-        let fields = extra
-            .with("policy_name", &self.active.policy.name)
-            .with("origin", self.active.origin)
-            .with(
-                "no_admin_policy",
-                self.active.origin == PolicyOrigin::Baseline,
-            );
+    /// good one, or the baseline); with the sources when every one of them was removed.
+    fn fallback_loaded(&self, emptied: Option<Vec<StoredSource>>) -> PolicyLoad {
+        let record = Event::PolicyLoaded(PolicyLoaded {
+            policy_name: self.active.policy.name.clone(),
+            origin: self.active.origin,
+            no_policy_sources: emptied.is_some(),
+            sources: emptied,
+            warnings: None,
+            no_admin_policy: Some(self.active.origin == PolicyOrigin::Baseline),
+        });
         PolicyLoad {
             change: PolicyChange::Loaded,
-            record: Some((Event::PolicyLoaded, fields)),
+            record: Some(record),
             save: false,
         }
     }
@@ -342,11 +336,7 @@ impl PolicyLoader {
             policy_dir = %self.paths.policy_dir.display(),
             "the policy sources hold no policy any more; {kept}"
         );
-        self.fallback_loaded(
-            Fields::default()
-                .with("sources", &sources)
-                .with("no_policy_sources", true),
-        )
+        self.fallback_loaded(Some(sources))
     }
 
     /// Judge with `policy` (loaded by the caller, e.g. `simulate`), as an admin policy.

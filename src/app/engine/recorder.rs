@@ -15,7 +15,7 @@ use anyhow::Result;
 use crate::app::cli::settings::Settings;
 use crate::app::engine::recent::{Counts, Recent};
 use crate::core::policy::Policy;
-use crate::platform::audit::{AuditLog, Event, Fields, Stamp};
+use crate::platform::audit::{AuditLog, Body, Event, Stamp};
 
 /// Records kept in memory while the audit log cannot be written; beyond this the oldest go, and
 /// the next record written says how many.
@@ -24,14 +24,14 @@ const MAX_BACKLOG: usize = 10_000;
 /// Records that could not be written yet, oldest first, bounded.
 #[derive(Default)]
 pub struct Backlog {
-    records: VecDeque<(Event, Stamp, Fields)>,
+    records: VecDeque<(Body, Stamp)>,
     /// Records dropped (the oldest, past [`MAX_BACKLOG`]) since the last one written.
     dropped: u64,
 }
 
 impl Backlog {
     /// Keep a record, dropping the oldest when full.
-    fn push(&mut self, record: (Event, Stamp, Fields)) {
+    fn push(&mut self, record: (Body, Stamp)) {
         if self.records.len() >= MAX_BACKLOG {
             self.records.pop_front();
             self.dropped += 1;
@@ -40,12 +40,12 @@ impl Backlog {
     }
 
     /// The oldest record, as it is to be written (with how many were dropped before it).
-    fn next(&self) -> Option<(Event, Stamp, Fields)> {
-        let (event, stamp, mut fields) = self.records.front().cloned()?;
+    fn next(&self) -> Option<(Body, Stamp)> {
+        let (mut body, stamp) = self.records.front().cloned()?;
         if self.dropped > 0 {
-            fields = fields.with("records_dropped_before", self.dropped);
+            body.notes.records_dropped_before = Some(self.dropped);
         }
-        Some((event, stamp, fields))
+        Some((body, stamp))
     }
 
     /// The oldest record was written.
@@ -111,19 +111,18 @@ impl Recorder {
     /// is kept in memory, with the time it happened, and appended before the next one, so the
     /// log stays complete and in order once there is room again. The action it describes has
     /// already happened and is not undone.
-    pub fn record(&self, policy: &Policy, event: Event, fields: Fields) {
-        crate::app::cli::oplog::narrate(event, &fields);
-        self.recent.borrow_mut().note(event, jiff::Timestamp::now());
+    pub fn record(&self, policy: &Policy, event: Event) {
+        crate::app::cli::oplog::narrate(&event);
+        self.recent
+            .borrow_mut()
+            .note(event.kind(), jiff::Timestamp::now());
         let waiting = !self.backlog.borrow().is_empty();
-        if !waiting && self.append(policy, event, &stamp(policy), fields.clone()) {
+        let mut body = Body::new(event);
+        if !waiting && self.append(policy, body.clone(), &stamp(policy)) {
             return;
         }
-        let happened_at = jiff::Timestamp::now().to_string();
-        self.backlog.borrow_mut().push((
-            event,
-            stamp(policy),
-            fields.with("happened_at", happened_at),
-        ));
+        body.notes.happened_at = Some(jiff::Timestamp::now());
+        self.backlog.borrow_mut().push((body, stamp(policy)));
         if waiting {
             self.flush_backlog(policy);
         }
@@ -131,33 +130,31 @@ impl Recorder {
 
     /// [`Recorder::record`] for records that belong together (a violation and its quarantine):
     /// appended in one batch, durable with one fsync, unless earlier ones wait in the backlog.
-    pub fn record_all(&self, policy: &Policy, records: Vec<(Event, Fields)>) {
+    pub fn record_all(&self, policy: &Policy, records: Vec<Event>) {
         if records.len() < 2 || !self.backlog.borrow().is_empty() {
-            for (event, fields) in records {
-                self.record(policy, event, fields);
+            for event in records {
+                self.record(policy, event);
             }
             return;
         }
         let now = jiff::Timestamp::now();
-        for (event, fields) in &records {
-            crate::app::cli::oplog::narrate(*event, fields);
-            self.recent.borrow_mut().note(*event, now);
+        for event in &records {
+            crate::app::cli::oplog::narrate(event);
+            self.recent.borrow_mut().note(event.kind(), now);
         }
         self.audit.configure(policy.audit);
         let stamp = stamp(policy);
+        let records: Vec<Body> = records.into_iter().map(Body::new).collect();
         if let Err(e) = self.audit.append_batch(records.clone(), &stamp) {
             tracing::error!(
                 error = %format!("{e:#}"),
                 "cannot write the audit log; the records are kept in memory until it can be"
             );
-            let happened_at = jiff::Timestamp::now().to_string();
+            let happened_at = jiff::Timestamp::now();
             let mut backlog = self.backlog.borrow_mut();
-            for (event, fields) in records {
-                backlog.push((
-                    event,
-                    stamp.clone(),
-                    fields.with("happened_at", &happened_at),
-                ));
+            for mut body in records {
+                body.notes.happened_at = Some(happened_at);
+                backlog.push((body, stamp.clone()));
             }
         }
     }
@@ -175,10 +172,10 @@ impl Recorder {
     /// Append every pending record, oldest first; stop at the first failure.
     pub fn flush_backlog(&self, policy: &Policy) {
         loop {
-            let Some((event, stamp, fields)) = self.backlog.borrow().next() else {
+            let Some((body, stamp)) = self.backlog.borrow().next() else {
                 return;
             };
-            if !self.append(policy, event, &stamp, fields) {
+            if !self.append(policy, body, &stamp) {
                 return;
             }
             self.backlog.borrow_mut().written();
@@ -187,13 +184,15 @@ impl Recorder {
 
     /// Append a record now, only if nothing waits before it and the log takes it: for records
     /// that must be durable before what they describe is done (a vault entry pruned).
-    pub fn append_at_once(&self, policy: &Policy, event: Event, fields: Fields) -> bool {
-        self.backlog.borrow().is_empty() && self.append(policy, event, &stamp(policy), fields)
+    pub fn append_at_once(&self, policy: &Policy, event: Event) -> bool {
+        crate::app::cli::oplog::narrate(&event);
+        self.backlog.borrow().is_empty() && self.append(policy, Body::new(event), &stamp(policy))
     }
 
-    fn append(&self, policy: &Policy, event: Event, stamp: &Stamp, fields: Fields) -> bool {
+    fn append(&self, policy: &Policy, body: Body, stamp: &Stamp) -> bool {
         self.audit.configure(policy.audit);
-        match self.audit.append(event, stamp, fields) {
+        let event = body.event.kind();
+        match self.audit.append(body, stamp) {
             Ok(_) => {
                 if self.audit_failing.replace(false) {
                     tracing::info!("the audit log can be written again");
@@ -218,8 +217,8 @@ impl Recorder {
 
     /// Write a `checkpoint` record when `[audit] checkpoint_interval` has passed since the last.
     pub fn checkpoint_if_due(&self, policy: &Policy) {
-        if let Some(fields) = self.audit.checkpoint_due() {
-            self.record(policy, Event::Checkpoint, fields);
+        if let Some(event) = self.audit.checkpoint_due() {
+            self.record(policy, event);
         }
     }
 

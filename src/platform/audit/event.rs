@@ -538,3 +538,40 @@ impl Done {
         }
     }
 }
+
+impl HomeAction {
+    /// The record of this action: `quarantined`, `permissions_fixed`, or (`kind`
+    /// `enforcement_failed`) the failure.
+    pub fn into_event(self, kind: EventKind) -> Event {
+        match kind {
+            EventKind::EnforcementFailed => Event::EnforcementFailed(Failure {
+                subject: self.subject,
+                pid: None,
+                credential: self.credential,
+                rules: self.rules,
+                home_in: None,
+                done: self.done,
+                superseded: self.superseded,
+                recovery: self.recovery,
+            }),
+            EventKind::PermissionsFixed => Event::PermissionsFixed(self),
+            _ => Event::Quarantined(self),
+        }
+    }
+}
+
+impl Failure {
+    /// An action about no home that failed (Codex's requirements, a restore).
+    pub fn of(done: Done) -> Failure {
+        Failure {
+            subject: Subject::default(),
+            pid: None,
+            credential: None,
+            rules: Vec::new(),
+            home_in: None,
+            done,
+            superseded: Vec::new(),
+            recovery: Recovery::default(),
+        }
+    }
+}

@@ -21,7 +21,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-pub use crate::platform::audit::record::{Event, Fields, GENESIS, Stamp, hostname};
+pub use crate::platform::audit::event::{Event, EventKind};
+pub use crate::platform::audit::record::{Body, GENESIS, Stamp, hostname};
 use crate::platform::audit::syslog::{Destination, Syslog};
 use crate::platform::audit::writer::{Writer, open_log};
 
@@ -53,13 +54,9 @@ impl AuditLog {
         })
     }
 
-    /// The fields of a `checkpoint` record when one is due.
-    pub fn checkpoint_due(&self) -> Option<Fields> {
-        let body = record::Body::new(self.writer.checkpoint_due()?);
-        Some(Fields {
-            extra: body.members().ok()?,
-            ..Fields::default()
-        })
+    /// The `checkpoint` record, when one is due.
+    pub fn checkpoint_due(&self) -> Option<Event> {
+        self.writer.checkpoint_due()
     }
 
     /// Look at the log file now (logrotate's SIGHUP): record a rotation or tampering at once.
@@ -78,17 +75,12 @@ impl AuditLog {
 
     /// Append several records, durable together (one fsync for the batch in the signed chain).
     /// Returns the last `seq`.
-    pub fn append_batch(&self, records: Vec<(Event, Fields)>, stamp: &Stamp) -> Result<u64> {
-        let bodies = records
-            .into_iter()
-            .map(|(e, f)| record::legacy_body(e, f))
-            .collect::<Result<Vec<_>>>()?;
-        self.writer.append_batch(bodies, stamp)
+    pub fn append_batch(&self, records: Vec<Body>, stamp: &Stamp) -> Result<u64> {
+        self.writer.append_batch(records, stamp)
     }
 
     /// Append one record and fsync it. Returns its `seq`.
-    pub fn append(&self, event: Event, stamp: &Stamp, fields: Fields) -> Result<u64> {
-        self.writer
-            .append(record::legacy_body(event, fields)?, stamp)
+    pub fn append(&self, record: Body, stamp: &Stamp) -> Result<u64> {
+        self.writer.append(record, stamp)
     }
 }

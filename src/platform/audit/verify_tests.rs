@@ -1,5 +1,6 @@
 use super::*;
-use crate::platform::audit::{AuditLog, Event, Fields, Stamp};
+use crate::platform::audit::event::AgentStopped;
+use crate::platform::audit::{AuditLog, Body, Event, Stamp};
 
 fn stamp() -> Stamp {
     Stamp {
@@ -60,9 +61,8 @@ fn an_unkeyed_log_is_continued_by_signed_records_and_still_verifies() {
     assert_eq!(
         keyed
             .append(
-                Event::AgentStopped,
-                &stamp(),
-                Fields::default().with("pid", 1)
+                Body::new(Event::AgentStopped(AgentStopped { pid: 1 })),
+                &stamp()
             )
             .unwrap(),
         4
