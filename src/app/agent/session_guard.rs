@@ -79,6 +79,8 @@ pub struct SessionGuard {
     acted: BTreeSet<ProcId>,
     pub unknown: BTreeMap<ProcId, UnknownSession>,
     written: requirements::Written,
+    /// The Codex versions of the sessions judged so far: what the requirements are rendered for.
+    versions: BTreeSet<crate::core::codex_version::CodexVersion>,
     last_requirements_error: Vec<String>,
     /// Wall time of the last scan of the process table.
     pub last_scan_cost: Duration,
@@ -106,6 +108,7 @@ impl SessionGuard {
             acted: BTreeSet::new(),
             unknown: BTreeMap::new(),
             written: requirements::Written::default(),
+            versions: BTreeSet::new(),
             last_requirements_error: Vec::new(),
             last_scan_cost: Duration::ZERO,
             running: 0,
@@ -287,11 +290,13 @@ impl SessionGuard {
 
     fn sync_requirements(&mut self, engine: &Enforcer) {
         let policy = engine.judge().policy();
-        let (changes, errors, not_rendered) = requirements::sync(
+        let versions: Vec<_> = self.versions.iter().copied().collect();
+        let (changes, errors, rendered) = requirements::sync(
             &engine.settings().codex_requirements,
             policy,
             &mut self.written,
             jiff::Timestamp::now(),
+            &versions,
         );
         for change in changes {
             if let Some(why) = &change.tampered {
@@ -313,7 +318,8 @@ impl SessionGuard {
                 .with("path", &change.path)
                 .with("keys", &change.keys)
                 .with("admin_keys", &change.admin_keys)
-                .with("not_rendered", &not_rendered),
+                .with("not_rendered", &rendered.not_rendered)
+                .with("not_honoured", &rendered.not_honoured),
             );
         }
         if errors != self.last_requirements_error {
@@ -474,6 +480,13 @@ impl SessionGuard {
             return;
         }
         let effective = session_files::effective(session);
+        // A version not seen before: the requirements are rendered for it too (what it does not
+        // enforce is recorded with the next write).
+        if let Some(v) = effective.as_ref().and_then(|e| e.version)
+            && self.versions.insert(v)
+        {
+            self.sync_requirements(engine);
+        }
         let home = Self::home_facts(engine, reports, session, &codex_home);
         let facts = SessionFacts {
             user: &user.name,
