@@ -136,7 +136,10 @@ fn pins_hold(version: &str, uid_base: u32) {
     ));
     assert!(pinned.contains("provider: corp"), "{version}: {pinned}");
     assert!(pinned.contains("sandbox: read-only"), "{version}: {pinned}");
-    assert!(pinned.contains("approval: on-request"), "{version}: {pinned}");
+    assert!(
+        pinned.contains("approval: on-request"),
+        "{version}: {pinned}"
+    );
     assert!(
         pinned.contains("`web_search_mode`: `Live` is not in the allowed set"),
         "{version}: {pinned}"
@@ -187,7 +190,10 @@ fn pins_hold(version: &str, uid_base: u32) {
     };
     let etc = req.parent().unwrap();
     let listed = said(&with_private_etc_codex(etc, m.root.path(), &mcp));
-    assert!(exfil(&listed).contains("disabled: requirements"), "{listed}");
+    assert!(
+        exfil(&listed).contains("disabled: requirements"),
+        "{listed}"
+    );
     let listed = said(&with_private_etc_codex(&empty, m.root.path(), &mcp));
     assert!(!exfil(&listed).contains("disabled"), "{listed}");
     let pinned = said(&with_private_etc_codex(etc, m.root.path(), &features));

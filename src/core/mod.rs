@@ -10,6 +10,7 @@ pub mod audit_settings;
 pub mod codex_build;
 pub mod codex_version;
 pub mod config_model;
+pub mod connections;
 pub mod digest;
 pub mod duration;
 pub mod effective_session;
