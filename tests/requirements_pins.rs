@@ -29,6 +29,7 @@ mode = "enforce"
 
 [login]
 allowed_methods = ["chatgpt"]
+allowed_workspaces = ["ws-corp"]
 
 [config]
 allowed_model_providers = ["corp"]
@@ -86,6 +87,7 @@ fn rendered(m: &Machine, corp: &Router) -> std::path::PathBuf {
         "allowed_sandbox_modes",
         "allowed_approval_policies",
         "allowed_login_methods",
+        "allowed_chatgpt_workspaces",
         "allowed_web_search_modes",
         "mcp_servers",
         "features",
@@ -229,4 +231,203 @@ fn codex_0_169_enforces_every_rendered_pin() {
 #[test]
 fn codex_0_171_enforces_every_rendered_pin() {
     pins_hold("0.171.0", 53_750);
+}
+
+/// `codex app-server` as an IDE runs it (JSON-RPC over stdio), in a private mount namespace
+/// whose /etc/codex is `etc_codex`.
+struct AppServer {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    next: u64,
+}
+
+impl AppServer {
+    fn start(
+        m: &Machine,
+        etc_codex: &std::path::Path,
+        codex: &std::path::Path,
+        env: &str,
+    ) -> AppServer {
+        use std::io::BufRead;
+        let ov = m.root.path().join("ov-app");
+        std::fs::create_dir_all(&ov).unwrap();
+        let setup = format!(
+            "set -e; mount --make-rprivate /; mount -t tmpfs tmpfs {ov}; mkdir -p {ov}/u {ov}/w; \
+             mount -t overlay overlay -o lowerdir=/etc,upperdir={ov}/u,workdir={ov}/w /etc; \
+             mkdir -p /etc/codex; mount --bind {ec} /etc/codex; exec env {env} {codex} app-server",
+            ov = ov.display(),
+            ec = etc_codex.display(),
+            codex = codex.display(),
+        );
+        let mut child = Command::new("unshare")
+            .args(["-m", "sh", "-c", &setup])
+            .current_dir(m.root.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut server = AppServer {
+            child,
+            lines,
+            next: 1,
+        };
+        let init = server.call(
+            "initialize",
+            serde_json::json!({
+                "clientInfo": { "name": "ide", "title": null, "version": "1" },
+                "capabilities": { "experimentalApi": true },
+            }),
+        );
+        assert!(init.get("result").is_some(), "{init}");
+        server.send(serde_json::json!({ "jsonrpc": "2.0", "method": "initialized" }));
+        server
+    }
+
+    fn send(&mut self, msg: serde_json::Value) {
+        use std::io::Write;
+        let stdin = self.child.stdin.as_mut().unwrap();
+        writeln!(stdin, "{msg}").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// A request and its answer (notifications in between are skipped).
+    fn call(&mut self, method: &str, params: serde_json::Value) -> serde_json::Value {
+        let id = self.next;
+        self.next += 1;
+        self.send(
+            serde_json::json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }),
+        );
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(std::time::Duration::from_secs(60))
+                .unwrap_or_else(|e| panic!("no answer to {method}: {e}"));
+            let msg: serde_json::Value = serde_json::from_str(&line).unwrap();
+            if msg["id"] == id {
+                return msg;
+            }
+        }
+    }
+}
+
+impl Drop for AppServer {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An access token as an IDE's host app would hand it over (`chatgptAuthTokens`).
+fn external_tokens(workspace: &str) -> serde_json::Value {
+    serde_json::json!({
+        "type": "chatgptAuthTokens",
+        "accessToken": jwt(workspace, "plus", "dev@personal.example"),
+        "chatgptAccountId": workspace,
+        "chatgptPlanType": "plus",
+    })
+}
+
+/// The IDE's channel: `thread/start` with a `config` that switches to a router and a personal
+/// bearer token, and `chatgptAuthTokens` for a personal workspace, both over the app-server's
+/// stdio (the agent never sees them). With the pins rendered, Codex itself refuses both.
+fn app_server_pins_hold(version: &str, uid_base: u32) {
+    use_uids_from(uid_base);
+    let m = Machine::new(&["ida"]);
+    if !private_etc_works(&m) {
+        return;
+    }
+    let corp = Router::start();
+    let theirs = Router::start();
+    let req = rendered(&m, &corp);
+    let etc = req.parent().unwrap().to_path_buf();
+    let empty = m.path("etc-codex-empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let codex = codex_bin_version(version);
+    let home = m.codex_home("ida");
+    let env = format!(
+        "HOME={} CODEX_HOME={} CORP_KEY=corp-key-1",
+        m.path("home/ida").display(),
+        home.display()
+    );
+    let switch = serde_json::json!({
+        "modelProvider": "theirs",
+        "config": {
+            "model_provider": "theirs",
+            "model_providers": { "theirs": {
+                "name": "theirs",
+                "base_url": theirs.url(),
+                "experimental_bearer_token": "sk-personal-ROUTERTOKEN",
+            } },
+        },
+    });
+    for (etc_codex, provider) in [(&etc, "corp"), (&empty, "theirs")] {
+        let mut server = AppServer::start(&m, etc_codex, &codex, &env);
+        let started = server.call("thread/start", switch.clone());
+        assert_eq!(
+            started["result"]["modelProvider"], provider,
+            "{version}: {started}"
+        );
+    }
+    // The workspace pin holds against tokens handed over in memory; the corp workspace and,
+    // without requirements, any workspace are taken.
+    for (etc_codex, workspace, taken) in [
+        (&etc, "ws-personal", false),
+        (&etc, "ws-corp", true),
+        (&empty, "ws-personal", true),
+    ] {
+        let mut server = AppServer::start(&m, etc_codex, &codex, &env);
+        let login = server.call("account/login/start", external_tokens(workspace));
+        assert_eq!(
+            login.get("result").is_some(),
+            taken,
+            "{version} {workspace}: {login}"
+        );
+        if !taken {
+            assert!(
+                login["error"]["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("ws-corp"),
+                "{login}"
+            );
+        }
+    }
+    // API-key login only: tokens over the protocol are refused as a ChatGPT login.
+    let api_only = m.path("etc-codex-api");
+    std::fs::create_dir_all(&api_only).unwrap();
+    std::fs::write(
+        api_only.join("requirements.toml"),
+        "allowed_login_methods = [\"api\"]\n",
+    )
+    .unwrap();
+    let mut server = AppServer::start(&m, &api_only, &codex, &env);
+    let login = server.call("account/login/start", external_tokens("ws-corp"));
+    assert!(
+        login["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("External ChatGPT auth is disabled"),
+        "{version}: {login}"
+    );
+}
+
+#[test]
+fn codex_0_169_app_server_refuses_a_runtime_route_and_foreign_tokens_under_the_pins() {
+    app_server_pins_hold("0.169.0", 53_800);
+}
+
+#[test]
+fn codex_0_171_app_server_refuses_a_runtime_route_and_foreign_tokens_under_the_pins() {
+    app_server_pins_hold("0.171.0", 53_850);
 }
