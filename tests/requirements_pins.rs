@@ -8,6 +8,7 @@ mod support;
 
 use std::process::Command;
 
+use support::app_server::AppServer;
 use support::*;
 
 fn is_root() -> bool {
@@ -233,99 +234,28 @@ fn codex_0_171_enforces_every_rendered_pin() {
     pins_hold("0.171.0", 53_750);
 }
 
-/// `codex app-server` as an IDE runs it (JSON-RPC over stdio), in a private mount namespace
-/// whose /etc/codex is `etc_codex`.
-struct AppServer {
-    child: std::process::Child,
-    lines: std::sync::mpsc::Receiver<String>,
-    next: u64,
-}
-
-impl AppServer {
-    fn start(
-        m: &Machine,
-        etc_codex: &std::path::Path,
-        codex: &std::path::Path,
-        env: &str,
-    ) -> AppServer {
-        use std::io::BufRead;
-        let ov = m.root.path().join("ov-app");
-        std::fs::create_dir_all(&ov).unwrap();
-        let setup = format!(
-            "set -e; mount --make-rprivate /; mount -t tmpfs tmpfs {ov}; mkdir -p {ov}/u {ov}/w; \
-             mount -t overlay overlay -o lowerdir=/etc,upperdir={ov}/u,workdir={ov}/w /etc; \
-             mkdir -p /etc/codex; mount --bind {ec} /etc/codex; exec env {env} {codex} app-server",
-            ov = ov.display(),
-            ec = etc_codex.display(),
-            codex = codex.display(),
-        );
-        let mut child = Command::new("unshare")
-            .args(["-m", "sh", "-c", &setup])
-            .current_dir(m.root.path())
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let out = child.stdout.take().unwrap();
-        let (tx, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut server = AppServer {
-            child,
-            lines,
-            next: 1,
-        };
-        let init = server.call(
-            "initialize",
-            serde_json::json!({
-                "clientInfo": { "name": "ide", "title": null, "version": "1" },
-                "capabilities": { "experimentalApi": true },
-            }),
-        );
-        assert!(init.get("result").is_some(), "{init}");
-        server.send(serde_json::json!({ "jsonrpc": "2.0", "method": "initialized" }));
-        server
-    }
-
-    fn send(&mut self, msg: serde_json::Value) {
-        use std::io::Write;
-        let stdin = self.child.stdin.as_mut().unwrap();
-        writeln!(stdin, "{msg}").unwrap();
-        stdin.flush().unwrap();
-    }
-
-    /// A request and its answer (notifications in between are skipped).
-    fn call(&mut self, method: &str, params: serde_json::Value) -> serde_json::Value {
-        let id = self.next;
-        self.next += 1;
-        self.send(
-            serde_json::json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }),
-        );
-        loop {
-            let line = self
-                .lines
-                .recv_timeout(std::time::Duration::from_secs(60))
-                .unwrap_or_else(|e| panic!("no answer to {method}: {e}"));
-            let msg: serde_json::Value = serde_json::from_str(&line).unwrap();
-            if msg["id"] == id {
-                return msg;
-            }
-        }
-    }
-}
-
-impl Drop for AppServer {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `codex app-server` as an IDE runs it, in a private mount namespace whose /etc/codex is
+/// `etc_codex`.
+fn app_server(
+    m: &Machine,
+    etc_codex: &std::path::Path,
+    codex: &std::path::Path,
+    env: &str,
+) -> AppServer {
+    let ov = m.root.path().join("ov-app");
+    std::fs::create_dir_all(&ov).unwrap();
+    let setup = format!(
+        "set -e; mount --make-rprivate /; mount -t tmpfs tmpfs {ov}; mkdir -p {ov}/u {ov}/w; \
+         mount -t overlay overlay -o lowerdir=/etc,upperdir={ov}/u,workdir={ov}/w /etc; \
+         mkdir -p /etc/codex; mount --bind {ec} /etc/codex; exec env {env} {codex} app-server",
+        ov = ov.display(),
+        ec = etc_codex.display(),
+        codex = codex.display(),
+    );
+    let mut cmd = Command::new("unshare");
+    cmd.args(["-m", "sh", "-c", &setup])
+        .current_dir(m.root.path());
+    AppServer::start(cmd)
 }
 
 /// An access token as an IDE's host app would hand it over (`chatgptAuthTokens`).
@@ -372,7 +302,7 @@ fn app_server_pins_hold(version: &str, uid_base: u32) {
         },
     });
     for (etc_codex, provider) in [(&etc, "corp"), (&empty, "theirs")] {
-        let mut server = AppServer::start(&m, etc_codex, &codex, &env);
+        let mut server = app_server(&m, etc_codex, &codex, &env);
         let started = server.call("thread/start", switch.clone());
         assert_eq!(
             started["result"]["modelProvider"], provider,
@@ -386,7 +316,7 @@ fn app_server_pins_hold(version: &str, uid_base: u32) {
         (&etc, "ws-corp", true),
         (&empty, "ws-personal", true),
     ] {
-        let mut server = AppServer::start(&m, etc_codex, &codex, &env);
+        let mut server = app_server(&m, etc_codex, &codex, &env);
         let login = server.call("account/login/start", external_tokens(workspace));
         assert_eq!(
             login.get("result").is_some(),
@@ -411,7 +341,7 @@ fn app_server_pins_hold(version: &str, uid_base: u32) {
         "allowed_login_methods = [\"api\"]\n",
     )
     .unwrap();
-    let mut server = AppServer::start(&m, &api_only, &codex, &env);
+    let mut server = app_server(&m, &api_only, &codex, &env);
     let login = server.call("account/login/start", external_tokens("ws-corp"));
     assert!(
         login["error"]["message"]

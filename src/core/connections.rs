@@ -105,6 +105,35 @@ pub struct Judged {
     pub not_judged: Vec<SocketAddr>,
 }
 
+/// What the agent saw of a running session's connections, for the session plan.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectionFacts {
+    /// The remote endpoints of the session process's TCP connections.
+    pub remotes: Vec<SocketAddr>,
+    /// What the agent's resolver knew of each route host name when they were read.
+    pub names: std::collections::BTreeMap<String, Resolution>,
+}
+
+/// The host names `routes` need looked up.
+pub fn names_to_resolve(routes: &[Route]) -> Vec<String> {
+    let mut names: Vec<String> = routes
+        .iter()
+        .filter(|r| r.needs_lookup())
+        .map(|r| r.host.clone())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Judge a session's connections as its facts say (names the resolver did not know yet are
+/// pending).
+pub fn judge_facts(facts: &ConnectionFacts, routes: &[Route]) -> Judged {
+    judge(&facts.remotes, routes, &|h| {
+        facts.names.get(h).cloned().unwrap_or(Resolution::Pending)
+    })
+}
+
 /// `::ffff:a.b.c.d` is `a.b.c.d`.
 pub fn canonical(ip: IpAddr) -> IpAddr {
     match ip {

@@ -19,7 +19,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::core::connections::Resolution;
+use crate::core::connections::{self, ConnectionFacts, Resolution, Route};
 
 /// The largest connection table read (a machine with ~100k sockets in one namespace).
 pub const TABLE_CAP: usize = 16 << 20;
@@ -42,9 +42,33 @@ pub struct Connection {
 const LISTEN: u8 = 0x0A;
 const CLOSE: u8 = 0x07;
 
+/// What the session plan needs of `pid`'s connections under `routes`: the remote endpoints, and
+/// what `resolver` knows now of every route name. `None` when they cannot be read (macOS, a
+/// process gone, a table over the cap): the connections are then not judged.
+pub fn facts(pid: u32, routes: &[Route], resolver: &Resolver) -> Option<ConnectionFacts> {
+    let held = match connections(pid) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::debug!(pid, "connections not read: {e}");
+            return None;
+        }
+    };
+    let names = connections::names_to_resolve(routes)
+        .into_iter()
+        .map(|n| {
+            let r = resolver.get(&n);
+            (n, r)
+        })
+        .collect();
+    Some(ConnectionFacts {
+        remotes: held.iter().map(|c| c.remote).collect(),
+        names,
+    })
+}
+
 /// The connections `pid` holds (its own descriptors only).
 #[cfg(target_os = "linux")]
-pub fn connections(pid: i32) -> Result<Vec<Connection>, String> {
+pub fn connections(pid: u32) -> Result<Vec<Connection>, String> {
     let inodes = socket_inodes(pid)?;
     if inodes.is_empty() {
         return Ok(Vec::new());
@@ -68,7 +92,7 @@ pub fn connections(pid: i32) -> Result<Vec<Connection>, String> {
 }
 
 #[cfg(not(target_os = "linux"))]
-pub fn connections(_pid: i32) -> Result<Vec<Connection>, String> {
+pub fn connections(_pid: u32) -> Result<Vec<Connection>, String> {
     Err("a process's connections are read on Linux only".into())
 }
 
@@ -88,7 +112,7 @@ fn read_capped(path: &str) -> std::io::Result<String> {
 
 /// The inodes of the sockets among `pid`'s descriptors.
 #[cfg(target_os = "linux")]
-fn socket_inodes(pid: i32) -> Result<std::collections::HashSet<u64>, String> {
+fn socket_inodes(pid: u32) -> Result<std::collections::HashSet<u64>, String> {
     let dir = format!("/proc/{pid}/fd");
     let entries = std::fs::read_dir(&dir).map_err(|e| format!("{dir}: {e}"))?;
     let mut out = std::collections::HashSet::new();

@@ -43,8 +43,7 @@ fn a_real_process_connection_is_read_from_its_descriptors() {
     let mut up = [0u8; 3];
     child.stdout.as_mut().unwrap().read_exact(&mut up).unwrap();
     let (_accepted, _) = listener.accept().unwrap();
-    let pid = i32::try_from(child.id()).unwrap();
-    let conns = connections(pid).unwrap();
+    let conns = connections(child.id()).unwrap();
     let remote: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     assert!(
         conns.iter().any(
@@ -55,7 +54,7 @@ fn a_real_process_connection_is_read_from_its_descriptors() {
     );
     // The test process holds the accepted end and the listener (not listed), not the
     // child's outgoing connection.
-    let own = connections(i32::try_from(std::process::id()).unwrap()).unwrap();
+    let own = connections(std::process::id()).unwrap();
     assert!(own.iter().all(|c| c.remote.port() != port), "{own:?}");
     drop(child.stdin.take());
     let _ = child.wait();

@@ -41,6 +41,7 @@ use crate::platform::requirements;
 use crate::platform::session_files;
 use crate::platform::sessions::{self, HomeAccess, ProcId, Session, Target};
 use crate::platform::signals::{self, SignalError, StopSignal};
+use crate::platform::sockets;
 
 /// How often pending terminations are looked at while waiting for the grace to end.
 const PENDING_POLL: Duration = Duration::from_millis(50);
@@ -81,6 +82,8 @@ pub struct SessionGuard {
     written: requirements::Written,
     /// The Codex versions of the sessions judged so far: what the requirements are rendered for.
     versions: BTreeSet<crate::core::codex_version::CodexVersion>,
+    /// Route host names, resolved off the engine's thread.
+    resolver: crate::platform::sockets::Resolver,
     last_requirements_error: Vec<String>,
     /// Wall time of the last scan of the process table.
     pub last_scan_cost: Duration,
@@ -109,6 +112,7 @@ impl SessionGuard {
             unknown: BTreeMap::new(),
             written: requirements::Written::default(),
             versions: BTreeSet::new(),
+            resolver: crate::platform::sockets::Resolver::default(),
             last_requirements_error: Vec::new(),
             last_scan_cost: Duration::ZERO,
             running: 0,
@@ -480,20 +484,26 @@ impl SessionGuard {
             return;
         }
         let effective = session_files::effective(session);
-        // A version not seen before: the requirements are rendered for it too (what it does not
-        // enforce is recorded with the next write).
+        // A version not seen before: the requirements are rendered for it too.
         if let Some(v) = effective.as_ref().and_then(|e| e.version)
             && self.versions.insert(v)
         {
             self.sync_requirements(engine);
         }
         let home = Self::home_facts(engine, reports, session, &codex_home);
+        // Its connections, when the user's policy restricts base URLs (nothing explains them
+        // otherwise): `None` when not read (macOS, a process gone), not judged.
+        let (_, allowed, _) =
+            evaluate::effective_rules(&policy, Some(&user.name), jiff::Timestamp::now());
+        let connections = crate::core::connections::allowed_routes(&allowed, &[])
+            .and_then(|routes| sockets::facts(session.id.pid, &routes, &self.resolver));
         let facts = SessionFacts {
             user: &user.name,
             uid: session.uid,
             session: effective.as_ref(),
             home,
             codex_home: &home_path,
+            connections: connections.as_ref(),
         };
         let plan = session_plan::plan_session(&policy, &facts, jiff::Timestamp::now());
         match plan.unjudged.first() {

@@ -1,8 +1,10 @@
-//! The environment rule (`env.credential`): a running session's environment holds a credential
-//! the login rules refuse. Judged in `session_plan`, on the login rules' verdict.
+//! The running-session rules: its environment holds a credential the login rules refuse
+//! (`env.credential`, judged in `session_plan` on the login rules' verdict), and it holds a
+//! connection no allowed route explains (`env.unexplained-connection`, judged in `session_plan`
+//! by `core::connections` on what `platform::sockets` read).
 
 use super::rule::{Family, Rule};
-use super::table::{Check, Row, Widen};
+use super::table::{Check, Row, Widen, allowed};
 use crate::core::native::Native;
 
 pub(super) const ROWS: &[Row] = &[Row {
@@ -20,4 +22,25 @@ pub(super) const ROWS: &[Row] = &[Row {
     native: Native::NoKey,
     check: Check::Elsewhere,
     example: None,
-}];
+},
+    Row {
+        rule: Rule::EnvUnexplainedConnection,
+        code: "env.unexplained-connection",
+        family: Family::Env,
+        key: None,
+        stops_sessions: true,
+        fix: |f| {
+            format!(
+                "Codex holds a connection no allowed route explains (a proxy, a router, a route \
+                 set at run time): remove HTTPS_PROXY/ALL_PROXY and any other route from its \
+                 environment, config and IDE settings, and start Codex again (allowed base \
+                 URLs: {})",
+                allowed(f.config.allowed_base_urls.clone())
+            )
+        },
+        widen: Widen::Never,
+        native: Native::NoKey,
+        check: Check::Elsewhere,
+        example: None,
+    },
+];

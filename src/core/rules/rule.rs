@@ -65,6 +65,7 @@ rules! {
     ConfigFeature,
     ConfigModel,
     EnvCredential,
+    EnvUnexplainedConnection,
 }
 
 impl Serialize for Rule {
