@@ -65,13 +65,23 @@ impl Route {
     }
 }
 
-/// The routes a session under `config` may use: every allowed base URL, every allowed MCP
-/// server's URL, Codex's own service hosts, and `extra` (routes the caller knows to be allowed
+/// The routes a session under `config` may use: every allowed base URL and proxy, every allowed
+/// MCP server's URL, Codex's own service hosts, and `extra` (routes the caller knows to be allowed
 /// for this session, e.g. an allowed proxy). `None`: the policy does not restrict base URLs, so
 /// connections are not judged.
 pub fn allowed_routes(config: &ConfigRules, extra: &[Route]) -> Option<Vec<Route>> {
     let urls = config.allowed_base_urls.as_ref()?;
     let mut routes: Vec<Route> = urls.iter().filter_map(|u| Route::of_url(u)).collect();
+    // An allowed proxy (`host:port` alone means `http://`): a session sending through it
+    // connects to it.
+    for proxy in config.allowed_proxies.iter().flatten() {
+        let full = if proxy.contains("://") {
+            proxy.clone()
+        } else {
+            format!("http://{proxy}")
+        };
+        routes.extend(Route::of_url(&full));
+    }
     for server in config.allowed_mcp_servers.iter().flatten() {
         routes.extend(server.url.as_deref().and_then(Route::of_url));
     }

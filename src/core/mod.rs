@@ -27,6 +27,7 @@ pub mod policy;
 pub mod redact;
 pub mod reference;
 pub mod requirements;
+pub mod route_env;
 pub mod rule_check;
 pub mod rules;
 pub mod session_plan;
