@@ -120,3 +120,63 @@ fn codex_0_169_app_server_switched_to_another_url_at_run_time_is_stopped() {
 fn codex_0_171_app_server_switched_to_another_url_at_run_time_is_stopped() {
     runtime_route_is_caught("0.171.0", 53_950);
 }
+
+/// A proxy of the user's own, with their own CA, in a session's environment: stopped at its
+/// start, before the proxy hears from it (`env.proxy`, `env.custom-ca`); the company's proxy
+/// (listed in `allowed_proxies`) under the same agent is left alone.
+#[test]
+fn a_users_own_proxy_and_ca_stop_the_session_and_the_company_proxy_does_not() {
+    use_uids_from(54_000);
+    let m = Machine::new(&["pam", "pat"]);
+    let company = Holder::start();
+    let own = Holder::start();
+    let company_proxy = format!("http://127.0.0.1:{}", company.port);
+    m.policy(
+        "10-routes.toml",
+        &format!(
+            "[policy]\nname = \"routes\"\nrevision = \"r2\"\nmode = \"enforce\"\n\n[config]\n\
+             allowed_base_urls = [\"https://api.openai.com/v1\"]\nallowed_proxies = [\"{company_proxy}\"]\n\n\
+             [enforce]\nterminate_grace = \"2s\"\n\n[scope]\nmin_uid = 0\n"
+        ),
+    );
+    m.auth("pam", &api_key_auth("sk-proj-PAMKEY0000000001"));
+    m.auth("pat", &api_key_auth("sk-proj-PATKEY0000000001"));
+    let agent = m.start_agent_with(&[("CODEX_WARDEN_SESSION_SCAN_MS", "100")]);
+    let bin = codex_bin_version("0.171.0");
+    let mut twin = m.codex_exec_waiting(
+        &bin,
+        "pam",
+        &m.codex_home("pam"),
+        &[],
+        &[("HTTPS_PROXY", &company_proxy)],
+        None,
+    );
+    let own_proxy = format!("http://me:pw@127.0.0.1:{}", own.port);
+    let mut attack = m.codex_exec_waiting(
+        &bin,
+        "pat",
+        &m.codex_home("pat"),
+        &[],
+        &[
+            ("HTTPS_PROXY", &own_proxy),
+            ("SSL_CERT_FILE", "/tmp/mitm-ca.pem"),
+        ],
+        None,
+    );
+    assert!(gone(&mut attack), "the session was not stopped");
+    let v = m.wait_event("violation", |r| r["user"] == "pat");
+    let rules = v["rules"].to_string();
+    assert!(rules.contains("env.proxy"), "{v}");
+    assert!(rules.contains("env.custom-ca"), "{v}");
+    assert!(!v.to_string().contains("me:pw"), "{v}");
+    assert_eq!(own.count(), 0, "the user's proxy heard from the session");
+    m.wait_event("terminated", |r| r["pid"] == v["pid"]);
+    assert!(
+        twin.try_wait().unwrap().is_none(),
+        "the compliant session was stopped"
+    );
+    assert!(m.events("violation").iter().all(|r| r["user"] != "pam"));
+    let _ = twin.kill();
+    let _ = twin.wait();
+    drop(agent);
+}

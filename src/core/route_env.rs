@@ -7,7 +7,8 @@
 //!
 //! Both are route settings a policy allows or not: `[config] allowed_proxies` (URLs, compared by
 //! scheme, host and port) and `allowed_ca_files` (paths). An unset key allows nothing when the
-//! policy restricts base URLs (a proxy is a route), and anything otherwise. Every occurrence of
+//! policy restricts base URLs (a proxy is a route), and anything otherwise; the system's own CA
+//! stores ([`SYSTEM_CA_DIRS`]) are always allowed. Every occurrence of
 //! a variable is judged (a duplicated entry, the `.env` copy), not only the one Codex's C library
 //! returns. Pure.
 
@@ -27,6 +28,32 @@ pub const PROXY_VARS: [&str; 6] = [
 /// Variables a CA bundle is taken from (Codex's own, then OpenSSL's).
 pub const CA_VARS: [&str; 3] = ["CODEX_CA_CERTIFICATE", "SSL_CERT_FILE", "SSL_CERT_DIR"];
 
+/// Where systems keep their root-managed CA bundles. A CA override naming a path beneath one
+/// (absolute, no `..`) is the machine's own trust store, which only root can change: always
+/// allowed (`SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt` is set machine-wide on many
+/// systems). `/nix/store` is not one: any user can add a file there through the Nix daemon.
+pub const SYSTEM_CA_DIRS: [&str; 8] = [
+    "/etc/ssl/",
+    "/etc/pki/",
+    "/etc/ca-certificates/",
+    "/usr/share/ca-certificates/",
+    "/usr/local/share/ca-certificates/",
+    "/usr/lib/ssl/",
+    "/private/etc/ssl/",
+    "/System/Library/",
+];
+
+/// Whether `path` is beneath one of [`SYSTEM_CA_DIRS`] (or is one of them).
+pub fn system_ca_path(path: &str) -> bool {
+    let p = path.trim();
+    let clean =
+        p.starts_with('/') && !p.split('/').any(|c| c == ".." || c == ".") && !p.contains('\0');
+    clean
+        && SYSTEM_CA_DIRS
+            .iter()
+            .any(|d| p.starts_with(d) || p == d.trim_end_matches('/'))
+}
+
 /// What a finding is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -40,8 +67,8 @@ pub enum Kind {
 pub struct Finding {
     pub kind: Kind,
     pub var: String,
-    /// `environment` or `.env`.
-    pub source: &'static str,
+    /// Where it was set (`env`, `env-file:PATH`).
+    pub source: String,
     pub shown: String,
 }
 
@@ -86,46 +113,80 @@ fn proxy_allowed(value: &str, allowed: &[String]) -> bool {
         )
     };
     let have = key(&url);
-    have.1.is_some() && allowed.iter().filter_map(|a| proxy_url(a)).any(|a| key(&a) == have)
+    have.1.is_some()
+        && allowed
+            .iter()
+            .filter_map(|a| proxy_url(a))
+            .any(|a| key(&a) == have)
 }
 
-/// Judge the proxy and CA variables of `environ` (every entry, in order) and of the `.env`
-/// entries Codex loads. Empty values are not settings (reqwest and OpenSSL ignore them).
-pub fn judge(
+/// One occurrence of a proxy or CA variable: the variable, its value, where it was set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setting {
+    pub var: String,
+    pub value: String,
+    pub source: String,
+}
+
+/// The proxy and CA settings among `environ` (every entry, in order) and the `.env` entries
+/// Codex loads (`source_env` / `source_file` name them). `.env` cannot set `CODEX_*` variables.
+/// Empty values are not settings (reqwest and OpenSSL ignore them).
+pub fn settings(
     environ: &[(String, String)],
     env_file: &[(String, String)],
-    config: &ConfigRules,
-) -> Vec<Finding> {
+    source_env: &str,
+    source_file: &str,
+) -> Vec<Setting> {
+    let judged = |k: &str| PROXY_VARS.contains(&k) || CA_VARS.contains(&k);
+    let pick = |entries: &[(String, String)], source: &str, from_file: bool| {
+        entries
+            .iter()
+            .filter(|(k, v)| judged(k) && !v.trim().is_empty())
+            .filter(|(k, _)| !(from_file && k.starts_with("CODEX_")))
+            .map(|(k, v)| Setting {
+                var: k.clone(),
+                // A proxy's `user:password@` is never kept (scheme, host and port are).
+                value: if PROXY_VARS.contains(&k.as_str()) {
+                    crate::core::redact::url(v)
+                } else {
+                    v.clone()
+                },
+                source: source.to_string(),
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut out = pick(environ, source_env, false);
+    out.extend(pick(env_file, source_file, true));
+    out
+}
+
+/// The settings `config` does not allow.
+pub fn judge(settings: &[Setting], config: &ConfigRules) -> Vec<Finding> {
     let proxies = allowed_proxies(config);
     let cas = allowed_ca_files(config);
     let mut out = Vec::new();
-    let sources = environ
-        .iter()
-        .map(|e| ("environment", e))
-        .chain(env_file.iter().map(|e| (".env", e)));
-    for (source, (var, value)) in sources {
-        if value.trim().is_empty() {
-            continue;
-        }
-        if PROXY_VARS.contains(&var.as_str())
+    for s in settings {
+        let (var, value) = (s.var.as_str(), s.value.as_str());
+        if PROXY_VARS.contains(&var)
             && let Some(allowed) = &proxies
             && !proxy_allowed(value, allowed)
         {
             out.push(Finding {
                 kind: Kind::Proxy,
-                var: var.clone(),
-                source,
+                var: var.to_string(),
+                source: s.source.clone(),
                 shown: crate::core::redact::shown(&crate::core::redact::url(value)),
             });
         }
-        if CA_VARS.contains(&var.as_str())
+        if CA_VARS.contains(&var)
             && let Some(allowed) = &cas
+            && !system_ca_path(value)
             && !allowed.iter().any(|a| a == value.trim())
         {
             out.push(Finding {
                 kind: Kind::Ca,
-                var: var.clone(),
-                source,
+                var: var.to_string(),
+                source: s.source.clone(),
                 shown: crate::core::redact::shown(value),
             });
         }

@@ -128,6 +128,26 @@ fn judge_session(
         }
     }
     out.extend(judge_config(&config, &s.config));
+    // Proxies and CA overrides in the environment and .env: route settings.
+    for f in crate::core::route_env::judge(&s.route_env, &config) {
+        let (rule, what, list) = match f.kind {
+            crate::core::route_env::Kind::Proxy => (Rule::EnvProxy, "a proxy", "allowed_proxies"),
+            crate::core::route_env::Kind::Ca => {
+                (Rule::EnvCustomCa, "a CA override", "allowed_ca_files")
+            }
+        };
+        if f.source == Layer::Env.label() {
+            env_vars.push(f.var.clone());
+        }
+        out.push(Violation {
+            rule,
+            evidence: format!(
+                "{} ({}) sets {what} ({}), which {list} does not allow",
+                f.var, f.source, f.shown
+            ),
+            at: None,
+        });
+    }
     // A layer Codex reads that the agent could not: never a pass of the [config] rules.
     let set_rules = evaluate::config_rules_set(&login, &config);
     for u in &s.unjudged {

@@ -239,3 +239,67 @@ fn what_cannot_be_judged_is_never_a_pass() {
             .starts_with("config:/home/alice/.codex/config.toml cannot be judged")
     );
 }
+
+#[test]
+fn a_proxy_or_ca_override_is_a_route_setting_the_policy_allows_or_not() {
+    let p = policy();
+    let proxied = session(
+        &["exec"],
+        &[
+            ("HTTPS_PROXY", "http://me:s3cret@127.0.0.1:8080"),
+            ("SSL_CERT_FILE", "/home/alice/mitm.pem"),
+        ],
+    );
+    let stopped = plan(&p, Some(&proxied), clean_home(), 1000);
+    assert_eq!(stopped.decision, Decision::Stop);
+    assert_eq!(stopped.rules, [Rule::EnvProxy, Rule::EnvCustomCa]);
+    let evidence: String = stopped
+        .violations
+        .iter()
+        .map(|v| v.evidence.clone())
+        .collect();
+    assert!(evidence.contains("HTTPS_PROXY (env)"), "{evidence}");
+    assert!(!evidence.contains("s3cret"), "{evidence}");
+    assert_eq!(stopped.env_vars, ["HTTPS_PROXY", "SSL_CERT_FILE"]);
+    // The company's proxy and CA, listed: the same session is compliant.
+    let mut allowing = policy();
+    allowing.config.allowed_proxies = Some(vec!["http://127.0.0.1:8080".into()]);
+    allowing.config.allowed_ca_files = Some(vec!["/home/alice/mitm.pem".into()]);
+    let allowed = plan(&allowing, Some(&proxied), clean_home(), 1000);
+    assert_eq!(allowed.decision, Decision::Compliant, "{allowed:?}");
+}
+
+#[test]
+fn unexplained_connections_stop_a_session_and_explained_ones_do_not() {
+    use crate::core::connections::{ConnectionFacts, Resolution};
+    let mut p = policy();
+    p.config.allowed_base_urls = Some(vec!["http://localhost:1234/v1".into()]);
+    let s = session(&["app-server"], &[]);
+    let facts = |remotes: &[&str]| ConnectionFacts {
+        remotes: remotes.iter().map(|r| r.parse().unwrap()).collect(),
+        names: [("chatgpt.com".to_string(), Resolution::Failed)].into(),
+    };
+    let judge = |c: &ConnectionFacts| {
+        plan_session(
+            &p,
+            &SessionFacts {
+                user: "alice",
+                uid: 1000,
+                session: Some(&s),
+                home: clean_home(),
+                codex_home: Path::new("/home/alice/.codex"),
+                connections: Some(c),
+            },
+            jiff::Timestamp::UNIX_EPOCH,
+        )
+    };
+    let ok = judge(&facts(&["127.0.0.1:1234", "[::1]:1234"]));
+    assert_eq!(ok.decision, Decision::Compliant, "{ok:?}");
+    let bad = judge(&facts(&["127.0.0.1:1234", "127.0.0.1:8080"]));
+    assert_eq!(bad.decision, Decision::Stop);
+    assert_eq!(bad.rules, [Rule::EnvUnexplainedConnection]);
+    assert!(bad.violations[0].evidence.contains("127.0.0.1:8080"));
+    // A public 443 endpoint while chatgpt.com cannot be resolved: left open, not a violation.
+    let open = judge(&facts(&["192.0.2.1:443"]));
+    assert_eq!(open.decision, Decision::Compliant, "{open:?}");
+}

@@ -163,6 +163,8 @@ pub struct EffectiveSession {
     pub credential_store: Sourced<String>,
     /// Layers that could not be judged: never a pass.
     pub unjudged: Vec<Unjudged>,
+    /// Every proxy and CA-override variable (environment, then `.env`), each occurrence.
+    pub route_env: Vec<crate::core::route_env::Setting>,
     /// The keys the command line set, each with the flag that set it (`--sandbox`,
     /// `--dangerously-bypass-approvals-and-sandbox`, `-c`, …): a fix names the flag to drop.
     pub argv: Vec<argv::ArgvSetting>,
@@ -367,6 +369,12 @@ pub fn resolve(inputs: &SessionInputs) -> EffectiveSession {
     }
 
     let env = Environment::new(inputs, &mut unjudged);
+    let route_env = crate::core::route_env::settings(
+        env.environ,
+        &env.file,
+        Layer::Env.label().as_ref(),
+        env.file_layer.label().as_ref(),
+    );
     let route = route(&config, &env, honours);
     config.set_route(
         route
@@ -405,6 +413,7 @@ pub fn resolve(inputs: &SessionInputs) -> EffectiveSession {
         route,
         credential_store,
         unjudged,
+        route_env,
         argv: a.settings,
     }
 }

@@ -195,7 +195,7 @@ pub const KEYS: &[Key] = &[
         name: "allowed_ca_files",
         kind: ValueKind::Names,
         default: None,
-        doc: "CA bundles a Codex session may trust instead of the system's (`CODEX_CA_CERTIFICATE`, `SSL_CERT_FILE`, `SSL_CERT_DIR`), as absolute paths; unset: none when `allowed_base_urls` is set, else any.",
+        doc: "CA bundles a Codex session may trust instead of the system's (`CODEX_CA_CERTIFICATE`, `SSL_CERT_FILE`, `SSL_CERT_DIR`), as absolute paths; unset: none when `allowed_base_urls` is set, else any. The system's own stores (`/etc/ssl/`, `/etc/pki/`, …) are always allowed.",
         target: Target::Config(|r, v| {
             if let Value::Strings(v) = v {
                 r.allowed_ca_files = Some(v)

@@ -65,6 +65,8 @@ rules! {
     ConfigFeature,
     ConfigModel,
     EnvCredential,
+    EnvProxy,
+    EnvCustomCa,
     EnvUnexplainedConnection,
 }
 
