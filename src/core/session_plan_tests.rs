@@ -251,7 +251,7 @@ fn a_proxy_or_ca_override_is_a_route_setting_the_policy_allows_or_not() {
         ],
     );
     let stopped = plan(&p, Some(&proxied), clean_home(), 1000);
-    assert_eq!(stopped.decision, Decision::Stop);
+    assert_eq!(stopped.decision, SessionAction::Stop);
     assert_eq!(stopped.rules, [Rule::EnvProxy, Rule::EnvCustomCa]);
     let evidence: String = stopped
         .violations
@@ -266,7 +266,7 @@ fn a_proxy_or_ca_override_is_a_route_setting_the_policy_allows_or_not() {
     allowing.config.allowed_proxies = Some(vec!["http://127.0.0.1:8080".into()]);
     allowing.config.allowed_ca_files = Some(vec!["/home/alice/mitm.pem".into()]);
     let allowed = plan(&allowing, Some(&proxied), clean_home(), 1000);
-    assert_eq!(allowed.decision, Decision::Compliant, "{allowed:?}");
+    assert_eq!(allowed.decision, SessionAction::Compliant, "{allowed:?}");
 }
 
 #[test]
@@ -294,12 +294,12 @@ fn unexplained_connections_stop_a_session_and_explained_ones_do_not() {
         )
     };
     let ok = judge(&facts(&["127.0.0.1:1234", "[::1]:1234"]));
-    assert_eq!(ok.decision, Decision::Compliant, "{ok:?}");
+    assert_eq!(ok.decision, SessionAction::Compliant, "{ok:?}");
     let bad = judge(&facts(&["127.0.0.1:1234", "127.0.0.1:8080"]));
-    assert_eq!(bad.decision, Decision::Stop);
+    assert_eq!(bad.decision, SessionAction::Stop);
     assert_eq!(bad.rules, [Rule::EnvUnexplainedConnection]);
     assert!(bad.violations[0].evidence.contains("127.0.0.1:8080"));
     // A public 443 endpoint while chatgpt.com cannot be resolved: left open, not a violation.
     let open = judge(&facts(&["192.0.2.1:443"]));
-    assert_eq!(open.decision, Decision::Compliant, "{open:?}");
+    assert_eq!(open.decision, SessionAction::Compliant, "{open:?}");
 }
