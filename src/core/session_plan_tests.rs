@@ -303,3 +303,53 @@ fn unexplained_connections_stop_a_session_and_explained_ones_do_not() {
     let open = judge(&facts(&["192.0.2.1:443"]));
     assert_eq!(open.decision, SessionAction::Compliant, "{open:?}");
 }
+
+#[test]
+fn codex_0_171_credential_sources_are_judged_and_unknown_kinds_never_pass() {
+    let mut p = Policy::baseline();
+    p.mode = Mode::Enforce;
+    p.login.allowed_methods = Some(vec![LoginMethod::Chatgpt]);
+    let rules_of = |argv: &[&str], env: &[(&str, &str)], p: &Policy| {
+        let s = session(argv, env);
+        plan(p, Some(&s), clean_home(), 1000).rules
+    };
+    let bedrock = ["-c", "model_provider=amazon-bedrock"];
+    // A Bedrock API key in the environment.
+    assert_eq!(
+        rules_of(&bedrock, &[("AWS_BEARER_TOKEN_BEDROCK", "bedrock-tok")], &p),
+        [Rule::EnvCredential]
+    );
+    // Bedrock on the AWS chain, a provider's auth command, gateway OAuth, workload identity:
+    // kinds no methods list names.
+    assert_eq!(rules_of(&bedrock, &[], &p), [Rule::LoginMethod]);
+    for argv in [
+        [
+            "-c",
+            "model_providers.openai.auth={ command = \"print-token\" }",
+        ],
+        [
+            "-c",
+            "model_providers.openai.gateway_oauth={ issuer = \"x\" }",
+        ],
+    ] {
+        assert_eq!(rules_of(&argv, &[], &p), [Rule::LoginMethod], "{argv:?}");
+    }
+    assert_eq!(
+        rules_of(&[], &[("OPENAI_IDENTITY_TOKEN_FILE", "/var/run/token")], &p),
+        [Rule::EnvCredential]
+    );
+    // The twins: a policy that allows Bedrock API keys, and one with no methods list.
+    let mut bedrock_ok = p.clone();
+    bedrock_ok.login.allowed_methods = Some(vec![LoginMethod::BedrockApiKey]);
+    assert!(
+        rules_of(
+            &bedrock,
+            &[("AWS_BEARER_TOKEN_BEDROCK", "bedrock-tok")],
+            &bedrock_ok
+        )
+        .is_empty()
+    );
+    let mut anything = p.clone();
+    anything.login.allowed_methods = None;
+    assert!(rules_of(&bedrock, &[], &anything).is_empty());
+}

@@ -24,6 +24,7 @@
 
 pub mod argv;
 pub mod dotenv;
+pub mod sources;
 
 use std::path::PathBuf;
 
@@ -677,6 +678,10 @@ fn credentials(
                 }
             }
         }
+    }
+    let get = |name: &str| env.get(name).map(|(v, l)| (v.to_string(), l));
+    for (key, layer, value) in sources::credentials(config, &get, provider) {
+        out.push(Sourced { value, key, layer });
     }
     out
 }
