@@ -30,6 +30,7 @@ pub mod service;
 pub mod session_files;
 pub mod sessions;
 pub mod signals;
+pub mod sockets;
 pub mod state;
 pub mod terminal;
 pub mod user_reads;

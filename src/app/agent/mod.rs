@@ -387,6 +387,7 @@ impl Agent {
         self.refresh_watches();
         self.note_capped_users(capped_users);
         self.sessions.scan(&mut self.enforcer, &self.violating);
+        self.render_for_new_versions();
         self.recheck_acted_on();
         self.arm_expiry();
         self.last_full_scan = Some(jiff::Timestamp::now());
@@ -401,6 +402,18 @@ impl Agent {
             .judge_execs(&mut self.enforcer, &self.violating)
         {
             self.write_status();
+        }
+        self.render_for_new_versions();
+    }
+
+    /// A session of a Codex version not seen before: Codex's requirements are rendered for it
+    /// too (a key that version does not enforce is listed as `not_honoured`).
+    fn render_for_new_versions(&mut self) {
+        let new = self.sessions.take_new_versions();
+        if !new.is_empty() {
+            self.requirements.saw_versions(new);
+            self.requirements
+                .sync_if_due(&self.enforcer, Instant::now());
         }
     }
 

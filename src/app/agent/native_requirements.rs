@@ -7,9 +7,11 @@
 //! checked for tampering on a timer of its own (the files are root's and nothing watches them).
 //! A quarantine, an exec or a scan of the homes never touches them. Nothing else writes them.
 
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use crate::app::engine::enforcer::Enforcer;
+use crate::core::codex_version::CodexVersion;
 use crate::platform::audit::Event;
 use crate::platform::audit::event::{
     Action, Done, Failure, FileTamper, RequirementsWritten, Tamper,
@@ -26,6 +28,9 @@ pub struct NativeRequirements {
     stale: bool,
     next_check: Instant,
     every: Duration,
+    /// The Codex versions of the sessions seen: what the requirements are rendered for (with
+    /// the newest version the agent knows, see [`requirements::sync`]).
+    versions: BTreeSet<CodexVersion>,
 }
 
 impl NativeRequirements {
@@ -38,6 +43,7 @@ impl NativeRequirements {
             stale: true,
             next_check: Instant::now(),
             every: every.max(REQUIREMENTS_CHECK),
+            versions: BTreeSet::new(),
         }
     }
 
@@ -45,6 +51,14 @@ impl NativeRequirements {
     /// [`NativeRequirements::sync_if_due`].
     pub fn policy_changed(&mut self) {
         self.stale = true;
+    }
+
+    /// Sessions of these Codex versions were seen: a version not seen before renders the
+    /// requirements again at the next [`NativeRequirements::sync_if_due`].
+    pub fn saw_versions(&mut self, versions: Vec<CodexVersion>) {
+        for v in versions {
+            self.stale |= self.versions.insert(v);
+        }
     }
 
     /// When the next tamper check is due.
@@ -64,11 +78,13 @@ impl NativeRequirements {
         self.stale = false;
         self.next_check = now + self.every;
         let policy = engine.judge().policy();
-        let (changes, errors, not_rendered) = requirements::sync(
+        let versions: Vec<CodexVersion> = self.versions.iter().copied().collect();
+        let (changes, errors, rendered) = requirements::sync(
             &engine.settings().codex_requirements,
             policy,
             &mut self.written,
             jiff::Timestamp::now(),
+            &versions,
         );
         for change in changes {
             if let Some(why) = &change.tampered {
@@ -84,7 +100,8 @@ impl NativeRequirements {
                 action: change.action.to_string(),
                 keys: change.keys,
                 admin_keys: change.admin_keys,
-                not_rendered: not_rendered.clone(),
+                not_rendered: rendered.not_rendered.clone(),
+                not_honoured: rendered.not_honoured.clone(),
             }));
         }
         if errors != self.last_requirements_error {

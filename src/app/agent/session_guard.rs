@@ -44,6 +44,7 @@ use crate::platform::audit::event::{
 };
 use crate::platform::session_files;
 use crate::platform::sessions::{self, HomeAccess, ProcId, Session};
+use crate::platform::sockets;
 
 /// While the process connector announces new sessions, the full scan of `/proc` is only a
 /// backstop, this often at most.
@@ -59,6 +60,12 @@ pub struct SessionGuard {
     /// Sessions already acted on (or recorded, in monitor mode): not decided again.
     acted: BTreeSet<ProcId>,
     pub unknown: BTreeMap<ProcId, UnknownSession>,
+    /// The Codex versions of the sessions judged so far, and those not yet handed to Codex's
+    /// requirements ([`SessionGuard::take_new_versions`]): what the requirements are rendered for.
+    versions: BTreeSet<crate::core::codex_version::CodexVersion>,
+    new_versions: Vec<crate::core::codex_version::CodexVersion>,
+    /// Route host names, resolved off the engine's thread.
+    resolver: crate::platform::sockets::Resolver,
     /// Wall time of the last scan of the process table.
     pub last_scan_cost: Duration,
     /// The sessions found by the last scan (and, since, on their exec), as read then: a home
@@ -80,6 +87,9 @@ impl SessionGuard {
             stops: Terminations::default(),
             acted: BTreeSet::new(),
             unknown: BTreeMap::new(),
+            versions: BTreeSet::new(),
+            new_versions: Vec::new(),
+            resolver: crate::platform::sockets::Resolver::default(),
             last_scan_cost: Duration::ZERO,
             live: BTreeMap::new(),
             decided_under: None,
@@ -251,6 +261,12 @@ impl SessionGuard {
     }
 
     /// What status shows about sessions.
+    /// The Codex versions first seen since the last call: Codex's requirements are rendered for
+    /// them too.
+    pub fn take_new_versions(&mut self) -> Vec<crate::core::codex_version::CodexVersion> {
+        std::mem::take(&mut self.new_versions)
+    }
+
     pub fn status(&self) -> SessionsStatus {
         SessionsStatus {
             running: self.live.len(),
@@ -375,14 +391,27 @@ impl SessionGuard {
             return;
         }
         let effective = session_files::effective(session);
+        // A version not seen before: the requirements are rendered for it too.
+        if let Some(v) = effective.as_ref().and_then(|e| e.version)
+            && self.versions.insert(v)
+        {
+            self.new_versions.push(v);
+        }
         let home = Self::home_facts(engine, reports, session, &codex_home);
         let policy = engine.judge().policy();
+        // Its connections, when the user's policy restricts base URLs (nothing explains them
+        // otherwise): `None` when not read (macOS, a process gone), not judged.
+        let (_, allowed, _) =
+            evaluate::effective_rules(policy, Some(&user.name), jiff::Timestamp::now());
+        let connections = crate::core::connections::allowed_routes(&allowed, &[])
+            .and_then(|routes| sockets::facts(session.id.pid, &routes, &self.resolver));
         let facts = SessionFacts {
             user: &user.name,
             uid: session.uid,
             session: effective.as_ref(),
             home,
             codex_home: &home_path,
+            connections: connections.as_ref(),
         };
         let plan = session_plan::plan_session(policy, &facts, jiff::Timestamp::now());
         match plan.unjudged.first() {

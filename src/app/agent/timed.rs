@@ -48,6 +48,7 @@ impl Agent {
         if self.sessions.tick(&mut self.enforcer, &self.violating) {
             self.write_status();
         }
+        self.render_for_new_versions();
         if fired.scan {
             self.full_scan();
             self.timers
@@ -100,6 +101,7 @@ impl Agent {
             self.requirements
                 .sync_if_due(&self.enforcer, Instant::now());
             self.sessions.scan(&mut self.enforcer, &self.violating);
+            self.render_for_new_versions();
             self.recheck_acted_on();
             self.write_status();
         }

@@ -253,6 +253,7 @@ fn sessions_stopped(new: &Judge, rows: &[(HomeReport, Option<HomeReport>)]) -> V
             session: effective.as_ref(),
             home,
             codex_home: &path,
+            connections: None,
         };
         let plan = session_plan::plan_session(policy, &facts, jiff::Timestamp::now());
         if plan.decision == SessionAction::Stop {

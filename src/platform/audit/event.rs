@@ -352,6 +352,10 @@ pub struct RequirementsWritten {
     pub keys: Vec<String>,
     pub admin_keys: Vec<String>,
     pub not_rendered: Vec<String>,
+    /// Rendered keys that a Codex version seen on the machine does not enforce (absent when
+    /// every version does, as in logs written before versions were told apart).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_honoured: Vec<String>,
 }
 
 /// `tamper_detected`: the audit log does not end where its anchor says (or ends in junk), or a
