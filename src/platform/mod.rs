@@ -16,6 +16,7 @@ pub mod last_good;
 pub mod lock;
 pub mod login_defs;
 pub mod macos;
+pub mod mountinfo;
 pub mod notices;
 pub mod policy_sources;
 pub mod proc_events;

@@ -27,11 +27,11 @@
 //!   file system is never asked) before anything else is done with it, and `..` or a jump to the
 //!   root that lands on another mount fails with `EXDEV`, as the kernel's own check does.
 //!
-//! Reads of a Codex home use [`How::no_xdev`] from the home's own directory handle: the home may
-//! be a mount point itself (a home on NFS, an autofs mount, a FUSE file system root mounted), but
-//! nothing below it is read across a mount boundary. A `config.toml` linked into the user's own
-//! FUSE mount (whose `open` need never return) is therefore refused (`EXDEV`, unjudged) before the
-//! FUSE server is asked anything.
+//! Reads of a Codex home use [`open_in_home`] from the home's own directory handle: the home may
+//! be a mount point itself (a home on NFS, an autofs mount), and below it a read crosses only
+//! into mounts no user controls. A `config.toml` linked into the user's own FUSE mount (whose
+//! `open` need never return) is therefore refused (`EXDEV`, unjudged) before the FUSE server is
+//! asked anything.
 
 #[cfg(target_os = "linux")]
 use std::ffi::OsString;
@@ -217,13 +217,16 @@ pub fn walk(start: BorrowedFd<'_>, path: &Path, how: How) -> Result<OwnedFd> {
 /// The rule, exactly: symlinks are followed as the user's process would follow them, absolute
 /// ones from the agent's `/` (the home must be in the agent's own view of the file system); every
 /// directory and file the resolution passes through must be on the mount of the home directory
-/// itself or on the mount of `/`. So a home that is itself a mount point (NFS, autofs, its own
-/// disk) is read as before, a link to `~/dotfiles/codex/config.toml` on the home's file system or
-/// to `/etc/…` on the root's is followed, and a link into any other mount (the user's own FUSE
-/// mount, a removable disk, another NFS export, a separate `/nix`) fails with `EXDEV` before the
-/// file system behind it is asked anything: that file is unjudged. Always the component walk
-/// (`openat2` cannot allow two mounts), each component checked on its mount before its type is
-/// asked for.
+/// itself, on the mount of `/`, or on a mount no user controls
+/// ([`crate::platform::mountinfo::user_controlled`]: not FUSE, and in the agent's own mount
+/// namespace). So a home that is itself a mount point (NFS, autofs, its own disk) is read as
+/// before, a link to `~/dotfiles/codex/config.toml`, to `/etc/…` or into a separate `/nix/store`
+/// or `/opt` is followed, and a link into a FUSE mount (the user's own, whose `open` need never
+/// return) fails with `EXDEV` before the FUSE server is asked anything: that file is unjudged.
+/// Each component is opened `O_PATH | O_NOFOLLOW` (the lookup is in its parent directory, and
+/// entering a mount's root asks its file system nothing) and its mount judged from `statx` with
+/// `AT_STATX_DONT_SYNC` before anything else is asked of it. Always the component walk
+/// (`openat2` cannot allow several mounts).
 #[cfg(target_os = "linux")]
 pub fn open_in_home(home: BorrowedFd<'_>, name: &Path) -> Result<OwnedFd> {
     let how = How {
@@ -278,9 +281,15 @@ fn walk_with(
         false => None,
     };
     let same_mount = |fd: BorrowedFd<'_>| -> Result<()> {
-        match &mounts {
-            Some(m) if !m.contains(&mount_of(fd)?) => Err(Errno::XDEV),
-            _ => Ok(()),
+        let Some(m) = &mounts else { return Ok(()) };
+        let here = mount_of(fd)?;
+        // A home's read may also cross into a mount no user controls (a separate `/nix`, `/opt`,
+        // `/home`): known by its mount id (none before Linux 5.8: then only the two mounts).
+        let kernel_served =
+            root_mount_too && here.2 != 0 && !crate::platform::mountinfo::user_controlled(here.2);
+        match m.contains(&here) || kernel_served {
+            true => Ok(()),
+            false => Err(Errno::XDEV),
         }
     };
     // The kernel learns the root only when it first needs it (an absolute path, `..`): a jump
