@@ -409,6 +409,42 @@ fn a_config_linked_into_a_mount_no_user_controls_is_judged() {
     drop(store);
 }
 
+/// A Codex home that is itself the user's FUSE mount, shared with root (`allow_other`, which
+/// the administrator may allow): the agent's own reads of it as root would wait on the server
+/// forever. The agent never opens a directory on a FUSE mount: fay's home is unreadable (a
+/// finding, never a pass), and bob's forbidden credential is quarantined meanwhile. The
+/// compliant twin, cal's credential judged over the same seconds, is left alone.
+#[test]
+fn a_home_on_a_fuse_mount_shared_with_root_blocks_no_one_else() {
+    if !is_root() || !fuse::available() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    use_uids_from(46_200);
+    let m = Machine::new(&["fay", "bob", "cal"]);
+    m.policy("10-corp.toml", &session_policy());
+    m.auth("cal", &chatgpt_auth("ws-corp", "plus", "dev@example.com"));
+    let home = m.codex_home("fay");
+    std::fs::create_dir_all(&home).unwrap();
+    chown(&home, m.uid("fay"));
+    let hostile = fuse::HostileFuse::mount_shared(&home, m.uid("fay"));
+    let agent = m.start_agent_with(&[("CODEX_WARDEN_SESSION_SCAN_MS", "100")]);
+    let hostile = hostile;
+    m.auth("bob", &api_key_auth("sk-proj-BOBFUSE2"));
+
+    let q = m.wait_event("quarantined", |r| r["user"] == "bob");
+    assert_eq!(q["rules"], serde_json::json!(["login.method"]), "{q}");
+    let status = m.run(&["status", "--json"]);
+    assert!(status.status.code().is_some(), "{}", stderr(&status));
+    std::thread::sleep(Duration::from_secs(2));
+    let about_cal: Vec<_> = m.records().into_iter().filter(|r| r["user"] == "cal").collect();
+    assert!(about_cal.is_empty(), "{about_cal:?}");
+    assert!(m.codex_home("cal").join("auth.json").exists());
+
+    drop(agent);
+    drop(hostile);
+}
+
 /// Issue 25: a 60 MiB config.toml rewritten every 0.3 s drove the agent to 2.1 GiB of memory, and
 /// another user's quarantine took 5 to 20 s. Now a config over the 4 MiB cap is not read at all
 /// (fay's home is unjudged, never passed): the agent's peak memory stays far below the file's

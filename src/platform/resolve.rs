@@ -440,6 +440,34 @@ pub fn on_other_mount(_dir: BorrowedFd<'_>, _name: &str) -> bool {
     false
 }
 
+/// Whether the entry `name` of `dir` is on a mount a user controls (a FUSE mount, or one outside
+/// the agent's mount namespace: [`crate::platform::mountinfo::user_controlled`]), asked before
+/// the entry is opened: opening a FUSE directory (`OPENDIR`) or looking anything up in it asks its
+/// server, whose answer need never come. The `statx` by name looks the name up in `dir` (not on
+/// that mount when `dir` was itself checked) and, entering a mount's root, answers from the
+/// kernel's cache (`AT_STATX_DONT_SYNC`), so the server is not asked. False when the kernel gives
+/// no mount id (before Linux 5.8) or the entry cannot be examined (the open then fails as before).
+#[cfg(target_os = "linux")]
+pub fn entry_on_user_mount(dir: BorrowedFd<'_>, name: &std::ffi::OsStr) -> bool {
+    use rustix::fs::{AtFlags, StatxFlags};
+    match rustix::fs::statx(
+        dir,
+        name,
+        AtFlags::SYMLINK_NOFOLLOW | AtFlags::STATX_DONT_SYNC,
+        StatxFlags::MNT_ID,
+    ) {
+        Ok(st) if st.stx_mask & StatxFlags::MNT_ID.bits() != 0 => {
+            crate::platform::mountinfo::user_controlled(st.stx_mnt_id)
+        }
+        _ => false,
+    }
+}
+
+#[cfg(target_os = "macos")]
+pub fn entry_on_user_mount(_dir: BorrowedFd<'_>, _name: &std::ffi::OsStr) -> bool {
+    false
+}
+
 #[cfg(target_os = "linux")]
 /// Whether a directory is on procfs, where the magic links live.
 fn on_procfs(dir: BorrowedFd<'_>) -> bool {
