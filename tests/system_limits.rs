@@ -387,7 +387,11 @@ fn a_config_linked_into_a_mount_no_user_controls_is_judged() {
     let good_pid = native_child(good.id());
     let mut bad = m.codex_session("ida", &m.codex_home("ida"));
     let v = m.wait_event("violation", |r| r["user"] == "ida" && r["pid"].is_u64());
-    assert_eq!(v["rules"], serde_json::json!(["config.model-provider"]), "{v}");
+    assert_eq!(
+        v["rules"],
+        serde_json::json!(["config.model-provider"]),
+        "{v}"
+    );
     assert_eq!(v["action"], "terminate", "{v}");
     m.wait_event("terminated", |r| r["pid"] == v["pid"]);
 
@@ -437,7 +441,11 @@ fn a_home_on_a_fuse_mount_shared_with_root_blocks_no_one_else() {
     let status = m.run(&["status", "--json"]);
     assert!(status.status.code().is_some(), "{}", stderr(&status));
     std::thread::sleep(Duration::from_secs(2));
-    let about_cal: Vec<_> = m.records().into_iter().filter(|r| r["user"] == "cal").collect();
+    let about_cal: Vec<_> = m
+        .records()
+        .into_iter()
+        .filter(|r| r["user"] == "cal")
+        .collect();
     assert!(about_cal.is_empty(), "{about_cal:?}");
     assert!(m.codex_home("cal").join("auth.json").exists());
 
