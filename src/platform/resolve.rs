@@ -468,6 +468,14 @@ pub fn entry_on_user_mount(_dir: BorrowedFd<'_>, _name: &std::ffi::OsStr) -> boo
     false
 }
 
+/// [`entry_on_user_mount`] as an error: `EXDEV` when it is.
+pub fn not_on_user_mount(dir: BorrowedFd<'_>, name: &std::ffi::OsStr) -> Result<()> {
+    match entry_on_user_mount(dir, name) {
+        true => Err(rustix::io::Errno::XDEV),
+        false => Ok(()),
+    }
+}
+
 #[cfg(target_os = "linux")]
 /// Whether a directory is on procfs, where the magic links live.
 fn on_procfs(dir: BorrowedFd<'_>) -> bool {
