@@ -12,8 +12,9 @@
 //!   one a user namespace of the user's owns) is user-controllable;
 //! - every other mount is not.
 //!
-//! The table is read once and read again only when a mount id is not in it (a mount made since):
-//! a mount id is never reused while the mount exists, so a known id keeps its type.
+//! The table is read once and read again when a mount id is not in it (a mount made since) or its
+//! device differs (the id reused since its mount went; a btrfs subvolume also differs, and costs
+//! a read of the table).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -22,6 +23,8 @@ use std::sync::Mutex;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mount {
     pub id: u64,
+    /// The file system's device (`MAJ:MIN`).
+    pub dev: (u32, u32),
     /// The mount point, unescaped (`\040` is a space).
     pub point: Vec<u8>,
     pub fstype: String,
@@ -74,6 +77,8 @@ pub fn parse_line(line: &[u8]) -> Option<Mount> {
         .filter(|f| !f.is_empty())
         .collect();
     let id = std::str::from_utf8(fields.first()?).ok()?.parse().ok()?;
+    let (major, minor) = std::str::from_utf8(fields.get(2)?).ok()?.split_once(':')?;
+    let dev = (major.parse().ok()?, minor.parse().ok()?);
     let point = unescape(fields.get(4)?);
     // The separator is searched after the six fixed fields: a mount point is escaped, so never
     // a lone `-`, but the optional fields are counted from there.
@@ -82,6 +87,7 @@ pub fn parse_line(line: &[u8]) -> Option<Mount> {
     let source = String::from_utf8_lossy(&unescape(fields.get(sep + 2)?)).into_owned();
     Some(Mount {
         id,
+        dev,
         point,
         fstype,
         source,
@@ -105,11 +111,15 @@ fn read_own() -> Option<HashMap<u64, Mount>> {
         .map(|t| parse(&t))
 }
 
-/// Whether the mount with this id (from `statx`'s `STATX_MNT_ID`) is one a user controls: a FUSE
-/// mount, or one the agent's mount namespace does not hold. Never asks the mount itself.
-pub fn user_controlled(id: u64) -> bool {
+/// Whether the mount with this id (from `statx`'s `STATX_MNT_ID`) and device is one a user
+/// controls: a FUSE mount, or one the agent's mount namespace does not hold. Never asks the
+/// mount itself. A mount id is reused once its mount is gone: an entry of the cached table is
+/// trusted only when its device matches too, else the table is read again and its answer taken.
+pub fn user_controlled(id: u64, dev: (u32, u32)) -> bool {
     let mut table = TABLE.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(m) = table.as_ref().and_then(|t| t.get(&id)) {
+    if let Some(m) = table.as_ref().and_then(|t| t.get(&id))
+        && m.dev == dev
+    {
         return m.user_controlled();
     }
     *table = read_own();

@@ -6,7 +6,7 @@ fn a_plain_line_gives_its_id_point_type_and_source() {
         b"36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue",
     )
     .unwrap();
-    assert_eq!(m.id, 36);
+    assert_eq!((m.id, m.dev), (36, (98, 0)));
     assert_eq!(m.point, b"/mnt2");
     assert_eq!(m.fstype, "ext3");
     assert_eq!(m.source, "/dev/root");
@@ -75,5 +75,24 @@ fn malformed_lines_are_skipped() {
 fn the_agents_own_root_is_known_and_an_unknown_id_is_user_controlled() {
     let t = read_own().unwrap();
     assert!(t.values().any(|m| m.point == b"/"));
-    assert!(user_controlled(u64::MAX));
+    assert!(user_controlled(u64::MAX, (0, 0)));
+}
+
+#[test]
+fn the_root_mount_is_kernel_served_by_its_id_and_device() {
+    use rustix::fs::{AtFlags, StatxFlags};
+    let st = rustix::fs::statx(
+        rustix::fs::CWD,
+        "/",
+        AtFlags::STATX_DONT_SYNC,
+        StatxFlags::MNT_ID,
+    )
+    .unwrap();
+    if st.stx_mask & StatxFlags::MNT_ID.bits() == 0 {
+        return;
+    }
+    let dev = (st.stx_dev_major, st.stx_dev_minor);
+    assert!(!user_controlled(st.stx_mnt_id, dev));
+    // A device that does not match (the id reused, or a btrfs subvolume): the table read again.
+    assert!(!user_controlled(st.stx_mnt_id, (u32::MAX, 0)));
 }

@@ -285,8 +285,9 @@ fn walk_with(
         let here = mount_of(fd)?;
         // A home's read may also cross into a mount no user controls (a separate `/nix`, `/opt`,
         // `/home`): known by its mount id (none before Linux 5.8: then only the two mounts).
-        let kernel_served =
-            root_mount_too && here.2 != 0 && !crate::platform::mountinfo::user_controlled(here.2);
+        let kernel_served = root_mount_too
+            && here.2 != 0
+            && !crate::platform::mountinfo::user_controlled(here.2, (here.0, here.1));
         match m.contains(&here) || kernel_served {
             true => Ok(()),
             false => Err(Errno::XDEV),
@@ -457,7 +458,10 @@ pub fn entry_on_user_mount(dir: BorrowedFd<'_>, name: &std::ffi::OsStr) -> bool 
         StatxFlags::MNT_ID,
     ) {
         Ok(st) if st.stx_mask & StatxFlags::MNT_ID.bits() != 0 => {
-            crate::platform::mountinfo::user_controlled(st.stx_mnt_id)
+            crate::platform::mountinfo::user_controlled(
+                st.stx_mnt_id,
+                (st.stx_dev_major, st.stx_dev_minor),
+            )
         }
         _ => false,
     }
