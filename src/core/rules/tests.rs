@@ -323,7 +323,8 @@ fn every_rule_in_the_table_is_evaluated_for_homes_and_sessions() {
 
 /// The recipe of docs/architecture.md, "How to add a policy key", checked on what the code does
 /// rather than on the words: each rule key is one line of `policy/rule_keys.rs` and nothing else
-/// of the policy side names it (no hand-written field, key-table entry or widen); it drives one
+/// of the policy side or the fuzz oracle names it (no hand-written field, key-table entry, widen
+/// or field list); it drives one
 /// row, whose example policy loads through the real policy loader and sets exactly that key (its
 /// rule is judged: the table test above), and which says whether Codex's requirements render it.
 /// The doc's section must name the two places and the row's columns.
@@ -339,6 +340,7 @@ fn the_recipe_in_the_architecture_doc_is_true() {
         ),
         ("evaluate.rs", include_str!("../evaluate.rs")),
     ];
+    let fuzz = include_str!("../../../fuzz/src/api.rs");
     for &key in RuleKey::ALL {
         let name = key.name();
         assert!(
@@ -359,6 +361,11 @@ fn the_recipe_in_the_architecture_doc_is_true() {
                 );
             }
         }
+        assert!(
+            !fuzz.contains(&format!("{name}: Some(vec![])")),
+            "{}: the fuzz oracle lists it; it takes every key of RuleKey::ALL",
+            key.path()
+        );
         let rule = Rule::of_key(key).unwrap_or_else(|| panic!("{} drives no rule", key.path()));
         let example = rule
             .row()
