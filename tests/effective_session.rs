@@ -778,3 +778,124 @@ fn without_openat2_a_compliant_session_lives_and_its_routed_twin_is_stopped() {
     let _ = bad.wait();
     drop(agent);
 }
+
+/// A TCP listener on every address that counts connections and holds each open without a word,
+/// so a WebSocket client waits on its handshake.
+struct Holder {
+    port: u16,
+    seen: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Holder {
+    fn start(addr: &str) -> Holder {
+        let listener = std::net::TcpListener::bind(addr).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = seen.clone();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for conn in listener.incoming().flatten() {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                held.push(conn);
+            }
+        });
+        Holder { port, seen }
+    }
+
+    fn count(&self) -> usize {
+        self.seen.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// This machine's own address on its default route (not loopback): where a "remote" app-server
+/// on the network would be, as the session sees it.
+fn own_address() -> std::net::IpAddr {
+    let probe = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    // A UDP connect sends nothing: it only picks the route's source address.
+    probe
+        .connect("192.0.2.1:9")
+        .or_else(|_| probe.connect("1.1.1.1:53"))
+        .expect("this test needs a route off the machine to name a non-loopback address");
+    probe.local_addr().unwrap().ip()
+}
+
+/// `codex exec --remote ws://HOST:PORT` (0.171) hands the session's work to an app-server at
+/// HOST, which holds the credential and the route: the agent cannot see them, so off this
+/// machine the session is unjudged and stopped. The same session driving an app-server on this
+/// machine's loopback (a process the agent judges itself) is not.
+#[test]
+fn a_session_driving_an_app_server_off_this_machine_is_stopped_and_a_loopback_one_is_not() {
+    let m = machine("rem");
+    m.policy("10-corp.toml", &policy(""));
+    let bin = codex_bin_version("0.171.0");
+    let home = m.codex_home("rem");
+    let ip = own_address();
+    let far_args = |h: &Holder| vec!["--remote".to_string(), format!("ws://{ip}:{}", h.port)];
+    // Started with its prompt given (stdin closed): only then does it connect.
+    let run = |args: &[String]| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut child = m.codex_exec_waiting(&bin, "rem", &home, &args, &[], None);
+        prompt(&mut child);
+        child
+    };
+
+    // Without the agent: the session connects to the app-server off the machine.
+    let far = Holder::start("0.0.0.0:0");
+    let mut free = run(&far_args(&far));
+    wait_for("the session to reach the remote app-server", || {
+        far.count() > 0
+    });
+    // The npm launcher and the native process it runs.
+    let _ = std::process::Command::new("pkill")
+        .args(["-KILL", "-P", &free.id().to_string()])
+        .status();
+    let _ = free.kill();
+    let _ = free.wait();
+
+    // With the agent: the loopback twin first, then the remote one.
+    let near = Holder::start("127.0.0.1:0");
+    let agent = m.start_agent_with(&[("CODEX_WARDEN_SESSION_SCAN_MS", "100")]);
+    let mut twin = run(&[
+        "--remote".to_string(),
+        format!("ws://127.0.0.1:{}", near.port),
+    ]);
+    wait_for("the loopback twin to reach its app-server", || {
+        near.count() > 0
+    });
+    let far = Holder::start("0.0.0.0:0");
+    let mut session = run(&far_args(&far));
+    assert!(
+        wait_exit(&mut session, PATIENCE),
+        "the session driving a remote app-server was not stopped"
+    );
+    // A layer that cannot be judged breaks the route rules, with why as the evidence.
+    let v = m.wait_event("violation", |r| {
+        r["evidence"].to_string().contains("--remote")
+    });
+    m.wait_event("terminated", |r| r["pid"] == v["pid"]);
+    assert!(
+        v["evidence"].to_string().contains(&ip.to_string()),
+        "the record names where the app-server is: {v}"
+    );
+    // Codex opens the WebSocket first thing at start, within the few milliseconds the agent
+    // takes to judge the exec: the connection may be made before the stop (docs/threat-model.md).
+    // The loopback twin, under the same agent, is neither recorded nor stopped.
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        twin.try_wait().unwrap().is_none(),
+        "the loopback twin was stopped"
+    );
+    let twin_pid = twin.id();
+    let log = std::fs::read_to_string(m.audit_log()).unwrap();
+    assert!(
+        !log.lines()
+            .any(|l| l.contains("\"violation\"") && l.contains(&format!("\"pid\":{twin_pid}"))),
+        "the loopback twin was recorded: {log}"
+    );
+    let _ = std::process::Command::new("pkill")
+        .args(["-KILL", "-P", &twin_pid.to_string()])
+        .status();
+    let _ = twin.kill();
+    let _ = twin.wait();
+    drop(agent);
+}

@@ -31,6 +31,15 @@ pub const CODEX_SERVICE_HOSTS: [&str; 6] = [
     "github.com",
 ];
 
+/// The route of the app-server a session drives (`--remote ws://127.0.0.1:PORT`), when it is on
+/// this machine's loopback: that app-server is a session the agent judges itself. A remote one
+/// off the machine leaves the session unjudged (`effective_session`), so it explains nothing.
+pub fn local_remote_route(remote: Option<&str>) -> Option<Route> {
+    let route = Route::of_url(remote?)?;
+    let loopback = route.is_localhost() || route.literal().is_some_and(|ip| ip.is_loopback());
+    loopback.then_some(route)
+}
+
 /// The routes of the MCP servers a session's own config names, when the policy does not
 /// restrict MCP servers (any server is then allowed, so its URL explains a connection). Under
 /// `[config] allowed_mcp_servers`, only the allowed servers' URLs count ([`allowed_routes`]).

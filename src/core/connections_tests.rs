@@ -119,3 +119,18 @@ fn a_sessions_own_mcp_urls_explain_connections_only_when_the_policy_allows_any_s
     listed.allowed_mcp_servers = Some(Vec::new());
     assert_eq!(session_mcp_routes(&listed, &session), Vec::<Route>::new());
 }
+
+#[test]
+fn a_loopback_remote_app_server_explains_the_connection_to_it_and_a_far_one_does_not() {
+    assert_eq!(
+        local_remote_route(Some("ws://127.0.0.1:4500")),
+        Some(Route {
+            host: "127.0.0.1".into(),
+            port: 4500
+        })
+    );
+    assert!(local_remote_route(Some("ws://localhost:4500")).is_some());
+    assert_eq!(local_remote_route(Some("ws://10.1.2.3:4500")), None);
+    assert_eq!(local_remote_route(Some("wss://codex.example/ws")), None);
+    assert_eq!(local_remote_route(None), None);
+}

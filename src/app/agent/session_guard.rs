@@ -403,9 +403,15 @@ impl SessionGuard {
         // otherwise): `None` when not read (macOS, a process gone), not judged.
         let (_, allowed, _) =
             evaluate::effective_rules(policy, Some(&user.name), jiff::Timestamp::now());
-        let mcp = effective
+        let mcp: Vec<_> = effective
             .as_ref()
-            .map(|e| crate::core::connections::session_mcp_routes(&allowed, &e.config))
+            .map(|e| {
+                let mut own = crate::core::connections::session_mcp_routes(&allowed, &e.config);
+                own.extend(crate::core::connections::local_remote_route(
+                    e.remote.as_deref(),
+                ));
+                own
+            })
             .unwrap_or_default();
         let connections = crate::core::connections::allowed_routes(&allowed, &mcp)
             .and_then(|routes| sockets::facts(session.id.pid, &routes, &self.resolver));

@@ -88,6 +88,9 @@ pub struct ArgvConfig {
     pub local_provider: Option<String>,
     /// `--ignore-user-config`.
     pub ignore_user_config: bool,
+    /// `--remote ADDR` (0.171): the session drives an app-server elsewhere, which holds the
+    /// credential and the route.
+    pub remote: Option<String>,
     /// `-c` arguments Codex itself rejects (no `=`, empty key): it does not start with them.
     pub rejected: Vec<String>,
 }
@@ -280,6 +283,7 @@ fn apply(out: &mut ArgvConfig, name: &str, value: Option<&str>) {
             set(out, "profile", text(p), flag);
         }
         ("-C" | "--cd", Some(d)) => out.cwd = Some(d.to_string()),
+        ("--remote", Some(r)) => out.remote = Some(r.to_string()),
         ("--local-provider", Some(p)) => {
             out.local_provider = Some(p.to_string());
             set(out, "oss_provider", text(p), flag);

@@ -169,6 +169,9 @@ pub struct EffectiveSession {
     /// The keys the command line set, each with the flag that set it (`--sandbox`,
     /// `--dangerously-bypass-approvals-and-sandbox`, `-c`, …): a fix names the flag to drop.
     pub argv: Vec<argv::ArgvSetting>,
+    /// `--remote ADDR` (0.171): the app-server the session drives. One on loopback is judged as
+    /// its own session, and the session's connection to it is explained.
+    pub remote: Option<String>,
 }
 
 /// The profile a command line names (`--profile`, `-c profile=…`), for reading its file.
@@ -248,6 +251,40 @@ fn trusted_dir(config: &ResolvedConfig, dir: &std::path::Path) -> bool {
     false
 }
 
+/// `--remote ADDR`: the session is a client of an app-server at ADDR, which holds the
+/// credential and the route. One on this machine's loopback or a unix socket is a process the
+/// agent judges as its own session; anywhere else (or an address that does not parse) is beyond what the agent
+/// can see: unjudged, never a pass.
+fn remote_unjudged(addr: &str) -> Option<String> {
+    let url = url::Url::parse(addr.trim()).ok();
+    // `unix://` or `unix://PATH`: an app-server daemon on this machine, itself a session.
+    if url.as_ref().is_some_and(|u| u.scheme() == "unix") {
+        return None;
+    }
+    let loopback = url
+        .as_ref()
+        .and_then(|u| u.host())
+        .is_some_and(|h| match h {
+            url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+            url::Host::Ipv4(a) => a.is_loopback(),
+            url::Host::Ipv6(a) => a.is_loopback(),
+        });
+    if loopback {
+        return None;
+    }
+    let shown = url
+        .as_ref()
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
+        })
+        .unwrap_or_else(|| "an address that does not parse".to_string());
+    Some(format!(
+        "--remote drives an app-server at {shown}, which holds the credential and the route: \
+         not seen from this machine"
+    ))
+}
+
 /// Resolve one session.
 pub fn resolve(inputs: &SessionInputs) -> EffectiveSession {
     resolve_parsed(inputs, argv::parse(&inputs.argv))
@@ -259,6 +296,12 @@ pub fn resolve_parsed(inputs: &SessionInputs, a: argv::ArgvConfig) -> EffectiveS
     let honours = codex_version::honours(inputs.version);
     let mut config = ResolvedConfig::default();
     let mut unjudged = Vec::new();
+    if let Some(reason) = a.remote.as_deref().and_then(remote_unjudged) {
+        unjudged.push(Unjudged {
+            layer: Layer::Argv,
+            reason,
+        });
+    }
 
     if let Some(input) = &inputs.system {
         let layer = Layer::System(input.path.clone());
@@ -425,6 +468,7 @@ pub fn resolve_parsed(inputs: &SessionInputs, a: argv::ArgvConfig) -> EffectiveS
         unjudged,
         route_env,
         argv: a.settings,
+        remote: a.remote,
     }
 }
 

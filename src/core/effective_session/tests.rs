@@ -603,3 +603,35 @@ fn an_env_file_value_with_a_nul_is_unjudged() {
     i.env_file = file("/h/.codex/.env", "MYKEY=sk-proj-AB\nOTHER=1\n");
     assert!(resolve(&i).unjudged.is_empty());
 }
+
+#[test]
+fn a_remote_app_server_off_this_machine_is_unjudged_and_a_loopback_one_is_not() {
+    for far in [
+        "ws://10.1.2.3:4500",
+        "wss://codex.personal.example/ws",
+        "ws://127.0.0.1.evil.example:80",
+        "not a url",
+    ] {
+        let s = resolve(&inputs(&["--remote", far], &[], ""));
+        assert!(
+            s.unjudged
+                .iter()
+                .any(|u| u.layer == Layer::Argv && u.reason.contains("--remote")),
+            "{far}: {:?}",
+            s.unjudged
+        );
+    }
+    // `--remote=ADDR` is the same flag.
+    let glued = resolve(&inputs(&["--remote=ws://10.1.2.3:4500"], &[], ""));
+    assert!(!glued.unjudged.is_empty());
+    for near in [
+        "ws://127.0.0.1:4500",
+        "ws://localhost:4500",
+        "ws://[::1]:4500",
+    ] {
+        let s = resolve(&inputs(&["--remote", near], &[], ""));
+        assert!(s.unjudged.is_empty(), "{near}: {:?}", s.unjudged);
+    }
+    // Without the flag, nothing is unjudged.
+    assert!(resolve(&inputs(&[], &[], "")).unjudged.is_empty());
+}
