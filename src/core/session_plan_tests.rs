@@ -44,6 +44,7 @@ fn plan(p: &Policy, s: Option<&EffectiveSession>, home: HomeFacts, uid: u32) -> 
         session: s,
         home,
         codex_home: Path::new("/home/alice/.codex"),
+        unjudged: &[],
     };
     plan_session(p, &facts, jiff::Timestamp::UNIX_EPOCH)
 }

@@ -42,43 +42,13 @@ use crate::platform::user_reads;
 /// would read it, so this only bounds the agent's memory).
 pub const LAYER_CAP: u64 = 4 << 20;
 
-/// The credentials of a session's process (`/proc/PID/status`).
+/// The credentials of a session's process (`/proc/PID/status`, read once with the rest of the
+/// session: [`crate::platform::sessions::Session`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Creds {
     pub uid: u32,
     pub gid: u32,
     pub groups: Vec<u32>,
-}
-
-/// Real uid, gid and supplementary groups of a process.
-#[cfg(target_os = "linux")]
-pub fn creds_of(pid: u32) -> Option<Creds> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |name: &str| -> Option<Vec<u32>> {
-        let line = status.lines().find_map(|l| l.strip_prefix(name))?;
-        Some(
-            line.split_whitespace()
-                .filter_map(|v| v.parse().ok())
-                .collect(),
-        )
-    };
-    Some(Creds {
-        uid: *field("Uid:")?.first()?,
-        gid: *field("Gid:")?.first()?,
-        groups: field("Groups:").unwrap_or_default(),
-    })
-}
-
-/// Real uid and gid of a process; the groups are the kernel's to resolve for the uid
-/// (`pthread_setugid_np`).
-#[cfg(target_os = "macos")]
-pub fn creds_of(pid: u32) -> Option<Creds> {
-    let (uid, gid) = crate::platform::macos::procs::ids(pid)?;
-    Some(Creds {
-        uid,
-        gid: gid?,
-        groups: Vec::new(),
-    })
 }
 
 /// What a session is, for [`gather`].
@@ -491,7 +461,12 @@ pub fn effective(session: &crate::platform::sessions::Session) -> Option<Effecti
         cwd: session.cwd.as_deref(),
         codex_home: session.home_in_session.as_deref(),
     };
-    let inputs = gather(&view, creds_of(session.id.pid), binary_version(session));
+    let creds = session.gid.map(|gid| Creds {
+        uid: session.uid,
+        gid,
+        groups: session.groups.clone(),
+    });
+    let inputs = gather(&view, creds, binary_version(session));
     Some(effective_session::resolve(&inputs))
 }
 

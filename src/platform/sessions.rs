@@ -30,6 +30,7 @@ use rustix::process::{Pid, Signal};
 use crate::core::home::{AUTH_CAP, AUTH_FILE};
 use crate::core::observe::{self, AuthState, CodexHome, ConfigState, Observation};
 use crate::core::session_shape::{self, Client, HomeSpec, Shape, Stat};
+use crate::core::subordinate::IdMap;
 #[cfg(target_os = "macos")]
 use crate::platform::macos::procs as os;
 #[cfg(target_os = "linux")]
@@ -66,8 +67,16 @@ pub enum HomeAccess {
 /// One running Codex session.
 pub struct Session {
     pub id: ProcId,
+    /// Real uid, as the initial user namespace sees it (a subordinate uid for a session in a
+    /// user namespace of its own: see [`crate::core::subordinate`]).
     pub uid: u32,
     pub gid: Option<u32>,
+    /// Supplementary groups (its files are read with them).
+    pub groups: Vec<u32>,
+    /// Why it is traced by someone who could rewrite it after it is judged (not root).
+    pub untrusted_tracer: Option<String>,
+    /// Its user namespace's uid map (`None`: unreadable).
+    pub uid_map: Option<Vec<IdMap>>,
     pub subcommand: Option<String>,
     /// The native binary, or the TypeScript client under node.
     pub client: Client,
@@ -165,7 +174,7 @@ fn probe(pid: u32) -> Option<Probe> {
     );
     match shape {
         Shape::NpmWrapper => {
-            let (uid, _) = os::ids(pid)?;
+            let uid = os::status(pid)?.uid;
             let st = stat_of(pid)?;
             let id = ProcId {
                 pid,
@@ -258,7 +267,13 @@ fn complete(
 ) -> Option<Session> {
     let pid = c.pid;
     let st = stat_of(pid)?;
-    let (uid, gid) = os::ids(pid)?;
+    let status = os::status(pid)?;
+    let uid = status.uid;
+    // A tracer's uid, from its own status: root's tracing is trusted, anyone else's is not.
+    let untrusted_tracer = match status.tracer_pid {
+        0 => None,
+        tracer => status.untrusted_tracer(os::status(tracer).map(|t| t.uid)),
+    };
     let environ = match c.environ {
         Some(e) => Some(e),
         None => os::environ(pid),
@@ -271,7 +286,10 @@ fn complete(
             start_time: st.start_time,
         },
         uid,
-        gid,
+        gid: status.gid,
+        groups: status.groups,
+        untrusted_tracer,
+        uid_map: os::uid_map(pid),
         subcommand: c.subcommand,
         client: c.client,
         version: c.version,

@@ -39,6 +39,7 @@ use crate::platform::audit::{Event, Fields};
 use crate::platform::notices;
 use crate::platform::requirements;
 use crate::platform::session_files;
+use crate::platform::session_owner;
 use crate::platform::sessions::{self, HomeAccess, ProcId, Session, Target};
 use crate::platform::signals::{self, SignalError, StopSignal};
 
@@ -460,7 +461,13 @@ impl SessionGuard {
             return;
         }
         let policy = engine.judge().policy().clone();
-        let Some(user) = engine.judge().users().by_uid(session.uid) else {
+        // A subordinate uid is its owner's; a uid nobody owns is unjudged, never skipped.
+        let Some(user) = session_owner::owner(
+            engine.judge().users(),
+            &engine.settings().subuid_file,
+            engine.settings().passwd_file.is_some(),
+            session,
+        ) else {
             return;
         };
         let home_path = session.home_in_session.clone().unwrap_or_default();
@@ -470,17 +477,23 @@ impl SessionGuard {
             user: Some(user.name.clone()),
         };
         // Root's sessions and users out of scope are not even read.
-        if !policy.scope.covers_session(Uid(session.uid), &user.name) {
+        if !policy.scope.covers_session(Uid(user.uid), &user.name) {
             return;
         }
-        let effective = session_files::effective(session);
-        let home = Self::home_facts(engine, reports, session, &codex_home);
+        let (effective, home) = match user.attributed {
+            true => (
+                session_files::effective(session),
+                Self::home_facts(engine, reports, session, &codex_home),
+            ),
+            false => (None, session_owner::unread()),
+        };
         let facts = SessionFacts {
             user: &user.name,
-            uid: session.uid,
+            uid: user.uid,
             session: effective.as_ref(),
             home,
             codex_home: &home_path,
+            unjudged: &user.unjudged,
         };
         let plan = session_plan::plan_session(&policy, &facts, jiff::Timestamp::now());
         match plan.unjudged.first() {
@@ -499,7 +512,7 @@ impl SessionGuard {
         let codes = plan.rule_codes();
         let base = Fields {
             user: Some(user.name.clone()),
-            uid: Some(session.uid),
+            uid: Some(user.uid),
             codex_home: Some(home_path.clone()),
             pid: Some(session.id.pid),
             rules: codes.clone(),
@@ -510,6 +523,10 @@ impl SessionGuard {
         let base = match &session.access {
             HomeAccess::Beneath { .. } => base.with("home_in", "session-mount-namespace"),
             _ => base,
+        };
+        let base = match user.subordinate {
+            true => base.with("process_uid", session.uid),
+            false => base,
         };
         if !plan.violations.is_empty() || !plan.unjudged.is_empty() {
             let mut f = base.clone();

@@ -17,6 +17,7 @@ fn records_that_cannot_be_written_wait_in_order() {
         syslog: None,
         codex_requirements: tmp.path().join("requirements.toml"),
         session_scan: Duration::from_secs(1),
+        subuid_file: tmp.path().join("subuid"),
     };
     let enforcer = Enforcer::new(settings).unwrap();
     let user = |u: &str| Fields {

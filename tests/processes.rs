@@ -1,0 +1,259 @@
+//! Processes the agent must see and stop whatever they do to hide (issue 25): Codex run as a
+//! subordinate uid or in a user namespace of its own, a traced session, a session deaf to SIGTERM,
+//! Codex loaded by a program that is not Codex. The real agent on a scratch machine, the real
+//! native Codex binary, real users (root runs the tests; as a user they skip); each attack with
+//! its compliant twin beside it under the same conditions.
+
+mod support;
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use support::*;
+
+/// A scratch machine whose users have uids no other test binary hands out.
+fn machine(users: &[&str]) -> Machine {
+    use_uids_from(57_000);
+    Machine::new(users)
+}
+
+fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+/// CHATGPT_ONLY with a grace.
+fn policy(grace: &str) -> String {
+    format!("{CHATGPT_ONLY}\n[enforce]\nterminate_grace = \"{grace}\"\n")
+}
+
+fn agent(m: &Machine) -> Agent {
+    m.start_agent_with(&[
+        ("CODEX_WARDEN_SESSION_SCAN_MS", "100"),
+        (
+            "CODEX_WARDEN_SUBUID_FILE",
+            m.path("subuid").to_str().unwrap(),
+        ),
+    ])
+}
+
+/// The native Codex binary of the npm package.
+fn native_codex() -> PathBuf {
+    let vendor = codex_bin()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("@openai/codex-linux-x64/vendor");
+    std::fs::read_dir(&vendor)
+        .unwrap()
+        .map(|e| e.unwrap().path().join("bin/codex"))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("no native codex under {}", vendor.display()))
+}
+
+/// A directory owned by `uid`.
+fn dir_of(m: &Machine, rel: &str, uid: u32) -> PathBuf {
+    let d = m.path(rel);
+    std::fs::create_dir_all(&d).unwrap();
+    chown(&d, uid);
+    d
+}
+
+fn kill(pid: u32) {
+    let _ = rustix::process::kill_process(
+        rustix::process::Pid::from_raw(pid as i32).unwrap(),
+        rustix::process::Signal::KILL,
+    );
+}
+
+fn gone(pid: u32) {
+    wait_for("the session to end", || !running(pid));
+}
+
+/// `prefix… codex app-server` as `uid` (when given) with only `env` and `PATH`, stdin held open.
+fn spawn(uid: Option<u32>, prefix: &[&str], env: &[(&str, &Path)], key: Option<&str>) -> Child {
+    let codex = native_codex();
+    let mut cmd = match prefix.split_first() {
+        Some((first, rest)) => {
+            let mut c = Command::new(first);
+            c.args(rest).arg(&codex);
+            c
+        }
+        None => Command::new(&codex),
+    };
+    if let Some(uid) = uid {
+        cmd.uid(uid).gid(uid);
+    }
+    cmd.arg("app-server")
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_os_str())))
+        .current_dir("/")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if let Some(key) = key {
+        cmd.env("CODEX_API_KEY", key);
+    }
+    cmd.spawn().unwrap()
+}
+
+/// Runs `codex app-server` in a new user namespace whose uids 0–999 are `outside`… on the host, as
+/// `newuidmap` sets one up for a user's subordinate range (root writes the maps here; the tests
+/// have no `newuidmap`): prints the session's pid and exits.
+const SUBUID_LAUNCHER: &str = r#"
+import ctypes, os, sys
+outside, prog = sys.argv[1], sys.argv[2:]
+libc = ctypes.CDLL(None, use_errno=True)
+r, w = os.pipe()
+r2, w2 = os.pipe()
+pid = os.fork()
+if pid == 0:
+    if libc.unshare(0x10000000) != 0:
+        os._exit(90)
+    os.write(w, b'x')
+    os.read(r2, 1)
+    os.setresgid(0, 0, 0)
+    os.setgroups([])
+    os.setresuid(0, 0, 0)
+    # app-server ends at the end of its input: its stdin is a pipe it holds open itself.
+    i, o = os.pipe()
+    os.dup2(i, 0)
+    null = os.open('/dev/null', os.O_WRONLY)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    os.set_inheritable(o, True)
+    os.execv(prog[0], prog)
+os.read(r, 1)
+for f in ('uid_map', 'gid_map'):
+    with open('/proc/%d/%s' % (pid, f), 'w') as m:
+        m.write('0 %s 1000\n' % outside)
+os.write(w2, b'x')
+print(pid, flush=True)
+"#;
+
+/// `codex app-server` as subordinate uid `outside` (uid 0 of its own user namespace), with its
+/// home and HOME at `home`; returns the session's pid.
+fn subuid_session(outside: u32, home: &Path, key: Option<&str>) -> u32 {
+    let mut cmd = Command::new("python3");
+    cmd.arg("-c")
+        .arg(SUBUID_LAUNCHER)
+        .arg(outside.to_string())
+        .arg(native_codex())
+        .arg("app-server")
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", home)
+        .env("CODEX_HOME", home)
+        .current_dir("/")
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit());
+    if let Some(key) = key {
+        cmd.env("CODEX_API_KEY", key);
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out).trim().parse().unwrap()
+}
+
+/// Codex as a subordinate uid of its user (`unshare --map-users`, `newuidmap`) is that user's
+/// session: a key in its environment stops it, and the record names the user; the same session
+/// without the key lives. A subordinate uid no account owns is unjudged: listed, and stopped in
+/// enforce mode (issue 25: `judge` skipped all three silently).
+#[test]
+fn a_session_as_a_subordinate_uid_is_judged_as_its_owners() {
+    if !is_root() {
+        eprintln!("SKIP: needs root to set up user namespaces of subordinate uids");
+        return;
+    }
+    let m = machine(&["sue"]);
+    let sue = m.uid("sue");
+    // sue's range: 1000 uids well away from every account.
+    let range = 3_000_000 + (sue - 57_000) * 10_000;
+    // And a range whose owner has no account: its uids cannot be attributed.
+    let orphan = range + 5_000;
+    std::fs::write(
+        m.path("subuid"),
+        format!("sue:{range}:1000\nghost:{orphan}:1000\n"),
+    )
+    .unwrap();
+    m.policy("10-corp.toml", &policy("2s"));
+    let agent = agent(&m);
+    let keyed_home = dir_of(&m, "sub/keyed", range);
+    let plain_home = dir_of(&m, "sub/plain", range);
+    let orphan_home = dir_of(&m, "sub/orphan", orphan);
+    let keyed = subuid_session(range, &keyed_home, Some("sk-proj-SUBUIDKEY1"));
+    let plain = subuid_session(range, &plain_home, None);
+    let nobody = subuid_session(orphan, &orphan_home, None);
+    let t = m.wait_event("terminated", |r| r["pid"] == keyed);
+    assert_eq!(t["user"], "sue", "{t}");
+    assert_eq!(t["uid"], sue, "{t}");
+    assert_eq!(t["process_uid"], range, "{t}");
+    assert_eq!(t["rules"], serde_json::json!(["env.credential"]), "{t}");
+    gone(keyed);
+    let u = m.wait_event("violation", |r| r["pid"] == nobody);
+    assert!(
+        u["unjudged"].to_string().contains("subordinate uid of ghost, who has no account"),
+        "{u}"
+    );
+    m.wait_event("terminated", |r| r["pid"] == nobody);
+    gone(nobody);
+    // The compliant twin, as sue's same subordinate uid, lives on with no record.
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(running(plain), "the compliant subordinate session was stopped");
+    assert!(m.records().iter().all(|r| r["pid"] != plain));
+    assert!(
+        !std::fs::read_to_string(m.audit_log())
+            .unwrap()
+            .contains("SUBUIDKEY1")
+    );
+    kill(plain);
+    drop(agent);
+}
+
+/// Codex in a user namespace of its own mapped to its user's own uid (`unshare --user
+/// --map-root-user`, no privilege needed) is that user's session like any other: stopped for a
+/// key in its environment; the same without the key lives.
+#[test]
+fn a_session_in_its_own_user_namespace_mapped_to_its_user_is_stopped() {
+    if !is_root() {
+        eprintln!("SKIP: needs root to run the sessions as an unprivileged test user");
+        return;
+    }
+    let m = machine(&["ned"]);
+    let ned = m.uid("ned");
+    let probe = Command::new("unshare")
+        .args(["--user", "--map-root-user", "true"])
+        .uid(ned)
+        .gid(ned)
+        .current_dir("/")
+        .output()
+        .unwrap();
+    if !probe.status.success() {
+        eprintln!("SKIP: no unprivileged user namespaces here: {}", stderr(&probe));
+        return;
+    }
+    m.policy("10-corp.toml", &policy("2s"));
+    let home = m.codex_home("ned");
+    m.auth("ned", &chatgpt_auth("ws-corp", "business", "n@example.com"));
+    let agent = agent(&m);
+    let user_home = m.path("home/ned");
+    let env = [("HOME", user_home.as_path()), ("CODEX_HOME", home.as_path())];
+    let ns = ["unshare", "--user", "--map-root-user", "--"];
+    let mut keyed = spawn(Some(ned), &ns, &env, Some("sk-proj-USERNSKEY2"));
+    let twin = spawn(Some(ned), &ns, &env, None);
+    let t = m.wait_event("terminated", |r| r["pid"] == keyed.id());
+    assert_eq!(t["user"], "ned", "{t}");
+    assert_eq!(t["rules"], serde_json::json!(["env.credential"]), "{t}");
+    wait_for("the namespaced session to end", || {
+        keyed.try_wait().unwrap().is_some()
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(running(twin.id()), "the compliant namespaced twin was stopped");
+    assert!(m.records().iter().all(|r| r["pid"] != twin.id()));
+    kill(twin.id());
+    drop(agent);
+}
+
