@@ -257,3 +257,55 @@ fn a_session_in_its_own_user_namespace_mapped_to_its_user_is_stopped() {
     drop(agent);
 }
 
+
+/// A session traced by its own user (`strace`, a debugger, a ptrace loader) can have its
+/// environment rewritten after it is judged: it is unjudged, so stopped in enforce mode, with the
+/// tracer named. The same session untraced, with the same compliant home, lives.
+#[test]
+fn a_session_traced_by_its_user_is_unjudged_and_stopped() {
+    if !is_root() {
+        eprintln!("SKIP: needs root to run the sessions as unprivileged test users");
+        return;
+    }
+    if Command::new("strace").arg("-V").output().is_err() {
+        eprintln!("SKIP: needs strace");
+        return;
+    }
+    let m = machine(&["tia", "tom"]);
+    m.policy("10-corp.toml", &policy("2s"));
+    for user in ["tia", "tom"] {
+        m.auth(user, &chatgpt_auth("ws-corp", "business", "t@example.com"));
+    }
+    let agent = agent(&m);
+    let (tia_home, tom_home) = (m.path("home/tia"), m.path("home/tom"));
+    let (tia_codex, tom_codex) = (m.codex_home("tia"), m.codex_home("tom"));
+    let strace = ["strace", "-f", "-qq", "-o", "/dev/null", "--"];
+    let mut traced = spawn(
+        Some(m.uid("tia")),
+        &strace,
+        &[("HOME", &tia_home), ("CODEX_HOME", &tia_codex)],
+        None,
+    );
+    let twin = spawn(
+        Some(m.uid("tom")),
+        &[],
+        &[("HOME", &tom_home), ("CODEX_HOME", &tom_codex)],
+        None,
+    );
+    let v = m.wait_event("violation", |r| {
+        r["user"] == "tia" && r["unjudged"].to_string().contains("traced by pid")
+    });
+    // Nothing it holds is broken: it is stopped for what it could become.
+    assert!(v["rules"].is_null(), "{v}");
+    let session = v["pid"].as_u64().unwrap() as u32;
+    assert_ne!(session, traced.id(), "the tracer itself is not the session");
+    m.wait_event("terminated", |r| r["pid"] == session);
+    gone(session);
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(running(twin.id()), "the untraced twin was stopped");
+    assert!(m.records().iter().all(|r| r["pid"] != twin.id()));
+    let _ = traced.kill();
+    let _ = traced.wait();
+    kill(twin.id());
+    drop(agent);
+}
