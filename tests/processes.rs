@@ -195,14 +195,19 @@ fn a_session_as_a_subordinate_uid_is_judged_as_its_owners() {
     gone(keyed);
     let u = m.wait_event("violation", |r| r["pid"] == nobody);
     assert!(
-        u["unjudged"].to_string().contains("subordinate uid of ghost, who has no account"),
+        u["unjudged"]
+            .to_string()
+            .contains("subordinate uid of ghost, who has no account"),
         "{u}"
     );
     m.wait_event("terminated", |r| r["pid"] == nobody);
     gone(nobody);
     // The compliant twin, as sue's same subordinate uid, lives on with no record.
     std::thread::sleep(Duration::from_secs(1));
-    assert!(running(plain), "the compliant subordinate session was stopped");
+    assert!(
+        running(plain),
+        "the compliant subordinate session was stopped"
+    );
     assert!(m.records().iter().all(|r| r["pid"] != plain));
     assert!(
         !std::fs::read_to_string(m.audit_log())
@@ -232,7 +237,10 @@ fn a_session_in_its_own_user_namespace_mapped_to_its_user_is_stopped() {
         .output()
         .unwrap();
     if !probe.status.success() {
-        eprintln!("SKIP: no unprivileged user namespaces here: {}", stderr(&probe));
+        eprintln!(
+            "SKIP: no unprivileged user namespaces here: {}",
+            stderr(&probe)
+        );
         return;
     }
     m.policy("10-corp.toml", &policy("2s"));
@@ -240,7 +248,10 @@ fn a_session_in_its_own_user_namespace_mapped_to_its_user_is_stopped() {
     m.auth("ned", &chatgpt_auth("ws-corp", "business", "n@example.com"));
     let agent = agent(&m);
     let user_home = m.path("home/ned");
-    let env = [("HOME", user_home.as_path()), ("CODEX_HOME", home.as_path())];
+    let env = [
+        ("HOME", user_home.as_path()),
+        ("CODEX_HOME", home.as_path()),
+    ];
     let ns = ["unshare", "--user", "--map-root-user", "--"];
     let mut keyed = spawn(Some(ned), &ns, &env, Some("sk-proj-USERNSKEY2"));
     let twin = spawn(Some(ned), &ns, &env, None);
@@ -251,12 +262,14 @@ fn a_session_in_its_own_user_namespace_mapped_to_its_user_is_stopped() {
         keyed.try_wait().unwrap().is_some()
     });
     std::thread::sleep(Duration::from_secs(1));
-    assert!(running(twin.id()), "the compliant namespaced twin was stopped");
+    assert!(
+        running(twin.id()),
+        "the compliant namespaced twin was stopped"
+    );
     assert!(m.records().iter().all(|r| r["pid"] != twin.id()));
     kill(twin.id());
     drop(agent);
 }
-
 
 /// A session traced by its own user (`strace`, a debugger, a ptrace loader) can have its
 /// environment rewritten after it is judged: it is unjudged, so stopped in enforce mode, with the
@@ -307,5 +320,96 @@ fn a_session_traced_by_its_user_is_unjudged_and_stopped() {
     let _ = traced.kill();
     let _ = traced.wait();
     kill(twin.id());
+    drop(agent);
+}
+
+/// Lines written so far by a ticking session.
+fn ticks(path: &Path) -> usize {
+    std::fs::read_to_string(path).unwrap_or_default().lines().count()
+}
+
+/// A session decided violating does nothing more: it is frozen before it is recorded and told,
+/// and one that cannot get SIGTERM (it ignores it, or it is the init of its own pid namespace,
+/// which the kernel spares SIGTERM from outside) is killed at once rather than left to work through
+/// a 60 s grace (issue 25: both sent requests for the whole grace). Each session ticks a file in a
+/// loop: neither attacker ticks once after its violation is on record, while the compliant twin,
+/// deaf to SIGTERM too, keeps ticking.
+#[test]
+fn a_session_deaf_to_sigterm_is_frozen_at_the_decision_and_killed_without_a_grace() {
+    if !is_root() {
+        eprintln!("SKIP: needs root to run the sessions as unprivileged test users");
+        return;
+    }
+    let m = machine(&["dee", "dot"]);
+    m.policy("10-corp.toml", &policy("60s"));
+    // Shaped like a release binary (the shape is the path, not the program).
+    let bin = m.path("release/codex-x86_64-unknown-linux-musl");
+    std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
+    std::fs::copy("/bin/sh", &bin).unwrap();
+    let agent = agent(&m);
+    let tick = |user: &str, name: &str| {
+        let dir = dir_of(&m, &format!("ticks-{name}"), m.uid(user));
+        dir.join("ticks")
+    };
+    let loop_ = |file: &Path, trap: bool| {
+        format!(
+            "{}while :; do echo t >> {}; sleep 0.05; done",
+            if trap { "trap '' TERM; " } else { "" },
+            file.display()
+        )
+    };
+    let run = |user: &str, prefix: &[&str], script: String, key: Option<&str>| {
+        let mut cmd = Command::new(prefix.first().copied().unwrap_or(bin.to_str().unwrap()));
+        if !prefix.is_empty() {
+            cmd.args(&prefix[1..]).arg(&bin);
+        }
+        cmd.arg("-c")
+            .arg(script)
+            .uid(m.uid(user))
+            .gid(m.uid(user))
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", m.path(&format!("home/{user}")))
+            .env("CODEX_HOME", m.codex_home(user))
+            .current_dir("/")
+            .stdin(Stdio::null());
+        if let Some(key) = key {
+            cmd.env("CODEX_API_KEY", key);
+        }
+        cmd.spawn().unwrap()
+    };
+    let (deaf_ticks, init_ticks, twin_ticks) =
+        (tick("dee", "deaf"), tick("dee", "init"), tick("dot", "twin"));
+    let mut deaf = run("dee", &[], loop_(&deaf_ticks, true), Some("sk-admin-DEAFKEY"));
+    let pidns = ["unshare", "--user", "--map-root-user", "--pid", "--fork", "--"];
+    let mut init = run("dee", &pidns, loop_(&init_ticks, false), Some("sk-admin-INITKEY"));
+    let mut twin = run("dot", &[], loop_(&twin_ticks, true), None);
+    let v = m.wait_event("violation", |r| r["pid"] == deaf.id());
+    let at_decision = ticks(&deaf_ticks);
+    let t = m.wait_event("terminated", |r| r["pid"] == deaf.id());
+    assert_eq!(t["signal"], "SIGKILL", "{t}");
+    assert_eq!(t["outcome"], "killed at once: it ignores SIGTERM", "{t}");
+    wait_for("the deaf session to end", || deaf.try_wait().unwrap().is_some());
+    assert_eq!(ticks(&deaf_ticks), at_decision, "it worked on after {v}");
+    // The init of its own pid namespace (unshare's child), deaf without a trap.
+    let v = m.wait_event("violation", |r| {
+        r["user"] == "dee" && r["pid"] != deaf.id() && r["pid"] != init.id()
+    });
+    let at_decision = ticks(&init_ticks);
+    let t = m.wait_event("terminated", |r| r["pid"] == v["pid"]);
+    assert_eq!(t["signal"], "SIGKILL", "{t}");
+    assert!(
+        t["outcome"].as_str().unwrap().contains("init of its own pid namespace"),
+        "{t}"
+    );
+    wait_for("the namespaced session to end", || init.try_wait().unwrap().is_some());
+    assert_eq!(ticks(&init_ticks), at_decision, "it worked on after {v}");
+    // The compliant twin, as deaf, works on untouched.
+    let before = ticks(&twin_ticks);
+    wait_for("the twin to tick", || ticks(&twin_ticks) > before);
+    assert!(twin.try_wait().unwrap().is_none());
+    assert!(m.records().iter().all(|r| r["pid"] != twin.id()));
+    let _ = twin.kill();
+    let _ = twin.wait();
     drop(agent);
 }

@@ -55,7 +55,9 @@ fn field<'a>(text: &'a str, name: &str) -> Option<&'a str> {
 }
 
 fn numbers(v: &str) -> Vec<u32> {
-    v.split_whitespace().filter_map(|n| n.parse().ok()).collect()
+    v.split_whitespace()
+        .filter_map(|n| n.parse().ok())
+        .collect()
 }
 
 /// Parse `/proc/PID/status`. `None` when the real uid is missing (not such a file); the signal

@@ -25,12 +25,19 @@ fn one_parser_reads_ids_tracer_and_signal_masks() {
 #[test]
 fn a_sigterm_that_cannot_arrive_is_told_from_one_that_ends_or_is_handled() {
     let with = |extra: &str| {
-        parse_status(&format!("Uid:\t1000\t1000\t1000\t1000\nTracerPid:\t0\n{extra}")).unwrap()
+        parse_status(&format!(
+            "Uid:\t1000\t1000\t1000\t1000\nTracerPid:\t0\n{extra}"
+        ))
+        .unwrap()
     };
     assert_eq!(with("").term(), TermFate::Ends);
     // `trap '' TERM`: ignored (bit 14).
-    assert!(matches!(with("SigIgn:\t0000000000004000\n").term(), TermFate::Never(r) if r.contains("ignores")));
-    assert!(matches!(with("SigBlk:\t0000000000004000\n").term(), TermFate::Never(r) if r.contains("blocks")));
+    assert!(
+        matches!(with("SigIgn:\t0000000000004000\n").term(), TermFate::Never(r) if r.contains("ignores"))
+    );
+    assert!(
+        matches!(with("SigBlk:\t0000000000004000\n").term(), TermFate::Never(r) if r.contains("blocks"))
+    );
     // The init of its own pid namespace: SIG_DFL from outside is dropped, a handler gets it.
     let init = with("NSpid:\t5120\t1\n");
     assert!(init.ns_init);

@@ -29,6 +29,7 @@ use rustix::process::{Pid, Signal};
 
 use crate::core::home::{AUTH_CAP, AUTH_FILE};
 use crate::core::observe::{self, AuthState, CodexHome, ConfigState, Observation};
+use crate::core::proc_status::ProcStatus;
 use crate::core::session_shape::{self, Client, HomeSpec, Shape, Stat};
 use crate::core::subordinate::IdMap;
 #[cfg(target_os = "macos")]
@@ -122,6 +123,11 @@ fn proc_path(pid: u32, what: &str) -> PathBuf {
 /// Parent, state, terminal and start time (`/proc/PID/stat`; `proc_pidinfo` on macOS).
 pub fn stat_of(pid: u32) -> Option<Stat> {
     os::stat(pid)
+}
+
+/// Ids, tracer and signal masks (`/proc/PID/status`; `proc_pidinfo` on macOS).
+pub fn status_of(pid: u32) -> Option<ProcStatus> {
+    os::status(pid)
 }
 
 /// Whether this exact process is still running (a zombie counts as gone).

@@ -3,12 +3,18 @@
 //!
 //! The signal goes through [`Target`] (a pidfd opened after checking the start time, see
 //! [`crate::platform::sessions`]), so a reused pid is never signalled.
+//!
+//! A session decided violating is frozen first ([`freeze`]: SIGSTOP), so it makes no request
+//! while it is recorded and its user told, then ended ([`end`]): SIGTERM when it can get it
+//! (frozen, its default action ends it at once; a handler, Codex's, is let run to handle it),
+//! SIGKILL at once when it cannot.
 
 use std::io;
 
 use rustix::process::Signal;
 
-use crate::platform::sessions::{ProcId, Target};
+use crate::core::proc_status::TermFate;
+use crate::platform::sessions::{ProcId, Session, Target};
 
 /// The two signals codex-warden sends a session: a polite stop, then, after the grace period, a
 /// forced one.
@@ -77,6 +83,70 @@ pub fn open(id: ProcId) -> Result<Target, SignalError> {
 /// Send `sig` to the process behind `target`.
 pub fn send(target: &Target, sig: StopSignal) -> Result<(), SignalError> {
     Ok(target.signal(sig.raw())?)
+}
+
+/// Open the process `id` and freeze it (SIGSTOP, which it can neither catch nor ignore): from
+/// now on it runs no instruction, so it makes no request, until it is ended. Its children (the
+/// commands it runs) are not frozen; they hold none of its credentials.
+pub fn freeze(id: ProcId) -> Result<Target, SignalError> {
+    let target = open(id)?;
+    target.signal(Signal::STOP)?;
+    Ok(target)
+}
+
+/// One process of a session to stop, its role (`session`, `npm-wrapper`), and its pidfd once
+/// frozen.
+pub type Frozen = (ProcId, &'static str, Result<Target, SignalError>);
+
+/// Freeze a session and its npm wrapper ([`freeze`]), each held by a pidfd before any is
+/// signalled: the launcher exits as soon as its child does.
+pub fn freeze_session(session: &Session) -> Vec<Frozen> {
+    let mut targets = vec![(session.id, "session")];
+    targets.extend(session.wrapper.map(|w| (w, "npm-wrapper")));
+    targets
+        .into_iter()
+        .map(|(id, role)| (id, role, freeze(id)))
+        .collect()
+}
+
+/// How a frozen process was ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// SIGTERM sent: its default action ends it frozen as it is, or (it has a handler: Codex
+    /// saves its state) it was let run again to handle it. SIGKILL follows at the grace's end.
+    Terminating,
+    /// SIGTERM would never arrive (ignored, blocked, the init of its own pid namespace without a
+    /// handler, or traced): SIGKILL at once, why.
+    Killed(String),
+}
+
+/// End a process frozen by [`freeze`]: SIGTERM when it can get it, else SIGKILL at once, never
+/// waiting out a grace for a signal it will not get ([`crate::core::proc_status::TermFate`]).
+pub fn end(target: &Target) -> Result<Ending, SignalError> {
+    let status = crate::platform::sessions::status_of(target.id.pid);
+    if !crate::platform::sessions::alive(target.id) {
+        return Err(SignalError::Gone);
+    }
+    // Unreadable: taken as one that cannot get SIGTERM (fail closed: it never runs again).
+    let fate = status.map_or_else(
+        || TermFate::Never("its signal state cannot be read".into()),
+        |s| s.term(),
+    );
+    match fate {
+        TermFate::Ends => {
+            send(target, StopSignal::Term)?;
+            Ok(Ending::Terminating)
+        }
+        TermFate::Handled => {
+            send(target, StopSignal::Term)?;
+            target.signal(Signal::CONT)?;
+            Ok(Ending::Terminating)
+        }
+        TermFate::Never(why) => {
+            send(target, StopSignal::Kill)?;
+            Ok(Ending::Killed(why))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -12,9 +12,8 @@
 //!   ([`sessions::scan`]). Each session, however found, goes through the same [`SessionGuard::judge`]:
 //!   it gathers what it uses (its home's verdict, or the home read through the session's own mount namespace; its
 //!   effective session, [`crate::platform::session_files::effective`]) and acts on the plan of
-//!   [`crate::core::session_plan::plan_session`]: a session to stop is told why (its terminal, a
-//!   desktop notification), then its native process and npm wrapper get SIGTERM. Nothing is
-//!   decided here.
+//!   [`crate::core::session_plan::plan_session`]: a session to stop is frozen, told why (its
+//!   terminal, a desktop notification), then ended ([`signals::end`]). Nothing is decided here.
 //!
 //! A credential the agent cannot move out (a home it will not open, another mount namespace) is
 //! recorded as `enforcement_failed` and its sessions are stopped all the same.
@@ -41,7 +40,7 @@ use crate::platform::requirements;
 use crate::platform::session_files;
 use crate::platform::session_owner;
 use crate::platform::sessions::{self, HomeAccess, ProcId, Session, Target};
-use crate::platform::signals::{self, SignalError, StopSignal};
+use crate::platform::signals::{self, Ending, SignalError, StopSignal};
 
 /// How often pending terminations are looked at while waiting for the grace to end.
 const PENDING_POLL: Duration = Duration::from_millis(50);
@@ -509,6 +508,10 @@ impl SessionGuard {
             return;
         }
         let stop = plan.decision == SessionAction::Stop;
+        // Frozen before anything else: it makes no request while it is recorded and told.
+        let frozen = stop
+            .then(|| signals::freeze_session(session))
+            .unwrap_or_default();
         let codes = plan.rule_codes();
         let base = Fields {
             user: Some(user.name.clone()),
@@ -554,17 +557,19 @@ impl SessionGuard {
         self.stop(
             engine,
             session,
+            frozen,
             &base,
             &plan.message,
             policy.enforce.terminate_grace,
         );
     }
 
-    /// Tell the user, then SIGTERM the session and its npm wrapper (SIGKILL after `grace`).
+    /// Tell the user, then end the frozen session and its wrapper ([`signals::end`]).
     fn stop(
         &mut self,
         engine: &Enforcer,
         session: &Session,
+        frozen: Vec<signals::Frozen>,
         base: &Fields,
         text: &str,
         grace: Duration,
@@ -578,15 +583,9 @@ impl SessionGuard {
         });
         let told = notices::told(on_tty, on_desktop);
         let deadline = Instant::now() + grace;
-        let mut targets = vec![(session.id, "session")];
-        if let Some(w) = session.wrapper {
-            targets.push((w, "npm-wrapper"));
-        }
-        // Every process is held by a pidfd before any is signalled: the launcher exits as soon
-        // as its child does.
-        let held: Vec<_> = targets
+        let held: Vec<_> = frozen
             .into_iter()
-            .map(|(id, role)| {
+            .map(|(id, role, target)| {
                 let mut fields = base.clone();
                 fields.pid = Some(id.pid);
                 fields.action = Some("terminate".into());
@@ -594,17 +593,23 @@ impl SessionGuard {
                     .with("role", role)
                     .with("user_told", told)
                     .with("message", text);
-                (signals::open(id), fields)
+                (target, fields)
             })
             .collect();
         for (target, fields) in held {
-            let signalled = target.and_then(|t| signals::send(&t, StopSignal::Term).map(|()| t));
+            let signalled = target.and_then(|t| signals::end(&t).map(|e| (t, e)));
             match signalled {
-                Ok(target) => self.pending.push(Pending {
+                Ok((target, Ending::Terminating)) => self.pending.push(Pending {
                     target,
                     deadline,
                     fields,
                 }),
+                Ok((_, Ending::Killed(why))) => engine.record(
+                    Event::Terminated,
+                    fields
+                        .with("signal", StopSignal::Kill.name())
+                        .with_outcome_text(&format!("killed at once: {why}")),
+                ),
                 // Gone before its SIGTERM: it ended with the session (or on its own).
                 Err(SignalError::Gone) => engine.record(
                     Event::Terminated,

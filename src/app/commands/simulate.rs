@@ -223,7 +223,8 @@ fn sessions_stopped(new: &Judge, rows: &[(HomeReport, Option<HomeReport>)]) -> V
     let mut out = Vec::new();
     for session in sessions::scan(&|uid| users.by_uid(uid).map(|u| u.home)) {
         let scratch = new.settings().passwd_file.is_some();
-        let Some(user) = session_owner::owner(users, &new.settings().subuid_file, scratch, &session)
+        let Some(user) =
+            session_owner::owner(users, &new.settings().subuid_file, scratch, &session)
         else {
             continue;
         };
