@@ -413,3 +413,128 @@ fn a_session_deaf_to_sigterm_is_frozen_at_the_decision_and_killed_without_a_grac
     let _ = twin.wait();
     drop(agent);
 }
+
+/// Maps a file executable, as an ELF loader maps the program it runs, and waits on stdin.
+const MAPPER: &str = "import mmap, sys\n\
+    f = open(sys.argv[1], 'rb')\n\
+    m = mmap.mmap(f.fileno(), 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_EXEC)\n\
+    f.close()\n\
+    sys.stdin.read()\n";
+
+/// A program that is not Codex (python3) with the Codex binary mapped executable, as a loader
+/// runs it, is a session: a key in its environment stops it. The same python3 with a program that
+/// is not Codex mapped the same way, and the same key, is no session and is left alone (issue 25:
+/// a 70-line Python ELF loader ran Codex as python3).
+#[test]
+fn a_program_that_maps_codex_executable_is_a_session() {
+    if !is_root() {
+        eprintln!("SKIP: needs root to run the processes as unprivileged test users");
+        return;
+    }
+    let m = machine(&["lou", "lia"]);
+    m.policy("10-corp.toml", &policy("2s"));
+    let not_codex = m.path("sh-copy");
+    std::fs::copy("/bin/sh", &not_codex).unwrap();
+    let agent = agent(&m);
+    let map = |user: &str, file: &Path| {
+        Command::new("/usr/bin/python3")
+            .arg("-c")
+            .arg(MAPPER)
+            .arg(file)
+            .uid(m.uid(user))
+            .gid(m.uid(user))
+            .env_clear()
+            .env("HOME", m.path(&format!("home/{user}")))
+            .env("CODEX_HOME", m.codex_home(user))
+            .env("CODEX_API_KEY", "sk-proj-LOADERKEY9")
+            .current_dir("/")
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut loader = map("lou", &native_codex());
+    let mut control = map("lia", &not_codex);
+    let t = m.wait_event("terminated", |r| r["pid"] == loader.id());
+    assert_eq!(t["user"], "lou", "{t}");
+    assert_eq!(t["rules"], serde_json::json!(["env.credential"]), "{t}");
+    wait_for("the loader to end", || loader.try_wait().unwrap().is_some());
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(control.try_wait().unwrap().is_none(), "the control was stopped");
+    assert!(m.records().iter().all(|r| r["pid"] != control.id()));
+    let _ = control.kill();
+    let _ = control.wait();
+    drop(agent);
+}
+
+/// `codex_cli_rs`, spelt out at run time (this test binary must not carry a Codex marker).
+fn originator_marker() -> Vec<u8> {
+    b"sr_ilc_xedoc".iter().rev().copied().collect()
+}
+
+/// A copy of Codex with one byte of its originator marker changed is still Codex (it carries
+/// other markers): under another name, with a key in its environment, it is stopped; the same
+/// patched copy without the key lives (issue 25: such a copy was no session at all).
+#[test]
+fn a_copy_with_a_byte_of_its_marker_changed_is_still_codex() {
+    if !is_root() {
+        eprintln!("SKIP: needs root to run the sessions as unprivileged test users");
+        return;
+    }
+    let m = machine(&["pat", "pia"]);
+    m.policy("10-corp.toml", &policy("2s"));
+    let copy = m.path("patched/editor");
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    std::fs::copy(native_codex(), &copy).unwrap();
+    let bytes = std::fs::read(&copy).unwrap();
+    let marker = originator_marker();
+    let at = bytes
+        .windows(marker.len())
+        .position(|w| w == marker.as_slice())
+        .expect("the originator marker");
+    drop(bytes);
+    let f = std::fs::OpenOptions::new().write(true).open(&copy).unwrap();
+    std::os::unix::fs::FileExt::write_at(&f, b"C", (at + 2) as u64).unwrap();
+    drop(f);
+    assert_eq!(
+        codex_warden::platform::codex_binary::of_path(&copy).map(|b| b.kind),
+        Some(codex_warden::core::codex_build::Kind::Codex)
+    );
+    let agent = agent(&m);
+    let env = |user: &str| {
+        (
+            m.path(&format!("home/{user}")),
+            m.codex_home(user),
+        )
+    };
+    let ((pat_home, pat_codex), (pia_home, pia_codex)) = (env("pat"), env("pia"));
+    let run = |user: &str, home: &Path, codex: &Path, key: Option<&str>| {
+        let mut cmd = Command::new(&copy);
+        cmd.arg("app-server")
+            .uid(m.uid(user))
+            .gid(m.uid(user))
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", home)
+            .env("CODEX_HOME", codex)
+            .current_dir("/")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(key) = key {
+            cmd.env("CODEX_API_KEY", key);
+        }
+        cmd.spawn().unwrap()
+    };
+    let mut keyed = run("pat", &pat_home, &pat_codex, Some("sk-proj-PATCHEDKEY3"));
+    let twin = run("pia", &pia_home, &pia_codex, None);
+    let t = m.wait_event("terminated", |r| r["pid"] == keyed.id());
+    assert_eq!(t["rules"], serde_json::json!(["env.credential"]), "{t}");
+    wait_for("the patched session to end", || {
+        keyed.try_wait().unwrap().is_some()
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(running(twin.id()), "the compliant patched twin was stopped");
+    assert!(m.records().iter().all(|r| r["pid"] != twin.id()));
+    kill(twin.id());
+    drop(agent);
+}

@@ -163,7 +163,9 @@ enum Probe {
 /// use.
 fn probe(pid: u32) -> Option<Probe> {
     let exe = os::exe(pid);
-    let build = crate::platform::codex_binary::of_process(pid);
+    // A program that is neither Codex nor node may still run Codex: mapped by a loader.
+    let build = crate::platform::codex_binary::of_process(pid)
+        .or_else(|| crate::platform::codex_binary::of_mappings(pid));
     let argv = os::argv(pid)?;
     // The environment is only read for a binary named exactly `codex` outside the npm
     // layout (is it the npm launcher's child?), and for sessions.
