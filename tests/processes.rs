@@ -325,7 +325,10 @@ fn a_session_traced_by_its_user_is_unjudged_and_stopped() {
 
 /// Lines written so far by a ticking session.
 fn ticks(path: &Path) -> usize {
-    std::fs::read_to_string(path).unwrap_or_default().lines().count()
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .count()
 }
 
 /// A session decided violating does nothing more: it is frozen before it is recorded and told,
@@ -378,18 +381,40 @@ fn a_session_deaf_to_sigterm_is_frozen_at_the_decision_and_killed_without_a_grac
         }
         cmd.spawn().unwrap()
     };
-    let (deaf_ticks, init_ticks, twin_ticks) =
-        (tick("dee", "deaf"), tick("dee", "init"), tick("dot", "twin"));
-    let mut deaf = run("dee", &[], loop_(&deaf_ticks, true), Some("sk-admin-DEAFKEY"));
-    let pidns = ["unshare", "--user", "--map-root-user", "--pid", "--fork", "--"];
-    let mut init = run("dee", &pidns, loop_(&init_ticks, false), Some("sk-admin-INITKEY"));
+    let (deaf_ticks, init_ticks, twin_ticks) = (
+        tick("dee", "deaf"),
+        tick("dee", "init"),
+        tick("dot", "twin"),
+    );
+    let mut deaf = run(
+        "dee",
+        &[],
+        loop_(&deaf_ticks, true),
+        Some("sk-admin-DEAFKEY"),
+    );
+    let pidns = [
+        "unshare",
+        "--user",
+        "--map-root-user",
+        "--pid",
+        "--fork",
+        "--",
+    ];
+    let mut init = run(
+        "dee",
+        &pidns,
+        loop_(&init_ticks, false),
+        Some("sk-admin-INITKEY"),
+    );
     let mut twin = run("dot", &[], loop_(&twin_ticks, true), None);
     let v = m.wait_event("violation", |r| r["pid"] == deaf.id());
     let at_decision = ticks(&deaf_ticks);
     let t = m.wait_event("terminated", |r| r["pid"] == deaf.id());
     assert_eq!(t["signal"], "SIGKILL", "{t}");
     assert_eq!(t["outcome"], "killed at once: it ignores SIGTERM", "{t}");
-    wait_for("the deaf session to end", || deaf.try_wait().unwrap().is_some());
+    wait_for("the deaf session to end", || {
+        deaf.try_wait().unwrap().is_some()
+    });
     assert_eq!(ticks(&deaf_ticks), at_decision, "it worked on after {v}");
     // The init of its own pid namespace (unshare's child), deaf without a trap.
     let v = m.wait_event("violation", |r| {
@@ -399,10 +424,15 @@ fn a_session_deaf_to_sigterm_is_frozen_at_the_decision_and_killed_without_a_grac
     let t = m.wait_event("terminated", |r| r["pid"] == v["pid"]);
     assert_eq!(t["signal"], "SIGKILL", "{t}");
     assert!(
-        t["outcome"].as_str().unwrap().contains("init of its own pid namespace"),
+        t["outcome"]
+            .as_str()
+            .unwrap()
+            .contains("init of its own pid namespace"),
         "{t}"
     );
-    wait_for("the namespaced session to end", || init.try_wait().unwrap().is_some());
+    wait_for("the namespaced session to end", || {
+        init.try_wait().unwrap().is_some()
+    });
     assert_eq!(ticks(&init_ticks), at_decision, "it worked on after {v}");
     // The compliant twin, as deaf, works on untouched.
     let before = ticks(&twin_ticks);
@@ -459,7 +489,10 @@ fn a_program_that_maps_codex_executable_is_a_session() {
     assert_eq!(t["rules"], serde_json::json!(["env.credential"]), "{t}");
     wait_for("the loader to end", || loader.try_wait().unwrap().is_some());
     std::thread::sleep(Duration::from_secs(1));
-    assert!(control.try_wait().unwrap().is_none(), "the control was stopped");
+    assert!(
+        control.try_wait().unwrap().is_none(),
+        "the control was stopped"
+    );
     assert!(m.records().iter().all(|r| r["pid"] != control.id()));
     let _ = control.kill();
     let _ = control.wait();
@@ -500,12 +533,7 @@ fn a_copy_with_a_byte_of_its_marker_changed_is_still_codex() {
         Some(codex_warden::core::codex_build::Kind::Codex)
     );
     let agent = agent(&m);
-    let env = |user: &str| {
-        (
-            m.path(&format!("home/{user}")),
-            m.codex_home(user),
-        )
-    };
+    let env = |user: &str| (m.path(&format!("home/{user}")), m.codex_home(user));
     let ((pat_home, pat_codex), (pia_home, pia_codex)) = (env("pat"), env("pia"));
     let run = |user: &str, home: &Path, codex: &Path, key: Option<&str>| {
         let mut cmd = Command::new(&copy);

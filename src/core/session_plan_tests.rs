@@ -239,3 +239,32 @@ fn what_cannot_be_judged_is_never_a_pass() {
             .starts_with("config:/home/alice/.codex/config.toml cannot be judged")
     );
 }
+
+#[test]
+fn a_process_that_cannot_be_judged_is_unjudged_whatever_it_holds() {
+    fn facts<'a>(unjudged: &'a [String], s: Option<&'a EffectiveSession>) -> SessionFacts<'a> {
+        SessionFacts {
+            user: "alice",
+            uid: 1000,
+            session: s,
+            home: clean_home(),
+            codex_home: Path::new("/home/alice/.codex"),
+            unjudged,
+        }
+    }
+    let p = policy();
+    let plan_of = |f: &SessionFacts| plan_session(&p, f, jiff::Timestamp::UNIX_EPOCH);
+    let clean = session(&[], &[("HOME", "/home/alice")]);
+    let traced = ["it is traced by pid 77 (uid 1000)".to_string()];
+    // The same compliant session: left alone untraced, stopped traced.
+    assert_eq!(
+        plan_of(&facts(&[], Some(&clean))).decision,
+        Decision::Compliant
+    );
+    let t = plan_of(&facts(&traced, Some(&clean)));
+    assert_eq!(t.decision, Decision::Stop);
+    assert_eq!(t.unjudged, traced);
+    assert!(t.rules.is_empty());
+    // Nothing read of it (a uid no account owns): only its own reason, not "cannot be read".
+    assert_eq!(plan_of(&facts(&traced, None)).unjudged, traced);
+}

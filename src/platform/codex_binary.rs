@@ -220,9 +220,12 @@ fn mapped_file(proc_dir: &Path, m: &Mapping) -> Option<(Identity, std::path::Pat
         return Some((id, link));
     }
     // No map_files: the path as the process sees it, if it is still the file mapped.
-    let path = proc_dir
-        .join("root")
-        .join(m.path.strip_prefix('/')?.strip_suffix(" (deleted)").unwrap_or(m.path));
+    let path = proc_dir.join("root").join(
+        m.path
+            .strip_prefix('/')?
+            .strip_suffix(" (deleted)")
+            .unwrap_or(m.path),
+    );
     let id = identity_at(rustix::fs::CWD, &path, AtFlags::SYMLINK_NOFOLLOW)?;
     (id.ino == m.inode && id.dev == m.dev).then_some((id, path))
 }
