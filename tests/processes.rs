@@ -68,6 +68,12 @@ fn kill(pid: u32) {
     );
 }
 
+/// Stop a child this test started, and reap it.
+fn end(mut child: Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 fn gone(pid: u32) {
     wait_for("the session to end", || !running(pid));
 }
@@ -267,7 +273,7 @@ fn a_session_in_its_own_user_namespace_mapped_to_its_user_is_stopped() {
         "the compliant namespaced twin was stopped"
     );
     assert!(m.records().iter().all(|r| r["pid"] != twin.id()));
-    kill(twin.id());
+    end(twin);
     drop(agent);
 }
 
@@ -319,7 +325,7 @@ fn a_session_traced_by_its_user_is_unjudged_and_stopped() {
     assert!(m.records().iter().all(|r| r["pid"] != twin.id()));
     let _ = traced.kill();
     let _ = traced.wait();
-    kill(twin.id());
+    end(twin);
     drop(agent);
 }
 
@@ -563,6 +569,6 @@ fn a_copy_with_a_byte_of_its_marker_changed_is_still_codex() {
     std::thread::sleep(Duration::from_secs(1));
     assert!(running(twin.id()), "the compliant patched twin was stopped");
     assert!(m.records().iter().all(|r| r["pid"] != twin.id()));
-    kill(twin.id());
+    end(twin);
     drop(agent);
 }

@@ -509,9 +509,11 @@ impl SessionGuard {
         }
         let stop = plan.decision == SessionAction::Stop;
         // Frozen before anything else: it makes no request while it is recorded and told.
-        let frozen = stop
-            .then(|| signals::freeze_session(session))
-            .unwrap_or_default();
+        let frozen = if stop {
+            signals::freeze_session(session)
+        } else {
+            Vec::new()
+        };
         let codes = plan.rule_codes();
         let base = Fields {
             user: Some(user.name.clone()),
