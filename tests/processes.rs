@@ -381,7 +381,8 @@ fn a_session_deaf_to_sigterm_is_frozen_at_the_decision_and_killed_without_a_grac
             .env("HOME", m.path(&format!("home/{user}")))
             .env("CODEX_HOME", m.codex_home(user))
             .current_dir("/")
-            .stdin(Stdio::null());
+            .stdin(Stdio::null())
+            .stderr(Stdio::null());
         if let Some(key) = key {
             cmd.env("CODEX_API_KEY", key);
         }
