@@ -579,7 +579,7 @@ impl SessionGuard {
         let on_tty = session
             .tty
             .as_deref()
-            .is_some_and(|t| sessions::tell_tty(t, session.uid, text));
+            .is_some_and(|t| sessions::tell_tty(t, base.uid.unwrap_or(session.uid), text));
         let on_desktop = session.gid.is_some_and(|gid| {
             sessions::notify_desktop(session.uid, gid, notice::STOPPED_TITLE, text)
         });
