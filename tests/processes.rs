@@ -339,9 +339,10 @@ fn ticks(path: &Path) -> usize {
 
 /// A session decided violating does nothing more: it is frozen before it is recorded and told,
 /// and one that cannot get SIGTERM (it ignores it, or it is the init of its own pid namespace,
-/// which the kernel spares SIGTERM from outside) is killed at once rather than left to work through
-/// a 60 s grace (issue 25: both sent requests for the whole grace). Each session ticks a file in a
-/// loop: neither attacker ticks once after its violation is on record, while the compliant twin,
+/// which the kernel spares SIGTERM from outside), or would get it in a handler that is not
+/// Codex's own (a shell's `trap`), is killed at once rather than left to work through a 60 s
+/// grace (issue 25: such sessions sent requests for the whole grace). Each session ticks a file
+/// in a loop: no attacker ticks once after its violation is on record, while the compliant twin,
 /// deaf to SIGTERM too, keeps ticking.
 #[test]
 fn a_session_deaf_to_sigterm_is_frozen_at_the_decision_and_killed_without_a_grace() {
@@ -349,25 +350,19 @@ fn a_session_deaf_to_sigterm_is_frozen_at_the_decision_and_killed_without_a_grac
         eprintln!("SKIP: needs root to run the sessions as unprivileged test users");
         return;
     }
-    let m = machine(&["dee", "dot"]);
+    let m = machine(&["dee", "dan", "din", "dot"]);
     m.policy("10-corp.toml", &policy("60s"));
     // Shaped like a release binary (the shape is the path, not the program).
     let bin = m.path("release/codex-x86_64-unknown-linux-musl");
     std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
     std::fs::copy("/bin/sh", &bin).unwrap();
     let agent = agent(&m);
-    let tick = |user: &str, name: &str| {
-        let dir = dir_of(&m, &format!("ticks-{name}"), m.uid(user));
-        dir.join("ticks")
-    };
-    let loop_ = |file: &Path, trap: bool| {
-        format!(
-            "{}while :; do echo t >> {}; sleep 0.05; done",
-            if trap { "trap '' TERM; " } else { "" },
-            file.display()
-        )
-    };
-    let run = |user: &str, prefix: &[&str], script: String, key: Option<&str>| {
+    let ticks_of = |user: &str| dir_of(&m, &format!("ticks-{user}"), m.uid(user)).join("ticks");
+    let run = |user: &str, prefix: &[&str], trap: &str, key: Option<&str>| {
+        let script = format!(
+            "{trap}while :; do echo t >> {}; sleep 0.05; done",
+            ticks_of(user).display()
+        );
         let mut cmd = Command::new(prefix.first().copied().unwrap_or(bin.to_str().unwrap()));
         if !prefix.is_empty() {
             cmd.args(&prefix[1..]).arg(&bin);
@@ -388,17 +383,6 @@ fn a_session_deaf_to_sigterm_is_frozen_at_the_decision_and_killed_without_a_grac
         }
         cmd.spawn().unwrap()
     };
-    let (deaf_ticks, init_ticks, twin_ticks) = (
-        tick("dee", "deaf"),
-        tick("dee", "init"),
-        tick("dot", "twin"),
-    );
-    let mut deaf = run(
-        "dee",
-        &[],
-        loop_(&deaf_ticks, true),
-        Some("sk-admin-DEAFKEY"),
-    );
     let pidns = [
         "unshare",
         "--user",
@@ -407,48 +391,54 @@ fn a_session_deaf_to_sigterm_is_frozen_at_the_decision_and_killed_without_a_grac
         "--fork",
         "--",
     ];
-    let mut init = run(
-        "dee",
-        &pidns,
-        loop_(&init_ticks, false),
-        Some("sk-admin-INITKEY"),
-    );
-    let mut twin = run("dot", &[], loop_(&twin_ticks, true), None);
-    let v = m.wait_event("violation", |r| r["pid"] == deaf.id());
-    let at_decision = ticks(&deaf_ticks);
-    let t = m.wait_event("terminated", |r| r["pid"] == deaf.id());
-    assert_eq!(t["signal"], "SIGKILL", "{t}");
-    assert_eq!(t["outcome"], "killed at once: it ignores SIGTERM", "{t}");
-    wait_for("the deaf session to end", || {
-        deaf.try_wait().unwrap().is_some()
-    });
-    assert_eq!(ticks(&deaf_ticks), at_decision, "it worked on after {v}");
-    // The init of its own pid namespace (unshare's child), deaf without a trap.
-    let v = m.wait_event("violation", |r| {
-        r["user"] == "dee" && r["pid"] != deaf.id() && r["pid"] != init.id()
-    });
-    let at_decision = ticks(&init_ticks);
-    let t = m.wait_event("terminated", |r| r["pid"] == v["pid"]);
-    assert_eq!(t["signal"], "SIGKILL", "{t}");
-    assert!(
-        t["outcome"]
-            .as_str()
-            .unwrap()
-            .contains("init of its own pid namespace"),
-        "{t}"
-    );
-    wait_for("the namespaced session to end", || {
-        init.try_wait().unwrap().is_some()
-    });
-    assert_eq!(ticks(&init_ticks), at_decision, "it worked on after {v}");
+    let attackers = [
+        // `trap '' TERM`: ignored.
+        (
+            "dee",
+            &[][..],
+            "trap '' TERM; ",
+            "killed at once: it ignores SIGTERM",
+        ),
+        // A handler of its own that carries on (dash blocks SIGTERM while it waits for `sleep`:
+        // blocked or caught, it is killed at once either way).
+        ("dan", &[][..], "trap ':' TERM; ", "killed at once: it "),
+        // The init of its own pid namespace (unshare's child), no handler.
+        ("din", &pidns[..], "", "init of its own pid namespace"),
+    ];
+    let mut children: Vec<Child> = attackers
+        .iter()
+        .map(|(user, prefix, trap, _)| run(user, prefix, trap, Some("sk-admin-DEAFKEY")))
+        .collect();
+    let twin = Reaped(run("dot", &[], "trap '' TERM; ", None));
+    for ((user, _, _, outcome), child) in attackers.iter().zip(&mut children) {
+        let v = m.wait_event("violation", |r| r["user"] == *user);
+        let at_decision = ticks(&ticks_of(user));
+        let t = m.wait_event("terminated", |r| r["pid"] == v["pid"]);
+        assert_eq!(t["signal"], "SIGKILL", "{t}");
+        assert!(t["outcome"].as_str().unwrap().contains(outcome), "{t}");
+        wait_for("the session to end", || child.try_wait().unwrap().is_some());
+        assert_eq!(
+            ticks(&ticks_of(user)),
+            at_decision,
+            "it worked on after {v}"
+        );
+    }
     // The compliant twin, as deaf, works on untouched.
-    let before = ticks(&twin_ticks);
-    wait_for("the twin to tick", || ticks(&twin_ticks) > before);
-    assert!(twin.try_wait().unwrap().is_none());
-    assert!(m.records().iter().all(|r| r["pid"] != twin.id()));
-    let _ = twin.kill();
-    let _ = twin.wait();
+    let before = ticks(&ticks_of("dot"));
+    wait_for("the twin to tick", || ticks(&ticks_of("dot")) > before);
+    assert!(m.records().iter().all(|r| r["pid"] != twin.0.id()));
+    drop(twin);
     drop(agent);
+}
+
+/// A child killed and reaped when the test ends, failed or not.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// Maps a file executable, as an ELF loader maps the program it runs, and waits on stdin.

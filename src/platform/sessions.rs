@@ -27,6 +27,7 @@ use std::path::{Component, Path, PathBuf};
 use rustix::fs::{Mode, OFlags};
 use rustix::process::{Pid, Signal};
 
+use crate::core::codex_build::Kind;
 use crate::core::home::{AUTH_CAP, AUTH_FILE};
 use crate::core::observe::{self, AuthState, CodexHome, ConfigState, Observation};
 use crate::core::proc_status::ProcStatus;
@@ -100,6 +101,9 @@ pub struct Session {
     pub cwd: Option<PathBuf>,
     /// The session sees the agent's file system (same mount namespace and root).
     pub same_view: bool,
+    /// Its executable itself is a Codex build (by content): a SIGTERM handler it has is Codex's,
+    /// which exits (a static musl binary: no `LD_PRELOAD` can replace it).
+    pub codex_exe: bool,
 }
 
 impl std::fmt::Debug for Session {
@@ -138,6 +142,7 @@ pub fn alive(id: ProcId) -> bool {
 /// A process that is a Codex session, as classified, before the rest of it is read.
 struct Candidate {
     pid: u32,
+    codex_exe: bool,
     subcommand: Option<String>,
     environ: Option<Vec<(String, String)>>,
     client: Client,
@@ -163,9 +168,10 @@ enum Probe {
 /// use.
 fn probe(pid: u32) -> Option<Probe> {
     let exe = os::exe(pid);
+    let exe_build = crate::platform::codex_binary::of_process(pid);
+    let codex_exe = exe_build.as_ref().is_some_and(|b| b.kind == Kind::Codex);
     // A program that is neither Codex nor node may still run Codex: mapped by a loader.
-    let build = crate::platform::codex_binary::of_process(pid)
-        .or_else(|| crate::platform::codex_binary::of_mappings(pid));
+    let build = exe_build.or_else(|| crate::platform::codex_binary::of_mappings(pid));
     let argv = os::argv(pid)?;
     // The environment is only read for a binary named exactly `codex` outside the npm
     // layout (is it the npm launcher's child?), and for sessions.
@@ -191,6 +197,7 @@ fn probe(pid: u32) -> Option<Probe> {
             let session = match js_package_of(pid, uid, &argv) {
                 Some((Client::TypeScript, version)) => Some(Candidate {
                     pid,
+                    codex_exe: false,
                     subcommand: None,
                     environ: None,
                     client: Client::TypeScript,
@@ -204,6 +211,7 @@ fn probe(pid: u32) -> Option<Probe> {
         }
         Shape::Session { subcommand } => Some(Probe::Session(Candidate {
             pid,
+            codex_exe,
             subcommand,
             environ,
             client: Client::Native,
@@ -213,6 +221,7 @@ fn probe(pid: u32) -> Option<Probe> {
         })),
         Shape::TypeScriptClient => Some(Probe::Session(Candidate {
             pid,
+            codex_exe: false,
             subcommand: None,
             environ: None,
             client: Client::TypeScript,
@@ -313,6 +322,7 @@ fn complete(
         exe: c.exe,
         cwd: os::cwd(pid),
         same_view,
+        codex_exe: c.codex_exe,
     })
 }
 
@@ -526,6 +536,9 @@ pub fn owner_of(path: &Path) -> Option<u32> {
 /// A process to stop, held by a pidfd (Linux): signals reach this process or nothing.
 pub struct Target {
     pub id: ProcId,
+    /// A SIGTERM handler it has is trusted to end it: it may run again to handle SIGTERM
+    /// ([`crate::platform::signals::end`]).
+    pub handler_ends_it: bool,
     #[cfg(target_os = "linux")]
     fd: OwnedFd,
 }
@@ -548,6 +561,7 @@ impl Target {
         }
         Ok(Target {
             id,
+            handler_ends_it: false,
             #[cfg(target_os = "linux")]
             fd,
         })

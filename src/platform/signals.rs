@@ -6,8 +6,8 @@
 //!
 //! A session decided violating is frozen first ([`freeze`]: SIGSTOP), so it makes no request
 //! while it is recorded and its user told, then ended ([`end`]): SIGTERM when it can get it
-//! (frozen, its default action ends it at once; a handler, Codex's, is let run to handle it),
-//! SIGKILL at once when it cannot.
+//! (frozen, its default action ends it at once; Codex's own handler is let run to handle it),
+//! SIGKILL at once when it cannot, or when its handler is anyone else's.
 
 use std::io;
 
@@ -100,23 +100,35 @@ pub type Frozen = (ProcId, &'static str, Result<Target, SignalError>);
 
 /// Freeze a session and its npm wrapper ([`freeze`]), each held by a pidfd before any is
 /// signalled: the launcher exits as soon as its child does.
+///
+/// Which of them may run again to handle SIGTERM: a Codex build's own executable (its handler is
+/// Codex's, which exits), and the npm launcher (which holds no credential and forwards it); any
+/// other handler (a shell's `trap`, node's `--require`, a loader's) could carry on through the
+/// grace, so such a process is killed at once instead.
 pub fn freeze_session(session: &Session) -> Vec<Frozen> {
-    let mut targets = vec![(session.id, "session")];
-    targets.extend(session.wrapper.map(|w| (w, "npm-wrapper")));
+    let mut targets = vec![(session.id, "session", session.codex_exe)];
+    targets.extend(session.wrapper.map(|w| (w, "npm-wrapper", true)));
     targets
         .into_iter()
-        .map(|(id, role)| (id, role, freeze(id)))
+        .map(|(id, role, trusted)| {
+            let frozen = freeze(id).map(|mut t| {
+                t.handler_ends_it = trusted;
+                t
+            });
+            (id, role, frozen)
+        })
         .collect()
 }
 
 /// How a frozen process was ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ending {
-    /// SIGTERM sent: its default action ends it frozen as it is, or (it has a handler: Codex
-    /// saves its state) it was let run again to handle it. SIGKILL follows at the grace's end.
+    /// SIGTERM sent: its default action ends it frozen as it is, or (it has a handler, Codex's
+    /// own: Codex saves its state) it was let run again to handle it. SIGKILL follows at the
+    /// grace's end.
     Terminating,
     /// SIGTERM would never arrive (ignored, blocked, the init of its own pid namespace without a
-    /// handler, or traced): SIGKILL at once, why.
+    /// handler, or traced), or only to a handler that is not Codex's: SIGKILL at once, why.
     Killed(String),
 }
 
@@ -137,10 +149,17 @@ pub fn end(target: &Target) -> Result<Ending, SignalError> {
             send(target, StopSignal::Term)?;
             Ok(Ending::Terminating)
         }
-        TermFate::Handled => {
+        TermFate::Handled if target.handler_ends_it => {
             send(target, StopSignal::Term)?;
             target.signal(Signal::CONT)?;
             Ok(Ending::Terminating)
+        }
+        TermFate::Handled => {
+            send(target, StopSignal::Kill)?;
+            Ok(Ending::Killed(
+                "it catches SIGTERM with a handler that is not Codex's own, which could carry on                  through the grace"
+                    .into(),
+            ))
         }
         TermFate::Never(why) => {
             send(target, StopSignal::Kill)?;
