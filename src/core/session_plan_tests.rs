@@ -259,10 +259,10 @@ fn a_process_that_cannot_be_judged_is_unjudged_whatever_it_holds() {
     // The same compliant session: left alone untraced, stopped traced.
     assert_eq!(
         plan_of(&facts(&[], Some(&clean))).decision,
-        Decision::Compliant
+        SessionAction::Compliant
     );
     let t = plan_of(&facts(&traced, Some(&clean)));
-    assert_eq!(t.decision, Decision::Stop);
+    assert_eq!(t.decision, SessionAction::Stop);
     assert_eq!(t.unjudged, traced);
     assert!(t.rules.is_empty());
     // Nothing read of it (a uid no account owns): only its own reason, not "cannot be read".

@@ -270,6 +270,7 @@ fn session_rules(policy: &Policy, subject: Subject) -> Vec<Rule> {
             unmovable: None,
         },
         codex_home: std::path::Path::new("/home/alice/.codex"),
+        unjudged: &[],
     };
     plan_session(policy, &facts, jiff::Timestamp::UNIX_EPOCH).rules
 }
