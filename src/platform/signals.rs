@@ -4,10 +4,11 @@
 //! The signal goes through [`Target`] (a pidfd opened after checking the start time, see
 //! [`crate::platform::sessions`]), so a reused pid is never signalled.
 //!
-//! A session decided violating is frozen first ([`freeze`]: SIGSTOP), so it makes no request
-//! while it is recorded and its user told, then ended ([`end`]): SIGTERM when it can get it
-//! (frozen, its default action ends it at once; Codex's own handler is let run to handle it),
-//! SIGKILL at once when it cannot, or when its handler is anyone else's.
+//! A session decided violating that SIGTERM would not end (ignored, blocked, a pid namespace's
+//! init, traced, a handler that is not Codex's own) is frozen first ([`freeze`]: SIGSTOP), so it
+//! makes no request while it is recorded and its user told, then killed at once ([`end`]); one
+//! that SIGTERM ends (its default action, Codex's own handler) gets SIGTERM, SIGKILL after the
+//! grace.
 
 use std::io;
 
@@ -98,20 +99,29 @@ pub fn freeze(id: ProcId) -> Result<Target, SignalError> {
 /// frozen.
 pub type Frozen = (ProcId, &'static str, Result<Target, SignalError>);
 
-/// Freeze a session and its npm wrapper ([`freeze`]), each held by a pidfd before any is
-/// signalled: the launcher exits as soon as its child does.
+/// Hold a session and its npm wrapper by a pidfd each before any is signalled (the launcher
+/// exits as soon as its child does), freezing ([`freeze`]) each that SIGTERM would not end.
 ///
-/// Which of them may run again to handle SIGTERM: a Codex build's own executable (its handler is
-/// Codex's, which exits), and the npm launcher (which holds no credential and forwards it); any
-/// other handler (a shell's `trap`, node's `--require`, a loader's) could carry on through the
-/// grace, so such a process is killed at once instead.
+/// Whose SIGTERM handler ends it: a Codex build's own executable (its handler is Codex's, which
+/// exits), and the npm launcher (which holds no credential and forwards it); any other handler
+/// (a shell's `trap`, node's `--require`, a loader's) could carry on through the grace, so such a
+/// process is frozen and killed at once instead.
 pub fn freeze_session(session: &Session) -> Vec<Frozen> {
     let mut targets = vec![(session.id, "session", session.codex_exe)];
     targets.extend(session.wrapper.map(|w| (w, "npm-wrapper", true)));
     targets
         .into_iter()
         .map(|(id, role, trusted)| {
-            let frozen = freeze(id).map(|mut t| {
+            // One that SIGTERM ends (its default action, or Codex's own handler) is ended by it
+            // at once, unfrozen: a Codex frozen under the npm launcher, then let run again, did
+            // not end within a 3 s grace (not diagnosed). Any other is frozen now.
+            let ends = match crate::platform::sessions::status_of(id.pid).map(|s| s.term()) {
+                Some(TermFate::Ends) => true,
+                Some(TermFate::Handled) => trusted,
+                _ => false,
+            };
+            let held = if ends { open(id) } else { freeze(id) };
+            let frozen = held.map(|mut t| {
                 t.handler_ends_it = trusted;
                 t
             });

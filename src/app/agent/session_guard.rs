@@ -508,7 +508,7 @@ impl SessionGuard {
             return;
         }
         let stop = plan.decision == SessionAction::Stop;
-        // Frozen before anything else: it makes no request while it is recorded and told.
+        // Frozen before anything else, unless SIGTERM ends it: no request while it is told.
         let frozen = if stop {
             signals::freeze_session(session)
         } else {
