@@ -91,6 +91,7 @@ fn main() {
             },
             codex_home: home,
             unjudged: &[],
+            connections: None,
         };
         let plan = plan_session(&policy, &facts, now);
         stops +=

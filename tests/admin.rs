@@ -328,7 +328,7 @@ fn check_user_lists_every_rule_with_its_evidence() {
     let json = json_of(&m.run(&["check", "--json", "--home", bob.to_str().unwrap()]));
     let rules = json["homes"][0]["rules"].as_array().unwrap();
     // Every rule of the rules table (docs/reference/rules.md).
-    assert_eq!(rules.len(), 19);
+    assert_eq!(rules.len(), 22);
     assert!(rules.iter().all(|r| r["result"] != "failed"));
     let nobody = m.run(&["check", "--user", "nobody-here"]);
     assert_eq!(nobody.status.code(), Some(2));

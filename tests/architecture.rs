@@ -444,7 +444,13 @@ const CORE_TIERS: [&[&str]; 6] = [
     ],
     &["policy", "config_model"],
     &["native"],
-    &["observe", "effective_session", "session_shape"],
+    &[
+        "observe",
+        "effective_session",
+        "session_shape",
+        "connections",
+        "route_env",
+    ],
     &["rules", "evaluate", "exception_hint"],
     &[
         "fix",

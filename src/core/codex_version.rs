@@ -95,6 +95,11 @@ pub struct Honours {
     /// The built-in providers (`model_provider = "ID"` with no `[model_providers.ID]`) and where
     /// each sends its requests when nothing configures a URL.
     pub builtin_providers: &'static [BuiltinProvider],
+    /// The keys of `/etc/codex/requirements.toml` this version enforces (a violating `-c`
+    /// override or config value is refused or replaced by the required value), each measured
+    /// against the real CLI (tests/requirements_pins.rs). A key missing here is still written
+    /// (older versions start with every key present) but reported as not honoured.
+    pub requirement_keys: &'static [&'static str],
 }
 
 /// A provider Codex knows without a `[model_providers.ID]` table (which it refuses for these ids:
@@ -155,6 +160,23 @@ pub const BUILTINS_0_169: &[BuiltinProvider] = &[
 const BUILTINS_OLDER: &[BuiltinProvider] =
     &[BUILTINS_0_169[0], BUILTINS_0_169[1], BUILTINS_0_169[2]];
 
+/// Every requirement key the agent renders (`core::native`'s shapes).
+pub const REQUIREMENT_KEYS: &[&str] = &[
+    "allowed_login_methods",
+    "allowed_chatgpt_workspaces",
+    "allowed_sandbox_modes",
+    "allowed_approval_policies",
+    "allowed_web_search_modes",
+    "mcp_servers",
+    "features",
+    "model_provider",
+    "model_providers",
+];
+
+/// What 0.169.0 and 0.171.0 enforce (both refuse `-c model_provider=x` under a
+/// `model_provider` pin, and take a pinned `[model_providers.ID]` whole over the user's).
+const REQUIREMENTS_0_169: &[&str] = REQUIREMENT_KEYS;
+
 impl Honours {
     /// Every source any known version honours: how a session of unknown version is judged.
     pub const UNION: Honours = Honours {
@@ -168,6 +190,7 @@ impl Honours {
         project_route_keys: true,
         full_auto_flag: true,
         builtin_providers: BUILTINS_0_169,
+        requirement_keys: REQUIREMENT_KEYS,
     };
 }
 
@@ -188,6 +211,7 @@ pub const KNOWN: [(CodexVersion, Honours); 4] = [
             project_route_keys: false,
             full_auto_flag: true,
             builtin_providers: &[],
+            requirement_keys: &[],
         },
     ),
     (
@@ -203,6 +227,7 @@ pub const KNOWN: [(CodexVersion, Honours); 4] = [
             project_route_keys: true,
             full_auto_flag: true,
             builtin_providers: BUILTINS_OLDER,
+            requirement_keys: &["allowed_sandbox_modes", "allowed_approval_policies"],
         },
     ),
     (
@@ -218,6 +243,7 @@ pub const KNOWN: [(CodexVersion, Honours); 4] = [
             project_route_keys: false,
             full_auto_flag: false,
             builtin_providers: BUILTINS_0_169,
+            requirement_keys: REQUIREMENTS_0_169,
         },
     ),
     (
@@ -233,6 +259,7 @@ pub const KNOWN: [(CodexVersion, Honours); 4] = [
             project_route_keys: false,
             full_auto_flag: false,
             builtin_providers: BUILTINS_0_169,
+            requirement_keys: REQUIREMENTS_0_169,
         },
     ),
 ];

@@ -132,16 +132,56 @@ pub fn effective_rules(
 
 /// Whether these rules restrict the policy key `path` (`section.name`): its value is set.
 pub fn restricts(path: &str, login: &LoginRules, config: &ConfigRules) -> bool {
-    let Some((section, name)) = path.split_once('.') else {
-        return false;
-    };
-    let value = match section {
-        "login" => serde_json::to_value(login),
-        "config" => serde_json::to_value(config),
-        _ => return false,
-    };
-    value.is_ok_and(|v| !v[name].is_null())
+    RESTRICTABLE
+        .iter()
+        .find(|(key, _)| *key == path)
+        .is_some_and(|(_, set)| set(login, config))
 }
+
+/// Whether a rule set sets one key.
+type IsSet = fn(&LoginRules, &ConfigRules) -> bool;
+
+/// Every key of `[login]` and `[config]`, and whether a rule set sets it (a test checks that
+/// every field of the two tables is here).
+pub const RESTRICTABLE: [(&str, IsSet); 15] = [
+    ("login.allowed_methods", |l, _| l.allowed_methods.is_some()),
+    ("login.allowed_workspaces", |l, _| {
+        l.allowed_workspaces.is_some()
+    }),
+    ("login.allowed_plans", |l, _| l.allowed_plans.is_some()),
+    ("login.allowed_email_domains", |l, _| {
+        l.allowed_email_domains.is_some()
+    }),
+    ("login.allowed_api_key_kinds", |l, _| {
+        l.allowed_api_key_kinds.is_some()
+    }),
+    ("login.allowed_api_key_fingerprints", |l, _| {
+        l.allowed_api_key_fingerprints.is_some()
+    }),
+    ("config.allowed_model_providers", |_, c| {
+        c.allowed_model_providers.is_some()
+    }),
+    ("config.allowed_base_urls", |_, c| {
+        c.allowed_base_urls.is_some()
+    }),
+    ("config.allowed_credential_stores", |_, c| {
+        c.allowed_credential_stores.is_some()
+    }),
+    ("config.allowed_sandbox_modes", |_, c| {
+        c.allowed_sandbox_modes.is_some()
+    }),
+    ("config.allowed_approval_policies", |_, c| {
+        c.allowed_approval_policies.is_some()
+    }),
+    ("config.allowed_web_search_modes", |_, c| {
+        c.allowed_web_search_modes.is_some()
+    }),
+    ("config.allowed_mcp_servers", |_, c| {
+        c.allowed_mcp_servers.is_some()
+    }),
+    ("config.features", |_, c| c.features.is_some()),
+    ("config.allowed_models", |_, c| c.allowed_models.is_some()),
+];
 
 /// Judge one Codex home.
 pub fn evaluate(policy: &Policy, obs: &Observation, now: jiff::Timestamp) -> Verdict {

@@ -6,10 +6,12 @@
 //! (time is a parameter) or knows about the machine, so every rule is tested as a table.
 #![forbid(unsafe_code)]
 
+pub mod audit_event;
 pub mod audit_settings;
 pub mod codex_build;
 pub mod codex_version;
 pub mod config_model;
+pub mod connections;
 pub mod digest;
 pub mod duration;
 pub mod effective_session;
@@ -23,10 +25,12 @@ pub mod observe;
 pub mod ocsf;
 pub mod plan;
 pub mod policy;
+pub mod policy_origin;
 pub mod proc_status;
 pub mod redact;
 pub mod reference;
 pub mod requirements;
+pub mod route_env;
 pub mod rule_check;
 pub mod rules;
 pub mod session_plan;

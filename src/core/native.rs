@@ -20,6 +20,9 @@ pub enum Native {
 
 /// One form of a requirement, as the Codex versions from `since` on read it.
 pub struct Shape {
+    /// The requirement key a version must honour for this shape to count as enforced
+    /// ([`crate::core::codex_version::Honours::requirement_keys`]).
+    pub codex_key: &'static str,
     pub since: CodexVersion,
     pub render: fn(&LoginRules, &ConfigRules) -> Out,
 }
@@ -47,6 +50,7 @@ pub const V0_100: CodexVersion = CodexVersion::new(0, 100, 0);
 
 /// `allowed_login_methods` (+ `forced_login_method` when one method is allowed).
 pub const LOGIN_METHODS: &[Shape] = &[Shape {
+    codex_key: "allowed_login_methods",
     since: V0_169,
     render: |login, _| {
         let Some(methods) = &login.allowed_methods else {
@@ -72,6 +76,7 @@ pub const LOGIN_METHODS: &[Shape] = &[Shape {
 
 /// `allowed_chatgpt_workspaces` (+ `forced_chatgpt_workspace_id` for one workspace).
 pub const WORKSPACES: &[Shape] = &[Shape {
+    codex_key: "allowed_chatgpt_workspaces",
     since: V0_169,
     render: |login, _| match &login.allowed_workspaces {
         None => Out::Unset,
@@ -122,12 +127,14 @@ fn list_out(name: &str, list: &Option<Vec<String>>) -> Out {
 
 /// `allowed_sandbox_modes = ["read-only", …]` (the policy check makes sure `read-only` is in).
 pub const SANDBOX_MODES: &[Shape] = &[Shape {
+    codex_key: "allowed_sandbox_modes",
     since: V0_100,
     render: |_, config| list_out("allowed_sandbox_modes", &config.allowed_sandbox_modes),
 }];
 
 /// `allowed_approval_policies = ["on-request", …]`.
 pub const APPROVAL_POLICIES: &[Shape] = &[Shape {
+    codex_key: "allowed_approval_policies",
     since: V0_100,
     render: |_, config| {
         list_out(
@@ -139,6 +146,7 @@ pub const APPROVAL_POLICIES: &[Shape] = &[Shape {
 
 /// `allowed_web_search_modes = ["disabled", …]`.
 pub const WEB_SEARCH_MODES: &[Shape] = &[Shape {
+    codex_key: "allowed_web_search_modes",
     since: V0_169,
     render: |_, config| list_out("allowed_web_search_modes", &config.allowed_web_search_modes),
 }];
@@ -146,6 +154,7 @@ pub const WEB_SEARCH_MODES: &[Shape] = &[Shape {
 /// `mcp_servers = { NAME = { identity = { command = "…" } } }`: Codex then starts only the
 /// servers named here, and only with that identity.
 pub const MCP_SERVERS: &[Shape] = &[Shape {
+    codex_key: "mcp_servers",
     since: V0_169,
     render: |_, config| {
         let Some(servers) = &config.allowed_mcp_servers else {
@@ -174,6 +183,7 @@ pub const MCP_SERVERS: &[Shape] = &[Shape {
 
 /// `features = { NAME = false, … }`: Codex keeps each pinned feature at that value.
 pub const FEATURES: &[Shape] = &[Shape {
+    codex_key: "features",
     since: V0_169,
     render: |_, config| {
         let Some(pins) = config.features.as_ref().filter(|p| !p.is_empty()) else {
@@ -187,5 +197,23 @@ pub const FEATURES: &[Shape] = &[Shape {
             requirements: vec![("features".into(), inline_table(&entries))],
             managed_config: Vec::new(),
         }
+    },
+}];
+
+/// `model_provider = "ID"` when the policy allows exactly one provider: Codex then refuses
+/// `-c model_provider=x`, `--oss` and a config's `model_provider` ("overridden by the required
+/// value") and runs on the pinned one. Several allowed providers cannot be said (Codex pins one).
+/// `model_providers` (a pinned definition, which Codex takes whole over the user's) has no
+/// policy key: the policy names URLs, not a provider's full definition (env_key, wire_api, …).
+pub const MODEL_PROVIDER: &[Shape] = &[Shape {
+    codex_key: "model_provider",
+    since: V0_169,
+    render: |_, config| match config.allowed_model_providers.as_deref() {
+        None => Out::Unset,
+        Some([one]) => Out::Keys {
+            requirements: vec![("model_provider".into(), toml_string(one))],
+            managed_config: Vec::new(),
+        },
+        Some(_) => Out::Inexpressible,
     },
 }];

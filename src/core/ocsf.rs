@@ -14,6 +14,8 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::core::audit_event::EventKind;
+
 pub const OCSF_VERSION: &str = "1.5.0";
 
 /// OCSF severity ids.
@@ -53,8 +55,8 @@ pub fn project(record: &Value) -> Vec<Value> {
     };
     let user = user_of(record);
     let mut out = Vec::new();
-    match s("event") {
-        "violation" => {
+    match EventKind::of(record) {
+        Some(EventKind::Violation) => {
             let title = format!("Codex login breaks policy: {}", rules.join(", "));
             let mut e = base(record, 2003, "Compliance Finding", 1, "Create", MEDIUM);
             e.insert(
@@ -83,7 +85,7 @@ pub fn project(record: &Value) -> Vec<Value> {
             e.insert("message".into(), json!(title));
             out.push(Value::Object(e));
         }
-        "tamper_detected" => {
+        Some(EventKind::TamperDetected) => {
             let what = s("tamper");
             let title = format!("Audit log tampering detected: {what}");
             let mut e = base(record, 2004, "Detection Finding", 1, "Create", HIGH);
@@ -99,15 +101,17 @@ pub fn project(record: &Value) -> Vec<Value> {
             e.insert("message".into(), json!(title));
             out.push(Value::Object(e));
         }
-        event @ ("quarantined" | "restored" | "permissions_fixed") => {
+        Some(
+            event @ (EventKind::Quarantined | EventKind::Restored | EventKind::PermissionsFixed),
+        ) => {
             let (activity, name, severity, message) = match event {
-                "quarantined" => (
+                EventKind::Quarantined => (
                     5,
                     "Rename",
                     MEDIUM,
                     format!("credential {auth_path} moved into the vault"),
                 ),
-                "restored" => (
+                EventKind::Restored => (
                     5,
                     "Rename",
                     INFORMATIONAL,
@@ -134,7 +138,7 @@ pub fn project(record: &Value) -> Vec<Value> {
             );
             e.insert("message".into(), json!(message));
             out.push(Value::Object(e));
-            if event == "quarantined" {
+            if event == EventKind::Quarantined {
                 let mut e = base(record, 3002, "Authentication", 2, "Logoff", MEDIUM);
                 e.insert("user".into(), user.clone());
                 e.insert("service".into(), json!({ "name": "Codex" }));
@@ -145,7 +149,7 @@ pub fn project(record: &Value) -> Vec<Value> {
                 out.push(Value::Object(e));
             }
         }
-        "terminated" => {
+        Some(EventKind::Terminated) => {
             let mut e = base(record, 1007, "Process Activity", 2, "Terminate", MEDIUM);
             let mut process = Map::new();
             process.insert("name".into(), json!("codex"));

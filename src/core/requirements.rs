@@ -11,9 +11,9 @@
 
 use serde::Serialize;
 
-use crate::core::codex_version::CodexVersion;
+use crate::core::codex_version::{CodexVersion, honours};
 use crate::core::evaluate::{Covers, restricts, rules_for};
-use crate::core::native::{Native, Out};
+use crate::core::native::{Native, Out, Shape};
 use crate::core::policy::Policy;
 use crate::core::rules::Rule;
 
@@ -24,11 +24,18 @@ pub struct Rendered {
     pub managed_config: Vec<(String, String)>,
     /// Policy keys Codex cannot be told (enforced by the agent only).
     pub not_rendered: Vec<String>,
+    /// Requirement keys written that some installed version does not enforce, as
+    /// `KEY (Codex X.Y.Z)`: sessions of that version rely on the agent alone for it.
+    pub not_honoured: Vec<String>,
 }
 
-/// The rules of `policy` in Codex's terms, for the Codex `version` installed (`None`: not known,
-/// the newest shape). Pure.
-pub fn render(policy: &Policy, now: jiff::Timestamp, version: Option<CodexVersion>) -> Rendered {
+/// The rules of `policy` in Codex's terms, for the Codex `versions` known to be installed (the
+/// versions of the sessions seen; empty: not known, the newest shape). Requirements are
+/// machine-wide, one file for every version: a key is written when any of them (or, with none
+/// known, the newest) enforces it, in the shape of the newest such version, and each version
+/// that does not enforce it is listed in `not_honoured` (a version ignores keys it does not
+/// know: every key of the block parses on the oldest version checked). Pure.
+pub fn render(policy: &Policy, now: jiff::Timestamp, versions: &[CodexVersion]) -> Rendered {
     let (login, config, _) = rules_for(policy, Covers::Machine, now);
     let mut out = Rendered::default();
     for rule in Rule::ALL {
@@ -43,15 +50,19 @@ pub fn render(policy: &Policy, now: jiff::Timestamp, version: Option<CodexVersio
                 continue;
             }
             Native::Requirement(shapes) => {
-                let shape = shapes
-                    .iter()
-                    .rev()
-                    .find(|s| version.is_none_or(|v| v >= s.since));
-                match shape {
+                let (shape, deaf) = pick(shapes, versions);
+                let result = match shape {
                     Some(shape) => (shape.render)(&login, &config),
                     None if restricts(key, &login, &config) => Out::Inexpressible,
                     None => Out::Unset,
+                };
+                if matches!(result, Out::Keys { .. }) {
+                    out.not_honoured.extend(
+                        deaf.iter()
+                            .map(|v| format!("{} (Codex {v})", shapes[0].codex_key)),
+                    );
                 }
+                result
             }
         };
         match result {
@@ -67,6 +78,31 @@ pub fn render(policy: &Policy, now: jiff::Timestamp, version: Option<CodexVersio
         }
     }
     out
+}
+
+/// The shape to write for `versions` (the newest shape when none is known) and the versions
+/// that would not enforce it.
+fn pick<'s>(
+    shapes: &'s [Shape],
+    versions: &[CodexVersion],
+) -> (Option<&'s Shape>, Vec<CodexVersion>) {
+    let shape_for = |v: CodexVersion| shapes.iter().rev().find(|s| v >= s.since);
+    let enforces = |v: CodexVersion| {
+        shape_for(v).filter(|s| honours(Some(v)).requirement_keys.contains(&s.codex_key))
+    };
+    if versions.is_empty() {
+        return (shapes.last(), Vec::new());
+    }
+    let mut sorted = versions.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    let shape = sorted.iter().rev().find_map(|v| enforces(*v));
+    let deaf = sorted
+        .iter()
+        .filter(|v| enforces(**v).is_none())
+        .copied()
+        .collect();
+    (shape, deaf)
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ fn now() -> jiff::Timestamp {
 
 #[test]
 fn one_method_and_one_workspace_are_also_forced() {
-    let r = render(&policy(&[LoginMethod::Chatgpt], &["ws-corp"]), now(), None);
+    let r = render(&policy(&[LoginMethod::Chatgpt], &["ws-corp"]), now(), &[]);
     assert_eq!(
         r.requirements,
         [
@@ -49,16 +49,16 @@ fn exceptions_widen_and_unknown_methods_are_left_to_the_agent() {
         expires: Some("2027-01-01T00:00:00Z".parse().unwrap()),
         reason: "ci".into(),
     });
-    let r = render(&p, now(), None);
+    let r = render(&p, now(), &[]);
     assert_eq!(r.requirements[0].1, "[\"chatgpt\", \"api\"]");
     assert!(r.managed_config.is_empty());
     // Expired: no longer widens.
-    let r = render(&p, "2027-02-01T00:00:00Z".parse().unwrap(), None);
+    let r = render(&p, "2027-02-01T00:00:00Z".parse().unwrap(), &[]);
     assert_eq!(r.requirements[0].1, "[\"chatgpt\"]");
     let r = render(
         &policy(&[LoginMethod::Chatgpt, LoginMethod::AccessToken], &[]),
         now(),
-        None,
+        &[],
     );
     assert!(r.requirements.is_empty());
     // An empty workspace list allows no workspace: Codex cannot be told that.
@@ -71,7 +71,7 @@ fn exceptions_widen_and_unknown_methods_are_left_to_the_agent() {
 #[test]
 fn a_codex_older_than_every_shape_is_told_nothing_and_the_record_says_so() {
     let p = policy(&[LoginMethod::Chatgpt], &["ws-corp"]);
-    let r = render(&p, now(), Some(CodexVersion::new(0, 100, 0)));
+    let r = render(&p, now(), &[CodexVersion::new(0, 100, 0)]);
     assert!(
         r.requirements.is_empty() && r.managed_config.is_empty(),
         "{r:?}"
@@ -80,7 +80,7 @@ fn a_codex_older_than_every_shape_is_told_nothing_and_the_record_says_so() {
         r.not_rendered,
         ["login.allowed_methods", "login.allowed_workspaces"]
     );
-    let r = render(&p, now(), Some(V0_169));
+    let r = render(&p, now(), &[V0_169]);
     assert_eq!(r.requirements.len(), 2);
     assert!(r.not_rendered.is_empty());
 }
@@ -91,7 +91,7 @@ fn keys_codex_has_no_requirement_for_are_listed_when_set() {
     p.login.allowed_workspaces = None;
     p.login.allowed_plans = Some(vec!["business".into()]);
     p.config.allowed_base_urls = Some(vec!["https://api.openai.com/v1".into()]);
-    let r = render(&p, now(), None);
+    let r = render(&p, now(), &[]);
     assert_eq!(
         r.not_rendered,
         ["login.allowed_plans", "config.allowed_base_urls"]
@@ -121,7 +121,7 @@ fn managed_policy() -> Policy {
 
 #[test]
 fn the_managed_config_keys_render_in_the_shape_0_169_reads() {
-    let r = render(&managed_policy(), now(), Some(V0_169));
+    let r = render(&managed_policy(), now(), &[V0_169]);
     let keys: Vec<(&str, &str)> = r
         .requirements
         .iter()
@@ -166,7 +166,7 @@ fn the_managed_config_keys_render_in_the_shape_0_169_reads() {
     assert!(r.not_rendered.is_empty(), "{:?}", r.not_rendered);
     // A Codex older than most shapes (0.120) is told the sandbox and approval lists, which
     // 0.100 already reads, and the record names the rest.
-    let old = render(&managed_policy(), now(), Some(CodexVersion::new(0, 120, 0)));
+    let old = render(&managed_policy(), now(), &[CodexVersion::new(0, 120, 0)]);
     let keys: Vec<&str> = old.requirements.iter().map(|(k, _)| k.as_str()).collect();
     assert_eq!(
         keys,
@@ -197,7 +197,7 @@ fn exceptions_widen_the_rendered_managed_keys_machine_wide() {
         expires: Some("2027-01-01T00:00:00Z".parse().unwrap()),
         reason: "ops".into(),
     });
-    let r = render(&p, now(), None);
+    let r = render(&p, now(), &[]);
     let get = |k: &str| {
         r.requirements
             .iter()
@@ -210,4 +210,75 @@ fn exceptions_widen_the_rendered_managed_keys_machine_wide() {
     );
     // Unpinned for ops, so pinned for nobody machine-wide: Codex is told no pin.
     assert_eq!(get("features"), None);
+}
+
+#[test]
+fn one_allowed_provider_is_pinned_and_several_are_left_to_the_agent() {
+    let mut p = policy(&[LoginMethod::Chatgpt], &[]);
+    p.login.allowed_workspaces = None;
+    p.config.allowed_model_providers = Some(vec!["corp-router".into()]);
+    let r = render(&p, now(), &[]);
+    assert!(
+        r.requirements
+            .contains(&("model_provider".into(), "\"corp-router\"".into())),
+        "{r:?}"
+    );
+    assert!(r.not_rendered.is_empty(), "{r:?}");
+    p.config.allowed_model_providers = Some(vec!["openai".into(), "corp-router".into()]);
+    let r = render(&p, now(), &[]);
+    assert!(r.requirements.iter().all(|(k, _)| k != "model_provider"));
+    assert_eq!(r.not_rendered, ["config.allowed_model_providers"]);
+}
+
+#[test]
+fn installed_versions_decide_what_is_written_and_what_is_not_honoured() {
+    let mut p = managed_policy();
+    p.config.allowed_model_providers = Some(vec!["openai".into()]);
+    let v100 = CodexVersion::new(0, 100, 0);
+    let v171 = CodexVersion::new(0, 171, 0);
+    // Only 0.171 installed: everything written, everything enforced.
+    let r = render(&p, now(), &[v171]);
+    assert_eq!(r.requirements.len(), 8, "{r:?}");
+    assert!(r.not_honoured.is_empty(), "{r:?}");
+    // 0.100 beside it: the same block (one file for both), and the record names what 0.100
+    // does not enforce.
+    let mixed = render(&p, now(), &[v100, v171, v171]);
+    assert_eq!(mixed.requirements, r.requirements);
+    assert!(
+        mixed
+            .not_honoured
+            .contains(&"model_provider (Codex 0.100.0)".to_string()),
+        "{mixed:?}"
+    );
+    assert!(
+        !mixed.not_honoured.iter().any(|k| k.contains("sandbox")),
+        "0.100 enforces the sandbox list: {mixed:?}"
+    );
+    // Only 0.100: what it cannot read is not written at all.
+    let old = render(&p, now(), &[v100]);
+    let keys: Vec<&str> = old.requirements.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(keys, ["allowed_sandbox_modes", "allowed_approval_policies"]);
+}
+
+#[test]
+fn every_key_a_version_row_enforces_has_a_shape_that_version_reads() {
+    use crate::core::codex_version::{KNOWN, REQUIREMENT_KEYS};
+    let shapes: Vec<&crate::core::native::Shape> = Rule::ALL
+        .iter()
+        .filter_map(|r| match r.row().native {
+            Native::Requirement(s) => Some(s.iter()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    for (v, h) in KNOWN {
+        for key in h.requirement_keys {
+            let ok = shapes.iter().any(|s| s.codex_key == *key && v >= s.since)
+                || *key == "model_providers";
+            assert!(ok, "{key} is enforced by {v} but no shape renders it there");
+        }
+    }
+    for s in &shapes {
+        assert!(REQUIREMENT_KEYS.contains(&s.codex_key), "{}", s.codex_key);
+    }
 }

@@ -11,6 +11,7 @@
 use crate::core::uid::Uid;
 use serde::Serialize;
 
+use crate::core::connections::{self, ConnectionFacts};
 use crate::core::effective_session::{EffectiveSession, Layer};
 use crate::core::evaluate::{self, Violation};
 use crate::core::notice;
@@ -45,6 +46,8 @@ pub struct SessionFacts<'a> {
     /// Why the process itself cannot be judged (traced, a uid no account owns), whatever its home
     /// and environment hold.
     pub unjudged: &'a [String],
+    /// Its open connections, when they were read (`None`: not read, not judged).
+    pub connections: Option<&'a ConnectionFacts>,
 }
 
 /// What to do with a running session.
@@ -128,6 +131,26 @@ fn judge_session(
         }
     }
     out.extend(judge_config(&config, &s.config));
+    // Proxies and CA overrides in the environment and .env: route settings.
+    for f in crate::core::route_env::judge(&s.route_env, &config) {
+        let (rule, what, list) = match f.kind {
+            crate::core::route_env::Kind::Proxy => (Rule::EnvProxy, "a proxy", "allowed_proxies"),
+            crate::core::route_env::Kind::Ca => {
+                (Rule::EnvCustomCa, "a CA override", "allowed_ca_files")
+            }
+        };
+        if f.source == Layer::Env.label() {
+            env_vars.push(f.var.clone());
+        }
+        out.push(Violation {
+            rule,
+            evidence: format!(
+                "{} ({}) sets {what} ({}), which {list} does not allow",
+                f.var, f.source, f.shown
+            ),
+            at: None,
+        });
+    }
     // A layer Codex reads that the agent could not: never a pass of the [config] rules.
     let set_rules = evaluate::config_rules_set(&login, &config);
     for u in &s.unjudged {
@@ -140,6 +163,31 @@ fn judge_session(
         }
     }
     (out, env_vars)
+}
+
+/// The session's connections no route its user may use explains (`env.unexplained-connection`).
+/// Endpoints only an unresolved name could explain are left open (see `core::connections`).
+fn judge_connections(
+    policy: &Policy,
+    user: &str,
+    facts: &ConnectionFacts,
+    now: jiff::Timestamp,
+) -> Vec<Violation> {
+    let (_, config, _) = evaluate::effective_rules(policy, Some(user), now);
+    let Some(routes) = connections::allowed_routes(&config, &[]) else {
+        return Vec::new();
+    };
+    connections::judge_facts(facts, &routes)
+        .unexplained
+        .into_iter()
+        .map(|remote| Violation {
+            rule: Rule::EnvUnexplainedConnection,
+            evidence: format!(
+                "the session is connected to {remote}, which no allowed route explains"
+            ),
+            at: None,
+        })
+        .collect()
 }
 
 /// Plan for one session at `now`.
@@ -199,6 +247,11 @@ pub fn plan_session(policy: &Policy, facts: &SessionFacts, now: jiff::Timestamp)
         None => plan
             .unjudged
             .push("its command line or environment cannot be read".into()),
+    }
+    if let Some(c) = facts.connections {
+        let own = judge_connections(policy, facts.user, c, now);
+        all.extend(own.iter().cloned());
+        plan.violations.splice(0..0, own);
     }
     let mut rules: Vec<Rule> = all.iter().map(|v| v.rule).collect();
     rules.sort();

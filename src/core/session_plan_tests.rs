@@ -45,6 +45,7 @@ fn plan(p: &Policy, s: Option<&EffectiveSession>, home: HomeFacts, uid: u32) -> 
         home,
         codex_home: Path::new("/home/alice/.codex"),
         unjudged: &[],
+        connections: None,
     };
     plan_session(p, &facts, jiff::Timestamp::UNIX_EPOCH)
 }
@@ -250,6 +251,7 @@ fn a_process_that_cannot_be_judged_is_unjudged_whatever_it_holds() {
             home: clean_home(),
             codex_home: Path::new("/home/alice/.codex"),
             unjudged,
+            connections: None,
         }
     }
     let p = policy();
@@ -267,4 +269,119 @@ fn a_process_that_cannot_be_judged_is_unjudged_whatever_it_holds() {
     assert!(t.rules.is_empty());
     // Nothing read of it (a uid no account owns): only its own reason, not "cannot be read".
     assert_eq!(plan_of(&facts(&traced, None)).unjudged, traced);
+}
+
+#[test]
+fn a_proxy_or_ca_override_is_a_route_setting_the_policy_allows_or_not() {
+    let p = policy();
+    let proxied = session(
+        &["exec"],
+        &[
+            ("HTTPS_PROXY", "http://me:s3cret@127.0.0.1:8080"),
+            ("SSL_CERT_FILE", "/home/alice/mitm.pem"),
+        ],
+    );
+    let stopped = plan(&p, Some(&proxied), clean_home(), 1000);
+    assert_eq!(stopped.decision, SessionAction::Stop);
+    assert_eq!(stopped.rules, [Rule::EnvProxy, Rule::EnvCustomCa]);
+    let evidence: String = stopped
+        .violations
+        .iter()
+        .map(|v| v.evidence.clone())
+        .collect();
+    assert!(evidence.contains("HTTPS_PROXY (env)"), "{evidence}");
+    assert!(!evidence.contains("s3cret"), "{evidence}");
+    assert_eq!(stopped.env_vars, ["HTTPS_PROXY", "SSL_CERT_FILE"]);
+    // The company's proxy and CA, listed: the same session is compliant.
+    let mut allowing = policy();
+    allowing.config.allowed_proxies = Some(vec!["http://127.0.0.1:8080".into()]);
+    allowing.config.allowed_ca_files = Some(vec!["/home/alice/mitm.pem".into()]);
+    let allowed = plan(&allowing, Some(&proxied), clean_home(), 1000);
+    assert_eq!(allowed.decision, SessionAction::Compliant, "{allowed:?}");
+}
+
+#[test]
+fn unexplained_connections_stop_a_session_and_explained_ones_do_not() {
+    use crate::core::connections::{ConnectionFacts, Resolution};
+    let mut p = policy();
+    p.config.allowed_base_urls = Some(vec!["http://localhost:1234/v1".into()]);
+    let s = session(&["app-server"], &[]);
+    let facts = |remotes: &[&str]| ConnectionFacts {
+        remotes: remotes.iter().map(|r| r.parse().unwrap()).collect(),
+        names: [("chatgpt.com".to_string(), Resolution::Failed)].into(),
+    };
+    let judge = |c: &ConnectionFacts| {
+        plan_session(
+            &p,
+            &SessionFacts {
+                user: "alice",
+                uid: 1000,
+                session: Some(&s),
+                home: clean_home(),
+                codex_home: Path::new("/home/alice/.codex"),
+                connections: Some(c),
+                unjudged: &[],
+            },
+            jiff::Timestamp::UNIX_EPOCH,
+        )
+    };
+    let ok = judge(&facts(&["127.0.0.1:1234", "[::1]:1234"]));
+    assert_eq!(ok.decision, SessionAction::Compliant, "{ok:?}");
+    let bad = judge(&facts(&["127.0.0.1:1234", "127.0.0.1:8080"]));
+    assert_eq!(bad.decision, SessionAction::Stop);
+    assert_eq!(bad.rules, [Rule::EnvUnexplainedConnection]);
+    assert!(bad.violations[0].evidence.contains("127.0.0.1:8080"));
+    // A public 443 endpoint while chatgpt.com cannot be resolved: left open, not a violation.
+    let open = judge(&facts(&["192.0.2.1:443"]));
+    assert_eq!(open.decision, SessionAction::Compliant, "{open:?}");
+}
+
+#[test]
+fn codex_0_171_credential_sources_are_judged_and_unknown_kinds_never_pass() {
+    let mut p = Policy::baseline();
+    p.mode = Mode::Enforce;
+    p.login.allowed_methods = Some(vec![LoginMethod::Chatgpt]);
+    let rules_of = |argv: &[&str], env: &[(&str, &str)], p: &Policy| {
+        let s = session(argv, env);
+        plan(p, Some(&s), clean_home(), 1000).rules
+    };
+    let bedrock = ["-c", "model_provider=amazon-bedrock"];
+    // A Bedrock API key in the environment.
+    assert_eq!(
+        rules_of(&bedrock, &[("AWS_BEARER_TOKEN_BEDROCK", "bedrock-tok")], &p),
+        [Rule::EnvCredential]
+    );
+    // Bedrock on the AWS chain, a provider's auth command, gateway OAuth, workload identity:
+    // kinds no methods list names.
+    assert_eq!(rules_of(&bedrock, &[], &p), [Rule::LoginMethod]);
+    for argv in [
+        [
+            "-c",
+            "model_providers.openai.auth={ command = \"print-token\" }",
+        ],
+        [
+            "-c",
+            "model_providers.openai.gateway_oauth={ issuer = \"x\" }",
+        ],
+    ] {
+        assert_eq!(rules_of(&argv, &[], &p), [Rule::LoginMethod], "{argv:?}");
+    }
+    assert_eq!(
+        rules_of(&[], &[("OPENAI_IDENTITY_TOKEN_FILE", "/var/run/token")], &p),
+        [Rule::EnvCredential]
+    );
+    // The twins: a policy that allows Bedrock API keys, and one with no methods list.
+    let mut bedrock_ok = p.clone();
+    bedrock_ok.login.allowed_methods = Some(vec![LoginMethod::BedrockApiKey]);
+    assert!(
+        rules_of(
+            &bedrock,
+            &[("AWS_BEARER_TOKEN_BEDROCK", "bedrock-tok")],
+            &bedrock_ok
+        )
+        .is_empty()
+    );
+    let mut anything = p.clone();
+    anything.login.allowed_methods = None;
+    assert!(rules_of(&bedrock, &[], &anything).is_empty());
 }

@@ -56,11 +56,14 @@ pub struct EntryFacts {
     pub unfinished: bool,
 }
 
-/// Why an entry is pruned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why an entry is pruned (the `reason` of its `vault_pruned` record).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PruneReason {
+    #[serde(rename = "duplicate")]
     Duplicate,
+    #[serde(rename = "max_age_days")]
     Age,
+    #[serde(rename = "keep_per_home")]
     Count,
 }
 

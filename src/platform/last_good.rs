@@ -23,7 +23,7 @@ pub struct StoredSource {
 pub struct Stored {
     pub policy: Policy,
     pub sources: Vec<StoredSource>,
-    pub saved_at: String,
+    pub saved_at: jiff::Timestamp,
 }
 
 /// One digest over a set of sources: changes when any file is added, removed or edited.
@@ -44,7 +44,7 @@ pub fn save(state_dir: &Path, policy: &Policy, sources: &[StoredSource]) -> Resu
     let stored = Stored {
         policy: policy.clone(),
         sources: sources.to_vec(),
-        saved_at: jiff::Timestamp::now().to_string(),
+        saved_at: jiff::Timestamp::now(),
     };
     dir.write_atomic(FILE, 0o600, &serde_json::to_vec_pretty(&stored)?)
         .context("writing the last good policy")

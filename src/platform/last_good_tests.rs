@@ -17,3 +17,19 @@ fn round_trip() {
     assert_eq!(back.sources, src);
     assert_ne!(digest(&src), digest(&[]));
 }
+
+/// A file saved while `saved_at` was a string reads, its time typed.
+#[test]
+fn a_file_of_the_string_time_format_still_reads() {
+    let tmp = tempfile::tempdir().unwrap();
+    save(tmp.path(), &Policy::baseline(), &[]).unwrap();
+    let path = tmp.path().join(FILE);
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    v["saved_at"] = "2026-12-01T10:00:00.5Z".into();
+    std::fs::write(&path, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+    let back = load(tmp.path()).unwrap().unwrap();
+    assert_eq!(
+        back.saved_at,
+        "2026-12-01T10:00:00.5Z".parse::<jiff::Timestamp>().unwrap()
+    );
+}

@@ -31,6 +31,7 @@ pub mod session_files;
 pub mod session_owner;
 pub mod sessions;
 pub mod signals;
+pub mod sockets;
 pub mod state;
 pub mod terminal;
 pub mod user_reads;

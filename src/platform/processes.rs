@@ -1,4 +1,7 @@
-//! The process table: which running processes name a Codex home.
+//! The process table as discovery and notices read it: which running processes name a Codex
+//! home, and who is on which terminal. The one walker of the table is the one sessions use:
+//! [`crate::platform::procfs`] (`/proc`, Linux) or [`crate::platform::macos::procs`] (libproc and
+//! `sysctl`, macOS).
 //!
 //! Reading every process's environment is O(processes): with 5,000 processes it costs tens of
 //! milliseconds. A process starting is not a file event, so only the periodic full scan can find
@@ -6,8 +9,16 @@
 //! policy reload, rescan after lost events) and reuses its result when an event makes it
 //! rediscover ([`Processes::codex_homes_cached`]).
 
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Mutex;
+
+use crate::core::proc_status::ProcStatus;
+
+#[cfg(target_os = "macos")]
+use crate::platform::macos::procs as os;
+#[cfg(target_os = "linux")]
+use crate::platform::procfs as os;
 
 /// The process table, as far as finding Codex homes goes.
 pub trait Processes {
@@ -20,7 +31,7 @@ pub trait Processes {
     }
 }
 
-/// The machine's processes, through sysinfo (`/proc/PID/environ` on Linux).
+/// The machine's processes.
 #[derive(Default)]
 pub struct SystemProcesses {
     last: Mutex<Option<Vec<(PathBuf, u32)>>>,
@@ -40,31 +51,42 @@ impl Processes for SystemProcesses {
 }
 
 fn scan() -> Vec<(PathBuf, u32)> {
-    use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
-    let mut sys = System::new();
-    sys.refresh_processes_specifics(
-        ProcessesToUpdate::All,
-        true,
-        ProcessRefreshKind::nothing()
-            .with_environ(UpdateKind::Always)
-            .with_user(UpdateKind::Always),
-    );
     let mut found = Vec::new();
-    for process in sys.processes().values() {
-        let Some(uid) = process.user_id() else {
+    for pid in os::pids() {
+        let Some(environ) = os::environ(pid) else {
             continue;
         };
-        // getenv(3), and so Codex, takes the first CODEX_HOME of an environment; more entries
-        // only inflate our work (one process can carry thousands).
-        let first = process
-            .environ()
-            .iter()
-            .find_map(|var| var.to_str().and_then(|v| v.strip_prefix("CODEX_HOME=")));
-        if let Some(value) = first {
-            found.push((PathBuf::from(value), **uid));
+        // getenv(3), and so Codex, takes the first CODEX_HOME of an environment.
+        let Some(value) = environ
+            .into_iter()
+            .find_map(|(k, v)| (k == "CODEX_HOME").then_some(v))
+        else {
+            continue;
+        };
+        // The owner is read only of the few processes that name a home.
+        if let Some(status) = os::status(pid) {
+            found.push((PathBuf::from(value), status.uid));
         }
     }
     found.sort();
     found.dedup();
     found
+}
+
+/// Per uid, the group of one of their processes (for the desktop helper) and the
+/// pseudo-terminals their processes have as controlling terminal.
+pub fn terminals() -> HashMap<u32, (u32, BTreeSet<PathBuf>)> {
+    let mut out: HashMap<u32, (u32, BTreeSet<PathBuf>)> = HashMap::new();
+    for pid in os::pids() {
+        let Some(ProcStatus { uid, gid, .. }) = os::status(pid) else {
+            continue;
+        };
+        let (_, ttys) = out
+            .entry(uid)
+            .or_insert_with(|| (gid.unwrap_or(uid), BTreeSet::new()));
+        if let Some(tty) = os::stat(pid).and_then(|st| os::tty_path(st.tty_nr)) {
+            ttys.insert(tty);
+        }
+    }
+    out
 }

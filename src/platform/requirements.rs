@@ -17,8 +17,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::core::codex_version::{CodexVersion, KNOWN};
 use crate::core::policy::{Mode, Policy};
-use crate::core::requirements::render;
+use crate::core::requirements::{Rendered, render};
 
 const BEGIN: &str = "# BEGIN codex-warden";
 const END: &str = "# END codex-warden";
@@ -139,14 +140,22 @@ pub fn wanted(policy: &Policy) -> bool {
 }
 
 /// Bring both files in step with the policy: write the agent's block where it differs, or, with
-/// native requirements off, remove only the agent's block. Returns what changed, and failures.
+/// native requirements off, remove only the agent's block. Returns what changed, failures, and
+/// the rendering (its `not_rendered` and `not_honoured`).
+///
+/// `seen` are the Codex versions of the sessions seen so far (read from root-owned binaries
+/// only). The newest checked version is always taken as installed too: a session of an old
+/// version only adds to `not_honoured`, it never withdraws a key newer installs enforce.
 pub fn sync(
     requirements: &Path,
     policy: &Policy,
     written: &mut Written,
     now: jiff::Timestamp,
-) -> (Vec<FileChange>, Vec<String>, Vec<String>) {
-    let rendered = render(policy, now, None);
+    seen: &[CodexVersion],
+) -> (Vec<FileChange>, Vec<String>, Rendered) {
+    let mut versions = seen.to_vec();
+    versions.extend(KNOWN.last().map(|(v, _)| *v));
+    let rendered = render(policy, now, &versions);
     let managed = requirements.with_file_name(MANAGED_CONFIG);
     let want = wanted(policy);
     let mut changes = Vec::new();
@@ -161,7 +170,7 @@ pub fn sync(
             Err(e) => errors.push(format!("{}: {e}", path.display())),
         }
     }
-    (changes, errors, rendered.not_rendered)
+    (changes, errors, rendered)
 }
 
 /// Take the agent's block out of both files (uninstall): keys an admin wrote elsewhere stay byte

@@ -20,7 +20,7 @@ pub const RUN_MARKER: &str = "agent.running";
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Run {
     pub pid: Option<u32>,
-    pub started_at: Option<String>,
+    pub started_at: Option<jiff::Timestamp>,
 }
 
 /// The marker of a run that did not stop cleanly, if one is there (a marker that does not parse
@@ -54,3 +54,7 @@ pub fn clear(state_dir: &Path) -> Result<()> {
     dir.sync()?;
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "run_marker_tests.rs"]
+mod tests;

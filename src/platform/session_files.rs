@@ -32,6 +32,7 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{Mode, OFlags};
 
 use crate::core::codex_version::CodexVersion;
+use crate::core::effective_session::argv::ArgvConfig;
 use crate::core::effective_session::{
     self, ConfigInput, EffectiveSession, FileContent, SessionInputs,
 };
@@ -376,6 +377,17 @@ pub fn gather(
     creds: Option<Creds>,
     version: Option<CodexVersion>,
 ) -> SessionInputs {
+    gather_parsed(view, creds, version).0
+}
+
+/// [`gather`], with the command line as parsed once for it (for
+/// [`effective_session::resolve_parsed`]).
+pub fn gather_parsed(
+    view: &SessionView,
+    creds: Option<Creds>,
+    version: Option<CodexVersion>,
+) -> (SessionInputs, ArgvConfig) {
+    let argv = effective_session::argv::parse(view.argv);
     let mut inputs = SessionInputs {
         argv: view.argv.to_vec(),
         environ: view.environ.to_vec(),
@@ -385,7 +397,7 @@ pub fn gather(
     let system = PathBuf::from("/etc/codex/config.toml");
     let managed = PathBuf::from("/etc/codex/managed_config.toml");
     let home = view.codex_home.map(Path::to_path_buf);
-    let profile = effective_session::profile_name(view.argv)
+    let profile = effective_session::argv_profile(&argv)
         .filter(|p| !p.is_empty() && !p.contains('/') && p != "." && p != "..");
     let mut files = vec![system.clone(), managed.clone()];
     let mut names = Vec::new();
@@ -398,7 +410,7 @@ pub fn gather(
         files.extend(names.iter().map(|n| h.join(n)));
     }
     // The working root: `-C DIR` (relative to the session's cwd), else its cwd.
-    let cwd = match effective_session::argv_cwd(view.argv) {
+    let cwd = match argv.cwd.clone() {
         Some(d) if Path::new(&d).is_absolute() => Some(PathBuf::from(d)),
         Some(d) => view.cwd.map(|c| c.join(d)),
         None => view.cwd.map(Path::to_path_buf),
@@ -445,7 +457,7 @@ pub fn gather(
             }
         }
     }
-    inputs
+    (inputs, argv)
 }
 
 /// A running session resolved as Codex resolved it; `None` when its environment could not be
@@ -461,13 +473,14 @@ pub fn effective(session: &crate::platform::sessions::Session) -> Option<Effecti
         cwd: session.cwd.as_deref(),
         codex_home: session.home_in_session.as_deref(),
     };
+    // The ids and groups read with the session (one read of its status), not read again.
     let creds = session.gid.map(|gid| Creds {
         uid: session.uid,
         gid,
         groups: session.groups.clone(),
     });
-    let inputs = gather(&view, creds, binary_version(session));
-    Some(effective_session::resolve(&inputs))
+    let (inputs, argv) = gather_parsed(&view, creds, binary_version(session));
+    Some(effective_session::resolve_parsed(&inputs, argv))
 }
 
 /// The version the session's native binary carries ([`crate::platform::codex_binary`]), when
@@ -487,3 +500,7 @@ fn binary_version(session: &crate::platform::sessions::Session) -> Option<CodexV
     let st = rustix::fs::stat(session.exe.as_deref()?).ok()?;
     (st.st_uid == 0 && st.st_mode & 0o022 == 0).then_some(claimed)
 }
+
+#[cfg(test)]
+#[path = "session_files_tests.rs"]
+mod tests;

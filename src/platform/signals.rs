@@ -15,6 +15,7 @@ use std::io;
 use rustix::process::Signal;
 
 use crate::core::proc_status::TermFate;
+use crate::platform::audit::event::Role;
 use crate::platform::sessions::{ProcId, Session, Target};
 
 /// The two signals codex-warden sends a session: a polite stop, then, after the grace period, a
@@ -97,7 +98,7 @@ pub fn freeze(id: ProcId) -> Result<Target, SignalError> {
 
 /// One process of a session to stop, its role (`session`, `npm-wrapper`), and its pidfd once
 /// frozen.
-pub type Frozen = (ProcId, &'static str, Result<Target, SignalError>);
+pub type Frozen = (ProcId, Role, Result<Target, SignalError>);
 
 /// Hold a session and its npm wrapper by a pidfd each before any is signalled (the launcher
 /// exits as soon as its child does), freezing ([`freeze`]) each that SIGTERM would not end.
@@ -107,8 +108,8 @@ pub type Frozen = (ProcId, &'static str, Result<Target, SignalError>);
 /// (a shell's `trap`, node's `--require`, a loader's) could carry on through the grace, so such a
 /// process is frozen and killed at once instead.
 pub fn freeze_session(session: &Session) -> Vec<Frozen> {
-    let mut targets = vec![(session.id, "session", session.codex_exe)];
-    targets.extend(session.wrapper.map(|w| (w, "npm-wrapper", true)));
+    let mut targets = vec![(session.id, Role::Session, session.codex_exe)];
+    targets.extend(session.wrapper.map(|w| (w, Role::NpmWrapper, true)));
     targets
         .into_iter()
         .map(|(id, role, trusted)| {

@@ -20,6 +20,9 @@ pub enum Msg {
     Rescan(String),
     /// A signal number (SIGHUP, SIGTERM, SIGINT).
     Signal(i32),
+    /// A process that could be Codex exec'd (or exec events were lost): the exec listener
+    /// queued it for the session guard.
+    Exec,
 }
 
 /// A directory that could not be watched, and what to do about it.

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod app_server;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -122,20 +124,27 @@ impl Machine {
     }
 
     /// Write auth.json as Codex does: created 0600 by its user, truncated, written in place.
+    /// Write `user`'s auth.json as that user would: the bytes, owner and mode land at once (a
+    /// hidden sibling renamed over it), so an agent watching the home never sees a root-owned
+    /// or half-written file that the test did not mean.
     pub fn auth(&self, user: &str, json: &str) -> PathBuf {
         use std::os::unix::fs::OpenOptionsExt;
         let path = self.codex_home(user).join("auth.json");
+        let staged = self.codex_home(user).join(".auth.json.test-staging");
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(true)
             .mode(0o600)
-            .open(&path)
+            .open(&staged)
             .unwrap();
         if rustix::process::geteuid().is_root() {
             std::os::unix::fs::fchown(&f, Some(self.uid(user)), Some(self.uid(user))).unwrap();
         }
         std::io::Write::write_all(&mut f, json.as_bytes()).unwrap();
+        f.sync_all().unwrap();
+        drop(f);
+        std::fs::rename(&staged, &path).unwrap();
         path
     }
 

@@ -21,7 +21,9 @@ impl Agent {
         self.timers.deadline(
             Instant::now(),
             jiff::Timestamp::now(),
-            settling.into_iter().chain([self.sessions.next_due()]),
+            settling
+                .into_iter()
+                .chain([self.sessions.next_due(), self.requirements.next_due()]),
         )
     }
 
@@ -42,16 +44,15 @@ impl Agent {
         if let Some(since) = fired.expiry {
             self.rules_expired(since);
         }
-        if self
-            .sessions
-            .tick(&mut self.enforcer, &self.violating, false)
-        {
+        self.requirements.sync_if_due(&self.enforcer, now);
+        if self.sessions.tick(&mut self.enforcer, &self.violating) {
             self.write_status();
         }
+        self.render_for_new_versions();
         if fired.scan {
             self.full_scan();
             self.timers
-                .scan_after(Instant::now(), self.degraded.is_some());
+                .scan_after(Instant::now(), self.degraded.is_degraded());
         }
         if fired.watchdog {
             service::watchdog();
@@ -96,8 +97,11 @@ impl Agent {
             for home in homes {
                 self.judge(&home, Instant::now());
             }
-            self.sessions
-                .tick(&mut self.enforcer, &self.violating, true);
+            self.requirements.policy_changed();
+            self.requirements
+                .sync_if_due(&self.enforcer, Instant::now());
+            self.sessions.scan(&mut self.enforcer, &self.violating);
+            self.render_for_new_versions();
             self.recheck_acted_on();
             self.write_status();
         }

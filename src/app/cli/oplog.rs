@@ -24,7 +24,7 @@ use tracing_subscriber::field::MakeExt;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::platform::audit::{Event, Fields};
+use crate::platform::audit::event::{Event, Tamper};
 
 /// The output `init` chose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,59 +119,67 @@ pub fn init(default_level: &str) {
 }
 
 /// Log an audited event at info level (warn for failures and tampering).
-pub fn narrate(event: Event, fields: &Fields) {
-    let user = fields.user.as_deref().unwrap_or("-");
-    let home = fields
-        .codex_home
-        .as_ref()
-        .map(|h| h.display().to_string())
-        .unwrap_or_else(|| "-".into());
-    let rules = fields.rules.join(",");
-    let outcome = fields.outcome.as_deref().unwrap_or("-");
-    let extra = |k: &str| {
-        fields
-            .extra
-            .get(k)
-            .map(|v| v.as_str().map_or_else(|| v.to_string(), String::from))
-            .unwrap_or_else(|| "-".into())
-    };
+pub fn narrate(event: &Event) {
+    let subject = event.subject();
+    let user = subject.and_then(|s| s.user.as_deref()).unwrap_or("-");
+    let home = subject
+        .and_then(|s| s.codex_home.as_ref())
+        .map_or_else(|| "-".into(), |h| h.display().to_string());
     match event {
-        Event::Violation => tracing::info!(
-            %user, %home, %rules, action = fields.action.as_deref().unwrap_or("record"),
-            "violation"
+        Event::Violation(v) => tracing::info!(
+            %user, %home, rules = %v.rules.join(","), action = %name(&v.action), "violation"
         ),
-        Event::Quarantined => tracing::info!(
-            %user, %home, %rules, %outcome, vault_id = fields.vault_id.as_deref().unwrap_or("-"),
+        Event::Quarantined(q) => tracing::info!(
+            %user, %home, rules = %q.rules.join(","),
+            outcome = q.done.outcome.as_deref().unwrap_or("-"),
+            vault_id = q.done.vault_id.as_deref().unwrap_or("-"),
             "credential quarantined"
         ),
-        Event::Terminated => tracing::info!(
-            %user, %home, %rules, pid = fields.pid.unwrap_or(0), "session terminated"
+        Event::Terminated(t) => tracing::info!(
+            %user, %home, rules = %t.session.rules.join(","), pid = t.session.pid,
+            "session terminated"
         ),
-        Event::Restored => tracing::info!(
-            %user, %home, vault_id = fields.vault_id.as_deref().unwrap_or("-"),
+        Event::Restored(r) => tracing::info!(
+            %user, %home, vault_id = r.done.vault_id.as_deref().unwrap_or("-"),
             "credential restored"
         ),
-        Event::PermissionsFixed => tracing::info!(%user, %home, %rules, "permissions fixed"),
-        Event::PolicyLoaded => tracing::info!(
-            policy = %extra("policy_name"), origin = %extra("origin"), "policy in force"
+        Event::PermissionsFixed(p) => {
+            tracing::info!(%user, %home, rules = %p.rules.join(","), "permissions fixed")
+        }
+        Event::PolicyLoaded(p) => tracing::info!(
+            policy = %p.policy_name, origin = %name(&p.origin), "policy in force"
         ),
-        Event::PolicyRejected => tracing::warn!(kept = %extra("kept_revision"), "policy rejected"),
-        Event::EnforcementFailed => tracing::warn!(
-            %user, %home, %rules, error = fields.error.as_deref().unwrap_or("-"),
+        Event::PolicyRejected(p) => tracing::warn!(kept = %p.kept_revision, "policy rejected"),
+        Event::EnforcementFailed(f) => tracing::warn!(
+            %user, %home, rules = %f.rules.join(","),
+            error = f.done.error.as_deref().unwrap_or("-"),
             "enforcement failed"
         ),
-        Event::TamperDetected => {
-            tracing::warn!(tamper = %extra("tamper"), "audit log tampering detected")
+        Event::TamperDetected(t) => {
+            let tamper = match t {
+                Tamper::Log(l) => name(&l.tamper),
+                Tamper::File(f) => f.path.display().to_string(),
+            };
+            tracing::warn!(%tamper, "audit log tampering detected")
         }
-        Event::VaultPruned => tracing::info!(
-            %user, %home, vault_id = fields.vault_id.as_deref().unwrap_or("-"),
-            reason = %extra("reason"), "vault entry pruned"
+        Event::VaultPruned(p) => tracing::info!(
+            %user, %home, vault_id = %p.vault_id, reason = p.reason.as_str(),
+            "vault entry pruned"
         ),
-        Event::AgentUncleanStop => tracing::warn!(
-            previous_pid = %extra("previous_pid"), last_record_time = %extra("last_record_time"),
+        Event::AgentUncleanStop(u) => tracing::warn!(
+            previous_pid = %u.previous_pid.map_or_else(|| "-".into(), |p| p.to_string()),
+            last_record_time = u.last_record_time.as_deref().unwrap_or("-"),
             "the previous run of the agent ended without stopping cleanly"
         ),
         _ => {}
+    }
+}
+
+/// A value's name as its record writes it (`fix-permissions`, `last-good`).
+fn name(value: &impl serde::Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => "-".into(),
     }
 }
 

@@ -19,7 +19,7 @@ use crate::app::engine::report::HomeReport;
 use crate::core::exception_hint;
 use crate::core::observe::{AuthState, CodexHome, auth};
 use crate::core::plan::Action;
-use crate::platform::audit;
+use crate::platform::audit::{self, event};
 use crate::platform::inventory;
 use crate::platform::vault::{Meta, Vault};
 
@@ -172,33 +172,31 @@ pub fn restore(settings: Settings, id: &str, force: bool, json: bool) -> Result<
     let restored = match enforcer.vault().restore(id) {
         Ok(meta) => meta,
         Err(e) => {
-            enforcer.record(
-                audit::Event::EnforcementFailed,
-                audit::Fields {
-                    action: Some("restore".into()),
+            enforcer.record(audit::Event::EnforcementFailed(event::Failure::of(
+                event::Done {
                     vault_id: Some(id.to_string()),
-                    error: Some(format!("{e:#}")),
-                    ..Default::default()
+                    ..event::Done::failed(event::Action::Restore, format!("{e:#}"))
                 },
-            );
+            )));
             return Err(e);
         }
     };
-    let mut fields = audit::Fields {
-        user: restored.user.clone(),
-        uid: restored.uid,
-        codex_home: Some(restored.codex_home.clone()),
+    enforcer.record(audit::Event::Restored(event::Restored {
+        subject: event::Subject {
+            user: restored.user.clone(),
+            uid: restored.uid,
+            codex_home: Some(restored.codex_home.clone()),
+        },
         credential: restored.credential.clone(),
         rules: restored.rules.clone(),
-        action: Some("restore".into()),
-        outcome: Some("restored".into()),
-        vault_id: Some(restored.id.clone()),
-        ..Default::default()
-    };
-    if judged.would_take {
-        fields = fields.with("forced", true).with("forbidden_by", &rules);
-    }
-    enforcer.record(audit::Event::Restored, fields);
+        done: event::Done {
+            outcome: Some("restored".into()),
+            vault_id: Some(restored.id.clone()),
+            ..event::Done::new(event::Action::Restore)
+        },
+        forced: judged.would_take,
+        forbidden_by: judged.would_take.then(|| rules.clone()),
+    }));
     if json {
         crate::outln!(
             "{}",

@@ -264,6 +264,7 @@ fn sessions_stopped(new: &Judge, rows: &[(HomeReport, Option<HomeReport>)]) -> V
             home,
             codex_home: &path,
             unjudged: &user.unjudged,
+            connections: None,
         };
         let plan = session_plan::plan_session(policy, &facts, jiff::Timestamp::now());
         if plan.decision == SessionAction::Stop {

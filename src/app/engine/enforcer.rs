@@ -2,10 +2,10 @@
 //!
 //! `run`, `check --enforce` and `restore` use it. It owns the one audit log and the one vault of
 //! the process, next to the judge that decides: quarantine and permission fixes happen here, and
-//! every decision and action is recorded. Records that cannot be written yet (a full disk) wait in
-//! memory, in order, and go out before the next one.
+//! every decision and action is recorded through its [`Recorder`] (where records that cannot be
+//! written yet wait, in order).
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -13,43 +13,38 @@ use anyhow::Result;
 
 use crate::app::cli::settings::Settings;
 use crate::app::engine::judge::{Judge, PolicyChange};
-use crate::app::engine::recent::{Counts, Recent};
+use crate::app::engine::recent::Counts;
+use crate::app::engine::recorder::Recorder;
 use crate::app::engine::report::{ActionOutcome, HomeReport, Outcome};
+use crate::core::evaluate::Verdict;
 use crate::core::home::AUTH_FILE;
 use crate::core::notice::{self, Notice, Occasion};
 use crate::core::observe::auth::CredentialSummary;
-use crate::core::observe::{CodexHome, ConfigState, Observation};
+use crate::core::observe::{AuthStatus, CodexHome, ConfigState, Observation};
 use crate::core::plan::Action;
 use crate::core::vault_retention::to_prune;
-use crate::platform::audit::{AuditLog, Event, Fields, Stamp};
+use crate::platform::audit::event::{self, Done, HomeAction, Subject, Violated};
+use crate::platform::audit::{Event, EventKind};
 use crate::platform::inventory;
 use crate::platform::last_good;
 use crate::platform::notices;
 use crate::platform::safefs::{Dir, Stat};
-use crate::platform::vault::journal::Decision;
-use crate::platform::vault::{Judgement, Quarantined, Reason, SupersededCredential, Vault};
+use crate::platform::vault::{
+    JudgeBytes, Judgement, Quarantined, Reason, SupersededCredential, Vault,
+};
 
-/// Records kept in memory while the audit log cannot be written; beyond this the oldest go, and
-/// the next record written says how many.
-const MAX_BACKLOG: usize = 10_000;
 /// A home's owner is told of a vaulted credential at most this often.
 const TELL_GAP: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub struct Enforcer {
     judge: Judge,
-    audit: AuditLog,
+    /// The audit log, and the records that wait for it.
+    recorder: Recorder,
     vault: Vault,
     /// Per home, what was last recorded, so the periodic scan does not repeat itself.
-    last_recorded: HashMap<PathBuf, String>,
-    /// Records that could not be written yet (a full disk), oldest first.
-    backlog: RefCell<Vec<(Event, Stamp, Fields)>>,
-    dropped: Cell<u64>,
-    /// The audit log could not be written at the last attempt: said once, not at every retry.
-    audit_failing: Cell<bool>,
+    last_recorded: HashMap<PathBuf, Recorded>,
     /// Why the last [`Enforcer::recover`] could not finish: said once per reason.
     recover_error: RefCell<Option<String>>,
-    /// The last day's violation, quarantined and terminated records, for status.
-    recent: RefCell<Recent>,
     /// Per home, when its owner was last told of a vaulted credential.
     told: HashMap<PathBuf, std::time::Instant>,
     /// Who is on which terminal, read from the process table at most once a second.
@@ -74,22 +69,14 @@ impl Enforcer {
     /// loading it: `restore` records only what it does).
     pub fn with_judge(judge: Judge) -> Result<Enforcer> {
         let settings = judge.settings();
-        let audit = AuditLog::open_keyed(
-            &settings.audit_log,
-            &settings.state_dir,
-            settings.syslog.as_deref(),
-        )?;
+        let recorder = Recorder::open(settings)?;
         let vault = Vault::open(&settings.state_dir)?;
         Ok(Enforcer {
             judge,
-            audit,
+            recorder,
             vault,
             last_recorded: HashMap::new(),
-            backlog: RefCell::new(Vec::new()),
-            dropped: Cell::new(0),
-            audit_failing: Cell::new(false),
             recover_error: RefCell::new(None),
-            recent: RefCell::new(Recent::default()),
             told: HashMap::new(),
             terminals: notices::Terminals::default(),
         })
@@ -100,9 +87,14 @@ impl Enforcer {
         &self.judge
     }
 
-    /// See [`Engine::reload_users`].
+    /// See [`Judge::reload_users`].
     pub fn reload_users(&mut self) -> Result<()> {
         self.judge.reload_users()
+    }
+
+    /// The audit log and what waits for it.
+    pub fn recorder(&self) -> &Recorder {
+        &self.recorder
     }
 
     pub fn vault(&self) -> &Vault {
@@ -113,23 +105,14 @@ impl Enforcer {
         self.judge.settings()
     }
 
-    fn stamp(&self) -> Stamp {
-        let policy = self.judge.policy();
-        Stamp {
-            policy_revision: policy.revision.clone(),
-            mode: policy.mode.as_str().to_string(),
-        }
-    }
-
     /// Start the last day's counts from earlier records (the audit log, at agent start).
     pub fn seed_recent(&self, times: [Vec<jiff::Timestamp>; 3]) {
-        *self.recent.borrow_mut() = Recent::seeded(times);
+        self.recorder.seed_recent(times);
     }
 
-    /// The violation, quarantined and terminated records of the last 24 hours (counted when
-    /// made, whether or not the log could take them yet).
+    /// See [`Recorder::recent_counts`].
     pub fn recent_counts(&self) -> Counts {
-        self.recent.borrow_mut().counts(jiff::Timestamp::now())
+        self.recorder.recent_counts()
     }
 
     /// Load the policy (see [`Judge::load_policy`]), persist a newly loaded one as the last good
@@ -144,139 +127,47 @@ impl Enforcer {
                 tracing::error!(error = %format!("{e:#}"), "cannot persist the last good policy");
             }
         }
-        if let Some((event, fields)) = load.record {
-            self.record(event, fields);
+        if let Some(event) = load.record {
+            self.record(event);
         }
         load.change
     }
 
-    /// Append an audit record. A record that cannot be written (a full disk) is kept in memory,
-    /// with the time it happened, and appended before the next one, so the log stays complete
-    /// and in order once there is room again. The action it describes has already happened and
-    /// is not undone.
-    pub fn record(&self, event: Event, fields: Fields) {
-        crate::app::cli::oplog::narrate(event, &fields);
-        self.recent.borrow_mut().note(event, jiff::Timestamp::now());
-        let waiting = !self.backlog.borrow().is_empty();
-        if !waiting && self.append(event, &self.stamp(), fields.clone()) {
-            return;
-        }
-        let mut backlog = self.backlog.borrow_mut();
-        if backlog.len() >= MAX_BACKLOG {
-            backlog.remove(0);
-            self.dropped.set(self.dropped.get() + 1);
-        }
-        let happened_at = jiff::Timestamp::now().to_string();
-        backlog.push((event, self.stamp(), fields.with("happened_at", happened_at)));
-        drop(backlog);
-        if waiting {
-            self.flush_backlog();
-        }
+    /// Append an audit record under the active policy (see [`Recorder::record`]).
+    pub fn record(&self, event: Event) {
+        self.recorder.record(self.judge.policy(), event);
     }
 
-    /// [`Enforcer::record`] for records that belong together (a violation and its quarantine):
-    /// appended in one batch, durable with one fsync, unless earlier ones wait in the backlog.
-    pub fn record_all(&self, records: Vec<(Event, Fields)>) {
-        if records.len() < 2 || !self.backlog.borrow().is_empty() {
-            for (event, fields) in records {
-                self.record(event, fields);
-            }
-            return;
-        }
-        let now = jiff::Timestamp::now();
-        for (event, fields) in &records {
-            crate::app::cli::oplog::narrate(*event, fields);
-            self.recent.borrow_mut().note(*event, now);
-        }
-        self.audit.configure(self.judge.policy().audit);
-        let stamp = self.stamp();
-        if let Err(e) = self.audit.append_batch(records.clone(), &stamp) {
-            tracing::error!(
-                error = %format!("{e:#}"),
-                "cannot write the audit log; the records are kept in memory until it can be"
-            );
-            let happened_at = jiff::Timestamp::now().to_string();
-            let mut backlog = self.backlog.borrow_mut();
-            for (event, fields) in records {
-                if backlog.len() >= MAX_BACKLOG {
-                    backlog.remove(0);
-                    self.dropped.set(self.dropped.get() + 1);
-                }
-                backlog.push((
-                    event,
-                    stamp.clone(),
-                    fields.with("happened_at", &happened_at),
-                ));
-            }
-        }
+    /// See [`Recorder::record_all`].
+    pub fn record_all(&self, records: Vec<Event>) {
+        self.recorder.record_all(self.judge.policy(), records);
     }
 
     /// Whether records still wait in memory for room in the audit log.
     pub fn records_pending(&self) -> bool {
-        !self.backlog.borrow().is_empty()
+        self.recorder.records_pending()
     }
 
     /// Append every pending record, oldest first; stop at the first failure.
     pub fn flush_backlog(&self) {
-        loop {
-            let Some((event, stamp, mut fields)) = self.backlog.borrow().first().cloned() else {
-                return;
-            };
-            if self.dropped.get() > 0 {
-                fields = fields.with("records_dropped_before", self.dropped.get());
-            }
-            if !self.append(event, &stamp, fields) {
-                return;
-            }
-            self.backlog.borrow_mut().remove(0);
-            self.dropped.set(0);
-        }
-    }
-
-    fn append(&self, event: Event, stamp: &Stamp, fields: Fields) -> bool {
-        self.audit.configure(self.judge.policy().audit);
-        match self.audit.append(event, stamp, fields) {
-            Ok(_) => {
-                if self.audit_failing.replace(false) {
-                    tracing::info!("the audit log can be written again");
-                }
-                true
-            }
-            // Said once; the retries while the disk stays full are quiet.
-            Err(e) if self.audit_failing.replace(true) => {
-                tracing::debug!(event = ?event, error = %format!("{e:#}"), "the audit log still cannot be written");
-                false
-            }
-            Err(e) => {
-                tracing::error!(
-                    event = ?event,
-                    error = %format!("{e:#}"),
-                    "cannot write the audit log; the record is kept in memory until it can be"
-                );
-                false
-            }
-        }
+        self.recorder.flush_backlog(self.judge.policy());
     }
 
     /// Whether something waits for the disk: records kept in memory, or a credential set aside
     /// in its home that the vault could not take yet. [`Enforcer::flush_backlog`] and
     /// [`Enforcer::recover`] finish them once there is room.
     pub fn waiting(&self) -> bool {
-        !self.backlog.borrow().is_empty() || self.vault.waiting()
+        self.recorder.records_pending() || self.vault.waiting()
     }
 
     /// Write a `checkpoint` record when `[audit] checkpoint_interval` has passed since the last.
     pub fn checkpoint_if_due(&self) {
-        if let Some(fields) = self.audit.checkpoint_due() {
-            self.record(Event::Checkpoint, fields);
-        }
+        self.recorder.checkpoint_if_due(self.judge.policy());
     }
 
     /// After logrotate's SIGHUP: record the rotation of the audit log at once.
     pub fn reopen_audit(&self) {
-        if let Err(e) = self.audit.reopen(&self.stamp()) {
-            tracing::error!(error = %format!("{e:#}"), "cannot reopen the audit log");
-        }
+        self.recorder.reopen_audit(self.judge.policy());
     }
 
     /// Every Codex home in scope now.
@@ -296,28 +187,6 @@ impl Enforcer {
         }
     }
 
-    /// The judgement of credential bytes found in `home` (set aside there), under the active
-    /// policy and the home's config.
-    fn judge_bytes(
-        &self,
-        home: &CodexHome,
-        config: ConfigState,
-        bytes: &[u8],
-        stat: &Stat,
-    ) -> Judgement {
-        let (auth, complete) = inventory::auth_from_bytes(bytes, stat);
-        let report = self.judge.judge(&Observation {
-            home: home.clone(),
-            auth,
-            config,
-        });
-        Judgement {
-            violations: report.verdict.violations,
-            credential: report.credential,
-            complete,
-        }
-    }
-
     /// Judge one observation and act on it: quarantine or fix permissions as planned, record.
     pub fn enforce(&mut self, obs: Observation) -> HomeReport {
         self.enforce_through(obs, None)
@@ -332,8 +201,11 @@ impl Enforcer {
             return report;
         }
         let credential = report.credential.clone();
-        let key = serde_json::to_string(&(&report.verdict, &report.credential, report.auth))
-            .unwrap_or_default();
+        let key = Recorded {
+            verdict: report.verdict.clone(),
+            credential: report.credential.clone(),
+            auth: report.auth,
+        };
         let acts = report.planned.iter().any(|a| *a != Action::Record);
         // The credential each vault entry holds, which a rewrite may have changed since it was
         // judged: its record names that one.
@@ -363,41 +235,45 @@ impl Enforcer {
         let mut finished = Vec::new();
         let repeat = self.last_recorded.get(&obs.home.path) == Some(&key);
         if !repeat || acts {
-            let mut fields = home_fields(&obs.home, credential.clone());
-            fields.rules = report.verdict.rule_codes();
-            fields.evidence = report.verdict.violations.clone();
-            fields.action = Some(
-                report
+            let exceptions = &report.verdict.exceptions_applied;
+            batch.push(Event::Violation(Violated {
+                subject: subject(&obs.home),
+                pid: None,
+                process_uid: None,
+                credential: credential.clone(),
+                rules: report.verdict.rule_codes(),
+                evidence: report.verdict.violations.clone(),
+                action: report
                     .planned
                     .iter()
                     .find(|a| **a != Action::Record)
-                    .map_or("record", |a| a.name())
-                    .to_string(),
-            );
-            if !report.verdict.exceptions_applied.is_empty() {
-                fields = fields.with("exceptions_applied", &report.verdict.exceptions_applied);
-            }
-            batch.push((Event::Violation, fields));
+                    .map_or(event::Action::Record, |a| (*a).into()),
+                exceptions_applied: (!exceptions.is_empty()).then(|| exceptions.clone()),
+                session: None,
+                home_in: None,
+                unjudged: None,
+                codex_version: None,
+            }));
             self.last_recorded.insert(obs.home.path.clone(), key);
         }
         for (index, outcome) in report.actions.iter().enumerate() {
             let event = match (&outcome.outcome, outcome.action) {
-                (Outcome::Failed { .. }, _) => Event::EnforcementFailed,
+                (Outcome::Failed { .. }, _) => EventKind::EnforcementFailed,
                 (Outcome::Gone | Outcome::PutBack, _) => continue,
-                (_, Action::Quarantine) => Event::Quarantined,
-                (_, Action::FixPermissions) => Event::PermissionsFixed,
+                (_, Action::Quarantine) => EventKind::Quarantined,
+                (_, Action::FixPermissions) => EventKind::PermissionsFixed,
                 (_, Action::Record) => continue,
             };
             let (held, superseded) = vaulted.iter().find(|(i, _)| *i == index).map_or_else(
                 || (credential.clone(), &[][..]),
                 |(_, h)| (h.credential.clone(), &h.superseded[..]),
             );
-            let mut fields = home_fields(&obs.home, held).with_superseded(superseded);
-            fields.rules = report.verdict.rule_codes();
+            let mut action = home_action(&obs.home, held, report.verdict.rule_codes(), outcome);
+            action.superseded = superseded.to_vec();
             if let (Some(notice), Some(_)) = (&notice, outcome.outcome.vault_id()) {
-                fields = fields.with("message", &notice.text);
+                action.message = Some(notice.text.clone());
             }
-            batch.push((event, fields.with_outcome(outcome)));
+            batch.push(action.into_event(event));
             if let Some(id) = outcome.outcome.vault_id() {
                 finished.push(id.to_string());
             }
@@ -457,8 +333,9 @@ impl Enforcer {
             credential: report.credential.clone(),
             policy_revision: &self.judge.policy().revision,
         };
-        let judge = |home: &CodexHome, bytes: &[u8], stat: &Stat| {
-            self.judge_bytes(home, obs.config.clone(), bytes, stat)
+        let judge = BytesUnder {
+            judge: &self.judge,
+            config: Config::Known(&obs.config),
         };
         match self
             .vault
@@ -500,6 +377,48 @@ impl Enforcer {
     }
 }
 
+/// What was last recorded of a home in violation: the same again is not recorded again.
+#[derive(Debug, PartialEq)]
+struct Recorded {
+    verdict: Verdict,
+    credential: Option<CredentialSummary>,
+    auth: AuthStatus,
+}
+
+/// The config a credential found aside is judged with: the one read with it, or the home's as
+/// it is now (recovery, which has none at hand).
+enum Config<'a> {
+    Known(&'a ConfigState),
+    ReadNow,
+}
+
+/// What the vault asks about bytes it moves, answered under the active policy and the home's
+/// config ([`JudgeBytes`], the seam the vault defines).
+struct BytesUnder<'a> {
+    judge: &'a Judge,
+    config: Config<'a>,
+}
+
+impl JudgeBytes for BytesUnder<'_> {
+    fn judge_bytes(&self, home: &CodexHome, bytes: &[u8], stat: &Stat) -> Judgement {
+        let config = match self.config {
+            Config::Known(config) => config.clone(),
+            Config::ReadNow => inventory::observe(home).observation.config,
+        };
+        let (auth, complete) = inventory::auth_from_bytes(bytes, stat);
+        let report = self.judge.judge(&Observation {
+            home: home.clone(),
+            auth,
+            config,
+        });
+        Judgement {
+            violations: report.verdict.violations,
+            credential: report.credential,
+            complete,
+        }
+    }
+}
+
 /// What one vault entry holds: its credential and the earlier contents it keeps beside it.
 #[derive(Default)]
 struct Held {
@@ -507,13 +426,35 @@ struct Held {
     superseded: Vec<SupersededCredential>,
 }
 
-fn home_fields(home: &CodexHome, credential: Option<CredentialSummary>) -> Fields {
-    Fields {
+/// Whose home, and which, for its records.
+fn subject(home: &CodexHome) -> Subject {
+    Subject {
         user: home.user.clone(),
         uid: home.uid,
         codex_home: Some(home.path.clone()),
+    }
+}
+
+/// What was done to a home's credential, and how it ended, for its record.
+fn home_action(
+    home: &CodexHome,
+    credential: Option<CredentialSummary>,
+    rules: Vec<String>,
+    o: &ActionOutcome,
+) -> HomeAction {
+    HomeAction {
+        subject: subject(home),
         credential,
-        ..Fields::default()
+        rules,
+        done: Done {
+            action: o.action.into(),
+            outcome: Some(o.outcome.describe()),
+            vault_id: o.outcome.vault_id().map(str::to_string),
+            error: o.outcome.error().map(str::to_string),
+        },
+        superseded: Vec::new(),
+        message: None,
+        recovery: Default::default(),
     }
 }
 
@@ -551,33 +492,4 @@ fn fix_permissions(home: &CodexHome) -> ActionOutcome {
     }
 }
 
-trait WithOutcome {
-    fn with_outcome(self, o: &ActionOutcome) -> Fields;
-    fn with_superseded(self, s: &[SupersededCredential]) -> Fields;
-}
-
-impl WithOutcome for Fields {
-    fn with_outcome(mut self, o: &ActionOutcome) -> Fields {
-        self.action = Some(o.action.name().to_string());
-        self.outcome = Some(o.outcome.describe());
-        self.vault_id = o.outcome.vault_id().map(str::to_string);
-        self.error = o.outcome.error().map(str::to_string);
-        self
-    }
-
-    /// Every earlier content the vault entry keeps (`superseded-N.json`), each named by its
-    /// file, SHA-256 and credential summary: no vaulted credential goes unrecorded.
-    fn with_superseded(self, s: &[SupersededCredential]) -> Fields {
-        if s.is_empty() {
-            self
-        } else {
-            self.with("superseded", s)
-        }
-    }
-}
-
 mod recovery;
-
-#[cfg(test)]
-#[path = "enforcer_tests.rs"]
-mod tests;

@@ -2,116 +2,47 @@
 //!
 //! A [`Judge`] reads and judges but never writes: plain `check` and everything that only looks
 //! use it. An `Enforcer` (in `enforcer.rs`) owns a judge plus the audit log and the vault, and
-//! acts on what the judge decided. The judge holds the active policy (admin, last good, or the
-//! built-in baseline); it reads homes through [`crate::platform::inventory`], judges
-//! with [`crate::core::evaluate`] and plans with [`crate::core::plan`].
+//! acts on what the judge decided. The judge puts together the policy that runs
+//! ([`crate::app::engine::policy_load`]) and the machine's users and processes
+//! ([`crate::app::engine::population`]); it reads homes through [`crate::platform::inventory`],
+//! judges with [`crate::core::evaluate`] and plans with [`crate::core::plan`].
 
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use serde::Serialize;
-use serde_json::json;
 
 use crate::app::cli::settings::Settings;
+use crate::app::engine::policy_load::PolicyLoader;
+pub use crate::app::engine::policy_load::{
+    ActivePolicy, PolicyChange, PolicyLoad, PolicyOrigin, baseline,
+};
 use crate::app::engine::policy_state::{PolicyState, Rejection};
+use crate::app::engine::population::Population;
 use crate::app::engine::report::HomeReport;
 use crate::core::evaluate;
 use crate::core::observe::{AuthState, CodexHome, Observation};
 use crate::core::plan;
 use crate::core::policy::Policy;
-use crate::core::policy::diag;
 use crate::core::policy::merge::LoadOutcome;
-use crate::platform::audit::{Event, Fields};
 use crate::platform::inventory;
-use crate::platform::last_good::{self as store, StoredSource};
-use crate::platform::policy_sources;
-use crate::platform::processes::{Processes, SystemProcesses};
-use crate::platform::users::{PasswdFile, SystemUsers, UserDb};
-
-/// The built-in baseline, covering this machine's people (its first regular uid and up).
-pub fn baseline() -> Policy {
-    let mut policy = Policy::baseline();
-    policy.scope.min_uid = crate::platform::login_defs::first_regular_uid();
-    policy
-}
-
-/// Where the active policy came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum PolicyOrigin {
-    /// Loaded from the policy dir (and managed preferences) just now.
-    Admin,
-    /// The policy dir is invalid or empty: the last good policy from the state dir.
-    LastGood,
-    /// No admin policy was ever loaded: the built-in monitor-mode baseline.
-    Baseline,
-}
-
-#[derive(Debug, Clone)]
-pub struct ActivePolicy {
-    pub policy: Policy,
-    pub origin: PolicyOrigin,
-    pub sources: Vec<StoredSource>,
-}
-
-/// What a policy (re)load did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PolicyChange {
-    Unchanged,
-    Loaded,
-    Rejected,
-}
-
-/// A policy (re)load as the judge decided it: the change, and what an enforcer records and
-/// persists about it.
-#[derive(Debug)]
-pub struct PolicyLoad {
-    pub change: PolicyChange,
-    /// The record to write (`policy_loaded` / `policy_rejected`), if any.
-    pub record: Option<(Event, Fields)>,
-    /// A newly loaded admin policy, to persist as the last good one.
-    pub save: bool,
-}
+use crate::platform::users::UserDb;
 
 pub struct Judge {
     settings: Settings,
-    users: Box<dyn UserDb>,
-    processes: Box<dyn Processes>,
-    active: ActivePolicy,
-    /// Digest of the policy sources last loaded or rejected, to act once per change.
-    loaded_digest: Option<String>,
-    /// The rejected sources' digest and their errors (a file refused before it is read is in no
-    /// digest), to record a rejection once per reason.
-    rejected_digest: Option<String>,
-    /// The policy sources' current rejection, if they are rejected.
-    rejection: Option<Rejection>,
-    /// The running admin policy's warnings that weaken it below its base files (a later
-    /// drop-in lowering `mode`), as `file:line: message`: the health contract's
-    /// `policy-weakened`.
-    weakened: Vec<String>,
+    /// The machine's users and processes, and the homes found over them.
+    population: Population,
+    /// Which policy runs, and its (re)loads.
+    policies: PolicyLoader,
 }
 
 impl Judge {
     /// A judge over the machine's (or `--passwd-file`'s) users and processes, running the
     /// baseline until [`Judge::load_policy`].
     pub fn new(settings: Settings) -> Result<Judge> {
-        let users: Box<dyn UserDb> = match &settings.passwd_file {
-            Some(path) => Box::new(PasswdFile::load(path)?),
-            None => Box::new(SystemUsers),
-        };
         Ok(Judge {
+            population: Population::new(settings.passwd_file.clone())?,
+            policies: PolicyLoader::new(&settings),
             settings,
-            users,
-            processes: Box::new(SystemProcesses::default()),
-            active: ActivePolicy {
-                policy: baseline(),
-                origin: PolicyOrigin::Baseline,
-                sources: Vec::new(),
-            },
-            loaded_digest: None,
-            rejected_digest: None,
-            rejection: None,
-            weakened: Vec::new(),
         })
     }
 
@@ -121,306 +52,71 @@ impl Judge {
 
     /// The user database the judge reads (the system's, or `--passwd-file`).
     pub fn users(&self) -> &dyn UserDb {
-        self.users.as_ref()
+        self.population.users()
     }
 
-    /// Read the user database again (`--passwd-file` is read once, at start; the system's is
-    /// asked afresh on every walk, through the C library).
+    /// See [`Population::reload_users`].
     pub fn reload_users(&mut self) -> Result<()> {
-        if let Some(path) = &self.settings.passwd_file {
-            self.users = Box::new(PasswdFile::load(path)?);
-        }
-        Ok(())
+        self.population.reload_users()
     }
 
-    /// The files whose change means accounts came or went: `--passwd-file`, or the system's
-    /// passwd and group files.
+    /// See [`Population::user_db_files`].
     pub fn user_db_files(&self) -> Vec<std::path::PathBuf> {
-        match &self.settings.passwd_file {
-            Some(path) => vec![path.clone()],
-            None => crate::platform::users::SYSTEM_DB_FILES
-                .iter()
-                .map(std::path::PathBuf::from)
-                .collect(),
-        }
+        self.population.user_db_files()
     }
 
     pub fn active(&self) -> &ActivePolicy {
-        &self.active
+        self.policies.active()
     }
 
     pub fn policy(&self) -> &Policy {
-        &self.active.policy
+        self.policies.policy()
     }
 
     /// Which of the four policy situations holds (see [`PolicyState`]).
     pub fn policy_state(&self) -> PolicyState {
-        match (self.active.origin, &self.rejection) {
-            // Rejected sources after a good load: the good one keeps running.
-            (PolicyOrigin::Admin, Some(_)) => PolicyState::LastGood,
-            (PolicyOrigin::Admin, None) => PolicyState::Active,
-            (PolicyOrigin::LastGood, _) => PolicyState::LastGood,
-            (PolicyOrigin::Baseline, Some(_)) => PolicyState::Rejected,
-            (PolicyOrigin::Baseline, None) => PolicyState::None,
-        }
+        self.policies.policy_state()
     }
 
     /// The policy sources' rejection: each file's first error, and since when.
     pub fn rejection(&self) -> Option<&Rejection> {
-        self.rejection.as_ref()
+        self.policies.rejection()
     }
 
-    /// What makes the running policy enforce less than its base files ask for (see
-    /// [`diag::Code::weakens_enforcement`]), one `file:line: message` each.
+    /// See [`PolicyLoader::weakened`].
     pub fn weakened(&self) -> &[String] {
-        &self.weakened
+        self.policies.weakened()
     }
 
+    /// See [`PolicyLoader::load_outcome`].
     pub fn load_outcome(&self) -> LoadOutcome {
-        policy_sources::load_dir(
-            &self.settings.policy_dir,
-            self.settings.managed_prefs.as_deref(),
-        )
+        self.policies.load_outcome()
     }
 
-    /// Load the policy sources and decide what runs. On the first load (`initial`), an invalid or
-    /// empty policy dir falls back to the last good policy, else to the baseline; later, it
-    /// leaves the running policy alone.
+    /// See [`PolicyLoader::load_policy`].
     pub fn load_policy(&mut self, initial: bool) -> PolicyLoad {
-        let outcome = self.load_outcome();
-        let sources: Vec<StoredSource> = outcome
-            .source_info
-            .iter()
-            .map(|s| StoredSource {
-                name: s.name.clone(),
-                sha256: s.sha256.clone(),
-            })
-            .collect();
-        let digest = store::digest(&sources);
-        let errors: Vec<_> = outcome
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .collect();
-        let unchanged = PolicyLoad {
-            change: PolicyChange::Unchanged,
-            record: None,
-            save: false,
-        };
-        if let Some(policy) = outcome.policy.clone() {
-            // The same sources as the running policy: nothing to do, unless they were rejected
-            // in between (a broken drop-in added, then removed): then the rejection is over,
-            // and that is a load to record and show.
-            if self.loaded_digest.as_deref() == Some(digest.as_str())
-                && self.active.origin == PolicyOrigin::Admin
-                && self.rejection.is_none()
-            {
-                return unchanged;
-            }
-            for d in &outcome.diagnostics {
-                tracing::warn!(code = d.code.as_str(), file = %d.file, line = d.line, "{}", d.message);
-            }
-            self.active = ActivePolicy {
-                policy,
-                origin: PolicyOrigin::Admin,
-                sources: sources.clone(),
-            };
-            self.loaded_digest = Some(digest);
-            self.rejected_digest = None;
-            self.rejection = None;
-            self.weakened = outcome
-                .diagnostics
-                .iter()
-                .filter(|d| d.code.weakens_enforcement())
-                .map(|d| format!("{}:{}: {}", d.file, d.line, d.message))
-                .collect();
-            tracing::info!(
-                name = %self.active.policy.name,
-                revision = %self.active.policy.revision,
-                mode = self.active.policy.mode.as_str(),
-                "policy loaded"
-            );
-            let fields = Fields::default()
-                .with("policy_name", &self.active.policy.name)
-                .with("origin", PolicyOrigin::Admin)
-                .with("sources", &sources)
-                .with("warnings", outcome.diagnostics.len());
-            return PolicyLoad {
-                change: PolicyChange::Loaded,
-                record: Some((Event::PolicyLoaded, fields)),
-                save: true,
-            };
-        }
-
-        let rejected = !errors.is_empty();
-        if rejected {
-            // The same rejection is not news; a different one is, even with the same readable
-            // sources: a file refused before it is read (its mode, owner, size or encoding) is
-            // in no digest, so the errors themselves are part of what is compared.
-            let key = errors.iter().fold(digest, |mut key, d| {
-                key.push_str(&format!("\n{} {} {}", d.location(), d.code, d.message));
-                key
-            });
-            if self.rejected_digest.as_deref() == Some(key.as_str()) {
-                return unchanged;
-            }
-            self.rejected_digest = Some(key);
-            // Rejected since the first of an unbroken run of rejections; the reasons are now's.
-            let since = self
-                .rejection
-                .as_ref()
-                .map_or_else(|| jiff::Timestamp::now().to_string(), |r| r.since.clone());
-            self.rejection = Some(Rejection::from_diagnostics(&outcome.diagnostics, since));
-        } else {
-            self.rejection = None;
-        }
-        if initial {
-            match store::load(&self.settings.state_dir) {
-                Ok(Some(stored)) => {
-                    self.active = ActivePolicy {
-                        policy: stored.policy,
-                        origin: PolicyOrigin::LastGood,
-                        sources: stored.sources,
-                    }
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    tracing::error!(error = %format!("{e:#}"), "the last good policy cannot be read; using the baseline")
-                }
-            }
-        }
-        if rejected {
-            let rendered = diag::render_human(&outcome.diagnostics, &outcome.sources);
-            let kept = match self.active.origin {
-                PolicyOrigin::Baseline => {
-                    "no good policy was ever loaded: running the monitor-only baseline"
-                }
-                _ if initial => "keeping the last good policy",
-                _ => "keeping the running policy",
-            };
-            tracing::error!("policy rejected; {kept}\n{rendered}");
-            let diagnostics: Vec<_> = errors
-                .iter()
-                .map(|d| {
-                    // A problem with the whole file has no position (no `line`, `column`).
-                    let mut diagnostic =
-                        json!({"code": d.code, "file": d.file, "message": d.message});
-                    if d.line > 0 {
-                        diagnostic["line"] = json!(d.line);
-                        diagnostic["column"] = json!(d.column);
-                    }
-                    diagnostic
-                })
-                .collect();
-            let fields = Fields::default()
-                .with("sources", &sources)
-                .with("diagnostics", diagnostics)
-                .with("kept", self.active.origin)
-                .with("kept_revision", &self.active.policy.revision);
-            return PolicyLoad {
-                change: PolicyChange::Rejected,
-                record: Some((Event::PolicyRejected, fields)),
-                save: false,
-            };
-        }
-        if !initial {
-            return self.sources_emptied(sources);
-        }
-        if self.active.origin == PolicyOrigin::Baseline {
-            tracing::warn!(
-                policy_dir = %self.settings.policy_dir.display(),
-                "no admin policy installed: running the built-in baseline in monitor mode"
-            );
-        }
-        self.fallback_loaded(Fields::default())
+        self.policies.load_policy(initial)
     }
 
-    /// The `policy_loaded` of a policy that did not come from the sources just now (the last
-    /// good one, or the baseline), with `extra` fields.
-    fn fallback_loaded(&self, extra: Fields) -> PolicyLoad {
-        let fields = extra
-            .with("policy_name", &self.active.policy.name)
-            .with("origin", self.active.origin)
-            .with(
-                "no_admin_policy",
-                self.active.origin == PolicyOrigin::Baseline,
-            );
-        PolicyLoad {
-            change: PolicyChange::Loaded,
-            record: Some((Event::PolicyLoaded, fields)),
-            save: false,
-        }
-    }
-
-    /// The policy sources hold no policy any more (every drop-in removed, no managed
-    /// preferences), and none of them is rejected. The running policy stays enforced (an empty
-    /// dir never lifts the admin's rules, as at start-up), but it is the last good one now, not
-    /// what the sources say: status and fleet.json show `last-good` with that reason, and a
-    /// `policy_loaded` record says so once. A rejection that was showing is over either way.
-    fn sources_emptied(&mut self, sources: Vec<StoredSource>) -> PolicyLoad {
-        let cleared = self.rejection.take().is_some();
-        self.rejected_digest = None;
-        let demoted = self.active.origin == PolicyOrigin::Admin;
-        if !demoted && !cleared {
-            return PolicyLoad {
-                change: PolicyChange::Unchanged,
-                record: None,
-                save: false,
-            };
-        }
-        if demoted {
-            self.active.origin = PolicyOrigin::LastGood;
-            self.loaded_digest = None;
-        }
-        let kept = match self.active.origin {
-            PolicyOrigin::Baseline => "running the monitor-only baseline",
-            _ => "keeping the last good policy",
-        };
-        tracing::warn!(
-            policy_dir = %self.settings.policy_dir.display(),
-            "the policy sources hold no policy any more; {kept}"
-        );
-        self.fallback_loaded(
-            Fields::default()
-                .with("sources", &sources)
-                .with("no_policy_sources", true),
-        )
-    }
-
-    /// Judge with `policy` (loaded by the caller, e.g. `simulate`), as an admin policy.
+    /// See [`PolicyLoader::use_policy`].
     pub fn use_policy(&mut self, policy: Policy) {
-        self.active = ActivePolicy {
-            policy,
-            origin: PolicyOrigin::Admin,
-            sources: Vec::new(),
-        };
-        self.rejection = None;
-        self.weakened.clear();
+        self.policies.use_policy(policy);
     }
 
     /// Every Codex home in scope now.
     pub fn discover(&self) -> inventory::Discovery {
-        inventory::discover(
-            &self.active.policy.scope,
-            self.users.as_ref(),
-            self.processes.as_ref(),
-        )
+        self.population.discover(&self.policy().scope)
     }
 
-    /// Every Codex home in scope now, with the process table as last read (see
-    /// [`inventory::rediscover`]): for the agent's rediscovery on a file event.
+    /// Every Codex home in scope now, with the process table as last read: for the agent's
+    /// rediscovery on a file event.
     pub fn rediscover(&self) -> inventory::Discovery {
-        inventory::rediscover(
-            &self.active.policy.scope,
-            self.users.as_ref(),
-            self.processes.as_ref(),
-        )
+        self.population.rediscover(&self.policy().scope)
     }
 
-    /// Where the missing home directories of accounts in scope would appear (see
-    /// [`inventory::missing_home_parents`]).
+    /// Where the missing home directories of accounts in scope would appear.
     pub fn missing_home_parents(&self) -> Vec<std::path::PathBuf> {
-        inventory::missing_home_parents(&self.active.policy.scope, self.users.as_ref())
+        self.population.missing_home_parents(&self.policy().scope)
     }
 
     /// Read a home, waiting out a half-written file for at most the settle window (for one-shot
@@ -443,7 +139,7 @@ impl Judge {
 
     /// Judge one observation: evaluate and plan. Acts on nothing.
     pub fn judge(&self, obs: &Observation) -> HomeReport {
-        let policy = &self.active.policy;
+        let policy = self.policy();
         let now = jiff::Timestamp::now();
         let verdict = evaluate::evaluate(policy, obs, now);
         let planned = plan::plan(policy, obs, &verdict);

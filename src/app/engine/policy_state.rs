@@ -20,9 +20,11 @@ pub enum PolicyState {
     /// The policy sources are rejected and no good policy was ever loaded: only the monitor-only
     /// baseline runs. `check` exits 2.
     Rejected,
-    /// No policy source exists: the monitor-only baseline runs.
+    /// No policy source exists: the monitor-only baseline runs (`none` in status and
+    /// fleet.json).
     #[default]
-    None,
+    #[serde(rename = "none")]
+    NoPolicy,
 }
 
 impl PolicyState {
@@ -31,7 +33,7 @@ impl PolicyState {
             PolicyState::Active => "active",
             PolicyState::LastGood => "last-good",
             PolicyState::Rejected => "rejected",
-            PolicyState::None => "none",
+            PolicyState::NoPolicy => "none",
         }
     }
 }
@@ -49,13 +51,13 @@ pub struct RejectedFile {
 /// The policy sources' rejection: each file's first error, and since when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rejection {
-    pub since: String,
+    pub since: jiff::Timestamp,
     pub files: Vec<RejectedFile>,
 }
 
 impl Rejection {
     /// The first error of each file that has one, in file order.
-    pub fn from_diagnostics(diagnostics: &[Diagnostic], since: String) -> Rejection {
+    pub fn from_diagnostics(diagnostics: &[Diagnostic], since: jiff::Timestamp) -> Rejection {
         let mut files: Vec<RejectedFile> = Vec::new();
         for d in diagnostics.iter().filter(|d| d.is_error()) {
             if files.iter().any(|f| f.file == d.file) {

@@ -10,7 +10,7 @@
 
 use std::collections::VecDeque;
 
-use crate::platform::audit::Event;
+use crate::platform::audit::EventKind as Event;
 
 /// How far back the counts reach.
 pub const WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);

@@ -16,7 +16,7 @@ fn the_fleet_file_is_flat_and_names_no_home() {
         violations_24h: 2,
         quarantined_24h: 0,
         terminated_24h: 1,
-        last_full_scan: "2026-11-26T10:04:00Z",
+        last_full_scan: "2026-11-26T10:04:00Z".parse().ok(),
     };
     let now: jiff::Timestamp = "2026-11-26T10:05:00Z".parse().expect("time");
     let value = fleet_json("mac-17", &facts, "0.1.0", 42, now);

@@ -39,7 +39,7 @@ pub struct Facts<'a> {
     pub violations_24h: usize,
     pub quarantined_24h: usize,
     pub terminated_24h: usize,
-    pub last_full_scan: &'a str,
+    pub last_full_scan: Option<jiff::Timestamp>,
 }
 
 /// The three states, worst last.
@@ -168,7 +168,7 @@ pub fn judge(status: Option<&Facts<'_>>, liveness: &Liveness) -> Verdict {
              enforced"
                 .into(),
         ),
-        PolicyState::None => say("no-admin-policy", "no admin policy is installed".into()),
+        PolicyState::NoPolicy => say("no-admin-policy", "no admin policy is installed".into()),
     }
     for weakened in status.policy_weakened {
         say(
@@ -238,10 +238,9 @@ pub fn warnings(status: Option<&Facts<'_>>) -> Vec<String> {
 pub const ZERO_HOMES: &str =
     "no Codex home is in scope: check [scope] min_uid, exclude_users and homes";
 
-/// Seconds since an RFC 3339 time, if it parses.
-pub fn age_seconds(at: &str, now: jiff::Timestamp) -> Option<i64> {
-    let at: jiff::Timestamp = at.parse().ok()?;
-    Some(now.duration_since(at).as_secs())
+/// Seconds since a time, if there is one.
+pub fn age_seconds(at: Option<jiff::Timestamp>, now: jiff::Timestamp) -> Option<i64> {
+    Some(now.duration_since(at?).as_secs())
 }
 
 /// The flat top-level fields of `status --json`, then the snapshot's own fields (its per-home

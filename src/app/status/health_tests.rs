@@ -14,7 +14,7 @@ fn facts(state: PolicyState, bad: usize, degraded: Option<&'static str>) -> Fact
         violations_24h: bad,
         quarantined_24h: 0,
         terminated_24h: 0,
-        last_full_scan: "2026-11-26T00:00:00Z",
+        last_full_scan: "2026-11-26T00:00:00Z".parse().ok(),
     }
 }
 
@@ -37,7 +37,7 @@ fn each_state_and_its_exit_code() {
     for unhealthy in [
         facts(PolicyState::Rejected, 0, None),
         facts(PolicyState::LastGood, 0, None),
-        facts(PolicyState::None, 0, None),
+        facts(PolicyState::NoPolicy, 0, None),
         facts(PolicyState::Active, 0, Some("inotify watch limit")),
         // Unhealthy outranks violations: the MDM must see the agent is down.
         facts(PolicyState::Active, 2, Some("inotify watch limit")),

@@ -12,6 +12,7 @@
 //! ([`AgentInternals`]) and other users' homes. Readers parse the file back into the same type.
 //! Neither holds a secret: credentials appear as their summaries, like in the audit log.
 
+pub mod degraded;
 pub mod fleet;
 pub mod health;
 pub mod writer;
@@ -108,8 +109,8 @@ pub struct Status<'a> {
     #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<AgentInternals>,
     pub version: String,
-    pub started_at: String,
-    pub updated_at: String,
+    pub started_at: jiff::Timestamp,
+    pub updated_at: jiff::Timestamp,
     pub policy_name: String,
     pub policy_revision: String,
     pub mode: Mode,
@@ -139,7 +140,9 @@ pub struct Status<'a> {
     pub policy_weakened: Vec<String>,
     /// The policy's `[enforce] message`: what users are told to do.
     pub message: Option<String>,
-    pub last_full_scan: String,
+    /// None (`""` in the file) until the first full scan is done.
+    #[serde(with = "empty_if_none")]
+    pub last_full_scan: Option<jiff::Timestamp>,
     pub homes: Vec<HomeStatus<'a>>,
 }
 
@@ -165,7 +168,7 @@ impl Status<'_> {
             violations_24h: self.violations_24h,
             quarantined_24h: self.quarantined_24h,
             terminated_24h: self.terminated_24h,
-            last_full_scan: &self.last_full_scan,
+            last_full_scan: self.last_full_scan,
         }
     }
 
@@ -176,8 +179,8 @@ impl Status<'_> {
             agent: None,
             homes: Vec::new(),
             version: self.version.clone(),
-            started_at: self.started_at.clone(),
-            updated_at: self.updated_at.clone(),
+            started_at: self.started_at,
+            updated_at: self.updated_at,
             policy_name: self.policy_name.clone(),
             policy_revision: self.policy_revision.clone(),
             mode: self.mode,
@@ -192,7 +195,7 @@ impl Status<'_> {
             terminated_24h: 0,
             policy_weakened: Vec::new(),
             message: self.message.clone(),
-            last_full_scan: self.last_full_scan.clone(),
+            last_full_scan: self.last_full_scan,
         }
     }
 }
@@ -257,7 +260,9 @@ pub fn show(settings: &Settings, json: bool) -> Result<u8> {
     print_policy(status)?;
     crate::outln!(
         "last full scan: {}, updated {}",
-        status.last_full_scan,
+        status
+            .last_full_scan
+            .map_or_else(String::new, |t| t.to_string()),
         status.updated_at
     );
     if let Some(reason) = status
@@ -441,3 +446,28 @@ fn print_policy(status: &Status<'_>) -> Result<()> {
     }
     Ok(())
 }
+
+/// A time that may not be known yet, written as `""` then (as status files always said).
+mod empty_if_none {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Option<jiff::Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.collect_str(t),
+            None => s.serialize_str(""),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<jiff::Timestamp>, D::Error> {
+        let text = String::deserialize(d)?;
+        if text.is_empty() {
+            return Ok(None);
+        }
+        text.parse().map(Some).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests;

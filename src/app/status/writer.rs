@@ -275,7 +275,7 @@ impl Writer {
         let Some(header) = self.header.as_deref() else {
             return; // nothing to say before the agent's first header
         };
-        let now = jiff::Timestamp::now().to_string();
+        let now = jiff::Timestamp::now();
         let dir = match state::open(&self.state_dir) {
             Ok(dir) => dir,
             Err(e) => {
@@ -284,12 +284,12 @@ impl Writer {
             }
         };
         let mut unwritable = grow_reserve(&dir).err().and_then(|e| unwritable_reason(&e));
-        let mut result = self.write_files(&dir, header, &now, unwritable.as_deref());
+        let mut result = self.write_files(&dir, header, now, unwritable.as_deref());
         if let Some(reason) = result.as_ref().err().and_then(unwritable_error) {
             unwritable.get_or_insert(reason);
             // Room for the snapshot that says so.
             let _ = dir.unlink(state::STATUS_RESERVE);
-            result = self.write_files(&dir, header, &now, unwritable.as_deref());
+            result = self.write_files(&dir, header, now, unwritable.as_deref());
         }
         if unwritable.is_some() {
             // Whatever the snapshots left is the writer's again.
@@ -325,11 +325,11 @@ impl Writer {
         &self,
         dir: &Dir,
         header: &Status<'static>,
-        now: &str,
+        now: jiff::Timestamp,
         unwritable: Option<&str>,
     ) -> Result<()> {
         let mut admin = header.clone();
-        admin.updated_at = now.to_string();
+        admin.updated_at = now;
         if let Some(agent) = &mut admin.agent {
             agent.state_dir_unwritable = unwritable.map(str::to_string);
         }
@@ -350,7 +350,7 @@ impl Writer {
 
         let users = state::subdir(dir, USERS_DIR, 0o711)?;
         let mut view = admin.user_header();
-        view.updated_at = now.to_string();
+        view.updated_at = now;
         let dirty: Vec<u32> = if self.all_users_dirty {
             self.by_uid.keys().copied().collect()
         } else {

@@ -202,6 +202,8 @@ fn canonical(name: &str) -> &'static str {
 
 /// Read a Codex command line (`argv[0]` first).
 pub fn parse(argv: &[String]) -> ArgvConfig {
+    #[cfg(test)]
+    PARSES.with(|n| n.set(n.get() + 1));
     let mut out = ArgvConfig::default();
     let mut i = 1;
     let mut positional_seen = false;
@@ -302,6 +304,12 @@ fn apply(out: &mut ArgvConfig, name: &str, value: Option<&str>) {
         ("--ignore-user-config", _) => out.ignore_user_config = true,
         _ => {}
     }
+}
+
+// How many times this thread parsed a command line (tests count the agent's passes with it).
+#[cfg(test)]
+thread_local! {
+    pub static PARSES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@
 
 pub mod argv;
 pub mod dotenv;
+pub mod sources;
 
 use std::path::PathBuf;
 
@@ -163,6 +164,8 @@ pub struct EffectiveSession {
     pub credential_store: Sourced<String>,
     /// Layers that could not be judged: never a pass.
     pub unjudged: Vec<Unjudged>,
+    /// Every proxy and CA-override variable (environment, then `.env`), each occurrence.
+    pub route_env: Vec<crate::core::route_env::Setting>,
     /// The keys the command line set, each with the flag that set it (`--sandbox`,
     /// `--dangerously-bypass-approvals-and-sandbox`, `-c`, …): a fix names the flag to drop.
     pub argv: Vec<argv::ArgvSetting>,
@@ -170,7 +173,11 @@ pub struct EffectiveSession {
 
 /// The profile a command line names (`--profile`, `-c profile=…`), for reading its file.
 pub fn profile_name(argv: &[String]) -> Option<String> {
-    let a = argv::parse(argv);
+    argv_profile(&argv::parse(argv))
+}
+
+/// [`profile_name`] of a command line already parsed.
+pub fn argv_profile(a: &argv::ArgvConfig) -> Option<String> {
     a.settings
         .iter()
         .rev()
@@ -243,8 +250,13 @@ fn trusted_dir(config: &ResolvedConfig, dir: &std::path::Path) -> bool {
 
 /// Resolve one session.
 pub fn resolve(inputs: &SessionInputs) -> EffectiveSession {
+    resolve_parsed(inputs, argv::parse(&inputs.argv))
+}
+
+/// [`resolve`] with `inputs.argv` already parsed (`a`): the agent parses a session's command line
+/// once, for reading its files and resolving it.
+pub fn resolve_parsed(inputs: &SessionInputs, a: argv::ArgvConfig) -> EffectiveSession {
     let honours = codex_version::honours(inputs.version);
-    let a = argv::parse(&inputs.argv);
     let mut config = ResolvedConfig::default();
     let mut unjudged = Vec::new();
 
@@ -367,6 +379,12 @@ pub fn resolve(inputs: &SessionInputs) -> EffectiveSession {
     }
 
     let env = Environment::new(inputs, &mut unjudged);
+    let route_env = crate::core::route_env::settings(
+        env.environ,
+        &env.file,
+        Layer::Env.label().as_ref(),
+        env.file_layer.label().as_ref(),
+    );
     let route = route(&config, &env, honours);
     config.set_route(
         route
@@ -405,6 +423,7 @@ pub fn resolve(inputs: &SessionInputs) -> EffectiveSession {
         route,
         credential_store,
         unjudged,
+        route_env,
         argv: a.settings,
     }
 }
@@ -668,6 +687,10 @@ fn credentials(
                 }
             }
         }
+    }
+    let get = |name: &str| env.get(name).map(|(v, l)| (v.to_string(), l));
+    for (key, layer, value) in sources::credentials(config, &get, provider) {
+        out.push(Sourced { value, key, layer });
     }
     out
 }

@@ -632,6 +632,8 @@ allowed_api_key_fingerprints = ["3f2a9c0b"]
 [config]
 allowed_model_providers = ["openai"]
 allowed_base_urls = ["https://api.openai.com/v1"]
+allowed_proxies = ["http://proxy.example.com:3128"]
+allowed_ca_files = ["/etc/ssl/certs/corp-ca.pem"]
 allowed_credential_stores = ["file"]
 allowed_sandbox_modes = ["read-only", "workspace-write"]
 allowed_approval_policies = ["on-request", "untrusted"]
@@ -693,6 +695,8 @@ reason = "CI pipeline, OPS-123"
         config: ConfigRules {
             allowed_model_providers: strings(&["openai"]),
             allowed_base_urls: strings(&["https://api.openai.com/v1"]),
+            allowed_proxies: strings(&["http://proxy.example.com:3128"]),
+            allowed_ca_files: strings(&["/etc/ssl/certs/corp-ca.pem"]),
             allowed_credential_stores: Some(vec![CredentialStore::File]),
             allowed_sandbox_modes: strings(&["read-only", "workspace-write"]),
             allowed_approval_policies: strings(&["on-request", "untrusted"]),

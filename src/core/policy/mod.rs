@@ -194,6 +194,12 @@ pub struct ConfigRules {
     /// Compared as URLs (see [`crate::core::url`]): scheme and host case, default port and a
     /// trailing `/` do not matter.
     pub allowed_base_urls: Option<Vec<String>>,
+    /// Proxy URLs (compared as base URLs are). `None` with `allowed_base_urls` set: no proxy.
+    #[serde(default)]
+    pub allowed_proxies: Option<Vec<String>>,
+    /// CA bundle paths. `None` with `allowed_base_urls` set: no CA override.
+    #[serde(default)]
+    pub allowed_ca_files: Option<Vec<String>>,
     pub allowed_credential_stores: Option<Vec<CredentialStore>>,
     /// Of [`SANDBOX_MODES`]; always includes `read-only` (Codex requires it).
     #[serde(default)]

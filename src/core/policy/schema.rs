@@ -29,6 +29,19 @@ pub const KNOWN_PLANS: &[&str] = &[
     "enterprise",
     "edu",
     "education",
+    // Added by Codex 0.171.0 (its plan enum, read in its binary).
+    "prolite",
+    "promax",
+    "self_serve_business_prolite",
+    "self_serve_business_usage_based",
+    "ent26",
+    "enterprise_cbp_automation",
+    "enterprise_cbp_usage_based",
+    "edu_plus",
+    "edu_pro",
+    "sci",
+    "sci_plus",
+    "unknown",
 ];
 
 /// Every key, in the order `policy explain` prints them.
@@ -162,6 +175,30 @@ pub const KEYS: &[Key] = &[
         target: Target::Config(|r, v| {
             if let Value::Strings(v) = v {
                 r.allowed_base_urls = Some(v)
+            }
+        }),
+    },
+    Key {
+        section: "config",
+        name: "allowed_proxies",
+        kind: ValueKind::BaseUrls,
+        default: None,
+        doc: "Proxies a Codex session may send through (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, any case, in its environment or `$CODEX_HOME/.env`); unset: none when `allowed_base_urls` is set, else any.",
+        target: Target::Config(|r, v| {
+            if let Value::Strings(v) = v {
+                r.allowed_proxies = Some(v)
+            }
+        }),
+    },
+    Key {
+        section: "config",
+        name: "allowed_ca_files",
+        kind: ValueKind::Names,
+        default: None,
+        doc: "CA bundles a Codex session may trust instead of the system's (`CODEX_CA_CERTIFICATE`, `SSL_CERT_FILE`, `SSL_CERT_DIR`), as absolute paths; unset: none when `allowed_base_urls` is set, else any. The system's own stores (`/etc/ssl/`, `/etc/pki/`, …) are always allowed.",
+        target: Target::Config(|r, v| {
+            if let Value::Strings(v) = v {
+                r.allowed_ca_files = Some(v)
             }
         }),
     },

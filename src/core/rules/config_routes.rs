@@ -31,7 +31,7 @@ pub(super) const ROWS: &[Row] = &[
                 &e.config.allowed_model_providers,
             )
         }),
-        native: Native::NotRendered,
+        native: Native::Requirement(crate::core::native::MODEL_PROVIDER),
         check: Check::Config(model_provider),
         example: Some(Example {
             policy: "[config]\nallowed_model_providers = [\"openai\"]\n",

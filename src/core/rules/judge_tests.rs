@@ -426,3 +426,45 @@ fn the_fix_says_to_start_codex_without_the_flag() {
         "{fix}"
     );
 }
+
+#[test]
+fn an_allowed_mcp_server_with_a_loader_of_its_own_is_another_server() {
+    // The allowed server as listed, and with a plain variable: compliant.
+    assert_eq!(broken("[mcp_servers.fs]\ncommand = \"npx\"\n"), vec![]);
+    assert_eq!(
+        broken("[mcp_servers.fs]\ncommand = \"npx\"\nenv = { NODE_ENV = \"production\" }\n"),
+        vec![]
+    );
+    for spec in [
+        "env = { LD_PRELOAD = \"/tmp/hook.so\" }",
+        "env = { DYLD_INSERT_LIBRARIES = \"/tmp/hook.dylib\" }",
+        "env = { PATH = \"/tmp/evil:/usr/bin\" }",
+        "env_vars = [\"LD_LIBRARY_PATH\"]",
+    ] {
+        let found = broken(&format!("[mcp_servers.fs]\ncommand = \"npx\"\n{spec}\n"));
+        assert_eq!(
+            found,
+            one(Rule::ConfigMcpServer, "mcp_servers.fs", "config.toml"),
+            "{spec}"
+        );
+    }
+    // A session adding it with -c to the allowed `docs` server.
+    let found = judged(
+        &["-c", "mcp_servers.docs.env={ LD_PRELOAD = \"/tmp/h.so\" }"],
+        Some("[mcp_servers.docs]\nurl = \"https://docs.example/mcp\"\n"),
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(r, k, _)| *r == Rule::ConfigMcpServer && k == "mcp_servers.docs"),
+        "{found:?}"
+    );
+    assert!(
+        judged(
+            &[],
+            Some("[mcp_servers.docs]\nurl = \"https://docs.example/mcp\"\n")
+        )
+        .iter()
+        .all(|(r, _, _)| *r != Rule::ConfigMcpServer)
+    );
+}

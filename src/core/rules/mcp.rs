@@ -1,5 +1,9 @@
 //! The MCP rule (`config.mcp-server`): every `[mcp_servers.NAME]` a config defines must be one of
-//! `[config] allowed_mcp_servers`, by Codex's identity (the name, then the command or URL).
+//! `[config] allowed_mcp_servers`, by Codex's identity (the name, then the command or URL), and
+//! its launch spec must not set a loader or search path of its own (`LD_*`, `DYLD_*`, `PATH` in
+//! its `env` or `env_vars`): that makes the same command run something else, so such a server
+//! matches no allowed one. Codex's requirement identity is only the command or URL: the agent
+//! alone judges the launch spec.
 
 use super::found::Found;
 use super::judge::{list, shown};
@@ -61,7 +65,19 @@ fn mcp_servers(rules: &ConfigRules, scope: &ResolvedConfig, _: bool, found: &mut
             url: field("url").map(|u| crate::core::url::judged(&u)),
             name: name.clone(),
         };
-        if let Some(evidence) = outside(allowed, &server) {
+        let hijack = loader_env(table);
+        let evidence = if hijack.is_empty() {
+            outside(allowed, &server)
+        } else {
+            let vars: Vec<String> = hijack.iter().map(|k| shown(k)).collect();
+            Some(format!(
+                "defines MCP server {} with {} in its environment, which changes what its \
+                 command runs: no allowed server's launch spec sets it",
+                shown(&server.name),
+                vars.join(", ")
+            ))
+        };
+        if let Some(evidence) = evidence {
             let at = scope.placed(&join_key(&["mcp_servers", name.as_str()]), &layer);
             let evidence = format!(
                 "{} (set by {}) {evidence}",
@@ -71,6 +87,28 @@ fn mcp_servers(rules: &ConfigRules, scope: &ResolvedConfig, _: bool, found: &mut
             found.add_at(Rule::ConfigMcpServer, at, evidence);
         }
     }
+}
+
+/// The variables of an MCP server's launch spec (its config table: `env` keys, `env_vars`
+/// names) that hijack how its command is loaded or found: `LD_*`, `DYLD_*`, `PATH`.
+fn loader_env(server: &toml::Table) -> Vec<String> {
+    let hijacks = |k: &str| k.starts_with("LD_") || k.starts_with("DYLD_") || k == "PATH";
+    let mut out: Vec<String> = Vec::new();
+    if let Some(toml::Value::Table(env)) = server.get("env") {
+        out.extend(env.keys().filter(|k| hijacks(k)).cloned());
+    }
+    if let Some(toml::Value::Array(names)) = server.get("env_vars") {
+        out.extend(
+            names
+                .iter()
+                .filter_map(|v| v.as_str())
+                .filter(|k| hijacks(k))
+                .map(str::to_string),
+        );
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Why `server` is not one of `allowed` (Codex's identity: the name, then the command or URL).

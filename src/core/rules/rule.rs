@@ -65,6 +65,9 @@ rules! {
     ConfigFeature,
     ConfigModel,
     EnvCredential,
+    EnvProxy,
+    EnvCustomCa,
+    EnvUnexplainedConnection,
 }
 
 impl Serialize for Rule {

@@ -9,6 +9,7 @@
 //! a log's rotated files; [`syslog`] forwards each record.
 
 pub mod chain;
+pub mod event;
 pub mod files;
 pub mod journald;
 pub mod record;
@@ -20,8 +21,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-pub use crate::platform::audit::record::{Event, Fields, GENESIS, Stamp, hostname};
-use crate::platform::audit::syslog::{Syslog, Target};
+pub use crate::platform::audit::event::{Event, EventKind};
+pub use crate::platform::audit::record::{Body, GENESIS, Stamp, hostname};
+use crate::platform::audit::syslog::{Destination, Syslog};
 use crate::platform::audit::writer::{Writer, open_log};
 
 /// An append handle on the audit log: the signed, anchored chain of [`writer`].
@@ -43,7 +45,7 @@ impl AuditLog {
         }
         open_log(path).with_context(|| format!("opening audit log {}", path.display()))?;
         let mut writer = Writer::open(path, state_dir, hostname())?;
-        if let Some(target) = syslog.map(Target::parse).transpose()?.flatten() {
+        if let Some(target) = syslog.map(Destination::parse).transpose()?.flatten() {
             writer.set_syslog(Some(Syslog::new(target)));
         }
         Ok(AuditLog {
@@ -52,8 +54,8 @@ impl AuditLog {
         })
     }
 
-    /// The fields of a `checkpoint` record when one is due.
-    pub fn checkpoint_due(&self) -> Option<Fields> {
+    /// The `checkpoint` record, when one is due.
+    pub fn checkpoint_due(&self) -> Option<Event> {
         self.writer.checkpoint_due()
     }
 
@@ -73,12 +75,12 @@ impl AuditLog {
 
     /// Append several records, durable together (one fsync for the batch in the signed chain).
     /// Returns the last `seq`.
-    pub fn append_batch(&self, records: Vec<(Event, Fields)>, stamp: &Stamp) -> Result<u64> {
+    pub fn append_batch(&self, records: Vec<Body>, stamp: &Stamp) -> Result<u64> {
         self.writer.append_batch(records, stamp)
     }
 
     /// Append one record and fsync it. Returns its `seq`.
-    pub fn append(&self, event: Event, stamp: &Stamp, fields: Fields) -> Result<u64> {
-        self.writer.append(event, stamp, fields)
+    pub fn append(&self, record: Body, stamp: &Stamp) -> Result<u64> {
+        self.writer.append(record, stamp)
     }
 }

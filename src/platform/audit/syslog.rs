@@ -21,8 +21,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use serde::Deserialize;
 use serde_json::Value;
 
+use crate::core::audit_event::EventKind;
 use crate::platform::audit::journald;
 
 /// The SD-ID: 32473 is the private enterprise number reserved for documentation (RFC 5612).
@@ -31,38 +33,38 @@ pub const SD_ID: &str = "codex-warden@32473";
 const FACILITY: u8 = 4;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub enum Destination {
     Unix(PathBuf),
     Udp(String),
     Tcp(String),
 }
 
 pub struct Syslog {
-    target: Target,
+    target: Destination,
     host: String,
 }
 
-impl Target {
+impl Destination {
     /// Parse a `--syslog` value; empty or `none` is no sink.
-    pub fn parse(s: &str) -> Result<Option<Target>> {
+    pub fn parse(s: &str) -> Result<Option<Destination>> {
         let s = s.trim();
         if s.is_empty() || s == "none" {
             return Ok(None);
         }
         if let Some(addr) = s.strip_prefix("udp://") {
-            return Ok(Some(Target::Udp(check_addr(addr)?)));
+            return Ok(Some(Destination::Udp(check_addr(addr)?)));
         }
         if let Some(addr) = s.strip_prefix("tcp://") {
-            return Ok(Some(Target::Tcp(check_addr(addr)?)));
+            return Ok(Some(Destination::Tcp(check_addr(addr)?)));
         }
         if s == "journald" {
-            return Ok(Some(Target::Unix(PathBuf::from(journald::SOCKET))));
+            return Ok(Some(Destination::Unix(PathBuf::from(journald::SOCKET))));
         }
         if let Some(path) = s
             .strip_prefix("unix://")
             .or(Some(s).filter(|s| s.starts_with('/')))
         {
-            return Ok(Some(Target::Unix(PathBuf::from(path))));
+            return Ok(Some(Destination::Unix(PathBuf::from(path))));
         }
         bail!("syslog target `{s}`: write journald, /dev/log, udp://HOST:PORT or tcp://HOST:PORT")
     }
@@ -80,7 +82,7 @@ fn check_addr(addr: &str) -> Result<String> {
 }
 
 impl Syslog {
-    pub fn new(target: Target) -> Syslog {
+    pub fn new(target: Destination) -> Syslog {
         Syslog {
             target,
             host: crate::platform::audit::record::hostname(),
@@ -96,7 +98,7 @@ impl Syslog {
 
     fn deliver(&self, record: &Value) -> Result<()> {
         match &self.target {
-            Target::Unix(path) => match local(path) {
+            Destination::Unix(path) => match local(path) {
                 Local::Journal(socket) => {
                     let pri = severity(event_of(record));
                     journald::send(&socket, &journald::datagram(record, pri, FACILITY))?;
@@ -106,13 +108,13 @@ impl Syslog {
                     UnixDatagram::unbound()?.send_to(msg.as_bytes(), path)?;
                 }
             },
-            Target::Udp(addr) => {
+            Destination::Udp(addr) => {
                 let msg = format_message(record, &self.host);
                 let sock =
                     UdpSocket::bind(("0.0.0.0", 0)).or_else(|_| UdpSocket::bind("[::]:0"))?;
                 sock.send_to(msg.as_bytes(), addr.as_str())?;
             }
-            Target::Tcp(addr) => {
+            Destination::Tcp(addr) => {
                 let msg = format_message(record, &self.host);
                 let sa = addr
                     .to_socket_addrs()?
@@ -179,10 +181,27 @@ pub fn format_rfc3164(record: &Value) -> String {
 
 /// Syslog severity of an event: warning for findings, notice for actions, info otherwise.
 fn severity(event: &str) -> u8 {
-    match event {
-        "violation" | "tamper_detected" | "enforcement_failed" | "policy_rejected" => 4,
-        "quarantined" | "terminated" | "restored" | "permissions_fixed" => 5,
-        _ => 6,
+    let Ok(kind) = EventKind::deserialize(serde_json::Value::from(event)) else {
+        return 6;
+    };
+    match kind {
+        EventKind::Violation
+        | EventKind::TamperDetected
+        | EventKind::EnforcementFailed
+        | EventKind::PolicyRejected => 4,
+        EventKind::Quarantined
+        | EventKind::Terminated
+        | EventKind::Restored
+        | EventKind::PermissionsFixed => 5,
+        EventKind::AgentStarted
+        | EventKind::AgentStopped
+        | EventKind::AgentUncleanStop
+        | EventKind::PolicyLoaded
+        | EventKind::NativeRequirementsWritten
+        | EventKind::WatchDegraded
+        | EventKind::Checkpoint
+        | EventKind::LogRotated
+        | EventKind::VaultPruned => 6,
     }
 }
 

@@ -33,8 +33,8 @@ fn journalds_sockets_are_told_from_other_local_sockets() {
     let plain = dir.path().join("devlog");
     assert_eq!(local(&plain), Local::Syslog(plain.clone()));
     assert_eq!(
-        Target::parse("journald").unwrap(),
-        Some(Target::Unix("/run/systemd/journal/socket".into()))
+        Destination::parse("journald").unwrap(),
+        Some(Destination::Unix("/run/systemd/journal/socket".into()))
     );
 }
 
@@ -57,18 +57,18 @@ fn a_record_becomes_an_rfc5424_message_with_structured_data() {
 #[test]
 fn targets_parse() {
     assert_eq!(
-        Target::parse("/dev/log").unwrap(),
-        Some(Target::Unix("/dev/log".into()))
+        Destination::parse("/dev/log").unwrap(),
+        Some(Destination::Unix("/dev/log".into()))
     );
     assert_eq!(
-        Target::parse("udp://127.0.0.1:514").unwrap(),
-        Some(Target::Udp("127.0.0.1:514".into()))
+        Destination::parse("udp://127.0.0.1:514").unwrap(),
+        Some(Destination::Udp("127.0.0.1:514".into()))
     );
-    assert_eq!(Target::parse("").unwrap(), None);
-    assert!(Target::parse("ftp://x").is_err());
-    assert!(Target::parse("udp://loghost").is_err());
+    assert_eq!(Destination::parse("").unwrap(), None);
+    assert!(Destination::parse("ftp://x").is_err());
+    assert!(Destination::parse("udp://loghost").is_err());
     assert_eq!(
-        Target::parse("tcp://logs.example.com:6514").unwrap(),
-        Some(Target::Tcp("logs.example.com:6514".into()))
+        Destination::parse("tcp://logs.example.com:6514").unwrap(),
+        Some(Destination::Tcp("logs.example.com:6514".into()))
     );
 }

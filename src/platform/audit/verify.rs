@@ -9,17 +9,18 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::platform::audit::chain::{Anchor, LineCheck, PublicKey};
+use crate::platform::audit::event::{LogTamperKind, Tamper};
 use crate::platform::audit::files::{self as audit_files, LogFile};
 use crate::platform::audit::record::GENESIS;
 
 /// The kinds of break `audit verify` names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Kind {
+pub enum Break {
     /// A record's content does not match its hash, or its hash was recomputed (re-chained).
     Edited,
     /// Records are missing from the middle of a file.
@@ -44,27 +45,27 @@ pub enum Kind {
     AnchorMissing,
 }
 
-impl Kind {
+impl Break {
     pub fn name(self) -> &'static str {
         match self {
-            Kind::Edited => "edited",
-            Kind::DeletedLine => "deleted line",
-            Kind::TruncatedTail => "truncated tail",
-            Kind::Emptied => "emptied",
-            Kind::Forged => "forged",
-            Kind::Reordered => "reordered",
-            Kind::Torn => "torn",
-            Kind::Junk => "junk",
-            Kind::MissingRotatedFile => "missing rotated file",
-            Kind::Replaced => "replaced",
-            Kind::AnchorMissing => "anchor missing",
+            Break::Edited => "edited",
+            Break::DeletedLine => "deleted line",
+            Break::TruncatedTail => "truncated tail",
+            Break::Emptied => "emptied",
+            Break::Forged => "forged",
+            Break::Reordered => "reordered",
+            Break::Torn => "torn",
+            Break::Junk => "junk",
+            Break::MissingRotatedFile => "missing rotated file",
+            Break::Replaced => "replaced",
+            Break::AnchorMissing => "anchor missing",
         }
     }
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
-    pub kind: Kind,
+    pub kind: Break,
     pub file: PathBuf,
     /// 1-based line, and the last line when consecutive lines share the problem.
     pub line: u64,
@@ -166,13 +167,20 @@ pub fn verify(log: &Path, trust: &Trust<'_>) -> Result<Report> {
 impl Walk<'_> {
     /// Name a break unless one of that kind was named already (the agent's own
     /// `tamper_detected` record and the gap it explains are one break).
-    fn find_once(&mut self, kind: Kind, file: &Path, line: u64, seq: Option<u64>, problem: String) {
+    fn find_once(
+        &mut self,
+        kind: Break,
+        file: &Path,
+        line: u64,
+        seq: Option<u64>,
+        problem: String,
+    ) {
         if !self.report.findings.iter().any(|f| f.kind == kind) {
             self.find(kind, file, line, seq, problem);
         }
     }
 
-    fn find(&mut self, kind: Kind, file: &Path, line: u64, seq: Option<u64>, problem: String) {
+    fn find(&mut self, kind: Break, file: &Path, line: u64, seq: Option<u64>, problem: String) {
         if let Some(last) = self.report.findings.last_mut()
             && last.kind == kind
             && last.file == file
@@ -211,7 +219,7 @@ impl Walk<'_> {
             let (seq, hash, prev_hash) = match check {
                 LineCheck::Junk(why) => {
                     self.find(
-                        Kind::Junk,
+                        Break::Junk,
                         path,
                         line_no,
                         None,
@@ -227,7 +235,7 @@ impl Walk<'_> {
                 } => {
                     if self.seen_keyed {
                         self.find(
-                            Kind::Forged,
+                            Break::Forged,
                             path,
                             line_no,
                             Some(*seq),
@@ -235,7 +243,7 @@ impl Walk<'_> {
                         );
                     } else if !hash_ok {
                         self.find(
-                            Kind::Edited,
+                            Break::Edited,
                             path,
                             line_no,
                             Some(*seq),
@@ -256,7 +264,7 @@ impl Walk<'_> {
                     self.seen_keyed = true;
                     if !hash_ok {
                         self.find(
-                            Kind::Edited,
+                            Break::Edited,
                             path,
                             line_no,
                             Some(*seq),
@@ -265,17 +273,17 @@ impl Walk<'_> {
                     } else if !sig_ok {
                         let (kind, why) = match &self.trust.anchor {
                             Some(a) if *seq <= a.seq => (
-                                Kind::Edited,
+                                Break::Edited,
                                 "record was changed and the chain re-computed from it (re-chained): \
                                  its signature does not match",
                             ),
                             Some(_) => (
-                                Kind::Forged,
+                                Break::Forged,
                                 "record appended by someone without the audit key: its signature \
                                  does not match",
                             ),
                             None => (
-                                Kind::Forged,
+                                Break::Forged,
                                 "record not signed by the audit key (forged, or re-chained after \
                                  an edit)",
                             ),
@@ -304,7 +312,7 @@ impl Walk<'_> {
         }
         if let Some(rest) = torn {
             self.find(
-                Kind::Torn,
+                Break::Torn,
                 path,
                 lines.len() as u64 + 1,
                 None,
@@ -350,7 +358,7 @@ impl Walk<'_> {
             let last = self.last_sound.as_ref().map_or(0, |s| s.0);
             if seq <= last {
                 self.find(
-                    Kind::Reordered,
+                    Break::Reordered,
                     path,
                     line_no,
                     Some(seq),
@@ -375,31 +383,31 @@ impl Walk<'_> {
                 .any(|s| (expected..seq).contains(s));
             let (kind, why) = match said.as_deref() {
                 _ if later => (
-                    Kind::Reordered,
+                    Break::Reordered,
                     format!("seq {seq} comes before seq {expected}"),
                 ),
                 Some("truncated") => (
-                    Kind::TruncatedTail,
+                    Break::TruncatedTail,
                     format!("{missing}: the log was cut short (the agent noticed)"),
                 ),
                 Some("emptied") => (
-                    Kind::Emptied,
+                    Break::Emptied,
                     format!("{missing}: the log was emptied (the agent noticed)"),
                 ),
                 Some("replaced") => (
-                    Kind::Replaced,
+                    Break::Replaced,
                     format!("{missing}: the log file was replaced (the agent noticed)"),
                 ),
                 _ if i == 0 && file_index > 0 => (
-                    Kind::MissingRotatedFile,
+                    Break::MissingRotatedFile,
                     format!("{missing}: a rotated file before this one is gone"),
                 ),
-                _ => (Kind::DeletedLine, format!("{missing}: lines were deleted")),
+                _ => (Break::DeletedLine, format!("{missing}: lines were deleted")),
             };
             self.find_once(kind, path, line_no, Some(seq), why);
         } else if seq <= prev_seq {
             self.find(
-                Kind::Reordered,
+                Break::Reordered,
                 path,
                 line_no,
                 Some(seq),
@@ -407,7 +415,7 @@ impl Walk<'_> {
             );
         } else {
             self.find(
-                Kind::Edited,
+                Break::Edited,
                 path,
                 line_no,
                 Some(seq),
@@ -417,21 +425,28 @@ impl Walk<'_> {
         }
     }
 
-    /// A `tamper_detected` record is the agent's own account of a break it saw while writing:
-    /// it stays a break even once the gap itself is gone from the files (rotated away).
+    /// A `tamper_detected` record about the log is the agent's own account of a break it saw
+    /// while writing: it stays a break even once the gap itself is gone from the files (rotated
+    /// away). One about another file the agent keeps (Codex's requirements, with `path`) says
+    /// nothing about the log.
     fn agent_said(&mut self, record: &Value, path: &Path, line: u64, seq: u64) {
         if record["event"] != "tamper_detected" {
             return;
         }
-        let tamper = record["tamper"].as_str().unwrap_or_default();
-        let kind = match tamper {
-            "truncated" => Kind::TruncatedTail,
-            "emptied" => Kind::Emptied,
-            "replaced" => Kind::Replaced,
-            "junk" => Kind::Junk,
-            "anchor_missing" => Kind::AnchorMissing,
-            "copytruncate_lost_records" => Kind::MissingRotatedFile,
-            _ => Kind::Edited,
+        let (kind, tamper) = match Tamper::deserialize(record) {
+            Ok(Tamper::File(_)) => return,
+            Ok(Tamper::Log(t)) => (
+                match t.tamper {
+                    LogTamperKind::Truncated => Break::TruncatedTail,
+                    LogTamperKind::Emptied => Break::Emptied,
+                    LogTamperKind::Replaced => Break::Replaced,
+                    LogTamperKind::Junk => Break::Junk,
+                    LogTamperKind::AnchorMissing => Break::AnchorMissing,
+                    LogTamperKind::CopytruncateLostRecords => Break::MissingRotatedFile,
+                },
+                record["tamper"].as_str().unwrap_or_default(),
+            ),
+            Err(_) => (Break::Edited, record["tamper"].as_str().unwrap_or_default()),
         };
         self.find_once(
             kind,
@@ -463,7 +478,7 @@ impl Walk<'_> {
             && first > retained
         {
             self.find(
-                Kind::MissingRotatedFile,
+                Break::MissingRotatedFile,
                 log,
                 0,
                 Some(first),
@@ -482,7 +497,7 @@ impl Walk<'_> {
         }
         match (&self.trust.anchor, &self.prev) {
             (Some(a), None) => self.find(
-                Kind::Emptied,
+                Break::Emptied,
                 log,
                 0,
                 None,
@@ -491,7 +506,7 @@ impl Walk<'_> {
             (Some(a), Some((seq, hash))) => {
                 if *seq < a.seq {
                     self.find_once(
-                        Kind::TruncatedTail,
+                        Break::TruncatedTail,
                         log,
                         0,
                         Some(*seq),
@@ -503,7 +518,7 @@ impl Walk<'_> {
                     );
                 } else if *seq == a.seq && *hash != a.hash {
                     self.find_once(
-                        Kind::Edited,
+                        Break::Edited,
                         log,
                         0,
                         Some(*seq),
@@ -516,7 +531,7 @@ impl Walk<'_> {
                 }
             }
             (None, Some(_)) if self.trust.anchor_expected && self.seen_keyed => self.find(
-                Kind::AnchorMissing,
+                Break::AnchorMissing,
                 log,
                 0,
                 None,

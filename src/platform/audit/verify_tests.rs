@@ -1,5 +1,6 @@
 use super::*;
-use crate::platform::audit::{AuditLog, Event, Fields, Stamp};
+use crate::platform::audit::event::AgentStopped;
+use crate::platform::audit::{AuditLog, Body, Event, Stamp};
 
 fn stamp() -> Stamp {
     Stamp {
@@ -12,17 +13,17 @@ fn stamp() -> Stamp {
 fn every_kind_of_break_is_documented() {
     let doc = include_str!("../../../docs/audit.md");
     for kind in [
-        Kind::Edited,
-        Kind::DeletedLine,
-        Kind::TruncatedTail,
-        Kind::Emptied,
-        Kind::Forged,
-        Kind::Reordered,
-        Kind::Torn,
-        Kind::Junk,
-        Kind::MissingRotatedFile,
-        Kind::Replaced,
-        Kind::AnchorMissing,
+        Break::Edited,
+        Break::DeletedLine,
+        Break::TruncatedTail,
+        Break::Emptied,
+        Break::Forged,
+        Break::Reordered,
+        Break::Torn,
+        Break::Junk,
+        Break::MissingRotatedFile,
+        Break::Replaced,
+        Break::AnchorMissing,
     ] {
         assert!(
             doc.contains(&format!("`{}`", kind.name())),
@@ -59,7 +60,10 @@ fn an_unkeyed_log_is_continued_by_signed_records_and_still_verifies() {
     let keyed = AuditLog::open_keyed(&log, &state, None).unwrap();
     assert_eq!(
         keyed
-            .append(Event::AgentStarted, &stamp(), Fields::default())
+            .append(
+                Body::new(Event::AgentStopped(AgentStopped { pid: 1 })),
+                &stamp()
+            )
             .unwrap(),
         4
     );
@@ -90,5 +94,5 @@ fn an_unkeyed_log_is_continued_by_signed_records_and_still_verifies() {
     let mut file = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
     std::io::Write::write_all(&mut file, unsigned_record(5, &last_hash).as_bytes()).unwrap();
     let report = verify(&log, &trust).unwrap();
-    assert_eq!(report.findings[0].kind, Kind::Forged);
+    assert_eq!(report.findings[0].kind, Break::Forged);
 }

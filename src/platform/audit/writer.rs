@@ -19,13 +19,16 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::core::audit_settings::AuditSettings;
 use crate::platform::audit::chain::{self as audit_chain, Anchor, Keys, LineCheck, PublicKey};
+use crate::platform::audit::event::{
+    Checkpoint, CheckpointFile, Event, LogRotated, LogTamper, LogTamperKind, Notes, Rotation,
+    Tamper,
+};
 use crate::platform::audit::files as audit_files;
-use crate::platform::audit::record::{Event, Fields, GENESIS, Stamp};
+use crate::platform::audit::record::{self, Body, GENESIS, Head, RecordTime, Stamp};
 use crate::platform::audit::syslog::Syslog;
 use crate::platform::safefs::{self, Dir};
 use std::os::fd::AsFd;
@@ -42,18 +45,6 @@ pub struct Writer {
     settings: Cell<AuditSettings>,
     syslog: Option<Syslog>,
     last_checkpoint: Cell<Option<Instant>>,
-}
-
-#[derive(Serialize)]
-struct Head<'a> {
-    seq: u64,
-    time: String,
-    host: &'a str,
-    event: Event,
-    policy_revision: &'a str,
-    mode: &'a str,
-    prev_hash: &'a str,
-    key_id: &'a str,
 }
 
 /// The file being written and where it stands.
@@ -101,13 +92,13 @@ impl Writer {
     }
 
     /// Append one record (after whatever the state of the log calls for) and fsync it.
-    pub fn append(&self, event: Event, stamp: &Stamp, fields: Fields) -> Result<u64> {
-        self.write(vec![(event, fields)], stamp)
+    pub fn append(&self, body: Body, stamp: &Stamp) -> Result<u64> {
+        self.write(vec![body], stamp)
     }
 
     /// Append several records with one write and one fsync (group commit): the decision's
     /// `violation` and its `quarantined` record are durable together. Returns the last seq.
-    pub fn append_batch(&self, records: Vec<(Event, Fields)>, stamp: &Stamp) -> Result<u64> {
+    pub fn append_batch(&self, records: Vec<Body>, stamp: &Stamp) -> Result<u64> {
         self.write(records, stamp)
     }
 
@@ -118,7 +109,7 @@ impl Writer {
         Ok((seq > 0).then_some(seq))
     }
 
-    fn write(&self, main: Vec<(Event, Fields)>, stamp: &Stamp) -> Result<u64> {
+    fn write(&self, main: Vec<Body>, stamp: &Stamp) -> Result<u64> {
         let state = Dir::open(&self.state_dir)
             .with_context(|| format!("opening state dir {}", self.state_dir.display()))?;
         let _lock = audit_chain::lock(&self.state_dir)?;
@@ -128,34 +119,31 @@ impl Writer {
             .with_context(|| format!("opening audit log {}", self.path.display()))?;
         let tail = self.read_tail(&mut file)?;
         let (dev, ino, _) = audit_chain::identity(&file)?;
-        let mut pre: Vec<(Event, Fields)> = Vec::new();
-        let mut first_notes = Fields::default();
+        let mut pre: Vec<Body> = Vec::new();
+        let mut first_notes = Notes::default();
         if tail.torn > 0 {
-            first_notes = first_notes.with("recovered_torn_bytes", tail.torn);
+            first_notes.recovered_torn_bytes = Some(tail.torn);
         }
         if tail.junk_lines > 0 {
-            pre.push((
-                Event::TamperDetected,
-                Fields::default()
-                    .with("tamper", "junk")
-                    .with("junk_lines", tail.junk_lines)
-                    .with("junk_bytes", tail.junk_bytes)
-                    .with("detail", "lines that are not sound records end the log"),
-            ));
+            pre.push(Body::new(Event::TamperDetected(Tamper::Log(LogTamper {
+                junk_lines: Some(tail.junk_lines),
+                junk_bytes: Some(tail.junk_bytes),
+                detail: Some("lines that are not sound records end the log".into()),
+                ..LogTamper::new(LogTamperKind::Junk)
+            }))));
         }
         let (mut seq, mut prev) = match (&anchor, &tail.head) {
             (None, None) => (0, GENESIS.to_string()),
             (None, Some((s, h, keyed))) => {
                 if *keyed {
-                    pre.push((
-                        Event::TamperDetected,
-                        Fields::default().with("tamper", "anchor_missing").with(
-                            "detail",
-                            "the anchor of the audit chain was removed from the state dir",
+                    pre.push(Body::new(Event::TamperDetected(Tamper::Log(LogTamper {
+                        detail: Some(
+                            "the anchor of the audit chain was removed from the state dir".into(),
                         ),
-                    ));
+                        ..LogTamper::new(LogTamperKind::AnchorMissing)
+                    }))));
                 } else {
-                    first_notes = first_notes.with("keying_started", true);
+                    first_notes.keying_started = true;
                 }
                 (*s, h.clone())
             }
@@ -164,7 +152,12 @@ impl Writer {
             // following. Nothing is hidden by that; the anchor catches up now.
             (Some(a), Some((s, h, _))) if *s > a.seq => (*s, h.clone()),
             (Some(a), head) => {
-                pre.push(self.behind_anchor(a, head.as_ref().map(|h| h.0), (dev, ino), &tail));
+                pre.push(Body::new(self.behind_anchor(
+                    a,
+                    head.as_ref().map(|h| h.0),
+                    (dev, ino),
+                    &tail,
+                )));
                 (a.seq, a.hash.clone())
             }
         };
@@ -182,9 +175,9 @@ impl Writer {
             len: tail.len,
         };
         let mut wrote = Vec::new();
-        let mut batch: Vec<(Event, Fields)> = pre.into_iter().chain(main).collect();
-        if let Some((_, f)) = batch.first_mut() {
-            f.extra.extend(std::mem::take(&mut first_notes.extra));
+        let mut batch: Vec<Body> = pre.into_iter().chain(main).collect();
+        if let Some(first) = batch.first_mut() {
+            first.notes.merge(first_notes);
         }
         self.put(
             &state, &mut out, &mut seq, &mut prev, batch, stamp, &mut wrote,
@@ -204,22 +197,19 @@ impl Writer {
                 len,
             };
             let rotated = audit_files::rotated(&self.path);
-            let mut fields = Fields::default()
-                .with("rotation", "size")
-                .with("previous_seq", seq)
-                .with("expired_files", deleted);
-            if let Some(newest) = rotated.last() {
-                fields = fields.with("previous_file", &newest.path);
-            }
-            if let Some(r) = rotated.first().and_then(|f| self.first_sound(f)) {
-                fields = fields.with("retained_from_seq", r);
-            }
+            let rotation = Event::LogRotated(LogRotated {
+                rotation: Rotation::Size,
+                previous_file: rotated.last().map(|f| f.path.clone()),
+                previous_seq: seq,
+                expired_files: Some(deleted),
+                retained_from_seq: rotated.first().and_then(|f| self.first_sound(f)),
+            });
             self.put(
                 &state,
                 &mut out,
                 &mut seq,
                 &mut prev,
-                vec![(Event::LogRotated, fields)],
+                vec![Body::new(rotation)],
                 stamp,
                 &mut wrote,
             )?;
@@ -243,7 +233,7 @@ impl Writer {
         out: &mut Out,
         seq: &mut u64,
         prev: &mut String,
-        records: Vec<(Event, Fields)>,
+        records: Vec<Body>,
         stamp: &Stamp,
         wrote: &mut Vec<Value>,
     ) -> Result<()> {
@@ -251,9 +241,9 @@ impl Writer {
             return Ok(());
         }
         let mut text = String::new();
-        for (event, fields) in records {
+        for body in records {
             *seq += 1;
-            let (line, record, hash) = self.render(*seq, prev, event, stamp, fields)?;
+            let (line, record, hash) = self.render(*seq, prev, &body, stamp)?;
             text.push_str(&line);
             *prev = hash;
             wrote.push(record);
@@ -292,7 +282,7 @@ impl Writer {
         found_seq: Option<u64>,
         file_id: (u64, u64),
         tail: &Tail,
-    ) -> (Event, Fields) {
+    ) -> Event {
         let rotated = audit_files::rotated(&self.path);
         let newest = rotated.last().map(|f| (f, self.last_sound(f)));
         let retained_from = rotated.first().and_then(|f| self.first_sound(f));
@@ -301,15 +291,17 @@ impl Writer {
             && *s == a.seq
             && *h == a.hash
         {
-            let how = if same_file { "copytruncate" } else { "renamed" };
-            let mut fields = Fields::default()
-                .with("rotation", how)
-                .with("previous_file", &f.path)
-                .with("previous_seq", a.seq);
-            if let Some(r) = retained_from {
-                fields = fields.with("retained_from_seq", r);
-            }
-            return (Event::LogRotated, fields);
+            return Event::LogRotated(LogRotated {
+                rotation: if same_file {
+                    Rotation::Copytruncate
+                } else {
+                    Rotation::Renamed
+                },
+                previous_file: Some(f.path.clone()),
+                previous_seq: a.seq,
+                expired_files: None,
+                retained_from_seq: retained_from,
+            });
         }
         if let Some((f, Some((s, _)))) = &newest
             && *s < a.seq
@@ -318,31 +310,27 @@ impl Writer {
         {
             // copytruncate copied an older state: records written between copy and truncate
             // were lost.
-            return (
-                Event::TamperDetected,
-                Fields::default()
-                    .with("tamper", "copytruncate_lost_records")
-                    .with("previous_file", &f.path)
-                    .with("missing_from_seq", s + 1)
-                    .with("missing_to_seq", a.seq),
-            );
+            return Event::TamperDetected(Tamper::Log(LogTamper {
+                previous_file: Some(f.path.clone()),
+                missing_from_seq: Some(s + 1),
+                missing_to_seq: Some(a.seq),
+                ..LogTamper::new(LogTamperKind::CopytruncateLostRecords)
+            }));
         }
         let tamper = if !same_file {
-            "replaced"
+            LogTamperKind::Replaced
         } else if tail.len == 0 {
-            "emptied"
+            LogTamperKind::Emptied
         } else {
-            "truncated"
+            LogTamperKind::Truncated
         };
-        (
-            Event::TamperDetected,
-            Fields::default()
-                .with("tamper", tamper)
-                .with("anchor_seq", a.seq)
-                .with("found_seq", found_seq.unwrap_or(0))
-                .with("missing_from_seq", found_seq.unwrap_or(0) + 1)
-                .with("missing_to_seq", a.seq),
-        )
+        Event::TamperDetected(Tamper::Log(LogTamper {
+            anchor_seq: Some(a.seq),
+            found_seq: Some(found_seq.unwrap_or(0)),
+            missing_from_seq: Some(found_seq.unwrap_or(0) + 1),
+            missing_to_seq: Some(a.seq),
+            ..LogTamper::new(tamper)
+        }))
     }
 
     fn last_sound(&self, f: &audit_files::LogFile) -> Option<(u64, String)> {
@@ -362,9 +350,9 @@ impl Writer {
             .map(|(s, _)| s)
     }
 
-    /// The fields of a `checkpoint` record, when `checkpoint_interval` has passed since the last
-    /// one this process wrote (the first is due at once).
-    pub fn checkpoint_due(&self) -> Option<Fields> {
+    /// The `checkpoint` record, when `checkpoint_interval` has passed since the last one this
+    /// process wrote (the first is due at once).
+    pub fn checkpoint_due(&self) -> Option<Event> {
         let now = Instant::now();
         let interval = self.settings.get().checkpoint_interval;
         if self
@@ -375,82 +363,44 @@ impl Writer {
             return None;
         }
         self.last_checkpoint.set(Some(now));
-        let files: Vec<Value> = audit_files::all(&self.path)
-            .iter()
-            .map(|f| {
-                serde_json::json!({
-                    "file": f.path,
-                    "bytes": std::fs::metadata(&f.path).map(|m| m.len()).unwrap_or(0),
-                })
+        let files = audit_files::all(&self.path)
+            .into_iter()
+            .map(|f| CheckpointFile {
+                bytes: std::fs::metadata(&f.path).map(|m| m.len()).unwrap_or(0),
+                file: f.path,
             })
             .collect();
-        let mut fields = Fields::default().with("files", files);
-        if let Some(first) = audit_files::rotated(&self.path)
-            .first()
-            .and_then(|f| self.first_sound(f))
-        {
-            fields = fields.with("retained_from_seq", first);
-        }
-        Some(fields)
+        Some(Event::Checkpoint(Checkpoint {
+            files,
+            retained_from_seq: audit_files::rotated(&self.path)
+                .first()
+                .and_then(|f| self.first_sound(f)),
+        }))
     }
 
+    /// The record's line, its members (for syslog) and its hash.
     fn render(
         &self,
         seq: u64,
         prev: &str,
-        event: Event,
+        body: &Body,
         stamp: &Stamp,
-        fields: Fields,
     ) -> Result<(String, Value, String)> {
         let head = Head {
             seq,
-            time: jiff::Timestamp::now()
-                .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
-                .to_string(),
-            host: &self.host,
-            event,
-            policy_revision: &stamp.policy_revision,
-            mode: &stamp.mode,
-            prev_hash: prev,
-            key_id: &self.keys.id,
+            time: RecordTime(jiff::Timestamp::now()),
+            host: self.host.clone(),
+            event: body.event.kind(),
+            policy_revision: stamp.policy_revision.clone(),
+            mode: stamp.mode.clone(),
+            prev_hash: prev.to_string(),
+            key_id: Some(self.keys.id.clone()),
         };
-        let mut record: Map<String, Value> = match serde_json::to_value(&head)? {
-            Value::Object(o) => o,
-            _ => Map::new(),
-        };
-        if let Value::Object(body) = serde_json::to_value(&fields)? {
-            for (k, v) in body {
-                record.entry(k).or_insert(v);
-            }
-        }
+        let members = body.members()?;
+        let mut record = record::hashed(&head, &members)?;
         let hash = audit_chain::record_hash(&record)?;
         let sig = self.keys.sign(&hash);
-        // Readable order on disk: the head first, then the fields, then hash and signature.
-        let mut line = serde_json::to_string(&head)?;
-        line.pop();
-        if let Value::Object(body) = serde_json::to_value(&fields)? {
-            for (k, v) in body {
-                if !matches!(
-                    k.as_str(),
-                    "seq"
-                        | "time"
-                        | "host"
-                        | "event"
-                        | "policy_revision"
-                        | "mode"
-                        | "prev_hash"
-                        | "key_id"
-                        | "hash"
-                        | "sig"
-                ) {
-                    line.push(',');
-                    line.push_str(&serde_json::to_string(&k)?);
-                    line.push(':');
-                    line.push_str(&serde_json::to_string(&v)?);
-                }
-            }
-        }
-        line.push_str(&format!(",\"hash\":\"{hash}\",\"sig\":\"{sig}\"}}\n"));
+        let line = record::line(&head, &members, &hash, Some(&sig))?;
         record.insert("hash".into(), Value::String(hash.clone()));
         record.insert("sig".into(), Value::String(sig));
         Ok((line, Value::Object(record), hash))

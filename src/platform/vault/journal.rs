@@ -33,7 +33,7 @@ pub struct Decision {
     pub codex_home: PathBuf,
     pub user: Option<String>,
     pub uid: Option<u32>,
-    pub decided_at: String,
+    pub decided_at: jiff::Timestamp,
     pub rules: Vec<String>,
     pub evidence: Vec<Violation>,
     /// The credential as judged (the vaulted one may differ: see the vault's entry).
@@ -42,6 +42,15 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// The home the decision was taken for, as the decision names it.
+    pub fn home(&self) -> crate::core::observe::CodexHome {
+        crate::core::observe::CodexHome {
+            path: self.codex_home.clone(),
+            uid: self.uid,
+            user: self.user.clone(),
+        }
+    }
+
     /// The name the credential is set aside under in its home.
     pub fn aside_name(&self) -> String {
         format!("{ASIDE_PREFIX}{}-{}", self.id, self.nonce)

@@ -49,7 +49,7 @@ use journal::{Decision, Journal};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Meta {
     pub id: String,
-    pub quarantined_at: String,
+    pub quarantined_at: jiff::Timestamp,
     pub codex_home: PathBuf,
     pub user: Option<String>,
     pub uid: Option<u32>,
@@ -65,7 +65,7 @@ pub struct Meta {
     #[serde(default)]
     pub sha256: String,
     /// Set when `restore` put it back.
-    pub restored_at: Option<String>,
+    pub restored_at: Option<jiff::Timestamp>,
     /// Set when the move was finished after a restart.
     #[serde(default)]
     pub recovered: bool,
@@ -120,8 +120,21 @@ pub struct Judgement {
     pub complete: bool,
 }
 
-/// Judges bytes found aside in a home: (home, bytes, their stat) → judgement.
-pub type Judge<'a> = &'a dyn Fn(&CodexHome, &[u8], &Stat) -> Judgement;
+/// What the vault asks about credential bytes found aside in a home (Codex writes in place, so
+/// what moved may not be what was judged): the caller's policy answers, through this seam the
+/// vault defines. The vault never reaches into the caller otherwise.
+pub trait JudgeBytes {
+    /// The judgement of `bytes` (with their `stat`) found in `home`.
+    fn judge_bytes(&self, home: &CodexHome, bytes: &[u8], stat: &Stat) -> Judgement;
+}
+
+/// Plain functions judge bytes too (the vault's tests).
+#[cfg(test)]
+impl<F: Fn(&CodexHome, &[u8], &Stat) -> Judgement> JudgeBytes for F {
+    fn judge_bytes(&self, home: &CodexHome, bytes: &[u8], stat: &Stat) -> Judgement {
+        self(home, bytes, stat)
+    }
+}
 
 /// How many times a file that keeps changing under the move is re-vaulted before it is left aside
 /// (out of Codex's reach, its decision open, finished at the next scan).
@@ -209,7 +222,7 @@ impl Vault {
             codex_home: home.path.clone(),
             user: reason.user.map(str::to_string),
             uid: reason.uid,
-            decided_at: jiff::Timestamp::now().to_string(),
+            decided_at: jiff::Timestamp::now(),
             rules: reason
                 .violations
                 .iter()
@@ -230,7 +243,7 @@ impl Vault {
         home: &CodexHome,
         home_dir: Option<&Dir>,
         reason: &Reason<'_>,
-        judge: Judge<'_>,
+        judge: &dyn JudgeBytes,
         settle: Duration,
     ) -> Result<Quarantined> {
         let decision = self.decision(home, reason);
@@ -297,7 +310,7 @@ impl Vault {
         home_dir: &Dir,
         home: &CodexHome,
         decision: &Decision,
-        judge: Judge<'_>,
+        judge: &dyn JudgeBytes,
         settle: Duration,
         recovered: bool,
         mut meta: Option<Meta>,
@@ -373,7 +386,7 @@ impl Vault {
         home_dir: &Dir,
         home: &CodexHome,
         decision: &Decision,
-        judge: Judge<'_>,
+        judge: &dyn JudgeBytes,
         settle: Duration,
         recovered: bool,
         mut meta: Meta,
@@ -417,7 +430,7 @@ impl Vault {
         &self,
         read: impl Fn() -> io::Result<FileRead>,
         home: &CodexHome,
-        judge: Judge<'_>,
+        judge: &dyn JudgeBytes,
         settle: Duration,
     ) -> Result<Option<(Vec<u8>, Stat, Judgement)>> {
         let deadline = Instant::now() + settle;
@@ -426,7 +439,7 @@ impl Vault {
                 FileRead::Regular { bytes, stat } => (bytes, stat),
                 _ => return Ok(None),
             };
-            let judgement = judge(home, &bytes, &stat);
+            let judgement = judge.judge_bytes(home, &bytes, &stat);
             if judgement.complete || Instant::now() >= deadline {
                 return Ok(Some((bytes, stat, judgement)));
             }
@@ -551,11 +564,10 @@ impl Vault {
     /// abandoned. Then the journal is compacted. Aside names no decision knows are left alone.
     pub fn recover(
         &self,
-        home_of: &dyn Fn(&Decision) -> CodexHome,
-        judge: Judge<'_>,
+        judge: &dyn JudgeBytes,
         settle: Duration,
     ) -> Result<Vec<(Decision, Quarantined)>> {
-        let result = self.recover_open(home_of, judge, settle);
+        let result = self.recover_open(judge, settle);
         let waiting = match &result {
             Ok(done) => done.iter().any(|(_, q)| left_waiting(q)),
             Err(_) => true,
@@ -567,8 +579,7 @@ impl Vault {
 
     fn recover_open(
         &self,
-        home_of: &dyn Fn(&Decision) -> CodexHome,
-        judge: Judge<'_>,
+        judge: &dyn JudgeBytes,
         settle: Duration,
     ) -> Result<Vec<(Decision, Quarantined)>> {
         let mut done = Vec::new();
@@ -591,7 +602,7 @@ impl Vault {
                 .meta(&decision.id)
                 .ok()
                 .filter(|m| self.entry_intact(m));
-            let home = home_of(&decision);
+            let home = decision.home();
             let outcome = match Dir::open_home(&home.path, home.uid) {
                 Ok(home_dir) if home_dir.entry_stat(&decision.aside_name())?.is_some() => {
                     self.vault_aside(&home_dir, &home, &decision, judge, settle, true, vaulted)?
@@ -616,7 +627,7 @@ impl Meta {
     fn from_decision(decision: &Decision, stat: Option<&Stat>, recovered: bool) -> Meta {
         Meta {
             id: decision.id.clone(),
-            quarantined_at: jiff::Timestamp::now().to_string(),
+            quarantined_at: jiff::Timestamp::now(),
             codex_home: decision.codex_home.clone(),
             user: decision.user.clone(),
             uid: decision.uid,

@@ -63,7 +63,7 @@ impl Vault {
             return Err(e).context("putting the credential back");
         }
         home.sync()?;
-        meta.restored_at = Some(jiff::Timestamp::now().to_string());
+        meta.restored_at = Some(jiff::Timestamp::now());
         entry.write_atomic("meta.json", 0o600, &serde_json::to_vec_pretty(&meta)?)?;
         Ok(meta)
     }

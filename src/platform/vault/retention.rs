@@ -21,14 +21,11 @@ impl Vault {
             .collect();
         let mut out = Vec::new();
         for meta in self.list()? {
-            let Ok(at) = meta.quarantined_at.parse::<jiff::Timestamp>() else {
-                continue;
-            };
             out.push((
                 EntryFacts {
                     id: meta.id.clone(),
                     codex_home: meta.codex_home.clone(),
-                    quarantined_at: at,
+                    quarantined_at: meta.quarantined_at,
                     sha256: meta.sha256.clone(),
                     keeps_superseded: meta.superseded > 0,
                     unfinished: open.contains(&meta.id)

@@ -140,12 +140,7 @@ fn a_fifo_is_moved_aside_not_read() {
     // Recorded in the vault as left aside, and not retried.
     let list = vault.list().unwrap();
     assert!(list[0].left_aside.is_some());
-    assert!(
-        vault
-            .recover(&|_| codex_home(&home), &judge, SETTLE)
-            .unwrap()
-            .is_empty()
-    );
+    assert!(vault.recover(&judge, SETTLE).unwrap().is_empty());
 }
 
 #[test]
@@ -168,9 +163,7 @@ fn an_interrupted_quarantine_is_finished_and_a_planted_one_ignored() {
     // And a decision whose credential never moved.
     let never = vault.decide(&codex_home(&home), &reason()).unwrap();
     let reopened = Vault::open(&tmp.path().join("state")).unwrap();
-    let done = reopened
-        .recover(&|_| codex_home(&home), &judge, SETTLE)
-        .unwrap();
+    let done = reopened.recover(&judge, SETTLE).unwrap();
     assert_eq!(done.len(), 2, "{done:?}");
     assert!(
         matches!(&done[0], (d, Quarantined::Vaulted(m)) if d.id == decision.id && m.recovered && m.id == decision.id)
@@ -181,18 +174,11 @@ fn an_interrupted_quarantine_is_finished_and_a_planted_one_ignored() {
     }
     assert_eq!(reopened.list().unwrap().len(), 1);
     // Until the caller says it recorded the entry, a recovery offers it again (to be recorded).
-    let again = reopened
-        .recover(&|_| codex_home(&home), &judge, SETTLE)
-        .unwrap();
+    let again = reopened.recover(&judge, SETTLE).unwrap();
     assert!(matches!(&again[..], [(d, Quarantined::Vaulted(_))] if d.id == decision.id));
     reopened.finish(&decision.id).unwrap();
     // Nothing is left open: a further recovery does nothing.
-    assert!(
-        reopened
-            .recover(&|_| codex_home(&home), &judge, SETTLE)
-            .unwrap()
-            .is_empty()
-    );
+    assert!(reopened.recover(&judge, SETTLE).unwrap().is_empty());
 }
 
 #[test]
@@ -241,9 +227,7 @@ fn recovery_does_not_trust_an_entry_whose_credential_never_reached_the_disk() {
     std::fs::write(entry.join("meta.json"), serde_json::to_vec(&meta).unwrap()).unwrap();
     std::fs::write(entry.join(AUTH_FILE), b"").unwrap();
 
-    let done = vault
-        .recover(&|d| codex_home(&d.codex_home), &judge, SETTLE)
-        .unwrap();
+    let done = vault.recover(&judge, SETTLE).unwrap();
     assert_eq!(done.len(), 1);
     assert!(
         matches!(done[0].1, Quarantined::Vaulted(_)),
@@ -372,4 +356,50 @@ fn a_file_rewritten_at_every_read_is_vaulted_as_last_seen_not_left_unrecorded() 
         vault.journal.open_ids().unwrap().contains(&meta.id),
         "closed before recorded"
     );
+}
+
+/// Entries and decisions written while their times were strings read as typed times, and are
+/// written back byte for byte.
+#[test]
+fn entries_and_decisions_of_the_string_time_format_still_read() {
+    let meta = r#"{
+  "id": "20261207T021633Z-fc273a7a",
+  "quarantined_at": "2026-12-07T02:16:33.908129564Z",
+  "codex_home": "/home/alice/.codex",
+  "user": "alice",
+  "uid": 1001,
+  "file_uid": 1001,
+  "file_gid": 1001,
+  "file_mode": 384,
+  "rules": [
+    "login.method"
+  ],
+  "evidence": [],
+  "credential": null,
+  "policy_revision": "r1",
+  "sha256": "0a79",
+  "restored_at": "2026-12-07T03:00:00Z",
+  "recovered": false
+}"#;
+    let m: Meta = serde_json::from_str(meta).unwrap();
+    assert_eq!(
+        m.quarantined_at,
+        "2026-12-07T02:16:33.908129564Z"
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+    );
+    assert_eq!(m.restored_at, Some("2026-12-07T03:00:00Z".parse().unwrap()));
+    assert_eq!(serde_json::to_string_pretty(&m).unwrap(), meta);
+    // A time that is not one is refused, not taken as "never".
+    assert!(
+        serde_json::from_str::<Meta>(&meta.replace("2026-12-07T03:00:00Z", "yesterday")).is_err()
+    );
+
+    let decision = r#"{"id":"x","nonce":"n","codex_home":"/h","user":null,"uid":null,"decided_at":"2026-12-07T02:16:33.9Z","rules":[],"evidence":[],"credential":null,"policy_revision":"r1"}"#;
+    let d: journal::Decision = serde_json::from_str(decision).unwrap();
+    assert_eq!(
+        d.decided_at,
+        "2026-12-07T02:16:33.9Z".parse::<jiff::Timestamp>().unwrap()
+    );
+    assert_eq!(serde_json::to_string(&d).unwrap(), decision);
 }

@@ -3,22 +3,18 @@
 //! of entries only after their `vault_pruned` record is durable.
 
 use super::*;
+use crate::platform::audit::event::{Recovery, VaultPruned};
 
 impl Enforcer {
     /// Finish quarantines that a crash or a full disk interrupted: every decision in the vault's
     /// journal whose credential is still aside is judged and vaulted now. Returns what was
     /// finished (and recorded).
     pub fn recover(&self) -> Vec<Finished> {
-        let home_of = |d: &Decision| CodexHome {
-            path: d.codex_home.clone(),
-            uid: d.uid,
-            user: d.user.clone(),
+        let judge = BytesUnder {
+            judge: &self.judge,
+            config: Config::ReadNow,
         };
-        let judge = |home: &CodexHome, bytes: &[u8], stat: &Stat| {
-            let config = inventory::observe(home).observation.config;
-            self.judge_bytes(home, config, bytes, stat)
-        };
-        let done = match self.vault.recover(&home_of, &judge, self.settings().settle) {
+        let done = match self.vault.recover(&judge, self.settings().settle) {
             Ok(done) => done,
             Err(e) => {
                 let error = format!("{e:#}");
@@ -38,7 +34,7 @@ impl Enforcer {
         // before a crash (its decision not yet closed) is not recorded twice.
         let mut recorded = None;
         for (decision, q) in done {
-            let home = home_of(&decision);
+            let home = decision.home();
             let outcome = quarantine_outcome(q);
             let meta = match &outcome.outcome {
                 Outcome::Vaulted { vault_id } => self.vault.meta(vault_id).ok(),
@@ -58,22 +54,24 @@ impl Enforcer {
             }
             let credential = meta.as_ref().and_then(|m| m.credential.clone());
             let event = match outcome.outcome {
-                Outcome::Vaulted { .. } | Outcome::MovedAside { .. } => Event::Quarantined,
-                _ => Event::EnforcementFailed,
+                Outcome::Vaulted { .. } | Outcome::MovedAside { .. } => EventKind::Quarantined,
+                _ => EventKind::EnforcementFailed,
             };
-            let mut fields = home_fields(&home, credential)
-                .with("recovered", true)
-                .with("decision", &decision.id)
-                .with_outcome(&outcome)
-                .with_superseded(meta.as_ref().map_or(&[][..], |m| &m.superseded_credentials));
-            if event == Event::EnforcementFailed {
-                fields.error.get_or_insert_with(|| {
+            let mut action = home_action(&home, credential, decision.rules.clone(), &outcome);
+            action.recovery = Recovery {
+                recovered: true,
+                decision: Some(decision.id.clone()),
+            };
+            action.superseded = meta
+                .as_ref()
+                .map_or_else(Vec::new, |m| m.superseded_credentials.clone());
+            if event == EventKind::EnforcementFailed {
+                action.done.error.get_or_insert_with(|| {
                     "interrupted before the credential moved; it is judged again where it is"
                         .to_string()
                 });
             }
-            fields.rules = decision.rules.clone();
-            self.record(event, fields);
+            self.record(action.into_event(event));
             self.finish(&decision.id);
             finished.push(Finished {
                 codex_home: decision.codex_home.clone(),
@@ -101,23 +99,21 @@ impl Enforcer {
             let Some(meta) = metas.iter().find(|m| m.id == entry.id) else {
                 continue;
             };
-            let fields = Fields {
-                user: meta.user.clone(),
-                uid: meta.uid,
-                codex_home: Some(meta.codex_home.clone()),
+            let pruned = Event::VaultPruned(VaultPruned {
+                subject: Subject {
+                    user: meta.user.clone(),
+                    uid: meta.uid,
+                    codex_home: Some(meta.codex_home.clone()),
+                },
                 credential: meta.credential.clone(),
-                vault_id: Some(meta.id.clone()),
-                ..Fields::default()
-            }
-            .with("reason", reason.as_str())
-            .with("quarantined_at", &meta.quarantined_at)
-            .with("sha256", &meta.sha256)
-            .with_superseded(&meta.superseded_credentials)
-            .with("retention", retention);
-            crate::app::cli::oplog::narrate(Event::VaultPruned, &fields);
-            if !self.backlog.borrow().is_empty()
-                || !self.append(Event::VaultPruned, &self.stamp(), fields)
-            {
+                vault_id: meta.id.clone(),
+                reason,
+                quarantined_at: meta.quarantined_at,
+                sha256: meta.sha256.clone(),
+                superseded: meta.superseded_credentials.clone(),
+                retention,
+            });
+            if !self.recorder.append_at_once(self.judge.policy(), pruned) {
                 return;
             }
             if let Err(e) = self.vault.remove_entry(&meta.id) {

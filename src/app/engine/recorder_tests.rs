@@ -1,6 +1,11 @@
+//! Tests of the recorder, through the enforcer that owns it.
+
 use std::time::Duration;
 
-use super::*;
+use crate::app::cli::settings::Settings;
+use crate::app::engine::enforcer::Enforcer;
+use crate::platform::audit::Event;
+use crate::platform::audit::event::{Action, Subject, Violated};
 
 #[test]
 fn records_that_cannot_be_written_wait_in_order() {
@@ -20,21 +25,36 @@ fn records_that_cannot_be_written_wait_in_order() {
         subuid_file: tmp.path().join("subuid"),
     };
     let enforcer = Enforcer::new(settings).unwrap();
-    let user = |u: &str| Fields {
-        user: Some(u.into()),
-        ..Fields::default()
+    let user = |u: &str| {
+        Event::Violation(Violated {
+            subject: Subject {
+                user: Some(u.into()),
+                ..Subject::default()
+            },
+            pid: None,
+            process_uid: None,
+            credential: None,
+            rules: Vec::new(),
+            evidence: Vec::new(),
+            action: Action::Record,
+            exceptions_applied: None,
+            session: None,
+            home_in: None,
+            unjudged: None,
+            codex_version: None,
+        })
     };
-    enforcer.record(Event::Violation, user("a"));
+    enforcer.record(user("a"));
     // The log cannot be written: a directory stands where it was.
     std::fs::rename(&log, tmp.path().join("moved")).unwrap();
     std::fs::create_dir(&log).unwrap();
-    enforcer.record(Event::Violation, user("b"));
-    enforcer.record(Event::Violation, user("c"));
-    assert_eq!(enforcer.backlog.borrow().len(), 2);
+    enforcer.record(user("b"));
+    enforcer.record(user("c"));
+    assert_eq!(enforcer.recorder().backlog_len(), 2);
     std::fs::remove_dir(&log).unwrap();
     std::fs::rename(tmp.path().join("moved"), &log).unwrap();
-    enforcer.record(Event::Violation, user("d"));
-    assert!(enforcer.backlog.borrow().is_empty());
+    enforcer.record(user("d"));
+    assert!(!enforcer.records_pending());
 
     let records: Vec<serde_json::Value> = std::fs::read_to_string(&log)
         .unwrap()
