@@ -353,6 +353,106 @@ fn a_fuse_mount_that_never_answers_blocks_no_one_else() {
     drop(agent);
 }
 
+/// The negative control of the FUSE test: a `config.toml` linked into a mount no user controls
+/// (a separate tmpfs here, as a home-manager link into `/nix/store` on its own file system, or
+/// into `/opt`) IS judged. Gus's compliant config there passes and his session lives on in
+/// enforce mode; ida's, linked into the same mount, names a provider the policy forbids and her
+/// session is stopped for that rule (judged, not unjudged).
+#[test]
+fn a_config_linked_into_a_mount_no_user_controls_is_judged() {
+    if !is_root() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    use_uids_from(46_100);
+    let m = Machine::new(&["gus", "ida"]);
+    m.policy("10-corp.toml", &session_policy());
+    let store = Tmpfs::mount(m.path("store"), "1m");
+    std::fs::write(store.0.join("good.toml"), "model_provider = \"openai\"\n").unwrap();
+    std::fs::write(
+        store.0.join("bad.toml"),
+        "model_provider = \"x\"\n[model_providers.x]\nname = \"X\"\n\
+         base_url = \"http://127.0.0.1:9/v1\"\n",
+    )
+    .unwrap();
+    for (user, file) in [("gus", "good.toml"), ("ida", "bad.toml")] {
+        m.auth(user, &chatgpt_auth("ws-corp", "plus", "dev@example.com"));
+        let link = m.codex_home(user).join("config.toml");
+        std::os::unix::fs::symlink(store.0.join(file), &link).unwrap();
+        lchown(&link, m.uid(user));
+    }
+
+    let agent = m.start_agent_with(&[("CODEX_WARDEN_SESSION_SCAN_MS", "100")]);
+    let mut good = m.codex_session("gus", &m.codex_home("gus"));
+    let good_pid = native_child(good.id());
+    let mut bad = m.codex_session("ida", &m.codex_home("ida"));
+    let v = m.wait_event("violation", |r| r["user"] == "ida" && r["pid"].is_u64());
+    assert_eq!(
+        v["rules"],
+        serde_json::json!(["config.model-provider"]),
+        "{v}"
+    );
+    assert_eq!(v["action"], "terminate", "{v}");
+    m.wait_event("terminated", |r| r["pid"] == v["pid"]);
+
+    // The twin, on the same mount over the same seconds, is judged compliant and lives on.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(running(good_pid), "the compliant session was stopped");
+    let about_gus: Vec<_> = m
+        .records()
+        .into_iter()
+        .filter(|r| r["pid"] == good_pid || r["user"] == "gus")
+        .collect();
+    assert!(about_gus.is_empty(), "{about_gus:?}");
+
+    let _ = good.kill();
+    let _ = good.wait();
+    let _ = bad.kill();
+    let _ = bad.wait();
+    drop(agent);
+    drop(store);
+}
+
+/// A Codex home that is itself the user's FUSE mount, shared with root (`allow_other`, which
+/// the administrator may allow): the agent's own reads of it as root would wait on the server
+/// forever. The agent never opens a directory on a FUSE mount: fay's home is unreadable (a
+/// finding, never a pass), and bob's forbidden credential is quarantined meanwhile. The
+/// compliant twin, cal's credential judged over the same seconds, is left alone.
+#[test]
+fn a_home_on_a_fuse_mount_shared_with_root_blocks_no_one_else() {
+    if !is_root() || !fuse::available() {
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    use_uids_from(46_200);
+    let m = Machine::new(&["fay", "bob", "cal"]);
+    m.policy("10-corp.toml", &session_policy());
+    m.auth("cal", &chatgpt_auth("ws-corp", "plus", "dev@example.com"));
+    let home = m.codex_home("fay");
+    std::fs::create_dir_all(&home).unwrap();
+    chown(&home, m.uid("fay"));
+    let hostile = fuse::HostileFuse::mount_shared(&home, m.uid("fay"));
+    let agent = m.start_agent_with(&[("CODEX_WARDEN_SESSION_SCAN_MS", "100")]);
+    let hostile = hostile;
+    m.auth("bob", &api_key_auth("sk-proj-BOBFUSE2"));
+
+    let q = m.wait_event("quarantined", |r| r["user"] == "bob");
+    assert_eq!(q["rules"], serde_json::json!(["login.method"]), "{q}");
+    let status = m.run(&["status", "--json"]);
+    assert!(status.status.code().is_some(), "{}", stderr(&status));
+    std::thread::sleep(Duration::from_secs(2));
+    let about_cal: Vec<_> = m
+        .records()
+        .into_iter()
+        .filter(|r| r["user"] == "cal")
+        .collect();
+    assert!(about_cal.is_empty(), "{about_cal:?}");
+    assert!(m.codex_home("cal").join("auth.json").exists());
+
+    drop(agent);
+    drop(hostile);
+}
+
 /// Issue 25: a 60 MiB config.toml rewritten every 0.3 s drove the agent to 2.1 GiB of memory, and
 /// another user's quarantine took 5 to 20 s. Now a config over the 4 MiB cap is not read at all
 /// (fay's home is unjudged, never passed): the agent's peak memory stays far below the file's

@@ -8,11 +8,11 @@
 
 use codex_warden::core::observe::auth::parse_auth;
 use codex_warden::core::observe::config::{add_profile_file, parse_config};
-use codex_warden::core::policy::ConfigRules;
-use codex_warden::core::rules::judge_config;
 use codex_warden::core::policy::explain::{explain_json, render_explain};
 use codex_warden::core::policy::merge::{LoadOutcome, load_sources_at};
 use codex_warden::core::policy::source::Source;
+use codex_warden::core::policy::{ConfigRules, RuleKey};
+use codex_warden::core::rules::judge_config;
 use codex_warden::platform::policy_sources::load_files;
 
 /// Whether the library takes `s` for a key or token (what it redacts wherever it shows text).
@@ -82,17 +82,17 @@ fn judged(config: &codex_warden::core::effective_session::ResolvedConfig) -> Con
         .flat_map(|(scope, _)| scope.entries("features"))
         .map(|(name, ..)| (name, false))
         .collect();
-    let nothing = ConfigRules {
-        allowed_model_providers: Some(vec![]),
-        allowed_base_urls: Some(vec![]),
-        allowed_credential_stores: Some(vec![]),
-        allowed_sandbox_modes: Some(vec![]),
-        allowed_approval_policies: Some(vec![]),
-        allowed_web_search_modes: Some(vec![]),
-        allowed_mcp_servers: Some(vec![]),
-        features: Some(features.clone()),
-        allowed_models: Some(vec![]),
-    };
+    // Every `[config]` list empty (nothing allowed), every feature seen pinned off.
+    let mut nothing = serde_json::Map::new();
+    for key in RuleKey::ALL
+        .iter()
+        .filter(|k| k.path().starts_with("config."))
+    {
+        nothing.insert(key.name().to_string(), serde_json::json!([]));
+    }
+    nothing.insert("features".to_string(), serde_json::json!(features));
+    let nothing: ConfigRules =
+        serde_json::from_value(nothing.into()).expect("every [config] key as an empty list");
     let on = ConfigRules {
         features: Some(features.into_keys().map(|name| (name, true)).collect()),
         ..ConfigRules::default()

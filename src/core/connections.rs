@@ -20,13 +20,39 @@ use serde::Serialize;
 use crate::core::policy::ConfigRules;
 
 /// Hosts Codex itself talks to whatever its provider (login, token refresh, the ChatGPT
-/// backend, telemetry), port 443. Connections there are never unexplained.
-pub const CODEX_SERVICE_HOSTS: [&str; 4] = [
+/// backend, telemetry; 0.171 also asks GitHub at start), port 443. Connections there are never
+/// unexplained.
+pub const CODEX_SERVICE_HOSTS: [&str; 6] = [
     "api.openai.com",
     "chatgpt.com",
     "auth.openai.com",
     "ab.chatgpt.com",
+    "api.github.com",
+    "github.com",
 ];
+
+/// The routes of the MCP servers a session's own config names, when the policy does not
+/// restrict MCP servers (any server is then allowed, so its URL explains a connection). Under
+/// `[config] allowed_mcp_servers`, only the allowed servers' URLs count ([`allowed_routes`]).
+pub fn session_mcp_routes(
+    config: &ConfigRules,
+    session: &crate::core::config_model::ResolvedConfig,
+) -> Vec<Route> {
+    if config.allowed_mcp_servers.is_some() {
+        return Vec::new();
+    }
+    session
+        .names_under("mcp_servers")
+        .iter()
+        .filter_map(|name| {
+            let key = format!(
+                "mcp_servers.{}.url",
+                crate::core::toml_key::key_segment(name)
+            );
+            session.str(&key).and_then(Route::of_url)
+        })
+        .collect()
+}
 
 /// One endpoint a session may connect to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]

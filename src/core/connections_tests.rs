@@ -98,3 +98,24 @@ fn public_endpoints_are_judged_against_resolved_names_and_left_open_without_them
     );
     assert_eq!(j.unexplained, [sa("10.1.2.4:8000")]);
 }
+
+#[test]
+fn a_sessions_own_mcp_urls_explain_connections_only_when_the_policy_allows_any_server() {
+    let session = crate::core::config_model::ResolvedConfig::of_home(
+        &"[mcp_servers.docs]\nurl = \"https://docs.example:8443/mcp\"\n[mcp_servers.local]\ncommand = \"x\"\n"
+            .parse()
+            .unwrap(),
+    );
+    let any = config(&["https://api.openai.com/v1"]);
+    assert_eq!(
+        session_mcp_routes(&any, &session),
+        vec![Route {
+            host: "docs.example".into(),
+            port: 8443
+        }]
+    );
+    // Under allowed_mcp_servers, only the allowed servers' URLs count (allowed_routes).
+    let mut listed = any.clone();
+    listed.allowed_mcp_servers = Some(Vec::new());
+    assert_eq!(session_mcp_routes(&listed, &session), Vec::<Route>::new());
+}

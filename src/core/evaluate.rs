@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::core::config_model::ResolvedConfig;
 use crate::core::observe::{AuthState, ConfigState, Observation};
 use crate::core::policy::{ConfigRules, Exception, LoginRules, Policy};
-use crate::core::rules::{Found, Rule, Widen, judge_config, judge_login};
+use crate::core::rules::{Found, Rule, judge_config, judge_login};
 
 pub use crate::core::rules::Violation;
 
@@ -111,10 +111,8 @@ pub fn rules_for(
     let mut config = policy.config.clone();
     let mut reasons = Vec::new();
     for exception in policy.exceptions.iter().filter(|e| e.applies(covers, now)) {
-        for rule in Rule::ALL {
-            if let Widen::Union(widen) = rule.row().widen {
-                widen(&mut login, &mut config, exception);
-            }
+        for key in Rule::ALL.iter().filter_map(|r| r.row().key) {
+            key.widen(&mut login, &mut config, exception);
         }
         reasons.push(exception.reason.clone());
     }
@@ -129,59 +127,6 @@ pub fn effective_rules(
 ) -> (LoginRules, ConfigRules, Vec<String>) {
     rules_for(policy, Covers::User(user), now)
 }
-
-/// Whether these rules restrict the policy key `path` (`section.name`): its value is set.
-pub fn restricts(path: &str, login: &LoginRules, config: &ConfigRules) -> bool {
-    RESTRICTABLE
-        .iter()
-        .find(|(key, _)| *key == path)
-        .is_some_and(|(_, set)| set(login, config))
-}
-
-/// Whether a rule set sets one key.
-type IsSet = fn(&LoginRules, &ConfigRules) -> bool;
-
-/// Every key of `[login]` and `[config]`, and whether a rule set sets it (a test checks that
-/// every field of the two tables is here).
-pub const RESTRICTABLE: [(&str, IsSet); 15] = [
-    ("login.allowed_methods", |l, _| l.allowed_methods.is_some()),
-    ("login.allowed_workspaces", |l, _| {
-        l.allowed_workspaces.is_some()
-    }),
-    ("login.allowed_plans", |l, _| l.allowed_plans.is_some()),
-    ("login.allowed_email_domains", |l, _| {
-        l.allowed_email_domains.is_some()
-    }),
-    ("login.allowed_api_key_kinds", |l, _| {
-        l.allowed_api_key_kinds.is_some()
-    }),
-    ("login.allowed_api_key_fingerprints", |l, _| {
-        l.allowed_api_key_fingerprints.is_some()
-    }),
-    ("config.allowed_model_providers", |_, c| {
-        c.allowed_model_providers.is_some()
-    }),
-    ("config.allowed_base_urls", |_, c| {
-        c.allowed_base_urls.is_some()
-    }),
-    ("config.allowed_credential_stores", |_, c| {
-        c.allowed_credential_stores.is_some()
-    }),
-    ("config.allowed_sandbox_modes", |_, c| {
-        c.allowed_sandbox_modes.is_some()
-    }),
-    ("config.allowed_approval_policies", |_, c| {
-        c.allowed_approval_policies.is_some()
-    }),
-    ("config.allowed_web_search_modes", |_, c| {
-        c.allowed_web_search_modes.is_some()
-    }),
-    ("config.allowed_mcp_servers", |_, c| {
-        c.allowed_mcp_servers.is_some()
-    }),
-    ("config.features", |_, c| c.features.is_some()),
-    ("config.allowed_models", |_, c| c.allowed_models.is_some()),
-];
 
 /// Judge one Codex home.
 pub fn evaluate(policy: &Policy, obs: &Observation, now: jiff::Timestamp) -> Verdict {
@@ -253,7 +198,7 @@ pub fn evaluate(policy: &Policy, obs: &Observation, now: jiff::Timestamp) -> Ver
 pub fn config_rules_set(login: &LoginRules, config: &ConfigRules) -> Vec<Rule> {
     Rule::ALL
         .into_iter()
-        .filter(|r| r.is_config() && r.row().key.is_some_and(|k| restricts(k, login, config)))
+        .filter(|r| r.is_config() && r.row().key.is_some_and(|k| k.is_set(login, config)))
         .collect()
 }
 

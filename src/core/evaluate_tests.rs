@@ -907,46 +907,37 @@ fn empty_verdict() {
     assert!(v.rules().is_empty());
 }
 
-/// `restricts` knows every key of `[login]` and `[config]` by name: each field of the two
-/// tables (as the policy spells it) is in the typed list, set when the field is, and nothing
-/// else is.
+/// Each rule key's `is_set` answers for its own field: rules that set that key alone (as the
+/// policy spells it) restrict it and no other key.
 #[test]
-fn restricts_knows_every_key_of_login_and_config() {
-    let none = (LoginRules::default(), ConfigRules::default());
-    let mut all = none.clone();
-    all.0.allowed_methods = Some(Vec::new());
-    all.0.allowed_workspaces = Some(Vec::new());
-    all.0.allowed_plans = Some(Vec::new());
-    all.0.allowed_email_domains = Some(Vec::new());
-    all.0.allowed_api_key_kinds = Some(Vec::new());
-    all.0.allowed_api_key_fingerprints = Some(Vec::new());
-    all.1.allowed_model_providers = Some(Vec::new());
-    all.1.allowed_base_urls = Some(Vec::new());
-    all.1.allowed_credential_stores = Some(Vec::new());
-    all.1.allowed_sandbox_modes = Some(Vec::new());
-    all.1.allowed_approval_policies = Some(Vec::new());
-    all.1.allowed_web_search_modes = Some(Vec::new());
-    all.1.allowed_mcp_servers = Some(Vec::new());
-    all.1.features = Some(Default::default());
-    all.1.allowed_models = Some(Vec::new());
-    let mut keys: Vec<String> = Vec::new();
-    for (section, value) in [
-        ("login", serde_json::to_value(&all.0).unwrap()),
-        ("config", serde_json::to_value(&all.1).unwrap()),
-    ] {
-        for (name, v) in value.as_object().unwrap() {
-            assert!(!v.is_null(), "{section}.{name} left unset in this test");
-            keys.push(format!("{section}.{name}"));
+fn each_rule_key_is_set_by_its_own_field_alone() {
+    use crate::core::policy::RuleKey;
+    for &key in RuleKey::ALL {
+        let (section, name) = key.path().split_once('.').unwrap();
+        let empty = if name == "features" {
+            serde_json::json!({})
+        } else {
+            serde_json::json!([])
+        };
+        let one = serde_json::json!({ name: empty });
+        let none = serde_json::json!({});
+        let (login, config): (LoginRules, ConfigRules) = match section {
+            "login" => (
+                serde_json::from_value(one).unwrap(),
+                serde_json::from_value(none).unwrap(),
+            ),
+            _ => (
+                serde_json::from_value(none).unwrap(),
+                serde_json::from_value(one).unwrap(),
+            ),
+        };
+        for &other in RuleKey::ALL {
+            assert_eq!(
+                other.is_set(&login, &config),
+                other == key,
+                "{}",
+                key.path()
+            );
         }
     }
-    let mut listed: Vec<String> = RESTRICTABLE.iter().map(|(k, _)| k.to_string()).collect();
-    listed.sort();
-    keys.sort();
-    assert_eq!(listed, keys);
-    for key in &keys {
-        assert!(restricts(key, &all.0, &all.1), "{key}");
-        assert!(!restricts(key, &none.0, &none.1), "{key}");
-    }
-    assert!(!restricts("login.nothing", &all.0, &all.1));
-    assert!(!restricts("nothing", &all.0, &all.1));
 }

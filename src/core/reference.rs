@@ -2,7 +2,7 @@
 //! the key schema, the rules table and the diagnostic codes (a test keeps the doc equal).
 
 use crate::core::policy::diag::Code;
-use crate::core::policy::schema;
+use crate::core::policy::{RuleKey, schema};
 use crate::core::rules::Rule;
 
 /// Where the packages install the policy's JSON Schema: the path the example policies'
@@ -95,7 +95,9 @@ pub fn man_page(version: &str) -> String {
                 (None, None, "login" | "config") => "absent: anything allowed".to_string(),
                 (None, None, _) => "absent: not set".to_string(),
             };
-            let rule = Rule::of_key(&key.path()).map_or(String::new(), |r| format!("; rule {r}"));
+            let rule = RuleKey::of_path(&key.path())
+                .and_then(Rule::of_key)
+                .map_or(String::new(), |r| format!("; rule {r}"));
             out.push_str(&format!(
                 ".TP\n\\fB{}\\fR ({}; {}{})\n{}\n",
                 roff_text(key.name),

@@ -22,7 +22,9 @@ fn reference_table() -> String {
             (None, "login" | "config") => "anything allowed".to_string(),
             (None, _) => "not set".to_string(),
         };
-        let rule = Rule::of_key(&key.path()).map_or(String::new(), |r| format!("`{r}`"));
+        let rule = crate::core::policy::RuleKey::of_path(&key.path())
+            .and_then(Rule::of_key)
+            .map_or(String::new(), |r| format!("`{r}`"));
         out.push_str(&format!(
             "| `[{}]` `{}` | {kind} | {default} | {rule} | {} |\n",
             key.section, key.name, key.doc

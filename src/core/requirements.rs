@@ -12,7 +12,7 @@
 use serde::Serialize;
 
 use crate::core::codex_version::{CodexVersion, honours};
-use crate::core::evaluate::{Covers, restricts, rules_for};
+use crate::core::evaluate::{Covers, rules_for};
 use crate::core::native::{Native, Out, Shape};
 use crate::core::policy::Policy;
 use crate::core::rules::Rule;
@@ -44,8 +44,8 @@ pub fn render(policy: &Policy, now: jiff::Timestamp, versions: &[CodexVersion]) 
         let result = match row.native {
             Native::NoKey => continue,
             Native::NotRendered => {
-                if restricts(key, &login, &config) {
-                    out.not_rendered.push(key.to_string());
+                if key.is_set(&login, &config) {
+                    out.not_rendered.push(key.path().to_string());
                 }
                 continue;
             }
@@ -53,7 +53,7 @@ pub fn render(policy: &Policy, now: jiff::Timestamp, versions: &[CodexVersion]) 
                 let (shape, deaf) = pick(shapes, versions);
                 let result = match shape {
                     Some(shape) => (shape.render)(&login, &config),
-                    None if restricts(key, &login, &config) => Out::Inexpressible,
+                    None if key.is_set(&login, &config) => Out::Inexpressible,
                     None => Out::Unset,
                 };
                 if matches!(result, Out::Keys { .. }) {
@@ -67,7 +67,7 @@ pub fn render(policy: &Policy, now: jiff::Timestamp, versions: &[CodexVersion]) 
         };
         match result {
             Out::Unset => {}
-            Out::Inexpressible => out.not_rendered.push(key.to_string()),
+            Out::Inexpressible => out.not_rendered.push(key.path().to_string()),
             Out::Keys {
                 requirements,
                 managed_config,

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::evaluate::{Verdict, effective_rules, restricts};
+use crate::core::evaluate::{Verdict, effective_rules};
 use crate::core::observe::{AuthState, ConfigState, CredentialKind, Observation};
 use crate::core::policy::Policy;
 use crate::core::rules::Rule;
@@ -147,9 +147,8 @@ pub fn rule_results(
                 },
                 // Every config rule alike: its key is set or not, the config judged or not.
                 rule if rule.is_config() => {
-                    let key = rule.row().key.unwrap_or_default();
-                    let name = key.split_once('.').map_or(key, |(_, name)| name);
-                    config_list(restricts(key, &login, &config), name)
+                    let set = rule.row().key.is_some_and(|k| k.is_set(&login, &config));
+                    config_list(set, rule.row().key.map_or("", |k| k.name()))
                 }
                 // `env.credential`.
                 _ => Err("judged from running sessions, not from the home".to_string()),

@@ -16,6 +16,8 @@ pub mod last_good;
 pub mod lock;
 pub mod login_defs;
 pub mod macos;
+#[cfg(target_os = "linux")]
+pub mod mountinfo;
 pub mod notices;
 pub mod policy_sources;
 pub mod proc_events;

@@ -27,11 +27,11 @@
 //!   file system is never asked) before anything else is done with it, and `..` or a jump to the
 //!   root that lands on another mount fails with `EXDEV`, as the kernel's own check does.
 //!
-//! Reads of a Codex home use [`How::no_xdev`] from the home's own directory handle: the home may
-//! be a mount point itself (a home on NFS, an autofs mount, a FUSE file system root mounted), but
-//! nothing below it is read across a mount boundary. A `config.toml` linked into the user's own
-//! FUSE mount (whose `open` need never return) is therefore refused (`EXDEV`, unjudged) before the
-//! FUSE server is asked anything.
+//! Reads of a Codex home use [`open_in_home`] from the home's own directory handle: the home may
+//! be a mount point itself (a home on NFS, an autofs mount), and below it a read crosses only
+//! into mounts no user controls. A `config.toml` linked into the user's own FUSE mount (whose
+//! `open` need never return) is therefore refused (`EXDEV`, unjudged) before the FUSE server is
+//! asked anything.
 
 #[cfg(target_os = "linux")]
 use std::ffi::OsString;
@@ -217,13 +217,16 @@ pub fn walk(start: BorrowedFd<'_>, path: &Path, how: How) -> Result<OwnedFd> {
 /// The rule, exactly: symlinks are followed as the user's process would follow them, absolute
 /// ones from the agent's `/` (the home must be in the agent's own view of the file system); every
 /// directory and file the resolution passes through must be on the mount of the home directory
-/// itself or on the mount of `/`. So a home that is itself a mount point (NFS, autofs, its own
-/// disk) is read as before, a link to `~/dotfiles/codex/config.toml` on the home's file system or
-/// to `/etc/…` on the root's is followed, and a link into any other mount (the user's own FUSE
-/// mount, a removable disk, another NFS export, a separate `/nix`) fails with `EXDEV` before the
-/// file system behind it is asked anything: that file is unjudged. Always the component walk
-/// (`openat2` cannot allow two mounts), each component checked on its mount before its type is
-/// asked for.
+/// itself, on the mount of `/`, or on a mount no user controls
+/// ([`crate::platform::mountinfo::user_controlled`]: not FUSE, and in the agent's own mount
+/// namespace). So a home that is itself a mount point (NFS, autofs, its own disk) is read as
+/// before, a link to `~/dotfiles/codex/config.toml`, to `/etc/…` or into a separate `/nix/store`
+/// or `/opt` is followed, and a link into a FUSE mount (the user's own, whose `open` need never
+/// return) fails with `EXDEV` before the FUSE server is asked anything: that file is unjudged.
+/// Each component is opened `O_PATH | O_NOFOLLOW` (the lookup is in its parent directory, and
+/// entering a mount's root asks its file system nothing) and its mount judged from `statx` with
+/// `AT_STATX_DONT_SYNC` before anything else is asked of it. Always the component walk
+/// (`openat2` cannot allow several mounts).
 #[cfg(target_os = "linux")]
 pub fn open_in_home(home: BorrowedFd<'_>, name: &Path) -> Result<OwnedFd> {
     let how = How {
@@ -278,9 +281,16 @@ fn walk_with(
         false => None,
     };
     let same_mount = |fd: BorrowedFd<'_>| -> Result<()> {
-        match &mounts {
-            Some(m) if !m.contains(&mount_of(fd)?) => Err(Errno::XDEV),
-            _ => Ok(()),
+        let Some(m) = &mounts else { return Ok(()) };
+        let here = mount_of(fd)?;
+        // A home's read may also cross into a mount no user controls (a separate `/nix`, `/opt`,
+        // `/home`): known by its mount id (none before Linux 5.8: then only the two mounts).
+        let kernel_served = root_mount_too
+            && here.2 != 0
+            && !crate::platform::mountinfo::user_controlled(here.2, (here.0, here.1));
+        match m.contains(&here) || kernel_served {
+            true => Ok(()),
+            false => Err(Errno::XDEV),
         }
     };
     // The kernel learns the root only when it first needs it (an absolute path, `..`): a jump
@@ -429,6 +439,45 @@ pub fn on_other_mount(dir: BorrowedFd<'_>, name: &str) -> bool {
 #[cfg(target_os = "macos")]
 pub fn on_other_mount(_dir: BorrowedFd<'_>, _name: &str) -> bool {
     false
+}
+
+/// Whether the entry `name` of `dir` is on a mount a user controls (a FUSE mount, or one outside
+/// the agent's mount namespace: [`crate::platform::mountinfo::user_controlled`]), asked before
+/// the entry is opened: opening a FUSE directory (`OPENDIR`) or looking anything up in it asks its
+/// server, whose answer need never come. The `statx` by name looks the name up in `dir` (not on
+/// that mount when `dir` was itself checked) and, entering a mount's root, answers from the
+/// kernel's cache (`AT_STATX_DONT_SYNC`), so the server is not asked. False when the kernel gives
+/// no mount id (before Linux 5.8) or the entry cannot be examined (the open then fails as before).
+#[cfg(target_os = "linux")]
+pub fn entry_on_user_mount(dir: BorrowedFd<'_>, name: &std::ffi::OsStr) -> bool {
+    use rustix::fs::{AtFlags, StatxFlags};
+    match rustix::fs::statx(
+        dir,
+        name,
+        AtFlags::SYMLINK_NOFOLLOW | AtFlags::STATX_DONT_SYNC,
+        StatxFlags::MNT_ID,
+    ) {
+        Ok(st) if st.stx_mask & StatxFlags::MNT_ID.bits() != 0 => {
+            crate::platform::mountinfo::user_controlled(
+                st.stx_mnt_id,
+                (st.stx_dev_major, st.stx_dev_minor),
+            )
+        }
+        _ => false,
+    }
+}
+
+#[cfg(target_os = "macos")]
+pub fn entry_on_user_mount(_dir: BorrowedFd<'_>, _name: &std::ffi::OsStr) -> bool {
+    false
+}
+
+/// [`entry_on_user_mount`] as an error: `EXDEV` when it is.
+pub fn not_on_user_mount(dir: BorrowedFd<'_>, name: &std::ffi::OsStr) -> Result<()> {
+    match entry_on_user_mount(dir, name) {
+        true => Err(rustix::io::Errno::XDEV),
+        false => Ok(()),
+    }
 }
 
 #[cfg(target_os = "linux")]

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 
-use super::{How, Scope, walk};
+use super::{How, Scope, open_in_home, walk};
 
 /// A tree with every shape of link a user could plant.
 fn tree() -> tempfile::TempDir {
@@ -234,6 +234,32 @@ fn no_xdev_never_crosses_a_mount_below_the_start() {
         walk(inside.as_fd(), Path::new("../top"), how).map(|_| ()),
         Err(rustix::io::Errno::XDEV)
     );
+}
+
+/// A home's read crosses into a mount no user controls (a tmpfs here, as a separate `/nix` or
+/// `/opt`): the file read is the one the kernel reaches. The FUSE twin, refused, is
+/// `system_limits::a_fuse_mount_that_never_answers_blocks_no_one_else`.
+#[test]
+fn a_home_read_crosses_into_a_mount_no_user_controls() {
+    let t = tree();
+    let mounted = Mounted::tmpfs(&t.path().join("mnt"));
+    if mounted.0.is_none() {
+        eprintln!("needs root to mount: nothing to cross");
+        return;
+    }
+    let root = open_dir(t.path());
+    let want = identity(rustix::fs::open(
+        t.path().join("mnt/inner"),
+        OFlags::RDONLY,
+        Mode::empty(),
+    ));
+    for path in ["mnt/inner", "l_mnt", "l_mnt_dir/inner"] {
+        assert_eq!(
+            identity(open_in_home(root.as_fd(), Path::new(path))),
+            want,
+            "{path}"
+        );
+    }
 }
 
 #[test]

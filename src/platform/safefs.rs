@@ -229,11 +229,9 @@ impl Dir {
                     Some(uid) => uid,
                     None => std::fs::symlink_metadata(path)?.uid(),
                 };
-                let fd = rustix::fs::open(
-                    path,
-                    OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-                    Mode::empty(),
-                )?;
+                // Followed as the user's process would, never into a mount a user controls.
+                let root = rustix::fs::open("/", dir_flags(), Mode::empty())?;
+                let fd = crate::platform::resolve::open_in_home(root.as_fd(), path)?;
                 let st = rustix::fs::fstat(&fd)?;
                 if st.st_uid != owner || owner == 0 {
                     return Err(Refusal::ForeignTarget {
@@ -272,6 +270,7 @@ impl Dir {
     /// Open a direct subdirectory without following a symlink.
     pub fn open_subdir(&self, name: &str) -> io::Result<Dir> {
         check_name(name)?;
+        crate::platform::resolve::not_on_user_mount(self.fd.as_fd(), OsStr::new(name))?;
         let fd = rustix::fs::openat(&self.fd, name, dir_flags(), Mode::empty())?;
         Ok(Dir {
             fd,
@@ -594,6 +593,8 @@ fn check_name(name: &str) -> io::Result<()> {
 /// and a search-only one on macOS (`O_SEARCH`, macOS 13 and later): enough to walk through and
 /// to open files in, never to list.
 fn open_component(fd: &OwnedFd, name: &OsStr) -> Result<OwnedFd, Errno> {
+    // Never a directory on a mount a user controls (a home on a FUSE mount): `EXDEV`.
+    crate::platform::resolve::not_on_user_mount(fd.as_fd(), name)?;
     match rustix::fs::openat(fd, name, dir_flags(), Mode::empty()) {
         #[cfg(target_os = "linux")]
         Err(Errno::ACCESS) => rustix::fs::openat(

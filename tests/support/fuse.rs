@@ -39,13 +39,23 @@ pub struct HostileFuse {
 impl HostileFuse {
     /// Mount it at `at` (an empty directory) as `uid`'s.
     pub fn mount(at: &Path, uid: u32) -> HostileFuse {
+        HostileFuse::mount_with(at, uid, "")
+    }
+
+    /// [`HostileFuse::mount`] with `allow_other` (what a user may do when the administrator set
+    /// `user_allow_other` in /etc/fuse.conf): root's own reads reach the server too.
+    pub fn mount_shared(at: &Path, uid: u32) -> HostileFuse {
+        HostileFuse::mount_with(at, uid, ",allow_other")
+    }
+
+    fn mount_with(at: &Path, uid: u32, extra: &str) -> HostileFuse {
         let dev = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
             .open("/dev/fuse")
             .expect("/dev/fuse (the tests that need it run as root)");
         let options = format!(
-            "fd={},rootmode=40755,user_id={uid},group_id={uid},default_permissions",
+            "fd={},rootmode=40755,user_id={uid},group_id={uid},default_permissions{extra}",
             dev.as_raw_fd()
         );
         let c = |s: &str| std::ffi::CString::new(s).unwrap();

@@ -26,6 +26,9 @@ pub mod fuse {
         pub fn mount(_at: &std::path::Path, _uid: u32) -> HostileFuse {
             unreachable!("only where available()")
         }
+        pub fn mount_shared(_at: &std::path::Path, _uid: u32) -> HostileFuse {
+            unreachable!("only where available()")
+        }
     }
     pub fn available() -> bool {
         false

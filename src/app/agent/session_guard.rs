@@ -419,7 +419,11 @@ impl SessionGuard {
         // judged.
         let (_, allowed, _) =
             evaluate::effective_rules(policy, Some(&user.name), jiff::Timestamp::now());
-        let connections = crate::core::connections::allowed_routes(&allowed, &[])
+        let mcp = effective
+            .as_ref()
+            .map(|e| crate::core::connections::session_mcp_routes(&allowed, &e.config))
+            .unwrap_or_default();
+        let connections = crate::core::connections::allowed_routes(&allowed, &mcp)
             .filter(|_| user.attributed)
             .and_then(|routes| sockets::facts(session.id.pid, &routes, &self.resolver));
         let facts = SessionFacts {

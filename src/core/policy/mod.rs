@@ -15,6 +15,7 @@ pub mod managed_prefs;
 pub mod mdm;
 pub mod merge;
 pub mod plist_keys;
+pub mod rule_keys;
 pub mod schema;
 pub mod source;
 
@@ -172,54 +173,81 @@ impl McpServer {
     }
 }
 
-/// `[login]`: each `None` means "anything".
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct LoginRules {
-    pub allowed_methods: Option<Vec<LoginMethod>>,
-    /// `chatgpt_account_id` values.
-    pub allowed_workspaces: Option<Vec<String>>,
-    /// Plan types, lowercase (`business`, `enterprise`, …).
-    pub allowed_plans: Option<Vec<String>>,
-    /// Lowercase domains; `example.com` matches `a@example.com` only, not subdomains.
-    pub allowed_email_domains: Option<Vec<String>>,
-    pub allowed_api_key_kinds: Option<Vec<ApiKeyKind>>,
-    /// Lowercase hex prefixes of the SHA-256 of allowed keys.
-    pub allowed_api_key_fingerprints: Option<Vec<String>>,
+/// Makes the rule keys of [`rule_keys`] into the `[login]`/`[config]` rules and [`RuleKey`].
+macro_rules! rules_of_keys {
+    (
+        login $login:ident {
+            $($(#[$lmeta:meta])* $lvariant:ident $lfield:ident: $ltype:ty, $lkind:ident, $ldoc:literal;)*
+        }
+        config $config:ident {
+            $($(#[$cmeta:meta])* $cvariant:ident $cfield:ident: $ctype:ty, $ckind:ident, $cdoc:literal;)*
+        }
+    ) => {
+        /// `[login]`: each `None` means "anything".
+        #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+        pub struct $login {
+            $($(#[$lmeta])* #[serde(default)] pub $lfield: Option<$ltype>,)*
+        }
+
+        /// `[config]`: each `None` means "anything".
+        #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+        pub struct $config {
+            $($(#[$cmeta])* #[serde(default)] pub $cfield: Option<$ctype>,)*
+        }
+
+        /// A key of `[login]` or `[config]`: what a rule's row names as the key it judges.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum RuleKey {
+            $($lvariant,)*
+            $($cvariant,)*
+        }
+
+        impl RuleKey {
+            /// Every rule key, `[login]`'s then `[config]`'s, as the key table lists them.
+            pub const ALL: &[RuleKey] = &[$(RuleKey::$lvariant,)* $(RuleKey::$cvariant,)*];
+
+            /// `section.name`, as provenance, records and `not_rendered` write it.
+            pub fn path(self) -> &'static str {
+                match self {
+                    $(RuleKey::$lvariant => concat!("login.", stringify!($lfield)),)*
+                    $(RuleKey::$cvariant => concat!("config.", stringify!($cfield)),)*
+                }
+            }
+
+            /// The key's name within its section.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(RuleKey::$lvariant => stringify!($lfield),)*
+                    $(RuleKey::$cvariant => stringify!($cfield),)*
+                }
+            }
+
+            /// The rule key `section.name`.
+            pub fn of_path(path: &str) -> Option<RuleKey> {
+                RuleKey::ALL.iter().copied().find(|k| k.path() == path)
+            }
+
+            /// Whether these rules restrict the key: its value is set.
+            pub fn is_set(self, login: &$login, config: &$config) -> bool {
+                match self {
+                    $(RuleKey::$lvariant => login.$lfield.is_some(),)*
+                    $(RuleKey::$cvariant => config.$cfield.is_some(),)*
+                }
+            }
+
+            /// Widen these rules by `exception`'s value of the key ([`rule_keys::Loosen`]).
+            pub fn widen(self, login: &mut $login, config: &mut $config, exception: &Exception) {
+                use rule_keys::Loosen;
+                match self {
+                    $(RuleKey::$lvariant => login.$lfield.loosen(&exception.login.$lfield),)*
+                    $(RuleKey::$cvariant => config.$cfield.loosen(&exception.config.$cfield),)*
+                }
+            }
+        }
+    };
 }
 
-/// `[config]`: each `None` means "anything".
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct ConfigRules {
-    pub allowed_model_providers: Option<Vec<String>>,
-    /// Compared as URLs (see [`crate::core::url`]): scheme and host case, default port and a
-    /// trailing `/` do not matter.
-    pub allowed_base_urls: Option<Vec<String>>,
-    /// Proxy URLs (compared as base URLs are). `None` with `allowed_base_urls` set: no proxy.
-    #[serde(default)]
-    pub allowed_proxies: Option<Vec<String>>,
-    /// CA bundle paths. `None` with `allowed_base_urls` set: no CA override.
-    #[serde(default)]
-    pub allowed_ca_files: Option<Vec<String>>,
-    pub allowed_credential_stores: Option<Vec<CredentialStore>>,
-    /// Of [`SANDBOX_MODES`]; always includes `read-only` (Codex requires it).
-    #[serde(default)]
-    pub allowed_sandbox_modes: Option<Vec<String>>,
-    /// Of [`APPROVAL_POLICIES`].
-    #[serde(default)]
-    pub allowed_approval_policies: Option<Vec<String>>,
-    /// Of [`WEB_SEARCH_MODES`].
-    #[serde(default)]
-    pub allowed_web_search_modes: Option<Vec<String>>,
-    /// MCP servers a config may define; any other `[mcp_servers.NAME]` breaks the rule.
-    #[serde(default)]
-    pub allowed_mcp_servers: Option<Vec<McpServer>>,
-    /// `[config.features]`: feature name → the value it is pinned to.
-    #[serde(default)]
-    pub features: Option<std::collections::BTreeMap<String, bool>>,
-    /// Models a session may run (`model`, `-m`).
-    #[serde(default)]
-    pub allowed_models: Option<Vec<String>>,
-}
+rule_keys::rule_keys!(rules_of_keys);
 
 /// `[enforce] unjudged_sessions`: what enforce mode does with a running Codex session the agent
 /// cannot judge in full (its home is unknown or not the user's, its command line or environment

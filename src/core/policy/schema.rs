@@ -2,9 +2,10 @@
 //!
 //! Each [`Key`] says where it lives (`[section]`), how its value is checked ([`ValueKind`], which also
 //! gives the allowed names), its default, a one-line doc, and where the checked value goes in the
-//! [`Policy`] model; the rule a key drives is its row in the rules table (`core/rules.rs`). The checker, the merge, `policy explain`, the docs
-//! test and every generated schema read this table: adding a key is one entry here plus its use in
-//! evaluate.
+//! [`Policy`] model. The keys of `[login]` and `[config]` are written once in
+//! [`super::rule_keys`], which makes both their entries here and their fields of the rules; the
+//! rule a key drives names it in its row (`core/rules/`). The checker, the merge, `policy
+//! explain`, the docs test and every generated schema read this table.
 
 use crate::core::uid::Uid;
 
@@ -44,8 +45,8 @@ pub const KNOWN_PLANS: &[&str] = &[
     "unknown",
 ];
 
-/// Every key, in the order `policy explain` prints them.
-pub const KEYS: &[Key] = &[
+/// `[policy]`.
+const POLICY_KEYS: &[Key] = &[
     Key {
         section: "policy",
         name: "name",
@@ -82,210 +83,52 @@ pub const KEYS: &[Key] = &[
             }
         }),
     },
-    Key {
-        section: "login",
-        name: "allowed_methods",
-        kind: ValueKind::Methods,
-        default: None,
-        doc: "Login methods Codex may use.",
-        target: Target::Login(|r, v| {
-            if let Value::Methods(v) = v {
-                r.allowed_methods = Some(v)
-            }
-        }),
-    },
-    Key {
-        section: "login",
-        name: "allowed_workspaces",
-        kind: ValueKind::Workspaces,
-        default: None,
-        doc: "ChatGPT workspaces (`chatgpt_account_id`) a ChatGPT login must belong to.",
-        target: Target::Login(|r, v| {
-            if let Value::Strings(v) = v {
-                r.allowed_workspaces = Some(v)
-            }
-        }),
-    },
-    Key {
-        section: "login",
-        name: "allowed_plans",
-        kind: ValueKind::Plans,
-        default: None,
-        doc: "ChatGPT plan types a login may have (`business`, `enterprise`, `edu`, ...).",
-        target: Target::Login(|r, v| {
-            if let Value::Strings(v) = v {
-                r.allowed_plans = Some(v)
-            }
-        }),
-    },
-    Key {
-        section: "login",
-        name: "allowed_email_domains",
-        kind: ValueKind::Domains,
-        default: None,
-        doc: "Email domains a ChatGPT login's email must be in (exact, no subdomains).",
-        target: Target::Login(|r, v| {
-            if let Value::Strings(v) = v {
-                r.allowed_email_domains = Some(v)
-            }
-        }),
-    },
-    Key {
-        section: "login",
-        name: "allowed_api_key_kinds",
-        kind: ValueKind::KeyKinds,
-        default: None,
-        doc: "Kinds of OpenAI API key allowed, read from the key's prefix.",
-        target: Target::Login(|r, v| {
-            if let Value::KeyKinds(v) = v {
-                r.allowed_api_key_kinds = Some(v)
-            }
-        }),
-    },
-    Key {
-        section: "login",
-        name: "allowed_api_key_fingerprints",
-        kind: ValueKind::Fingerprints,
-        default: None,
-        doc: "Hex prefixes (8 to 64 digits) of the SHA-256 of the API keys allowed.",
-        target: Target::Login(|r, v| {
-            if let Value::Strings(v) = v {
-                r.allowed_api_key_fingerprints = Some(v)
-            }
-        }),
-    },
-    Key {
-        section: "config",
-        name: "allowed_model_providers",
-        kind: ValueKind::Names,
-        default: None,
-        doc: "Model providers (`model_provider`) a Codex config may select.",
-        target: Target::Config(|r, v| {
-            if let Value::Strings(v) = v {
-                r.allowed_model_providers = Some(v)
-            }
-        }),
-    },
-    Key {
-        section: "config",
-        name: "allowed_base_urls",
-        kind: ValueKind::BaseUrls,
-        default: None,
-        doc: "Base URLs any `base_url`/`openai_base_url` in a Codex config may name.",
-        target: Target::Config(|r, v| {
-            if let Value::Strings(v) = v {
-                r.allowed_base_urls = Some(v)
-            }
-        }),
-    },
-    Key {
-        section: "config",
-        name: "allowed_proxies",
-        kind: ValueKind::BaseUrls,
-        default: None,
-        doc: "Proxies a Codex session may send through (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, any case, in its environment or `$CODEX_HOME/.env`); unset: none when `allowed_base_urls` is set, else any.",
-        target: Target::Config(|r, v| {
-            if let Value::Strings(v) = v {
-                r.allowed_proxies = Some(v)
-            }
-        }),
-    },
-    Key {
-        section: "config",
-        name: "allowed_ca_files",
-        kind: ValueKind::Names,
-        default: None,
-        doc: "CA bundles a Codex session may trust instead of the system's (`CODEX_CA_CERTIFICATE`, `SSL_CERT_FILE`, `SSL_CERT_DIR`), as absolute paths; unset: none when `allowed_base_urls` is set, else any. The system's own stores (`/etc/ssl/`, `/etc/pki/`, …) are always allowed.",
-        target: Target::Config(|r, v| {
-            if let Value::Strings(v) = v {
-                r.allowed_ca_files = Some(v)
-            }
-        }),
-    },
-    Key {
-        section: "config",
-        name: "allowed_credential_stores",
-        kind: ValueKind::Stores,
-        default: None,
-        doc: "Where Codex may keep credentials (`cli_auth_credentials_store`).",
-        target: Target::Config(|r, v| {
-            if let Value::Stores(v) = v {
-                r.allowed_credential_stores = Some(v)
-            }
-        }),
-    },
-    Key {
-        section: "config",
-        name: "allowed_sandbox_modes",
-        kind: ValueKind::SandboxModes,
-        default: None,
-        doc: "Sandbox modes (`sandbox_mode`, `--sandbox`) a Codex session may run in; must include `read-only`.",
-        target: Target::Config(|r, v| {
-            if let Value::Strings(v) = v {
-                r.allowed_sandbox_modes = Some(v)
-            }
-        }),
-    },
-    Key {
-        section: "config",
-        name: "allowed_approval_policies",
-        kind: ValueKind::ApprovalPolicies,
-        default: None,
-        doc: "Approval policies (`approval_policy`, `-a`) a Codex session may run with.",
-        target: Target::Config(|r, v| {
-            if let Value::Strings(v) = v {
-                r.allowed_approval_policies = Some(v)
-            }
-        }),
-    },
-    Key {
-        section: "config",
-        name: "allowed_web_search_modes",
-        kind: ValueKind::WebSearchModes,
-        default: None,
-        doc: "Web search modes (`web_search`, `--search` is `live`) a Codex session may use.",
-        target: Target::Config(|r, v| {
-            if let Value::Strings(v) = v {
-                r.allowed_web_search_modes = Some(v)
-            }
-        }),
-    },
-    Key {
-        section: "config",
-        name: "allowed_mcp_servers",
-        kind: ValueKind::McpServers,
-        default: None,
-        doc: "MCP servers (`[mcp_servers.NAME]`) a Codex config may define, each `{ name, command }` or `{ name, url }` as Codex identifies them.",
-        target: Target::Config(|r, v| {
-            if let Value::McpServers(v) = v {
-                r.allowed_mcp_servers = Some(v)
-            }
-        }),
-    },
-    Key {
-        section: "config",
-        name: "features",
-        kind: ValueKind::Features,
-        default: None,
-        doc: "Codex features pinned on or off (`[config.features]`, feature name = true/false).",
-        target: Target::Config(|r, v| {
-            if let Value::Features(v) = v {
-                r.features = Some(v)
-            }
-        }),
-    },
-    Key {
-        section: "config",
-        name: "allowed_models",
-        kind: ValueKind::Names,
-        default: None,
-        doc: "Models (`model`, `-m`/`--model`) a Codex session may run, in config.toml, a profile or on the command line.",
-        target: Target::Config(|r, v| {
-            if let Value::Strings(v) = v {
-                r.allowed_models = Some(v)
-            }
-        }),
-    },
+];
+
+/// The key table's entries of the rule keys of [`super::rule_keys`].
+macro_rules! keys_of_rules {
+    (
+        login $login:ident {
+            $($(#[$lmeta:meta])* $lvariant:ident $lfield:ident: $ltype:ty, $lkind:ident, $ldoc:literal;)*
+        }
+        config $config:ident {
+            $($(#[$cmeta:meta])* $cvariant:ident $cfield:ident: $ctype:ty, $ckind:ident, $cdoc:literal;)*
+        }
+    ) => {
+        /// `[login]` and `[config]`.
+        const RULE_KEYS: &[Key] = &[
+            $(Key {
+                section: "login",
+                name: stringify!($lfield),
+                kind: ValueKind::$lkind,
+                default: None,
+                doc: $ldoc,
+                target: Target::Login(|r, v| {
+                    if let Some(v) = FromValue::from_value(v) {
+                        r.$lfield = Some(v)
+                    }
+                }),
+            },)*
+            $(Key {
+                section: "config",
+                name: stringify!($cfield),
+                kind: ValueKind::$ckind,
+                default: None,
+                doc: $cdoc,
+                target: Target::Config(|r, v| {
+                    if let Some(v) = FromValue::from_value(v) {
+                        r.$cfield = Some(v)
+                    }
+                }),
+            },)*
+        ];
+    };
+}
+
+super::rule_keys::rule_keys!(keys_of_rules);
+
+/// `[enforce]`, `[scope]`, `[audit]`, `[vault]`.
+const OTHER_KEYS: &[Key] = &[
     Key {
         section: "enforce",
         name: "quarantine",
@@ -492,6 +335,30 @@ pub const KEYS: &[Key] = &[
         }),
     },
 ];
+
+/// Every key, in the order `policy explain` prints them.
+pub const KEYS: &[Key] = &concat::<{ POLICY_KEYS.len() + RULE_KEYS.len() + OTHER_KEYS.len() }>([
+    POLICY_KEYS,
+    RULE_KEYS,
+    OTHER_KEYS,
+]);
+
+/// The parts of [`KEYS`] as one array of `N` keys.
+const fn concat<const N: usize>(parts: [&[Key]; 3]) -> [Key; N] {
+    let mut out = [parts[0][0]; N];
+    let (mut at, mut part) = (0, 0);
+    while part < parts.len() {
+        let mut i = 0;
+        while i < parts[part].len() {
+            out[at] = parts[part][i];
+            at += 1;
+            i += 1;
+        }
+        part += 1;
+    }
+    assert!(at == N);
+    out
+}
 
 /// The `[section]` names, in table order.
 pub fn sections() -> impl Iterator<Item = &'static str> + Clone {

@@ -6,16 +6,17 @@
 use super::found::Found;
 use super::judge::{list, shown};
 use super::rule::{Family, Rule};
-use super::table::{Check, Example, Row, Subject, Widen, allowed, setting_fix, union};
+use super::table::{Check, Example, Row, Subject, allowed, setting_fix};
 use crate::core::config_model::{Placed, ResolvedConfig};
 use crate::core::native::{self, Native};
+use crate::core::policy::RuleKey;
 
 pub(super) const ROWS: &[Row] = &[
     Row {
         rule: Rule::ConfigSandboxMode,
         code: "config.sandbox-mode",
         family: Family::Config,
-        key: Some("config.allowed_sandbox_modes"),
+        key: Some(RuleKey::AllowedSandboxModes),
         stops_sessions: true,
         fix: |f| {
             setting_fix(
@@ -26,12 +27,6 @@ pub(super) const ROWS: &[Row] = &[
                 allowed(f.config.allowed_sandbox_modes.clone()),
             )
         },
-        widen: Widen::Union(|_, c, e| {
-            union(
-                &mut c.allowed_sandbox_modes,
-                &e.config.allowed_sandbox_modes,
-            )
-        }),
         native: Native::Requirement(native::SANDBOX_MODES),
         check: Check::Config(|rules, scope, _, found| {
             let settings = strings(scope, "sandbox_mode");
@@ -53,7 +48,7 @@ pub(super) const ROWS: &[Row] = &[
         rule: Rule::ConfigApprovalPolicy,
         code: "config.approval-policy",
         family: Family::Config,
-        key: Some("config.allowed_approval_policies"),
+        key: Some(RuleKey::AllowedApprovalPolicies),
         stops_sessions: true,
         fix: |f| {
             setting_fix(
@@ -64,12 +59,6 @@ pub(super) const ROWS: &[Row] = &[
                 allowed(f.config.allowed_approval_policies.clone()),
             )
         },
-        widen: Widen::Union(|_, c, e| {
-            union(
-                &mut c.allowed_approval_policies,
-                &e.config.allowed_approval_policies,
-            )
-        }),
         native: Native::Requirement(native::APPROVAL_POLICIES),
         check: Check::Config(|rules, scope, _, found| {
             let settings = strings(scope, "approval_policy");
@@ -91,7 +80,7 @@ pub(super) const ROWS: &[Row] = &[
         rule: Rule::ConfigWebSearch,
         code: "config.web-search",
         family: Family::Config,
-        key: Some("config.allowed_web_search_modes"),
+        key: Some(RuleKey::AllowedWebSearchModes),
         stops_sessions: true,
         fix: |f| {
             setting_fix(
@@ -101,12 +90,6 @@ pub(super) const ROWS: &[Row] = &[
                 allowed(f.config.allowed_web_search_modes.clone()),
             )
         },
-        widen: Widen::Union(|_, c, e| {
-            union(
-                &mut c.allowed_web_search_modes,
-                &e.config.allowed_web_search_modes,
-            )
-        }),
         native: Native::Requirement(native::WEB_SEARCH_MODES),
         check: Check::Config(|rules, scope, _, found| {
             let settings = web_search(scope);

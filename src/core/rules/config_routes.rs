@@ -6,9 +6,10 @@
 use super::found::Found;
 use super::judge::{list, shown};
 use super::rule::{Family, Rule};
-use super::table::{Check, Example, Row, Subject, Widen, allowed, names, setting_fix, union};
+use super::table::{Check, Example, Row, Subject, allowed, names, setting_fix};
 use crate::core::config_model::{Layer, ResolvedConfig};
 use crate::core::native::Native;
+use crate::core::policy::RuleKey;
 use crate::core::policy::{ConfigRules, CredentialStore};
 
 pub(super) const ROWS: &[Row] = &[
@@ -16,7 +17,7 @@ pub(super) const ROWS: &[Row] = &[
         rule: Rule::ConfigModelProvider,
         code: "config.model-provider",
         family: Family::Config,
-        key: Some("config.allowed_model_providers"),
+        key: Some(RuleKey::AllowedModelProviders),
         stops_sessions: true,
         fix: |f| {
             setting_fix(
@@ -25,12 +26,6 @@ pub(super) const ROWS: &[Row] = &[
                 allowed(f.config.allowed_model_providers.clone()),
             )
         },
-        widen: Widen::Union(|_, c, e| {
-            union(
-                &mut c.allowed_model_providers,
-                &e.config.allowed_model_providers,
-            )
-        }),
         native: Native::Requirement(crate::core::native::MODEL_PROVIDER),
         check: Check::Config(model_provider),
         example: Some(Example {
@@ -43,7 +38,7 @@ pub(super) const ROWS: &[Row] = &[
         rule: Rule::ConfigBaseUrl,
         code: "config.base-url",
         family: Family::Config,
-        key: Some("config.allowed_base_urls"),
+        key: Some(RuleKey::AllowedBaseUrls),
         stops_sessions: true,
         fix: |f| {
             setting_fix(
@@ -53,7 +48,6 @@ pub(super) const ROWS: &[Row] = &[
                 allowed(f.config.allowed_base_urls.clone()),
             )
         },
-        widen: Widen::Union(|_, c, e| union(&mut c.allowed_base_urls, &e.config.allowed_base_urls)),
         native: Native::NotRendered,
         check: Check::Config(base_url),
         example: Some(Example {
@@ -66,7 +60,7 @@ pub(super) const ROWS: &[Row] = &[
         rule: Rule::ConfigCredentialStore,
         code: "config.credential-store",
         family: Family::Config,
-        key: Some("config.allowed_credential_stores"),
+        key: Some(RuleKey::AllowedCredentialStores),
         stops_sessions: true,
         fix: |f| {
             format!(
@@ -80,12 +74,6 @@ pub(super) const ROWS: &[Row] = &[
                 )
             )
         },
-        widen: Widen::Union(|_, c, e| {
-            union(
-                &mut c.allowed_credential_stores,
-                &e.config.allowed_credential_stores,
-            )
-        }),
         native: Native::NotRendered,
         check: Check::Config(credential_store),
         example: Some(Example {

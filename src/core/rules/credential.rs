@@ -2,7 +2,7 @@
 //! (`evaluate`), not from what it holds.
 
 use super::rule::{Family, Rule};
-use super::table::{Check, Row, Widen};
+use super::table::{Check, Row};
 use crate::core::native::Native;
 
 pub(super) const ROWS: &[Row] = &[
@@ -17,7 +17,6 @@ pub(super) const ROWS: &[Row] = &[
              file), then `codex login`"
                 .to_string()
         },
-        widen: Widen::Never,
         native: Native::NoKey,
         check: Check::Elsewhere,
         example: None,
@@ -30,7 +29,6 @@ pub(super) const ROWS: &[Row] = &[
         // Fixed in place (chmod 600): the session may go on.
         stops_sessions: false,
         fix: |_| "make auth.json private to you: `chmod 600 ~/.codex/auth.json`".to_string(),
-        widen: Widen::Never,
         native: Native::NoKey,
         check: Check::Elsewhere,
         example: None,

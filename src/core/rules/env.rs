@@ -6,8 +6,9 @@
 //! by `core::connections` on what `platform::sockets` read).
 
 use super::rule::{Family, Rule};
-use super::table::{Check, Row, Widen, allowed, union};
+use super::table::{Check, Row, allowed};
 use crate::core::native::Native;
+use crate::core::policy::RuleKey;
 
 pub(super) const ROWS: &[Row] = &[
     Row {
@@ -21,7 +22,6 @@ pub(super) const ROWS: &[Row] = &[
          `OPENAI_API_KEY`, `CODEX_ACCESS_TOKEN`) and start Codex again"
                 .to_string()
         },
-        widen: Widen::Never,
         native: Native::NoKey,
         check: Check::Elsewhere,
         example: None,
@@ -30,7 +30,7 @@ pub(super) const ROWS: &[Row] = &[
         rule: Rule::EnvProxy,
         code: "env.proxy",
         family: Family::Env,
-        key: Some("config.allowed_proxies"),
+        key: Some(RuleKey::AllowedProxies),
         stops_sessions: true,
         fix: |f| {
             format!(
@@ -40,7 +40,6 @@ pub(super) const ROWS: &[Row] = &[
                 allowed(f.config.allowed_proxies.clone().or(Some(Vec::new())))
             )
         },
-        widen: Widen::Union(|_, c, e| union(&mut c.allowed_proxies, &e.config.allowed_proxies)),
         native: Native::NotRendered,
         check: Check::Elsewhere,
         example: None,
@@ -49,7 +48,7 @@ pub(super) const ROWS: &[Row] = &[
         rule: Rule::EnvCustomCa,
         code: "env.custom-ca",
         family: Family::Env,
-        key: Some("config.allowed_ca_files"),
+        key: Some(RuleKey::AllowedCaFiles),
         stops_sessions: true,
         fix: |f| {
             format!(
@@ -59,7 +58,6 @@ pub(super) const ROWS: &[Row] = &[
                 allowed(f.config.allowed_ca_files.clone().or(Some(Vec::new())))
             )
         },
-        widen: Widen::Union(|_, c, e| union(&mut c.allowed_ca_files, &e.config.allowed_ca_files)),
         native: Native::NotRendered,
         check: Check::Elsewhere,
         example: None,
@@ -79,7 +77,6 @@ pub(super) const ROWS: &[Row] = &[
                 allowed(f.config.allowed_base_urls.clone())
             )
         },
-        widen: Widen::Never,
         native: Native::NoKey,
         check: Check::Elsewhere,
         example: None,

@@ -4,16 +4,17 @@
 use super::found::Found;
 use super::judge::shown;
 use super::rule::{Family, Rule};
-use super::table::{Check, Example, Row, Subject, Widen, unpin};
+use super::table::{Check, Example, Row, Subject};
 use crate::core::config_model::{ResolvedConfig, join_key};
 use crate::core::native::{self, Native};
 use crate::core::policy::ConfigRules;
+use crate::core::policy::RuleKey;
 
 pub(super) const ROWS: &[Row] = &[Row {
     rule: Rule::ConfigFeature,
     code: "config.feature",
     family: Family::Config,
-    key: Some("config.features"),
+    key: Some(RuleKey::Features),
     stops_sessions: true,
     fix: |f| {
         let pins = f.config.features.as_ref().map_or_else(
@@ -39,7 +40,6 @@ pub(super) const ROWS: &[Row] = &[Row {
             ),
         }
     },
-    widen: Widen::Union(|_, c, e| unpin(&mut c.features, &e.config.features)),
     native: Native::Requirement(native::FEATURES),
     check: Check::Config(features),
     example: Some(Example {

@@ -4,12 +4,13 @@
 use super::found::Found;
 use super::judge::{list, shown};
 use super::rule::{Family, Rule};
-use super::table::{Check, Example, Row, Subject, Widen, allowed, names, union};
+use super::table::{Check, Example, Row, Subject, allowed, names};
 use crate::core::digest::short_fingerprint;
 use crate::core::native::{self, Native};
 use crate::core::observe::auth::email_domain;
 use crate::core::observe::{Credential, CredentialKind, TokenClaims};
 use crate::core::policy::LoginRules;
+use crate::core::policy::RuleKey;
 
 /// A ChatGPT login to workspace `ws-good`, plan `business`, email `a@good.example`.
 const CHATGPT_GOOD: &str = r#"{"auth_mode":"chatgpt","tokens":{"id_token":"eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJlbWFpbCI6ImFAZ29vZC5leGFtcGxlIiwiaHR0cHM6Ly9hcGkub3BlbmFpLmNvbS9hdXRoIjp7ImNoYXRncHRfYWNjb3VudF9pZCI6IndzLWdvb2QiLCJjaGF0Z3B0X3BsYW5fdHlwZSI6ImJ1c2luZXNzIn19.c2ln","access_token":"eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJlbWFpbCI6ImFAZ29vZC5leGFtcGxlIiwiaHR0cHM6Ly9hcGkub3BlbmFpLmNvbS9hdXRoIjp7ImNoYXRncHRfYWNjb3VudF9pZCI6IndzLWdvb2QiLCJjaGF0Z3B0X3BsYW5fdHlwZSI6ImJ1c2luZXNzIn19.c2ln","account_id":"ws-good"}}"#;
@@ -27,7 +28,7 @@ pub(super) const ROWS: &[Row] = &[
         rule: Rule::LoginMethod,
         code: "login.method",
         family: Family::Login,
-        key: Some("login.allowed_methods"),
+        key: Some(RuleKey::AllowedMethods),
         stops_sessions: true,
         fix: |f| {
             format!(
@@ -40,7 +41,6 @@ pub(super) const ROWS: &[Row] = &[
                 )
             )
         },
-        widen: Widen::Union(|l, _, e| union(&mut l.allowed_methods, &e.login.allowed_methods)),
         native: Native::Requirement(native::LOGIN_METHODS),
         check: Check::Login(method),
         example: Some(Example {
@@ -53,7 +53,7 @@ pub(super) const ROWS: &[Row] = &[
         rule: Rule::LoginWorkspace,
         code: "login.workspace",
         family: Family::Login,
-        key: Some("login.allowed_workspaces"),
+        key: Some(RuleKey::AllowedWorkspaces),
         stops_sessions: true,
         fix: |f| {
             format!(
@@ -62,9 +62,6 @@ pub(super) const ROWS: &[Row] = &[
                 allowed(f.login.allowed_workspaces.clone())
             )
         },
-        widen: Widen::Union(|l, _, e| {
-            union(&mut l.allowed_workspaces, &e.login.allowed_workspaces)
-        }),
         native: Native::Requirement(native::WORKSPACES),
         check: Check::Login(workspace),
         example: Some(Example {
@@ -77,7 +74,7 @@ pub(super) const ROWS: &[Row] = &[
         rule: Rule::LoginPlan,
         code: "login.plan",
         family: Family::Login,
-        key: Some("login.allowed_plans"),
+        key: Some(RuleKey::AllowedPlans),
         stops_sessions: true,
         fix: |f| {
             format!(
@@ -86,7 +83,6 @@ pub(super) const ROWS: &[Row] = &[
                 allowed(f.login.allowed_plans.clone())
             )
         },
-        widen: Widen::Union(|l, _, e| union(&mut l.allowed_plans, &e.login.allowed_plans)),
         native: Native::NotRendered,
         check: Check::Login(plan),
         example: Some(Example {
@@ -99,7 +95,7 @@ pub(super) const ROWS: &[Row] = &[
         rule: Rule::LoginEmailDomain,
         code: "login.email-domain",
         family: Family::Login,
-        key: Some("login.allowed_email_domains"),
+        key: Some(RuleKey::AllowedEmailDomains),
         stops_sessions: true,
         fix: |f| {
             format!(
@@ -108,9 +104,6 @@ pub(super) const ROWS: &[Row] = &[
                 allowed(f.login.allowed_email_domains.clone())
             )
         },
-        widen: Widen::Union(|l, _, e| {
-            union(&mut l.allowed_email_domains, &e.login.allowed_email_domains)
-        }),
         native: Native::NotRendered,
         check: Check::Login(email_domain_rule),
         example: Some(Example {
@@ -123,7 +116,7 @@ pub(super) const ROWS: &[Row] = &[
         rule: Rule::LoginApiKeyKind,
         code: "login.api-key-kind",
         family: Family::Login,
-        key: Some("login.allowed_api_key_kinds"),
+        key: Some(RuleKey::AllowedApiKeyKinds),
         stops_sessions: true,
         fix: |f| {
             format!(
@@ -137,9 +130,6 @@ pub(super) const ROWS: &[Row] = &[
                 )
             )
         },
-        widen: Widen::Union(|l, _, e| {
-            union(&mut l.allowed_api_key_kinds, &e.login.allowed_api_key_kinds)
-        }),
         native: Native::NotRendered,
         check: Check::Login(api_key_kind),
         example: Some(Example {
@@ -152,19 +142,13 @@ pub(super) const ROWS: &[Row] = &[
         rule: Rule::LoginApiKeyFingerprint,
         code: "login.api-key-fingerprint",
         family: Family::Login,
-        key: Some("login.allowed_api_key_fingerprints"),
+        key: Some(RuleKey::AllowedApiKeyFingerprints),
         stops_sessions: true,
         fix: |_| {
             "use an API key your admin issued: `codex logout`, then \
              `codex login --with-api-key` with that key"
                 .to_string()
         },
-        widen: Widen::Union(|l, _, e| {
-            union(
-                &mut l.allowed_api_key_fingerprints,
-                &e.login.allowed_api_key_fingerprints,
-            )
-        }),
         native: Native::NotRendered,
         check: Check::Login(api_key_fingerprint),
         example: Some(Example {
@@ -184,7 +168,6 @@ pub(super) const ROWS: &[Row] = &[
              fresh one"
                 .to_string()
         },
-        widen: Widen::Never,
         native: Native::NoKey,
         check: Check::Login(inconsistent_tokens),
         example: Some(Example {

@@ -8,16 +8,17 @@
 use super::found::Found;
 use super::judge::{list, shown};
 use super::rule::{Family, Rule};
-use super::table::{Check, Example, Row, Subject, Widen, allowed, union};
+use super::table::{Check, Example, Row, Subject, allowed};
 use crate::core::config_model::{ResolvedConfig, join_key};
 use crate::core::native::{self, Native};
+use crate::core::policy::RuleKey;
 use crate::core::policy::{ConfigRules, McpServer};
 
 pub(super) const ROWS: &[Row] = &[Row {
     rule: Rule::ConfigMcpServer,
     code: "config.mcp-server",
     family: Family::Config,
-    key: Some("config.allowed_mcp_servers"),
+    key: Some(RuleKey::AllowedMcpServers),
     stops_sessions: true,
     fix: |f| {
         let allowed = allowed(
@@ -41,7 +42,6 @@ pub(super) const ROWS: &[Row] = &[Row {
             ),
         }
     },
-    widen: Widen::Union(|_, c, e| union(&mut c.allowed_mcp_servers, &e.config.allowed_mcp_servers)),
     native: Native::Requirement(native::MCP_SERVERS),
     check: Check::Config(mcp_servers),
     example: Some(Example {

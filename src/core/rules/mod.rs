@@ -4,12 +4,13 @@
 //! Each rule is one [`Row`], declared in its family's file beside the code that judges it
 //! ([`login`], [`credential`], [`config_routes`], [`config_modes`], [`mcp`], [`features`],
 //! [`models`], [`env`]): its code, its [`Family`], whether a violation stops the sessions that
-//! run with it or is only recorded, the policy key it judges, the text that tells a user how to
-//! fix it, how an `[[exception]]` widens it ([`Widen`]), how it is rendered into Codex's own
+//! run with it or is only recorded, the policy key it judges (a [`RuleKey`], written once in
+//! `policy/rule_keys.rs`, which also says how an `[[exception]]` widens it), the text that tells
+//! a user how to fix it, how it is rendered into Codex's own
 //! requirements ([`Native`], with the shape per Codex version), how it is judged ([`Check`]) and
 //! a breaking and a compliant [`Example`]. Every later stage asks the row: [`judge_login`] and
 //! [`judge_config`] run its check (for homes, sessions and `simulate` alike), `evaluate` and the
-//! requirements writer share `evaluate::rules_for` (one widen), `plan` asks the family, sessions
+//! requirements writer share `evaluate::rules_for` (each row's key widens it), `plan` asks the family, sessions
 //! ask `stops_sessions`, `check`/`status`/session messages ask `fix`. A `Row` is a struct
 //! literal: a row that lacks a column does not compile; the table test runs every row's
 //! examples through the judge, so a rule that is never evaluated fails it.
@@ -27,13 +28,13 @@ pub mod models;
 pub mod rule;
 pub mod table;
 
-use crate::core::policy::{ConfigRules, LoginRules};
+use crate::core::policy::{ConfigRules, LoginRules, RuleKey};
 
 pub use crate::core::config_model::Placed;
 pub use found::{Found, Violation};
 pub use judge::{judge_config, judge_login};
 pub use rule::{COUNT, Family, Rule};
-pub use table::{Check, Example, FixInput, Row, Subject, Widen, union, unpin};
+pub use table::{Check, Example, FixInput, Row, Subject};
 
 /// Every family's rows.
 const FAMILIES: [&[Row]; 8] = [
@@ -97,8 +98,8 @@ impl Rule {
     }
 
     /// The rule a policy key drives.
-    pub fn of_key(path: &str) -> Option<Rule> {
-        Rule::ALL.into_iter().find(|r| r.row().key == Some(path))
+    pub fn of_key(key: RuleKey) -> Option<Rule> {
+        Rule::ALL.into_iter().find(|r| r.row().key == Some(key))
     }
 }
 

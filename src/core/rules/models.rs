@@ -6,16 +6,17 @@
 use super::found::Found;
 use super::judge::{list, shown};
 use super::rule::{Family, Rule};
-use super::table::{Check, Example, Row, Subject, Widen, allowed, setting_fix, union};
+use super::table::{Check, Example, Row, Subject, allowed, setting_fix};
 use crate::core::config_model::ResolvedConfig;
 use crate::core::native::Native;
 use crate::core::policy::ConfigRules;
+use crate::core::policy::RuleKey;
 
 pub(super) const ROWS: &[Row] = &[Row {
     rule: Rule::ConfigModel,
     code: "config.model",
     family: Family::Config,
-    key: Some("config.allowed_models"),
+    key: Some(RuleKey::AllowedModels),
     stops_sessions: true,
     fix: |f| {
         setting_fix(
@@ -25,7 +26,6 @@ pub(super) const ROWS: &[Row] = &[Row {
             allowed(f.config.allowed_models.clone()),
         )
     },
-    widen: Widen::Union(|_, c, e| union(&mut c.allowed_models, &e.config.allowed_models)),
     native: Native::NotRendered,
     check: Check::Config(model),
     example: Some(Example {

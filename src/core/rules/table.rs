@@ -1,12 +1,9 @@
-//! The columns of the rules table ([`Row`]) and the helpers the rows' fix and
-//! widen texts share. Each family's rows are in its own file; `rules/mod.rs` finds a rule's row.
-
-use std::collections::BTreeMap;
+//! The columns of the rules table ([`Row`]) and the helpers the rows' fix texts share. Each family's rows are in its own file; `rules/mod.rs` finds a rule's row.
 
 use crate::core::config_model::{Placed, ResolvedConfig};
 use crate::core::native::Native;
 use crate::core::observe::Credential;
-use crate::core::policy::{ConfigRules, Exception, LoginRules};
+use crate::core::policy::{ConfigRules, LoginRules, RuleKey};
 
 use super::found::Found;
 use super::rule::{Family, Rule};
@@ -17,15 +14,6 @@ pub struct FixInput<'a> {
     pub login: &'a LoginRules,
     pub config: &'a ConfigRules,
     pub at: Option<&'a Placed>,
-}
-
-/// How an `[[exception]]` loosens a rule for its users.
-#[derive(Clone, Copy)]
-pub enum Widen {
-    /// The exception's value is added to the base value (a base that allows anything stays so).
-    Union(fn(&mut LoginRules, &mut ConfigRules, &Exception)),
-    /// Nothing an exception says can allow it (a hand-edited token, an unreadable file).
-    Never,
 }
 
 /// How a rule is judged.
@@ -65,42 +53,19 @@ pub struct Row {
     pub rule: Rule,
     pub code: &'static str,
     pub family: Family,
-    /// The policy key (`section.name`) whose value the rule judges; `None` for rules that hold
-    /// everywhere (an unreadable credential, a hand-edited token).
-    pub key: Option<&'static str>,
+    /// The policy key whose value the rule judges, which also says how an `[[exception]]`
+    /// widens the rule ([`RuleKey::widen`]); `None` for rules that hold everywhere and no
+    /// exception widens (an unreadable credential, a hand-edited token).
+    pub key: Option<RuleKey>,
     /// Whether a running session that breaks it is stopped (enforce mode); otherwise the
     /// violation is only recorded (and fixed in place where the plan can).
     pub stops_sessions: bool,
     pub fix: fn(&FixInput) -> String,
-    pub widen: Widen,
     pub native: Native,
     pub check: Check,
     /// `None` only for [`Check::Elsewhere`] rules (their tests are the credential file's and the
     /// environment's).
     pub example: Option<Example>,
-}
-
-/// `base ∪ extra`, keeping `base`'s order; an absent base (anything allowed) stays absent.
-pub fn union<T: Clone + PartialEq>(base: &mut Option<Vec<T>>, extra: &Option<Vec<T>>) {
-    if let (Some(base), Some(extra)) = (base.as_mut(), extra) {
-        for item in extra {
-            if !base.contains(item) {
-                base.push(item.clone());
-            }
-        }
-    }
-}
-
-/// An exception's feature pins widen the base pins: a feature it pins to the other value is
-/// no longer pinned for its users (both values are allowed); an absent base stays absent.
-pub fn unpin(base: &mut Option<BTreeMap<String, bool>>, extra: &Option<BTreeMap<String, bool>>) {
-    if let (Some(base), Some(extra)) = (base.as_mut(), extra) {
-        for (name, value) in extra {
-            if base.get(name).is_some_and(|pinned| pinned != value) {
-                base.remove(name);
-            }
-        }
-    }
 }
 
 pub(super) fn names<'a>(items: impl Iterator<Item = &'a str>) -> Vec<String> {

@@ -7,7 +7,7 @@ use crate::core::codex_version::CodexVersion;
 use crate::core::effective_session::{
     ConfigInput, FileContent, Layer, SessionInputs, Sourced, resolve,
 };
-use crate::core::evaluate::{Covers, evaluate, restricts, rules_for};
+use crate::core::evaluate::{Covers, evaluate, rules_for};
 use crate::core::native::Native;
 use crate::core::observe::auth::parse_auth;
 use crate::core::observe::config::parse_config;
@@ -15,7 +15,7 @@ use crate::core::observe::{AuthState, CodexHome, ConfigState, Observation};
 use crate::core::policy::merge::load_sources;
 use crate::core::policy::schema::{self, ValueKind};
 use crate::core::policy::source::Source;
-use crate::core::policy::{ConfigRules, LoginRules, Policy};
+use crate::core::policy::{ConfigRules, LoginRules, Policy, RuleKey};
 use crate::core::session_plan::{HomeFacts, SessionFacts, plan_session};
 
 #[test]
@@ -98,39 +98,47 @@ fn policy_of(text: &str) -> Policy {
 
 const HEADER: &str = "[policy]\nname = \"n\"\nrevision = \"r\"\nmode = \"enforce\"\n";
 
-/// The schema side of the recipe: each key with a rule has that rule's row, and each row with a
-/// key has that key in the schema, driving it.
+/// The schema side of the recipe: the `[login]`/`[config]` entries of the key table are the
+/// rule keys, in order; each rule key drives exactly one row; a row without a key renders none.
 #[test]
 fn schema_keys_and_rows_name_each_other() {
+    let in_table: Vec<String> = schema::KEYS
+        .iter()
+        .filter(|k| k.loosenable())
+        .map(|k| k.path())
+        .collect();
+    let rule_keys: Vec<String> = RuleKey::ALL.iter().map(|k| k.path().to_string()).collect();
+    assert_eq!(in_table, rule_keys);
     for key in schema::KEYS {
-        match Rule::of_key(&key.path()) {
-            Some(rule) => {
-                assert!(key.loosenable(), "{}: an exception widens it", key.path());
-                assert_eq!(rule.row().key, Some(key.path().as_str()));
-            }
-            None => assert!(!key.loosenable(), "{}: drives no rule", key.path()),
-        }
+        assert_eq!(
+            key.loosenable(),
+            key.section == "login" || key.section == "config",
+            "{}",
+            key.path()
+        );
+    }
+    for &key in RuleKey::ALL {
+        let rules: Vec<Rule> = Rule::ALL
+            .into_iter()
+            .filter(|r| r.row().key == Some(key))
+            .collect();
+        assert_eq!(rules.len(), 1, "{}: drives {rules:?}", key.path());
+        assert_eq!(RuleKey::of_path(key.path()), Some(key));
+        let (section, name) = key.path().split_once('.').unwrap();
+        assert_eq!(name, key.name());
+        assert!(schema::key(section, name).is_some(), "{}", key.path());
     }
     for rule in Rule::ALL {
         let row = rule.row();
         match row.key {
-            Some(path) => {
-                let (section, name) = path.split_once('.').unwrap();
-                assert!(
-                    schema::key(section, name).is_some(),
-                    "{rule}: {path} not in the schema"
-                );
-                assert_eq!(Rule::of_key(path), Some(rule));
-                assert!(matches!(row.widen, Widen::Union(_)), "{rule}: not widened");
+            Some(key) => {
+                assert_eq!(Rule::of_key(key), Some(rule));
                 assert!(!matches!(row.native, Native::NoKey), "{rule}: has a key");
             }
-            None => {
-                assert!(matches!(row.widen, Widen::Never), "{rule}: widens no key");
-                assert!(
-                    matches!(row.native, Native::NoKey),
-                    "{rule}: renders no key"
-                );
-            }
+            None => assert!(
+                matches!(row.native, Native::NoKey),
+                "{rule}: renders no key"
+            ),
         }
     }
 }
@@ -141,7 +149,8 @@ fn schema_keys_and_rows_name_each_other() {
 fn each_widen_adds_the_exceptions_value_for_its_user_while_it_lives() {
     let now: jiff::Timestamp = "2026-11-26T00:00:00Z".parse().unwrap();
     for rule in Rule::ALL {
-        let Some(path) = rule.row().key else { continue };
+        let Some(key) = rule.row().key else { continue };
+        let path = key.path();
         let (section, name) = path.split_once('.').unwrap();
         let kind = schema::key(section, name).unwrap().kind;
         let (base, extra) = samples(kind);
@@ -153,7 +162,7 @@ fn each_widen_adds_the_exceptions_value_for_its_user_while_it_lives() {
         };
         let p = policy_of(&text("2027-01-01T00:00:00Z"));
         let base_rules = (p.login.clone(), p.config.clone());
-        assert!(restricts(path, &base_rules.0, &base_rules.1), "{path}");
+        assert!(key.is_set(&base_rules.0, &base_rules.1), "{path}");
         let (l, c, reasons) = rules_for(&p, Covers::User(Some("alice")), now);
         assert_ne!(
             (l.clone(), c.clone()),
@@ -314,47 +323,73 @@ fn every_rule_in_the_table_is_evaluated_for_homes_and_sessions() {
 }
 
 /// The recipe of docs/architecture.md, "How to add a policy key", checked on what the code does
-/// rather than on the words: every `[login]`/`[config]` key of the schema drives one row, the
-/// row's example policy loads through the real policy loader and restricts exactly that key,
-/// its rule is judged (the table test above), widened by an exception, and listed as rendered or
-/// not in Codex's requirements. The doc's section must exist and name the row's columns.
+/// rather than on the words: each rule key is one line of `policy/rule_keys.rs` and nothing else
+/// of the policy side or the fuzz oracle names it (no hand-written field, key-table entry, widen
+/// or field list); it drives one
+/// row, whose example policy loads through the real policy loader and sets exactly that key (its
+/// rule is judged: the table test above), and which says whether Codex's requirements render it.
+/// The doc's section must name the two places and the row's columns.
 #[test]
 fn the_recipe_in_the_architecture_doc_is_true() {
-    for key in schema::KEYS
-        .iter()
-        .filter(|k| k.section == "login" || k.section == "config")
-    {
-        let path = format!("{}.{}", key.section, key.name);
-        let rule = Rule::of_key(&path).unwrap_or_else(|| panic!("{path} drives no rule"));
-        // A key judged on a session's environment (`env.proxy`, `env.custom-ca`) has no
-        // config.toml or credential example: its tests are session_plan's.
-        if let Some(example) = rule.row().example.as_ref() {
-            let policy = policy_of(&format!("{HEADER}{}", example.policy));
-            for other in schema::KEYS
-                .iter()
-                .filter(|k| k.section == "login" || k.section == "config")
-            {
-                let other = format!("{}.{}", other.section, other.name);
-                assert_eq!(
-                    restricts(&other, &policy.login, &policy.config),
-                    other == path,
-                    "{rule}'s example policy sets {other}"
+    let keys_file = include_str!("../policy/rule_keys.rs");
+    let elsewhere = [
+        ("policy/mod.rs", include_str!("../policy/mod.rs")),
+        ("policy/schema.rs", include_str!("../policy/schema.rs")),
+        (
+            "policy/schema/types.rs",
+            include_str!("../policy/schema/types.rs"),
+        ),
+        ("evaluate.rs", include_str!("../evaluate.rs")),
+    ];
+    let fuzz = include_str!("../../../fuzz/src/api.rs");
+    for &key in RuleKey::ALL {
+        let name = key.name();
+        assert!(
+            keys_file.contains(&format!(" {name}: ")),
+            "{}: not a line of rule_keys.rs",
+            key.path()
+        );
+        for (file, text) in elsewhere {
+            for written in [
+                format!("\"{name}\""),
+                format!(" {name}:"),
+                format!(".{name}"),
+            ] {
+                assert!(
+                    !text.contains(&written),
+                    "{}: {file} names it ({written}); the line in rule_keys.rs is the one place",
+                    key.path()
                 );
             }
-        } else {
-            assert!(
-                matches!(rule.row().check, Check::Elsewhere) && rule.family() == Family::Env,
-                "{rule} has no example"
-            );
         }
         assert!(
-            matches!(rule.row().widen, Widen::Union(_)),
-            "{rule}: a policy key an exception cannot widen"
+            !fuzz.contains(&format!("{name}: Some(vec![])")),
+            "{}: the fuzz oracle lists it; it takes every key of RuleKey::ALL",
+            key.path()
         );
+        let rule = Rule::of_key(key).unwrap_or_else(|| panic!("{} drives no rule", key.path()));
         assert!(
             !matches!(rule.row().native, Native::NoKey),
             "{rule}: a keyed rule says whether Codex's requirements render it"
         );
+        // A key judged on a session's environment has no config.toml or credential example:
+        // its tests are session_plan's.
+        let Some(example) = rule.row().example.as_ref() else {
+            assert!(
+                matches!(rule.row().check, Check::Elsewhere) && rule.family() == Family::Env,
+                "{rule} has no example"
+            );
+            continue;
+        };
+        let policy = policy_of(&format!("{HEADER}{}", example.policy));
+        for &other in RuleKey::ALL {
+            assert_eq!(
+                other.is_set(&policy.login, &policy.config),
+                other == key,
+                "{rule}'s example policy sets {}",
+                other.path()
+            );
+        }
     }
     let doc = include_str!("../../../docs/architecture.md");
     let recipe = doc
@@ -362,11 +397,18 @@ fn the_recipe_in_the_architecture_doc_is_true() {
         .nth(1)
         .expect("docs/architecture.md has a \"How to add a policy key\" section");
     let recipe = recipe.split("\n## ").next().unwrap_or(recipe);
+    for place in [
+        "src/core/policy/rule_keys.rs",
+        "`rules!`",
+        "src/core/rules/",
+    ] {
+        assert!(recipe.contains(place), "the recipe skips {place}");
+    }
     for column in [
+        "key",
         "family",
         "stops_sessions",
         "fix",
-        "widen",
         "native",
         "check",
         "example",

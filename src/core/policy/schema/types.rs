@@ -139,6 +139,33 @@ pub enum Value {
     Messages(BTreeMap<String, String>),
 }
 
+/// The field value a checked [`Value`] sets (the rule keys' setters take it by the field's type).
+pub trait FromValue: Sized {
+    fn from_value(value: Value) -> Option<Self>;
+}
+
+macro_rules! from_value {
+    ($($type:ty => $variant:ident,)*) => {
+        $(impl FromValue for $type {
+            fn from_value(value: Value) -> Option<Self> {
+                match value {
+                    Value::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+        })*
+    };
+}
+
+from_value! {
+    Vec<String> => Strings,
+    Vec<LoginMethod> => Methods,
+    Vec<ApiKeyKind> => KeyKinds,
+    Vec<CredentialStore> => Stores,
+    Vec<McpServer> => McpServers,
+    BTreeMap<String, bool> => Features,
+}
+
 /// A value handed to a key of another kind: refused as a typed failure, never dropped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WrongKind {
@@ -172,7 +199,7 @@ pub enum Target {
 }
 
 /// One policy key.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct Key {
     pub section: &'static str,
     pub name: &'static str,
