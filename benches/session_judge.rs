@@ -90,6 +90,7 @@ fn main() {
                 unmovable: None,
             },
             codex_home: home,
+            unjudged: &[],
             connections: None,
         };
         let plan = plan_session(&policy, &facts, now);

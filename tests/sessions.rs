@@ -434,7 +434,7 @@ fn a_key_behind_a_symlink_into_a_sticky_root_directory_stays_unusable() {
 }
 
 #[test]
-fn a_session_that_ignores_sigterm_is_killed_when_the_grace_ends() {
+fn a_session_that_ignores_sigterm_is_killed_without_waiting_for_the_grace() {
     let m = machine(&["hank"]);
     m.policy("10-corp.toml", &policy("1s"));
     let home = m.codex_home("hank");
@@ -448,17 +448,17 @@ fn a_session_that_ignores_sigterm_is_killed_when_the_grace_ends() {
         use std::os::unix::process::CommandExt;
         cmd.uid(m.uid("hank")).gid(m.uid("hank"));
     }
-    let started = Instant::now();
     let mut deaf = cmd
         .args(["-c", "trap '' TERM; while :; do sleep 0.05; done"])
         .env("CODEX_HOME", &home)
         .env("CODEX_API_KEY", "sk-admin-DEAFKEY")
         .spawn()
         .unwrap();
+    // It would never get the SIGTERM: frozen at the decision, then killed at once
+    // (tests/processes.rs shows it does nothing more).
     let t = m.wait_event("terminated", |r| r["pid"] == deaf.id());
     assert_eq!(t["signal"], "SIGKILL", "{t}");
-    assert_eq!(t["outcome"], "killed after the grace period", "{t}");
-    assert!(started.elapsed() >= Duration::from_secs(1));
+    assert_eq!(t["outcome"], "killed at once: it ignores SIGTERM", "{t}");
     wait_exit(&mut deaf, Duration::from_secs(5)).expect("still running after SIGKILL");
     drop(agent);
 }

@@ -2,11 +2,15 @@
 //! hard-linked or deleted) or a node runtime (which may run the TypeScript Codex client). Pure:
 //! the platform layer (`platform/codex_binary.rs`) reads the file and hands the bytes here.
 //!
-//! A Codex build is recognised by a string every release from 0.100 to 0.171 carries in its
-//! read-only data: `codex_cli_rs`, the default originator Codex sends with each request. Only the
-//! read-only `PT_LOAD` segments of an ELF file are searched ([`readonly_segments`]): 44 MiB of a
-//! 290 MiB 0.169 binary, and the marker sits in its first 5 MiB. Node is recognised the same way
-//! by `node:internal/`.
+//! A Codex build is recognised by any one of three strings every release from 0.100 to 0.171
+//! carries in its read-only data ([`CODEX_MARKERS_REV`]): `codex_cli_rs`, the default originator
+//! Codex sends with each request (once in each build), and the module paths `codex_core::` and
+//! `codex_app_server` of its tracing targets and panic messages (70 to 280 times each). A copy
+//! with a byte of one marker changed, or every copy of one marker, is still Codex: a patched build
+//! must change each of the three, everywhere (docs/threat-model.md). Only the read-only `PT_LOAD`
+//! segments of an ELF file are searched ([`readonly_segments`]): 44 MiB of a 290 MiB 0.169
+//! binary, and the markers sit in its first 5 MiB. Node is recognised the same way by
+//! `node:internal/`.
 //!
 //! The version is read after `codex-mcp-client/` (0.169 and later carry the package version
 //! there), else looked up in [`KNOWN_RELEASES`] by the size and the SHA-256 of the first 64 KiB
@@ -16,8 +20,8 @@
 //! The markers are kept reversed in this file so that codex-warden's own binary (and its tests)
 //! never carries them: the agent must not mistake itself for Codex.
 //!
-//! What this does not catch: a user who patches the marker out of a copy of the binary, or builds
-//! Codex from modified source (docs/threat-model.md).
+//! What this does not catch: a user who patches all three markers out of a copy of the binary, or
+//! builds Codex from modified source (docs/threat-model.md).
 
 use memchr::memmem;
 
@@ -61,8 +65,9 @@ pub const KNOWN_RELEASES: [(u64, &str, &str); 3] = [
     (315_109_048, "cc1a13fcd0c2af7854889e4d56d09536", "0.171.0"),
 ];
 
-/// `codex_cli_rs`, reversed (see the module comment).
-const CODEX_MARKER_REV: &[u8] = b"sr_ilc_xedoc";
+/// `codex_cli_rs`, `codex_core::` and `codex_app_server`, reversed (see the module comment):
+/// independent markers, any one of which tells a Codex build.
+const CODEX_MARKERS_REV: [&[u8]; 3] = [b"sr_ilc_xedoc", b"::eroc_xedoc", b"revres_ppa_xedoc"];
 /// `node:internal/`, reversed (node 22 carries it 180 KiB into its second read-only segment).
 const NODE_MARKER_REV: &[u8] = b"/lanretni:edon";
 /// `codex-mcp-client/`, reversed: the package version follows it.
@@ -83,7 +88,11 @@ pub struct Findings {
 impl Findings {
     /// Search one chunk of read-only data.
     pub fn scan(&mut self, chunk: &[u8]) {
-        if !self.codex && memmem::find(chunk, &unreversed(CODEX_MARKER_REV)).is_some() {
+        if !self.codex
+            && CODEX_MARKERS_REV
+                .iter()
+                .any(|m| memmem::find(chunk, &unreversed(m)).is_some())
+        {
             self.codex = true;
         }
         if !self.node && memmem::find(chunk, &unreversed(NODE_MARKER_REV)).is_some() {

@@ -19,7 +19,7 @@ fn the_marker_and_version_are_found_wherever_chunks_cut_them() {
     // The markers are spelt out at run time: this test binary must not carry them (see below).
     let mut data = vec![b'x'; 10_000];
     data.extend_from_slice(b"..");
-    data.extend(unreversed(CODEX_MARKER_REV));
+    data.extend(unreversed(CODEX_MARKERS_REV[0]));
     data.extend_from_slice(b"event login/src/auth..");
     data.extend(vec![b'y'; 5_000]);
     data.extend(unreversed(VERSION_ANCHOR_REV));
@@ -31,6 +31,20 @@ fn the_marker_and_version_are_found_wherever_chunks_cut_them() {
         assert!(!f.node);
         assert_eq!(f.version.as_deref(), Some("0.169.0"), "chunk {chunk}");
         assert!(f.done());
+    }
+}
+
+#[test]
+fn any_one_marker_tells_a_build_so_a_changed_byte_does_not_hide_it() {
+    for (n, marker) in CODEX_MARKERS_REV.iter().enumerate() {
+        let mut data = vec![b'x'; 3_000];
+        data.extend(unreversed(marker));
+        data.extend(vec![b'y'; 3_000]);
+        assert!(scan_all(&data, 1000).codex, "marker {n}");
+        // One byte of it changed: nothing left to tell.
+        let at = 3_000 + marker.len() / 2;
+        data[at] ^= 0x20;
+        assert!(!scan_all(&data, 1000).codex, "marker {n} changed");
     }
 }
 

@@ -43,6 +43,9 @@ pub struct SessionFacts<'a> {
     pub home: HomeFacts,
     /// The session's Codex home.
     pub codex_home: &'a std::path::Path,
+    /// Why the process itself cannot be judged (traced, a uid no account owns), whatever its home
+    /// and environment hold.
+    pub unjudged: &'a [String],
     /// Its open connections, when they were read (`None`: not read, not judged).
     pub connections: Option<&'a ConnectionFacts>,
 }
@@ -202,6 +205,7 @@ pub fn plan_session(policy: &Policy, facts: &SessionFacts, now: jiff::Timestamp)
         plan.decision = SessionAction::OutOfScope;
         return plan;
     }
+    plan.unjudged.extend(facts.unjudged.iter().cloned());
     let mut all = Vec::new();
     match &facts.home {
         HomeFacts::Judged {
@@ -238,6 +242,8 @@ pub fn plan_session(policy: &Policy, facts: &SessionFacts, now: jiff::Timestamp)
             plan.violations.extend(home_part);
             plan.env_vars = env_vars;
         }
+        // Not read at all when the process itself is unjudged.
+        None if !facts.unjudged.is_empty() => {}
         None => plan
             .unjudged
             .push("its command line or environment cannot be read".into()),

@@ -44,6 +44,7 @@ fn plan(p: &Policy, s: Option<&EffectiveSession>, home: HomeFacts, uid: u32) -> 
         session: s,
         home,
         codex_home: Path::new("/home/alice/.codex"),
+        unjudged: &[],
         connections: None,
     };
     plan_session(p, &facts, jiff::Timestamp::UNIX_EPOCH)
@@ -241,6 +242,36 @@ fn what_cannot_be_judged_is_never_a_pass() {
 }
 
 #[test]
+fn a_process_that_cannot_be_judged_is_unjudged_whatever_it_holds() {
+    fn facts<'a>(unjudged: &'a [String], s: Option<&'a EffectiveSession>) -> SessionFacts<'a> {
+        SessionFacts {
+            user: "alice",
+            uid: 1000,
+            session: s,
+            home: clean_home(),
+            codex_home: Path::new("/home/alice/.codex"),
+            unjudged,
+            connections: None,
+        }
+    }
+    let p = policy();
+    let plan_of = |f: &SessionFacts| plan_session(&p, f, jiff::Timestamp::UNIX_EPOCH);
+    let clean = session(&[], &[("HOME", "/home/alice")]);
+    let traced = ["it is traced by pid 77 (uid 1000)".to_string()];
+    // The same compliant session: left alone untraced, stopped traced.
+    assert_eq!(
+        plan_of(&facts(&[], Some(&clean))).decision,
+        SessionAction::Compliant
+    );
+    let t = plan_of(&facts(&traced, Some(&clean)));
+    assert_eq!(t.decision, SessionAction::Stop);
+    assert_eq!(t.unjudged, traced);
+    assert!(t.rules.is_empty());
+    // Nothing read of it (a uid no account owns): only its own reason, not "cannot be read".
+    assert_eq!(plan_of(&facts(&traced, None)).unjudged, traced);
+}
+
+#[test]
 fn a_proxy_or_ca_override_is_a_route_setting_the_policy_allows_or_not() {
     let p = policy();
     let proxied = session(
@@ -289,6 +320,7 @@ fn unexplained_connections_stop_a_session_and_explained_ones_do_not() {
                 home: clean_home(),
                 codex_home: Path::new("/home/alice/.codex"),
                 connections: Some(c),
+                unjudged: &[],
             },
             jiff::Timestamp::UNIX_EPOCH,
         )

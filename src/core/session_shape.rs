@@ -262,14 +262,6 @@ pub fn parse_stat(text: &str) -> Option<Stat> {
     })
 }
 
-/// The real uid from `/proc/PID/status` (`Uid:\treal\teffective\tsaved\tfs`).
-pub fn parse_status_uid(text: &str) -> Option<u32> {
-    text.lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|u| u.parse().ok())
-}
-
 /// The `/dev/pts/N` of a `tty_nr`, when it is a pseudo-terminal (majors 136–143).
 pub fn pts_path(tty_nr: u64) -> Option<PathBuf> {
     let major = (tty_nr >> 8) & 0xfff;

@@ -74,7 +74,10 @@ fn the_native_child_points_at_its_wrapper() {
     let wrapper_pid: u32 = wrapper.stat.split(' ').next().unwrap().parse().unwrap();
     assert_eq!(n.ppid, wrapper_pid);
     assert!(w.start_time <= n.start_time);
-    assert_eq!(parse_status_uid(&native.status), Some(0));
+    assert_eq!(
+        crate::core::proc_status::parse_status(&native.status).map(|s| s.uid),
+        Some(0)
+    );
 }
 
 #[test]

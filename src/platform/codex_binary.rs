@@ -103,6 +103,133 @@ pub fn of_process(pid: u32) -> Option<Build> {
     build
 }
 
+/// The most of `/proc/PID/maps` read (a process with more mappings is judged on these).
+#[cfg(target_os = "linux")]
+const MAPS_CAP: u64 = 4 << 20;
+
+/// A Codex build process `pid` has mapped executable from a file other than its own executable:
+/// a loader (a Python ELF loader, `ld.so` run by hand) that runs Codex from a program that is
+/// not Codex. Each file-backed executable mapping of `/proc/PID/maps` is read as an executable
+/// is, once per file version (the same cache): through `/proc/PID/map_files/START-END`, which
+/// reaches the very file mapped (renamed, deleted, in another mount namespace), or, where that
+/// is refused (it takes `CAP_CHECKPOINT_RESTORE`), through its path beneath `/proc/PID/root`
+/// when that is still the same file (device and inode as mapped). Only a Codex build counts.
+#[cfg(target_os = "linux")]
+pub fn of_mappings(pid: u32) -> Option<Build> {
+    use std::io::Read;
+    let proc_dir = Path::new("/proc").join(pid.to_string());
+    let mut maps = String::new();
+    std::fs::File::open(proc_dir.join("maps"))
+        .ok()?
+        .take(MAPS_CAP)
+        .read_to_string(&mut maps)
+        .ok()?;
+    let exe = identity_at(rustix::fs::CWD, &proc_dir.join("exe"), AtFlags::empty());
+    let mut seen = std::collections::HashSet::new();
+    for line in maps.lines() {
+        let Some(m) = Mapping::parse(line) else {
+            continue;
+        };
+        if !m.exec || m.inode == 0 || !m.path.starts_with('/') || !seen.insert((m.dev, m.inode)) {
+            continue;
+        }
+        let Some((id, link)) = mapped_file(&proc_dir, &m) else {
+            continue;
+        };
+        if Some(id) == exe {
+            continue;
+        }
+        let build = match cached(&id) {
+            Some(known) => known,
+            None if on_fuse(pid, id.dev) => None,
+            None => {
+                let Ok(fd) = rustix::fs::open(
+                    &link,
+                    OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK,
+                    Mode::empty(),
+                ) else {
+                    continue;
+                };
+                let Some(read_id) = identity_at(&fd, Path::new(""), AtFlags::EMPTY_PATH) else {
+                    continue;
+                };
+                let build = read_build(&fd, read_id.size);
+                remember(read_id, build.clone());
+                build
+            }
+        };
+        if build
+            .as_ref()
+            .is_some_and(|b| b.kind == codex_build::Kind::Codex)
+        {
+            return build;
+        }
+    }
+    None
+}
+
+/// No `/proc/PID/maps` on macOS: a loaded Codex is not seen there.
+#[cfg(target_os = "macos")]
+pub fn of_mappings(_pid: u32) -> Option<Build> {
+    None
+}
+
+/// One line of `/proc/PID/maps`: `START-END PERMS OFFSET MAJ:MIN INODE PATH`.
+#[cfg(target_os = "linux")]
+struct Mapping<'a> {
+    range: &'a str,
+    exec: bool,
+    dev: (u32, u32),
+    inode: u64,
+    path: &'a str,
+}
+
+#[cfg(target_os = "linux")]
+impl<'a> Mapping<'a> {
+    fn parse(line: &'a str) -> Option<Mapping<'a>> {
+        let mut rest = line;
+        let mut field = || {
+            let t = rest.trim_start();
+            let end = t.find(' ').unwrap_or(t.len());
+            rest = &t[end..];
+            Some(&t[..end]).filter(|f| !f.is_empty())
+        };
+        let range = field()?;
+        let perms = field()?;
+        let _offset = field()?;
+        let (major, minor) = field()?.split_once(':')?;
+        let inode = field()?.parse().ok()?;
+        Some(Mapping {
+            range,
+            exec: perms.as_bytes().get(2) == Some(&b'x'),
+            dev: (
+                u32::from_str_radix(major, 16).ok()?,
+                u32::from_str_radix(minor, 16).ok()?,
+            ),
+            inode,
+            path: rest.trim_start(),
+        })
+    }
+}
+
+/// The identity of the file behind a mapping, and a path that opens it.
+#[cfg(target_os = "linux")]
+fn mapped_file(proc_dir: &Path, m: &Mapping) -> Option<(Identity, std::path::PathBuf)> {
+    let link = proc_dir.join("map_files").join(m.range);
+    if let Some(id) = identity_at(rustix::fs::CWD, &link, AtFlags::empty()) {
+        return Some((id, link));
+    }
+    // No map_files: the path as the process sees it, if it is still the file mapped.
+    let path = proc_dir.join("root").join(
+        m.path
+            .strip_prefix('/')?
+            .strip_suffix(" (deleted)")
+            .unwrap_or(m.path),
+    );
+    let id = identity_at(rustix::fs::CWD, &path, AtFlags::SYMLINK_NOFOLLOW)?;
+    (id.ino == m.inode && id.dev == m.dev).then_some((id, path))
+}
+
 /// What process `pid` runs, by the content of its executable (see the module docs for macOS).
 #[cfg(target_os = "macos")]
 pub fn of_process(pid: u32) -> Option<Build> {

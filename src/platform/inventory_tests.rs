@@ -176,6 +176,16 @@ fn the_real_process_table_is_readable() {
         .env("CODEX_HOME", "/tmp/codex-warden-test-relocated")
         .spawn()
         .unwrap();
+    // The spawn returns once the child's exec has switched its memory, a moment before the
+    // kernel has laid out its argument and environment blocks: until then both read empty.
+    #[cfg(target_os = "linux")]
+    for _ in 0..500 {
+        let cmdline = format!("/proc/{}/cmdline", child.id());
+        if std::fs::read(&cmdline).is_ok_and(|b| !b.is_empty()) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     let found = SystemProcesses::default().codex_homes();
     child.kill().unwrap();
     child.wait().unwrap();

@@ -30,6 +30,7 @@ pub mod run_marker;
 pub mod safefs;
 pub mod service;
 pub mod session_files;
+pub mod session_owner;
 pub mod sessions;
 pub mod signals;
 pub mod sockets;

@@ -13,6 +13,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+use crate::core::proc_status::ProcStatus;
+
 #[cfg(target_os = "macos")]
 use crate::platform::macos::procs as os;
 #[cfg(target_os = "linux")]
@@ -62,8 +64,8 @@ fn scan() -> Vec<(PathBuf, u32)> {
             continue;
         };
         // The owner is read only of the few processes that name a home.
-        if let Some((uid, _)) = os::ids(pid) {
-            found.push((PathBuf::from(value), uid));
+        if let Some(status) = os::status(pid) {
+            found.push((PathBuf::from(value), status.uid));
         }
     }
     found.sort();
@@ -76,7 +78,7 @@ fn scan() -> Vec<(PathBuf, u32)> {
 pub fn terminals() -> HashMap<u32, (u32, BTreeSet<PathBuf>)> {
     let mut out: HashMap<u32, (u32, BTreeSet<PathBuf>)> = HashMap::new();
     for pid in os::pids() {
-        let Some((uid, gid)) = os::ids(pid) else {
+        let Some(ProcStatus { uid, gid, .. }) = os::status(pid) else {
             continue;
         };
         let (_, ttys) = out

@@ -1,12 +1,14 @@
 //! The Linux process table as [`crate::platform::sessions`] reads it: `/proc/PID/{exe, cmdline,
-//! environ, stat, status, cwd, root, ns/mnt}`. The macOS counterpart, with the same functions, is
+//! environ, stat, status, uid_map, cwd, root, ns/mnt}`. The macOS counterpart, with the same functions, is
 //! [`crate::platform::macos::procs`].
 
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
+use crate::core::proc_status::{self, ProcStatus};
 use crate::core::session_shape::{self, Stat};
+use crate::core::subordinate::{self, IdMap};
 
 const PROC: &str = "/proc";
 
@@ -65,38 +67,18 @@ pub fn stat(pid: u32) -> Option<Stat> {
     session_shape::parse_stat(&String::from_utf8_lossy(&text))
 }
 
-/// Real uid and (when given) real gid, from `/proc/PID/status`.
-pub fn ids(pid: u32) -> Option<(u32, Option<u32>)> {
+/// `/proc/PID/status`, read once and parsed by the one parser
+/// ([`crate::core::proc_status::parse_status`]): ids, tracer, signal masks.
+pub fn status(pid: u32) -> Option<ProcStatus> {
     let status = read_small(&proc_path(pid, "status"), 16 * 1024).ok()?;
-    let status = String::from_utf8_lossy(&status);
-    let uid = session_shape::parse_status_uid(&status)?;
-    let gid = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Gid:"))
-        .and_then(|r| r.split_whitespace().next())
-        .and_then(|g| g.parse().ok());
-    Some((uid, gid))
+    proc_status::parse_status(&String::from_utf8_lossy(&status))
 }
 
-/// Real uid, real gid (when given) and supplementary groups, from one read of
-/// `/proc/PID/status`: what a session's files are read as.
-pub fn ids_and_groups(pid: u32) -> Option<(u32, Option<u32>, Vec<u32>)> {
-    let status = read_small(&proc_path(pid, "status"), 16 * 1024).ok()?;
-    let status = String::from_utf8_lossy(&status);
-    let uid = session_shape::parse_status_uid(&status)?;
-    let field = |name: &str| -> Vec<u32> {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(|r| {
-                r.split_whitespace()
-                    .filter_map(|v| v.parse().ok())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let gid = field("Gid:").first().copied();
-    Some((uid, gid, field("Groups:")))
+/// `/proc/PID/uid_map`: how the process's user namespace maps its uids to the agent's (the
+/// initial namespace's). `None`: it cannot be read.
+pub fn uid_map(pid: u32) -> Option<Vec<IdMap>> {
+    let text = read_small(&proc_path(pid, "uid_map"), 64 * 1024).ok()?;
+    subordinate::parse_uid_map(&String::from_utf8_lossy(&text))
 }
 
 /// `/proc/PID/cwd`, in the process's view.

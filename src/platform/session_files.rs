@@ -43,7 +43,8 @@ use crate::platform::user_reads;
 /// would read it, so this only bounds the agent's memory).
 pub const LAYER_CAP: u64 = 4 << 20;
 
-/// The credentials of a session's process (`/proc/PID/status`).
+/// The credentials of a session's process (`/proc/PID/status`, read once with the rest of the
+/// session: [`crate::platform::sessions::Session`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Creds {
     pub uid: u32,

@@ -19,6 +19,8 @@ fn session(home: &Path) -> Session {
         uid: rustix::process::getuid().as_raw(),
         gid: Some(rustix::process::getgid().as_raw()),
         groups: Vec::new(),
+        untrusted_tracer: None,
+        uid_map: None,
         subcommand: None,
         client: Client::Native,
         version: None,
@@ -39,6 +41,7 @@ fn session(home: &Path) -> Session {
         .map(String::from)
         .to_vec(),
         exe: None,
+        codex_exe: false,
         cwd: Some(PathBuf::from("/")),
         same_view: true,
     }

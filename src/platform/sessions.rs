@@ -27,9 +27,12 @@ use std::path::{Component, Path, PathBuf};
 use rustix::fs::{Mode, OFlags};
 use rustix::process::{Pid, Signal};
 
+use crate::core::codex_build::Kind;
 use crate::core::home::{AUTH_CAP, AUTH_FILE};
 use crate::core::observe::{self, AuthState, CodexHome, ConfigState, Observation};
+use crate::core::proc_status::ProcStatus;
 use crate::core::session_shape::{self, Client, HomeSpec, Shape, Stat};
+use crate::core::subordinate::IdMap;
 #[cfg(target_os = "macos")]
 use crate::platform::macos::procs as os;
 #[cfg(target_os = "linux")]
@@ -66,10 +69,16 @@ pub enum HomeAccess {
 /// One running Codex session.
 pub struct Session {
     pub id: ProcId,
+    /// Real uid, as the initial user namespace sees it (a subordinate uid for a session in a
+    /// user namespace of its own: see [`crate::core::subordinate`]).
     pub uid: u32,
     pub gid: Option<u32>,
-    /// Supplementary groups (read with the ids: empty on macOS, where the kernel resolves them).
+    /// Supplementary groups (its files are read with them).
     pub groups: Vec<u32>,
+    /// Why it is traced by someone who could rewrite it after it is judged (not root).
+    pub untrusted_tracer: Option<String>,
+    /// Its user namespace's uid map (`None`: unreadable).
+    pub uid_map: Option<Vec<IdMap>>,
     pub subcommand: Option<String>,
     /// The native binary, or the TypeScript client under node.
     pub client: Client,
@@ -92,6 +101,9 @@ pub struct Session {
     pub cwd: Option<PathBuf>,
     /// The session sees the agent's file system (same mount namespace and root).
     pub same_view: bool,
+    /// Its executable itself is a Codex build (by content): a SIGTERM handler it has is Codex's,
+    /// which exits (a static musl binary: no `LD_PRELOAD` can replace it).
+    pub codex_exe: bool,
 }
 
 impl std::fmt::Debug for Session {
@@ -117,6 +129,11 @@ pub fn stat_of(pid: u32) -> Option<Stat> {
     os::stat(pid)
 }
 
+/// Ids, tracer and signal masks (`/proc/PID/status`; `proc_pidinfo` on macOS).
+pub fn status_of(pid: u32) -> Option<ProcStatus> {
+    os::status(pid)
+}
+
 /// Whether this exact process is still running (a zombie counts as gone).
 pub fn alive(id: ProcId) -> bool {
     stat_of(id.pid).is_some_and(|st| st.start_time == id.start_time && st.state != 'Z')
@@ -125,6 +142,7 @@ pub fn alive(id: ProcId) -> bool {
 /// A process that is a Codex session, as classified, before the rest of it is read.
 struct Candidate {
     pid: u32,
+    codex_exe: bool,
     subcommand: Option<String>,
     environ: Option<Vec<(String, String)>>,
     client: Client,
@@ -150,7 +168,10 @@ enum Probe {
 /// use.
 fn probe(pid: u32) -> Option<Probe> {
     let exe = os::exe(pid);
-    let build = crate::platform::codex_binary::of_process(pid);
+    let exe_build = crate::platform::codex_binary::of_process(pid);
+    let codex_exe = exe_build.as_ref().is_some_and(|b| b.kind == Kind::Codex);
+    // A program that is neither Codex nor node may still run Codex: mapped by a loader.
+    let build = exe_build.or_else(|| crate::platform::codex_binary::of_mappings(pid));
     let argv = os::argv(pid)?;
     // The environment is only read for a binary named exactly `codex` outside the npm
     // layout (is it the npm launcher's child?), and for sessions.
@@ -167,7 +188,7 @@ fn probe(pid: u32) -> Option<Probe> {
     );
     match shape {
         Shape::NpmWrapper => {
-            let (uid, _) = os::ids(pid)?;
+            let uid = os::status(pid)?.uid;
             let st = stat_of(pid)?;
             let id = ProcId {
                 pid,
@@ -176,6 +197,7 @@ fn probe(pid: u32) -> Option<Probe> {
             let session = match js_package_of(pid, uid, &argv) {
                 Some((Client::TypeScript, version)) => Some(Candidate {
                     pid,
+                    codex_exe: false,
                     subcommand: None,
                     environ: None,
                     client: Client::TypeScript,
@@ -189,6 +211,7 @@ fn probe(pid: u32) -> Option<Probe> {
         }
         Shape::Session { subcommand } => Some(Probe::Session(Candidate {
             pid,
+            codex_exe,
             subcommand,
             environ,
             client: Client::Native,
@@ -198,6 +221,7 @@ fn probe(pid: u32) -> Option<Probe> {
         })),
         Shape::TypeScriptClient => Some(Probe::Session(Candidate {
             pid,
+            codex_exe: false,
             subcommand: None,
             environ: None,
             client: Client::TypeScript,
@@ -260,7 +284,13 @@ fn complete(
 ) -> Option<Session> {
     let pid = c.pid;
     let st = stat_of(pid)?;
-    let (uid, gid, groups) = os::ids_and_groups(pid)?;
+    let status = os::status(pid)?;
+    let uid = status.uid;
+    // A tracer's uid, from its own status: root's tracing is trusted, anyone else's is not.
+    let untrusted_tracer = match status.tracer_pid {
+        0 => None,
+        tracer => status.untrusted_tracer(os::status(tracer).map(|t| t.uid)),
+    };
     let environ = match c.environ {
         Some(e) => Some(e),
         None => os::environ(pid),
@@ -273,8 +303,10 @@ fn complete(
             start_time: st.start_time,
         },
         uid,
-        gid,
-        groups,
+        gid: status.gid,
+        groups: status.groups,
+        untrusted_tracer,
+        uid_map: os::uid_map(pid),
         subcommand: c.subcommand,
         client: c.client,
         version: c.version,
@@ -290,6 +322,7 @@ fn complete(
         exe: c.exe,
         cwd: os::cwd(pid),
         same_view,
+        codex_exe: c.codex_exe,
     })
 }
 
@@ -503,6 +536,9 @@ pub fn owner_of(path: &Path) -> Option<u32> {
 /// A process to stop, held by a pidfd (Linux): signals reach this process or nothing.
 pub struct Target {
     pub id: ProcId,
+    /// A SIGTERM handler it has is trusted to end it: it may run again to handle SIGTERM
+    /// ([`crate::platform::signals::end`]).
+    pub handler_ends_it: bool,
     #[cfg(target_os = "linux")]
     fd: OwnedFd,
 }
@@ -525,6 +561,7 @@ impl Target {
         }
         Ok(Target {
             id,
+            handler_ends_it: false,
             #[cfg(target_os = "linux")]
             fd,
         })

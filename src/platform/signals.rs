@@ -3,12 +3,20 @@
 //!
 //! The signal goes through [`Target`] (a pidfd opened after checking the start time, see
 //! [`crate::platform::sessions`]), so a reused pid is never signalled.
+//!
+//! A session decided violating that SIGTERM would not end (ignored, blocked, a pid namespace's
+//! init, traced, a handler that is not Codex's own) is frozen first ([`freeze`]: SIGSTOP), so it
+//! makes no request while it is recorded and its user told, then killed at once ([`end`]); one
+//! that SIGTERM ends (its default action, Codex's own handler) gets SIGTERM, SIGKILL after the
+//! grace.
 
 use std::io;
 
 use rustix::process::Signal;
 
-use crate::platform::sessions::{ProcId, Target};
+use crate::core::proc_status::TermFate;
+use crate::platform::audit::event::Role;
+use crate::platform::sessions::{ProcId, Session, Target};
 
 /// The two signals codex-warden sends a session: a polite stop, then, after the grace period, a
 /// forced one.
@@ -77,6 +85,98 @@ pub fn open(id: ProcId) -> Result<Target, SignalError> {
 /// Send `sig` to the process behind `target`.
 pub fn send(target: &Target, sig: StopSignal) -> Result<(), SignalError> {
     Ok(target.signal(sig.raw())?)
+}
+
+/// Open the process `id` and freeze it (SIGSTOP, which it can neither catch nor ignore): from
+/// now on it runs no instruction, so it makes no request, until it is ended. Its children (the
+/// commands it runs) are not frozen; they hold none of its credentials.
+pub fn freeze(id: ProcId) -> Result<Target, SignalError> {
+    let target = open(id)?;
+    target.signal(Signal::STOP)?;
+    Ok(target)
+}
+
+/// One process of a session to stop, its role (`session`, `npm-wrapper`), and its pidfd once
+/// frozen.
+pub type Frozen = (ProcId, Role, Result<Target, SignalError>);
+
+/// Hold a session and its npm wrapper by a pidfd each before any is signalled (the launcher
+/// exits as soon as its child does), freezing ([`freeze`]) each that SIGTERM would not end.
+///
+/// Whose SIGTERM handler ends it: a Codex build's own executable (its handler is Codex's, which
+/// exits), and the npm launcher (which holds no credential and forwards it); any other handler
+/// (a shell's `trap`, node's `--require`, a loader's) could carry on through the grace, so such a
+/// process is frozen and killed at once instead.
+pub fn freeze_session(session: &Session) -> Vec<Frozen> {
+    let mut targets = vec![(session.id, Role::Session, session.codex_exe)];
+    targets.extend(session.wrapper.map(|w| (w, Role::NpmWrapper, true)));
+    targets
+        .into_iter()
+        .map(|(id, role, trusted)| {
+            // One that SIGTERM ends (its default action, or Codex's own handler) is ended by it
+            // at once, unfrozen: a Codex frozen under the npm launcher, then let run again, did
+            // not end within a 3 s grace (not diagnosed). Any other is frozen now.
+            let ends = match crate::platform::sessions::status_of(id.pid).map(|s| s.term()) {
+                Some(TermFate::Ends) => true,
+                Some(TermFate::Handled) => trusted,
+                _ => false,
+            };
+            let held = if ends { open(id) } else { freeze(id) };
+            let frozen = held.map(|mut t| {
+                t.handler_ends_it = trusted;
+                t
+            });
+            (id, role, frozen)
+        })
+        .collect()
+}
+
+/// How a frozen process was ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// SIGTERM sent: its default action ends it frozen as it is, or (it has a handler, Codex's
+    /// own: Codex saves its state) it was let run again to handle it. SIGKILL follows at the
+    /// grace's end.
+    Terminating,
+    /// SIGTERM would never arrive (ignored, blocked, the init of its own pid namespace without a
+    /// handler, or traced), or only to a handler that is not Codex's: SIGKILL at once, why.
+    Killed(String),
+}
+
+/// End a process frozen by [`freeze`]: SIGTERM when it can get it, else SIGKILL at once, never
+/// waiting out a grace for a signal it will not get ([`crate::core::proc_status::TermFate`]).
+pub fn end(target: &Target) -> Result<Ending, SignalError> {
+    let status = crate::platform::sessions::status_of(target.id.pid);
+    if !crate::platform::sessions::alive(target.id) {
+        return Err(SignalError::Gone);
+    }
+    // Unreadable: taken as one that cannot get SIGTERM (fail closed: it never runs again).
+    let fate = status.map_or_else(
+        || TermFate::Never("its signal state cannot be read".into()),
+        |s| s.term(),
+    );
+    match fate {
+        TermFate::Ends => {
+            send(target, StopSignal::Term)?;
+            Ok(Ending::Terminating)
+        }
+        TermFate::Handled if target.handler_ends_it => {
+            send(target, StopSignal::Term)?;
+            target.signal(Signal::CONT)?;
+            Ok(Ending::Terminating)
+        }
+        TermFate::Handled => {
+            send(target, StopSignal::Kill)?;
+            Ok(Ending::Killed(
+                "it catches SIGTERM with a handler that is not Codex's own, which could carry on                  through the grace"
+                    .into(),
+            ))
+        }
+        TermFate::Never(why) => {
+            send(target, StopSignal::Kill)?;
+            Ok(Ending::Killed(why))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -39,7 +39,10 @@ pub struct Connection {
     pub state: u8,
 }
 
+// Used by the Linux reader (and the parser's tests everywhere).
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 const LISTEN: u8 = 0x0A;
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 const CLOSE: u8 = 0x07;
 
 /// What the session plan needs of `pid`'s connections under `routes`: the remote endpoints, and

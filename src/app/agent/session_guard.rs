@@ -16,8 +16,10 @@
 //! Each session, however found, goes through the same [`SessionGuard::judge`]: it gathers what it
 //! uses (its home's verdict, or the home read through the session's own mount namespace; its
 //! effective session, [`crate::platform::session_files::effective`]) and acts on the plan of
-//! [`crate::core::session_plan::plan_session`]: a session to stop goes to
-//! [`Terminations::stop_session`]. Nothing is decided here.
+//! [`crate::core::session_plan::plan_session`]: a session to stop is frozen
+//! ([`signals::freeze_session`]) before it is recorded, then goes to
+//! [`Terminations::stop_session`]. Its owner is [`session_owner::owner`]'s: a subordinate uid is
+//! judged as its owner's, a uid nobody owns is unjudged. Nothing is decided here.
 //!
 //! A credential the agent cannot move out (a home it will not open, another mount namespace) is
 //! recorded as `enforcement_failed` and its sessions are stopped all the same.
@@ -43,7 +45,9 @@ use crate::platform::audit::event::{
     Action, Done, Failure, HomeIn, SessionSubject, Subject, Violated,
 };
 use crate::platform::session_files;
+use crate::platform::session_owner;
 use crate::platform::sessions::{self, HomeAccess, ProcId, Session};
+use crate::platform::signals;
 use crate::platform::sockets;
 
 /// While the process connector announces new sessions, the full scan of `/proc` is only a
@@ -372,7 +376,13 @@ impl SessionGuard {
         if self.acted.contains(&session.id) || self.stops.contains(session.id) {
             return;
         }
-        let Some(user) = engine.judge().users().by_uid(session.uid) else {
+        // A subordinate uid is its owner's; a uid nobody owns is unjudged, never skipped.
+        let Some(user) = session_owner::owner(
+            engine.judge().users(),
+            &engine.settings().subuid_file,
+            engine.settings().passwd_file.is_some(),
+            session,
+        ) else {
             return;
         };
         let home_path = session.home_in_session.clone().unwrap_or_default();
@@ -386,21 +396,27 @@ impl SessionGuard {
             .judge()
             .policy()
             .scope
-            .covers_session(Uid(session.uid), &user.name)
+            .covers_session(Uid(user.uid), &user.name)
         {
             return;
         }
-        let effective = session_files::effective(session);
+        let (effective, home) = match user.attributed {
+            true => (
+                session_files::effective(session),
+                Self::home_facts(engine, reports, session, &codex_home),
+            ),
+            false => (None, session_owner::unread()),
+        };
         // A version not seen before: the requirements are rendered for it too.
         if let Some(v) = effective.as_ref().and_then(|e| e.version)
             && self.versions.insert(v)
         {
             self.new_versions.push(v);
         }
-        let home = Self::home_facts(engine, reports, session, &codex_home);
         let policy = engine.judge().policy();
         // Its connections, when the user's policy restricts base URLs (nothing explains them
-        // otherwise): `None` when not read (macOS, a process gone), not judged.
+        // otherwise): `None` when not read (macOS, a process gone, one not attributed), not
+        // judged.
         let (_, allowed, _) =
             evaluate::effective_rules(policy, Some(&user.name), jiff::Timestamp::now());
         let mcp: Vec<_> = effective
@@ -414,13 +430,15 @@ impl SessionGuard {
             })
             .unwrap_or_default();
         let connections = crate::core::connections::allowed_routes(&allowed, &mcp)
+            .filter(|_| user.attributed)
             .and_then(|routes| sockets::facts(session.id.pid, &routes, &self.resolver));
         let facts = SessionFacts {
             user: &user.name,
-            uid: session.uid,
+            uid: user.uid,
             session: effective.as_ref(),
             home,
             codex_home: &home_path,
+            unjudged: &user.unjudged,
             connections: connections.as_ref(),
         };
         let plan = session_plan::plan_session(policy, &facts, jiff::Timestamp::now());
@@ -437,11 +455,17 @@ impl SessionGuard {
             return;
         }
         let stop = plan.decision == SessionAction::Stop;
+        // Frozen before anything else, unless SIGTERM ends it: no request while it is told.
+        let frozen = if stop {
+            signals::freeze_session(session)
+        } else {
+            Vec::new()
+        };
         let codes = plan.rule_codes();
         let base = SessionSubject {
             subject: Subject {
                 user: Some(user.name.clone()),
-                uid: Some(session.uid),
+                uid: Some(user.uid),
                 codex_home: Some(home_path.clone()),
             },
             pid: session.id.pid,
@@ -450,11 +474,14 @@ impl SessionGuard {
             // else (or nothing) on the host.
             home_in: matches!(session.access, HomeAccess::Beneath { .. })
                 .then_some(HomeIn::SessionMountNamespace),
+            // A subordinate uid judged as its owner's: the process's own uid beside.
+            process_uid: user.subordinate.then_some(session.uid),
         };
         if !plan.violations.is_empty() || !plan.unjudged.is_empty() {
             engine.record(Event::Violation(Violated {
                 subject: base.subject.clone(),
                 pid: Some(base.pid),
+                process_uid: base.process_uid,
                 credential: None,
                 rules: base.rules.clone(),
                 evidence: plan.violations.clone(),
@@ -489,6 +516,7 @@ impl SessionGuard {
         self.stops.stop_session(
             engine,
             session,
+            frozen,
             &base,
             &plan.message,
             policy.enforce.terminate_grace,

@@ -1,6 +1,8 @@
-//! Stopping a session: the user is told why, then its native process and npm wrapper get
-//! SIGTERM through a pidfd ([`crate::platform::signals`]); a process still running at the end of
-//! `[enforce] terminate_grace` gets SIGKILL. Nothing sleeps: [`Terminations::finish`] looks at the
+//! Stopping a session: frozen by the guard before it was recorded
+//! ([`signals::freeze_session`]), the user is told why, then its native process and npm wrapper
+//! are ended through a pidfd ([`signals::end`]): SIGTERM when it can get it (a process still
+//! running at the end of `[enforce] terminate_grace` gets SIGKILL), SIGKILL at once when it
+//! ignores or blocks it, is traced, or would handle it with a handler that is not Codex's. Nothing sleeps: [`Terminations::finish`] looks at the
 //! deadlines on each tick. Every stop goes through [`Terminations::stop_session`].
 
 use std::time::{Duration, Instant};
@@ -8,10 +10,10 @@ use std::time::{Duration, Instant};
 use crate::app::engine::enforcer::Enforcer;
 use crate::core::notice;
 use crate::platform::audit::Event;
-use crate::platform::audit::event::{Action, Role, SessionSubject, Terminated};
+use crate::platform::audit::event::{Action, SessionSubject, Terminated};
 use crate::platform::notices;
 use crate::platform::sessions::{self, ProcId, Session, Target};
-use crate::platform::signals::{self, SignalError, StopSignal};
+use crate::platform::signals::{self, Ending, SignalError, StopSignal};
 
 /// How often pending terminations are looked at while waiting for the grace to end.
 pub const PENDING_POLL: Duration = Duration::from_millis(50);
@@ -70,12 +72,14 @@ impl Terminations {
         self.pending = still;
     }
 
-    /// The one stop flow: tell the user, then SIGTERM the session and its npm wrapper (SIGKILL
-    /// after `grace`, from [`Terminations::finish`]).
+    /// The one stop flow: tell the user, then end the session and its npm wrapper, held (and
+    /// frozen when SIGTERM would not end them) by [`signals::freeze_session`]: SIGTERM (SIGKILL
+    /// after `grace`, from [`Terminations::finish`]) or SIGKILL at once ([`signals::end`]).
     pub fn stop_session(
         &mut self,
         engine: &Enforcer,
         session: &Session,
+        frozen: Vec<signals::Frozen>,
         base: &SessionSubject,
         text: &str,
         grace: Duration,
@@ -83,21 +87,17 @@ impl Terminations {
         let on_tty = session
             .tty
             .as_deref()
-            .is_some_and(|t| sessions::tell_tty(t, session.uid, text));
+            .is_some_and(|t| sessions::tell_tty(t, base.subject.uid.unwrap_or(session.uid), text));
         let on_desktop = session.gid.is_some_and(|gid| {
             sessions::notify_desktop(session.uid, gid, notice::STOPPED_TITLE, text)
         });
         let told = notices::told(on_tty, on_desktop);
         let deadline = Instant::now() + grace;
-        let mut targets = vec![(session.id, Role::Session)];
-        if let Some(w) = session.wrapper {
-            targets.push((w, Role::NpmWrapper));
-        }
-        // Every process is held by a pidfd before any is signalled: the launcher exits as soon
+        // Every process was held by a pidfd before any is signalled: the launcher exits as soon
         // as its child does.
-        let held: Vec<_> = targets
+        let held: Vec<_> = frozen
             .into_iter()
-            .map(|(id, role)| {
+            .map(|(id, role, target)| {
                 let record = Terminated {
                     session: SessionSubject {
                         pid: id.pid,
@@ -110,17 +110,22 @@ impl Terminations {
                     signal: String::new(),
                     outcome: String::new(),
                 };
-                (signals::open(id), record)
+                (target, record)
             })
             .collect();
         for (target, record) in held {
-            let signalled = target.and_then(|t| signals::send(&t, StopSignal::Term).map(|()| t));
+            let signalled = target.and_then(|t| signals::end(&t).map(|e| (t, e)));
             match signalled {
-                Ok(target) => self.pending.push(Pending {
+                Ok((target, Ending::Terminating)) => self.pending.push(Pending {
                     target,
                     deadline,
                     record,
                 }),
+                Ok((_, Ending::Killed(why))) => engine.record(ended(
+                    record,
+                    StopSignal::Kill.name(),
+                    &format!("killed at once: {why}"),
+                )),
                 // Gone before its SIGTERM: it ended with the session (or on its own).
                 Err(SignalError::Gone) => engine.record(ended(record, "none", "exited")),
                 Err(SignalError::Failed(e)) => engine.record(ended(

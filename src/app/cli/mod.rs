@@ -81,6 +81,9 @@ pub struct PathArgs {
         default_value_t = 1000
     )]
     pub session_scan_ms: u64,
+    /// Subordinate uid ranges: a Codex session of a uid with no account is judged as their owner's.
+    #[arg(long, global = true, hide = true, env = "CODEX_WARDEN_SUBUID_FILE", default_value = crate::platform::session_owner::SUBUID_FILE)]
+    pub subuid_file: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -267,6 +270,7 @@ impl PathArgs {
             syslog: self.syslog.clone(),
             codex_requirements: self.codex_requirements.clone(),
             session_scan: Duration::from_millis(self.session_scan_ms.max(10)),
+            subuid_file: abs(&self.subuid_file),
         }
     }
 }

@@ -30,4 +30,7 @@ pub struct Settings {
     pub codex_requirements: PathBuf,
     /// Period of the agent's scan for running Codex sessions.
     pub session_scan: Duration,
+    /// The subordinate uid ranges (`/etc/subuid`) a session of a uid with no account is
+    /// attributed through.
+    pub subuid_file: PathBuf,
 }

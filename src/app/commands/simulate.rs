@@ -29,6 +29,7 @@ use crate::core::uid::Uid;
 use crate::platform::last_good;
 use crate::platform::policy_sources;
 use crate::platform::session_files;
+use crate::platform::session_owner;
 use crate::platform::sessions::{self, HomeAccess};
 
 /// What enforcing a report's plan would do, in words.
@@ -221,16 +222,22 @@ fn sessions_stopped(new: &Judge, rows: &[(HomeReport, Option<HomeReport>)]) -> V
     let users = new.users();
     let mut out = Vec::new();
     for session in sessions::scan(&|uid| users.by_uid(uid).map(|u| u.home)) {
-        let Some(user) = users.by_uid(session.uid) else {
+        let scratch = new.settings().passwd_file.is_some();
+        let Some(user) =
+            session_owner::owner(users, &new.settings().subuid_file, scratch, &session)
+        else {
             continue;
         };
-        if !policy.scope.covers_session(Uid(session.uid), &user.name) {
+        if !policy.scope.covers_session(Uid(user.uid), &user.name) {
             continue;
         }
         let path = match &session.access {
             HomeAccess::Host(path) => path.clone(),
             HomeAccess::Beneath { path, .. } => path.clone(),
-            HomeAccess::Unknown(_) => user.home.join(".codex"),
+            HomeAccess::Unknown(_) => users
+                .by_uid(user.uid)
+                .map(|u| u.home.join(".codex"))
+                .unwrap_or_default(),
         };
         let home = match &session.access {
             HomeAccess::Unknown(reason) => HomeFacts::Unknown {
@@ -246,13 +253,17 @@ fn sessions_stopped(new: &Judge, rows: &[(HomeReport, Option<HomeReport>)]) -> V
                 unmovable: None,
             },
         };
-        let effective = session_files::effective(&session);
+        let (effective, home) = match user.attributed {
+            true => (session_files::effective(&session), home),
+            false => (None, session_owner::unread()),
+        };
         let facts = SessionFacts {
             user: &user.name,
-            uid: session.uid,
+            uid: user.uid,
             session: effective.as_ref(),
             home,
             codex_home: &path,
+            unjudged: &user.unjudged,
             connections: None,
         };
         let plan = session_plan::plan_session(policy, &facts, jiff::Timestamp::now());

@@ -239,6 +239,7 @@ impl Enforcer {
             batch.push(Event::Violation(Violated {
                 subject: subject(&obs.home),
                 pid: None,
+                process_uid: None,
                 credential: credential.clone(),
                 rules: report.verdict.rule_codes(),
                 evidence: report.verdict.violations.clone(),

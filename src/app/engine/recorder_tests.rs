@@ -22,6 +22,7 @@ fn records_that_cannot_be_written_wait_in_order() {
         syslog: None,
         codex_requirements: tmp.path().join("requirements.toml"),
         session_scan: Duration::from_secs(1),
+        subuid_file: tmp.path().join("subuid"),
     };
     let enforcer = Enforcer::new(settings).unwrap();
     let user = |u: &str| {
@@ -31,6 +32,7 @@ fn records_that_cannot_be_written_wait_in_order() {
                 ..Subject::default()
             },
             pid: None,
+            process_uid: None,
             credential: None,
             rules: Vec::new(),
             evidence: Vec::new(),

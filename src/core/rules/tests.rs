@@ -279,6 +279,7 @@ fn session_rules(policy: &Policy, subject: Subject) -> Vec<Rule> {
             unmovable: None,
         },
         codex_home: std::path::Path::new("/home/alice/.codex"),
+        unjudged: &[],
         connections: None,
     };
     plan_session(policy, &facts, jiff::Timestamp::UNIX_EPOCH).rules

@@ -119,6 +119,10 @@ pub struct SessionSubject {
     /// namespace (its path means something else, or nothing, on the host).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub home_in: Option<HomeIn>,
+    /// The process's own uid when it is a subordinate uid of the user (`uid`) it is judged as
+    /// (a user namespace of their own: [`crate::core::subordinate`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process_uid: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -212,6 +216,9 @@ pub struct Violated {
     /// The session's process (a session's violation only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
+    /// The session process's own uid when it is a subordinate uid of the user it is judged as.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process_uid: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential: Option<CredentialSummary>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 
 use super::proc_fields::{self, BsdFields};
 use super::procargs::{self, ProcArgs};
+use crate::core::proc_status::ProcStatus;
 use crate::core::session_shape::Stat;
+use crate::core::subordinate::IdMap;
 use crate::platform::users::darwin;
 
 /// Every pid (none when the table cannot be read).
@@ -57,15 +59,36 @@ pub fn stat(pid: u32) -> Option<Stat> {
     }))
 }
 
-/// Real uid and gid.
-pub fn ids(pid: u32) -> Option<(u32, Option<u32>)> {
+/// `P_TRACED` as `proc_pidinfo` reports it in `pbi_flags` (`PROC_FLAG_TRACED`).
+const PROC_FLAG_TRACED: u32 = 0x2;
+
+/// Real uid and gid, and whether it is traced (macOS does not say by whom: an unknown tracer,
+/// never trusted). The signal masks are not read here: a SIGTERM is taken to arrive.
+pub fn status(pid: u32) -> Option<ProcStatus> {
     let info = bsd(pid)?;
-    Some((info.pbi_ruid, Some(info.pbi_rgid)))
+    Some(ProcStatus {
+        uid: info.pbi_ruid,
+        gid: Some(info.pbi_rgid),
+        groups: Vec::new(),
+        tracer_pid: if info.pbi_flags & PROC_FLAG_TRACED != 0 {
+            u32::MAX
+        } else {
+            0
+        },
+        ignored: 0,
+        blocked: 0,
+        caught: 0,
+        ns_init: false,
+    })
 }
 
-/// Real uid and gid; the groups are the kernel's to resolve for the uid (`pthread_setugid_np`).
-pub fn ids_and_groups(pid: u32) -> Option<(u32, Option<u32>, Vec<u32>)> {
-    ids(pid).map(|(uid, gid)| (uid, gid, Vec::new()))
+/// No user namespaces on macOS: every uid is itself.
+pub fn uid_map(_pid: u32) -> Option<Vec<IdMap>> {
+    Some(vec![IdMap {
+        inside: 0,
+        outside: 0,
+        count: u32::MAX,
+    }])
 }
 
 fn vnode_path(raw: &[u8]) -> Option<PathBuf> {
