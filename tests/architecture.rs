@@ -589,7 +589,7 @@ fn the_folder_order_catches_the_inversions_it_was_written_for() {
         ("core::policy".into(), ""),
         (
             "core::evaluate".into(),
-            "use crate::core::session_shape::Shape;",
+            "use crate::core::session_shape::ProcessShape;",
         ),
         ("core::session_shape".into(), ""),
     ]);

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use codex_warden::core::codex_build::Kind;
+use codex_warden::core::codex_build::Executable;
 use codex_warden::platform::codex_binary;
 
 const VERSION: &str = "0.169.0";
@@ -64,7 +64,7 @@ fn the_mac_build_is_codex_with_its_version_under_any_name() {
         "a thin 64-bit Mach-O file"
     );
     let build = codex_binary::of_path(&bin).expect("recognised as Codex or node");
-    assert_eq!(build.kind, Kind::Codex);
+    assert_eq!(build.kind, Executable::Codex);
     assert_eq!(build.version.as_deref(), Some(VERSION));
 
     // Under another name, as a user would hide it.

@@ -527,7 +527,7 @@ fn a_copy_with_a_byte_of_its_marker_changed_is_still_codex() {
     drop(f);
     assert_eq!(
         codex_warden::platform::codex_binary::of_path(&copy).map(|b| b.kind),
-        Some(codex_warden::core::codex_build::Kind::Codex)
+        Some(codex_warden::core::codex_build::Executable::Codex)
     );
     let agent = agent(&m);
     let env = |user: &str| (m.path(&format!("home/{user}")), m.codex_home(user));

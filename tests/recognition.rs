@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use codex_warden::core::codex_build::Kind;
+use codex_warden::core::codex_build::Executable;
 use codex_warden::platform::codex_binary;
 use support::*;
 
@@ -164,10 +164,13 @@ fn codex_builds_are_recognised_by_content_with_their_version() {
         (old, Some("0.100.0")),
     ] {
         let build = codex_binary::of_path(&path).unwrap_or_else(|| panic!("{path:?}"));
-        assert_eq!(build.kind, Kind::Codex, "{path:?}");
+        assert_eq!(build.kind, Executable::Codex, "{path:?}");
         assert_eq!(build.version.as_deref(), version, "{path:?}");
     }
-    assert_eq!(codex_binary::of_path(&node22()).unwrap().kind, Kind::Node);
+    assert_eq!(
+        codex_binary::of_path(&node22()).unwrap().kind,
+        Executable::Node
+    );
     // Not Codex: a shell, the agent itself, a file merely named codex.
     for path in [
         PathBuf::from("/bin/sh"),
@@ -188,7 +191,7 @@ fn codex_builds_are_recognised_by_content_with_their_version() {
     std::os::unix::fs::FileExt::write_at(&f, b"\0\0\0\0", 60_000).unwrap();
     drop(f);
     let patched = codex_binary::of_path(&copy).unwrap();
-    assert_eq!((patched.kind, patched.version), (Kind::Codex, None));
+    assert_eq!((patched.kind, patched.version), (Executable::Codex, None));
 }
 
 /// A login-only policy whose only allowed base URL is OpenAI's.

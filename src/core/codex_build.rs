@@ -28,7 +28,7 @@ use memchr::memmem;
 /// What the content of an executable says it is.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Kind {
+pub enum Executable {
     /// A native Codex build (the CLI, the app-server binary, any subcommand).
     Codex,
     /// A node runtime: may run `@openai/codex`'s JavaScript (the launcher or the TypeScript client).
@@ -38,7 +38,7 @@ pub enum Kind {
 /// A recognised build.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Build {
-    pub kind: Kind,
+    pub kind: Executable,
     /// The release version the binary carries (`0.169.0`), when it can be told.
     pub version: Option<String>,
 }
@@ -124,12 +124,12 @@ impl Findings {
                     .map(|(_, _, v)| v.to_string())
             });
             Some(Build {
-                kind: Kind::Codex,
+                kind: Executable::Codex,
                 version,
             })
         } else if self.node {
             Some(Build {
-                kind: Kind::Node,
+                kind: Executable::Node,
                 version: None,
             })
         } else {

@@ -71,14 +71,14 @@ fn a_build_without_a_version_string_is_looked_up_or_left_unknown() {
     let known = f.clone().build(size, &format!("{fp}00ff")).unwrap();
     assert_eq!(known.version.as_deref(), Some(version));
     let unknown = f.clone().build(size + 1, fp).unwrap();
-    assert_eq!(unknown.kind, Kind::Codex);
+    assert_eq!(unknown.kind, Executable::Codex);
     assert_eq!(unknown.version, None);
     assert_eq!(Findings::default().build(size, fp), None);
     let node = Findings {
         node: true,
         ..Findings::default()
     };
-    assert_eq!(node.build(1, "").unwrap().kind, Kind::Node);
+    assert_eq!(node.build(1, "").unwrap().kind, Executable::Node);
 }
 
 #[test]

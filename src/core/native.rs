@@ -15,11 +15,11 @@ pub enum Native {
     /// Codex has no requirement for it: a policy that sets the key lists it in `not_rendered`.
     NotRendered,
     /// Rendered in one of these shapes, oldest first.
-    Requirement(&'static [Shape]),
+    Requirement(&'static [RequirementShape]),
 }
 
 /// One form of a requirement, as the Codex versions from `since` on read it.
-pub struct Shape {
+pub struct RequirementShape {
     /// The requirement key a version must honour for this shape to count as enforced
     /// ([`crate::core::codex_version::Honours::requirement_keys`]).
     pub codex_key: &'static str,
@@ -49,7 +49,7 @@ pub const V0_169: CodexVersion = CodexVersion::new(0, 169, 0);
 pub const V0_100: CodexVersion = CodexVersion::new(0, 100, 0);
 
 /// `allowed_login_methods` (+ `forced_login_method` when one method is allowed).
-pub const LOGIN_METHODS: &[Shape] = &[Shape {
+pub const LOGIN_METHODS: &[RequirementShape] = &[RequirementShape {
     codex_key: "allowed_login_methods",
     since: V0_169,
     render: |login, _| {
@@ -75,7 +75,7 @@ pub const LOGIN_METHODS: &[Shape] = &[Shape {
 }];
 
 /// `allowed_chatgpt_workspaces` (+ `forced_chatgpt_workspace_id` for one workspace).
-pub const WORKSPACES: &[Shape] = &[Shape {
+pub const WORKSPACES: &[RequirementShape] = &[RequirementShape {
     codex_key: "allowed_chatgpt_workspaces",
     since: V0_169,
     render: |login, _| match &login.allowed_workspaces {
@@ -126,14 +126,14 @@ fn list_out(name: &str, list: &Option<Vec<String>>) -> Out {
 }
 
 /// `allowed_sandbox_modes = ["read-only", …]` (the policy check makes sure `read-only` is in).
-pub const SANDBOX_MODES: &[Shape] = &[Shape {
+pub const SANDBOX_MODES: &[RequirementShape] = &[RequirementShape {
     codex_key: "allowed_sandbox_modes",
     since: V0_100,
     render: |_, config| list_out("allowed_sandbox_modes", &config.allowed_sandbox_modes),
 }];
 
 /// `allowed_approval_policies = ["on-request", …]`.
-pub const APPROVAL_POLICIES: &[Shape] = &[Shape {
+pub const APPROVAL_POLICIES: &[RequirementShape] = &[RequirementShape {
     codex_key: "allowed_approval_policies",
     since: V0_100,
     render: |_, config| {
@@ -145,7 +145,7 @@ pub const APPROVAL_POLICIES: &[Shape] = &[Shape {
 }];
 
 /// `allowed_web_search_modes = ["disabled", …]`.
-pub const WEB_SEARCH_MODES: &[Shape] = &[Shape {
+pub const WEB_SEARCH_MODES: &[RequirementShape] = &[RequirementShape {
     codex_key: "allowed_web_search_modes",
     since: V0_169,
     render: |_, config| list_out("allowed_web_search_modes", &config.allowed_web_search_modes),
@@ -153,7 +153,7 @@ pub const WEB_SEARCH_MODES: &[Shape] = &[Shape {
 
 /// `mcp_servers = { NAME = { identity = { command = "…" } } }`: Codex then starts only the
 /// servers named here, and only with that identity.
-pub const MCP_SERVERS: &[Shape] = &[Shape {
+pub const MCP_SERVERS: &[RequirementShape] = &[RequirementShape {
     codex_key: "mcp_servers",
     since: V0_169,
     render: |_, config| {
@@ -182,7 +182,7 @@ pub const MCP_SERVERS: &[Shape] = &[Shape {
 }];
 
 /// `features = { NAME = false, … }`: Codex keeps each pinned feature at that value.
-pub const FEATURES: &[Shape] = &[Shape {
+pub const FEATURES: &[RequirementShape] = &[RequirementShape {
     codex_key: "features",
     since: V0_169,
     render: |_, config| {
@@ -205,7 +205,7 @@ pub const FEATURES: &[Shape] = &[Shape {
 /// value") and runs on the pinned one. Several allowed providers cannot be said (Codex pins one).
 /// `model_providers` (a pinned definition, which Codex takes whole over the user's) has no
 /// policy key: the policy names URLs, not a provider's full definition (env_key, wire_api, …).
-pub const MODEL_PROVIDER: &[Shape] = &[Shape {
+pub const MODEL_PROVIDER: &[RequirementShape] = &[RequirementShape {
     codex_key: "model_provider",
     since: V0_169,
     render: |_, config| match config.allowed_model_providers.as_deref() {

@@ -10,7 +10,7 @@ use crate::core::rules::Rule;
 /// One thing to do about a home.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Action {
+pub enum PlannedAction {
     /// Write a `violation` record.
     Record,
     /// Move auth.json into the vault.
@@ -19,13 +19,13 @@ pub enum Action {
     FixPermissions,
 }
 
-impl Action {
+impl PlannedAction {
     /// The name audit records and reports use.
     pub fn name(self) -> &'static str {
         match self {
-            Action::Record => "record",
-            Action::Quarantine => "quarantine",
-            Action::FixPermissions => "fix-permissions",
+            PlannedAction::Record => "record",
+            PlannedAction::Quarantine => "quarantine",
+            PlannedAction::FixPermissions => "fix-permissions",
         }
     }
 }
@@ -35,11 +35,11 @@ impl Action {
 /// only tightens permissions when that is all that is wrong with the credential. A config-only
 /// violation is recorded: the credential is compliant, and moving it fixes nothing. A violation with no auth.json in the home (a
 /// forbidden keyring store, a config that routes elsewhere) can only be recorded.
-pub fn plan(policy: &Policy, obs: &Observation, verdict: &Verdict) -> Vec<Action> {
+pub fn plan(policy: &Policy, obs: &Observation, verdict: &Verdict) -> Vec<PlannedAction> {
     if verdict.is_compliant() {
         return Vec::new();
     }
-    let mut actions = vec![Action::Record];
+    let mut actions = vec![PlannedAction::Record];
     if policy.mode != Mode::Enforce {
         return actions;
     }
@@ -66,9 +66,9 @@ pub fn plan(policy: &Policy, obs: &Observation, verdict: &Verdict) -> Vec<Action
         .iter()
         .all(|r| *r == Rule::CredentialPermissions);
     if only_permissions {
-        actions.push(Action::FixPermissions);
+        actions.push(PlannedAction::FixPermissions);
     } else if policy.enforce.quarantine {
-        actions.push(Action::Quarantine);
+        actions.push(PlannedAction::Quarantine);
     }
     actions
 }

@@ -57,7 +57,7 @@ fn monitor_only_records() {
     let p = Policy::baseline();
     assert_eq!(
         plan(&p, &obs(present()), &verdict(&[Rule::LoginMethod])),
-        [Action::Record]
+        [PlannedAction::Record]
     );
 }
 
@@ -69,7 +69,7 @@ fn enforce_quarantines() {
             &obs(present()),
             &verdict(&[Rule::LoginMethod, Rule::CredentialPermissions])
         ),
-        [Action::Record, Action::Quarantine]
+        [PlannedAction::Record, PlannedAction::Quarantine]
     );
 }
 
@@ -79,7 +79,7 @@ fn quarantine_can_be_switched_off() {
     p.enforce.quarantine = false;
     assert_eq!(
         plan(&p, &obs(present()), &verdict(&[Rule::LoginMethod])),
-        [Action::Record]
+        [PlannedAction::Record]
     );
 }
 
@@ -91,7 +91,7 @@ fn a_config_only_violation_never_takes_a_compliant_credential() {
     ] {
         assert_eq!(
             plan(&enforcing(), &obs(present()), &verdict(rules)),
-            [Action::Record],
+            [PlannedAction::Record],
             "{rules:?}"
         );
     }
@@ -101,7 +101,7 @@ fn a_config_only_violation_never_takes_a_compliant_credential() {
             &obs(present()),
             &verdict(&[Rule::CredentialPermissions, Rule::ConfigBaseUrl])
         ),
-        [Action::Record, Action::FixPermissions]
+        [PlannedAction::Record, PlannedAction::FixPermissions]
     );
     assert_eq!(
         plan(
@@ -109,7 +109,7 @@ fn a_config_only_violation_never_takes_a_compliant_credential() {
             &obs(present()),
             &verdict(&[Rule::LoginMethod, Rule::ConfigBaseUrl])
         ),
-        [Action::Record, Action::Quarantine]
+        [PlannedAction::Record, PlannedAction::Quarantine]
     );
 }
 
@@ -121,7 +121,7 @@ fn permissions_alone_are_tightened() {
             &obs(present()),
             &verdict(&[Rule::CredentialPermissions])
         ),
-        [Action::Record, Action::FixPermissions]
+        [PlannedAction::Record, PlannedAction::FixPermissions]
     );
 }
 
@@ -133,7 +133,7 @@ fn a_forbidden_route_keeps_the_credential() {
             &obs(present()),
             &verdict(&[Rule::ConfigBaseUrl, Rule::ConfigModelProvider])
         ),
-        [Action::Record]
+        [PlannedAction::Record]
     );
 }
 
@@ -145,7 +145,7 @@ fn nothing_to_move_means_record_only() {
             &obs(AuthState::Absent),
             &verdict(&[Rule::ConfigCredentialStore])
         ),
-        [Action::Record]
+        [PlannedAction::Record]
     );
     let unopenable = AuthState::Unreadable {
         reason: "cannot open".into(),
@@ -158,6 +158,6 @@ fn nothing_to_move_means_record_only() {
             &obs(unopenable),
             &verdict(&[Rule::CredentialUnreadable])
         ),
-        [Action::Record]
+        [PlannedAction::Record]
     );
 }

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::core::codex_version::{CodexVersion, honours};
 use crate::core::evaluate::{Covers, rules_for};
-use crate::core::native::{Native, Out, Shape};
+use crate::core::native::{Native, Out, RequirementShape};
 use crate::core::policy::Policy;
 use crate::core::rules::Rule;
 
@@ -83,9 +83,9 @@ pub fn render(policy: &Policy, now: jiff::Timestamp, versions: &[CodexVersion]) 
 /// The shape to write for `versions` (the newest shape when none is known) and the versions
 /// that would not enforce it.
 fn pick<'s>(
-    shapes: &'s [Shape],
+    shapes: &'s [RequirementShape],
     versions: &[CodexVersion],
-) -> (Option<&'s Shape>, Vec<CodexVersion>) {
+) -> (Option<&'s RequirementShape>, Vec<CodexVersion>) {
     let shape_for = |v: CodexVersion| shapes.iter().rev().find(|s| v >= s.since);
     let enforces = |v: CodexVersion| {
         shape_for(v).filter(|s| honours(Some(v)).requirement_keys.contains(&s.codex_key))

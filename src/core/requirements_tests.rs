@@ -263,7 +263,7 @@ fn installed_versions_decide_what_is_written_and_what_is_not_honoured() {
 #[test]
 fn every_key_a_version_row_enforces_has_a_shape_that_version_reads() {
     use crate::core::codex_version::{KNOWN, REQUIREMENT_KEYS};
-    let shapes: Vec<&crate::core::native::Shape> = Rule::ALL
+    let shapes: Vec<&crate::core::native::RequirementShape> = Rule::ALL
         .iter()
         .filter_map(|r| match r.row().native {
             Native::Requirement(s) => Some(s.iter()),

@@ -56,7 +56,7 @@ pub fn system_ca_path(path: &str) -> bool {
 
 /// What a finding is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub enum RouteOverride {
     Proxy,
     Ca,
 }
@@ -65,7 +65,7 @@ pub enum Kind {
 /// `user:password@` is taken out).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
-    pub kind: Kind,
+    pub kind: RouteOverride,
     pub var: String,
     /// Where it was set (`env`, `env-file:PATH`).
     pub source: String,
@@ -172,7 +172,7 @@ pub fn judge(settings: &[Setting], config: &ConfigRules) -> Vec<Finding> {
             && !proxy_allowed(value, allowed)
         {
             out.push(Finding {
-                kind: Kind::Proxy,
+                kind: RouteOverride::Proxy,
                 var: var.to_string(),
                 source: s.source.clone(),
                 shown: crate::core::redact::shown(&crate::core::redact::url(value)),
@@ -184,7 +184,7 @@ pub fn judge(settings: &[Setting], config: &ConfigRules) -> Vec<Finding> {
             && !allowed.iter().any(|a| a == value.trim())
         {
             out.push(Finding {
-                kind: Kind::Ca,
+                kind: RouteOverride::Ca,
                 var: var.to_string(),
                 source: s.source.clone(),
                 shown: crate::core::redact::shown(value),

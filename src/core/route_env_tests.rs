@@ -64,8 +64,8 @@ fn restricted_base_urls_allow_no_proxy_or_ca_unless_listed() {
         found.iter().all(|f| !f.shown.contains("s3cret")),
         "{found:?}"
     );
-    assert_eq!(found[0].kind, Kind::Proxy);
-    assert_eq!(found[2].kind, Kind::Ca);
+    assert_eq!(found[0].kind, RouteOverride::Proxy);
+    assert_eq!(found[2].kind, RouteOverride::Ca);
 
     // The company's proxy and CA, listed: allowed, however the URL is spelt.
     let mut c = restricted();

@@ -134,8 +134,10 @@ fn judge_session(
     // Proxies and CA overrides in the environment and .env: route settings.
     for f in crate::core::route_env::judge(&s.route_env, &config) {
         let (rule, what, list) = match f.kind {
-            crate::core::route_env::Kind::Proxy => (Rule::EnvProxy, "a proxy", "allowed_proxies"),
-            crate::core::route_env::Kind::Ca => {
+            crate::core::route_env::RouteOverride::Proxy => {
+                (Rule::EnvProxy, "a proxy", "allowed_proxies")
+            }
+            crate::core::route_env::RouteOverride::Ca => {
                 (Rule::EnvCustomCa, "a CA override", "allowed_ca_files")
             }
         };

@@ -16,7 +16,7 @@
 //!
 //! The same binary runs sandbox helpers under other names (`argv[0]` of `codex-linux-sandbox`,
 //! `apply_patch`; Codex itself dispatches on `argv[0]`): children of a session, never sessions.
-//! A node runtime (by name or content) running `codex.js` is a [`Shape::NpmWrapper`]: the
+//! A node runtime (by name or content) running `codex.js` is a [`ProcessShape::NpmWrapper`]: the
 //! launcher of 0.2 and later holds no credential and is stopped together with its native child;
 //! the TypeScript client (`@openai/codex` 0.1.x, [`js_package`]) is itself the session
 //! ([`Client::TypeScript`]). What a session's environment holds is judged with the rest of its
@@ -26,12 +26,12 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::core::codex_build::{Build, Kind};
+use crate::core::codex_build::{Build, Executable};
 
 /// What a process is, as far as the agent is concerned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "shape")]
-pub enum Shape {
+pub enum ProcessShape {
     /// A native Codex process running a session-bearing subcommand (`None`: the TUI).
     Session {
         subcommand: Option<String>,
@@ -132,38 +132,38 @@ pub fn classify(
     build: Option<&Build>,
     argv: &[String],
     environ: &[(String, String)],
-) -> Shape {
+) -> ProcessShape {
     let exe = exe.and_then(Path::to_str).unwrap_or("");
     // A deleted or replaced executable (an upgrade under a running session) reads as
     // "… (deleted)".
     let exe = exe.strip_suffix(" (deleted)").unwrap_or(exe);
     let arg0 = argv.first().map(|a| base_name(a)).unwrap_or("");
     let kind = build.map(|b| &b.kind);
-    if kind == Some(&Kind::Node)
+    if kind == Some(&Executable::Node)
         || (kind.is_none() && (base_name(exe).starts_with("node") || base_name(exe) == "bun"))
     {
         let script = argv.get(1).map(|a| base_name(a)).unwrap_or("");
         return if script == "codex.js" || script == "codex" {
-            Shape::NpmWrapper
+            ProcessShape::NpmWrapper
         } else if argv == ["codex"] {
-            Shape::TypeScriptClient
+            ProcessShape::TypeScriptClient
         } else {
-            Shape::NotCodex
+            ProcessShape::NotCodex
         };
     }
-    if kind != Some(&Kind::Codex) && !is_codex_binary(exe, environ) {
-        return Shape::NotCodex;
+    if kind != Some(&Executable::Codex) && !is_codex_binary(exe, environ) {
+        return ProcessShape::NotCodex;
     }
     if HELPER_NAMES.contains(&arg0) {
-        return Shape::SandboxHelper;
+        return ProcessShape::SandboxHelper;
     }
     let first = argv.get(1).map(String::as_str);
     match first {
-        Some(sub) if TOOL_SUBCOMMANDS.contains(&sub) || sub == "-V" => Shape::Tool,
-        Some(sub) if !sub.starts_with('-') && is_subcommand_word(sub) => Shape::Session {
+        Some(sub) if TOOL_SUBCOMMANDS.contains(&sub) || sub == "-V" => ProcessShape::Tool,
+        Some(sub) if !sub.starts_with('-') && is_subcommand_word(sub) => ProcessShape::Session {
             subcommand: Some(sub.to_string()),
         },
-        _ => Shape::Session { subcommand: None },
+        _ => ProcessShape::Session { subcommand: None },
     }
 }
 

@@ -48,21 +48,21 @@ fn fixture(name: &str) -> Fixture {
     }
 }
 
-fn shape(name: &str) -> Shape {
+fn shape(name: &str) -> ProcessShape {
     let f = fixture(name);
     classify(Some(&f.exe), None, &f.argv, &f.environ)
 }
 
 #[test]
 fn real_processes_are_classified_by_their_structure() {
-    let app_server = Shape::Session {
+    let app_server = ProcessShape::Session {
         subcommand: Some("app-server".into()),
     };
     assert_eq!(shape("npm-native"), app_server);
     assert_eq!(shape("release-app-server"), app_server);
-    assert_eq!(shape("npm-wrapper"), Shape::NpmWrapper);
-    assert_eq!(shape("sandbox-apply-patch"), Shape::SandboxHelper);
-    assert_eq!(shape("merely-named-codex"), Shape::NotCodex);
+    assert_eq!(shape("npm-wrapper"), ProcessShape::NpmWrapper);
+    assert_eq!(shape("sandbox-apply-patch"), ProcessShape::SandboxHelper);
+    assert_eq!(shape("merely-named-codex"), ProcessShape::NotCodex);
 }
 
 #[test]
@@ -86,19 +86,19 @@ fn shapes_seen_in_the_field() {
         let argv: Vec<String> = argv.iter().map(|a| a.to_string()).collect();
         classify(Some(Path::new(exe)), None, &argv, &[])
     };
-    let tui = Shape::Session { subcommand: None };
+    let tui = ProcessShape::Session { subcommand: None };
     let older = "/usr/lib/node_modules/@openai/codex/vendor/aarch64-apple-darwin/codex/codex";
     assert_eq!(s(older, &["codex"]), tui);
     assert_eq!(s(older, &["codex", "fix the build please"]), tui);
     assert_eq!(s(older, &["codex", "-m", "o3"]), tui);
     assert_eq!(
         s(older, &["codex", "exec", "hi"]),
-        Shape::Session {
+        ProcessShape::Session {
             subcommand: Some("exec".into())
         }
     );
-    assert_eq!(s(older, &["codex", "login", "status"]), Shape::Tool);
-    assert_eq!(s(older, &["codex", "--version"]), Shape::Tool);
+    assert_eq!(s(older, &["codex", "login", "status"]), ProcessShape::Tool);
+    assert_eq!(s(older, &["codex", "--version"]), ProcessShape::Tool);
     assert_eq!(
         s(
             "/opt/codex/codex-app-server-x86_64-unknown-linux-gnu",
@@ -115,17 +115,23 @@ fn shapes_seen_in_the_field() {
     );
     assert_eq!(
         s(older, &["/tmp/.tmpX/codex-linux-sandbox", "--", "ls"]),
-        Shape::SandboxHelper
+        ProcessShape::SandboxHelper
     );
-    assert_eq!(s("/usr/local/bin/codex", &["codex"]), Shape::NotCodex);
-    assert_eq!(s("/usr/bin/codex-tools", &["codex"]), Shape::NotCodex);
+    assert_eq!(
+        s("/usr/local/bin/codex", &["codex"]),
+        ProcessShape::NotCodex
+    );
+    assert_eq!(
+        s("/usr/bin/codex-tools", &["codex"]),
+        ProcessShape::NotCodex
+    );
     assert_eq!(
         s("/usr/bin/node", &["node", "/usr/local/bin/codex", "exec"]),
-        Shape::NpmWrapper
+        ProcessShape::NpmWrapper
     );
     assert_eq!(
         s("/usr/bin/node", &["node", "/srv/app/server.js"]),
-        Shape::NotCodex
+        ProcessShape::NotCodex
     );
     // The npm launcher marks its child, wherever the binary lives.
     let npm = [("CODEX_MANAGED_BY_NPM".to_string(), "1".to_string())];
@@ -136,7 +142,7 @@ fn shapes_seen_in_the_field() {
             &["codex".into(), "app-server".into()],
             &npm
         ),
-        Shape::Session {
+        ProcessShape::Session {
             subcommand: Some("app-server".into())
         }
     );
@@ -191,18 +197,18 @@ fn codex_home_follows_the_session_environment() {
 #[test]
 fn a_codex_build_is_a_session_under_any_name_and_a_helper_by_its_argv0() {
     let codex = Build {
-        kind: Kind::Codex,
+        kind: Executable::Codex,
         version: Some("0.169.0".into()),
     };
     let node = Build {
-        kind: Kind::Node,
+        kind: Executable::Node,
         version: None,
     };
     let s = |exe: &str, build: &Build, argv: &[&str]| {
         let argv: Vec<String> = argv.iter().map(|a| a.to_string()).collect();
         classify(Some(Path::new(exe)), Some(build), &argv, &[])
     };
-    let tui = Shape::Session { subcommand: None };
+    let tui = ProcessShape::Session { subcommand: None };
     assert_eq!(s("/home/u/bin/editor", &codex, &["editor"]), tui);
     assert_eq!(
         s(
@@ -210,47 +216,53 @@ fn a_codex_build_is_a_session_under_any_name_and_a_helper_by_its_argv0() {
             &codex,
             &["editor", "exec", "hi"]
         ),
-        Shape::Session {
+        ProcessShape::Session {
             subcommand: Some("exec".into())
         }
     );
     assert_eq!(
         s("/tmp/x", &codex, &["/tmp/x", "app-server"]),
-        Shape::Session {
+        ProcessShape::Session {
             subcommand: Some("app-server".into())
         }
     );
-    assert_eq!(s("/tmp/x", &codex, &["x", "login", "status"]), Shape::Tool);
+    assert_eq!(
+        s("/tmp/x", &codex, &["x", "login", "status"]),
+        ProcessShape::Tool
+    );
     assert_eq!(
         s(
             "/tmp/x",
             &codex,
             &["/tmp/.t/codex-linux-sandbox", "--", "ls"]
         ),
-        Shape::SandboxHelper
+        ProcessShape::SandboxHelper
     );
     assert_eq!(
         s("/tmp/x", &codex, &["apply_patch", "*** Begin"]),
-        Shape::SandboxHelper
+        ProcessShape::SandboxHelper
     );
     // A node runtime under another name.
     assert_eq!(
         s("/home/u/bin/js", &node, &["js", "/opt/c/bin/codex.js"]),
-        Shape::NpmWrapper
+        ProcessShape::NpmWrapper
     );
     assert_eq!(
         s("/home/u/bin/js", &node, &["js", "/srv/app.js"]),
-        Shape::NotCodex
+        ProcessShape::NotCodex
     );
     // The TypeScript client sets its title: its command line is `codex` alone.
     assert_eq!(
         s("/home/u/bin/js", &node, &["codex"]),
-        Shape::TypeScriptClient
+        ProcessShape::TypeScriptClient
     );
-    assert_eq!(s("/home/u/bin/js", &node, &["codex", "x"]), Shape::NotCodex);
+    assert_eq!(
+        s("/home/u/bin/js", &node, &["codex", "x"]),
+        ProcessShape::NotCodex
+    );
     // Named like node but read as neither: its name does not make it node.
     let other = Build {
-        kind: Kind::Codex,
+        kind: Executable::Codex,
         version: None,
     };
     assert_eq!(s("/usr/bin/node", &other, &["node"]), tui);

@@ -160,7 +160,7 @@ pub fn of_mappings(pid: u32) -> Option<Build> {
         };
         if build
             .as_ref()
-            .is_some_and(|b| b.kind == codex_build::Kind::Codex)
+            .is_some_and(|b| b.kind == codex_build::Executable::Codex)
         {
             return build;
         }

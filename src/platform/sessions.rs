@@ -27,11 +27,11 @@ use std::path::{Component, Path, PathBuf};
 use rustix::fs::{Mode, OFlags};
 use rustix::process::{Pid, Signal};
 
-use crate::core::codex_build::Kind;
+use crate::core::codex_build::Executable;
 use crate::core::home::{AUTH_CAP, AUTH_FILE};
 use crate::core::observe::{self, AuthState, CodexHome, ConfigState, Observation};
 use crate::core::proc_status::ProcStatus;
-use crate::core::session_shape::{self, Client, HomeSpec, Shape, Stat};
+use crate::core::session_shape::{self, Client, HomeSpec, ProcessShape, Stat};
 use crate::core::subordinate::IdMap;
 #[cfg(target_os = "macos")]
 use crate::platform::macos::procs as os;
@@ -169,7 +169,9 @@ enum Probe {
 fn probe(pid: u32) -> Option<Probe> {
     let exe = os::exe(pid);
     let exe_build = crate::platform::codex_binary::of_process(pid);
-    let codex_exe = exe_build.as_ref().is_some_and(|b| b.kind == Kind::Codex);
+    let codex_exe = exe_build
+        .as_ref()
+        .is_some_and(|b| b.kind == Executable::Codex);
     // A program that is neither Codex nor node may still run Codex: mapped by a loader.
     let build = exe_build.or_else(|| crate::platform::codex_binary::of_mappings(pid));
     let argv = os::argv(pid)?;
@@ -187,7 +189,7 @@ fn probe(pid: u32) -> Option<Probe> {
         environ.as_deref().unwrap_or(&[]),
     );
     match shape {
-        Shape::NpmWrapper => {
+        ProcessShape::NpmWrapper => {
             let uid = os::status(pid)?.uid;
             let st = stat_of(pid)?;
             let id = ProcId {
@@ -209,7 +211,7 @@ fn probe(pid: u32) -> Option<Probe> {
             };
             Some(Probe::Wrapper { id, uid, session })
         }
-        Shape::Session { subcommand } => Some(Probe::Session(Candidate {
+        ProcessShape::Session { subcommand } => Some(Probe::Session(Candidate {
             pid,
             codex_exe,
             subcommand,
@@ -219,7 +221,7 @@ fn probe(pid: u32) -> Option<Probe> {
             argv,
             exe,
         })),
-        Shape::TypeScriptClient => Some(Probe::Session(Candidate {
+        ProcessShape::TypeScriptClient => Some(Probe::Session(Candidate {
             pid,
             codex_exe: false,
             subcommand: None,
@@ -229,7 +231,7 @@ fn probe(pid: u32) -> Option<Probe> {
             argv,
             exe,
         })),
-        Shape::SandboxHelper | Shape::Tool | Shape::NotCodex => None,
+        ProcessShape::SandboxHelper | ProcessShape::Tool | ProcessShape::NotCodex => None,
     }
 }
 

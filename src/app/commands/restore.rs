@@ -18,19 +18,19 @@ use crate::app::engine::judge::Judge;
 use crate::app::engine::report::HomeReport;
 use crate::core::exception_hint;
 use crate::core::observe::{AuthState, CodexHome, auth};
-use crate::core::plan::Action;
+use crate::core::plan::PlannedAction;
 use crate::platform::audit::{self, event};
 use crate::platform::inventory;
 use crate::platform::vault::{Meta, Vault};
 
 /// A vault entry judged against today's policy.
-struct Judged {
+struct Rejudged {
     report: HomeReport,
     /// The agent would quarantine it again at once.
     would_take: bool,
 }
 
-fn judge(engine: &Judge, vault: &Vault, meta: &Meta) -> Result<Judged> {
+fn judge(engine: &Judge, vault: &Vault, meta: &Meta) -> Result<Rejudged> {
     let home = CodexHome {
         path: meta.codex_home.clone(),
         uid: meta.uid,
@@ -51,8 +51,8 @@ fn judge(engine: &Judge, vault: &Vault, meta: &Meta) -> Result<Judged> {
         },
     };
     let report = engine.judge(&obs);
-    let would_take = report.planned.contains(&Action::Quarantine);
-    Ok(Judged { report, would_take })
+    let would_take = report.planned.contains(&PlannedAction::Quarantine);
+    Ok(Rejudged { report, would_take })
 }
 
 fn hint(meta: &Meta, report: &HomeReport) -> exception_hint::Hint {

@@ -21,7 +21,7 @@ use crate::app::engine::judge::Judge;
 use crate::app::engine::report::HomeReport;
 use crate::app::engine::report::describe;
 use crate::core::evaluate;
-use crate::core::plan::Action;
+use crate::core::plan::PlannedAction;
 use crate::core::policy::diag;
 use crate::core::rule_check;
 use crate::core::session_plan::{self, HomeFacts, SessionAction, SessionFacts};
@@ -34,9 +34,9 @@ use crate::platform::sessions::{self, HomeAccess};
 
 /// What enforcing a report's plan would do, in words.
 fn would(report: &HomeReport) -> &'static str {
-    if report.planned.contains(&Action::Quarantine) {
+    if report.planned.contains(&PlannedAction::Quarantine) {
         "would quarantine the credential"
-    } else if report.planned.contains(&Action::FixPermissions) {
+    } else if report.planned.contains(&PlannedAction::FixPermissions) {
         "would set auth.json to mode 0600"
     } else if report.compliant {
         "nothing to do"

@@ -21,7 +21,7 @@ use crate::core::home::AUTH_FILE;
 use crate::core::notice::{self, Notice, Occasion};
 use crate::core::observe::auth::CredentialSummary;
 use crate::core::observe::{AuthStatus, CodexHome, ConfigState, Observation};
-use crate::core::plan::Action;
+use crate::core::plan::PlannedAction;
 use crate::core::vault_retention::to_prune;
 use crate::platform::audit::event::{self, Done, HomeAction, Subject, Violated};
 use crate::platform::audit::{Event, EventKind};
@@ -206,20 +206,20 @@ impl Enforcer {
             credential: report.credential.clone(),
             auth: report.auth,
         };
-        let acts = report.planned.iter().any(|a| *a != Action::Record);
+        let acts = report.planned.iter().any(|a| *a != PlannedAction::Record);
         // The credential each vault entry holds, which a rewrite may have changed since it was
         // judged: its record names that one.
         let mut vaulted = Vec::new();
         // Moves first: the credential leaves Codex's reach before anything is written about it.
         for action in report.planned.clone() {
             let outcome = match action {
-                Action::Record => continue,
-                Action::Quarantine => {
+                PlannedAction::Record => continue,
+                PlannedAction::Quarantine => {
                     let (outcome, held) = self.quarantine(&obs, &report, home_dir);
                     vaulted.push((report.actions.len(), held));
                     outcome
                 }
-                Action::FixPermissions => fix_permissions(&obs.home),
+                PlannedAction::FixPermissions => fix_permissions(&obs.home),
             };
             report.actions.push(outcome);
         }
@@ -246,7 +246,7 @@ impl Enforcer {
                 action: report
                     .planned
                     .iter()
-                    .find(|a| **a != Action::Record)
+                    .find(|a| **a != PlannedAction::Record)
                     .map_or(event::Action::Record, |a| (*a).into()),
                 exceptions_applied: (!exceptions.is_empty()).then(|| exceptions.clone()),
                 session: None,
@@ -260,9 +260,9 @@ impl Enforcer {
             let event = match (&outcome.outcome, outcome.action) {
                 (Outcome::Failed { .. }, _) => EventKind::EnforcementFailed,
                 (Outcome::Gone | Outcome::PutBack, _) => continue,
-                (_, Action::Quarantine) => EventKind::Quarantined,
-                (_, Action::FixPermissions) => EventKind::PermissionsFixed,
-                (_, Action::Record) => continue,
+                (_, PlannedAction::Quarantine) => EventKind::Quarantined,
+                (_, PlannedAction::FixPermissions) => EventKind::PermissionsFixed,
+                (_, PlannedAction::Record) => continue,
             };
             let (held, superseded) = vaulted.iter().find(|(i, _)| *i == index).map_or_else(
                 || (credential.clone(), &[][..]),
@@ -353,7 +353,7 @@ impl Enforcer {
             }
             Err(e) => (
                 ActionOutcome {
-                    action: Action::Quarantine,
+                    action: PlannedAction::Quarantine,
                     outcome: Outcome::Failed {
                         error: format!("{e:#}"),
                     },
@@ -473,7 +473,7 @@ fn quarantine_outcome(q: Quarantined) -> ActionOutcome {
         },
     };
     ActionOutcome {
-        action: Action::Quarantine,
+        action: PlannedAction::Quarantine,
         outcome,
     }
 }
@@ -482,7 +482,7 @@ fn fix_permissions(home: &CodexHome) -> ActionOutcome {
     let result =
         Dir::open_home(&home.path, home.uid).and_then(|dir| dir.set_mode(AUTH_FILE, 0o600));
     ActionOutcome {
-        action: Action::FixPermissions,
+        action: PlannedAction::FixPermissions,
         outcome: match result {
             Ok(()) => Outcome::PermissionsFixed,
             Err(e) => Outcome::Failed {

@@ -9,7 +9,7 @@ use crate::core::evaluate::Verdict;
 use crate::core::fix::Fix;
 use crate::core::observe::AuthStatus;
 use crate::core::observe::auth::CredentialSummary;
-use crate::core::plan::Action;
+use crate::core::plan::PlannedAction;
 
 /// How an action ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,14 +62,14 @@ impl Outcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "ActionWire", from = "ActionWire")]
 pub struct ActionOutcome {
-    pub action: Action,
+    pub action: PlannedAction,
     pub outcome: Outcome,
 }
 
 /// [`ActionOutcome`] as JSON spells it: flat, the outcome as its description.
 #[derive(Serialize, Deserialize)]
 struct ActionWire {
-    action: Action,
+    action: PlannedAction,
     outcome: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     vault_id: Option<String>,
@@ -137,7 +137,7 @@ pub struct HomeReport {
     /// How the user fixes each broken rule.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fixes: Vec<Fix>,
-    pub planned: Vec<Action>,
+    pub planned: Vec<PlannedAction>,
     pub actions: Vec<ActionOutcome>,
 }
 

@@ -18,7 +18,7 @@ fn outcomes_survive_a_round_trip_through_json() {
         },
     ] {
         let action = ActionOutcome {
-            action: Action::Quarantine,
+            action: PlannedAction::Quarantine,
             outcome,
         };
         let json = serde_json::to_value(&action).unwrap();

@@ -4,7 +4,7 @@
 //!
 //! Only machine-level scalars: no per-user or per-home detail (homes are counted, never named),
 //! no problems text, nothing secret. `health` and `health_reasons` are the health contract's
-//! ([`health::judge`]) as the agent judged when it wrote the file. `agent_running` is true as the agent writes it; a reader
+//! ([`health::assess`]) as the agent assessed it when it wrote the file. `agent_running` is true as the agent writes it; a reader
 //! judges liveness from `agent_pid` (is that pid a codex-warden process?) and `written_at_unix`
 //! (the agent rewrites the file after every scan, at least every scan interval, 5 minutes by
 //! default). See docs/fleet.md.

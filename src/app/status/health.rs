@@ -131,7 +131,7 @@ impl Verdict {
 
 /// The health contract: the state of a machine from its snapshot's facts (`None`: no snapshot)
 /// and the agent's liveness.
-pub fn judge(status: Option<&Facts<'_>>, liveness: &Liveness) -> Verdict {
+pub fn assess(status: Option<&Facts<'_>>, liveness: &Liveness) -> Verdict {
     let mut reasons = Vec::new();
     let mut say = |code: &'static str, text: String| {
         let health = CODES
@@ -252,7 +252,7 @@ pub fn json(
     liveness: &Liveness,
     now: jiff::Timestamp,
 ) -> Value {
-    let verdict = judge(status, liveness);
+    let verdict = assess(status, liveness);
     let mut out = Map::new();
     let mut put = |k: &str, v: Value| {
         out.insert(k.to_string(), v);

@@ -21,17 +21,17 @@ fn facts(state: PolicyState, bad: usize, degraded: Option<&'static str>) -> Fact
 const UP: Liveness = Liveness::Running { pid: Some(7) };
 
 fn codes(f: &Facts<'_>) -> (Health, String) {
-    let v = judge(Some(f), &UP);
+    let v = assess(Some(f), &UP);
     (v.health, v.codes())
 }
 
 #[test]
 fn each_state_and_its_exit_code() {
     let ok = facts(PolicyState::Active, 0, None);
-    assert_eq!(judge(Some(&ok), &UP).exit_code(), HEALTHY);
+    assert_eq!(assess(Some(&ok), &UP).exit_code(), HEALTHY);
     assert_eq!(codes(&ok), (Health::Healthy, String::new()));
     assert_eq!(
-        judge(Some(&facts(PolicyState::Active, 2, None)), &UP).exit_code(),
+        assess(Some(&facts(PolicyState::Active, 2, None)), &UP).exit_code(),
         NEEDS_ATTENTION
     );
     for unhealthy in [
@@ -43,16 +43,16 @@ fn each_state_and_its_exit_code() {
         facts(PolicyState::Active, 2, Some("inotify watch limit")),
     ] {
         assert_eq!(
-            judge(Some(&unhealthy), &UP).exit_code(),
+            assess(Some(&unhealthy), &UP).exit_code(),
             UNHEALTHY,
             "{unhealthy:?}"
         );
     }
     assert_eq!(
-        judge(Some(&ok), &Liveness::NotRunning).exit_code(),
+        assess(Some(&ok), &Liveness::NotRunning).exit_code(),
         UNHEALTHY
     );
-    assert_eq!(judge(None, &UP).exit_code(), UNHEALTHY);
+    assert_eq!(assess(None, &UP).exit_code(), UNHEALTHY);
 }
 
 #[test]
@@ -122,14 +122,14 @@ fn last_good_says_whether_files_are_rejected_or_gone() {
         ..facts(PolicyState::LastGood, 0, None)
     };
     assert_eq!(
-        judge(Some(&rejected), &UP).texts(Health::Unhealthy),
+        assess(Some(&rejected), &UP).texts(Health::Unhealthy),
         ["the policy files are rejected: the last good policy is still enforced"]
     );
     assert_eq!(
-        judge(Some(&emptied), &UP).texts(Health::Unhealthy),
+        assess(Some(&emptied), &UP).texts(Health::Unhealthy),
         ["the policy sources hold no policy: the last good policy is still enforced"]
     );
-    assert_eq!(judge(Some(&emptied), &UP).exit_code(), UNHEALTHY);
+    assert_eq!(assess(Some(&emptied), &UP).exit_code(), UNHEALTHY);
 }
 
 #[test]

@@ -343,7 +343,7 @@ fn health_of(
     {
         probe_state_dir(settings, facts);
     }
-    let verdict = health::judge(facts.as_ref(), &liveness);
+    let verdict = health::assess(facts.as_ref(), &liveness);
     if json {
         let snapshot = status.map(serde_json::to_value).transpose()?;
         let value = health::json(

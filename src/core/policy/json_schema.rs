@@ -95,7 +95,7 @@ fn key_schema(key: &Key) -> Value {
         ValueKind::Text => json!({"type": "string", "minLength": 1}),
         ValueKind::Bool => json!({"type": "boolean"}),
         ValueKind::Duration => json!({"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"}),
-        ValueKind::Uid => json!({"type": "integer", "minimum": 0, "maximum": u32::MAX}),
+        ValueKind::Unsigned => json!({"type": "integer", "minimum": 0, "maximum": u32::MAX}),
         ValueKind::Mode | ValueKind::Unjudged => json!({"type": "string"}),
         ValueKind::Features => json!({
             "type": "object",

@@ -12,7 +12,7 @@ fn samples(kind: ValueKind) -> [Value; 2] {
             Value::Duration(Duration::from_secs(1)),
             Value::Duration(Duration::from_secs(2)),
         ],
-        ValueKind::Uid => [Value::Uid(1), Value::Uid(2)],
+        ValueKind::Unsigned => [Value::Unsigned(1), Value::Unsigned(2)],
         ValueKind::Methods => [
             Value::Methods(vec![LoginMethod::Chatgpt]),
             Value::Methods(vec![LoginMethod::ApiKey]),

@@ -190,7 +190,7 @@ pub fn jamf_schema() -> Value {
 fn jamf_key(key: &Key, index: usize) -> Value {
     let mut out = match key.kind {
         ValueKind::Bool => json!({"type": "boolean"}),
-        ValueKind::Uid => json!({"type": "integer", "minimum": 0}),
+        ValueKind::Unsigned => json!({"type": "integer", "minimum": 0}),
         ValueKind::Duration => json!({"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"}),
         ValueKind::Text | ValueKind::Mode | ValueKind::Unjudged => json!({"type": "string"}),
         ValueKind::Features => json!({

@@ -53,7 +53,7 @@ const POLICY_KEYS: &[Key] = &[
         kind: ValueKind::Text,
         default: None,
         doc: "The policy's name, stamped into status and `policy_loaded` records.",
-        target: Target::Policy(|p, v| {
+        set_into: SetInto::Policy(|p, v| {
             if let Value::Text(v) = v {
                 p.name = v
             }
@@ -65,7 +65,7 @@ const POLICY_KEYS: &[Key] = &[
         kind: ValueKind::Text,
         default: None,
         doc: "The policy's revision, stamped into every audit record.",
-        target: Target::Policy(|p, v| {
+        set_into: SetInto::Policy(|p, v| {
             if let Value::Text(v) = v {
                 p.revision = v
             }
@@ -77,7 +77,7 @@ const POLICY_KEYS: &[Key] = &[
         kind: ValueKind::Mode,
         default: None,
         doc: "`enforce` acts on violations; `monitor` only records them.",
-        target: Target::Policy(|p, v| {
+        set_into: SetInto::Policy(|p, v| {
             if let Value::Mode(v) = v {
                 p.mode = v
             }
@@ -103,7 +103,7 @@ macro_rules! keys_of_rules {
                 kind: ValueKind::$lkind,
                 default: None,
                 doc: $ldoc,
-                target: Target::Login(|r, v| {
+                set_into: SetInto::Login(|r, v| {
                     if let Some(v) = FromValue::from_value(v) {
                         r.$lfield = Some(v)
                     }
@@ -115,7 +115,7 @@ macro_rules! keys_of_rules {
                 kind: ValueKind::$ckind,
                 default: None,
                 doc: $cdoc,
-                target: Target::Config(|r, v| {
+                set_into: SetInto::Config(|r, v| {
                     if let Some(v) = FromValue::from_value(v) {
                         r.$cfield = Some(v)
                     }
@@ -135,7 +135,7 @@ const OTHER_KEYS: &[Key] = &[
         kind: ValueKind::Bool,
         default: Some("true"),
         doc: "Move a violating credential into the root-only vault (enforce mode).",
-        target: Target::Policy(|p, v| {
+        set_into: SetInto::Policy(|p, v| {
             if let Value::Bool(v) = v {
                 p.enforce.quarantine = v
             }
@@ -147,7 +147,7 @@ const OTHER_KEYS: &[Key] = &[
         kind: ValueKind::Bool,
         default: Some("true"),
         doc: "Stop running Codex sessions whose credential or routing breaks the policy.",
-        target: Target::Policy(|p, v| {
+        set_into: SetInto::Policy(|p, v| {
             if let Value::Bool(v) = v {
                 p.enforce.terminate = v
             }
@@ -159,7 +159,7 @@ const OTHER_KEYS: &[Key] = &[
         kind: ValueKind::Duration,
         default: Some("\"5s\""),
         doc: "How long a stopped session gets between SIGTERM and SIGKILL.",
-        target: Target::Policy(|p, v| {
+        set_into: SetInto::Policy(|p, v| {
             if let Value::Duration(v) = v {
                 p.enforce.terminate_grace = v
             }
@@ -171,7 +171,7 @@ const OTHER_KEYS: &[Key] = &[
         kind: ValueKind::Unjudged,
         default: Some("\"terminate\""),
         doc: "A running session the agent cannot judge (home unknown or not the user's, argv or environment unreadable): `terminate` stops it in enforce mode, `record` only records it.",
-        target: Target::Policy(|p, v| {
+        set_into: SetInto::Policy(|p, v| {
             if let Value::Unjudged(v) = v {
                 p.enforce.unjudged_sessions = v
             }
@@ -183,7 +183,7 @@ const OTHER_KEYS: &[Key] = &[
         kind: ValueKind::Bool,
         default: Some("true"),
         doc: "Keep Codex's own requirements.toml in step with [login] and [config], so Codex refuses too.",
-        target: Target::Policy(|p, v| {
+        set_into: SetInto::Policy(|p, v| {
             if let Value::Bool(v) = v {
                 p.enforce.native_requirements = v
             }
@@ -195,7 +195,7 @@ const OTHER_KEYS: &[Key] = &[
         kind: ValueKind::Text,
         default: None,
         doc: "What a user is told when their credential is moved or their session stopped, for every rule family without its own `messages` entry (placeholders `{user}`, `{rules}`, `{workspace}`, `{fix}`).",
-        target: Target::Policy(|p, v| {
+        set_into: SetInto::Policy(|p, v| {
             if let Value::Text(v) = v {
                 p.enforce.message = Some(v)
             }
@@ -207,7 +207,7 @@ const OTHER_KEYS: &[Key] = &[
         kind: ValueKind::Messages,
         default: None,
         doc: "A message per rule family (`[enforce.messages]`, `login`, `credential`, `config`, `env` = text, same placeholders), shown for the rules of that family instead of `message`.",
-        target: Target::Policy(|p, v| {
+        set_into: SetInto::Policy(|p, v| {
             if let Value::Messages(v) = v {
                 p.enforce.messages = v
             }
@@ -219,7 +219,7 @@ const OTHER_KEYS: &[Key] = &[
         kind: ValueKind::Bool,
         default: Some("true"),
         doc: "Cover the ~/.codex of every account in the user database with uid >= min_uid.",
-        target: Target::Policy(|p, v| {
+        set_into: SetInto::Policy(|p, v| {
             if let Value::Bool(v) = v {
                 p.scope.passwd_users = v
             }
@@ -228,12 +228,12 @@ const OTHER_KEYS: &[Key] = &[
     Key {
         section: "scope",
         name: "min_uid",
-        kind: ValueKind::Uid,
+        kind: ValueKind::Unsigned,
         // The machine's, not one number: see MACHINE_DEFAULTS.
         default: None,
         doc: "The lowest uid whose home is covered.",
-        target: Target::Policy(|p, v| {
-            if let Value::Uid(v) = v {
+        set_into: SetInto::Policy(|p, v| {
+            if let Value::Unsigned(v) = v {
                 p.scope.min_uid = Uid(v)
             }
         }),
@@ -244,7 +244,7 @@ const OTHER_KEYS: &[Key] = &[
         kind: ValueKind::Names,
         default: Some("[]"),
         doc: "Accounts whose homes are never covered.",
-        target: Target::Policy(|p, v| {
+        set_into: SetInto::Policy(|p, v| {
             if let Value::Strings(v) = v {
                 p.scope.exclude_users = v
             }
@@ -256,7 +256,7 @@ const OTHER_KEYS: &[Key] = &[
         kind: ValueKind::Homes,
         default: Some("[]"),
         doc: "Globs of more Codex homes, e.g. /srv/ci/*/.codex.",
-        target: Target::Policy(|p, v| {
+        set_into: SetInto::Policy(|p, v| {
             if let Value::Strings(v) = v {
                 p.scope.homes = v
             }
@@ -265,11 +265,11 @@ const OTHER_KEYS: &[Key] = &[
     Key {
         section: "audit",
         name: "max_size_kb",
-        kind: ValueKind::Uid,
+        kind: ValueKind::Unsigned,
         default: Some("51200"),
         doc: "Rotate the audit log at this many KiB (0: leave rotation to logrotate).",
-        target: Target::Policy(|p, v| {
-            if let Value::Uid(v) = v {
+        set_into: SetInto::Policy(|p, v| {
+            if let Value::Unsigned(v) = v {
                 p.audit.max_size_kb = v
             }
         }),
@@ -277,11 +277,11 @@ const OTHER_KEYS: &[Key] = &[
     Key {
         section: "audit",
         name: "keep",
-        kind: ValueKind::Uid,
+        kind: ValueKind::Unsigned,
         default: Some("10"),
         doc: "Rotated audit log files kept by the built-in rotation.",
-        target: Target::Policy(|p, v| {
-            if let Value::Uid(v) = v {
+        set_into: SetInto::Policy(|p, v| {
+            if let Value::Unsigned(v) = v {
                 p.audit.keep = v
             }
         }),
@@ -292,7 +292,7 @@ const OTHER_KEYS: &[Key] = &[
         kind: ValueKind::Duration,
         default: Some("\"1h\""),
         doc: "How often the agent writes a `checkpoint` record anchoring the chain.",
-        target: Target::Policy(|p, v| {
+        set_into: SetInto::Policy(|p, v| {
             if let Value::Duration(v) = v {
                 p.audit.checkpoint_interval = v
             }
@@ -301,11 +301,11 @@ const OTHER_KEYS: &[Key] = &[
     Key {
         section: "vault",
         name: "keep_per_home",
-        kind: ValueKind::Uid,
+        kind: ValueKind::Unsigned,
         default: Some("0"),
         doc: "Vault entries kept per Codex home, newest first (0, the default: no limit; the vault never deletes a credential unless the admin sets a limit); the home's newest entry and entries younger than `min_age_days` are always kept.",
-        target: Target::Policy(|p, v| {
-            if let Value::Uid(v) = v {
+        set_into: SetInto::Policy(|p, v| {
+            if let Value::Unsigned(v) = v {
                 p.vault.keep_per_home = v
             }
         }),
@@ -313,11 +313,11 @@ const OTHER_KEYS: &[Key] = &[
     Key {
         section: "vault",
         name: "max_age_days",
-        kind: ValueKind::Uid,
+        kind: ValueKind::Unsigned,
         default: Some("0"),
         doc: "Vault entries older than this many days are pruned (0, the default: no limit), except a home's newest entry.",
-        target: Target::Policy(|p, v| {
-            if let Value::Uid(v) = v {
+        set_into: SetInto::Policy(|p, v| {
+            if let Value::Unsigned(v) = v {
                 p.vault.max_age_days = v
             }
         }),
@@ -325,11 +325,11 @@ const OTHER_KEYS: &[Key] = &[
     Key {
         section: "vault",
         name: "min_age_days",
-        kind: ValueKind::Uid,
+        kind: ValueKind::Unsigned,
         default: Some("1"),
         doc: "Vault entries younger than this many days are never pruned.",
-        target: Target::Policy(|p, v| {
-            if let Value::Uid(v) = v {
+        set_into: SetInto::Policy(|p, v| {
+            if let Value::Unsigned(v) = v {
                 p.vault.min_age_days = v
             }
         }),

@@ -37,7 +37,7 @@ fn every_key_lands_in_the_model() {
         ValueKind::Unjudged => "\"record\"",
         ValueKind::Bool => "maybe",
         ValueKind::Duration => "\"9s\"",
-        ValueKind::Uid => "4242",
+        ValueKind::Unsigned => "4242",
         ValueKind::Methods => "[\"api-key\"]",
         ValueKind::Names => "[\"zz\"]",
         ValueKind::Workspaces => "[\"ws-zz\"]",

@@ -78,7 +78,7 @@ fn samples(kind: ValueKind) -> (&'static str, &'static str) {
         | ValueKind::Unjudged
         | ValueKind::Bool
         | ValueKind::Duration
-        | ValueKind::Uid
+        | ValueKind::Unsigned
         | ValueKind::Messages
         | ValueKind::Homes => {
             panic!("{kind:?} is no rule's kind")

@@ -521,12 +521,12 @@ impl Notes {
     }
 }
 
-impl From<crate::core::plan::Action> for Action {
-    fn from(action: crate::core::plan::Action) -> Action {
+impl From<crate::core::plan::PlannedAction> for Action {
+    fn from(action: crate::core::plan::PlannedAction) -> Action {
         match action {
-            crate::core::plan::Action::Record => Action::Record,
-            crate::core::plan::Action::Quarantine => Action::Quarantine,
-            crate::core::plan::Action::FixPermissions => Action::FixPermissions,
+            crate::core::plan::PlannedAction::Record => Action::Record,
+            crate::core::plan::PlannedAction::Quarantine => Action::Quarantine,
+            crate::core::plan::PlannedAction::FixPermissions => Action::FixPermissions,
         }
     }
 }

@@ -95,13 +95,13 @@ impl Checker<'_> {
                     None
                 }
             },
-            ValueKind::Uid => match value.get_ref() {
+            ValueKind::Unsigned => match value.get_ref() {
                 DeValue::Integer(n) => {
                     match i128::from_str_radix(n.as_str(), n.radix())
                         .ok()
                         .and_then(|n| u32::try_from(n).ok())
                     {
-                        Some(uid) => Some(Value::Uid(uid)),
+                        Some(uid) => Some(Value::Unsigned(uid)),
                         None => {
                             let diag = self.error(
                                 Code::OutOfRange,

@@ -20,7 +20,8 @@ pub enum ValueKind {
     Bool,
     /// `"500ms"`, `"5s"`, `"2m"`, `"1h"`.
     Duration,
-    Uid,
+    /// A whole number from 0 to `u32::MAX`: a uid, a size in KiB, a count of files or days.
+    Unsigned,
     Methods,
     /// A list of non-empty strings.
     Names,
@@ -69,7 +70,7 @@ impl ValueKind {
             Value::Unjudged(_) => self == ValueKind::Unjudged,
             Value::Bool(_) => self == ValueKind::Bool,
             Value::Duration(_) => self == ValueKind::Duration,
-            Value::Uid(_) => self == ValueKind::Uid,
+            Value::Unsigned(_) => self == ValueKind::Unsigned,
             Value::Methods(_) => self == ValueKind::Methods,
             Value::KeyKinds(_) => self == ValueKind::KeyKinds,
             Value::Stores(_) => self == ValueKind::Stores,
@@ -101,7 +102,7 @@ impl ValueKind {
                 | ValueKind::Unjudged
                 | ValueKind::Bool
                 | ValueKind::Duration
-                | ValueKind::Uid
+                | ValueKind::Unsigned
                 | ValueKind::Features
                 | ValueKind::Messages
         )
@@ -111,7 +112,7 @@ impl ValueKind {
     pub fn toml_type(self) -> &'static str {
         match self {
             ValueKind::Bool => "boolean",
-            ValueKind::Uid => "integer",
+            ValueKind::Unsigned => "integer",
             ValueKind::McpServers => "array of tables",
             ValueKind::Features => "table of booleans",
             ValueKind::Messages => "table of strings",
@@ -129,7 +130,7 @@ pub enum Value {
     Unjudged(UnjudgedSessions),
     Bool(bool),
     Duration(Duration),
-    Uid(u32),
+    Unsigned(u32),
     Strings(Vec<String>),
     Methods(Vec<LoginMethod>),
     KeyKinds(Vec<ApiKeyKind>),
@@ -192,7 +193,7 @@ impl std::error::Error for WrongKind {}
 /// Where a checked value goes. `[login]` and `[config]` keys set rules, which an
 /// `[[exception]]` may widen; the others set the policy itself.
 #[derive(Clone, Copy)]
-pub enum Target {
+pub enum SetInto {
     Policy(fn(&mut Policy, Value)),
     Login(fn(&mut LoginRules, Value)),
     Config(fn(&mut ConfigRules, Value)),
@@ -207,15 +208,15 @@ pub struct Key {
     /// The default as TOML writes it; `None` when an absent key means "anything" (or "not set").
     pub default: Option<&'static str>,
     pub doc: &'static str,
-    pub target: Target,
+    pub set_into: SetInto,
 }
 
-impl std::fmt::Debug for Target {
+impl std::fmt::Debug for SetInto {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Target::Policy(_) => "Policy",
-            Target::Login(_) => "Login",
-            Target::Config(_) => "Config",
+            SetInto::Policy(_) => "Policy",
+            SetInto::Login(_) => "Login",
+            SetInto::Config(_) => "Config",
         })
     }
 }
@@ -228,7 +229,7 @@ impl Key {
 
     /// Whether an `[[exception]]` may widen this key.
     pub fn loosenable(&self) -> bool {
-        matches!(self.target, Target::Login(_) | Target::Config(_))
+        matches!(self.set_into, SetInto::Login(_) | SetInto::Config(_))
     }
 
     /// `value`, if it is of this key's kind (the setters take only their kind's value).
@@ -247,10 +248,10 @@ impl Key {
     /// Put `value` into the policy; a value of another kind is a [`WrongKind`].
     pub fn apply(&self, policy: &mut Policy, value: Value) -> Result<(), WrongKind> {
         let value = self.checked(value)?;
-        match self.target {
-            Target::Policy(set) => set(policy, value),
-            Target::Login(set) => set(&mut policy.login, value),
-            Target::Config(set) => set(&mut policy.config, value),
+        match self.set_into {
+            SetInto::Policy(set) => set(policy, value),
+            SetInto::Login(set) => set(&mut policy.login, value),
+            SetInto::Config(set) => set(&mut policy.config, value),
         }
         Ok(())
     }
@@ -264,10 +265,10 @@ impl Key {
         value: Value,
     ) -> Result<(), WrongKind> {
         let value = self.checked(value)?;
-        match self.target {
-            Target::Login(set) => set(login, value),
-            Target::Config(set) => set(config, value),
-            Target::Policy(_) => {}
+        match self.set_into {
+            SetInto::Login(set) => set(login, value),
+            SetInto::Config(set) => set(config, value),
+            SetInto::Policy(_) => {}
         }
         Ok(())
     }
