@@ -64,7 +64,7 @@ pub enum RouteOverride {
 /// One setting the policy does not allow. `shown` never carries a secret (a proxy's
 /// `user:password@` is taken out).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
+pub struct RouteFinding {
     pub kind: RouteOverride,
     pub var: String,
     /// Where it was set (`env`, `env-file:PATH`).
@@ -122,7 +122,7 @@ fn proxy_allowed(value: &str, allowed: &[String]) -> bool {
 
 /// One occurrence of a proxy or CA variable: the variable, its value, where it was set.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Setting {
+pub struct RouteVar {
     pub var: String,
     pub value: String,
     pub source: String,
@@ -136,14 +136,14 @@ pub fn settings(
     env_file: &[(String, String)],
     source_env: &str,
     source_file: &str,
-) -> Vec<Setting> {
+) -> Vec<RouteVar> {
     let judged = |k: &str| PROXY_VARS.contains(&k) || CA_VARS.contains(&k);
     let pick = |entries: &[(String, String)], source: &str, from_file: bool| {
         entries
             .iter()
             .filter(|(k, v)| judged(k) && !v.trim().is_empty())
             .filter(|(k, _)| !(from_file && k.starts_with("CODEX_")))
-            .map(|(k, v)| Setting {
+            .map(|(k, v)| RouteVar {
                 var: k.clone(),
                 // A proxy's `user:password@` is never kept (scheme, host and port are).
                 value: if PROXY_VARS.contains(&k.as_str()) {
@@ -161,7 +161,7 @@ pub fn settings(
 }
 
 /// The settings `config` does not allow.
-pub fn judge(settings: &[Setting], config: &ConfigRules) -> Vec<Finding> {
+pub fn judge(settings: &[RouteVar], config: &ConfigRules) -> Vec<RouteFinding> {
     let proxies = allowed_proxies(config);
     let cas = allowed_ca_files(config);
     let mut out = Vec::new();
@@ -171,7 +171,7 @@ pub fn judge(settings: &[Setting], config: &ConfigRules) -> Vec<Finding> {
             && let Some(allowed) = &proxies
             && !proxy_allowed(value, allowed)
         {
-            out.push(Finding {
+            out.push(RouteFinding {
                 kind: RouteOverride::Proxy,
                 var: var.to_string(),
                 source: s.source.clone(),
@@ -183,7 +183,7 @@ pub fn judge(settings: &[Setting], config: &ConfigRules) -> Vec<Finding> {
             && !system_ca_path(value)
             && !allowed.iter().any(|a| a == value.trim())
         {
-            out.push(Finding {
+            out.push(RouteFinding {
                 kind: RouteOverride::Ca,
                 var: var.to_string(),
                 source: s.source.clone(),

@@ -11,7 +11,7 @@ fn judge_env(
     environ: &[(String, String)],
     file: &[(String, String)],
     c: &ConfigRules,
-) -> Vec<Finding> {
+) -> Vec<RouteFinding> {
     judge(&settings(environ, file, "environment", ".env"), c)
 }
 

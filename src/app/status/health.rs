@@ -103,12 +103,12 @@ pub const CODES: &[(&str, Health)] = &[
 
 /// A machine's health and every reason for it, unhealthy ones first.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
+pub struct Assessment {
     pub health: Health,
     pub reasons: Vec<Reason>,
 }
 
-impl Verdict {
+impl Assessment {
     /// The reason codes, comma-separated (`""` when healthy): `health_reasons`.
     pub fn codes(&self) -> String {
         let codes: Vec<&str> = self.reasons.iter().map(|r| r.code).collect();
@@ -131,7 +131,7 @@ impl Verdict {
 
 /// The health contract: the state of a machine from its snapshot's facts (`None`: no snapshot)
 /// and the agent's liveness.
-pub fn assess(status: Option<&Facts<'_>>, liveness: &Liveness) -> Verdict {
+pub fn assess(status: Option<&Facts<'_>>, liveness: &Liveness) -> Assessment {
     let mut reasons = Vec::new();
     let mut say = |code: &'static str, text: String| {
         let health = CODES
@@ -150,7 +150,7 @@ pub fn assess(status: Option<&Facts<'_>>, liveness: &Liveness) -> Verdict {
     }
     let Some(status) = status else {
         say("no-status", "the agent has written no status yet".into());
-        return verdict(reasons);
+        return assessment(reasons);
     };
     match status.policy_state {
         PolicyState::Active => {}
@@ -212,10 +212,10 @@ pub fn assess(status: Option<&Facts<'_>>, liveness: &Liveness) -> Verdict {
             say(code, format!("{n} {what}"));
         }
     }
-    verdict(reasons)
+    assessment(reasons)
 }
 
-fn verdict(mut reasons: Vec<Reason>) -> Verdict {
+fn assessment(mut reasons: Vec<Reason>) -> Assessment {
     // Unhealthy first, each group in the order found (stable sort).
     reasons.sort_by_key(|r| std::cmp::Reverse(r.health));
     let health = reasons
@@ -223,7 +223,7 @@ fn verdict(mut reasons: Vec<Reason>) -> Verdict {
         .map(|r| r.health)
         .max()
         .unwrap_or(Health::Healthy);
-    Verdict { health, reasons }
+    Assessment { health, reasons }
 }
 
 /// What is worth saying but changes no health.

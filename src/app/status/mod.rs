@@ -335,7 +335,7 @@ fn health_of(
     settings: &Settings,
     status: Option<&Status<'_>>,
     json: bool,
-) -> Result<(Liveness, health::Verdict)> {
+) -> Result<(Liveness, health::Assessment)> {
     let liveness = lock::probe(&settings.state_dir);
     let mut facts = status.map(Status::facts);
     if let Some(facts) = &mut facts

@@ -165,7 +165,7 @@ pub struct EffectiveSession {
     /// Layers that could not be judged: never a pass.
     pub unjudged: Vec<Unjudged>,
     /// Every proxy and CA-override variable (environment, then `.env`), each occurrence.
-    pub route_env: Vec<crate::core::route_env::Setting>,
+    pub route_env: Vec<crate::core::route_env::RouteVar>,
     /// The keys the command line set, each with the flag that set it (`--sandbox`,
     /// `--dangerously-bypass-approvals-and-sandbox`, `-c`, …): a fix names the flag to drop.
     pub argv: Vec<argv::ArgvSetting>,

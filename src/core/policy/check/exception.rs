@@ -6,13 +6,17 @@ use std::ops::Range;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::{Checker, Context, Layer, to_timestamp};
+use super::{CheckedSource, Checker, Context, to_timestamp};
 use crate::core::policy::diag::Code;
 use crate::core::policy::schema::{self, EXCEPTION_OWN_KEYS, Value, ValueKind};
 use crate::core::policy::{ConfigRules, Exception, LoginRules};
 
 impl Checker<'_> {
-    pub(super) fn check_exceptions(&mut self, value: &Spanned<DeValue<'_>>, layer: &mut Layer) {
+    pub(super) fn check_exceptions(
+        &mut self,
+        value: &Spanned<DeValue<'_>>,
+        layer: &mut CheckedSource,
+    ) {
         let DeValue::Array(array) = value.get_ref() else {
             let diag = self
                 .error(
@@ -52,7 +56,7 @@ impl Checker<'_> {
         &mut self,
         header: Range<usize>,
         table: &DeTable<'_>,
-        layer: &mut Layer,
+        layer: &mut CheckedSource,
     ) {
         let mut users = None;
         let mut reason = None;

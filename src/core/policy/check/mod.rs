@@ -2,7 +2,7 @@
 //!
 //! The TOML is walked by hand over `toml`'s spanned document instead of through serde derive:
 //! serde stops at the first error and loses positions, and both are what admins need most. Every
-//! problem becomes a [`Diagnostic`] at its exact span; the checked values form a [`Layer`], which
+//! problem becomes a [`Diagnostic`] at its exact span; the checked values form a [`CheckedSource`], which
 //! [`merge`](super::merge) combines with the other sources' layers.
 
 mod exception;
@@ -22,7 +22,7 @@ use crate::core::policy::source::Source;
 
 /// What one source says, after checking.
 #[derive(Debug, Default)]
-pub struct Layer {
+pub struct CheckedSource {
     /// `(key, value, line)`, for each valid key.
     pub keys: Vec<(&'static Key, Value, usize)>,
     /// Every known `(section, key)` the file mentions, valid or not: a key with a bad value is
@@ -147,8 +147,8 @@ impl<'a> Checker<'a> {
         !groups_had_lines
     }
 
-    fn check_document(&mut self, root: &DeTable<'_>) -> Layer {
-        let mut layer = Layer::default();
+    fn check_document(&mut self, root: &DeTable<'_>) -> CheckedSource {
+        let mut layer = CheckedSource::default();
         for (key, value) in root.iter() {
             let name = key.get_ref().as_ref();
             if name == EXCEPTION {
@@ -203,7 +203,12 @@ impl<'a> Checker<'a> {
         layer
     }
 
-    fn check_section(&mut self, section: &'static str, table: &DeTable<'_>, layer: &mut Layer) {
+    fn check_section(
+        &mut self,
+        section: &'static str,
+        table: &DeTable<'_>,
+        layer: &mut CheckedSource,
+    ) {
         for (key, value) in table.iter() {
             let name = key.get_ref().as_ref();
             let known = schema::key(section, name);
@@ -335,7 +340,10 @@ fn join<S: AsRef<str>>(items: impl Iterator<Item = S>) -> String {
 }
 
 /// Parse and check one source.
-pub fn check_source(source: &Source, now: jiff::Timestamp) -> (Layer, Vec<Diagnostic>, bool) {
+pub fn check_source(
+    source: &Source,
+    now: jiff::Timestamp,
+) -> (CheckedSource, Vec<Diagnostic>, bool) {
     let (root, errors) = DeTable::parse_recoverable(&source.text);
     let mut checker = Checker {
         file: &source.name,
@@ -348,7 +356,7 @@ pub fn check_source(source: &Source, now: jiff::Timestamp) -> (Layer, Vec<Diagno
     let layer = if checker.syntax(root.get_ref(), &errors) {
         checker.check_document(root.get_ref())
     } else {
-        Layer::default()
+        CheckedSource::default()
     };
     let mut diags = checker.finish();
     if !errors.is_empty() && !looks_like_a_policy(&source.text) {
