@@ -477,8 +477,9 @@ impl SessionGuard {
             // A subordinate uid judged as its owner's: the process's own uid beside.
             process_uid: user.subordinate.then_some(session.uid),
         };
+        let mut records = Vec::new();
         if !plan.violations.is_empty() || !plan.unjudged.is_empty() {
-            engine.record(Event::Violation(Violated {
+            records.push(Event::Violation(Violated {
                 subject: base.subject.clone(),
                 pid: Some(base.pid),
                 process_uid: base.process_uid,
@@ -502,10 +503,11 @@ impl SessionGuard {
         }
         self.acted.insert(session.id);
         if !stop {
+            engine.record_all(records);
             return;
         }
         if let Some(reason) = &plan.unmovable {
-            engine.record(Event::EnforcementFailed(Failure {
+            records.push(Event::EnforcementFailed(Failure {
                 subject: base.subject.clone(),
                 pid: Some(base.pid),
                 rules: base.rules.clone(),
@@ -520,6 +522,7 @@ impl SessionGuard {
             &base,
             &plan.message,
             policy.enforce.terminate_grace,
+            records,
         );
     }
 

@@ -83,6 +83,7 @@ impl Terminations {
         base: &SessionSubject,
         text: &str,
         grace: Duration,
+        first: Vec<Event>,
     ) {
         let on_tty = session
             .tty
@@ -113,6 +114,10 @@ impl Terminations {
                 (target, record)
             })
             .collect();
+        // Signalled first, recorded after: the records (the violation, then how each process
+        // ended so far) are one durable append once the session can no longer work, rather than
+        // an fsync'd append between the decision and the signal.
+        let mut records = first;
         for (target, record) in held {
             let signalled = target.and_then(|t| signals::end(&t).map(|e| (t, e)));
             match signalled {
@@ -121,20 +126,21 @@ impl Terminations {
                     deadline,
                     record,
                 }),
-                Ok((_, Ending::Killed(why))) => engine.record(ended(
+                Ok((_, Ending::Killed(why))) => records.push(ended(
                     record,
                     StopSignal::Kill.name(),
                     &format!("killed at once: {why}"),
                 )),
                 // Gone before its SIGTERM: it ended with the session (or on its own).
-                Err(SignalError::Gone) => engine.record(ended(record, "none", "exited")),
-                Err(SignalError::Failed(e)) => engine.record(ended(
+                Err(SignalError::Gone) => records.push(ended(record, "none", "exited")),
+                Err(SignalError::Failed(e)) => records.push(ended(
                     record,
                     StopSignal::Term.name(),
                     &format!("not signalled: {e}"),
                 )),
             }
         }
+        engine.record_all(records);
     }
 }
 
