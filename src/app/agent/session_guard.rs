@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use crate::app::agent::exec_events::ExecEvents;
 use crate::app::agent::native_requirements::NativeRequirements;
-use crate::app::agent::session_stop::{PENDING_POLL, Terminations};
+use crate::app::agent::session_stop::{PENDING_POLL, Stop, Terminations};
 use crate::app::engine::enforcer::Enforcer;
 use crate::app::engine::report::HomeReport;
 use crate::app::status::{SessionsStatus, UnknownSession};
@@ -517,12 +517,14 @@ impl SessionGuard {
         }
         self.stops.stop_session(
             engine,
-            session,
-            frozen,
-            &base,
-            &plan.message,
-            policy.enforce.terminate_grace,
-            records,
+            Stop {
+                session,
+                frozen,
+                base: &base,
+                text: &plan.message,
+                grace: policy.enforce.terminate_grace,
+                first: records,
+            },
         );
     }
 

@@ -25,6 +25,22 @@ struct Pending {
     record: Terminated,
 }
 
+/// One session to stop, as [`Terminations::stop_session`] takes it.
+pub struct Stop<'a> {
+    pub session: &'a Session,
+    /// Its processes, held by pidfds (and frozen where SIGTERM would not end them).
+    pub frozen: Vec<signals::Frozen>,
+    /// What its records say of it.
+    pub base: &'a SessionSubject,
+    /// What the user is told.
+    pub text: &'a str,
+    /// How long SIGTERM has before SIGKILL.
+    pub grace: Duration,
+    /// Records that come before how each process ended (the violation): written with them,
+    /// after the signals.
+    pub first: Vec<Event>,
+}
+
 /// The processes signalled and not yet gone.
 #[derive(Default)]
 pub struct Terminations {
@@ -75,16 +91,15 @@ impl Terminations {
     /// The one stop flow: tell the user, then end the session and its npm wrapper, held (and
     /// frozen when SIGTERM would not end them) by [`signals::freeze_session`]: SIGTERM (SIGKILL
     /// after `grace`, from [`Terminations::finish`]) or SIGKILL at once ([`signals::end`]).
-    pub fn stop_session(
-        &mut self,
-        engine: &Enforcer,
-        session: &Session,
-        frozen: Vec<signals::Frozen>,
-        base: &SessionSubject,
-        text: &str,
-        grace: Duration,
-        first: Vec<Event>,
-    ) {
+    pub fn stop_session(&mut self, engine: &Enforcer, stop: Stop<'_>) {
+        let Stop {
+            session,
+            frozen,
+            base,
+            text,
+            grace,
+            first,
+        } = stop;
         let on_tty = session
             .tty
             .as_deref()
