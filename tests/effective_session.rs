@@ -879,19 +879,28 @@ fn a_session_driving_an_app_server_off_this_machine_is_stopped_and_a_loopback_on
     );
     // Codex opens the WebSocket first thing at start, within the few milliseconds the agent
     // takes to judge the exec: the connection may be made before the stop (docs/threat-model.md).
-    // The loopback twin, under the same agent, is neither recorded nor stopped.
     std::thread::sleep(Duration::from_secs(1));
-    assert!(
-        twin.try_wait().unwrap().is_none(),
-        "the loopback twin was stopped"
-    );
     let twin_pid = twin.id();
     let log = std::fs::read_to_string(m.audit_log()).unwrap();
     assert!(
-        !log.lines()
-            .any(|l| l.contains("\"violation\"") && l.contains(&format!("\"pid\":{twin_pid}"))),
+        !log.lines().any(
+            |l| (l.contains("\"violation\"") || l.contains("\"terminated\""))
+                && l.contains(&format!("\"pid\":{twin_pid}"))
+        ),
         "the loopback twin was recorded: {log}"
     );
+    // The loopback twin, under the same agent, is neither recorded nor stopped (its npm
+    // launcher's pid is in the `terminated` record of a stopped session). (It may have
+    // ended on its own: Codex gives up on a handshake after 10 s; then it exits, unsignalled.)
+    if let Some(status) = twin.try_wait().unwrap() {
+        use std::os::unix::process::ExitStatusExt as _;
+        assert_eq!(
+            status.signal(),
+            None,
+            "the loopback twin was stopped: {status}"
+        );
+    }
+
     let _ = std::process::Command::new("pkill")
         .args(["-KILL", "-P", &twin_pid.to_string()])
         .status();

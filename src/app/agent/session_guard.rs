@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use crate::app::agent::exec_events::ExecEvents;
 use crate::app::agent::native_requirements::NativeRequirements;
-use crate::app::agent::session_stop::{PENDING_POLL, Terminations};
+use crate::app::agent::session_stop::{PENDING_POLL, Stop, Terminations};
 use crate::app::engine::enforcer::Enforcer;
 use crate::app::engine::report::HomeReport;
 use crate::app::status::{SessionsStatus, UnknownSession};
@@ -477,8 +477,9 @@ impl SessionGuard {
             // A subordinate uid judged as its owner's: the process's own uid beside.
             process_uid: user.subordinate.then_some(session.uid),
         };
+        let mut records = Vec::new();
         if !plan.violations.is_empty() || !plan.unjudged.is_empty() {
-            engine.record(Event::Violation(Violated {
+            records.push(Event::Violation(Violated {
                 subject: base.subject.clone(),
                 pid: Some(base.pid),
                 process_uid: base.process_uid,
@@ -502,10 +503,11 @@ impl SessionGuard {
         }
         self.acted.insert(session.id);
         if !stop {
+            engine.record_all(records);
             return;
         }
         if let Some(reason) = &plan.unmovable {
-            engine.record(Event::EnforcementFailed(Failure {
+            records.push(Event::EnforcementFailed(Failure {
                 subject: base.subject.clone(),
                 pid: Some(base.pid),
                 rules: base.rules.clone(),
@@ -515,11 +517,14 @@ impl SessionGuard {
         }
         self.stops.stop_session(
             engine,
-            session,
-            frozen,
-            &base,
-            &plan.message,
-            policy.enforce.terminate_grace,
+            Stop {
+                session,
+                frozen,
+                base: &base,
+                text: &plan.message,
+                grace: policy.enforce.terminate_grace,
+                first: records,
+            },
         );
     }
 

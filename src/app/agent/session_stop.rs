@@ -25,6 +25,22 @@ struct Pending {
     record: Terminated,
 }
 
+/// One session to stop, as [`Terminations::stop_session`] takes it.
+pub struct Stop<'a> {
+    pub session: &'a Session,
+    /// Its processes, held by pidfds (and frozen where SIGTERM would not end them).
+    pub frozen: Vec<signals::Frozen>,
+    /// What its records say of it.
+    pub base: &'a SessionSubject,
+    /// What the user is told.
+    pub text: &'a str,
+    /// How long SIGTERM has before SIGKILL.
+    pub grace: Duration,
+    /// Records that come before how each process ended (the violation): written with them,
+    /// after the signals.
+    pub first: Vec<Event>,
+}
+
 /// The processes signalled and not yet gone.
 #[derive(Default)]
 pub struct Terminations {
@@ -75,15 +91,15 @@ impl Terminations {
     /// The one stop flow: tell the user, then end the session and its npm wrapper, held (and
     /// frozen when SIGTERM would not end them) by [`signals::freeze_session`]: SIGTERM (SIGKILL
     /// after `grace`, from [`Terminations::finish`]) or SIGKILL at once ([`signals::end`]).
-    pub fn stop_session(
-        &mut self,
-        engine: &Enforcer,
-        session: &Session,
-        frozen: Vec<signals::Frozen>,
-        base: &SessionSubject,
-        text: &str,
-        grace: Duration,
-    ) {
+    pub fn stop_session(&mut self, engine: &Enforcer, stop: Stop<'_>) {
+        let Stop {
+            session,
+            frozen,
+            base,
+            text,
+            grace,
+            first,
+        } = stop;
         let on_tty = session
             .tty
             .as_deref()
@@ -113,6 +129,10 @@ impl Terminations {
                 (target, record)
             })
             .collect();
+        // Signalled first, recorded after: the records (the violation, then how each process
+        // ended so far) are one durable append once the session can no longer work, rather than
+        // an fsync'd append between the decision and the signal.
+        let mut records = first;
         for (target, record) in held {
             let signalled = target.and_then(|t| signals::end(&t).map(|e| (t, e)));
             match signalled {
@@ -121,20 +141,21 @@ impl Terminations {
                     deadline,
                     record,
                 }),
-                Ok((_, Ending::Killed(why))) => engine.record(ended(
+                Ok((_, Ending::Killed(why))) => records.push(ended(
                     record,
                     StopSignal::Kill.name(),
                     &format!("killed at once: {why}"),
                 )),
                 // Gone before its SIGTERM: it ended with the session (or on its own).
-                Err(SignalError::Gone) => engine.record(ended(record, "none", "exited")),
-                Err(SignalError::Failed(e)) => engine.record(ended(
+                Err(SignalError::Gone) => records.push(ended(record, "none", "exited")),
+                Err(SignalError::Failed(e)) => records.push(ended(
                     record,
                     StopSignal::Term.name(),
                     &format!("not signalled: {e}"),
                 )),
             }
         }
+        engine.record_all(records);
     }
 }
 

@@ -24,7 +24,9 @@
 
 pub mod argv;
 pub mod dotenv;
+mod remote;
 pub mod sources;
+mod trust;
 
 use std::path::PathBuf;
 
@@ -224,67 +226,6 @@ fn parse_layer(input: &ConfigInput, layer: &Layer, unjudged: &mut Vec<Unjudged>)
     }
 }
 
-/// A project directory is trusted when config's `projects."DIR".trust_level` (for it or an
-/// ancestor) is `"trusted"`; the nearest entry wins.
-fn trusted(config: &ResolvedConfig, project_file: &std::path::Path) -> bool {
-    project_file
-        .parent()
-        .and_then(|codex| codex.parent())
-        .is_some_and(|dir| trusted_dir(config, dir))
-}
-
-/// Whether `dir` is trusted (itself or its nearest ancestor with an entry).
-fn trusted_dir(config: &ResolvedConfig, dir: &std::path::Path) -> bool {
-    let Some(projects) = config.get("projects").and_then(|r| r.value.as_table()) else {
-        return false;
-    };
-    for d in dir.ancestors() {
-        let level = d
-            .to_str()
-            .and_then(|k| projects.get(k))
-            .and_then(|p| p.get("trust_level"))
-            .and_then(Value::as_str);
-        if let Some(level) = level {
-            return level == "trusted";
-        }
-    }
-    false
-}
-
-/// `--remote ADDR`: the session is a client of an app-server at ADDR, which holds the
-/// credential and the route. One on this machine's loopback or a unix socket is a process the
-/// agent judges as its own session; anywhere else (or an address that does not parse) is beyond what the agent
-/// can see: unjudged, never a pass.
-fn remote_unjudged(addr: &str) -> Option<String> {
-    let url = url::Url::parse(addr.trim()).ok();
-    // `unix://` or `unix://PATH`: an app-server daemon on this machine, itself a session.
-    if url.as_ref().is_some_and(|u| u.scheme() == "unix") {
-        return None;
-    }
-    let loopback = url
-        .as_ref()
-        .and_then(|u| u.host())
-        .is_some_and(|h| match h {
-            url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
-            url::Host::Ipv4(a) => a.is_loopback(),
-            url::Host::Ipv6(a) => a.is_loopback(),
-        });
-    if loopback {
-        return None;
-    }
-    let shown = url
-        .as_ref()
-        .and_then(|u| {
-            u.host_str()
-                .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
-        })
-        .unwrap_or_else(|| "an address that does not parse".to_string());
-    Some(format!(
-        "--remote drives an app-server at {shown}, which holds the credential and the route: \
-         not seen from this machine"
-    ))
-}
-
 /// Resolve one session.
 pub fn resolve(inputs: &SessionInputs) -> EffectiveSession {
     resolve_parsed(inputs, argv::parse(&inputs.argv))
@@ -296,7 +237,7 @@ pub fn resolve_parsed(inputs: &SessionInputs, a: argv::ArgvConfig) -> EffectiveS
     let honours = codex_version::honours(inputs.version);
     let mut config = ResolvedConfig::default();
     let mut unjudged = Vec::new();
-    if let Some(reason) = a.remote.as_deref().and_then(remote_unjudged) {
+    if let Some(reason) = a.remote.as_deref().and_then(remote::unjudged) {
         unjudged.push(Unjudged {
             layer: Layer::Argv,
             reason,
@@ -366,7 +307,7 @@ pub fn resolve_parsed(inputs: &SessionInputs, a: argv::ArgvConfig) -> EffectiveS
 
     if honours.project_config {
         for input in &inputs.projects {
-            if !trusted(&config, &input.path) {
+            if !trust::trusted(&config, &input.path) {
                 continue;
             }
             let layer = Layer::Project(input.path.clone());
@@ -412,7 +353,7 @@ pub fn resolve_parsed(inputs: &SessionInputs, a: argv::ArgvConfig) -> EffectiveS
         && inputs
             .cwd
             .as_deref()
-            .is_some_and(|d| trusted_dir(&config, d))
+            .is_some_and(|d| trust::trusted_dir(&config, d))
     {
         config.set(
             &["sandbox_mode".into()],
