@@ -34,8 +34,8 @@ pub const CODEX_SERVICE_HOSTS: [&str; 6] = [
 /// The route of the app-server a session drives (`--remote ws://127.0.0.1:PORT`), when it is on
 /// this machine's loopback: that app-server is a session the agent judges itself. A remote one
 /// off the machine leaves the session unjudged (`effective_session`), so it explains nothing.
-pub fn local_remote_route(remote: Option<&str>) -> Option<Route> {
-    let route = Route::of_url(remote?)?;
+pub fn local_remote_route(remote: Option<&str>) -> Option<Endpoint> {
+    let route = Endpoint::of_url(remote?)?;
     let loopback = route.is_localhost() || route.literal().is_some_and(|ip| ip.is_loopback());
     loopback.then_some(route)
 }
@@ -46,7 +46,7 @@ pub fn local_remote_route(remote: Option<&str>) -> Option<Route> {
 pub fn session_mcp_routes(
     config: &ConfigRules,
     session: &crate::core::config_model::ResolvedConfig,
-) -> Vec<Route> {
+) -> Vec<Endpoint> {
     if config.allowed_mcp_servers.is_some() {
         return Vec::new();
     }
@@ -58,29 +58,29 @@ pub fn session_mcp_routes(
                 "mcp_servers.{}.url",
                 crate::core::toml_key::key_segment(name)
             );
-            session.str(&key).and_then(Route::of_url)
+            session.str(&key).and_then(Endpoint::of_url)
         })
         .collect()
 }
 
 /// One endpoint a session may connect to.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Route {
+pub struct Endpoint {
     /// A lowercase host name, or an IP literal (without brackets).
     pub host: String,
     pub port: u16,
 }
 
-impl Route {
+impl Endpoint {
     /// The route of a URL (`https://router.corp.example/v1` → `router.corp.example:443`).
-    pub fn of_url(raw: &str) -> Option<Route> {
+    pub fn of_url(raw: &str) -> Option<Endpoint> {
         let url = url::Url::parse(raw.trim()).ok()?;
         let host = match url.host()? {
             url::Host::Domain(d) => d.to_ascii_lowercase(),
             url::Host::Ipv4(a) => a.to_string(),
             url::Host::Ipv6(a) => a.to_string(),
         };
-        Some(Route {
+        Some(Endpoint {
             host,
             port: url.port_or_known_default()?,
         })
@@ -104,9 +104,9 @@ impl Route {
 /// MCP server's URL, Codex's own service hosts, and `extra` (routes the caller knows to be allowed
 /// for this session, e.g. an allowed proxy). `None`: the policy does not restrict base URLs, so
 /// connections are not judged.
-pub fn allowed_routes(config: &ConfigRules, extra: &[Route]) -> Option<Vec<Route>> {
+pub fn allowed_routes(config: &ConfigRules, extra: &[Endpoint]) -> Option<Vec<Endpoint>> {
     let urls = config.allowed_base_urls.as_ref()?;
-    let mut routes: Vec<Route> = urls.iter().filter_map(|u| Route::of_url(u)).collect();
+    let mut routes: Vec<Endpoint> = urls.iter().filter_map(|u| Endpoint::of_url(u)).collect();
     // An allowed proxy (`host:port` alone means `http://`): a session sending through it
     // connects to it.
     for proxy in config.allowed_proxies.iter().flatten() {
@@ -115,12 +115,12 @@ pub fn allowed_routes(config: &ConfigRules, extra: &[Route]) -> Option<Vec<Route
         } else {
             format!("http://{proxy}")
         };
-        routes.extend(Route::of_url(&full));
+        routes.extend(Endpoint::of_url(&full));
     }
     for server in config.allowed_mcp_servers.iter().flatten() {
-        routes.extend(server.url.as_deref().and_then(Route::of_url));
+        routes.extend(server.url.as_deref().and_then(Endpoint::of_url));
     }
-    routes.extend(CODEX_SERVICE_HOSTS.iter().map(|h| Route {
+    routes.extend(CODEX_SERVICE_HOSTS.iter().map(|h| Endpoint {
         host: h.to_string(),
         port: 443,
     }));
@@ -160,7 +160,7 @@ pub struct ConnectionFacts {
 }
 
 /// The host names `routes` need looked up.
-pub fn names_to_resolve(routes: &[Route]) -> Vec<String> {
+pub fn names_to_resolve(routes: &[Endpoint]) -> Vec<String> {
     let mut names: Vec<String> = routes
         .iter()
         .filter(|r| r.needs_lookup())
@@ -173,7 +173,7 @@ pub fn names_to_resolve(routes: &[Route]) -> Vec<String> {
 
 /// Judge a session's connections as its facts say (names the resolver did not know yet are
 /// pending).
-pub fn judge_facts(facts: &ConnectionFacts, routes: &[Route]) -> Judged {
+pub fn judge_facts(facts: &ConnectionFacts, routes: &[Endpoint]) -> Judged {
     judge(&facts.remotes, routes, &|h| {
         facts.names.get(h).cloned().unwrap_or(Resolution::Pending)
     })
@@ -191,7 +191,7 @@ pub fn canonical(ip: IpAddr) -> IpAddr {
 /// `resolve` answers from the agent's cache; it never blocks.
 pub fn judge(
     remotes: &[SocketAddr],
-    routes: &[Route],
+    routes: &[Endpoint],
     resolve: &dyn Fn(&str) -> Resolution,
 ) -> Judged {
     let mut out = Judged::default();

@@ -32,7 +32,7 @@ fn routes_come_from_allowed_urls_mcp_servers_and_codex_own_hosts() {
     assert!(has("chatgpt.com", 443));
     // The WHATWG reading: the host is what comes after the `@`, as Codex connects.
     assert_eq!(
-        Route::of_url("https://evil.example\\@api.openai.com/v1").map(|r| r.host),
+        Endpoint::of_url("https://evil.example\\@api.openai.com/v1").map(|r| r.host),
         url::Url::parse("https://evil.example\\@api.openai.com/v1")
             .ok()
             .and_then(|u| u.host_str().map(str::to_string))
@@ -109,7 +109,7 @@ fn a_sessions_own_mcp_urls_explain_connections_only_when_the_policy_allows_any_s
     let any = config(&["https://api.openai.com/v1"]);
     assert_eq!(
         session_mcp_routes(&any, &session),
-        vec![Route {
+        vec![Endpoint {
             host: "docs.example".into(),
             port: 8443
         }]
@@ -117,14 +117,17 @@ fn a_sessions_own_mcp_urls_explain_connections_only_when_the_policy_allows_any_s
     // Under allowed_mcp_servers, only the allowed servers' URLs count (allowed_routes).
     let mut listed = any.clone();
     listed.allowed_mcp_servers = Some(Vec::new());
-    assert_eq!(session_mcp_routes(&listed, &session), Vec::<Route>::new());
+    assert_eq!(
+        session_mcp_routes(&listed, &session),
+        Vec::<Endpoint>::new()
+    );
 }
 
 #[test]
 fn a_loopback_remote_app_server_explains_the_connection_to_it_and_a_far_one_does_not() {
     assert_eq!(
         local_remote_route(Some("ws://127.0.0.1:4500")),
-        Some(Route {
+        Some(Endpoint {
             host: "127.0.0.1".into(),
             port: 4500
         })

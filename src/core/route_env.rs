@@ -12,7 +12,7 @@
 //! a variable is judged (a duplicated entry, the `.env` copy), not only the one Codex's C library
 //! returns. Pure.
 
-use crate::core::connections::Route;
+use crate::core::connections::Endpoint;
 use crate::core::policy::ConfigRules;
 
 /// Variables a proxy is taken from (reqwest's system proxy: both cases).
@@ -109,7 +109,7 @@ fn proxy_allowed(value: &str, allowed: &[String]) -> bool {
     let key = |u: &url::Url| {
         (
             u.scheme().to_string(),
-            Route::of_url(u.as_str()).map(|r| (r.host, r.port)),
+            Endpoint::of_url(u.as_str()).map(|r| (r.host, r.port)),
         )
     };
     let have = key(&url);

@@ -100,7 +100,7 @@ fn restricted_base_urls_allow_no_proxy_or_ca_unless_listed() {
     let vars: Vec<&str> = found.iter().map(|f| f.var.as_str()).collect();
     assert_eq!(vars, ["CODEX_CA_CERTIFICATE", "SSL_CERT_FILE"]);
     let routes = crate::core::connections::allowed_routes(&c, &[]).unwrap();
-    assert!(routes.contains(&Route {
+    assert!(routes.contains(&Endpoint {
         host: "proxy.corp.example".into(),
         port: 3128
     }));

@@ -19,7 +19,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::core::connections::{self, ConnectionFacts, Resolution, Route};
+use crate::core::connections::{self, ConnectionFacts, Endpoint, Resolution};
 
 /// The largest connection table read (a machine with ~100k sockets in one namespace).
 pub const TABLE_CAP: usize = 16 << 20;
@@ -48,7 +48,7 @@ const CLOSE: u8 = 0x07;
 /// What the session plan needs of `pid`'s connections under `routes`: the remote endpoints, and
 /// what `resolver` knows now of every route name. `None` when they cannot be read (macOS, a
 /// process gone, a table over the cap): the connections are then not judged.
-pub fn facts(pid: u32, routes: &[Route], resolver: &Resolver) -> Option<ConnectionFacts> {
+pub fn facts(pid: u32, routes: &[Endpoint], resolver: &Resolver) -> Option<ConnectionFacts> {
     let held = match connections(pid) {
         Ok(c) => c,
         Err(e) => {
