@@ -157,6 +157,9 @@ pub struct ConnectionFacts {
     pub remotes: Vec<SocketAddr>,
     /// What the agent's resolver knew of each route host name when they were read.
     pub names: std::collections::BTreeMap<String, Resolution>,
+    /// Endpoints allowed for this session beyond its policy's (its own MCP servers' URLs when
+    /// the policy allows any, a loopback `--remote`): the `extra` of [`allowed_routes`].
+    pub extra: Vec<Endpoint>,
 }
 
 /// The host names `routes` need looked up.

@@ -176,7 +176,7 @@ fn judge_connections(
     now: jiff::Timestamp,
 ) -> Vec<Violation> {
     let (_, config, _) = evaluate::effective_rules(policy, Some(user), now);
-    let Some(routes) = connections::allowed_routes(&config, &[]) else {
+    let Some(routes) = connections::allowed_routes(&config, &facts.extra) else {
         return Vec::new();
     };
     connections::judge_facts(facts, &routes)

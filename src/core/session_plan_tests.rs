@@ -309,6 +309,7 @@ fn unexplained_connections_stop_a_session_and_explained_ones_do_not() {
     let facts = |remotes: &[&str]| ConnectionFacts {
         remotes: remotes.iter().map(|r| r.parse().unwrap()).collect(),
         names: [("chatgpt.com".to_string(), Resolution::Failed)].into(),
+        extra: Vec::new(),
     };
     let judge = |c: &ConnectionFacts| {
         plan_session(
@@ -334,6 +335,19 @@ fn unexplained_connections_stop_a_session_and_explained_ones_do_not() {
     // A public 443 endpoint while chatgpt.com cannot be resolved: left open, not a violation.
     let open = judge(&facts(&["192.0.2.1:443"]));
     assert_eq!(open.decision, SessionAction::Compliant, "{open:?}");
+    // What the caller allows this session beyond the policy (a loopback `--remote`, its own
+    // MCP URLs) explains a connection in the plan too.
+    let mut own = facts(&["127.0.0.1:1234", "127.0.0.1:8080"]);
+    own.extra = vec![crate::core::connections::Endpoint {
+        host: "127.0.0.1".into(),
+        port: 8080,
+    }];
+    let explained = judge(&own);
+    assert_eq!(
+        explained.decision,
+        SessionAction::Compliant,
+        "{explained:?}"
+    );
 }
 
 #[test]

@@ -66,6 +66,7 @@ pub fn facts(pid: u32, routes: &[Endpoint], resolver: &Resolver) -> Option<Conne
     Some(ConnectionFacts {
         remotes: held.iter().map(|c| c.remote).collect(),
         names,
+        extra: Vec::new(),
     })
 }
 

@@ -34,6 +34,7 @@ use crate::app::agent::session_stop::{PENDING_POLL, Stop, Terminations};
 use crate::app::engine::enforcer::Enforcer;
 use crate::app::engine::report::HomeReport;
 use crate::app::status::{SessionsStatus, UnknownSession};
+use crate::core::connections::ConnectionFacts;
 use crate::core::evaluate;
 use crate::core::observe::{AuthState, CodexHome};
 use crate::core::policy::Mode;
@@ -431,7 +432,12 @@ impl SessionGuard {
             .unwrap_or_default();
         let connections = crate::core::connections::allowed_routes(&allowed, &mcp)
             .filter(|_| user.attributed)
-            .and_then(|routes| sockets::facts(session.id.pid, &routes, &self.resolver));
+            .and_then(|routes| sockets::facts(session.id.pid, &routes, &self.resolver))
+            // The plan judges against the same routes: the policy's and these.
+            .map(|facts| ConnectionFacts {
+                extra: mcp,
+                ..facts
+            });
         let facts = SessionFacts {
             user: &user.name,
             uid: user.uid,
