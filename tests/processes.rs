@@ -356,7 +356,6 @@ fn a_session_deaf_to_sigterm_is_frozen_at_the_decision_and_killed_without_a_grac
     let bin = m.path("release/codex-x86_64-unknown-linux-musl");
     std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
     std::fs::copy("/bin/sh", &bin).unwrap();
-    let agent = agent(&m);
     let ticks_of = |user: &str| dir_of(&m, &format!("ticks-{user}"), m.uid(user)).join("ticks");
     let run = |user: &str, prefix: &[&str], trap: &str, key: Option<&str>| {
         let script = format!(
@@ -410,6 +409,12 @@ fn a_session_deaf_to_sigterm_is_frozen_at_the_decision_and_killed_without_a_grac
         .map(|(user, prefix, trap, _)| run(user, prefix, trap, Some("sk-admin-DEAFKEY")))
         .collect();
     let twin = Reaped(run("dot", &[], "trap '' TERM; ", None));
+    // Each has set its trap (it ticks after the trap) before the agent sees it: a shell judged
+    // in its first microseconds still has SIGTERM's default action, and SIGTERM then ends it.
+    for user in ["dee", "dan", "din", "dot"] {
+        wait_for("the session to tick", || ticks(&ticks_of(user)) > 0);
+    }
+    let agent = agent(&m);
     for ((user, _, _, outcome), child) in attackers.iter().zip(&mut children) {
         let v = m.wait_event("violation", |r| r["user"] == *user);
         let at_decision = ticks(&ticks_of(user));
