@@ -430,8 +430,8 @@ fn a_session_started_with_a_forbidden_flag_or_override_is_stopped_with_rule_and_
         "sam",
         &["-c", "mcp_servers.evil.command=\"nc\"", "app-server"],
     );
-    let native = native_child(served.id());
-    let t = m.wait_event("terminated", |r| r["pid"] == native);
+    let t = stopped_native(&m, served.id());
+    let native = t["pid"].clone();
     assert!(t["rules"].to_string().contains("config.mcp-server"), "{t}");
     let message = t["message"].as_str().unwrap();
     assert!(
@@ -464,8 +464,7 @@ fn a_session_started_with_a_forbidden_flag_or_override_is_stopped_with_rule_and_
             "say hi",
         ],
     );
-    let native = native_child(exec.id());
-    let t = m.wait_event("terminated", |r| r["pid"] == native);
+    let t = stopped_native(&m, exec.id());
     let rules = t["rules"].to_string();
     assert!(
         rules.contains("config.sandbox-mode") && rules.contains("config.approval-policy"),

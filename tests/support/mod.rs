@@ -542,6 +542,22 @@ pub fn running(pid: u32) -> bool {
     })
 }
 
+/// The `terminated` record of the native process of a session the agent stops at once, found
+/// by its records rather than by looking the process up first (the agent may stop it before a
+/// test sees it): the launcher's record (`npm-wrapper`, the launcher's pid), then the session's
+/// own of the same stop (`session`, same home, rules and message).
+pub fn stopped_native(m: &Machine, launcher: u32) -> serde_json::Value {
+    let w = m.wait_event("terminated", |r| {
+        r["role"] == "npm-wrapper" && r["pid"] == launcher
+    });
+    m.wait_event("terminated", |r| {
+        r["role"] == "session"
+            && r["codex_home"] == w["codex_home"]
+            && r["rules"] == w["rules"]
+            && r["message"] == w["message"]
+    })
+}
+
 /// The native Codex process an npm launcher started (waits for it).
 pub fn native_child(wrapper: u32) -> u32 {
     let mut found = None;
