@@ -15,10 +15,6 @@ fn machine(users: &[&str]) -> Machine {
     Machine::new(users)
 }
 
-fn is_root() -> bool {
-    rustix::process::geteuid().is_root()
-}
-
 /// Every login allowed; sandbox, approvals, web search, MCP servers and one feature restricted.
 const MANAGED: &str = r#"
 [policy]

@@ -20,10 +20,6 @@ fn machine(users: &[&str]) -> Machine {
     Machine::new(users)
 }
 
-fn is_root() -> bool {
-    rustix::process::geteuid().is_root()
-}
-
 /// A terminal of `user`: `script` opens a pseudo-terminal as them and runs `command` (a shell
 /// command line) on it; everything written to the terminal is kept.
 struct Terminal {

@@ -19,10 +19,6 @@ fn machine(users: &[&str]) -> Machine {
     Machine::new(users)
 }
 
-fn is_root() -> bool {
-    rustix::process::geteuid().is_root()
-}
-
 /// CHATGPT_ONLY with a grace.
 fn policy(grace: &str) -> String {
     format!("{CHATGPT_ONLY}\n[enforce]\nterminate_grace = \"{grace}\"\n")
@@ -36,21 +32,6 @@ fn agent(m: &Machine) -> Agent {
             m.path("subuid").to_str().unwrap(),
         ),
     ])
-}
-
-/// The native Codex binary of the npm package.
-fn native_codex() -> PathBuf {
-    let vendor = codex_bin()
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("@openai/codex-linux-x64/vendor");
-    std::fs::read_dir(&vendor)
-        .unwrap()
-        .map(|e| e.unwrap().path().join("bin/codex"))
-        .find(|p| p.exists())
-        .unwrap_or_else(|| panic!("no native codex under {}", vendor.display()))
 }
 
 /// A directory owned by `uid`.

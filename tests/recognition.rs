@@ -29,10 +29,6 @@ fn fast_agent(m: &Machine, env: &[(&str, &str)]) -> Agent {
     m.start_agent_with(&all)
 }
 
-fn is_root() -> bool {
-    rustix::process::geteuid().is_root()
-}
-
 /// Install an npm package into `target/<dir>` once (as support::codex_bin does for 0.169.0).
 fn npm_package(dir: &str, spec: &str) -> PathBuf {
     static LOCK: Mutex<()> = Mutex::new(());

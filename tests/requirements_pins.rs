@@ -11,10 +11,6 @@ use std::process::Command;
 use support::app_server::AppServer;
 use support::*;
 
-fn is_root() -> bool {
-    rustix::process::geteuid().is_root()
-}
-
 fn said(o: &std::process::Output) -> String {
     format!("{}{}", stdout(o), stderr(o))
 }

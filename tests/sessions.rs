@@ -44,10 +44,6 @@ fn wait_exit(child: &mut Child, limit: Duration) -> Option<Duration> {
     None
 }
 
-fn is_root() -> bool {
-    rustix::process::geteuid().is_root()
-}
-
 #[test]
 fn a_session_whose_home_turns_violating_is_stopped_within_the_grace() {
     let m = machine(&["alice"]);
@@ -853,22 +849,6 @@ fn simulate_names_the_sessions_a_new_policy_would_stop_and_stops_none() {
     assert_eq!(std::fs::read(home.join("auth.json")).unwrap(), auth);
     assert!(!m.state_dir().exists() && !m.audit_log().exists());
     stop(session);
-}
-
-/// The native Codex binary of the npm package (no node wrapper, whose `process.env` would
-/// rebuild the environment).
-fn native_codex() -> std::path::PathBuf {
-    let vendor = codex_bin()
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("@openai/codex-linux-x64/vendor");
-    std::fs::read_dir(&vendor)
-        .unwrap()
-        .map(|e| e.unwrap().path().join("bin/codex"))
-        .find(|p| p.exists())
-        .unwrap_or_else(|| panic!("no native codex under {}", vendor.display()))
 }
 
 /// `codex app-server` as `user`, with exactly `env` as its environment block, duplicates

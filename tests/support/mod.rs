@@ -861,3 +861,23 @@ impl Drop for Tmpfs {
         let _ = Command::new("umount").arg(&self.0).status();
     }
 }
+
+/// Whether the tests run as root (the session tests need it to run processes as test users).
+pub fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+/// The native Codex binary of the npm package (not its node launcher).
+pub fn native_codex() -> PathBuf {
+    let vendor = codex_bin()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("@openai/codex-linux-x64/vendor");
+    std::fs::read_dir(&vendor)
+        .unwrap()
+        .map(|e| e.unwrap().path().join("bin/codex"))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("no native codex under {}", vendor.display()))
+}
