@@ -129,7 +129,9 @@ fn hidden_in(
     appears: impl Fn(&str, &str) -> bool,
 ) {
     let escaped = |c: char| c.is_control() || c.escape_debug().len() > 1;
-    for piece in secret.split(escaped) {
+    // Whitespace around a piece is no part of the secret: an output writes its own spaces
+    // around what it shows (`is https://…`).
+    for piece in secret.split(escaped).map(str::trim) {
         if piece.len() < MIN_SECRET_LEN || shown.iter().any(|s| s.contains(piece)) {
             continue;
         }
@@ -188,6 +190,25 @@ mod tests {
     fn the_renderings_own_text_is_no_leak() {
         // CI's fuzz smoke, jwt_claims: an input string that repeats the Debug skeleton.
         assert_hidden_in_values("CredentialSummary { me", &[], &[("summary Debug", SUMMARY)]);
+    }
+
+    #[test]
+    fn a_shown_value_is_no_leak_whatever_whitespace_the_input_put_around_it() {
+        // CI's fuzz smoke, config_toml: `openai_base_url = " https://proxy.example/v1"` is shown
+        // trimmed, after the evidence's own space (`… is https://proxy.example/v1, …`).
+        let json = r#"[{"evidence":"openai_base_url is https://proxy.example/v1, which is not"}]"#;
+        assert_hidden_in_values(
+            " https://proxy.example/v1",
+            &["https://proxy.example/v1".to_string()],
+            &[("verdict JSON", json)],
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "appears in the verdict JSON")]
+    fn a_secret_with_whitespace_around_it_is_still_a_leak() {
+        let json = r#"[{"evidence":"the key is sk-proj-LEAKED0123456789 here"}]"#;
+        assert_hidden_in_values(" sk-proj-LEAKED0123456789 ", &[], &[("verdict JSON", json)]);
     }
 
     #[test]
