@@ -105,6 +105,27 @@ fn judged(config: &codex_warden::core::effective_session::ResolvedConfig) -> Con
     }
 }
 
+/// The verdict's own words, which an input may repeat without anything of it leaking: every
+/// policy key (by name and by path) and the evidence of an empty config.toml (the defaults
+/// judged: "model_provider is not set, so Codex uses its default openai, …").
+pub fn vocabulary() -> Vec<String> {
+    let mut words: Vec<String> = RuleKey::ALL
+        .iter()
+        .flat_map(|k| [k.name().to_string(), k.path().to_string()])
+        .collect();
+    if let Ok(empty) = config("") {
+        words.extend(
+            empty
+                .json
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v["evidence"].as_str().map(str::to_string)),
+        );
+    }
+    words
+}
+
 /// What the policy loader made of some sources.
 pub struct Loaded {
     /// serde JSON of the merged policy, if valid.

@@ -334,6 +334,7 @@ fn check_config(table: &Table, config: &api::Config, text: &str) {
     let mut shown = expected.shown;
     collect_keys(table, &mut shown);
     shown.extend(["config.toml", "config:config.toml"].map(str::to_string));
+    shown.extend(api::vocabulary());
     expand_shown(&mut shown);
     let json = config.json.to_string();
     let outputs = [
