@@ -129,7 +129,7 @@ fn i32_at(raw: &[u8], at: usize) -> i32 {
 /// The descriptors of a `PROC_PIDLISTFDS` answer that are sockets. An answer that is not whole
 /// entries is an error.
 pub fn socket_fds(raw: &[u8]) -> Result<Vec<i32>, String> {
-    if raw.len() % PROC_FDINFO_SIZE != 0 {
+    if !raw.len().is_multiple_of(PROC_FDINFO_SIZE) {
         return Err(format!(
             "a descriptor list of {} bytes is not whole entries",
             raw.len()
