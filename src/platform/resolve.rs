@@ -118,8 +118,9 @@ fn read_flags() -> OFlags {
 /// (the path resolved as the user, then opened with `O_NOFOLLOW_ANY`). No `O_PATH` either: a
 /// `path_only` open is a non-blocking read-only open, never read from.
 ///
-/// There is no `RESOLVE_NO_XDEV` on macOS: [`How::no_xdev`] is not kept there (a read that hangs
-/// in a mount is still bounded by [`crate::platform::user_reads`]'s deadline), and
+/// There is no `RESOLVE_NO_XDEV` on macOS: [`How::no_xdev`] is not kept here (a Codex home's
+/// reads go through [`open_in_home`], which checks each file system on the way; any read that
+/// hangs is still bounded by [`crate::platform::user_reads`]'s deadline), and
 /// [`Scope::Beneath`] refuses every symlink and `..` (macOS reads only sessions in the agent's
 /// own view, so it is not used there).
 #[cfg(target_os = "macos")]
@@ -236,10 +237,13 @@ pub fn open_in_home(home: BorrowedFd<'_>, name: &Path) -> Result<OwnedFd> {
     walk_with(home, name, how, true)
 }
 
-/// macOS has no mount ids to compare: [`open`] unchanged (the read's deadline still bounds it).
+/// macOS: [`open`] (symlinks followed as the user follows them), never entering a file system a
+/// user controls other than the home's own: every directory on the resolved path and the file
+/// are checked with `statfs` ([`crate::platform::macos::read_as::open_in_home`], the decision in
+/// [`crate::platform::macos::mounts`]: macFUSE, or a mount a user made); `EXDEV` when one is.
 #[cfg(target_os = "macos")]
 pub fn open_in_home(home: BorrowedFd<'_>, name: &Path) -> Result<OwnedFd> {
-    open(home, name, How::ANYWHERE)
+    crate::platform::macos::read_as::open_in_home(home, name, read_flags())
 }
 
 #[cfg(target_os = "linux")]

@@ -5,8 +5,10 @@
 //! a session in another network namespace is read as it sees the network. Every state but
 //! `LISTEN` and `CLOSE` counts (a `SYN_SENT` is a connection being made). All of it is the
 //! kernel's text: no user can make these reads hang. A table larger than [`TABLE_CAP`] is not
-//! read (an error: the caller treats the session's connections as not judged). macOS has no
-//! `/proc`: [`connections`] says so.
+//! read (an error: the caller treats the session's connections as not judged).
+//!
+//! On macOS the same connections come from libproc: the process's descriptors, then each
+//! socket's description ([`crate::platform::macos::socket_info`]), from the kernel alone too.
 //!
 //! Names: [`Resolver`] answers from a cache at once ([`Resolution::Pending`] on a miss) and
 //! looks names up on its own thread with the C library's resolver (which may block for as long
@@ -39,15 +41,17 @@ pub struct Connection {
     pub state: u8,
 }
 
-// Used by the Linux reader (and the parser's tests everywhere).
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-const LISTEN: u8 = 0x0A;
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-const CLOSE: u8 = 0x07;
+// Used by the Linux and macOS readers (and the parser's tests everywhere); the macOS reader
+// gives its states in Linux's numbers.
+#[cfg_attr(not(any(target_os = "linux", target_os = "macos")), allow(dead_code))]
+const LISTEN: u8 = crate::platform::macos::socket_info::LINUX_LISTEN;
+#[cfg_attr(not(any(target_os = "linux", target_os = "macos")), allow(dead_code))]
+const CLOSE: u8 = crate::platform::macos::socket_info::LINUX_CLOSE;
 
 /// What the session plan needs of `pid`'s connections under `routes`: the remote endpoints, and
-/// what `resolver` knows now of every route name. `None` when they cannot be read (macOS, a
-/// process gone, a table over the cap): the connections are then not judged.
+/// what `resolver` knows now of every route name. `None` when they cannot be read (a process
+/// gone, a table over the cap, a libproc answer not understood): the connections are then not
+/// judged.
 pub fn facts(pid: u32, routes: &[Endpoint], resolver: &Resolver) -> Option<ConnectionFacts> {
     let held = match connections(pid) {
         Ok(c) => c,
@@ -95,9 +99,41 @@ pub fn connections(pid: u32) -> Result<Vec<Connection>, String> {
     Ok(out)
 }
 
-#[cfg(not(target_os = "linux"))]
+/// The connections `pid` holds (its own descriptors only), from libproc: the descriptors
+/// (`proc_pidinfo(PROC_PIDLISTFDS)`), then each socket's `struct socket_fdinfo`
+/// (`proc_pidfdinfo(PROC_PIDFDSOCKETINFO)`), parsed by [`crate::platform::macos::socket_info`].
+/// A descriptor closed (or reused for something else) since the listing holds nothing; any other
+/// failure, and any answer the parser does not understand, is an error: not judged.
+#[cfg(target_os = "macos")]
+pub fn connections(pid: u32) -> Result<Vec<Connection>, String> {
+    use crate::platform::macos::socket_info;
+    use crate::platform::users::darwin;
+    let listed = darwin::pid_fds(pid).map_err(|e| format!("descriptors of {pid}: {e}"))?;
+    let mut out = Vec::new();
+    for fd in socket_info::socket_fds(&listed)? {
+        let raw = match darwin::socket_fdinfo(pid, fd, socket_info::SOCKET_FDINFO_SIZE) {
+            Ok(raw) => raw,
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EBADF | libc::ENOTSOCK)) => continue,
+            Err(e) => return Err(format!("socket {fd} of {pid}: {e}")),
+        };
+        if let Some(c) =
+            socket_info::parse(&raw).map_err(|e| format!("socket {fd} of {pid}: {e}"))?
+            && c.state != LISTEN
+            && c.state != CLOSE
+        {
+            out.push(Connection {
+                local: c.local,
+                remote: c.remote,
+                state: c.state,
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
 pub fn connections(_pid: u32) -> Result<Vec<Connection>, String> {
-    Err("a process's connections are read on Linux only".into())
+    Err("a process's connections are read on Linux and macOS only".into())
 }
 
 #[cfg(target_os = "linux")]

@@ -148,7 +148,7 @@ pub fn close_inherited_on_exec() {
 }
 
 /// The macOS calls with no safe wrapper: libproc (`proc_listallpids`, `proc_pidpath`,
-/// `proc_pidinfo`), `sysctl(KERN_PROCARGS2)`, `pthread_setugid_np` and `kevent(EVFILT_PROC)`.
+/// `proc_pidinfo`, `proc_pidfdinfo`), `sysctl(KERN_PROCARGS2)`, `pthread_setugid_np` and `kevent(EVFILT_PROC)`.
 /// Each returns owned values; parsing is left to pure code ([`crate::platform::macos`]).
 #[cfg(target_os = "macos")]
 pub mod darwin {
@@ -223,6 +223,76 @@ pub mod darwin {
         // SAFETY: the kernel filled all `size` bytes; every field of these C structs is plain
         // data for which any bit pattern is valid.
         Ok(unsafe { out.assume_init() })
+    }
+
+    /// `proc_pidinfo(PROC_PIDLISTFDS)`: the process's descriptors, raw (`struct proc_fdinfo`
+    /// entries, parsed by [`crate::platform::macos::socket_info::socket_fds`]), read until the
+    /// answer is known whole: one that fills the buffer may have been cut short, and is asked
+    /// again with more room.
+    pub fn pid_fds(pid: u32) -> io::Result<Vec<u8>> {
+        let pid = pid_arg(pid)?;
+        let entry = size_of::<libc::proc_fdinfo>();
+        for _ in 0..8 {
+            // SAFETY: a null buffer of size 0 only asks for the size needed (an estimate).
+            let n = unsafe {
+                libc::proc_pidinfo(pid, libc::PROC_PIDLISTFDS, 0, std::ptr::null_mut(), 0)
+            };
+            if n <= 0 {
+                return Err(io::Error::last_os_error());
+            }
+            let cap = n as usize + 64 * entry;
+            let mut buf = vec![0u8; cap];
+            let bytes = c_int::try_from(cap).map_err(io::Error::other)?;
+            // SAFETY: `buf` holds `bytes` bytes; the kernel writes at most that many.
+            let got = unsafe {
+                libc::proc_pidinfo(
+                    pid,
+                    libc::PROC_PIDLISTFDS,
+                    0,
+                    buf.as_mut_ptr().cast(),
+                    bytes,
+                )
+            };
+            if got <= 0 {
+                return Err(io::Error::last_os_error());
+            }
+            let got = got as usize;
+            if got < cap {
+                buf.truncate(got);
+                return Ok(buf);
+            }
+        }
+        Err(io::Error::other(
+            "the descriptor table kept growing while read",
+        ))
+    }
+
+    /// `<sys/proc_info.h>`: the `proc_pidfdinfo` flavour answering a `struct socket_fdinfo`
+    /// (not in the libc crate).
+    const PROC_PIDFDSOCKETINFO: c_int = 3;
+
+    /// `proc_pidfdinfo(PROC_PIDFDSOCKETINFO)` of the descriptor `fd` of `pid`: one `struct
+    /// socket_fdinfo`, raw (parsed by [`crate::platform::macos::socket_info::parse`]); `size`
+    /// is the size the parser knows, and an answer of any other size is returned as it came.
+    pub fn socket_fdinfo(pid: u32, fd: i32, size: usize) -> io::Result<Vec<u8>> {
+        let pid = pid_arg(pid)?;
+        let mut buf = vec![0u8; size];
+        let bytes = c_int::try_from(size).map_err(io::Error::other)?;
+        // SAFETY: `buf` holds `bytes` bytes; the kernel writes at most that many.
+        let got = unsafe {
+            libc::proc_pidfdinfo(
+                pid,
+                fd,
+                PROC_PIDFDSOCKETINFO,
+                buf.as_mut_ptr().cast(),
+                bytes,
+            )
+        };
+        if got <= 0 {
+            return Err(io::Error::last_os_error());
+        }
+        buf.truncate(got as usize);
+        Ok(buf)
     }
 
     /// `proc_pidinfo(PROC_PIDTBSDINFO)`: ids, parent, status, terminal and start time.

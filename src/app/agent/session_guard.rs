@@ -416,8 +416,8 @@ impl SessionGuard {
         }
         let policy = engine.judge().policy();
         // Its connections, when the user's policy restricts base URLs (nothing explains them
-        // otherwise): `None` when not read (macOS, a process gone, one not attributed), not
-        // judged.
+        // otherwise): `None` when not read (a process gone, one not attributed), not judged.
+        // Read on Linux and macOS alike (`platform::sockets`).
         let (_, allowed, _) =
             evaluate::effective_rules(policy, Some(&user.name), jiff::Timestamp::now());
         let mcp: Vec<_> = effective
