@@ -30,6 +30,10 @@ fn routes_come_from_allowed_urls_mcp_servers_and_codex_own_hosts() {
     assert!(has("localhost", 1234));
     assert!(has("docs.example", 8443));
     assert!(has("chatgpt.com", 443));
+    // A FedRAMP login's own endpoints, which Codex picks by itself.
+    assert!(has("gov.api.openai.com", 443));
+    assert!(has("gov.chatgpt.com", 443));
+    assert!(!has("gov.example", 443));
     // The WHATWG reading: the host is what comes after the `@`, as Codex connects.
     assert_eq!(
         Endpoint::of_url("https://evil.example\\@api.openai.com/v1").map(|r| r.host),

@@ -97,6 +97,11 @@ names! {
         Project => "project",
         /// `sk-svcacct-…`
         ServiceAccount => "service-account",
+        /// `sk-proj-fedramp-…` (Codex 0.171: a FedRAMP project key, sent to
+        /// `https://gov.api.openai.com/v1`). Not a `project` key: neither kind allows the other.
+        ProjectFedramp => "project-fedramp",
+        /// `sk-svcacct-fedramp-…` (Codex 0.171: a FedRAMP service account key).
+        ServiceAccountFedramp => "service-account-fedramp",
         /// `sk-admin-…`
         Admin => "admin",
         /// any other `sk-…` (legacy user key)
@@ -109,16 +114,23 @@ names! {
 
 impl ApiKeyKind {
     /// The kinds a policy may name (`unknown` is observed, never allowed).
-    pub const NAMEABLE: [ApiKeyKind; 4] = [
+    pub const NAMEABLE: [ApiKeyKind; 6] = [
         ApiKeyKind::Project,
         ApiKeyKind::ServiceAccount,
+        ApiKeyKind::ProjectFedramp,
+        ApiKeyKind::ServiceAccountFedramp,
         ApiKeyKind::Admin,
         ApiKeyKind::User,
     ];
 
-    /// Classify a key by its prefix. The key itself is never kept.
+    /// Classify a key by its prefix (the FedRAMP prefixes first: they extend the others). The
+    /// key itself is never kept.
     pub fn of_key(key: &str) -> Self {
-        if key.starts_with("sk-proj-") {
+        if key.starts_with("sk-proj-fedramp-") {
+            ApiKeyKind::ProjectFedramp
+        } else if key.starts_with("sk-svcacct-fedramp-") {
+            ApiKeyKind::ServiceAccountFedramp
+        } else if key.starts_with("sk-proj-") {
             ApiKeyKind::Project
         } else if key.starts_with("sk-svcacct-") {
             ApiKeyKind::ServiceAccount

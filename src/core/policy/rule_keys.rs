@@ -26,7 +26,7 @@ macro_rules! rule_keys {
                 AllowedEmailDomains allowed_email_domains: Vec<String>, Domains,
                     "Email domains a ChatGPT login's email must be in (exact, no subdomains).";
                 AllowedApiKeyKinds allowed_api_key_kinds: Vec<ApiKeyKind>, KeyKinds,
-                    "Kinds of OpenAI API key allowed, read from the key's prefix.";
+                    "Kinds of OpenAI API key allowed, read from the key's prefix; a FedRAMP key (`sk-proj-fedramp-`, `sk-svcacct-fedramp-`) is a kind of its own.";
                 /// Lowercase hex prefixes of the SHA-256 of allowed keys.
                 AllowedApiKeyFingerprints allowed_api_key_fingerprints: Vec<String>, Fingerprints,
                     "Hex prefixes (8 to 64 digits) of the SHA-256 of the API keys allowed.";
