@@ -23,6 +23,7 @@ fn routes_come_from_allowed_urls_mcp_servers_and_codex_own_hosts() {
         name: "docs".into(),
         command: None,
         url: Some("https://docs.example:8443/mcp".into()),
+        ..Default::default()
     }]);
     let routes = allowed_routes(&c, &[]).unwrap();
     let has = |h: &str, p: u16| routes.iter().any(|r| r.host == h && r.port == p);

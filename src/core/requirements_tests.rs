@@ -108,11 +108,13 @@ fn managed_policy() -> Policy {
             name: "docs".into(),
             command: None,
             url: Some("https://docs.example/mcp".into()),
+            ..Default::default()
         },
         crate::core::policy::McpServer {
             name: "my server".into(),
             command: Some("npx".into()),
             url: None,
+            ..Default::default()
         },
     ]);
     p.config.features = Some([("web_search_request".to_string(), false)].into());

@@ -729,6 +729,7 @@ reason = "CI pipeline, OPS-123"
                 name: "docs".into(),
                 command: None,
                 url: Some("https://docs.example.com/mcp".into()),
+                ..Default::default()
             }]),
             features: Some([("web_search_request".to_string(), false)].into()),
             allowed_models: strings(&["gpt-5"]),
