@@ -152,7 +152,10 @@ pub const WEB_SEARCH_MODES: &[RequirementShape] = &[RequirementShape {
 }];
 
 /// `mcp_servers = { NAME = { identity = { command = "…" } } }`: Codex then starts only the
-/// servers named here, and only with that identity.
+/// servers named here, and only with that identity. The identity is only the command or URL:
+/// 0.169.0 and 0.171.0 ignore `args`, `cwd` and `env` in it (a server with other args is still
+/// started, `tests/requirements_pins.rs`), so the rest of an allowed entry's launch spec is not
+/// rendered and the agent alone judges it (`config.mcp-server`).
 pub const MCP_SERVERS: &[RequirementShape] = &[RequirementShape {
     codex_key: "mcp_servers",
     since: V0_169,

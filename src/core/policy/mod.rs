@@ -243,9 +243,14 @@ pub fn mcp_loader_var(name: &str) -> bool {
 
 impl McpServer {
     /// `docs (url https://…)` / `fs (command npx)`, for evidence and fix texts.
+    /// With its pinned `args` (`fs (command npx, args [-y, pkg])`); never `env` or header values.
     pub fn describe(&self) -> String {
+        let args = match &self.args {
+            Some(a) => format!(", args [{}]", a.join(", ")),
+            None => String::new(),
+        };
         match (&self.command, &self.url) {
-            (Some(c), _) => format!("{} (command {c})", self.name),
+            (Some(c), _) => format!("{} (command {c}{args})", self.name),
             (None, Some(u)) => format!("{} (url {u})", self.name),
             (None, None) => self.name.clone(),
         }

@@ -40,6 +40,17 @@ pub(super) const ROWS: &[Row] = &[Row {
                 "Start Codex without {} (allowed MCP servers: {allowed})",
                 p.layer
             ),
+            // A launch-spec field (`mcp_servers.fs.args`): set it as allowed, or drop the server.
+            Some(p) if crate::core::config_model::split_key(&p.key).len() > 2 => {
+                let path = crate::core::config_model::split_key(&p.key);
+                format!(
+                    "In {}, make `{}` what allowed_mcp_servers says for {} (allowed MCP servers: \
+                     {allowed}), or remove the server; your login stays as it is",
+                    p.layer,
+                    p.key,
+                    crate::core::toml_key::key_segment(&path[1])
+                )
+            }
             Some(p) => format!(
                 "Remove {} from {} (allowed MCP servers: {allowed}); your login stays as it is",
                 p.key, p.layer
