@@ -163,8 +163,12 @@ pub const MCP_SERVERS: &[RequirementShape] = &[RequirementShape {
         let Some(servers) = &config.allowed_mcp_servers else {
             return Out::Unset;
         };
+        // One identity per name: entries of one name (an exception's launch spec beside the
+        // base one) share the first's, as a TOML table cannot name a server twice.
+        let mut named = std::collections::BTreeSet::new();
         let entries: Vec<String> = servers
             .iter()
+            .filter(|s| named.insert(s.name.as_str()))
             .map(|s| {
                 let identity = match (&s.command, &s.url) {
                     (Some(c), _) => format!("command = {}", toml_string(c)),

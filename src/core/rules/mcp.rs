@@ -41,16 +41,13 @@ pub(super) const ROWS: &[Row] = &[Row {
                 p.layer
             ),
             // A launch-spec field (`mcp_servers.fs.args`): set it as allowed, or drop the server.
-            Some(p) if crate::core::config_model::split_key(&p.key).len() > 2 => {
-                let path = crate::core::config_model::split_key(&p.key);
-                format!(
-                    "In {}, make `{}` what allowed_mcp_servers says for {} (allowed MCP servers: \
-                     {allowed}), or remove the server; your login stays as it is",
-                    p.layer,
-                    p.key,
-                    crate::core::toml_key::key_segment(&path[1])
-                )
-            }
+            Some(p) if spec_field_of(&p.key).is_some() => format!(
+                "In {}, make `{}` what allowed_mcp_servers says for {} (allowed MCP servers: \
+                 {allowed}), or remove the server; your login stays as it is",
+                p.layer,
+                p.key,
+                spec_field_of(&p.key).unwrap_or_default()
+            ),
             Some(p) => format!(
                 "Remove {} from {} (allowed MCP servers: {allowed}); your login stays as it is",
                 p.key, p.layer
@@ -122,6 +119,14 @@ fn mcp_servers(rules: &ConfigRules, scope: &ResolvedConfig, _: bool, found: &mut
         );
         found.add_at(Rule::ConfigMcpServer, at, evidence);
     }
+}
+
+/// The server's name (as a key segment) when `key` names a field of it
+/// (`mcp_servers.fs.args`, `profiles.p.mcp_servers.fs.args`), not the server itself.
+fn spec_field_of(key: &str) -> Option<String> {
+    let path = crate::core::config_model::split_key(key);
+    let at = path.iter().position(|s| s == "mcp_servers")?;
+    (path.len() > at + 2).then(|| crate::core::toml_key::key_segment(&path[at + 1]))
 }
 
 /// The variables of an MCP server's launch spec (its config table: `env` keys, `env_vars`

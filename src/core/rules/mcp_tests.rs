@@ -224,3 +224,36 @@ fn a_command_line_override_is_the_command_lines_doing() {
     assert_eq!(at[0].key, "mcp_servers.fs.args");
     assert!(at[0].is_argv(), "{at:?}");
 }
+
+#[test]
+fn the_fix_of_a_field_says_to_set_it_as_allowed() {
+    use crate::core::config_model::Placed;
+    let policy = load_sources(vec![Source {
+        name: "p.toml".into(),
+        text: POLICY.into(),
+    }])
+    .policy
+    .unwrap();
+    let fix = |key: &str| {
+        let at = Placed {
+            key: key.into(),
+            layer: "config.toml".into(),
+        };
+        Rule::ConfigMcpServer.fix(&policy.login, &policy.config, Some(&at))
+    };
+    let text = fix("mcp_servers.fs.args");
+    assert!(
+        text.starts_with(
+            "In config.toml, make `mcp_servers.fs.args` what allowed_mcp_servers says for fs"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("fs (command npx, args [-y, @corp/fs-mcp, /srv])"),
+        "{text}"
+    );
+    assert!(!text.contains("production"), "{text}");
+    assert!(fix("mcp_servers.fs").starts_with("Remove mcp_servers.fs from config.toml"));
+    assert!(fix("profiles.p.mcp_servers.fs").starts_with("Remove"));
+    assert!(fix("profiles.p.mcp_servers.fs.cwd").starts_with("In config.toml, make"));
+}
