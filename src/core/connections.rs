@@ -21,12 +21,17 @@ use crate::core::policy::ConfigRules;
 
 /// Hosts Codex itself talks to whatever its provider (login, token refresh, the ChatGPT
 /// backend, telemetry; 0.171 also asks GitHub at start), port 443. Connections there are never
-/// unexplained.
-pub const CODEX_SERVICE_HOSTS: [&str; 6] = [
+/// unexplained. `gov.api.openai.com` and `gov.chatgpt.com` are the same services for a FedRAMP
+/// login (0.171 sends a `sk-proj-fedramp-`/`sk-svcacct-fedramp-` key to
+/// `https://gov.api.openai.com/v1` and a FedRAMP workspace to `https://gov.chatgpt.com/backend-api/codex`
+/// by itself); which login may be used is the `[login]` rules' matter (`allowed_api_key_kinds`).
+pub const CODEX_SERVICE_HOSTS: [&str; 8] = [
     "api.openai.com",
     "chatgpt.com",
     "auth.openai.com",
     "ab.chatgpt.com",
+    "gov.api.openai.com",
+    "gov.chatgpt.com",
     "api.github.com",
     "github.com",
 ];

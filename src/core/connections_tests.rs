@@ -23,6 +23,7 @@ fn routes_come_from_allowed_urls_mcp_servers_and_codex_own_hosts() {
         name: "docs".into(),
         command: None,
         url: Some("https://docs.example:8443/mcp".into()),
+        ..Default::default()
     }]);
     let routes = allowed_routes(&c, &[]).unwrap();
     let has = |h: &str, p: u16| routes.iter().any(|r| r.host == h && r.port == p);
@@ -30,6 +31,10 @@ fn routes_come_from_allowed_urls_mcp_servers_and_codex_own_hosts() {
     assert!(has("localhost", 1234));
     assert!(has("docs.example", 8443));
     assert!(has("chatgpt.com", 443));
+    // A FedRAMP login's own endpoints, which Codex picks by itself.
+    assert!(has("gov.api.openai.com", 443));
+    assert!(has("gov.chatgpt.com", 443));
+    assert!(!has("gov.example", 443));
     // The WHATWG reading: the host is what comes after the `@`, as Codex connects.
     assert_eq!(
         Endpoint::of_url("https://evil.example\\@api.openai.com/v1").map(|r| r.host),

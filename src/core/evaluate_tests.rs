@@ -330,6 +330,35 @@ fn email_domain() {
 
 // ---- login.api-key-kind
 
+/// A FedRAMP tenant allows exactly its kinds: their keys pass, a commercial key of the same
+/// shape (`sk-proj-`, `sk-svcacct-`) and the near miss `sk-proj-fedrampX-` do not.
+#[test]
+fn api_key_kind_fedramp() {
+    let p = policy(|l, _| {
+        l.allowed_api_key_kinds = Some(vec![
+            ApiKeyKind::ProjectFedramp,
+            ApiKeyKind::ServiceAccountFedramp,
+        ])
+    });
+    for key in ["sk-proj-fedramp-a", "sk-svcacct-fedramp-a"] {
+        assert!(
+            evaluate(&p, &with_cred(api_key(Some(key))), now()).is_compliant(),
+            "{key}"
+        );
+    }
+    for key in ["sk-proj-a", "sk-svcacct-a", "sk-proj-fedrampX-a"] {
+        let v = evaluate(&p, &with_cred(api_key(Some(key))), now());
+        assert_eq!(v.rules(), vec![Rule::LoginApiKeyKind], "{key}");
+        assert!(!v.violations[0].evidence.contains(key), "{key}");
+    }
+    let v = evaluate(&p, &with_cred(api_key(Some("sk-proj-SECRET"))), now());
+    assert_eq!(
+        v.violations[0].evidence,
+        "API key kind project is not one of allowed_api_key_kinds [project-fedramp, \
+         service-account-fedramp]"
+    );
+}
+
 #[test]
 fn api_key_kind() {
     let p = policy(|l, _| {
@@ -347,6 +376,11 @@ fn api_key_kind() {
         v.violations[0].evidence,
         "API key kind user is not one of allowed_api_key_kinds [project, service-account]"
     );
+    // FedRAMP keys are kinds of their own: `project` does not allow one.
+    for key in ["sk-proj-fedramp-a", "sk-svcacct-fedramp-a"] {
+        let v = evaluate(&p, &with_cred(api_key(Some(key))), now());
+        assert_eq!(v.rules(), vec![Rule::LoginApiKeyKind], "{key}");
+    }
     // Only API-key logins are judged, not a ChatGPT login's exchanged key.
     let mut c = chatgpt_full("ws", "team", "a@b.c");
     c.exchanged_key = Some(KeyInfo {

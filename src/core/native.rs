@@ -152,7 +152,10 @@ pub const WEB_SEARCH_MODES: &[RequirementShape] = &[RequirementShape {
 }];
 
 /// `mcp_servers = { NAME = { identity = { command = "…" } } }`: Codex then starts only the
-/// servers named here, and only with that identity.
+/// servers named here, and only with that identity. The identity is only the command or URL:
+/// 0.169.0 and 0.171.0 ignore `args`, `cwd` and `env` in it (a server with other args is still
+/// started, `tests/requirements_pins.rs`), so the rest of an allowed entry's launch spec is not
+/// rendered and the agent alone judges it (`config.mcp-server`).
 pub const MCP_SERVERS: &[RequirementShape] = &[RequirementShape {
     codex_key: "mcp_servers",
     since: V0_169,
@@ -160,8 +163,12 @@ pub const MCP_SERVERS: &[RequirementShape] = &[RequirementShape {
         let Some(servers) = &config.allowed_mcp_servers else {
             return Out::Unset;
         };
+        // One identity per name: entries of one name (an exception's launch spec beside the
+        // base one) share the first's, as a TOML table cannot name a server twice.
+        let mut named = std::collections::BTreeSet::new();
         let entries: Vec<String> = servers
             .iter()
+            .filter(|s| named.insert(s.name.as_str()))
             .map(|s| {
                 let identity = match (&s.command, &s.url) {
                     (Some(c), _) => format!("command = {}", toml_string(c)),

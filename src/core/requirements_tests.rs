@@ -108,11 +108,13 @@ fn managed_policy() -> Policy {
             name: "docs".into(),
             command: None,
             url: Some("https://docs.example/mcp".into()),
+            ..Default::default()
         },
         crate::core::policy::McpServer {
             name: "my server".into(),
             command: Some("npx".into()),
             url: None,
+            ..Default::default()
         },
     ]);
     p.config.features = Some([("web_search_request".to_string(), false)].into());
@@ -164,6 +166,21 @@ fn the_managed_config_keys_render_in_the_shape_0_169_reads() {
         Some(false)
     );
     assert!(r.not_rendered.is_empty(), "{:?}", r.not_rendered);
+    // An exception's launch spec of the same server (other args) adds no second table of that
+    // name, which would make the file invalid.
+    let mut widened = managed_policy();
+    let servers = widened.config.allowed_mcp_servers.as_mut().unwrap();
+    let mut other_args = servers[1].clone();
+    other_args.args = Some(vec!["-y".into(), "other".into()]);
+    servers.push(other_args);
+    let r = render(&widened, now(), &[V0_169]);
+    let text: String = r
+        .requirements
+        .iter()
+        .map(|(k, v)| format!("{k} = {v}\n"))
+        .collect();
+    let table: toml::Table = text.parse().unwrap();
+    assert_eq!(table["mcp_servers"].as_table().unwrap().len(), 2, "{text}");
     // A Codex older than most shapes (0.120) is told the sandbox and approval lists, which
     // 0.100 already reads, and the record names the rest.
     let old = render(&managed_policy(), now(), &[CodexVersion::new(0, 120, 0)]);

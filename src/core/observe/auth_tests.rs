@@ -80,6 +80,14 @@ fn api_key_kinds() {
     for (key, kind) in [
         ("sk-proj-abc", ApiKeyKind::Project),
         ("sk-svcacct-abc", ApiKeyKind::ServiceAccount),
+        ("sk-proj-fedramp-abc", ApiKeyKind::ProjectFedramp),
+        ("sk-svcacct-fedramp-abc", ApiKeyKind::ServiceAccountFedramp),
+        // Near misses: the FedRAMP prefix is the whole word and its dash.
+        ("sk-proj-fedrampX-abc", ApiKeyKind::Project),
+        ("sk-proj-fedramp", ApiKeyKind::Project),
+        ("sk-svcacct-fedramp_abc", ApiKeyKind::ServiceAccount),
+        ("sk-svcacct-FEDRAMP-abc", ApiKeyKind::ServiceAccount),
+        ("sk-fedramp-abc", ApiKeyKind::User),
         ("sk-admin-abc", ApiKeyKind::Admin),
         ("sk-abc", ApiKeyKind::User),
         ("or-router-abc", ApiKeyKind::Unknown),

@@ -171,7 +171,7 @@ codes! {
     ExceptionExpired => "policy.exception-expired", "warning: an exception whose expiry has passed";
     ExceptionNoEffect => "policy.exception-no-effect", "warning: an exception with no allowed_* key loosens nothing";
     SandboxReadOnly => "policy.sandbox-read-only", "error: an allowed_sandbox_modes that omits read-only, which Codex requires";
-    McpIdentity => "policy.mcp-identity", "error: an MCP server with neither or both of command and url";
+    McpIdentity => "policy.mcp-identity", "error: an MCP server entry that cannot match: neither or both of command and url, a field of the other transport, LD_*/DYLD_*/PATH in its env, a field both pinned and in `any`";
     Io => "policy.io", "error: a policy file or directory could not be read";
     NotUtf8 => "policy.not-utf8", "error: a policy file is not UTF-8";
     NotRegularFile => "policy.not-regular-file", "error: a policy path is not a regular file (a directory, a FIFO, …)";

@@ -124,8 +124,11 @@ fn key_schema(key: &Key) -> Value {
     out
 }
 
-/// `{ name, command }` or `{ name, url }`, as Codex's `mcp_servers` requirement identifies a server.
+/// An allowed MCP server: `{ name, command, args, cwd, env, env_vars, any }` or `{ name, url,
+/// bearer_token_env_var, http_headers, env_http_headers, any }` (its whole launch spec).
 pub(crate) fn mcp_server_schema() -> Value {
+    let strings = |d: &str| json!({"type": "array", "items": {"type": "string"}, "description": d});
+    let map = |d: &str| json!({"type": "object", "additionalProperties": {"type": "string"}, "description": d});
     json!({
         "type": "object",
         "additionalProperties": false,
@@ -134,6 +137,22 @@ pub(crate) fn mcp_server_schema() -> Value {
             "name": {"type": "string", "minLength": 1, "description": "The NAME of [mcp_servers.NAME]."},
             "command": {"type": "string", "minLength": 1, "description": "The command a stdio server runs."},
             "url": {"type": "string", "minLength": 1, "description": "The URL of a streamable HTTP server."},
+            "args": strings("A stdio server's arguments, exactly and in order; omitted: none."),
+            "cwd": {"type": "string", "minLength": 1, "description": "A stdio server's working directory, exactly; omitted: none."},
+            "env": map("A stdio server's env: the same names, each with this value (\"*\": any); omitted: none. LD_*, DYLD_* and PATH never match."),
+            "env_vars": strings("A stdio server's env_vars (variables forwarded), in any order; omitted: none."),
+            "bearer_token_env_var": {"type": "string", "minLength": 1, "description": "An HTTP server's bearer_token_env_var; omitted: none."},
+            "http_headers": map("An HTTP server's http_headers: the same names, each with this value (\"*\": any); omitted: none."),
+            "env_http_headers": map("An HTTP server's env_http_headers (header = variable; \"*\": any); omitted: none."),
+            "any": {
+                "type": "array",
+                "items": {"type": "string", "enum": [
+                    "args", "cwd", "env", "env_vars", "bearer_token_env_var", "http_headers",
+                    "env_http_headers", "http_headers_helper", "oauth", "scopes", "oauth_resource",
+                    "environment_id"
+                ]},
+                "description": "Launch-spec fields the config may set to anything."
+            },
         },
         "oneOf": [{"required": ["command"]}, {"required": ["url"]}],
     })

@@ -34,6 +34,7 @@ fn samples(kind: ValueKind) -> [Value; 2] {
                 name: name.into(),
                 command: None,
                 url: Some(format!("https://{name}/mcp")),
+                ..Default::default()
             };
             [
                 Value::McpServers(vec![server("a.example")]),

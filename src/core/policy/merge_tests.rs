@@ -272,7 +272,31 @@ fn hints_name_the_likely_key_value_or_section() {
     let nothing_close = only("[login]\nallowed_api_key_kinds = [\"unknown\"]\n");
     assert_eq!(
         nothing_close.help.as_deref(),
-        Some("`allowed_api_key_kinds` takes: project, service-account, admin, user")
+        Some(
+            "`allowed_api_key_kinds` takes: project, service-account, project-fedramp, \
+             service-account-fedramp, admin, user"
+        )
+    );
+
+    // The FedRAMP kinds are names of their own, suggested for a near spelling.
+    let fedramp = only("[login]\nallowed_api_key_kinds = [\"project_fedramp\"]\n");
+    assert!(
+        fedramp
+            .help
+            .as_deref()
+            .is_some_and(|h| h.starts_with("did you mean `project-fedramp`?")),
+        "{fedramp:?}"
+    );
+    let kinds = load(&format!(
+        "{HEAD}[login]\nallowed_api_key_kinds = [\"project-fedramp\", \"service-account-fedramp\"]\n"
+    ));
+    assert!(kinds.diagnostics.is_empty(), "{:#?}", kinds.diagnostics);
+    assert_eq!(
+        kinds.policy.unwrap().login.allowed_api_key_kinds,
+        Some(vec![
+            crate::core::policy::ApiKeyKind::ProjectFedramp,
+            crate::core::policy::ApiKeyKind::ServiceAccountFedramp
+        ])
     );
 
     let quoted_bool = only("[enforce]\nquarantine = \"true\"\n");
@@ -705,6 +729,7 @@ reason = "CI pipeline, OPS-123"
                 name: "docs".into(),
                 command: None,
                 url: Some("https://docs.example.com/mcp".into()),
+                ..Default::default()
             }]),
             features: Some([("web_search_request".to_string(), false)].into()),
             allowed_models: strings(&["gpt-5"]),

@@ -97,6 +97,11 @@ names! {
         Project => "project",
         /// `sk-svcacct-…`
         ServiceAccount => "service-account",
+        /// `sk-proj-fedramp-…` (Codex 0.171: a FedRAMP project key, sent to
+        /// `https://gov.api.openai.com/v1`). Not a `project` key: neither kind allows the other.
+        ProjectFedramp => "project-fedramp",
+        /// `sk-svcacct-fedramp-…` (Codex 0.171: a FedRAMP service account key).
+        ServiceAccountFedramp => "service-account-fedramp",
         /// `sk-admin-…`
         Admin => "admin",
         /// any other `sk-…` (legacy user key)
@@ -109,16 +114,23 @@ names! {
 
 impl ApiKeyKind {
     /// The kinds a policy may name (`unknown` is observed, never allowed).
-    pub const NAMEABLE: [ApiKeyKind; 4] = [
+    pub const NAMEABLE: [ApiKeyKind; 6] = [
         ApiKeyKind::Project,
         ApiKeyKind::ServiceAccount,
+        ApiKeyKind::ProjectFedramp,
+        ApiKeyKind::ServiceAccountFedramp,
         ApiKeyKind::Admin,
         ApiKeyKind::User,
     ];
 
-    /// Classify a key by its prefix. The key itself is never kept.
+    /// Classify a key by its prefix (the FedRAMP prefixes first: they extend the others). The
+    /// key itself is never kept.
     pub fn of_key(key: &str) -> Self {
-        if key.starts_with("sk-proj-") {
+        if key.starts_with("sk-proj-fedramp-") {
+            ApiKeyKind::ProjectFedramp
+        } else if key.starts_with("sk-svcacct-fedramp-") {
+            ApiKeyKind::ServiceAccountFedramp
+        } else if key.starts_with("sk-proj-") {
             ApiKeyKind::Project
         } else if key.starts_with("sk-svcacct-") {
             ApiKeyKind::ServiceAccount
@@ -151,24 +163,105 @@ pub const APPROVAL_POLICIES: [&str; 4] = ["untrusted", "on-failure", "on-request
 /// Codex's web search modes (`web_search`; `--search` is `live`), as 0.169.0 names them.
 pub const WEB_SEARCH_MODES: [&str; 4] = ["disabled", "cached", "indexed", "live"];
 
-/// An MCP server as Codex's `mcp_servers` requirement identifies it: its name and either the
-/// command it runs or the URL it talks to.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+/// An allowed MCP server: its name, its identity (the command it runs or the URL it talks to, as
+/// Codex's `mcp_servers` requirement identifies it) and the rest of its launch spec, which the
+/// agent alone judges. A launch-spec field the entry omits must be absent (or empty) in the
+/// config, unless `any` names it: fail closed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct McpServer {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// A stdio server's arguments, exactly, in order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<Vec<String>>,
+    /// A stdio server's working directory, exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    /// A stdio server's `env`: the same names, each with this value or any ([`MCP_ANY_VALUE`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<BTreeMap<String, String>>,
+    /// A stdio server's `env_vars` (names forwarded from Codex's environment), as a set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env_vars: Option<Vec<String>>,
+    /// An HTTP server's `bearer_token_env_var`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bearer_token_env_var: Option<String>,
+    /// An HTTP server's `http_headers`: the same names, each with this value or any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_headers: Option<BTreeMap<String, String>>,
+    /// An HTTP server's `env_http_headers` (header → variable name): the same names, each with
+    /// this variable or any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env_http_headers: Option<BTreeMap<String, String>>,
+    /// Launch-spec fields the config may set to anything (the admin's explicit wildcard).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub any: Vec<String>,
+}
+
+/// The value of an allowed MCP server's `env`/`http_headers`/`env_http_headers` entry that lets
+/// that name carry any value (a secret each user has their own of).
+pub const MCP_ANY_VALUE: &str = "*";
+/// The launch-spec fields of a stdio server (`command`) an allowed entry pins.
+pub const MCP_STDIO_FIELDS: [&str; 4] = ["args", "cwd", "env", "env_vars"];
+/// The launch-spec fields of an HTTP server (`url`) an allowed entry pins.
+pub const MCP_HTTP_FIELDS: [&str; 3] = ["bearer_token_env_var", "http_headers", "env_http_headers"];
+/// Fields of `[mcp_servers.NAME]` that change what the server runs, where it connects or what it
+/// sends, which an entry cannot pin: a config may set one only when the entry's `any` names it
+/// (`http_headers_helper` runs a command; `oauth`, `scopes`, `oauth_resource` shape its login;
+/// `environment_id` runs it elsewhere).
+pub const MCP_UNPINNED_FIELDS: [&str; 5] = [
+    "http_headers_helper",
+    "oauth",
+    "scopes",
+    "oauth_resource",
+    "environment_id",
+];
+/// Fields of `[mcp_servers.NAME]` that do not change what the server is (whether and how long
+/// Codex waits for it, which of its tools it offers): never judged. Any field not named in these
+/// lists breaks the rule (a field the agent does not know is not a pass).
+pub const MCP_FREE_FIELDS: [&str; 10] = [
+    "enabled",
+    "required",
+    "startup_timeout_sec",
+    "startup_timeout_ms",
+    "tool_timeout_sec",
+    "enabled_tools",
+    "disabled_tools",
+    "tools",
+    "default_tools_approval_mode",
+    "startup_readiness",
+];
+
+/// Whether an environment variable changes how a command is loaded or found (`LD_*`, `DYLD_*`,
+/// `PATH`): no allowed MCP server's launch spec may set one.
+pub fn mcp_loader_var(name: &str) -> bool {
+    name.starts_with("LD_") || name.starts_with("DYLD_") || name == "PATH"
 }
 
 impl McpServer {
     /// `docs (url https://…)` / `fs (command npx)`, for evidence and fix texts.
+    /// With its pinned `args` (`fs (command npx, args [-y, pkg])`); never `env` or header values.
     pub fn describe(&self) -> String {
+        let args = match &self.args {
+            Some(a) => format!(", args [{}]", a.join(", ")),
+            None => String::new(),
+        };
         match (&self.command, &self.url) {
-            (Some(c), _) => format!("{} (command {c})", self.name),
+            (Some(c), _) => format!("{} (command {c}{args})", self.name),
             (None, Some(u)) => format!("{} (url {u})", self.name),
             (None, None) => self.name.clone(),
+        }
+    }
+
+    /// The launch-spec fields of its transport.
+    pub fn spec_fields(&self) -> &'static [&'static str] {
+        if self.command.is_some() {
+            &MCP_STDIO_FIELDS
+        } else {
+            &MCP_HTTP_FIELDS
         }
     }
 }

@@ -26,7 +26,7 @@ macro_rules! rule_keys {
                 AllowedEmailDomains allowed_email_domains: Vec<String>, Domains,
                     "Email domains a ChatGPT login's email must be in (exact, no subdomains).";
                 AllowedApiKeyKinds allowed_api_key_kinds: Vec<ApiKeyKind>, KeyKinds,
-                    "Kinds of OpenAI API key allowed, read from the key's prefix.";
+                    "Kinds of OpenAI API key allowed, read from the key's prefix; a FedRAMP key (`sk-proj-fedramp-`, `sk-svcacct-fedramp-`) is a kind of its own.";
                 /// Lowercase hex prefixes of the SHA-256 of allowed keys.
                 AllowedApiKeyFingerprints allowed_api_key_fingerprints: Vec<String>, Fingerprints,
                     "Hex prefixes (8 to 64 digits) of the SHA-256 of the API keys allowed.";
@@ -58,7 +58,7 @@ macro_rules! rule_keys {
                     "Web search modes (`web_search`, `--search` is `live`) a Codex session may use.";
                 /// MCP servers a config may define; any other `[mcp_servers.NAME]` breaks the rule.
                 AllowedMcpServers allowed_mcp_servers: Vec<McpServer>, McpServers,
-                    "MCP servers (`[mcp_servers.NAME]`) a Codex config may define, each `{ name, command }` or `{ name, url }` as Codex identifies them.";
+                    "MCP servers (`[mcp_servers.NAME]`) a Codex config may define, each by its whole launch spec: `{ name, command, args, cwd, env, env_vars }` or `{ name, url, bearer_token_env_var, http_headers, env_http_headers }`; a field the entry omits must be absent, unless its `any` list names it; `\"*\"` as an `env`/header value allows any value.";
                 /// `[config.features]`: feature name → the value it is pinned to.
                 Features features: BTreeMap<String, bool>, Features,
                     "Codex features pinned on or off (`[config.features]`, feature name = true/false).";

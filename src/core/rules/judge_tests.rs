@@ -24,11 +24,16 @@ fn rules() -> ConfigRules {
                 name: "docs".into(),
                 command: None,
                 url: Some("https://docs.example/mcp".into()),
+                ..Default::default()
             },
             McpServer {
                 name: "fs".into(),
                 command: Some("npx".into()),
                 url: None,
+                // Any args and env: the loader variables still never match (mcp_tests.rs
+                // judges pinned launch specs).
+                any: vec!["args".into(), "env".into()],
+                ..Default::default()
             },
         ]),
         features: Some([("web_search_request".to_string(), false)].into()),
@@ -214,6 +219,7 @@ fn policy() -> Policy {
         name: "docs".into(),
         command: None,
         url: Some("https://docs.example/mcp".into()),
+        ..Default::default()
     }]);
     p.config.features = Some([("web_search_request".to_string(), false)].into());
     p.config.allowed_models = Some(vec!["gpt-5".into()]);

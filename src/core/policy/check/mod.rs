@@ -6,6 +6,7 @@
 //! [`merge`](super::merge) combines with the other sources' layers.
 
 mod exception;
+mod mcp_servers;
 mod requirement_keys;
 mod values;
 

@@ -89,7 +89,7 @@ fn mcp_servers_need_a_name_and_one_identity() {
         [Code::MissingKey]
     );
     assert_eq!(
-        codes("[config]\nallowed_mcp_servers = [{ name = \"x\", command = \"a\", args = [] }]\n"),
+        codes("[config]\nallowed_mcp_servers = [{ name = \"x\", command = \"a\", argv = [] }]\n"),
         [Code::UnknownKey]
     );
     assert_eq!(
@@ -111,4 +111,73 @@ fn feature_pins_are_booleans() {
         [Code::Type]
     );
     assert_eq!(codes("[config]\nfeatures = [\"x\"]\n"), [Code::Type]);
+}
+
+#[test]
+fn mcp_launch_specs_load_and_bad_ones_are_pointed_at() {
+    let good = "[config]\nallowed_mcp_servers = [\n\
+                { name = \"fs\", command = \"npx\", args = [\"-y\", \"@corp/fs\", \"-y\"], cwd = \"/opt\", \
+                env = { NODE_ENV = \"production\", TOKEN = \"*\" }, env_vars = [\"HOME\"] },\n\
+                { name = \"docs\", url = \"https://d.example/mcp\", bearer_token_env_var = \"T\", \
+                http_headers = { \"X-A\" = \"1\" }, env_http_headers = { \"X-B\" = \"B\" }, any = [\"oauth\"] },\n\
+                { name = \"git\", command = \"git-mcp\", any = [\"args\", \"env\"] },\n]\n";
+    assert_eq!(diags(good), []);
+    let one = |entry: &str| {
+        let d = diags(&format!("[config]\nallowed_mcp_servers = [{entry}]\n"));
+        assert_eq!(d.len(), 1, "{entry}: {d:?}");
+        d.into_iter().next().unwrap()
+    };
+    // A field of the other transport.
+    let d = one("{ name = \"fs\", command = \"npx\", http_headers = { A = \"b\" } }");
+    assert_eq!(d.0, Code::McpIdentity);
+    assert!(
+        d.2.contains("`http_headers` is not one of its fields"),
+        "{d:?}"
+    );
+    let d = one("{ name = \"docs\", url = \"https://d/mcp\", args = [\"x\"] }");
+    assert_eq!(d.0, Code::McpIdentity);
+    // A loader variable never matches, pinned or forwarded.
+    for entry in [
+        "{ name = \"fs\", command = \"npx\", env = { LD_PRELOAD = \"/x.so\" } }",
+        "{ name = \"fs\", command = \"npx\", env_vars = [\"PATH\"] }",
+        "{ name = \"fs\", command = \"npx\", env = { DYLD_INSERT_LIBRARIES = \"/x\" } }",
+    ] {
+        let d = one(entry);
+        assert_eq!(d.0, Code::McpIdentity, "{entry}");
+        assert!(d.2.contains("never matches"), "{d:?}");
+    }
+    // `any`: known fields of its transport, not also pinned.
+    let d = one("{ name = \"fs\", command = \"npx\", any = [\"arg\"] }");
+    assert_eq!(d.0, Code::UnknownValue);
+    assert!(d.2.contains("did you mean `args`?"), "{d:?}");
+    let d = one("{ name = \"fs\", command = \"npx\", any = [\"http_headers\"] }");
+    assert_eq!(d.0, Code::UnknownValue);
+    let d = one("{ name = \"fs\", command = \"npx\", args = [\"a\"], any = [\"args\"] }");
+    assert_eq!(d.0, Code::McpIdentity);
+    assert!(d.2.contains("pins `args` and lets it be anything"), "{d:?}");
+    // Types.
+    assert_eq!(
+        one("{ name = \"fs\", command = \"npx\", args = \"-y x\" }").0,
+        Code::Type
+    );
+    assert_eq!(
+        one("{ name = \"fs\", command = \"npx\", args = [1] }").0,
+        Code::Type
+    );
+    assert_eq!(
+        one("{ name = \"fs\", command = \"npx\", env = [\"A\"] }").0,
+        Code::Type
+    );
+    assert_eq!(
+        one("{ name = \"fs\", command = \"npx\", env = { A = 1 } }").0,
+        Code::Type
+    );
+    assert_eq!(
+        one("{ name = \"fs\", command = \"npx\", cwd = \"\" }").0,
+        Code::EmptyValue
+    );
+    assert_eq!(
+        one("{ name = \"fs\", command = \"npx\", env_vars = [\"\"] }").0,
+        Code::EmptyValue
+    );
 }
