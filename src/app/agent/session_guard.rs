@@ -29,6 +29,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::app::agent::exec_events::ExecEvents;
+use crate::app::agent::link_watches::LinkWatches;
 use crate::app::agent::native_requirements::NativeRequirements;
 use crate::app::agent::session_stop::{PENDING_POLL, Stop, Terminations};
 use crate::app::engine::enforcer::Enforcer;
@@ -83,7 +84,15 @@ pub struct SessionGuard {
     pub execs: ExecEvents,
     next_session_scan: Instant,
     last_session_scan: Instant,
+    /// The trails of compliant sessions' layers, watched (the agent only; not `check`).
+    links: Option<LinkWatches>,
+    /// Sessions to judge again at the next tick, with how many times in a row a trail changed
+    /// under the read: past [`MAX_RACED`], the periodic scan judges them.
+    raced: BTreeMap<ProcId, u8>,
 }
+
+/// Times in a row a session is judged again because a trail changed while it was read.
+const MAX_RACED: u8 = 3;
 
 impl SessionGuard {
     pub fn new(interval: Duration) -> SessionGuard {
@@ -99,10 +108,82 @@ impl SessionGuard {
             live: BTreeMap::new(),
             decided_under: None,
             execs: ExecEvents::default(),
+            links: None,
+            raced: BTreeMap::new(),
             next_session_scan: Instant::now(),
             last_session_scan: Instant::now()
                 .checked_sub(ANNOUNCED_SCAN_GAP)
                 .unwrap_or_else(Instant::now),
+        }
+    }
+
+    /// Watch the trails of running sessions' layers, sending what changes to `tx`
+    /// ([`LinkWatches`]). Without it (or when the watcher cannot start) sessions are judged again
+    /// only by the periodic scan.
+    pub fn watch_links(&mut self, tx: std::sync::mpsc::Sender<crate::platform::watch::Msg>) {
+        match LinkWatches::new(tx) {
+            Ok(links) => self.links = Some(links),
+            Err(e) => tracing::warn!(
+                error = %format!("{e:#}"),
+                "cannot watch sessions' linked config: they are judged again by the periodic scan"
+            ),
+        }
+    }
+
+    /// Directories watched on running sessions' config trails.
+    pub fn link_watch_count(&self) -> usize {
+        self.links.as_ref().map_or(0, LinkWatches::count)
+    }
+
+    /// Something changed on the trails of running sessions (`Msg::Linked`): exactly those
+    /// sessions are judged again, from what the guard holds of them. Returns whether what status
+    /// shows changed.
+    pub fn judge_linked(
+        &mut self,
+        engine: &mut Enforcer,
+        reports: &BTreeMap<PathBuf, HomeReport>,
+        paths: &[PathBuf],
+    ) -> bool {
+        let Some(links) = &self.links else {
+            return false;
+        };
+        let ids = links.sessions_for(paths);
+        if ids.is_empty() {
+            return false;
+        }
+        let before = self.status();
+        self.note_policy(engine);
+        self.stops.finish(engine, Instant::now());
+        for id in ids {
+            self.judge_again(engine, reports, id);
+        }
+        let mut after = self.status();
+        after.last_scan_us = before.last_scan_us;
+        after != before
+    }
+
+    /// Judge a known session again, if it still runs.
+    fn judge_again(
+        &mut self,
+        engine: &mut Enforcer,
+        reports: &BTreeMap<PathBuf, HomeReport>,
+        id: ProcId,
+    ) {
+        if !sessions::alive(id) {
+            self.live.remove(&id);
+            if let Some(links) = &mut self.links {
+                links.forget(id);
+            }
+            return;
+        }
+        if let Some(session) = self.live.remove(&id) {
+            tracing::info!(
+                pid = id.pid,
+                uid = session.uid,
+                "a file on a session's config trail changed: judging it again"
+            );
+            self.judge(engine, reports, &session);
+            self.live.insert(id, session);
         }
     }
 
@@ -160,6 +241,13 @@ impl SessionGuard {
         } else if !execs.pids.is_empty() {
             self.judge_pids(engine, reports, &execs.pids);
         }
+        let again: Vec<ProcId> = self.raced.keys().copied().collect();
+        if !again.is_empty() {
+            self.note_policy(engine);
+            for id in again {
+                self.judge_again(engine, reports, id);
+            }
+        }
         let mut after = self.status();
         after.last_scan_us = before.last_scan_us;
         after != before
@@ -209,6 +297,7 @@ impl SessionGuard {
             self.live.insert(session.id, session);
         }
         self.live.retain(|id, _| sessions::alive(*id));
+        self.forget_gone();
     }
 
     /// The sessions known to use one of `homes` (as of the last scan and the execs since), judged
@@ -263,6 +352,16 @@ impl SessionGuard {
             self.judge(engine, reports, session);
         }
         self.live = found.into_iter().map(|s| (s.id, s)).collect();
+        self.forget_gone();
+    }
+
+    /// Trails and pending judgements of sessions no longer running are dropped.
+    fn forget_gone(&mut self) {
+        let live = &self.live;
+        self.raced.retain(|id, _| live.contains_key(id));
+        if let Some(links) = &mut self.links {
+            links.retain(&|id| live.contains_key(id));
+        }
     }
 
     /// What status shows about sessions.
@@ -401,12 +500,13 @@ impl SessionGuard {
         {
             return;
         }
-        let (effective, home) = match user.attributed {
-            true => (
-                session_files::effective(session),
-                Self::home_facts(engine, reports, session, &codex_home),
-            ),
-            false => (None, session_owner::unread()),
+        let (effective, trails, home) = match user.attributed {
+            true => {
+                let (effective, trails) = session_files::effective_traced(session);
+                let home = Self::home_facts(engine, reports, session, &codex_home);
+                (effective, trails, home)
+            }
+            false => (None, session_files::Trails::default(), session_owner::unread()),
         };
         // A version not seen before: the requirements are rendered for it too.
         if let Some(v) = effective.as_ref().and_then(|e| e.version)
@@ -454,6 +554,7 @@ impl SessionGuard {
                 self.unknown.remove(&session.id);
             }
         }
+        self.watch_trails(session, plan.decision == SessionAction::Compliant, trails);
         if matches!(
             plan.decision,
             SessionAction::OutOfScope | SessionAction::Compliant
@@ -532,6 +633,35 @@ impl SessionGuard {
                 first: records,
             },
         );
+    }
+
+    /// A compliant session's trails are watched from now on (a change judges it again); any
+    /// other's are dropped (it is stopped, or recorded once and not decided again).
+    fn watch_trails(&mut self, session: &Session, compliant: bool, trails: session_files::Trails) {
+        let Some(links) = &mut self.links else {
+            return;
+        };
+        let id = session.id;
+        if !compliant {
+            links.forget(id);
+            self.raced.remove(&id);
+            return;
+        }
+        if links.update(id, session.uid, trails) {
+            self.raced.remove(&id);
+            return;
+        }
+        // A trail changed under the read: judged again at the next tick, a few times at most.
+        let n = self.raced.entry(id).or_insert(0);
+        *n += 1;
+        if *n > MAX_RACED {
+            tracing::warn!(
+                pid = id.pid,
+                "a session's config trail keeps changing while it is read: left to the periodic \
+                 scan"
+            );
+            self.raced.remove(&id);
+        }
     }
 
     fn unknown_session(&mut self, session: &Session, reason: &str) {
