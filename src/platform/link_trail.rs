@@ -11,7 +11,8 @@
 //! user's deadline), and holds:
 //! - for every symlink followed: the directory holding it and its name (a link replaced, renamed
 //!   or removed changes that directory's entry);
-//! - for the file the path ends on: its directory and name (a rewrite, a rename over it).
+//! - for the entry the path ends on (the file): its directory and name (a rewrite, a rename over
+//!   it).
 //!
 //! A trail never leads into a mount a user controls: the walk asks, before it looks anything up
 //! in a directory or enters an entry, whether it is on FUSE or on a mount outside the agent's
@@ -40,7 +41,7 @@ pub struct Step {
 /// What [`trail`] found for one layer.
 #[derive(Debug)]
 pub enum Trail {
-    /// The layer's path, link by link, ending on the file.
+    /// The layer's path, link by link, ending on the entry the path names.
     Steps(Vec<Step>),
     /// Not watched (a user's mount on the way, an error): why.
     Unwatched(String),

@@ -154,3 +154,7 @@ impl LinkWatches {
         self.watcher.count()
     }
 }
+
+#[cfg(all(test, target_os = "linux"))]
+#[path = "link_watches_tests.rs"]
+mod tests;
