@@ -131,7 +131,12 @@ fn a_linked_config_rewritten_to_a_router_stops_its_session_and_the_allowed_twin_
     let target = |u: &str| m.path(&format!("srv/{u}/codex.toml"));
     for user in ["lia", "leo"] {
         owned_file(&m, user, &target(user), COMPLIANT);
-        owned_link(&m, user, &target(user), &m.codex_home(user).join("config.toml"));
+        owned_link(
+            &m,
+            user,
+            &target(user),
+            &m.codex_home(user).join("config.toml"),
+        );
     }
     let mut sessions = start_sessions(&m, ["lia", "leo"]);
     let agent = m.start_agent_with(SLOW_SCANS);
@@ -158,7 +163,12 @@ fn a_link_on_the_way_retargeted_to_a_router_stops_its_session_and_the_allowed_tw
     let dir = |u: &str| -> PathBuf { m.path(&format!("srv/{u}")) };
     for user in ["rua", "rex"] {
         owned_file(&m, user, &dir(user).join("a.toml"), COMPLIANT);
-        owned_link(&m, user, &dir(user).join("a.toml"), &dir(user).join("current.toml"));
+        owned_link(
+            &m,
+            user,
+            &dir(user).join("a.toml"),
+            &dir(user).join("current.toml"),
+        );
         owned_link(
             &m,
             user,
@@ -176,7 +186,12 @@ fn a_link_on_the_way_retargeted_to_a_router_stops_its_session_and_the_allowed_tw
         assert!(records_about(&m, *pid).is_empty());
     }
     for user in ["rua", "rex"] {
-        retarget(&m, user, &dir(user).join("current.toml"), &dir(user).join("b.toml"));
+        retarget(
+            &m,
+            user,
+            &dir(user).join("current.toml"),
+            &dir(user).join("b.toml"),
+        );
     }
     routed_stopped_twin_lives(&m, "rua", &mut sessions);
     drop(agent);

@@ -39,10 +39,7 @@ fn a_plain_file_is_one_step_in_its_directory() {
     let t = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(t.path().join("home/.codex")).unwrap();
     std::fs::write(t.path().join("home/.codex/config.toml"), "").unwrap();
-    let got = trail(
-        root(&t).as_fd(),
-        Path::new("/home/.codex/config.toml"),
-    );
+    let got = trail(root(&t).as_fd(), Path::new("/home/.codex/config.toml"));
     assert_eq!(
         entries(&got),
         vec![(id(&t.path().join("home/.codex")), "config.toml".into())]
@@ -60,10 +57,7 @@ fn every_link_on_the_way_and_the_file_at_the_end_are_steps() {
     symlink("/srv/dir/current.toml", r.join("home/.codex/config.toml")).unwrap();
     symlink("real", r.join("srv/dir")).unwrap();
     symlink("b.toml", r.join("srv/real/current.toml")).unwrap();
-    let got = trail(
-        root(&t).as_fd(),
-        Path::new("/home/.codex/config.toml"),
-    );
+    let got = trail(root(&t).as_fd(), Path::new("/home/.codex/config.toml"));
     assert_eq!(
         entries(&got),
         vec![
@@ -82,10 +76,7 @@ fn an_absolute_link_stays_beneath_the_sessions_root() {
     std::fs::create_dir_all(r.join("h")).unwrap();
     std::fs::write(r.join("target.toml"), "").unwrap();
     symlink("/../../target.toml", r.join("h/config.toml")).unwrap();
-    let got = trail(
-        root(&t).as_fd(),
-        Path::new("/h/config.toml"),
-    );
+    let got = trail(root(&t).as_fd(), Path::new("/h/config.toml"));
     assert_eq!(
         entries(&got),
         vec![
@@ -114,10 +105,7 @@ fn a_link_swapped_after_the_walk_is_told() {
     std::fs::write(r.join("a.toml"), "").unwrap();
     std::fs::write(r.join("b.toml"), "").unwrap();
     symlink("a.toml", r.join("config.toml")).unwrap();
-    let Trail::Steps(steps) = trail(
-        root(&t).as_fd(),
-        Path::new("/config.toml"),
-    ) else {
+    let Trail::Steps(steps) = trail(root(&t).as_fd(), Path::new("/config.toml")) else {
         panic!("unwatched");
     };
     assert!(unchanged(&steps));

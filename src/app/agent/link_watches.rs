@@ -31,6 +31,9 @@ use crate::platform::watch::Msg;
 
 /// Directories watched for one user's sessions at most.
 pub const MAX_DIRS_PER_USER: usize = 32;
+/// Times in a row a session is judged again because a trail changed while it was read; past it,
+/// the periodic scan judges it.
+const MAX_RACED: u8 = 3;
 
 /// One session's watched entries.
 struct Watched {
@@ -43,6 +46,11 @@ pub struct LinkWatches {
     sessions: BTreeMap<ProcId, Watched>,
     /// Users told (in the log) that a session of theirs is past the cap.
     capped: BTreeSet<u32>,
+    /// Sessions to judge again at the next tick (a trail changed under the read), with how many
+    /// times in a row.
+    raced: BTreeMap<ProcId, u8>,
+    /// Of those, the ones not judged again yet.
+    due: BTreeSet<ProcId>,
 }
 
 impl LinkWatches {
@@ -51,10 +59,48 @@ impl LinkWatches {
             watcher: LinkWatcher::new(tx)?,
             sessions: BTreeMap::new(),
             capped: BTreeSet::new(),
+            raced: BTreeMap::new(),
+            due: BTreeSet::new(),
         })
     }
 
-    /// A session just judged compliant (or only recorded), with the trails of what it read:
+    /// A session just judged: a compliant one's trails are watched from now on (and it is to be
+    /// judged again at the next tick when a trail changed under the read: [`LinkWatches::due`]);
+    /// any other's are dropped (it is stopped, or recorded once and not decided again).
+    pub fn judged(&mut self, id: ProcId, uid: u32, compliant: bool, trails: Trails) {
+        if !compliant {
+            self.forget(id);
+            return;
+        }
+        if self.update(id, uid, trails) {
+            self.raced.remove(&id);
+            return;
+        }
+        let n = self.raced.entry(id).or_insert(0);
+        *n += 1;
+        if *n <= MAX_RACED {
+            self.due.insert(id);
+        } else {
+            tracing::warn!(
+                pid = id.pid,
+                "a session's config trail keeps changing while it is read: left to the periodic \
+                 scan"
+            );
+            self.raced.remove(&id);
+        }
+    }
+
+    /// Whether a session is to be judged again now.
+    pub fn any_due(&self) -> bool {
+        !self.due.is_empty()
+    }
+
+    /// The sessions to judge again now (a trail changed while they were read), taken.
+    pub fn take_due(&mut self) -> BTreeSet<ProcId> {
+        std::mem::take(&mut self.due)
+    }
+
+    /// A session just judged compliant, with the trails of what it read:
     /// watch them instead of its old ones. Returns whether what is watched is what was read
     /// (false: a trail changed during the read or before its watch was in place, so the session
     /// is to be judged again).
@@ -115,6 +161,8 @@ impl LinkWatches {
 
     /// A session ended or stopped: its entries are no longer needed.
     pub fn forget(&mut self, id: ProcId) {
+        self.raced.remove(&id);
+        self.due.remove(&id);
         if self.sessions.remove(&id).is_some() {
             self.apply(&HashMap::new());
         }
@@ -123,6 +171,8 @@ impl LinkWatches {
     /// Keep only the sessions `live` holds.
     pub fn retain(&mut self, live: &impl Fn(&ProcId) -> bool) {
         let before = self.sessions.len();
+        self.raced.retain(|id, _| live(id));
+        self.due.retain(|id| live(id));
         self.sessions.retain(|id, _| live(id));
         if self.sessions.len() != before {
             self.apply(&HashMap::new());

@@ -22,7 +22,10 @@ fn trails(root: &Path, prefix: &str, n: usize) -> Trails {
             let dir = root.join(format!("{prefix}{i}"));
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(dir.join("config.toml"), "").unwrap();
-            match trail(fd.as_fd(), &Path::new("/").join(format!("{prefix}{i}/config.toml"))) {
+            match trail(
+                fd.as_fd(),
+                &Path::new("/").join(format!("{prefix}{i}/config.toml")),
+            ) {
                 Trail::Steps(steps) => steps,
                 Trail::Unwatched(why) => panic!("{why}"),
             }
@@ -66,7 +69,10 @@ fn a_user_past_the_cap_is_not_watched_and_others_still_are() {
     // A change in one session's directory names that session only.
     std::fs::write(t.path().join("c0/config.toml"), "model = \"o3\"\n").unwrap();
     let paths = next_linked(&rx);
-    assert_eq!(links.sessions_for(&paths).into_iter().collect::<Vec<_>>(), [id(3)]);
+    assert_eq!(
+        links.sessions_for(&paths).into_iter().collect::<Vec<_>>(),
+        [id(3)]
+    );
     // Another file in a watched directory names nobody.
     while rx.try_recv().is_ok() {}
     std::fs::write(t.path().join("c0/other"), "").unwrap();
@@ -85,7 +91,9 @@ fn a_trail_changed_under_the_read_asks_for_another_judgement() {
     let mut links = LinkWatches::new(tx).unwrap();
     let mut raced = trails(t.path(), "r", 1);
     raced.raced = true;
-    assert!(!links.update(id(1), 1000, raced));
+    links.judged(id(1), 1000, true, raced);
+    assert_eq!(links.take_due().into_iter().collect::<Vec<_>>(), [id(1)]);
+    assert!(!links.any_due());
     // Swapped between the walk and the watch: seen by the check after it.
     let swapped = trails(t.path(), "s", 1);
     std::fs::write(t.path().join("s0/new"), "").unwrap();

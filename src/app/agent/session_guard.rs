@@ -86,13 +86,7 @@ pub struct SessionGuard {
     last_session_scan: Instant,
     /// The trails of compliant sessions' layers, watched (the agent only; not `check`).
     links: Option<LinkWatches>,
-    /// Sessions to judge again at the next tick, with how many times in a row a trail changed
-    /// under the read: past [`MAX_RACED`], the periodic scan judges them.
-    raced: BTreeMap<ProcId, u8>,
 }
-
-/// Times in a row a session is judged again because a trail changed while it was read.
-const MAX_RACED: u8 = 3;
 
 impl SessionGuard {
     pub fn new(interval: Duration) -> SessionGuard {
@@ -109,7 +103,6 @@ impl SessionGuard {
             decided_under: None,
             execs: ExecEvents::default(),
             links: None,
-            raced: BTreeMap::new(),
             next_session_scan: Instant::now(),
             last_session_scan: Instant::now()
                 .checked_sub(ANNOUNCED_SCAN_GAP)
@@ -199,7 +192,10 @@ impl SessionGuard {
 
     /// When the agent loop should call [`SessionGuard::tick`] next.
     pub fn next_due(&self) -> Instant {
-        let due = self.next_session_scan;
+        let due = match self.links.as_ref().is_some_and(LinkWatches::any_due) {
+            true => Instant::now(),
+            false => self.next_session_scan,
+        };
         self.stops.next_due().map_or(due, |p| due.min(p))
     }
 
@@ -241,7 +237,11 @@ impl SessionGuard {
         } else if !execs.pids.is_empty() {
             self.judge_pids(engine, reports, &execs.pids);
         }
-        let again: Vec<ProcId> = self.raced.keys().copied().collect();
+        let again = self
+            .links
+            .as_mut()
+            .map(LinkWatches::take_due)
+            .unwrap_or_default();
         if !again.is_empty() {
             self.note_policy(engine);
             for id in again {
@@ -358,7 +358,6 @@ impl SessionGuard {
     /// Trails and pending judgements of sessions no longer running are dropped.
     fn forget_gone(&mut self) {
         let live = &self.live;
-        self.raced.retain(|id, _| live.contains_key(id));
         if let Some(links) = &mut self.links {
             links.retain(&|id| live.contains_key(id));
         }
@@ -506,7 +505,11 @@ impl SessionGuard {
                 let home = Self::home_facts(engine, reports, session, &codex_home);
                 (effective, trails, home)
             }
-            false => (None, session_files::Trails::default(), session_owner::unread()),
+            false => (
+                None,
+                session_files::Trails::default(),
+                session_owner::unread(),
+            ),
         };
         // A version not seen before: the requirements are rendered for it too.
         if let Some(v) = effective.as_ref().and_then(|e| e.version)
@@ -554,7 +557,11 @@ impl SessionGuard {
                 self.unknown.remove(&session.id);
             }
         }
-        self.watch_trails(session, plan.decision == SessionAction::Compliant, trails);
+        // A compliant session's trails are watched from now on; any other's are dropped.
+        if let Some(links) = &mut self.links {
+            let compliant = plan.decision == SessionAction::Compliant;
+            links.judged(session.id, session.uid, compliant, trails);
+        }
         if matches!(
             plan.decision,
             SessionAction::OutOfScope | SessionAction::Compliant
@@ -633,35 +640,6 @@ impl SessionGuard {
                 first: records,
             },
         );
-    }
-
-    /// A compliant session's trails are watched from now on (a change judges it again); any
-    /// other's are dropped (it is stopped, or recorded once and not decided again).
-    fn watch_trails(&mut self, session: &Session, compliant: bool, trails: session_files::Trails) {
-        let Some(links) = &mut self.links else {
-            return;
-        };
-        let id = session.id;
-        if !compliant {
-            links.forget(id);
-            self.raced.remove(&id);
-            return;
-        }
-        if links.update(id, session.uid, trails) {
-            self.raced.remove(&id);
-            return;
-        }
-        // A trail changed under the read: judged again at the next tick, a few times at most.
-        let n = self.raced.entry(id).or_insert(0);
-        *n += 1;
-        if *n > MAX_RACED {
-            tracing::warn!(
-                pid = id.pid,
-                "a session's config trail keeps changing while it is read: left to the periodic \
-                 scan"
-            );
-            self.raced.remove(&id);
-        }
     }
 
     fn unknown_session(&mut self, session: &Session, reason: &str) {
