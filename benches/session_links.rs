@@ -8,7 +8,6 @@
 //!
 //! Run: `cargo bench --bench session_links` (SESSIONS=… to change the count).
 
-#[allow(dead_code, unused_imports)]
 #[path = "../tests/support/mod.rs"]
 mod support;
 

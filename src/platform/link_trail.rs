@@ -77,7 +77,7 @@ fn id_of(fd: BorrowedFd<'_>) -> rustix::io::Result<(u64, u64)> {
 /// with the calling thread's credentials.
 #[cfg(target_os = "linux")]
 pub fn trail(root: BorrowedFd<'_>, path: &Path) -> Trail {
-    walk(root, path).unwrap_or_else(|why| Trail::Unwatched(why))
+    walk(root, path).unwrap_or_else(Trail::Unwatched)
 }
 
 #[cfg(target_os = "linux")]
