@@ -123,11 +123,6 @@ impl SessionGuard {
         }
     }
 
-    /// Directories watched on running sessions' config trails.
-    pub fn link_watch_count(&self) -> usize {
-        self.links.as_ref().map_or(0, LinkWatches::count)
-    }
-
     /// Something changed on the trails of running sessions (`Msg::Linked`): exactly those
     /// sessions are judged again, from what the guard holds of them. Returns whether what status
     /// shows changed.
