@@ -157,6 +157,11 @@ impl LinkWatches {
         for (dir, why) in self.watcher.set(&keep, handles) {
             tracing::warn!(?dir, error = %why, "cannot watch a directory on a session's config trail");
         }
+        tracing::debug!(
+            dirs = self.count(),
+            sessions = self.sessions.len(),
+            "directories watched on sessions' config trails"
+        );
     }
 
     /// A session ended or stopped: its entries are no longer needed.
