@@ -196,3 +196,38 @@ fn a_link_on_the_way_retargeted_to_a_router_stops_its_session_and_the_allowed_tw
     routed_stopped_twin_lives(&m, "rua", &mut sessions);
     drop(agent);
 }
+
+/// `~/.codex/config.toml` links to `/srv/USER/conf/config.toml`, where `conf` is a link to a
+/// directory beside it; `conf` is pointed at another directory: its `config.toml` a router for
+/// one user, an allowed setting for the other.
+#[test]
+fn a_linked_directory_retargeted_to_a_router_stops_its_session_and_the_allowed_twin_lives() {
+    let Some(m) = machine(&["dia", "dan"], 47_200) else {
+        return;
+    };
+    let dir = |u: &str| -> PathBuf { m.path(&format!("srv/{u}")) };
+    for user in ["dia", "dan"] {
+        owned_file(&m, user, &dir(user).join("a/config.toml"), COMPLIANT);
+        owned_link(&m, user, &dir(user).join("a"), &dir(user).join("conf"));
+        owned_link(
+            &m,
+            user,
+            &dir(user).join("conf/config.toml"),
+            &m.codex_home(user).join("config.toml"),
+        );
+    }
+    owned_file(&m, "dia", &dir("dia").join("b/config.toml"), ROUTED);
+    owned_file(&m, "dan", &dir("dan").join("b/config.toml"), ALSO_COMPLIANT);
+    let mut sessions = start_sessions(&m, ["dia", "dan"]);
+    let agent = m.start_agent_with(SLOW_SCANS);
+    std::thread::sleep(Duration::from_secs(1));
+    for (_, pid) in &sessions {
+        assert!(running(*pid));
+        assert!(records_about(&m, *pid).is_empty());
+    }
+    for user in ["dia", "dan"] {
+        retarget(&m, user, &dir(user).join("conf"), &dir(user).join("b"));
+    }
+    routed_stopped_twin_lives(&m, "dia", &mut sessions);
+    drop(agent);
+}
