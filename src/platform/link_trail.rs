@@ -132,6 +132,11 @@ fn walk(root: BorrowedFd<'_>, path: &Path) -> Result<Trail, String> {
         .map_err(err)?;
         let st = rustix::fs::fstat(&fd).map_err(err)?;
         let step = |cur: &OwnedFd| -> Result<Step, String> {
+            // The directory watched: checked itself too (before Linux 5.8 the entry check above
+            // has no mount id; this one still tells FUSE by its file system type).
+            if resolve::on_user_mount(cur.as_fd()) {
+                return Err(user_mount());
+            }
             Ok(Step {
                 dir: rustix::io::fcntl_dupfd_cloexec(cur, 0).map_err(err)?,
                 dir_id: id_of(cur.as_fd()).map_err(err)?,
