@@ -13,6 +13,8 @@ pub mod codex_binary;
 pub mod failpoint;
 pub mod inventory;
 pub mod last_good;
+pub mod link_trail;
+pub mod link_watch;
 pub mod lock;
 pub mod login_defs;
 pub mod macos;

@@ -421,6 +421,27 @@ fn mount_of(fd: BorrowedFd<'_>) -> Result<(u32, u32, u64)> {
     Ok((st.stx_dev_major, st.stx_dev_minor, mnt))
 }
 
+/// Whether the file or directory `fd` is on a mount a user controls (FUSE, or a mount outside
+/// the agent's mount namespace: [`crate::platform::mountinfo::user_controlled`]), from `statx`
+/// with `AT_STATX_DONT_SYNC` (that file system is not asked). True when it cannot be examined.
+#[cfg(target_os = "linux")]
+pub fn on_user_mount(fd: BorrowedFd<'_>) -> bool {
+    match mount_of(fd) {
+        Ok((major, minor, id)) if id != 0 => {
+            crate::platform::mountinfo::user_controlled(id, (major, minor))
+        }
+        // No mount id (before Linux 5.8): only the file system type tells.
+        Ok(_) => {
+            rustix::fs::fstatfs(fd).map_or(true, |st| i128::from(st.f_type) == FUSE_SUPER_MAGIC)
+        }
+        Err(_) => true,
+    }
+}
+
+/// `FUSE_SUPER_MAGIC` (`statfs(2)`).
+#[cfg(target_os = "linux")]
+const FUSE_SUPER_MAGIC: i128 = 0x6573_5546;
+
 /// Whether the entry `name` of the directory `dir` is on another mount than `dir` (a file system
 /// mounted over it: the user's own FUSE mount, whose `open` need never return). Asked with
 /// `AT_STATX_DONT_SYNC`, so that file system is not asked. Linux only; elsewhere never.

@@ -36,6 +36,7 @@ use crate::core::effective_session::argv::ArgvConfig;
 use crate::core::effective_session::{
     self, ConfigInput, EffectiveSession, FileContent, SessionInputs,
 };
+use crate::platform::link_trail;
 use crate::platform::resolve::{self, How};
 use crate::platform::user_reads;
 
@@ -239,8 +240,22 @@ fn read_home_layers(
         .collect()
 }
 
+/// The trails of a session's layers ([`link_trail`]), for the link watcher: one per layer file
+/// that exists and can be followed (the others are left to the periodic scan).
+#[derive(Debug, Default)]
+pub struct Trails {
+    pub trails: Vec<Vec<link_trail::Step>>,
+    /// A trail changed while the layers were read (walked before and after): what was read may
+    /// not be what is watched, so the session is to be judged again.
+    pub raced: bool,
+}
+
+/// What [`read_as_user`] gives: the system and home layers, the project layers, the trails.
+type UserRead = (Vec<Option<ConfigInput>>, Vec<ConfigInput>, Trails);
+
 /// The layers' files, read as `creds` in a thread of their own, within the user's deadline
 /// ([`user_reads`]): `system` read from the session's root, the home's `names` below `home`.
+/// Each layer's trail is walked before and after the reads, in the same thread.
 fn read_as_user(
     root: OwnedFd,
     same_view: bool,
@@ -248,7 +263,7 @@ fn read_as_user(
     system: Vec<PathBuf>,
     home: Option<(PathBuf, Vec<String>)>,
     cwd: Option<PathBuf>,
-) -> Result<(Vec<Option<ConfigInput>>, Vec<ConfigInput>), String> {
+) -> Result<UserRead, String> {
     let uid = creds.uid;
     let read = user_reads::run(uid, "read-as-user", move || {
         if !rustix::process::geteuid().is_root() {
@@ -259,20 +274,39 @@ fn read_as_user(
         } else {
             become_user(&creds).map_err(|e| format!("cannot take the user's credentials: {e}"))?;
         }
+        let project_paths = cwd
+            .map(|c| project_candidates(&root, &c))
+            .unwrap_or_default();
+        let mut all = system.clone();
+        if let Some((home, names)) = &home {
+            all.extend(names.iter().map(|n| home.join(n)));
+        }
+        all.extend(project_paths.iter().cloned());
+        let walk = || -> Vec<link_trail::Trail> {
+            all.iter()
+                .map(|p| link_trail::trail(root.as_fd(), p))
+                .collect()
+        };
+        let before = walk();
         let mut layers: Vec<Option<ConfigInput>> =
             system.iter().map(|p| read_layer(&root, p)).collect();
         if let Some((home, names)) = &home {
             layers.extend(read_home_layers(&root, same_view, home, names));
         }
-        let projects = cwd
-            .map(|c| {
-                project_candidates(&root, &c)
-                    .iter()
-                    .filter_map(|p| read_layer(&root, p))
-                    .collect()
+        let projects = project_paths
+            .iter()
+            .filter_map(|p| read_layer(&root, p))
+            .collect();
+        let after = walk();
+        let raced = before.iter().zip(&after).any(|(b, a)| !b.same_as(a));
+        let trails = after
+            .into_iter()
+            .filter_map(|t| match t {
+                link_trail::Trail::Steps(steps) => Some(steps),
+                link_trail::Trail::Unwatched(_) => None,
             })
-            .unwrap_or_default();
-        Ok((layers, projects))
+            .collect();
+        Ok((layers, projects, Trails { trails, raced }))
     });
     read.map_err(|late| format!("its files cannot be read as its user: {late}"))?
 }
@@ -387,6 +421,16 @@ pub fn gather_parsed(
     creds: Option<Creds>,
     version: Option<CodexVersion>,
 ) -> (SessionInputs, ArgvConfig) {
+    let (inputs, argv, _) = gather_traced(view, creds, version);
+    (inputs, argv)
+}
+
+/// [`gather_parsed`], with the trails of the layers read ([`Trails`]).
+pub fn gather_traced(
+    view: &SessionView,
+    creds: Option<Creds>,
+    version: Option<CodexVersion>,
+) -> (SessionInputs, ArgvConfig, Trails) {
     let argv = effective_session::argv::parse(view.argv);
     let mut inputs = SessionInputs {
         argv: view.argv.to_vec(),
@@ -434,8 +478,10 @@ pub fn gather_parsed(
         (Err(e), _) => Err(format!("the session's root cannot be opened: {e}")),
         (_, None) => Err("the session's credentials cannot be read".into()),
     };
+    let mut trails = Trails::default();
     match read {
-        Ok((layers, projects)) => {
+        Ok((layers, projects, traced)) => {
+            trails = traced;
             let mut it = layers.into_iter();
             inputs.system = it.next().flatten();
             inputs.managed = it.next().flatten();
@@ -457,13 +503,22 @@ pub fn gather_parsed(
             }
         }
     }
-    (inputs, argv)
+    (inputs, argv, trails)
 }
 
 /// A running session resolved as Codex resolved it; `None` when its environment could not be
 /// read (the plan counts it unjudged).
 pub fn effective(session: &crate::platform::sessions::Session) -> Option<EffectiveSession> {
-    let environ = session.environ.as_ref()?;
+    effective_traced(session).0
+}
+
+/// [`effective`], with the trails of the layers it read, for the link watcher.
+pub fn effective_traced(
+    session: &crate::platform::sessions::Session,
+) -> (Option<EffectiveSession>, Trails) {
+    let Some(environ) = session.environ.as_ref() else {
+        return (None, Trails::default());
+    };
     let view = SessionView {
         pid: session.id.pid,
         same_view: session.same_view,
@@ -479,8 +534,11 @@ pub fn effective(session: &crate::platform::sessions::Session) -> Option<Effecti
         gid,
         groups: session.groups.clone(),
     });
-    let (inputs, argv) = gather_parsed(&view, creds, binary_version(session));
-    Some(effective_session::resolve_parsed(&inputs, argv))
+    let (inputs, argv, trails) = gather_traced(&view, creds, binary_version(session));
+    (
+        Some(effective_session::resolve_parsed(&inputs, argv)),
+        trails,
+    )
 }
 
 /// The version the session's native binary carries ([`crate::platform::codex_binary`]), when

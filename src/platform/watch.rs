@@ -16,6 +16,9 @@ use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher as _};
 pub enum Msg {
     /// Something changed at these paths.
     Changed(Vec<PathBuf>),
+    /// Something changed in a directory on a running session's config trail
+    /// ([`crate::platform::link_watch`]): paths as `/proc/self/fd/N[/NAME]`.
+    Linked(Vec<PathBuf>),
     /// Events were lost (the kernel queue overflowed): everything must be looked at again.
     Rescan(String),
     /// A signal number (SIGHUP, SIGTERM, SIGINT).
@@ -41,7 +44,7 @@ pub const LIMIT_HELP: &str = "the inotify watch limit is reached: raise it with 
      scan every 15 s";
 
 /// Whether an event can change what a file says (creation, write, rename, removal, metadata).
-fn changes_content(kind: &EventKind) -> bool {
+pub fn changes_content(kind: &EventKind) -> bool {
     match kind {
         EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
         EventKind::Access(_) => false,

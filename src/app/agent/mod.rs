@@ -13,6 +13,7 @@
 
 mod exec_events;
 mod homes;
+mod link_watches;
 mod native_requirements;
 pub mod session_guard;
 mod session_stop;
@@ -159,6 +160,7 @@ impl Agent {
             jiff::Timestamp::now() - crate::app::engine::recent::WINDOW,
         ));
         let exec_tx = tx.clone();
+        let link_tx = tx.clone();
         let watcher = Watcher::new(tx).context("starting the file watcher")?;
         let mut agent = Agent {
             enforcer,
@@ -179,6 +181,7 @@ impl Agent {
             violating: BTreeMap::new(),
             pass: inventory::Pass::default(),
         };
+        agent.sessions.watch_links(link_tx);
         agent.sessions.execs.listen(move || {
             let _ = exec_tx.send(Msg::Exec);
         });
@@ -250,6 +253,25 @@ impl Agent {
                         }
                     }
                     self.changed(paths)
+                }
+                Ok(Msg::Linked(mut paths)) => {
+                    // A burst (a target rewritten in several writes) judges each session once.
+                    while paths.len() < MAX_BATCH {
+                        match rx.try_recv() {
+                            Ok(Msg::Linked(more)) => paths.extend(more),
+                            Ok(other) => {
+                                pending = Some(other);
+                                break;
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    if self
+                        .sessions
+                        .judge_linked(&mut self.enforcer, &self.violating, &paths)
+                    {
+                        self.write_status();
+                    }
                 }
                 Ok(Msg::Exec) => self.judge_execs(),
                 Ok(Msg::Rescan(why)) => {

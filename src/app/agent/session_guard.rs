@@ -29,6 +29,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::app::agent::exec_events::ExecEvents;
+use crate::app::agent::link_watches::LinkWatches;
 use crate::app::agent::native_requirements::NativeRequirements;
 use crate::app::agent::session_stop::{PENDING_POLL, Stop, Terminations};
 use crate::app::engine::enforcer::Enforcer;
@@ -83,6 +84,8 @@ pub struct SessionGuard {
     pub execs: ExecEvents,
     next_session_scan: Instant,
     last_session_scan: Instant,
+    /// The trails of compliant sessions' layers, watched (the agent only; not `check`).
+    links: Option<LinkWatches>,
 }
 
 impl SessionGuard {
@@ -99,10 +102,76 @@ impl SessionGuard {
             live: BTreeMap::new(),
             decided_under: None,
             execs: ExecEvents::default(),
+            links: None,
             next_session_scan: Instant::now(),
             last_session_scan: Instant::now()
                 .checked_sub(ANNOUNCED_SCAN_GAP)
                 .unwrap_or_else(Instant::now),
+        }
+    }
+
+    /// Watch the trails of running sessions' layers, sending what changes to `tx`
+    /// ([`LinkWatches`]). Without it (or when the watcher cannot start) sessions are judged again
+    /// only by the periodic scan.
+    pub fn watch_links(&mut self, tx: std::sync::mpsc::Sender<crate::platform::watch::Msg>) {
+        match LinkWatches::new(tx) {
+            Ok(links) => self.links = Some(links),
+            Err(e) => tracing::warn!(
+                error = %format!("{e:#}"),
+                "cannot watch sessions' linked config: they are judged again by the periodic scan"
+            ),
+        }
+    }
+
+    /// Something changed on the trails of running sessions (`Msg::Linked`): exactly those
+    /// sessions are judged again, from what the guard holds of them. Returns whether what status
+    /// shows changed.
+    pub fn judge_linked(
+        &mut self,
+        engine: &mut Enforcer,
+        reports: &BTreeMap<PathBuf, HomeReport>,
+        paths: &[PathBuf],
+    ) -> bool {
+        let Some(links) = &self.links else {
+            return false;
+        };
+        let ids = links.sessions_for(paths);
+        if ids.is_empty() {
+            return false;
+        }
+        let before = self.status();
+        self.note_policy(engine);
+        self.stops.finish(engine, Instant::now());
+        for id in ids {
+            self.judge_again(engine, reports, id);
+        }
+        let mut after = self.status();
+        after.last_scan_us = before.last_scan_us;
+        after != before
+    }
+
+    /// Judge a known session again, if it still runs.
+    fn judge_again(
+        &mut self,
+        engine: &mut Enforcer,
+        reports: &BTreeMap<PathBuf, HomeReport>,
+        id: ProcId,
+    ) {
+        if !sessions::alive(id) {
+            self.live.remove(&id);
+            if let Some(links) = &mut self.links {
+                links.forget(id);
+            }
+            return;
+        }
+        if let Some(session) = self.live.remove(&id) {
+            tracing::info!(
+                pid = id.pid,
+                uid = session.uid,
+                "a file on a session's config trail changed: judging it again"
+            );
+            self.judge(engine, reports, &session);
+            self.live.insert(id, session);
         }
     }
 
@@ -118,7 +187,10 @@ impl SessionGuard {
 
     /// When the agent loop should call [`SessionGuard::tick`] next.
     pub fn next_due(&self) -> Instant {
-        let due = self.next_session_scan;
+        let due = match self.links.as_ref().is_some_and(LinkWatches::any_due) {
+            true => Instant::now(),
+            false => self.next_session_scan,
+        };
         self.stops.next_due().map_or(due, |p| due.min(p))
     }
 
@@ -159,6 +231,17 @@ impl SessionGuard {
             self.scan(engine, reports);
         } else if !execs.pids.is_empty() {
             self.judge_pids(engine, reports, &execs.pids);
+        }
+        let again = self
+            .links
+            .as_mut()
+            .map(LinkWatches::take_due)
+            .unwrap_or_default();
+        if !again.is_empty() {
+            self.note_policy(engine);
+            for id in again {
+                self.judge_again(engine, reports, id);
+            }
         }
         let mut after = self.status();
         after.last_scan_us = before.last_scan_us;
@@ -209,6 +292,7 @@ impl SessionGuard {
             self.live.insert(session.id, session);
         }
         self.live.retain(|id, _| sessions::alive(*id));
+        self.forget_gone();
     }
 
     /// The sessions known to use one of `homes` (as of the last scan and the execs since), judged
@@ -263,6 +347,15 @@ impl SessionGuard {
             self.judge(engine, reports, session);
         }
         self.live = found.into_iter().map(|s| (s.id, s)).collect();
+        self.forget_gone();
+    }
+
+    /// Trails and pending judgements of sessions no longer running are dropped.
+    fn forget_gone(&mut self) {
+        let live = &self.live;
+        if let Some(links) = &mut self.links {
+            links.retain(&|id| live.contains_key(id));
+        }
     }
 
     /// What status shows about sessions.
@@ -401,12 +494,17 @@ impl SessionGuard {
         {
             return;
         }
-        let (effective, home) = match user.attributed {
-            true => (
-                session_files::effective(session),
-                Self::home_facts(engine, reports, session, &codex_home),
+        let (effective, trails, home) = match user.attributed {
+            true => {
+                let (effective, trails) = session_files::effective_traced(session);
+                let home = Self::home_facts(engine, reports, session, &codex_home);
+                (effective, trails, home)
+            }
+            false => (
+                None,
+                session_files::Trails::default(),
+                session_owner::unread(),
             ),
-            false => (None, session_owner::unread()),
         };
         // A version not seen before: the requirements are rendered for it too.
         if let Some(v) = effective.as_ref().and_then(|e| e.version)
@@ -453,6 +551,11 @@ impl SessionGuard {
             None => {
                 self.unknown.remove(&session.id);
             }
+        }
+        // A compliant session's trails are watched from now on; any other's are dropped.
+        if let Some(links) = &mut self.links {
+            let compliant = plan.decision == SessionAction::Compliant;
+            links.judged(session.id, session.uid, compliant, trails);
         }
         if matches!(
             plan.decision,
