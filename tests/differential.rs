@@ -930,7 +930,6 @@ fn agent(case: &Case, version: CodexVersion, home: &Path, files: &SystemFiles) -
             .unwrap_or_else(|()| case.managed.clone())
             .map(|t| file(PathBuf::from("/etc/codex/managed_config.toml"), &t)),
         cwd: Some(working_dir(case, home.parent().unwrap())),
-        ..SessionInputs::default()
     };
     resolve(&inputs)
 }
