@@ -294,6 +294,11 @@ fn generate(rng: &mut Rng, a: u16, b: u16, layers: bool) -> Case {
     case.story.push(format!("-c form {}", case.c_form));
     case.arg("exec");
     case.arg("--skip-git-repo-check");
+    if rng.chance(6) {
+        // The user's config.toml is left out (the system layers stay: checked by hand).
+        case.story.push("--ignore-user-config".into());
+        case.arg("--ignore-user-config");
+    }
     let key = rng.key();
     let (url, form) = url_to(rng, a, b);
     case.story.push(format!("url form {form}"));
