@@ -18,7 +18,7 @@
 //! A case where Codex sends nothing (it refused the config, or a variable was missing) has nothing
 //! to compare and is counted; most cases must send something, or the harness proves nothing.
 //! `/etc/codex/config.toml` and `managed_config.toml` are generated too (settings of the case
-//! moved there, defaults a higher layer overrides, the project's trust, the sandbox): each such
+//! moved there, defaults a higher layer overrides, the project's trust, the sandbox): every
 //! session runs in a mount namespace of its own whose `/etc` is an overlay with the case's
 //! `/etc/codex` (root only; not root, none are generated), and the agent is given the files as
 //! the session saw them, read through `/proc/PID/root`.
