@@ -24,8 +24,8 @@
 
 pub mod argv;
 pub mod dotenv;
+mod overrides;
 mod remote;
-mod sandbox;
 pub mod sources;
 mod trust;
 
@@ -324,7 +324,7 @@ pub fn resolve_parsed(inputs: &SessionInputs, a: argv::ArgvConfig) -> EffectiveS
     }
 
     for s in &a.settings {
-        if !sandbox::is_flag(s) {
+        if !overrides::is_override(s) {
             config.set(&s.path, s.value.clone(), &Layer::Argv);
         }
         config.note_flag(&s.path, s.label());
@@ -349,7 +349,7 @@ pub fn resolve_parsed(inputs: &SessionInputs, a: argv::ArgvConfig) -> EffectiveS
             config.merge(&t, &layer);
         }
     }
-    sandbox::apply_flag(&mut config, &a.settings);
+    overrides::apply(&mut config, &a.settings);
 
     // Found by the differential harness (0.169 and 0.171): in a trusted working root, with no
     // layer setting it, Codex runs `workspace-write`, not `read-only`.

@@ -709,3 +709,44 @@ fn a_managed_sandbox_mode_limits_the_flags_to_read_only_and_itself() {
     );
     assert_eq!(sandbox(&[], dfa), ("danger-full-access".into(), managed));
 }
+
+/// Checked by hand on 0.169 and 0.171 (the `model:` line of `codex exec`): `-m` beats `-c
+/// model=…` whatever their order, and managed_config.toml's `model`; without the flag, the
+/// managed value beats `-c`.
+#[test]
+fn the_model_flag_beats_dash_c_and_the_managed_config() {
+    let model = |argv: &[&str], managed: Option<&str>| {
+        let mut i = inputs(argv, &[], "model = \"user-model\"\n");
+        i.managed = managed.and_then(|m| {
+            file(
+                "/etc/codex/managed_config.toml",
+                &format!("model = \"{m}\"\n"),
+            )
+        });
+        let s = resolve(&i);
+        let r = s.config.get("model").unwrap();
+        (r.value.as_str().unwrap().to_string(), r.layer.label())
+    };
+    let flag = ("m-flag".to_string(), "argv".to_string());
+    assert_eq!(
+        model(&["-m", "m-flag", "-c", "model=\"c-val\""], None),
+        flag
+    );
+    assert_eq!(
+        model(&["-c", "model=\"c-val\"", "--model", "m-flag"], None),
+        flag
+    );
+    assert_eq!(model(&["-m", "m-flag"], Some("managed-model")), flag);
+    // The controls: `-c` alone over the user's config, and under the managed value.
+    assert_eq!(
+        model(&["-c", "model=\"c-val\""], None),
+        ("c-val".into(), "argv".into())
+    );
+    assert_eq!(
+        model(&["-c", "model=\"c-val\""], Some("managed-model")),
+        (
+            "managed-model".into(),
+            "config:/etc/codex/managed_config.toml".into()
+        )
+    );
+}
