@@ -17,7 +17,11 @@
 //!
 //! A case where Codex sends nothing (it refused the config, or a variable was missing) has nothing
 //! to compare and is counted; most cases must send something, or the harness proves nothing.
-//! `/etc/codex` layers are not generated (each would need its own mount namespace).
+//! `/etc/codex/config.toml` and `managed_config.toml` are generated too (settings of the case
+//! moved there, defaults a higher layer overrides, the project's trust, the sandbox): every
+//! session runs in a mount namespace of its own whose `/etc` is an overlay with the case's
+//! `/etc/codex` (root only; not root, none are generated), and the agent is given the files as
+//! the session saw them, read through `/proc/PID/root`.
 //!
 //! Seeded (`CODEX_WARDEN_DIFF_SEED`, default fixed so CI is repeatable), `CODEX_WARDEN_DIFF_CASES`
 //! cases (default 200, half per version); the case count, the seed and the run time are printed.
@@ -77,8 +81,23 @@ struct Case {
     /// A trusted project's `.codex/config.toml`; the session runs in that project.
     project: Option<String>,
     dotenv: Option<String>,
+    /// `/etc/codex/config.toml` (system defaults, the lowest layer) and
+    /// `/etc/codex/managed_config.toml` (the admin's, above the command line): top-level lines.
+    system: Option<String>,
+    managed: Option<String>,
+    /// The project's trust is in the system layer, not the user's config.
+    trust_in_system: bool,
     /// How it was built, for the failure message (symbolic: no key in it).
     story: Vec<String>,
+}
+
+/// Where a generated setting goes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Place {
+    Argv,
+    User,
+    System,
+    Managed,
 }
 
 impl Case {
@@ -102,6 +121,59 @@ impl Case {
         let c = self.config.get_or_insert_with(String::new);
         c.push_str(&line);
         c.push('\n');
+    }
+    fn system_line(&mut self, line: String) {
+        let c = self.system.get_or_insert_with(String::new);
+        c.push_str(&line);
+        c.push('\n');
+    }
+    fn managed_line(&mut self, line: String) {
+        let c = self.managed.get_or_insert_with(String::new);
+        c.push_str(&line);
+        c.push('\n');
+    }
+    /// `key` set to `file_value` (TOML) in a file, or `argv_value` on the command line.
+    fn put(&mut self, place: Place, key: &str, file_value: &str, argv_value: &str) {
+        match place {
+            Place::Argv => self.c(format!("{key}={argv_value}")),
+            Place::User => self.config_line(format!("{key} = {file_value}")),
+            Place::System => self.system_line(format!("{key} = {file_value}")),
+            Place::Managed => self.managed_line(format!("{key} = {file_value}")),
+        }
+    }
+    /// Whether a file of `place` already sets `key` (a key twice is a TOML error).
+    fn sets(&self, place: Place, key: &str) -> bool {
+        let text = match place {
+            Place::System => &self.system,
+            Place::Managed => &self.managed,
+            Place::User => &self.config,
+            Place::Argv => return false,
+        };
+        let prefix = format!("{key} =");
+        text.as_deref()
+            .is_some_and(|t| t.lines().any(|l| l.starts_with(&prefix)))
+    }
+}
+
+/// Now and then a setting moves from its place to a system layer (`layers`: the harness can
+/// give Codex its own /etc/codex).
+fn moved(rng: &mut Rng, layers: bool, place: Place) -> Place {
+    if !layers {
+        return place;
+    }
+    match rng.below(100) {
+        0..=14 => Place::System,
+        15..=21 => Place::Managed,
+        _ => place,
+    }
+}
+
+/// A value of the system defaults that a higher layer of the case overrides: if Codex (or the
+/// agent) took it, the request would reach the decoy `b` at `/sys…`.
+fn system_decoy(rng: &mut Rng, case: &mut Case, layers: bool, key: &str, value: String) {
+    if layers && rng.chance(25) && !case.sets(Place::System, key) {
+        case.story.push(format!("system decoy {key}"));
+        case.system_line(format!("{key} = {value}"));
     }
 }
 
@@ -214,7 +286,7 @@ fn decoys(rng: &mut Rng, b: u16, case: &mut Case) {
     }
 }
 
-fn generate(rng: &mut Rng, a: u16, b: u16) -> Case {
+fn generate(rng: &mut Rng, a: u16, b: u16, layers: bool) -> Case {
     let mut case = Case {
         c_form: rng.below(4),
         ..Case::default()
@@ -222,6 +294,11 @@ fn generate(rng: &mut Rng, a: u16, b: u16) -> Case {
     case.story.push(format!("-c form {}", case.c_form));
     case.arg("exec");
     case.arg("--skip-git-repo-check");
+    if rng.chance(6) {
+        // The user's config.toml is left out (the system layers stay: checked by hand).
+        case.story.push("--ignore-user-config".into());
+        case.arg("--ignore-user-config");
+    }
     let key = rng.key();
     let (url, form) = url_to(rng, a, b);
     case.story.push(format!("url form {form}"));
@@ -245,6 +322,10 @@ fn generate(rng: &mut Rng, a: u16, b: u16) -> Case {
         };
         case.story.push(format!("project: {line}"));
         case.project = Some(format!("{line}\n"));
+        if layers && rng.chance(30) {
+            case.story.push("trust in the system layer".into());
+            case.trust_in_system = true;
+        }
     }
     decoys(rng, b, &mut case);
     let route = rng.below(3);
@@ -252,7 +333,12 @@ fn generate(rng: &mut Rng, a: u16, b: u16) -> Case {
         // The built-in provider, routed by `openai_base_url`, key from CODEX_API_KEY.
         0 => {
             case.story.push("openai_base_url".into());
+            let place = moved(rng, layers, Place::User);
             match rng.below(3) {
+                _ if place != Place::User => {
+                    case.story.push(format!("openai_base_url in {place:?}"));
+                    case.put(place, "openai_base_url", &toml_str(&url), "");
+                }
                 0 => case.c(format!("openai_base_url={}", argv_url(&url))),
                 1 => case.config_line(format!("openai_base_url = {}", toml_str(&url))),
                 _ => {
@@ -267,6 +353,8 @@ fn generate(rng: &mut Rng, a: u16, b: u16) -> Case {
                     }
                 }
             }
+            let decoy = toml_str(&format!("http://127.0.0.1:{b}/sys"));
+            system_decoy(rng, &mut case, layers, "openai_base_url", decoy);
             if rng.chance(15) {
                 // No CODEX_API_KEY: only OPENAI_API_KEY, which 0.169 and 0.171 do not use.
                 case.story.push("OPENAI_API_KEY only".into());
@@ -288,26 +376,45 @@ fn generate(rng: &mut Rng, a: u16, b: u16) -> Case {
         // A provider of the user's, its key from env_key (environment, .env, both) or a token.
         1 => {
             case.story.push("custom provider".into());
-            let in_argv = rng.chance(40);
-            let set = |case: &mut Case, k: &str, v: String| {
-                if in_argv {
-                    case.c(format!("{k}={v}"));
-                } else {
-                    case.config_line(format!("{k} = {v}"));
-                }
-            };
-            set(&mut case, "model_provider", toml_str("x"));
-            set(&mut case, "model_providers.x.name", toml_str("x"));
-            let base = if in_argv {
-                argv_url(&url)
+            let base = if rng.chance(40) {
+                Place::Argv
             } else {
-                toml_str(&url)
+                Place::User
             };
-            set(&mut case, "model_providers.x.base_url", base);
+            // Each key in the case's place, or now and then in a system layer.
+            let set = |rng: &mut Rng, case: &mut Case, k: &str, v: String| {
+                let place = moved(rng, layers, base);
+                if place != base {
+                    case.story.push(format!("{k} in {place:?}"));
+                }
+                case.put(place, k, &v, &v);
+            };
+            set(rng, &mut case, "model_provider", toml_str("x"));
+            set(rng, &mut case, "model_providers.x.name", toml_str("x"));
+            let place = moved(rng, layers, base);
+            if place != base {
+                case.story.push(format!("base_url in {place:?}"));
+            }
+            case.put(
+                place,
+                "model_providers.x.base_url",
+                &toml_str(&url),
+                &argv_url(&url),
+            );
+            let decoy = toml_str(&format!("http://127.0.0.1:{b}/sys"));
+            system_decoy(rng, &mut case, layers, "model_providers.x.base_url", decoy);
+            system_decoy(
+                rng,
+                &mut case,
+                layers,
+                "model_provider",
+                toml_str("lmstudio"),
+            );
             match rng.below(4) {
                 0 => {
                     case.story.push("bearer token".into());
                     set(
+                        rng,
                         &mut case,
                         "model_providers.x.experimental_bearer_token",
                         toml_str(&key),
@@ -316,6 +423,7 @@ fn generate(rng: &mut Rng, a: u16, b: u16) -> Case {
                 1 => {
                     case.story.push("env_http_headers".into());
                     set(
+                        rng,
                         &mut case,
                         "model_providers.x.env_http_headers",
                         "{ Authorization = \"HV\" }".into(),
@@ -323,7 +431,12 @@ fn generate(rng: &mut Rng, a: u16, b: u16) -> Case {
                     case.env.push(("HV".into(), format!("Bearer {key}")));
                 }
                 _ => {
-                    set(&mut case, "model_providers.x.env_key", toml_str("MYKEY"));
+                    set(
+                        rng,
+                        &mut case,
+                        "model_providers.x.env_key",
+                        toml_str("MYKEY"),
+                    );
                     let place = rng.below(4);
                     if place != 1 {
                         case.story.push("MYKEY in the environment".into());
@@ -347,8 +460,16 @@ fn generate(rng: &mut Rng, a: u16, b: u16) -> Case {
             let id = *rng.pick(&["lmstudio", "ollama"]);
             case.story.push(format!("built-in {id}"));
             match rng.below(3) {
-                0 => case.c(format!("model_provider={}", toml_str(id))),
-                1 => case.config_line(format!("model_provider = {}", toml_str(id))),
+                0 | 1 => {
+                    let place = if rng.chance(50) {
+                        Place::Argv
+                    } else {
+                        Place::User
+                    };
+                    let place = moved(rng, layers, place);
+                    case.story.push(format!("model_provider in {place:?}"));
+                    case.put(place, "model_provider", &toml_str(id), &toml_str(id));
+                }
                 _ => {
                     case.story.push("--oss".into());
                     case.args
@@ -369,6 +490,7 @@ fn generate(rng: &mut Rng, a: u16, b: u16) -> Case {
                     .push_str(&format!("CODEX_OSS_PORT={b}\n"));
                 case.story.push("CODEX_OSS_PORT in .env".into());
             }
+            system_decoy(rng, &mut case, layers, "model_provider", toml_str("openai"));
         }
     }
     // A setting: the sandbox mode, from the command line or the config.
@@ -380,8 +502,19 @@ fn generate(rng: &mut Rng, a: u16, b: u16) -> Case {
         4 => case.arg("--dangerously-bypass-approvals-and-sandbox"),
         0 => {
             let mode = *rng.pick(&["read-only", "workspace-write", "danger-full-access"]);
+            // Now and then a `-c sandbox_mode` too, before or after the flag.
+            let other = *rng.pick(&["read-only", "workspace-write", "danger-full-access"]);
+            let also = rng.below(5);
+            if also == 0 {
+                case.story.push("-c sandbox_mode, then -s".into());
+                case.c(format!("sandbox_mode={}", toml_str(other)));
+            }
             case.arg("-s");
             case.arg(mode);
+            if also == 1 {
+                case.story.push("-s, then -c sandbox_mode".into());
+                case.c(format!("sandbox_mode={}", toml_str(other)));
+            }
         }
         1 => {
             let mode = *rng.pick(&["read-only", "workspace-write"]);
@@ -392,6 +525,18 @@ fn generate(rng: &mut Rng, a: u16, b: u16) -> Case {
             case.c(format!("sandbox_mode={}", toml_str(mode)));
         }
         _ => {}
+    }
+    // The system layers' sandbox: the defaults under everything, the managed value over it all.
+    let modes = ["read-only", "workspace-write", "danger-full-access"];
+    if layers && rng.chance(15) {
+        let mode = *rng.pick(&modes);
+        case.story.push(format!("system sandbox_mode {mode}"));
+        case.system_line(format!("sandbox_mode = {}", toml_str(mode)));
+    }
+    if layers && rng.chance(8) {
+        let mode = *rng.pick(&modes);
+        case.story.push(format!("managed sandbox_mode {mode}"));
+        case.managed_line(format!("sandbox_mode = {}", toml_str(mode)));
     }
     case.arg("hi");
     case
@@ -556,7 +701,22 @@ fn working_dir(case: &Case, scratch: &Path) -> PathBuf {
 /// The user config as written: the case's, plus the project's trust when it has one.
 fn user_config(case: &Case, scratch: &Path) -> Option<String> {
     let mut text = case.config.clone();
-    if case.project.is_some() {
+    if case.project.is_some() && !case.trust_in_system {
+        let cwd = working_dir(case, scratch);
+        let t = text.get_or_insert_with(String::new);
+        t.push_str(&format!(
+            "\n[projects.{}]\ntrust_level = \"trusted\"\n",
+            toml_str(&cwd.display().to_string())
+        ));
+    }
+    text
+}
+
+/// `/etc/codex/config.toml` as written: the case's lines, plus the project's trust when the
+/// case puts it there.
+fn system_config(case: &Case, scratch: &Path) -> Option<String> {
+    let mut text = case.system.clone();
+    if case.project.is_some() && case.trust_in_system {
         let cwd = working_dir(case, scratch);
         let t = text.get_or_insert_with(String::new);
         t.push_str(&format!(
@@ -568,7 +728,14 @@ fn user_config(case: &Case, scratch: &Path) -> Option<String> {
 }
 
 /// Run `case` on `bin`: the first request it makes to `a` or `b`, or `None`.
-fn run_codex(bin: &Path, scratch: &Path, case: &Case, a: &Listener, b: &Listener) -> Option<Seen> {
+fn run_codex(
+    bin: &Path,
+    scratch: &Path,
+    case: &Case,
+    a: &Listener,
+    b: &Listener,
+    private_etc: bool,
+) -> Option<(Seen, SystemFiles)> {
     // The home is kept from case to case (Codex's first start in a home creates its databases:
     // 1.8 s against 0.4 s); each case's files are written, the others removed.
     let home = scratch.join("codex-home");
@@ -593,6 +760,17 @@ fn run_codex(bin: &Path, scratch: &Path, case: &Case, a: &Listener, b: &Listener
         scratch.join("proj/.codex/config.toml"),
         case.project.clone(),
     );
+    // The session's own /etc/codex: an overlay of this folder on /etc in its mount namespace.
+    let etc_top = scratch.join("etc-top");
+    place(
+        etc_top.join("codex/config.toml"),
+        system_config(case, scratch),
+    );
+    place(
+        etc_top.join("codex/managed_config.toml"),
+        case.managed.clone(),
+    );
+    std::fs::create_dir_all(etc_top.join("codex")).unwrap();
     // The environment block exactly as generated, duplicates and order kept: std's Command
     // keeps one entry per name, so a block with duplicates is handed to execve by python.
     let block = environ_block(case, scratch);
@@ -615,6 +793,9 @@ fn run_codex(bin: &Path, scratch: &Path, case: &Case, a: &Listener, b: &Listener
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
+    if private_etc {
+        private_etc_codex(&mut cmd, &etc_top);
+    }
     let mut child = cmd.spawn().unwrap();
     let start = Instant::now();
     let first = || {
@@ -636,14 +817,87 @@ fn run_codex(bin: &Path, scratch: &Path, case: &Case, a: &Listener, b: &Listener
         }
         std::thread::sleep(Duration::from_millis(5));
     };
+    // The system files as the session sees them, read through its root (as the agent reads a
+    // session in another mount namespace), while it still runs.
+    let root = PathBuf::from(format!("/proc/{}/root/etc/codex", child.id()));
+    let files = SystemFiles::read(&root);
     let _ = child.kill();
     let _ = child.wait();
-    seen
+    seen.map(|s| (s, files))
+}
+
+/// `/etc/codex/config.toml` and `managed_config.toml` as a session saw them: `None` when absent,
+/// `Err` when its root could no longer be read (it had exited).
+struct SystemFiles {
+    system: Result<Option<String>, ()>,
+    managed: Result<Option<String>, ()>,
+}
+
+impl SystemFiles {
+    fn read(etc_codex: &Path) -> SystemFiles {
+        let one = |name: &str| match std::fs::read_to_string(etc_codex.join(name)) {
+            Ok(t) => Ok(Some(t)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // Absent, or the process (and with it its root) gone.
+                if etc_codex.parent().is_some_and(|p| p.exists()) {
+                    Ok(None)
+                } else {
+                    Err(())
+                }
+            }
+            Err(_) => Err(()),
+        };
+        SystemFiles {
+            system: one("config.toml"),
+            managed: one("managed_config.toml"),
+        }
+    }
+}
+
+/// Run `cmd` in a mount namespace of its own whose `/etc` is `top` over the machine's `/etc`
+/// (a read-only overlay: `top/codex/…` is the session's `/etc/codex`), so that no other test
+/// sees the files. Root only.
+fn private_etc_codex(cmd: &mut Command, top: &Path) {
+    use std::ffi::CString;
+    use std::os::unix::process::CommandExt;
+    let opts = CString::new(format!("lowerdir={}:/etc", top.display())).unwrap();
+    // SAFETY: between fork and exec only unshare(2) and mount(2) are called, on strings built
+    // before the fork.
+    unsafe {
+        cmd.pre_exec(move || {
+            let fail = || Err(std::io::Error::last_os_error());
+            if libc::unshare(libc::CLONE_NEWNS) != 0 {
+                return fail();
+            }
+            let none = std::ptr::null();
+            if libc::mount(
+                c"none".as_ptr(),
+                c"/".as_ptr(),
+                none,
+                libc::MS_REC | libc::MS_PRIVATE,
+                std::ptr::null(),
+            ) != 0
+            {
+                return fail();
+            }
+            if libc::mount(
+                c"overlay".as_ptr(),
+                c"/etc".as_ptr(),
+                c"overlay".as_ptr(),
+                libc::MS_RDONLY,
+                opts.as_ptr().cast(),
+            ) != 0
+            {
+                return fail();
+            }
+            Ok(())
+        });
+    }
 }
 
 // ---- what the agent says ----------------------------------------------------------------------
 
-fn agent(case: &Case, version: CodexVersion, home: &Path) -> EffectiveSession {
+fn agent(case: &Case, version: CodexVersion, home: &Path, files: &SystemFiles) -> EffectiveSession {
     let file = |path: PathBuf, text: &str| ConfigInput {
         path,
         content: FileContent::Text(text.to_string()),
@@ -669,8 +923,18 @@ fn agent(case: &Case, version: CodexVersion, home: &Path) -> EffectiveSession {
             .as_ref()
             .map(|(n, t)| file(home.join(format!("{n}.config.toml")), t)),
         env_file: case.dotenv.as_deref().map(|d| file(home.join(".env"), d)),
+        // What the session saw through its root; the files written, when it was gone by then.
+        system: files
+            .system
+            .clone()
+            .unwrap_or_else(|()| system_config(case, home.parent().unwrap()))
+            .map(|t| file(PathBuf::from("/etc/codex/config.toml"), &t)),
+        managed: files
+            .managed
+            .clone()
+            .unwrap_or_else(|()| case.managed.clone())
+            .map(|t| file(PathBuf::from("/etc/codex/managed_config.toml"), &t)),
         cwd: Some(working_dir(case, home.parent().unwrap())),
-        ..SessionInputs::default()
     };
     resolve(&inputs)
 }
@@ -708,6 +972,8 @@ fn same_endpoint(judged: &str, seen: &Seen) -> bool {
 struct Tally {
     cases: usize,
     compared: usize,
+    /// Compared cases with an /etc/codex layer.
+    layered: usize,
     silent: usize,
     fail_closed: usize,
     disagreements: Vec<String>,
@@ -796,6 +1062,7 @@ fn the_agent_reads_sessions_as_codex_does() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(200);
     let workers = 4;
+    let private_etc = private_etc_works();
     let started = Instant::now();
     let tally = Arc::new(Mutex::new(Tally::default()));
     let versions = Arc::new(versions);
@@ -810,15 +1077,20 @@ fn the_agent_reads_sessions_as_codex_does() {
                 // Each case its own stream, so a case is the same whatever the worker count.
                 let mut rng = Rng(seed ^ (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
                 rng.next();
-                let case = generate(&mut rng, a.port, b.port);
+                let case = generate(&mut rng, a.port, b.port, private_etc);
                 let scratch = scratch_root.join(version.to_string());
                 std::fs::create_dir_all(&scratch).unwrap();
-                let seen = run_codex(bin, &scratch, &case, &a, &b);
-                let s = agent(&case, *version, &scratch.join("codex-home"));
+                let seen = run_codex(bin, &scratch, &case, &a, &b, private_etc);
                 let mut t = tally.lock().unwrap();
                 t.cases += 1;
                 match seen {
-                    Some(seen) => judge(&case, *version, &s, &seen, &mut t),
+                    Some((seen, files)) => {
+                        let s = agent(&case, *version, &scratch.join("codex-home"), &files);
+                        if case.system.is_some() || case.managed.is_some() || case.trust_in_system {
+                            t.layered += 1;
+                        }
+                        judge(&case, *version, &s, &seen, &mut t)
+                    }
                     None => {
                         t.silent += 1;
                         if std::env::var_os("CODEX_WARDEN_DIFF_VERBOSE").is_some() {
@@ -840,10 +1112,16 @@ fn the_agent_reads_sessions_as_codex_does() {
     }
     let t = tally.lock().unwrap();
     eprintln!(
-        "differential: {} cases (seed {seed}, Codex 0.169.0 and 0.171.0), {} compared, {} fail \
-         closed, {} with no request, {} disagreements, in {:.1} s",
+        "differential: {} cases (seed {seed}, Codex 0.169.0 and 0.171.0), {} compared ({} with \
+         /etc/codex layers{}), {} fail closed, {} with no request, {} disagreements, in {:.1} s",
         t.cases,
         t.compared,
+        t.layered,
+        if private_etc {
+            ""
+        } else {
+            ": none generated, not root"
+        },
         t.fail_closed,
         t.silent,
         t.disagreements.len(),
@@ -861,6 +1139,28 @@ fn the_agent_reads_sessions_as_codex_does() {
         t.compared,
         t.cases
     );
+}
+
+/// Whether sessions can be given an /etc/codex of their own (root, mount namespaces, overlayfs).
+fn private_etc_works() -> bool {
+    if !support::is_root() {
+        eprintln!("SKIP the /etc/codex layers: not root");
+        return false;
+    }
+    let top = tempfile_dir("diff-etc-probe");
+    std::fs::create_dir_all(top.join("codex")).unwrap();
+    std::fs::write(top.join("codex/probe"), "seen").unwrap();
+    let mut cmd = Command::new("cat");
+    cmd.arg("/etc/codex/probe");
+    private_etc_codex(&mut cmd, &top);
+    let ok = cmd
+        .output()
+        .is_ok_and(|o| o.status.success() && o.stdout == b"seen");
+    let _ = std::fs::remove_dir_all(&top);
+    if !ok {
+        eprintln!("SKIP the /etc/codex layers: no private mount namespace here");
+    }
+    ok
 }
 
 fn tempfile_dir(name: &str) -> PathBuf {

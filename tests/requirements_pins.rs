@@ -361,3 +361,148 @@ fn codex_0_169_app_server_refuses_a_runtime_route_and_foreign_tokens_under_the_p
 fn codex_0_171_app_server_refuses_a_runtime_route_and_foreign_tokens_under_the_pins() {
     app_server_pins_hold("0.171.0", 53_850);
 }
+
+/// `codex exec` of `version` in a private mount namespace whose /etc/codex is `etc`, with
+/// `CODEX_HOME` at `user`'s home and `args` before the prompt: what it said.
+fn exec_under(m: &Machine, etc: &std::path::Path, user: &str, version: &str, args: &str) -> String {
+    let exec = format!(
+        "cd {home} && env HOME={home} CODEX_HOME={codex_home} CORP_KEY=corp-key-1 timeout 12 {bin} \
+         exec --skip-git-repo-check {args} 'say hi' </dev/null",
+        home = m.path(&format!("home/{user}")).display(),
+        codex_home = m.codex_home(user).display(),
+        bin = codex_bin_version(version).display(),
+    );
+    said(&with_private_etc_codex(etc, m.root.path(), &exec))
+}
+
+/// An /etc/codex whose requirements.toml is `text`.
+fn etc_with(m: &Machine, name: &str, text: &str) -> std::path::PathBuf {
+    let etc = m.path(name);
+    std::fs::create_dir_all(&etc).unwrap();
+    std::fs::write(etc.join("requirements.toml"), text).unwrap();
+    etc
+}
+
+/// What a `model_providers` requirement does, measured, and why the agent renders none of its
+/// own: a pinned provider is taken whole (every field, the credential's too) over the user's
+/// definition, from the config and from `-c`, silently; a partial definition (all the policy
+/// says: the id and one URL) therefore drops the user's `env_key`, so a compliant keyed setup
+/// would lose its credential; a built-in id there stops Codex from starting.
+fn provider_definition_pin(version: &str, uid_base: u32) {
+    use_uids_from(uid_base);
+    let m = Machine::new(&["pat"]);
+    if !private_etc_works(&m) {
+        return;
+    }
+    let corp = Router::start();
+    let theirs = Router::start();
+    let home = m.codex_home("pat");
+    // The user moves the allowed provider to their own router in config.toml.
+    std::fs::write(
+        home.join("config.toml"),
+        format!(
+            "model_provider = \"corp\"\n[model_providers.corp]\nname = \"corp\"\n\
+             base_url = \"{}\"\nenv_key = \"CORP_KEY\"\n",
+            theirs.url()
+        ),
+    )
+    .unwrap();
+    // What an admin writes: the whole definition.
+    let whole = etc_with(
+        &m,
+        "etc-whole",
+        &format!(
+            "model_providers = {{ corp = {{ name = \"corp\", base_url = \"{}\", \
+             env_key = \"CORP_KEY\" }} }}\n",
+            corp.url()
+        ),
+    );
+    let empty = m.path("etc-empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let pinned = exec_under(&m, &whole, "pat", version, "");
+    assert!(pinned.contains("provider: corp"), "{version}: {pinned}");
+    assert!(
+        !pinned.contains("requirements"),
+        "{version}: Codex says nothing: {pinned}"
+    );
+    wait_for("a request at the pinned URL", || corp.count() > 0);
+    assert!(corp.saw("Bearer corp-key-1"), "{version}");
+    assert_eq!(theirs.count(), 0, "{version}: the config's URL was used");
+    // The same on the command line (the config put back at corp's URL).
+    let args = format!("-c model_providers.corp.base_url={}", theirs.url());
+    let pinned = exec_under(&m, &whole, "pat", version, &args);
+    assert!(pinned.contains("provider: corp"), "{version}: {pinned}");
+    assert_eq!(theirs.count(), 0, "{version}: the -c URL was used");
+    // The control: no requirements, the user's URL is taken.
+    let control = exec_under(&m, &empty, "pat", version, "");
+    assert!(control.contains("provider: corp"), "{version}: {control}");
+    wait_for("a request at the user's URL", || theirs.count() > 0);
+    assert!(theirs.saw("Bearer corp-key-1"), "{version}");
+
+    // The pin does not restrict which provider is selected: that is `model_provider`'s.
+    let before = theirs.count();
+    let args = format!(
+        "-c model_provider=other -c model_providers.other.name=other \
+         -c model_providers.other.base_url={}",
+        theirs.url()
+    );
+    let other = exec_under(&m, &whole, "pat", version, &args);
+    assert!(other.contains("provider: other"), "{version}: {other}");
+    wait_for("a request for the other provider", || {
+        theirs.count() > before
+    });
+
+    // All the policy could say (the id and its one allowed URL): the compliant setup, the
+    // user's definition at that very URL with its env_key, loses its credential. The control
+    // (no requirements) sends it.
+    let allowed = Router::start();
+    std::fs::write(
+        home.join("config.toml"),
+        format!(
+            "model_provider = \"corp\"\n[model_providers.corp]\nname = \"corp\"\n\
+             base_url = \"{}\"\nenv_key = \"CORP_KEY\"\n",
+            allowed.url()
+        ),
+    )
+    .unwrap();
+    let partial = etc_with(
+        &m,
+        "etc-partial",
+        &format!(
+            "model_providers = {{ corp = {{ name = \"corp\", base_url = \"{}\" }} }}\n",
+            allowed.url()
+        ),
+    );
+    let out = exec_under(&m, &partial, "pat", version, "");
+    assert!(out.contains("provider: corp"), "{version}: {out}");
+    wait_for("a request under the partial pin", || allowed.count() > 0);
+    assert!(
+        !allowed.saw("Bearer"),
+        "{version}: the partial pin kept the user's key"
+    );
+    exec_under(&m, &empty, "pat", version, "");
+    wait_for("the key at the allowed URL", || {
+        allowed.saw("Bearer corp-key-1")
+    });
+    // A built-in id cannot be pinned at all: Codex refuses to start.
+    let builtin = etc_with(
+        &m,
+        "etc-builtin",
+        "model_providers = { ollama = { name = \"ollama\", base_url = \"http://127.0.0.1:9/v1\" } }\n",
+    );
+    let out = exec_under(&m, &builtin, "pat", version, "");
+    assert!(
+        out.contains("reserved built-in provider IDs"),
+        "{version}: {out}"
+    );
+}
+
+#[test]
+fn codex_0_169_takes_a_pinned_provider_definition_whole() {
+    provider_definition_pin("0.169.0", 57_400);
+}
+
+#[test]
+fn codex_0_171_takes_a_pinned_provider_definition_whole() {
+    provider_definition_pin("0.171.0", 57_450);
+}

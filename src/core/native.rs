@@ -210,8 +210,12 @@ pub const FEATURES: &[RequirementShape] = &[RequirementShape {
 /// `model_provider = "ID"` when the policy allows exactly one provider: Codex then refuses
 /// `-c model_provider=x`, `--oss` and a config's `model_provider` ("overridden by the required
 /// value") and runs on the pinned one. Several allowed providers cannot be said (Codex pins one).
-/// `model_providers` (a pinned definition, which Codex takes whole over the user's) has no
-/// policy key: the policy names URLs, not a provider's full definition (env_key, wire_api, …).
+/// `model_providers` is never rendered (measured on 0.169 and 0.171, tests/requirements_pins.rs):
+/// Codex takes a pinned `[model_providers.ID]` whole over the user's, from config and `-c`
+/// alike and silently, so a definition made of what the policy says (the id and its one allowed
+/// URL) drops the user's `env_key`, token or headers and breaks every compliant keyed setup; and
+/// a built-in id there (`openai`, `ollama`, …) stops Codex from starting. An admin who knows the
+/// whole definition writes it below the agent's block, where the agent leaves it.
 pub const MODEL_PROVIDER: &[RequirementShape] = &[RequirementShape {
     codex_key: "model_provider",
     since: V0_169,

@@ -290,6 +290,7 @@ fn every_key_a_version_row_enforces_has_a_shape_that_version_reads() {
         .collect();
     for (v, h) in KNOWN {
         for key in h.requirement_keys {
+            // `model_providers` is honoured but never rendered: see `native::MODEL_PROVIDER`.
             let ok = shapes.iter().any(|s| s.codex_key == *key && v >= s.since)
                 || *key == "model_providers";
             assert!(ok, "{key} is enforced by {v} but no shape renders it there");
@@ -298,4 +299,30 @@ fn every_key_a_version_row_enforces_has_a_shape_that_version_reads() {
     for s in &shapes {
         assert!(REQUIREMENT_KEYS.contains(&s.codex_key), "{}", s.codex_key);
     }
+}
+
+#[test]
+fn one_custom_provider_at_one_url_pins_the_id_but_never_its_definition() {
+    let mut p = policy(&[LoginMethod::Chatgpt], &[]);
+    p.login.allowed_workspaces = None;
+    p.config.allowed_model_providers = Some(vec!["corp".into()]);
+    p.config.allowed_base_urls = Some(vec!["https://router.corp.example/v1".into()]);
+    let r = render(
+        &p,
+        now(),
+        &[CodexVersion::new(0, 169, 0), CodexVersion::new(0, 171, 0)],
+    );
+    // Codex would take a pinned definition whole and drop the user's credential fields.
+    assert!(
+        r.requirements
+            .iter()
+            .all(|(k, v)| k != "model_providers" && !v.contains("router.corp.example")),
+        "{r:?}"
+    );
+    assert!(
+        r.requirements
+            .contains(&("model_provider".into(), "\"corp\"".into())),
+        "{r:?}"
+    );
+    assert_eq!(r.not_rendered, ["config.allowed_base_urls"], "{r:?}");
 }

@@ -24,6 +24,7 @@
 
 pub mod argv;
 pub mod dotenv;
+mod overrides;
 mod remote;
 pub mod sources;
 mod trust;
@@ -323,7 +324,9 @@ pub fn resolve_parsed(inputs: &SessionInputs, a: argv::ArgvConfig) -> EffectiveS
     }
 
     for s in &a.settings {
-        config.set(&s.path, s.value.clone(), &Layer::Argv);
+        if !overrides::is_override(s) {
+            config.set(&s.path, s.value.clone(), &Layer::Argv);
+        }
         config.note_flag(&s.path, s.label());
     }
     if a.oss {
@@ -346,6 +349,7 @@ pub fn resolve_parsed(inputs: &SessionInputs, a: argv::ArgvConfig) -> EffectiveS
             config.merge(&t, &layer);
         }
     }
+    overrides::apply(&mut config, &a.settings);
 
     // Found by the differential harness (0.169 and 0.171): in a trusted working root, with no
     // layer setting it, Codex runs `workspace-write`, not `read-only`.

@@ -635,3 +635,118 @@ fn a_remote_app_server_off_this_machine_is_unjudged_and_a_loopback_one_is_not() 
     // Without the flag, nothing is unjudged.
     assert!(resolve(&inputs(&[], &[], "")).unjudged.is_empty());
 }
+
+fn sandbox(argv: &[&str], managed: Option<&str>) -> (String, String) {
+    let mut i = inputs(argv, &[], "sandbox_mode = \"workspace-write\"\n");
+    i.managed = managed.and_then(|m| {
+        file(
+            "/etc/codex/managed_config.toml",
+            &format!("sandbox_mode = \"{m}\"\n"),
+        )
+    });
+    let s = resolve(&i);
+    let r = s.config.get("sandbox_mode").unwrap();
+    (r.value.as_str().unwrap().to_string(), r.layer.label())
+}
+
+/// Found by the differential harness (0.169 and 0.171): `-s` is applied after `-c`, whatever
+/// their order; `-c` alone is an ordinary layer.
+#[test]
+fn a_sandbox_flag_beats_dash_c_whatever_the_order() {
+    let ro = ("read-only".to_string(), "argv".to_string());
+    let ww = ("workspace-write".to_string(), "argv".to_string());
+    assert_eq!(
+        sandbox(
+            &["-s", "workspace-write", "-c", "sandbox_mode=\"read-only\""],
+            None
+        ),
+        ww
+    );
+    assert_eq!(
+        sandbox(
+            &[
+                "-c",
+                "sandbox_mode=\"danger-full-access\"",
+                "-s",
+                "read-only"
+            ],
+            None
+        ),
+        ro
+    );
+    // The control: `-c` alone, over the user's config.
+    assert_eq!(sandbox(&["-c", "sandbox_mode=\"read-only\""], None), ro);
+}
+
+/// Found by the differential harness (0.169 and 0.171): `sandbox_mode` in managed_config.toml is
+/// the config's value (above `-c`) and limits the flags to `read-only` and itself; any other
+/// flag falls back to `read-only`.
+#[test]
+fn a_managed_sandbox_mode_limits_the_flags_to_read_only_and_itself() {
+    let managed = "config:/etc/codex/managed_config.toml".to_string();
+    let argv = "argv".to_string();
+    let dfa = Some("danger-full-access");
+    assert_eq!(
+        sandbox(&["-s", "read-only"], dfa),
+        ("read-only".into(), argv.clone())
+    );
+    assert_eq!(
+        sandbox(&["-s", "workspace-write"], dfa),
+        ("read-only".into(), managed.clone())
+    );
+    assert_eq!(
+        sandbox(&["-s", "workspace-write"], Some("read-only")),
+        ("read-only".into(), managed.clone())
+    );
+    assert_eq!(
+        sandbox(&["-s", "workspace-write"], Some("workspace-write")),
+        ("workspace-write".into(), argv.clone())
+    );
+    // `-c` and the user's config are layers under it; no flag: the managed value.
+    assert_eq!(
+        sandbox(&["-c", "sandbox_mode=\"read-only\""], dfa),
+        ("danger-full-access".into(), managed.clone())
+    );
+    assert_eq!(sandbox(&[], dfa), ("danger-full-access".into(), managed));
+}
+
+/// Checked by hand on 0.169 and 0.171 (the `model:` line of `codex exec`): `-m` beats `-c
+/// model=…` whatever their order, and managed_config.toml's `model`; without the flag, the
+/// managed value beats `-c`.
+#[test]
+fn the_model_flag_beats_dash_c_and_the_managed_config() {
+    let model = |argv: &[&str], managed: Option<&str>| {
+        let mut i = inputs(argv, &[], "model = \"user-model\"\n");
+        i.managed = managed.and_then(|m| {
+            file(
+                "/etc/codex/managed_config.toml",
+                &format!("model = \"{m}\"\n"),
+            )
+        });
+        let s = resolve(&i);
+        let r = s.config.get("model").unwrap();
+        (r.value.as_str().unwrap().to_string(), r.layer.label())
+    };
+    let flag = ("m-flag".to_string(), "argv".to_string());
+    assert_eq!(
+        model(&["-m", "m-flag", "-c", "model=\"c-val\""], None),
+        flag
+    );
+    assert_eq!(
+        model(&["-c", "model=\"c-val\"", "--model", "m-flag"], None),
+        flag
+    );
+    assert_eq!(model(&["-m", "m-flag"], Some("managed-model")), flag);
+    // The controls: `-c` alone over the user's config, and under the managed value.
+    assert_eq!(
+        model(&["-c", "model=\"c-val\""], None),
+        ("c-val".into(), "argv".into())
+    );
+    assert_eq!(
+        model(&["-c", "model=\"c-val\""], Some("managed-model")),
+        (
+            "managed-model".into(),
+            "config:/etc/codex/managed_config.toml".into()
+        )
+    );
+}

@@ -1,0 +1,56 @@
+//! The typed overrides: `-m`/`--model` and the sandbox flags (`-s`/`--sandbox`,
+//! `--dangerously-bypass-approvals-and-sandbox`, `--full-auto`, `--approve-for-me`), which Codex
+//! applies after every config layer. Found by the differential harness and checked by hand on
+//! 0.169.0 and 0.171.0 (`codex exec` prints the model and the mode it runs with):
+//!
+//! - a flag beats `-c KEY=…` whatever their order (`-s workspace-write -c
+//!   sandbox_mode="read-only"` runs `workspace-write`, `-m A -c model=B` runs `A`);
+//! - `-m` beats `/etc/codex/managed_config.toml` too (its `model` counts only without the flag);
+//! - a `sandbox_mode = "X"` in managed_config.toml is the value of the config (above `-c`) and a
+//!   requirement too: a flag may only choose `read-only` or `X` ("`WorkspaceWrite` is not in the
+//!   allowed set [ReadOnly, DangerFullAccess] (set by /etc/codex/managed_config.toml)"), any other
+//!   falls back to `read-only` (or, asking for `danger-full-access` with approvals `never`, Codex
+//!   refuses to start).
+
+use toml::Value;
+
+use super::argv::ArgvSetting;
+use crate::core::config_model::{Layer, ResolvedConfig};
+
+/// The keys set by typed flags rather than `-c`.
+const TYPED: [&str; 2] = ["sandbox_mode", "model"];
+
+/// Whether `s` is a typed override (a flag, not `-c`), which [`apply`] applies after every layer.
+pub(super) fn is_override(s: &ArgvSetting) -> bool {
+    s.flag != "-c" && s.path.len() == 1 && TYPED.contains(&s.path[0].as_str())
+}
+
+/// Apply the last typed override of each key of `settings` over `config`, every layer merged.
+pub(super) fn apply(config: &mut ResolvedConfig, settings: &[ArgvSetting]) {
+    let last = |key: &str| {
+        settings
+            .iter()
+            .rev()
+            .find(|s| is_override(s) && s.path[0] == key)
+    };
+    if let Some(model) = last("model") {
+        config.set(&model.path, model.value.clone(), &Layer::Argv);
+    }
+    let Some(flag) = last("sandbox_mode") else {
+        return;
+    };
+    let managed = config.get("sandbox_mode").and_then(|r| match r.layer {
+        Layer::Managed(_) => Some((r.value.as_str().map(str::to_string), r.layer.clone())),
+        _ => None,
+    });
+    let asked = flag.value.as_str();
+    match managed {
+        Some((required, layer))
+            if asked != Some("read-only")
+                && (required.is_none() || asked != required.as_deref()) =>
+        {
+            config.set(&flag.path, Value::String("read-only".into()), &layer);
+        }
+        _ => config.set(&flag.path, flag.value.clone(), &Layer::Argv),
+    }
+}
