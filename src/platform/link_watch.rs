@@ -12,13 +12,12 @@
 use std::collections::{HashMap, HashSet};
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::Sender;
 
 use anyhow::Result;
 use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
 
 use crate::platform::link_trail::DirId;
-use crate::platform::watch::{Msg, changes_content};
+use crate::platform::watch::{Msg, Outbox, changes_content};
 
 /// Directories watched for trails at most, over all users: each holds a descriptor open, and the
 /// agent runs with the default 1024 of them.
@@ -32,7 +31,7 @@ pub struct LinkWatcher {
 }
 
 impl LinkWatcher {
-    pub fn new(tx: Sender<Msg>) -> Result<LinkWatcher> {
+    pub fn new(tx: Outbox) -> Result<LinkWatcher> {
         let inner = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
             let msg = match res {
                 Ok(event) if event.need_rescan() => {
@@ -42,7 +41,7 @@ impl LinkWatcher {
                 Ok(event) => Msg::Linked(event.paths),
                 Err(e) => Msg::Rescan(format!("link watcher error: {e}")),
             };
-            let _ = tx.send(msg);
+            tx.send(msg);
         })?;
         Ok(LinkWatcher {
             inner,

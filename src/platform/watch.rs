@@ -1,15 +1,20 @@
-//! The file watcher, wrapped so the agent sees its own messages, not the crate's events.
+//! The file watcher and the agent loop's inbox, so the agent sees its own messages, not a
+//! crate's events.
 //!
 //! Directories are watched, never files: Codex truncates and rewrites auth.json in place, editors
 //! replace files by rename, and `codex logout` deletes it; a directory watch sees all of these.
+//!
+//! On Linux the loop's own thread reads inotify: it waits in one `poll` on the inotify descriptor
+//! and an eventfd the other threads (signals, exec events) ring after they send. A file event
+//! thus wakes one thread, the one that acts on it, as a bare inotify reader would; a watcher
+//! thread handing events over would put a second wake-up (a second scheduling delay on a busy
+//! machine) between the write and the quarantine. On macOS, FSEvents (through `notify`) delivers
+//! on its own thread, which sends to the same inbox.
 
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
-use std::sync::mpsc::Sender;
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, Sender};
 
 use anyhow::Result;
-use notify::event::{AccessKind, AccessMode};
-use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher as _};
 
 /// What reaches the agent's loop.
 #[derive(Debug)]
@@ -43,21 +48,16 @@ pub const LIMIT_HELP: &str = "the inotify watch limit is reached: raise it with 
      persist it in /etc/sysctl.d/; until then changes in unwatched directories are seen by a full \
      scan every 15 s";
 
-/// Whether an event can change what a file says (creation, write, rename, removal, metadata).
-pub fn changes_content(kind: &EventKind) -> bool {
+/// Whether a `notify` event can change what a file says (creation, write, rename, removal,
+/// metadata): for the watchers that read through `notify` (macOS, the link watcher).
+pub fn changes_content(kind: &notify::EventKind) -> bool {
+    use notify::EventKind;
+    use notify::event::{AccessKind, AccessMode};
     match kind {
         EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
         EventKind::Access(_) => false,
         _ => true,
     }
-}
-
-pub struct Watcher {
-    inner: RecommendedWatcher,
-    watched: HashSet<PathBuf>,
-    /// At most this many watches: half of root's inotify quota, so that however many homes users
-    /// make the agent watch, other root daemons keep theirs.
-    cap: usize,
 }
 
 /// Half of `fs.inotify.max_user_watches` (the quota is per user, and root's is shared with every
@@ -69,99 +69,91 @@ pub fn watch_cap() -> usize {
         .map_or(usize::MAX, |quota| (quota / 2).max(1))
 }
 
-impl Watcher {
-    pub fn new(tx: Sender<Msg>) -> Result<Watcher> {
-        let inner = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-            let msg = match res {
-                Ok(event) if event.need_rescan() => {
-                    Msg::Rescan("the watcher lost events (queue overflow)".into())
-                }
-                // Opening or reading a file or directory changes nothing, and the agent's own
-                // reads would otherwise wake it again and again.
-                Ok(event) if !changes_content(&event.kind) => return,
-                Ok(event) => Msg::Changed(event.paths),
-                Err(e) => Msg::Rescan(format!("watcher error: {e}")),
-            };
-            let _ = tx.send(msg);
-        })?;
-        Ok(Watcher {
-            inner,
-            watched: HashSet::new(),
-            cap: watch_cap(),
-        })
-    }
+/// The sending side of the agent loop's inbox, for other threads.
+#[derive(Clone)]
+pub struct Outbox {
+    tx: Sender<Msg>,
+    #[cfg(target_os = "linux")]
+    bell: std::sync::Arc<std::os::fd::OwnedFd>,
+}
 
-    /// Watch exactly `dirs`: add the new ones, drop the ones no longer wanted. Returns the
-    /// directories that could not be watched.
-    pub fn set(&mut self, dirs: HashSet<PathBuf>) -> Vec<WatchProblem> {
-        let gone: Vec<PathBuf> = self.watched.difference(&dirs).cloned().collect();
-        for dir in gone {
-            let _ = self.inner.unwatch(&dir);
-            self.watched.remove(&dir);
+impl Outbox {
+    /// Send `msg` to the loop and wake it. False once the loop is gone.
+    pub fn send(&self, msg: Msg) -> bool {
+        let sent = self.tx.send(msg).is_ok();
+        #[cfg(target_os = "linux")]
+        if sent {
+            // The counter only saturates after 2^64 - 2 rings nobody read: never.
+            let _ = rustix::io::write(&*self.bell, &1u64.to_ne_bytes());
         }
-        let mut problems = Vec::new();
-        for dir in dirs {
-            if self.watched.contains(&dir) {
-                continue;
-            }
-            if self.watched.len() >= self.cap {
-                problems.push(WatchProblem {
-                    dir,
-                    error: format!(
-                        "codex-warden's watch cap ({}, half of fs.inotify.max_user_watches) is \
-                         reached",
-                        self.cap
-                    ),
-                    limit: true,
-                });
-                continue;
-            }
-            match self.inner.watch(&dir, RecursiveMode::NonRecursive) {
-                Ok(()) => {
-                    self.watched.insert(dir);
-                }
-                Err(e) => {
-                    let limit = matches!(e.kind, notify::ErrorKind::MaxFilesWatch)
-                        || matches!(&e.kind, notify::ErrorKind::Io(io)
-                            if io.raw_os_error() == Some(rustix::io::Errno::NOSPC.raw_os_error()));
-                    let gone = matches!(&e.kind, notify::ErrorKind::PathNotFound)
-                        || matches!(&e.kind, notify::ErrorKind::Io(io)
-                            if io.kind() == std::io::ErrorKind::NotFound);
-                    if !gone {
-                        problems.push(WatchProblem {
-                            dir,
-                            error: e.to_string(),
-                            limit,
-                        });
-                    }
-                }
-            }
-        }
-        problems.sort_by(|a, b| a.dir.cmp(&b.dir));
-        problems
+        sent
     }
+}
 
-    /// Forget every watch so the next [`Watcher::set`] re-adds them (after a directory was
-    /// replaced, its old watch points at the old inode).
-    pub fn reset(&mut self) {
-        for dir in std::mem::take(&mut self.watched) {
-            let _ = self.inner.unwatch(&dir);
-        }
+/// The loop's side: what other threads sent. Read through [`Watcher::recv`], which also reads
+/// the file events.
+pub struct Inbox {
+    rx: Receiver<Msg>,
+    #[cfg(target_os = "linux")]
+    bell: std::sync::Arc<std::os::fd::OwnedFd>,
+}
+
+impl Inbox {
+    /// What another thread sent, if anything is there now (no file event of the loop's watcher).
+    pub fn try_recv(&self) -> Result<Msg, mpsc::TryRecvError> {
+        self.rx.try_recv()
     }
+}
 
-    /// Drop a directory's watch (it was deleted, moved or replaced: the kernel watch followed the
-    /// old inode), so the next [`Watcher::set`] watches whatever now has that path.
-    pub fn forget(&mut self, dir: &Path) -> bool {
-        if self.watched.remove(dir) {
-            let _ = self.inner.unwatch(dir);
-            true
-        } else {
-            false
-        }
+/// A new inbox and its first sender.
+pub fn inbox() -> Result<(Outbox, Inbox)> {
+    let (tx, rx) = mpsc::channel();
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::event::{EventfdFlags, eventfd};
+        let bell = std::sync::Arc::new(eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)?);
+        Ok((
+            Outbox {
+                tx,
+                bell: bell.clone(),
+            },
+            Inbox { rx, bell },
+        ))
     }
+    #[cfg(not(target_os = "linux"))]
+    Ok((Outbox { tx }, Inbox { rx }))
+}
 
-    pub fn count(&self) -> usize {
-        self.watched.len()
+#[cfg(target_os = "linux")]
+#[path = "watch_inotify.rs"]
+mod imp;
+#[cfg(not(target_os = "linux"))]
+#[path = "watch_notify.rs"]
+mod imp;
+
+pub use imp::Watcher;
+
+/// Whether a directory could not be watched because a limit was hit, or because it is gone (not
+/// a problem: discovery finds what replaces it).
+fn problem(dir: PathBuf, error: std::io::Error) -> Option<WatchProblem> {
+    let errno = error.raw_os_error();
+    let limit = errno == Some(rustix::io::Errno::NOSPC.raw_os_error());
+    let gone = error.kind() == std::io::ErrorKind::NotFound;
+    (!gone).then(|| WatchProblem {
+        dir,
+        error: error.to_string(),
+        limit,
+    })
+}
+
+/// The problem of a directory past the agent's own watch cap.
+fn over_cap(dir: PathBuf, cap: usize) -> WatchProblem {
+    WatchProblem {
+        dir,
+        error: format!(
+            "codex-warden's watch cap ({cap}, half of fs.inotify.max_user_watches) is reached"
+        ),
+        limit: true,
     }
 }
 

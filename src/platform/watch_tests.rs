@@ -1,25 +1,95 @@
 use super::*;
-use std::sync::mpsc;
 use std::time::Duration;
 
 #[test]
 fn reading_a_watched_directory_wakes_nobody() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("auth.json"), b"{}").unwrap();
-    let (tx, rx) = mpsc::channel();
-    let mut w = Watcher::new(tx).unwrap();
+    let (out, inbox) = inbox().unwrap();
+    let mut w = Watcher::new(&out).unwrap();
     assert!(w.set([tmp.path().to_path_buf()].into()).is_empty());
     for _ in 0..5 {
         let _ = std::fs::read(tmp.path().join("auth.json")).unwrap();
         let _ = std::fs::read_dir(tmp.path()).unwrap().count();
     }
     assert!(
-        rx.recv_timeout(Duration::from_millis(200)).is_err(),
+        w.recv(&inbox, Duration::from_millis(200)).is_err(),
         "reads produced an event"
     );
     std::fs::write(tmp.path().join("auth.json"), b"{\"a\":1}").unwrap();
-    match rx.recv_timeout(Duration::from_secs(5)) {
+    match w.recv(&inbox, Duration::from_secs(5)) {
         Ok(Msg::Changed(paths)) => assert!(paths[0].ends_with("auth.json")),
         other => panic!("expected a change, got {other:?}"),
     }
+}
+
+#[test]
+fn a_message_from_another_thread_wakes_a_waiting_loop() {
+    let (out, inbox) = inbox().unwrap();
+    let mut w = Watcher::new(&out).unwrap();
+    let sender = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(out.send(Msg::Exec));
+        out
+    });
+    // A minute: the message, not the timeout, must end the wait.
+    let start = std::time::Instant::now();
+    assert!(matches!(
+        w.recv(&inbox, Duration::from_secs(60)),
+        Ok(Msg::Exec)
+    ));
+    assert!(start.elapsed() < Duration::from_secs(30));
+    drop(sender.join().unwrap());
+    assert!(matches!(
+        w.recv(&inbox, Duration::from_secs(60)),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
+    ));
+}
+
+#[test]
+fn one_directory_under_two_names_is_reported_under_both_until_one_is_forgotten() {
+    let tmp = tempfile::tempdir().unwrap();
+    let real = tmp.path().join("real");
+    std::fs::create_dir(&real).unwrap();
+    let link = tmp.path().join("link");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let (out, inbox) = inbox().unwrap();
+    let mut w = Watcher::new(&out).unwrap();
+    assert!(w.set([real.clone(), link.clone()].into()).is_empty());
+    assert_eq!(w.count(), 2);
+    std::fs::write(real.join("auth.json"), b"{}").unwrap();
+    let Ok(Msg::Changed(paths)) = w.recv(&inbox, Duration::from_secs(5)) else {
+        panic!("no change")
+    };
+    assert!(paths.contains(&real.join("auth.json")), "{paths:?}");
+    assert!(paths.contains(&link.join("auth.json")), "{paths:?}");
+    while w.recv(&inbox, Duration::from_millis(100)).is_ok() {}
+    // Forgetting one name keeps the other watched.
+    assert!(w.forget(&link));
+    std::fs::write(real.join("config.toml"), b"").unwrap();
+    let Ok(Msg::Changed(paths)) = w.recv(&inbox, Duration::from_secs(5)) else {
+        panic!("the other name lost its watch")
+    };
+    assert!(paths.iter().all(|p| p.starts_with(&real)), "{paths:?}");
+}
+
+#[test]
+fn a_watched_directory_that_goes_is_named_and_a_missing_one_is_no_problem() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("home");
+    std::fs::create_dir(&dir).unwrap();
+    let (out, inbox) = inbox().unwrap();
+    let mut w = Watcher::new(&out).unwrap();
+    assert!(
+        w.set([dir.clone(), tmp.path().join("missing")].into())
+            .is_empty()
+    );
+    std::fs::remove_dir(&dir).unwrap();
+    let mut seen = Vec::new();
+    while let Ok(Msg::Changed(paths)) = w.recv(&inbox, Duration::from_millis(500)) {
+        seen.extend(paths);
+    }
+    assert!(seen.contains(&dir), "{seen:?}");
+    assert!(w.forget(&dir));
+    assert_eq!(w.count(), 0);
 }

@@ -15,11 +15,11 @@
 //! - [`crate::platform::link_watch::MAX_LINK_DIRS`] over all users (the same fallback);
 //! - nothing on a mount a user controls is ever watched ([`crate::platform::link_trail`]).
 
+use crate::platform::watch::Outbox;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ffi::OsString;
 use std::os::fd::AsFd;
 use std::path::PathBuf;
-use std::sync::mpsc::Sender;
 
 use anyhow::Result;
 
@@ -27,7 +27,6 @@ use crate::platform::link_trail::{self, DirId};
 use crate::platform::link_watch::LinkWatcher;
 use crate::platform::session_files::Trails;
 use crate::platform::sessions::ProcId;
-use crate::platform::watch::Msg;
 
 /// Directories watched for one user's sessions at most.
 pub const MAX_DIRS_PER_USER: usize = 32;
@@ -54,7 +53,7 @@ pub struct LinkWatches {
 }
 
 impl LinkWatches {
-    pub fn new(tx: Sender<Msg>) -> Result<LinkWatches> {
+    pub fn new(tx: Outbox) -> Result<LinkWatches> {
         Ok(LinkWatches {
             watcher: LinkWatcher::new(tx)?,
             sessions: BTreeMap::new(),

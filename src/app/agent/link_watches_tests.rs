@@ -3,7 +3,6 @@
 
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use rustix::fs::{Mode, OFlags};
@@ -42,11 +41,16 @@ fn id(pid: u32) -> ProcId {
 }
 
 /// The next paths the watcher reports.
-fn next_linked(rx: &mpsc::Receiver<Msg>) -> Vec<PathBuf> {
+fn next_linked(rx: &crate::platform::watch::Inbox) -> Vec<PathBuf> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
     loop {
-        match rx.recv_timeout(Duration::from_secs(5)).expect("an event") {
-            Msg::Linked(paths) => return paths,
-            _ => continue,
+        match rx.try_recv() {
+            Ok(Msg::Linked(paths)) => return paths,
+            Ok(_) => continue,
+            Err(_) => {
+                assert!(std::time::Instant::now() < deadline, "no link event");
+                std::thread::sleep(Duration::from_millis(5));
+            }
         }
     }
 }
@@ -54,7 +58,7 @@ fn next_linked(rx: &mpsc::Receiver<Msg>) -> Vec<PathBuf> {
 #[test]
 fn a_user_past_the_cap_is_not_watched_and_others_still_are() {
     let t = tempfile::tempdir().unwrap();
-    let (tx, rx) = mpsc::channel();
+    let (tx, rx) = crate::platform::watch::inbox().unwrap();
     let mut links = LinkWatches::new(tx).unwrap();
     let half = MAX_DIRS_PER_USER / 2 + 1;
     assert!(links.update(id(1), 1000, trails(t.path(), "a", half)));
@@ -87,7 +91,7 @@ fn a_user_past_the_cap_is_not_watched_and_others_still_are() {
 #[test]
 fn a_trail_changed_under_the_read_asks_for_another_judgement() {
     let t = tempfile::tempdir().unwrap();
-    let (tx, _rx) = mpsc::channel();
+    let (tx, _rx) = crate::platform::watch::inbox().unwrap();
     let mut links = LinkWatches::new(tx).unwrap();
     let mut raced = trails(t.path(), "r", 1);
     raced.raced = true;

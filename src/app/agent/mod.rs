@@ -43,7 +43,7 @@ use crate::core::observe::CodexHome;
 use crate::platform::audit::{Event, event};
 use crate::platform::inventory;
 use crate::platform::service;
-use crate::platform::watch::{Msg, Watcher};
+use crate::platform::watch::{self, Inbox, Msg, Outbox, Watcher};
 
 /// How often a half-written credential is re-read inside the settle window.
 const SETTLE_RETRY: Duration = Duration::from_millis(20);
@@ -89,22 +89,22 @@ type Unclean = (crate::platform::run_marker::Run, Option<(String, u64)>);
 
 /// Run until SIGTERM/SIGINT.
 pub fn run(settings: Settings) -> Result<()> {
-    let (tx, rx) = mpsc::channel();
+    let (out, inbox) = watch::inbox().context("creating the agent's inbox")?;
     let mut signals = signal_hook::iterator::Signals::new([SIGHUP, SIGTERM, SIGINT])
         .context("installing signal handlers")?;
-    let sig_tx = tx.clone();
+    let sig_out = out.clone();
     std::thread::spawn(move || {
         for sig in signals.forever() {
-            if sig_tx.send(Msg::Signal(sig)).is_err() {
+            if !sig_out.send(Msg::Signal(sig)) {
                 break;
             }
         }
     });
     // Held until we return: liveness for `status`, and no second agent on this state dir.
     let _lock = crate::platform::lock::acquire(&settings.state_dir)?;
-    let (mut agent, unclean) = Agent::start(settings, tx)?;
+    let (mut agent, unclean) = Agent::start(settings, out)?;
     agent.first_scan(unclean);
-    agent.serve(&rx);
+    agent.serve(&inbox);
     agent.stop();
     Ok(())
 }
@@ -113,7 +113,7 @@ impl Agent {
     /// Everything the loop needs, before any home is judged: the status writer, the run marker
     /// (how the previous run ended), the enforcer, the file watcher and the exec listener, both
     /// sending to `tx`.
-    fn start(settings: Settings, tx: mpsc::Sender<Msg>) -> Result<(Agent, Option<Unclean>)> {
+    fn start(settings: Settings, out: Outbox) -> Result<(Agent, Option<Unclean>)> {
         let timers = Timers::new(
             settings.scan_interval,
             service::watchdog_interval(),
@@ -159,9 +159,7 @@ impl Agent {
             &enforcer.settings().audit_log,
             jiff::Timestamp::now() - crate::app::engine::recent::WINDOW,
         ));
-        let exec_tx = tx.clone();
-        let link_tx = tx.clone();
-        let watcher = Watcher::new(tx).context("starting the file watcher")?;
+        let watcher = Watcher::new(&out).context("starting the file watcher")?;
         let mut agent = Agent {
             enforcer,
             watcher,
@@ -181,9 +179,9 @@ impl Agent {
             violating: BTreeMap::new(),
             pass: inventory::Pass::default(),
         };
-        agent.sessions.watch_links(link_tx);
+        agent.sessions.watch_links(out.clone());
         agent.sessions.execs.listen(move || {
-            let _ = exec_tx.send(Msg::Exec);
+            out.send(Msg::Exec);
         });
         Ok((agent, unclean))
     }
@@ -229,21 +227,23 @@ impl Agent {
     }
 
     /// Handle messages and timers until a stop signal (or every sender is gone).
-    fn serve(&mut self, rx: &mpsc::Receiver<Msg>) {
+    fn serve(&mut self, inbox: &Inbox) {
         // A message taken off the channel while draining a burst of changes, handled next.
         let mut pending: Option<Msg> = None;
         loop {
             let due = self.next_due();
             let msg = match pending.take() {
                 Some(msg) => Ok(msg),
-                None => rx.recv_timeout(due.saturating_duration_since(Instant::now())),
+                None => self
+                    .watcher
+                    .recv(inbox, due.saturating_duration_since(Instant::now())),
             };
             match msg {
                 Ok(Msg::Changed(mut paths)) => {
                     // A burst (a storm of rewrites, a checkout) is judged once per home, on what the
                     // home holds now: take what is already queued along.
                     while paths.len() < MAX_BATCH {
-                        match rx.try_recv() {
+                        match self.watcher.try_recv(inbox) {
                             Ok(Msg::Changed(more)) => paths.extend(more),
                             Ok(other) => {
                                 pending = Some(other);
@@ -257,7 +257,7 @@ impl Agent {
                 Ok(Msg::Linked(mut paths)) => {
                     // A burst (a target rewritten in several writes) judges each session once.
                     while paths.len() < MAX_BATCH {
-                        match rx.try_recv() {
+                        match self.watcher.try_recv(inbox) {
                             Ok(Msg::Linked(more)) => paths.extend(more),
                             Ok(other) => {
                                 pending = Some(other);

@@ -113,7 +113,7 @@ impl SessionGuard {
     /// Watch the trails of running sessions' layers, sending what changes to `tx`
     /// ([`LinkWatches`]). Without it (or when the watcher cannot start) sessions are judged again
     /// only by the periodic scan.
-    pub fn watch_links(&mut self, tx: std::sync::mpsc::Sender<crate::platform::watch::Msg>) {
+    pub fn watch_links(&mut self, tx: crate::platform::watch::Outbox) {
         match LinkWatches::new(tx) {
             Ok(links) => self.links = Some(links),
             Err(e) => tracing::warn!(
