@@ -12,7 +12,7 @@ use codex_warden::core::policy::explain::{explain_json, render_explain};
 use codex_warden::core::policy::merge::{LoadOutcome, load_sources_at};
 use codex_warden::core::policy::source::Source;
 use codex_warden::core::policy::{ConfigRules, RuleKey};
-use codex_warden::core::rules::judge_config;
+use codex_warden::core::rules::{Rule, judge_config};
 use codex_warden::platform::policy_sources::load_files;
 
 /// Whether the library takes `s` for a key or token (what it redacts wherever it shows text).
@@ -106,12 +106,13 @@ fn judged(config: &codex_warden::core::effective_session::ResolvedConfig) -> Con
 }
 
 /// The verdict's own words, which an input may repeat without anything of it leaking: every
-/// policy key (by name and by path) and the evidence of an empty config.toml (the defaults
-/// judged: "model_provider is not set, so Codex uses its default openai, …").
+/// rule's name, every policy key (by name and by path) and the evidence of an empty config.toml
+/// (the defaults judged: "model_provider is not set, so Codex uses its default openai, …").
 pub fn vocabulary() -> Vec<String> {
     let mut words: Vec<String> = RuleKey::ALL
         .iter()
         .flat_map(|k| [k.name().to_string(), k.path().to_string()])
+        .chain(Rule::ALL.iter().map(|r| r.code().to_string()))
         .collect();
     if let Ok(empty) = config("") {
         words.extend(

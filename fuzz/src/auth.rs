@@ -88,9 +88,14 @@ fn expected_method(auth_mode: Option<&str>, api_key: Option<&str>) -> String {
     .to_string()
 }
 
-/// The kind of an API key, by its prefix (codex-facts.md, "API key shapes").
+/// The kind of an API key, by its prefix (codex-facts.md, "API key shapes"; the FedRAMP
+/// prefixes of 0.171 first, as kinds of their own).
 fn key_kind(key: &str) -> &'static str {
-    if key.starts_with("sk-proj-") {
+    if key.starts_with("sk-proj-fedramp-") {
+        "project-fedramp"
+    } else if key.starts_with("sk-svcacct-fedramp-") {
+        "service-account-fedramp"
+    } else if key.starts_with("sk-proj-") {
         "project"
     } else if key.starts_with("sk-svcacct-") {
         "service-account"
