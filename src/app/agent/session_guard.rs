@@ -564,7 +564,7 @@ impl SessionGuard {
             return;
         }
         let stop = plan.decision == SessionAction::Stop;
-        // Frozen before anything else, unless SIGTERM ends it: no request while it is told.
+        // Frozen before anything else: no request while it is recorded and told.
         let frozen = if stop {
             signals::freeze_session(session)
         } else {

@@ -1,9 +1,10 @@
 //! Stopping a session: frozen by the guard before it was recorded
 //! ([`signals::freeze_session`]), the user is told why, then its native process and npm wrapper
-//! are ended through a pidfd ([`signals::end`]): SIGTERM when it can get it (a process still
-//! running at the end of `[enforce] terminate_grace` gets SIGKILL), SIGKILL at once when it
-//! ignores or blocks it, is traced, or would handle it with a handler that is not Codex's. Nothing sleeps: [`Terminations::finish`] looks at the
-//! deadlines on each tick. Every stop goes through [`Terminations::stop_session`].
+//! are ended through a pidfd ([`signals::end`]): SIGTERM then SIGCONT when SIGTERM ends it (a
+//! process still running at the end of `[enforce] terminate_grace` gets SIGKILL), SIGKILL at once
+//! when it ignores or blocks it, is traced, or would handle it with a handler that is not
+//! Codex's. Nothing sleeps: [`Terminations::finish`] looks at the deadlines on each tick. Every
+//! stop goes through [`Terminations::stop_session`].
 
 use std::time::{Duration, Instant};
 
@@ -28,7 +29,7 @@ struct Pending {
 /// One session to stop, as [`Terminations::stop_session`] takes it.
 pub struct Stop<'a> {
     pub session: &'a Session,
-    /// Its processes, held by pidfds (and frozen where SIGTERM would not end them).
+    /// Its processes, held by pidfds (the session frozen).
     pub frozen: Vec<signals::Frozen>,
     /// What its records say of it.
     pub base: &'a SessionSubject,
@@ -88,9 +89,9 @@ impl Terminations {
         self.pending = still;
     }
 
-    /// The one stop flow: tell the user, then end the session and its npm wrapper, held (and
-    /// frozen when SIGTERM would not end them) by [`signals::freeze_session`]: SIGTERM (SIGKILL
-    /// after `grace`, from [`Terminations::finish`]) or SIGKILL at once ([`signals::end`]).
+    /// The one stop flow: tell the user, then end the session and its npm wrapper, held (the
+    /// session frozen) by [`signals::freeze_session`]: SIGTERM and SIGCONT (SIGKILL after
+    /// `grace`, from [`Terminations::finish`]) or SIGKILL at once ([`signals::end`]).
     pub fn stop_session(&mut self, engine: &Enforcer, stop: Stop<'_>) {
         let Stop {
             session,
