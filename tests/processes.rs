@@ -482,6 +482,136 @@ fn a_program_that_maps_codex_executable_is_a_session() {
     drop(agent);
 }
 
+/// Maps a file executable as [`MAPPER`] does, from a descriptor whose file it deletes first: the
+/// mapping's path in `/proc/PID/maps` then ends in ` (deleted)`.
+const DELETING_MAPPER: &str = "import mmap, os, sys\n\
+    f = open(sys.argv[1], 'rb')\n\
+    os.unlink(sys.argv[1])\n\
+    m = mmap.mmap(f.fileno(), 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_EXEC)\n\
+    f.close()\n\
+    sys.stdin.read()\n";
+
+/// A copy of the Codex binary that `user` may delete, at `rel` (a hard link where it can be).
+fn codex_copy(m: &Machine, user: &str, rel: &str) -> PathBuf {
+    let dir = dir_of(m, &format!("{user}-bin"), m.uid(user));
+    let copy = dir.join(rel);
+    if std::fs::hard_link(native_codex(), &copy).is_err() {
+        std::fs::copy(native_codex(), &copy).unwrap();
+    }
+    copy
+}
+
+/// python3 as `user` running `script` on `file`, with or without a key in its environment.
+fn python_as(m: &Machine, user: &str, script: &str, file: &Path, key: bool) -> Reaped {
+    let mut cmd = Command::new("/usr/bin/python3");
+    cmd.arg("-c")
+        .arg(script)
+        .arg(file)
+        .uid(m.uid(user))
+        .gid(m.uid(user))
+        .env_clear()
+        .env("HOME", m.path(&format!("home/{user}")))
+        .env("CODEX_HOME", m.codex_home(user))
+        .current_dir("/")
+        .stdin(Stdio::piped());
+    if key {
+        cmd.env("CODEX_API_KEY", "sk-proj-DELETEDLOADER");
+    }
+    Reaped(cmd.spawn().unwrap())
+}
+
+/// Wait until `pid` maps `file` deleted (the loader has unlinked it).
+fn maps_deleted(pid: u32, file: &Path) {
+    let deleted = format!("{} (deleted)", file.display());
+    wait_for("the loader to map the deleted copy", || {
+        std::fs::read_to_string(format!("/proc/{pid}/maps")).is_ok_and(|m| m.contains(&deleted))
+    });
+}
+
+/// A loader that maps a copy of Codex and deletes it is a session: the agent reads the very file
+/// mapped through `/proc/PID/map_files` (the path in `/proc/PID/maps` names nothing any more). A
+/// key in its environment stops it; its twin, the same loader of its own deleted copy without the
+/// key, is left alone; and status says nothing is missing.
+#[test]
+fn a_loader_of_a_deleted_copy_of_codex_is_a_session() {
+    if !is_root() {
+        eprintln!("SKIP: needs root to run the processes as unprivileged test users");
+        return;
+    }
+    let m = machine(&["del", "dia"]);
+    m.policy("10-corp.toml", &policy("2s"));
+    let agent = agent(&m);
+    let (bad, good) = (codex_copy(&m, "del", "editor"), codex_copy(&m, "dia", "editor"));
+    let mut twin = python_as(&m, "dia", DELETING_MAPPER, &good, false);
+    let mut loader = python_as(&m, "del", DELETING_MAPPER, &bad, true);
+    let t = m.wait_event("terminated", |r| r["pid"] == loader.0.id());
+    assert_eq!(t["user"], "del", "{t}");
+    assert_eq!(t["rules"], serde_json::json!(["env.credential"]), "{t}");
+    wait_for("the loader to end", || loader.0.try_wait().unwrap().is_some());
+    maps_deleted(twin.0.id(), &good);
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(twin.0.try_wait().unwrap().is_none(), "the twin was stopped");
+    assert!(m.records().iter().all(|r| r["pid"] != twin.0.id()));
+    let status = m.run(&["status", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert!(json["sessions"]["running"].as_u64() >= Some(1), "{json}");
+    assert!(json["sessions"].get("loaders_unseen").is_none(), "{json}");
+    drop(agent);
+}
+
+/// CAP_SYS_ADMIN and CAP_CHECKPOINT_RESTORE.
+const MAP_FILES_CAPS: [libc::c_int; 2] = [21, 40];
+
+/// Without the capability `/proc/PID/map_files` takes (as under a unit that does not keep
+/// CAP_CHECKPOINT_RESTORE), a loader is judged through the path it mapped: one whose copy is still
+/// there is stopped all the same; one whose copy is deleted is not seen, and `status` says so
+/// (docs/threat-model.md names it). The agent runs with both capabilities out of its bounding
+/// set, the rest of root's kept.
+#[test]
+fn without_map_files_a_loader_is_judged_by_its_mapped_path_and_status_says_so() {
+    if !is_root() {
+        eprintln!("SKIP: needs root to run the processes as unprivileged test users");
+        return;
+    }
+    let m = machine(&["nel", "nia"]);
+    m.policy("10-corp.toml", &policy("2s"));
+    let mut cmd = m.cmd();
+    cmd.env("CODEX_WARDEN_SESSION_SCAN_MS", "100");
+    // SAFETY: between fork and exec only prctl(2), async-signal-safe, on constants.
+    unsafe {
+        cmd.pre_exec(|| {
+            for cap in MAP_FILES_CAPS {
+                if libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    let agent = m.start_agent_from(cmd);
+    let kept = codex_copy(&m, "nel", "kept");
+    let deleted = codex_copy(&m, "nia", "editor");
+    let mut unseen = python_as(&m, "nia", DELETING_MAPPER, &deleted, true);
+    maps_deleted(unseen.0.id(), &deleted);
+    let mut seen = python_as(&m, "nel", MAPPER, &kept, true);
+    let t = m.wait_event("terminated", |r| r["pid"] == seen.0.id());
+    assert_eq!(t["rules"], serde_json::json!(["env.credential"]), "{t}");
+    wait_for("the loader to end", || seen.0.try_wait().unwrap().is_some());
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        unseen.0.try_wait().unwrap().is_none(),
+        "a deleted copy was seen without map_files: this test's premise is wrong"
+    );
+    let status = m.run(&["status", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let why = json["sessions"]["loaders_unseen"].as_str().unwrap_or_default();
+    assert!(why.contains("CAP_CHECKPOINT_RESTORE"), "{json}");
+    let human = stdout(&m.run(&["status"]));
+    assert!(human.contains("note: the agent may not read /proc/PID/map_files"), "{human}");
+    assert!(agent.stderr_text().contains("CAP_CHECKPOINT_RESTORE"));
+    drop(agent);
+}
+
 /// `codex_cli_rs`, spelt out at run time (this test binary must not carry a Codex marker).
 fn originator_marker() -> Vec<u8> {
     b"sr_ilc_xedoc".iter().rev().copied().collect()

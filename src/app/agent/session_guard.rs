@@ -374,6 +374,7 @@ impl SessionGuard {
                 .unwrap_or(u64::MAX),
             process_connector: self.execs.connected(),
             last_scan_us: u64::try_from(self.last_scan_cost.as_micros()).unwrap_or(u64::MAX),
+            loaders_unseen: crate::platform::codex_binary::map_files_unreadable().map(Into::into),
         }
     }
 
