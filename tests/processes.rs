@@ -679,3 +679,158 @@ fn a_copy_with_a_byte_of_its_marker_changed_is_still_codex() {
     end(twin);
     drop(agent);
 }
+
+/// A loopback listener standing in for a router that fails: it answers every request 500, so
+/// Codex retries (after 0.2 s, 0.4 s, 0.9 s, …), and keeps when each request reached it.
+struct Failing {
+    port: u16,
+    at: std::sync::Arc<std::sync::Mutex<Vec<jiff::Timestamp>>>,
+}
+
+impl Failing {
+    fn start() -> Failing {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let at = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = at.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                let seen = seen.clone();
+                std::thread::spawn(move || {
+                    use std::io::{Read, Write};
+                    let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
+                    let mut chunk = [0u8; 4096];
+                    if matches!(conn.read(&mut chunk), Ok(n) if n > 0) {
+                        seen.lock().unwrap().push(jiff::Timestamp::now());
+                    }
+                    let mut buf = Vec::from(chunk);
+                    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match conn.read(&mut chunk) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let _ = conn.write_all(
+                        b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\
+                          Connection: close\r\n\r\n",
+                    );
+                });
+            }
+        });
+        Failing { port, at }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/v1", self.port)
+    }
+
+    fn times(&self) -> Vec<jiff::Timestamp> {
+        self.at.lock().unwrap().clone()
+    }
+}
+
+/// Whether process `pid` catches SIGTERM (`SigCgt` in its status).
+fn catches_sigterm(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/status")).is_ok_and(|s| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("SigCgt:"))
+            .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+            .is_some_and(|m| m & (1 << 14) != 0)
+    })
+}
+
+/// A stock Codex (the npm package: node launcher and native binary) decided violating in the
+/// middle of its requests sends none after the decision: it is frozen at once, then sent SIGTERM
+/// and SIGCONT, and it ends by that SIGTERM (`codex exec`, which has SIGTERM's default action, and
+/// `codex app-server`, which catches it: Codex's own handler), within the grace, not killed at
+/// its end. Frozen and sent SIGTERM alone, a stopped Codex stays stopped with the signal pending
+/// until SIGKILL (the cause of the earlier "did not end within a 3 s grace"). The compliant
+/// twin, started beside them, runs on.
+#[test]
+fn a_stock_codex_decided_violating_mid_request_sends_nothing_after_and_ends_by_sigterm() {
+    if !is_root() {
+        eprintln!("SKIP: needs root to run the sessions as unprivileged test users");
+        return;
+    }
+    let m = machine(&["rho", "ada", "tom"]);
+    let enforcing = format!(
+        "{}\n[config]\nallowed_base_urls = [\"https://api.openai.com/v1\"]\n",
+        policy("4s")
+    );
+    let monitoring = enforcing.replace("mode = \"enforce\"", "mode = \"monitor\"");
+    m.policy("10-corp.toml", &monitoring);
+    m.auth("ada", &api_key_auth("sk-proj-ADASERVERKEY"));
+    let router = Failing::start();
+    let agent = agent(&m);
+    let url = format!("model_providers.x.base_url=\"{}\"", router.url());
+    let mut exec = m.codex_exec_waiting(
+        &codex_bin(),
+        "rho",
+        &m.codex_home("rho"),
+        &[
+            "-c",
+            "model_provider=x",
+            "-c",
+            "model_providers.x.name=X",
+            "-c",
+            &url,
+            "-c",
+            "model_providers.x.env_key=RHOKEY",
+            "-c",
+            "model_providers.x.request_max_retries=100",
+        ],
+        &[("RHOKEY", "sk-proj-RHOROUTERKEY")],
+        None,
+    );
+    let exec_native = native_child(exec.id());
+    let mut server = m.codex_session("ada", &m.codex_home("ada"));
+    let server_native = native_child(server.id());
+    let mut twin = m.codex_exec_waiting(&codex_bin(), "tom", &m.codex_home("tom"), &[], &[], None);
+    let twin_native = native_child(twin.id());
+    // Recorded, not stopped (ada's home is recorded as a home: its credential is in it).
+    let v = m.wait_event("violation", |r| r["pid"] == exec_native);
+    assert_eq!(v["action"], "record", "{v}");
+    // app-server installs its SIGTERM handler once it is up: the handled path is the one tested.
+    wait_for("app-server's SIGTERM handler", || catches_sigterm(server_native));
+    assert!(!catches_sigterm(exec_native));
+    // The prompt: Codex sends it, gets 500, sends it again and again.
+    {
+        use std::io::Write;
+        let mut stdin = exec.stdin.take().unwrap();
+        stdin.write_all(b"hello\n").unwrap();
+    }
+    wait_for("Codex to reach the router", || !router.times().is_empty());
+
+    m.policy("10-corp.toml", &enforcing);
+    let decided = m.wait_event("violation", |r| {
+        r["pid"] == exec_native && r["action"] == "terminate"
+    });
+    let decided_at: jiff::Timestamp = decided["time"].as_str().unwrap().parse().unwrap();
+    for (native, launcher) in [(exec_native, &mut exec), (server_native, &mut server)] {
+        let t = m.wait_event("terminated", |r| {
+            r["pid"] == native && r["role"] == "session"
+        });
+        assert_eq!(t["signal"], "SIGTERM", "{t}");
+        assert_eq!(t["outcome"], "exited", "{t}");
+        let w = m.wait_event("terminated", |r| r["pid"] == launcher.id());
+        assert_eq!(w["role"], "npm-wrapper", "{w}");
+        wait_for("the launcher to end", || launcher.try_wait().unwrap().is_some());
+        assert!(!running(native));
+    }
+    // Codex would have retried within 0.2 to 1.5 s had it run on.
+    std::thread::sleep(Duration::from_secs(2));
+    let times = router.times();
+    let after: Vec<_> = times.iter().filter(|t| **t > decided_at).collect();
+    assert!(
+        after.is_empty(),
+        "requests after the decision ({decided_at}): {after:?} of {times:?}"
+    );
+    assert!(running(twin_native), "the compliant twin was stopped");
+    assert!(m.records().iter().all(|r| r["pid"] != twin_native));
+    let _ = twin.kill();
+    let _ = twin.wait();
+    let log = std::fs::read_to_string(m.audit_log()).unwrap();
+    assert!(!log.contains("RHOROUTERKEY") && !log.contains("ADASERVERKEY"));
+    drop(agent);
+}
