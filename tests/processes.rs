@@ -541,13 +541,18 @@ fn a_loader_of_a_deleted_copy_of_codex_is_a_session() {
     let m = machine(&["del", "dia"]);
     m.policy("10-corp.toml", &policy("2s"));
     let agent = agent(&m);
-    let (bad, good) = (codex_copy(&m, "del", "editor"), codex_copy(&m, "dia", "editor"));
+    let (bad, good) = (
+        codex_copy(&m, "del", "editor"),
+        codex_copy(&m, "dia", "editor"),
+    );
     let mut twin = python_as(&m, "dia", DELETING_MAPPER, &good, false);
     let mut loader = python_as(&m, "del", DELETING_MAPPER, &bad, true);
     let t = m.wait_event("terminated", |r| r["pid"] == loader.0.id());
     assert_eq!(t["user"], "del", "{t}");
     assert_eq!(t["rules"], serde_json::json!(["env.credential"]), "{t}");
-    wait_for("the loader to end", || loader.0.try_wait().unwrap().is_some());
+    wait_for("the loader to end", || {
+        loader.0.try_wait().unwrap().is_some()
+    });
     maps_deleted(twin.0.id(), &good);
     std::thread::sleep(Duration::from_secs(1));
     assert!(twin.0.try_wait().unwrap().is_none(), "the twin was stopped");
@@ -604,10 +609,15 @@ fn without_map_files_a_loader_is_judged_by_its_mapped_path_and_status_says_so() 
     );
     let status = m.run(&["status", "--json"]);
     let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
-    let why = json["sessions"]["loaders_unseen"].as_str().unwrap_or_default();
+    let why = json["sessions"]["loaders_unseen"]
+        .as_str()
+        .unwrap_or_default();
     assert!(why.contains("CAP_CHECKPOINT_RESTORE"), "{json}");
     let human = stdout(&m.run(&["status"]));
-    assert!(human.contains("note: the agent may not read /proc/PID/map_files"), "{human}");
+    assert!(
+        human.contains("note: the agent may not read /proc/PID/map_files"),
+        "{human}"
+    );
     assert!(agent.stderr_text().contains("CAP_CHECKPOINT_RESTORE"));
     drop(agent);
 }
@@ -792,7 +802,9 @@ fn a_stock_codex_decided_violating_mid_request_sends_nothing_after_and_ends_by_s
     let v = m.wait_event("violation", |r| r["pid"] == exec_native);
     assert_eq!(v["action"], "record", "{v}");
     // app-server installs its SIGTERM handler once it is up: the handled path is the one tested.
-    wait_for("app-server's SIGTERM handler", || catches_sigterm(server_native));
+    wait_for("app-server's SIGTERM handler", || {
+        catches_sigterm(server_native)
+    });
     assert!(!catches_sigterm(exec_native));
     // The prompt: Codex sends it, gets 500, sends it again and again.
     {
@@ -815,7 +827,9 @@ fn a_stock_codex_decided_violating_mid_request_sends_nothing_after_and_ends_by_s
         assert_eq!(t["outcome"], "exited", "{t}");
         let w = m.wait_event("terminated", |r| r["pid"] == launcher.id());
         assert_eq!(w["role"], "npm-wrapper", "{w}");
-        wait_for("the launcher to end", || launcher.try_wait().unwrap().is_some());
+        wait_for("the launcher to end", || {
+            launcher.try_wait().unwrap().is_some()
+        });
         assert!(!running(native));
     }
     // Codex would have retried within 0.2 to 1.5 s had it run on.
