@@ -848,3 +848,62 @@ fn a_stock_codex_decided_violating_mid_request_sends_nothing_after_and_ends_by_s
     assert!(!log.contains("RHOROUTERKEY") && !log.contains("ADASERVERKEY"));
     drop(agent);
 }
+
+/// What `su` and `runuser` do while their command runs (util-linux `su-common.c`,
+/// `wait_for_child`; `sudo` does the same): wait for its stops too, stop themselves when it stops,
+/// and continue it once continued. Runs `argv` as its child.
+const SU_LIKE: &str = "import os, signal, sys\n\
+    pid = os.fork()\n\
+    if pid == 0:\n    os.execv(sys.argv[1], sys.argv[1:])\n\
+    while True:\n\
+    \x20   _, st = os.waitpid(pid, os.WUNTRACED)\n\
+    \x20   if not os.WIFSTOPPED(st):\n        break\n\
+    \x20   os.kill(os.getpid(), signal.SIGSTOP)\n\
+    \x20   os.kill(pid, signal.SIGCONT)\n";
+
+/// A session frozen at the decision under a parent that stops when its child stops (`su -c codex`,
+/// `runuser`, `sudo -u`) does not leave that parent stopped: once the session has ended, the
+/// parent, which ran when the session was frozen, is let run again, finds its child ended, and
+/// ends too (the user's shell sees the command end, not a stopped job). The session turns
+/// violating while it runs (an API key put in its home), so its parent is surely waiting for it
+/// then. Its twin under the same kind of parent runs on.
+#[test]
+fn a_parent_that_stops_with_its_frozen_session_is_let_run_again() {
+    if !is_root() {
+        eprintln!("SKIP: needs root to run the sessions as unprivileged test users");
+        return;
+    }
+    let m = machine(&["sue", "sid"]);
+    m.policy("10-corp.toml", &policy("3s"));
+    let agent = agent(&m);
+    let under_su = |user: &str| {
+        let (h, c) = (m.path(&format!("home/{user}")), m.codex_home(user));
+        let child = spawn(
+            Some(m.uid(user)),
+            &["/usr/bin/python3", "-c", SU_LIKE],
+            &[("HOME", &h), ("CODEX_HOME", &c)],
+            None,
+        );
+        let native = native_child(child.id());
+        (Reaped(child), native)
+    };
+    let (mut twin, twin_native) = under_su("sid");
+    let (mut su, native) = under_su("sue");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(m.events("terminated").is_empty());
+    m.auth("sue", &api_key_auth("sk-proj-SUESESSION"));
+    let t = m.wait_event("terminated", |r| r["pid"] == native);
+    assert_eq!(t["rules"], serde_json::json!(["login.method"]), "{t}");
+    wait_for("the su-like parent to end", || {
+        su.0.try_wait().unwrap().is_some()
+    });
+    assert!(!running(native));
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        twin.0.try_wait().unwrap().is_none(),
+        "the twin's parent ended"
+    );
+    assert!(running(twin_native), "the twin was stopped");
+    assert!(m.records().iter().all(|r| r["pid"] != twin_native));
+    drop(agent);
+}

@@ -95,11 +95,42 @@ pub fn send(target: &Target, sig: StopSignal) -> Result<(), SignalError> {
 
 /// Open the process `id` and freeze it (SIGSTOP, which it can neither catch nor ignore): from
 /// now on it runs no instruction, so it makes no request, until it is ended. Its children (the
-/// commands it runs) are not frozen; they hold none of its credentials.
+/// commands it runs) are not frozen; they hold none of its credentials. Its parent, when running,
+/// is held too ([`Target::parent`]): see [`resume_parent`].
 pub fn freeze(id: ProcId) -> Result<Target, SignalError> {
-    let target = open(id)?;
+    let mut target = open(id)?;
+    target.parent = running_parent(id.pid).map(Box::new);
     target.signal(Signal::STOP)?;
     Ok(target)
+}
+
+/// The parent of `pid`, held by a pidfd, when it runs now (not stopped, not init).
+fn running_parent(pid: u32) -> Option<Target> {
+    let ppid = crate::platform::sessions::stat_of(pid)?.ppid;
+    if ppid <= 1 {
+        return None;
+    }
+    let st = crate::platform::sessions::stat_of(ppid)?;
+    if matches!(st.state, 'T' | 't' | 'Z') {
+        return None;
+    }
+    open(ProcId {
+        pid: ppid,
+        start_time: st.start_time,
+    })
+    .ok()
+}
+
+/// Let the parent of a frozen process run again if it is stopped now, once that process is gone
+/// or ending: it ran when its child was frozen, so it stopped since, as `su`, `runuser` and
+/// `sudo` do when their child stops (they wait for its stops, then stop themselves until it
+/// is continued). Left stopped, it would never reap the child nor end, and the user's shell
+/// would show it as a stopped job. Continued, it finds its child ended and ends as it would
+/// have. Returns whether it was continued (`false`: it runs, or is gone).
+pub fn resume_parent(parent: &Target) -> bool {
+    let stopped = crate::platform::sessions::stat_of(parent.id.pid)
+        .is_some_and(|st| st.start_time == parent.id.start_time && st.state == 'T');
+    stopped && parent.signal(Signal::CONT).is_ok()
 }
 
 /// One process of a session to stop, its role (`session`, `npm-wrapper`), and its pidfd once

@@ -42,10 +42,16 @@ pub struct Stop<'a> {
     pub first: Vec<Event>,
 }
 
-/// The processes signalled and not yet gone.
+/// How long the parent of a stopped process is watched for a stop of its own: it stops (if it
+/// does) as soon as it sees its child stop, well before the child has ended.
+const PARENT_WATCH: Duration = Duration::from_secs(2);
+
+/// The processes signalled and not yet gone, and the parents of those gone that may still have
+/// to be let run again ([`signals::resume_parent`]).
 #[derive(Default)]
 pub struct Terminations {
     pending: Vec<Pending>,
+    parents: Vec<(sessions::Target, Instant)>,
 }
 
 impl Terminations {
@@ -55,7 +61,7 @@ impl Terminations {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.pending.is_empty()
+        self.pending.is_empty() && self.parents.is_empty()
     }
 
     /// Whether this process is being terminated already.
@@ -65,14 +71,16 @@ impl Terminations {
 
     /// When [`Terminations::finish`] should look again (`None`: nothing pending).
     pub fn next_due(&self) -> Option<Instant> {
-        (!self.pending.is_empty()).then(|| Instant::now() + PENDING_POLL)
+        (!self.is_empty()).then(|| Instant::now() + PENDING_POLL)
     }
 
-    /// Record the processes gone since their SIGTERM; SIGKILL those past their grace.
+    /// Record the processes gone since their SIGTERM; SIGKILL those past their grace; let the
+    /// parents of those gone run again if they stopped.
     pub fn finish(&mut self, engine: &Enforcer, now: Instant) {
         let mut still = Vec::new();
-        for p in std::mem::take(&mut self.pending) {
+        for mut p in std::mem::take(&mut self.pending) {
             if !sessions::alive(p.target.id) {
+                self.watch_parent(&mut p.target, now);
                 engine.record(ended(p.record, StopSignal::Term.name(), "exited"));
                 continue;
             }
@@ -84,9 +92,19 @@ impl Terminations {
                 Ok(()) => "killed after the grace period".to_string(),
                 Err(e) => format!("SIGKILL failed: {e}"),
             };
+            self.watch_parent(&mut p.target, now);
             engine.record(ended(p.record, StopSignal::Kill.name(), &outcome));
         }
         self.pending = still;
+        self.parents
+            .retain(|(parent, until)| !signals::resume_parent(parent) && now < *until);
+    }
+
+    /// Watch the parent of a process that is gone or ending ([`signals::resume_parent`]).
+    fn watch_parent(&mut self, target: &mut sessions::Target, now: Instant) {
+        if let Some(parent) = target.parent.take() {
+            self.parents.push((*parent, now + PARENT_WATCH));
+        }
     }
 
     /// The one stop flow: tell the user, then end the session and its npm wrapper, held (the
@@ -134,19 +152,29 @@ impl Terminations {
         // ended so far) are one durable append once the session can no longer work, rather than
         // an fsync'd append between the decision and the signal.
         let mut records = first;
+        let now = Instant::now();
         for (target, record) in held {
-            let signalled = target.and_then(|t| signals::end(&t).map(|e| (t, e)));
+            let signalled = target.and_then(|mut t| match signals::end(&t) {
+                Ok(e) => Ok((t, e)),
+                Err(e) => {
+                    self.watch_parent(&mut t, now);
+                    Err(e)
+                }
+            });
             match signalled {
                 Ok((target, Ending::Terminating)) => self.pending.push(Pending {
                     target,
                     deadline,
                     record,
                 }),
-                Ok((_, Ending::Killed(why))) => records.push(ended(
-                    record,
-                    StopSignal::Kill.name(),
-                    &format!("killed at once: {why}"),
-                )),
+                Ok((mut target, Ending::Killed(why))) => {
+                    self.watch_parent(&mut target, now);
+                    records.push(ended(
+                        record,
+                        StopSignal::Kill.name(),
+                        &format!("killed at once: {why}"),
+                    ));
+                }
                 // Gone before its SIGTERM: it ended with the session (or on its own).
                 Err(SignalError::Gone) => records.push(ended(record, "none", "exited")),
                 Err(SignalError::Failed(e)) => records.push(ended(
