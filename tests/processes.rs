@@ -565,6 +565,7 @@ fn a_loader_of_a_deleted_copy_of_codex_is_a_session() {
 }
 
 /// CAP_SYS_ADMIN and CAP_CHECKPOINT_RESTORE.
+#[cfg(target_os = "linux")]
 const MAP_FILES_CAPS: [libc::c_int; 2] = [21, 40];
 
 /// Without the capability `/proc/PID/map_files` takes (as under a unit that does not keep
@@ -572,6 +573,7 @@ const MAP_FILES_CAPS: [libc::c_int; 2] = [21, 40];
 /// there is stopped all the same; one whose copy is deleted is not seen, and `status` says so
 /// (docs/threat-model.md names it). The agent runs with both capabilities out of its bounding
 /// set, the rest of root's kept.
+#[cfg(target_os = "linux")]
 #[test]
 fn without_map_files_a_loader_is_judged_by_its_mapped_path_and_status_says_so() {
     if !is_root() {
