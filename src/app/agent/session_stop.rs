@@ -42,9 +42,10 @@ pub struct Stop<'a> {
     pub first: Vec<Event>,
 }
 
-/// How long the parent of a stopped process is watched for a stop of its own: it stops (if it
-/// does) as soon as it sees its child stop, well before the child has ended.
-const PARENT_WATCH: Duration = Duration::from_secs(2);
+/// How long the parent of a stopped process is watched for a stop of its own, from when that
+/// process is gone: it stops (if it does) as soon as it sees its child stop, well before the
+/// child has ended, so this only covers a parent descheduled in between.
+const PARENT_WATCH: Duration = Duration::from_millis(500);
 
 /// The processes signalled and not yet gone, and the parents of those gone that may still have
 /// to be let run again ([`signals::resume_parent`]).
