@@ -482,6 +482,148 @@ fn a_program_that_maps_codex_executable_is_a_session() {
     drop(agent);
 }
 
+/// Maps a file executable as [`MAPPER`] does, from a descriptor whose file it deletes first: the
+/// mapping's path in `/proc/PID/maps` then ends in ` (deleted)`.
+const DELETING_MAPPER: &str = "import mmap, os, sys\n\
+    f = open(sys.argv[1], 'rb')\n\
+    os.unlink(sys.argv[1])\n\
+    m = mmap.mmap(f.fileno(), 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_EXEC)\n\
+    f.close()\n\
+    sys.stdin.read()\n";
+
+/// A copy of the Codex binary that `user` may delete, at `rel` (a hard link where it can be).
+fn codex_copy(m: &Machine, user: &str, rel: &str) -> PathBuf {
+    let dir = dir_of(m, &format!("{user}-bin"), m.uid(user));
+    let copy = dir.join(rel);
+    if std::fs::hard_link(native_codex(), &copy).is_err() {
+        std::fs::copy(native_codex(), &copy).unwrap();
+    }
+    copy
+}
+
+/// python3 as `user` running `script` on `file`, with or without a key in its environment.
+fn python_as(m: &Machine, user: &str, script: &str, file: &Path, key: bool) -> Reaped {
+    let mut cmd = Command::new("/usr/bin/python3");
+    cmd.arg("-c")
+        .arg(script)
+        .arg(file)
+        .uid(m.uid(user))
+        .gid(m.uid(user))
+        .env_clear()
+        .env("HOME", m.path(&format!("home/{user}")))
+        .env("CODEX_HOME", m.codex_home(user))
+        .current_dir("/")
+        .stdin(Stdio::piped());
+    if key {
+        cmd.env("CODEX_API_KEY", "sk-proj-DELETEDLOADER");
+    }
+    Reaped(cmd.spawn().unwrap())
+}
+
+/// Wait until `pid` maps `file` deleted (the loader has unlinked it).
+fn maps_deleted(pid: u32, file: &Path) {
+    let deleted = format!("{} (deleted)", file.display());
+    wait_for("the loader to map the deleted copy", || {
+        std::fs::read_to_string(format!("/proc/{pid}/maps")).is_ok_and(|m| m.contains(&deleted))
+    });
+}
+
+/// A loader that maps a copy of Codex and deletes it is a session: the agent reads the very file
+/// mapped through `/proc/PID/map_files` (the path in `/proc/PID/maps` names nothing any more). A
+/// key in its environment stops it; its twin, the same loader of its own deleted copy without the
+/// key, is left alone; and status says nothing is missing.
+#[test]
+fn a_loader_of_a_deleted_copy_of_codex_is_a_session() {
+    if !is_root() {
+        eprintln!("SKIP: needs root to run the processes as unprivileged test users");
+        return;
+    }
+    let m = machine(&["del", "dia"]);
+    m.policy("10-corp.toml", &policy("2s"));
+    let agent = agent(&m);
+    let (bad, good) = (
+        codex_copy(&m, "del", "editor"),
+        codex_copy(&m, "dia", "editor"),
+    );
+    let mut twin = python_as(&m, "dia", DELETING_MAPPER, &good, false);
+    let mut loader = python_as(&m, "del", DELETING_MAPPER, &bad, true);
+    let t = m.wait_event("terminated", |r| r["pid"] == loader.0.id());
+    assert_eq!(t["user"], "del", "{t}");
+    assert_eq!(t["rules"], serde_json::json!(["env.credential"]), "{t}");
+    wait_for("the loader to end", || {
+        loader.0.try_wait().unwrap().is_some()
+    });
+    maps_deleted(twin.0.id(), &good);
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(twin.0.try_wait().unwrap().is_none(), "the twin was stopped");
+    assert!(m.records().iter().all(|r| r["pid"] != twin.0.id()));
+    let status = m.run(&["status", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert!(json["sessions"]["running"].as_u64() >= Some(1), "{json}");
+    assert!(json["sessions"].get("loaders_unseen").is_none(), "{json}");
+    drop(agent);
+}
+
+/// CAP_SYS_ADMIN and CAP_CHECKPOINT_RESTORE.
+#[cfg(target_os = "linux")]
+const MAP_FILES_CAPS: [libc::c_int; 2] = [21, 40];
+
+/// Without the capability `/proc/PID/map_files` takes (as under a unit that does not keep
+/// CAP_CHECKPOINT_RESTORE), a loader is judged through the path it mapped: one whose copy is still
+/// there is stopped all the same; one whose copy is deleted is not seen, and `status` says so
+/// (docs/threat-model.md names it). The agent runs with both capabilities out of its bounding
+/// set, the rest of root's kept.
+#[cfg(target_os = "linux")]
+#[test]
+fn without_map_files_a_loader_is_judged_by_its_mapped_path_and_status_says_so() {
+    if !is_root() {
+        eprintln!("SKIP: needs root to run the processes as unprivileged test users");
+        return;
+    }
+    let m = machine(&["nel", "nia"]);
+    m.policy("10-corp.toml", &policy("2s"));
+    let mut cmd = m.cmd();
+    cmd.env("CODEX_WARDEN_SESSION_SCAN_MS", "100");
+    // SAFETY: between fork and exec only prctl(2), async-signal-safe, on constants.
+    unsafe {
+        cmd.pre_exec(|| {
+            for cap in MAP_FILES_CAPS {
+                if libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    let agent = m.start_agent_from(cmd);
+    let kept = codex_copy(&m, "nel", "kept");
+    let deleted = codex_copy(&m, "nia", "editor");
+    let mut unseen = python_as(&m, "nia", DELETING_MAPPER, &deleted, true);
+    maps_deleted(unseen.0.id(), &deleted);
+    let mut seen = python_as(&m, "nel", MAPPER, &kept, true);
+    let t = m.wait_event("terminated", |r| r["pid"] == seen.0.id());
+    assert_eq!(t["rules"], serde_json::json!(["env.credential"]), "{t}");
+    wait_for("the loader to end", || seen.0.try_wait().unwrap().is_some());
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        unseen.0.try_wait().unwrap().is_none(),
+        "a deleted copy was seen without map_files: this test's premise is wrong"
+    );
+    let status = m.run(&["status", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let why = json["sessions"]["loaders_unseen"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(why.contains("CAP_CHECKPOINT_RESTORE"), "{json}");
+    let human = stdout(&m.run(&["status"]));
+    assert!(
+        human.contains("note: the agent may not read /proc/PID/map_files"),
+        "{human}"
+    );
+    assert!(agent.stderr_text().contains("CAP_CHECKPOINT_RESTORE"));
+    drop(agent);
+}
+
 /// `codex_cli_rs`, spelt out at run time (this test binary must not carry a Codex marker).
 fn originator_marker() -> Vec<u8> {
     b"sr_ilc_xedoc".iter().rev().copied().collect()
@@ -547,5 +689,223 @@ fn a_copy_with_a_byte_of_its_marker_changed_is_still_codex() {
     assert!(running(twin.id()), "the compliant patched twin was stopped");
     assert!(m.records().iter().all(|r| r["pid"] != twin.id()));
     end(twin);
+    drop(agent);
+}
+
+/// A loopback listener standing in for a router that fails: it answers every request 500, so
+/// Codex retries (after 0.2 s, 0.4 s, 0.9 s, …), and keeps when each request reached it.
+struct Failing {
+    port: u16,
+    at: std::sync::Arc<std::sync::Mutex<Vec<jiff::Timestamp>>>,
+}
+
+impl Failing {
+    fn start() -> Failing {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let at = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = at.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                let seen = seen.clone();
+                std::thread::spawn(move || {
+                    use std::io::{Read, Write};
+                    let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
+                    let mut chunk = [0u8; 4096];
+                    if matches!(conn.read(&mut chunk), Ok(n) if n > 0) {
+                        seen.lock().unwrap().push(jiff::Timestamp::now());
+                    }
+                    let mut buf = Vec::from(chunk);
+                    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match conn.read(&mut chunk) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let _ = conn.write_all(
+                        b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\
+                          Connection: close\r\n\r\n",
+                    );
+                });
+            }
+        });
+        Failing { port, at }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/v1", self.port)
+    }
+
+    fn times(&self) -> Vec<jiff::Timestamp> {
+        self.at.lock().unwrap().clone()
+    }
+}
+
+/// Whether process `pid` catches SIGTERM (`SigCgt` in its status).
+fn catches_sigterm(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/status")).is_ok_and(|s| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("SigCgt:"))
+            .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+            .is_some_and(|m| m & (1 << 14) != 0)
+    })
+}
+
+/// A stock Codex (the npm package: node launcher and native binary) decided violating in the
+/// middle of its requests sends none after the decision: it is frozen at once, then sent SIGTERM
+/// and SIGCONT, and it ends by that SIGTERM (`codex exec`, which has SIGTERM's default action, and
+/// `codex app-server`, which catches it: Codex's own handler), within the grace, not killed at
+/// its end. Frozen and sent SIGTERM alone, a stopped Codex stays stopped with the signal pending
+/// until SIGKILL (the cause of the earlier "did not end within a 3 s grace"). The compliant
+/// twin, started beside them, runs on.
+#[test]
+fn a_stock_codex_decided_violating_mid_request_sends_nothing_after_and_ends_by_sigterm() {
+    if !is_root() {
+        eprintln!("SKIP: needs root to run the sessions as unprivileged test users");
+        return;
+    }
+    let m = machine(&["rho", "ada", "tom"]);
+    let enforcing = format!(
+        "{}\n[config]\nallowed_base_urls = [\"https://api.openai.com/v1\"]\n",
+        policy("4s")
+    );
+    let monitoring = enforcing.replace("mode = \"enforce\"", "mode = \"monitor\"");
+    m.policy("10-corp.toml", &monitoring);
+    m.auth("ada", &api_key_auth("sk-proj-ADASERVERKEY"));
+    let router = Failing::start();
+    let agent = agent(&m);
+    let url = format!("model_providers.x.base_url=\"{}\"", router.url());
+    let mut exec = m.codex_exec_waiting(
+        &codex_bin(),
+        "rho",
+        &m.codex_home("rho"),
+        &[
+            "-c",
+            "model_provider=x",
+            "-c",
+            "model_providers.x.name=X",
+            "-c",
+            &url,
+            "-c",
+            "model_providers.x.env_key=RHOKEY",
+            "-c",
+            "model_providers.x.request_max_retries=100",
+        ],
+        &[("RHOKEY", "sk-proj-RHOROUTERKEY")],
+        None,
+    );
+    let exec_native = native_child(exec.id());
+    let mut server = m.codex_session("ada", &m.codex_home("ada"));
+    let server_native = native_child(server.id());
+    let mut twin = m.codex_exec_waiting(&codex_bin(), "tom", &m.codex_home("tom"), &[], &[], None);
+    let twin_native = native_child(twin.id());
+    // Recorded, not stopped (ada's home is recorded as a home: its credential is in it).
+    let v = m.wait_event("violation", |r| r["pid"] == exec_native);
+    assert_eq!(v["action"], "record", "{v}");
+    // app-server installs its SIGTERM handler once it is up: the handled path is the one tested.
+    wait_for("app-server's SIGTERM handler", || {
+        catches_sigterm(server_native)
+    });
+    assert!(!catches_sigterm(exec_native));
+    // The prompt: Codex sends it, gets 500, sends it again and again.
+    {
+        use std::io::Write;
+        let mut stdin = exec.stdin.take().unwrap();
+        stdin.write_all(b"hello\n").unwrap();
+    }
+    wait_for("Codex to reach the router", || !router.times().is_empty());
+
+    m.policy("10-corp.toml", &enforcing);
+    let decided = m.wait_event("violation", |r| {
+        r["pid"] == exec_native && r["action"] == "terminate"
+    });
+    let decided_at: jiff::Timestamp = decided["time"].as_str().unwrap().parse().unwrap();
+    for (native, launcher) in [(exec_native, &mut exec), (server_native, &mut server)] {
+        let t = m.wait_event("terminated", |r| {
+            r["pid"] == native && r["role"] == "session"
+        });
+        assert_eq!(t["signal"], "SIGTERM", "{t}");
+        assert_eq!(t["outcome"], "exited", "{t}");
+        let w = m.wait_event("terminated", |r| r["pid"] == launcher.id());
+        assert_eq!(w["role"], "npm-wrapper", "{w}");
+        wait_for("the launcher to end", || {
+            launcher.try_wait().unwrap().is_some()
+        });
+        assert!(!running(native));
+    }
+    // Codex would have retried within 0.2 to 1.5 s had it run on.
+    std::thread::sleep(Duration::from_secs(2));
+    let times = router.times();
+    let after: Vec<_> = times.iter().filter(|t| **t > decided_at).collect();
+    assert!(
+        after.is_empty(),
+        "requests after the decision ({decided_at}): {after:?} of {times:?}"
+    );
+    assert!(running(twin_native), "the compliant twin was stopped");
+    assert!(m.records().iter().all(|r| r["pid"] != twin_native));
+    let _ = twin.kill();
+    let _ = twin.wait();
+    let log = std::fs::read_to_string(m.audit_log()).unwrap();
+    assert!(!log.contains("RHOROUTERKEY") && !log.contains("ADASERVERKEY"));
+    drop(agent);
+}
+
+/// What `su` and `runuser` do while their command runs (util-linux `su-common.c`,
+/// `wait_for_child`; `sudo` does the same): wait for its stops too, stop themselves when it stops,
+/// and continue it once continued. Runs `argv` as its child.
+const SU_LIKE: &str = "import os, signal, sys\n\
+    pid = os.fork()\n\
+    if pid == 0:\n    os.execv(sys.argv[1], sys.argv[1:])\n\
+    while True:\n\
+    \x20   _, st = os.waitpid(pid, os.WUNTRACED)\n\
+    \x20   if not os.WIFSTOPPED(st):\n        break\n\
+    \x20   os.kill(os.getpid(), signal.SIGSTOP)\n\
+    \x20   os.kill(pid, signal.SIGCONT)\n";
+
+/// A session frozen at the decision under a parent that stops when its child stops (`su -c codex`,
+/// `runuser`, `sudo -u`) does not leave that parent stopped: once the session has ended, the
+/// parent, which ran when the session was frozen, is let run again, finds its child ended, and
+/// ends too (the user's shell sees the command end, not a stopped job). The session turns
+/// violating while it runs (an API key put in its home), so its parent is surely waiting for it
+/// then. Its twin under the same kind of parent runs on.
+#[test]
+fn a_parent_that_stops_with_its_frozen_session_is_let_run_again() {
+    if !is_root() {
+        eprintln!("SKIP: needs root to run the sessions as unprivileged test users");
+        return;
+    }
+    let m = machine(&["sue", "sid"]);
+    m.policy("10-corp.toml", &policy("3s"));
+    let agent = agent(&m);
+    let under_su = |user: &str| {
+        let (h, c) = (m.path(&format!("home/{user}")), m.codex_home(user));
+        let child = spawn(
+            Some(m.uid(user)),
+            &["/usr/bin/python3", "-c", SU_LIKE],
+            &[("HOME", &h), ("CODEX_HOME", &c)],
+            None,
+        );
+        let native = native_child(child.id());
+        (Reaped(child), native)
+    };
+    let (mut twin, twin_native) = under_su("sid");
+    let (mut su, native) = under_su("sue");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(m.events("terminated").is_empty());
+    m.auth("sue", &api_key_auth("sk-proj-SUESESSION"));
+    let t = m.wait_event("terminated", |r| r["pid"] == native);
+    assert_eq!(t["rules"], serde_json::json!(["login.method"]), "{t}");
+    wait_for("the su-like parent to end", || {
+        su.0.try_wait().unwrap().is_some()
+    });
+    assert!(!running(native));
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        twin.0.try_wait().unwrap().is_none(),
+        "the twin's parent ended"
+    );
+    assert!(running(twin_native), "the twin was stopped");
+    assert!(m.records().iter().all(|r| r["pid"] != twin_native));
     drop(agent);
 }

@@ -103,6 +103,44 @@ pub fn of_process(pid: u32) -> Option<Build> {
     build
 }
 
+/// Why a loader running a deleted copy of Codex cannot be seen: `None` when this process may
+/// follow `/proc/PID/map_files` links (the kernel asks for `CAP_CHECKPOINT_RESTORE`, Linux 5.9 and
+/// later, or `CAP_SYS_ADMIN`). Probed once, on this process's own first file mapping; the answer
+/// holds for its life (its capabilities do not grow). Without them [`of_mappings`] reads each
+/// mapped file by its path, which a file deleted (or renamed) since it was mapped no longer has.
+#[cfg(target_os = "linux")]
+pub fn map_files_unreadable() -> Option<&'static str> {
+    static PROBE: std::sync::OnceLock<Option<&'static str>> = std::sync::OnceLock::new();
+    *PROBE.get_or_init(|| {
+        let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+        let range = maps
+            .lines()
+            .filter_map(Mapping::parse)
+            .find(|m| m.inode != 0 && m.path.starts_with('/'))?
+            .range;
+        let link = Path::new("/proc/self/map_files").join(range);
+        // Followed, as the reads are: a readlink alone takes no capability.
+        match rustix::fs::stat(&link) {
+            Ok(_) => None,
+            Err(rustix::io::Errno::NOENT) => Some(
+                "this kernel has no /proc/PID/map_files: a program that maps a deleted copy of \
+                 Codex (a loader) is not recognised as a session",
+            ),
+            Err(_) => Some(
+                "the agent may not read /proc/PID/map_files (it needs CAP_CHECKPOINT_RESTORE, \
+                 Linux 5.9 or later): a program that maps a deleted copy of Codex (a loader) is \
+                 not recognised as a session",
+            ),
+        }
+    })
+}
+
+/// No `/proc/PID/maps` on macOS: nothing to read there (see [`of_mappings`]).
+#[cfg(target_os = "macos")]
+pub fn map_files_unreadable() -> Option<&'static str> {
+    None
+}
+
 /// The most of `/proc/PID/maps` read (a process with more mappings is judged on these).
 #[cfg(target_os = "linux")]
 const MAPS_CAP: u64 = 4 << 20;
@@ -112,8 +150,9 @@ const MAPS_CAP: u64 = 4 << 20;
 /// not Codex. Each file-backed executable mapping of `/proc/PID/maps` is read as an executable
 /// is, once per file version (the same cache): through `/proc/PID/map_files/START-END`, which
 /// reaches the very file mapped (renamed, deleted, in another mount namespace), or, where that
-/// is refused (it takes `CAP_CHECKPOINT_RESTORE`), through its path beneath `/proc/PID/root`
-/// when that is still the same file (device and inode as mapped). Only a Codex build counts.
+/// is refused ([`map_files_unreadable`]: it takes `CAP_CHECKPOINT_RESTORE`), through its path
+/// beneath `/proc/PID/root` when that is still the same file (device and inode as mapped). Only
+/// a Codex build counts.
 #[cfg(target_os = "linux")]
 pub fn of_mappings(pid: u32) -> Option<Build> {
     use std::io::Read;
@@ -215,9 +254,11 @@ impl<'a> Mapping<'a> {
 /// The identity of the file behind a mapping, and a path that opens it.
 #[cfg(target_os = "linux")]
 fn mapped_file(proc_dir: &Path, m: &Mapping) -> Option<(Identity, std::path::PathBuf)> {
-    let link = proc_dir.join("map_files").join(m.range);
-    if let Some(id) = identity_at(rustix::fs::CWD, &link, AtFlags::empty()) {
-        return Some((id, link));
+    if map_files_unreadable().is_none() {
+        let link = proc_dir.join("map_files").join(m.range);
+        if let Some(id) = identity_at(rustix::fs::CWD, &link, AtFlags::empty()) {
+            return Some((id, link));
+        }
     }
     // No map_files: the path as the process sees it, if it is still the file mapped.
     let path = proc_dir.join("root").join(

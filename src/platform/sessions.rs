@@ -541,6 +541,10 @@ pub struct Target {
     /// A SIGTERM handler it has is trusted to end it: it may run again to handle SIGTERM
     /// ([`crate::platform::signals::end`]).
     pub handler_ends_it: bool,
+    /// Its parent, held when this process was frozen while the parent ran: one that stops when
+    /// its child stops (`su`, `runuser`, `sudo`) is let run again once this one is gone
+    /// ([`crate::platform::signals::resume_parent`]).
+    pub parent: Option<Box<Target>>,
     #[cfg(target_os = "linux")]
     fd: OwnedFd,
 }
@@ -564,6 +568,7 @@ impl Target {
         Ok(Target {
             id,
             handler_ends_it: false,
+            parent: None,
             #[cfg(target_os = "linux")]
             fd,
         })

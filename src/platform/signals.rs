@@ -4,11 +4,17 @@
 //! The signal goes through [`Target`] (a pidfd opened after checking the start time, see
 //! [`crate::platform::sessions`]), so a reused pid is never signalled.
 //!
-//! A session decided violating that SIGTERM would not end (ignored, blocked, a pid namespace's
-//! init, traced, a handler that is not Codex's own) is frozen first ([`freeze`]: SIGSTOP), so it
-//! makes no request while it is recorded and its user told, then killed at once ([`end`]); one
-//! that SIGTERM ends (its default action, Codex's own handler) gets SIGTERM, SIGKILL after the
-//! grace.
+//! A session decided violating is frozen first ([`freeze`]: SIGSTOP), so it makes no request
+//! while it is recorded and its user told, then ended ([`end`]): SIGTERM, then SIGCONT, when
+//! SIGTERM ends it (its default action, or Codex's own handler); SIGKILL at once when it would
+//! not (ignored, blocked, a pid namespace's init, traced, a handler that is not Codex's own).
+//!
+//! The SIGCONT is what ends it: a stopped process is not woken by a SIGTERM (only SIGKILL wakes
+//! one), the signal waits in its queue (`ShdPnd` in `/proc/PID/status`) until it runs again. A
+//! Codex frozen and sent SIGTERM alone stayed stopped with SIGTERM pending until SIGKILL at the
+//! grace's end. Sent SIGTERM before SIGCONT, a process whose SIGTERM has its default action ends
+//! in the kernel as it wakes, before it runs one instruction of its own; one with Codex's handler
+//! runs that handler (and only as long as Codex takes to exit).
 
 use std::io;
 
@@ -89,11 +95,42 @@ pub fn send(target: &Target, sig: StopSignal) -> Result<(), SignalError> {
 
 /// Open the process `id` and freeze it (SIGSTOP, which it can neither catch nor ignore): from
 /// now on it runs no instruction, so it makes no request, until it is ended. Its children (the
-/// commands it runs) are not frozen; they hold none of its credentials.
+/// commands it runs) are not frozen; they hold none of its credentials. Its parent, when running,
+/// is held too ([`Target::parent`]): see [`resume_parent`].
 pub fn freeze(id: ProcId) -> Result<Target, SignalError> {
-    let target = open(id)?;
+    let mut target = open(id)?;
+    target.parent = running_parent(id.pid).map(Box::new);
     target.signal(Signal::STOP)?;
     Ok(target)
+}
+
+/// The parent of `pid`, held by a pidfd, when it runs now (not stopped, not init).
+fn running_parent(pid: u32) -> Option<Target> {
+    let ppid = crate::platform::sessions::stat_of(pid)?.ppid;
+    if ppid <= 1 {
+        return None;
+    }
+    let st = crate::platform::sessions::stat_of(ppid)?;
+    if matches!(st.state, 'T' | 't' | 'Z') {
+        return None;
+    }
+    open(ProcId {
+        pid: ppid,
+        start_time: st.start_time,
+    })
+    .ok()
+}
+
+/// Let the parent of a frozen process run again if it is stopped now, once that process is gone
+/// or ending: it ran when its child was frozen, so it stopped since, as `su`, `runuser` and
+/// `sudo` do when their child stops (they wait for its stops, then stop themselves until it
+/// is continued). Left stopped, it would never reap the child nor end, and the user's shell
+/// would show it as a stopped job. Continued, it finds its child ended and ends as it would
+/// have. Returns whether it was continued (`false`: it runs, or is gone).
+pub fn resume_parent(parent: &Target) -> bool {
+    let stopped = crate::platform::sessions::stat_of(parent.id.pid)
+        .is_some_and(|st| st.start_time == parent.id.start_time && st.state == 'T');
+    stopped && parent.signal(Signal::CONT).is_ok()
 }
 
 /// One process of a session to stop, its role (`session`, `npm-wrapper`), and its pidfd once
@@ -101,27 +138,31 @@ pub fn freeze(id: ProcId) -> Result<Target, SignalError> {
 pub type Frozen = (ProcId, Role, Result<Target, SignalError>);
 
 /// Hold a session and its npm wrapper by a pidfd each before any is signalled (the launcher
-/// exits as soon as its child does), freezing ([`freeze`]) each that SIGTERM would not end.
+/// exits as soon as its child does), and freeze ([`freeze`]) the session: from the decision on
+/// it runs nothing. Its npm launcher (node running the package's `codex.js`, which holds the
+/// session's environment but sends no request) is frozen only when SIGTERM would not end it:
+/// left running, the shell that started it sees no stopped job, and it forwards the SIGTERM.
 ///
 /// Whose SIGTERM handler ends it: a Codex build's own executable (its handler is Codex's, which
-/// exits), and the npm launcher (which holds no credential and forwards it); any other handler
-/// (a shell's `trap`, node's `--require`, a loader's) could carry on through the grace, so such a
-/// process is frozen and killed at once instead.
+/// exits), and the npm launcher (which forwards it); any other handler (a shell's `trap`, node's
+/// `--require`, a loader's) could carry on through the grace, so such a process is killed at
+/// once instead ([`end`]).
 pub fn freeze_session(session: &Session) -> Vec<Frozen> {
     let mut targets = vec![(session.id, Role::Session, session.codex_exe)];
     targets.extend(session.wrapper.map(|w| (w, Role::NpmWrapper, true)));
     targets
         .into_iter()
         .map(|(id, role, trusted)| {
-            // One that SIGTERM ends (its default action, or Codex's own handler) is ended by it
-            // at once, unfrozen: a Codex frozen under the npm launcher, then let run again, did
-            // not end within a 3 s grace (not diagnosed). Any other is frozen now.
-            let ends = match crate::platform::sessions::status_of(id.pid).map(|s| s.term()) {
+            let ends = || match crate::platform::sessions::status_of(id.pid).map(|s| s.term()) {
                 Some(TermFate::Ends) => true,
                 Some(TermFate::Handled) => trusted,
                 _ => false,
             };
-            let held = if ends { open(id) } else { freeze(id) };
+            let held = if role == Role::Session || !ends() {
+                freeze(id)
+            } else {
+                open(id)
+            };
             let frozen = held.map(|mut t| {
                 t.handler_ends_it = trusted;
                 t
@@ -134,17 +175,17 @@ pub fn freeze_session(session: &Session) -> Vec<Frozen> {
 /// How a frozen process was ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ending {
-    /// SIGTERM sent: its default action ends it frozen as it is, or (it has a handler, Codex's
-    /// own: Codex saves its state) it was let run again to handle it. SIGKILL follows at the
-    /// grace's end.
+    /// SIGTERM, then SIGCONT: its default action ends it as it wakes, or (it has a handler,
+    /// Codex's own: Codex saves its state) it handles it. SIGKILL follows at the grace's end.
     Terminating,
     /// SIGTERM would never arrive (ignored, blocked, the init of its own pid namespace without a
     /// handler, or traced), or only to a handler that is not Codex's: SIGKILL at once, why.
     Killed(String),
 }
 
-/// End a process frozen by [`freeze`]: SIGTERM when it can get it, else SIGKILL at once, never
-/// waiting out a grace for a signal it will not get ([`crate::core::proc_status::TermFate`]).
+/// End a process held (and frozen) by [`freeze_session`]: SIGTERM when it can get it, else
+/// SIGKILL at once, never waiting out a grace for a signal it will not get
+/// ([`crate::core::proc_status::TermFate`]).
 pub fn end(target: &Target) -> Result<Ending, SignalError> {
     let status = crate::platform::sessions::status_of(target.id.pid);
     if !crate::platform::sessions::alive(target.id) {
@@ -155,24 +196,24 @@ pub fn end(target: &Target) -> Result<Ending, SignalError> {
         || TermFate::Never("its signal state cannot be read".into()),
         |s| s.term(),
     );
-    match fate {
-        TermFate::Ends => {
-            send(target, StopSignal::Term)?;
-            Ok(Ending::Terminating)
-        }
-        TermFate::Handled if target.handler_ends_it => {
+    let why = match fate {
+        TermFate::Ends => None,
+        TermFate::Handled if target.handler_ends_it => None,
+        TermFate::Handled => Some(
+            "it catches SIGTERM with a handler that is not Codex's own, which could carry on \
+             through the grace"
+                .to_string(),
+        ),
+        TermFate::Never(why) => Some(why),
+    };
+    match why {
+        None => {
+            // SIGTERM first: woken by the SIGCONT, it meets the SIGTERM before anything else.
             send(target, StopSignal::Term)?;
             target.signal(Signal::CONT)?;
             Ok(Ending::Terminating)
         }
-        TermFate::Handled => {
-            send(target, StopSignal::Kill)?;
-            Ok(Ending::Killed(
-                "it catches SIGTERM with a handler that is not Codex's own, which could carry on                  through the grace"
-                    .into(),
-            ))
-        }
-        TermFate::Never(why) => {
+        Some(why) => {
             send(target, StopSignal::Kill)?;
             Ok(Ending::Killed(why))
         }

@@ -191,12 +191,18 @@ impl Machine {
 
     /// Start the agent with extra environment.
     pub fn start_agent_with(&self, env: &[(&str, &str)]) -> Agent {
+        let mut cmd = self.cmd();
+        cmd.envs(env.iter().copied());
+        self.start_agent_from(cmd)
+    }
+
+    /// Start the agent from `cmd` (made by [`Machine::cmd`], then changed) and wait until its
+    /// first full scan is done.
+    pub fn start_agent_from(&self, mut cmd: Command) -> Agent {
         let status = self.state_dir().join("status.json");
         let _ = std::fs::remove_file(&status);
         let log = std::fs::File::create(self.path("agent.stderr")).unwrap();
-        let child = self
-            .cmd()
-            .envs(env.iter().copied())
+        let child = cmd
             .arg("run")
             .stdout(Stdio::null())
             .stderr(log)

@@ -183,6 +183,10 @@ impl Agent {
         agent.sessions.execs.listen(move || {
             out.send(Msg::Exec);
         });
+        // Probed here, on the main thread, with the agent's own capabilities.
+        if let Some(why) = crate::platform::codex_binary::map_files_unreadable() {
+            tracing::warn!("{why}");
+        }
         Ok((agent, unclean))
     }
 

@@ -374,6 +374,7 @@ impl SessionGuard {
                 .unwrap_or(u64::MAX),
             process_connector: self.execs.connected(),
             last_scan_us: u64::try_from(self.last_scan_cost.as_micros()).unwrap_or(u64::MAX),
+            loaders_unseen: crate::platform::codex_binary::map_files_unreadable().map(Into::into),
         }
     }
 
@@ -564,7 +565,7 @@ impl SessionGuard {
             return;
         }
         let stop = plan.decision == SessionAction::Stop;
-        // Frozen before anything else, unless SIGTERM ends it: no request while it is told.
+        // Frozen before anything else: no request while it is recorded and told.
         let frozen = if stop {
             signals::freeze_session(session)
         } else {

@@ -1,9 +1,10 @@
 //! Stopping a session: frozen by the guard before it was recorded
 //! ([`signals::freeze_session`]), the user is told why, then its native process and npm wrapper
-//! are ended through a pidfd ([`signals::end`]): SIGTERM when it can get it (a process still
-//! running at the end of `[enforce] terminate_grace` gets SIGKILL), SIGKILL at once when it
-//! ignores or blocks it, is traced, or would handle it with a handler that is not Codex's. Nothing sleeps: [`Terminations::finish`] looks at the
-//! deadlines on each tick. Every stop goes through [`Terminations::stop_session`].
+//! are ended through a pidfd ([`signals::end`]): SIGTERM then SIGCONT when SIGTERM ends it (a
+//! process still running at the end of `[enforce] terminate_grace` gets SIGKILL), SIGKILL at once
+//! when it ignores or blocks it, is traced, or would handle it with a handler that is not
+//! Codex's. Nothing sleeps: [`Terminations::finish`] looks at the deadlines on each tick. Every
+//! stop goes through [`Terminations::stop_session`].
 
 use std::time::{Duration, Instant};
 
@@ -28,7 +29,7 @@ struct Pending {
 /// One session to stop, as [`Terminations::stop_session`] takes it.
 pub struct Stop<'a> {
     pub session: &'a Session,
-    /// Its processes, held by pidfds (and frozen where SIGTERM would not end them).
+    /// Its processes, held by pidfds (the session frozen).
     pub frozen: Vec<signals::Frozen>,
     /// What its records say of it.
     pub base: &'a SessionSubject,
@@ -41,10 +42,17 @@ pub struct Stop<'a> {
     pub first: Vec<Event>,
 }
 
-/// The processes signalled and not yet gone.
+/// How long the parent of a stopped process is watched for a stop of its own, from when that
+/// process is gone: it stops (if it does) as soon as it sees its child stop, well before the
+/// child has ended, so this only covers a parent descheduled in between.
+const PARENT_WATCH: Duration = Duration::from_millis(500);
+
+/// The processes signalled and not yet gone, and the parents of those gone that may still have
+/// to be let run again ([`signals::resume_parent`]).
 #[derive(Default)]
 pub struct Terminations {
     pending: Vec<Pending>,
+    parents: Vec<(sessions::Target, Instant)>,
 }
 
 impl Terminations {
@@ -54,7 +62,7 @@ impl Terminations {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.pending.is_empty()
+        self.pending.is_empty() && self.parents.is_empty()
     }
 
     /// Whether this process is being terminated already.
@@ -64,14 +72,16 @@ impl Terminations {
 
     /// When [`Terminations::finish`] should look again (`None`: nothing pending).
     pub fn next_due(&self) -> Option<Instant> {
-        (!self.pending.is_empty()).then(|| Instant::now() + PENDING_POLL)
+        (!self.is_empty()).then(|| Instant::now() + PENDING_POLL)
     }
 
-    /// Record the processes gone since their SIGTERM; SIGKILL those past their grace.
+    /// Record the processes gone since their SIGTERM; SIGKILL those past their grace; let the
+    /// parents of those gone run again if they stopped.
     pub fn finish(&mut self, engine: &Enforcer, now: Instant) {
         let mut still = Vec::new();
-        for p in std::mem::take(&mut self.pending) {
+        for mut p in std::mem::take(&mut self.pending) {
             if !sessions::alive(p.target.id) {
+                self.watch_parent(&mut p.target, now);
                 engine.record(ended(p.record, StopSignal::Term.name(), "exited"));
                 continue;
             }
@@ -83,14 +93,24 @@ impl Terminations {
                 Ok(()) => "killed after the grace period".to_string(),
                 Err(e) => format!("SIGKILL failed: {e}"),
             };
+            self.watch_parent(&mut p.target, now);
             engine.record(ended(p.record, StopSignal::Kill.name(), &outcome));
         }
         self.pending = still;
+        self.parents
+            .retain(|(parent, until)| !signals::resume_parent(parent) && now < *until);
     }
 
-    /// The one stop flow: tell the user, then end the session and its npm wrapper, held (and
-    /// frozen when SIGTERM would not end them) by [`signals::freeze_session`]: SIGTERM (SIGKILL
-    /// after `grace`, from [`Terminations::finish`]) or SIGKILL at once ([`signals::end`]).
+    /// Watch the parent of a process that is gone or ending ([`signals::resume_parent`]).
+    fn watch_parent(&mut self, target: &mut sessions::Target, now: Instant) {
+        if let Some(parent) = target.parent.take() {
+            self.parents.push((*parent, now + PARENT_WATCH));
+        }
+    }
+
+    /// The one stop flow: tell the user, then end the session and its npm wrapper, held (the
+    /// session frozen) by [`signals::freeze_session`]: SIGTERM and SIGCONT (SIGKILL after
+    /// `grace`, from [`Terminations::finish`]) or SIGKILL at once ([`signals::end`]).
     pub fn stop_session(&mut self, engine: &Enforcer, stop: Stop<'_>) {
         let Stop {
             session,
@@ -133,19 +153,29 @@ impl Terminations {
         // ended so far) are one durable append once the session can no longer work, rather than
         // an fsync'd append between the decision and the signal.
         let mut records = first;
+        let now = Instant::now();
         for (target, record) in held {
-            let signalled = target.and_then(|t| signals::end(&t).map(|e| (t, e)));
+            let signalled = target.and_then(|mut t| match signals::end(&t) {
+                Ok(e) => Ok((t, e)),
+                Err(e) => {
+                    self.watch_parent(&mut t, now);
+                    Err(e)
+                }
+            });
             match signalled {
                 Ok((target, Ending::Terminating)) => self.pending.push(Pending {
                     target,
                     deadline,
                     record,
                 }),
-                Ok((_, Ending::Killed(why))) => records.push(ended(
-                    record,
-                    StopSignal::Kill.name(),
-                    &format!("killed at once: {why}"),
-                )),
+                Ok((mut target, Ending::Killed(why))) => {
+                    self.watch_parent(&mut target, now);
+                    records.push(ended(
+                        record,
+                        StopSignal::Kill.name(),
+                        &format!("killed at once: {why}"),
+                    ));
+                }
                 // Gone before its SIGTERM: it ended with the session (or on its own).
                 Err(SignalError::Gone) => records.push(ended(record, "none", "exited")),
                 Err(SignalError::Failed(e)) => records.push(ended(

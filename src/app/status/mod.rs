@@ -86,6 +86,11 @@ pub struct SessionsStatus {
     pub scan_interval_ms: u64,
     pub process_connector: bool,
     pub last_scan_us: u64,
+    /// Why a program that maps a deleted copy of Codex (a loader) is not seen, when it is not:
+    /// the agent may not read `/proc/PID/map_files` (no `CAP_CHECKPOINT_RESTORE`, or an old
+    /// kernel). Absent when it may.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loaders_unseen: Option<String>,
 }
 
 /// The human lines of `status` about sessions.
@@ -99,6 +104,9 @@ pub fn print_sessions(sessions: &SessionsStatus) -> anyhow::Result<()> {
         // Printed for a human: control characters are dropped.
         let reason: String = u.reason.chars().filter(|c| !c.is_control()).collect();
         crate::outln!("  pid {} (uid {}): {reason}", u.pid, u.uid);
+    }
+    if let Some(why) = &sessions.loaders_unseen {
+        crate::outln!("note: {why}");
     }
     Ok(())
 }
