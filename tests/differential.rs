@@ -25,6 +25,8 @@
 //!
 //! Seeded (`CODEX_WARDEN_DIFF_SEED`, default fixed so CI is repeatable), `CODEX_WARDEN_DIFF_CASES`
 //! cases (default 200, half per version); the case count, the seed and the run time are printed.
+// The harness runs Linux builds of Codex, in mount namespaces of their own.
+#![cfg(target_os = "linux")]
 
 mod support;
 
