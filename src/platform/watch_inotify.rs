@@ -47,6 +47,10 @@ pub struct Watcher {
     /// At most this many watches: half of root's inotify quota, so that however many homes users
     /// make the agent watch, other root daemons keep theirs.
     cap: usize,
+    /// Why reading inotify failed, if it did (never seen: the descriptor is the kernel's). From
+    /// then on the descriptor is no longer waited on, every directory is reported unwatched, and
+    /// the periodic scan sees what changes: one rescan, not one per wake-up.
+    failed: Option<String>,
 }
 
 impl Watcher {
@@ -62,6 +66,7 @@ impl Watcher {
             buf: vec![MaybeUninit::uninit(); READ_BUFFER],
             files_first: true,
             cap: watch_cap(),
+            failed: None,
         })
     }
 
@@ -79,6 +84,14 @@ impl Watcher {
         }
         let mut problems = Vec::new();
         for dir in dirs {
+            if let Some(why) = &self.failed {
+                problems.push(WatchProblem {
+                    dir,
+                    error: format!("the file watcher failed ({why})"),
+                    limit: true,
+                });
+                continue;
+            }
             if self.watched.contains_key(&dir) {
                 continue;
             }
@@ -145,11 +158,16 @@ impl Watcher {
                 tv_sec: left.as_secs().try_into().unwrap_or(i64::MAX),
                 tv_nsec: left.subsec_nanos().into(),
             };
-            let mut fds = [
-                PollFd::new(&self.fd, PollFlags::IN),
+            let mut both = [
                 PollFd::new(&*inbox.bell, PollFlags::IN),
+                PollFd::new(&self.fd, PollFlags::IN),
             ];
-            match poll(&mut fds, Some(&timeout)) {
+            let fds = if self.failed.is_some() {
+                &mut both[..1]
+            } else {
+                &mut both[..]
+            };
+            match poll(fds, Some(&timeout)) {
                 Ok(_) | Err(Errno::INTR) => {}
                 Err(e) => {
                     // Never seen; do not spin on it.
@@ -185,7 +203,7 @@ impl Watcher {
     }
 
     fn next_file_event(&mut self) -> Option<Msg> {
-        if self.pending.is_empty() {
+        if self.pending.is_empty() && self.failed.is_none() {
             self.read_events();
         }
         self.pending.pop_front()
@@ -202,7 +220,11 @@ impl Watcher {
                 Ok(event) => event,
                 Err(Errno::AGAIN | Errno::INTR) => break,
                 Err(e) => {
-                    lost = Some(format!("watcher error: {e}"));
+                    let why = format!("reading inotify: {e}");
+                    lost = Some(format!(
+                        "watcher error ({why}): changes are seen by the periodic scan from now on"
+                    ));
+                    self.failed = Some(why);
                     break;
                 }
             };
@@ -233,6 +255,14 @@ impl Watcher {
         if let Some(why) = lost {
             self.pending.push_back(Msg::Rescan(why));
         }
+    }
+}
+
+#[cfg(test)]
+impl Watcher {
+    /// Read events from `fd` instead (a descriptor whose reads fail, for tests).
+    pub(super) fn read_from(&mut self, fd: OwnedFd) {
+        self.fd = fd;
     }
 }
 

@@ -93,3 +93,36 @@ fn a_watched_directory_that_goes_is_named_and_a_missing_one_is_no_problem() {
     assert!(w.forget(&dir));
     assert_eq!(w.count(), 0);
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_watcher_that_cannot_read_its_events_says_so_once_and_leaves_it_to_the_scan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, inbox) = inbox().unwrap();
+    let mut w = Watcher::new(&out).unwrap();
+    assert!(w.set([tmp.path().to_path_buf()].into()).is_empty());
+    // /dev/null is always readable and reads nothing: every wait would end at once.
+    w.read_from(std::fs::File::open("/dev/null").unwrap().into());
+    match w.recv(&inbox, Duration::from_secs(5)) {
+        Ok(Msg::Rescan(why)) => assert!(why.contains("periodic scan"), "{why}"),
+        other => panic!("expected one rescan, got {other:?}"),
+    }
+    // No second rescan, and no busy loop: the wait runs to its end.
+    let start = std::time::Instant::now();
+    assert!(matches!(
+        w.recv(&inbox, Duration::from_millis(300)),
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+    ));
+    assert!(start.elapsed() >= Duration::from_millis(250));
+    // Messages from other threads still arrive.
+    assert!(out.send(Msg::Exec));
+    assert!(matches!(
+        w.recv(&inbox, Duration::from_secs(5)),
+        Ok(Msg::Exec)
+    ));
+    // Every directory is now the periodic scan's.
+    w.reset();
+    let problems = w.set([tmp.path().to_path_buf()].into());
+    assert_eq!(problems.len(), 1);
+    assert!(problems[0].limit, "{:?}", problems[0]);
+}
