@@ -17,7 +17,7 @@ use anyhow::Result;
 use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
 
 use crate::platform::link_trail::DirId;
-use crate::platform::watch::{Msg, Outbox, changes_content};
+use crate::platform::watch::{Msg, Outbox, notify_handler};
 
 /// Directories watched for trails at most, over all users: each holds a descriptor open, and the
 /// agent runs with the default 1024 of them.
@@ -32,17 +32,7 @@ pub struct LinkWatcher {
 
 impl LinkWatcher {
     pub fn new(tx: Outbox) -> Result<LinkWatcher> {
-        let inner = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-            let msg = match res {
-                Ok(event) if event.need_rescan() => {
-                    Msg::Rescan("the link watcher lost events (queue overflow)".into())
-                }
-                Ok(event) if !changes_content(&event.kind) => return,
-                Ok(event) => Msg::Linked(event.paths),
-                Err(e) => Msg::Rescan(format!("link watcher error: {e}")),
-            };
-            tx.send(msg);
-        })?;
+        let inner = notify::recommended_watcher(notify_handler(tx, Msg::Linked, "link watcher"))?;
         Ok(LinkWatcher {
             inner,
             watched: HashMap::new(),

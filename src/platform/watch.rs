@@ -48,15 +48,30 @@ pub const LIMIT_HELP: &str = "the inotify watch limit is reached: raise it with 
      persist it in /etc/sysctl.d/; until then changes in unwatched directories are seen by a full \
      scan every 15 s";
 
-/// Whether a `notify` event can change what a file says (creation, write, rename, removal,
-/// metadata): for the watchers that read through `notify` (macOS, the link watcher).
-pub fn changes_content(kind: &notify::EventKind) -> bool {
+/// The handler of a watcher that reads through `notify` (macOS, the link watcher): each event
+/// that can change what a file says (creation, write, rename, removal, metadata; not an open or
+/// a read, or the agent's own reads would wake it again and again) becomes `changed(paths)` in
+/// the inbox; lost events become a rescan. `what` names the watcher in the rescan's reason.
+pub fn notify_handler(
+    out: Outbox,
+    changed: fn(Vec<PathBuf>) -> Msg,
+    what: &'static str,
+) -> impl FnMut(notify::Result<notify::Event>) + Send + 'static {
     use notify::EventKind;
     use notify::event::{AccessKind, AccessMode};
-    match kind {
-        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
-        EventKind::Access(_) => false,
-        _ => true,
+    move |res| {
+        let msg = match res {
+            Ok(event) if event.need_rescan() => {
+                Msg::Rescan(format!("the {what} lost events (queue overflow)"))
+            }
+            Ok(event) => match event.kind {
+                EventKind::Access(AccessKind::Close(AccessMode::Write)) => changed(event.paths),
+                EventKind::Access(_) => return,
+                _ => changed(event.paths),
+            },
+            Err(e) => Msg::Rescan(format!("{what} error: {e}")),
+        };
+        out.send(msg);
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Result;
 use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
 
-use super::{Inbox, Msg, Outbox, WatchProblem, changes_content, over_cap, problem, watch_cap};
+use super::{Inbox, Msg, Outbox, WatchProblem, notify_handler, over_cap, problem, watch_cap};
 
 pub struct Watcher {
     inner: RecommendedWatcher,
@@ -19,20 +19,8 @@ pub struct Watcher {
 
 impl Watcher {
     pub fn new(out: &Outbox) -> Result<Watcher> {
-        let out = out.clone();
-        let inner = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-            let msg = match res {
-                Ok(event) if event.need_rescan() => {
-                    Msg::Rescan("the watcher lost events (queue overflow)".into())
-                }
-                // Opening or reading a file or directory changes nothing, and the agent's own
-                // reads would otherwise wake it again and again.
-                Ok(event) if !changes_content(&event.kind) => return,
-                Ok(event) => Msg::Changed(event.paths),
-                Err(e) => Msg::Rescan(format!("watcher error: {e}")),
-            };
-            out.send(msg);
-        })?;
+        let inner =
+            notify::recommended_watcher(notify_handler(out.clone(), Msg::Changed, "watcher"))?;
         Ok(Watcher {
             inner,
             watched: HashSet::new(),
