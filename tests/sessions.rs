@@ -440,9 +440,18 @@ fn a_session_that_ignores_sigterm_is_killed_without_waiting_for_the_grace() {
     std::fs::copy("/bin/sh", &bin).unwrap();
     let agent = fast_agent(&m);
     let mut cmd = Command::new(&bin);
+    use std::os::unix::process::CommandExt;
     if is_root() {
-        use std::os::unix::process::CommandExt;
         cmd.uid(m.uid("hank")).gid(m.uid("hank"));
+    }
+    // Ignored from its first instruction (an ignored signal stays ignored across exec), not only
+    // once the shell has run its `trap`: the agent may judge it in its first microseconds.
+    // SAFETY: only signal(2) runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGTERM, libc::SIG_IGN);
+            Ok(())
+        });
     }
     let mut deaf = cmd
         .args(["-c", "trap '' TERM; while :; do sleep 0.05; done"])
