@@ -13,7 +13,8 @@
 //!    directory (`-C DIR` or the session's cwd), without the route keys on versions that ignore
 //!    them there;
 //! 5. the command line ([`argv`]);
-//! 6. `/etc/codex/managed_config.toml` (the admin's, above everything).
+//! 6. `/etc/codex/managed_config.toml` (the admin's, above everything);
+//! 7. `codex exec`'s own approval `never` ([`overrides::exec_approval`]).
 //!
 //! Then the environment: `/proc/PID/environ`, plus `$CODEX_HOME/.env` for variables the
 //! environment does not set and whose name does not start with `CODEX_` (Codex refuses those).
@@ -350,6 +351,7 @@ pub fn resolve_parsed(inputs: &SessionInputs, a: argv::ArgvConfig) -> EffectiveS
         }
     }
     overrides::apply(&mut config, &a.settings);
+    overrides::exec_approval(&mut config, a.subcommand.as_deref(), &a.settings);
 
     // Found by the differential harness (0.169 and 0.171): in a trusted working root, with no
     // layer setting it, Codex runs `workspace-write`, not `read-only`.

@@ -54,3 +54,34 @@ pub(super) fn apply(config: &mut ResolvedConfig, settings: &[ArgvSetting]) {
         _ => config.set(&flag.path, flag.value.clone(), &Layer::Argv),
     }
 }
+
+/// `codex exec` (and its alias `e`) runs approval `never` whatever `approval_policy` the config
+/// files, a profile, `-c` or `-a` (before `exec`; exec itself has no `-a`) say, measured on 0.169.0
+/// and 0.171.0 (the `approval:` line `codex exec` prints; `tests/exec_approval.rs`). Two things
+/// change it: an `approval_policy` in `/etc/codex/managed_config.toml`, which it runs as set (even
+/// with `--dangerously-bypass-approvals-and-sandbox`), and `--approve-for-me`, with which it runs
+/// `on-request`. Not modelled: an `allowed_approval_policies` in `/etc/codex/requirements.toml`
+/// without `never`, with which exec falls back to an allowed value (the resolver does not read
+/// requirements.toml).
+pub(super) fn exec_approval(
+    config: &mut ResolvedConfig,
+    subcommand: Option<&str>,
+    settings: &[ArgvSetting],
+) {
+    if !matches!(subcommand, Some("exec" | "e")) {
+        return;
+    }
+    let managed = config
+        .get("approval_policy")
+        .is_some_and(|r| matches!(r.layer, Layer::Managed(_)));
+    if managed {
+        return;
+    }
+    let key = ["approval_policy".to_string()];
+    if settings.iter().any(|s| s.flag == "--approve-for-me") {
+        config.set(&key, Value::String("on-request".into()), &Layer::Argv);
+        config.note_flag(&key, "--approve-for-me".into());
+    } else {
+        config.set(&key, Value::String("never".into()), &Layer::Exec);
+    }
+}
