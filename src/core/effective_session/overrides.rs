@@ -60,7 +60,7 @@ pub(super) fn apply(config: &mut ResolvedConfig, settings: &[ArgvSetting]) {
 /// and 0.171.0 (the `approval:` line `codex exec` prints; `tests/exec_approval.rs`). Two things
 /// change it: an `approval_policy` in `/etc/codex/managed_config.toml`, which it runs as set (even
 /// with `--dangerously-bypass-approvals-and-sandbox`), and `--approve-for-me`, with which it runs
-/// `on-request`. Not modelled: an `allowed_approval_policies` in `/etc/codex/requirements.toml`
+/// `on-request`. A `never` the command line sets keeps its flag as the layer. Not modelled: an `allowed_approval_policies` in `/etc/codex/requirements.toml`
 /// without `never`, with which exec falls back to an allowed value (the resolver does not read
 /// requirements.toml).
 pub(super) fn exec_approval(
@@ -71,10 +71,13 @@ pub(super) fn exec_approval(
     if !matches!(subcommand, Some("exec" | "e")) {
         return;
     }
-    let managed = config
-        .get("approval_policy")
-        .is_some_and(|r| matches!(r.layer, Layer::Managed(_)));
-    if managed {
+    // A managed value stands; so does a `never` the command line asked for (the flag is what the
+    // user typed, and a fix names it).
+    let stands = config.get("approval_policy").is_some_and(|r| {
+        matches!(r.layer, Layer::Managed(_))
+            || (*r.layer == Layer::Argv && r.value.as_str() == Some("never"))
+    });
+    if stands {
         return;
     }
     let key = ["approval_policy".to_string()];
