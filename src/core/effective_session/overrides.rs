@@ -56,13 +56,14 @@ pub(super) fn apply(config: &mut ResolvedConfig, settings: &[ArgvSetting]) {
 }
 
 /// `codex exec` (and its alias `e`) runs approval `never` whatever `approval_policy` the config
-/// files, a profile, `-c` or `-a` (before `exec`; exec itself has no `-a`) say, measured on 0.169.0
-/// and 0.171.0 (the `approval:` line `codex exec` prints; `tests/exec_approval.rs`). Two things
-/// change it: an `approval_policy` in `/etc/codex/managed_config.toml`, which it runs as set (even
-/// with `--dangerously-bypass-approvals-and-sandbox`), and `--approve-for-me`, with which it runs
-/// `on-request`. A `never` the command line sets keeps its flag as the layer. Not modelled: an `allowed_approval_policies` in `/etc/codex/requirements.toml`
-/// without `never`, with which exec falls back to an allowed value (the resolver does not read
-/// requirements.toml).
+/// files, a profile, `-c` or `-a` (before `exec`; exec itself has no `-a`) say, measured on
+/// 0.169.0 and 0.171.0 (the `approval:` line `codex exec` prints; `tests/exec_approval.rs`). Two
+/// things change it: an `approval_policy` in `/etc/codex/managed_config.toml`, which it runs as set
+/// (even with `--dangerously-bypass-approvals-and-sandbox`), and `--approve-for-me`, with which it
+/// runs `on-request` (even with `-c approval_policy="never"`). A `never` the command line sets
+/// keeps its flag as the layer. Not modelled: an `allowed_approval_policies` in
+/// `/etc/codex/requirements.toml` without `never`, with which exec falls back to an allowed value
+/// (the first listed, measured) — the resolver does not read requirements.toml.
 pub(super) fn exec_approval(
     config: &mut ResolvedConfig,
     subcommand: Option<&str>,
@@ -71,20 +72,21 @@ pub(super) fn exec_approval(
     if !matches!(subcommand, Some("exec" | "e")) {
         return;
     }
-    // A managed value stands; so does a `never` the command line asked for (the flag is what the
-    // user typed, and a fix names it).
-    let stands = config.get("approval_policy").is_some_and(|r| {
-        matches!(r.layer, Layer::Managed(_))
-            || (*r.layer == Layer::Argv && r.value.as_str() == Some("never"))
-    });
-    if stands {
+    let key = ["approval_policy".to_string()];
+    let current = config
+        .get("approval_policy")
+        .map(|r| (r.layer.clone(), r.value.as_str() == Some("never")));
+    if matches!(current, Some((Layer::Managed(_), _))) {
         return;
     }
-    let key = ["approval_policy".to_string()];
+    // `--approve-for-me` wins over `-c approval_policy="never"` (measured).
     if settings.iter().any(|s| s.flag == "--approve-for-me") {
         config.set(&key, Value::String("on-request".into()), &Layer::Argv);
         config.note_flag(&key, "--approve-for-me".into());
-    } else {
+        return;
+    }
+    // A `never` the command line asked for keeps its flag as the layer (a fix names it).
+    if current != Some((Layer::Argv, true)) {
         config.set(&key, Value::String("never".into()), &Layer::Exec);
     }
 }

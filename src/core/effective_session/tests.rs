@@ -910,4 +910,20 @@ fn codex_exec_honours_a_managed_approval_and_approve_for_me() {
         s.config.placed("approval_policy", &r.layer).layer,
         "`codex exec` itself"
     );
+    // `--approve-for-me` wins over `-c approval_policy="never"` (measured).
+    assert_eq!(
+        approval(
+            &[
+                "exec",
+                "--approve-for-me",
+                "-c",
+                "approval_policy=\"never\"",
+                "hi"
+            ],
+            "",
+            None,
+            None
+        ),
+        ("on-request".into(), "argv".into())
+    );
 }
