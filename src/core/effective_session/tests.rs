@@ -896,7 +896,7 @@ fn codex_exec_honours_a_managed_approval_and_approve_for_me() {
         ("on-request", "argv".to_string())
     );
     assert_eq!(
-        s.config.placed("approval_policy", &r.layer).layer,
+        s.config.placed("approval_policy", r.layer).layer,
         "--approve-for-me"
     );
     // Where `never` comes from exec itself, a fix names exec, not a file.
@@ -907,7 +907,7 @@ fn codex_exec_honours_a_managed_approval_and_approve_for_me() {
     ));
     let r = s.config.get("approval_policy").unwrap();
     assert_eq!(
-        s.config.placed("approval_policy", &r.layer).layer,
+        s.config.placed("approval_policy", r.layer).layer,
         "`codex exec` itself"
     );
     // `--approve-for-me` wins over `-c approval_policy="never"` (measured).
