@@ -3,8 +3,7 @@
 //! and what the agent's resolver says for the same session. `codex exec` runs `never` whatever
 //! the config files, a profile, `-c` or `-a` say; a managed `approval_policy` and
 //! `--approve-for-me` change it; requirements.toml's `allowed_approval_policies` without `never`
-//! makes it fall back to an allowed value (not modelled: the resolver does not read
-//! requirements.toml). Each case runs in a private mount namespace in which `/etc/codex` is a
+//! makes it fall back to an allowed value (the first listed). Each case runs in a private mount namespace in which `/etc/codex` is a
 //! scratch folder (root only; skipped otherwise). No request leaves the machine: the route is a
 //! closed loopback port, and Codex is stopped once the header is printed.
 
@@ -27,7 +26,7 @@ struct Case {
     requirements: Option<&'static str>,
     /// The approval Codex prints, or the error it stops with.
     codex: &'static str,
-    /// Whether the agent models the case (requirements.toml is not read by the resolver).
+    /// Whether the agent models the case (not: a config Codex refuses to start with).
     modelled: bool,
 }
 
@@ -123,13 +122,11 @@ fn cases() -> Vec<Case> {
         Case {
             requirements: Some("allowed_approval_policies = [\"untrusted\", \"on-request\"]\n"),
             codex: "approval: untrusted",
-            modelled: false,
             ..case("requirements [untrusted, on-request]", &["exec"], "")
         },
         Case {
             requirements: Some("allowed_approval_policies = [\"on-request\", \"untrusted\"]\n"),
             codex: "approval: on-request",
-            modelled: false,
             ..case(
                 "requirements [on-request, untrusted]",
                 &["exec"],
@@ -139,7 +136,6 @@ fn cases() -> Vec<Case> {
         // With `never` allowed, exec keeps it over the config's `on-request`.
         Case {
             requirements: Some("allowed_approval_policies = [\"on-request\", \"never\"]\n"),
-            modelled: false,
             ..case(
                 "requirements [on-request, never]",
                 &["exec"],
@@ -237,6 +233,9 @@ fn agent_says(version: &str, c: &Case, scratch: &Path) -> String {
         managed: c
             .managed
             .map(|m| file(Path::new("/etc/codex/managed_config.toml"), m)),
+        requirements: c
+            .requirements
+            .map(|r| file(Path::new("/etc/codex/requirements.toml"), r)),
         cwd: Some(scratch.join("work")),
         ..SessionInputs::default()
     };

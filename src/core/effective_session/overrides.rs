@@ -61,13 +61,16 @@ pub(super) fn apply(config: &mut ResolvedConfig, settings: &[ArgvSetting]) {
 /// things change it: an `approval_policy` in `/etc/codex/managed_config.toml`, which it runs as set
 /// (even with `--dangerously-bypass-approvals-and-sandbox`), and `--approve-for-me`, with which it
 /// runs `on-request` (even with `-c approval_policy="never"`). A `never` the command line sets
-/// keeps its flag as the layer. Not modelled: an `allowed_approval_policies` in
-/// `/etc/codex/requirements.toml` without `never`, with which exec falls back to an allowed value
-/// (the first listed, measured) — the resolver does not read requirements.toml.
+/// keeps its flag as the layer. An `allowed_approval_policies` in `/etc/codex/requirements.toml`
+/// (`required`) without `never` makes exec's own `never` fall back to the first value listed,
+/// `on-failure` running as `on-request` (measured: `["on-failure"]` and
+/// `["on-failure", "on-request"]` run `on-request`, `["untrusted", "on-request"]` runs
+/// `untrusted`). A `never` the user asked for is left as asked: it is judged as the user's.
 pub(super) fn exec_approval(
     config: &mut ResolvedConfig,
     subcommand: Option<&str>,
     settings: &[ArgvSetting],
+    required: Option<&[String]>,
 ) {
     if !matches!(subcommand, Some("exec" | "e")) {
         return;
@@ -87,6 +90,14 @@ pub(super) fn exec_approval(
     }
     // A `never` the command line asked for keeps its flag as the layer (a fix names it).
     if current != Some((Layer::Argv, true)) {
-        config.set(&key, Value::String("never".into()), &Layer::Exec);
+        let runs = match required {
+            Some(list) if !list.iter().any(|v| v == "never") => match list.first() {
+                Some(first) if first == "on-failure" => "on-request",
+                Some(first) => first.as_str(),
+                None => "never",
+            },
+            _ => "never",
+        };
+        config.set(&key, Value::String(runs.into()), &Layer::Exec);
     }
 }

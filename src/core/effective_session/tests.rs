@@ -927,3 +927,70 @@ fn codex_exec_honours_a_managed_approval_and_approve_for_me() {
         ("on-request".into(), "argv".into())
     );
 }
+
+/// Measured on 0.169 and 0.171 with `/etc/codex/requirements.toml`: without `never` in
+/// `allowed_approval_policies`, exec's own `never` falls back to the first value listed
+/// (`on-failure` runs as `on-request`); with it, exec runs `never`. A `never` the user asked for
+/// stays theirs (judged as asked). Without requirements, or with a file that does not parse,
+/// exec is judged on its `never`.
+#[test]
+fn codex_exec_falls_back_to_what_the_requirements_allow() {
+    let runs = |argv: &[&str], requirements: Option<&str>| {
+        let mut i = inputs(argv, &[], "approval_policy = \"on-request\"\n");
+        i.requirements = requirements.and_then(|r| file("/etc/codex/requirements.toml", r));
+        let s = resolve(&i);
+        let r = s.config.get("approval_policy").unwrap();
+        (r.value.as_str().unwrap().to_string(), r.layer.label())
+    };
+    let exec = |v: &str| (v.to_string(), "codex exec".to_string());
+    let list = |l: &str| format!("allowed_approval_policies = {l}\n");
+    let hi = ["exec", "hi"];
+    assert_eq!(
+        runs(&hi, Some(&list(r#"["on-request"]"#))),
+        exec("on-request")
+    );
+    assert_eq!(
+        runs(&hi, Some(&list(r#"["on-request", "untrusted"]"#))),
+        exec("on-request")
+    );
+    assert_eq!(
+        runs(&hi, Some(&list(r#"["untrusted", "on-request"]"#))),
+        exec("untrusted")
+    );
+    assert_eq!(
+        runs(&hi, Some(&list(r#"["on-failure"]"#))),
+        exec("on-request")
+    );
+    assert_eq!(
+        runs(&hi, Some(&list(r#"["on-failure", "on-request"]"#))),
+        exec("on-request")
+    );
+    assert_eq!(
+        runs(&hi, Some(&list(r#"["on-request", "never"]"#))),
+        exec("never")
+    );
+    // Nothing pinned, or nothing readable: exec's own `never`.
+    assert_eq!(runs(&hi, None), exec("never"));
+    assert_eq!(
+        runs(&hi, Some("allowed_approval_policies = [")),
+        exec("never")
+    );
+    assert_eq!(
+        runs(&hi, Some("allowed_sandbox_modes = [\"read-only\"]\n")),
+        exec("never")
+    );
+    // The user's own `never` is judged as theirs.
+    let (value, layer) = runs(
+        &["exec", "-c", "approval_policy=\"never\"", "hi"],
+        Some(&list(r#"["on-request"]"#)),
+    );
+    assert_eq!((value.as_str(), layer.as_str()), ("never", "argv"));
+    // The TUI is untouched by exec's rule.
+    assert_eq!(
+        runs(&["hi"], Some(&list(r#"["untrusted"]"#))),
+        (
+            "on-request".to_string(),
+            "config:/h/.codex/config.toml".to_string()
+        )
+    );
+}
