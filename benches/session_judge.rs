@@ -71,6 +71,7 @@ fn main() {
         profile_file: file("/home/a/.codex/work.config.toml", "model = \"o3\"\n"),
         projects: vec![file("/home/a/src/app/.codex/config.toml", "model = \"p\"\n").unwrap()],
         managed: None,
+        requirements: None,
         env_file: file("/home/a/.codex/.env", "RK=rk-0123456789\nOTHER=1\n"),
         cwd: Some("/home/a/src/app".into()),
     };

@@ -936,6 +936,9 @@ fn agent(case: &Case, version: CodexVersion, home: &Path, files: &SystemFiles) -
             .clone()
             .unwrap_or_else(|()| case.managed.clone())
             .map(|t| file(PathBuf::from("/etc/codex/managed_config.toml"), &t)),
+        // Only `codex exec`'s approval reads it, which the harness cannot compare (the
+        // approval is not in the request): tests/exec_approval.rs does.
+        requirements: None,
         cwd: Some(working_dir(case, home.parent().unwrap())),
     };
     resolve(&inputs)

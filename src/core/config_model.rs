@@ -12,8 +12,8 @@ use toml::{Table, Value};
 /// Where a setting came from, in Codex's order of precedence (lowest first for the config files).
 ///
 /// Its [`Layer::label`] is what audit records, status and messages show: `argv`, `env`,
-/// `env-file:PATH`, `config:PATH` (a config file; [`Layer::ProfileTable`] names the table too) or
-/// `default`.
+/// `env-file:PATH`, `config:PATH` (a config file; [`Layer::ProfileTable`] names the table too),
+/// `codex exec` or `default`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Layer {
     /// Codex's built-in value (nothing set it).
@@ -30,6 +30,9 @@ pub enum Layer {
     Project(PathBuf),
     /// The session's command line (`-c`, `--model`, `--oss`, …).
     Argv,
+    /// `codex exec` itself: it runs approval `never` whatever the layers below managed_config.toml
+    /// say.
+    Exec,
     /// `/etc/codex/managed_config.toml`: above everything the user sets.
     Managed(PathBuf),
     /// The session's environment (`/proc/PID/environ`).
@@ -39,7 +42,7 @@ pub enum Layer {
 }
 
 impl Layer {
-    /// `argv`, `env`, `env-file:PATH`, `config:PATH`, `default`. Paths are as the session names
+    /// `argv`, `env`, `env-file:PATH`, `config:PATH`, `codex exec`, `default`. Paths are as the session names
     /// them; escape before printing for a human.
     pub fn label(&self) -> String {
         match self {
@@ -52,6 +55,7 @@ impl Layer {
                 format!("config:{} [profiles.{name}]", path.display())
             }
             Layer::Argv => "argv".into(),
+            Layer::Exec => "codex exec".into(),
             Layer::Env => "env".into(),
             Layer::EnvFile(p) => format!("env-file:{}", p.display()),
         }
@@ -336,6 +340,7 @@ impl ResolvedConfig {
                 (key.to_string(), label)
             }
             Layer::Env => (key.to_string(), "the session's environment".to_string()),
+            Layer::Exec => (key.to_string(), "`codex exec` itself".to_string()),
             Layer::ProfileTable { name, path } => (
                 format!("profiles.{}.{key}", key_segment(name)),
                 path.display().to_string(),

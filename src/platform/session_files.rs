@@ -440,10 +440,11 @@ pub fn gather_traced(
     };
     let system = PathBuf::from("/etc/codex/config.toml");
     let managed = PathBuf::from("/etc/codex/managed_config.toml");
+    let requirements = PathBuf::from("/etc/codex/requirements.toml");
     let home = view.codex_home.map(Path::to_path_buf);
     let profile = effective_session::argv_profile(&argv)
         .filter(|p| !p.is_empty() && !p.contains('/') && p != "." && p != "..");
-    let mut files = vec![system.clone(), managed.clone()];
+    let mut files = vec![system.clone(), managed.clone(), requirements];
     let mut names = Vec::new();
     if let Some(h) = &home {
         names.push("config.toml".to_string());
@@ -471,7 +472,7 @@ pub fn gather_traced(
             root,
             view.same_view,
             creds,
-            files[..2].to_vec(),
+            files[..3].to_vec(),
             home.clone().map(|h| (h, names)),
             cwd,
         ),
@@ -485,6 +486,7 @@ pub fn gather_traced(
             let mut it = layers.into_iter();
             inputs.system = it.next().flatten();
             inputs.managed = it.next().flatten();
+            inputs.requirements = it.next().flatten();
             if home.is_some() {
                 inputs.user = it.next().flatten();
                 inputs.env_file = it.next().flatten();
@@ -497,7 +499,7 @@ pub fn gather_traced(
         Err(reason) => {
             // Nothing could be read (or the read was abandoned at its deadline): every layer the
             // session may use is unjudged, its home's if it has one, else the system layer.
-            match files.get(2) {
+            match files.get(3) {
                 Some(p) => inputs.user = Some(unjudgeable(p, &reason)),
                 None => inputs.system = Some(unjudgeable(&system, &reason)),
             }

@@ -13,7 +13,8 @@
 //!    directory (`-C DIR` or the session's cwd), without the route keys on versions that ignore
 //!    them there;
 //! 5. the command line ([`argv`]);
-//! 6. `/etc/codex/managed_config.toml` (the admin's, above everything).
+//! 6. `/etc/codex/managed_config.toml` (the admin's, above everything);
+//! 7. `codex exec`'s own approval `never` ([`overrides::exec_approval`]).
 //!
 //! Then the environment: `/proc/PID/environ`, plus `$CODEX_HOME/.env` for variables the
 //! environment does not set and whose name does not start with `CODEX_` (Codex refuses those).
@@ -90,6 +91,9 @@ pub struct SessionInputs {
     /// Project files, project root first, the working directory's last.
     pub projects: Vec<ConfigInput>,
     pub managed: Option<ConfigInput>,
+    /// `/etc/codex/requirements.toml`: what Codex itself refuses (only the fallback of
+    /// `codex exec`'s approval reads it, [`overrides::exec_approval`]).
+    pub requirements: Option<ConfigInput>,
     /// `$CODEX_HOME/.env`.
     pub env_file: Option<ConfigInput>,
     /// The working root (`-C DIR`, else the session's cwd): when the config trusts it, Codex's
@@ -109,10 +113,24 @@ impl std::fmt::Debug for SessionInputs {
             .field("profile_file", &self.profile_file)
             .field("projects", &self.projects)
             .field("managed", &self.managed)
+            .field("requirements", &self.requirements)
             .field("env_file", &self.env_file)
             .field("cwd", &self.cwd)
             .finish()
     }
+}
+
+/// `allowed_approval_policies` of a readable requirements.toml. An unreadable or unparseable
+/// file pins nothing here: `codex exec` is then judged on the `never` it runs without one.
+fn required_approvals(input: Option<&ConfigInput>) -> Option<Vec<String>> {
+    let FileContent::Text(text) = &input?.content else {
+        return None;
+    };
+    let table: toml::Table = text.parse().ok()?;
+    let list = table.get("allowed_approval_policies")?.as_array()?;
+    list.iter()
+        .map(|v| v.as_str().map(str::to_string))
+        .collect()
 }
 
 /// A value and where it came from: the layer, and the config key or variable that holds it.
@@ -350,6 +368,12 @@ pub fn resolve_parsed(inputs: &SessionInputs, a: argv::ArgvConfig) -> EffectiveS
         }
     }
     overrides::apply(&mut config, &a.settings);
+    overrides::exec_approval(
+        &mut config,
+        a.subcommand.as_deref(),
+        &a.settings,
+        required_approvals(inputs.requirements.as_ref()).as_deref(),
+    );
 
     // Found by the differential harness (0.169 and 0.171): in a trusted working root, with no
     // layer setting it, Codex runs `workspace-write`, not `read-only`.

@@ -54,3 +54,50 @@ pub(super) fn apply(config: &mut ResolvedConfig, settings: &[ArgvSetting]) {
         _ => config.set(&flag.path, flag.value.clone(), &Layer::Argv),
     }
 }
+
+/// `codex exec` (and its alias `e`) runs approval `never` whatever `approval_policy` the config
+/// files, a profile, `-c` or `-a` (before `exec`; exec itself has no `-a`) say, measured on
+/// 0.169.0 and 0.171.0 (the `approval:` line `codex exec` prints; `tests/exec_approval.rs`). Two
+/// things change it: an `approval_policy` in `/etc/codex/managed_config.toml`, which it runs as set
+/// (even with `--dangerously-bypass-approvals-and-sandbox`), and `--approve-for-me`, with which it
+/// runs `on-request` (even with `-c approval_policy="never"`). A `never` the command line sets
+/// keeps its flag as the layer. An `allowed_approval_policies` in `/etc/codex/requirements.toml`
+/// (`required`) without `never` makes exec's own `never` fall back to the first value listed,
+/// `on-failure` running as `on-request` (measured: `["on-failure"]` and
+/// `["on-failure", "on-request"]` run `on-request`, `["untrusted", "on-request"]` runs
+/// `untrusted`). A `never` the user asked for is left as asked: it is judged as the user's.
+pub(super) fn exec_approval(
+    config: &mut ResolvedConfig,
+    subcommand: Option<&str>,
+    settings: &[ArgvSetting],
+    required: Option<&[String]>,
+) {
+    if !matches!(subcommand, Some("exec" | "e")) {
+        return;
+    }
+    let key = ["approval_policy".to_string()];
+    let current = config
+        .get("approval_policy")
+        .map(|r| (r.layer.clone(), r.value.as_str() == Some("never")));
+    if matches!(current, Some((Layer::Managed(_), _))) {
+        return;
+    }
+    // `--approve-for-me` wins over `-c approval_policy="never"` (measured).
+    if settings.iter().any(|s| s.flag == "--approve-for-me") {
+        config.set(&key, Value::String("on-request".into()), &Layer::Argv);
+        config.note_flag(&key, "--approve-for-me".into());
+        return;
+    }
+    // A `never` the command line asked for keeps its flag as the layer (a fix names it).
+    if current != Some((Layer::Argv, true)) {
+        let runs = match required {
+            Some(list) if !list.iter().any(|v| v == "never") => match list.first() {
+                Some(first) if first == "on-failure" => "on-request",
+                Some(first) => first.as_str(),
+                None => "never",
+            },
+            _ => "never",
+        };
+        config.set(&key, Value::String(runs.into()), &Layer::Exec);
+    }
+}

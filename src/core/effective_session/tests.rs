@@ -750,3 +750,247 @@ fn the_model_flag_beats_dash_c_and_the_managed_config() {
         )
     );
 }
+
+/// The approval a session runs with and its layer.
+fn approval(
+    argv: &[&str],
+    user: &str,
+    profile: Option<&str>,
+    managed: Option<&str>,
+) -> (String, String) {
+    let mut i = inputs(argv, &[], user);
+    i.profile_file = profile.and_then(|p| {
+        file(
+            "/h/.codex/p.config.toml",
+            &format!("approval_policy = \"{p}\"\n"),
+        )
+    });
+    i.managed = managed.and_then(|m| {
+        file(
+            "/etc/codex/managed_config.toml",
+            &format!("approval_policy = \"{m}\"\n"),
+        )
+    });
+    let s = resolve(&i);
+    let r = s.config.get("approval_policy").unwrap();
+    (r.value.as_str().unwrap().to_string(), r.layer.label())
+}
+
+/// Measured on 0.169 and 0.171 (the `approval:` line of `codex exec`, tests/exec_approval.rs):
+/// `codex exec` runs `never` whatever the config, a profile, `-c` or `-a` say.
+#[test]
+fn codex_exec_runs_approval_never_whatever_the_layers_say() {
+    let exec = ("never".to_string(), "codex exec".to_string());
+    assert_eq!(approval(&["exec", "hi"], "", None, None), exec);
+    for p in ["on-request", "on-failure", "never"] {
+        let user = format!("approval_policy = \"{p}\"\n");
+        assert_eq!(approval(&["exec", "hi"], &user, None, None), exec, "{p}");
+        let c = format!("approval_policy=\"{p}\"");
+        // A `never` the command line asks for keeps its flag as the layer (a fix names it).
+        let want = if p == "never" {
+            ("never".to_string(), "argv".to_string())
+        } else {
+            exec.clone()
+        };
+        assert_eq!(approval(&["exec", "-c", &c, "hi"], "", None, None), want);
+        assert_eq!(approval(&["-c", &c, "exec", "hi"], "", None, None), want);
+    }
+    assert_eq!(
+        approval(&["-a", "on-request", "exec", "hi"], "", None, None),
+        exec
+    );
+    assert_eq!(
+        approval(&["exec", "-p", "p", "hi"], "", Some("on-request"), None),
+        exec
+    );
+    assert_eq!(
+        approval(
+            &["e", "hi"],
+            "approval_policy = \"on-request\"\n",
+            None,
+            None
+        ),
+        exec
+    );
+    assert_eq!(
+        approval(
+            &["exec", "--dangerously-bypass-approvals-and-sandbox", "hi"],
+            "",
+            None,
+            None
+        ),
+        ("never".into(), "argv".into())
+    );
+    // The controls: the same layers outside exec are honoured (the TUI, app-server).
+    let user = (
+        "on-request".to_string(),
+        "config:/h/.codex/config.toml".to_string(),
+    );
+    assert_eq!(
+        approval(&[], "approval_policy = \"on-request\"\n", None, None),
+        user
+    );
+    assert_eq!(
+        approval(
+            &["app-server"],
+            "approval_policy = \"on-request\"\n",
+            None,
+            None
+        ),
+        user
+    );
+    assert_eq!(
+        approval(&["-a", "on-request"], "", None, None),
+        ("on-request".into(), "argv".into())
+    );
+    assert_eq!(
+        approval(&["-p", "p"], "", Some("on-request"), None),
+        ("on-request".into(), "config:/h/.codex/p.config.toml".into())
+    );
+    assert!(
+        resolve(&inputs(&[], &[], ""))
+            .config
+            .get("approval_policy")
+            .is_none()
+    );
+}
+
+/// Measured on 0.169 and 0.171: a managed `approval_policy` is what exec runs (even with
+/// `--dangerously-bypass-approvals-and-sandbox`, or `never` over the user's `on-request`), and
+/// `--approve-for-me` runs `on-request`.
+#[test]
+fn codex_exec_honours_a_managed_approval_and_approve_for_me() {
+    let managed = |v: &str| {
+        (
+            v.to_string(),
+            "config:/etc/codex/managed_config.toml".to_string(),
+        )
+    };
+    assert_eq!(
+        approval(&["exec", "hi"], "", None, Some("on-request")),
+        managed("on-request")
+    );
+    assert_eq!(
+        approval(
+            &["exec", "--dangerously-bypass-approvals-and-sandbox", "hi"],
+            "",
+            None,
+            Some("on-request")
+        ),
+        managed("on-request")
+    );
+    assert_eq!(
+        approval(
+            &["exec", "hi"],
+            "approval_policy = \"on-request\"\n",
+            None,
+            Some("never")
+        ),
+        managed("never")
+    );
+    let i = inputs(&["exec", "--approve-for-me", "hi"], &[], "");
+    let s = resolve(&i);
+    let r = s.config.get("approval_policy").unwrap();
+    assert_eq!(
+        (r.value.as_str().unwrap(), r.layer.label()),
+        ("on-request", "argv".to_string())
+    );
+    assert_eq!(
+        s.config.placed("approval_policy", r.layer).layer,
+        "--approve-for-me"
+    );
+    // Where `never` comes from exec itself, a fix names exec, not a file.
+    let s = resolve(&inputs(
+        &["exec", "hi"],
+        &[],
+        "approval_policy = \"on-request\"\n",
+    ));
+    let r = s.config.get("approval_policy").unwrap();
+    assert_eq!(
+        s.config.placed("approval_policy", r.layer).layer,
+        "`codex exec` itself"
+    );
+    // `--approve-for-me` wins over `-c approval_policy="never"` (measured).
+    assert_eq!(
+        approval(
+            &[
+                "exec",
+                "--approve-for-me",
+                "-c",
+                "approval_policy=\"never\"",
+                "hi"
+            ],
+            "",
+            None,
+            None
+        ),
+        ("on-request".into(), "argv".into())
+    );
+}
+
+/// Measured on 0.169 and 0.171 with `/etc/codex/requirements.toml`: without `never` in
+/// `allowed_approval_policies`, exec's own `never` falls back to the first value listed
+/// (`on-failure` runs as `on-request`); with it, exec runs `never`. A `never` the user asked for
+/// stays theirs (judged as asked). Without requirements, or with a file that does not parse,
+/// exec is judged on its `never`.
+#[test]
+fn codex_exec_falls_back_to_what_the_requirements_allow() {
+    let runs = |argv: &[&str], requirements: Option<&str>| {
+        let mut i = inputs(argv, &[], "approval_policy = \"on-request\"\n");
+        i.requirements = requirements.and_then(|r| file("/etc/codex/requirements.toml", r));
+        let s = resolve(&i);
+        let r = s.config.get("approval_policy").unwrap();
+        (r.value.as_str().unwrap().to_string(), r.layer.label())
+    };
+    let exec = |v: &str| (v.to_string(), "codex exec".to_string());
+    let list = |l: &str| format!("allowed_approval_policies = {l}\n");
+    let hi = ["exec", "hi"];
+    assert_eq!(
+        runs(&hi, Some(&list(r#"["on-request"]"#))),
+        exec("on-request")
+    );
+    assert_eq!(
+        runs(&hi, Some(&list(r#"["on-request", "untrusted"]"#))),
+        exec("on-request")
+    );
+    assert_eq!(
+        runs(&hi, Some(&list(r#"["untrusted", "on-request"]"#))),
+        exec("untrusted")
+    );
+    assert_eq!(
+        runs(&hi, Some(&list(r#"["on-failure"]"#))),
+        exec("on-request")
+    );
+    assert_eq!(
+        runs(&hi, Some(&list(r#"["on-failure", "on-request"]"#))),
+        exec("on-request")
+    );
+    assert_eq!(
+        runs(&hi, Some(&list(r#"["on-request", "never"]"#))),
+        exec("never")
+    );
+    // Nothing pinned, or nothing readable: exec's own `never`.
+    assert_eq!(runs(&hi, None), exec("never"));
+    assert_eq!(
+        runs(&hi, Some("allowed_approval_policies = [")),
+        exec("never")
+    );
+    assert_eq!(
+        runs(&hi, Some("allowed_sandbox_modes = [\"read-only\"]\n")),
+        exec("never")
+    );
+    // The user's own `never` is judged as theirs.
+    let (value, layer) = runs(
+        &["exec", "-c", "approval_policy=\"never\"", "hi"],
+        Some(&list(r#"["on-request"]"#)),
+    );
+    assert_eq!((value.as_str(), layer.as_str()), ("never", "argv"));
+    // The TUI is untouched by exec's rule.
+    assert_eq!(
+        runs(&["hi"], Some(&list(r#"["untrusted"]"#))),
+        (
+            "on-request".to_string(),
+            "config:/h/.codex/config.toml".to_string()
+        )
+    );
+}

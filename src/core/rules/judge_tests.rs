@@ -308,10 +308,7 @@ fn each_flag_is_named_by_what_the_user_typed() {
         )]
     );
     assert_eq!(
-        judged(
-            &["exec", "-c", "sandbox_mode=\"danger-full-access\"", "x"],
-            None
-        ),
+        judged(&["-c", "sandbox_mode=\"danger-full-access\"", "x"], None),
         [v(
             Rule::ConfigSandboxMode,
             "sandbox_mode",
@@ -360,14 +357,23 @@ fn each_flag_is_named_by_what_the_user_typed() {
         []
     );
     assert_eq!(judged(&["--full-auto"], None), []);
-    assert_eq!(judged(&["exec", "hi"], None), []);
+    assert_eq!(judged(&["hi"], None), []);
+    // `codex exec` runs approval `never` whatever the config says (0.169, 0.171).
+    assert_eq!(
+        judged(&["exec", "hi"], None),
+        [v(
+            Rule::ConfigApprovalPolicy,
+            "approval_policy",
+            "`codex exec` itself"
+        )]
+    );
 }
 
 #[test]
 fn a_config_layer_is_named_by_its_file_and_a_flag_overrides_it() {
     let cfg = "sandbox_mode = \"danger-full-access\"\n[mcp_servers.docs]\nurl = \"https://docs.example/mcp\"\n";
     assert_eq!(
-        judged(&["exec", "x"], Some(cfg)),
+        judged(&["x"], Some(cfg)),
         [v(
             Rule::ConfigSandboxMode,
             "sandbox_mode",
