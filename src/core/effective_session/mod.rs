@@ -120,19 +120,6 @@ impl std::fmt::Debug for SessionInputs {
     }
 }
 
-/// `allowed_approval_policies` of a readable requirements.toml. An unreadable or unparseable
-/// file pins nothing here: `codex exec` is then judged on the `never` it runs without one.
-fn required_approvals(input: Option<&ConfigInput>) -> Option<Vec<String>> {
-    let FileContent::Text(text) = &input?.content else {
-        return None;
-    };
-    let table: toml::Table = text.parse().ok()?;
-    let list = table.get("allowed_approval_policies")?.as_array()?;
-    list.iter()
-        .map(|v| v.as_str().map(str::to_string))
-        .collect()
-}
-
 /// A value and where it came from: the layer, and the config key or variable that holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Sourced<T> {
@@ -372,7 +359,7 @@ pub fn resolve_parsed(inputs: &SessionInputs, a: argv::ArgvConfig) -> EffectiveS
         &mut config,
         a.subcommand.as_deref(),
         &a.settings,
-        required_approvals(inputs.requirements.as_ref()).as_deref(),
+        overrides::required_approvals(inputs.requirements.as_ref()).as_deref(),
     );
 
     // Found by the differential harness (0.169 and 0.171): in a trusted working root, with no
