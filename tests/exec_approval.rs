@@ -233,9 +233,7 @@ fn agent_says(version: &str, c: &Case, scratch: &Path) -> String {
         managed: c
             .managed
             .map(|m| file(Path::new("/etc/codex/managed_config.toml"), m)),
-        requirements: c
-            .requirements
-            .map(|r| file(Path::new("/etc/codex/requirements.toml"), r)),
+        requirements: c.requirements.map(str::to_string),
         cwd: Some(scratch.join("work")),
         ..SessionInputs::default()
     };

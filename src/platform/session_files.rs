@@ -486,7 +486,10 @@ pub fn gather_traced(
             let mut it = layers.into_iter();
             inputs.system = it.next().flatten();
             inputs.managed = it.next().flatten();
-            inputs.requirements = it.next().flatten();
+            inputs.requirements = it.next().flatten().and_then(|i| match i.content {
+                FileContent::Text(text) => Some(text),
+                FileContent::Unjudgeable { .. } => None,
+            });
             if home.is_some() {
                 inputs.user = it.next().flatten();
                 inputs.env_file = it.next().flatten();

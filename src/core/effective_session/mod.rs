@@ -91,9 +91,9 @@ pub struct SessionInputs {
     /// Project files, project root first, the working directory's last.
     pub projects: Vec<ConfigInput>,
     pub managed: Option<ConfigInput>,
-    /// `/etc/codex/requirements.toml`: what Codex itself refuses (only the fallback of
-    /// `codex exec`'s approval reads it, [`overrides::exec_approval`]).
-    pub requirements: Option<ConfigInput>,
+    /// The text of `/etc/codex/requirements.toml` when readable (only the fallback of `codex
+    /// exec`'s approval reads it, [`overrides::exec_approval`]).
+    pub requirements: Option<String>,
     /// `$CODEX_HOME/.env`.
     pub env_file: Option<ConfigInput>,
     /// The working root (`-C DIR`, else the session's cwd): when the config trusts it, Codex's
@@ -359,7 +359,7 @@ pub fn resolve_parsed(inputs: &SessionInputs, a: argv::ArgvConfig) -> EffectiveS
         &mut config,
         a.subcommand.as_deref(),
         &a.settings,
-        overrides::required_approvals(inputs.requirements.as_ref()).as_deref(),
+        overrides::required_approvals(inputs.requirements.as_deref()).as_deref(),
     );
 
     // Found by the differential harness (0.169 and 0.171): in a trusted working root, with no

@@ -104,11 +104,8 @@ pub(super) fn exec_approval(
 
 /// `allowed_approval_policies` of a readable requirements.toml. An unreadable or unparseable
 /// file pins nothing here: `codex exec` is then judged on the `never` it runs without one.
-pub(super) fn required_approvals(input: Option<&super::ConfigInput>) -> Option<Vec<String>> {
-    let super::FileContent::Text(text) = &input?.content else {
-        return None;
-    };
-    let table: toml::Table = text.parse().ok()?;
+pub(super) fn required_approvals(text: Option<&str>) -> Option<Vec<String>> {
+    let table: toml::Table = text?.parse().ok()?;
     let list = table.get("allowed_approval_policies")?.as_array()?;
     list.iter()
         .map(|v| v.as_str().map(str::to_string))
