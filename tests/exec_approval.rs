@@ -145,28 +145,6 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-/// Whether this machine can give Codex a private /etc/codex.
-fn private_etc_works(scratch: &Path) -> bool {
-    if !is_root()
-        || std::process::Command::new("unshare")
-            .arg("--help")
-            .output()
-            .is_err()
-    {
-        eprintln!("SKIP: needs root for a private mount namespace");
-        return false;
-    }
-    let empty = scratch.join("probe-etc");
-    std::fs::create_dir_all(&empty).unwrap();
-    let out = with_private_etc_codex(&empty, scratch, "true");
-    let text = format!("{}{}", stdout(&out), stderr(&out));
-    if !out.status.success() || text.contains("unshare:") || text.contains("mount:") {
-        eprintln!("SKIP: no private mount namespace here: {text}");
-        return false;
-    }
-    true
-}
-
 fn write(path: &Path, text: Option<&str>) {
     if let Some(t) = text {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -244,7 +222,7 @@ fn agent_says(version: &str, c: &Case, scratch: &Path) -> String {
 
 fn exec_approval(version: &str) {
     let root = tempfile::tempdir().unwrap();
-    if !private_etc_works(root.path()) {
+    if !private_etc_codex_works(root.path()) {
         return;
     }
     for (i, c) in cases().iter().enumerate() {

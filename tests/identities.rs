@@ -147,13 +147,7 @@ fn an_allowed_mcp_server_with_changed_args_is_another_server() {
 fn codex_pins_the_command_and_the_agent_the_args(version: &str, uid_base: u32) {
     use_uids_from(uid_base);
     let m = Machine::new(&["mia"]);
-    if !is_root()
-        || std::process::Command::new("unshare")
-            .arg("--help")
-            .output()
-            .is_err()
-    {
-        eprintln!("SKIP: needs root for a private mount namespace");
+    if !private_etc_codex_works(m.root.path()) {
         return;
     }
     let req = m.path("etc-codex/requirements.toml");

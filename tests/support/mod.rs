@@ -749,6 +749,28 @@ impl Machine {
     }
 }
 
+/// Whether this machine can give a command a private /etc/codex ([`with_private_etc_codex`]):
+/// root, `unshare`, mount namespaces and overlayfs. Says why not (a SKIP line) when it cannot.
+pub fn private_etc_codex_works(scratch: &std::path::Path) -> bool {
+    if !is_root() || Command::new("unshare").arg("--help").output().is_err() {
+        eprintln!("SKIP: needs root and unshare for a private mount namespace");
+        return false;
+    }
+    let empty = scratch.join("probe-etc");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = with_private_etc_codex(&empty, scratch, "true");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if !out.status.success() || text.contains("unshare:") || text.contains("mount:") {
+        eprintln!("SKIP: no private mount namespace here: {text}");
+        return false;
+    }
+    true
+}
+
 /// Run `sh -c script` in a private mount namespace in which /etc is an overlay and
 /// /etc/codex is `etc_codex`: Codex reads its requirements only from /etc/codex.
 pub fn with_private_etc_codex(
