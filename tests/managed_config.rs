@@ -69,19 +69,17 @@ fn rendered_managed_config_makes_the_real_codex_run_restricted() {
     std::fs::write(home.join("config.toml"), BREAKS_ALL).unwrap();
     chown(&home.join("config.toml"), m.uid("mia"));
     let agent = m.start_agent();
-    let written = m.wait_event("native_requirements_written", |r| {
-        r["path"] == req.to_str().unwrap()
-    });
-    for key in [
-        "allowed_sandbox_modes",
-        "allowed_approval_policies",
-        "allowed_web_search_modes",
-        "mcp_servers",
-        "features",
-    ] {
-        assert!(written["keys"].to_string().contains(key), "{written}");
-    }
-    assert_eq!(written["not_rendered"], serde_json::json!([]), "{written}");
+    requirements_written(
+        &m,
+        &req,
+        &[
+            "allowed_sandbox_modes",
+            "allowed_approval_policies",
+            "allowed_web_search_modes",
+            "mcp_servers",
+            "features",
+        ],
+    );
     let text = std::fs::read_to_string(&req).unwrap();
     assert!(
         text.contains("allowed_sandbox_modes = [\"read-only\", \"workspace-write\"]\n"),

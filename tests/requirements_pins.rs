@@ -76,22 +76,20 @@ fn rendered(m: &Machine, corp: &Router) -> std::path::PathBuf {
     .unwrap();
     m.policy("10-pins.toml", &pins_policy());
     let agent = m.start_agent();
-    let written = m.wait_event("native_requirements_written", |r| {
-        r["path"] == req.to_str().unwrap()
-    });
-    for key in [
-        "model_provider",
-        "allowed_sandbox_modes",
-        "allowed_approval_policies",
-        "allowed_login_methods",
-        "allowed_chatgpt_workspaces",
-        "allowed_web_search_modes",
-        "mcp_servers",
-        "features",
-    ] {
-        assert!(written["keys"].to_string().contains(key), "{written}");
-    }
-    assert_eq!(written["not_rendered"], serde_json::json!([]), "{written}");
+    let written = requirements_written(
+        m,
+        &req,
+        &[
+            "model_provider",
+            "allowed_sandbox_modes",
+            "allowed_approval_policies",
+            "allowed_login_methods",
+            "allowed_chatgpt_workspaces",
+            "allowed_web_search_modes",
+            "mcp_servers",
+            "features",
+        ],
+    );
     // Absent when every version seen enforces every rendered key.
     assert!(
         written["not_honoured"].is_null() || written["not_honoured"] == serde_json::json!([]),

@@ -749,6 +749,24 @@ impl Machine {
     }
 }
 
+/// Wait for the agent to write `req` (requirements.toml), check that the record names every one
+/// of `keys` and that every Codex version seen honours them all (`not_rendered` empty), and
+/// return the record.
+pub fn requirements_written(
+    m: &Machine,
+    req: &std::path::Path,
+    keys: &[&str],
+) -> serde_json::Value {
+    let written = m.wait_event("native_requirements_written", |r| {
+        r["path"] == req.to_str().unwrap()
+    });
+    for key in keys {
+        assert!(written["keys"].to_string().contains(key), "{written}");
+    }
+    assert_eq!(written["not_rendered"], serde_json::json!([]), "{written}");
+    written
+}
+
 /// Whether this machine can give a command a private /etc/codex ([`with_private_etc_codex`]):
 /// root, `unshare`, mount namespaces and overlayfs. Says why not (a SKIP line) when it cannot.
 pub fn private_etc_codex_works(scratch: &std::path::Path) -> bool {
