@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod codex_binary;
 pub mod failpoint;
+pub mod group_sync;
 pub mod inventory;
 pub mod last_good;
 pub mod link_trail;

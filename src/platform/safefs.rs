@@ -671,27 +671,12 @@ fn walk(mut fd: OwnedFd, at: &Path, path: &Path, links: &mut usize) -> io::Resul
     Ok(fd)
 }
 
-/// Group commit: fsync every file and directory in `fds` at once (one thread each beside the
-/// caller's), so the filesystem's journal can cover them with one commit instead of one commit
-/// each in series. Returns the first error; every fsync is waited for either way.
+/// Group commit: fsync every file and directory in `fds` at once (the others on kept helper
+/// threads beside the caller's: [`crate::platform::group_sync`]), so the filesystem's journal can
+/// cover them with one commit instead of one commit each in series. Returns the first error;
+/// every fsync is waited for either way.
 pub fn sync_together(fds: &[std::os::fd::BorrowedFd<'_>]) -> io::Result<()> {
-    let Some((first, rest)) = fds.split_first() else {
-        return Ok(());
-    };
-    std::thread::scope(|s| {
-        let others: Vec<_> = rest
-            .iter()
-            .map(|fd| s.spawn(move || rustix::fs::fsync(fd)))
-            .collect();
-        let mut result = rustix::fs::fsync(first).map_err(io::Error::from);
-        for t in others {
-            let r = t.join().unwrap_or(Err(Errno::IO)).map_err(io::Error::from);
-            if result.is_ok() {
-                result = r;
-            }
-        }
-        result
-    })
+    crate::platform::group_sync::sync_together(fds)
 }
 
 /// Make a FIFO at `path` (tests: a file that blocks whoever opens it for reading). rustix has no
