@@ -192,6 +192,9 @@ struct Opts {
     budget: Duration,
     bin: PathBuf,
     make_machine: Option<Shape>,
+    /// Time violations by polling `lstat` in a loop, as before issue 24's last round, instead of
+    /// asleep on inotify (see [`Gone`]).
+    spin: bool,
 }
 
 impl Opts {
@@ -203,6 +206,7 @@ impl Opts {
             budget: Duration::from_secs(60),
             bin: PathBuf::from(env!("CARGO_BIN_EXE_codex-warden")),
             make_machine: None,
+            spin: false,
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -214,6 +218,7 @@ impl Opts {
                 "--budget" => opts.budget = Duration::from_secs(value().parse().expect("secs")),
                 "--bin" => opts.bin = PathBuf::from(value()),
                 "--make-machine" => opts.make_machine = parse_shapes(&value()).pop(),
+                "--spin" => opts.spin = true,
                 _ => {} // cargo passes --bench
             }
         }
@@ -730,27 +735,33 @@ fn per_shape(opts: &Opts, shape: Shape, results: &mut Results) {
         "MB",
         None,
     );
+    // At rest the agent wakes only for its own timers: the status writer looks at the state dir
+    // every 5 s (`status::writer::PROBE`: a full disk is said without waiting for a scan), and
+    // the loop checks Codex's requirements files and backs up the process connector every 10 s
+    // (`REQUIREMENTS_CHECK`, `CONNECTOR_BACKSTOP`, which fall together). Over 20 s that is 4 + 2
+    // wake-ups; anything more is a wake-up that grows with something else (homes, users).
+    let idle = Duration::from_secs(20);
     let (w0, t0) = agent.wakeups_and_ticks();
     let c0 = agent.connector_wakeups();
-    std::thread::sleep(Duration::from_secs(5));
+    std::thread::sleep(idle);
     let (w1, t1) = agent.wakeups_and_ticks();
     let c1 = agent.connector_wakeups();
     results.add(
-        "idle: process connector wakeups in 5 s (programs started on the machine)",
+        "idle: process connector wakeups in 20 s (programs started on the machine)",
         &name,
         (c1 - c0) as f64,
         "wakeups",
         None,
     );
     results.add(
-        "idle wakeups in 5 s",
+        "idle wakeups in 20 s (timers: 4 + 2)",
         &name,
         (w1 - w0) as f64,
         "wakeups",
-        Some(0.0),
+        Some(6.0),
     );
     results.add(
-        "idle CPU in 5 s",
+        "idle CPU in 20 s",
         &name,
         (t1 - t0) as f64,
         "ticks",
@@ -874,13 +885,10 @@ impl FloorWatcher {
     }
 
     /// One violation: the time from the close of the write until auth.json is gone.
-    fn round(&self) -> Duration {
-        write_auth(&self.home, BAD_AUTH);
-        let t0 = Instant::now();
-        while std::fs::symlink_metadata(self.home.join("auth.json")).is_ok() {
-            assert!(t0.elapsed() < Duration::from_secs(10));
-        }
-        t0.elapsed()
+    fn round(&self, gone: &Gone) -> Duration {
+        gone.time(&self.home.join("auth.json"), || {
+            write_auth(&self.home, BAD_AUTH)
+        })
     }
 }
 
@@ -926,11 +934,15 @@ fn status_staleness(m: &Machine, name: &str, results: &mut Results) {
 /// Violating writes in homes spread over the machine; one at a time, each meeting an idle agent.
 fn violations(opts: &Opts, m: &Machine) -> (Vec<Duration>, Vec<Duration>, Vec<Duration>) {
     let floor = FloorWatcher::new(&m.root);
+    let waiter = Gone::new(opts.spin);
     let mut floors = Vec::new();
     let vault = m.root.join("state/vault");
     let mut tail = Tail::new(m.root.join("audit.jsonl"));
     let mut gone = Vec::new();
     let mut durable = Vec::new();
+    // Each violation meets an idle agent on an idle disk: what the first scan left dirty (a status
+    // file per user) is written out first, not into the first round's fdatasync.
+    rustix::fs::sync();
     let start = Instant::now();
     for round in 0..opts.rounds {
         if round >= 5 && start.elapsed() > opts.budget {
@@ -939,12 +951,9 @@ fn violations(opts: &Opts, m: &Machine) -> (Vec<Duration>, Vec<Duration>, Vec<Du
         let home = &m.homes[(round * 7919) % m.homes.len()];
         let auth = home.join("auth.json");
         let before = entries(&vault);
-        write_auth(home, BAD_AUTH);
+        let out_of_reach = waiter.time(&auth, || write_auth(home, BAD_AUTH));
         let t0 = Instant::now();
-        while std::fs::symlink_metadata(&auth).is_ok() {
-            assert!(t0.elapsed() < Duration::from_secs(60), "never quarantined");
-        }
-        gone.push(t0.elapsed());
+        gone.push(out_of_reach);
         let ok = wait(Duration::from_secs(60), Duration::from_micros(20), || {
             tail.count(QUARANTINED) > 0
         });
@@ -955,13 +964,94 @@ fn violations(opts: &Opts, m: &Machine) -> (Vec<Duration>, Vec<Duration>, Vec<Du
                 .any(|e| !before.contains(e) && vault.join(e).join("meta.json").exists())
         });
         assert!(ok, "no vault entry");
-        durable.push(t0.elapsed());
+        durable.push(out_of_reach + t0.elapsed());
         // A developer does not sign in twice within milliseconds.
         std::thread::sleep(Duration::from_millis(20));
-        floors.push(floor.round());
+        floors.push(floor.round(&waiter));
         std::thread::sleep(Duration::from_millis(20));
     }
     (gone, durable, floors)
+}
+
+/// How a round learns that a credential is out of reach: asleep on inotify (`IN_MOVED_FROM`,
+/// `IN_DELETE` of its directory), so that the measuring thread takes no CPU from the agent or the
+/// floor it measures. Polling `lstat` in a loop (`--spin`, the harness before issue 24's last
+/// round) keeps one of a 2-core machine's CPUs busy: a thread the write wakes that is placed on
+/// that CPU waits for the spinner's slice to end at a scheduler tick, so both distributions came
+/// in steps of the tick (4 ms here) and their ratio measured the tick's phase more than the work.
+/// Both sides are timed the same way, and the wake-up of the measuring thread is in both.
+struct Gone {
+    spin: bool,
+    fd: std::os::fd::OwnedFd,
+}
+
+impl Gone {
+    fn new(spin: bool) -> Gone {
+        use rustix::fs::inotify;
+        let fd =
+            inotify::init(inotify::CreateFlags::CLOEXEC | inotify::CreateFlags::NONBLOCK).unwrap();
+        Gone { spin, fd }
+    }
+
+    /// `write`, then the time from its end until `file` is gone from its path.
+    fn time(&self, file: &Path, write: impl FnOnce()) -> Duration {
+        use rustix::event::{PollFd, PollFlags, poll};
+        use rustix::fs::inotify;
+        let limit = Duration::from_secs(60);
+        let gone = || std::fs::symlink_metadata(file).is_err();
+        let wd = inotify::add_watch(
+            &self.fd,
+            file.parent().unwrap(),
+            inotify::WatchFlags::MOVED_FROM | inotify::WatchFlags::DELETE,
+        )
+        .unwrap();
+        // Asleep, the measuring thread is woken by the rename on the CPU of the thread that
+        // renamed, and a normal thread would wait there until that thread blocked: its own later
+        // work (the vault entry, the records) would count as the rename's. Real-time while it
+        // waits, it runs the moment it is woken, on either side alike (root only; else as is).
+        let _rt = (!self.spin).then(RealTime::enter);
+        write();
+        let t0 = Instant::now();
+        let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 4096];
+        while !gone() {
+            assert!(t0.elapsed() < limit, "{} never went", file.display());
+            if self.spin {
+                continue;
+            }
+            let mut fds = [PollFd::new(&self.fd, PollFlags::IN)];
+            let timeout = rustix::event::Timespec {
+                tv_sec: 1,
+                tv_nsec: 0,
+            };
+            poll(&mut fds, Some(&timeout)).unwrap();
+            let mut events = inotify::Reader::new(&self.fd, &mut buf);
+            while events.next().is_ok() {}
+        }
+        let took = t0.elapsed();
+        let _ = inotify::remove_watch(&self.fd, wd);
+        took
+    }
+}
+
+/// The calling thread at `SCHED_FIFO` priority 1 until dropped (a no-op without the privilege).
+struct RealTime(bool);
+
+impl RealTime {
+    fn enter() -> RealTime {
+        let param = libc::sched_param { sched_priority: 1 };
+        // SAFETY: plain system call on the calling thread with a valid parameter block.
+        RealTime(unsafe { libc::sched_setscheduler(0, libc::SCHED_FIFO, &param) } == 0)
+    }
+}
+
+impl Drop for RealTime {
+    fn drop(&mut self) {
+        if self.0 {
+            let param = libc::sched_param { sched_priority: 0 };
+            // SAFETY: as in `enter`.
+            unsafe { libc::sched_setscheduler(0, libc::SCHED_OTHER, &param) };
+        }
+    }
 }
 
 fn entries(dir: &Path) -> Vec<std::ffi::OsString> {
