@@ -12,7 +12,8 @@
 //! `1,1000/one,1000/each,10000/each,100000/each`), `--rounds N` (violations per shape, default 200),
 //! `--budget S` (seconds of violations per shape at most, default 60: a slow agent gets fewer
 //! rounds, never a different measurement), `--bin PATH` (the agent binary; default the one cargo
-//! built: point it at an older build to compare), `--make-machine SHAPE` (build one machine, print
+//! built: point it at an older build to compare), `--observer realtime|sleep|spin` (how a round
+//! sees the credential gone; default `realtime`, see `Observer`), `--make-machine SHAPE` (build one machine, print
 //! its root and keep it, for profiling: the agent's environment is in `Machine::cmd`).
 //!
 //! A machine is a temp dir: homes under it, a passwd file naming their owners (the agent's
@@ -192,9 +193,8 @@ struct Opts {
     budget: Duration,
     bin: PathBuf,
     make_machine: Option<Shape>,
-    /// Time violations by polling `lstat` in a loop, as before issue 24's last round, instead of
-    /// asleep on inotify (see [`Gone`]).
-    spin: bool,
+    /// How a round sees the credential gone (`--observer realtime|sleep|spin`, see [`Gone`]).
+    observer: Observer,
 }
 
 impl Opts {
@@ -206,7 +206,7 @@ impl Opts {
             budget: Duration::from_secs(60),
             bin: PathBuf::from(env!("CARGO_BIN_EXE_codex-warden")),
             make_machine: None,
-            spin: false,
+            observer: Observer::RealTime,
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -218,7 +218,14 @@ impl Opts {
                 "--budget" => opts.budget = Duration::from_secs(value().parse().expect("secs")),
                 "--bin" => opts.bin = PathBuf::from(value()),
                 "--make-machine" => opts.make_machine = parse_shapes(&value()).pop(),
-                "--spin" => opts.spin = true,
+                "--observer" => {
+                    opts.observer = match value().as_str() {
+                        "realtime" => Observer::RealTime,
+                        "sleep" => Observer::Sleep,
+                        "spin" => Observer::Spin,
+                        other => panic!("--observer realtime|sleep|spin, not {other}"),
+                    }
+                }
                 _ => {} // cargo passes --bench
             }
         }
@@ -737,9 +744,12 @@ fn per_shape(opts: &Opts, shape: Shape, results: &mut Results) {
     );
     // At rest the agent wakes only for its own timers: the status writer looks at the state dir
     // every 5 s (`status::writer::PROBE`: a full disk is said without waiting for a scan), and
-    // the loop checks Codex's requirements files and backs up the process connector every 10 s
-    // (`REQUIREMENTS_CHECK`, `CONNECTOR_BACKSTOP`, which fall together). Over 20 s that is 4 + 2
-    // wake-ups; anything more is a wake-up that grows with something else (homes, users).
+    // the loop checks Codex's requirements files and backs up the process connector with a scan
+    // of `/proc` every 10 s (`REQUIREMENTS_CHECK`, `CONNECTOR_BACKSTOP`, made to fall together by
+    // `timers::SLACK` when they are due within a second of each other; a full scan the process
+    // connector asks for moves the backstop, and the two apart). Over 20 s that is 4 + 2 (or 4)
+    // wake-ups, and the two scans of `/proc` may reach a clock tick (10 ms) of CPU each;
+    // anything more grows with something else.
     let idle = Duration::from_secs(20);
     let (w0, t0) = agent.wakeups_and_ticks();
     let c0 = agent.connector_wakeups();
@@ -754,18 +764,18 @@ fn per_shape(opts: &Opts, shape: Shape, results: &mut Results) {
         None,
     );
     results.add(
-        "idle wakeups in 20 s (timers: 4 + 2)",
+        "idle wakeups in 20 s (timers: 4 + 2 to 4)",
         &name,
         (w1 - w0) as f64,
         "wakeups",
-        Some(6.0),
+        Some(8.0),
     );
     results.add(
-        "idle CPU in 20 s",
+        "idle CPU in 20 s (two /proc scans)",
         &name,
         (t1 - t0) as f64,
         "ticks",
-        Some(0.0),
+        Some(2.0),
     );
 
     if opts.only.is_empty() || opts.only.iter().any(|o| o == "latency") {
@@ -934,7 +944,7 @@ fn status_staleness(m: &Machine, name: &str, results: &mut Results) {
 /// Violating writes in homes spread over the machine; one at a time, each meeting an idle agent.
 fn violations(opts: &Opts, m: &Machine) -> (Vec<Duration>, Vec<Duration>, Vec<Duration>) {
     let floor = FloorWatcher::new(&m.root);
-    let waiter = Gone::new(opts.spin);
+    let waiter = Gone::new(opts.observer);
     let mut floors = Vec::new();
     let vault = m.root.join("state/vault");
     let mut tail = Tail::new(m.root.join("audit.jsonl"));
@@ -973,24 +983,37 @@ fn violations(opts: &Opts, m: &Machine) -> (Vec<Duration>, Vec<Duration>, Vec<Du
     (gone, durable, floors)
 }
 
-/// How a round learns that a credential is out of reach: asleep on inotify (`IN_MOVED_FROM`,
-/// `IN_DELETE` of its directory), so that the measuring thread takes no CPU from the agent or the
-/// floor it measures. Polling `lstat` in a loop (`--spin`, the harness before issue 24's last
-/// round) keeps one of a 2-core machine's CPUs busy: a thread the write wakes that is placed on
-/// that CPU waits for the spinner's slice to end at a scheduler tick, so both distributions came
-/// in steps of the tick (4 ms here) and their ratio measured the tick's phase more than the work.
-/// Both sides are timed the same way, and the wake-up of the measuring thread is in both.
+/// How a round learns that a credential is out of reach.
+#[derive(Clone, Copy, PartialEq)]
+enum Observer {
+    /// Asleep on inotify (`IN_MOVED_FROM`, `IN_DELETE` of its directory), at real-time priority
+    /// while it waits (the default): it takes no CPU from the agent or the floor it measures, and
+    /// runs the moment the rename wakes it.
+    RealTime,
+    /// The same at normal priority. Woken by the rename on the CPU of the thread that renamed, it
+    /// waits there until that thread blocks, so the agent's own work after the rename (the vault
+    /// entry, the records) counts as the rename's, which the floor (nothing after) does not have.
+    Sleep,
+    /// Polling `lstat` in a loop: the harness before issue 24's last round. It keeps one of a
+    /// 2-core machine's CPUs busy: a thread the write wakes that is placed on that CPU waits for
+    /// the spinner's slice to end at a scheduler tick, so both distributions came in steps of the
+    /// tick (4 ms here) and their ratio measured the tick's phase more than the work.
+    Spin,
+}
+
+/// Times rounds the same way on both sides (the agent's and the floor's); the measuring thread's
+/// own wake-up is in both.
 struct Gone {
-    spin: bool,
+    observer: Observer,
     fd: std::os::fd::OwnedFd,
 }
 
 impl Gone {
-    fn new(spin: bool) -> Gone {
+    fn new(observer: Observer) -> Gone {
         use rustix::fs::inotify;
         let fd =
             inotify::init(inotify::CreateFlags::CLOEXEC | inotify::CreateFlags::NONBLOCK).unwrap();
-        Gone { spin, fd }
+        Gone { observer, fd }
     }
 
     /// `write`, then the time from its end until `file` is gone from its path.
@@ -1005,17 +1028,13 @@ impl Gone {
             inotify::WatchFlags::MOVED_FROM | inotify::WatchFlags::DELETE,
         )
         .unwrap();
-        // Asleep, the measuring thread is woken by the rename on the CPU of the thread that
-        // renamed, and a normal thread would wait there until that thread blocked: its own later
-        // work (the vault entry, the records) would count as the rename's. Real-time while it
-        // waits, it runs the moment it is woken, on either side alike (root only; else as is).
-        let _rt = (!self.spin).then(RealTime::enter);
+        let _rt = (self.observer == Observer::RealTime).then(RealTime::enter);
         write();
         let t0 = Instant::now();
         let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 4096];
         while !gone() {
             assert!(t0.elapsed() < limit, "{} never went", file.display());
-            if self.spin {
+            if self.observer == Observer::Spin {
                 continue;
             }
             let mut fds = [PollFd::new(&self.fd, PollFlags::IN)];
@@ -1409,6 +1428,9 @@ fn sessions(opts: &Opts, results: &mut Results) {
     };
     let (tx, rx) = std::sync::mpsc::channel::<(u32, Instant)>();
     std::thread::spawn(move || {
+        // Real-time like the thread that waits for the session's end (below): each side's clock
+        // stops the moment its thread is woken.
+        let _rt = RealTime::enter();
         proc_events::listen(fd, |e| {
             if let ExecEvent::Exec(pid) = e {
                 let _ = tx.send((pid, Instant::now()));
@@ -1460,19 +1482,32 @@ fn sessions(opts: &Opts, results: &mut Results) {
                 .spawn()
                 .unwrap();
             let pid = child.id();
-            let mut status = None;
-            while t0.elapsed() < Duration::from_secs(5) {
-                if let Some(s) = child.try_wait().unwrap() {
-                    status = Some(s);
-                    break;
-                }
-                std::thread::sleep(Duration::from_micros(50));
+            // Asleep on the child's pidfd, real-time while it waits (as in `Gone`): until issue
+            // 24's last round this polled `try_wait` every 50 µs, a near-spinner on one of two
+            // CPUs, while the floor's clock was read by a thread woken by the kernel.
+            {
+                use rustix::event::{PollFd, PollFlags, Timespec, poll};
+                let pidfd = rustix::process::pidfd_open(
+                    rustix::process::Pid::from_raw(pid as i32).unwrap(),
+                    rustix::process::PidfdFlags::empty(),
+                )
+                .unwrap();
+                let _rt = RealTime::enter();
+                let mut fds = [PollFd::new(&pidfd, PollFlags::IN)];
+                let limit = Timespec {
+                    tv_sec: 5,
+                    tv_nsec: 0,
+                };
+                let _ = poll(&mut fds, Some(&limit));
             }
             let died = t0.elapsed();
-            let status = status.unwrap_or_else(|| {
-                let _ = child.kill();
-                child.wait().unwrap()
-            });
+            let status = match child.try_wait().unwrap() {
+                Some(s) => s,
+                None => {
+                    let _ = child.kill();
+                    child.wait().unwrap()
+                }
+            };
             let seen = loop {
                 match rx.recv_timeout(Duration::from_secs(5)) {
                     Ok((p, at)) if p == pid => break Some(at.duration_since(t0)),

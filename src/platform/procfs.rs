@@ -16,8 +16,13 @@ fn proc_path(pid: u32, what: &str) -> PathBuf {
     Path::new(PROC).join(pid.to_string()).join(what)
 }
 
+/// Room read at once: a process's `status`, `stat` and most argument and environment blocks fit,
+/// so a file is one `read` and the one that says it ended (with no room to start with, the
+/// standard library probes 32 bytes and then doubles: eight reads for 1.3 KiB, on every exec).
+const FIRST_READ: u64 = 4096;
+
 fn read_small(path: &Path, cap: u64) -> io::Result<Vec<u8>> {
-    let mut buf = Vec::new();
+    let mut buf = Vec::with_capacity(cap.min(FIRST_READ) as usize);
     File::open(path)?.take(cap).read_to_end(&mut buf)?;
     Ok(buf)
 }

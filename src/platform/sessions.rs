@@ -349,7 +349,8 @@ fn js_package_of(pid: u32, uid: u32, argv: &[String]) -> Option<(Client, String)
     {
         return None;
     }
-    let mut bytes = Vec::new();
+    // Sized to the file (plus the byte that finds its end): one read, not a probe and doublings.
+    let mut bytes = Vec::with_capacity((st.st_size as u64).min(64 * 1024) as usize + 1);
     File::from(fd)
         .take(64 * 1024)
         .read_to_end(&mut bytes)
@@ -465,7 +466,7 @@ fn read_beneath(dir: &OwnedFd, name: &str, cap: u64) -> Result<Option<Vec<u8>>, 
     if st.st_size as u64 > cap {
         return Err(format!("{name} is over the size cap"));
     }
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(st.st_size as usize + 1);
     File::from(fd)
         .take(cap)
         .read_to_end(&mut bytes)

@@ -68,7 +68,7 @@ impl NativeRequirements {
 
     /// Render the policy if it changed, or check the files if the timer is due.
     pub fn sync_if_due(&mut self, engine: &Enforcer, now: Instant) {
-        if self.stale || now >= self.next_check {
+        if self.stale || now + super::timers::SLACK >= self.next_check {
             self.sync(engine, now);
         }
     }

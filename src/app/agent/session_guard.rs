@@ -227,7 +227,7 @@ impl SessionGuard {
                 .min(self.last_session_scan + ANNOUNCED_SCAN_GAP);
             announced = false;
         }
-        if announced || now >= self.next_session_scan {
+        if announced || now + super::timers::SLACK >= self.next_session_scan {
             self.scan(engine, reports);
         } else if !execs.pids.is_empty() {
             self.judge_pids(engine, reports, &execs.pids);

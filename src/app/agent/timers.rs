@@ -22,6 +22,10 @@ pub const DEBOUNCE: Duration = Duration::from_millis(150);
 pub const DEGRADED_SCAN_INTERVAL: Duration = Duration::from_secs(15);
 /// The longest the loop sleeps towards a wall-clock deadline before it looks at the clock again.
 pub const WALL_CLOCK_RECHECK: Duration = Duration::from_secs(30);
+/// Periodic checks due within this long are done early when the loop is awake anyway (Codex's
+/// requirements files, the session backstop scan), so that checks of the same period fall
+/// together and wake an idle agent once, not once each.
+pub const SLACK: Duration = Duration::from_secs(1);
 /// The first retry of work waiting for the disk, after it failed.
 pub const RETRY_FIRST: Duration = Duration::from_millis(500);
 /// The longest wait between two retries of work waiting for the disk.
