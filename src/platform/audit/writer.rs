@@ -77,8 +77,11 @@ fn last_line(text: &str) -> &[u8] {
     &text.as_bytes()[start..]
 }
 
+/// What [`Left`] compares of a file: (device, inode), length, ctime, mtime.
+type Looks = ((u64, u64), u64, (i64, i64), (i64, i64));
+
 /// What [`Left`] compares of a file now.
-fn looks(file: &File) -> std::io::Result<((u64, u64), u64, (i64, i64), (i64, i64))> {
+fn looks(file: &File) -> std::io::Result<Looks> {
     use std::os::unix::fs::MetadataExt;
     let m = file.metadata()?;
     Ok((
