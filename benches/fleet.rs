@@ -1002,21 +1002,28 @@ enum Observer {
 }
 
 /// Times rounds the same way on both sides (the agent's and the floor's); the measuring thread's
-/// own wake-up is in both.
+/// own wake-up is in both. (Elsewhere than Linux, where the bench is only built, it polls.)
 struct Gone {
     observer: Observer,
+    #[cfg(target_os = "linux")]
     fd: std::os::fd::OwnedFd,
 }
 
 impl Gone {
     fn new(observer: Observer) -> Gone {
-        use rustix::fs::inotify;
-        let fd =
-            inotify::init(inotify::CreateFlags::CLOEXEC | inotify::CreateFlags::NONBLOCK).unwrap();
-        Gone { observer, fd }
+        #[cfg(target_os = "linux")]
+        {
+            use rustix::fs::inotify;
+            let fd = inotify::init(inotify::CreateFlags::CLOEXEC | inotify::CreateFlags::NONBLOCK)
+                .unwrap();
+            Gone { observer, fd }
+        }
+        #[cfg(not(target_os = "linux"))]
+        Gone { observer }
     }
 
     /// `write`, then the time from its end until `file` is gone from its path.
+    #[cfg(target_os = "linux")]
     fn time(&self, file: &Path, write: impl FnOnce()) -> Duration {
         use rustix::event::{PollFd, PollFlags, poll};
         use rustix::fs::inotify;
@@ -1050,25 +1057,78 @@ impl Gone {
         let _ = inotify::remove_watch(&self.fd, wd);
         took
     }
+
+    #[cfg(not(target_os = "linux"))]
+    fn time(&self, file: &Path, write: impl FnOnce()) -> Duration {
+        let _ = self.observer;
+        write();
+        let t0 = Instant::now();
+        while std::fs::symlink_metadata(file).is_ok() {
+            assert!(
+                t0.elapsed() < Duration::from_secs(60),
+                "{} never went",
+                file.display()
+            );
+        }
+        t0.elapsed()
+    }
 }
 
-/// The calling thread at `SCHED_FIFO` priority 1 until dropped (a no-op without the privilege).
-struct RealTime(bool);
+/// The calling thread at `SCHED_FIFO` priority 1 until dropped (a no-op without the privilege,
+/// and elsewhere than Linux).
+struct RealTime(#[cfg_attr(not(target_os = "linux"), allow(dead_code))] bool);
 
 impl RealTime {
+    #[cfg(target_os = "linux")]
     fn enter() -> RealTime {
         let param = libc::sched_param { sched_priority: 1 };
         // SAFETY: plain system call on the calling thread with a valid parameter block.
         RealTime(unsafe { libc::sched_setscheduler(0, libc::SCHED_FIFO, &param) } == 0)
     }
+
+    #[cfg(not(target_os = "linux"))]
+    fn enter() -> RealTime {
+        RealTime(false)
+    }
 }
 
 impl Drop for RealTime {
     fn drop(&mut self) {
+        #[cfg(target_os = "linux")]
         if self.0 {
             let param = libc::sched_param { sched_priority: 0 };
             // SAFETY: as in `enter`.
             unsafe { libc::sched_setscheduler(0, libc::SCHED_OTHER, &param) };
+        }
+    }
+}
+
+/// Until `child` (`pid`) has exited, or 5 s: asleep on its pidfd, real-time (Linux); elsewhere
+/// polling `try_wait`.
+fn wait_for_exit(pid: u32, child: &mut Child) {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::event::{PollFd, PollFlags, Timespec, poll};
+        let _ = &child;
+        let pidfd = rustix::process::pidfd_open(
+            rustix::process::Pid::from_raw(pid as i32).unwrap(),
+            rustix::process::PidfdFlags::empty(),
+        )
+        .unwrap();
+        let _rt = RealTime::enter();
+        let mut fds = [PollFd::new(&pidfd, PollFlags::IN)];
+        let limit = Timespec {
+            tv_sec: 5,
+            tv_nsec: 0,
+        };
+        let _ = poll(&mut fds, Some(&limit));
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = pid;
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(5) && child.try_wait().unwrap().is_none() {
+            std::thread::sleep(Duration::from_micros(50));
         }
     }
 }
@@ -1485,21 +1545,7 @@ fn sessions(opts: &Opts, results: &mut Results) {
             // Asleep on the child's pidfd, real-time while it waits (as in `Gone`): until issue
             // 24's last round this polled `try_wait` every 50 µs, a near-spinner on one of two
             // CPUs, while the floor's clock was read by a thread woken by the kernel.
-            {
-                use rustix::event::{PollFd, PollFlags, Timespec, poll};
-                let pidfd = rustix::process::pidfd_open(
-                    rustix::process::Pid::from_raw(pid as i32).unwrap(),
-                    rustix::process::PidfdFlags::empty(),
-                )
-                .unwrap();
-                let _rt = RealTime::enter();
-                let mut fds = [PollFd::new(&pidfd, PollFlags::IN)];
-                let limit = Timespec {
-                    tv_sec: 5,
-                    tv_nsec: 0,
-                };
-                let _ = poll(&mut fds, Some(&limit));
-            }
+            wait_for_exit(pid, &mut child);
             let died = t0.elapsed();
             let status = match child.try_wait().unwrap() {
                 Some(s) => s,
