@@ -10,6 +10,13 @@
 //! in a full scan, paid once per exec instead of once per process per scan.
 //! A lost message (the socket's buffer overflowed: `ENOBUFS`) is reported as "scan now".
 //!
+//! The connector reports every fork, exit and credential change too, of every thread on the
+//! machine. Since Linux 6.6 a listener can subscribe to some kinds only (`struct proc_input`'s
+//! `event_type`, filtered in the kernel's broadcast), and the agent subscribes to exec alone:
+//! its listener thread then wakes for programs started, not for every thread a build spawns or
+//! ends ([`subscription`]). Earlier kernels take only the plain subscription, and everything
+//! comes; [`parse`] keeps the execs either way.
+//!
 //! macOS has no connector (Endpoint Security's exec events need an entitlement Apple grants case
 //! by case). There the same [`open`]/[`listen`] pair runs a kqueue: every pid is registered for
 //! `NOTE_EXEC` (a running process that execs Codex is announced at once), and the pid list is
@@ -24,7 +31,7 @@ use std::os::fd::OwnedFd;
 const CN_IDX_PROC: u32 = 1;
 #[cfg(any(target_os = "linux", test))]
 const CN_VAL_PROC: u32 = 1;
-#[cfg(target_os = "linux")]
+#[cfg(any(target_os = "linux", test))]
 const PROC_CN_MCAST_LISTEN: u32 = 1;
 const PROC_EVENT_EXEC: u32 = 0x0000_0002;
 #[cfg(any(target_os = "linux", test))]
@@ -83,9 +90,8 @@ pub fn open() -> io::Result<OwnedFd> {
         Some(netlink::CONNECTOR),
     )?;
     rustix::net::bind(&fd, &SocketAddrNetlink::new(0, CN_IDX_PROC))?;
-    let mut msg = Vec::with_capacity(NLMSG_HDR + CN_MSG_HDR + 4);
-    let total = (NLMSG_HDR + CN_MSG_HDR + 4) as u32;
-    msg.extend_from_slice(&total.to_ne_bytes());
+    let mut msg = Vec::with_capacity(NLMSG_HDR + CN_MSG_HDR + 8);
+    msg.extend_from_slice(&0u32.to_ne_bytes()); // total length: set once the payload is in
     msg.extend_from_slice(&NLMSG_DONE.to_ne_bytes());
     msg.extend_from_slice(&0u16.to_ne_bytes()); // flags
     msg.extend_from_slice(&0u32.to_ne_bytes()); // seq
@@ -94,11 +100,30 @@ pub fn open() -> io::Result<OwnedFd> {
     msg.extend_from_slice(&CN_VAL_PROC.to_ne_bytes());
     msg.extend_from_slice(&0u32.to_ne_bytes()); // seq
     msg.extend_from_slice(&0u32.to_ne_bytes()); // ack
-    msg.extend_from_slice(&4u16.to_ne_bytes()); // len of the payload
+    let payload = subscription(&rustix::system::uname().release().to_string_lossy());
+    msg.extend_from_slice(&(payload.len() as u16).to_ne_bytes()); // len of the payload
     msg.extend_from_slice(&0u16.to_ne_bytes()); // flags
-    msg.extend_from_slice(&PROC_CN_MCAST_LISTEN.to_ne_bytes());
+    msg.extend_from_slice(&payload);
+    let total = msg.len() as u32;
+    msg[..4].copy_from_slice(&total.to_ne_bytes());
     rustix::net::sendto(&fd, &msg, SendFlags::empty(), &SocketAddrNetlink::new(0, 0))?;
     Ok(fd)
+}
+
+/// The subscription for a kernel of this `uname -r`: from 6.6, `struct proc_input` (listen, and
+/// only exec events); before, the bare `PROC_CN_MCAST_LISTEN` (a kernel before 6.6 ignores a
+/// subscription of any other length, which would leave the agent deaf). Pure.
+#[cfg(any(target_os = "linux", test))]
+pub fn subscription(release: &str) -> Vec<u8> {
+    let mut nums = release
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|n| n.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (nums.next().unwrap_or(0), nums.next().unwrap_or(0));
+    let mut payload = PROC_CN_MCAST_LISTEN.to_ne_bytes().to_vec();
+    if (major, minor) >= (6, 6) {
+        payload.extend_from_slice(&PROC_EVENT_EXEC.to_ne_bytes());
+    }
+    payload
 }
 
 fn u32_at(buf: &[u8], at: usize) -> Option<u32> {

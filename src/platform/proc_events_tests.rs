@@ -130,3 +130,89 @@ fn the_connector_reports_a_new_process_as_root() {
     let _ = child.wait();
     assert!(seen, "no exec event for pid {pid}");
 }
+
+#[test]
+fn the_subscription_asks_for_execs_only_where_the_kernel_can_filter() {
+    let listen = 1u32.to_ne_bytes().to_vec();
+    let mut execs_only = listen.clone();
+    execs_only.extend_from_slice(&PROC_EVENT_EXEC.to_ne_bytes());
+    for (release, want) in [
+        ("6.18.0-1-cloud-amd64", &execs_only),
+        ("6.6.0", &execs_only),
+        ("7.0", &execs_only),
+        ("6.5.13-generic", &listen),
+        ("5.15.0-91-generic", &listen),
+        ("4.19.0", &listen),
+        ("garbage", &listen),
+        ("", &listen),
+    ] {
+        assert_eq!(&subscription(release), want, "{release}");
+    }
+}
+
+/// The kind (`what`) of each connector message in a datagram.
+#[cfg(target_os = "linux")]
+fn kinds(buf: &[u8]) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at + NLMSG_HDR <= buf.len() {
+        let len = u32_at(buf, at).unwrap() as usize;
+        if len < NLMSG_HDR || at + len > buf.len() {
+            break;
+        }
+        out.extend(u32_at(buf, at + NLMSG_HDR + CN_MSG_HDR));
+        at += (len + 3) & !3;
+    }
+    out
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn on_a_kernel_that_filters_only_exec_events_reach_the_listener() {
+    if !rustix::process::geteuid().is_root() {
+        return;
+    }
+    let release = rustix::system::uname()
+        .release()
+        .to_string_lossy()
+        .into_owned();
+    if subscription(&release).len() == 4 {
+        eprintln!("SKIP: kernel {release} cannot filter connector events (before 6.6)");
+        return;
+    }
+    let Ok(fd) = open() else {
+        eprintln!("SKIP: the process connector cannot be opened here");
+        return;
+    };
+    rustix::net::sockopt::set_socket_timeout(
+        &fd,
+        rustix::net::sockopt::Timeout::Recv,
+        Some(std::time::Duration::from_millis(100)),
+    )
+    .unwrap();
+    // Threads started and ended (fork and exit events of this process), then one program run
+    // (its fork and exit too, and its exec).
+    for _ in 0..20 {
+        std::thread::spawn(|| ()).join().unwrap();
+    }
+    let mut child = std::process::Command::new("/bin/true").spawn().unwrap();
+    let pid = child.id();
+    let _ = child.wait();
+    let mut seen = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        if let Ok((n, _)) = rustix::net::recv(&fd, &mut buf[..], rustix::net::RecvFlags::empty()) {
+            let got = &buf[..n.min(buf.len())];
+            seen.extend(kinds(got));
+            if parse(got).contains(&pid) {
+                break;
+            }
+        }
+    }
+    assert!(!seen.is_empty(), "no event at all (not even {pid}'s exec)");
+    assert!(
+        seen.iter().all(|k| *k == PROC_EVENT_EXEC),
+        "only exec events, got kinds {seen:x?}"
+    );
+}
