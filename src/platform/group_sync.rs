@@ -16,17 +16,19 @@
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// The most helpers kept. The largest group is a vault entry: its credential, its metadata, its
 /// directory and the vault's (four descriptors, three of them lent).
 pub const MAX_HELPERS: usize = 8;
 
-/// One descriptor to fsync (a duplicate, closed once synced), and where to say how it went.
+/// One descriptor to fsync (a duplicate, closed once synced), and where to say how it went (a
+/// bounded channel the caller made with room for every answer: a helper never allocates, so
+/// glibc never gives it a malloc arena of its own).
 struct Job {
     fd: OwnedFd,
-    done: Sender<io::Result<()>>,
+    done: SyncSender<io::Result<()>>,
 }
 
 struct Helpers {
@@ -54,7 +56,7 @@ pub fn sync_together(fds: &[BorrowedFd<'_>]) -> io::Result<()> {
     let Some((first, rest)) = fds.split_first() else {
         return Ok(());
     };
-    let (done, answers) = mpsc::channel();
+    let (done, answers) = mpsc::sync_channel(rest.len());
     let mut lent = 0;
     let mut own = Vec::new();
     {
@@ -113,6 +115,8 @@ fn start_helper(queue: &Arc<Mutex<Receiver<Job>>>, n: usize) -> bool {
     let queue = Arc::clone(queue);
     std::thread::Builder::new()
         .name(format!("fsync-{n}"))
+        // An fsync and a channel: a small stack is plenty.
+        .stack_size(64 * 1024)
         .spawn(move || {
             loop {
                 let job = {
