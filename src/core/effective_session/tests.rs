@@ -636,17 +636,25 @@ fn a_remote_app_server_off_this_machine_is_unjudged_and_a_loopback_one_is_not() 
     assert!(resolve(&inputs(&[], &[], "")).unjudged.is_empty());
 }
 
+/// `managed_config.toml` setting `key` to the string `value`.
+fn managed_sets(key: &str, value: &str) -> Option<ConfigInput> {
+    file(
+        "/etc/codex/managed_config.toml",
+        &format!("{key} = \"{value}\"\n"),
+    )
+}
+
+/// The string value `key` resolves to for `i`, and its layer.
+fn resolved(i: &SessionInputs, key: &str) -> (String, String) {
+    let s = resolve(i);
+    let r = s.config.get(key).unwrap();
+    (r.value.as_str().unwrap().to_string(), r.layer.label())
+}
+
 fn sandbox(argv: &[&str], managed: Option<&str>) -> (String, String) {
     let mut i = inputs(argv, &[], "sandbox_mode = \"workspace-write\"\n");
-    i.managed = managed.and_then(|m| {
-        file(
-            "/etc/codex/managed_config.toml",
-            &format!("sandbox_mode = \"{m}\"\n"),
-        )
-    });
-    let s = resolve(&i);
-    let r = s.config.get("sandbox_mode").unwrap();
-    (r.value.as_str().unwrap().to_string(), r.layer.label())
+    i.managed = managed.and_then(|m| managed_sets("sandbox_mode", m));
+    resolved(&i, "sandbox_mode")
 }
 
 /// Found by the differential harness (0.169 and 0.171): `-s` is applied after `-c`, whatever
@@ -765,15 +773,8 @@ fn approval(
             &format!("approval_policy = \"{p}\"\n"),
         )
     });
-    i.managed = managed.and_then(|m| {
-        file(
-            "/etc/codex/managed_config.toml",
-            &format!("approval_policy = \"{m}\"\n"),
-        )
-    });
-    let s = resolve(&i);
-    let r = s.config.get("approval_policy").unwrap();
-    (r.value.as_str().unwrap().to_string(), r.layer.label())
+    i.managed = managed.and_then(|m| managed_sets("approval_policy", m));
+    resolved(&i, "approval_policy")
 }
 
 /// Measured on 0.169 and 0.171 (the `approval:` line of `codex exec`, tests/exec_approval.rs):
